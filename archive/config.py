@@ -1,0 +1,136 @@
+"""Settings: `COMMUNIS_*` environment variables over a TOML file over built-in defaults.
+
+Defaults are the embedded ones (local-directory storage, files under `./var`). The TOML file
+is `$COMMUNIS_CONFIG`, else `communis.toml` in the working directory, else the
+`var/services/local.toml` that `scripts/services up` writes for the local services.
+Settings are loaded on first use through `get_settings()`, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from schemas import LockMode, RetentionClass, RetentionTrigger
+
+from .errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_RETENTION_CLASSES = [
+    RetentionClass(
+        name="social-10y",
+        description="Social media records kept ten years from the end of the capture year.",
+        years=10,
+        trigger=RetentionTrigger.END_OF_YEAR,
+    ),
+    RetentionClass(name="short-2y", description="Transitory channels, two years.", years=2),
+    RetentionClass(name="bevara", description="Kept permanently (bevaras).", permanent=True),
+]
+
+
+def var_dir() -> Path:
+    """Runtime data folder (git-ignored); `COMMUNIS_VAR_DIR` moves it."""
+    return Path(os.environ.get("COMMUNIS_VAR_DIR", Path.cwd() / "var"))
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("COMMUNIS_CONFIG")
+    if explicit:
+        return Path(explicit)
+    for candidate in (Path.cwd() / "communis.toml", var_dir() / "services" / "local.toml",
+                      REPO_ROOT / "var" / "services" / "local.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the TOML config file, if any; environment variables take precedence."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = _config_file()
+        if path is None:
+            return {}
+        try:
+            with path.open("rb") as fh:
+                return tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read config: {exc}") from exc
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Secrets are SecretStr so they never print."""
+
+    model_config = SettingsConfigDict(env_prefix="COMMUNIS_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(default_factory=lambda: var_dir() / "data", description="Local working data.")
+    accounts_file: Path | None = Field(default=None, description="Accounts YAML file.")
+
+    store: Literal["local", "s3"] = Field(default="local", description="Blob store backend.")
+    store_path: Path = Field(default_factory=lambda: var_dir() / "store", description="Local store root.")
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "communis-archive"
+    s3_region: str = "us-east-1"
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_multipart_threshold: int = Field(default=64 * 1024 * 1024, ge=5 * 1024 * 1024)
+    lock_mode: LockMode | None = Field(default=None, description="Overrides each class's Object Lock mode.")
+
+    es_url: str = "http://127.0.0.1:9200"
+    es_api_key: SecretStr | None = None
+    es_username: str | None = None
+    es_password: SecretStr | None = None
+    es_ca_file: Path | None = None
+    es_index_prefix: str = Field(default="communis", pattern=r"^[a-z0-9][a-z0-9_-]*$")
+
+    warc_rollover_bytes: int = Field(default=1024**3, ge=1024 * 1024)
+    gzip_level: int = Field(default=6, ge=1, le=9)
+    max_body_bytes: int = Field(default=200 * 1024 * 1024, ge=1024, description="Larger bodies are refused.")
+    operator: str = "Communis local installation"
+
+    retention_classes: list[RetentionClass] = Field(default_factory=lambda: list(DEFAULT_RETENTION_CLASSES))
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _TomlSource(settings_cls)
+
+    def retention_class(self, name: str) -> RetentionClass:
+        """The configured class called `name`, or a ConfigError naming the known ones."""
+        for rc in self.retention_classes:
+            if rc.name == name:
+                return rc
+        known = ", ".join(rc.name for rc in self.retention_classes)
+        raise ConfigError(f"unknown retention class {name!r}", hint=f"use one of: {known}")
+
+    @property
+    def index_alias(self) -> str:
+        return f"{self.es_index_prefix}-records"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, loaded once on first use."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"invalid setting {where}: {first['msg']}",
+                          hint="fix COMMUNIS_* variables or the config file") from exc

@@ -1,0 +1,80 @@
+"""The Communis error tree. Every class says in one line what went wrong.
+
+Third-party exceptions are translated at the boundary (botocore in store/, elasticsearch
+in index/) so callers and the CLI deal only with these. The CLI shows `str(error)` as one
+line; the chain goes to the log.
+"""
+
+from __future__ import annotations
+
+
+class CommunisError(Exception):
+    """Base of all errors Communis raises on purpose."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+    def one_line(self) -> str:
+        """What is wrong and what to do, on one line."""
+        text = str(self)
+        return f"{text} — {self.hint}" if self.hint else text
+
+
+class ConfigError(CommunisError):
+    """Configuration or an input file is invalid."""
+
+
+class ServiceError(CommunisError):
+    """A local service could not be downloaded, built, started or reached."""
+
+
+class StoreError(CommunisError):
+    """The blob store failed."""
+
+
+class StoreUnavailable(StoreError):
+    """The blob store cannot be reached."""
+
+    hint = "start it with `scripts/services up` or check COMMUNIS_S3_ENDPOINT_URL"
+
+
+class ObjectExists(StoreError):
+    """A key already exists; stored files are never overwritten."""
+
+
+class ObjectLocked(StoreError):
+    """The object is under retention or legal hold and cannot be deleted or changed."""
+
+
+class ObjectMissing(StoreError):
+    """The key does not exist in the store."""
+
+
+class DigestMismatch(StoreError):
+    """Bytes read back do not match their recorded SHA-256."""
+
+
+class SearchIndexError(CommunisError):
+    """Elasticsearch rejected a request."""
+
+
+class IndexUnavailable(SearchIndexError):
+    """Elasticsearch cannot be reached."""
+
+    hint = "start it with `scripts/services up` or check COMMUNIS_ES_URL"
+
+
+class RecordNotFound(CommunisError):
+    """No record with that id is in the index."""
+
+
+class WarcError(CommunisError):
+    """A WARC file or record is malformed."""
+
+
+class InputRejected(CommunisError):
+    """An input was refused (too large, malformed) and quarantined with the reason."""

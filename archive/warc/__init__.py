@@ -1,0 +1,18 @@
+"""WARC writing and reading: the files that are the source of truth."""
+
+from __future__ import annotations
+
+from .reader import RecordAt, iter_records, located_records, parse_one, verify_bytes
+from .writer import FinalizedFile, PayloadLookup, WarcWriter, disposal_group
+
+__all__ = [
+    "FinalizedFile",
+    "PayloadLookup",
+    "RecordAt",
+    "WarcWriter",
+    "disposal_group",
+    "iter_records",
+    "located_records",
+    "parse_one",
+    "verify_bytes",
+]

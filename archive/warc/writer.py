@@ -1,0 +1,259 @@
+"""Writing captures into WARC files: `.open` while written, renamed when complete.
+
+The warcprox lifecycle: a file is written as `NAME.warc.gz.open`, fsynced and renamed when
+it is complete or reaches the rollover size, so a crash never leaves a file that looks
+finished. Each record is its own gzip member; while it is written we hash the stored bytes
+once, which gives the record's location digest and the whole file's SHA-256 (used for the
+manifest, the index and the S3 checksum) without ever re-reading the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Protocol
+
+from warcio.recordloader import ArcWarcRecord
+from warcio.warcwriter import BaseWARCWriter
+
+from schemas import CaptureBundle, Record, RetentionClass, RetentionTrigger, WarcFileManifest, WarcLocation
+
+from ..version import SOFTWARE
+from . import records as build
+from .compress import Engine, compressor_factory
+from .naming import OPEN_SUFFIX, warc_key, warc_name
+
+log = logging.getLogger(__name__)
+
+
+class PayloadLookup(Protocol):
+    """Finds an already *stored* response with the same payload in the same disposal group."""
+
+    def find(self, group: str, payload_digest: str) -> dict[str, str] | None: ...
+
+
+class _MemberSink:
+    """File-like target for warcio: compresses one record into one gzip member and hashes it."""
+
+    def __init__(self, fh: IO[bytes], file_hash: hashlib._Hash, make: Callable[[], object]) -> None:
+        self._fh, self._file_hash, self._make = fh, file_hash, make
+        self.offset = 0
+
+    def begin(self) -> None:
+        self._comp = self._make()
+        self._member = hashlib.sha256()
+        self._length = 0
+
+    def _emit(self, data: bytes) -> None:
+        if data:
+            self._fh.write(data)
+            self._file_hash.update(data)
+            self._member.update(data)
+            self._length += len(data)
+
+    def write(self, data: bytes) -> None:
+        self._emit(self._comp.compress(data))  # type: ignore[attr-defined]
+
+    def flush(self) -> None:
+        self._emit(self._comp.flush())  # type: ignore[attr-defined]
+
+    def end(self) -> tuple[int, int, str]:
+        start = self.offset
+        self.offset += self._length
+        return start, self._length, self._member.hexdigest()
+
+
+class _Serializer(BaseWARCWriter):
+    """warcio's record serialization with gzip left to our member sink."""
+
+    def __init__(self) -> None:
+        super().__init__(gzip=False, warc_version="1.1")
+
+
+@dataclass
+class FinalizedFile:
+    """A complete WARC file on local disk, ready to be stored, with the records it holds."""
+
+    path: Path
+    manifest: WarcFileManifest
+    records: list[Record] = field(default_factory=list)
+
+
+class WarcFile:
+    """One WARC file being written."""
+
+    def __init__(self, directory: Path, name: str, make: Callable[[], object], info: dict[str, str]) -> None:
+        self.name = name
+        self.final_path = directory / name
+        self.open_path = directory / (name + OPEN_SUFFIX)
+        self._fh = self.open_path.open("xb")
+        self._hash = hashlib.sha256()
+        self._sink = _MemberSink(self._fh, self._hash, make)
+        self._serializer = _Serializer()
+        self.record_count = 0
+        self.records: list[Record] = []
+        self.first_capture: datetime | None = None
+        self.last_capture: datetime | None = None
+        self.write(build.build_warcinfo(build.Builder(), name, info))
+
+    @property
+    def size(self) -> int:
+        return self._sink.offset
+
+    def write(self, record: ArcWarcRecord) -> WarcLocation:
+        self._sink.begin()
+        self._serializer._write_warc_record(self._sink, record)
+        offset, length, digest = self._sink.end()
+        self.record_count += 1
+        return WarcLocation(filename=self.name, offset=offset, length=length, sha256=digest,
+                            record_id=record.rec_headers.get_header("WARC-Record-ID"))
+
+    def note_capture(self, moment: datetime) -> None:
+        self.first_capture = moment if self.first_capture is None else min(self.first_capture, moment)
+        self.last_capture = moment if self.last_capture is None else max(self.last_capture, moment)
+
+    def finalize(self) -> tuple[int, str]:
+        """fsync and rename; returns (bytes, sha256). After this the file never changes."""
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        os.rename(self.open_path, self.final_path)
+        return self.size, self._hash.hexdigest()
+
+    def abandon(self) -> None:
+        """Close without finalizing; the `.open` file stays for inspection and is never stored."""
+        if not self._fh.closed:
+            self._fh.close()
+
+
+def disposal_group(account: str, rclass: RetentionClass, moment: datetime) -> str:
+    """Files in one group expire together, so a revisit may only point within its group."""
+    period = f"{moment:%Y}" if rclass.permanent or rclass.trigger is RetentionTrigger.END_OF_YEAR \
+        else f"{moment:%Y%m}"
+    return f"{account}/{rclass.name}/{period}"
+
+
+class WarcWriter:
+    """Writes bundles of one run into per (account, retention class, month) WARC files."""
+
+    def __init__(self, directory: Path, run_id: str, *, rollover_bytes: int = 1024**3,
+                 engine: Engine = "isal", level: int = 2, operator: str = "",
+                 lookup: PayloadLookup | None = None) -> None:
+        self.directory = directory
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.run_id = run_id
+        self.rollover_bytes = rollover_bytes
+        self.operator = operator
+        self._make = compressor_factory(engine, level)
+        self._lookup = lookup
+        self._open: dict[tuple[str, str, str], WarcFile] = {}
+        self._classes: dict[str, RetentionClass] = {}
+        self._seq: dict[tuple[str, str, str], int] = {}
+        self._seen: dict[tuple[str, str], dict[str, str]] = {}
+        self._finalized: list[FinalizedFile] = []
+
+    def write(self, account: str, rclass: RetentionClass, bundle: CaptureBundle) -> list[Record]:
+        """Write one capture (request, response or revisit, metadata); return located records."""
+        capture = bundle.capture
+        wfile = self._file_for(account, rclass, capture.started_at)
+        builder = build.Builder()
+        date = build.warc_date(capture.started_at)
+        uri = build.target_uri(capture)
+        group = disposal_group(account, rclass, capture.started_at)
+        payload_digest = "sha256:" + build.sha256_hex(capture.body)
+        original = self._original(group, payload_digest) if capture.body and capture.status == 200 else None
+        if original is None:
+            response = build.build_response(builder, capture, uri, date)
+        else:
+            response = build.build_revisit(builder, capture, uri, date, payload_digest, original)
+        request = build.build_request(builder, capture, uri, date)
+        response_id = response.rec_headers.get_header("WARC-Record-ID")
+        request.rec_headers.add_header("WARC-Concurrent-To", response_id)
+        location = wfile.write(response)
+        wfile.write(request)
+        if original is None and capture.body and capture.status == 200:
+            self._seen.setdefault((group, payload_digest), {
+                "record_id": response_id, "uri": uri, "date": date, "filename": wfile.name,
+            })
+        located = [r.model_copy(update={
+            "warc": location,
+            "first_seen_at": r.first_seen_at or capture.started_at,
+            "source_url": r.source_url or uri,
+        }) for r in bundle.records]
+        if located:
+            wfile.write(build.build_metadata(builder, located, uri, date, response_id))
+        wfile.note_capture(capture.started_at)
+        wfile.records.extend(located)
+        if wfile.size >= self.rollover_bytes:
+            self._finalize(self._key(account, rclass, capture.started_at))
+        return located
+
+    def _original(self, group: str, digest: str) -> dict[str, str] | None:
+        found = self._seen.get((group, digest))
+        if found is None and self._lookup is not None:
+            found = self._lookup.find(group, digest)
+        return found
+
+    @staticmethod
+    def _key(account: str, rclass: RetentionClass, moment: datetime) -> tuple[str, str, str]:
+        return account, rclass.name, f"{moment:%Y%m}"
+
+    def _file_for(self, account: str, rclass: RetentionClass, moment: datetime) -> WarcFile:
+        key = self._key(account, rclass, moment)
+        wfile = self._open.get(key)
+        if wfile is None:
+            seq = self._seq.get(key, 0) + 1
+            self._seq[key] = seq
+            name = warc_name(account, rclass.name, moment, self.run_id, seq)
+            info = {
+                "software": SOFTWARE,
+                "format": "WARC File Format 1.1",
+                "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+                "operator": self.operator,
+                "hostname": socket.gethostname(),
+                "isPartOf": f"communis/{account}",
+                "account": account,
+                "retention-class": rclass.name,
+                "run-id": self.run_id,
+            }
+            wfile = WarcFile(self.directory, name, self._make, info)
+            self._open[key] = wfile
+            self._classes[name] = rclass
+        return wfile
+
+    def _finalize(self, key: tuple[str, str, str]) -> None:
+        wfile = self._open.pop(key)
+        size, digest = wfile.finalize()
+        rclass = self._classes[wfile.name]
+        last = wfile.last_capture
+        assert last is not None, "a WARC file is only opened for a capture"
+        manifest = WarcFileManifest(
+            name=wfile.name, key=warc_key(key[0], wfile.name), account=key[0], retention_class=rclass.name,
+            bytes=size, sha256=digest, records=wfile.record_count, first_capture=wfile.first_capture,
+            last_capture=last, retain_until=rclass.retain_until(last),
+            run_id=self.run_id, software=SOFTWARE,
+        )
+        log.info("finalized %s (%s bytes, %s records)", wfile.name, size, wfile.record_count)
+        self._finalized.append(FinalizedFile(wfile.final_path, manifest, wfile.records))
+
+    def drain(self) -> list[FinalizedFile]:
+        """Files finalized so far (by rollover); the caller stores them."""
+        done, self._finalized = self._finalized, []
+        return done
+
+    def close(self) -> list[FinalizedFile]:
+        """Finalize every open file and return all not yet drained."""
+        for key in list(self._open):
+            self._finalize(key)
+        return self.drain()
+
+    def abandon(self) -> None:
+        for wfile in self._open.values():
+            wfile.abandon()
+        self._open.clear()

@@ -1,0 +1,34 @@
+"""Communis data model: pydantic v2 models shared by every part of the system.
+
+This package imports nothing from `archive/` or any client library, so it can be used
+(and its JSON Schema exported) anywhere.
+"""
+
+from __future__ import annotations
+
+from .account import Account, AccountsFile, CredentialRef, Platform
+from .bundle import CaptureBundle
+from .capture import Capture
+from .record import Author, Direction, Kind, MediaRef, Record, Removal, WarcLocation
+from .retention import LockMode, RetentionClass, RetentionTrigger
+from .warcfile import WarcFileManifest
+
+__all__ = [
+    "Account",
+    "AccountsFile",
+    "Author",
+    "Capture",
+    "CaptureBundle",
+    "CredentialRef",
+    "Direction",
+    "Kind",
+    "LockMode",
+    "MediaRef",
+    "Platform",
+    "Record",
+    "Removal",
+    "RetentionClass",
+    "RetentionTrigger",
+    "WarcFileManifest",
+    "WarcLocation",
+]

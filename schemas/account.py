@@ -1,0 +1,75 @@
+"""Accounts: the municipality's channels that Communis captures.
+
+An account entry never holds a secret. It names where the secret lives (an environment
+variable or a Prefect Secret block) so the accounts file can be committed and reviewed.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field, HttpUrl, model_validator
+
+from ._base import Model
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+
+
+class Platform(StrEnum):
+    """Platforms Communis can capture."""
+
+    WORDPRESS = "wordpress"
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+    X = "x"
+    YOUTUBE = "youtube"
+    LINKEDIN = "linkedin"
+    FLICKR = "flickr"
+    TIKTOK = "tiktok"
+    MASTODON = "mastodon"
+    BLUESKY = "bluesky"
+    RSS = "rss"
+
+
+class CredentialRef(Model):
+    """Where an account's secret lives; exactly one of the two is set."""
+
+    env: str | None = Field(
+        default=None, pattern=r"^[A-Z_][A-Z0-9_]*$", description="Environment variable holding the token."
+    )
+    prefect_secret: str | None = Field(default=None, description="Name of a Prefect Secret block.")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> CredentialRef:
+        if (self.env is None) == (self.prefect_secret is None):
+            raise ValueError("set exactly one of 'env' or 'prefect_secret'")
+        return self
+
+
+class Account(Model):
+    """One channel of the municipality on one platform."""
+
+    id: str = Field(pattern=SLUG_PATTERN, description="Stable slug; used in item keys and WARC file names.")
+    platform: Platform
+    handle: str = Field(min_length=1, description="The platform's handle, page id or feed URL.")
+    display_name: str = Field(min_length=1)
+    department: str = Field(min_length=1, description="Owning nämnd/department, for the channel register.")
+    retention_class: str = Field(pattern=SLUG_PATTERN, description="Name of a configured RetentionClass.")
+    base_url: HttpUrl | None = Field(default=None, description="API base URL (instance, site or simulator).")
+    credentials: CredentialRef | None = None
+    active: bool = True
+
+
+class AccountsFile(Model):
+    """The accounts YAML file: a list of accounts with unique ids."""
+
+    accounts: list[Account]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> AccountsFile:
+        seen: set[str] = set()
+        for account in self.accounts:
+            if account.id in seen:
+                raise ValueError(f"duplicate account id {account.id!r}")
+            seen.add(account.id)
+        return self

@@ -1,0 +1,162 @@
+"""Record: one version of one post, comment, reply or media item, normalized.
+
+An *item* is one object on a platform (`platform:account:item_id`). Each time its content
+hash changes a new record version is written; a deletion is a tombstone version. Records
+point back to the WARC record holding the raw response they were derived from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field, computed_field, field_validator, model_validator
+
+from ._base import Model
+from .account import Platform
+
+#: Fields whose change makes a new version. Times of capture are deliberately absent.
+CONTENT_FIELDS = (
+    "kind", "parent_id", "thread_id", "author", "direction", "title", "text", "html", "url",
+    "links", "hashtags", "mentions", "media", "published_at", "edited_at", "language",
+    "deleted", "hidden_on_platform", "removal",
+)
+
+
+DERIVED_FIELDS = frozenset({"item_key", "content_sha256", "record_id"})
+
+
+class Kind(StrEnum):
+    """What the item is on its platform."""
+
+    POST = "post"
+    PAGE = "page"
+    COMMENT = "comment"
+    REPLY = "reply"
+    MEDIA = "media"
+
+
+class Direction(StrEnum):
+    """Swedish records law: drawn up by the municipality, or received from someone else."""
+
+    UPPRATTAD = "upprattad"  # drawn up: published by the municipality
+    INKOMMEN = "inkommen"  # received: written by a citizen or another party
+
+
+class Author(Model):
+    """Who wrote the item, as the platform identifies them."""
+
+    id: str | None = None
+    handle: str | None = None
+    name: str | None = None
+    url: str | None = None
+
+
+class WarcLocation(Model):
+    """Where a WARC record is stored: file, byte range and SHA-256 of those exact bytes."""
+
+    filename: str
+    offset: int = Field(ge=0)
+    length: int = Field(gt=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the stored (gzip) bytes.")
+    record_id: str = Field(description="WARC-Record-ID of the record.")
+
+
+class MediaRef(Model):
+    """A media file referenced by a record (image, video), with its archived copy if fetched."""
+
+    url: str
+    content_type: str | None = None
+    description: str | None = None
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    warc: WarcLocation | None = None
+
+
+class Removal(Model):
+    """A removal or hiding on the platform (by a moderator or the author), where the platform says."""
+
+    actor: str | None = None
+    reason: str | None = None
+    at: datetime | None = None
+
+
+class Record(Model):
+    """One version of one item as the public saw it, with its provenance."""
+
+    platform: Platform
+    account: str
+    item_id: str = Field(min_length=1)
+    kind: Kind
+    parent_id: str | None = Field(default=None, description="Item id of the post or comment replied to.")
+    thread_id: str | None = Field(default=None, description="Item id of the top post of the thread.")
+    author: Author = Field(default_factory=Author)
+    direction: Direction
+    title: str | None = None
+    text: str = ""
+    html: str | None = None
+    url: str | None = Field(default=None, description="Public URL of the item on its platform.")
+    links: list[str] = Field(default_factory=list)
+    hashtags: list[str] = Field(default_factory=list)
+    mentions: list[str] = Field(default_factory=list)
+    media: list[MediaRef] = Field(default_factory=list)
+    published_at: datetime | None = None
+    edited_at: datetime | None = None
+    first_seen_at: datetime | None = None
+    captured_at: datetime
+    language: str | None = None
+    version: int = Field(default=1, ge=1)
+    deleted: bool = Field(default=False, description="Tombstone: the item is gone from the platform.")
+    hidden_on_platform: bool = False
+    removal: Removal | None = None
+    source_url: str | None = Field(default=None, description="API URL of the capture this came from.")
+    warc: WarcLocation | None = Field(default=None, description="The response record holding the raw data.")
+    raw: dict[str, Any] | None = Field(default=None, description="The item's raw platform JSON, if any.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_derived(cls, data: Any) -> Any:
+        """Accept our own JSON back: derived fields are dropped, but a wrong hash is an error."""
+        if not isinstance(data, dict) or not DERIVED_FIELDS & data.keys():
+            return data
+        data = dict(data)
+        claimed = data.pop("content_sha256", None)
+        data.pop("item_key", None)
+        data.pop("record_id", None)
+        if claimed is not None:
+            actual = cls.model_validate(data).content_sha256
+            if actual != claimed:
+                raise ValueError(f"content_sha256 {claimed} does not match the content ({actual})")
+        return data
+
+    @field_validator("captured_at", "published_at", "edited_at", "first_seen_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("timestamps must carry a timezone")
+        return value
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def item_key(self) -> str:
+        return f"{self.platform.value}:{self.account}:{self.item_id}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def content_sha256(self) -> str:
+        """SHA-256 over the canonical JSON of the content fields: equal content, equal hash."""
+        content = self.model_dump(mode="json", include=set(CONTENT_FIELDS))
+        # A re-fetched media file lands at a new WARC offset; only what the public saw counts.
+        content["media"] = [
+            {k: m[k] for k in ("url", "content_type", "description")} for m in content["media"]
+        ]
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def record_id(self) -> str:
+        """Stable id of this version: the same item with the same content has the same id."""
+        return hashlib.sha256(f"{self.item_key}#{self.content_sha256}".encode()).hexdigest()[:32]
