@@ -114,6 +114,24 @@ class WarcFile:
         return WarcLocation(filename=self.name, offset=offset, length=length, sha256=digest,
                             record_id=record.rec_headers.get_header("WARC-Record-ID"))
 
+    def mark(self) -> tuple[int, int, int]:
+        return self.size, self.record_count, len(self.records)
+
+    def rewind(self, mark: tuple[int, int, int]) -> None:
+        """Cut the file back to `mark` after a failed bundle; recompute the running file hash."""
+        size, count, nrecords = mark
+        self._fh.flush()
+        self._fh.truncate(size)
+        self._fh.seek(size)
+        self._sink.offset = size
+        self.record_count = count
+        del self.records[nrecords:]
+        self._hash = hashlib.sha256()
+        with self.open_path.open("rb") as fh:
+            while block := fh.read(1024 * 1024):
+                self._hash.update(block)
+        self._sink._file_hash = self._hash
+
     def note_capture(self, moment: datetime) -> None:
         self.first_capture = moment if self.first_capture is None else min(self.first_capture, moment)
         self.last_capture = moment if self.last_capture is None else max(self.last_capture, moment)
@@ -162,6 +180,16 @@ class WarcWriter:
         """Write one capture (request, response or revisit, metadata); return located records."""
         capture = bundle.capture
         wfile = self._file_for(account, rclass, capture.started_at)
+        mark = wfile.mark()
+        try:
+            return self._write(wfile, account, rclass, bundle)
+        except BaseException:
+            wfile.rewind(mark)  # a bundle is written whole or not at all
+            raise
+
+    def _write(self, wfile: WarcFile, account: str, rclass: RetentionClass,
+               bundle: CaptureBundle) -> list[Record]:
+        capture = bundle.capture
         builder = build.Builder()
         date = build.warc_date(capture.started_at)
         uri = build.target_uri(capture)

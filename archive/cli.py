@@ -1,0 +1,260 @@
+"""The `communis` command line: thin commands that call the library and print.
+
+Errors a user can act on are shown as one line (what is wrong — what to do) with exit code
+2; the exception chain goes to the log (`-v` shows it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import CommunisError
+
+app = typer.Typer(help="Communis: a municipality's social media, kept as public records.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+services_app = typer.Typer(help="Start, stop and inspect the local services (Elasticsearch, MinIO).")
+accounts_app = typer.Typer(help="The accounts file.")
+app.add_typer(services_app, name="services")
+app.add_typer(accounts_app, name="accounts")
+console = Console()
+err = Console(stderr=True)
+log = logging.getLogger("archive.cli")
+
+
+def fail(exc: CommunisError) -> NoReturn:
+    log.debug("command failed", exc_info=exc)
+    err.print(f"[bold red]error:[/] {exc.one_line()}", highlight=False, markup=True)
+    raise typer.Exit(2)
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log details.")] = False) -> None:
+    from .logs import setup_logging
+
+    setup_logging(logging.DEBUG if verbose else logging.WARNING)
+
+
+# --- services --------------------------------------------------------------------------------
+
+@services_app.command("up")
+def services_up() -> None:
+    """Start Elasticsearch and MinIO on loopback (idempotent) and wait until healthy."""
+    from .services import launcher
+
+    raise typer.Exit(launcher.main(["up"]))
+
+
+@services_app.command("down")
+def services_down(purge: Annotated[bool, typer.Option(help="Also delete their data.")] = False) -> None:
+    """Stop the local services."""
+    from .services import launcher
+
+    raise typer.Exit(launcher.main(["down", *(["--purge"] if purge else [])]))
+
+
+@services_app.command("status")
+def services_status() -> None:
+    """Show whether each local service runs and where it listens."""
+    from .services import launcher
+
+    raise typer.Exit(launcher.main(["status"]))
+
+
+# --- setup checks ------------------------------------------------------------------------------
+
+@app.command()
+def doctor() -> None:
+    """Check configuration and every service; one line per problem with how to fix it."""
+    from .doctor import run_checks
+
+    problems = 0
+    for check in run_checks():
+        mark = "[green]ok[/]  " if check.ok else "[red]FAIL[/]"
+        console.print(f"{mark} {check.name}: {check.message}", highlight=False)
+        problems += 0 if check.ok else 1
+    raise typer.Exit(1 if problems else 0)
+
+
+@accounts_app.command("validate")
+def accounts_validate(path: Path) -> None:
+    """Validate an accounts file; errors name the file, the entry and the field."""
+    from .accounts import load_accounts
+    from .config import get_settings
+
+    try:
+        accounts = load_accounts(path, get_settings())
+    except CommunisError as exc:
+        fail(exc)
+    console.print(f"{path}: {len(accounts)} accounts OK")
+
+
+# --- ingest, demo ---------------------------------------------------------------------------------
+
+def _print_report(report: object) -> None:
+    from .pipeline import IngestReport
+
+    assert isinstance(report, IngestReport)
+    console.print(f"run {report.run_id}: {report.captures} captures, {report.records} records, "
+                  f"{len(report.files)} WARC files stored, {report.indexed} documents indexed, "
+                  f"{len(report.quarantined)} quarantined")
+    for q in report.quarantined:
+        console.print(f"  [yellow]quarantined[/] {q.url}: {q.reason} ({q.key})", highlight=False)
+
+
+@app.command()
+def ingest(
+    account_id: Annotated[str, typer.Argument(help="Account id from the accounts file.")],
+    files: Annotated[list[Path], typer.Argument(help="JSON-lines files of capture bundles.")],
+    accounts: Annotated[Path | None, typer.Option(help="Accounts file.")] = None,
+) -> None:
+    """Write capture bundles to WARC, store them and index their records."""
+    from .accounts import load_accounts
+    from .bundles import read_file
+    from .context import Archive
+
+    arc = Archive()
+    try:
+        path = accounts or arc.settings.accounts_file
+        if path is None:
+            raise CommunisError("no accounts file", hint="pass --accounts or set COMMUNIS_ACCOUNTS_FILE")
+        account = next((a for a in load_accounts(path, arc.settings) if a.id == account_id), None)
+        if account is None:
+            raise CommunisError(f"account {account_id!r} is not in {path}")
+        pipeline = arc.pipeline()
+        for file in files:
+            pipeline.ingest(account, read_file(file))
+        _print_report(pipeline.report)
+    except CommunisError as exc:
+        fail(exc)
+
+
+@app.command()
+def demo(query: Annotated[str, typer.Option(help="What the demo searches for.")] = "snöröjning") -> None:
+    """Ingest the bundled sample captures into WARC, storage and index, then search them."""
+    from .demo import run_demo
+
+    try:
+        run_demo(console, query)
+    except CommunisError as exc:
+        fail(exc)
+
+
+# --- reading records -------------------------------------------------------------------------------
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="Words or a simple query (\"phrase\", -not, a | b).")] = "",
+    platform: Annotated[str | None, typer.Option(help="Only this platform.")] = None,
+    account: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
+    kind: Annotated[str | None, typer.Option(help="post, comment, reply, media or page.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="Published on or after (YYYY-MM-DD).")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Published on or before (YYYY-MM-DD).")] = None,
+    deleted: Annotated[bool | None, typer.Option("--deleted/--not-deleted", help="Only tombstones / none.")
+                       ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """Search the archived records."""
+    from .context import Archive
+    from .index import SearchQuery
+    from .index import search as run_search
+
+    try:
+        query = SearchQuery(text=text, platform=platform, account=account, kind=kind,
+                            date_from=_date(date_from, "--from"), date_to=_date(date_to, "--to"),
+                            deleted=deleted, size=limit)
+        result = run_search(Archive().index, query)
+    except CommunisError as exc:
+        fail(exc)
+    if as_json:
+        for hit in result.hits:
+            sys.stdout.write(json.dumps({"record_id": hit.record_id, **hit.source}, ensure_ascii=False) + "\n")
+        return
+    from .render import results_table
+
+    console.print(results_table(result, text))
+
+
+def _date(value: str | None, flag: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommunisError(f"{flag} {value!r} is not a date", hint="write it as YYYY-MM-DD") from None
+
+
+@app.command()
+def show(record_id: str) -> None:
+    """Print a record and verify it against its WARC record fetched from storage."""
+    from .context import Archive
+    from .records import fetch_verified
+    from .render import record_panel
+
+    arc = Archive()
+    try:
+        verified = fetch_verified(arc.index, arc.store, record_id)
+    except CommunisError as exc:
+        fail(exc)
+    console.print(record_panel(verified))
+
+
+@app.command()
+def warc(record_id: str,
+         output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")]) -> None:
+    """Write the exact stored WARC record of a record version to a file (verified first)."""
+    from .context import Archive
+    from .records import fetch_verified
+
+    arc = Archive()
+    try:
+        verified = fetch_verified(arc.index, arc.store, record_id)
+    except CommunisError as exc:
+        fail(exc)
+    output.write_bytes(verified.warc_bytes)
+    console.print(f"wrote {len(verified.warc_bytes)} bytes to {output} "
+                  f"(sha256 {verified.record.warc.sha256 if verified.record.warc else '?'})")
+
+
+@app.command()
+def reindex(keep: Annotated[bool, typer.Option(help="Keep the existing index (no drop).")] = False) -> None:
+    """Rebuild the index from the stored WARC files alone."""
+    from rich.progress import Progress
+
+    from .context import Archive
+    from .reindex import reindex as run_reindex
+
+    arc = Archive()
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("reindexing", total=None)
+            report = run_reindex(arc.store, arc.index, drop=not keep,
+                                 progress=lambda key: progress.update(task, description=key))
+    except CommunisError as exc:
+        fail(exc)
+    console.print(f"reindexed {report.documents} records from {report.files} WARC files "
+                  f"({report.errors} errors)")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command("schema")
+def schema_export(directory: Annotated[Path, typer.Argument()] = Path("docs/schemas")) -> None:
+    """Export the JSON Schema of every data model."""
+    from schemas.export import export
+
+    for path in export(directory):
+        console.print(str(path))
+
+
+def main() -> None:
+    app()

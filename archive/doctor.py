@@ -1,0 +1,85 @@
+"""`communis doctor`: check configuration and each service; one line per finding."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+
+from .config import Settings, get_settings
+from .errors import CommunisError
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    message: str
+
+
+def _run(name: str, fn: Callable[[], str]) -> Check:
+    try:
+        return Check(name, True, fn())
+    except CommunisError as exc:
+        return Check(name, False, exc.one_line())
+    except Exception as exc:  # doctor reports, it never crashes
+        return Check(name, False, f"{type(exc).__name__}: {exc}")
+
+
+def _elasticsearch(settings: Settings) -> str:
+    from .index import open_index
+    from .index.client import translate
+
+    index = open_index(settings)
+    with translate("read the cluster info"):
+        info = index.es.info()
+    server = info["version"]["number"]
+    client = version("elasticsearch")
+    if server.split(".")[0] != client.split(".")[0]:
+        raise CommunisError(f"server {server} but Python client {client}",
+                            hint="install elasticsearch-py with the server's major version")
+    index.check()
+    return f"{settings.es_url} Elasticsearch {server} (client {client})"
+
+
+def _store(settings: Settings) -> str:
+    from .store import open_store
+
+    open_store(settings).check()
+    where = settings.store_path if settings.store == "local" else \
+        f"{settings.s3_endpoint_url or 'AWS'} bucket {settings.s3_bucket} (Object Lock on)"
+    return f"{settings.store}: {where}"
+
+
+def _prefect() -> str:
+    try:
+        found = version("prefect")
+    except PackageNotFoundError:
+        raise CommunisError("prefect is not installed", hint="run scripts/setup") from None
+    if not found.startswith("3."):
+        raise CommunisError(f"prefect {found} installed, 3.x needed", hint="run scripts/setup")
+    return f"prefect {found} (ephemeral local API unless PREFECT_API_URL is set)"
+
+
+def _accounts(settings: Settings) -> str:
+    from .accounts import load_accounts
+
+    if settings.accounts_file is None:
+        return "no accounts file configured (COMMUNIS_ACCOUNTS_FILE); the demo uses its samples"
+    return f"{settings.accounts_file}: {len(load_accounts(settings.accounts_file, settings))} accounts"
+
+
+def run_checks() -> Iterator[Check]:
+    try:
+        settings = get_settings()
+    except CommunisError as exc:
+        yield Check("configuration", False, exc.one_line())
+        return
+    yield Check("configuration", True, f"store={settings.store}, index alias {settings.index_alias}")
+    yield _run("accounts", lambda: _accounts(settings))
+    yield _run("elasticsearch", lambda: _elasticsearch(settings))
+    yield _run("store", lambda: _store(settings))
+    if settings.store == "local" and settings.s3_endpoint_url:
+        s3 = settings.model_copy(update={"store": "s3"})
+        yield _run("s3 (local MinIO)", lambda: _store(s3))
+    yield _run("prefect", _prefect)

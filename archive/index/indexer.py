@@ -1,0 +1,153 @@
+"""The record index: a versioned index behind an alias, bulk indexing, latest-version marking.
+
+Document ids are the record ids (item key + content hash), so indexing the same version
+twice overwrites it with identical content instead of duplicating it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from elasticsearch import Elasticsearch, helpers
+
+from ..errors import RecordNotFound, SearchIndexError
+from .client import translate
+from .mappings import MAPPING_VERSION, RECORD_MAPPINGS, index_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BulkResult:
+    indexed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class RecordIndex:
+    """Record versions in Elasticsearch under `alias`."""
+
+    def __init__(self, client: Elasticsearch, alias: str, *, replicas: int = 0) -> None:
+        self.es = client
+        self.alias = alias
+        self.replicas = replicas
+
+    @property
+    def concrete(self) -> str:
+        return f"{self.alias}-v{MAPPING_VERSION}"
+
+    def ensure(self) -> None:
+        """Create template, index and alias if missing (idempotent)."""
+        with translate("create the record index"):
+            self.es.indices.put_index_template(
+                name=f"{self.alias}-template", index_patterns=[f"{self.alias}-v*"], priority=100,
+                template={"settings": index_settings(self.replicas), "mappings": RECORD_MAPPINGS},
+            )
+            if not self.es.indices.exists_alias(name=self.alias):
+                if not self.es.indices.exists(index=self.concrete):
+                    self.es.indices.create(index=self.concrete)
+                self.es.indices.put_alias(index=self.concrete, name=self.alias, is_write_index=True)
+
+    def drop(self) -> None:
+        """Delete the indices behind the alias (reindex rebuilds them from WARC)."""
+        with translate("delete the record index"):
+            if self.es.indices.exists_alias(name=self.alias):
+                names = list(self.es.indices.get_alias(name=self.alias).keys())
+                self.es.indices.delete(index=",".join(names))
+            elif self.es.indices.exists(index=self.concrete):
+                self.es.indices.delete(index=self.concrete)
+
+    def set_refresh(self, interval: str) -> None:
+        with translate("set the refresh interval"):
+            self.es.indices.put_settings(index=self.alias, settings={"refresh_interval": interval})
+
+    def bulk(self, docs: Iterable[dict[str, Any]], *, chunk_size: int = 500, refresh: bool = True,
+             mark_latest: bool = True) -> BulkResult:
+        """Index documents with the streaming bulk helper; collect per-document errors."""
+        result = BulkResult()
+        touched: set[str] = set()
+
+        def actions() -> Iterator[dict[str, Any]]:
+            for doc in docs:
+                touched.add(doc["item_key"])
+                yield {"_index": self.alias, "_id": doc["record_id"], "_source": doc}
+
+        with translate("index records"):
+            for ok, info in helpers.streaming_bulk(
+                self.es, actions(), chunk_size=chunk_size, max_chunk_bytes=10 * 1024 * 1024,
+                raise_on_error=False, raise_on_exception=True, max_retries=5, initial_backoff=1,
+            ):
+                if ok:
+                    result.indexed += 1
+                else:
+                    item = next(iter(info.values()))
+                    result.errors.append(f"{item.get('_id')}: {item.get('error')}")
+            if refresh:
+                self.es.indices.refresh(index=self.alias)
+        if mark_latest and touched:
+            self.mark_latest(touched)
+        if result.errors:
+            log.error("%s documents failed to index; first: %s", len(result.errors), result.errors[0])
+        return result
+
+    def mark_latest(self, item_keys: Iterable[str]) -> None:
+        """Set is_latest on the newest version of each item and clear it on the others.
+
+        Order is (captured_at, version), so the result is the same whatever order documents
+        arrived in, which keeps reindex-from-WARC identical to incremental indexing.
+        """
+        keys = sorted(set(item_keys))
+        updates: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            versions: dict[str, list[tuple[str, int, str, bool | None]]] = defaultdict(list)
+            with translate("read item versions"):
+                for hit in helpers.scan(
+                    self.es, index=self.alias, size=1000,
+                    query={"query": {"terms": {"item_key": chunk}},
+                           "_source": ["item_key", "captured_at", "version", "is_latest"]},
+                ):
+                    src = hit["_source"]
+                    versions[src["item_key"]].append(
+                        (src["captured_at"], src.get("version", 1), hit["_id"], src.get("is_latest")))
+            for vs in versions.values():
+                newest = max(vs, key=lambda v: (v[0], v[1], v[2]))[2]
+                for _, _, doc_id, flag in vs:
+                    want = doc_id == newest
+                    if flag is not want:
+                        updates.append({"_op_type": "update", "_index": self.alias, "_id": doc_id,
+                                        "doc": {"is_latest": want}})
+        if updates:
+            with translate("mark latest versions"):
+                helpers.bulk(self.es, updates, refresh=True)
+
+    def get(self, record_id: str) -> dict[str, Any]:
+        with translate("read a record"):
+            resp = self.es.options(ignore_status=404).get(index=self.alias, id=record_id)
+        if not resp.get("found"):
+            raise RecordNotFound(f"no record {record_id} in the index",
+                                 hint="search for it with `communis search`")
+        return dict(resp["_source"])
+
+    def count(self, query: dict[str, Any] | None = None) -> int:
+        with translate("count records"):
+            if not self.es.indices.exists_alias(name=self.alias):
+                return 0
+            return int(self.es.count(index=self.alias, query=query or {"match_all": {}})["count"])
+
+    def all_documents(self) -> Iterator[dict[str, Any]]:
+        """Every document, by id order (for comparing index states)."""
+        with translate("scan the index"):
+            for hit in helpers.scan(self.es, index=self.alias, query={"query": {"match_all": {}}},
+                                    preserve_order=False):
+                yield {"_id": hit["_id"], **hit["_source"]}
+
+    def check(self) -> None:
+        with translate("check the cluster"):
+            health = self.es.cluster.health()
+        if health.get("status") == "red":
+            raise SearchIndexError("Elasticsearch cluster health is red",
+                                   hint="check the node's log (var/services/elasticsearch/logs)")

@@ -1,0 +1,153 @@
+"""The capture pipeline: bundles → WARC files → write-once store → index.
+
+Order matters (DESIGN.md, principles 1 and 2): a WARC file is finalized and stored before
+any of its records is indexed, and a finalized file leaves the local work folder only
+after it is stored and indexed. If the store or the index fails, the finalized file stays
+in the work folder with its manifest beside it and the next run (or `communis ingest`)
+commits it first, so nothing captured is lost and nothing is stored twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schemas import Account, CaptureBundle, Record, WarcFileManifest
+
+from . import clock
+from .bundles import Rejected
+from .config import Settings
+from .errors import DigestMismatch, ObjectExists
+from .index import RecordIndex, to_document
+from .quarantine import QuarantineEntry, quarantine
+from .store import BlobStore
+from .warc import FinalizedFile, WarcWriter, located_records
+from .warc.naming import manifest_key
+
+log = logging.getLogger(__name__)
+
+MANIFEST_SUFFIX = ".manifest.json"
+
+
+@dataclass
+class IngestReport:
+    """What one run did, for the CLI, the flow artifact and the tests."""
+
+    run_id: str
+    captures: int = 0
+    records: int = 0
+    indexed: int = 0
+    files: list[WarcFileManifest] = field(default_factory=list)
+    quarantined: list[QuarantineEntry] = field(default_factory=list)
+    index_errors: list[str] = field(default_factory=list)
+
+
+class Pipeline:
+    """One ingest run for one or more accounts."""
+
+    def __init__(self, settings: Settings, store: BlobStore, index: RecordIndex, *,
+                 run_id: str | None = None, work_dir: Path | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.index = index
+        self.run_id = run_id or clock.new_run_id()
+        self.work_dir = work_dir or settings.data_dir / "work"
+        self.report = IngestReport(self.run_id)
+        self._writer = WarcWriter(self.work_dir, self.run_id, rollover_bytes=settings.warc_rollover_bytes,
+                                  engine="isal", level=settings.gzip_level, operator=settings.operator)
+        self._quarantine_seq = 0
+
+    def ingest(self, account: Account, bundles: Iterable[CaptureBundle | Rejected]) -> IngestReport:
+        """Write, store and index every bundle; quarantine the ones that cannot be kept as WARC."""
+        rclass = self.settings.retention_class(account.retention_class)
+        self.index.ensure()
+        self.commit_pending()
+        try:
+            for bundle in bundles:
+                if isinstance(bundle, Rejected):
+                    self._quarantine_seq += 1
+                    self.report.quarantined.append(quarantine(
+                        self.store, account.id, self.run_id, self._quarantine_seq, bundle.reason, raw=bundle.raw))
+                    continue
+                reason = self._refusal(account, bundle)
+                if reason:
+                    self._quarantine(account.id, reason, bundle)
+                    continue
+                located = self._writer.write(account.id, rclass, bundle)
+                self.report.captures += 1
+                self.report.records += len(located)
+                for done in self._writer.drain():
+                    self._commit(done)
+            for done in self._writer.close():
+                self._commit(done)
+        except BaseException:
+            # Finalize what was written so far: it stays in the work folder for the next run.
+            for done in self._writer.close():
+                self._save_manifest(done.manifest)
+            raise
+        return self.report
+
+    def _refusal(self, account: Account, bundle: CaptureBundle) -> str | None:
+        size = len(bundle.capture.body)
+        if size > self.settings.max_body_bytes:
+            return (f"response body of {size} bytes exceeds the limit of {self.settings.max_body_bytes} "
+                    f"(COMMUNIS_MAX_BODY_BYTES)")
+        for record in bundle.records:
+            if record.account != account.id or record.platform != account.platform:
+                return f"record {record.item_key} does not belong to account {account.id}"
+        return None
+
+    def _quarantine(self, account: str, reason: str, bundle: CaptureBundle) -> None:
+        self._quarantine_seq += 1
+        self.report.quarantined.append(
+            quarantine(self.store, account, self.run_id, self._quarantine_seq, reason, bundle.capture))
+
+    def _save_manifest(self, manifest: WarcFileManifest) -> Path:
+        path = self.work_dir / (manifest.name + MANIFEST_SUFFIX)
+        path.write_text(manifest.model_dump_json(indent=2))
+        return path
+
+    def _commit(self, done: FinalizedFile, records: list[Record] | None = None) -> None:
+        """Store the file and its manifest, then index its records, then clear it locally."""
+        manifest = done.manifest
+        sidecar = self._save_manifest(manifest)
+        rclass = self.settings.retention_class(manifest.retention_class)
+        mode = self.settings.lock_mode or rclass.lock_mode
+        try:
+            self.store.put_file(manifest.key, done.path, manifest.sha256, retain_until=manifest.retain_until,
+                                lock_mode=mode, content_type="application/warc")
+        except ObjectExists:
+            stored = self.store.head(manifest.key)
+            if stored is None or stored.sha256 != manifest.sha256:
+                raise DigestMismatch(f"{manifest.key} exists in the store with other content") from None
+            log.info("%s was already stored; continuing with indexing", manifest.key)
+        mkey = manifest_key(manifest.account, manifest.name)
+        if self.store.head(mkey) is None:
+            self.store.put_bytes(mkey, manifest.model_dump_json(indent=2).encode(),
+                                 retain_until=manifest.retain_until, lock_mode=mode)
+        docs = [to_document(r, warc_key=manifest.key, retention_class=manifest.retention_class)
+                for r in (records if records is not None else done.records)]
+        result = self.index.bulk(docs)
+        self.report.indexed += result.indexed
+        self.report.index_errors.extend(result.errors)
+        self.report.files.append(manifest)
+        done.path.unlink()
+        sidecar.unlink()
+
+    def commit_pending(self) -> None:
+        """Store and index finalized files an earlier, interrupted run left behind."""
+        if not self.work_dir.exists():
+            return
+        for sidecar in sorted(self.work_dir.glob("*" + MANIFEST_SUFFIX)):
+            manifest = WarcFileManifest.model_validate(json.loads(sidecar.read_text()))
+            path = self.work_dir / manifest.name
+            if not path.exists():
+                sidecar.unlink()
+                continue
+            log.warning("committing %s left by run %s", manifest.name, manifest.run_id)
+            with path.open("rb") as fh:
+                records = list(located_records(fh, manifest.name))
+            self._commit(FinalizedFile(path, manifest), records)

@@ -1,0 +1,42 @@
+"""Reading one record version back with proof: index document → stored WARC bytes → digest.
+
+This is what `communis show` and `communis warc` stand on: the index says where the record
+is; the bytes are fetched from the store by range and must hash to the recorded SHA-256.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from schemas import Record
+
+from .errors import WarcError
+from .index import RecordIndex, from_document
+from .store import BlobStore, StoredObject
+from .warc import RecordAt, parse_one, verify_bytes
+
+
+@dataclass(frozen=True)
+class VerifiedRecord:
+    """A record version, its document, and its WARC record bytes checked against the digest."""
+
+    record: Record
+    document: dict[str, Any]
+    warc_bytes: bytes
+    warc_record: RecordAt
+    stored: StoredObject | None
+
+
+def fetch_verified(index: RecordIndex, store: BlobStore, record_id: str) -> VerifiedRecord:
+    document = index.get(record_id)
+    record = from_document(document)
+    if record.warc is None:
+        raise WarcError(f"record {record_id} has no WARC location")
+    key = document["warc_key"]
+    data = store.get_range(key, record.warc.offset, record.warc.length)
+    verify_bytes(data, record.warc)
+    parsed = parse_one(data)
+    if parsed.record_id != record.warc.record_id:
+        raise WarcError(f"{key}@{record.warc.offset} holds {parsed.record_id}, expected {record.warc.record_id}")
+    return VerifiedRecord(record, document, data, parsed, store.head(key))

@@ -1,0 +1,63 @@
+"""Rebuild the whole index from the stored WARC files alone (DESIGN.md, principle 1)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .index import RecordIndex, to_document
+from .store import BlobStore
+from .warc import iter_records, located_records
+from .warc.naming import is_warc_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReindexReport:
+    files: int = 0
+    documents: int = 0
+    errors: int = 0
+
+
+def _retention_class(store: BlobStore, key: str) -> str:
+    """The class named in the file's own warcinfo record."""
+    with store.open(key) as fh:
+        first = next(iter_records(fh))
+    fields = dict(line.split(": ", 1) for line in first.content.decode("utf-8").splitlines() if ": " in line)
+    return fields["retention-class"]
+
+
+def reindex(store: BlobStore, index: RecordIndex, *, drop: bool = True,
+            progress: Callable[[str], None] | None = None) -> ReindexReport:
+    """Drop (optionally) and rebuild the record index from every WARC under `warc/`."""
+    report = ReindexReport()
+    if drop:
+        index.drop()
+    index.ensure()
+    index.set_refresh("-1")
+
+    def documents() -> Iterator[dict[str, Any]]:
+        for key in store.keys("warc/"):
+            if not is_warc_key(key):
+                continue
+            rclass = _retention_class(store, key)
+            with store.open(key) as fh:
+                for record in located_records(fh, key):
+                    report.documents += 1
+                    yield to_document(record, warc_key=key, retention_class=rclass)
+            report.files += 1
+            if progress:
+                progress(key)
+
+    try:
+        result = index.bulk(documents(), chunk_size=1000, refresh=False, mark_latest=False)
+    finally:
+        index.set_refresh("1s")
+    index.es.indices.refresh(index=index.alias)
+    keys = {d["item_key"] for d in index.all_documents()}
+    index.mark_latest(keys)
+    report.errors = len(result.errors)
+    return report

@@ -1,0 +1,23 @@
+"""Blob storage: a local directory (embedded default) or S3 with Object Lock."""
+
+from __future__ import annotations
+
+from ..config import Settings
+from .base import BlobStore, StoredObject, sha256_file
+from .local import LocalStore
+from .s3 import S3Store
+
+
+def open_store(settings: Settings) -> BlobStore:
+    """The store the settings name."""
+    if settings.store == "s3":
+        return S3Store(
+            settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region,
+            access_key=settings.s3_access_key.get_secret_value() if settings.s3_access_key else None,
+            secret_key=settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None,
+            multipart_threshold=settings.s3_multipart_threshold,
+        )
+    return LocalStore(settings.store_path)
+
+
+__all__ = ["BlobStore", "LocalStore", "S3Store", "StoredObject", "open_store", "sha256_file"]

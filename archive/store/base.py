@@ -1,0 +1,81 @@
+"""The blob store interface: write-once objects, range reads, retention.
+
+Storage knows nothing about platforms or WARC: it keeps bytes under keys, never overwrites
+a key, and records the SHA-256 and retain-until date it was given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Protocol, runtime_checkable
+
+from schemas import LockMode
+
+from ..errors import DigestMismatch
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """What the store knows about one object."""
+
+    key: str
+    size: int
+    sha256: str | None
+    retain_until: datetime | None
+    lock_mode: LockMode | None
+    legal_hold: bool = False
+    version_id: str | None = None
+    location: str = ""
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    """A write-once object store."""
+
+    name: str
+
+    def put_file(self, key: str, path: Path, sha256: str, *, retain_until: datetime | None = None,
+                 lock_mode: LockMode | None = None, content_type: str = "application/octet-stream",
+                 ) -> StoredObject:
+        """Store the file under `key`; refuse if the key exists; verify `sha256` on arrival."""
+        ...
+
+    def put_bytes(self, key: str, data: bytes, *, retain_until: datetime | None = None,
+                  lock_mode: LockMode | None = None, content_type: str = "application/json",
+                  ) -> StoredObject: ...
+
+    def head(self, key: str) -> StoredObject | None: ...
+
+    def get_range(self, key: str, offset: int, length: int) -> bytes: ...
+
+    def open(self, key: str) -> IO[bytes]:
+        """A readable stream of the whole object (for reindex and fixity)."""
+        ...
+
+    def keys(self, prefix: str) -> Iterator[str]: ...
+
+    def delete(self, key: str) -> None:
+        """Delete every version of `key`; raises ObjectLocked while retention or a hold applies."""
+        ...
+
+    def check(self) -> None:
+        """Raise a StoreError naming the problem if the store cannot be used."""
+        ...
+
+
+def sha256_file(path: Path, chunk: int = 1024 * 1024) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_digest(key: str, data: bytes, expected: str) -> None:
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected:
+        raise DigestMismatch(f"{key}: SHA-256 {actual} does not match expected {expected}")

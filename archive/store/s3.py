@@ -1,0 +1,189 @@
+"""S3 blob store through boto3, with Object Lock retention and SHA-256 checksums.
+
+Works with AWS S3, MinIO and Ceph RGW. The bucket must have Object Lock enabled (which
+makes it versioned): each stored WARC gets a retain-until date in GOVERNANCE or COMPLIANCE
+mode, so premature deletion is refused by the server, not by convention. Every upload
+carries a SHA-256 checksum that the server verifies (per part for multipart uploads); the
+whole-file SHA-256 is also kept as object metadata for fixity checks.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+from schemas import LockMode
+
+from ..errors import DigestMismatch, ObjectExists, ObjectLocked, ObjectMissing, StoreError, StoreUnavailable
+from .base import StoredObject
+
+log = logging.getLogger(__name__)
+
+_LOCKED_CODES = {"AccessDenied", "ObjectLocked", "InvalidRequest"}
+_MISSING_CODES = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
+
+
+@contextmanager
+def _translate(key: str, action: str) -> Iterator[None]:
+    """botocore errors → Communis StoreError subclasses (the httpx map_exceptions pattern)."""
+    try:
+        yield
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        message = exc.response.get("Error", {}).get("Message", "")
+        if code in _MISSING_CODES:
+            raise ObjectMissing(f"{key} is not in the bucket") from exc
+        if code in _LOCKED_CODES and action == "delete":
+            raise ObjectLocked(f"{key}: S3 refused to {action} it ({code}: {message})") from exc
+        if code in {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"}:
+            raise DigestMismatch(f"{key}: S3 rejected the upload's SHA-256 ({code})") from exc
+        if code == "NoSuchBucket":
+            raise StoreError(f"bucket for {key} does not exist",
+                             hint="create it with Object Lock enabled (`scripts/services up` does locally)"
+                             ) from exc
+        raise StoreError(f"S3 {action} {key} failed: {code} {message}".strip()) from exc
+    except EndpointConnectionError as exc:
+        raise StoreUnavailable(f"S3 endpoint unreachable while trying to {action} {key}") from exc
+    except BotoCoreError as exc:
+        raise StoreError(f"S3 {action} {key} failed: {exc}") from exc
+
+
+def _b64(sha256_hex: str) -> str:
+    return base64.b64encode(bytes.fromhex(sha256_hex)).decode("ascii")
+
+
+class S3Store:
+    """Objects in one S3 bucket with Object Lock."""
+
+    name = "s3"
+
+    def __init__(self, bucket: str, *, endpoint_url: str | None = None, region: str = "us-east-1",
+                 access_key: str | None = None, secret_key: str | None = None,
+                 multipart_threshold: int = 64 * 1024 * 1024, max_concurrency: int = 8) -> None:
+        self.bucket = bucket
+        self.endpoint_url = endpoint_url
+        self.client: Any = boto3.client(
+            "s3", endpoint_url=endpoint_url, region_name=region,
+            aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 5, "mode": "standard"},
+                          connect_timeout=5, read_timeout=60),
+        )
+        self.transfer = TransferConfig(multipart_threshold=multipart_threshold,
+                                       multipart_chunksize=max(8 * 1024 * 1024, multipart_threshold // 8),
+                                       max_concurrency=max_concurrency)
+
+    def _lock_args(self, retain_until: datetime | None, lock_mode: LockMode | None) -> dict[str, Any]:
+        if retain_until is None:
+            return {}
+        return {"ObjectLockMode": (lock_mode or LockMode.GOVERNANCE).value,
+                "ObjectLockRetainUntilDate": retain_until}
+
+    def _refuse_existing(self, key: str) -> None:
+        if self.head(key) is not None:
+            raise ObjectExists(f"{key} already exists in bucket {self.bucket}; stored files are never replaced")
+
+    def put_file(self, key: str, path: Path, sha256: str, *, retain_until: datetime | None = None,
+                 lock_mode: LockMode | None = None, content_type: str = "application/octet-stream",
+                 ) -> StoredObject:
+        self._refuse_existing(key)
+        size = path.stat().st_size
+        extra: dict[str, Any] = {"ContentType": content_type, "Metadata": {"sha256": sha256},
+                                 **self._lock_args(retain_until, lock_mode)}
+        with _translate(key, "upload"):
+            if size < self.transfer.multipart_threshold:
+                with path.open("rb") as fh:
+                    self.client.put_object(Bucket=self.bucket, Key=key, Body=fh, ChecksumSHA256=_b64(sha256),
+                                           IfNoneMatch="*", **extra)
+            else:
+                # Multipart: boto3 sends a SHA-256 per part and the server verifies each one.
+                self.client.upload_file(str(path), self.bucket, key, Config=self.transfer,
+                                        ExtraArgs={"ChecksumAlgorithm": "SHA256", **extra})
+        return self._verified_head(key, size, sha256)
+
+    def put_bytes(self, key: str, data: bytes, *, retain_until: datetime | None = None,
+                  lock_mode: LockMode | None = None, content_type: str = "application/json",
+                  ) -> StoredObject:
+        sha256 = hashlib.sha256(data).hexdigest()
+        self._refuse_existing(key)
+        with _translate(key, "upload"):
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ChecksumSHA256=_b64(sha256),
+                                   IfNoneMatch="*", ContentType=content_type, Metadata={"sha256": sha256},
+                                   **self._lock_args(retain_until, lock_mode))
+        return self._verified_head(key, len(data), sha256)
+
+    def _verified_head(self, key: str, size: int, sha256: str) -> StoredObject:
+        found = self.head(key)
+        if found is None or found.size != size or found.sha256 != sha256:
+            raise DigestMismatch(f"{key}: the stored object does not match what was sent")
+        return found
+
+    def head(self, key: str) -> StoredObject | None:
+        try:
+            with _translate(key, "head"):
+                meta = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ObjectMissing:
+            return None
+        mode = meta.get("ObjectLockMode")
+        return StoredObject(
+            key=key, size=int(meta["ContentLength"]), sha256=meta.get("Metadata", {}).get("sha256"),
+            retain_until=meta.get("ObjectLockRetainUntilDate"), lock_mode=LockMode(mode) if mode else None,
+            legal_hold=meta.get("ObjectLockLegalHoldStatus") == "ON", version_id=meta.get("VersionId"),
+            location=f"s3://{self.bucket}/{key}",
+        )
+
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        with _translate(key, "read"):
+            resp = self.client.get_object(Bucket=self.bucket, Key=key,
+                                          Range=f"bytes={offset}-{offset + length - 1}")
+            return bytes(resp["Body"].read())
+
+    def open(self, key: str) -> IO[bytes]:
+        with _translate(key, "read"):
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"]  # type: ignore[no-any-return]
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        with _translate(prefix, "list"):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"]
+
+    def delete(self, key: str) -> None:
+        """Delete every version (and delete marker); one locked version stops with ObjectLocked."""
+        with _translate(key, "list"):
+            listing = self.client.list_object_versions(Bucket=self.bucket, Prefix=key)
+        versions = [v for v in listing.get("Versions", []) + listing.get("DeleteMarkers", []) if v["Key"] == key]
+        if not versions:
+            raise ObjectMissing(f"{key} is not in bucket {self.bucket}")
+        for version in versions:
+            with _translate(key, "delete"):
+                self.client.delete_object(Bucket=self.bucket, Key=key, VersionId=version["VersionId"])
+
+    def set_legal_hold(self, key: str, on: bool) -> None:
+        with _translate(key, "hold"):
+            self.client.put_object_legal_hold(Bucket=self.bucket, Key=key,
+                                              LegalHold={"Status": "ON" if on else "OFF"})
+
+    def check(self) -> None:
+        with _translate(self.bucket, "inspect"):
+            try:
+                conf = self.client.get_object_lock_configuration(Bucket=self.bucket)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "ObjectLockConfigurationNotFoundError":
+                    raise StoreError(f"bucket {self.bucket} has no Object Lock",
+                                     hint="create a new bucket with Object Lock enabled") from exc
+                raise
+        if conf.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") != "Enabled":
+            raise StoreError(f"bucket {self.bucket} has Object Lock disabled",
+                             hint="create a new bucket with Object Lock enabled")

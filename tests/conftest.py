@@ -1,0 +1,55 @@
+"""Shared fixtures. Integration tests use the real services started by `scripts/services up`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from archive.config import Settings
+from archive.samples import ACCOUNTS_FILE
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:
+    """Run warcio's own checker (the CLI users run) over a file."""
+    return subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(path)],
+                          capture_output=True, text=True, check=False)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Embedded defaults in a private folder (local store); the index is the real local ES."""
+    return Settings(data_dir=tmp_path / "data", store_path=tmp_path / "store",
+                    es_index_prefix=f"test-{uuid.uuid4().hex[:8]}", accounts_file=ACCOUNTS_FILE)
+
+
+@pytest.fixture
+def s3_settings(tmp_path: Path) -> Settings:
+    """The same, but storing in the local MinIO's test bucket (Object Lock enabled)."""
+    from archive.services.launcher import endpoints
+
+    found = endpoints()
+    if not found:
+        pytest.fail("MinIO is not running: start the services with `scripts/services up`")
+    return Settings(data_dir=tmp_path / "data", store="s3", s3_endpoint_url=found["s3_endpoint_url"],
+                    s3_bucket="communis-test", s3_access_key=found["s3_access_key"],
+                    s3_secret_key=found["s3_secret_key"], es_index_prefix=f"test-{uuid.uuid4().hex[:8]}",
+                    accounts_file=ACCOUNTS_FILE)
+
+
+@pytest.fixture
+def cleanup_index() -> Iterator[list[object]]:
+    """Indices registered here are deleted after the test."""
+    created: list[object] = []
+    yield created
+    for index in created:
+        try:
+            index.drop()  # type: ignore[attr-defined]
+        except Exception:
+            pass

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archive.accounts import load_accounts
+from archive.config import Settings
+from archive.errors import ConfigError
+from archive.samples import ACCOUNTS_FILE
+
+
+def test_sample_accounts_file_is_valid() -> None:
+    accounts = load_accounts(ACCOUNTS_FILE, Settings())
+    assert {a.id for a in accounts} == {"sundsvik-mastodon", "sundsvik-blogg"}
+
+
+def test_error_names_file_entry_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.yaml"
+    path.write_text("accounts:\n  - id: ok-one\n    platform: mastodon\n    handle: h\n    display_name: d\n"
+                    "    department: k\n    retention_class: social-10y\n"
+                    "  - id: bad-one\n    platform: myspace\n    handle: h\n    display_name: d\n"
+                    "    department: k\n    retention_class: social-10y\n")
+    with pytest.raises(ConfigError) as info:
+        load_accounts(path)
+    message = str(info.value)
+    assert str(path) in message and "account #2 (bad-one)" in message and "'platform'" in message
+
+
+def test_unknown_retention_class_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text("accounts:\n  - {id: a, platform: rss, handle: h, display_name: d, department: k,"
+                    " retention_class: forever}\n")
+    with pytest.raises(ConfigError, match=r"account #1 \(a\): field 'retention_class'.*forever"):
+        load_accounts(path, Settings())
+
+
+def test_broken_yaml_gives_line(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text("accounts:\n  - id: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML at line"):
+        load_accounts(path)
