@@ -22,8 +22,10 @@ def _when(value: str | None) -> str:
 def results_table(result: SearchResult, query: str) -> Table:
     table = Table(title=f"{result.total} records match {query!r}" if query else f"{result.total} records",
                   show_lines=False)
-    for col in ("record id", "platform", "account", "kind", "published", "author", "text"):
+    table.add_column("record id", no_wrap=True)
+    for col in ("platform", "account", "kind", "published", "author"):
         table.add_column(col, overflow="fold")
+    table.add_column("text", overflow="fold", ratio=3)
     for hit in result.hits:
         src = hit.source
         text = src.get("text") or src.get("title") or ""

@@ -1,0 +1,87 @@
+"""Small process helpers shared by the service launchers: paths, pid files, health waits."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import httpx
+
+from ..errors import ServiceError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def var_dir() -> Path:
+    return Path(os.environ.get("COMMUNIS_VAR_DIR", REPO / "var")) / "services"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("COMMUNIS_CACHE_DIR", Path.home() / ".cache" / "communis"))
+
+
+def run(cmd: Sequence[str], what: str, *, env: dict[str, str] | None = None, timeout: float = 1800) -> None:
+    """Run a build/download step; on failure raise one line naming the step and the reason."""
+    try:
+        proc = subprocess.run(list(cmd), capture_output=True, text=True, env=env, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ServiceError(f"{what} failed: {exc}") from exc
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        raise ServiceError(f"{what} failed (exit {proc.returncode}): {' | '.join(tail)}")
+
+
+def read_pid(pidfile: Path) -> int | None:
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    return pid
+
+
+def stop_pid(pidfile: Path, timeout: float = 30) -> bool:
+    pid = read_pid(pidfile)
+    if pid is None:
+        pidfile.unlink(missing_ok=True)
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and read_pid(pidfile) is not None:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.3)
+    if read_pid(pidfile) is not None:
+        os.kill(pid, signal.SIGKILL)
+    pidfile.unlink(missing_ok=True)
+    return True
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float, on_fail: Callable[[], str]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise ServiceError(f"{what} did not become healthy within {int(timeout)} s: {on_fail()}")
+
+
+def tail(path: Path, lines: int = 5) -> str:
+    try:
+        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+    except FileNotFoundError:
+        return f"(no log at {path})"

@@ -1,0 +1,16 @@
+"""Reindex flow: rebuild the Elasticsearch index from the stored WARC files alone."""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+
+from archive.context import Archive
+from archive.reindex import reindex
+
+
+@flow(name="communis-reindex", log_prints=True)
+def reindex_all(drop: bool = True) -> dict[str, int]:
+    arc = Archive()
+    report = reindex(arc.store, arc.index, drop=drop)
+    get_run_logger().info("reindexed %s records from %s files", report.documents, report.files)
+    return {"files": report.files, "documents": report.documents, "errors": report.errors}
