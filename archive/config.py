@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     store_path: Path = Field(default_factory=lambda: var_dir() / "store", description="Local store root.")
     s3_endpoint_url: str | None = None
     s3_bucket: str = "communis-archive"
+    s3_prefix: str = Field(default="", description="Key prefix inside the bucket (several archives, one bucket).")
     s3_region: str = "us-east-1"
     s3_access_key: SecretStr | None = None
     s3_secret_key: SecretStr | None = None

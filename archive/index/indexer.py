@@ -60,6 +60,12 @@ class RecordIndex:
             elif self.es.indices.exists(index=self.concrete):
                 self.es.indices.delete(index=self.concrete)
 
+    def destroy(self) -> None:
+        """Drop the indices and the template (test and benchmark clean-up)."""
+        self.drop()
+        with translate("delete the index template"):
+            self.es.options(ignore_status=404).indices.delete_index_template(name=f"{self.alias}-template")
+
     def set_refresh(self, interval: str) -> None:
         with translate("set the refresh interval"):
             self.es.indices.put_settings(index=self.alias, settings={"refresh_interval": interval})

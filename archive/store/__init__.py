@@ -15,7 +15,7 @@ def open_store(settings: Settings) -> BlobStore:
             settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region,
             access_key=settings.s3_access_key.get_secret_value() if settings.s3_access_key else None,
             secret_key=settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None,
-            multipart_threshold=settings.s3_multipart_threshold,
+            multipart_threshold=settings.s3_multipart_threshold, prefix=settings.s3_prefix,
         )
     return LocalStore(settings.store_path)
 

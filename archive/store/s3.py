@@ -70,8 +70,10 @@ class S3Store:
 
     def __init__(self, bucket: str, *, endpoint_url: str | None = None, region: str = "us-east-1",
                  access_key: str | None = None, secret_key: str | None = None,
-                 multipart_threshold: int = 64 * 1024 * 1024, max_concurrency: int = 8) -> None:
+                 multipart_threshold: int = 64 * 1024 * 1024, max_concurrency: int = 8,
+                 prefix: str = "") -> None:
         self.bucket = bucket
+        self.prefix = prefix
         self.endpoint_url = endpoint_url
         self.client: Any = boto3.client(
             "s3", endpoint_url=endpoint_url, region_name=region,
@@ -82,6 +84,10 @@ class S3Store:
         self.transfer = TransferConfig(multipart_threshold=multipart_threshold,
                                        multipart_chunksize=max(8 * 1024 * 1024, multipart_threshold // 8),
                                        max_concurrency=max_concurrency)
+
+    def _k(self, key: str) -> str:
+        """Bucket key for a store key (an optional prefix lets several archives share a bucket)."""
+        return self.prefix + key
 
     def _lock_args(self, retain_until: datetime | None, lock_mode: LockMode | None) -> dict[str, Any]:
         if retain_until is None:
@@ -103,11 +109,11 @@ class S3Store:
         with _translate(key, "upload"):
             if size < self.transfer.multipart_threshold:
                 with path.open("rb") as fh:
-                    self.client.put_object(Bucket=self.bucket, Key=key, Body=fh, ChecksumSHA256=_b64(sha256),
+                    self.client.put_object(Bucket=self.bucket, Key=self._k(key), Body=fh, ChecksumSHA256=_b64(sha256),
                                            IfNoneMatch="*", **extra)
             else:
                 # Multipart: boto3 sends a SHA-256 per part and the server verifies each one.
-                self.client.upload_file(str(path), self.bucket, key, Config=self.transfer,
+                self.client.upload_file(str(path), self.bucket, self._k(key), Config=self.transfer,
                                         ExtraArgs={"ChecksumAlgorithm": "SHA256", **extra})
         return self._verified_head(key, size, sha256)
 
@@ -117,7 +123,7 @@ class S3Store:
         sha256 = hashlib.sha256(data).hexdigest()
         self._refuse_existing(key)
         with _translate(key, "upload"):
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ChecksumSHA256=_b64(sha256),
+            self.client.put_object(Bucket=self.bucket, Key=self._k(key), Body=data, ChecksumSHA256=_b64(sha256),
                                    IfNoneMatch="*", ContentType=content_type, Metadata={"sha256": sha256},
                                    **self._lock_args(retain_until, lock_mode))
         return self._verified_head(key, len(data), sha256)
@@ -131,7 +137,7 @@ class S3Store:
     def head(self, key: str) -> StoredObject | None:
         try:
             with _translate(key, "head"):
-                meta = self.client.head_object(Bucket=self.bucket, Key=key)
+                meta = self.client.head_object(Bucket=self.bucket, Key=self._k(key))
         except ObjectMissing:
             return None
         mode = meta.get("ObjectLockMode")
@@ -139,40 +145,41 @@ class S3Store:
             key=key, size=int(meta["ContentLength"]), sha256=meta.get("Metadata", {}).get("sha256"),
             retain_until=meta.get("ObjectLockRetainUntilDate"), lock_mode=LockMode(mode) if mode else None,
             legal_hold=meta.get("ObjectLockLegalHoldStatus") == "ON", version_id=meta.get("VersionId"),
-            location=f"s3://{self.bucket}/{key}",
+            location=f"s3://{self.bucket}/{self._k(key)}",
         )
 
     def get_range(self, key: str, offset: int, length: int) -> bytes:
         with _translate(key, "read"):
-            resp = self.client.get_object(Bucket=self.bucket, Key=key,
+            resp = self.client.get_object(Bucket=self.bucket, Key=self._k(key),
                                           Range=f"bytes={offset}-{offset + length - 1}")
             return bytes(resp["Body"].read())
 
     def open(self, key: str) -> IO[bytes]:
         with _translate(key, "read"):
-            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"]  # type: ignore[no-any-return]
+            return self.client.get_object(Bucket=self.bucket, Key=self._k(key))["Body"]  # type: ignore[no-any-return]
 
     def keys(self, prefix: str) -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
         with _translate(prefix, "list"):
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self._k(prefix)):
                 for item in page.get("Contents", []):
-                    yield item["Key"]
+                    yield item["Key"][len(self.prefix):]
 
     def delete(self, key: str) -> None:
         """Delete every version (and delete marker); one locked version stops with ObjectLocked."""
         with _translate(key, "list"):
-            listing = self.client.list_object_versions(Bucket=self.bucket, Prefix=key)
-        versions = [v for v in listing.get("Versions", []) + listing.get("DeleteMarkers", []) if v["Key"] == key]
+            listing = self.client.list_object_versions(Bucket=self.bucket, Prefix=self._k(key))
+        versions = [v for v in listing.get("Versions", []) + listing.get("DeleteMarkers", [])
+                    if v["Key"] == self._k(key)]
         if not versions:
             raise ObjectMissing(f"{key} is not in bucket {self.bucket}")
         for version in versions:
             with _translate(key, "delete"):
-                self.client.delete_object(Bucket=self.bucket, Key=key, VersionId=version["VersionId"])
+                self.client.delete_object(Bucket=self.bucket, Key=self._k(key), VersionId=version["VersionId"])
 
     def set_legal_hold(self, key: str, on: bool) -> None:
         with _translate(key, "hold"):
-            self.client.put_object_legal_hold(Bucket=self.bucket, Key=key,
+            self.client.put_object_legal_hold(Bucket=self.bucket, Key=self._k(key),
                                               LegalHold={"Status": "ON" if on else "OFF"})
 
     def check(self) -> None:
