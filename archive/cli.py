@@ -38,9 +38,11 @@ def fail(exc: CommunisError) -> NoReturn:
 
 @app.callback()
 def _main(verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log details.")] = False) -> None:
+    from .config import var_dir
     from .logs import setup_logging
 
-    setup_logging(logging.DEBUG if verbose else logging.WARNING)
+    setup_logging(logging.DEBUG if verbose else logging.INFO, stderr=verbose,
+                  file=var_dir() / "log" / "communis.log")
 
 
 # --- services --------------------------------------------------------------------------------

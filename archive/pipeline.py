@@ -20,9 +20,9 @@ from schemas import Account, CaptureBundle, Record, WarcFileManifest
 from . import clock
 from .bundles import Rejected
 from .config import Settings
-from .errors import DigestMismatch, ObjectExists
+from .errors import DigestMismatch, IndexUnavailable, ObjectExists, StoreUnavailable
 from .index import RecordIndex, to_document
-from .quarantine import QuarantineEntry, quarantine
+from .quarantine import QuarantineEntry, quarantine, upload_pending
 from .store import BlobStore
 from .warc import FinalizedFile, WarcWriter, located_records
 from .warc.naming import manifest_key
@@ -43,6 +43,8 @@ class IngestReport:
     files: list[WarcFileManifest] = field(default_factory=list)
     quarantined: list[QuarantineEntry] = field(default_factory=list)
     index_errors: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)
+    """Finalized files kept in the work folder because the store or the index was unavailable."""
 
 
 class Pipeline:
@@ -59,18 +61,17 @@ class Pipeline:
         self._writer = WarcWriter(self.work_dir, self.run_id, rollover_bytes=settings.warc_rollover_bytes,
                                   engine="isal", level=settings.gzip_level, operator=settings.operator)
         self._quarantine_seq = 0
+        self._index_ready = False
+        self._unavailable: StoreUnavailable | IndexUnavailable | None = None
 
     def ingest(self, account: Account, bundles: Iterable[CaptureBundle | Rejected]) -> IngestReport:
         """Write, store and index every bundle; quarantine the ones that cannot be kept as WARC."""
         rclass = self.settings.retention_class(account.retention_class)
-        self.index.ensure()
         self.commit_pending()
         try:
             for bundle in bundles:
                 if isinstance(bundle, Rejected):
-                    self._quarantine_seq += 1
-                    self.report.quarantined.append(quarantine(
-                        self.store, account.id, self.run_id, self._quarantine_seq, bundle.reason, raw=bundle.raw))
+                    self._quarantine(account.id, bundle.reason, raw=bundle.raw)
                     continue
                 reason = self._refusal(account, bundle)
                 if reason:
@@ -83,12 +84,21 @@ class Pipeline:
                     self._commit(done)
             for done in self._writer.close():
                 self._commit(done)
+            self._raise_if_deferred()
         except BaseException:
             # Finalize what was written so far: it stays in the work folder for the next run.
             for done in self._writer.close():
                 self._save_manifest(done.manifest)
             raise
         return self.report
+
+    def _raise_if_deferred(self) -> None:
+        """Capturing goes on while a service is down; the run still ends loudly."""
+        if self._unavailable is not None:
+            count = len(self.report.deferred)
+            raise type(self._unavailable)(
+                f"{self._unavailable}; {count} finalized WARC file(s) kept in {self.work_dir} "
+                "for the next run", hint=self._unavailable.hint) from self._unavailable
 
     def _refusal(self, account: Account, bundle: CaptureBundle) -> str | None:
         size = len(bundle.capture.body)
@@ -100,10 +110,12 @@ class Pipeline:
                 return f"record {record.item_key} does not belong to account {account.id}"
         return None
 
-    def _quarantine(self, account: str, reason: str, bundle: CaptureBundle) -> None:
+    def _quarantine(self, account: str, reason: str, bundle: CaptureBundle | None = None,
+                    raw: bytes | None = None) -> None:
         self._quarantine_seq += 1
-        self.report.quarantined.append(
-            quarantine(self.store, account, self.run_id, self._quarantine_seq, reason, bundle.capture))
+        self.report.quarantined.append(quarantine(
+            self.store, account, self.run_id, self._quarantine_seq, reason,
+            bundle.capture if bundle else None, raw=raw, fallback=self.work_dir))
 
     def _save_manifest(self, manifest: WarcFileManifest) -> Path:
         path = self.work_dir / (manifest.name + MANIFEST_SUFFIX)
@@ -111,9 +123,21 @@ class Pipeline:
         return path
 
     def _commit(self, done: FinalizedFile, records: list[Record] | None = None) -> None:
-        """Store the file and its manifest, then index its records, then clear it locally."""
+        """Store and index; if a service is down keep the file for the next run and go on."""
+        sidecar = self._save_manifest(done.manifest)
+        try:
+            self._store_and_index(done, records)
+        except (StoreUnavailable, IndexUnavailable) as exc:
+            log.error("%s; keeping %s for the next run", exc, done.path)
+            self._unavailable = exc
+            self.report.deferred.append(done.manifest.name)
+            return
+        done.path.unlink()
+        sidecar.unlink()
+
+    def _store_and_index(self, done: FinalizedFile, records: list[Record] | None) -> None:
+        """Store the file and its manifest, then index its records."""
         manifest = done.manifest
-        sidecar = self._save_manifest(manifest)
         rclass = self.settings.retention_class(manifest.retention_class)
         mode = self.settings.lock_mode or rclass.lock_mode
         try:
@@ -128,18 +152,24 @@ class Pipeline:
         if self.store.head(mkey) is None:
             self.store.put_bytes(mkey, manifest.model_dump_json(indent=2).encode(),
                                  retain_until=manifest.retain_until, lock_mode=mode)
+        if not self._index_ready:
+            self.index.ensure()
+            self._index_ready = True
         docs = [to_document(r, warc_key=manifest.key, retention_class=manifest.retention_class)
                 for r in (records if records is not None else done.records)]
         result = self.index.bulk(docs)
         self.report.indexed += result.indexed
         self.report.index_errors.extend(result.errors)
         self.report.files.append(manifest)
-        done.path.unlink()
-        sidecar.unlink()
 
     def commit_pending(self) -> None:
         """Store and index finalized files an earlier, interrupted run left behind."""
         if not self.work_dir.exists():
+            return
+        try:
+            upload_pending(self.store, self.work_dir)
+        except StoreUnavailable as exc:
+            self._unavailable = exc
             return
         for sidecar in sorted(self.work_dir.glob("*" + MANIFEST_SUFFIX)):
             manifest = WarcFileManifest.model_validate(json.loads(sidecar.read_text()))

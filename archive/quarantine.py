@@ -11,10 +11,12 @@ import base64
 import json
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from schemas import Capture
 
 from . import clock
+from .errors import StoreUnavailable
 from .store import BlobStore
 from .warc.redact import redact_headers, redact_url
 
@@ -28,8 +30,23 @@ class QuarantineEntry:
     url: str
 
 
+def upload_pending(store: BlobStore, fallback: Path) -> int:
+    """Move quarantine entries kept locally (store was down) into the store."""
+    moved = 0
+    root = fallback / "quarantine"
+    for path in sorted(root.rglob("*.json")) if root.exists() else []:
+        key = path.relative_to(fallback).as_posix()
+        if store.head(key) is None:
+            store.put_bytes(key, path.read_bytes())
+        path.unlink()
+        moved += 1
+    return moved
+
+
 def quarantine(store: BlobStore, account: str, run_id: str, seq: int, reason: str,
-               capture: Capture | None = None, raw: bytes | None = None) -> QuarantineEntry:
+               capture: Capture | None = None, raw: bytes | None = None,
+               fallback: Path | None = None) -> QuarantineEntry:
+    """Keep the input with its reason in the store (or under `fallback` while the store is down)."""
     url = redact_url(capture.url) if capture else "(unparsed input)"
     doc: dict[str, object] = {"reason": reason, "account": account, "run_id": run_id,
                               "quarantined_at": clock.now().isoformat(), "url": url}
@@ -41,6 +58,14 @@ def quarantine(store: BlobStore, account: str, run_id: str, seq: int, reason: st
     if raw is not None:
         doc["raw_base64"] = base64.b64encode(raw).decode("ascii")
     key = f"quarantine/{account}/{run_id}/{seq:06d}.json"
-    store.put_bytes(key, json.dumps(doc, ensure_ascii=False).encode("utf-8"))
+    data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    try:
+        store.put_bytes(key, data)
+    except StoreUnavailable:
+        if fallback is None:
+            raise
+        local = fallback / key
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_bytes(data)
     log.warning("quarantined %s from account=%s: %s", url, account, reason)
     return QuarantineEntry(key, reason, url)

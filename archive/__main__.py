@@ -1,0 +1,5 @@
+"""`python -m archive` is the `communis` command."""
+
+from .cli import main
+
+main()
