@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +63,8 @@ class Pipeline:
                                   engine="isal", level=settings.gzip_level, operator=settings.operator)
         self._quarantine_seq = 0
         self._index_ready = False
+        self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit")
+        self._pending: list[Future[None]] = []
         self._unavailable: StoreUnavailable | IndexUnavailable | None = None
 
     def ingest(self, account: Account, bundles: Iterable[CaptureBundle | Rejected]) -> IngestReport:
@@ -81,16 +84,34 @@ class Pipeline:
                 self.report.captures += 1
                 self.report.records += len(located)
                 for done in self._writer.drain():
-                    self._commit(done)
+                    self._submit(done)
             for done in self._writer.close():
-                self._commit(done)
+                self._submit(done)
+            self._wait()
             self._raise_if_deferred()
         except BaseException:
             # Finalize what was written so far: it stays in the work folder for the next run.
             for done in self._writer.close():
                 self._save_manifest(done.manifest)
+            self._wait(raise_errors=False)
             raise
         return self.report
+
+    def _submit(self, done: FinalizedFile) -> None:
+        """Commit in the background so the next file is written while this one is stored and indexed.
+
+        One committer thread keeps files in order; Elasticsearch and S3 work in other processes,
+        so this overlaps their time with WARC writing here.
+        """
+        self._save_manifest(done.manifest)
+        self._pending.append(self._committer.submit(self._commit, done))
+
+    def _wait(self, raise_errors: bool = True) -> None:
+        pending, self._pending = self._pending, []
+        errors = [f.exception() for f in pending]
+        first = next((e for e in errors if e is not None), None)
+        if first is not None and raise_errors:
+            raise first
 
     def _raise_if_deferred(self) -> None:
         """Capturing goes on while a service is down; the run still ends loudly."""
@@ -155,8 +176,12 @@ class Pipeline:
         if not self._index_ready:
             self.index.ensure()
             self._index_ready = True
-        docs = [to_document(r, warc_key=manifest.key, retention_class=manifest.retention_class)
-                for r in (records if records is not None else done.records)]
+        if records is None:
+            docs = [to_document(r, warc_key=manifest.key, retention_class=manifest.retention_class, record_json=j)
+                    for r, j in zip(done.records, done.record_json, strict=True)]
+        else:
+            docs = [to_document(r, warc_key=manifest.key, retention_class=manifest.retention_class)
+                    for r in records]
         result = self.index.bulk(docs)
         self.report.indexed += result.indexed
         self.report.index_errors.extend(result.errors)

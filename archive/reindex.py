@@ -53,11 +53,8 @@ def reindex(store: BlobStore, index: RecordIndex, *, drop: bool = True,
                 progress(key)
 
     try:
-        result = index.bulk(documents(), chunk_size=1000, refresh=False, mark_latest=False)
+        result = index.bulk(documents(), chunk_size=1000, refresh=True, check_older=False)
     finally:
         index.set_refresh("1s")
-    index.es.indices.refresh(index=index.alias)
-    keys = {d["item_key"] for d in index.all_documents()}
-    index.mark_latest(keys)
     report.errors = len(result.errors)
     return report

@@ -8,9 +8,9 @@ point back to the WARC record holding the raw response they were derived from.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from pydantic import Field, computed_field, field_validator, model_validator
@@ -26,6 +26,10 @@ CONTENT_FIELDS = (
 )
 
 
+_CONTENT_INCLUDE: dict[str, Any] = {
+    **{name: True for name in CONTENT_FIELDS},
+    "media": {"__all__": {"url", "content_type", "description"}},
+}
 DERIVED_FIELDS = frozenset({"item_key", "content_sha256", "record_id"})
 
 
@@ -144,19 +148,15 @@ class Record(Model):
         return f"{self.platform.value}:{self.account}:{self.item_id}"
 
     @computed_field  # type: ignore[prop-decorator]
-    @property
+    @cached_property
     def content_sha256(self) -> str:
         """SHA-256 over the canonical JSON of the content fields: equal content, equal hash."""
-        content = self.model_dump(mode="json", include=set(CONTENT_FIELDS))
-        # A re-fetched media file lands at a new WARC offset; only what the public saw counts.
-        content["media"] = [
-            {k: m[k] for k in ("url", "content_type", "description")} for m in content["media"]
-        ]
-        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        # Field order is the model's, so the JSON is canonical for a given schema version. A
+        # re-fetched media file lands at a new WARC offset; only what the public saw counts.
+        return hashlib.sha256(self.model_dump_json(include=_CONTENT_INCLUDE).encode("utf-8")).hexdigest()
 
     @computed_field  # type: ignore[prop-decorator]
-    @property
+    @cached_property
     def record_id(self) -> str:
         """Stable id of this version: the same item with the same content has the same id."""
         return hashlib.sha256(f"{self.item_key}#{self.content_sha256}".encode()).hexdigest()[:32]

@@ -1,12 +1,19 @@
-"""Records ↔ index documents.
+"""Records → index documents, serialized once.
 
 A document is the Record's JSON plus what the WARC file itself says about it (its storage
 key and retention class) and a few derived filters. Everything in it can be recomputed from
 the stored WARC files alone, which is what makes `communis reindex` exact.
+
+The JSON of a record is produced once by pydantic-core when the metadata record is written
+and the same bytes become the document (`_source` as bytes passes through the official bulk
+helpers untouched), so no record is serialized twice on the way to the index.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from schemas import Record
@@ -14,15 +21,32 @@ from schemas import Record
 EXTRA_FIELDS = ("warc_key", "retention_class", "has_media", "edited", "is_latest")
 
 
-def to_document(record: Record, *, warc_key: str, retention_class: str) -> dict[str, Any]:
-    doc = record.model_dump(mode="json")
-    doc.update(
-        warc_key=warc_key,
-        retention_class=retention_class,
-        has_media=bool(record.media),
-        edited=record.edited_at is not None or record.version > 1,
-    )
-    return doc
+@dataclass(frozen=True)
+class Document:
+    """One index document: its id, what decides the latest version, and its JSON source."""
+
+    record_id: str
+    item_key: str
+    captured_at: datetime
+    version: int
+    source: bytes
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(json.loads(self.source))
+
+
+def to_document(record: Record, *, warc_key: str, retention_class: str,
+                record_json: bytes | None = None) -> Document:
+    body = record_json if record_json is not None else record.model_dump_json().encode("utf-8")
+    extra = json.dumps({
+        "warc_key": warc_key,
+        "retention_class": retention_class,
+        "has_media": bool(record.media),
+        "edited": record.edited_at is not None or record.version > 1,
+        "is_latest": True,  # corrected by the indexer when a newer version is known
+    }, ensure_ascii=False).encode("utf-8")
+    return Document(record.record_id, record.item_key, record.captured_at, record.version,
+                    body[:-1] + b"," + extra[1:])
 
 
 def from_document(source: dict[str, Any]) -> Record:

@@ -10,12 +10,14 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
 
 from ..errors import RecordNotFound, SearchIndexError
 from .client import translate
+from .documents import Document
 from .mappings import MAPPING_VERSION, RECORD_MAPPINGS, index_settings
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,32 @@ log = logging.getLogger(__name__)
 class BulkResult:
     indexed: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+Rank = tuple[datetime, int, str]
+
+
+class _LatestTracker:
+    """The newest version per item among the documents seen, and the ids it displaced.
+
+    Order is (captured_at, version, record id), so the outcome does not depend on the order
+    documents arrive in: reindex-from-WARC gives the same flags as incremental indexing.
+    """
+
+    def __init__(self) -> None:
+        self.best: dict[str, tuple[Rank, str]] = {}
+        self.losers: list[str] = []
+
+    def see(self, item_key: str, rank: Rank) -> None:
+        doc_id = rank[2]
+        previous = self.best.get(item_key)
+        if previous is None:
+            self.best[item_key] = (rank, doc_id)
+        elif rank > previous[0]:
+            self.losers.append(previous[1])
+            self.best[item_key] = (rank, doc_id)
+        elif rank < previous[0]:
+            self.losers.append(doc_id)
 
 
 class RecordIndex:
@@ -70,16 +98,25 @@ class RecordIndex:
         with translate("set the refresh interval"):
             self.es.indices.put_settings(index=self.alias, settings={"refresh_interval": interval})
 
-    def bulk(self, docs: Iterable[dict[str, Any]], *, chunk_size: int = 500, refresh: bool = True,
-             mark_latest: bool = True) -> BulkResult:
-        """Index documents with the streaming bulk helper; collect per-document errors."""
+    def bulk(self, docs: Iterable[Document], *, chunk_size: int = 500, refresh: bool = True,
+             check_older: bool = True) -> BulkResult:
+        """Index documents with the streaming bulk helper; collect per-document errors.
+
+        Documents arrive marked latest. Among the documents of this call the newest version of
+        each item wins (tracked in memory, no query); items at version > 1 are also compared
+        with older versions already in the index (`check_older`; reindex, which sees every
+        version, turns it off).
+        """
         result = BulkResult()
-        touched: set[str] = set()
+        latest = _LatestTracker()
+        older: set[str] = set()
 
         def actions() -> Iterator[dict[str, Any]]:
             for doc in docs:
-                touched.add(doc["item_key"])
-                yield {"_index": self.alias, "_id": doc["record_id"], "_source": doc}
+                latest.see(doc.item_key, (doc.captured_at, doc.version, doc.record_id))
+                if doc.version > 1:
+                    older.add(doc.item_key)
+                yield {"_index": self.alias, "_id": doc.record_id, "_source": doc.source}
 
         with translate("index records"):
             for ok, info in helpers.streaming_bulk(
@@ -91,13 +128,19 @@ class RecordIndex:
                 else:
                     item = next(iter(info.values()))
                     result.errors.append(f"{item.get('_id')}: {item.get('error')}")
+            self._set_latest({doc_id: False for doc_id in latest.losers})
             if refresh:
                 self.es.indices.refresh(index=self.alias)
-        if mark_latest and touched:
-            self.mark_latest(touched)
+        if check_older and older:
+            self.mark_latest(older)
         if result.errors:
             log.error("%s documents failed to index; first: %s", len(result.errors), result.errors[0])
         return result
+
+    def _set_latest(self, flags: dict[str, bool]) -> None:
+        if flags:
+            helpers.bulk(self.es, ({"_op_type": "update", "_index": self.alias, "_id": doc_id,
+                                    "doc": {"is_latest": flag}} for doc_id, flag in flags.items()))
 
     def mark_latest(self, item_keys: Iterable[str]) -> None:
         """Set is_latest on the newest version of each item and clear it on the others.
@@ -106,10 +149,10 @@ class RecordIndex:
         arrived in, which keeps reindex-from-WARC identical to incremental indexing.
         """
         keys = sorted(set(item_keys))
-        updates: list[dict[str, Any]] = []
+        updates: dict[str, bool] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
-            versions: dict[str, list[tuple[str, int, str, bool | None]]] = defaultdict(list)
+            versions: dict[str, list[tuple[Rank, bool | None]]] = defaultdict(list)
             with translate("read item versions"):
                 for hit in helpers.scan(
                     self.es, index=self.alias, size=1000,
@@ -117,18 +160,17 @@ class RecordIndex:
                            "_source": ["item_key", "captured_at", "version", "is_latest"]},
                 ):
                     src = hit["_source"]
-                    versions[src["item_key"]].append(
-                        (src["captured_at"], src.get("version", 1), hit["_id"], src.get("is_latest")))
+                    rank = (datetime.fromisoformat(src["captured_at"]), src.get("version", 1), hit["_id"])
+                    versions[src["item_key"]].append((rank, src.get("is_latest")))
             for vs in versions.values():
-                newest = max(vs, key=lambda v: (v[0], v[1], v[2]))[2]
-                for _, _, doc_id, flag in vs:
+                newest = max(rank for rank, _ in vs)[2]
+                for (_, _, doc_id), flag in vs:
                     want = doc_id == newest
                     if flag is not want:
-                        updates.append({"_op_type": "update", "_index": self.alias, "_id": doc_id,
-                                        "doc": {"is_latest": want}})
-        if updates:
-            with translate("mark latest versions"):
-                helpers.bulk(self.es, updates, refresh=True)
+                        updates[doc_id] = want
+        with translate("mark latest versions"):
+            self._set_latest(updates)
+            self.es.indices.refresh(index=self.alias)
 
     def get(self, record_id: str) -> dict[str, Any]:
         with translate("read a record"):

@@ -1,9 +1,12 @@
-"""Building WARC/1.1 records from Captures and Records, with SHA-256 digests.
+"""WARC/1.1 records built from Captures and Records, with SHA-256 digests computed once.
 
-warcio's RecordBuilder does the record structure; this module supplies what Communis
-needs on top: SHA-256 in lowercase hex (one encoding everywhere: WARC headers, manifest,
-index; S3 gets the same bytes in base64), secrets redacted before a header is built, and
-bodies normalised so that WARC Content-Length matches the bytes actually kept.
+warcio's writer computes digests in a second pass, re-encodes headers per record and hard-codes
+SHA-1 and zlib level 9 (ENGINEERING.md, B1); for small API responses its Python overhead, not
+compression, bounds the speed. Communis therefore serializes records itself in the plain WARC
+layout (version line, named fields, CRLF, block, CRLF CRLF) and relies on warcio to read and
+check them: every file written in the tests passes `warcio check`. Digests are SHA-256 in
+lowercase hex, one encoding everywhere (WARC fields, manifest, index; S3 gets the same bytes
+in base64). Secrets are redacted before a header is built.
 """
 
 from __future__ import annotations
@@ -11,71 +14,69 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from io import BytesIO
 from urllib.parse import urlsplit
-
-from warcio.recordbuilder import RecordBuilder
-from warcio.recordloader import ArcWarcRecord
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.timeutils import datetime_to_iso_date
-from warcio.utils import Digester
 
 from schemas import Capture, Record
 
 from .. import clock
 from .redact import redact_headers, redact_url
 
-#: Hop-by-hop or transfer headers that no longer describe the kept body; kept under this prefix.
+#: Transfer headers that no longer describe the kept body; kept under this prefix (pywb's convention).
 ORIG_PREFIX = "X-Archive-Orig-"
 _REWRITTEN = frozenset({"content-encoding", "transfer-encoding", "content-length"})
 METADATA_CONTENT_TYPE = "application/json"
 METADATA_FORMAT = "communis-records/1"
-
-
-class Sha256Hex(Digester):
-    """warcio Digester that speaks `sha256:<lowercase hex>`."""
-
-    def __init__(self) -> None:
-        super().__init__("sha256")
-
-    def __str__(self) -> str:
-        return "sha256:" + self.digester.hexdigest()
-
-
-class Builder(RecordBuilder):
-    """warcio RecordBuilder fixed to WARC/1.1 and SHA-256 hex digests."""
-
-    def __init__(self) -> None:
-        super().__init__(warc_version="1.1")
-
-    @staticmethod
-    def _create_digester() -> Digester:  # type: ignore[override]
-        return Sha256Hex()
-
-    @classmethod
-    def _make_warc_id(cls) -> str:
-        return clock.warc_record_id()
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+CRLF = b"\r\n"
 
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@dataclass
+class WarcRecord:
+    """One WARC record: named fields, an optional HTTP head, and a payload."""
+
+    warc_type: str
+    fields: list[tuple[str, str]]
+    content_type: str
+    http_head: bytes = b""
+    payload: bytes = b""
+    payload_digest: str | None = None
+    record_id: str = field(default_factory=clock.warc_record_id)
+
+    def chunks(self) -> list[bytes]:
+        """The record's bytes as pieces (the payload is not copied into a joined buffer)."""
+        block = hashlib.sha256(self.http_head)
+        block.update(self.payload)
+        names = [("WARC-Type", self.warc_type), ("WARC-Record-ID", self.record_id), *self.fields]
+        if self.payload_digest:
+            names.append(("WARC-Payload-Digest", self.payload_digest))
+        names += [("WARC-Block-Digest", "sha256:" + block.hexdigest()), ("Content-Type", self.content_type),
+                  ("Content-Length", str(len(self.http_head) + len(self.payload)))]
+        head = "WARC/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in names) + "\r\n"
+        return [head.encode("utf-8"), self.http_head, self.payload, CRLF + CRLF]
+
+
 def warc_date(moment: datetime) -> str:
     """W3C-ISO8601 UTC with microseconds (WARC/1.1 allows sub-second precision)."""
-    return str(datetime_to_iso_date(moment.astimezone(UTC).replace(tzinfo=None), use_micros=True))
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _response_headers(capture: Capture) -> list[tuple[str, str]]:
+def _header_block(first_line: str, headers: Iterable[tuple[str, str]]) -> bytes:
+    text = first_line + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _response_head(capture: Capture) -> bytes:
     headers: list[tuple[str, str]] = []
     for name, value in redact_headers(capture.response_headers):
-        if name.lower() in _REWRITTEN:
-            headers.append((ORIG_PREFIX + name, value))
-        else:
-            headers.append((name, value))
+        headers.append((ORIG_PREFIX + name if name.lower() in _REWRITTEN else name, value))
     headers.append(("Content-Length", str(len(capture.body))))
-    return headers
+    return _header_block(f"{capture.http_version} {capture.status} {capture.reason or 'OK'}", headers)
 
 
 def _request_target(url: str) -> str:
@@ -83,64 +84,59 @@ def _request_target(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-def build_request(builder: Builder, capture: Capture, target_uri: str, date: str) -> ArcWarcRecord:
+def target_uri(capture: Capture) -> str:
+    return redact_url(capture.url)
+
+
+def build_request(capture: Capture, uri: str, date: str, concurrent_to: str) -> WarcRecord:
     """The `request` record: method, redacted URL target and redacted headers."""
-    http = StatusAndHeaders(
-        f"{capture.method} {_request_target(target_uri)}",
-        redact_headers(capture.request_headers),
-        protocol=capture.http_version,
-        is_http_request=True,
-    )
-    return builder.create_warc_record(
-        target_uri, "request", payload=BytesIO(capture.request_body), length=len(capture.request_body),
-        http_headers=http, warc_headers_dict={"WARC-Date": date},
-    )
+    head = _header_block(f"{capture.method} {_request_target(uri)} {capture.http_version}",
+                         redact_headers(capture.request_headers))
+    return WarcRecord("request", [("WARC-Date", date), ("WARC-Target-URI", uri),
+                                  ("WARC-Concurrent-To", concurrent_to)],
+                      "application/http; msgtype=request", head, capture.request_body,
+                      "sha256:" + sha256_hex(capture.request_body))
 
 
-def build_response(builder: Builder, capture: Capture, target_uri: str, date: str) -> ArcWarcRecord:
+def build_response(capture: Capture, uri: str, date: str, payload_digest: str) -> WarcRecord:
     """The `response` record holding the raw body exactly as received."""
-    http = StatusAndHeaders(f"{capture.status} {capture.reason or 'OK'}", _response_headers(capture),
-                            protocol=capture.http_version)
-    fields = {"WARC-Date": date}
+    fields = [("WARC-Date", date), ("WARC-Target-URI", uri)]
     if capture.ip_address:
-        fields["WARC-IP-Address"] = capture.ip_address
-    return builder.create_warc_record(
-        target_uri, "response", payload=BytesIO(capture.body), length=len(capture.body),
-        http_headers=http, warc_headers_dict=fields,
-    )
+        fields.append(("WARC-IP-Address", capture.ip_address))
+    return WarcRecord("response", fields, "application/http; msgtype=response", _response_head(capture),
+                      capture.body, payload_digest)
 
 
-def build_revisit(builder: Builder, capture: Capture, target_uri: str, date: str,
-                  payload_digest: str, original: Mapping[str, str]) -> ArcWarcRecord:
-    """A `revisit` (identical-payload-digest) pointing at the stored original."""
-    http = StatusAndHeaders(f"{capture.status} {capture.reason or 'OK'}", _response_headers(capture),
-                            protocol=capture.http_version)
-    record = builder.create_revisit_record(
-        target_uri, payload_digest, original["uri"], original["date"], http_headers=http,
-        warc_headers_dict={"WARC-Date": date, "WARC-Refers-To": original["record_id"]},
-    )
-    return record
+def build_revisit(capture: Capture, uri: str, date: str, payload_digest: str,
+                  original: Mapping[str, str]) -> WarcRecord:
+    """A `revisit` (identical-payload-digest profile) pointing at the stored original."""
+    return WarcRecord("revisit", [
+        ("WARC-Date", date), ("WARC-Target-URI", uri), ("WARC-Profile", REVISIT_PROFILE),
+        ("WARC-Refers-To", original["record_id"]), ("WARC-Refers-To-Target-URI", original["uri"]),
+        ("WARC-Refers-To-Date", original["date"]),
+    ], "application/http; msgtype=response", _response_head(capture), b"", payload_digest)
 
 
-def build_metadata(builder: Builder, records: Iterable[Record], target_uri: str, date: str,
-                   refers_to: str) -> ArcWarcRecord:
+def build_metadata(body: bytes, uri: str, date: str, refers_to: str) -> WarcRecord:
     """The `metadata` record with the normalized Record JSON derived from a response."""
-    body = records_json(records)
-    return builder.create_warc_record(
-        target_uri, "metadata", payload=BytesIO(body), length=len(body),
-        warc_content_type=METADATA_CONTENT_TYPE,
-        warc_headers_dict={"WARC-Date": date, "WARC-Refers-To": refers_to},
-    )
+    return WarcRecord("metadata", [("WARC-Date", date), ("WARC-Target-URI", uri), ("WARC-Refers-To", refers_to)],
+                      METADATA_CONTENT_TYPE, b"", body, "sha256:" + sha256_hex(body))
 
 
-def build_warcinfo(builder: Builder, filename: str, info: Mapping[str, str]) -> ArcWarcRecord:
-    return builder.create_warcinfo_record(filename, dict(info))
+def build_warcinfo(filename: str, info: Mapping[str, str], date: str) -> WarcRecord:
+    body = "".join(f"{k}: {v}\r\n" for k, v in info.items() if v).encode("utf-8")
+    return WarcRecord("warcinfo", [("WARC-Date", date), ("WARC-Filename", filename)],
+                      "application/warc-fields", b"", body)
+
+
+def record_set(parts: Iterable[bytes]) -> bytes:
+    """The JSON document of a record set from each record's JSON, as stored in metadata records."""
+    return b'{"format":"' + METADATA_FORMAT.encode() + b'","records":[' + b",".join(parts) + b"]}"
 
 
 def records_json(records: Iterable[Record]) -> bytes:
-    """Canonical JSON document of a record set, as stored in metadata records."""
-    doc = {"format": METADATA_FORMAT, "records": [r.model_dump(mode="json") for r in records]}
-    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    """The record set of `records`, each serialized by pydantic-core."""
+    return record_set(r.model_dump_json().encode("utf-8") for r in records)
 
 
 def parse_records_json(body: bytes) -> list[Record]:
@@ -149,7 +145,3 @@ def parse_records_json(body: bytes) -> list[Record]:
     if doc.get("format") != METADATA_FORMAT:
         raise ValueError(f"not a Communis record set: format={doc.get('format')!r}")
     return [Record.model_validate(r) for r in doc["records"]]
-
-
-def target_uri(capture: Capture) -> str:
-    return redact_url(capture.url)

@@ -19,11 +19,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Protocol
 
-from warcio.recordloader import ArcWarcRecord
-from warcio.warcwriter import BaseWARCWriter
-
 from schemas import CaptureBundle, Record, RetentionClass, RetentionTrigger, WarcFileManifest, WarcLocation
 
+from .. import clock
 from ..version import SOFTWARE
 from . import records as build
 from .compress import Engine, compressor_factory
@@ -39,41 +37,25 @@ class PayloadLookup(Protocol):
 
 
 class _MemberSink:
-    """File-like target for warcio: compresses one record into one gzip member and hashes it."""
+    """Compresses one record into one gzip member, hashing the stored bytes as they are written."""
 
     def __init__(self, fh: IO[bytes], file_hash: hashlib._Hash, make: Callable[[], object]) -> None:
         self._fh, self._file_hash, self._make = fh, file_hash, make
         self.offset = 0
 
-    def begin(self) -> None:
-        self._comp = self._make()
-        self._member = hashlib.sha256()
-        self._length = 0
-
-    def _emit(self, data: bytes) -> None:
-        if data:
-            self._fh.write(data)
-            self._file_hash.update(data)
-            self._member.update(data)
-            self._length += len(data)
-
-    def write(self, data: bytes) -> None:
-        self._emit(self._comp.compress(data))  # type: ignore[attr-defined]
-
-    def flush(self) -> None:
-        self._emit(self._comp.flush())  # type: ignore[attr-defined]
-
-    def end(self) -> tuple[int, int, str]:
+    def write_member(self, chunks: list[bytes]) -> tuple[int, int, str]:
+        comp = self._make()
+        member = hashlib.sha256()
+        length = 0
+        for piece in [*(comp.compress(c) for c in chunks if c), comp.flush()]:  # type: ignore[attr-defined]
+            if piece:
+                self._fh.write(piece)
+                self._file_hash.update(piece)
+                member.update(piece)
+                length += len(piece)
         start = self.offset
-        self.offset += self._length
-        return start, self._length, self._member.hexdigest()
-
-
-class _Serializer(BaseWARCWriter):
-    """warcio's record serialization with gzip left to our member sink."""
-
-    def __init__(self) -> None:
-        super().__init__(gzip=False, warc_version="1.1")
+        self.offset += length
+        return start, length, member.hexdigest()
 
 
 @dataclass
@@ -83,6 +65,7 @@ class FinalizedFile:
     path: Path
     manifest: WarcFileManifest
     records: list[Record] = field(default_factory=list)
+    record_json: list[bytes] = field(default_factory=list)
 
 
 class WarcFile:
@@ -95,24 +78,22 @@ class WarcFile:
         self._fh = self.open_path.open("xb")
         self._hash = hashlib.sha256()
         self._sink = _MemberSink(self._fh, self._hash, make)
-        self._serializer = _Serializer()
         self.record_count = 0
         self.records: list[Record] = []
+        self.record_json: list[bytes] = []  # each record's JSON, reused as its index document
         self.first_capture: datetime | None = None
         self.last_capture: datetime | None = None
-        self.write(build.build_warcinfo(build.Builder(), name, info))
+        self.write(build.build_warcinfo(name, info, build.warc_date(clock.now())))
 
     @property
     def size(self) -> int:
         return self._sink.offset
 
-    def write(self, record: ArcWarcRecord) -> WarcLocation:
-        self._sink.begin()
-        self._serializer._write_warc_record(self._sink, record)
-        offset, length, digest = self._sink.end()
+    def write(self, record: build.WarcRecord) -> WarcLocation:
+        offset, length, digest = self._sink.write_member(record.chunks())
         self.record_count += 1
         return WarcLocation(filename=self.name, offset=offset, length=length, sha256=digest,
-                            record_id=record.rec_headers.get_header("WARC-Record-ID"))
+                            record_id=record.record_id)
 
     def mark(self) -> tuple[int, int, int]:
         return self.size, self.record_count, len(self.records)
@@ -126,6 +107,7 @@ class WarcFile:
         self._sink.offset = size
         self.record_count = count
         del self.records[nrecords:]
+        del self.record_json[nrecords:]
         self._hash = hashlib.sha256()
         with self.open_path.open("rb") as fh:
             while block := fh.read(1024 * 1024):
@@ -190,34 +172,33 @@ class WarcWriter:
     def _write(self, wfile: WarcFile, account: str, rclass: RetentionClass,
                bundle: CaptureBundle) -> list[Record]:
         capture = bundle.capture
-        builder = build.Builder()
         date = build.warc_date(capture.started_at)
         uri = build.target_uri(capture)
         group = disposal_group(account, rclass, capture.started_at)
         payload_digest = "sha256:" + build.sha256_hex(capture.body)
-        original = self._original(group, payload_digest) if capture.body and capture.status == 200 else None
+        dedupable = bool(capture.body) and capture.status == 200
+        original = self._original(group, payload_digest) if dedupable else None
         if original is None:
-            response = build.build_response(builder, capture, uri, date)
+            response = build.build_response(capture, uri, date, payload_digest)
         else:
-            response = build.build_revisit(builder, capture, uri, date, payload_digest, original)
-        request = build.build_request(builder, capture, uri, date)
-        response_id = response.rec_headers.get_header("WARC-Record-ID")
-        request.rec_headers.add_header("WARC-Concurrent-To", response_id)
+            response = build.build_revisit(capture, uri, date, payload_digest, original)
         location = wfile.write(response)
-        wfile.write(request)
-        if original is None and capture.body and capture.status == 200:
+        wfile.write(build.build_request(capture, uri, date, response.record_id))
+        if original is None and dedupable:
             self._seen.setdefault((group, payload_digest), {
-                "record_id": response_id, "uri": uri, "date": date, "filename": wfile.name,
+                "record_id": response.record_id, "uri": uri, "date": date, "filename": wfile.name,
             })
         located = [r.model_copy(update={
             "warc": location,
             "first_seen_at": r.first_seen_at or capture.started_at,
             "source_url": r.source_url or uri,
         }) for r in bundle.records]
+        parts = [r.model_dump_json().encode("utf-8") for r in located]
         if located:
-            wfile.write(build.build_metadata(builder, located, uri, date, response_id))
+            wfile.write(build.build_metadata(build.record_set(parts), uri, date, response.record_id))
         wfile.note_capture(capture.started_at)
         wfile.records.extend(located)
+        wfile.record_json.extend(parts)
         if wfile.size >= self.rollover_bytes:
             self._finalize(self._key(account, rclass, capture.started_at))
         return located
@@ -268,7 +249,7 @@ class WarcWriter:
             run_id=self.run_id, software=SOFTWARE,
         )
         log.info("finalized %s (%s bytes, %s records)", wfile.name, size, wfile.record_count)
-        self._finalized.append(FinalizedFile(wfile.final_path, manifest, wfile.records))
+        self._finalized.append(FinalizedFile(wfile.final_path, manifest, wfile.records, wfile.record_json))
 
     def drain(self) -> list[FinalizedFile]:
         """Files finalized so far (by rollover); the caller stores them."""

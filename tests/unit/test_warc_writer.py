@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from archive.bundles import read_file
+from archive.errors import DigestMismatch
 from archive.samples import sample_file
 from archive.warc import WarcWriter, iter_records, located_records, parse_one, verify_bytes
-from archive.errors import DigestMismatch
 from schemas import Capture, CaptureBundle, Record, RetentionClass
 from tests.conftest import warcio_check
 
@@ -58,7 +58,7 @@ def test_secrets_never_reach_the_warc(tmp_path: Path) -> None:
     writer = WarcWriter(tmp_path, "run1")
     writer.write("kommun", RC, _bundle(1))
     [done] = writer.close()
-    plain = b"".join(gzip.open(done.path).read() for _ in [0])
+    plain = gzip.open(done.path).read()
     assert b"TOPSECRET" not in plain
     assert b"access_token=REDACTED" in plain and b"Authorization: REDACTED" in plain
     # the transfer headers that no longer describe the kept body are renamed, not lost
@@ -92,30 +92,39 @@ def test_rollover_by_size_and_month_split(tmp_path: Path) -> None:
         assert warcio_check(f.path).returncode == 0
 
 
-def test_failed_bundle_leaves_no_partial_record(tmp_path: Path) -> None:
+def test_failed_bundle_leaves_no_partial_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     writer = WarcWriter(tmp_path, "run1")
     writer.write("kommun", RC, _bundle(1))
 
-    class Boom(Exception):
-        pass
+    def fail(records: object) -> bytes:
+        raise RuntimeError("disk full while writing metadata")
 
-    bad = _bundle(2)
-    original = writer._write
-
-    def explode(*args: object, **kw: object) -> object:
-        wfile = args[0]
-        wfile.write(__import__("archive.warc.records", fromlist=["x"]).build_warcinfo(  # type: ignore[attr-defined]
-            __import__("archive.warc.records", fromlist=["x"]).Builder(), "x", {"a": "b"}))
-        raise Boom()
-
-    writer._write = explode  # type: ignore[method-assign]
-    with pytest.raises(Boom):
-        writer.write("kommun", RC, bad)
-    writer._write = original  # type: ignore[method-assign]
-    writer.write("kommun", RC, _bundle(3))
+    monkeypatch.setattr("archive.warc.records.record_set", fail)
+    with pytest.raises(RuntimeError):
+        writer.write("kommun", RC, _bundle(2, body=b'{"id":"2"}'))  # response + request already written
+    monkeypatch.undo()
+    writer.write("kommun", RC, _bundle(3, body=b'{"id":"3"}'))
     [done] = writer.close()
     assert warcio_check(done.path).returncode == 0
+    ids = [r.record.rec_headers.get_header("WARC-Target-URI") for r in iter_records(done.path.open("rb"))]
+    assert not any(uri and "/statuses/2" in uri for uri in ids)
     assert done.manifest.records == 1 + 3 + 3
+
+
+def test_every_digest_is_sha256_hex(tmp_path: Path) -> None:
+    writer = WarcWriter(tmp_path, "run1")
+    for b in read_file(sample_file("sundsvik-blogg")):
+        writer.write("sundsvik-blogg", RC, b)  # type: ignore[arg-type]
+    [done] = writer.close()
+    seen = 0
+    for rec in iter_records(done.path.open("rb")):
+        for name in ("WARC-Block-Digest", "WARC-Payload-Digest"):
+            value = rec.record.rec_headers.get_header(name)
+            if value is not None:
+                algo, _, hexd = value.partition(":")
+                assert algo == "sha256" and len(hexd) == 64 and hexd == hexd.lower()
+                seen += 1
+    assert seen >= 9
 
 
 def test_damaged_bytes_fail_verification(tmp_path: Path) -> None:
