@@ -78,28 +78,32 @@ class Settings(BaseSettings):
 
     store: Literal["local", "s3"] = Field(default="local", description="Blob store backend.")
     store_path: Path = Field(default_factory=lambda: var_dir() / "store", description="Local store root.")
-    s3_endpoint_url: str | None = None
-    s3_bucket: str = "communis-archive"
+    s3_endpoint_url: str | None = Field(default=None, description="S3 endpoint; unset means AWS.")
+    s3_bucket: str = Field(default="communis-archive", description="Bucket with Object Lock enabled.")
     s3_prefix: str = Field(default="", description="Key prefix inside the bucket (several archives, one bucket).")
-    s3_region: str = "us-east-1"
-    s3_access_key: SecretStr | None = None
-    s3_secret_key: SecretStr | None = None
-    s3_multipart_threshold: int = Field(default=64 * 1024 * 1024, ge=5 * 1024 * 1024)
+    s3_region: str = Field(default="us-east-1", description="S3 region.")
+    s3_access_key: SecretStr | None = Field(default=None, description="S3 access key (else boto3's chain).")
+    s3_secret_key: SecretStr | None = Field(default=None, description="S3 secret key.")
+    s3_multipart_threshold: int = Field(default=64 * 1024 * 1024, ge=5 * 1024 * 1024,
+                                        description="Files above this size upload in parts.")
     lock_mode: LockMode | None = Field(default=None, description="Overrides each class's Object Lock mode.")
 
-    es_url: str = "http://127.0.0.1:9200"
-    es_api_key: SecretStr | None = None
-    es_username: str | None = None
-    es_password: SecretStr | None = None
-    es_ca_file: Path | None = None
-    es_index_prefix: str = Field(default="communis", pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    es_url: str = Field(default="http://127.0.0.1:9200", description="Elasticsearch URL.")
+    es_api_key: SecretStr | None = Field(default=None, description="Elasticsearch API key.")
+    es_username: str | None = Field(default=None, description="Elasticsearch user (with es_password).")
+    es_password: SecretStr | None = Field(default=None, description="Elasticsearch password.")
+    es_ca_file: Path | None = Field(default=None, description="CA certificate file for TLS.")
+    es_index_prefix: str = Field(default="communis", pattern=r"^[a-z0-9][a-z0-9_-]*$",
+                                 description="Index and alias names start with this.")
 
-    warc_rollover_bytes: int = Field(default=1024**3, ge=1024 * 1024)
-    gzip_level: int = Field(default=6, ge=1, le=9)
-    max_body_bytes: int = Field(default=200 * 1024 * 1024, ge=1024, description="Larger bodies are refused.")
-    operator: str = "Communis local installation"
+    warc_rollover_bytes: int = Field(default=1024**3, ge=1024 * 1024, description="WARC file size limit.")
+    gzip_level: int = Field(default=2, ge=0, le=3, description="ISA-L gzip level per WARC record (0-3).")
+    max_body_bytes: int = Field(default=512 * 1024 * 1024, ge=1024,
+                                description="Larger response bodies are quarantined.")
+    operator: str = Field(default="Communis local installation", description="Written into warcinfo.")
 
-    retention_classes: list[RetentionClass] = Field(default_factory=lambda: list(DEFAULT_RETENTION_CLASSES))
+    retention_classes: list[RetentionClass] = Field(default_factory=lambda: list(DEFAULT_RETENTION_CLASSES),
+                                                    description="Named retention periods.")
 
     @classmethod
     def settings_customise_sources(

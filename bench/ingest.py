@@ -44,23 +44,30 @@ T0 = datetime.now(UTC).replace(microsecond=0)  # locks in the test bucket expire
 WORDS = ["snöröjning", "kommunen", "biblioteket", "förskola", "budget", "äldreomsorg", "cykelväg", "Ålsta", "Norrby", "öppettider", "välkomna", "möte", "fullmäktige", "📚", "❄️", "tack", "fråga", "svar"]
 
 
+ITEMS = 1  # statuses per API page; set from --items
+
+
 def make_bundle(i: int) -> CaptureBundle:
-    """A Mastodon-like status page with one status (~1.5 KB JSON), and its record."""
+    """A Mastodon-like statuses page (ITEMS statuses of ~1.5 KB JSON each) and its records."""
     at = T0 + timedelta(seconds=i)
-    text = " ".join(WORDS[(i * 7 + k) % len(WORDS)] for k in range(40))
-    status = {"id": str(10_000_000 + i), "created_at": at.isoformat(), "content": f"<p>{text}</p>",
-              "account": {"id": "109", "acct": "sundsvik", "display_name": "Sundsviks kommun"},
-              "visibility": "public", "language": "sv", "replies_count": i % 5, "media_attachments": [],
-              "url": f"https://social.sundsvik.example/@sundsvik/{10_000_000 + i}"}
-    body = json.dumps([status], ensure_ascii=False).encode()
+    statuses, records = [], []
+    for k in range(ITEMS):
+        n = i * ITEMS + k
+        text = " ".join(WORDS[(n * 7 + w) % len(WORDS)] for w in range(40))
+        status = {"id": str(10_000_000 + n), "created_at": at.isoformat(), "content": f"<p>{text}</p>",
+                  "account": {"id": "109", "acct": "sundsvik", "display_name": "Sundsviks kommun"},
+                  "visibility": "public", "language": "sv", "replies_count": n % 5, "media_attachments": [],
+                  "url": f"https://social.sundsvik.example/@sundsvik/{10_000_000 + n}"}
+        statuses.append(status)
+        records.append(Record(platform="mastodon", account="bench", item_id=status["id"], kind="post",
+                              direction="upprattad", text=text, html=status["content"], url=status["url"],
+                              published_at=at, captured_at=at, language="sv", raw=status))
+    body = json.dumps(statuses, ensure_ascii=False).encode()
     cap = Capture(url=f"https://social.sundsvik.example/api/v1/accounts/109/statuses?max_id={i}", status=200,
                   reason="OK", request_headers=[("Accept", "application/json")],
                   response_headers=[("Content-Type", "application/json; charset=utf-8")], body=body,
                   started_at=at)
-    rec = Record(platform="mastodon", account="bench", item_id=status["id"], kind="post", direction="upprattad",
-                 text=text, html=status["content"], url=status["url"], published_at=at, captured_at=at,
-                 language="sv", raw=status)
-    return CaptureBundle(capture=cap, records=[rec])
+    return CaptureBundle(capture=cap, records=records)
 
 
 _BUNDLES: list[CaptureBundle] = []
@@ -138,10 +145,13 @@ def communis_writer(n: int, directory: Path, level: int, rollover: int) -> list[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--captures", type=int, default=100_000)
+    parser.add_argument("--items", type=int, default=1, help="statuses per captured API page")
     parser.add_argument("--store", choices=["s3", "local"], default="s3")
     parser.add_argument("--level", type=int, default=2, help="compression level (ISA-L 0-3)")
     parser.add_argument("--rollover-mb", type=int, default=16, help="WARC rollover size in MB")
     args = parser.parse_args()
+    global ITEMS
+    ITEMS = args.items
     n = args.captures
     tmp = Path(tempfile.mkdtemp(prefix="communis-bench-"))
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
@@ -160,7 +170,7 @@ def main() -> None:
     data = blobs(n)
     documents = [to_document(r, warc_key="warc/bench/x.warc.gz", retention_class="bench").as_dict()
                  for b in bundles(n) for r in b.records]
-    print(f"# Communis ingest benchmark: {n:,} captures, {mb:,.1f} MB of payload and record JSON; "
+    print(f"# Communis ingest benchmark: {n:,} captures of {ITEMS} items, {mb:,.1f} MB of payload and record JSON; "
           f"store={args.store}, ISA-L level {args.level}, rollover {args.rollover_mb} MB")
     stages: list[Stage] = []
     try:
@@ -209,7 +219,8 @@ def main() -> None:
 
         st, report = measure(f"COMMUNIS PIPELINE: WARC → {args.store} → index", n, mb, pipeline)
         stages.append(st)
-        assert report.indexed == n and arc.index.count() == n, "pipeline lost documents"  # type: ignore[attr-defined]
+        indexed = report.indexed  # type: ignore[attr-defined]
+        assert indexed == n * ITEMS == arc.index.count(), "pipeline lost documents"
         print_table(stages, "captures")
         raw = [s for s in stages if s.name.startswith("raw:") and "zlib" not in s.name]
         slowest = min(raw, key=lambda s: s.per_second)

@@ -11,6 +11,7 @@ import hashlib
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field, computed_field, field_validator, model_validator
@@ -30,6 +31,8 @@ _CONTENT_INCLUDE: dict[str, Any] = {
     **{name: True for name in CONTENT_FIELDS},
     "media": {"__all__": {"url", "content_type", "description"}},
 }
+#: Fields outside the content hash and the item key: updating them keeps the record id.
+_NON_CONTENT = frozenset({"first_seen_at", "captured_at", "version", "source_url", "warc", "raw"})
 DERIVED_FIELDS = frozenset({"item_key", "content_sha256", "record_id"})
 
 
@@ -135,6 +138,14 @@ class Record(Model):
                 raise ValueError(f"content_sha256 {claimed} does not match the content ({actual})")
         return data
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Record:
+        """A copy; a change to content fields drops the cached hash and id so they are recomputed."""
+        copied = super().model_copy(update=update, deep=deep)
+        if update and not update.keys() <= _NON_CONTENT:
+            for cached in ("content_sha256", "record_id"):
+                copied.__dict__.pop(cached, None)
+        return copied
+
     @field_validator("captured_at", "published_at", "edited_at", "first_seen_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
@@ -153,7 +164,11 @@ class Record(Model):
         """SHA-256 over the canonical JSON of the content fields: equal content, equal hash."""
         # Field order is the model's, so the JSON is canonical for a given schema version. A
         # re-fetched media file lands at a new WARC offset; only what the public saw counts.
-        return hashlib.sha256(self.model_dump_json(include=_CONTENT_INCLUDE).encode("utf-8")).hexdigest()
+        return hashlib.sha256(self.__pydantic_serializer__.to_json(self, include=_CONTENT_INCLUDE)).hexdigest()
+
+    def to_json_bytes(self) -> bytes:
+        """Compact JSON as bytes straight from pydantic-core (the hot path of WARC writing)."""
+        return self.__pydantic_serializer__.to_json(self)
 
     @computed_field  # type: ignore[prop-decorator]
     @cached_property

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from schemas import Record
@@ -37,16 +38,21 @@ class Document:
 
 def to_document(record: Record, *, warc_key: str, retention_class: str,
                 record_json: bytes | None = None) -> Document:
-    body = record_json if record_json is not None else record.model_dump_json().encode("utf-8")
-    extra = json.dumps({
-        "warc_key": warc_key,
-        "retention_class": retention_class,
-        "has_media": bool(record.media),
-        "edited": record.edited_at is not None or record.version > 1,
-        "is_latest": True,  # corrected by the indexer when a newer version is known
-    }, ensure_ascii=False).encode("utf-8")
+    body = record_json if record_json is not None else record.to_json_bytes()
+    edited = record.edited_at is not None or record.version > 1
+    # is_latest starts true and is corrected by the indexer when a newer version is known.
+    extra = b'"has_media":%s,"edited":%s,"is_latest":true,' % (_BOOL[bool(record.media)], _BOOL[edited])
     return Document(record.record_id, record.item_key, record.captured_at, record.version,
-                    body[:-1] + b"," + extra[1:])
+                    body[:-1] + b"," + extra + _file_fields(warc_key, retention_class) + b"}")
+
+
+_BOOL = {True: b"true", False: b"false"}
+
+
+@lru_cache(maxsize=64)
+def _file_fields(warc_key: str, retention_class: str) -> bytes:
+    return json.dumps({"warc_key": warc_key, "retention_class": retention_class},
+                      ensure_ascii=False).encode("utf-8")[1:-1]
 
 
 def from_document(source: dict[str, Any]) -> Record:

@@ -136,7 +136,7 @@ def record_set(parts: Iterable[bytes]) -> bytes:
 
 def records_json(records: Iterable[Record]) -> bytes:
     """The record set of `records`, each serialized by pydantic-core."""
-    return record_set(r.model_dump_json().encode("utf-8") for r in records)
+    return record_set(r.to_json_bytes() for r in records)
 
 
 def parse_records_json(body: bytes) -> list[Record]:

@@ -35,6 +35,8 @@ def redact_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def redact_url(url: str) -> str:
     """The URL with secret query parameters (and any user:password) replaced."""
+    if "@" not in url and not _PARAM_RE.search(url):
+        return url  # fast path: nothing secret-looking in it
     parts = urlsplit(url)
     netloc = parts.netloc
     if "@" in netloc:

@@ -92,8 +92,9 @@ class WarcFile:
     def write(self, record: build.WarcRecord) -> WarcLocation:
         offset, length, digest = self._sink.write_member(record.chunks())
         self.record_count += 1
-        return WarcLocation(filename=self.name, offset=offset, length=length, sha256=digest,
-                            record_id=record.record_id)
+        # Built here from values this writer just produced, so validation is skipped (hot path).
+        return WarcLocation.model_construct(filename=self.name, offset=offset, length=length, sha256=digest,
+                                            record_id=record.record_id)
 
     def mark(self) -> tuple[int, int, int]:
         return self.size, self.record_count, len(self.records)
@@ -193,7 +194,7 @@ class WarcWriter:
             "first_seen_at": r.first_seen_at or capture.started_at,
             "source_url": r.source_url or uri,
         }) for r in bundle.records]
-        parts = [r.model_dump_json().encode("utf-8") for r in located]
+        parts = [r.to_json_bytes() for r in located]
         if located:
             wfile.write(build.build_metadata(build.record_set(parts), uri, date, response.record_id))
         wfile.note_capture(capture.started_at)

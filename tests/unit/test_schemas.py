@@ -28,6 +28,17 @@ def test_edit_makes_a_new_version_id() -> None:
     assert _record().record_id != _record(text="Hej!").record_id
 
 
+def test_copy_with_new_content_gets_a_new_hash_and_id() -> None:
+    rec = _record()
+    assert rec.record_id  # cache the derived values first
+    edited = rec.model_copy(update={"text": "Hej igen"})
+    assert edited.record_id == _record(text="Hej igen").record_id != rec.record_id
+    located = rec.model_copy(update={"captured_at": datetime(2027, 1, 1, tzinfo=UTC)})
+    assert located.record_id == rec.record_id
+    moved = rec.model_copy(update={"item_id": "2"})
+    assert moved.record_id != rec.record_id
+
+
 def test_record_json_round_trip_and_tampered_hash_rejected() -> None:
     rec = _record(text="Snöröjning 🎉")
     data = rec.model_dump(mode="json")
