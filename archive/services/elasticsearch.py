@@ -1,28 +1,44 @@
 """Elasticsearch from Elastic's integ-test-zip on Maven Central, run as an unprivileged user.
 
-The integ-test distribution has no bundled JDK and only core + security modules, so it is
-run on a Temurin JDK ≥ 21 from /usr/lib/jvm, and nothing here configures optional modules.
-Elasticsearch refuses to run as root; CI and these machines are root, so it runs as the
-system user `communis` via runuser.
+The integ-test distribution has no bundled JDK and only core, transport and x-pack
+core/security modules, so it runs on a JDK >= 21 from /usr/lib/jvm and nothing here
+configures optional modules (a setting of an absent module stops the node from starting).
+Elasticsearch refuses to run as root; these machines and CI are root, so it runs as the
+system user `communis` via runuser. That user cannot enter /root, where the cache lives, so
+the unpacked distribution is hard-linked into var/ (instant, no extra disk).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import pwd
 import re
 import shutil
 import subprocess
+import time
 import zipfile
 from pathlib import Path
 
 import httpx
 
 from ..errors import ServiceError
+from . import ServiceStatus
 from .process import cache_dir, read_pid, run, stop_pid, tail, var_dir, wait_until
 
-VERSION = "9.5.4"
+log = logging.getLogger(__name__)
+
+VERSION = "9.5.4"  # newest integ-test-zip that resolves on Maven Central here
 ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{VERSION}:zip"
+MAVEN_COPY = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy"
 USER = "communis"
+JAVA_OPTS = "-Xms1g -Xmx1g"
+MIN_JAVA = 21
+HEALTH_TIMEOUT = 120.0
+# Settings x-pack-core registers even though the features are absent here; turning them off
+# keeps the node from doing anything for them. Checked against `_cluster/settings?include_defaults`.
+# No `ingest.geoip.*`: the ingest-geoip module is not in this distribution.
+DISABLED = ("ml", "watcher", "graph", "profiling", "ent_search", "apm_data")
 
 
 def port() -> int:
@@ -33,140 +49,230 @@ def url() -> str:
     return f"http://127.0.0.1:{port()}"
 
 
-def home() -> Path:
-    """Unpacked under var/ (not the cache): the unprivileged user cannot enter /root."""
-    return base() / f"elasticsearch-{VERSION}"
-
-
 def base() -> Path:
     return var_dir() / "elasticsearch"
 
 
 def pidfile() -> Path:
-    return base() / "es.pid"
+    return base() / "es.pid"  # written by Elasticsearch itself (`-p`)
+
+
+def _java_version(jdk: Path) -> int:
+    """Major version from the JDK's `release` file (names under /usr/lib/jvm are not reliable)."""
+    match = re.search(r'JAVA_VERSION="(?:1\.)?(\d+)', (jdk / "release").read_text(errors="replace"))
+    return int(match.group(1)) if match else 0
 
 
 def find_jdk() -> Path:
-    """A JDK ≥ 21 (Elasticsearch 9 needs it): ES_JAVA_HOME, else the newest under /usr/lib/jvm."""
+    """ES_JAVA_HOME if set, else the newest JDK >= 21 under /usr/lib/jvm."""
     explicit = os.environ.get("ES_JAVA_HOME")
-    if explicit:
-        return Path(explicit)
-    best: tuple[int, Path] | None = None
-    for jdk in Path("/usr/lib/jvm").glob("*"):
-        match = re.search(r"(\d+)", jdk.name)
-        if match and (jdk / "bin" / "java").exists() and int(match.group(1)) >= 21 and (
-                best is None or int(match.group(1)) > best[0]):
-            best = (int(match.group(1)), jdk)
-    if best is None:
-        raise ServiceError("no JDK 21 or newer under /usr/lib/jvm for Elasticsearch 9",
-                           hint="install a Temurin JDK ≥ 21 or set ES_JAVA_HOME")
-    return best[1]
+    where = explicit or "/usr/lib/jvm"
+    places = [Path(where)] if explicit else [j for j in Path(where).glob("*") if not j.is_symlink()]
+    found = [(_java_version(j), j) for j in places
+             if (j / "release").is_file() and (j / "bin" / "java").exists()]
+    usable = sorted(v for v in found if v[0] >= MIN_JAVA)
+    if not usable:
+        raise ServiceError(f"no JDK {MIN_JAVA}+ at {where} for Elasticsearch {VERSION}",
+                           hint="install a Temurin JDK >= 21 or set ES_JAVA_HOME")
+    return usable[-1][1]
 
 
-def ensure_distribution() -> Path:
-    """Fetch the zip with Maven (dependency:copy) into the cache once; unpack it under var/."""
-    target = home()
+def _unpacked() -> Path:
+    """The distribution in the cache: fetched once with Maven's dependency:copy, unzipped once
+    (atomically, keeping the exec bits zipfile would drop)."""
+    target = cache_dir() / "es" / f"elasticsearch-{VERSION}"
+    zipped = target.with_name(f"{target.name}.zip")
     if (target / "bin" / "elasticsearch").exists():
         return target
-    zipped = cache_dir() / "es" / f"elasticsearch-{VERSION}.zip"
     if not zipped.exists():
-        if shutil.which("mvn") is None:
-            raise ServiceError("Maven (mvn) is not installed; it fetches Elasticsearch from Maven Central")
-        run(["mvn", "-B", "-q", "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy",
-             f"-Dartifact={ARTIFACT}", f"-DoutputDirectory={zipped.parent}"],
-            f"downloading Elasticsearch {VERSION} from Maven Central ({ARTIFACT})")
-    staging = target.with_name(target.name + ".partial")
+        log.info("downloading Elasticsearch %s from Maven Central (%s)", VERSION, ARTIFACT)
+        try:
+            proc = subprocess.run(["mvn", "-B", "-q", MAVEN_COPY, f"-Dartifact={ARTIFACT}",
+                                   f"-DoutputDirectory={zipped.parent}"],
+                                  capture_output=True, text=True, timeout=1800, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ServiceError(f"downloading Elasticsearch {VERSION} with Maven failed: {exc}") from exc
+        if proc.returncode != 0 or not zipped.exists():
+            lines = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr).splitlines()  # mvn colours
+            why = next((ln for ln in lines if "[ERROR]" in ln), lines[-1] if lines else "no output")
+            raise ServiceError(f"downloading Elasticsearch {VERSION} ({ARTIFACT}) with Maven failed: "
+                               f"{why.strip()}")
+    staging = target.with_name(f".{target.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
+    log.info("unpacking %s", zipped)
     try:
         with zipfile.ZipFile(zipped) as zf:
-            zf.extractall(staging)
+            for info in zf.infolist():
+                path = Path(zf.extract(info, staging))
+                mode = info.external_attr >> 16 & 0o777
+                if mode and not info.is_dir():
+                    path.chmod(mode)
     except zipfile.BadZipFile as exc:
         zipped.unlink()
-        raise ServiceError(f"the Elasticsearch download {zipped} is damaged; removed it, run again") from exc
-    inner = next(staging.iterdir())
-    inner.rename(target)
+        raise ServiceError(f"unpacking Elasticsearch failed: {zipped} is damaged "
+                           "(removed it; run up again)") from exc
+    next(staging.iterdir()).rename(target)
     shutil.rmtree(staging, ignore_errors=True)
-    for script in (target / "bin").iterdir():
-        script.chmod(0o755)
     return target
 
 
-def _ensure_user() -> None:
-    if subprocess.run(["id", "-u", USER], capture_output=True, check=False).returncode != 0:
+def ensure_distribution() -> Path:
+    """The distribution as the ES user can read it: hard links under var/ to the cached copy."""
+    home = base() / f"elasticsearch-{VERSION}"
+    if (home / "bin" / "elasticsearch").exists():
+        return home
+    cached = _unpacked()
+    staging = home.with_name(f".{home.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:  # on another filesystem: copy
+            shutil.copy2(src, dst)
+    shutil.copytree(cached, staging, copy_function=link, symlinks=True)
+    staging.rename(home)
+    return home
+
+
+def _es_user() -> pwd.struct_passwd | None:
+    """The account ES runs as: `communis` when we are root (created once), else ourselves."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(USER)
+    except KeyError:
         run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER],
             f"creating the unprivileged user {USER!r} for Elasticsearch")
+        return pwd.getpwnam(USER)
 
 
-def _configure(dist: Path) -> Path:
+def _configure(dist: Path, user: pwd.struct_passwd | None) -> Path:
     conf = base() / "config"
     if not conf.exists():
         shutil.copytree(dist / "config", conf)
-    (base() / "data").mkdir(parents=True, exist_ok=True)
-    (base() / "logs").mkdir(parents=True, exist_ok=True)
-    (conf / "elasticsearch.yml").write_text(
-        "cluster.name: communis-local\n"
-        "node.name: communis-1\n"
-        f"path.data: {base() / 'data'}\n"
-        f"path.logs: {base() / 'logs'}\n"
-        "network.host: 127.0.0.1\n"
-        f"http.port: {port()}\n"
-        "transport.port: 9300-9399\n"
-        "discovery.type: single-node\n"
-        "xpack.security.enabled: false\n"
-        "cluster.routing.allocation.disk.threshold_enabled: false\n"
-        "action.destructive_requires_name: false\n"
-    )
+    for sub in ("data", "logs"):
+        (base() / sub).mkdir(parents=True, exist_ok=True)
+    settings = {
+        "cluster.name": "communis-local", "node.name": "communis-1",
+        "path.data": str(base() / "data"), "path.logs": str(base() / "logs"),
+        "network.host": "127.0.0.1", "http.port": str(port()), "transport.port": "9300-9399",
+        "discovery.type": "single-node", "xpack.security.enabled": "false",
+        "cluster.routing.allocation.disk.threshold_enabled": "false",
+        "action.destructive_requires_name": "false",  # tests drop their indices by wildcard
+        **{f"xpack.{name}.enabled": "false" for name in DISABLED},
+    }
+    (conf / "elasticsearch.yml").write_text("".join(f"{k}: {v}\n" for k, v in settings.items()))
+    if user is None:
+        return conf
+    # ES writes config (its keystore), data, logs and the pid file; the distribution stays root's.
+    os.chown(base(), user.pw_uid, user.pw_gid)
+    for root in (conf, base() / "data", base() / "logs"):
+        if root.stat().st_uid == user.pw_uid:
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
+                os.chown(name, user.pw_uid, user.pw_gid, follow_symlinks=False)
+    probe = subprocess.run(["runuser", "-u", user.pw_name, "--", "test", "-w", str(base() / "data")],
+                           capture_output=True, check=False)
+    if probe.returncode != 0:
+        raise ServiceError(f"user {user.pw_name!r} cannot reach {base()} (a parent directory is not "
+                           "searchable by others)", hint="chmod o+x the parents or set COMMUNIS_VAR_DIR")
     return conf
 
 
+def health() -> dict[str, object] | None:
+    """`_cluster/health` if the node answers, else None."""
+    try:
+        resp = httpx.get(f"{url()}/_cluster/health", timeout=2)
+        return dict(resp.json()) if resp.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+
+
 def healthy() -> bool:
-    resp = httpx.get(f"{url()}/_cluster/health", timeout=2)
-    return resp.status_code == 200 and resp.json().get("status") in {"yellow", "green"}
+    return (health() or {}).get("status") in {"yellow", "green"}
 
 
-def version_running() -> str | None:
+def running_version() -> str | None:
     """The node's version. (`GET /` is absent: the integ-test-zip lacks the rest-root module.)"""
     try:
-        nodes = httpx.get(f"{url()}/_nodes/_local", params={"filter_path": "nodes.*.version"}, timeout=2)
-        return str(next(iter(nodes.json()["nodes"].values()))["version"])
+        wanted = {"filter_path": "nodes.*.version,nodes.*.jvm.version"}
+        nodes = httpx.get(f"{url()}/_nodes/_local", params=wanted, timeout=2).json()["nodes"]
+        node = next(iter(nodes.values()))
+        return f"{node['version']} (Java {node['jvm']['version']})"
     except (httpx.HTTPError, KeyError, ValueError, StopIteration):
         return None
 
 
+def pid() -> int | None:
+    """Our node's pid: the pid file's process, if it is still an Elasticsearch (pids get reused)."""
+    found = read_pid(pidfile())
+    try:
+        return found if found and b"elasticsearch" in Path(f"/proc/{found}/cmdline").read_bytes() else None
+    except OSError:
+        return None
+
+
+def _cause(since: int = 0, output: bytes = b"") -> str:
+    """Why the node failed: the last exception it logged after `since`, else the CLI's own
+    last words (e.g. a wrong Java), else the log's last lines."""
+    logfile = base() / "logs" / "communis-local.log"
+    try:
+        with logfile.open("rb") as fh:
+            fh.seek(since)
+            text = fh.read().decode(errors="replace")
+    except FileNotFoundError:
+        text = ""
+    found = re.findall(r"^[\w.$]+(?:Exception|Error): .+$", text, re.M)
+    said = [ln.strip() for ln in output.decode(errors="replace").splitlines() if ln.strip()]
+    return (f"{found[-1][:300]} (see {logfile})" if found
+            else " | ".join(said[-2:])[:300] if said else tail(logfile, 3))
+
+
 def start() -> str:
-    if read_pid(pidfile()) is not None and _safe_healthy():
-        return f"Elasticsearch {VERSION} already running at {url()}"
+    """Start the node unless ours is already up; return where it listens. Waits for health."""
+    if pid() is not None:
+        wait_until(healthy, f"Elasticsearch at {url()}", HEALTH_TIMEOUT, _cause)
+        return f"already running at {url()}"
+    if health() is not None:
+        raise ServiceError(f"port {port()} already answers as Elasticsearch not started by this launcher",
+                           hint="stop it or set COMMUNIS_ES_PORT")
+    started = time.monotonic()
     dist = ensure_distribution()
     jdk = find_jdk()
-    _ensure_user()
-    conf = _configure(dist)
-    run(["chown", "-R", f"{USER}:{USER}", str(base())], f"giving {base()} to {USER}")
-    # The user must be able to reach var/ through the repo's parents.
-    for parent in [*base().parents][:6]:
-        if parent.exists():
-            os.chmod(parent, os.stat(parent).st_mode | 0o011)
-    env = {**os.environ, "ES_JAVA_HOME": str(jdk), "ES_PATH_CONF": str(conf),
-           "ES_JAVA_OPTS": os.environ.get("COMMUNIS_ES_HEAP", "-Xms1g -Xmx1g")}
+    user = _es_user()
+    conf = _configure(dist, user)
+    env = {**os.environ, "ES_JAVA_HOME": str(jdk), "ES_PATH_CONF": str(conf), "ES_JAVA_OPTS": JAVA_OPTS}
     env.pop("JAVA_HOME", None)
-    log = base() / "logs" / "stdout.log"
     pidfile().unlink(missing_ok=True)
-    run(["runuser", "-u", USER, "--", str(dist / "bin" / "elasticsearch"), "-d", "-p", str(pidfile())], f"starting Elasticsearch {VERSION} on {jdk.name}", env=env, timeout=300)
-    wait_until(healthy, f"Elasticsearch at {url()}", 180,
-               lambda: tail(base() / "logs" / "communis-local.log") or tail(log))
-    return f"Elasticsearch {VERSION} on {jdk.name} at {url()}"
-
-
-def _safe_healthy() -> bool:
-    try:
-        return healthy()
-    except httpx.HTTPError:
-        return False
+    logfile = base() / "logs" / "communis-local.log"
+    since = logfile.stat().st_size if logfile.exists() else 0
+    cmd = [str(dist / "bin" / "elasticsearch"), "-d", "-p", str(pidfile())]
+    if user is not None:
+        cmd = ["runuser", "-u", user.pw_name, "--", *cmd]
+    log.info("starting Elasticsearch %s on %s (Java %s) as %s", VERSION, jdk, _java_version(jdk),
+             user.pw_name if user else "current user")
+    try:  # `-d` returns once the node has booted, or failed to
+        subprocess.run(cmd, env=env, cwd=base(), capture_output=True, timeout=HEALTH_TIMEOUT, check=True)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        said = (exc.stderr or b"") + (exc.stdout or b"")
+        raise ServiceError(f"starting Elasticsearch {VERSION} failed: {_cause(since, said)}") from exc
+    wait_until(healthy, f"Elasticsearch at {url()}", HEALTH_TIMEOUT, lambda: _cause(since))
+    return f"started at {url()} in {time.monotonic() - started:.0f} s (JDK {jdk.name})"
 
 
 def stop() -> bool:
+    if pid() is None:
+        pidfile().unlink(missing_ok=True)
+        return False
     return stop_pid(pidfile(), timeout=60)
 
 
-def status() -> str:
-    running = version_running()
-    return f"running at {url()} (Elasticsearch {running})" if running else "stopped"
+def status() -> ServiceStatus:
+    if pid() is None:
+        return ServiceStatus("elasticsearch", "stopped", url(), VERSION)
+    found = health() or {}
+    state = "running" if found.get("status") in {"yellow", "green"} else "unhealthy"
+    return ServiceStatus("elasticsearch", state, url(), running_version() or VERSION,
+                         f"cluster {found.get('status', 'not answering')}")
