@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,8 @@ def _describe(path: Path, raw: Any, exc: ValidationError) -> str:
         if len(loc) >= 2 and loc[0] == "accounts" and isinstance(loc[1], int):
             entry = loc[1]
             name = None
-            try:
+            with suppress(KeyError, IndexError, TypeError, AttributeError):
                 name = raw["accounts"][entry].get("id")
-            except (KeyError, IndexError, TypeError, AttributeError):
-                pass
             where += f": account #{entry + 1}" + (f" ({name})" if name else "")
             loc = loc[2:]
         field = ".".join(str(p) for p in loc) or "(entry)"

@@ -18,9 +18,9 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def setup_logging(level: int = logging.WARNING, *, stderr: bool = True, file: Path | None = None) -> None:
     root = logging.getLogger()
     if stderr and not any(type(h) is logging.StreamHandler for h in root.handlers):
-        handler = logging.StreamHandler()
-        handler.setLevel(level)
-        root.addHandler(handler)
+        console = logging.StreamHandler()
+        console.setLevel(level)
+        root.addHandler(console)
     if file is not None and not any(isinstance(h, logging.FileHandler) for h in root.handlers):
         try:
             file.parent.mkdir(parents=True, exist_ok=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from .index import RecordIndex, to_document
+from .index.documents import Document
 from .store import BlobStore
 from .warc import iter_records, located_records
 from .warc.naming import is_warc_key
@@ -39,7 +39,7 @@ def reindex(store: BlobStore, index: RecordIndex, *, drop: bool = True,
     index.ensure()
     index.set_refresh("-1")
 
-    def documents() -> Iterator[dict[str, Any]]:
+    def documents() -> Iterator[Document]:
         for key in store.keys("warc/"):
             if not is_warc_key(key):
                 continue

@@ -56,8 +56,9 @@ def record_panel(v: VerifiedRecord) -> Panel:
         rows += [("WARC", f"{v.document.get('warc_key')} @ {loc.offset}+{loc.length}"),
                  ("WARC record", loc.record_id), ("record sha256", loc.sha256)]
     if v.stored is not None:
+        mode = v.stored.lock_mode.value if v.stored.lock_mode else "no lock"
         rows += [("stored at", v.stored.location),
-                 ("retain until", f"{v.stored.retain_until} ({v.stored.lock_mode.value if v.stored.lock_mode else '-'})")]
+                 ("retain until", f"{v.stored.retain_until} ({mode})")]
     for name, value in rows:
         head.add_row(name, Text(value))
     body = Text((r.title + "\n\n" if r.title else "") + r.text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -13,10 +14,8 @@ T = TypeVar("T")
 
 def _reset_peak() -> None:
     """Reset VmHWM (Linux ≥ 4.0) so each stage reports its own peak RSS."""
-    try:
+    with suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def _status_mb(field: str) -> float:

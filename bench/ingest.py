@@ -41,7 +41,8 @@ from bench._measure import Stage, measure, print_table  # noqa: E402
 from schemas import Account, Capture, CaptureBundle, Record, RetentionClass  # noqa: E402
 
 T0 = datetime.now(UTC).replace(microsecond=0)  # locks in the test bucket expire a day later
-WORDS = ["snöröjning", "kommunen", "biblioteket", "förskola", "budget", "äldreomsorg", "cykelväg", "Ålsta", "Norrby", "öppettider", "välkomna", "möte", "fullmäktige", "📚", "❄️", "tack", "fråga", "svar"]
+WORDS = ["snöröjning", "kommunen", "biblioteket", "förskola", "budget", "äldreomsorg", "cykelväg", "Ålsta",
+         "Norrby", "öppettider", "välkomna", "möte", "fullmäktige", "📚", "❄️", "tack", "fråga", "svar"]
 
 
 ITEMS = 1  # statuses per API page; set from --items

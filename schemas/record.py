@@ -8,10 +8,10 @@ point back to the WARC record holding the raw response they were derived from.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
-from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field, computed_field, field_validator, model_validator

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,18 +37,7 @@ def s3_settings(tmp_path: Path) -> Settings:
     if not found:
         pytest.fail("MinIO is not running: start the services with `scripts/services up`")
     return Settings(data_dir=tmp_path / "data", store="s3", s3_endpoint_url=found["s3_endpoint_url"],
-                    s3_bucket="communis-test", s3_prefix=f"{uuid.uuid4().hex[:8]}/", s3_access_key=found["s3_access_key"],
+                    s3_bucket="communis-test", s3_prefix=f"{uuid.uuid4().hex[:8]}/",
+                    s3_access_key=found["s3_access_key"],
                     s3_secret_key=found["s3_secret_key"], es_index_prefix=f"test-{uuid.uuid4().hex[:8]}",
                     accounts_file=ACCOUNTS_FILE)
-
-
-@pytest.fixture
-def cleanup_index() -> Iterator[list[object]]:
-    """Indices registered here are deleted after the test."""
-    created: list[object] = []
-    yield created
-    for index in created:
-        try:
-            index.drop()  # type: ignore[attr-defined]
-        except Exception:
-            pass

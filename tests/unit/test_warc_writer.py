@@ -58,7 +58,8 @@ def test_secrets_never_reach_the_warc(tmp_path: Path) -> None:
     writer = WarcWriter(tmp_path, "run1")
     writer.write("kommun", RC, _bundle(1))
     [done] = writer.close()
-    plain = gzip.open(done.path).read()
+    with gzip.open(done.path) as fh:
+        plain = fh.read()
     assert b"TOPSECRET" not in plain
     assert b"access_token=REDACTED" in plain and b"Authorization: REDACTED" in plain
     # the transfer headers that no longer describe the kept body are renamed, not lost
