@@ -97,7 +97,7 @@ class Settings(BaseSettings):
                                  description="Index and alias names start with this.")
 
     warc_rollover_bytes: int = Field(default=1024**3, ge=1024 * 1024, description="WARC file size limit.")
-    gzip_level: int = Field(default=2, ge=0, le=3, description="ISA-L gzip level per WARC record (0-3).")
+    gzip_level: int = Field(default=1, ge=0, le=3, description="ISA-L gzip level per WARC record (0-3).")
     max_body_bytes: int = Field(default=512 * 1024 * 1024, ge=1024,
                                 description="Larger response bodies are quarantined.")
     operator: str = Field(default="Communis local installation", description="Written into warcinfo.")

@@ -80,9 +80,9 @@ class Pipeline:
                 if reason:
                     self._quarantine(account.id, reason, bundle)
                     continue
-                located = self._writer.write(account.id, rclass, bundle)
+                written = self._writer.write(account.id, rclass, bundle)
                 self.report.captures += 1
-                self.report.records += len(located)
+                self.report.records += len(written.records)
                 for done in self._writer.drain():
                     self._submit(done)
             for done in self._writer.close():

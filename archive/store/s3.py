@@ -46,7 +46,7 @@ def _translate(key: str, action: str) -> Iterator[None]:
             raise ObjectMissing(f"{key} is not in the bucket") from exc
         if code in _LOCKED_CODES and action == "delete":
             raise ObjectLocked(f"{key}: S3 refused to {action} it ({code}: {message})") from exc
-        if code in {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"}:
+        if code in {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "XAmzContentChecksumMismatch"}:
             raise DigestMismatch(f"{key}: S3 rejected the upload's SHA-256 ({code})") from exc
         if code == "NoSuchBucket":
             raise StoreError(f"bucket for {key} does not exist",

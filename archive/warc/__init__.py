@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from .reader import RecordAt, iter_records, located_records, parse_one, verify_bytes
-from .writer import FinalizedFile, PayloadLookup, WarcWriter, disposal_group
+from .writer import FinalizedFile, PayloadLookup, WarcWriter, Written, disposal_group
 
 __all__ = [
     "FinalizedFile",
     "PayloadLookup",
     "RecordAt",
     "WarcWriter",
+    "Written",
     "disposal_group",
     "iter_records",
     "located_records",

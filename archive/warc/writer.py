@@ -10,6 +10,7 @@ manifest, the index and the S3 checksum) without ever re-reading the file.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import socket
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Protocol
+
+from pydantic import TypeAdapter
 
 from schemas import CaptureBundle, Record, RetentionClass, RetentionTrigger, WarcFileManifest, WarcLocation
 
@@ -56,6 +59,40 @@ class _MemberSink:
         start = self.offset
         self.offset += length
         return start, length, member.hexdigest()
+
+
+_DATETIME = TypeAdapter(datetime)
+_LOCATED_FIELDS = {"warc", "first_seen_at", "source_url"}
+
+
+@dataclass(frozen=True)
+class Written:
+    """Where one capture's records went: the response (or revisit) record that holds their data.
+
+    The records are not copied to carry their location (pydantic copies cost more than the
+    rest of the write); `json_parts` splices the location into each record's JSON instead,
+    and `located()` builds the located Record objects when a caller wants them.
+    """
+
+    location: WarcLocation
+    records: list[Record]
+    captured_at: datetime
+    uri: str
+
+    def json_parts(self) -> list[bytes]:
+        loc = self.location.__pydantic_serializer__.to_json(self.location)
+        parts = []
+        for r in self.records:
+            body = r.__pydantic_serializer__.to_json(r, exclude=_LOCATED_FIELDS)
+            first_seen = _DATETIME.dump_json(r.first_seen_at or self.captured_at)
+            source = json.dumps(r.source_url or self.uri, ensure_ascii=False).encode("utf-8")
+            parts.append(body[:-1] + b',"first_seen_at":' + first_seen + b',"source_url":' + source
+                         + b',"warc":' + loc + b"}")
+        return parts
+
+    def located(self) -> list[Record]:
+        return [r.model_copy(update={"warc": self.location, "first_seen_at": r.first_seen_at or self.captured_at,
+                                     "source_url": r.source_url or self.uri}) for r in self.records]
 
 
 @dataclass
@@ -144,7 +181,7 @@ class WarcWriter:
     """Writes bundles of one run into per (account, retention class, month) WARC files."""
 
     def __init__(self, directory: Path, run_id: str, *, rollover_bytes: int = 1024**3,
-                 engine: Engine = "isal", level: int = 2, operator: str = "",
+                 engine: Engine = "isal", level: int = 1, operator: str = "",
                  lookup: PayloadLookup | None = None) -> None:
         self.directory = directory
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -159,8 +196,8 @@ class WarcWriter:
         self._seen: dict[tuple[str, str], dict[str, str]] = {}
         self._finalized: list[FinalizedFile] = []
 
-    def write(self, account: str, rclass: RetentionClass, bundle: CaptureBundle) -> list[Record]:
-        """Write one capture (request, response or revisit, metadata); return located records."""
+    def write(self, account: str, rclass: RetentionClass, bundle: CaptureBundle) -> Written:
+        """Write one capture (request, response or revisit, metadata); say where it went."""
         capture = bundle.capture
         wfile = self._file_for(account, rclass, capture.started_at)
         mark = wfile.mark()
@@ -171,7 +208,7 @@ class WarcWriter:
             raise
 
     def _write(self, wfile: WarcFile, account: str, rclass: RetentionClass,
-               bundle: CaptureBundle) -> list[Record]:
+               bundle: CaptureBundle) -> Written:
         capture = bundle.capture
         date = build.warc_date(capture.started_at)
         uri = build.target_uri(capture)
@@ -189,20 +226,16 @@ class WarcWriter:
             self._seen.setdefault((group, payload_digest), {
                 "record_id": response.record_id, "uri": uri, "date": date, "filename": wfile.name,
             })
-        located = [r.model_copy(update={
-            "warc": location,
-            "first_seen_at": r.first_seen_at or capture.started_at,
-            "source_url": r.source_url or uri,
-        }) for r in bundle.records]
-        parts = [r.to_json_bytes() for r in located]
-        if located:
+        written = Written(location, bundle.records, capture.started_at, uri)
+        parts = written.json_parts()
+        if parts:
             wfile.write(build.build_metadata(build.record_set(parts), uri, date, response.record_id))
         wfile.note_capture(capture.started_at)
-        wfile.records.extend(located)
+        wfile.records.extend(bundle.records)
         wfile.record_json.extend(parts)
         if wfile.size >= self.rollover_bytes:
             self._finalize(self._key(account, rclass, capture.started_at))
-        return located
+        return written
 
     def _original(self, group: str, digest: str) -> dict[str, str] | None:
         found = self._seen.get((group, digest))

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import gzip
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,13 +34,17 @@ def _bundle(i: int, body: bytes = b'{"id":"1"}', at: datetime = T) -> CaptureBun
 def test_samples_become_a_valid_warc_that_warcio_accepts(tmp_path: Path) -> None:
     writer = WarcWriter(tmp_path, "run1", level=1)
     bundles = [b for b in read_file(sample_file("sundsvik-mastodon"))]
-    located = [r for b in bundles for r in writer.write("sundsvik-mastodon", RC, b)]  # type: ignore[arg-type]
+    located = [r for b in bundles for r in writer.write("sundsvik-mastodon", RC, b).located()]  # type: ignore[arg-type]
     [done] = writer.close()
     assert done.path.name == "sundsvik-mastodon-social-10y-202611-run1-00001.warc.gz"
     assert not list(tmp_path.glob("*.open"))
     check = warcio_check(done.path)
     assert check.returncode == 0, check.stdout
     assert check.stdout.count("digest pass") == done.manifest.records
+    index = subprocess.run([sys.executable, "-m", "warcio.cli", "index", "-f", "offset,length,warc-type",
+                            str(done.path)], capture_output=True, text=True, check=True)
+    offsets = [json.loads(line) for line in index.stdout.splitlines()]
+    assert len(offsets) == done.manifest.records
     types = [r.warc_type for r in iter_records(done.path.open("rb"))]
     assert types[0] == "warcinfo"
     assert types.count("response") == 3 and types.count("request") == 3 and types.count("metadata") == 2
@@ -68,8 +75,8 @@ def test_secrets_never_reach_the_warc(tmp_path: Path) -> None:
 
 def test_identical_payload_becomes_revisit_with_refers_to(tmp_path: Path) -> None:
     writer = WarcWriter(tmp_path, "run1")
-    first = writer.write("kommun", RC, _bundle(1))[0]
-    second = writer.write("kommun", RC, _bundle(1, at=T + timedelta(minutes=5)))[0]
+    first = writer.write("kommun", RC, _bundle(1)).located()[0]
+    second = writer.write("kommun", RC, _bundle(1, at=T + timedelta(minutes=5))).located()[0]
     [done] = writer.close()
     recs = {r.record_id: r for r in iter_records(done.path.open("rb"))}
     assert second.warc and first.warc
@@ -130,10 +137,18 @@ def test_every_digest_is_sha256_hex(tmp_path: Path) -> None:
 
 def test_damaged_bytes_fail_verification(tmp_path: Path) -> None:
     writer = WarcWriter(tmp_path, "run1")
-    rec = writer.write("kommun", RC, _bundle(1))[0]
+    rec = writer.write("kommun", RC, _bundle(1)).located()[0]
     [done] = writer.close()
     assert rec.warc is not None
     data = bytearray(done.path.read_bytes()[rec.warc.offset:rec.warc.offset + rec.warc.length])
     data[40] ^= 0xFF
     with pytest.raises(DigestMismatch):
         verify_bytes(bytes(data), rec.warc)
+
+
+def test_spliced_record_json_equals_the_located_record(tmp_path: Path) -> None:
+    writer = WarcWriter(tmp_path, "run1")
+    written = writer.write("kommun", RC, _bundle(5))
+    for part, located in zip(written.json_parts(), written.located(), strict=True):
+        assert Record.model_validate_json(part) == located
+        assert json.loads(part) == json.loads(located.to_json_bytes())
