@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     gzip_level: int = Field(default=1, ge=0, le=3, description="ISA-L gzip level per WARC record (0-3).")
     max_body_bytes: int = Field(default=512 * 1024 * 1024, ge=1024,
                                 description="Larger response bodies are quarantined.")
+    media_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024, description="Media files larger are quarantined.")
+    harvest_lookback_days: int = Field(default=30, ge=0, le=3650,
+                                       description="Days of recent items re-read each run for edits and deletions.")
     operator: str = Field(default="Communis local installation", description="Written into warcinfo.")
 
     retention_classes: list[RetentionClass] = Field(default_factory=lambda: list(DEFAULT_RETENTION_CLASSES),

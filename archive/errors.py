@@ -78,3 +78,33 @@ class WarcError(CommunisError):
 
 class InputRejected(CommunisError):
     """An input was refused (too large, malformed) and quarantined with the reason."""
+
+
+class ConnectorError(CommunisError):
+    """A platform could not be read as expected."""
+
+
+class RateLimited(ConnectorError):
+    """The platform asked us to slow down for longer than we are willing to wait."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message, hint="the next scheduled run continues where this one stopped")
+        self.retry_after = retry_after
+
+
+class AuthExpired(ConnectorError):
+    """The platform refused our credentials (401/403): usually an expired token."""
+
+    hint = "renew the account's token and update its environment variable or Prefect Secret"
+
+
+class Gone(ConnectorError):
+    """The item no longer exists on the platform (404/410): a deletion to record as a tombstone."""
+
+
+class PayloadInvalid(ConnectorError):
+    """The platform answered with something we cannot parse; it is quarantined with the reason."""
+
+
+class GaveUp(ConnectorError):
+    """A request kept failing (5xx, timeouts, resets) after every retry."""

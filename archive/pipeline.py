@@ -25,7 +25,7 @@ from .errors import DigestMismatch, IndexUnavailable, ObjectExists, StoreUnavail
 from .index import RecordIndex, to_document
 from .quarantine import QuarantineEntry, quarantine, upload_pending
 from .store import BlobStore
-from .warc import FinalizedFile, WarcWriter, located_records
+from .warc import FinalizedFile, PayloadLookup, WarcWriter, located_records
 from .warc.naming import manifest_key
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,8 @@ class Pipeline:
     """One ingest run for one or more accounts."""
 
     def __init__(self, settings: Settings, store: BlobStore, index: RecordIndex, *,
-                 run_id: str | None = None, work_dir: Path | None = None) -> None:
+                 run_id: str | None = None, work_dir: Path | None = None,
+                 lookup: PayloadLookup | None = None) -> None:
         self.settings = settings
         self.store = store
         self.index = index
@@ -60,7 +61,8 @@ class Pipeline:
         self.work_dir = work_dir or settings.data_dir / "work"
         self.report = IngestReport(self.run_id)
         self._writer = WarcWriter(self.work_dir, self.run_id, rollover_bytes=settings.warc_rollover_bytes,
-                                  engine="isal", level=settings.gzip_level, operator=settings.operator)
+                                  engine="isal", level=settings.gzip_level, operator=settings.operator,
+                                  lookup=lookup)
         self._quarantine_seq = 0
         self._index_ready = False
         self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit")
@@ -70,7 +72,7 @@ class Pipeline:
     def ingest(self, account: Account, bundles: Iterable[CaptureBundle | Rejected]) -> IngestReport:
         """Write, store and index every bundle; quarantine the ones that cannot be kept as WARC."""
         rclass = self.settings.retention_class(account.retention_class)
-        self.commit_pending()
+        self.commit_pending(account.id)
         try:
             for bundle in bundles:
                 if isinstance(bundle, Rejected):
@@ -153,8 +155,8 @@ class Pipeline:
             self._unavailable = exc
             self.report.deferred.append(done.manifest.name)
             return
-        done.path.unlink()
-        sidecar.unlink()
+        done.path.unlink(missing_ok=True)
+        sidecar.unlink(missing_ok=True)
 
     def _store_and_index(self, done: FinalizedFile, records: list[Record] | None) -> None:
         """Store the file and its manifest, then index its records."""
@@ -187,22 +189,34 @@ class Pipeline:
         self.report.index_errors.extend(result.errors)
         self.report.files.append(manifest)
 
-    def commit_pending(self) -> None:
-        """Store and index finalized files an earlier, interrupted run left behind."""
+    def commit_pending(self, account: str | None = None) -> list[Record]:
+        """Store and index finalized files an earlier, interrupted run left behind (of `account`).
+
+        Returns their records, so the harvest state can learn the versions they hold.
+        """
+        recovered: list[Record] = []
         if not self.work_dir.exists():
-            return
+            return recovered
         try:
             upload_pending(self.store, self.work_dir)
         except StoreUnavailable as exc:
             self._unavailable = exc
-            return
+            return recovered
         for sidecar in sorted(self.work_dir.glob("*" + MANIFEST_SUFFIX)):
             manifest = WarcFileManifest.model_validate(json.loads(sidecar.read_text()))
+            if account is not None and manifest.account != account:
+                continue
             path = self.work_dir / manifest.name
             if not path.exists():
-                sidecar.unlink()
+                sidecar.unlink(missing_ok=True)
                 continue
             log.warning("committing %s left by run %s", manifest.name, manifest.run_id)
             with path.open("rb") as fh:
                 records = list(located_records(fh, manifest.name))
             self._commit(FinalizedFile(path, manifest), records)
+            recovered.extend(records)
+        return recovered
+
+    def payloads_written(self) -> dict[tuple[str, str], dict[str, str]]:
+        """Responses this run stored in full, by (disposal group, payload digest): revisit targets."""
+        return self._writer.originals()

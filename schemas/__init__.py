@@ -9,6 +9,7 @@ from __future__ import annotations
 from .account import Account, AccountsFile, CredentialRef, Platform
 from .bundle import CaptureBundle
 from .capture import Capture
+from .harvest import HarvestState, KnownItem, SeenPayload
 from .record import Author, Direction, Kind, MediaRef, Record, Removal, WarcLocation
 from .retention import LockMode, RetentionClass, RetentionTrigger
 from .warcfile import WarcFileManifest
@@ -21,7 +22,9 @@ __all__ = [
     "CaptureBundle",
     "CredentialRef",
     "Direction",
+    "HarvestState",
     "Kind",
+    "KnownItem",
     "LockMode",
     "MediaRef",
     "Platform",
@@ -29,6 +32,7 @@ __all__ = [
     "Removal",
     "RetentionClass",
     "RetentionTrigger",
+    "SeenPayload",
     "WarcFileManifest",
     "WarcLocation",
 ]

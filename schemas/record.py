@@ -23,7 +23,7 @@ from .account import Platform
 CONTENT_FIELDS = (
     "kind", "parent_id", "thread_id", "author", "direction", "title", "text", "html", "url",
     "links", "hashtags", "mentions", "media", "published_at", "edited_at", "language",
-    "deleted", "hidden_on_platform", "removal",
+    "deleted", "hidden_on_platform", "removal", "repost_of",
 )
 
 
@@ -105,6 +105,7 @@ class Record(Model):
     text: str = ""
     html: str | None = None
     url: str | None = Field(default=None, description="Public URL of the item on its platform.")
+    repost_of: str | None = Field(default=None, description="URL of the original when this is a boost or share.")
     links: list[str] = Field(default_factory=list)
     hashtags: list[str] = Field(default_factory=list)
     mentions: list[str] = Field(default_factory=list)

@@ -30,7 +30,7 @@ RECORD_MAPPINGS: dict[str, Any] = {
         "title": _text_kw,
         "text": {"type": "text"},
         "html": {"type": "text", "index": False},
-        "url": _kw, "links": _kw, "hashtags": _kw, "mentions": _kw,
+        "url": _kw, "repost_of": _kw, "links": _kw, "hashtags": _kw, "mentions": _kw,
         "media": {"properties": {
             "url": _kw, "content_type": _kw, "description": {"type": "text"}, "sha256": _kw, "warc": _location,
         }},

@@ -285,6 +285,9 @@ class WarcWriter:
         log.info("finalized %s (%s bytes, %s records)", wfile.name, size, wfile.record_count)
         self._finalized.append(FinalizedFile(wfile.final_path, manifest, wfile.records, wfile.record_json))
 
+    def originals(self) -> dict[tuple[str, str], dict[str, str]]:
+        return dict(self._seen)
+
     def drain(self) -> list[FinalizedFile]:
         """Files finalized so far (by rollover); the caller stores them."""
         done, self._finalized = self._finalized, []

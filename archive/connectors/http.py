@@ -1,0 +1,195 @@
+"""The one HTTP client connectors use: timeouts, retries with backoff and jitter, rate limits,
+and a Capture of every exchange worth archiving.
+
+Requests ask for `Accept-Encoding: identity`, so the body archived is the body sent: no
+transfer compression sits between the platform's bytes and the WARC record.
+
+Platforms signal throttling differently (429 with `Retry-After`, `X-RateLimit-*` headers with an
+ISO or epoch reset); all of it ends up as "wait this long". Transient failures (5xx, timeouts,
+connection resets) are retried with exponential backoff and jitter; after `max_tries` the
+request raises GaveUp so the caller can quarantine that one item and go on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from schemas import Capture
+
+from .. import clock
+from ..errors import AuthExpired, GaveUp, Gone, PayloadInvalid, RateLimited
+from ..version import __version__
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_STATUSES = frozenset({500, 502, 503, 504, 520, 522, 524})
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A successful (or documented-absent) response and its Capture."""
+
+    capture: Capture
+    response: httpx.Response
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.response.content)
+        except ValueError as exc:
+            raise PayloadInvalid(f"{self.capture.url}: response is not JSON ({exc})") from exc
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.response.headers
+
+
+def _seconds_until(value: str, now: datetime) -> float | None:
+    """Seconds from `now` until a reset given as seconds, epoch seconds, ISO 8601 or an HTTP date."""
+    value = value.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, number - now.timestamp()) if number > 1e9 else max(0.0, number)
+    for parse in (lambda v: datetime.fromisoformat(v.replace("Z", "+00:00")), parsedate_to_datetime):
+        try:
+            moment = parse(value)
+        except (ValueError, TypeError):
+            continue
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return max(0.0, (moment - now).total_seconds())
+    return None
+
+
+def wait_hint(headers: Mapping[str, str], now: datetime) -> float | None:
+    """How long the platform asks us to wait, from any of the usual headers."""
+    for name in ("retry-after", "x-ratelimit-reset", "x-rate-limit-reset", "ratelimit-reset"):
+        if name in headers:
+            found = _seconds_until(headers[name], now)
+            if found is not None:
+                return found
+    return None
+
+
+def make_client(*, headers: Mapping[str, str] | None = None, timeout: float = 30.0,
+                transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """The httpx client for one account: identity encoding, timeouts, redirects followed."""
+    base = {"Accept-Encoding": "identity", "User-Agent": f"Communis/{__version__} (public records archiving)"}
+    return httpx.Client(headers={**base, **(headers or {})}, timeout=httpx.Timeout(timeout, connect=10.0),
+                        follow_redirects=True, max_redirects=5, transport=transport)
+
+
+class Fetcher:
+    """GET with retries, rate-limit waits and captures, over one httpx client."""
+
+    def __init__(self, client: httpx.Client, *, max_tries: int = 5, backoff: float = 0.5,
+                 max_backoff: float = 30.0, max_wait: float = 300.0,
+                 sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None) -> None:
+        self.client = client
+        self.max_tries = max_tries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.max_wait = max_wait
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.requests = 0
+        self.bytes = 0
+
+    def _pause(self, seconds: float, why: str) -> None:
+        if seconds > self.max_wait:
+            raise RateLimited(f"{why}: platform asks to wait {seconds:.0f} s (more than {self.max_wait:.0f} s)",
+                              retry_after=seconds)
+        if seconds > 0:
+            log.info("waiting %.1f s: %s", seconds, why)
+            self.sleep(seconds)
+
+    def _backoff(self, attempt: int) -> float:
+        return float(min(self.max_backoff, self.backoff * 2.0 ** attempt) * self.rng.uniform(0.5, 1.5))
+
+    def get(self, url: str, *, params: Mapping[str, str] | None = None, accept: Collection[int] = (),
+            max_bytes: int | None = None) -> Fetched:
+        """Fetch `url`. Error statuses raise (401/403 AuthExpired, 404/410 Gone, others PayloadInvalid)
+        unless listed in `accept`: then the answer is returned, to be archived as evidence."""
+        last_error = ""
+        for attempt in range(self.max_tries):
+            started = clock.now()
+            try:
+                response = self._send(url, params, max_bytes)
+            except httpx.TransportError as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+                self.sleep(self._backoff(attempt))
+                continue
+            self.requests += 1
+            self.bytes += len(response.content)
+            status = response.status_code
+            if status == 429:
+                wait = wait_hint(response.headers, clock.now())
+                self._pause(wait if wait is not None else self._backoff(attempt), f"429 from {response.url}")
+                last_error = "429 Too Many Requests"
+                continue
+            if status in TRANSIENT_STATUSES:
+                last_error = f"HTTP {status}"
+                wait = wait_hint(response.headers, clock.now()) if status == 503 else None
+                self._pause(wait if wait is not None else self._backoff(attempt), f"{status} from {response.url}")
+                continue
+            capture = self._capture(response, started)
+            if status in accept:
+                return Fetched(capture, response)
+            if status in (401, 403):
+                raise AuthExpired(f"{response.url.copy_with(query=None)} refused our credentials (HTTP {status})")
+            if status in (404, 410):
+                raise Gone(f"{response.url.copy_with(query=None)} answered {status}")
+            if status >= 400:
+                raise PayloadInvalid(f"{response.url.copy_with(query=None)} answered HTTP {status}: "
+                                     f"{response.text[:200]!r}")
+            self._remember_limits(response)
+            return Fetched(capture, response)
+        raise GaveUp(f"GET {httpx.URL(url).copy_with(query=None)} failed {self.max_tries} times; last: {last_error}")
+
+    def _send(self, url: str, params: Mapping[str, str] | None, max_bytes: int | None) -> httpx.Response:
+        if max_bytes is None:
+            return self.client.get(url, params=params)
+        with self.client.stream("GET", url, params=params) as response:
+            declared = response.headers.get("content-length")
+            if declared and int(declared) > max_bytes:
+                raise PayloadInvalid(f"{url}: {declared} bytes is over the media size cap of {max_bytes}")
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise PayloadInvalid(f"{url}: body is over the media size cap of {max_bytes} bytes")
+                chunks.append(chunk)
+            response._content = b"".join(chunks)  # what .content would hold, read under the cap
+            return response
+
+    def _remember_limits(self, response: httpx.Response) -> None:
+        """Respect an exhausted budget before the next request, not after a 429."""
+        remaining = response.headers.get("x-ratelimit-remaining") or response.headers.get("x-rate-limit-remaining")
+        if remaining is not None and remaining.strip() == "0":
+            wait = wait_hint(response.headers, clock.now())
+            if wait:
+                self._pause(wait, f"rate-limit budget exhausted at {response.url.host}")
+
+    @staticmethod
+    def _capture(response: httpx.Response, started: datetime) -> Capture:
+        request = response.request
+        return Capture(
+            method=request.method, url=str(request.url),
+            request_headers=list(request.headers.multi_items()),
+            status=response.status_code, reason=response.reason_phrase,
+            response_headers=list(response.headers.multi_items()),
+            body=response.content, started_at=started, completed_at=clock.now(),
+            http_version=response.http_version,
+        )

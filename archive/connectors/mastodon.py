@@ -1,0 +1,166 @@
+"""Mastodon: the account's statuses, their conversations, media, edits and deletions.
+
+Paging follows the `Link` header (`rel="next"` is older, by `max_id`); ids are numeric
+strings compared as integers. Each run walks from the newest status back until it has passed
+both the newest status seen before (nothing new is skipped) and the look-back window (edits,
+new replies and deletions in recent threads are caught). Conversations come from
+`/statuses/{id}/context`; a status missing from the listings is checked with
+`GET /statuses/{id}`, and a 404 makes a tombstone. Timestamps look like
+`2024-05-02T08:15:30.000Z`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record
+
+from ..bundles import Rejected
+from .base import HarvestContext
+from .http import Fetched
+from .media import fetch_media, with_digests
+from .text import html_to_text
+
+PAGE_LIMIT = "40"
+_MEDIA_TYPES = {"image": "image/*", "gifv": "video/*", "video": "video/*", "audio": "audio/*"}
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _next_link(fetched: Fetched) -> str | None:
+    """The rel="next" URL of a Link header (httpx parses it)."""
+    return fetched.response.links.get("next", {}).get("url")
+
+
+class MastodonConnector:
+    platform = Platform.MASTODON.value
+
+    def _api(self, ctx: HarvestContext, path: str) -> str:
+        if ctx.account.base_url is None:
+            raise ValueError(f"account {ctx.account.id}: base_url (the instance URL) is required for Mastodon")
+        return str(ctx.account.base_url).rstrip("/") + path
+
+    def _account_id(self, ctx: HarvestContext) -> str:
+        if "account_id" in ctx.state.cursor:
+            return ctx.state.cursor["account_id"]
+        acct = ctx.account.handle.lstrip("@").split("@")[0]
+        found = ctx.fetcher.get(self._api(ctx, "/api/v1/accounts/lookup"), params={"acct": acct}).json()
+        return str(found["id"])
+
+    def _record(self, ctx: HarvestContext, status: dict[str, Any], own_id: str, thread: str | None,
+                captured_at: datetime, source: str) -> Record:
+        shown = status.get("reblog") or status
+        text, links = html_to_text(shown.get("content") or "")
+        if shown.get("spoiler_text"):
+            text = f"{shown['spoiler_text']}\n\n{text}"
+        author = status["account"]
+        parent = status.get("in_reply_to_id")
+        kind = Kind.POST if parent is None else (Kind.COMMENT if parent == thread else Kind.REPLY)
+        media = [MediaRef(url=m["url"], content_type=_MEDIA_TYPES.get(m.get("type", "")),
+                          description=m.get("description")) for m in shown.get("media_attachments") or []]
+        return Record(
+            platform=Platform.MASTODON, account=ctx.account.id, item_id=str(status["id"]), kind=kind,
+            parent_id=str(parent) if parent else None, thread_id=thread or str(status["id"]),
+            author=Author(id=str(author["id"]), handle=author.get("acct"), name=author.get("display_name"),
+                          url=author.get("url")),
+            direction=Direction.UPPRATTAD if str(author["id"]) == own_id else Direction.INKOMMEN,
+            text=text, html=shown.get("content"), url=status.get("url") or status.get("uri"),
+            repost_of=(shown.get("url") or shown.get("uri")) if status.get("reblog") else None,
+            links=links, hashtags=[t["name"].lower() for t in shown.get("tags") or []],
+            mentions=[m["acct"] for m in shown.get("mentions") or []],
+            media=with_digests(ctx, media), published_at=_time(status["created_at"]),
+            edited_at=_time(shown.get("edited_at")), captured_at=captured_at, language=shown.get("language"),
+            source_url=source, raw=status,
+        )
+
+    def _page(self, ctx: HarvestContext, fetched: Fetched, own_id: str, thread: str | None,
+              statuses: list[Any]) -> Iterator[CaptureBundle | Rejected]:
+        """Media first (so records can carry their digests), then the page with its records."""
+        parsed: list[dict[str, Any]] = []
+        bad: list[Rejected] = []
+        for status in statuses:
+            if isinstance(status, dict) and "id" in status and "account" in status and "created_at" in status:
+                parsed.append(status)
+            else:
+                reason = f"{fetched.capture.url}: malformed status: {str(status)[:80]}"
+                bad.append(Rejected(str(status).encode(), reason))
+        refs = [MediaRef(url=m["url"]) for s in parsed for m in (s.get("reblog") or s).get("media_attachments") or []
+                if isinstance(m, dict) and m.get("url")]
+        yield from fetch_media(ctx, refs)
+        records = []
+        for status in parsed:
+            try:
+                records.append(self._record(ctx, status, own_id, thread, fetched.capture.started_at,
+                                            fetched.capture.url))
+            except (KeyError, TypeError, ValueError, ValidationError) as exc:
+                bad.append(Rejected(str(status).encode(), f"status {status.get('id')}: cannot read it ({exc})"))
+                continue
+            ctx.seen.add(str(status["id"]))
+        yield from bad
+        yield CaptureBundle(capture=fetched.capture, records=records)
+
+    def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
+        own_id = self._account_id(ctx)
+        newest_before = int(ctx.state.cursor.get("newest_id", "0"))
+        newest = newest_before
+        url: str | None = self._api(ctx, f"/api/v1/accounts/{own_id}/statuses")
+        params: dict[str, str] | None = {"limit": PAGE_LIMIT}
+        threads: list[str] = []
+        while url:
+            fetched = ctx.fetcher.get(url, params=params)
+            params = None  # the Link URL carries them from here on
+            try:
+                statuses = fetched.json()
+                if not isinstance(statuses, list):
+                    raise ValueError("expected a list of statuses")
+            except ValueError as exc:
+                yield Rejected(fetched.capture.body, f"{fetched.capture.url}: {exc}")
+                break
+            if not statuses:
+                break
+            yield from self._page(ctx, fetched, own_id, None, statuses)
+            oldest_here = None
+            for s in statuses:
+                if isinstance(s, dict) and "id" in s:
+                    newest = max(newest, int(s["id"]))
+                    created = _time(s.get("created_at"))
+                    if created and created >= ctx.window_start and (s.get("replies_count") or 0) > 0:
+                        threads.append(str(s["id"]))
+                    oldest_here = (int(s["id"]), created)
+            if oldest_here and oldest_here[0] <= newest_before and oldest_here[1] and \
+                    oldest_here[1] < ctx.window_start:
+                break
+            url = _next_link(fetched)
+        for status_id in threads:
+            yield from self._context(ctx, own_id, status_id)
+        ctx.cursor = {"account_id": own_id, "newest_id": str(newest)}
+
+    def _context(self, ctx: HarvestContext, own_id: str, status_id: str) -> Iterator[CaptureBundle | Rejected]:
+        fetched = ctx.fetcher.get(self._api(ctx, f"/api/v1/statuses/{status_id}/context"), accept=(404, 410))
+        if fetched.response.status_code != 200:
+            return  # the status itself is gone; check_deleted records that
+        try:
+            body = fetched.json()
+            descendants = body["descendants"]
+        except (ValueError, KeyError, TypeError) as exc:
+            yield Rejected(fetched.capture.body, f"{fetched.capture.url}: malformed context ({exc})")
+            return
+        yield from self._page(ctx, fetched, own_id, status_id, descendants)
+
+    def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
+        from ..harvest.versions import tombstone
+
+        fetched = ctx.fetcher.get(self._api(ctx, f"/api/v1/statuses/{item_id}"), accept=(404, 410))
+        if fetched.response.status_code == 200:
+            ctx.seen.add(item_id)
+            return None
+        return CaptureBundle(capture=fetched.capture, records=[tombstone(
+            known, platform=self.platform, account=ctx.account.id, item_id=item_id,
+            captured_at=fetched.capture.started_at, source_url=fetched.capture.url)])
+

@@ -1,0 +1,166 @@
+"""WordPress REST API: posts, pages, approved comments, media; edits by `modified_gmt`.
+
+Each run lists (1) posts and pages modified since the saved watermark (new and edited ones,
+`orderby=modified`), (2) posts and pages published inside the look-back window, and (3)
+comments posted inside the window or since the watermark, across all posts, so a new comment
+on an old post is caught. Paging follows `X-WP-TotalPages`. Dates carry no zone; the `_gmt`
+fields are UTC. Unauthenticated callers see only published posts and approved comments, so an
+item missing from the listings is asked for directly: 404/410 is a deletion (tombstone), 401/403
+means it is no longer public (hidden by a moderator or unpublished), recorded as such.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record, Removal
+
+from ..bundles import Rejected
+from .base import HarvestContext
+from .http import Fetched
+from .media import fetch_media, with_digests
+from .text import hashtags, html_to_text
+
+PER_PAGE = "100"
+_IMG_SRC = re.compile(r"""<img[^>]+src=["']([^"']+)["']""")
+
+
+def _gmt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+class WordPressConnector:
+    platform = Platform.WORDPRESS.value
+
+    def _api(self, ctx: HarvestContext, route: str) -> str:
+        if ctx.account.base_url is None:
+            raise ValueError(f"account {ctx.account.id}: base_url (the site URL) is required for WordPress")
+        return str(ctx.account.base_url).rstrip("/") + "/wp-json/wp/v2" + route
+
+    def _walk(self, ctx: HarvestContext, route: str, params: dict[str, str]) -> Iterator[Fetched | Rejected]:
+        """Every page of a listing, by `page` up to `X-WP-TotalPages`."""
+        page, total = 1, 1
+        while page <= total:
+            fetched = ctx.fetcher.get(self._api(ctx, route), params={**params, "per_page": PER_PAGE,
+                                                                     "page": str(page)})
+            try:
+                total = int(fetched.headers.get("x-wp-totalpages", "1"))
+            except ValueError:
+                total = page
+            yield fetched
+            page += 1
+
+    def _items(self, fetched: Fetched) -> list[Any] | Rejected:
+        try:
+            body = fetched.json()
+        except ValueError as exc:
+            return Rejected(fetched.capture.body, str(exc))
+        if not isinstance(body, list):
+            return Rejected(fetched.capture.body, f"{fetched.capture.url}: expected a list")
+        return body
+
+    def _post_record(self, ctx: HarvestContext, item: dict[str, Any], kind: Kind, fetched: Fetched) -> Record:
+        html = item["content"]["rendered"]
+        text, links = html_to_text(html)
+        title, _ = html_to_text(item.get("title", {}).get("rendered", ""))
+        prefix = "post" if kind is Kind.POST else "page"
+        published, modified = _gmt(item.get("date_gmt")), _gmt(item.get("modified_gmt"))
+        media = [MediaRef(url=u) for u in _IMG_SRC.findall(html)]
+        return Record(
+            platform=Platform.WORDPRESS, account=ctx.account.id, item_id=f"{prefix}-{item['id']}", kind=kind,
+            thread_id=f"{prefix}-{item['id']}", author=Author(id=str(item.get("author", "")) or None),
+            direction=Direction.UPPRATTAD, title=title or None, text=text, html=html, url=item.get("link"),
+            links=links, hashtags=hashtags(text), media=with_digests(ctx, media), published_at=published,
+            edited_at=modified if modified and published and modified > published else None,
+            captured_at=fetched.capture.started_at, source_url=fetched.capture.url, raw=item,
+        )
+
+    def _comment_record(self, ctx: HarvestContext, item: dict[str, Any], fetched: Fetched) -> Record:
+        html = item["content"]["rendered"]
+        text, links = html_to_text(html)
+        parent = int(item.get("parent") or 0)
+        # Comments by a registered site user (author id > 0) are the municipality's own replies.
+        own = int(item.get("author") or 0) > 0
+        return Record(
+            platform=Platform.WORDPRESS, account=ctx.account.id, item_id=f"comment-{item['id']}",
+            kind=Kind.COMMENT if parent == 0 else Kind.REPLY,
+            parent_id=f"post-{item['post']}" if parent == 0 else f"comment-{parent}", thread_id=f"post-{item['post']}",
+            author=Author(id=str(item.get("author") or "") or None, name=item.get("author_name"),
+                          url=item.get("author_url") or None),
+            direction=Direction.UPPRATTAD if own else Direction.INKOMMEN, text=text, html=html,
+            url=item.get("link"), links=links, hashtags=hashtags(text), published_at=_gmt(item.get("date_gmt")),
+            captured_at=fetched.capture.started_at, source_url=fetched.capture.url, raw=item,
+        )
+
+    def _listing(self, ctx: HarvestContext, route: str, params: dict[str, str], kind: Kind,
+                 watermark: list[datetime]) -> Iterator[CaptureBundle | Rejected]:
+        for fetched in self._walk(ctx, route, params):
+            assert not isinstance(fetched, Rejected)
+            items = self._items(fetched)
+            if isinstance(items, Rejected):
+                yield items
+                return
+            records, bad = [], []
+            for item in items:
+                try:
+                    rec = (self._comment_record(ctx, item, fetched) if kind is Kind.COMMENT
+                           else self._post_record(ctx, item, kind, fetched))
+                except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as exc:
+                    bad.append(Rejected(str(item).encode(), f"{fetched.capture.url}: unreadable item ({exc!r})"[:300]))
+                    continue
+                records.append(rec)
+                ctx.seen.add(rec.item_id)
+                stamp = _gmt(item.get("modified_gmt") or item.get("date_gmt"))
+                if stamp:
+                    watermark.append(stamp)
+            yield from fetch_media(ctx, [m for r in records for m in r.media])
+            records = [r.model_copy(update={"media": with_digests(ctx, r.media)}) if r.media else r for r in records]
+            yield from bad
+            yield CaptureBundle(capture=fetched.capture, records=records)
+
+    def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
+        since = ctx.state.cursor.get("modified_after")
+        window = _stamp(ctx.window_start)
+        marks: list[datetime] = []
+        for route, kind in (("/posts", Kind.POST), ("/pages", Kind.PAGE)):
+            if since is None:  # backfill: everything
+                yield from self._listing(ctx, route, {"orderby": "modified", "order": "asc"}, kind, marks)
+                continue
+            yield from self._listing(ctx, route, {"modified_after": since, "orderby": "modified", "order": "asc"},
+                                     kind, marks)
+            yield from self._listing(ctx, route, {"after": window, "orderby": "date", "order": "asc"}, kind, marks)
+        comment_params = {"orderby": "date_gmt", "order": "asc"}
+        if since is not None:
+            comment_params["after"] = min(window, since)
+        yield from self._listing(ctx, "/comments", comment_params, Kind.COMMENT, marks)
+        newest = max(marks) if marks else (datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None)
+        ctx.cursor = {"modified_after": _stamp(newest)} if newest else dict(ctx.state.cursor)
+
+    def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
+        from ..harvest.versions import tombstone
+
+        prefix, _, number = item_id.partition("-")
+        route = {"post": "/posts", "page": "/pages", "comment": "/comments"}.get(prefix)
+        if route is None:
+            return None
+        fetched = ctx.fetcher.get(self._api(ctx, f"{route}/{number}"), accept=(401, 403, 404, 410))
+        status = fetched.response.status_code
+        if status == 200:
+            ctx.seen.add(item_id)
+            return None
+        gone = tombstone(known, platform=self.platform, account=ctx.account.id, item_id=item_id,
+                         captured_at=fetched.capture.started_at, source_url=fetched.capture.url)
+        if status in (401, 403):
+            # Still there but no longer public: unapproved by a moderator, or unpublished.
+            gone = gone.model_copy(update={"deleted": False, "hidden_on_platform": True, "removal": Removal(
+                reason=f"no longer public on the site (HTTP {status})", at=fetched.capture.started_at)})
+        return CaptureBundle(capture=fetched.capture, records=[gone])

@@ -1,0 +1,1 @@
+"""Harvesting: connectors → versions → pipeline, with state saved only after storage."""

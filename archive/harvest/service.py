@@ -1,0 +1,116 @@
+"""Harvest one account: connector → new versions → pipeline → state, in that order.
+
+The state (cursor, known items, revisit targets) is saved only after the pipeline has
+stored every WARC file of the run, so a crash or kill at any point is followed by a run
+that re-reads from the old cursor and, knowing the versions it recovered from files left
+in the work folder, writes no version twice. A connector failure ends the run early but
+keeps what was captured up to it; the failure is counted in the state for `accounts status`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from schemas import Account, CaptureBundle, HarvestState, WarcFileManifest
+
+from .. import clock
+from ..bundles import Rejected
+from ..config import Settings
+from ..connectors.base import Connector, HarvestContext
+from ..connectors.http import Fetcher
+from ..errors import ConnectorError, IndexUnavailable
+from ..index import RecordIndex
+from ..pipeline import Pipeline
+from ..quarantine import QuarantineEntry
+from ..store import BlobStore
+from .lookup import StatePayloads, next_payloads
+from .state import load_state, save_state
+from .versions import VersionCounts, Versioner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HarvestReport:
+    """One account's run, as the flow artifact and `communis harvest` show it."""
+
+    account: str
+    run_id: str
+    ok: bool = True
+    counts: VersionCounts = field(default_factory=VersionCounts)
+    captures: int = 0
+    requests: int = 0
+    bytes: int = 0
+    files: list[WarcFileManifest] = field(default_factory=list)
+    quarantined: list[QuarantineEntry] = field(default_factory=list)
+    error: str | None = None
+    consecutive_failures: int = 0
+
+
+def _candidates(state: HarvestState, ctx: HarvestContext) -> list[str]:
+    """Known, live items inside the look-back window that this run's listings did not show."""
+    out = []
+    for item_id, known in state.known.items():
+        if known.deleted or item_id in ctx.seen:
+            continue
+        if known.published_at is None or known.published_at >= ctx.window_start:
+            out.append(item_id)
+    return sorted(out)
+
+
+def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, account: Account,
+                    connector: Connector, fetcher: Fetcher, *, now: datetime | None = None,
+                    lookback: timedelta = timedelta(days=30), run_id: str | None = None) -> HarvestReport:
+    now = now or clock.now()
+    state = load_state(store, account.id)
+    lookup = StatePayloads(state)
+    pipeline = Pipeline(settings, store, index, run_id=run_id, work_dir=settings.data_dir / "work" / account.id,
+                        lookup=lookup)
+    report = HarvestReport(account.id, pipeline.run_id)
+    versioner = Versioner(state, now)
+    for record in pipeline.commit_pending(account.id):
+        known = versioner.known.get(record.item_id)
+        if known is None or known.version < record.version:
+            versioner.remember(record)
+    ctx = HarvestContext(account, state, fetcher, now, lookback=lookback,
+                         media_max_bytes=settings.media_max_bytes)
+    failure: list[ConnectorError] = []
+
+    def stream() -> Iterator[CaptureBundle | Rejected]:
+        try:
+            yield from versioner.filter(connector.harvest(ctx))
+            for item_id in _candidates(state, ctx):
+                bundle = connector.check_deleted(ctx, item_id, state.known[item_id])
+                if bundle is not None:
+                    yield from versioner.filter([bundle])
+        except ConnectorError as exc:
+            log.error("account=%s: %s", account.id, exc.one_line())
+            failure.append(exc)
+
+    index_down: IndexUnavailable | None = None
+    try:
+        pipeline.ingest(account, stream())
+    except IndexUnavailable as exc:  # files are stored; they are indexed by the next run
+        index_down = exc
+    ok = not failure and index_down is None
+    error = failure[0].one_line() if failure else (index_down.one_line() if index_down else None)
+    saved = save_state(store, state.model_copy(update={
+        "cursor": ctx.cursor if not failure else state.cursor,
+        "known": versioner.known,
+        "payloads": next_payloads(lookup, pipeline.payloads_written()),
+        "media": {**state.media, **ctx.media},
+        "last_attempt": now,
+        "last_success": now if ok else state.last_success,
+        "consecutive_failures": 0 if ok else state.consecutive_failures + 1,
+        "last_error": error,
+        "runs": state.runs + 1,
+    }))
+    r = pipeline.report
+    report.ok, report.error, report.counts = ok, error, versioner.counts
+    report.captures, report.files, report.quarantined = r.captures, r.files, r.quarantined
+    report.requests, report.bytes = fetcher.requests, fetcher.bytes
+    report.consecutive_failures = saved.consecutive_failures
+    return report
