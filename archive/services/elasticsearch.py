@@ -10,6 +10,7 @@ the unpacked distribution is hard-linked into var/ (instant, no extra disk).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import pwd
@@ -49,8 +50,27 @@ def url() -> str:
     return f"http://127.0.0.1:{port()}"
 
 
+def _others_can_enter(path: Path) -> bool:
+    """Whether every directory from / down to `path` is searchable by other users."""
+    return all(os.stat(p).st_mode & 0o001 for p in [path, *path.parents] if p.exists())
+
+
 def base() -> Path:
-    return var_dir() / "elasticsearch"
+    """ES's folder: `var/services/elasticsearch`, or, when a parent of the clone is private (a
+    clone under /root or a 0700 temp dir) and ES must run as another user, a folder under
+    /var/lib/communis that `var/services/elasticsearch` links to. Nothing outside is chmodded."""
+    inside = var_dir() / "elasticsearch"
+    if inside.is_symlink():
+        return inside.resolve()
+    if os.geteuid() != 0 or inside.exists() or _others_can_enter(var_dir()):
+        return inside
+    digest = hashlib.sha1(str(var_dir().resolve()).encode()).hexdigest()[:12]
+    outside = Path("/var/lib/communis") / f"es-{digest}"
+    outside.mkdir(parents=True, exist_ok=True)
+    Path("/var/lib/communis").chmod(0o755)
+    inside.parent.mkdir(parents=True, exist_ok=True)
+    inside.symlink_to(outside, target_is_directory=True)
+    return outside
 
 
 def pidfile() -> Path:
