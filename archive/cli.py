@@ -15,6 +15,8 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from .errors import CommunisError
 
@@ -96,6 +98,73 @@ def accounts_validate(path: Path) -> None:
     except CommunisError as exc:
         fail(exc)
     console.print(f"{path}: {len(accounts)} accounts OK")
+
+
+def _accounts_from(arc: object, path: Path | None) -> list[object]:
+    from .accounts import load_accounts
+    from .context import Archive
+
+    assert isinstance(arc, Archive)
+    chosen = path or arc.settings.accounts_file
+    if chosen is None:
+        raise CommunisError("no accounts file", hint="pass --accounts or set COMMUNIS_ACCOUNTS_FILE")
+    return list(load_accounts(chosen, arc.settings))
+
+
+@accounts_app.command("status")
+def accounts_status(accounts: Annotated[Path | None, typer.Option(help="Accounts file.")] = None) -> None:
+    """Per account: last successful capture, items archived, failures; alarms in red."""
+    from . import clock
+    from .context import Archive
+    from .harvest.health import account_health
+
+    arc = Archive()
+    try:
+        rows = account_health(arc.store, _accounts_from(arc, accounts), clock.now(),  # type: ignore[arg-type]
+                              interval=clock.minutes(arc.settings.harvest_interval_minutes),
+                              max_failures=arc.settings.alert_after_failures)
+    except CommunisError as exc:
+        fail(exc)
+    table = Table(title="Accounts")
+    for col in ("account", "platform", "last success (UTC)", "items", "deleted", "failures", "status"):
+        table.add_column(col)
+    for h in rows:
+        when = f"{h.last_success:%Y-%m-%d %H:%M}" if h.last_success else "never"
+        status = "[green]ok[/]" if h.ok else f"[red]{escape(h.alarm or '')}[/]"
+        table.add_row(h.account, h.platform, when, str(h.items), str(h.deleted), str(h.consecutive_failures), status)
+    console.print(table)
+    raise typer.Exit(0 if all(h.ok for h in rows) else 1)
+
+
+@app.command()
+def harvest(
+    account: Annotated[list[str] | None, typer.Option("--account", help="Only these account ids.")] = None,
+    accounts: Annotated[Path | None, typer.Option(help="Accounts file.")] = None,
+) -> None:
+    """Harvest the accounts now (the same work as the Prefect harvest flow's tasks)."""
+    from rich.markdown import Markdown
+
+    from . import clock
+    from .context import Archive
+    from .harvest.health import account_health
+    from .harvest.report import markdown_report
+    from .harvest.runner import harvest_one
+
+    arc = Archive()
+    try:
+        selected = [a for a in _accounts_from(arc, accounts) if not account or a.id in account]  # type: ignore[attr-defined]
+        results = []
+        for acc in selected:
+            with console.status(f"harvesting {acc.id}"):  # type: ignore[attr-defined]
+                report = harvest_one(arc.settings, arc.store, arc.index, acc)  # type: ignore[arg-type]
+            results.append(report.__dict__ | {"counts": report.counts.__dict__})
+        health = account_health(arc.store, selected, clock.now(),  # type: ignore[arg-type]
+                                interval=clock.minutes(arc.settings.harvest_interval_minutes),
+                                max_failures=arc.settings.alert_after_failures)
+    except CommunisError as exc:
+        fail(exc)
+    console.print(Markdown(markdown_report(results, health)))
+    raise typer.Exit(0 if all(r["ok"] for r in results) else 1)
 
 
 # --- ingest, demo ---------------------------------------------------------------------------------

@@ -55,4 +55,5 @@ class HarvestState(Model):
     consecutive_failures: int = 0
     last_error: str | None = None
     runs: int = 0
+    saved_at: datetime | None = Field(default=None, description="When this state was saved.")
     seq: int = Field(default=0, description="Increments with every saved state; part of its storage key.")

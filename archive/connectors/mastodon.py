@@ -61,7 +61,7 @@ class MastodonConnector:
             text = f"{shown['spoiler_text']}\n\n{text}"
         author = status["account"]
         parent = status.get("in_reply_to_id")
-        kind = Kind.POST if parent is None else (Kind.COMMENT if parent == thread else Kind.REPLY)
+        kind = Kind.POST if parent is None else (Kind.COMMENT if str(parent) == thread else Kind.REPLY)
         media = [MediaRef(url=m["url"], content_type=_MEDIA_TYPES.get(m.get("type", "")),
                           description=m.get("description")) for m in shown.get("media_attachments") or []]
         return Record(
@@ -95,13 +95,21 @@ class MastodonConnector:
         yield from fetch_media(ctx, refs)
         records = []
         for status in parsed:
-            try:
-                records.append(self._record(ctx, status, own_id, thread, fetched.capture.started_at,
-                                            fetched.capture.url))
-            except (KeyError, TypeError, ValueError, ValidationError) as exc:
-                bad.append(Rejected(str(status).encode(), f"status {status.get('id')}: cannot read it ({exc})"))
+            if thread is None and status.get("in_reply_to_id") is not None:
+                # A reply's place in its conversation (thread, comment or reply) is only known from
+                # /context, so it is recorded there; here it only counts as seen.
+                ctx.seen.add(str(status["id"]))
                 continue
-            ctx.seen.add(str(status["id"]))
+            # A boost is the municipality's act; the boosted status is someone else's post, kept too.
+            boosted = status.get("reblog")
+            for one in ([status, boosted] if isinstance(boosted, dict) else [status]):
+                try:
+                    records.append(self._record(ctx, one if one is status else {**one, "reblog": None}, own_id,
+                                                thread, fetched.capture.started_at, fetched.capture.url))
+                except (KeyError, TypeError, ValueError, ValidationError) as exc:
+                    bad.append(Rejected(str(one).encode(), f"status {one.get('id')}: cannot read it ({exc})"))
+                    continue
+                ctx.seen.add(str(one["id"]))
         yield from bad
         yield CaptureBundle(capture=fetched.capture, records=records)
 
@@ -111,7 +119,7 @@ class MastodonConnector:
         newest = newest_before
         url: str | None = self._api(ctx, f"/api/v1/accounts/{own_id}/statuses")
         params: dict[str, str] | None = {"limit": PAGE_LIMIT}
-        threads: list[str] = []
+        threads: list[dict[str, Any]] = []
         while url:
             fetched = ctx.fetcher.get(url, params=params)
             params = None  # the Link URL carries them from here on
@@ -130,28 +138,36 @@ class MastodonConnector:
                 if isinstance(s, dict) and "id" in s:
                     newest = max(newest, int(s["id"]))
                     created = _time(s.get("created_at"))
-                    if created and created >= ctx.window_start and (s.get("replies_count") or 0) > 0:
-                        threads.append(str(s["id"]))
+                    recent = created is not None and created >= ctx.window_start
+                    in_thread = (s.get("replies_count") or 0) > 0 or s.get("in_reply_to_id") is not None
+                    if (recent or int(s["id"]) > newest_before) and in_thread:
+                        threads.append(s)
                     oldest_here = (int(s["id"]), created)
             if oldest_here and oldest_here[0] <= newest_before and oldest_here[1] and \
                     oldest_here[1] < ctx.window_start:
                 break
             url = _next_link(fetched)
-        for status_id in threads:
-            yield from self._context(ctx, own_id, status_id)
+        for status in threads:
+            yield from self._context(ctx, own_id, status)
         ctx.cursor = {"account_id": own_id, "newest_id": str(newest)}
 
-    def _context(self, ctx: HarvestContext, own_id: str, status_id: str) -> Iterator[CaptureBundle | Rejected]:
+    def _context(self, ctx: HarvestContext, own_id: str, status: dict[str, Any]
+                 ) -> Iterator[CaptureBundle | Rejected]:
+        status_id = str(status["id"])
         fetched = ctx.fetcher.get(self._api(ctx, f"/api/v1/statuses/{status_id}/context"), accept=(404, 410))
         if fetched.response.status_code != 200:
             return  # the status itself is gone; check_deleted records that
         try:
             body = fetched.json()
-            descendants = body["descendants"]
+            ancestors, descendants = list(body["ancestors"]), list(body["descendants"])
         except (ValueError, KeyError, TypeError) as exc:
             yield Rejected(fetched.capture.body, f"{fetched.capture.url}: malformed context ({exc})")
             return
-        yield from self._page(ctx, fetched, own_id, status_id, descendants)
+        # The conversation around the status: the posts it answers and the replies it got.
+        root = str(ancestors[0]["id"]) if ancestors and isinstance(ancestors[0], dict) else status_id
+        # The status itself is in neither list; a reply of ours is recorded here, with its thread.
+        middle = [status] if status.get("in_reply_to_id") is not None else []
+        yield from self._page(ctx, fetched, own_id, root, ancestors + middle + descendants)
 
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
         from ..harvest.versions import tombstone

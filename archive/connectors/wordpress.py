@@ -159,8 +159,12 @@ class WordPressConnector:
             return None
         gone = tombstone(known, platform=self.platform, account=ctx.account.id, item_id=item_id,
                          captured_at=fetched.capture.started_at, source_url=fetched.capture.url)
-        if status in (401, 403):
-            # Still there but no longer public: unapproved by a moderator, or unpublished.
+        if status in (401, 403) and prefix == "comment":
+            # Still there but no longer public: held, marked spam or trashed by a moderator.
             gone = gone.model_copy(update={"deleted": False, "hidden_on_platform": True, "removal": Removal(
-                reason=f"no longer public on the site (HTTP {status})", at=fetched.capture.started_at)})
+                reason=f"comment no longer approved on the site (HTTP {status})")})
+        elif status in (401, 403):
+            # A trashed or unpublished post answers 401 rest_forbidden: gone from public view.
+            gone = gone.model_copy(update={"removal": Removal(
+                reason=f"trashed or unpublished (HTTP {status})")})
         return CaptureBundle(capture=fetched.capture, records=[gone])

@@ -14,15 +14,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from schemas import Account, CaptureBundle, HarvestState, WarcFileManifest
+from schemas import Account, CaptureBundle, HarvestState, Record, WarcFileManifest
 
 from .. import clock
 from ..bundles import Rejected
 from ..config import Settings
 from ..connectors.base import Connector, HarvestContext
 from ..connectors.http import Fetcher
-from ..errors import ConnectorError, IndexUnavailable
-from ..index import RecordIndex
+from ..errors import ConnectorError, IndexUnavailable, SearchIndexError
+from ..index import RecordIndex, from_document
 from ..pipeline import Pipeline
 from ..quarantine import QuarantineEntry
 from ..store import BlobStore
@@ -61,6 +61,19 @@ def _candidates(state: HarvestState, ctx: HarvestContext) -> list[str]:
     return sorted(out)
 
 
+def _archived_since(index: RecordIndex, account: str, state: HarvestState) -> list[Record]:
+    """Versions a killed run stored and indexed after this state was saved: known, not new."""
+    if state.saved_at is None or not index.es.indices.exists_alias(name=index.alias):
+        return []
+    query = {"bool": {"filter": [{"term": {"account": account}},
+                                 {"range": {"captured_at": {"gte": state.saved_at.isoformat()}}}]}}
+    try:
+        return [from_document(doc) for doc in index.scan(query)]
+    except SearchIndexError as exc:  # the pending-file mechanism still protects against duplicates
+        log.warning("account=%s: cannot reconcile with the index: %s", account, exc)
+        return []
+
+
 def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, account: Account,
                     connector: Connector, fetcher: Fetcher, *, now: datetime | None = None,
                     lookback: timedelta = timedelta(days=30), run_id: str | None = None) -> HarvestReport:
@@ -71,7 +84,7 @@ def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, ac
                         lookup=lookup)
     report = HarvestReport(account.id, pipeline.run_id)
     versioner = Versioner(state, now)
-    for record in pipeline.commit_pending(account.id):
+    for record in [*pipeline.commit_pending(account.id), *_archived_since(index, account.id, state)]:
         known = versioner.known.get(record.item_id)
         if known is None or known.version < record.version:
             versioner.remember(record)

@@ -10,6 +10,7 @@ import json
 
 from schemas import HarvestState
 
+from .. import clock
 from ..store import BlobStore
 
 PREFIX = "state/"
@@ -30,7 +31,7 @@ def load_state(store: BlobStore, account: str) -> HarvestState:
 
 def save_state(store: BlobStore, state: HarvestState) -> HarvestState:
     """Save as the next sequence number; returns what was saved."""
-    saved = state.model_copy(update={"seq": state.seq + 1})
+    saved = state.model_copy(update={"seq": state.seq + 1, "saved_at": clock.now()})
     store.put_bytes(_key(state.account, saved.seq), saved.model_dump_json().encode("utf-8"))
     return saved
 

@@ -186,6 +186,12 @@ class RecordIndex:
                 return 0
             return int(self.es.count(index=self.alias, query=query or {"match_all": {}})["count"])
 
+    def scan(self, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every document matching `query` (sources only)."""
+        with translate("scan the index"):
+            for hit in helpers.scan(self.es, index=self.alias, query={"query": query}):
+                yield dict(hit["_source"])
+
     def all_documents(self) -> Iterator[dict[str, Any]]:
         """Every document, by id order (for comparing index states)."""
         with translate("scan the index"):

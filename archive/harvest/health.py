@@ -1,0 +1,72 @@
+"""Coverage is governed, not assumed: per-account health from the saved harvest states.
+
+An account is alarming when it has failed `max_failures` runs in a row (an expired token is the
+usual cause) or has not been captured successfully within twice its expected interval. Alarms
+fail the Prefect run, appear in its artifact and, if configured, go to a webhook.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+import httpx
+
+from schemas import Account
+
+from ..store import BlobStore
+from .state import load_state
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AccountHealth:
+    account: str
+    platform: str
+    last_success: datetime | None
+    last_attempt: datetime | None
+    items: int
+    deleted: int
+    consecutive_failures: int
+    last_error: str | None
+    alarm: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.alarm is None
+
+
+def account_health(store: BlobStore, accounts: Iterable[Account], now: datetime, *,
+                   interval: timedelta = timedelta(minutes=15), max_failures: int = 3) -> list[AccountHealth]:
+    rows = []
+    for account in accounts:
+        if not account.active:
+            continue
+        state = load_state(store, account.id)
+        alarm = None
+        if state.consecutive_failures >= max_failures:
+            alarm = f"failed {state.consecutive_failures} runs in a row: {state.last_error}"
+        elif state.last_success is None:
+            alarm = "never captured successfully" if state.runs else "not harvested yet"
+        elif now - state.last_success > 2 * interval:
+            alarm = f"no successful capture since {state.last_success:%Y-%m-%d %H:%M} UTC"
+        rows.append(AccountHealth(
+            account.id, account.platform.value, state.last_success, state.last_attempt, len(state.known),
+            sum(1 for k in state.known.values() if k.deleted), state.consecutive_failures, state.last_error, alarm))
+    return rows
+
+
+def notify(webhook_url: str, problems: list[AccountHealth], *, timeout: float = 10.0) -> bool:
+    """POST the alarms as JSON; a failing webhook is logged, never fatal (the run is failed anyway)."""
+    payload = {"text": f"Communis: {len(problems)} account(s) need attention",
+               "accounts": [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(p).items()}
+                            for p in problems]}
+    try:
+        httpx.post(webhook_url, json=payload, timeout=timeout).raise_for_status()
+    except httpx.HTTPError as exc:
+        log.error("alert webhook failed: %s", type(exc).__name__)
+        return False
+    return True

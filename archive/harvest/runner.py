@@ -1,0 +1,50 @@
+"""Harvest many accounts: each on its own, so one failing account never stops the others."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import httpx
+
+from schemas import Account
+
+from ..config import Settings
+from ..connectors.credentials import SecretResolver, auth_headers, token_for
+from ..connectors.http import Fetcher, make_client
+from ..connectors.registry import connector_for
+from ..errors import CommunisError, StoreUnavailable
+from ..index import RecordIndex
+from ..store import BlobStore
+from .service import HarvestReport, harvest_account
+from .state import load_state, save_state
+
+log = logging.getLogger(__name__)
+
+
+def harvest_one(settings: Settings, store: BlobStore, index: RecordIndex, account: Account, *,
+                resolve_secret: SecretResolver | None = None, transport: httpx.BaseTransport | None = None,
+                now: datetime | None = None, run_id: str | None = None) -> HarvestReport:
+    """Harvest one account; failures become a failed report (and a counted failure in its state)."""
+    try:
+        connector = connector_for(account.platform.value)
+        headers = auth_headers(token_for(account, resolve_secret))
+        with make_client(headers=headers, transport=transport) as client:
+            return harvest_account(settings, store, index, account, connector, Fetcher(client), now=now,
+                                   lookback=timedelta(days=settings.harvest_lookback_days), run_id=run_id)
+    except StoreUnavailable:
+        raise  # nothing can be recorded, and no other account can be stored either
+    except CommunisError as exc:
+        log.error("account=%s harvest failed: %s", account.id, exc.one_line())
+        state = load_state(store, account.id)
+        saved = save_state(store, state.model_copy(update={
+            "last_attempt": now, "consecutive_failures": state.consecutive_failures + 1,
+            "last_error": exc.one_line(), "runs": state.runs + 1}))
+        return HarvestReport(account.id, run_id or "-", ok=False, error=exc.one_line(),
+                             consecutive_failures=saved.consecutive_failures)
+
+
+def harvest_all(settings: Settings, store: BlobStore, index: RecordIndex, accounts: Iterable[Account],
+                **kwargs: object) -> list[HarvestReport]:
+    return [harvest_one(settings, store, index, a, **kwargs) for a in accounts if a.active]  # type: ignore[arg-type]

@@ -1,0 +1,78 @@
+"""Harvest flow: every account (or the selected ones), one task per account.
+
+Thin by design: the work is `archive.harvest`. Each account's task holds a Prefect global
+concurrency slot named for the account, so two runs never harvest the same account at once.
+The run publishes a markdown artifact; alarming accounts (repeated failures, overdue) fail the
+run and, if configured, are sent to the alert webhook.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.blocks.system import Secret
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.concurrency.sync import concurrency
+from prefect.exceptions import ObjectAlreadyExists
+from prefect.states import Completed, Failed, State
+from prefect.utilities.asyncutils import run_coro_as_sync
+
+from archive import clock
+from archive.accounts import load_accounts
+from archive.context import Archive
+from archive.harvest.health import account_health, notify
+from archive.harvest.report import markdown_report
+from archive.harvest.runner import harvest_one
+
+
+def _secret(name: str) -> str:
+    return str(Secret.load(name).get())
+
+
+async def _ensure_limits(names: list[str]) -> None:
+    async with get_client() as client:
+        for name in names:
+            with suppress(ObjectAlreadyExists):
+                await client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+
+
+@task(task_run_name="harvest-{account_id}")
+def harvest_account_task(account_id: str, accounts_file: str) -> dict[str, object]:
+    arc = Archive()
+    account = next(a for a in load_accounts(Path(accounts_file), arc.settings) if a.id == account_id)
+    with concurrency(f"harvest-{account_id}", occupy=1, strict=True, timeout_seconds=600):
+        report = harvest_one(arc.settings, arc.store, arc.index, account, resolve_secret=_secret)
+    return report.__dict__ | {"counts": report.counts.__dict__, "files": [m.key for m in report.files],
+                              "quarantined": [q.reason for q in report.quarantined]}
+
+
+@flow(name="communis-harvest", log_prints=True)
+def harvest(accounts_file: str | None = None, accounts: list[str] | None = None) -> State:
+    """Harvest the accounts in `accounts_file` (default: the configured one)."""
+    logger = get_run_logger()
+    arc = Archive()
+    path = accounts_file or (str(arc.settings.accounts_file) if arc.settings.accounts_file else None)
+    if path is None:
+        return Failed(message="no accounts file: set COMMUNIS_ACCOUNTS_FILE or pass accounts_file")
+    selected = [a for a in load_accounts(Path(path), arc.settings) if a.active and (not accounts or a.id in accounts)]
+    run_coro_as_sync(_ensure_limits([f"harvest-{a.id}" for a in selected]))
+    futures = [harvest_account_task.submit(a.id, path) for a in selected]
+    results = [f.result() for f in futures]
+    health = account_health(arc.store, selected, clock.now(),
+                            interval=clock.minutes(arc.settings.harvest_interval_minutes),
+                            max_failures=arc.settings.alert_after_failures)
+    problems = [h for h in health if not h.ok and h.alarm != "not harvested yet"]
+    create_markdown_artifact(markdown_report(results, health), key="harvest-report",
+                             description="Per account: new, edited, deleted, comments, media, bytes, problems")
+    if problems and arc.settings.alert_webhook_url is not None:
+        notify(arc.settings.alert_webhook_url.get_secret_value(), problems)
+    for p in problems:
+        logger.warning("account %s: %s", p.account, p.alarm)
+    if problems:
+        return Failed(message=f"{len(problems)} account(s) need attention: "
+                              + "; ".join(f"{p.account}: {p.alarm}" for p in problems))
+    return Completed(message=f"harvested {len(results)} account(s)", data=results)

@@ -1,0 +1,130 @@
+"""Harvesting end to end: simulator → connectors → WARC → store → index, over several runs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from archive.config import Settings
+from archive.context import Archive
+from archive.harvest.health import account_health
+from archive.harvest.runner import harvest_one
+from archive.harvest.service import HarvestReport
+from schemas import Account
+from simulator import Simulator, Timeline, WorldConfig
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(WorldConfig().resized(120)) as running:
+        yield running
+
+
+def sim_now(sim: Simulator) -> datetime:
+    return datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00"))
+
+
+def accounts(sim: Simulator) -> list[Account]:
+    return [
+        Account(id="sv-masto", platform="mastodon", handle="@sundsvik", display_name="Sundsvik på Mastodon",
+                department="Kommunstyrelsen", retention_class="social-10y", base_url=sim.mastodon_url),
+        Account(id="sv-blogg", platform="wordpress", handle="blogg", display_name="Ordförandens blogg",
+                department="Kommunstyrelsen", retention_class="social-10y", base_url=sim.wordpress_url),
+    ]
+
+
+def run(arc: Archive, sim: Simulator) -> dict[str, HarvestReport]:
+    now = sim_now(sim)
+    return {a.id: harvest_one(arc.settings, arc.store, arc.index, a, now=now) for a in accounts(sim)}
+
+
+def versions(arc: Archive, account: str) -> dict[str, list[dict[str, Any]]]:
+    by_item: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for doc in arc.index.scan({"term": {"account": account}}):
+        by_item[doc["item_id"]].append(doc)
+    for docs in by_item.values():
+        docs.sort(key=lambda d: d["version"])
+    return by_item
+
+
+def truth_ids(sim: Simulator) -> tuple[set[str], set[str]]:
+    state = sim.state()
+    masto = {i["id"] for i in state["mastodon"]["items"] if i["visible"] and not i["deleted"]}
+    blog = {f"{i['type']}-{i['id']}" for i in state["wordpress"]["items"] if i["visible"] and not i["deleted"]}
+    return masto, blog
+
+
+@pytest.fixture
+def arc(settings: Settings) -> Iterator[Archive]:
+    archive = Archive(settings)
+    yield archive
+    archive.index.destroy()
+
+
+def test_backfill_then_edits_deletions_and_comments_exactly_once(arc: Archive, sim: Simulator) -> None:
+    first = run(arc, sim)
+    assert all(r.ok for r in first.values()), {k: r.error for k, r in first.items()}
+    masto_truth, blog_truth = truth_ids(sim)
+    masto, blog = versions(arc, "sv-masto"), versions(arc, "sv-blogg")
+    assert masto_truth <= set(masto), sorted(masto_truth - set(masto))[:5]
+    assert blog_truth <= set(blog), sorted(blog_truth - set(blog))[:5]
+    assert all(len(v) == 1 for v in [*masto.values(), *blog.values()])
+    assert any(d["media"] and d["media"][0]["sha256"] for v in masto.values() for d in v)
+    assert {d["direction"] for v in blog.values() for d in v} == {"upprattad", "inkommen"}
+
+    # The timeline: new, edited and deleted posts, a comment on an old post, a moderated comment.
+    state = sim.state()
+    own = sorted((i for i in state["mastodon"]["items"] if i["role"] == "own" and not i["deleted"]),
+                 key=lambda i: i["created_at"])
+    posts = sorted((i for i in state["wordpress"]["items"] if i["type"] == "post" and not i["deleted"]),
+                   key=lambda i: i["date_gmt"])
+    comments = sorted((i for i in state["wordpress"]["items"] if i["type"] == "comment" and i["visible"]),
+                      key=lambda i: i["date_gmt"])
+    edited_m, deleted_m = own[-1]["id"], own[-2]["id"]
+    window = (sim_now(sim) - timedelta(days=30)).isoformat()
+    assert own[-2]["created_at"] >= window.replace("+00:00", "Z"), "the deleted status must be in the look-back window"
+    edited_w, deleted_w, old_w = posts[-1]["id"], posts[-2]["id"], posts[0]["id"]
+    hidden_c = comments[-1]["id"]  # inside the look-back window, where moderation is watched
+    results = sim.apply(Timeline().advance(hours=2)
+                        .add("mastodon.publish", account="sundsvik", text="Ny badplats öppnar i Ålsta 🏖️ #sommar")
+                        .add("mastodon.edit", id=edited_m, text="Rättelse: mötet börjar 18:30.")
+                        .add("mastodon.delete", id=deleted_m)
+                        .add("mastodon.reply", in_reply_to_id=edited_m, text="Tack för infon!")
+                        .add("wordpress.edit", id=edited_w, text="Uppdaterad text om budgeten.")
+                        .add("wordpress.delete", id=deleted_w, mode="trash")
+                        .add("wordpress.comment", post=old_w, parent=0, text="En sen fråga om ett gammalt inlägg",
+                             author_name="Eva")
+                        .add("wordpress.moderate_comment", id=hidden_c, status="spam"))
+    new_status = results[1]["id"]
+    second = run(arc, sim)
+    assert all(r.ok for r in second.values())
+    masto, blog = versions(arc, "sv-masto"), versions(arc, "sv-blogg")
+    assert [d["version"] for d in masto[new_status]] == [1]
+    assert [d["text"] for d in masto[edited_m]][-1] == "Rättelse: mötet börjar 18:30."
+    assert len(masto[edited_m]) == 2 and masto[edited_m][-1]["is_latest"] and not masto[edited_m][0]["is_latest"]
+    assert masto[deleted_m][-1]["deleted"] is True and masto[deleted_m][0]["text"]  # content kept
+    assert any(d["text"] == "Tack för infon!" for v in masto.values() for d in v)
+    assert len(blog[f"post-{edited_w}"]) == 2 and blog[f"post-{deleted_w}"][-1]["deleted"] is True
+    assert any(d["text"] == "En sen fråga om ett gammalt inlägg" for v in blog.values() for d in v)
+    assert blog[f"comment-{hidden_c}"][-1]["hidden_on_platform"] is True
+
+    before = arc.index.count()
+    third = run(arc, sim)
+    changed = {k: r.counts for k, r in third.items() if r.counts.new or r.counts.edited or r.counts.deleted}
+    assert changed == {}
+    assert arc.index.count() == before
+
+
+def test_a_failing_account_does_not_stop_the_others_and_is_reported(arc: Archive, sim: Simulator) -> None:
+    sim.apply(Timeline().fault("status", count=None, status=500, match={"platform": "mastodon"}))
+    for _ in range(3):
+        reports = run(arc, sim)
+        assert not reports["sv-masto"].ok and reports["sv-blogg"].ok
+        assert "500" in (reports["sv-masto"].error or "")
+    health = {h.account: h for h in account_health(arc.store, accounts(sim), sim_now(sim), max_failures=3)}
+    assert health["sv-masto"].alarm and "3 runs in a row" in health["sv-masto"].alarm
+    assert health["sv-blogg"].ok and health["sv-blogg"].items > 0
