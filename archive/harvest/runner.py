@@ -31,7 +31,8 @@ def harvest_one(settings: Settings, store: BlobStore, index: RecordIndex, accoun
         connector = connector_for(account.platform.value)
         headers = auth_headers(token_for(account, resolve_secret))
         with make_client(headers=headers, transport=transport) as client:
-            return harvest_account(settings, store, index, account, connector, Fetcher(client), now=now,
+            fetcher = Fetcher(client, max_tries=settings.http_max_tries, backoff=settings.http_backoff_seconds)
+            return harvest_account(settings, store, index, account, connector, fetcher, now=now,
                                    lookback=timedelta(days=settings.harvest_lookback_days), run_id=run_id)
     except StoreUnavailable:
         raise  # nothing can be recorded, and no other account can be stored either
