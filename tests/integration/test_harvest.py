@@ -9,8 +9,8 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from pathlib import Path
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -162,6 +162,7 @@ def test_kill_9_at_any_point_then_rerun_loses_and_duplicates_nothing(arc: Archiv
     assert masto_truth <= set(masto) and blog_truth <= set(blog)
     assert all(len(v) == 1 for v in [*masto.values(), *blog.values()])  # nothing changed: one version each
     # ... and each version is in the stored WARC files exactly once.
-    in_warcs = Counter(r.record_id for key in arc.store.keys("warc/") for r in located_records(arc.store.open(key), key))
+    in_warcs = Counter(r.record_id for key in arc.store.keys("warc/")
+                       for r in located_records(arc.store.open(key), key))
     assert in_warcs and max(in_warcs.values()) == 1, in_warcs.most_common(3)
     assert set(in_warcs) == {d["record_id"] for v in [*masto.values(), *blog.values()] for d in v}
