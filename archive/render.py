@@ -23,15 +23,16 @@ def results_table(result: SearchResult, query: str) -> Table:
     table = Table(title=f"{result.total} records match {query!r}" if query else f"{result.total} records",
                   show_lines=False)
     table.add_column("record id", no_wrap=True)
-    for col in ("platform", "account", "kind", "published", "author"):
+    for col in ("platform", "account", "kind", "v", "published", "author"):
         table.add_column(col, overflow="fold")
     table.add_column("text", overflow="fold", ratio=3)
     for hit in result.hits:
         src = hit.source
         text = src.get("text") or src.get("title") or ""
-        marker = "[deleted] " if src.get("deleted") else ""
+        marker = "[deleted] " if src.get("deleted") else ("[hidden] " if src.get("hidden_on_platform") else "")
         table.add_row(
             Text(hit.record_id), Text(src["platform"]), Text(src["account"]), Text(src["kind"]),
+            Text(f"{src.get('version', 1)}{'' if src.get('is_latest', True) else ' (old)'}"),
             Text(_when(src.get("published_at"))), Text((src.get("author") or {}).get("name") or ""),
             Text(marker + (text[:117] + "…" if len(text) > 120 else text)),
         )

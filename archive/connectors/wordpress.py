@@ -35,7 +35,8 @@ def _gmt(value: str | None) -> datetime | None:
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    """With an explicit zone: WordPress reads `after=` dates without one as the site's local time."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 class WordPressConnector:

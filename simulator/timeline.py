@@ -1,0 +1,238 @@
+"""A scriptable timeline: what happens on the platforms between two harvest runs.
+
+Events are JSON objects, applied in order under the world lock (``POST /_sim/timeline`` takes a
+list of them; ``Simulator.apply`` does the same in-process). Each returns a result object, e.g. the
+id of what it created. Text is optional everywhere: without it the event generates deterministic text.
+
+Clock:     {"type": "clock.advance", "seconds": 3600}   (or minutes/hours/days)
+           {"type": "clock.set", "at": "2024-06-02T12:00:00Z"}
+Mastodon:  {"type": "mastodon.publish", "account": "sundsvik", "text": "…", "images": 1, "video": false,
+            "in_reply_to_id": "…"}                       -> {"id": "…"}
+           {"type": "mastodon.edit", "id": "…", "text": "…"}   (sets edited_at, adds a /history entry)
+           {"type": "mastodon.delete", "id": "…"}        (own status, or a moderator removing a reply)
+           {"type": "mastodon.reply", "in_reply_to_id": "…", "text": "…", "author": "karin@toot.example",
+            "pii": true}                                  -> {"id": "…"}  (a citizen replies, also to old posts)
+           {"type": "mastodon.set_token", "account": "sundsvik", "token": "…" | null}
+WordPress: {"type": "wordpress.publish", "kind": "post" | "page", "title": "…", "text": "…", "image": true}
+           {"type": "wordpress.edit", "id": 1000, "title": "…", "text": "…"}   (bumps modified_gmt)
+           {"type": "wordpress.delete", "id": 1000, "mode": "delete" | "trash"}
+           {"type": "wordpress.comment", "post": 1000, "parent": 0, "text": "…", "author_name": "…",
+            "status": "approved" | "hold" | "spam", "pii": false}             -> {"id": 1234}
+           {"type": "wordpress.edit_comment", "id": 1234, "text": "…"}
+           {"type": "wordpress.moderate_comment", "id": 1234, "status": "hold" | "spam" | "trash" | "approved"
+            | "delete"}
+Faults:    {"type": "fault", "kind": "status" | "rate_limit" | "slow" | "malformed" | "disconnect",
+            "count": 3 | null, "status": 503, "retry_after": 2, "delay": 1.5,
+            "variant": "truncated" | "wrong_types" | "html" | "empty",
+            "match": {"platform": "mastodon", "path_prefix": "/m/api/v1/accounts", "account": "sundsvik",
+                      "method": "GET"}}                   (count null = forever, e.g. an account that always fails;
+                                                           path_prefix is the full path, /m/… or /wp/…; account
+                                                           is a Mastodon username, or "blog" for WordPress)
+           {"type": "faults.clear"}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from . import textgen
+from .clock import ClockError, mastodon_time, parse_instant, wp_gmt
+from .faults import FaultError, FaultInjector, FaultRule
+from .mastodon_model import Attachment, Status
+from .rand import mix, rng
+from .world import World
+
+
+class TimelineError(ValueError):
+    """An event could not be applied; earlier events of the same batch stay applied."""
+
+
+class Timeline:
+    """A small builder for event lists (the JSON format above, without typing it by hand)."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def add(self, type_: str, **fields: Any) -> Timeline:
+        """Append any event."""
+        self.events.append({"type": type_, **{k: v for k, v in fields.items() if v is not None}})
+        return self
+
+    def advance(self, seconds: float = 0, *, hours: float = 0, days: float = 0) -> Timeline:
+        """Move the clock forward."""
+        return self.add("clock.advance", seconds=seconds + hours * 3600 + days * 86400)
+
+    def fault(self, kind: str = "status", *, count: int | None = 1, match: dict[str, str] | None = None,
+              **fields: Any) -> Timeline:
+        """Inject a fault (``count=None``: forever)."""
+        self.events.append({"type": "fault", "kind": kind, "count": count, "match": match or {}, **fields})
+        return self
+
+
+def apply_events(world: World, faults: FaultInjector, events: Iterable[dict[str, Any]] | Timeline
+                 ) -> list[dict[str, Any]]:
+    """Apply events in order; raises ``TimelineError`` naming the first bad one."""
+    items = events.events if isinstance(events, Timeline) else list(events)
+    results = []
+    with world.lock:
+        for n, event in enumerate(items):
+            try:
+                if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+                    raise TimelineError("an event is an object with a string 'type'")
+                results.append(_apply(world, faults, event))
+            except (KeyError, ValueError, TypeError, ClockError, FaultError) as exc:
+                raise TimelineError(f"event {n} ({event.get('type') if isinstance(event, dict) else event!r}): "
+                                    f"{exc}") from exc
+    return results
+
+
+def _apply(world: World, faults: FaultInjector, ev: dict[str, Any]) -> dict[str, Any]:
+    kind = ev["type"]
+    clock = world.clock
+    if kind == "clock.advance":
+        seconds = float(ev.get("seconds", 0)) + 60 * float(ev.get("minutes", 0)) + 3600 * float(ev.get("hours", 0))
+        clock.advance(seconds + 86400 * float(ev.get("days", 0)))
+        return {"now": mastodon_time(clock.now_ms())}
+    if kind == "clock.set":
+        clock.set(parse_instant(str(ev["at"])))
+        return {"now": mastodon_time(clock.now_ms())}
+    if kind == "fault":
+        faults.add(FaultRule.from_event(ev))
+        return {"fault": ev.get("kind", "status")}
+    if kind == "faults.clear":
+        faults.clear()
+        return {}
+    if kind.startswith("mastodon."):
+        return _mastodon(world, kind[9:], ev)
+    if kind.startswith("wordpress."):
+        return _wordpress(world, kind[10:], ev)
+    raise TimelineError(f"unknown event type {kind!r}")
+
+
+def _status_id(world: World, ev: dict[str, Any], key: str = "id") -> Status:
+    sid = int(str(ev[key]))
+    st = world.mastodon.get(sid)
+    if st is None:
+        raise KeyError(f"no status {sid} (unknown or deleted)")
+    return st
+
+
+def _mastodon(world: World, op: str, ev: dict[str, Any]) -> dict[str, Any]:
+    m = world.mastodon
+    salt = mix(world.config.seed, "tl", m.clock.now_ms(), len(m.extra), len(m.edits))
+    r = rng(salt)
+    if op == "publish":
+        name = ev.get("account") or m.accounts[0].spec.username
+        acct = next((s for s in m.accounts if s.spec.username == name), None)
+        if acct is None:
+            raise KeyError(f"no Mastodon account {name!r}")
+        rich = textgen.parse(ev["text"]) if ev.get("text") else textgen.municipal_post(r, m.town, m.site)
+        parent = _status_id(world, ev, "in_reply_to_id") if ev.get("in_reply_to_id") else None
+        sid = m.new_id()
+        media: tuple[Attachment, ...] = tuple(
+            Attachment(sid + k, "image", "jpeg" if k % 2 == 0 else "png", 64, 48, f"Bild {k + 1}")
+            for k in range(min(int(ev.get("images", 0)), 4)))
+        if ev.get("video"):
+            media = (Attachment(sid, "video", "mp4", 64, 48, "Film"),)
+        mentions = (parent.author,) if parent is not None and parent.author.id != acct.author.id else ()
+        st = Status(sid, acct.author, acct.no, m.clock.now_ms(), rich, "own",
+                    None if parent is None else parent.id, None if parent is None else parent.author.id,
+                    media=media, mentions=mentions, spoiler_text=str(ev.get("spoiler_text", "")))
+        m.add(st, own=True)
+        return {"id": str(sid)}
+    if op == "reply":
+        parent = _status_id(world, ev, "in_reply_to_id")
+        wanted = ev.get("author")
+        author = next((c for c in m.citizens if wanted in (c.acct, c.username)), None) if wanted else \
+            m.citizens[r.randrange(len(m.citizens))]
+        if author is None:
+            raise KeyError(f"no citizen {wanted!r}")
+        pii = bool(ev.get("pii", False))
+        rich = textgen.parse(ev["text"]) if ev.get("text") else textgen.citizen_text(
+            r, m.town, pii=pii, mention=parent.author.acct)
+        rich.pii = rich.pii or pii
+        sid = m.new_id()
+        st = Status(sid, author, parent.account_no, m.clock.now_ms(), rich, "citizen_reply", parent.id,
+                    parent.author.id, mentions=(parent.author,), remote_id=mix(salt, "rid") % 10**17)
+        m.add(st, own=False)
+        return {"id": str(sid)}
+    if op == "edit":
+        st = _status_id(world, ev)
+        if st.reblog is not None:
+            raise ValueError("a boost cannot be edited")
+        if ev.get("text"):
+            rich = textgen.parse(ev["text"], st.rich.language)
+        else:
+            rich = textgen.Rich([*st.rich.paragraphs, [("text", f"Uppdaterat: {textgen.EMOJI[r.randrange(14)]} "
+                                                               "Ny information har tillkommit.")]],
+                                st.rich.language, st.rich.pii, list(st.rich.hashtags), list(st.rich.mentions))
+        m.edit(st.id, rich)
+        return {"id": str(st.id), "versions": len(m.history(st.id))}
+    if op == "delete":
+        st = _status_id(world, ev)
+        m.delete(st.id)
+        return {"id": str(st.id)}
+    if op == "set_token":
+        name = ev.get("account") or m.accounts[0].spec.username
+        found = next((s for s in m.accounts if s.spec.username == name), None)
+        if found is None:
+            raise KeyError(f"no Mastodon account {name!r}")
+        found.token = ev.get("token")
+        return {"account": name}
+    raise TimelineError(f"unknown event type mastodon.{op}")
+
+
+def _wordpress(world: World, op: str, ev: dict[str, Any]) -> dict[str, Any]:
+    w = world.wordpress
+    r = rng(world.config.seed, "tlw", w.clock.now_ms(), w.next_post_id, w.next_comment_id, w.generation)
+    paragraphs: list[str] | None
+    if op == "publish":
+        kind = ev.get("kind", "post")
+        if kind not in ("post", "page"):
+            raise ValueError("kind must be post or page")
+        title, paras = textgen.wp_article(r, w.town, w.site)
+        text = ev.get("text")
+        paragraphs = str(text).split("\n\n") if text else paras
+        post = w.publish(kind, str(ev.get("title") or title), paragraphs, image=bool(ev.get("image", False)))
+        return {"id": post.id, "date_gmt": wp_gmt(post.date_ms)}
+    if op == "edit":
+        text = ev.get("text")
+        cur = w.post(int(ev["id"]))
+        if cur is None or int(ev["id"]) in w.deleted:
+            raise KeyError(f"no post {ev['id']}")
+        paragraphs = str(text).split("\n\n") if text else None
+        if text is None and ev.get("title") is None:
+            paragraphs = [*cur.paragraphs, "Uppdatering: " + textgen.wp_article(r, w.town, w.site)[1][-1]]
+        post = w.edit(int(ev["id"]), ev.get("title"), paragraphs)
+        return {"id": post.id, "modified_gmt": wp_gmt(post.modified_ms), "versions": post.versions}
+    if op == "delete":
+        mode = ev.get("mode", "delete")
+        if mode not in ("delete", "trash"):
+            raise ValueError("mode must be delete or trash")
+        w.delete(int(ev["id"]), mode)
+        return {"id": int(ev["id"])}
+    if op == "comment":
+        pid = int(ev["post"])
+        if not w.visible(pid):
+            raise KeyError(f"no visible post {pid}")
+        status = ev.get("status", "approved")
+        if status not in ("approved", "hold", "spam"):
+            raise ValueError("status must be approved, hold or spam")
+        first, last = textgen.person(r)
+        pii = bool(ev.get("pii", False))
+        text = ev.get("text") or textgen.citizen_text(r, w.town, pii=pii).plain()
+        c = w.add_comment(pid, int(ev.get("parent", 0)), str(ev.get("author_name") or f"{first} {last}"), str(text),
+                          status, pii=pii)
+        return {"id": c.id}
+    if op == "edit_comment":
+        text = ev.get("text") or "Rättelse: " + textgen.citizen_text(r, w.town, pii=False).plain()
+        c = w.change_comment(int(ev["id"]), text=str(text))
+        return {"id": c.id, "versions": c.versions}
+    if op == "moderate_comment":
+        status = ev.get("status", "hold")
+        if status not in ("hold", "spam", "trash", "approved", "delete"):
+            raise ValueError("status must be hold, spam, trash, approved or delete")
+        w.change_comment(int(ev["id"]), status=status)
+        return {"id": int(ev["id"]), "status": status}
+    raise TimelineError(f"unknown event type wordpress.{op}")

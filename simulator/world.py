@@ -1,0 +1,168 @@
+"""The simulated municipality: configuration, both platforms' models, and the ground truth.
+
+``World(config)`` builds nothing up front: statuses, posts and comments are generated when asked
+for (see ``mastodon_model`` and ``wordpress_model``), so a 100 000-status account costs no more to
+start than a 10-status one. The same ``WorldConfig`` (seed included) always yields the same world,
+and therefore the same response bytes for the same requests at the same base URL.
+
+Ground truth (``World.ground_truth``) is what a complete harvest should hold now: every item with
+its current content hash (SHA-256 of the ``content`` HTML string as served, i.e. after JSON decoding:
+Mastodon ``content``, WordPress ``content.rendered``), whether it is deleted or hidden, how many
+versions it has had, and whether it carries personal data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import mastodon_json as mj
+from . import wordpress_json as wj
+from .clock import DAY_MS, SimClock, mastodon_time, parse_instant, wp_gmt
+from .mastodon_model import MastodonAccountSpec, MastodonModel
+from .textgen import ascii_fold
+from .wordpress_model import WordPressModel
+
+
+def _genitive(town: str) -> str:
+    return town if town[-1].lower() in "aeiouyåäösxz" else town + "s"
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    """Everything that shapes the world; the same config always gives the same world.
+
+    ``start``/``end`` bound the generated history; the clock starts one day after ``end``.
+    ``oversize_bytes`` is the size of the one oversized media file on each platform.
+    """
+
+    seed: int = 1
+    town: str = "Sundsvik"
+    mastodon_accounts: tuple[MastodonAccountSpec, ...] = field(default_factory=lambda: (MastodonAccountSpec(),))
+    mastodon_tokens: tuple[str, ...] = ()
+    wp_posts: int = 200
+    wp_pages: int = 8
+    wp_pretty_permalinks: bool = True
+    start: str = "2022-06-01T06:00:00Z"
+    end: str = "2024-05-31T18:00:00Z"
+    oversize_bytes: int = 32 * 1024 * 1024
+    rate_limit: int = 300
+    rate_period: int = 300
+
+    def resized(self, posts: int) -> WorldConfig:
+        """The same world with ``posts`` statuses on every Mastodon account and ``posts`` blog posts."""
+        accounts = tuple(dataclasses.replace(a, statuses=posts) for a in self.mastodon_accounts)
+        return dataclasses.replace(self, mastodon_accounts=accounts, wp_posts=posts)
+
+    @property
+    def domain(self) -> str:
+        """The municipality's made-up web domain."""
+        return ascii_fold(self.town).replace(" ", "") + ".example"
+
+    @property
+    def display_name(self) -> str:
+        """``Sundsviks kommun``."""
+        return f"{_genitive(self.town)} kommun"
+
+
+def sha256(text: str) -> str:
+    """Hex SHA-256 of a string's UTF-8 bytes."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class World:
+    """Both platforms of one municipality, one clock, and a lock the timeline and handlers share."""
+
+    def __init__(self, config: WorldConfig | None = None) -> None:
+        self.config = config or WorldConfig()
+        start, end = parse_instant(self.config.start), parse_instant(self.config.end)
+        if end <= start:
+            raise ValueError("end must be after start")
+        self.clock = SimClock(end + DAY_MS)
+        self.lock = threading.RLock()
+        self.mastodon = MastodonModel(self.config.seed, self.config.town, self.config.domain,
+                                      list(self.config.mastodon_accounts), start_ms=start, end_ms=end,
+                                      clock=self.clock, oversize_bytes=self.config.oversize_bytes)
+        self.wordpress = WordPressModel(self.config.seed, self.config.town, self.config.domain,
+                                        posts=self.config.wp_posts, pages=self.config.wp_pages, start_ms=start,
+                                        end_ms=end, clock=self.clock, oversize_bytes=self.config.oversize_bytes)
+
+    # ---- ground truth -------------------------------------------------------------------------
+    def ground_truth(self, mastodon_url: str, wordpress_url: str, *, items: bool = True) -> dict[str, Any]:
+        """What a complete, current harvest should contain (see the module docstring)."""
+        with self.lock:
+            return {"now": mastodon_time(self.clock.now_ms()), "seed": self.config.seed,
+                    "mastodon": self._mastodon_truth(mastodon_url, items),
+                    "wordpress": self._wordpress_truth(wordpress_url, items)}
+
+    def _mastodon_truth(self, inst: str, items: bool) -> dict[str, Any]:
+        m = self.mastodon
+        out: dict[str, Any] = {
+            "base_url": inst,
+            "accounts": [{"username": s.spec.username, "id": s.author.id, "statuses_count": m.statuses_count(s.no),
+                          "requires_token": bool(s.token)} for s in m.accounts]}
+        if not items:
+            return out
+        rows: list[dict[str, Any]] = []
+        for sid in m.all_ids():
+            st = m.generated(sid)
+            assert st is not None
+            history = m.history(sid)
+            rich = history[-1][1]
+            rows.append({
+                "id": str(sid), "account": m.accounts[st.account_no].spec.username, "role": st.role,
+                "author": st.author.acct,
+                "in_reply_to_id": None if st.in_reply_to_id is None else str(st.in_reply_to_id),
+                "reblog_of": None if st.reblog is None else str(st.reblog.id),
+                "created_at": mastodon_time(st.created_ms),
+                "deleted": sid in m.deleted, "visible": sid not in m.deleted, "versions": len(history),
+                "content_sha256": sha256("" if st.reblog else mj.render_html(rich, inst, st.mentions)),
+                "pii": rich.pii,
+                "media": [{"id": str(a.id), "url": mj.attachment_json(a, inst)["url"], "type": a.type,
+                           "oversized": a.size > 0} for a in st.media]})
+        out["items"] = rows
+        out["counts"] = {"statuses": len(rows), "visible": sum(r["visible"] for r in rows),
+                         "deleted": sum(r["deleted"] for r in rows),
+                         "edited": sum(r["versions"] > 1 for r in rows), "pii": sum(r["pii"] for r in rows)}
+        return out
+
+    def _wordpress_truth(self, site: str, items: bool) -> dict[str, Any]:
+        w = self.wordpress
+        out: dict[str, Any] = {"base_url": site, "counts": {
+            kind + "s": sum(1 for p in range(w.count(kind)) if w.id_at(kind, p) not in w.deleted)
+            for kind in w.kinds}}
+        if not items:
+            return out
+        rows: list[dict[str, Any]] = []
+        comments = 0
+        for pid in w.all_post_ids():
+            post = w.post(pid)
+            assert post is not None
+            state = w.deleted.get(pid)
+            media = [w.media(i) for i in (post.featured_media, post.inline_media, post.video_media) if i]
+            rows.append({"type": post.type, "id": pid, "status": {"trash": "trash", "delete": "deleted"}.get(
+                state or "", "publish"), "visible": state is None, "deleted": state is not None,
+                "versions": post.versions, "date_gmt": wp_gmt(post.date_ms), "modified_gmt": wp_gmt(post.modified_ms),
+                "title": post.title, "content_sha256": sha256(wj.render_content(site, post, w)),
+                "media": [{"id": m.id, "url": wj.media_url(site, m), "type": m.fmt, "oversized": m.size > 0}
+                          for m in media if m is not None]})
+            for cid in w.comment_ids(pid):
+                c = w.comment_record(cid)
+                assert c is not None
+                status = "deleted" if cid in w.comment_deleted else c.status
+                visible = status == "approved" and state is None
+                comments += 1
+                rows.append({"type": "comment", "id": cid, "post": pid, "parent": c.parent, "status": status,
+                             "visible": visible, "deleted": status == "deleted",
+                             "hidden": status in ("hold", "spam", "trash"), "versions": c.versions,
+                             "date_gmt": wp_gmt(c.date_ms), "content_sha256": sha256(wj.autop(c.text) + "\n"),
+                             "pii": c.pii})
+        out["items"] = rows
+        visible_comments = sum(1 for r in rows if r["type"] == "comment" and r["visible"])
+        out["counts"].update({"comments": comments, "comments_visible": visible_comments,
+                              "comments_not_visible": comments - visible_comments,
+                              "pii_comments": sum(1 for r in rows if r["type"] == "comment" and r["pii"])})
+        return out

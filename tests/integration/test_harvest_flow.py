@@ -1,0 +1,129 @@
+"""The harvest flow on Prefect: under the test harness, and deployed from prefect.yaml to a real
+local Prefect server with a process work pool and a worker that runs a scheduled harvest."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from archive.config import Settings, get_settings
+from archive.context import Archive
+from archive.index import SearchQuery, search
+from simulator import Simulator, WorldConfig
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(WorldConfig().resized(20)) as running:
+        yield running
+
+
+@pytest.fixture
+def env(settings: Settings, sim: Simulator, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    accounts = tmp_path / "accounts.yaml"
+    accounts.write_text(yaml.safe_dump({"accounts": [
+        {"id": "sv-masto", "platform": "mastodon", "handle": "@sundsvik", "display_name": "Sundsvik",
+         "department": "Kommunstyrelsen", "retention_class": "social-10y", "base_url": sim.mastodon_url},
+        {"id": "sv-blogg", "platform": "wordpress", "handle": "blogg", "display_name": "Bloggen",
+         "department": "Kommunstyrelsen", "retention_class": "social-10y", "base_url": sim.wordpress_url},
+    ]}))
+    values = {"COMMUNIS_DATA_DIR": str(settings.data_dir), "COMMUNIS_STORE_PATH": str(settings.store_path),
+              "COMMUNIS_ES_INDEX_PREFIX": settings.es_index_prefix, "COMMUNIS_ACCOUNTS_FILE": str(accounts),
+              "COMMUNIS_HARVEST_LOOKBACK_DAYS": "3650"}
+    for k, v in values.items():
+        monkeypatch.setenv(k, v)
+    get_settings.cache_clear()
+    yield values
+    Archive(get_settings()).index.destroy()
+    get_settings.cache_clear()
+
+
+def test_harvest_flow_under_the_harness(env: dict[str, str]) -> None:
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.harvest import harvest
+
+    with prefect_test_harness(server_startup_timeout=120):
+        state = harvest(return_state=True)
+    assert state.is_completed(), state.message
+    index = Archive(get_settings()).index
+    assert search(index, SearchQuery(account="sv-masto")).total > 20
+    assert search(index, SearchQuery(account="sv-blogg", kind="comment")).total > 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_deployed_from_prefect_yaml_a_worker_runs_a_scheduled_harvest(env: dict[str, str], tmp_path: Path) -> None:
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    penv = {**os.environ, **env, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": api,
+            "COMMUNIS_HOME": str(REPO), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    prefect = [sys.executable, "-m", "prefect"]
+    server = subprocess.Popen([*prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)], env=penv,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    worker = None
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(1)
+        subprocess.run([*prefect, "work-pool", "create", "communis-archive", "--type", "process"], env=penv,
+                       check=True, capture_output=True, cwd=REPO)
+        deployed = subprocess.run([*prefect, "--no-prompt", "deploy", "--all"], env=penv, capture_output=True,
+                                  text=True, cwd=REPO)
+        assert deployed.returncode == 0, deployed.stdout[-2000:] + deployed.stderr[-2000:]
+        run_id = _schedule_now(api, "communis-harvest/harvest")
+        worker = subprocess.Popen([*prefect, "worker", "start", "--pool", "communis-archive"], env=penv, cwd=REPO,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        state = _wait_final(api, run_id, timeout=300)
+        assert state == "COMPLETED", state
+        schedules = httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
+        harvest = next(d for d in schedules if d["name"] == "harvest")
+        assert harvest["schedules"][0]["schedule"]["interval"] == 900.0
+        assert search(Archive(get_settings()).index, SearchQuery(account="sv-blogg")).total > 0
+    finally:
+        for proc in (worker, server):
+            if proc is not None:
+                os.killpg(proc.pid, 9)
+                proc.wait()
+
+
+def _schedule_now(api: str, name: str) -> str:
+    flow_name, deployment = name.split("/")
+    dep = httpx.get(f"{api}/deployments/name/{flow_name}/{deployment}", timeout=10).json()
+    now = datetime.now(UTC).isoformat()
+    run = httpx.post(f"{api}/deployments/{dep['id']}/create_flow_run",
+                     json={"state": {"type": "SCHEDULED", "state_details": {"scheduled_time": now}}}, timeout=10)
+    run.raise_for_status()
+    return str(run.json()["id"])
+
+
+def _wait_final(api: str, run_id: str, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    state = "?"
+    while time.monotonic() < deadline:
+        state = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()["state"]["type"]
+        if state in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}:
+            return str(state)
+        time.sleep(2)
+    return f"still {state} after {timeout} s"
