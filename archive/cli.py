@@ -226,6 +226,7 @@ def search(
     platform: Annotated[str | None, typer.Option(help="Only this platform.")] = None,
     account: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
     kind: Annotated[str | None, typer.Option(help="post, comment, reply, media or page.")] = None,
+    item: Annotated[str | None, typer.Option(help="One item's id on its platform: all its versions.")] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="Published on or after (YYYY-MM-DD).")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Published on or before (YYYY-MM-DD).")] = None,
     deleted: Annotated[bool | None, typer.Option("--deleted/--not-deleted", help="Only tombstones / none.")
@@ -239,7 +240,7 @@ def search(
     from .index import search as run_search
 
     try:
-        query = SearchQuery(text=text, platform=platform, account=account, kind=kind,
+        query = SearchQuery(text=text, platform=platform, account=account, kind=kind, item=item,
                             date_from=_date(date_from, "--from"), date_to=_date(date_to, "--to"),
                             deleted=deleted, size=limit)
         result = run_search(Archive().index, query)

@@ -20,6 +20,7 @@ class SearchQuery:
     platform: str | None = None
     account: str | None = None
     kind: str | None = None
+    item: str | None = None
     date_from: date | None = None
     date_to: date | None = None
     deleted: bool | None = None
@@ -47,7 +48,8 @@ def build_query(q: SearchQuery) -> dict[str, Any]:
         must.append({"simple_query_string": {"query": q.text, "fields": TEXT_FIELDS,
                                              "default_operator": "and"}})
     filters: list[dict[str, Any]] = []
-    for field_name, value in (("platform", q.platform), ("account", q.account), ("kind", q.kind)):
+    for field_name, value in (("platform", q.platform), ("account", q.account), ("kind", q.kind),
+                              ("item_id", q.item)):
         if value:
             filters.append({"term": {field_name: value}})
     if q.deleted is not None:
