@@ -34,6 +34,8 @@ class HarvestContext:
     """Item ids the platform listed this run (deletion detection compares with the known ones)."""
     media: dict[str, str] = field(default_factory=dict)
     """Media URLs archived this run → SHA-256."""
+    incomplete: bool = False
+    """A listing page could not be read: the cursor must not move past it."""
 
     @property
     def window_start(self) -> datetime:

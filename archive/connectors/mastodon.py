@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record
 
 from ..bundles import Rejected
+from ..errors import GaveUp, PayloadInvalid
 from .base import HarvestContext
 from .http import Fetched
 from .media import fetch_media, with_digests
@@ -126,8 +127,9 @@ class MastodonConnector:
             try:
                 statuses = fetched.json()
                 if not isinstance(statuses, list):
-                    raise ValueError("expected a list of statuses")
-            except ValueError as exc:
+                    raise PayloadInvalid(f"{fetched.capture.url}: expected a list of statuses")
+            except PayloadInvalid as exc:
+                ctx.incomplete = True
                 yield Rejected(fetched.capture.body, f"{fetched.capture.url}: {exc}")
                 break
             if not statuses:
@@ -148,7 +150,10 @@ class MastodonConnector:
                 break
             url = _next_link(fetched)
         for status in threads:
-            yield from self._context(ctx, own_id, status)
+            try:
+                yield from self._context(ctx, own_id, status)
+            except (GaveUp, PayloadInvalid) as exc:  # one conversation lost for now, not the run
+                yield Rejected(str(status.get("id")).encode(), f"conversation of {status.get('id')}: {exc}")
         ctx.cursor = {"account_id": own_id, "newest_id": str(newest)}
 
     def _context(self, ctx: HarvestContext, own_id: str, status: dict[str, Any]
@@ -160,7 +165,7 @@ class MastodonConnector:
         try:
             body = fetched.json()
             ancestors, descendants = list(body["ancestors"]), list(body["descendants"])
-        except (ValueError, KeyError, TypeError) as exc:
+        except (PayloadInvalid, KeyError, TypeError) as exc:
             yield Rejected(fetched.capture.body, f"{fetched.capture.url}: malformed context ({exc})")
             return
         # The conversation around the status: the posts it answers and the replies it got.

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record, Removal
 
 from ..bundles import Rejected
+from ..errors import PayloadInvalid
 from .base import HarvestContext
 from .http import Fetched
 from .media import fetch_media, with_digests
@@ -63,7 +64,7 @@ class WordPressConnector:
     def _items(self, fetched: Fetched) -> list[Any] | Rejected:
         try:
             body = fetched.json()
-        except ValueError as exc:
+        except PayloadInvalid as exc:
             return Rejected(fetched.capture.body, str(exc))
         if not isinstance(body, list):
             return Rejected(fetched.capture.body, f"{fetched.capture.url}: expected a list")
@@ -108,6 +109,7 @@ class WordPressConnector:
             assert not isinstance(fetched, Rejected)
             items = self._items(fetched)
             if isinstance(items, Rejected):
+                ctx.incomplete = True
                 yield items
                 return
             records, bad = [], []

@@ -21,7 +21,7 @@ from ..bundles import Rejected
 from ..config import Settings
 from ..connectors.base import Connector, HarvestContext
 from ..connectors.http import Fetcher
-from ..errors import ConnectorError, IndexUnavailable, SearchIndexError
+from ..errors import ConnectorError, GaveUp, IndexUnavailable, PayloadInvalid, SearchIndexError
 from ..index import RecordIndex, from_document
 from ..pipeline import Pipeline
 from ..quarantine import QuarantineEntry
@@ -96,7 +96,11 @@ def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, ac
         try:
             yield from versioner.filter(connector.harvest(ctx))
             for item_id in _candidates(state, ctx):
-                bundle = connector.check_deleted(ctx, item_id, state.known[item_id])
+                try:
+                    bundle = connector.check_deleted(ctx, item_id, state.known[item_id])
+                except (GaveUp, PayloadInvalid) as exc:  # checked again next run
+                    yield Rejected(item_id.encode(), f"deletion check of {item_id}: {exc}")
+                    continue
                 if bundle is not None:
                     yield from versioner.filter([bundle])
         except ConnectorError as exc:
@@ -111,7 +115,7 @@ def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, ac
     ok = not failure and index_down is None
     error = failure[0].one_line() if failure else (index_down.one_line() if index_down else None)
     saved = save_state(store, state.model_copy(update={
-        "cursor": ctx.cursor if not failure else state.cursor,
+        "cursor": ctx.cursor if not failure and not ctx.incomplete else state.cursor,
         "known": versioner.known,
         "payloads": next_payloads(lookup, pipeline.payloads_written()),
         "media": {**state.media, **ctx.media},

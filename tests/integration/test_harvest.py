@@ -166,3 +166,33 @@ def test_kill_9_at_any_point_then_rerun_loses_and_duplicates_nothing(arc: Archiv
                        for r in located_records(arc.store.open(key), key))
     assert in_warcs and max(in_warcs.values()) == 1, in_warcs.most_common(3)
     assert set(in_warcs) == {d["record_id"] for v in [*masto.values(), *blog.values()] for d in v}
+
+
+def test_rate_limits_and_transient_errors_are_waited_out(arc: Archive, sim: Simulator) -> None:
+    sim.apply(Timeline()
+              .fault("rate_limit", count=2, retry_after=1, match={"platform": "mastodon"})
+              .fault("status", count=2, status=503, match={"platform": "wordpress"}))
+    reports = run(arc, sim)
+    assert all(r.ok for r in reports.values()), {k: r.error for k, r in reports.items()}
+    statuses = [r.status for r in sim.requests()]
+    assert statuses.count(429) == 2 and statuses.count(503) == 2
+    masto_truth, blog_truth = truth_ids(sim)
+    assert masto_truth <= set(versions(arc, "sv-masto")) and blog_truth <= set(versions(arc, "sv-blogg"))
+
+
+def test_malformed_pages_are_quarantined_and_the_run_goes_on(arc: Archive, sim: Simulator) -> None:
+    sim.apply(Timeline().fault("malformed", count=1, variant="truncated",
+                               match={"platform": "wordpress", "path_prefix": "/wp/wp-json/wp/v2/comments"}))
+    reports = run(arc, sim)
+    blog = reports["sv-blogg"]
+    assert blog.quarantined and any("comments" in q.url or "comments" in q.reason for q in blog.quarantined)
+    assert versions(arc, "sv-blogg")  # posts were archived all the same
+    kept = arc.store.open(blog.quarantined[0].key).read()
+    assert b"reason" in kept
+    again = run(arc, sim)["sv-blogg"]  # the cursor did not move past the bad page: it is read now
+    assert again.ok and not again.quarantined
+    assert blog_truth_ids(sim) <= set(versions(arc, "sv-blogg"))
+
+
+def blog_truth_ids(sim: Simulator) -> set[str]:
+    return truth_ids(sim)[1]
