@@ -25,7 +25,7 @@ import httpx
 
 from ..errors import ServiceError
 from . import ServiceStatus
-from .process import cache_dir, read_pid, run, stop_pid, tail, var_dir, wait_until
+from .process import cache_dir, read_pid, run, stop_service, tail, var_dir, wait_until
 
 log = logging.getLogger(__name__)
 
@@ -283,10 +283,7 @@ def start() -> str:
 
 
 def stop() -> bool:
-    if pid() is None:
-        pidfile().unlink(missing_ok=True)
-        return False
-    return stop_pid(pidfile(), timeout=60)
+    return stop_service(pidfile(), pid() is not None, timeout=60)
 
 
 def status() -> ServiceStatus:

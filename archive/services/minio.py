@@ -23,7 +23,7 @@ import httpx
 
 from ..errors import ServiceError
 from . import ServiceStatus
-from .process import cache_dir, read_pid, run, stop_pid, tail, var_dir, wait_until
+from .process import cache_dir, read_pid, run, stop_service, tail, var_dir, wait_until
 
 log = logging.getLogger(__name__)
 
@@ -214,10 +214,7 @@ def start() -> str:
 
 
 def stop() -> bool:
-    if pid() is None:
-        pidfile().unlink(missing_ok=True)
-        return False
-    return stop_pid(pidfile(), timeout=30)
+    return stop_service(pidfile(), pid() is not None, timeout=30)
 
 
 def status() -> ServiceStatus:

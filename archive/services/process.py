@@ -67,6 +67,14 @@ def stop_pid(pidfile: Path, timeout: float = 30) -> bool:
     return True
 
 
+def stop_service(pidfile: Path, running: bool, timeout: float) -> bool:
+    """Stop a service we started (True), or clear a stale pid file (False)."""
+    if not running:
+        pidfile.unlink(missing_ok=True)
+        return False
+    return stop_pid(pidfile, timeout=timeout)
+
+
 def wait_until(check: Callable[[], bool], what: str, timeout: float, on_fail: Callable[[], str]) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
