@@ -137,10 +137,17 @@ def test_a_failing_account_does_not_stop_the_others_and_is_reported(arc: Archive
     assert health["sv-blogg"].ok and health["sv-blogg"].items > 0
 
 
-@pytest.mark.parametrize("kill_after", [1.0, 2.0, 3.0, 4.0])
-def test_kill_9_at_any_point_then_rerun_loses_and_duplicates_nothing(arc: Archive, sim: Simulator,
+@pytest.fixture
+def big_sim() -> Iterator[Simulator]:
+    with Simulator(WorldConfig().resized(250)) as running:
+        yield running
+
+
+@pytest.mark.parametrize("kill_after", [1.2, 2.0, 2.8, 3.6])
+def test_kill_9_at_any_point_then_rerun_loses_and_duplicates_nothing(arc: Archive, big_sim: Simulator,
                                                                      tmp_path: Path, kill_after: float) -> None:
     """A harvest killed with SIGKILL mid-run, then a full rerun: every item once per version."""
+    sim = big_sim
     config = tmp_path / "child.json"
     config.write_text(json.dumps({
         "settings": {"data_dir": str(arc.settings.data_dir), "store_path": str(arc.settings.store_path),
@@ -196,3 +203,14 @@ def test_malformed_pages_are_quarantined_and_the_run_goes_on(arc: Archive, sim: 
 
 def blog_truth_ids(sim: Simulator) -> set[str]:
     return truth_ids(sim)[1]
+
+
+def test_oversized_media_is_quarantined_and_the_rest_archived(arc: Archive, sim: Simulator) -> None:
+    capped = Archive(arc.settings.model_copy(update={"media_max_bytes": 1024 * 1024}))
+    oversized = [m["url"] for i in sim.state()["mastodon"]["items"] for m in i["media"] if m["oversized"]]
+    assert oversized, "the simulator serves one oversized media file"
+    report = harvest_one(capped.settings, capped.store, capped.index, accounts(sim)[0], now=sim_now(sim))
+    assert report.ok
+    reasons = [q.reason for q in report.quarantined]
+    assert any("size cap" in r and any(u.split("/")[-1] in r for u in oversized) for r in reasons), reasons
+    assert report.counts.media > 0  # the other media files were archived
