@@ -105,6 +105,8 @@ class Settings(BaseSettings):
                                        description="Days of recent items re-read each run for edits and deletions.")
     http_max_tries: int = Field(default=5, ge=1, le=20, description="Tries per request before giving up.")
     http_backoff_seconds: float = Field(default=0.5, ge=0, le=60, description="First retry delay (doubles, jittered).")
+    harvest_lock_timeout_seconds: int = Field(default=600, ge=1,
+                                              description="How long a run waits for another run of the same account.")
     harvest_interval_minutes: int = Field(default=15, ge=1, description="Expected time between harvests.")
     alert_after_failures: int = Field(default=3, ge=1, description="Failed runs in a row that raise an alarm.")
     alert_webhook_url: SecretStr | None = Field(default=None, description="Where alarms are POSTed as JSON.")

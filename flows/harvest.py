@@ -44,7 +44,8 @@ async def _ensure_limits(names: list[str]) -> None:
 def harvest_account_task(account_id: str, accounts_file: str) -> dict[str, object]:
     arc = Archive()
     account = next(a for a in load_accounts(Path(accounts_file), arc.settings) if a.id == account_id)
-    with concurrency(f"harvest-{account_id}", occupy=1, strict=True, timeout_seconds=600):
+    with concurrency(f"harvest-{account_id}", occupy=1, strict=True,
+                     timeout_seconds=arc.settings.harvest_lock_timeout_seconds):
         report = harvest_one(arc.settings, arc.store, arc.index, account, resolve_secret=_secret)
     return report.__dict__ | {"counts": report.counts.__dict__, "files": [m.key for m in report.files],
                               "quarantined": [q.reason for q in report.quarantined]}

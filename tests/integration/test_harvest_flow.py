@@ -127,3 +127,35 @@ def _wait_final(api: str, run_id: str, timeout: float) -> str:
             return str(state)
         time.sleep(2)
     return f"still {state} after {timeout} s"
+
+
+def test_two_runs_never_harvest_the_same_account_at_once(env: dict[str, str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """While one run holds an account's slot, a second run of that account waits and gives up."""
+    from prefect import flow
+    from prefect.concurrency.sync import concurrency
+    from prefect.testing.utilities import prefect_test_harness
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    from archive.harvest.state import load_state
+    from flows.harvest import _ensure_limits, harvest_account_task
+
+    monkeypatch.setenv("COMMUNIS_HARVEST_LOCK_TIMEOUT_SECONDS", "3")
+    get_settings.cache_clear()
+
+    @flow
+    def second_run() -> str:
+        try:
+            harvest_account_task(account_id="sv-blogg", accounts_file=env["COMMUNIS_ACCOUNTS_FILE"])
+        except Exception as exc:  # the slot is taken
+            return type(exc).__name__
+        return "harvested"
+
+    with prefect_test_harness(server_startup_timeout=120):
+        run_coro_as_sync(_ensure_limits(["harvest-sv-blogg"]))
+        with concurrency("harvest-sv-blogg", occupy=1, strict=True):  # the first run, still going
+            outcome = second_run()
+        assert outcome != "harvested"
+        assert load_state(Archive(get_settings()).store, "sv-blogg").runs == 0
+        assert second_run() == "harvested"  # once the slot is free
+    assert load_state(Archive(get_settings()).store, "sv-blogg").runs == 1
