@@ -114,15 +114,12 @@ def _accounts_from(arc: object, path: Path | None) -> list[object]:
 @accounts_app.command("status")
 def accounts_status(accounts: Annotated[Path | None, typer.Option(help="Accounts file.")] = None) -> None:
     """Per account: last successful capture, items archived, failures; alarms in red."""
-    from . import clock
     from .context import Archive
-    from .harvest.health import account_health
+    from .harvest.health import check_accounts
 
     arc = Archive()
     try:
-        rows = account_health(arc.store, _accounts_from(arc, accounts), clock.now(),  # type: ignore[arg-type]
-                              interval=clock.minutes(arc.settings.harvest_interval_minutes),
-                              max_failures=arc.settings.alert_after_failures)
+        rows = check_accounts(arc.store, _accounts_from(arc, accounts), arc.settings)  # type: ignore[arg-type]
     except CommunisError as exc:
         fail(exc)
     table = Table(title="Accounts")
@@ -144,9 +141,8 @@ def harvest(
     """Harvest the accounts now (the same work as the Prefect harvest flow's tasks)."""
     from rich.markdown import Markdown
 
-    from . import clock
     from .context import Archive
-    from .harvest.health import account_health
+    from .harvest.health import check_accounts
     from .harvest.report import markdown_report
     from .harvest.runner import harvest_one
 
@@ -158,9 +154,7 @@ def harvest(
             with console.status(f"harvesting {acc.id}"):  # type: ignore[attr-defined]
                 report = harvest_one(arc.settings, arc.store, arc.index, acc)  # type: ignore[arg-type]
             results.append(report.__dict__ | {"counts": report.counts.__dict__})
-        health = account_health(arc.store, selected, clock.now(),  # type: ignore[arg-type]
-                                interval=clock.minutes(arc.settings.harvest_interval_minutes),
-                                max_failures=arc.settings.alert_after_failures)
+        health = check_accounts(arc.store, selected, arc.settings)  # type: ignore[arg-type]
     except CommunisError as exc:
         fail(exc)
     console.print(Markdown(markdown_report(results, health)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
 
@@ -16,7 +16,3 @@ def new_run_id() -> str:
 
 def warc_record_id() -> str:
     return f"<urn:uuid:{uuid.uuid4()}>"
-
-
-def minutes(n: int) -> timedelta:
-    return timedelta(minutes=n)

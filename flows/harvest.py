@@ -21,10 +21,9 @@ from prefect.exceptions import ObjectAlreadyExists
 from prefect.states import Completed, Failed, State
 from prefect.utilities.asyncutils import run_coro_as_sync
 
-from archive import clock
 from archive.accounts import load_accounts
 from archive.context import Archive
-from archive.harvest.health import account_health, notify
+from archive.harvest.health import check_accounts, raise_alarms
 from archive.harvest.report import markdown_report
 from archive.harvest.runner import harvest_one
 
@@ -63,16 +62,11 @@ def harvest(accounts_file: str | None = None, accounts: list[str] | None = None)
     run_coro_as_sync(_ensure_limits([f"harvest-{a.id}" for a in selected]))
     futures = [harvest_account_task.submit(a.id, path) for a in selected]
     results = [f.result() for f in futures]
-    health = account_health(arc.store, selected, clock.now(),
-                            interval=clock.minutes(arc.settings.harvest_interval_minutes),
-                            max_failures=arc.settings.alert_after_failures)
-    problems = [h for h in health if not h.ok and h.alarm != "not harvested yet"]
+    health = check_accounts(arc.store, selected, arc.settings)
     create_markdown_artifact(markdown_report(results, health), key="harvest-report",
                              description="Per account: new, edited, deleted, comments, media, bytes, problems")
-    if problems and arc.settings.alert_webhook_url is not None:
-        notify(arc.settings.alert_webhook_url.get_secret_value(), problems)
-    for p in problems:
-        logger.warning("account %s: %s", p.account, p.alarm)
+    problems = raise_alarms(health, arc.settings)
+    logger.info("harvested %s account(s), %s need attention", len(results), len(problems))
     if problems:
         return Failed(message=f"{len(problems)} account(s) need attention: "
                               + "; ".join(f"{p.account}: {p.alarm}" for p in problems))

@@ -16,6 +16,8 @@ import httpx
 
 from schemas import Account
 
+from .. import clock
+from ..config import Settings
 from ..store import BlobStore
 from .state import load_state
 
@@ -70,3 +72,21 @@ def notify(webhook_url: str, problems: list[AccountHealth], *, timeout: float = 
         log.error("alert webhook failed: %s", type(exc).__name__)
         return False
     return True
+
+
+def check_accounts(store: BlobStore, accounts: Iterable[Account], settings: Settings,
+                   now: datetime | None = None) -> list[AccountHealth]:
+    """Health of `accounts` by the configured interval and failure threshold (CLI and flow alike)."""
+    return account_health(store, accounts, now or clock.now(),
+                          interval=timedelta(minutes=settings.harvest_interval_minutes),
+                          max_failures=settings.alert_after_failures)
+
+
+def raise_alarms(rows: Iterable[AccountHealth], settings: Settings) -> list[AccountHealth]:
+    """The accounts that need attention (a not-yet-harvested account is not one); sent to the webhook."""
+    problems = [h for h in rows if not h.ok and h.alarm != "not harvested yet"]
+    for p in problems:
+        log.warning("account %s: %s", p.account, p.alarm)
+    if problems and settings.alert_webhook_url is not None:
+        notify(settings.alert_webhook_url.get_secret_value(), problems)
+    return problems
