@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     media_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024, description="Media files larger are quarantined.")
     harvest_lookback_days: int = Field(default=30, ge=0, le=3650,
                                        description="Days of recent items re-read each run for edits and deletions.")
+    harvest_sweep_hours: float = Field(default=24, ge=0, description=(
+        "Hours between runs that walk whole listings to notice new comments on old posts (0: every run)."))
     http_max_tries: int = Field(default=5, ge=1, le=20, description="Tries per request before giving up.")
     http_backoff_seconds: float = Field(default=0.5, ge=0, le=60, description="First retry delay (doubles, jittered).")
     harvest_lock_timeout_seconds: int = Field(default=600, ge=1,

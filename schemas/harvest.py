@@ -50,6 +50,10 @@ class HarvestState(Model):
     payloads: dict[str, SeenPayload] = Field(default_factory=dict,
                                              description="Last run's stored responses, by group|digest.")
     media: dict[str, str] = Field(default_factory=dict, description="Media URL → SHA-256 of the archived file.")
+    markers: dict[str, str] = Field(default_factory=dict,
+                                    description="Item id → the platform's activity marker when last read "
+                                                "(comment count, updated_time, cid).")
+    last_sweep: datetime | None = Field(default=None, description="When whole listings were last walked.")
     last_attempt: datetime | None = None
     last_success: datetime | None = None
     consecutive_failures: int = 0

@@ -60,8 +60,10 @@ class FaultRule:
                    path_prefix=match.get("path_prefix"), account=match.get("account"), method=match.get("method"))
         if rule.variant not in VARIANTS:
             raise FaultError(f"malformed variant must be one of {', '.join(VARIANTS)}")
-        if rule.platform not in (None, "mastodon", "wordpress"):
-            raise FaultError("match.platform must be mastodon or wordpress")
+        from .platforms import NAMES  # here: the platform modules import this one
+
+        if rule.platform not in (None, "mastodon", "wordpress", *NAMES):
+            raise FaultError(f"match.platform must be one of mastodon, wordpress, {', '.join(NAMES)}")
         if kind == "rate_limit" and rule.retry_after is None:
             rule.retry_after = 1
         return rule

@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from .faults import FaultInjector, FaultRule, RateLimiter
 from .httpcore import Request, Response, html_response, json_response, mastodon_json, wp_json
 from .mastodon import MastodonApp
+from .platforms import NAMES, PlatformApp, app_class
 from .timeline import Timeline, TimelineError, apply_events
 from .wordpress import WordPressApp
 from .world import World, WorldConfig
@@ -69,6 +70,8 @@ class Simulator:
         self.wordpress = WordPressApp(self.world.wordpress, name=f"{cfg.display_name} – Kommunstyrelsens blogg",
                                       description="Nyheter och tankar från kommunstyrelsens ordförande",
                                       pretty_permalinks=cfg.wp_pretty_permalinks)
+        self.platforms: dict[str, PlatformApp] = {
+            name: app_class(name)(self.world.social[name], self.rate) for name in NAMES}
         self.control_token = control_token or secrets.token_urlsafe(16)
         self._host, self._port = host, port
         self._server: _Server | None = None
@@ -124,6 +127,14 @@ class Simulator:
         """The WordPress site root a connector is configured with."""
         return self.base_url + WORDPRESS_PREFIX
 
+    def url(self, platform: str) -> str:
+        """The root URL a connector is configured with (``base_url``) for any platform."""
+        if platform == "mastodon":
+            return self.mastodon_url
+        if platform == "wordpress":
+            return self.wordpress_url
+        return self.base_url + self.platforms[platform].prefix
+
     # ---- in-process control -------------------------------------------------------------------
     def apply(self, events: list[dict[str, Any]] | Timeline) -> list[dict[str, Any]]:
         """Apply timeline events (same format as ``POST /_sim/timeline``)."""
@@ -131,7 +142,11 @@ class Simulator:
 
     def state(self, *, items: bool = True) -> dict[str, Any]:
         """The ground truth (same as ``GET /_sim/state``)."""
-        return self.world.ground_truth(self.mastodon_url, self.wordpress_url, items=items)
+        truth = self.world.ground_truth(self.mastodon_url, self.wordpress_url, items=items)
+        with self.world.lock:
+            truth["platforms"] = {name: app.truth(self.url(name)) if items else {"base_url": self.url(name)}
+                                  for name, app in self.platforms.items()}
+        return truth
 
     def requests(self) -> list[LoggedRequest]:
         """Platform requests served so far, oldest first."""
@@ -148,7 +163,9 @@ class Simulator:
         """Answer one request (the HTTP handler calls this; tests may too)."""
         if req.path == "/_sim" or req.path.startswith("/_sim/"):
             return self._control(req)
-        for prefix, platform in ((MASTODON_PREFIX, "mastodon"), (WORDPRESS_PREFIX, "wordpress")):
+        mounts = [(MASTODON_PREFIX, "mastodon"), (WORDPRESS_PREFIX, "wordpress"),
+                  *((app.prefix, name) for name, app in self.platforms.items())]
+        for prefix, platform in mounts:
             if req.path == prefix or req.path.startswith(prefix + "/"):
                 resp = self._platform(platform, req.path[len(prefix):] or "/", req)
                 with self._log_lock:
@@ -159,7 +176,8 @@ class Simulator:
 
     def _platform(self, platform: str, sub: str, req: Request) -> Response:
         with self.world.lock:
-            account = self.mastodon.account_of(sub, req) if platform == "mastodon" else WORDPRESS_ACCOUNT
+            account = self.mastodon.account_of(sub, req) if platform == "mastodon" else (
+                WORDPRESS_ACCOUNT if platform == "wordpress" else platform)
         rule = self.faults.take(platform, req.path, account, req.method)
         if rule is not None and rule.kind == "slow":
             time.sleep(rule.delay)
@@ -168,8 +186,10 @@ class Simulator:
         with self.world.lock:
             if platform == "mastodon":
                 resp = self.mastodon.handle(sub, req, self.mastodon_url)
-            else:
+            elif platform == "wordpress":
                 resp = self.wordpress.handle(sub, req, self.wordpress_url)
+            else:
+                resp = self.platforms[platform].handle(sub, req, self.url(platform))
         if rule is not None and rule.kind == "malformed":
             resp = _malform(resp, rule.variant, platform)
         return resp
@@ -178,6 +198,9 @@ class Simulator:
         if rule.kind == "disconnect":
             return Response(_DISCONNECT)
         status = 429 if rule.kind == "rate_limit" else rule.status
+        if platform in self.platforms:  # the platform's own envelope and throttle signal
+            message = "Too many requests" if status == 429 else "Service temporarily unavailable"
+            return self.platforms[platform].error(status, message, retry_after=rule.retry_after)
         extra = [("Retry-After", str(rule.retry_after))] if rule.retry_after is not None else []
         if platform == "mastodon":
             if status == 429:

@@ -21,6 +21,13 @@ WordPress: {"type": "wordpress.publish", "kind": "post" | "page", "title": "…"
            {"type": "wordpress.edit_comment", "id": 1234, "text": "…"}
            {"type": "wordpress.moderate_comment", "id": 1234, "status": "hold" | "spam" | "trash" | "approved"
             | "delete"}
+Others:    (facebook, instagram, x, youtube, linkedin, flickr, tiktok, bluesky, rss; items by model ``no``)
+           {"type": "bluesky.publish", "text": "…", "title": "…", "images": 2, "video": false} -> {"no": 17}
+           {"type": "bluesky.edit", "no": 17, "text": "…"}        {"type": "bluesky.delete", "no": 17}
+           {"type": "bluesky.comment", "post": 17, "parent": null | 23, "text": "…", "own": false, "pii": false}
+           {"type": "bluesky.edit_comment", "no": 23, "text": "…"}   {"type": "bluesky.delete_comment", "no": 23}
+           {"type": "bluesky.hide_comment", "no": 23}   {"type": "bluesky.corrupt", "no": 17} (served malformed)
+           {"type": "bluesky.set_token", "token": "…" | null}
 Faults:    {"type": "fault", "kind": "status" | "rate_limit" | "slow" | "malformed" | "disconnect",
             "count": 3 | null, "status": 503, "retry_after": 2, "delay": 1.5,
             "variant": "truncated" | "wrong_types" | "html" | "empty",
@@ -41,6 +48,7 @@ from .clock import ClockError, mastodon_time, parse_instant, wp_gmt
 from .faults import FaultError, FaultInjector, FaultRule
 from .mastodon_model import Attachment, Status
 from .rand import mix, rng
+from .social import SocialModel
 from .world import World
 
 
@@ -107,7 +115,37 @@ def _apply(world: World, faults: FaultInjector, ev: dict[str, Any]) -> dict[str,
         return _mastodon(world, kind[9:], ev)
     if kind.startswith("wordpress."):
         return _wordpress(world, kind[10:], ev)
+    platform, _, op = kind.partition(".")
+    if platform in world.social:
+        return _social(world.social[platform], op, ev)
     raise TimelineError(f"unknown event type {kind!r}")
+
+
+def _social(m: SocialModel, op: str, ev: dict[str, Any]) -> dict[str, Any]:
+    """The events every platform over ``SocialModel`` takes; items are named by their ``no``."""
+    if op == "publish":
+        post = m.publish(text=ev.get("text"), title=ev.get("title"), images=int(ev.get("images", 0)),
+                         video=bool(ev.get("video")))
+        return {"no": post.no}
+    if op == "edit":
+        return {"no": m.edit(int(ev["no"]), text=ev.get("text"), title=ev.get("title")).no}
+    if op == "delete":
+        m.delete(int(ev["no"]))
+        return {}
+    if op == "comment":
+        parent = ev.get("parent")
+        c = m.comment(int(ev["post"]), parent=None if parent is None else int(parent), text=ev.get("text"),
+                      own=bool(ev.get("own")), pii=bool(ev.get("pii")))
+        return {"no": c.no}
+    if op == "edit_comment":
+        return {"no": m.edit_comment(int(ev["no"]), str(ev["text"])).no}
+    if op in ("delete_comment", "hide_comment", "corrupt"):
+        {"delete_comment": m.delete_comment, "hide_comment": m.hide_comment, "corrupt": m.corrupt}[op](int(ev["no"]))
+        return {}
+    if op == "set_token":
+        m.token = ev.get("token")
+        return {}
+    raise TimelineError(f"unknown event type {m.platform}.{op!r}")
 
 
 def _status_id(world: World, ev: dict[str, Any], key: str = "id") -> Status:

@@ -23,6 +23,8 @@ from . import mastodon_json as mj
 from . import wordpress_json as wj
 from .clock import DAY_MS, SimClock, mastodon_time, parse_instant, wp_gmt
 from .mastodon_model import MastodonAccountSpec, MastodonModel
+from .platforms import NAMES
+from .social import SocialModel
 from .textgen import ascii_fold
 from .wordpress_model import WordPressModel
 
@@ -51,11 +53,15 @@ class WorldConfig:
     oversize_bytes: int = 32 * 1024 * 1024
     rate_limit: int = 300
     rate_period: int = 300
+    social_posts: int = 40
+    """Posts on each of the platforms in ``simulator/platforms`` (Facebook, X, Bluesky …)."""
+    social_token: str | None = None
+    """When set, those platforms refuse requests without this credential."""
 
     def resized(self, posts: int) -> WorldConfig:
         """The same world with ``posts`` statuses on every Mastodon account and ``posts`` blog posts."""
         accounts = tuple(dataclasses.replace(a, statuses=posts) for a in self.mastodon_accounts)
-        return dataclasses.replace(self, mastodon_accounts=accounts, wp_posts=posts)
+        return dataclasses.replace(self, mastodon_accounts=accounts, wp_posts=posts, social_posts=posts)
 
     @property
     def domain(self) -> str:
@@ -86,6 +92,14 @@ class World:
         self.mastodon = MastodonModel(self.config.seed, self.config.town, self.config.domain,
                                       list(self.config.mastodon_accounts), start_ms=start, end_ms=end,
                                       clock=self.clock, oversize_bytes=self.config.oversize_bytes)
+        handle = ascii_fold(self.config.town).lower().replace(" ", "") + "kommun"
+        self.social = {name: SocialModel(name, seed=self.config.seed, town=self.config.town,
+                                         domain=self.config.domain, posts=self.config.social_posts,
+                                         start_ms=start, end_ms=end, clock=self.clock,
+                                         oversize_bytes=self.config.oversize_bytes, handle=handle,
+                                         name=self.config.display_name) for name in NAMES}
+        for model in self.social.values():
+            model.token = self.config.social_token
         self.wordpress = WordPressModel(self.config.seed, self.config.town, self.config.domain,
                                         posts=self.config.wp_posts, pages=self.config.wp_pages, start_ms=start,
                                         end_ms=end, clock=self.clock, oversize_bytes=self.config.oversize_bytes)

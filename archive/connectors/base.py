@@ -4,6 +4,10 @@ A connector reads one platform. It yields CaptureBundles (the raw exchange and t
 parsed from it) and Rejected items (what it could not parse, with why), and leaves its new
 watermarks in `ctx.cursor`. It never writes WARC, storage or the index: the harvest service
 does, and saves the cursor only after everything yielded is stored.
+
+Each connector also declares its `Capabilities`: what its platform's API lets it capture.
+docs/platforms.md renders them (a test keeps the two equal), because that table is what a
+municipality reads before trusting the archive with a channel.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, ClassVar, Protocol
+
+import httpx
 
 from schemas import Account, CaptureBundle, HarvestState, KnownItem
 
@@ -34,6 +40,12 @@ class HarvestContext:
     """Item ids the platform listed this run (deletion detection compares with the known ones)."""
     media: dict[str, str] = field(default_factory=dict)
     """Media URLs archived this run → SHA-256."""
+    markers: dict[str, str] = field(default_factory=dict)
+    """Per-item activity markers seen this run (comment counts, `updated_time`, `cid`…), merged into
+    the state: a changed marker on an old post is how a new comment on it is noticed."""
+    sweep: bool = True
+    """Walk whole listings this run (not only what is new and the window), to read the activity
+    markers of old posts; the service asks for it every `harvest_sweep_hours`."""
     incomplete: bool = False
     """A listing page could not be read: the cursor must not move past it."""
 
@@ -41,11 +53,54 @@ class HarvestContext:
     def window_start(self) -> datetime:
         return self.now - self.lookback
 
+    def marker_changed(self, item_id: str, marker: str) -> bool:
+        """Record `marker` for the item; True when it differs from the one saved by an earlier run."""
+        self.markers[item_id] = marker
+        before = self.state.markers.get(item_id)
+        return before is not None and before != marker
+
+    def wants_thread(self, item_id: str, published: datetime | None, marker: str | None = None) -> bool:
+        """Whether to read an item's comments this run: it is new to the archive, inside the look-back
+        window, or its activity marker changed since the last run (a comment on an old post)."""
+        changed = self.marker_changed(item_id, marker) if marker is not None else False
+        recent = published is None or published >= self.window_start
+        return item_id not in self.state.known or recent or changed
+
+    def keep_marker(self, item_id: str) -> None:
+        """Reading what the new marker announced failed: keep the old one so the next run retries."""
+        before = self.state.markers.get(item_id)
+        if before is None:
+            self.markers.pop(item_id, None)
+        else:
+            self.markers[item_id] = before
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a connector captures on its platform, as docs/platforms.md states it."""
+
+    posts: str
+    comments: str
+    edits: str
+    deletions: str
+    media: str
+    old_post_comments: str
+    """Whether a new comment on a post older than the look-back window is found, and how."""
+    credentials: str
+    finds_comments: bool = True
+    finds_replies: bool = True
+    finds_edits: bool = True
+    finds_post_deletions: bool = True
+    finds_comment_deletions: bool = True
+    finds_old_post_comments: bool = True
+    archives_media: bool = True
+
 
 class Connector(Protocol):
     """One platform."""
 
     platform: str
+    capabilities: ClassVar[Capabilities]
 
     def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
         """Yield every capture of this run; set `ctx.cursor` to the new watermarks."""
@@ -55,3 +110,47 @@ class Connector(Protocol):
         """Ask the platform for an item missing from this run's listings; a bundle holding the
         404/410 capture and a tombstone record if it is gone, None if it still exists."""
         ...
+
+    def client_auth(self, account: Account, token: str | None) -> tuple[dict[str, str], dict[str, str]]:
+        """(headers, query parameters) that carry the account's credential and required headers."""
+        ...
+
+    def throttled(self, response: httpx.Response) -> float | None:
+        """Seconds to wait when a response is the platform's throttle or transient-failure signal in
+        disguise (Graph error code 4 in a 400, Flickr `stat: fail` code 105 in a 200); else None."""
+        ...
+
+    def probe(self, ctx: HarvestContext) -> str:
+        """One cheap authenticated request proving access; a one-line description of the account."""
+        ...
+
+
+class BaseConnector:
+    """Defaults: Bearer tokens, no disguised throttling."""
+
+    platform: str
+    capabilities: ClassVar[Capabilities]
+
+    def client_auth(self, account: Account, token: str | None) -> tuple[dict[str, str], dict[str, str]]:
+        return ({"Authorization": f"Bearer {token}"} if token else {}), {}
+
+    def throttled(self, response: httpx.Response) -> float | None:
+        return None
+
+    def api(self, ctx: HarvestContext, path: str, what: str = "the API base URL") -> str:
+        """`base_url` + path; each platform names what its base URL is (instance, site, API host)."""
+        if ctx.account.base_url is None:
+            raise ValueError(f"account {ctx.account.id}: base_url ({what}) is required for {self.platform}")
+        return str(ctx.account.base_url).rstrip("/") + path
+
+    @staticmethod
+    def json_object(fetched: Any, key: str | None = None) -> Any:
+        """The decoded body (or one key of it); PayloadInvalid when it is not what the API documents."""
+        from ..errors import PayloadInvalid
+
+        body = fetched.json()
+        if key is None:
+            return body
+        if not isinstance(body, dict) or key not in body:
+            raise PayloadInvalid(f"{fetched.capture.url}: expected an object with {key!r}")
+        return body[key]

@@ -34,6 +34,3 @@ def token_for(account: Account, resolve_secret: SecretResolver | None = None) ->
                           hint="run the harvest as a Prefect flow, or use an environment variable")
     return resolve_secret(ref.prefect_secret)
 
-
-def auth_headers(token: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"} if token else {}

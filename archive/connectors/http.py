@@ -83,11 +83,13 @@ def wait_hint(headers: Mapping[str, str], now: datetime) -> float | None:
     return None
 
 
-def make_client(*, headers: Mapping[str, str] | None = None, timeout: float = 30.0,
-                transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """The httpx client for one account: identity encoding, timeouts, redirects followed."""
+def make_client(*, headers: Mapping[str, str] | None = None, params: Mapping[str, str] | None = None,
+                timeout: float = 30.0, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """The httpx client for one account: identity encoding, timeouts, redirects followed; `params`
+    go on every request (API keys that platforms take in the query, redacted in the WARC)."""
     base = {"Accept-Encoding": "identity", "User-Agent": f"Communis/{__version__} (public records archiving)"}
-    return httpx.Client(headers={**base, **(headers or {})}, timeout=httpx.Timeout(timeout, connect=10.0),
+    return httpx.Client(headers={**base, **(headers or {})}, params=dict(params or {}),
+                        timeout=httpx.Timeout(timeout, connect=10.0),
                         follow_redirects=True, max_redirects=5, transport=transport)
 
 
@@ -96,8 +98,12 @@ class Fetcher:
 
     def __init__(self, client: httpx.Client, *, max_tries: int = 5, backoff: float = 0.5,
                  max_backoff: float = 30.0, max_wait: float = 300.0,
-                 sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
+                 throttled: Callable[[httpx.Response], float | None] | None = None,
+                 secrets: Collection[str] = ()) -> None:
         self.client = client
+        self.throttled = throttled
+        self.secrets = [s.encode() for s in secrets if s and len(s) >= 6]
         self.max_tries = max_tries
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -122,11 +128,20 @@ class Fetcher:
             max_bytes: int | None = None) -> Fetched:
         """Fetch `url`. Error statuses raise (401/403 AuthExpired, 404/410 Gone, others PayloadInvalid)
         unless listed in `accept`: then the answer is returned, to be archived as evidence."""
+        return self.request("GET", url, params=params, accept=accept, max_bytes=max_bytes)
+
+    def post(self, url: str, *, json_body: Any, params: Mapping[str, str] | None = None,
+             accept: Collection[int] = ()) -> Fetched:
+        """POST a JSON body (APIs that list by POST, such as TikTok's); the body is archived with it."""
+        return self.request("POST", url, params=params, accept=accept, json_body=json_body)
+
+    def request(self, method: str, url: str, *, params: Mapping[str, str] | None = None,
+                accept: Collection[int] = (), max_bytes: int | None = None, json_body: Any = None) -> Fetched:
         last_error = ""
         for attempt in range(self.max_tries):
             started = clock.now()
             try:
-                response = self._send(url, params, max_bytes)
+                response = self._send(method, url, params, max_bytes, json_body)
             except httpx.TransportError as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
                 self.sleep(self._backoff(attempt))
@@ -144,6 +159,11 @@ class Fetcher:
                 wait = wait_hint(response.headers, clock.now()) if status == 503 else None
                 self._pause(wait if wait is not None else self._backoff(attempt), f"{status} from {response.url}")
                 continue
+            disguised = self.throttled(response) if self.throttled is not None else None
+            if disguised is not None:
+                last_error = f"throttled (HTTP {status})"
+                self._pause(disguised or self._backoff(attempt), f"platform throttle signal from {response.url}")
+                continue
             capture = self._capture(response, started)
             if status in accept:
                 return Fetched(capture, response)
@@ -156,11 +176,17 @@ class Fetcher:
                                      f"{response.text[:200]!r}")
             self._remember_limits(response)
             return Fetched(capture, response)
-        raise GaveUp(f"GET {httpx.URL(url).copy_with(query=None)} failed {self.max_tries} times; last: {last_error}")
+        where = httpx.URL(url).copy_with(query=None)
+        raise GaveUp(f"{method} {where} failed {self.max_tries} times; last: {last_error}")
 
-    def _send(self, url: str, params: Mapping[str, str] | None, max_bytes: int | None) -> httpx.Response:
+    def _send(self, method: str, url: str, params: Mapping[str, str] | None, max_bytes: int | None,
+              json_body: Any) -> httpx.Response:
         if max_bytes is None:
-            return self.client.get(url, params=params)
+            if json_body is not None:
+                content = json.dumps(json_body, separators=(",", ":")).encode()
+                return self.client.request(method, url, params=params, content=content,
+                                           headers={"Content-Type": "application/json"})
+            return self.client.request(method, url, params=params)
         with self.client.stream("GET", url, params=params) as response:
             declared = response.headers.get("content-length")
             if declared and int(declared) > max_bytes:
@@ -182,14 +208,21 @@ class Fetcher:
             if wait:
                 self._pause(wait, f"rate-limit budget exhausted at {response.url.host}")
 
-    @staticmethod
-    def _capture(response: httpx.Response, started: datetime) -> Capture:
+    def _capture(self, response: httpx.Response, started: datetime) -> Capture:
         request = response.request
+        body = response.content
+        for secret in self.secrets:
+            # Some APIs echo the caller's token (in `paging.next` URLs, debug fields): WARC files are
+            # public records, so the token is cut out of the archived body too.
+            if secret in body:
+                log.warning("a response from %s contained the account's token; redacted in the archive",
+                            response.url.host)
+                body = body.replace(secret, b"REDACTED")
         return Capture(
             method=request.method, url=str(request.url),
-            request_headers=list(request.headers.multi_items()),
+            request_headers=list(request.headers.multi_items()), request_body=request.content,
             status=response.status_code, reason=response.reason_phrase,
             response_headers=list(response.headers.multi_items()),
-            body=response.content, started_at=started, completed_at=clock.now(),
+            body=body, started_at=started, completed_at=clock.now(),
             http_version=response.http_version,
         )

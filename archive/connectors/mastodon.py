@@ -21,7 +21,7 @@ from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef,
 
 from ..bundles import Rejected
 from ..errors import GaveUp, PayloadInvalid
-from .base import HarvestContext
+from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
 from .media import fetch_media, with_digests
 from .text import html_to_text
@@ -39,13 +39,26 @@ def _next_link(fetched: Fetched) -> str | None:
     return fetched.response.links.get("next", {}).get("url")
 
 
-class MastodonConnector:
+class MastodonConnector(BaseConnector):
     platform = Platform.MASTODON.value
+    capabilities = Capabilities(
+        posts="statuses, replies and boosts (the boosted status kept as `inkommen`)",
+        comments="replies in the conversations of statuses inside the window and of every new one",
+        edits="each version (`edited_at`); two edits between runs give one version",
+        deletions="statuses and replies inside the window: tombstone (404)",
+        media="attachments",
+        old_post_comments="no: replies are listed only in the conversation",
+        credentials="none for public accounts; optional Bearer token",
+        finds_old_post_comments=False,
+    )
 
     def _api(self, ctx: HarvestContext, path: str) -> str:
-        if ctx.account.base_url is None:
-            raise ValueError(f"account {ctx.account.id}: base_url (the instance URL) is required for Mastodon")
-        return str(ctx.account.base_url).rstrip("/") + path
+        return self.api(ctx, path, "the instance URL")
+
+    def probe(self, ctx: HarvestContext) -> str:
+        found = ctx.fetcher.get(self._api(ctx, "/api/v1/accounts/lookup"),
+                                params={"acct": ctx.account.handle.lstrip("@").split("@")[0]}).json()
+        return f"@{found.get('acct')} ({found.get('statuses_count', '?')} statuses)"
 
     def _account_id(self, ctx: HarvestContext) -> str:
         if "account_id" in ctx.state.cursor:

@@ -22,7 +22,7 @@ from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef,
 
 from ..bundles import Rejected
 from ..errors import PayloadInvalid
-from .base import HarvestContext
+from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
 from .media import fetch_media, with_digests
 from .text import hashtags, html_to_text
@@ -40,13 +40,24 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-class WordPressConnector:
+class WordPressConnector(BaseConnector):
     platform = Platform.WORDPRESS.value
+    capabilities = Capabilities(
+        posts="published posts and pages",
+        comments="approved comments and replies",
+        edits="each version (`modified_gmt`; comment edits by content hash inside the window)",
+        deletions="inside the window: tombstone (404/410), or hidden (401: held, spam, trashed)",
+        media="images in the content",
+        old_post_comments="yes: comments are listed across all posts by date",
+        credentials="none (public REST API)",
+    )
 
     def _api(self, ctx: HarvestContext, route: str) -> str:
-        if ctx.account.base_url is None:
-            raise ValueError(f"account {ctx.account.id}: base_url (the site URL) is required for WordPress")
-        return str(ctx.account.base_url).rstrip("/") + "/wp-json/wp/v2" + route
+        return self.api(ctx, "/wp-json/wp/v2" + route, "the site URL")
+
+    def probe(self, ctx: HarvestContext) -> str:
+        fetched = ctx.fetcher.get(self._api(ctx, "/posts"), params={"per_page": "1"})
+        return f"{fetched.headers.get('x-wp-total', '?')} published posts"
 
     def _walk(self, ctx: HarvestContext, route: str, params: dict[str, str]) -> Iterator[Fetched | Rejected]:
         """Every page of a listing, by `page` up to `X-WP-TotalPages`."""

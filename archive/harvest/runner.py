@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import httpx
@@ -11,7 +12,8 @@ import httpx
 from schemas import Account
 
 from ..config import Settings
-from ..connectors.credentials import SecretResolver, auth_headers, token_for
+from ..connectors.base import Connector
+from ..connectors.credentials import SecretResolver, token_for
 from ..connectors.http import Fetcher, make_client
 from ..connectors.registry import connector_for
 from ..errors import CommunisError, StoreUnavailable
@@ -23,15 +25,26 @@ from .state import load_state, save_state
 log = logging.getLogger(__name__)
 
 
+@contextmanager
+def open_fetcher(settings: Settings, account: Account, connector: Connector, *,
+                 resolve_secret: SecretResolver | None = None,
+                 transport: httpx.BaseTransport | None = None) -> Iterator[Fetcher]:
+    """The account's HTTP client: its credential placed where its platform wants it."""
+    token = token_for(account, resolve_secret)
+    headers, params = connector.client_auth(account, token)
+    with make_client(headers=headers, params=params, transport=transport) as client:
+        yield Fetcher(client, max_tries=settings.http_max_tries, backoff=settings.http_backoff_seconds,
+                      throttled=connector.throttled, secrets=[token] if token else [])
+
+
 def harvest_one(settings: Settings, store: BlobStore, index: RecordIndex, account: Account, *,
                 resolve_secret: SecretResolver | None = None, transport: httpx.BaseTransport | None = None,
                 now: datetime | None = None, run_id: str | None = None) -> HarvestReport:
     """Harvest one account; failures become a failed report (and a counted failure in its state)."""
     try:
         connector = connector_for(account.platform.value)
-        headers = auth_headers(token_for(account, resolve_secret))
-        with make_client(headers=headers, transport=transport) as client:
-            fetcher = Fetcher(client, max_tries=settings.http_max_tries, backoff=settings.http_backoff_seconds)
+        with open_fetcher(settings, account, connector, resolve_secret=resolve_secret,
+                          transport=transport) as fetcher:
             return harvest_account(settings, store, index, account, connector, fetcher, now=now,
                                    lookback=timedelta(days=settings.harvest_lookback_days), run_id=run_id)
     except StoreUnavailable:

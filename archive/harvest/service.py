@@ -88,7 +88,8 @@ def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, ac
         known = versioner.known.get(record.item_id)
         if known is None or known.version < record.version:
             versioner.remember(record)
-    ctx = HarvestContext(account, state, fetcher, now, lookback=lookback,
+    sweep = state.last_sweep is None or now - state.last_sweep >= timedelta(hours=settings.harvest_sweep_hours)
+    ctx = HarvestContext(account, state, fetcher, now, lookback=lookback, sweep=sweep,
                          media_max_bytes=settings.media_max_bytes)
     failure: list[ConnectorError] = []
 
@@ -114,8 +115,11 @@ def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, ac
         index_down = exc
     ok = not failure and index_down is None
     error = failure[0].one_line() if failure else (index_down.one_line() if index_down else None)
+    complete = not failure and not ctx.incomplete
     saved = save_state(store, state.model_copy(update={
-        "cursor": ctx.cursor if not failure and not ctx.incomplete else state.cursor,
+        "cursor": ctx.cursor if complete else state.cursor,
+        "markers": {**state.markers, **ctx.markers} if complete else state.markers,
+        "last_sweep": now if complete and sweep else state.last_sweep,
         "known": versioner.known,
         "payloads": next_payloads(lookup, pipeline.payloads_written()),
         "media": {**state.media, **ctx.media},

@@ -1,0 +1,180 @@
+"""Bluesky (AT Protocol) through the public AppView: the author feed, threads, embeds.
+
+The account's feed (`app.bsky.feed.getAuthorFeed`, newest first, `cursor` paging) holds its posts
+and its own replies. A post's thread (`getPostThread`) is read when the post is new to the
+archive, inside the look-back window, or its `cid`/`replyCount` changed since the last run —
+the last is how a reply to an old post is found. Walking stops once past both the newest post
+seen before and the window, except on a sweep run, which walks the whole feed to read those
+markers. A known post missing from the feed is asked for with `getPosts`: absent means deleted.
+Item ids are the `at://` URIs. A rewritten record changes its `cid`; the text is compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record
+
+from ..bundles import Rejected
+from ..errors import GaveUp, PayloadInvalid
+from .base import BaseConnector, Capabilities, HarvestContext
+from .http import Fetched
+from .listing import page_bundles, rejected_page
+from .text import hashtags
+from .times import iso
+
+PAGE_LIMIT = "100"
+
+
+def _rkey(uri: str) -> str:
+    return uri.rsplit("/", 1)[-1]
+
+
+class BlueskyConnector(BaseConnector):
+    platform = Platform.BLUESKY.value
+    capabilities = Capabilities(
+        posts="posts and the account's own replies (author feed)",
+        comments="replies and replies to replies (post threads)",
+        edits="rewritten records (`cid` changes): each changed text is a version",
+        deletions="posts and replies inside the window: tombstone (absent from `getPosts`)",
+        media="images (full size) and videos (the playlist URL)",
+        old_post_comments="yes for direct replies (`replyCount` changes; seen on the daily sweep)",
+        credentials="none (public AppView)",
+    )
+
+    def _xrpc(self, ctx: HarvestContext, method: str) -> str:
+        return self.api(ctx, f"/xrpc/{method}", "the AppView URL, e.g. https://public.api.bsky.app")
+
+    def _actor(self, ctx: HarvestContext) -> str:
+        return ctx.account.handle.lstrip("@")
+
+    def probe(self, ctx: HarvestContext) -> str:
+        profile = ctx.fetcher.get(self._xrpc(ctx, "app.bsky.actor.getProfile"), params={"actor": self._actor(ctx)})
+        body = profile.json()
+        return f"{body.get('handle')} ({body.get('postsCount', '?')} posts)"
+
+    def _did(self, ctx: HarvestContext) -> str:
+        if "did" in ctx.state.cursor:
+            return ctx.state.cursor["did"]
+        profile = ctx.fetcher.get(self._xrpc(ctx, "app.bsky.actor.getProfile"), params={"actor": self._actor(ctx)})
+        return str(profile.json()["did"])
+
+    # ---- records ------------------------------------------------------------------------------
+    def _record(self, ctx: HarvestContext, view: dict[str, Any], own_did: str, root: str | None,
+                fetched: Fetched) -> Record:
+        rec = view["record"]
+        author = view["author"]
+        uri = str(view["uri"])
+        reply = rec.get("reply") or {}
+        parent = reply.get("parent", {}).get("uri")
+        thread = reply.get("root", {}).get("uri") or root or uri
+        kind = Kind.POST if not parent else (Kind.COMMENT if parent == thread else Kind.REPLY)
+        embed = view.get("embed") or {}
+        media: list[MediaRef] = []
+        for image in embed.get("images") or []:
+            media.append(MediaRef(url=image["fullsize"], content_type="image/*", description=image.get("alt") or None))
+        if embed.get("playlist"):
+            media.append(MediaRef(url=embed["playlist"], content_type="video/*", description=embed.get("alt")))
+        links = [f["uri"] for facet in rec.get("facets") or [] for f in facet.get("features") or [] if "uri" in f]
+        text = rec["text"]
+        if not isinstance(text, str):
+            raise TypeError("record.text is not a string")
+        handle = author.get("handle")
+        return Record(
+            platform=Platform.BLUESKY, account=ctx.account.id, item_id=uri, kind=kind, parent_id=parent,
+            thread_id=thread, author=Author(id=author["did"], handle=handle, name=author.get("displayName"),
+                                            url=f"https://bsky.app/profile/{handle}" if handle else None),
+            direction=Direction.UPPRATTAD if author["did"] == own_did else Direction.INKOMMEN,
+            text=text, url=f"https://bsky.app/profile/{handle}/post/{_rkey(uri)}", links=links,
+            hashtags=hashtags(text), media=media, published_at=iso(rec["createdAt"]),
+            captured_at=fetched.capture.started_at, language=(rec.get("langs") or [None])[0],
+            source_url=fetched.capture.url, raw=view,
+        )
+
+    # ---- harvest ------------------------------------------------------------------------------
+    def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
+        own_did = self._did(ctx)
+        newest_before = ctx.state.cursor.get("newest")
+        newest = newest_before
+        threads: dict[str, None] = {}
+        params: dict[str, str] = {"actor": own_did, "limit": PAGE_LIMIT, "filter": "posts_with_replies"}
+        while True:
+            fetched = ctx.fetcher.get(self._xrpc(ctx, "app.bsky.feed.getAuthorFeed"), params=params)
+            try:
+                body = fetched.json()
+                feed = body["feed"]
+                if not isinstance(feed, list):
+                    raise TypeError("feed is not a list")
+            except (PayloadInvalid, KeyError, TypeError) as exc:
+                yield rejected_page(ctx, fetched, f"unreadable author feed ({exc})")
+                break
+            own_posts = [item for item in feed if isinstance(item, dict) and not item.get("reply")
+                         and not item.get("reason")]
+            past = False
+            for item in feed:
+                post = item.get("post") if isinstance(item, dict) else None
+                record = post.get("record") if isinstance(post, dict) else None
+                created = record.get("createdAt") if isinstance(record, dict) else None
+                if not isinstance(post, dict) or not isinstance(created, str):
+                    continue  # malformed: page_bundles quarantines it with the reason
+                newest = max(newest or created, created)
+                uri = str(post.get("uri"))
+                if item.get("reply"):  # our reply: recorded with its thread, which we read
+                    threads[str(item["reply"]["root"]["uri"])] = None
+                    ctx.seen.add(uri)
+                    continue
+                marker = f"{post.get('cid')}|{post.get('replyCount', 0)}"
+                if ctx.wants_thread(uri, iso(created), marker) and post.get("replyCount"):
+                    threads[uri] = None
+                moment = iso(created)
+                if newest_before and created <= newest_before and moment is not None and moment < ctx.window_start:
+                    past = True
+            yield from page_bundles(ctx, fetched, [i.get("post") if isinstance(i, dict) else i for i in own_posts],
+                                    lambda view, f: [self._record(ctx, view, own_did, None, f)], what="post")
+            cursor = body.get("cursor")
+            if not cursor or not feed or (past and not ctx.sweep):
+                break
+            params = {**params, "cursor": str(cursor)}
+        for uri in threads:
+            try:
+                yield from self._thread(ctx, own_did, uri)
+            except (GaveUp, PayloadInvalid) as exc:  # this thread is read again next run
+                ctx.keep_marker(uri)
+                yield Rejected(uri.encode(), f"thread of {uri}: {exc}")
+        ctx.cursor = {"did": own_did, **({"newest": newest} if newest else {})}
+
+    def _thread(self, ctx: HarvestContext, own_did: str, uri: str) -> Iterator[CaptureBundle | Rejected]:
+        fetched = ctx.fetcher.get(self._xrpc(ctx, "app.bsky.feed.getPostThread"),
+                                  params={"uri": uri, "depth": "1000", "parentHeight": "0"}, accept=(400,))
+        if fetched.response.status_code == 400:
+            return  # NotFound: the post is gone, and check_deleted records that
+        try:
+            root = fetched.json()["thread"]
+        except (PayloadInvalid, KeyError, TypeError) as exc:
+            ctx.keep_marker(uri)
+            yield Rejected(fetched.capture.body, f"{fetched.capture.url}: unreadable thread ({exc})")
+            return
+        views: list[Any] = []
+        pending = list(root.get("replies") or []) if isinstance(root, dict) else []
+        while pending:
+            node = pending.pop(0)
+            if not isinstance(node, dict) or node.get("notFound") or node.get("blocked"):
+                continue  # a deleted or blocked reply stands in; nothing to record
+            views.append(node.get("post"))
+            pending += node.get("replies") or []
+        yield from page_bundles(ctx, fetched, views,
+                                lambda view, f: [self._record(ctx, view, own_did, uri, f)], what="reply")
+
+    def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
+        from ..harvest.versions import tombstone
+
+        fetched = ctx.fetcher.get(self._xrpc(ctx, "app.bsky.feed.getPosts"), params={"uris": item_id})
+        posts = self.json_object(fetched, "posts")
+        if any(isinstance(p, dict) and p.get("uri") == item_id for p in posts):
+            ctx.seen.add(item_id)
+            return None
+        return CaptureBundle(capture=fetched.capture, records=[tombstone(
+            known, platform=self.platform, account=ctx.account.id, item_id=item_id,
+            captured_at=fetched.capture.started_at, source_url=fetched.capture.url)])
+

@@ -1,0 +1,62 @@
+"""One listing page → records, the same way on every platform.
+
+Every item on a page is parsed on its own: an item the connector cannot read is quarantined
+with the reason and the rest of the page is archived. Media the records show are fetched
+before the page's bundle, so the records can carry the SHA-256 of the archived files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas import CaptureBundle, Record
+
+from ..bundles import Rejected
+from .base import HarvestContext
+from .http import Fetched
+from .media import fetch_media, with_digests
+
+#: What parsing an unexpected item raises; anything else is a bug and should surface.
+ITEM_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, ValidationError)
+
+
+def raw_of(item: Any) -> bytes:
+    """The item's bytes for the quarantine."""
+    if isinstance(item, bytes):
+        return item
+    try:
+        return json.dumps(item, ensure_ascii=False).encode()
+    except (TypeError, ValueError):
+        return repr(item).encode()
+
+
+def page_bundles(ctx: HarvestContext, fetched: Fetched, items: Iterable[Any],
+                 build: Callable[[Any, Fetched], list[Record]], *, what: str = "item"
+                 ) -> Iterator[CaptureBundle | Rejected]:
+    """Records built from each item by `build(item, fetched)` (several, or none), media, then the page."""
+    records: list[Record] = []
+    bad: list[Rejected] = []
+    for item in items:
+        try:
+            built = build(item, fetched)
+        except ITEM_ERRORS as exc:
+            reason = f"{fetched.capture.url}: unreadable {what} ({type(exc).__name__}: {exc})"
+            bad.append(Rejected(raw_of(item), reason[:400]))
+            continue
+        for record in built:
+            records.append(record)
+            ctx.seen.add(record.item_id)
+    yield from fetch_media(ctx, [m for r in records for m in r.media])
+    records = [r.model_copy(update={"media": with_digests(ctx, r.media)}) if r.media else r for r in records]
+    yield from bad
+    yield CaptureBundle(capture=fetched.capture, records=records)
+
+
+def rejected_page(ctx: HarvestContext, fetched: Fetched, reason: str) -> Rejected:
+    """A listing page that cannot be read at all: quarantined, and the cursor stays put."""
+    ctx.incomplete = True
+    return Rejected(fetched.capture.body, f"{fetched.capture.url}: {reason}"[:400])

@@ -1,0 +1,106 @@
+"""What every platform module on top of ``SocialModel`` shares: ids, media, tokens, ground truth.
+
+A platform module subclasses ``PlatformApp`` and implements ``route`` (its API) and ``error``
+(its error envelope: Graph's ``{"error": {...}}``, Google's, XRPC's, Flickr's HTTP-200
+``stat: fail`` …). Media files are served under ``{prefix}/media/{no}.{ext}`` as the platforms'
+CDNs would serve them; ids are rendered by ``post_id``/``comment_id`` in the platform's style.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from ..clock import mastodon_time
+from ..faults import RateLimiter
+from ..httpcore import Request, Response, json_response
+from ..social import Comment, Media, Post, SocialModel
+
+
+def plain_json(obj: Any) -> bytes:
+    """Compact UTF-8 JSON, as most modern APIs send it."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class PlatformApp:
+    """One platform's HTTP API over a ``SocialModel``."""
+
+    name: ClassVar[str]
+    prefix: ClassVar[str]
+    token_params: ClassVar[tuple[str, ...]] = ("access_token",)
+    """Query parameters that may carry the credential instead of ``Authorization: Bearer``."""
+
+    def __init__(self, model: SocialModel, rate: RateLimiter) -> None:
+        self.model = model
+        self.rate = rate
+
+    # ---- what a platform module provides ------------------------------------------------------
+    def route(self, sub: str, req: Request, base: str) -> Response:
+        """Answer an API request (``sub`` is the path after the prefix; ``base`` the platform root URL)."""
+        raise NotImplementedError
+
+    def error(self, status: int, message: str, *, retry_after: int | None = None) -> Response:
+        """The platform's error response (also used for injected faults: 429, 5xx, 401)."""
+        return json_response(status, plain_json({"error": message}), content_type="application/json")
+
+    def post_id(self, post: Post) -> str:
+        return str(post.no)
+
+    def comment_id(self, comment: Comment) -> str:
+        return str(comment.no)
+
+    def media_url(self, base: str, media: Media) -> str:
+        return f"{base}/media/{media.no}.{media.ext}"
+
+    # ---- shared behaviour ---------------------------------------------------------------------
+    def handle(self, sub: str, req: Request, base: str) -> Response:
+        """Media, the credential check, then the platform's own routes."""
+        if sub.startswith("/media/"):
+            return self._media(sub)
+        if self.model.token is not None and self._credential(req) != self.model.token:
+            return self.error(401, "Invalid or missing access token")
+        return self.route(sub, req, base)
+
+    def _credential(self, req: Request) -> str | None:
+        for name in self.token_params:
+            if req.param(name):
+                return req.param(name)
+        return req.bearer()
+
+    def _media(self, sub: str) -> Response:
+        stem = sub[len("/media/"):].split(".", 1)[0]
+        media = self.model.media(int(stem)) if stem.isdigit() else None
+        if media is None:
+            return Response(404, b"Not Found", [("Content-Type", "text/plain")])
+        blob = self.model.blob(media)
+        return Response(200, headers=[("Content-Type", blob.content_type), ("Cache-Control", "max-age=31536000")],
+                        chunks=blob.chunks(), length=blob.length)
+
+    def truth(self, base: str) -> dict[str, Any]:
+        """Ground truth: every post, comment and reply with its native id and current state."""
+        m = self.model
+        now = m.clock.now_ms()
+        rows: list[dict[str, Any]] = []
+        for post in m.posts:
+            if post.created_ms > now:
+                continue
+            pid = self.post_id(post)
+            rows.append({"no": post.no, "id": pid, "kind": "post", "post": pid, "parent": None,
+                         "title": post.title, "text": post.text, "versions": len(post.versions),
+                         "created_at": mastodon_time(post.created_ms), "deleted": post.deleted_ms is not None,
+                         "hidden": False, "corrupt": post.corrupt,
+                         "visible": post.deleted_ms is None and not post.corrupt,
+                         "media": [{"url": self.media_url(base, x), "kind": x.kind, "oversized": x.oversize > 0}
+                                   for x in post.media]})
+            for no in post.comments:
+                c = m.comments[no]
+                if c.created_ms > now:
+                    continue
+                parent = pid if c.parent is None else self.comment_id(m.comments[c.parent])
+                rows.append({"no": c.no, "id": self.comment_id(c), "kind": "comment" if c.parent is None else "reply",
+                             "post": pid, "parent": parent, "title": None, "text": c.text,
+                             "versions": len(c.versions), "created_at": mastodon_time(c.created_ms),
+                             "deleted": c.deleted_ms is not None, "hidden": c.hidden, "corrupt": False,
+                             "visible": c.visible and post.deleted_ms is None, "own": c.own, "pii": c.pii,
+                             "media": []})
+        return {"base_url": base, "handle": m.owner.handle, "items": rows}

@@ -1,0 +1,229 @@
+"""Bluesky: the public AppView's XRPC API (``{base}/bsky`` stands for ``https://public.api.bsky.app``).
+
+Faithful points (atproto lexicons ``app.bsky.actor.getProfile``, ``app.bsky.feed.getAuthorFeed``,
+``getPostThread``, ``getPosts``, ``app.bsky.feed.defs``; docs.bsky.app rate limits):
+- ``getAuthorFeed``: newest first, ``limit`` 1–100 (default 50), ``cursor`` = the ``indexedAt`` of
+  the last item; no cursor when the page is the last. ``filter=posts_with_replies`` (default) holds
+  the account's replies too, each with ``reply{root,parent}`` post views.
+- Post views: ``uri`` ``at://{did}/app.bsky.feed.post/{rkey}`` (13-character TID), ``cid``
+  (changes when the record is rewritten), ``author``, ``record`` with ``$type``/``text``/``createdAt``/
+  ``langs``/``facets``/``embed``/``reply``, the hydrated ``embed`` view, counts, ``indexedAt``.
+  ``replyCount`` counts direct replies.
+- ``getPostThread``: ``thread`` is a ``threadViewPost`` with ``replies`` (depth-limited) and, for a
+  reply, ``parent``; an unknown or deleted post is 400 ``{"error":"NotFound"}``. Replies hidden by the
+  author (threadgate ``hiddenReplies``) are left out, as the app does.
+- ``getPosts?uris=…`` (≤ 25) returns the posts that exist; deleted ones are simply absent.
+- Every response carries ``RateLimit-Limit/Remaining/Reset/Policy``; over the limit 429
+  ``{"error":"RateLimitExceeded"}`` with ``RateLimit-Reset`` in epoch seconds.
+- Timestamps ``2024-05-02T08:15:29.812Z``. Videos: the view's ``playlist`` URL (an HLS playlist on
+  the network; here the MP4 itself) and ``thumbnail``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+from ..clock import iso_micro, mastodon_time
+from ..httpcore import Request, Response, json_response
+from ..social import Comment, Person, Post
+from .base import PlatformApp, plain_json
+
+CT = "application/json; charset=utf-8"
+_TID = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+def _tid(ms: int, no: int) -> str:
+    value = (ms * 1000 + no % 1000) << 10 | (no % 1024)
+    out = ""
+    for _ in range(13):
+        out = _TID[value & 31] + out
+        value >>= 5
+    return out
+
+
+def _cid(*parts: object) -> str:
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    return "bafyrei" + base64.b32encode(digest).decode().lower().rstrip("=")[:52]
+
+
+class App(PlatformApp):
+    name = "bluesky"
+    prefix = "/bsky"
+
+    # ---- identities ---------------------------------------------------------------------------
+    def _handle(self, person: Person) -> str:
+        return f"{person.handle}.bsky.social"
+
+    def _did(self, person: Person) -> str:
+        return "did:plc:" + hashlib.sha256(f"{self.model.seed}:{person.no}:{person.handle}".encode()).hexdigest()[:24]
+
+    def post_id(self, post: Post) -> str:
+        return f"at://{self._did(self.model.owner)}/app.bsky.feed.post/{_tid(post.created_ms, post.no)}"
+
+    def comment_id(self, comment: Comment) -> str:
+        return f"at://{self._did(comment.author)}/app.bsky.feed.post/{_tid(comment.created_ms, comment.no)}"
+
+    def _profile(self, person: Person) -> dict[str, Any]:
+        return {"did": self._did(person), "handle": self._handle(person), "displayName": person.name,
+                "avatar": None, "labels": [], "createdAt": "2023-04-01T09:00:00.000Z"}
+
+    # ---- views --------------------------------------------------------------------------------
+    def _post_view(self, base: str, post: Post) -> dict[str, Any]:
+        if post.corrupt:
+            return {"uri": self.post_id(post), "record": "corrupted", "indexedAt": 1714637730}
+        record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": post.text,
+                                  "createdAt": mastodon_time(post.created_ms), "langs": ["sv"]}
+        view: dict[str, Any] = {"uri": self.post_id(post), "cid": _cid(post.no, len(post.versions), post.text),
+                                "author": self._profile(self.model.owner), "record": record}
+        images = [m for m in post.media if m.kind == "image"]
+        videos = [m for m in post.media if m.kind == "video"]
+        if images:
+            record["embed"] = {"$type": "app.bsky.embed.images", "images": [
+                {"alt": m.alt, "image": {"$type": "blob", "ref": {"$link": _cid("blob", m.no)},
+                                         "mimeType": f"image/{m.fmt}", "size": 1000 + m.no}} for m in images]}
+            view["embed"] = {"$type": "app.bsky.embed.images#view", "images": [
+                {"thumb": self.media_url(base, m), "fullsize": self.media_url(base, m), "alt": m.alt,
+                 "aspectRatio": {"width": 64, "height": 48}} for m in images]}
+        elif videos:
+            m = videos[0]
+            record["embed"] = {"$type": "app.bsky.embed.video", "alt": m.alt,
+                               "video": {"$type": "blob", "ref": {"$link": _cid("blob", m.no)},
+                                         "mimeType": "video/mp4", "size": m.oversize or 2048}}
+            view["embed"] = {"$type": "app.bsky.embed.video#view", "cid": _cid("blob", m.no),
+                             "playlist": self.media_url(base, m), "alt": m.alt}
+        direct = self.model.thread(post, parent=None)
+        view.update({"replyCount": len(direct), "repostCount": post.no % 7, "likeCount": post.no % 41,
+                     "quoteCount": 0, "indexedAt": iso_micro(post.created_ms)[:23] + "Z", "labels": []})
+        return view
+
+    def _comment_view(self, comment: Comment) -> dict[str, Any]:
+        post = self.model.post(comment.post)
+        assert post is not None
+        root = {"uri": self.post_id(post), "cid": _cid(post.no, len(post.versions), post.text)}
+        parent = root if comment.parent is None else self._ref(self.model.comments[comment.parent])
+        record = {"$type": "app.bsky.feed.post", "text": comment.text, "createdAt": mastodon_time(comment.created_ms),
+                  "langs": ["sv"], "reply": {"root": root, "parent": parent}}
+        replies = [c for c in self.model.thread(post, parent=comment.no)]
+        return {"uri": self.comment_id(comment), "cid": _cid(comment.no, len(comment.versions), comment.text),
+                "author": self._profile(comment.author), "record": record, "replyCount": len(replies),
+                "repostCount": 0, "likeCount": comment.no % 5, "quoteCount": 0,
+                "indexedAt": iso_micro(comment.created_ms)[:23] + "Z", "labels": []}
+
+    def _ref(self, comment: Comment) -> dict[str, str]:
+        return {"uri": self.comment_id(comment), "cid": _cid(comment.no, len(comment.versions), comment.text)}
+
+    # ---- routes -------------------------------------------------------------------------------
+    def route(self, sub: str, req: Request, base: str) -> Response:
+        method = sub.removeprefix("/xrpc/")
+        if method == "app.bsky.actor.getProfile":
+            if req.param("actor") not in (self._handle(self.model.owner), self._did(self.model.owner)):
+                return self.error(400, "Profile not found", code="InvalidRequest")
+            profile = self._profile(self.model.owner)
+            profile["postsCount"] = len(self.model.visible_posts())
+            return self._ok(profile)
+        if method == "app.bsky.feed.getAuthorFeed":
+            return self._author_feed(req, base)
+        if method == "app.bsky.feed.getPostThread":
+            return self._thread(req, base)
+        if method == "app.bsky.feed.getPosts":
+            uris = req.params("uris")
+            if len(uris) > 25:
+                return self.error(400, "uris must not have more than 25 elements", code="InvalidRequest")
+            views = [v for v in (self._view_of(u, base) for u in uris) if v is not None]
+            return self._ok({"posts": views})
+        return self.error(501, "Method Not Implemented", code="MethodNotImplemented")
+
+    def _ok(self, body: dict[str, Any]) -> Response:
+        return json_response(200, plain_json(body), content_type=CT, headers=self._limits())
+
+    def _limits(self, remaining: int = 2999, reset_in: int = 300) -> list[tuple[str, str]]:
+        reset = self.model.clock.now_ms() // 1000 + reset_in
+        return [("RateLimit-Limit", "3000"), ("RateLimit-Remaining", str(remaining)),
+                ("RateLimit-Reset", str(reset)), ("RateLimit-Policy", "3000;w=300")]
+
+    def _own_items(self) -> list[tuple[int, Post | Comment]]:
+        """The account's posts and its own replies, newest first."""
+        items: list[tuple[int, Post | Comment]] = [(p.created_ms, p) for p in self.model.visible_posts()]
+        for post in self.model.visible_posts():
+            items += [(c.created_ms, c) for c in self.model.thread(post) if c.own]
+        return sorted(items, key=lambda pair: (pair[0], pair[1].no), reverse=True)
+
+    def _author_feed(self, req: Request, base: str) -> Response:
+        if req.param("actor") not in (self._handle(self.model.owner), self._did(self.model.owner)):
+            return self.error(400, "Profile not found", code="InvalidRequest")
+        try:
+            limit = int(req.param("limit") or 50)
+        except ValueError:
+            return self.error(400, "limit must be an integer", code="InvalidRequest")
+        if not 1 <= limit <= 100:
+            return self.error(400, "limit must be between 1 and 100", code="InvalidRequest")
+        items = self._own_items()
+        cursor = req.param("cursor")
+        if cursor:
+            items = [(ms, it) for ms, it in items if iso_micro(ms)[:23] + "Z" < cursor]
+        page = items[:limit]
+        feed = []
+        for _, item in page:
+            if isinstance(item, Post):
+                feed.append({"post": self._post_view(base, item)})
+            else:
+                view = self._comment_view(item)
+                post = self.model.post(item.post)
+                assert post is not None
+                parent = self._post_view(base, post) if item.parent is None else \
+                    self._comment_view(self.model.comments[item.parent])
+                feed.append({"post": view, "reply": {"root": self._post_view(base, post), "parent": parent}})
+        body: dict[str, Any] = {"feed": feed}
+        if len(items) > limit:
+            body["cursor"] = iso_micro(page[-1][0])[:23] + "Z"
+        return self._ok(body)
+
+    def _find(self, uri: str) -> Post | Comment | None:
+        for post in self.model.posts:
+            if post.deleted_ms is None and self.post_id(post) == uri:
+                return post
+            for no in post.comments:
+                c = self.model.comments[no]
+                if c.visible and post.deleted_ms is None and self.comment_id(c) == uri:
+                    return c
+        return None
+
+    def _view_of(self, uri: str, base: str) -> dict[str, Any] | None:
+        item = self._find(uri)
+        if item is None:
+            return None
+        return self._post_view(base, item) if isinstance(item, Post) else self._comment_view(item)
+
+    def _thread(self, req: Request, base: str) -> Response:
+        uri = req.param("uri") or ""
+        item = self._find(uri)
+        if item is None:
+            return self.error(400, f"Post not found: {uri}", code="NotFound")
+        depth = int(req.param("depth") or 6)
+        post = item if isinstance(item, Post) else self.model.post(item.post)
+        assert post is not None
+
+        def node(it: Post | Comment, level: int) -> dict[str, Any]:
+            view = self._post_view(base, it) if isinstance(it, Post) else self._comment_view(it)
+            out: dict[str, Any] = {"$type": "app.bsky.feed.defs#threadViewPost", "post": view}
+            if level < depth:
+                children = self.model.thread(post, parent=None if isinstance(it, Post) else it.no)
+                out["replies"] = [node(c, level + 1) for c in children]
+            return out
+
+        thread = node(item, 0)
+        if isinstance(item, Comment):
+            parent_item: Post | Comment = post if item.parent is None else self.model.comments[item.parent]
+            thread["parent"] = {"$type": "app.bsky.feed.defs#threadViewPost",
+                                "post": self._post_view(base, parent_item) if isinstance(parent_item, Post)
+                                else self._comment_view(parent_item)}
+        return self._ok({"thread": thread})
+
+    def error(self, status: int, message: str, *, retry_after: int | None = None, code: str | None = None
+              ) -> Response:
+        name = code or {429: "RateLimitExceeded", 401: "AuthMissing"}.get(status, "InternalServerError")
+        headers = self._limits(0, retry_after or 300) if status == 429 else []
+        return json_response(status, plain_json({"error": name, "message": message}), content_type=CT,
+                             headers=headers)

@@ -1,0 +1,210 @@
+"""One contract for every connector, run against the simulator through the whole harvest
+(connector → WARC → store → index): the same scenarios on every platform.
+
+What a platform's API cannot reveal is declared in the connector's `Capabilities` (and so in
+docs/platforms.md); a scenario that needs it is skipped with that reason instead of passing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from archive.config import Settings
+from archive.context import Archive
+from archive.harvest.runner import harvest_one
+from archive.harvest.service import HarvestReport
+from archive.index.search import SearchQuery, search
+from simulator import Simulator
+
+from .subjects import SUBJECTS, Subject
+
+pytestmark = pytest.mark.integration
+
+LONG_TEXT = " ".join(f"Stycke {n}: Kommunfullmäktige sammanträder i stadshuset och allmänheten är välkommen."
+                     for n in range(700))  # ≈ 60 000 characters
+WORLD_TEXT = ("Välkommen på invigningen! 🎉👩🏽‍🚒🇸🇪 Ελληνικά · العربية · 日本語の案内 · Русский · ᚠᚢᚦ · "
+              "Åsa Öberg från Älvdalen")
+
+
+@pytest.fixture(params=SUBJECTS, ids=lambda s: s.platform)
+def subject(request: pytest.FixtureRequest) -> Subject:
+    param: Subject = request.param
+    return param
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(posts=12, rate_limit=10**9) as running:
+        yield running
+
+
+@pytest.fixture
+def arc(settings: Settings) -> Iterator[Archive]:
+    # Below the simulator's 32 MB oversized video, so the size cap is exercised on every platform.
+    archive = Archive(settings.model_copy(update={"media_max_bytes": 8 * 1024 * 1024}))
+    yield archive
+    archive.index.destroy()
+
+
+def harvest(arc: Archive, sim: Simulator, subject: Subject) -> HarvestReport:
+    now = datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00"))
+    report = harvest_one(arc.settings, arc.store, arc.index, subject.account(sim), now=now)
+    assert report.ok, report.error
+    return report
+
+
+def latest(arc: Archive, subject: Subject) -> dict[str, dict[str, Any]]:
+    """Item id → the newest archived version."""
+    arc.index.es.indices.refresh(index=arc.index.alias)
+    by_item: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for doc in arc.index.scan({"term": {"account": f"sv-{subject.platform}"}}):
+        by_item[doc["item_id"]].append(doc)
+    return {item: max(docs, key=lambda d: d["version"]) for item, docs in by_item.items()}
+
+
+def same_text(a: str | None, b: str | None) -> bool:
+    return " ".join((a or "").split()) == " ".join((b or "").split())
+
+
+def need(subject: Subject, flag: str) -> None:
+    if not getattr(subject.capabilities, flag):
+        pytest.skip(f"{subject.platform}'s API does not reveal this ({flag} is false; see docs/platforms.md)")
+
+
+def test_backfill_captures_every_visible_item_with_its_text_thread_and_media(arc: Archive, sim: Simulator,
+                                                                            subject: Subject) -> None:
+    report = harvest(arc, sim, subject)
+    docs = latest(arc, subject)
+    expected = subject.expected(sim)
+    assert expected <= set(docs), sorted(expected - set(docs))[:5]
+    truth = subject.visible(sim)
+    for item_id in expected:
+        row, doc = truth[item_id], docs[item_id]
+        assert same_text(doc["text"], row["text"]), (item_id, doc["text"][:80], row["text"][:80])
+        assert doc["kind"] == row["kind"] or (row["kind"] == "post" and doc["kind"] in ("post", "media")), item_id
+        if row["kind"] != "post":
+            assert doc["parent_id"] == row["parent"], item_id
+        if subject.capabilities.archives_media and row["kind"] == "post":
+            wanted = [m for m in row["media"] if not m["oversized"]]
+            digests = [m.get("sha256") for m in doc.get("media") or []]
+            assert len([d for d in digests if d]) >= len(wanted), (item_id, doc.get("media"), wanted)
+    oversized = [m for r in truth.values() for m in r["media"] if m["oversized"]]
+    if subject.capabilities.archives_media and oversized:
+        assert any("size cap" in q.reason for q in report.quarantined), [q.reason for q in report.quarantined]
+    assert report.files and report.requests > 0
+
+
+def test_incremental_run_finds_the_new_post_and_rewrites_nothing(arc: Archive, sim: Simulator,
+                                                                 subject: Subject) -> None:
+    first = harvest(arc, sim, subject)
+    sim.apply([{"type": "clock.advance", "hours": 1}])
+    new_id = subject.publish(sim, text="Ny förskola öppnar i Norrby i augusti.", images=1)
+    second = harvest(arc, sim, subject)
+    docs = latest(arc, subject)
+    assert new_id in docs and docs[new_id]["version"] == 1
+    assert same_text(docs[new_id]["text"], "Ny förskola öppnar i Norrby i augusti.")
+    assert second.counts.edited == 0 and second.counts.deleted == 0, second.counts
+    assert second.requests < first.requests, (second.requests, first.requests)
+
+
+def test_an_edit_becomes_a_new_version(arc: Archive, sim: Simulator, subject: Subject) -> None:
+    need(subject, "finds_edits")
+    sim.apply([{"type": "clock.advance", "hours": 1}])
+    post_id = subject.publish(sim, text="Mötet börjar klockan 18.")
+    harvest(arc, sim, subject)
+    sim.apply([{"type": "clock.advance", "hours": 2}])
+    subject.event(sim, "edit", no=subject.no_of(sim, post_id), text="Mötet börjar klockan 19 (ny tid).")
+    harvest(arc, sim, subject)
+    doc = latest(arc, subject)[post_id]
+    assert doc["version"] == 2 and same_text(doc["text"], "Mötet börjar klockan 19 (ny tid).")
+
+
+def test_deletions_become_tombstones(arc: Archive, sim: Simulator, subject: Subject) -> None:
+    need(subject, "finds_post_deletions")
+    sim.apply([{"type": "clock.advance", "hours": 1}])
+    keep = subject.publish(sim, text="Inlägg som får en kommentar.")
+    gone = subject.publish(sim, text="Inlägg som tas bort.")
+    comment = subject.comment(sim, keep, text="En kommentar som tas bort.") if \
+        subject.capabilities.finds_comment_deletions else None
+    harvest(arc, sim, subject)
+    sim.apply([{"type": "clock.advance", "hours": 1}])
+    subject.event(sim, "delete", no=subject.no_of(sim, gone))
+    if comment is not None:
+        subject.event(sim, "delete_comment", no=subject.no_of(sim, comment))
+    report = harvest(arc, sim, subject)
+    docs = latest(arc, subject)
+    assert docs[gone]["deleted"] is True and docs[gone]["version"] == 2
+    assert docs[keep]["deleted"] is False
+    if comment is not None:
+        assert docs[comment]["deleted"] is True
+    assert report.counts.deleted == (2 if comment else 1)
+
+
+def test_a_new_comment_on_an_old_post_is_found(arc: Archive, sim: Simulator, subject: Subject) -> None:
+    need(subject, "finds_old_post_comments")
+    harvest(arc, sim, subject)
+    oldest = min((r for r in subject.visible(sim).values() if r["kind"] == "post"), key=lambda r: r["created_at"])
+    sim.apply([{"type": "clock.advance", "hours": 25}])  # the daily sweep is due
+    comment = subject.comment(sim, oldest["id"], text="Gäller det här fortfarande?")
+    harvest(arc, sim, subject)
+    doc = latest(arc, subject).get(comment)
+    assert doc is not None and doc["parent_id"] == oldest["id"] and doc["direction"] == "inkommen"
+
+
+def test_a_rate_limit_is_waited_out(arc: Archive, sim: Simulator, subject: Subject) -> None:
+    sim.apply([{"type": "fault", "kind": "rate_limit", "count": 1, "retry_after": 1,
+                "match": {"platform": subject.platform}}])
+    harvest(arc, sim, subject)
+    assert subject.expected(sim) <= set(latest(arc, subject))
+    assert any(r.status == 429 for r in sim.requests())
+
+
+def test_server_errors_are_retried(arc: Archive, sim: Simulator, subject: Subject) -> None:
+    sim.apply([{"type": "fault", "kind": "status", "status": 503, "count": 2, "match": {"platform": subject.platform}},
+               {"type": "fault", "kind": "status", "status": 500, "count": 1, "match": {"platform": subject.platform}}])
+    harvest(arc, sim, subject)
+    assert subject.expected(sim) <= set(latest(arc, subject))
+    assert sum(r.status >= 500 for r in sim.requests()) == 3
+
+
+def test_a_malformed_item_is_quarantined_and_the_rest_archived(arc: Archive, sim: Simulator,
+                                                              subject: Subject) -> None:
+    posts = sorted((r for r in subject.visible(sim).values() if r["kind"] == "post"), key=lambda r: r["created_at"])
+    bad = posts[-2]
+    subject.event(sim, "corrupt", no=bad["no"])
+    report = harvest(arc, sim, subject)
+    docs = latest(arc, subject)
+    assert bad["id"] not in docs
+    assert subject.expected(sim) <= set(docs)
+    assert len(report.quarantined) >= 1 and all(q.reason for q in report.quarantined)
+
+
+def test_an_empty_account_is_a_successful_run_with_nothing_in_it(arc: Archive, subject: Subject) -> None:
+    with Simulator(posts=0, rate_limit=10**9) as empty:
+        report = harvest(arc, empty, subject)
+        assert not subject.visible(empty)
+    assert report.quarantined == [] and report.counts.new == 0
+    assert latest(arc, subject) == {}
+
+
+def test_very_long_text_is_kept_whole(arc: Archive, sim: Simulator, subject: Subject) -> None:
+    sim.apply([{"type": "clock.advance", "hours": 1}])
+    post_id = subject.publish(sim, text=LONG_TEXT)
+    harvest(arc, sim, subject)
+    doc = latest(arc, subject)[post_id]
+    assert same_text(doc["text"], LONG_TEXT), len(doc["text"])
+
+
+def test_non_latin_and_emoji_text_is_kept_exactly_and_found_by_search(arc: Archive, sim: Simulator,
+                                                                       subject: Subject) -> None:
+    sim.apply([{"type": "clock.advance", "hours": 1}])
+    post_id = subject.publish(sim, text=WORLD_TEXT)
+    harvest(arc, sim, subject)
+    assert latest(arc, subject)[post_id]["text"].strip() == WORLD_TEXT
+    hits = search(arc.index, SearchQuery(text="Älvdalen", account=f"sv-{subject.platform}")).hits
+    assert post_id in {h.source["item_id"] for h in hits}
