@@ -31,6 +31,24 @@ class Platform(StrEnum):
     RSS = "rss"
 
 
+#: Where each platform's API lives when `base_url` is not given, and what secret it needs
+#: (None: public data needs none). Mastodon, WordPress and feeds have no default: the instance,
+#: site or feed is the account's own.
+API_DEFAULTS: dict[Platform, tuple[str | None, str | None]] = {
+    Platform.WORDPRESS: (None, None),
+    Platform.FACEBOOK: ("https://graph.facebook.com/v21.0", "a Page access token"),
+    Platform.INSTAGRAM: ("https://graph.facebook.com/v21.0", "an Instagram/Facebook user access token"),
+    Platform.X: ("https://api.x.com", "an app-only Bearer token"),
+    Platform.YOUTUBE: ("https://www.googleapis.com/youtube/v3", "an API key"),
+    Platform.LINKEDIN: ("https://api.linkedin.com", "a 3-legged token with r_organization_social"),
+    Platform.FLICKR: ("https://api.flickr.com", "an API key"),
+    Platform.TIKTOK: ("https://open.tiktokapis.com", "a user token with the video.list scope"),
+    Platform.MASTODON: (None, None),
+    Platform.BLUESKY: ("https://public.api.bsky.app", None),
+    Platform.RSS: (None, None),
+}
+
+
 class CredentialRef(Model):
     """Where an account's secret lives; exactly one of the two is set."""
 
@@ -58,6 +76,27 @@ class Account(Model):
     base_url: HttpUrl | None = Field(default=None, description="API base URL (instance, site or simulator).")
     credentials: CredentialRef | None = None
     active: bool = True
+
+    @model_validator(mode="after")
+    def _platform_needs(self) -> Account:
+        default, secret = API_DEFAULTS[self.platform]
+        if self.base_url is None and default is None and not (
+                self.platform is Platform.RSS and self.handle.startswith(("http://", "https://"))):
+            what = {Platform.MASTODON: "the instance URL", Platform.WORDPRESS: "the site URL"}.get(
+                self.platform, "the feed URL (or give the full URL as handle)")
+            raise ValueError(f"base_url ({what}) is required for {self.platform.value}")
+        if secret is not None and self.credentials is None:
+            raise ValueError(f"credentials are required for {self.platform.value}: {secret} "
+                             "(credentials: {env: NAME} or {prefect_secret: NAME})")
+        return self
+
+    @property
+    def api_base(self) -> str:
+        """`base_url`, or the platform's public API address."""
+        default = API_DEFAULTS[self.platform][0]
+        chosen = str(self.base_url) if self.base_url is not None else default
+        assert chosen is not None  # the validator requires base_url where there is no default
+        return chosen.rstrip("/")
 
 
 class AccountsFile(Model):

@@ -138,10 +138,9 @@ class BaseConnector:
         return None
 
     def api(self, ctx: HarvestContext, path: str, what: str = "the API base URL") -> str:
-        """`base_url` + path; each platform names what its base URL is (instance, site, API host)."""
-        if ctx.account.base_url is None:
-            raise ValueError(f"account {ctx.account.id}: base_url ({what}) is required for {self.platform}")
-        return str(ctx.account.base_url).rstrip("/") + path
+        """The account's API base (`base_url` or the platform's default) + path; `what` names the base
+        in docs (the accounts file validation already requires it where there is no default)."""
+        return ctx.account.api_base + path
 
     @staticmethod
     def json_object(fetched: Any, key: str | None = None) -> Any:

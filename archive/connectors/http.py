@@ -202,7 +202,9 @@ class Fetcher:
 
     def _remember_limits(self, response: httpx.Response) -> None:
         """Respect an exhausted budget before the next request, not after a 429."""
-        remaining = response.headers.get("x-ratelimit-remaining") or response.headers.get("x-rate-limit-remaining")
+        headers = response.headers
+        remaining = headers.get("x-ratelimit-remaining") or headers.get("x-rate-limit-remaining") or \
+            headers.get("ratelimit-remaining")
         if remaining is not None and remaining.strip() == "0":
             wait = wait_hint(response.headers, clock.now())
             if wait:

@@ -16,6 +16,9 @@ from ..faults import RateLimiter
 from ..httpcore import Request, Response, json_response
 from ..social import Comment, Media, Post, SocialModel
 
+#: Platforms whose public data needs no credential (Bluesky's public AppView, plain feeds).
+PUBLIC_PLATFORMS = frozenset({"bluesky", "rss"})
+
 
 def plain_json(obj: Any) -> bytes:
     """Compact UTF-8 JSON, as most modern APIs send it."""
@@ -57,7 +60,8 @@ class PlatformApp:
         """Media, the credential check, then the platform's own routes."""
         if sub.startswith("/media/"):
             return self._media(sub)
-        if self.model.token is not None and self._credential(req) != self.model.token:
+        needs = self.model.token is not None and self.name not in PUBLIC_PLATFORMS
+        if needs and self._credential(req) != self.model.token:
             return self.error(401, "Invalid or missing access token")
         return self.route(sub, req, base)
 

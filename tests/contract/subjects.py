@@ -14,11 +14,13 @@ from typing import Any
 from archive.connectors.base import Capabilities
 from archive.connectors.registry import connector_class
 from schemas import Account, CredentialRef
+from schemas.account import API_DEFAULTS, Platform
 from simulator import Simulator
 from simulator.platforms import NAMES
 
-#: The credential every simulated platform gets in the contract suite (see ``token`` below).
+#: The credential the simulated platforms require in the contract suite, and where accounts find it.
 TOKEN_ENV = "COMMUNIS_CONTRACT_TOKEN"
+TOKEN = "sim-token-3f9a1c"
 
 #: How each platform names the account (the `handle` in the accounts file).
 HANDLES = {
@@ -44,11 +46,16 @@ class Subject:
     def capabilities(self) -> Capabilities:
         return connector_class(self.platform).capabilities
 
-    def account(self, sim: Simulator, *, token: bool = False) -> Account:
+    @property
+    def needs_token(self) -> bool:
+        return API_DEFAULTS[Platform(self.platform)][1] is not None
+
+    def account(self, sim: Simulator) -> Account:
+        """The account entry as a municipality writes it, credential included where the API needs one."""
         return Account(id=f"sv-{self.platform}", platform=self.platform, handle=HANDLES[self.platform],
                        display_name=f"Sundsvik on {self.platform}", department="Kommunstyrelsen",
                        retention_class="social-10y", base_url=sim.url(self.platform),
-                       credentials=CredentialRef(env=TOKEN_ENV) if token else None)
+                       credentials=CredentialRef(env=TOKEN_ENV) if self.needs_token else None)
 
     def rows(self, sim: Simulator) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = sim.state()["platforms"][self.platform]["items"]

@@ -21,7 +21,7 @@ from archive.harvest.service import HarvestReport
 from archive.index.search import SearchQuery, search
 from simulator import Simulator
 
-from .subjects import SUBJECTS, Subject
+from .subjects import SUBJECTS, TOKEN, TOKEN_ENV, Subject
 
 pytestmark = pytest.mark.integration
 
@@ -37,9 +37,14 @@ def subject(request: pytest.FixtureRequest) -> Subject:
     return param
 
 
+@pytest.fixture(autouse=True)
+def token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+
+
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
-    with Simulator(posts=12, rate_limit=10**9) as running:
+    with Simulator(posts=12, rate_limit=10**9, social_token=TOKEN) as running:
         yield running
 
 
@@ -185,7 +190,7 @@ def test_a_malformed_item_is_quarantined_and_the_rest_archived(arc: Archive, sim
 
 
 def test_an_empty_account_is_a_successful_run_with_nothing_in_it(arc: Archive, subject: Subject) -> None:
-    with Simulator(posts=0, rate_limit=10**9) as empty:
+    with Simulator(posts=0, rate_limit=10**9, social_token=TOKEN) as empty:
         report = harvest(arc, empty, subject)
         assert not subject.visible(empty)
     assert report.quarantined == [] and report.counts.new == 0
