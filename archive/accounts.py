@@ -27,8 +27,11 @@ def _describe(path: Path, raw: Any, exc: ValidationError) -> str:
                 name = raw["accounts"][entry].get("id")
             where += f": account #{entry + 1}" + (f" ({name})" if name else "")
             loc = loc[2:]
-        field = ".".join(str(p) for p in loc) or "(entry)"
-        lines.append(f"{where}: field '{field}': {err['msg']}")
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if loc:
+            lines.append(f"{where}: field '{'.'.join(str(p) for p in loc)}': {message}")
+        else:
+            lines.append(f"{where}: {message}")
     return "; ".join(lines)
 
 

@@ -111,6 +111,30 @@ def _accounts_from(arc: object, path: Path | None) -> list[object]:
     return list(load_accounts(chosen, arc.settings))
 
 
+@accounts_app.command("check")
+def accounts_check(accounts: Annotated[Path | None, typer.Option(help="Accounts file.")] = None) -> None:
+    """Validate the accounts file, then test each active account's access with one request."""
+    from .accounts import load_accounts
+    from .config import get_settings
+    from .harvest.access import check_access
+
+    settings = get_settings()
+    chosen = accounts or settings.accounts_file
+    try:
+        if chosen is None:
+            raise CommunisError("no accounts file", hint="pass --accounts or set COMMUNIS_ACCOUNTS_FILE")
+        entries = load_accounts(chosen, settings)
+    except CommunisError as exc:
+        fail(exc)
+    results = [check_access(settings, a) for a in entries if a.active]
+    for r in results:
+        mark = "[green]ok[/]  " if r.ok else "[red]FAIL[/]"
+        console.print(f"{mark} {r.account} ({r.platform}): {escape(r.message)}", highlight=False)
+    failed = sum(not r.ok for r in results)
+    console.print(f"{chosen}: {len(results)} accounts checked, {failed} failed", highlight=False)
+    raise typer.Exit(1 if failed else 0)
+
+
 @accounts_app.command("status")
 def accounts_status(accounts: Annotated[Path | None, typer.Option(help="Accounts file.")] = None) -> None:
     """Per account: last successful capture, items archived, failures; alarms in red."""

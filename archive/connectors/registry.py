@@ -33,7 +33,10 @@ def connector_class(platform: str) -> type[Connector]:
     except KeyError:
         known = ", ".join(sorted(CONNECTORS))
         raise ConfigError(f"no connector for platform {platform!r}", hint=f"supported: {known}") from None
-    cls: type[Connector] = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+    try:
+        cls: type[Connector] = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"the {platform} connector is not installed ({exc})") from exc
     return cls
 
 

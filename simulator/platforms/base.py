@@ -18,6 +18,8 @@ from ..social import Comment, Media, Post, SocialModel
 
 #: Platforms whose public data needs no credential (Bluesky's public AppView, plain feeds).
 PUBLIC_PLATFORMS = frozenset({"bluesky", "rss"})
+#: How the municipality names its account in an accounts file, per platform ({h}: the model's handle).
+ACCOUNT_HANDLES = {"bluesky": "{h}.bsky.social", "youtube": "@{h}", "rss": "feed.xml"}
 
 
 def plain_json(obj: Any) -> bytes:
@@ -107,4 +109,5 @@ class PlatformApp:
                              "deleted": c.deleted_ms is not None, "hidden": c.hidden, "corrupt": False,
                              "visible": c.visible and post.deleted_ms is None, "own": c.own, "pii": c.pii,
                              "media": []})
-        return {"base_url": base, "handle": m.owner.handle, "items": rows}
+        handle = ACCOUNT_HANDLES.get(self.name, "{h}").format(h=m.owner.handle)
+        return {"base_url": base, "handle": handle, "needs_token": self.name not in PUBLIC_PLATFORMS, "items": rows}

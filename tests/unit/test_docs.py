@@ -22,3 +22,12 @@ def test_every_command_is_in_the_readme() -> None:
     names += [g.name or "" for g in app.registered_groups]
     missing = [n for n in names if f"communis {n}" not in readme]
     assert missing == []
+
+
+def test_platform_table_is_what_the_connectors_declare() -> None:
+    from archive.connectors.capability_table import BEGIN, END, render
+
+    text = (DOCS / "platforms.md").read_text()
+    assert BEGIN in text and END in text
+    shown = text[text.index(BEGIN):text.index(END) + len(END)]
+    assert shown == render(), "regenerate: python -m archive.connectors.capability_table"
