@@ -2,8 +2,8 @@
 
 Starts the platform simulator (a made-up kommun with one account on every supported platform),
 writes an accounts file for it, checks every account's access, and then uses Communis exactly as
-an operator would, through the `communis` command: harvest, let the timeline publish, edit and delete posts and add comments,
-harvest again, show the accounts' status and searches that find an edited post's both
+an operator would, through the `communis` command: harvest, let the timeline publish, edit and
+delete posts and add comments, harvest again, show the accounts' status and searches that find an edited post's both
 versions and a deleted post's tombstone, and say where the WARC files and the index are.
 """
 
