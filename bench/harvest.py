@@ -1,17 +1,21 @@
 """Harvest benchmark: a large simulated account harvested from scratch.
 
 Prints posts/s, MB/s, requests and peak memory for a from-scratch harvest of one account
-(Mastodon or WordPress) on the platform simulator, beside, in the same run, the raw speed of
+(any platform) on the platform simulator, beside, in the same run, the raw speed of
 the tools under it: plain httpx GETs of the same URLs (the platform side) and the ingest
 benchmark's single-pass gzip + SHA-256 over the same response bodies. Needs the local services.
 
-    .venv/bin/python bench/harvest.py [--posts 100000] [--platform mastodon|wordpress]
+    .venv/bin/python bench/harvest.py [--posts 100000] [--platform mastodon|wordpress|…|all]
+
+With `--platform all` every platform is harvested in turn and a summary table is printed
+(docs/performance.md). POST requests (TikTok's listing) are not replayed by the raw fetch.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import shutil
 import sys
 import tempfile
@@ -32,8 +36,9 @@ from schemas import Account  # noqa: E402
 from simulator import Simulator, WorldConfig  # noqa: E402
 
 
-def raw_fetch(base: str, paths: list[str]) -> list[bytes]:
-    with httpx.Client(headers={"Accept-Encoding": "identity"}) as client:
+def raw_fetch(base: str, paths: list[str], token: str) -> list[bytes]:
+    headers = {"Accept-Encoding": "identity", "Authorization": f"Bearer {token}"}
+    with httpx.Client(headers=headers) as client:
         return [client.get(base + p).content for p in paths]
 
 
@@ -46,41 +51,75 @@ def raw_compress(bodies: list[bytes]) -> int:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--posts", type=int, default=100_000)
-    parser.add_argument("--platform", choices=["mastodon", "wordpress"], default="mastodon")
-    args = parser.parse_args()
+TOKEN = "bench-token-not-secret"
+ALL = ["wordpress", "mastodon", "facebook", "instagram", "x", "youtube", "linkedin", "flickr", "tiktok", "bluesky",
+       "rss"]
+
+
+def account_for(sim: Simulator, platform: str) -> Account:
+    """The account entry for the simulated municipality on one platform."""
+    if platform in ("mastodon", "wordpress"):
+        return Account(id="bench", platform=platform, handle="@sundsvik", display_name="Bench", department="Bench",
+                       retention_class="social-10y", base_url=sim.url(platform))
+    truth = sim.state(items=False)["platforms"][platform]
+    handle = sim.state()["platforms"][platform]["handle"]
+    return Account(id="bench", platform=platform, handle=handle, display_name="Bench", department="Bench",
+                   retention_class="social-10y", base_url=truth["base_url"],
+                   credentials={"env": "COMMUNIS_BENCH_TOKEN"} if platform not in ("bluesky", "rss") else None)
+
+
+def bench_one(platform: str, posts: int) -> dict[str, object]:
+    """Harvest one platform's account from scratch; print its table; return the summary row."""
     tmp = Path(tempfile.mkdtemp(prefix="communis-hbench-"))
     settings = Settings(data_dir=tmp / "data", store_path=tmp / "store", es_index_prefix=f"hb-{uuid.uuid4().hex[:8]}",
                         warc_rollover_bytes=64 * 1024 * 1024)
     arc = Archive(settings)
     try:
-        with Simulator(WorldConfig(rate_limit=10**9).resized(args.posts)) as sim:
+        with Simulator(WorldConfig(rate_limit=10**9, social_token=TOKEN).resized(posts)) as sim:
             now = datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00"))
-            base = sim.mastodon_url if args.platform == "mastodon" else sim.wordpress_url
-            account = Account(id="bench", platform=args.platform, handle="@sundsvik", display_name="Bench",
-                              department="Bench", retention_class="social-10y", base_url=base)
+            account = account_for(sim, platform)
             sim.clear_requests()
-            harvest, report = measure(f"COMMUNIS HARVEST ({args.platform}, from scratch)", args.posts, 0.0,
+            harvest, report = measure(f"COMMUNIS HARVEST ({platform}, from scratch)", posts, 0.0,
                                       lambda: harvest_one(settings, arc.store, arc.index, account, now=now))
-            paths = [r.path for r in sim.requests() if r.status == 200]
+            served = [r for r in sim.requests() if r.status == 200]
+            paths = [r.path for r in served if r.method == "GET"]
             mb = report.bytes / 1e6
             harvest.megabytes = mb
-            raw, bodies = measure("raw: httpx GET of the same URLs", args.posts, mb,
-                                  lambda: raw_fetch(sim.base_url, paths))
-            comp, _ = measure("raw: gzip (ISA-L 1) + SHA-256 of the same bodies", args.posts, mb,
+            raw, bodies = measure("raw: httpx GET of the same URLs", posts, mb,
+                                  lambda: raw_fetch(sim.base_url, paths, TOKEN))
+            comp, _ = measure("raw: gzip (ISA-L 1) + SHA-256 of the same bodies", posts, mb,
                               lambda: raw_compress(bodies))
-        print(f"# Communis harvest benchmark: one {args.platform} account with {args.posts:,} posts, from scratch")
+        print(f"\n# {platform}: one account with {posts:,} posts, harvested from scratch")
         print_table([raw, comp, harvest], "posts")
         c = report.counts
-        print(f"\n{c.new:,} record versions ({c.comments:,} comments and replies, {c.media:,} media files); "
-              f"{len(paths):,} requests = {len(paths) / args.posts:.2f} per post; {mb:,.1f} MB fetched; "
+        media = sum(1 for r in served if "/media/" in r.path)
+        pages = len(served) - media
+        print(f"{c.new:,} record versions ({c.comments:,} comments and replies, {c.media:,} media files); "
+              f"{len(served):,} requests ({pages:,} API pages = {pages / posts:.2f} per post); {mb:,.1f} MB; "
               f"ok={report.ok} {report.error or ''}")
-        print(f"harvest / raw fetch of the same URLs = {harvest.per_second / raw.per_second:.2f}")
+        if len(paths) < len(served):
+            print(f"({len(served) - len(paths):,} POST requests are not replayed by the raw fetch)")
+        return {"platform": platform, "posts": posts, "versions": c.new, "pages_per_post": pages / posts,
+                "posts_per_s": harvest.per_second, "raw_per_s": raw.per_second,
+                "ratio": harvest.per_second / raw.per_second if raw.per_second else 0.0, "ok": report.ok}
     finally:
         arc.index.destroy()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--platform", choices=[*ALL, "all"], default="mastodon")
+    args = parser.parse_args()
+    os.environ["COMMUNIS_BENCH_TOKEN"] = TOKEN
+    rows = [bench_one(p, args.posts) for p in (ALL if args.platform == "all" else [args.platform])]
+    print(f"\n# Summary: posts/s harvested from scratch ({args.posts:,} posts per account)\n")
+    print("| platform | record versions | API pages per post | posts/s | raw GET of the same URLs, posts/s | ratio |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['platform']} | {r['versions']:,} | {r['pages_per_post']:.2f} | {r['posts_per_s']:,.0f} | "
+              f"{r['raw_per_s']:,.0f} | {r['ratio']:.2f} |" + ("" if r["ok"] else " (run failed)"))
 
 
 if __name__ == "__main__":

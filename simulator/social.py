@@ -122,6 +122,7 @@ class SocialModel:
         self.posts: list[Post] = []
         self.comments: dict[int, Comment] = {}
         self._by_no: dict[int, Post] = {}
+        self._media: dict[int, Media] = {}
         self._next = 1
         self.token: str | None = None
         r = rng(seed, "social", platform)
@@ -132,6 +133,7 @@ class SocialModel:
         if posts > 3:  # one oversized video, as on the other platforms, to exercise the size cap
             target = self.posts[posts // 2]
             target.media = [Media(self._take(), "video", "mp4", "Film från fullmäktige", oversize_bytes)]
+            self._media[target.media[0].no] = target.media[0]
 
     # ---- generation ---------------------------------------------------------------------------
     def _take(self) -> int:
@@ -175,6 +177,7 @@ class SocialModel:
     def _add_post(self, post: Post) -> Post:
         self.posts.append(post)
         self._by_no[post.no] = post
+        self._media.update({m.no: m for m in post.media})
         return post
 
     def _add_comment(self, post: Post, parent: int | None, author: Person, own: bool, at: int,
@@ -220,11 +223,7 @@ class SocialModel:
         return image(media.fmt, 64, 48, key)
 
     def media(self, no: int) -> Media | None:
-        for post in self.posts:
-            for m in post.media:
-                if m.no == no:
-                    return m
-        return None
+        return self._media.get(no)
 
     # ---- timeline -----------------------------------------------------------------------------
     def publish(self, *, text: str | None = None, title: str | None = None, images: int = 0,

@@ -38,6 +38,28 @@ class PlatformApp:
     def __init__(self, model: SocialModel, rate: RateLimiter) -> None:
         self.model = model
         self.rate = rate
+        self._index: dict[str, Post | Comment] = {}
+        self._indexed_at = (-1, -1)
+
+    def lookup(self, item_id: str) -> Post | Comment | None:
+        """The post or comment with this native id, deleted or not (an index rebuilt when items are added)."""
+        size = (len(self.model.posts), len(self.model.comments))
+        if size != self._indexed_at:
+            self._index = {self.post_id(p): p for p in self.model.posts}
+            self._index.update({self.comment_id(c): c for c in self.model.comments.values()})
+            self._indexed_at = size
+        return self._index.get(item_id)
+
+    def live(self, item_id: str) -> Post | Comment | None:
+        """The item if the public can see it now (a comment also needs its post)."""
+        item = self.lookup(item_id)
+        if isinstance(item, Post):
+            return item if item.deleted_ms is None and item.created_ms <= self.model.clock.now_ms() else None
+        if isinstance(item, Comment):
+            post = self.model.post(item.post)
+            ok = item.visible and post is not None and post.deleted_ms is None
+            return item if ok and item.created_ms <= self.model.clock.now_ms() else None
+        return None
 
     # ---- what a platform module provides ------------------------------------------------------
     def route(self, sub: str, req: Request, base: str) -> Response:

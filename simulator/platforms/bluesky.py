@@ -181,14 +181,7 @@ class App(PlatformApp):
         return self._ok(body)
 
     def _find(self, uri: str) -> Post | Comment | None:
-        for post in self.model.posts:
-            if post.deleted_ms is None and self.post_id(post) == uri:
-                return post
-            for no in post.comments:
-                c = self.model.comments[no]
-                if c.visible and post.deleted_ms is None and self.comment_id(c) == uri:
-                    return c
-        return None
+        return self.live(uri)
 
     def _view_of(self, uri: str, base: str) -> dict[str, Any] | None:
         item = self._find(uri)
