@@ -8,6 +8,7 @@ from archive.accounts import load_accounts
 from archive.config import Settings
 from archive.errors import ConfigError
 from archive.samples import ACCOUNTS_FILE
+from schemas import Platform
 
 
 def test_sample_accounts_file_is_valid() -> None:
@@ -54,3 +55,11 @@ def test_broken_yaml_gives_line(tmp_path: Path) -> None:
     path.write_text("accounts:\n  - id: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML at line"):
         load_accounts(path)
+
+
+def test_reference_file_has_every_platform_and_no_secret() -> None:
+    path = ACCOUNTS_FILE.parent / "accounts-all-platforms.yaml"
+    accounts = load_accounts(path, Settings())
+    assert {a.platform for a in accounts} == set(Platform)
+    assert all(a.credentials is None or a.credentials.env or a.credentials.prefect_secret for a in accounts)
+    assert "token:" not in path.read_text().lower()
