@@ -1,0 +1,281 @@
+"""X (API v2): the user timeline, recent search for replies, lookups for deletions.
+
+The account's timeline (`/2/users/{id}/tweets`, newest first, `pagination_token` paging) holds its
+posts and its own replies, at any age up to X's 3,200-post reach. Citizens' replies are only in
+search: `/2/tweets/search/recent?query=conversation_id:{id}` covers the last 7 days, so a reply is
+archived only if a run reads its conversation while the reply is under a week old. A post's
+conversation is read when the post is new to the archive, inside the look-back window, or its
+`public_metrics.reply_count` changed since the last run (read on every sweep, which walks the
+whole timeline) — and only when that count is above zero.
+
+Edits: X gives every edit a new post id and lists the chain in `edit_history_tweet_ids` (oldest
+first). The item id is the first id of that chain, so an edit becomes version 2 of the same item;
+`published_at` is the original's time (read from its snowflake id), `edited_at` the edit's
+`created_at`. A reply names the version it answered (`referenced_tweets`), which is mapped back
+to the item id through `includes.tweets`. A known item missing from the listings is looked up
+with `/2/tweets?ids=`; a `resource-not-found` error means it is deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record
+
+from ..bundles import Rejected
+from ..errors import GaveUp, PayloadInvalid
+from .base import BaseConnector, Capabilities, HarvestContext
+from .http import Fetched
+from .listing import page_bundles, rejected_page
+from .text import hashtags, mentions
+from .times import iso
+
+TWEPOCH_MS = 1_288_834_974_657
+TWEET_FIELDS = ("created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,attachments,entities,"
+                "public_metrics,edit_history_tweet_ids,edit_controls,lang,note_tweet")
+EXPANSIONS = "author_id,attachments.media_keys,referenced_tweets.id"
+MEDIA_FIELDS = "type,url,variants,alt_text,preview_image_url"
+USER_FIELDS = "username,name"
+NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
+
+
+def snowflake_time(tweet_id: str) -> datetime:
+    """The instant a snowflake id was made (to the second, as X's `created_at`)."""
+    ms = (int(tweet_id) >> 22) + TWEPOCH_MS
+    return datetime.fromtimestamp(ms // 1000, UTC)
+
+
+def _first_id(tweet: Any) -> str | None:
+    history = tweet.get("edit_history_tweet_ids") if isinstance(tweet, dict) else None
+    if isinstance(history, list) and history and isinstance(history[0], str):
+        return history[0]
+    return None
+
+
+def _replied_to(tweet: dict[str, Any]) -> str | None:
+    for ref in tweet.get("referenced_tweets") or []:
+        if isinstance(ref, dict) and ref.get("type") == "replied_to":
+            return str(ref["id"])
+    return None
+
+
+class _Page:
+    """What a page's `includes` say about its posts: users, media, and version id → item id."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        found = body.get("includes")
+        includes: dict[str, Any] = found if isinstance(found, dict) else {}
+        self.users = {u["id"]: u for u in includes.get("users") or [] if isinstance(u, dict) and "id" in u}
+        self.media = {m["media_key"]: m for m in includes.get("media") or []
+                      if isinstance(m, dict) and "media_key" in m}
+        self.first: dict[str, str] = {}
+        for tweet in [*(includes.get("tweets") or []), *(body.get("data") or [])]:
+            history = tweet.get("edit_history_tweet_ids") if isinstance(tweet, dict) else None
+            if isinstance(history, list) and history:
+                for version in history:
+                    self.first[str(version)] = str(history[0])
+
+
+class XConnector(BaseConnector):
+    platform = Platform.X.value
+    capabilities = Capabilities(
+        posts="posts and the account's own replies (user timeline; X reaches only the 3,200 newest)",
+        comments="citizens' replies and replies to them, only while under 7 days old (recent search by "
+                 "`conversation_id`); a first harvest misses older ones",
+        edits="edited posts (X gives each edit a new id; `edit_history_tweet_ids` ties them to the original): "
+              "each edit a new version",
+        deletions="posts and replies inside the window: tombstone (lookup answers `Not Found Error`)",
+        media="photos, videos and GIFs (the best MP4 variant)",
+        old_post_comments="yes while the reply is under 7 days old: the daily sweep sees "
+                          "`public_metrics.reply_count` change",
+        credentials="an app-only Bearer token",
+        finds_comments=False,
+        finds_replies=False,
+    )
+
+    def _url(self, ctx: HarvestContext, path: str) -> str:
+        return self.api(ctx, path, "the API URL, e.g. https://api.x.com")
+
+    def _username(self, ctx: HarvestContext) -> str:
+        return ctx.account.handle.lstrip("@")
+
+    def _lookup_user(self, ctx: HarvestContext) -> dict[str, Any]:
+        fetched = ctx.fetcher.get(self._url(ctx, f"/2/users/by/username/{self._username(ctx)}"),
+                                  params={"user.fields": "username,name,public_metrics"})
+        body = self.json_object(fetched)
+        user = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(user, dict) or "id" not in user:
+            detail = (body.get("errors") or [{}])[0].get("detail") if isinstance(body, dict) else None
+            raise PayloadInvalid(f"{fetched.capture.url}: no such X user ({detail or 'no data'})")
+        return user
+
+    def probe(self, ctx: HarvestContext) -> str:
+        user = self._lookup_user(ctx)
+        posts = (user.get("public_metrics") or {}).get("tweet_count", "?")
+        return f"@{user.get('username')} ({user.get('name')}, {posts} posts)"
+
+    def _params(self) -> dict[str, str]:
+        return {"tweet.fields": TWEET_FIELDS, "expansions": EXPANSIONS, "media.fields": MEDIA_FIELDS,
+                "user.fields": USER_FIELDS}
+
+    # ---- records ------------------------------------------------------------------------------
+    def _media(self, tweet: dict[str, Any], page: _Page) -> list[MediaRef]:
+        out: list[MediaRef] = []
+        for key in (tweet.get("attachments") or {}).get("media_keys") or []:
+            media = page.media.get(key)
+            if media is None:
+                continue
+            alt = media.get("alt_text") or None
+            if media.get("type") == "photo" and media.get("url"):
+                out.append(MediaRef(url=media["url"], content_type="image/*", description=alt))
+                continue
+            mp4 = [v for v in media.get("variants") or [] if v.get("content_type") == "video/mp4" and v.get("url")]
+            if mp4:
+                best = max(mp4, key=lambda v: int(v.get("bit_rate") or 0))
+                out.append(MediaRef(url=best["url"], content_type="video/mp4", description=alt))
+        return out
+
+    def _record(self, ctx: HarvestContext, tweet: dict[str, Any], user: dict[str, Any], page: _Page,
+                fetched: Fetched) -> Record:
+        history = tweet["edit_history_tweet_ids"]
+        if not isinstance(history, list) or not history:
+            raise TypeError("edit_history_tweet_ids is not a list of ids")
+        item_id = str(history[0])
+        note = tweet.get("note_tweet")
+        text = note["text"] if isinstance(note, dict) and "text" in note else tweet["text"]
+        if not isinstance(text, str):
+            raise TypeError("text is not a string")
+        created = iso(tweet["created_at"])
+        if created is None:
+            raise ValueError("created_at is empty")
+        edited = len(history) > 1
+        conversation = str(tweet.get("conversation_id") or item_id)
+        replied = _replied_to(tweet)
+        parent = page.first.get(replied, replied) if replied else None
+        kind = Kind.POST if parent is None else (Kind.COMMENT if parent == conversation else Kind.REPLY)
+        author_id = str(tweet["author_id"])
+        author = page.users.get(author_id) or {}
+        handle = author.get("username")
+        entities = tweet.get("entities") or {}
+        links = [u.get("expanded_url") or u.get("url") for u in entities.get("urls") or []
+                 if u.get("expanded_url") or u.get("url")]
+        return Record(
+            platform=Platform.X, account=ctx.account.id, item_id=item_id, kind=kind, parent_id=parent,
+            thread_id=conversation,
+            author=Author(id=author_id, handle=handle, name=author.get("name"),
+                          url=f"https://x.com/{handle}" if handle else None),
+            direction=Direction.UPPRATTAD if author_id == str(user["id"]) else Direction.INKOMMEN,
+            text=text, url=f"https://x.com/{handle or user.get('username')}/status/{item_id}", links=links,
+            hashtags=hashtags(text), mentions=mentions(text), media=self._media(tweet, page),
+            published_at=snowflake_time(item_id) if edited else created, edited_at=created if edited else None,
+            captured_at=fetched.capture.started_at, language=tweet.get("lang"), source_url=fetched.capture.url,
+            raw=tweet,
+        )
+
+    def _builder(self, ctx: HarvestContext, user: dict[str, Any], page: _Page
+                 ) -> Callable[[Any, Fetched], list[Record]]:
+        return lambda tweet, fetched: [self._record(ctx, tweet, user, page, fetched)]
+
+    def _read(self, fetched: Fetched) -> tuple[dict[str, Any], list[Any], dict[str, Any]]:
+        body = fetched.json()
+        if not isinstance(body, dict):
+            raise TypeError("the answer is not an object")
+        data = body.get("data", [])
+        meta = body["meta"]
+        if not isinstance(data, list) or not isinstance(meta, dict):
+            raise TypeError("data is not a list or meta not an object")
+        return body, data, meta
+
+    # ---- harvest ------------------------------------------------------------------------------
+    def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
+        if "user_id" in ctx.state.cursor:
+            user = {"id": ctx.state.cursor["user_id"], "username": ctx.state.cursor.get("username")}
+        else:
+            user = self._lookup_user(ctx)
+        newest_before = ctx.state.cursor.get("newest")
+        newest = newest_before
+        threads: dict[str, None] = {}
+        params = {**self._params(), "max_results": "100"}
+        while True:
+            fetched = ctx.fetcher.get(self._url(ctx, f"/2/users/{user['id']}/tweets"), params=params)
+            try:
+                body, data, meta = self._read(fetched)
+            except (PayloadInvalid, KeyError, TypeError) as exc:
+                yield rejected_page(ctx, fetched, f"unreadable timeline ({exc})")
+                break
+            page = _Page(body)
+            past = False
+            for tweet in data:
+                if not isinstance(tweet, dict):
+                    continue
+                first = _first_id(tweet) or tweet.get("conversation_id")
+                if not isinstance(first, str) or not first.isdigit():
+                    continue  # malformed: page_bundles quarantines it with the reason
+                newest = first if newest is None or int(first) > int(newest) else newest
+                try:
+                    published: datetime | None = snowflake_time(first)
+                except ValueError:
+                    published = None
+                if _replied_to(tweet) is None:
+                    metrics = tweet.get("public_metrics")
+                    replies = metrics.get("reply_count") if isinstance(metrics, dict) else None
+                    marker = None if replies is None else str(replies)
+                    if ctx.wants_thread(first, published, marker) and replies != 0:
+                        threads[first] = None
+                if newest_before and int(first) <= int(newest_before) and published is not None \
+                        and published < ctx.window_start:
+                    past = True
+            yield from page_bundles(ctx, fetched, data, self._builder(ctx, user, page), what="post")
+            token = meta.get("next_token")
+            if not token or not data or (past and not ctx.sweep):
+                break
+            params = {**params, "pagination_token": str(token)}
+        for root in threads:
+            try:
+                yield from self._conversation(ctx, user, root)
+            except (GaveUp, PayloadInvalid) as exc:  # read again next run
+                ctx.keep_marker(root)
+                yield Rejected(root.encode(), f"conversation {root}: {exc}")
+        ctx.cursor = {"user_id": str(user["id"]), **({"username": str(user["username"])} if user.get("username")
+                                                     else {}), **({"newest": newest} if newest else {})}
+
+    def _conversation(self, ctx: HarvestContext, user: dict[str, Any], root: str
+                      ) -> Iterator[CaptureBundle | Rejected]:
+        params = {**self._params(), "query": f"conversation_id:{root}", "max_results": "100"}
+        while True:
+            fetched = ctx.fetcher.get(self._url(ctx, "/2/tweets/search/recent"), params=params)
+            try:
+                body, data, meta = self._read(fetched)
+            except (PayloadInvalid, KeyError, TypeError) as exc:
+                ctx.keep_marker(root)
+                yield Rejected(fetched.capture.body, f"{fetched.capture.url}: unreadable search ({exc})"[:400])
+                return
+            page = _Page(body)
+            replies = [t for t in data if not (isinstance(t, dict) and _first_id(t) == root)]
+            yield from page_bundles(ctx, fetched, replies, self._builder(ctx, user, page), what="reply")
+            token = meta.get("next_token")
+            if not token or not data:
+                return
+            params = {**params, "next_token": str(token)}
+
+    def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
+        from ..harvest.versions import tombstone
+
+        fetched = ctx.fetcher.get(self._url(ctx, "/2/tweets"),
+                                  params={"ids": item_id, "tweet.fields": "created_at,edit_history_tweet_ids"})
+        body = self.json_object(fetched)
+        if not isinstance(body, dict):
+            raise PayloadInvalid(f"{fetched.capture.url}: the answer is not an object")
+        for tweet in body.get("data") or []:
+            if isinstance(tweet, dict) and item_id in (tweet.get("edit_history_tweet_ids") or [tweet.get("id")]):
+                ctx.seen.add(item_id)
+                return None
+        gone = any(isinstance(e, dict) and e.get("resource_id") == item_id and e.get("type") == NOT_FOUND
+                   for e in body.get("errors") or [])
+        if not gone:  # withheld, suspended or protected: not a deletion we can attest
+            return None
+        return CaptureBundle(capture=fetched.capture, records=[tombstone(
+            known, platform=self.platform, account=ctx.account.id, item_id=item_id,
+            captured_at=fetched.capture.started_at, source_url=fetched.capture.url)])

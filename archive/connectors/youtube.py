@@ -1,0 +1,344 @@
+"""YouTube (Data API v3): the uploads playlist, videos, comment threads and replies.
+
+The channel (`channels?forHandle=`) names its uploads playlist; `playlistItems` lists it newest
+first, 50 a page. Each page's videos are read with one `videos?id=` call (title, description,
+thumbnails, `statistics.commentCount`); the walk stops once past both the newest video seen before
+and the look-back window, except on a sweep run, which walks the whole playlist to read every
+video's comment count. A video's comments (`commentThreads?videoId=&order=time`, 100 a page; the
+full reply list from `comments?parentId=` when a thread embeds fewer than `totalReplyCount`) are
+read when the video is new to the archive, inside the window, or its comment count changed — the
+last is how a new comment on an old video is found.
+
+A post's title is the video title and its text the description; the thumbnail (largest size) is
+the media archived, as the API never serves the video file. A comment whose `updatedAt` is later
+than its `publishedAt` was edited. A known video or comment missing from the listings is looked
+up (`videos?id=`, `comments?id=`): absent from `items` means deleted.
+
+Quota: every call costs 1 unit of the key's daily 10,000. `quotaExceeded` stops the run at once
+with RateLimited (the quota resets at midnight Pacific time; sleeping that long helps no one);
+`rateLimitExceeded` is waited out like any throttle.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from schemas import Account, Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record
+
+from .. import clock
+from ..bundles import Rejected
+from ..errors import AuthExpired, GaveUp, PayloadInvalid, RateLimited
+from .base import BaseConnector, Capabilities, HarvestContext
+from .http import Fetched
+from .listing import page_bundles, rejected_page
+from .text import hashtags, html_to_text
+from .times import iso
+
+PAGE = "50"
+THREADS_PAGE = "100"
+VIDEO_PARTS = "snippet,contentDetails,statistics,status"
+THUMB_ORDER = ("maxres", "standard", "high", "medium", "default")
+PACIFIC = timedelta(hours=-8)
+
+
+def _reasons(response: httpx.Response) -> set[str]:
+    """The `reason`s of a Google error envelope (empty when the body is something else)."""
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return set()
+    error = body.get("error") if isinstance(body, dict) else None
+    details = error.get("errors") if isinstance(error, dict) else None
+    return {str(d.get("reason")) for d in details or [] if isinstance(d, dict)}
+
+
+def _quota_reset(now: datetime) -> float:
+    """Seconds until the next midnight Pacific time (PST; in summer the reset comes an hour earlier)."""
+    local = now.astimezone(UTC) + PACIFIC
+    midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (midnight - local).total_seconds()
+
+
+class YouTubeConnector(BaseConnector):
+    platform = Platform.YOUTUBE.value
+    capabilities = Capabilities(
+        posts="uploaded videos (uploads playlist): title, description, thumbnails",
+        comments="comments and replies (`commentThreads` per video, `comments?parentId=` for long threads)",
+        edits="changed titles and descriptions (compared on each read); edited comments (`updatedAt` > "
+              "`publishedAt`)",
+        deletions="videos and comments inside the window: tombstone (absent from `videos` / `comments` lookups); "
+                  "a comment the channel held for review or removed looks the same",
+        media="thumbnails only (the largest size); the Data API never serves the video file",
+        old_post_comments="yes: the daily sweep reads every video's `statistics.commentCount` and re-reads the "
+                          "threads where it changed",
+        credentials="an API key (`key=`); daily quota 10,000 units, a run stops when it is used up",
+        archives_media=False,
+    )
+
+    def client_auth(self, account: Account, token: str | None) -> tuple[dict[str, str], dict[str, str]]:
+        return {}, ({"key": token} if token else {})
+
+    def throttled(self, response: httpx.Response) -> float | None:
+        if response.status_code not in (400, 403, 429):
+            return None
+        reasons = _reasons(response)
+        if "quotaExceeded" in reasons or "dailyLimitExceeded" in reasons:
+            wait = _quota_reset(clock.now())
+            raise RateLimited(f"YouTube API quota for this key is used up (quotaExceeded); it resets at midnight "
+                              f"Pacific time, in {wait / 3600:.1f} h", retry_after=wait)
+        if response.status_code == 403 and reasons & {"rateLimitExceeded", "userRateLimitExceeded"}:
+            retry = response.headers.get("retry-after", "")
+            return float(retry) if retry.isdigit() else 0.0
+        if response.status_code == 400 and ("keyInvalid" in reasons or b"API key not valid" in response.content):
+            raise AuthExpired(f"{response.url.copy_with(query=None)} refused the API key (HTTP 400: API key not "
+                              "valid)")
+        return None
+
+    def _url(self, ctx: HarvestContext, resource: str) -> str:
+        return self.api(ctx, f"/{resource}", "the API URL, e.g. https://www.googleapis.com/youtube/v3")
+
+    def _channel(self, ctx: HarvestContext) -> dict[str, Any]:
+        handle = ctx.account.handle
+        params = {"part": "snippet,contentDetails,statistics"}
+        if handle.startswith("UC") and len(handle) == 24:
+            params["id"] = handle
+        else:
+            params["forHandle"] = handle if handle.startswith("@") else f"@{handle}"
+        fetched = ctx.fetcher.get(self._url(ctx, "channels"), params=params)
+        body = self.json_object(fetched)
+        items = body.get("items") if isinstance(body, dict) else None
+        if not items or not isinstance(items[0], dict):
+            raise PayloadInvalid(f"{fetched.capture.url}: no YouTube channel {handle!r}")
+        channel: dict[str, Any] = items[0]
+        return channel
+
+    def probe(self, ctx: HarvestContext) -> str:
+        channel = self._channel(ctx)
+        snippet = channel.get("snippet") or {}
+        videos = (channel.get("statistics") or {}).get("videoCount", "?")
+        return f"{snippet.get('title')} ({snippet.get('customUrl') or channel.get('id')}, {videos} videos)"
+
+    # ---- records ------------------------------------------------------------------------------
+    def _video_record(self, ctx: HarvestContext, video: dict[str, Any], fetched: Fetched) -> Record:
+        snippet = video["snippet"]
+        title, text = snippet["title"], snippet.get("description", "")
+        if not isinstance(title, str) or not isinstance(text, str):
+            raise TypeError("snippet.title/description is not a string")
+        published = iso(snippet["publishedAt"])
+        if published is None:
+            raise ValueError("snippet.publishedAt is empty")
+        thumbs = snippet.get("thumbnails") or {}
+        best = next((thumbs[k] for k in THUMB_ORDER if isinstance(thumbs.get(k), dict) and thumbs[k].get("url")),
+                    None)
+        media = [MediaRef(url=best["url"], content_type="image/jpeg", description="thumbnail")] if best else []
+        channel_id = str(snippet["channelId"])
+        video_id = str(video["id"])
+        return Record(
+            platform=Platform.YOUTUBE, account=ctx.account.id, item_id=video_id, kind=Kind.POST,
+            thread_id=video_id,
+            author=Author(id=channel_id, name=snippet.get("channelTitle"),
+                          url=f"https://www.youtube.com/channel/{channel_id}"),
+            direction=Direction.UPPRATTAD, title=title, text=text, url=f"https://www.youtube.com/watch?v={video_id}",
+            hashtags=hashtags(text), media=media, published_at=published, captured_at=fetched.capture.started_at,
+            language=snippet.get("defaultLanguage") or snippet.get("defaultAudioLanguage"),
+            source_url=fetched.capture.url, raw=video,
+        )
+
+    def _comment_record(self, ctx: HarvestContext, comment: dict[str, Any], channel_id: str,
+                        fetched: Fetched) -> Record:
+        snippet = comment["snippet"]
+        text = snippet.get("textOriginal")
+        if not isinstance(text, str):
+            text = html_to_text(str(snippet["textDisplay"]))[0]
+        published, updated = iso(snippet["publishedAt"]), iso(snippet.get("updatedAt"))
+        if published is None:
+            raise ValueError("snippet.publishedAt is empty")
+        video_id = str(snippet["videoId"])
+        parent = snippet.get("parentId")
+        author_id = (snippet.get("authorChannelId") or {}).get("value")
+        name = snippet.get("authorDisplayName")
+        comment_id = str(comment["id"])
+        return Record(
+            platform=Platform.YOUTUBE, account=ctx.account.id, item_id=comment_id,
+            kind=Kind.REPLY if parent else Kind.COMMENT, parent_id=str(parent) if parent else video_id,
+            thread_id=video_id,
+            author=Author(id=author_id, handle=name if isinstance(name, str) and name.startswith("@") else None,
+                          name=name, url=snippet.get("authorChannelUrl")),
+            direction=Direction.UPPRATTAD if author_id == channel_id else Direction.INKOMMEN,
+            text=text, url=f"https://www.youtube.com/watch?v={video_id}&lc={comment_id}", hashtags=hashtags(text),
+            published_at=published, edited_at=updated if updated and updated > published else None,
+            captured_at=fetched.capture.started_at, source_url=fetched.capture.url, raw=comment,
+        )
+
+    # ---- harvest ------------------------------------------------------------------------------
+    def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
+        cursor = ctx.state.cursor
+        if "channel" in cursor and "uploads" in cursor:
+            channel_id, uploads = cursor["channel"], cursor["uploads"]
+        else:
+            channel = self._channel(ctx)
+            channel_id = str(channel["id"])
+            uploads = str(channel["contentDetails"]["relatedPlaylists"]["uploads"])
+        newest_before = cursor.get("newest")
+        newest = newest_before
+        threads: dict[str, None] = {}
+        params = {"part": "snippet,contentDetails,status", "playlistId": uploads, "maxResults": PAGE}
+        while True:
+            fetched = ctx.fetcher.get(self._url(ctx, "playlistItems"), params=params, accept=(404,))
+            if fetched.response.status_code == 404:  # YouTube's answer for a channel without public videos
+                if "playlistNotFound" not in _reasons(fetched.response):
+                    yield rejected_page(ctx, fetched, "uploads playlist answered 404")
+                else:
+                    yield CaptureBundle(capture=fetched.capture, records=[])  # the empty channel, as evidence
+                break
+            try:
+                body = fetched.json()
+                items = body["items"]
+                if not isinstance(items, list):
+                    raise TypeError("items is not a list")
+            except (PayloadInvalid, KeyError, TypeError) as exc:
+                yield rejected_page(ctx, fetched, f"unreadable playlist page ({exc})")
+                break
+            yield CaptureBundle(capture=fetched.capture, records=[])  # the listing itself, as evidence
+            ids: list[str] = []
+            published: dict[str, datetime | None] = {}
+            past = False
+            for item in items:
+                details = item.get("contentDetails") if isinstance(item, dict) else None
+                video_id = details.get("videoId") if isinstance(details, dict) else None
+                if not isinstance(video_id, str):
+                    yield Rejected(json.dumps(item).encode(), f"{fetched.capture.url}: playlist item without videoId")
+                    continue
+                ids.append(video_id)
+                stamp = details.get("videoPublishedAt") if isinstance(details, dict) else None
+                try:
+                    moment = iso(stamp) if isinstance(stamp, str) else None
+                except ValueError:
+                    moment = None
+                published[video_id] = moment
+                if moment is not None and isinstance(stamp, str):
+                    newest = max(newest or stamp, stamp)
+                    if newest_before and stamp <= newest_before and moment < ctx.window_start:
+                        past = True
+            if ids:
+                yield from self._videos(ctx, ids, published, threads)
+            token = body.get("nextPageToken")
+            if not token or not items or (past and not ctx.sweep):
+                break
+            params = {**params, "pageToken": str(token)}
+        for video_id in threads:
+            try:
+                yield from self._threads(ctx, channel_id, video_id)
+            except (GaveUp, PayloadInvalid) as exc:  # read again next run
+                ctx.keep_marker(video_id)
+                yield Rejected(video_id.encode(), f"comments of {video_id}: {exc}")
+        ctx.cursor = {"channel": channel_id, "uploads": uploads, **({"newest": newest} if newest else {})}
+
+    def _videos(self, ctx: HarvestContext, ids: list[str], published: dict[str, datetime | None],
+                threads: dict[str, None]) -> Iterator[CaptureBundle | Rejected]:
+        fetched = ctx.fetcher.get(self._url(ctx, "videos"), params={"part": VIDEO_PARTS, "id": ",".join(ids)})
+        try:
+            items = fetched.json()["items"]
+            if not isinstance(items, list):
+                raise TypeError("items is not a list")
+        except (PayloadInvalid, KeyError, TypeError) as exc:
+            yield rejected_page(ctx, fetched, f"unreadable videos ({exc})")
+            return
+        listed: set[str] = set()
+        for video in items:
+            video_id = video.get("id") if isinstance(video, dict) else None
+            if not isinstance(video_id, str):
+                continue
+            listed.add(video_id)
+            stats = video.get("statistics")
+            count = stats.get("commentCount") if isinstance(stats, dict) else None
+            marker = str(count) if isinstance(count, str | int) else None
+            if ctx.wants_thread(video_id, published.get(video_id), marker) and marker != "0":
+                threads[video_id] = None
+        yield from page_bundles(ctx, fetched, items, lambda v, f: [self._video_record(ctx, v, f)], what="video")
+
+    def _threads(self, ctx: HarvestContext, channel_id: str, video_id: str) -> Iterator[CaptureBundle | Rejected]:
+        params = {"part": "snippet,replies", "videoId": video_id, "maxResults": THREADS_PAGE, "order": "time",
+                  "textFormat": "plainText"}
+        while True:
+            fetched = ctx.fetcher.get(self._url(ctx, "commentThreads"), params=params, accept=(403, 404))
+            status = fetched.response.status_code
+            if status in (403, 404):
+                reasons = _reasons(fetched.response)
+                if reasons & {"commentsDisabled", "videoNotFound"}:
+                    return  # no comments to read; a gone video is found by check_deleted
+                raise AuthExpired(f"{fetched.capture.url} refused our API key (HTTP {status}: {sorted(reasons)})")
+            try:
+                body = fetched.json()
+                items = body["items"]
+                if not isinstance(items, list):
+                    raise TypeError("items is not a list")
+            except (PayloadInvalid, KeyError, TypeError) as exc:
+                ctx.keep_marker(video_id)
+                yield Rejected(fetched.capture.body, f"{fetched.capture.url}: unreadable comment threads ({exc})"[:400])
+                return
+            long_threads: list[str] = []
+            yield from page_bundles(ctx, fetched, items, self._thread_builder(ctx, channel_id, long_threads),
+                                    what="comment thread")
+            for thread_id in long_threads:
+                yield from self._replies(ctx, channel_id, thread_id)
+            token = body.get("nextPageToken")
+            if not token or not items:
+                return
+            params = {**params, "pageToken": str(token)}
+
+    def _thread_builder(self, ctx: HarvestContext, channel_id: str, long_threads: list[str]
+                        ) -> Callable[[Any, Fetched], list[Record]]:
+        """Records of a thread's top comment and embedded replies; a thread embedding fewer replies than
+        `totalReplyCount` goes to `long_threads`, whose full lists come from `comments?parentId=`."""
+
+        def build(thread: Any, fetched: Fetched) -> list[Record]:
+            snippet = thread["snippet"]
+            records = [self._comment_record(ctx, snippet["topLevelComment"], channel_id, fetched)]
+            embedded = (thread.get("replies") or {}).get("comments") or []
+            if int(snippet.get("totalReplyCount") or 0) > len(embedded):
+                long_threads.append(str(thread["id"]))
+            else:
+                records += [self._comment_record(ctx, c, channel_id, fetched) for c in embedded]
+            return records
+
+        return build
+
+    def _replies(self, ctx: HarvestContext, channel_id: str, thread_id: str) -> Iterator[CaptureBundle | Rejected]:
+        params = {"part": "snippet", "parentId": thread_id, "maxResults": THREADS_PAGE, "textFormat": "plainText"}
+        while True:
+            fetched = ctx.fetcher.get(self._url(ctx, "comments"), params=params, accept=(404,))
+            if fetched.response.status_code == 404:
+                return  # the thread was deleted meanwhile
+            try:
+                body = fetched.json()
+                items = body["items"]
+                if not isinstance(items, list):
+                    raise TypeError("items is not a list")
+            except (PayloadInvalid, KeyError, TypeError) as exc:
+                yield Rejected(fetched.capture.body, f"{fetched.capture.url}: unreadable replies ({exc})"[:400])
+                return
+            yield from page_bundles(ctx, fetched, items,
+                                    lambda c, f: [self._comment_record(ctx, c, channel_id, f)], what="reply")
+            token = body.get("nextPageToken")
+            if not token or not items:
+                return
+            params = {**params, "pageToken": str(token)}
+
+    def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
+        from ..harvest.versions import tombstone
+
+        resource = "videos" if known.kind == "post" else "comments"
+        fetched = ctx.fetcher.get(self._url(ctx, resource), params={"part": "id", "id": item_id})
+        items = self.json_object(fetched, "items")
+        if any(isinstance(i, dict) and i.get("id") == item_id for i in items or []):
+            ctx.seen.add(item_id)
+            return None
+        return CaptureBundle(capture=fetched.capture, records=[tombstone(
+            known, platform=self.platform, account=ctx.account.id, item_id=item_id,
+            captured_at=fetched.capture.started_at, source_url=fetched.capture.url)])

@@ -1,0 +1,499 @@
+"""X: the API v2 (``{base}/x`` stands for ``https://api.x.com``).
+
+Faithful points (docs.x.com: user Post timeline, recent search, Post lookup, edit Posts, rate
+limits; platforms.md §3):
+- Ids are snowflakes as decimal strings: ``(ms − 1288834974657) << 22 | worker << 12 | sequence``,
+  so they grow with time and a connector can read the instant back from an id.
+- ``GET /2/users/by/username/{username}`` → ``data{id,name,username}``; an unknown name is a 200
+  with an ``errors`` array (``Not Found Error``), as X answers.
+- ``GET /2/users/{id}/tweets``: the account's posts and its own replies, newest first;
+  ``max_results`` 5–100 (default 10, else 400 ``Invalid Request``), ``pagination_token``,
+  ``since_id``/``until_id`` (exclusive), ``start_time``/``end_time``, ``exclude=replies,retweets``;
+  only the 3,200 most recent are reachable. ``meta{result_count,newest_id,oldest_id,next_token,
+  previous_token}``; an empty page has no ``data`` key at all.
+- Only ``id``, ``text`` and ``edit_history_tweet_ids`` are sent unless ``tweet.fields`` asks for
+  more; ``expansions=author_id,attachments.media_keys,referenced_tweets.id`` fill ``includes{users,
+  media,tweets}``; ``media.fields``/``user.fields`` likewise. Posts longer than 280 characters
+  carry the first 280 in ``text`` (ending in "…") and the whole text in ``note_tweet.text``.
+- Replies: ``GET /2/tweets/search/recent?query=conversation_id:{id}`` (also ``from:``, ``is:reply``
+  and plain words), ``max_results`` 10–100, paged with the ``next_token`` request parameter; only
+  posts created in the last 7 days (by the clock) are searchable.
+- ``GET /2/tweets?ids=`` (≤ 100) and ``/2/tweets/{id}``: a deleted post is an ``errors`` entry
+  (``resource-not-found``) in a 200 answer.
+- Every response carries ``x-rate-limit-limit/remaining/reset`` (epoch seconds, 15-minute windows);
+  over the limit (an injected fault) 429 with a problem+JSON body and ``x-rate-limit-remaining: 0``,
+  reset = now + the fault's ``retry_after``. Other errors are problem+JSON too.
+- Timestamps ``2024-05-02T08:15:30.000Z`` (X sends whole seconds).
+
+Decisions where the docs are silent (or the model is richer than X allows):
+- An edit is a new post id: every model version gets its own snowflake (at the version's time)
+  and ``edit_history_tweet_ids`` lists them oldest first. Listings show the newest version (its
+  ``id``, ``text`` and ``created_at`` = the edit time) at the place of the original, and
+  ``since_id``/``until_id``/paging compare the original's id, so an edit does not move a post.
+  ``GET /2/tweets/{old id}`` returns that older version with the whole history. The model's
+  ground truth names an item by the first id in its history. X's 30-minute/5-edit limit is not
+  enforced (the timeline decides when edits happen).
+- A reply's ``referenced_tweets`` ``replied_to`` names the version of the parent that was current
+  when the reply was written; ``conversation_id`` is the root's original id.
+- Replies the account hid are left out of search but still answered by lookup (they are public
+  behind "view hidden replies").
+- Rate-limit budgets are counted and reported but never enforced: throttling comes from faults.
+- Videos carry one MP4 variant (the file itself); no HLS playlist, no ``preview_image_url``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..clock import ClockError, parse_instant, to_datetime
+from ..httpcore import Request, Response, json_response
+from ..rand import mix
+from ..social import Comment, Media, Person, Post, Version
+from .base import PlatformApp, plain_json
+
+CT = "application/json; charset=utf-8"
+PROBLEM_CT = "application/problem+json"
+TWEPOCH = 1_288_834_974_657
+WEEK_MS = 7 * 86_400_000
+WINDOW_S = 900
+TIMELINE_CAP = 3200
+NOTE_LIMIT = 280
+DEFAULT_TWEET = ("id", "text", "edit_history_tweet_ids")
+LIMITS = {"users": 300, "timeline": 1500, "search": 450, "lookup": 3500}
+_HASHTAG = re.compile(r"(?<![\w&])#(\w[\w-]*)")
+_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+Item = Post | Comment
+
+
+def snowflake(ms: int, no: int, seq: int = 0) -> int:
+    """A Twitter snowflake for an instant; ``no`` and ``seq`` fill the worker and sequence bits."""
+    return (max(ms - TWEPOCH, 0) << 22) | ((no % 1024) << 12) | (seq & 0xFFF)
+
+
+def x_time(ms: int) -> str:
+    """``2024-05-02T08:15:30.000Z``: X's ``created_at`` (whole seconds)."""
+    return to_datetime(ms).strftime("%Y-%m-%dT%H:%M:%S") + ".000Z"
+
+
+def _b36(value: int) -> str:
+    out = ""
+    while True:
+        value, digit = divmod(value, 36)
+        out = _B36[digit] + out
+        if not value:
+            return out
+
+
+class _BadRequest(Exception):
+    def __init__(self, parameter: str, value: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter, self.value, self.message = parameter, value, message
+
+
+class App(PlatformApp):
+    name = "x"
+    prefix = "/x"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._used: dict[tuple[str, int], int] = {}
+
+    # ---- ids ----------------------------------------------------------------------------------
+    def _ids(self, item: Item) -> list[str]:
+        return [str(snowflake(v.at_ms, item.no, k)) for k, v in enumerate(item.versions)]
+
+    def post_id(self, post: Post) -> str:
+        return self._ids(post)[0]
+
+    def comment_id(self, comment: Comment) -> str:
+        return self._ids(comment)[0]
+
+    def _user_id(self, person: Person) -> str:
+        return str(1_000_000_000 + mix(self.model.seed, "x-user", person.no, person.handle) % 9_000_000_000)
+
+    def _media_key(self, media: Media) -> str:
+        return f"{7 if media.kind == 'video' else 3}_{snowflake(1_600_000_000_000, media.no, media.no >> 10)}"
+
+    # ---- rendering ----------------------------------------------------------------------------
+    def _user(self, person: Person, fields: set[str]) -> dict[str, Any]:
+        user: dict[str, Any] = {"id": self._user_id(person), "name": person.name, "username": person.handle}
+        extra: dict[str, Any] = {
+            "created_at": "2012-03-14T09:00:00.000Z", "protected": False, "verified": False,
+            "description": f"{person.name}" if person.no else f"Officiellt konto för {self.model.owner.name}.",
+            "profile_image_url": f"https://pbs.twimg.com/profile_images/{person.no}/avatar_normal.jpg",
+        }
+        if "public_metrics" in fields:
+            own = len(self._timeline_items()) if person.no == 0 else 1 + person.no % 300
+            extra["public_metrics"] = {"followers_count": 4200 if person.no == 0 else person.no % 500,
+                                       "following_count": 180, "tweet_count": own, "listed_count": 12}
+        user.update({k: v for k, v in extra.items() if k in fields})
+        return user
+
+    def _version_at(self, item: Item, ms: int) -> int:
+        k = 0
+        for index, version in enumerate(item.versions):
+            if version.at_ms <= ms:
+                k = index
+        return k
+
+    def _author(self, item: Item) -> Person:
+        return self.model.owner if isinstance(item, Post) else item.author
+
+    def _parent(self, item: Comment) -> Item:
+        if item.parent is not None:
+            return self.model.comments[item.parent]
+        post = self.model.post(item.post)
+        assert post is not None
+        return post
+
+    def _root(self, item: Item) -> Post:
+        if isinstance(item, Post):
+            return item
+        post = self.model.post(item.post)
+        assert post is not None
+        return post
+
+    def _direct_replies(self, item: Item) -> list[Comment]:
+        post = self._root(item)
+        return self.model.thread(post, parent=None if isinstance(item, Post) else item.no)
+
+    def _tweet(self, item: Item, base: str, fields: set[str], k: int | None = None) -> dict[str, Any]:
+        """One post object: version ``k`` (default the newest) of a post or reply."""
+        ids = self._ids(item)
+        k = len(ids) - 1 if k is None else k
+        version: Version = item.versions[k]
+        root = self._root(item)
+        if isinstance(item, Post) and item.corrupt:  # malformed: wrong types, required fields missing
+            return {"id": ids[k], "text": 20240502, "conversation_id": ids[0], "created_at": None,
+                    "author_id": self._user_id(self.model.owner),
+                    "public_metrics": {"retweet_count": 0, "reply_count": len(self._direct_replies(item)),
+                                       "like_count": 0, "quote_count": 0}}
+        text = version.text
+        full: dict[str, Any] = {"id": ids[k], "text": text, "edit_history_tweet_ids": ids,
+                                "created_at": x_time(version.at_ms), "author_id": self._user_id(self._author(item)),
+                                "conversation_id": self.post_id(root), "lang": "sv", "possibly_sensitive": False,
+                                "reply_settings": "everyone"}
+        if len(text) > NOTE_LIMIT:
+            full["text"] = text[:NOTE_LIMIT - 1] + "…"
+            full["note_tweet"] = {"text": text}
+        if isinstance(item, Comment):
+            parent = self._parent(item)
+            pk = self._version_at(parent, item.created_ms)
+            full["in_reply_to_user_id"] = self._user_id(self._author(parent))
+            full["referenced_tweets"] = [{"type": "replied_to", "id": self._ids(parent)[pk]}]
+        media = item.media if isinstance(item, Post) else []
+        if media:
+            full["attachments"] = {"media_keys": [self._media_key(m) for m in media]}
+        tags = [{"start": m.start(), "end": m.end(), "tag": m.group(1)} for m in _HASHTAG.finditer(full["text"])]
+        if tags:
+            full["entities"] = {"hashtags": tags}
+        created = item.versions[0].at_ms
+        full["edit_controls"] = {"edits_remaining": max(0, 5 - (len(ids) - 1)), "is_edit_eligible": True,
+                                 "editable_until": x_time(created + 30 * 60_000)}
+        full["public_metrics"] = {"retweet_count": item.no % 7, "reply_count": len(self._direct_replies(item)),
+                                  "like_count": item.no % 41, "quote_count": 0, "bookmark_count": item.no % 3,
+                                  "impression_count": 100 + item.no * 13 % 5000}
+        return {key: value for key, value in full.items() if key in DEFAULT_TWEET or key in fields}
+
+    def _media_object(self, media: Media, base: str, fields: set[str]) -> dict[str, Any]:
+        kind = "video" if media.kind == "video" else "photo"
+        out: dict[str, Any] = {"media_key": self._media_key(media), "type": kind}
+        extra: dict[str, Any] = {"width": 1280 if media.kind == "video" else 64,
+                                 "height": 720 if media.kind == "video" else 48, "alt_text": media.alt}
+        if media.kind == "video":
+            extra["duration_ms"] = 30_000 + media.no % 60_000
+            extra["variants"] = [{"bit_rate": 2_176_000, "content_type": "video/mp4",
+                                  "url": self.media_url(base, media)}]
+        else:
+            extra["url"] = self.media_url(base, media)
+        out.update({k: v for k, v in extra.items() if k in fields})
+        return out
+
+    def _envelope(self, req: Request, base: str, shown: list[tuple[Item, int | None]]) -> dict[str, Any]:
+        """``data`` and ``includes`` for the items shown (each with the version to show)."""
+        tweet_fields = set(req.params("tweet.fields"))
+        expansions = set(req.params("expansions"))
+        user_fields = set(req.params("user.fields"))
+        data = [self._tweet(item, base, tweet_fields, k) for item, k in shown]
+        body: dict[str, Any] = {"data": data}
+        includes: dict[str, Any] = {}
+        if "attachments.media_keys" in expansions:
+            media_fields = set(req.params("media.fields"))
+            media = [self._media_object(m, base, media_fields) for item, _ in shown if isinstance(item, Post)
+                     and not item.corrupt for m in item.media]
+            if media:
+                includes["media"] = media
+        referenced: list[dict[str, Any]] = []
+        if "referenced_tweets.id" in expansions:
+            seen: set[str] = set()
+            for item, _ in shown:
+                if isinstance(item, Comment):
+                    parent = self._parent(item)
+                    if parent.versions and not self._gone(parent):
+                        pk = self._version_at(parent, item.created_ms)
+                        tweet = self._tweet(parent, base, tweet_fields, pk)
+                        if tweet["id"] not in seen:
+                            seen.add(tweet["id"])
+                            referenced.append(tweet)
+            if referenced:
+                includes["tweets"] = referenced
+        if "author_id" in expansions:
+            people: dict[str, Person] = {}
+            for item, _ in shown:
+                person = self._author(item)
+                people.setdefault(self._user_id(person), person)
+            if "referenced_tweets.id" in expansions:
+                for item, _ in shown:
+                    if isinstance(item, Comment):
+                        person = self._author(self._parent(item))
+                        people.setdefault(self._user_id(person), person)
+            if people:
+                includes["users"] = [self._user(p, user_fields) for p in people.values()]
+        if includes:
+            body["includes"] = includes
+        return body
+
+    def _gone(self, item: Item) -> bool:
+        root = self._root(item)
+        if root.deleted_ms is not None:
+            return True
+        return isinstance(item, Comment) and item.deleted_ms is not None
+
+    # ---- responses ----------------------------------------------------------------------------
+    def _limits(self, endpoint: str, *, exhausted: bool = False, reset_in: int | None = None
+                ) -> list[tuple[str, str]]:
+        now_s = self.model.clock.now_ms() // 1000
+        window = now_s // WINDOW_S
+        limit = LIMITS.get(endpoint, 900)
+        if exhausted:
+            used = limit
+        else:
+            used = self._used.get((endpoint, window), 0) + 1
+            self._used[(endpoint, window)] = used
+        reset = now_s + reset_in if reset_in is not None else (window + 1) * WINDOW_S
+        return [("x-rate-limit-limit", str(limit)), ("x-rate-limit-remaining", str(max(limit - used, 0 if exhausted
+                                                                                       else 1))),
+                ("x-rate-limit-reset", str(reset))]
+
+    def _ok(self, endpoint: str, body: dict[str, Any]) -> Response:
+        return json_response(200, plain_json(body), content_type=CT, headers=self._limits(endpoint))
+
+    def error(self, status: int, message: str, *, retry_after: int | None = None) -> Response:
+        titles = {400: "Invalid Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+                  429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+                  503: "Service Unavailable", 504: "Gateway Timeout"}
+        title = titles.get(status, "Error")
+        detail = {401: "Unauthorized", 429: "Too Many Requests"}.get(status, message)
+        body = {"title": title, "detail": detail, "type": "about:blank", "status": status}
+        headers = self._limits("any", exhausted=True, reset_in=retry_after or WINDOW_S) if status == 429 else []
+        return json_response(status, plain_json(body), content_type=PROBLEM_CT, headers=headers)
+
+    def _invalid(self, bad: _BadRequest) -> Response:
+        body = {"errors": [{"parameters": {bad.parameter: [bad.value]}, "message": bad.message}],
+                "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+                "type": "https://api.twitter.com/2/problems/invalid-request"}
+        return json_response(400, plain_json(body), content_type=PROBLEM_CT, headers=self._limits("any"))
+
+    # ---- routes -------------------------------------------------------------------------------
+    def route(self, sub: str, req: Request, base: str) -> Response:
+        parts = [p for p in sub.split("/") if p]
+        try:
+            if parts[:4] == ["2", "users", "by", "username"] and len(parts) == 5:
+                return self._by_username(parts[4], req)
+            if parts[:2] == ["2", "users"] and len(parts) == 4 and parts[3] == "tweets":
+                return self._timeline(parts[2], req, base)
+            if parts == ["2", "tweets", "search", "recent"]:
+                return self._search(req, base)
+            if parts == ["2", "tweets"]:
+                return self._lookup(req.params("ids"), req, base, single=False)
+            if parts[:2] == ["2", "tweets"] and len(parts) == 3:
+                return self._lookup([parts[2]], req, base, single=True)
+        except _BadRequest as bad:
+            return self._invalid(bad)
+        return self.error(404, "Sorry, that page does not exist")
+
+    def _by_username(self, username: str, req: Request) -> Response:
+        owner = self.model.owner
+        if username.lower().lstrip("@") != owner.handle.lower():
+            return self._ok("users", {"errors": [{
+                "value": username, "detail": f"Could not find user with username: [{username}].",
+                "title": "Not Found Error", "resource_type": "user", "parameter": "username", "resource_id": username,
+                "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
+        return self._ok("users", {"data": self._user(owner, set(req.params("user.fields")))})
+
+    def _int_param(self, req: Request, name: str, low: int, high: int, default: int) -> int:
+        raw = req.param(name)
+        if raw is None or raw == "":
+            return default
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise _BadRequest(name, raw, f"The `{name}` query parameter value [{raw}] is not between {low} and {high}")
+        return int(raw)
+
+    def _id_param(self, req: Request, name: str) -> int | None:
+        raw = req.param(name)
+        if raw is None or raw == "":
+            return None
+        if not raw.isdigit():
+            raise _BadRequest(name, raw, f"The `{name}` query parameter value [{raw}] does not match ^[0-9]{{1,19}}$")
+        return int(raw)
+
+    def _time_param(self, req: Request, name: str) -> int | None:
+        raw = req.param(name)
+        if not raw:
+            return None
+        try:
+            return parse_instant(raw)
+        except ClockError:
+            raise _BadRequest(name, raw, f"Invalid '{name}':'{raw}'. '{name}' must be a valid RFC 3339 "
+                              "date-time") from None
+
+    def _timeline_items(self) -> list[Item]:
+        """The account's visible posts and its own replies, newest first (by the original's id)."""
+        items: list[Item] = list(self.model.visible_posts())
+        for post in self.model.visible_posts():
+            items += [c for c in self.model.thread(post) if c.own]
+        return sorted(items, key=lambda it: int(self._ids(it)[0]), reverse=True)[:TIMELINE_CAP]
+
+    def _page(self, items: list[Item], req: Request, *, token_param: str, low: int, default: int
+              ) -> tuple[list[Item], dict[str, Any]]:
+        """Filter by since/until/start/end, then one page after the token; the items newest first."""
+        limit = self._int_param(req, "max_results", low, 100, default)
+        since, until = self._id_param(req, "since_id"), self._id_param(req, "until_id")
+        start, end = self._time_param(req, "start_time"), self._time_param(req, "end_time")
+        keyed = [(int(self._ids(it)[0]), it) for it in items]
+        if since is not None:
+            keyed = [(k, it) for k, it in keyed if k > since]
+        if until is not None:
+            keyed = [(k, it) for k, it in keyed if k < until]
+        if start is not None:
+            keyed = [(k, it) for k, it in keyed if it.versions[-1].at_ms >= start]
+        if end is not None:
+            keyed = [(k, it) for k, it in keyed if it.versions[-1].at_ms <= end]
+        token = req.param(token_param)
+        if token:
+            direction, value = token[:1], token[1:]
+            try:
+                anchor = int(value, 36)
+            except ValueError:
+                raise _BadRequest(token_param, token, f"The `{token_param}` query parameter value [{token}] is not "
+                                  "a valid token") from None
+            if direction == "n":
+                keyed = [(k, it) for k, it in keyed if k < anchor]
+            elif direction == "p":
+                newer = [(k, it) for k, it in keyed if k > anchor]
+                keyed = newer[-limit:] + [(k, it) for k, it in keyed if k <= anchor]
+            else:
+                raise _BadRequest(token_param, token, f"The `{token_param}` query parameter value [{token}] is not "
+                                  "a valid token")
+        page = keyed[:limit]
+        meta: dict[str, Any] = {"result_count": len(page)}
+        if page:
+            meta["newest_id"] = self._ids(page[0][1])[-1]
+            meta["oldest_id"] = self._ids(page[-1][1])[-1]
+            if len(keyed) > limit:
+                meta["next_token"] = "n" + _b36(page[-1][0])
+            if token:
+                meta["previous_token"] = "p" + _b36(page[0][0])
+        return [it for _, it in page], meta
+
+    def _timeline(self, user_id: str, req: Request, base: str) -> Response:
+        if user_id != self._user_id(self.model.owner):
+            if not user_id.isdigit():
+                raise _BadRequest("id", user_id, f"The `id` query parameter value [{user_id}] is not valid")
+            return self._ok("timeline", {"errors": [{
+                "value": user_id, "detail": f"Could not find user with id: [{user_id}].", "title": "Not Found Error",
+                "resource_type": "user", "parameter": "id", "resource_id": user_id,
+                "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
+        items = self._timeline_items()
+        if "replies" in req.params("exclude"):
+            items = [it for it in items if isinstance(it, Post)]
+        page, meta = self._page(items, req, token_param="pagination_token", low=5, default=10)
+        body = self._envelope(req, base, [(it, None) for it in page]) if page else {}
+        body["meta"] = meta
+        return self._ok("timeline", body)
+
+    def _search(self, req: Request, base: str) -> Response:
+        query = (req.param("query") or "").strip()
+        if not query:
+            raise _BadRequest("query", "", "The `query` parameter can not be empty")
+        now = self.model.clock.now_ms()
+        start = self._time_param(req, "start_time")
+        if start is not None and start < now - WEEK_MS:
+            raise _BadRequest("start_time", req.param("start_time") or "",
+                              "Invalid 'start_time'. 'start_time' must be on or after the last 7 days")
+        items: list[Item] = []
+        for post in self.model.visible_posts():
+            items.append(post)
+            items += [c for c in self.model.thread(post)]
+        items = [it for it in items if it.versions[-1].at_ms >= now - WEEK_MS]
+        for term in query.split():
+            items = [it for it in items if self._matches(it, term)]
+        items.sort(key=lambda it: int(self._ids(it)[0]), reverse=True)
+        page, meta = self._page(items, req, token_param="next_token", low=10, default=10)
+        meta.pop("previous_token", None)
+        body = self._envelope(req, base, [(it, None) for it in page]) if page else {}
+        body["meta"] = meta
+        return self._ok("search", body)
+
+    def _matches(self, item: Item, term: str) -> bool:
+        negate = term.startswith("-")
+        term = term.lstrip("-")
+        key, _, value = term.partition(":")
+        if key == "conversation_id" and value:
+            hit = self.post_id(self._root(item)) == value
+        elif key == "from" and value:
+            hit = self._author(item).handle.lower() == value.lower().lstrip("@")
+        elif term == "is:reply":
+            hit = isinstance(item, Comment)
+        elif term in ("is:retweet", "is:quote"):
+            hit = False
+        else:
+            hit = term.strip('"').lower() in item.versions[-1].text.lower()
+        return hit != negate
+
+    def _find(self, tweet_id: str) -> tuple[Item, int] | None:
+        """A live post or reply by any of its version ids (hidden replies included: still public)."""
+        for post in self.model.posts:
+            if post.deleted_ms is not None or post.created_ms > self.model.clock.now_ms():
+                continue
+            ids = self._ids(post)
+            if tweet_id in ids:
+                return post, ids.index(tweet_id)
+            for no in post.comments:
+                c = self.model.comments[no]
+                if c.deleted_ms is None and c.created_ms <= self.model.clock.now_ms():
+                    cids = self._ids(c)
+                    if tweet_id in cids:
+                        return c, cids.index(tweet_id)
+        return None
+
+    def _lookup(self, ids: list[str], req: Request, base: str, *, single: bool) -> Response:
+        if not ids:
+            raise _BadRequest("ids", "", "The `ids` query parameter can not be empty")
+        if len(ids) > 100:
+            raise _BadRequest("ids", ",".join(ids), "The number of values in the `ids` query parameter list "
+                              f"[{len(ids)}] is not between 1 and 100")
+        for tid in ids:
+            if not tid.isdigit():
+                raise _BadRequest("id" if single else "ids", tid,
+                                  f"The `{'id' if single else 'ids'}` query parameter value [{tid}] does not "
+                                  "match ^[0-9]{1,19}$")
+        found: list[tuple[Item, int | None]] = []
+        errors: list[dict[str, Any]] = []
+        for tid in ids:
+            hit = self._find(tid)
+            if hit is None:
+                param = "id" if single else "ids"
+                errors.append({"value": tid, "detail": f"Could not find tweet with {param}: [{tid}].",
+                               "title": "Not Found Error", "resource_type": "tweet", "parameter": param,
+                               "resource_id": tid, "type": "https://api.twitter.com/2/problems/resource-not-found"})
+            else:
+                found.append(hit)
+        body = self._envelope(req, base, found) if found else {}
+        if single and found:
+            body["data"] = body["data"][0]
+        if errors:
+            body["errors"] = errors
+        return self._ok("lookup", body)
