@@ -125,10 +125,11 @@ class Fetcher:
         return float(min(self.max_backoff, self.backoff * 2.0 ** attempt) * self.rng.uniform(0.5, 1.5))
 
     def get(self, url: str, *, params: Mapping[str, str] | None = None, accept: Collection[int] = (),
-            max_bytes: int | None = None) -> Fetched:
+            max_bytes: int | None = None, headers: Mapping[str, str] | None = None) -> Fetched:
         """Fetch `url`. Error statuses raise (401/403 AuthExpired, 404/410 Gone, others PayloadInvalid)
-        unless listed in `accept`: then the answer is returned, to be archived as evidence."""
-        return self.request("GET", url, params=params, accept=accept, max_bytes=max_bytes)
+        unless listed in `accept`: then the answer is returned, to be archived as evidence. `headers`
+        are added to this request only (conditional requests)."""
+        return self.request("GET", url, params=params, accept=accept, max_bytes=max_bytes, headers=headers)
 
     def post(self, url: str, *, json_body: Any, params: Mapping[str, str] | None = None,
              accept: Collection[int] = ()) -> Fetched:
@@ -136,12 +137,13 @@ class Fetcher:
         return self.request("POST", url, params=params, accept=accept, json_body=json_body)
 
     def request(self, method: str, url: str, *, params: Mapping[str, str] | None = None,
-                accept: Collection[int] = (), max_bytes: int | None = None, json_body: Any = None) -> Fetched:
+                accept: Collection[int] = (), max_bytes: int | None = None, json_body: Any = None,
+                headers: Mapping[str, str] | None = None) -> Fetched:
         last_error = ""
         for attempt in range(self.max_tries):
             started = clock.now()
             try:
-                response = self._send(method, url, params, max_bytes, json_body)
+                response = self._send(method, url, params, max_bytes, json_body, headers)
             except httpx.TransportError as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
                 self.sleep(self._backoff(attempt))
@@ -180,14 +182,15 @@ class Fetcher:
         raise GaveUp(f"{method} {where} failed {self.max_tries} times; last: {last_error}")
 
     def _send(self, method: str, url: str, params: Mapping[str, str] | None, max_bytes: int | None,
-              json_body: Any) -> httpx.Response:
+              json_body: Any, headers: Mapping[str, str] | None) -> httpx.Response:
+        extra = dict(headers or {})
         if max_bytes is None:
             if json_body is not None:
                 content = json.dumps(json_body, separators=(",", ":")).encode()
                 return self.client.request(method, url, params=params, content=content,
-                                           headers={"Content-Type": "application/json"})
-            return self.client.request(method, url, params=params)
-        with self.client.stream("GET", url, params=params) as response:
+                                           headers={**extra, "Content-Type": "application/json"})
+            return self.client.request(method, url, params=params, headers=extra)
+        with self.client.stream("GET", url, params=params, headers=extra) as response:
             declared = response.headers.get("content-length")
             if declared and int(declared) > max_bytes:
                 raise PayloadInvalid(f"{url}: {declared} bytes is over the media size cap of {max_bytes}")
@@ -212,6 +215,10 @@ class Fetcher:
 
     def _capture(self, response: httpx.Response, started: datetime) -> Capture:
         request = response.request
+        try:
+            request_body = request.content
+        except httpx.RequestNotRead:  # a request httpx built to follow a redirect carries its body as a stream
+            request_body = request.read()
         body = response.content
         for secret in self.secrets:
             # Some APIs echo the caller's token (in `paging.next` URLs, debug fields): WARC files are
@@ -222,7 +229,7 @@ class Fetcher:
                 body = body.replace(secret, b"REDACTED")
         return Capture(
             method=request.method, url=str(request.url),
-            request_headers=list(request.headers.multi_items()), request_body=request.content,
+            request_headers=list(request.headers.multi_items()), request_body=request_body,
             status=response.status_code, reason=response.reason_phrase,
             response_headers=list(response.headers.multi_items()),
             body=body, started_at=started, completed_at=clock.now(),
