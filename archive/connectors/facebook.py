@@ -1,0 +1,190 @@
+"""Facebook Pages through the Graph API: the Page's posts, their comments and replies, attachments.
+
+The handle (the Page's username or numeric id) is resolved once with `GET /{handle}?fields=id,name`
+and kept in the cursor. `GET /{page-id}/posts` (newest first, cursor paging by `paging.next`) gives
+each post with `updated_time` and `comments.summary(true).limit(0)`. Facebook moves `updated_time` on
+an edit and on every new comment, so it is the activity marker: a post's comments
+(`/{post-id}/comments?filter=stream`, every comment and reply flattened, replies with `parent`) are
+read when the post is new to the archive, inside the look-back window, or its `updated_time` changed.
+The walk stops once past both the newest post seen before and the window, except on a sweep run,
+which walks the whole listing to read those markers. A known item missing from the listings is asked
+for with `GET /{id}`: code 100 subcode 33 means deleted. Throttling (HTTP 400/403 with code 4, 17, 32,
+613 or 800xx) is waited out as `X-Business-Use-Case-Usage` says (see `graph.py`). Timestamps look
+like `2024-05-02T08:15:30+0000`. Item ids are Graph ids: `{pageid}_{postid}`, `{postid}_{commentid}`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from schemas import Author, CaptureBundle, Direction, Kind, MediaRef, Platform, Record
+
+from ..bundles import Rejected
+from ..errors import GaveUp, PayloadInvalid
+from .base import Capabilities, HarvestContext
+from .graph import PAGE_LIMIT, GraphConnector
+from .http import Fetched
+from .listing import page_bundles
+from .text import hashtags
+from .times import iso, stamp
+
+POST_FIELDS = ("id,created_time,updated_time,message,permalink_url,from{id,name},status_type,"
+               "attachments{media_type,type,url,unshimmed_url,title,description,media,target,subattachments},"
+               "shares,comments.summary(true).limit(0)")
+COMMENT_FIELDS = ("id,created_time,message,from{id,name},parent{id},comment_count,like_count,permalink_url,"
+                  "is_hidden,attachment")
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def links_in(text: str) -> list[str]:
+    """The URLs written in a plain-text message."""
+    return list(dict.fromkeys(u.rstrip(".,;:!?)") for u in _URL.findall(text)))
+
+
+def attachment_media(att: dict[str, Any]) -> list[MediaRef]:
+    """Photos and videos of one attachment (albums through `subattachments`)."""
+    subs = (att.get("subattachments") or {}).get("data")
+    if subs:
+        return [m for sub in subs for m in attachment_media(sub)]
+    media = att.get("media") or {}
+    if media.get("source"):
+        return [MediaRef(url=str(media["source"]), content_type="video/*", description=att.get("title"))]
+    src = (media.get("image") or {}).get("src")
+    if src and att.get("media_type") in ("photo", "album", None):
+        return [MediaRef(url=str(src), content_type="image/*", description=att.get("description"))]
+    return []
+
+
+def _text(item: dict[str, Any]) -> str:
+    text = item.get("message", "")
+    if not isinstance(text, str):
+        raise TypeError("message is not a string")
+    return text
+
+
+class FacebookConnector(GraphConnector):
+    platform = Platform.FACEBOOK.value
+    capabilities = Capabilities(
+        posts="the Page's own posts (`/{page-id}/posts`), with attachments",
+        comments="comments and replies, hidden ones marked (`/{post-id}/comments?filter=stream`)",
+        edits="changed text becomes a new version (Facebook shows no edit time: `updated_time` also moves on "
+              "comments)",
+        deletions="posts and comments inside the window: tombstone (`GET /{id}` answers code 100/33)",
+        media="photos, albums and videos (`attachments`, `subattachments`; video `media.source`)",
+        old_post_comments="yes (`updated_time` changes; seen on the daily sweep)",
+        credentials="a Page access token (`pages_read_engagement`, `pages_read_user_content`) as Bearer",
+    )
+
+    def _page(self, ctx: HarvestContext) -> dict[str, Any]:
+        fetched = self.get(ctx, self.url(ctx, f"/{ctx.account.handle.lstrip('@')}"),
+                           {"fields": "id,name,username"})
+        body = fetched.json()
+        if not isinstance(body, dict) or "id" not in body:
+            raise PayloadInvalid(f"{fetched.capture.url}: expected a Page with an id")
+        return body
+
+    def probe(self, ctx: HarvestContext) -> str:
+        page = self._page(ctx)
+        return f"{page.get('name')} (Page {page['id']})"
+
+    # ---- records ------------------------------------------------------------------------------
+    def _post_record(self, ctx: HarvestContext, page_id: str, post: dict[str, Any], fetched: Fetched) -> Record:
+        text = _text(post)
+        media: list[MediaRef] = []
+        links = links_in(text)
+        for att in (post.get("attachments") or {}).get("data") or []:
+            media += attachment_media(att)
+            if att.get("type") == "share" and att.get("unshimmed_url", att.get("url")):
+                links.append(str(att.get("unshimmed_url", att.get("url"))))
+        author = post.get("from") or {}
+        author_id = str(author.get("id") or page_id)
+        own = author_id == page_id
+        return Record(
+            platform=Platform.FACEBOOK, account=ctx.account.id, item_id=str(post["id"]), kind=Kind.POST,
+            thread_id=str(post["id"]),
+            author=Author(id=author_id, name=author.get("name"), handle=ctx.account.handle if own else None,
+                          url=f"https://www.facebook.com/{author_id}"),
+            direction=Direction.UPPRATTAD if own else Direction.INKOMMEN, text=text, url=post.get("permalink_url"),
+            links=list(dict.fromkeys(links)), hashtags=hashtags(text), media=media,
+            published_at=iso(post["created_time"]), captured_at=fetched.capture.started_at,
+            source_url=fetched.capture.url, raw=post,
+        )
+
+    def _comment_record(self, ctx: HarvestContext, page_id: str, post_id: str, comment: dict[str, Any],
+                        fetched: Fetched) -> Record:
+        text = _text(comment)
+        parent = (comment.get("parent") or {}).get("id")
+        author = comment.get("from") or {}
+        author_id = author.get("id")
+        attachment = comment.get("attachment") or {}
+        return Record(
+            platform=Platform.FACEBOOK, account=ctx.account.id, item_id=str(comment["id"]),
+            kind=Kind.REPLY if parent else Kind.COMMENT, parent_id=str(parent or post_id), thread_id=post_id,
+            author=Author(id=author_id, name=author.get("name"),
+                          url=f"https://www.facebook.com/{author_id}" if author_id == page_id else None),
+            direction=Direction.UPPRATTAD if author_id == page_id else Direction.INKOMMEN, text=text,
+            url=comment.get("permalink_url"), links=links_in(text), hashtags=hashtags(text),
+            media=attachment_media(attachment) if attachment else [], published_at=iso(comment["created_time"]),
+            captured_at=fetched.capture.started_at, hidden_on_platform=bool(comment.get("is_hidden")),
+            source_url=fetched.capture.url, raw=comment,
+        )
+
+    # ---- harvest ------------------------------------------------------------------------------
+    def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
+        page_id = ctx.state.cursor.get("page") or str(self._page(ctx)["id"])
+        newest_before = iso(ctx.state.cursor.get("newest"))
+        newest = newest_before
+        threads: dict[str, None] = {}
+        params = {"fields": POST_FIELDS, "limit": PAGE_LIMIT}
+        for page in self.pages(ctx, self.url(ctx, f"/{page_id}/posts"), params, "Page posts"):
+            if isinstance(page, Rejected):
+                yield page
+                break
+            fetched, data = page
+            past = False
+            for post in data:
+                if not isinstance(post, dict) or not post.get("id"):
+                    continue  # malformed: page_bundles quarantines it with the reason
+                created = post.get("created_time")
+                try:
+                    moment = iso(created) if isinstance(created, str) else None
+                except ValueError:
+                    moment = None  # malformed, quarantined; its comments are still read
+                if moment is not None:
+                    newest = max(newest or moment, moment)
+                post_id = str(post.get("id"))
+                comments = post.get("comments")
+                summary = comments.get("summary") if isinstance(comments, dict) else None
+                total = summary.get("total_count", 1) if isinstance(summary, dict) else 1
+                marker = post.get("updated_time")
+                wanted = ctx.wants_thread(post_id, moment, marker if isinstance(marker, str) else None)
+                if wanted and total:
+                    threads[post_id] = None
+                if newest_before and moment is not None and moment <= newest_before \
+                        and moment < ctx.window_start:
+                    past = True
+            yield from page_bundles(ctx, fetched, data,
+                                    lambda item, f: [self._post_record(ctx, page_id, item, f)], what="post")
+            if past and not ctx.sweep:
+                break
+        for post_id in threads:
+            try:
+                yield from self._comments(ctx, page_id, post_id)
+            except (GaveUp, PayloadInvalid) as exc:  # this thread is read again next run
+                ctx.keep_marker(post_id)
+                yield Rejected(post_id.encode(), f"comments of {post_id}: {exc}")
+        ctx.cursor = {"page": page_id, **({"newest": stamp(newest)} if newest else {})}
+
+    def _comments(self, ctx: HarvestContext, page_id: str, post_id: str) -> Iterator[CaptureBundle | Rejected]:
+        params = {"filter": "stream", "order": "chronological", "fields": COMMENT_FIELDS, "limit": PAGE_LIMIT}
+        for page in self.pages(ctx, self.url(ctx, f"/{post_id}/comments"), params, "comments"):
+            if isinstance(page, Rejected):
+                ctx.keep_marker(post_id)
+                yield page
+                return
+            fetched, data = page
+            yield from page_bundles(ctx, fetched, data,
+                                    lambda item, f: [self._comment_record(ctx, page_id, post_id, item, f)],
+                                    what="comment")

@@ -1,0 +1,131 @@
+"""What the Facebook and Instagram connectors share: Meta's Graph API conventions.
+
+- Errors come as `{"error":{"message","type","code","error_subcode","is_transient","fbtrace_id"}}`,
+  mostly with HTTP 400. Throttling is one of them, not a 429: codes 4 (app), 17 (user), 32 (Page),
+  613 (custom) and the Business Use Case codes 80000–80014 (80001 Pages, 80002 Instagram), with the
+  wait in `X-Business-Use-Case-Usage` → `estimated_time_to_regain_access` (minutes). `throttled()`
+  turns those into "wait this long" for the fetcher, which retries.
+- Code 100 subcode 33 on `GET /{id}` means the object is deleted or cannot be seen any more: a tombstone.
+- Codes 102, 104, 190 (token missing, invalid or expired) and 10/200–299 (permission) raise
+  AuthExpired; any other error is PayloadInvalid for that request.
+- Listings are `data` + `paging{cursors,next}`; `next` is followed until absent (a page may be
+  short, or empty, and still have a `next`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from schemas import CaptureBundle, KnownItem
+
+from ..bundles import Rejected
+from ..errors import AuthExpired, PayloadInvalid
+from .base import BaseConnector, HarvestContext
+from .http import Fetched
+from .listing import rejected_page
+
+#: Graph error codes that mean "too many calls, wait".
+THROTTLE_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
+#: Token missing, invalid or expired; permission missing.
+AUTH_CODES = frozenset({102, 104, 190, 10, *range(200, 300)})
+PAGE_LIMIT = "100"
+
+
+def graph_error(response: httpx.Response) -> dict[str, Any] | None:
+    """The `error` object of a Graph error body, or None."""
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else None
+
+
+def regain_seconds(headers: Mapping[str, str]) -> float | None:
+    """The longest `estimated_time_to_regain_access` (minutes) in `X-Business-Use-Case-Usage`, in seconds."""
+    raw = headers.get("x-business-use-case-usage")
+    if not raw:
+        return None
+    try:
+        usage = json.loads(raw)
+    except ValueError:
+        return None
+    minutes = [float(entry.get("estimated_time_to_regain_access") or 0)
+               for entries in (usage.values() if isinstance(usage, dict) else [])
+               for entry in (entries if isinstance(entries, list) else []) if isinstance(entry, dict)]
+    return max(minutes) * 60 if minutes else None
+
+
+def is_gone(error: dict[str, Any] | None) -> bool:
+    """Code 100 subcode 33: the object does not exist (any more) or cannot be loaded."""
+    return bool(error) and error.get("code") == 100 and error.get("error_subcode") == 33  # type: ignore[union-attr]
+
+
+class GraphConnector(BaseConnector):
+    """Graph errors, throttling, paging and deletion checks for Facebook and Instagram."""
+
+    def throttled(self, response: httpx.Response) -> float | None:
+        if response.status_code not in (400, 403):
+            return None
+        error = graph_error(response)
+        if error is None or error.get("code") not in THROTTLE_CODES:
+            return None
+        wait = regain_seconds(response.headers)
+        return wait if wait is not None else 0.0
+
+    def url(self, ctx: HarvestContext, path: str) -> str:
+        return self.api(ctx, path, "the Graph API URL, e.g. https://graph.facebook.com/v21.0")
+
+    def get(self, ctx: HarvestContext, url: str, params: Mapping[str, str] | None = None) -> Fetched:
+        """GET a Graph URL; a Graph error raises AuthExpired (token) or PayloadInvalid (anything else)."""
+        fetched = ctx.fetcher.get(url, params=params, accept=(400, 403))
+        if fetched.response.status_code < 400:
+            return fetched
+        raise self.failure(fetched)
+
+    @staticmethod
+    def failure(fetched: Fetched) -> AuthExpired | PayloadInvalid:
+        error = graph_error(fetched.response) or {}
+        where = fetched.response.url.copy_with(query=None)
+        what = f"{where}: Graph error {error.get('code')}/{error.get('error_subcode', '-')}: {error.get('message')}"
+        if error.get("code") in AUTH_CODES:
+            return AuthExpired(what)
+        return PayloadInvalid(what)
+
+    def pages(self, ctx: HarvestContext, url: str, params: Mapping[str, str] | None, what: str
+              ) -> Iterator[tuple[Fetched, list[Any]] | Rejected]:
+        """Each page of a listing as (fetched, data), following `paging.next`; an unreadable page is
+        yielded as Rejected (and ends the walk). The caller may stop early."""
+        next_url: str | None = url
+        query: Mapping[str, str] | None = params
+        while next_url:
+            fetched = self.get(ctx, next_url, query)
+            try:
+                body = fetched.json()
+                data = body["data"]
+                if not isinstance(data, list):
+                    raise TypeError("data is not a list")
+                paging = body.get("paging") or {}
+                following = paging.get("next") if isinstance(paging, dict) else None
+            except (PayloadInvalid, KeyError, TypeError, AttributeError) as exc:
+                yield rejected_page(ctx, fetched, f"unreadable {what} ({exc})")
+                return
+            yield fetched, data
+            next_url, query = (str(following), None) if following else (None, None)
+
+    def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
+        from ..harvest.versions import tombstone
+
+        fetched = ctx.fetcher.get(self.url(ctx, f"/{item_id}"), params={"fields": "id"}, accept=(400, 403))
+        if fetched.response.status_code < 400:
+            ctx.seen.add(item_id)
+            return None
+        if not is_gone(graph_error(fetched.response)):
+            raise self.failure(fetched)
+        return CaptureBundle(capture=fetched.capture, records=[tombstone(
+            known, platform=self.platform, account=ctx.account.id, item_id=item_id,
+            captured_at=fetched.capture.started_at, source_url=fetched.capture.url)])
