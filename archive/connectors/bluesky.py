@@ -116,8 +116,8 @@ class BlueskyConnector(BaseConnector):
                 post = item.get("post") if isinstance(item, dict) else None
                 record = post.get("record") if isinstance(post, dict) else None
                 created = record.get("createdAt") if isinstance(record, dict) else None
-                if not isinstance(post, dict) or not isinstance(created, str):
-                    continue  # malformed: page_bundles quarantines it with the reason
+                if not isinstance(post, dict) or not isinstance(created, str) or item.get("reason"):
+                    continue  # malformed (page_bundles quarantines it) or someone else's post reposted
                 newest = max(newest or created, created)
                 uri = str(post.get("uri"))
                 if item.get("reply"):  # our reply: recorded with its thread, which we read
