@@ -68,7 +68,8 @@ def main() -> None:
         env = {**os.environ, "COLUMNS": os.environ.get("COLUMNS", "150"), "COMMUNIS_ACCOUNTS_FILE": str(accounts),
                "COMMUNIS_ES_INDEX_PREFIX": "communis-demo",
                "COMMUNIS_STORE_PATH": str(demo_dir / "store"), "COMMUNIS_DATA_DIR": str(demo_dir / "data"),
-               "COMMUNIS_HARVEST_LOOKBACK_DAYS": "60", "SUNDSVIK_API_TOKEN": DEMO_TOKEN}
+               "COMMUNIS_HARVEST_LOOKBACK_DAYS": "60", "SUNDSVIK_API_TOKEN": DEMO_TOKEN,
+               "COMMUNIS_HARVEST_SWEEP_HOURS": "0"}  # every run reads old posts' markers: see all new comments
         console.rule(f"[bold]0. {len(others) + 2} accounts on {len(others) + 2} platforms: can each be read?")
         communis("accounts", "check", env=env)
         console.rule("[bold]1. First harvest: everything the accounts ever published")
