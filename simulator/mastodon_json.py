@@ -130,7 +130,7 @@ def attachment_json(att: Attachment, inst: str) -> dict[str, Any]:
 
 
 def status_json(st: Status, inst: str, model: MastodonModel) -> dict[str, Any]:
-    """The Status entity, with nested reblog and account."""
+    """The Status entity, with nested reblog and account (malformed for a ``mastodon.corrupt`` status)."""
     if st.author.domain is None:
         uri = f"{inst}/users/{st.author.username}/statuses/{st.id}"
         url = uri + "/activity" if st.reblog else f"{inst}/@{st.author.username}/{st.id}"
@@ -138,7 +138,7 @@ def status_json(st: Status, inst: str, model: MastodonModel) -> dict[str, Any]:
     else:
         uri = f"https://{st.author.domain}/users/{st.author.username}/statuses/{st.remote_id}"
         url = f"https://{st.author.domain}/@{st.author.username}/{st.remote_id}"
-    return {
+    out: dict[str, Any] = {
         "id": str(st.id), "created_at": mastodon_time(st.created_ms),
         "in_reply_to_id": None if st.in_reply_to_id is None else str(st.in_reply_to_id),
         "in_reply_to_account_id": st.in_reply_to_account_id, "sensitive": st.sensitive,
@@ -156,6 +156,10 @@ def status_json(st: Status, inst: str, model: MastodonModel) -> dict[str, Any]:
         "tags": [{"name": t, "url": f"{inst}/tags/{quote(t)}"} for t in st.rich.hashtags],
         "emojis": [], "card": None, "poll": None,
     }
+    if st.id in model.corrupted:  # a required field missing, another of the wrong type; the id stays
+        del out["account"]
+        out["created_at"] = st.created_ms // 1000
+    return out
 
 
 def edit_json(st: Status, at_ms: int, rich: textgen.Rich, inst: str, model: MastodonModel) -> dict[str, Any]:

@@ -137,6 +137,7 @@ class MastodonModel:
         self.children_extra: dict[int, list[int]] = {}
         self.deleted: set[int] = set()
         self.edits: dict[int, list[tuple[int, textgen.Rich]]] = {}
+        self.corrupted: set[int] = set()  # served malformed (``mastodon.corrupt``)
         self._last_id = 0
 
     # ---- identity ---------------------------------------------------------------------------
@@ -384,3 +385,9 @@ class MastodonModel:
         self.deleted.add(sid)
         if st.role in ("own", "boost"):
             self.accounts[st.account_no].deleted_own += 1
+
+    def corrupt(self, sid: int) -> None:
+        """Serve a status malformed from now on (no ``account``, a numeric ``created_at``)."""
+        if self.get(sid) is None:
+            raise KeyError(f"no status {sid} (unknown or deleted)")
+        self.corrupted.add(sid)

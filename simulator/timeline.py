@@ -13,6 +13,9 @@ Mastodon:  {"type": "mastodon.publish", "account": "sundsvik", "text": "…", "i
            {"type": "mastodon.reply", "in_reply_to_id": "…", "text": "…", "author": "karin@toot.example",
             "pii": true}                                  -> {"id": "…"}  (a citizen replies, also to old posts)
            {"type": "mastodon.set_token", "account": "sundsvik", "token": "…" | null}
+           {"type": "mastodon.corrupt", "id": "…"}    (served malformed wherever it appears, listings and
+                                                        conversations: no ``account``, a numeric ``created_at``;
+                                                        the ground truth shows it not visible)
 WordPress: {"type": "wordpress.publish", "kind": "post" | "page", "title": "…", "text": "…", "image": true}
            {"type": "wordpress.edit", "id": 1000, "title": "…", "text": "…"}   (bumps modified_gmt)
            {"type": "wordpress.delete", "id": 1000, "mode": "delete" | "trash"}
@@ -21,6 +24,9 @@ WordPress: {"type": "wordpress.publish", "kind": "post" | "page", "title": "…"
            {"type": "wordpress.edit_comment", "id": 1234, "text": "…"}
            {"type": "wordpress.moderate_comment", "id": 1234, "status": "hold" | "spam" | "trash" | "approved"
             | "delete"}
+           {"type": "wordpress.corrupt", "id": 1000}   (post or page served malformed in listings and by id:
+                                                        ``content`` a string, a numeric ``date_gmt``, no ``title``;
+                                                        the ground truth shows it not visible, its comments stay)
 Others:    (facebook, instagram, x, youtube, linkedin, flickr, tiktok, bluesky, rss; items by model ``no``)
            {"type": "bluesky.publish", "text": "…", "title": "…", "images": 2, "video": false} -> {"no": 17}
            {"type": "bluesky.edit", "no": 17, "text": "…"}        {"type": "bluesky.delete", "no": 17}
@@ -211,6 +217,10 @@ def _mastodon(world: World, op: str, ev: dict[str, Any]) -> dict[str, Any]:
         st = _status_id(world, ev)
         m.delete(st.id)
         return {"id": str(st.id)}
+    if op == "corrupt":
+        st = _status_id(world, ev)
+        m.corrupt(st.id)
+        return {"id": str(st.id)}
     if op == "set_token":
         name = ev.get("account") or m.accounts[0].spec.username
         found = next((s for s in m.accounts if s.spec.username == name), None)
@@ -273,4 +283,7 @@ def _wordpress(world: World, op: str, ev: dict[str, Any]) -> dict[str, Any]:
             raise ValueError("status must be hold, spam, trash, approved or delete")
         w.change_comment(int(ev["id"]), status=status)
         return {"id": int(ev["id"]), "status": status}
+    if op == "corrupt":
+        w.corrupt(int(ev["id"]))
+        return {"id": int(ev["id"])}
     raise TimelineError(f"unknown event type wordpress.{op}")

@@ -128,6 +128,10 @@ def post_json(post: WpPost, site: str, model: WordPressModel, pretty: bool) -> d
     cls += ["hentry"] + [f"category-{CATEGORIES[c].lower().split()[0]}" for c in post.categories if post.type == "post"]
     out["class_list"] = cls
     out["_links"] = links
+    if post.id in model.corrupted:  # malformed: ``content`` a string, ``date_gmt`` a number, no title
+        out["content"] = out["content"]["rendered"]
+        out["date_gmt"] = post.date_ms // 1000
+        del out["title"]
     return out
 
 

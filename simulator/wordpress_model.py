@@ -110,6 +110,7 @@ class WordPressModel:
         self.comment_deleted: set[int] = set()
         self.next_post_id = 1000 + 4 * posts
         self.next_comment_id = 1 + 8 * posts
+        self.corrupted: set[int] = set()  # posts served malformed (``wordpress.corrupt``)
         self.generation = 0  # bumped on every change; caches key on it
 
     # ---- positions ------------------------------------------------------------------------------
@@ -312,6 +313,13 @@ class WordPressModel:
         if self.generated(pid) is None:
             raise KeyError(pid)
         self.deleted[pid] = mode
+        self.generation += 1
+
+    def corrupt(self, pid: int) -> None:
+        """Serve a post or page malformed from now on (``content`` a string, ``date_gmt`` a number)."""
+        if not self.visible(pid):
+            raise KeyError(f"no visible post {pid}")
+        self.corrupted.add(pid)
         self.generation += 1
 
     def add_comment(self, pid: int, parent: int, author_name: str, text: str, status: str, *,

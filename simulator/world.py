@@ -8,15 +8,20 @@ and therefore the same response bytes for the same requests at the same base URL
 Ground truth (``World.ground_truth``) is what a complete harvest should hold now: every item with
 its current content hash (SHA-256 of the ``content`` HTML string as served, i.e. after JSON decoding:
 Mastodon ``content``, WordPress ``content.rendered``), whether it is deleted or hidden, how many
-versions it has had, and whether it carries personal data.
+versions it has had, and whether it carries personal data. Each item's ``text`` is what a reader sees
+of that HTML as plain text (``html_text``: its text nodes, block tags as line breaks; a Mastodon content
+warning comes first, a boost shows the boosted status). Items served malformed by ``mastodon.corrupt``
+/ ``wordpress.corrupt`` are marked ``corrupt`` and are not ``visible``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import threading
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any
 
 from . import mastodon_json as mj
@@ -59,9 +64,11 @@ class WorldConfig:
     """When set, those platforms refuse requests without this credential."""
 
     def resized(self, posts: int) -> WorldConfig:
-        """The same world with ``posts`` statuses on every Mastodon account and ``posts`` blog posts."""
+        """The same world with ``posts`` statuses on every Mastodon account and ``posts`` blog posts (and no
+        more pages than posts, so ``posts=0`` is an empty blog)."""
         accounts = tuple(dataclasses.replace(a, statuses=posts) for a in self.mastodon_accounts)
-        return dataclasses.replace(self, mastodon_accounts=accounts, wp_posts=posts, social_posts=posts)
+        return dataclasses.replace(self, mastodon_accounts=accounts, wp_posts=posts, wp_pages=min(self.wp_pages, posts),
+                                   social_posts=posts)
 
     @property
     def domain(self) -> str:
@@ -77,6 +84,31 @@ class WorldConfig:
 def sha256(text: str) -> str:
     """Hex SHA-256 of a string's UTF-8 bytes."""
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+class _TextNodes(HTMLParser):
+    BLOCKS = frozenset({"p", "br", "div", "figure", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_text(html: str) -> str:
+    """An HTML fragment as a reader sees it in plain text: every text node (hidden link parts too, as a
+    copy of the text gives them), block tags and ``<br>`` as line breaks, blank lines collapsed."""
+    parser = _TextNodes()
+    parser.feed(html)
+    parser.close()
+    text = re.sub(r"[ \t]+", " ", "".join(parser.parts))
+    return re.sub(r"\n\s*\n+", "\n\n", text).strip()
 
 
 class World:
@@ -126,14 +158,19 @@ class World:
             assert st is not None
             history = m.history(sid)
             rich = history[-1][1]
+            shown, shown_rich = (st.reblog, st.reblog.rich) if st.reblog is not None else (st, rich)
+            text = html_text(mj.render_html(shown_rich, inst, shown.mentions))
+            if shown.spoiler_text:
+                text = f"{shown.spoiler_text}\n\n{text}"
             rows.append({
                 "id": str(sid), "account": m.accounts[st.account_no].spec.username, "role": st.role,
                 "author": st.author.acct,
                 "in_reply_to_id": None if st.in_reply_to_id is None else str(st.in_reply_to_id),
                 "reblog_of": None if st.reblog is None else str(st.reblog.id),
                 "created_at": mastodon_time(st.created_ms),
-                "deleted": sid in m.deleted, "visible": sid not in m.deleted, "versions": len(history),
-                "content_sha256": sha256("" if st.reblog else mj.render_html(rich, inst, st.mentions)),
+                "deleted": sid in m.deleted, "corrupt": sid in m.corrupted,
+                "visible": sid not in m.deleted and sid not in m.corrupted, "versions": len(history),
+                "content_sha256": sha256("" if st.reblog else mj.render_html(rich, inst, st.mentions)), "text": text,
                 "pii": rich.pii,
                 "media": [{"id": str(a.id), "url": mj.attachment_json(a, inst)["url"], "type": a.type,
                            "oversized": a.size > 0} for a in st.media]})
@@ -157,12 +194,14 @@ class World:
             assert post is not None
             state = w.deleted.get(pid)
             media = [w.media(i) for i in (post.featured_media, post.inline_media, post.video_media) if i]
+            content = wj.render_content(site, post, w)
             rows.append({"type": post.type, "id": pid, "status": {"trash": "trash", "delete": "deleted"}.get(
-                state or "", "publish"), "visible": state is None, "deleted": state is not None,
+                state or "", "publish"), "visible": state is None and pid not in w.corrupted,
+                "deleted": state is not None, "corrupt": pid in w.corrupted,
                 "versions": post.versions, "date_gmt": wp_gmt(post.date_ms), "modified_gmt": wp_gmt(post.modified_ms),
-                "title": post.title, "content_sha256": sha256(wj.render_content(site, post, w)),
-                "media": [{"id": m.id, "url": wj.media_url(site, m), "type": m.fmt, "oversized": m.size > 0}
-                          for m in media if m is not None]})
+                "title": post.title, "content_sha256": sha256(content), "text": html_text(content),
+                "media": [{"id": m.id, "url": wj.media_url(site, m), "type": m.fmt, "oversized": m.size > 0,
+                           "in_content": m.id != post.featured_media} for m in media if m is not None]})
             for cid in w.comment_ids(pid):
                 c = w.comment_record(cid)
                 assert c is not None
@@ -173,7 +212,7 @@ class World:
                              "visible": visible, "deleted": status == "deleted",
                              "hidden": status in ("hold", "spam", "trash"), "versions": c.versions,
                              "date_gmt": wp_gmt(c.date_ms), "content_sha256": sha256(wj.autop(c.text) + "\n"),
-                             "pii": c.pii})
+                             "text": html_text(wj.autop(c.text)), "pii": c.pii})
         out["items"] = rows
         visible_comments = sum(1 for r in rows if r["type"] == "comment" and r["visible"])
         out["counts"].update({"comments": comments, "comments_visible": visible_comments,

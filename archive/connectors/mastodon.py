@@ -146,13 +146,17 @@ class MastodonConnector(BaseConnector):
                 yield Rejected(fetched.capture.body, f"{fetched.capture.url}: {exc}")
                 break
             if not statuses:
+                yield CaptureBundle(capture=fetched.capture, records=[])  # an empty account's answer is kept too
                 break
             yield from self._page(ctx, fetched, own_id, None, statuses)
             oldest_here = None
             for s in statuses:
                 if isinstance(s, dict) and "id" in s:
                     newest = max(newest, int(s["id"]))
-                    created = _time(s.get("created_at"))
+                    try:  # a malformed status is quarantined by _page; here it only must not stop the walk
+                        created = _time(s.get("created_at"))
+                    except (AttributeError, TypeError, ValueError):
+                        created = None
                     recent = created is not None and created >= ctx.window_start
                     in_thread = (s.get("replies_count") or 0) > 0 or s.get("in_reply_to_id") is not None
                     if (recent or int(s["id"]) > newest_before) and in_thread:

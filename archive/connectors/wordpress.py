@@ -1,8 +1,9 @@
 """WordPress REST API: posts, pages, approved comments, media; edits by `modified_gmt`.
 
-Each run lists (1) posts and pages modified since the saved watermark (new and edited ones,
-`orderby=modified`), (2) posts and pages published inside the look-back window, and (3)
-comments posted inside the window or since the watermark, across all posts, so a new comment
+Each run lists (1) posts and pages modified since the saved watermark or the start of the
+look-back window, whichever is earlier (`orderby=modified`): the new and edited ones, and every
+one published inside the window, since an item is modified no earlier than it is published; and
+(2) comments posted inside the window or since the watermark, across all posts, so a new comment
 on an old post is caught. Paging follows `X-WP-TotalPages`. Dates carry no zone; the `_gmt`
 fields are UTC. Unauthenticated callers see only published posts and approved comments, so an
 item missing from the listings is asked for directly: 404/410 is a deletion (tombstone), 401/403
@@ -28,7 +29,7 @@ from .media import fetch_media, with_digests
 from .text import hashtags, html_to_text
 
 PER_PAGE = "100"
-_IMG_SRC = re.compile(r"""<img[^>]+src=["']([^"']+)["']""")
+_MEDIA_SRC = re.compile(r"""<(?:img|video|source)\b[^>]+src=["']([^"']+)["']""")
 
 
 def _gmt(value: str | None) -> datetime | None:
@@ -47,7 +48,7 @@ class WordPressConnector(BaseConnector):
         comments="approved comments and replies",
         edits="each version (`modified_gmt`; comment edits by content hash inside the window)",
         deletions="inside the window: tombstone (404/410), or hidden (401: held, spam, trashed)",
-        media="images in the content",
+        media="images and video in the content",
         old_post_comments="yes: comments are listed across all posts by date",
         credentials="none (public REST API)",
     )
@@ -87,7 +88,7 @@ class WordPressConnector(BaseConnector):
         title, _ = html_to_text(item.get("title", {}).get("rendered", ""))
         prefix = "post" if kind is Kind.POST else "page"
         published, modified = _gmt(item.get("date_gmt")), _gmt(item.get("modified_gmt"))
-        media = [MediaRef(url=u) for u in _IMG_SRC.findall(html)]
+        media = [MediaRef(url=u) for u in _MEDIA_SRC.findall(html)]
         return Record(
             platform=Platform.WORDPRESS, account=ctx.account.id, item_id=f"{prefix}-{item['id']}", kind=kind,
             thread_id=f"{prefix}-{item['id']}", author=Author(id=str(item.get("author", "")) or None),
@@ -146,12 +147,10 @@ class WordPressConnector(BaseConnector):
         window = _stamp(ctx.window_start)
         marks: list[datetime] = []
         for route, kind in (("/posts", Kind.POST), ("/pages", Kind.PAGE)):
-            if since is None:  # backfill: everything
-                yield from self._listing(ctx, route, {"orderby": "modified", "order": "asc"}, kind, marks)
-                continue
-            yield from self._listing(ctx, route, {"modified_after": since, "orderby": "modified", "order": "asc"},
-                                     kind, marks)
-            yield from self._listing(ctx, route, {"after": window, "orderby": "date", "order": "asc"}, kind, marks)
+            params = {"orderby": "modified", "order": "asc"}
+            if since is not None:  # else backfill: everything
+                params["modified_after"] = min(window, since)
+            yield from self._listing(ctx, route, params, kind, marks)
         comment_params = {"orderby": "date_gmt", "order": "asc"}
         if since is not None:
             comment_params["after"] = min(window, since)

@@ -1,15 +1,23 @@
 """The platforms under the contract suite: how to configure an account for each in the simulator,
 what the simulator's ground truth says it holds, and how to make things happen on it.
 
+The suite sees every platform through one row format (`Subject.rows`): ``no`` (the number events
+name the item by), ``id`` (the connector's item id), ``kind`` (post, page, comment or reply, as the
+connector records it), ``post`` and ``parent`` (item ids), ``text`` (what a reader sees), ``created_at``
+(ISO 8601), ``visible`` and ``media`` ([{url, oversized}]), and through the generic operations
+``publish``, ``edit``, ``delete``, ``comment``, ``delete_comment`` and ``corrupt``.
+
 Every platform over the simulator's shared account model (``simulator/platforms``) is driven the
 same way, by its ``{platform}.publish`` … events; items are named by the connector's item id
-(the platform's native id), which the ground truth gives for each model number.
+(the platform's native id), which the ground truth gives for each model number. Mastodon and
+WordPress predate that model: `MastodonSubject` and `WordPressSubject` map their own ground truth
+and timeline events onto the same rows and operations.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from archive.connectors.base import Capabilities
 from archive.connectors.registry import connector_class
@@ -33,14 +41,18 @@ HANDLES = {
     "flickr": "sundsvikkommun",
     "tiktok": "sundsvikkommun",
     "rss": "feed.xml",
+    "mastodon": "@sundsvik",
+    "wordpress": "blogg",
 }
 
 
 @dataclass(frozen=True)
 class Subject:
-    """One platform of the simulator, as the contract suite drives it."""
+    """One platform of the simulator, as the contract suite drives it (the generic part)."""
 
     platform: str
+    top_kinds: ClassVar[frozenset[str]] = frozenset({"post"})
+    """Kinds of the account's own top-level items, which every complete harvest holds."""
 
     @property
     def capabilities(self) -> Capabilities:
@@ -58,8 +70,8 @@ class Subject:
                        credentials=CredentialRef(env=TOKEN_ENV) if self.needs_token else None)
 
     def rows(self, sim: Simulator) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = sim.state()["platforms"][self.platform]["items"]
-        return rows
+        """Every item of the account in the row format of the module docstring."""
+        raise NotImplementedError
 
     def visible(self, sim: Simulator) -> dict[str, dict[str, Any]]:
         """Item id → ground-truth row, for what the public can see now."""
@@ -68,8 +80,8 @@ class Subject:
     def expected(self, sim: Simulator) -> set[str]:
         """What a complete harvest holds, given what the platform's API can reveal."""
         caps = self.capabilities
-        kinds = {"post"} | ({"comment"} if caps.finds_comments else set()) | ({"reply"} if caps.finds_replies
-                                                                             else set())
+        kinds = self.top_kinds | ({"comment"} if caps.finds_comments else set()) | ({"reply"} if caps.finds_replies
+                                                                                   else set())
         return {i for i, r in self.visible(sim).items() if r["kind"] in kinds}
 
     def id_of(self, sim: Simulator, no: int) -> str:
@@ -79,8 +91,8 @@ class Subject:
         return int(next(r["no"] for r in self.rows(sim) if r["id"] == item_id))
 
     def event(self, sim: Simulator, op: str, **fields: Any) -> dict[str, Any]:
-        result: dict[str, Any] = sim.apply([{"type": f"{self.platform}.{op}", **fields}])[0]
-        return result
+        """Apply a generic operation (items named by ``no``); the result names what it created by ``no``."""
+        raise NotImplementedError
 
     def publish(self, sim: Simulator, **fields: Any) -> str:
         return self.id_of(sim, self.event(sim, "publish", **fields)["no"])
@@ -89,4 +101,139 @@ class Subject:
         return self.id_of(sim, self.event(sim, "comment", post=self.no_of(sim, post_id), **fields)["no"])
 
 
-SUBJECTS = [Subject(name) for name in NAMES]
+@dataclass(frozen=True)
+class SocialSubject(Subject):
+    """A platform over the simulator's shared account model: its ground truth is already in row format."""
+
+    def rows(self, sim: Simulator) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = sim.state()["platforms"][self.platform]["items"]
+        return rows
+
+    def event(self, sim: Simulator, op: str, **fields: Any) -> dict[str, Any]:
+        result: dict[str, Any] = sim.apply([{"type": f"{self.platform}.{op}", **fields}])[0]
+        return result
+
+
+def _iso(moment: str) -> str:
+    """A WordPress ``*_gmt`` value (UTC, no zone) as ISO 8601 with its zone."""
+    return moment + "Z"
+
+
+@dataclass(frozen=True)
+class MastodonSubject(Subject):
+    """Mastodon (`simulator/mastodon*.py`): items are statuses, named by their id (``no`` is the id as a number).
+
+    The connector records a status without ``in_reply_to_id`` as a post (a boost and the status it
+    boosts, and a citizen's question the account answered, too); a status in a conversation as a
+    comment when it answers the conversation's root (its topmost live ancestor, as ``/context``
+    lists it) and as a reply otherwise.
+    """
+
+    platform: str = "mastodon"
+    username: ClassVar[str] = "sundsvik"
+
+    def rows(self, sim: Simulator) -> list[dict[str, Any]]:
+        truth = [r for r in sim.state()["mastodon"]["items"] if r["account"] == self.username]
+        by_id = {r["id"]: r for r in truth}
+        rows = []
+        for r in truth:
+            parent = r["in_reply_to_id"]
+            root, up = r["id"], parent
+            while up is not None and up in by_id:
+                if not by_id[up]["deleted"]:
+                    root = up
+                up = by_id[up]["in_reply_to_id"]
+            kind = "post" if parent is None else "comment" if parent == root else "reply"
+            rows.append({"no": int(r["id"]), "id": r["id"], "kind": kind, "post": root, "parent": parent,
+                         "text": r["text"], "created_at": r["created_at"], "visible": r["visible"],
+                         "media": [{"url": m["url"], "oversized": m["oversized"]} for m in r["media"]]})
+        return rows
+
+    def event(self, sim: Simulator, op: str, **fields: Any) -> dict[str, Any]:
+        ev: dict[str, Any]
+        if op == "publish":
+            ev = {"type": "mastodon.publish", "account": self.username, "text": fields.get("text"),
+                  "images": fields.get("images", 0), "video": fields.get("video", False)}
+        elif op == "comment":  # a citizen answers (the post, or the comment named by ``parent``)
+            target = fields["post"] if fields.get("parent") is None else fields["parent"]
+            ev = {"type": "mastodon.reply", "in_reply_to_id": str(target), "text": fields.get("text"),
+                  "pii": fields.get("pii", False)}
+        elif op == "edit":
+            ev = {"type": "mastodon.edit", "id": str(fields["no"]), "text": fields.get("text")}
+        elif op in ("delete", "delete_comment"):
+            ev = {"type": "mastodon.delete", "id": str(fields["no"])}
+        elif op == "corrupt":
+            ev = {"type": "mastodon.corrupt", "id": str(fields["no"])}
+        else:
+            raise ValueError(f"no Mastodon event for {op!r}")
+        result: dict[str, Any] = sim.apply([{k: v for k, v in ev.items() if v is not None}])[0]
+        return {**result, "no": int(result["id"])} if "id" in result else result
+
+
+@dataclass(frozen=True)
+class WordPressSubject(Subject):
+    """WordPress (`simulator/wordpress*.py`): ``post-N``, ``page-N`` and ``comment-N``, as the connector names them.
+
+    Posts and pages share one id sequence and comments have their own, so a comment's ``no`` is its id
+    plus `COMMENT_NO`. A post's ``media`` are the files in its content (the connector archives what
+    the content shows: inline images and video; a featured image is outside the content).
+    """
+
+    platform: str = "wordpress"
+    top_kinds: ClassVar[frozenset[str]] = frozenset({"post", "page"})
+    COMMENT_NO: ClassVar[int] = 1_000_000_000
+
+    def rows(self, sim: Simulator) -> list[dict[str, Any]]:
+        rows = []
+        for r in sim.state()["wordpress"]["items"]:
+            if r["type"] == "comment":
+                post = f"post-{r['post']}"
+                rows.append({"no": self.COMMENT_NO + r["id"], "id": f"comment-{r['id']}",
+                             "kind": "comment" if r["parent"] == 0 else "reply", "post": post,
+                             "parent": post if r["parent"] == 0 else f"comment-{r['parent']}", "text": r["text"],
+                             "created_at": _iso(r["date_gmt"]), "visible": r["visible"], "media": []})
+            else:
+                item_id = f"{r['type']}-{r['id']}"
+                rows.append({"no": r["id"], "id": item_id, "kind": r["type"], "post": item_id, "parent": None,
+                             "text": r["text"], "created_at": _iso(r["date_gmt"]), "visible": r["visible"],
+                             "media": [{"url": m["url"], "oversized": m["oversized"]} for m in r["media"]
+                                       if m["in_content"]]})
+        return rows
+
+    def _post(self, no: Any) -> int:
+        if int(no) >= self.COMMENT_NO:
+            raise ValueError(f"{no} names a comment, not a post")
+        return int(no)
+
+    def _comment(self, no: Any) -> int:
+        if int(no) < self.COMMENT_NO:
+            raise ValueError(f"{no} names a post, not a comment")
+        return int(no) - self.COMMENT_NO
+
+    def event(self, sim: Simulator, op: str, **fields: Any) -> dict[str, Any]:
+        ev: dict[str, Any]
+        if op == "publish":
+            ev = {"type": "wordpress.publish", "kind": "post", "title": fields.get("title"), "text": fields.get("text"),
+                  "image": bool(fields.get("images"))}
+        elif op == "comment":
+            parent = fields.get("parent")
+            ev = {"type": "wordpress.comment", "post": self._post(fields["post"]), "text": fields.get("text"),
+                  "parent": 0 if parent is None else self._comment(parent), "pii": fields.get("pii", False)}
+        elif op == "edit":
+            ev = {"type": "wordpress.edit", "id": self._post(fields["no"]), "text": fields.get("text"),
+                  "title": fields.get("title")}
+        elif op == "delete":
+            ev = {"type": "wordpress.delete", "id": self._post(fields["no"]), "mode": "delete"}
+        elif op == "delete_comment":
+            ev = {"type": "wordpress.moderate_comment", "id": self._comment(fields["no"]), "status": "delete"}
+        elif op == "corrupt":
+            ev = {"type": "wordpress.corrupt", "id": self._post(fields["no"])}
+        else:
+            raise ValueError(f"no WordPress event for {op!r}")
+        result: dict[str, Any] = sim.apply([{k: v for k, v in ev.items() if v is not None}])[0]
+        if "id" in result:
+            return {**result, "no": result["id"] + (self.COMMENT_NO if op == "comment" else 0)}
+        return result
+
+
+SUBJECTS: list[Subject] = [*(SocialSubject(name) for name in NAMES), MastodonSubject(), WordPressSubject()]
