@@ -92,8 +92,7 @@ def bench_one(platform: str, posts: int) -> dict[str, object]:
         print(f"\n# {platform}: one account with {posts:,} posts, harvested from scratch")
         print_table([raw, comp, harvest], "posts")
         c = report.counts
-        media = sum(1 for r in served if "/media/" in r.path)
-        pages = len(served) - media
+        pages = len(served) - c.media  # every media file is one request; the rest are API pages
         print(f"{c.new:,} record versions ({c.comments:,} comments and replies, {c.media:,} media files); "
               f"{len(served):,} requests ({pages:,} API pages = {pages / posts:.2f} per post); {mb:,.1f} MB; "
               f"ok={report.ok} {report.error or ''}")
