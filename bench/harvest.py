@@ -29,6 +29,7 @@ from isal import isal_zlib
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from archive.config import Settings  # noqa: E402
+from archive.connectors.registry import connector_for  # noqa: E402
 from archive.context import Archive  # noqa: E402
 from archive.harvest.runner import harvest_one  # noqa: E402
 from bench._measure import measure, print_table  # noqa: E402
@@ -36,9 +37,10 @@ from schemas import Account  # noqa: E402
 from simulator import Simulator, WorldConfig  # noqa: E402
 
 
-def raw_fetch(base: str, paths: list[str], token: str) -> list[bytes]:
-    headers = {"Accept-Encoding": "identity", "Authorization": f"Bearer {token}"}
-    with httpx.Client(headers=headers) as client:
+def raw_fetch(base: str, paths: list[str], account: Account) -> list[bytes]:
+    """The same GETs with the same credential and required headers (LinkedIn's version header…)."""
+    headers, params = connector_for(account.platform.value).client_auth(account, TOKEN)
+    with httpx.Client(headers={"Accept-Encoding": "identity", **headers}, params=params) as client:
         return [client.get(base + p).content for p in paths]
 
 
@@ -86,7 +88,7 @@ def bench_one(platform: str, posts: int) -> dict[str, object]:
             mb = report.bytes / 1e6
             harvest.megabytes = mb
             raw, bodies = measure("raw: httpx GET of the same URLs", posts, mb,
-                                  lambda: raw_fetch(sim.base_url, paths, TOKEN))
+                                  lambda: raw_fetch(sim.base_url, paths, account))
             comp, _ = measure("raw: gzip (ISA-L 1) + SHA-256 of the same bodies", posts, mb,
                               lambda: raw_compress(bodies))
         print(f"\n# {platform}: one account with {posts:,} posts, harvested from scratch")

@@ -424,7 +424,12 @@ class App(PlatformApp):
             raise _BadRequest("start_time", req.param("start_time") or "",
                               "Invalid 'start_time'. 'start_time' must be on or after the last 7 days")
         items: list[Item] = []
-        for post in self.model.visible_posts():
+        conversation = next((t.partition(":")[2] for t in query.split() if t.startswith("conversation_id:")), None)
+        root = self.lookup(conversation) if conversation else None
+        # A conversation query needs only that post's thread; anything else scans the account.
+        for post in ([root] if isinstance(root, Post) else [] if conversation else self.model.visible_posts()):
+            if post.deleted_ms is not None:
+                continue
             items.append(post)
             items += [c for c in self.model.thread(post)]
         items = [it for it in items if it.versions[-1].at_ms >= now - WEEK_MS]
