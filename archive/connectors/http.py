@@ -29,6 +29,7 @@ from schemas import Capture
 from .. import clock
 from ..errors import AuthExpired, GaveUp, Gone, PayloadInvalid, RateLimited
 from ..version import __version__
+from ..warc.redact import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +229,9 @@ class Fetcher:
                             response.url.host)
                 body = body.replace(secret, b"REDACTED")
         return Capture(
-            method=request.method, url=str(request.url),
+            # Redacted here, not only in the WARC writer: the URL also becomes each record's
+            # `source_url` (index, metadata record) and part of quarantine reasons and log lines.
+            method=request.method, url=redact_url(str(request.url)),
             request_headers=list(request.headers.multi_items()), request_body=request_body,
             status=response.status_code, reason=response.reason_phrase,
             response_headers=list(response.headers.multi_items()),

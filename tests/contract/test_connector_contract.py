@@ -7,6 +7,9 @@ docs/platforms.md); a scenario that needs it is skipped with that reason instead
 
 from __future__ import annotations
 
+import gzip
+import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
@@ -19,6 +22,7 @@ from archive.context import Archive
 from archive.harvest.runner import harvest_one
 from archive.harvest.service import HarvestReport
 from archive.index.search import SearchQuery, search
+from archive.warc.redact import RedactingFilter
 from simulator import Simulator
 
 from .subjects import SUBJECTS, TOKEN, TOKEN_ENV, Subject
@@ -213,3 +217,28 @@ def test_non_latin_and_emoji_text_is_kept_exactly_and_found_by_search(arc: Archi
     assert latest(arc, subject)[post_id]["text"].strip() == WORLD_TEXT
     hits = search(arc.index, SearchQuery(text="Älvdalen", account=f"sv-{subject.platform}")).hits
     assert post_id in {h.source["item_id"] for h in hits}
+
+
+def test_the_credential_never_lands_in_warc_files_index_quarantine_or_logs(
+        arc: Archive, sim: Simulator, subject: Subject, caplog: pytest.LogCaptureFixture) -> None:
+    if not subject.needs_token:
+        pytest.skip(f"{subject.platform} needs no credential")
+    caplog.set_level(logging.DEBUG)
+    caplog.handler.addFilter(RedactingFilter())  # as archive.logs puts it on every handler Communis sets up
+    sim.apply([{"type": "clock.advance", "hours": 1}])
+    bad = subject.publish(sim, text="Ett inlägg som kommer fram trasigt.")
+    subject.event(sim, "corrupt", no=subject.no_of(sim, bad))  # a quarantine entry, with its reason
+    report = harvest(arc, sim, subject)
+    assert report.quarantined
+    secret = TOKEN.encode()
+    stored = [key for key in arc.store.keys("") if not key.endswith("/")]
+    assert any(key.startswith("warc/") for key in stored)
+    for key in stored:
+        with arc.store.open(key) as handle:
+            data = handle.read()
+        if key.endswith(".gz"):
+            data = gzip.decompress(data)
+        assert secret not in data, key
+    docs = latest(arc, subject)
+    assert docs and all(TOKEN not in json.dumps(doc) for doc in docs.values())
+    assert TOKEN not in caplog.text
