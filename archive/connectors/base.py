@@ -22,7 +22,7 @@ import httpx
 from schemas import Account, CaptureBundle, HarvestState, KnownItem
 
 from ..bundles import Rejected
-from .http import Fetcher
+from .http import Fetched, Fetcher
 
 
 @dataclass
@@ -65,6 +65,15 @@ class HarvestContext:
         changed = self.marker_changed(item_id, marker) if marker is not None else False
         recent = published is None or published >= self.window_start
         return item_id not in self.state.known or recent or changed
+
+    def unchanged(self, item_id: str, marker: str) -> bool:
+        """Record `marker`; True when the item is known and its marker is the one saved by an earlier run
+        (for platforms without an edit time: the item need not be built again, and counts as listed)."""
+        same = item_id in self.state.known and self.state.markers.get(item_id) == marker
+        self.markers[item_id] = marker
+        if same:
+            self.seen.add(item_id)
+        return same
 
     def keep_marker(self, item_id: str) -> None:
         """Reading what the new marker announced failed: keep the old one so the next run retries."""
@@ -153,3 +162,14 @@ class BaseConnector:
         if not isinstance(body, dict) or key not in body:
             raise PayloadInvalid(f"{fetched.capture.url}: expected an object with {key!r}")
         return body[key]
+
+    def gone(self, ctx: HarvestContext, fetched: Fetched, item_id: str, known: KnownItem,
+             **changes: Any) -> CaptureBundle:
+        """What `check_deleted` returns for a deleted item: the exchange that proves it and the item's
+        tombstone (with `changes` to its fields, e.g. hidden rather than deleted)."""
+        from ..harvest.versions import tombstone
+
+        record = tombstone(known, platform=self.platform, account=ctx.account.id, item_id=item_id,
+                           captured_at=fetched.capture.started_at, source_url=fetched.capture.url)
+        return CaptureBundle(capture=fetched.capture,
+                             records=[record.model_copy(update=changes) if changes else record])

@@ -17,12 +17,13 @@ from typing import Any
 from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record
 
 from ..bundles import Rejected
-from ..errors import GaveUp, PayloadInvalid
+from ..errors import PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
-from .listing import page_bundles, rejected_page
+from .listing import PAGE_ERRORS, listed, page_bundles, rejected_page
 from .text import hashtags
 from .times import iso
+from .walk import Walk, read_threads
 
 PAGE_LIMIT = "100"
 
@@ -95,54 +96,41 @@ class BlueskyConnector(BaseConnector):
     # ---- harvest ------------------------------------------------------------------------------
     def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
         own_did = self._did(ctx)
-        newest_before = ctx.state.cursor.get("newest")
-        newest = newest_before
+        walk: Walk[str] = Walk(ctx, ctx.state.cursor.get("newest") or None)
         threads: dict[str, None] = {}
         params: dict[str, str] = {"actor": own_did, "limit": PAGE_LIMIT, "filter": "posts_with_replies"}
         while True:
             fetched = ctx.fetcher.get(self._xrpc(ctx, "app.bsky.feed.getAuthorFeed"), params=params)
             try:
-                body = fetched.json()
-                feed = body["feed"]
-                if not isinstance(feed, list):
-                    raise TypeError("feed is not a list")
-            except (PayloadInvalid, KeyError, TypeError) as exc:
+                body, feed = listed(fetched, "feed")
+            except PAGE_ERRORS as exc:
                 yield rejected_page(ctx, fetched, f"unreadable author feed ({exc})")
                 break
             own_posts = [item for item in feed if isinstance(item, dict) and not item.get("reply")
                          and not item.get("reason")]
-            past = False
             for item in feed:
                 post = item.get("post") if isinstance(item, dict) else None
                 record = post.get("record") if isinstance(post, dict) else None
                 created = record.get("createdAt") if isinstance(record, dict) else None
                 if not isinstance(post, dict) or not isinstance(created, str) or item.get("reason"):
                     continue  # malformed (page_bundles quarantines it) or someone else's post reposted
-                newest = max(newest or created, created)
                 uri = str(post.get("uri"))
                 if item.get("reply"):  # our reply: recorded with its thread, which we read
+                    walk.advance(created)
                     threads[str(item["reply"]["root"]["uri"])] = None
                     ctx.seen.add(uri)
                     continue
                 marker = f"{post.get('cid')}|{post.get('replyCount', 0)}"
-                if ctx.wants_thread(uri, iso(created), marker) and post.get("replyCount"):
+                if walk.see(created, iso(created), uri, marker) and post.get("replyCount"):
                     threads[uri] = None
-                moment = iso(created)
-                if newest_before and created <= newest_before and moment is not None and moment < ctx.window_start:
-                    past = True
             yield from page_bundles(ctx, fetched, [i.get("post") if isinstance(i, dict) else i for i in own_posts],
                                     lambda view, f: [self._record(ctx, view, own_did, None, f)], what="post")
             cursor = body.get("cursor")
-            if not cursor or not feed or (past and not ctx.sweep):
+            if not cursor or not feed or walk.done:
                 break
             params = {**params, "cursor": str(cursor)}
-        for uri in threads:
-            try:
-                yield from self._thread(ctx, own_did, uri)
-            except (GaveUp, PayloadInvalid) as exc:  # this thread is read again next run
-                ctx.keep_marker(uri)
-                yield Rejected(uri.encode(), f"thread of {uri}: {exc}")
-        ctx.cursor = {"did": own_did, **({"newest": newest} if newest else {})}
+        yield from read_threads(ctx, threads, lambda uri: self._thread(ctx, own_did, uri), "thread of {}")
+        ctx.cursor = {"did": own_did, **({"newest": walk.newest} if walk.newest else {})}
 
     def _thread(self, ctx: HarvestContext, own_did: str, uri: str) -> Iterator[CaptureBundle | Rejected]:
         fetched = ctx.fetcher.get(self._xrpc(ctx, "app.bsky.feed.getPostThread"),
@@ -167,14 +155,10 @@ class BlueskyConnector(BaseConnector):
                                 lambda view, f: [self._record(ctx, view, own_did, uri, f)], what="reply")
 
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
-        from ..harvest.versions import tombstone
-
         fetched = ctx.fetcher.get(self._xrpc(ctx, "app.bsky.feed.getPosts"), params={"uris": item_id})
         posts = self.json_object(fetched, "posts")
         if any(isinstance(p, dict) and p.get("uri") == item_id for p in posts):
             ctx.seen.add(item_id)
             return None
-        return CaptureBundle(capture=fetched.capture, records=[tombstone(
-            known, platform=self.platform, account=ctx.account.id, item_id=item_id,
-            captured_at=fetched.capture.started_at, source_url=fetched.capture.url)])
+        return self.gone(ctx, fetched, item_id, known)
 

@@ -22,11 +22,10 @@ from typing import Any
 from schemas import Author, CaptureBundle, Direction, Kind, MediaRef, Platform, Record
 
 from ..bundles import Rejected
-from ..errors import GaveUp, PayloadInvalid
+from ..errors import PayloadInvalid
 from .base import Capabilities, HarvestContext
 from .graph import PAGE_LIMIT, GraphConnector
 from .http import Fetched
-from .listing import page_bundles
 from .text import hashtags
 from .times import iso, stamp
 
@@ -132,59 +131,24 @@ class FacebookConnector(GraphConnector):
         )
 
     # ---- harvest ------------------------------------------------------------------------------
+    def activity(self, item: dict[str, Any]) -> tuple[str | None, bool]:
+        """`updated_time` (moves on edits and new comments); the comment summary's count, when asked for."""
+        comments = item.get("comments")
+        summary = comments.get("summary") if isinstance(comments, dict) else None
+        total = summary.get("total_count", 1) if isinstance(summary, dict) else 1
+        marker = item.get("updated_time")
+        return (marker if isinstance(marker, str) else None), bool(total)
+
     def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
         page_id = ctx.state.cursor.get("page") or str(self._page(ctx)["id"])
-        newest_before = iso(ctx.state.cursor.get("newest"))
-        newest = newest_before
-        threads: dict[str, None] = {}
-        params = {"fields": POST_FIELDS, "limit": PAGE_LIMIT}
-        for page in self.pages(ctx, self.url(ctx, f"/{page_id}/posts"), params, "Page posts"):
-            if isinstance(page, Rejected):
-                yield page
-                break
-            fetched, data = page
-            past = False
-            for post in data:
-                if not isinstance(post, dict) or not post.get("id"):
-                    continue  # malformed: page_bundles quarantines it with the reason
-                created = post.get("created_time")
-                try:
-                    moment = iso(created) if isinstance(created, str) else None
-                except ValueError:
-                    moment = None  # malformed, quarantined; its comments are still read
-                if moment is not None:
-                    newest = max(newest or moment, moment)
-                post_id = str(post.get("id"))
-                comments = post.get("comments")
-                summary = comments.get("summary") if isinstance(comments, dict) else None
-                total = summary.get("total_count", 1) if isinstance(summary, dict) else 1
-                marker = post.get("updated_time")
-                wanted = ctx.wants_thread(post_id, moment, marker if isinstance(marker, str) else None)
-                if wanted and total:
-                    threads[post_id] = None
-                if newest_before and moment is not None and moment <= newest_before \
-                        and moment < ctx.window_start:
-                    past = True
-            yield from page_bundles(ctx, fetched, data,
-                                    lambda item, f: [self._post_record(ctx, page_id, item, f)], what="post")
-            if past and not ctx.sweep:
-                break
-        for post_id in threads:
-            try:
-                yield from self._comments(ctx, page_id, post_id)
-            except (GaveUp, PayloadInvalid) as exc:  # this thread is read again next run
-                ctx.keep_marker(post_id)
-                yield Rejected(post_id.encode(), f"comments of {post_id}: {exc}")
+        newest = yield from self.listing(
+            ctx, f"/{page_id}/posts", {"fields": POST_FIELDS, "limit": PAGE_LIMIT}, "Page posts",
+            lambda item, f: [self._post_record(ctx, page_id, item, f)], "post",
+            lambda post_id: self._comments(ctx, page_id, post_id))
         ctx.cursor = {"page": page_id, **({"newest": stamp(newest)} if newest else {})}
 
     def _comments(self, ctx: HarvestContext, page_id: str, post_id: str) -> Iterator[CaptureBundle | Rejected]:
         params = {"filter": "stream", "order": "chronological", "fields": COMMENT_FIELDS, "limit": PAGE_LIMIT}
-        for page in self.pages(ctx, self.url(ctx, f"/{post_id}/comments"), params, "comments"):
-            if isinstance(page, Rejected):
-                ctx.keep_marker(post_id)
-                yield page
-                return
-            fetched, data = page
-            yield from page_bundles(ctx, fetched, data,
-                                    lambda item, f: [self._comment_record(ctx, page_id, post_id, item, f)],
-                                    what="comment")
+        yield from self.thread_pages(ctx, post_id, self.url(ctx, f"/{post_id}/comments"), params, "comments",
+                                     lambda item, f: [self._comment_record(ctx, page_id, post_id, item, f)],
+                                     "comment")

@@ -29,12 +29,13 @@ import httpx
 from schemas import Account, Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record
 
 from ..bundles import Rejected
-from ..errors import AuthExpired, ConnectorError, GaveUp, PayloadInvalid
+from ..errors import AuthExpired, ConnectorError, PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
 from .listing import page_bundles, rejected_page
 from .text import html_to_text
 from .times import epoch
+from .walk import Walk, read_threads
 
 PER_PAGE = "500"
 EXTRAS = "description,license,date_upload,date_taken,last_update,owner_name,path_alias,tags,views,media,url_o,url_l"
@@ -176,14 +177,14 @@ class FlickrConnector(BaseConnector):
     # ---- harvest ------------------------------------------------------------------------------
     def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
         own = self._nsid(ctx)
-        newest_before = ctx.state.cursor.get("newest")
-        newest = int(newest_before) if newest_before and newest_before.isdigit() else None
+        before = ctx.state.cursor.get("newest")
+        walk: Walk[int] = Walk(ctx, int(before) if before and before.isdigit() else None)
         params = {"user_id": own, "extras": EXTRAS, "per_page": PER_PAGE}
-        if ctx.sweep or newest is None:
+        if ctx.sweep or walk.before is None:
             method = "flickr.people.getPublicPhotos"
         else:
             method = "flickr.photos.search"
-            since = min(newest, int(ctx.window_start.timestamp()))
+            since = min(walk.before, int(ctx.window_start.timestamp()))
             params.update({"min_upload_date": str(since), "sort": "date-posted-desc"})
         page = 1
         while True:
@@ -206,24 +207,18 @@ class FlickrConnector(BaseConnector):
                     wanted.append(photo)  # quarantined by page_bundles with the reason
                     continue
                 uploaded = _moment(photo.get("dateupload"))
-                if uploaded is not None:
-                    newest = max(newest or 0, int(uploaded.timestamp()))
                 marker = photo.get("lastupdate")
-                if ctx.wants_thread(pid, uploaded, marker if isinstance(marker, str) else None):
+                if walk.see(int(uploaded.timestamp()) if uploaded is not None else None, uploaded, pid,
+                            marker if isinstance(marker, str) else None):
                     wanted.append(photo)
                     threads.append(pid)
             videos = self._videos(ctx, [p for p in wanted if isinstance(p, dict) and p.get("media") == "video"])
             yield from page_bundles(ctx, fetched, wanted, partial(self._photo_records, ctx, own, videos), what="photo")
-            for pid in threads:
-                try:
-                    yield from self._comments(ctx, own, pid)
-                except (GaveUp, PayloadInvalid) as exc:  # read again next run
-                    ctx.keep_marker(pid)
-                    yield Rejected(pid.encode(), f"comments of photo {pid}: {exc}")
+            yield from read_threads(ctx, threads, lambda pid: self._comments(ctx, own, pid), "comments of photo {}")
             if page >= pages or not photos:
                 break
             page += 1
-        ctx.cursor = {"nsid": own, **({"newest": str(newest)} if newest is not None else {})}
+        ctx.cursor = {"nsid": own, **({"newest": str(walk.newest)} if walk.newest is not None else {})}
 
     def _videos(self, ctx: HarvestContext, photos: list[dict[str, Any]]) -> dict[str, str]:
         """Photo id → the URL of the video file (`Video Original`, else the largest video size)."""
@@ -260,8 +255,6 @@ class FlickrConnector(BaseConnector):
                                 lambda c, f: [self._comment_record(ctx, c, photo_id, own, f)], what="comment")
 
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
-        from ..harvest.versions import tombstone
-
         if known.kind == "post":
             fetched, body = self._call(ctx, "flickr.photos.getInfo", photo_id=item_id)
             present = body["stat"] == "ok"
@@ -275,9 +268,7 @@ class FlickrConnector(BaseConnector):
         if present:
             ctx.seen.add(item_id)
             return None
-        return CaptureBundle(capture=fetched.capture, records=[tombstone(
-            known, platform=self.platform, account=ctx.account.id, item_id=item_id,
-            captured_at=fetched.capture.started_at, source_url=fetched.capture.url)])
+        return self.gone(ctx, fetched, item_id, known)
 
 
 def _code(body: dict[str, Any]) -> int | None:

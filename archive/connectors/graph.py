@@ -15,18 +15,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Generator, Iterator, Mapping
+from datetime import datetime
+from typing import Any, ClassVar
 
 import httpx
 
-from schemas import CaptureBundle, KnownItem
+from schemas import CaptureBundle, KnownItem, Record
 
 from ..bundles import Rejected
 from ..errors import AuthExpired, PayloadInvalid
 from .base import BaseConnector, HarvestContext
 from .http import Fetched
-from .listing import rejected_page
+from .listing import listed, page_bundles, rejected_page
+from .times import iso
+from .walk import Walk, iso_or_none, read_threads
 
 #: Graph error codes that mean "too many calls, wait".
 THROTTLE_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
@@ -66,7 +69,10 @@ def is_gone(error: dict[str, Any] | None) -> bool:
 
 
 class GraphConnector(BaseConnector):
-    """Graph errors, throttling, paging and deletion checks for Facebook and Instagram."""
+    """Graph errors, throttling, paging, the listing walk and deletion checks for Facebook and Instagram."""
+
+    time_field: ClassVar[str] = "created_time"
+    """The listed items' creation time (`2024-05-02T08:15:30+0000`), the walk's watermark."""
 
     def throttled(self, response: httpx.Response) -> float | None:
         if response.status_code not in (400, 403):
@@ -105,10 +111,7 @@ class GraphConnector(BaseConnector):
         while next_url:
             fetched = self.get(ctx, next_url, query)
             try:
-                body = fetched.json()
-                data = body["data"]
-                if not isinstance(data, list):
-                    raise TypeError("data is not a list")
+                body, data = listed(fetched, "data")
                 paging = body.get("paging") or {}
                 following = paging.get("next") if isinstance(paging, dict) else None
             except (PayloadInvalid, KeyError, TypeError, AttributeError) as exc:
@@ -118,14 +121,57 @@ class GraphConnector(BaseConnector):
             next_url, query = (str(following), None) if following else (None, None)
 
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
-        from ..harvest.versions import tombstone
-
         fetched = ctx.fetcher.get(self.url(ctx, f"/{item_id}"), params={"fields": "id"}, accept=(400, 403))
         if fetched.response.status_code < 400:
             ctx.seen.add(item_id)
             return None
         if not is_gone(graph_error(fetched.response)):
             raise self.failure(fetched)
-        return CaptureBundle(capture=fetched.capture, records=[tombstone(
-            known, platform=self.platform, account=ctx.account.id, item_id=item_id,
-            captured_at=fetched.capture.started_at, source_url=fetched.capture.url)])
+        return self.gone(ctx, fetched, item_id, known)
+
+    # ---- the listing walk ---------------------------------------------------------------------
+    def activity(self, item: dict[str, Any]) -> tuple[str | None, bool]:
+        """A listed item's activity marker (None if it has none), and whether it may have comments."""
+        raise NotImplementedError
+
+    def listing(self, ctx: HarvestContext, path: str, params: Mapping[str, str], what: str,
+                build: Callable[[Any, Fetched], list[Record]], item: str,
+                comments: Callable[[str], Iterator[CaptureBundle | Rejected]]
+                ) -> Generator[CaptureBundle | Rejected, None, datetime | None]:
+        """Walk the account's newest-first listing (`path`): the records of each page (`build`), then
+        `comments(item_id)` of every item new to the archive, inside the window or whose `activity`
+        marker changed. Stops past both the cursor's `newest` and the window unless sweeping; returns
+        the new `newest` (the items' `time_field`)."""
+        walk = Walk(ctx, iso(ctx.state.cursor.get("newest")))
+        threads: dict[str, None] = {}
+        for page in self.pages(ctx, self.url(ctx, path), params, what):
+            if isinstance(page, Rejected):
+                yield page
+                break
+            fetched, data = page
+            for entry in data:
+                if not isinstance(entry, dict) or not entry.get("id"):
+                    continue  # malformed: page_bundles quarantines it with the reason
+                item_id, moment = str(entry.get("id")), iso_or_none(entry.get(self.time_field))
+                marker, commented = self.activity(entry)
+                if walk.see(moment, moment, item_id, marker) and commented:
+                    threads[item_id] = None
+            yield from page_bundles(ctx, fetched, data, build, what=item)
+            if walk.done:
+                break
+        yield from read_threads(ctx, threads, comments, "comments of {}")
+        return walk.newest
+
+    def thread_pages(self, ctx: HarvestContext, thread_id: str, url: str, params: Mapping[str, str] | None,
+                     what: str, build: Callable[[Any, Fetched], list[Record]], item: str
+                     ) -> Generator[CaptureBundle | Rejected, None, bool]:
+        """Every page of one thread's comments (or replies) as bundles; False when a page could not be
+        read: it is quarantined and the thread keeps its old marker, to be read again next run."""
+        for page in self.pages(ctx, url, params, what):
+            if isinstance(page, Rejected):
+                ctx.keep_marker(thread_id)
+                yield page
+                return False
+            fetched, data = page
+            yield from page_bundles(ctx, fetched, data, build, what=item)
+        return True

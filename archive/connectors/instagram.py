@@ -21,12 +21,11 @@ from typing import Any
 from schemas import Author, CaptureBundle, Direction, Kind, MediaRef, Platform, Record
 
 from ..bundles import Rejected
-from ..errors import ConfigError, GaveUp, PayloadInvalid
+from ..errors import ConfigError, PayloadInvalid
 from .base import Capabilities, HarvestContext
 from .facebook import links_in
 from .graph import PAGE_LIMIT, GraphConnector
 from .http import Fetched
-from .listing import page_bundles
 from .text import hashtags, mentions
 from .times import iso, stamp
 
@@ -57,6 +56,7 @@ def _string(item: dict[str, Any], key: str) -> str:
 
 class InstagramConnector(GraphConnector):
     platform = Platform.INSTAGRAM.value
+    time_field = "timestamp"
     capabilities = Capabilities(
         posts="the account's feed posts and reels: images, videos, carousel albums (`/{ig-user-id}/media`)",
         comments="comments and their replies, hidden ones marked (`/{media-id}/comments`, `replies`)",
@@ -121,50 +121,21 @@ class InstagramConnector(GraphConnector):
         )
 
     # ---- harvest ------------------------------------------------------------------------------
+    def activity(self, item: dict[str, Any]) -> tuple[str | None, bool]:
+        """`comments_count`, Instagram's only activity marker (comments and replies); no comments when 0."""
+        count = item.get("comments_count")
+        return (str(count) if isinstance(count, int) else None), count != 0
+
     def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
         if ctx.state.cursor.get("user"):
             user = {"id": ctx.state.cursor["user"], "username": ctx.state.cursor.get("username", "")}
         else:
             found = self._user(ctx)
             user = {"id": str(found["id"]), "username": str(found.get("username") or "")}
-        newest_before = iso(ctx.state.cursor.get("newest"))
-        newest = newest_before
-        threads: dict[str, None] = {}
-        params = {"fields": MEDIA_FIELDS, "limit": PAGE_LIMIT}
-        for page in self.pages(ctx, self.url(ctx, f"/{user['id']}/media"), params, "media"):
-            if isinstance(page, Rejected):
-                yield page
-                break
-            fetched, data = page
-            past = False
-            for item in data:
-                if not isinstance(item, dict) or not item.get("id"):
-                    continue  # malformed: page_bundles quarantines it with the reason
-                created = item.get("timestamp")
-                try:
-                    moment = iso(created) if isinstance(created, str) else None
-                except ValueError:
-                    moment = None  # malformed, quarantined; its comments are still read
-                if moment is not None:
-                    newest = max(newest or moment, moment)
-                media_id = str(item.get("id"))
-                count = item.get("comments_count")
-                marker = str(count) if isinstance(count, int) else None
-                if ctx.wants_thread(media_id, moment, marker) and count != 0:
-                    threads[media_id] = None
-                if newest_before and moment is not None and moment <= newest_before \
-                        and moment < ctx.window_start:
-                    past = True
-            yield from page_bundles(ctx, fetched, data,
-                                    lambda it, f: [self._media_record(ctx, user, it, f)], what="media")
-            if past and not ctx.sweep:
-                break
-        for media_id in threads:
-            try:
-                yield from self._comments(ctx, user, media_id)
-            except (GaveUp, PayloadInvalid) as exc:  # this thread is read again next run
-                ctx.keep_marker(media_id)
-                yield Rejected(media_id.encode(), f"comments of {media_id}: {exc}")
+        newest = yield from self.listing(
+            ctx, f"/{user['id']}/media", {"fields": MEDIA_FIELDS, "limit": PAGE_LIMIT}, "media",
+            lambda it, f: [self._media_record(ctx, user, it, f)], "media",
+            lambda media_id: self._comments(ctx, user, media_id))
         ctx.cursor = {"user": user["id"], "username": user["username"],
                       **({"newest": stamp(newest)} if newest else {})}
 
@@ -183,20 +154,11 @@ class InstagramConnector(GraphConnector):
             return records
 
         params = {"fields": COMMENT_FIELDS, "limit": PAGE_LIMIT}
-        for page in self.pages(ctx, self.url(ctx, f"/{media_id}/comments"), params, "comments"):
-            if isinstance(page, Rejected):
-                ctx.keep_marker(media_id)
-                yield page
-                return
-            fetched, data = page
-            yield from page_bundles(ctx, fetched, data, build, what="comment")
+        if not (yield from self.thread_pages(ctx, media_id, self.url(ctx, f"/{media_id}/comments"), params,
+                                             "comments", build, "comment")):
+            return
         for url in more:  # replies beyond the first page of a comment's `replies`
-            for page in self.pages(ctx, url, None, "replies"):
-                if isinstance(page, Rejected):
-                    ctx.keep_marker(media_id)
-                    yield page
-                    return
-                fetched, data = page
-                yield from page_bundles(ctx, fetched, data,
-                                        lambda it, f: [self._comment_record(ctx, user, media_id, it, f)],
-                                        what="reply")
+            if not (yield from self.thread_pages(
+                    ctx, media_id, url, None, "replies",
+                    lambda it, f: [self._comment_record(ctx, user, media_id, it, f)], "reply")):
+                return

@@ -35,6 +35,7 @@ from .http import Fetched
 from .listing import page_bundles, rejected_page
 from .text import hashtags
 from .times import epoch
+from .walk import Walk
 
 #: The LinkedIn Marketing API version sent on every request (`YYYYMM`); see the module docstring.
 LINKEDIN_VERSION = "202610"
@@ -246,10 +247,21 @@ class LinkedInConnector(BaseConnector):
         )
 
     # ---- harvest ------------------------------------------------------------------------------
+    @staticmethod
+    def _elements(fetched: Fetched) -> tuple[list[Any], list[Any]]:
+        """A finder page's `elements` and `paging.links`; PayloadInvalid, KeyError, TypeError or
+        AttributeError when the page is not what the API documents."""
+        body = fetched.json()
+        elements = body["elements"]
+        links = body.get("paging", {}).get("links") or []
+        if not isinstance(elements, list) or not isinstance(links, list):
+            raise TypeError("elements or paging.links is not a list")
+        return elements, links
+
     def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
         org, org_name = self._org(ctx)
-        watermark = int(ctx.state.cursor["modified"]) if ctx.state.cursor.get("modified", "").isdigit() else None
-        newest = watermark
+        before = ctx.state.cursor.get("modified", "")
+        walk: Walk[int] = Walk(ctx, int(before) if before.isdigit() else None)
         threads: dict[str, None] = {}
         url: str | None = self._rest(ctx, "/posts")
         params: dict[str, str] | None = {"author": org, "q": "author", "count": str(PAGE_COUNT), "start": "0",
@@ -257,16 +269,11 @@ class LinkedInConnector(BaseConnector):
         while url:
             fetched = ctx.fetcher.get(url, params=params)
             try:
-                body = fetched.json()
-                elements = body["elements"]
-                links = body.get("paging", {}).get("links") or []
-                if not isinstance(elements, list) or not isinstance(links, list):
-                    raise TypeError("elements or paging.links is not a list")
+                elements, links = self._elements(fetched)
             except (PayloadInvalid, KeyError, TypeError, AttributeError) as exc:
                 yield rejected_page(ctx, fetched, f"unreadable posts page ({exc})")
                 break
             fresh: list[Any] = []
-            past = False
             for item in elements:
                 urn = item.get("id") if isinstance(item, dict) else None
                 if not isinstance(urn, str):
@@ -280,23 +287,14 @@ class LinkedInConnector(BaseConnector):
                 if not isinstance(modified, int):
                     fresh.append(item)
                     continue
-                newest = max(newest or modified, modified)
-                marker = str(modified)
-                unchanged = urn in ctx.state.known and ctx.state.markers.get(urn) == marker
-                ctx.markers[urn] = marker
-                if unchanged:
-                    ctx.seen.add(urn)
-                else:
+                walk.see(modified, epoch(modified, millis=True))  # most recently modified first
+                if not ctx.unchanged(urn, str(modified)):
                     fresh.append(item)
-                moment = epoch(modified, millis=True)
-                if watermark is not None and modified <= watermark and moment is not None \
-                        and moment < ctx.window_start:
-                    past = True
             yield from page_bundles(ctx, fetched, fresh,
                                     lambda item, f: [self._post_record(ctx, item, org, org_name, f)], what="post")
             following = next((link.get("href") for link in links if isinstance(link, dict)
                               and link.get("rel") == "next"), None)
-            if not following or len(elements) < PAGE_COUNT or (past and not ctx.sweep):
+            if not following or len(elements) < PAGE_COUNT or walk.done:
                 break
             url, params = urljoin(ctx.account.api_base + "/", str(following)), None
         for urn in threads:
@@ -308,7 +306,7 @@ class LinkedInConnector(BaseConnector):
                 ctx.incomplete = True
                 yield Rejected(urn.encode(), f"comments of {urn}: {exc}")
         ctx.cursor = {"org": org, **({"name": org_name} if org_name else {}),
-                      **({"modified": str(newest)} if newest is not None else {})}
+                      **({"modified": str(walk.newest)} if walk.newest is not None else {})}
 
     def _comments(self, ctx: HarvestContext, target: str, post: str, org: str, org_name: str | None
                   ) -> Iterator[CaptureBundle | Rejected]:
@@ -319,11 +317,7 @@ class LinkedInConnector(BaseConnector):
             fetched = ctx.fetcher.get(self._rest(ctx, f"/socialActions/{quote(target, safe='')}/comments"),
                                       params={"start": str(start), "count": str(COMMENT_COUNT)})
             try:
-                body = fetched.json()
-                elements = body["elements"]
-                links = body.get("paging", {}).get("links") or []
-                if not isinstance(elements, list) or not isinstance(links, list):
-                    raise TypeError("elements or paging.links is not a list")
+                elements, links = self._elements(fetched)
             except (PayloadInvalid, KeyError, TypeError, AttributeError) as exc:
                 raise PayloadInvalid(f"{fetched.capture.url}: unreadable comments ({exc})") from exc
             for item in elements:
@@ -342,8 +336,6 @@ class LinkedInConnector(BaseConnector):
             yield from self._comments(ctx, comment, post, org, org_name)
 
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
-        from ..harvest.versions import tombstone
-
         comment = _COMMENT.match(item_id)
         if comment:
             target = known.parent_id if known.kind == Kind.REPLY.value and known.parent_id else \
@@ -355,6 +347,4 @@ class LinkedInConnector(BaseConnector):
         if fetched.response.status_code != 404:
             ctx.seen.add(item_id)
             return None
-        return CaptureBundle(capture=fetched.capture, records=[tombstone(
-            known, platform=self.platform, account=ctx.account.id, item_id=item_id,
-            captured_at=fetched.capture.started_at, source_url=fetched.capture.url)])
+        return self.gone(ctx, fetched, item_id, known)

@@ -16,12 +16,15 @@ from pydantic import ValidationError
 from schemas import CaptureBundle, Record
 
 from ..bundles import Rejected
+from ..errors import PayloadInvalid
 from .base import HarvestContext
 from .http import Fetched
 from .media import fetch_media, with_digests
 
 #: What parsing an unexpected item raises; anything else is a bug and should surface.
 ITEM_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, ValidationError)
+#: What `listed` raises for a page that cannot be read.
+PAGE_ERRORS = (PayloadInvalid, KeyError, TypeError)
 
 
 def raw_of(item: Any) -> bytes:
@@ -54,6 +57,16 @@ def page_bundles(ctx: HarvestContext, fetched: Fetched, items: Iterable[Any],
     records = [r.model_copy(update={"media": with_digests(ctx, r.media)}) if r.media else r for r in records]
     yield from bad
     yield CaptureBundle(capture=fetched.capture, records=records)
+
+
+def listed(fetched: Fetched, key: str) -> tuple[Any, list[Any]]:
+    """A listing page's decoded body and the list of items under `key`; raises one of `PAGE_ERRORS`
+    when the page is not what the API documents (not JSON, no `key`, not a list)."""
+    body = fetched.json()
+    items = body[key]
+    if not isinstance(items, list):
+        raise TypeError(f"{key} is not a list")
+    return body, items
 
 
 def rejected_page(ctx: HarvestContext, fetched: Fetched, reason: str) -> Rejected:

@@ -192,13 +192,9 @@ class MastodonConnector(BaseConnector):
         yield from self._page(ctx, fetched, own_id, root, ancestors + middle + descendants)
 
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
-        from ..harvest.versions import tombstone
-
         fetched = ctx.fetcher.get(self._api(ctx, f"/api/v1/statuses/{item_id}"), accept=(404, 410))
         if fetched.response.status_code == 200:
             ctx.seen.add(item_id)
             return None
-        return CaptureBundle(capture=fetched.capture, records=[tombstone(
-            known, platform=self.platform, account=ctx.account.id, item_id=item_id,
-            captured_at=fetched.capture.started_at, source_url=fetched.capture.url)])
+        return self.gone(ctx, fetched, item_id, known)
 

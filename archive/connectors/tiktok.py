@@ -32,6 +32,7 @@ from .http import Fetched
 from .listing import page_bundles, rejected_page
 from .text import hashtags
 from .times import epoch
+from .walk import Walk
 
 FIELDS = ("id,title,video_description,create_time,cover_image_url,share_url,embed_link,duration,height,width,"
           "like_count,comment_count,share_count,view_count")
@@ -103,8 +104,7 @@ class TikTokConnector(BaseConnector):
     # ---- harvest ------------------------------------------------------------------------------
     def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
         before = ctx.state.cursor.get("newest", "")
-        watermark = int(before) if before.isdigit() else None
-        newest = watermark
+        walk: Walk[int] = Walk(ctx, int(before) if before.isdigit() else None)
         cursor: int | None = None
         while True:
             request: dict[str, Any] = {"max_count": MAX_COUNT, **({"cursor": cursor} if cursor else {})}
@@ -118,35 +118,23 @@ class TikTokConnector(BaseConnector):
                 yield rejected_page(ctx, fetched, f"unreadable video list ({exc})")
                 break
             fresh: list[Any] = []
-            past = False
             for video in videos:
                 vid = video.get("id") if isinstance(video, dict) else None
                 created = video.get("create_time") if isinstance(video, dict) else None
                 if not isinstance(vid, str) or isinstance(created, bool) or not isinstance(created, int):
                     fresh.append(video)  # page_bundles quarantines it with the reason
                     continue
-                newest = max(newest or created, created)
-                marker = _marker(video)
-                unchanged = vid in ctx.state.known and ctx.state.markers.get(vid) == marker
-                ctx.markers[vid] = marker
-                if unchanged:
-                    ctx.seen.add(vid)
-                else:
+                walk.see(created, epoch(created))
+                if not ctx.unchanged(vid, _marker(video)):
                     fresh.append(video)
-                moment = epoch(created)
-                if watermark is not None and created <= watermark and moment is not None \
-                        and moment < ctx.window_start:
-                    past = True
             yield from page_bundles(ctx, fetched, fresh, lambda video, f: [self._record(ctx, video, f)], what="video")
             following = data.get("cursor")
-            if not data.get("has_more") or not videos or not isinstance(following, int) or (past and not ctx.sweep):
+            if not data.get("has_more") or not videos or not isinstance(following, int) or walk.done:
                 break
             cursor = following
-        ctx.cursor = {"newest": str(newest)} if newest is not None else {}
+        ctx.cursor = {"newest": str(walk.newest)} if walk.newest is not None else {}
 
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
-        from ..harvest.versions import tombstone
-
         fetched = ctx.fetcher.post(self._v2(ctx, "video/query"), json_body={"filters": {"video_ids": [item_id]}},
                                    params={"fields": "id,create_time"})
         videos = self._data(fetched).get("videos")
@@ -155,6 +143,4 @@ class TikTokConnector(BaseConnector):
         if any(isinstance(v, dict) and str(v.get("id")) == item_id for v in videos):
             ctx.seen.add(item_id)
             return None
-        return CaptureBundle(capture=fetched.capture, records=[tombstone(
-            known, platform=self.platform, account=ctx.account.id, item_id=item_id,
-            captured_at=fetched.capture.started_at, source_url=fetched.capture.url)])
+        return self.gone(ctx, fetched, item_id, known)

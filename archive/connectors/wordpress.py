@@ -159,8 +159,6 @@ class WordPressConnector(BaseConnector):
         ctx.cursor = {"modified_after": _stamp(newest)} if newest else dict(ctx.state.cursor)
 
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
-        from ..harvest.versions import tombstone
-
         prefix, _, number = item_id.partition("-")
         route = {"post": "/posts", "page": "/pages", "comment": "/comments"}.get(prefix)
         if route is None:
@@ -170,14 +168,12 @@ class WordPressConnector(BaseConnector):
         if status == 200:
             ctx.seen.add(item_id)
             return None
-        gone = tombstone(known, platform=self.platform, account=ctx.account.id, item_id=item_id,
-                         captured_at=fetched.capture.started_at, source_url=fetched.capture.url)
         if status in (401, 403) and prefix == "comment":
             # Still there but no longer public: held, marked spam or trashed by a moderator.
-            gone = gone.model_copy(update={"deleted": False, "hidden_on_platform": True, "removal": Removal(
-                reason=f"comment no longer approved on the site (HTTP {status})")})
-        elif status in (401, 403):
+            return self.gone(ctx, fetched, item_id, known, deleted=False, hidden_on_platform=True, removal=Removal(
+                reason=f"comment no longer approved on the site (HTTP {status})"))
+        if status in (401, 403):
             # A trashed or unpublished post answers 401 rest_forbidden: gone from public view.
-            gone = gone.model_copy(update={"removal": Removal(
-                reason=f"trashed or unpublished (HTTP {status})")})
-        return CaptureBundle(capture=fetched.capture, records=[gone])
+            return self.gone(ctx, fetched, item_id, known, removal=Removal(
+                reason=f"trashed or unpublished (HTTP {status})"))
+        return self.gone(ctx, fetched, item_id, known)

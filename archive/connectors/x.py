@@ -25,12 +25,13 @@ from typing import Any
 from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record
 
 from ..bundles import Rejected
-from ..errors import GaveUp, PayloadInvalid
+from ..errors import PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
 from .listing import page_bundles, rejected_page
 from .text import hashtags, mentions
 from .times import iso
+from .walk import Walk, read_threads
 
 TWEPOCH_MS = 1_288_834_974_657
 TWEET_FIELDS = ("created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,attachments,entities,"
@@ -194,8 +195,8 @@ class XConnector(BaseConnector):
             user = {"id": ctx.state.cursor["user_id"], "username": ctx.state.cursor.get("username")}
         else:
             user = self._lookup_user(ctx)
-        newest_before = ctx.state.cursor.get("newest")
-        newest = newest_before
+        before = ctx.state.cursor.get("newest")
+        walk: Walk[int] = Walk(ctx, int(before) if before else None)
         threads: dict[str, None] = {}
         params = {**self._params(), "max_results": "100"}
         while True:
@@ -206,40 +207,33 @@ class XConnector(BaseConnector):
                 yield rejected_page(ctx, fetched, f"unreadable timeline ({exc})")
                 break
             page = _Page(body)
-            past = False
             for tweet in data:
                 if not isinstance(tweet, dict):
                     continue
                 first = _first_id(tweet) or tweet.get("conversation_id")
                 if not isinstance(first, str) or not first.isdigit():
                     continue  # malformed: page_bundles quarantines it with the reason
-                newest = first if newest is None or int(first) > int(newest) else newest
                 try:
                     published: datetime | None = snowflake_time(first)
                 except ValueError:
                     published = None
-                if _replied_to(tweet) is None:
-                    metrics = tweet.get("public_metrics")
-                    replies = metrics.get("reply_count") if isinstance(metrics, dict) else None
-                    marker = None if replies is None else str(replies)
-                    if ctx.wants_thread(first, published, marker) and replies != 0:
-                        threads[first] = None
-                if newest_before and int(first) <= int(newest_before) and published is not None \
-                        and published < ctx.window_start:
-                    past = True
+                if _replied_to(tweet) is not None:  # our own reply: no conversation of its own to read
+                    walk.see(int(first), published)
+                    continue
+                metrics = tweet.get("public_metrics")
+                replies = metrics.get("reply_count") if isinstance(metrics, dict) else None
+                marker = None if replies is None else str(replies)
+                if walk.see(int(first), published, first, marker) and replies != 0:
+                    threads[first] = None
             yield from page_bundles(ctx, fetched, data, self._builder(ctx, user, page), what="post")
             token = meta.get("next_token")
-            if not token or not data or (past and not ctx.sweep):
+            if not token or not data or walk.done:
                 break
             params = {**params, "pagination_token": str(token)}
-        for root in threads:
-            try:
-                yield from self._conversation(ctx, user, root)
-            except (GaveUp, PayloadInvalid) as exc:  # read again next run
-                ctx.keep_marker(root)
-                yield Rejected(root.encode(), f"conversation {root}: {exc}")
+        yield from read_threads(ctx, threads, lambda root: self._conversation(ctx, user, root), "conversation {}")
         ctx.cursor = {"user_id": str(user["id"]), **({"username": str(user["username"])} if user.get("username")
-                                                     else {}), **({"newest": newest} if newest else {})}
+                                                     else {}),
+                      **({"newest": str(walk.newest)} if walk.newest is not None else {})}
 
     def _conversation(self, ctx: HarvestContext, user: dict[str, Any], root: str
                       ) -> Iterator[CaptureBundle | Rejected]:
@@ -261,8 +255,6 @@ class XConnector(BaseConnector):
             params = {**params, "next_token": str(token)}
 
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
-        from ..harvest.versions import tombstone
-
         fetched = ctx.fetcher.get(self._url(ctx, "/2/tweets"),
                                   params={"ids": item_id, "tweet.fields": "created_at,edit_history_tweet_ids"})
         body = self.json_object(fetched)
@@ -276,6 +268,4 @@ class XConnector(BaseConnector):
                    for e in body.get("errors") or [])
         if not gone:  # withheld, suspended or protected: not a deletion we can attest
             return None
-        return CaptureBundle(capture=fetched.capture, records=[tombstone(
-            known, platform=self.platform, account=ctx.account.id, item_id=item_id,
-            captured_at=fetched.capture.started_at, source_url=fetched.capture.url)])
+        return self.gone(ctx, fetched, item_id, known)

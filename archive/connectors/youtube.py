@@ -32,12 +32,13 @@ from schemas import Account, Author, CaptureBundle, Direction, Kind, KnownItem, 
 
 from .. import clock
 from ..bundles import Rejected
-from ..errors import AuthExpired, GaveUp, PayloadInvalid, RateLimited
+from ..errors import AuthExpired, PayloadInvalid, RateLimited
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
-from .listing import page_bundles, rejected_page
+from .listing import PAGE_ERRORS, listed, page_bundles, rejected_page
 from .text import hashtags, html_to_text
 from .times import iso
+from .walk import Walk, iso_or_none, read_threads
 
 PAGE = "50"
 THREADS_PAGE = "100"
@@ -184,8 +185,7 @@ class YouTubeConnector(BaseConnector):
             channel = self._channel(ctx)
             channel_id = str(channel["id"])
             uploads = str(channel["contentDetails"]["relatedPlaylists"]["uploads"])
-        newest_before = cursor.get("newest")
-        newest = newest_before
+        walk: Walk[str] = Walk(ctx, cursor.get("newest") or None)
         threads: dict[str, None] = {}
         params = {"part": "snippet,contentDetails,status", "playlistId": uploads, "maxResults": PAGE}
         while True:
@@ -197,17 +197,13 @@ class YouTubeConnector(BaseConnector):
                     yield CaptureBundle(capture=fetched.capture, records=[])  # the empty channel, as evidence
                 break
             try:
-                body = fetched.json()
-                items = body["items"]
-                if not isinstance(items, list):
-                    raise TypeError("items is not a list")
-            except (PayloadInvalid, KeyError, TypeError) as exc:
+                body, items = listed(fetched, "items")
+            except PAGE_ERRORS as exc:
                 yield rejected_page(ctx, fetched, f"unreadable playlist page ({exc})")
                 break
             yield CaptureBundle(capture=fetched.capture, records=[])  # the listing itself, as evidence
             ids: list[str] = []
             published: dict[str, datetime | None] = {}
-            past = False
             for item in items:
                 details = item.get("contentDetails") if isinstance(item, dict) else None
                 video_id = details.get("videoId") if isinstance(details, dict) else None
@@ -216,45 +212,30 @@ class YouTubeConnector(BaseConnector):
                     continue
                 ids.append(video_id)
                 stamp = details.get("videoPublishedAt") if isinstance(details, dict) else None
-                try:
-                    moment = iso(stamp) if isinstance(stamp, str) else None
-                except ValueError:
-                    moment = None
-                published[video_id] = moment
-                if moment is not None and isinstance(stamp, str):
-                    newest = max(newest or stamp, stamp)
-                    if newest_before and stamp <= newest_before and moment < ctx.window_start:
-                        past = True
+                moment = published[video_id] = iso_or_none(stamp)
+                walk.see(stamp if moment is not None else None, moment)
             if ids:
                 yield from self._videos(ctx, ids, published, threads)
             token = body.get("nextPageToken")
-            if not token or not items or (past and not ctx.sweep):
+            if not token or not items or walk.done:
                 break
             params = {**params, "pageToken": str(token)}
-        for video_id in threads:
-            try:
-                yield from self._threads(ctx, channel_id, video_id)
-            except (GaveUp, PayloadInvalid) as exc:  # read again next run
-                ctx.keep_marker(video_id)
-                yield Rejected(video_id.encode(), f"comments of {video_id}: {exc}")
-        ctx.cursor = {"channel": channel_id, "uploads": uploads, **({"newest": newest} if newest else {})}
+        yield from read_threads(ctx, threads, lambda video_id: self._threads(ctx, channel_id, video_id),
+                                "comments of {}")
+        ctx.cursor = {"channel": channel_id, "uploads": uploads, **({"newest": walk.newest} if walk.newest else {})}
 
     def _videos(self, ctx: HarvestContext, ids: list[str], published: dict[str, datetime | None],
                 threads: dict[str, None]) -> Iterator[CaptureBundle | Rejected]:
         fetched = ctx.fetcher.get(self._url(ctx, "videos"), params={"part": VIDEO_PARTS, "id": ",".join(ids)})
         try:
-            items = fetched.json()["items"]
-            if not isinstance(items, list):
-                raise TypeError("items is not a list")
-        except (PayloadInvalid, KeyError, TypeError) as exc:
+            _, items = listed(fetched, "items")
+        except PAGE_ERRORS as exc:
             yield rejected_page(ctx, fetched, f"unreadable videos ({exc})")
             return
-        listed: set[str] = set()
         for video in items:
             video_id = video.get("id") if isinstance(video, dict) else None
             if not isinstance(video_id, str):
                 continue
-            listed.add(video_id)
             stats = video.get("statistics")
             count = stats.get("commentCount") if isinstance(stats, dict) else None
             marker = str(count) if isinstance(count, str | int) else None
@@ -274,11 +255,8 @@ class YouTubeConnector(BaseConnector):
                     return  # no comments to read; a gone video is found by check_deleted
                 raise AuthExpired(f"{fetched.capture.url} refused our API key (HTTP {status}: {sorted(reasons)})")
             try:
-                body = fetched.json()
-                items = body["items"]
-                if not isinstance(items, list):
-                    raise TypeError("items is not a list")
-            except (PayloadInvalid, KeyError, TypeError) as exc:
+                body, items = listed(fetched, "items")
+            except PAGE_ERRORS as exc:
                 ctx.keep_marker(video_id)
                 yield Rejected(fetched.capture.body, f"{fetched.capture.url}: unreadable comment threads ({exc})"[:400])
                 return
@@ -316,11 +294,8 @@ class YouTubeConnector(BaseConnector):
             if fetched.response.status_code == 404:
                 return  # the thread was deleted meanwhile
             try:
-                body = fetched.json()
-                items = body["items"]
-                if not isinstance(items, list):
-                    raise TypeError("items is not a list")
-            except (PayloadInvalid, KeyError, TypeError) as exc:
+                body, items = listed(fetched, "items")
+            except PAGE_ERRORS as exc:
                 yield Rejected(fetched.capture.body, f"{fetched.capture.url}: unreadable replies ({exc})"[:400])
                 return
             yield from page_bundles(ctx, fetched, items,
@@ -331,14 +306,10 @@ class YouTubeConnector(BaseConnector):
             params = {**params, "pageToken": str(token)}
 
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
-        from ..harvest.versions import tombstone
-
         resource = "videos" if known.kind == "post" else "comments"
         fetched = ctx.fetcher.get(self._url(ctx, resource), params={"part": "id", "id": item_id})
         items = self.json_object(fetched, "items")
         if any(isinstance(i, dict) and i.get("id") == item_id for i in items or []):
             ctx.seen.add(item_id)
             return None
-        return CaptureBundle(capture=fetched.capture, records=[tombstone(
-            known, platform=self.platform, account=ctx.account.id, item_id=item_id,
-            captured_at=fetched.capture.started_at, source_url=fetched.capture.url)])
+        return self.gone(ctx, fetched, item_id, known)

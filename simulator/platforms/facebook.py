@@ -42,14 +42,13 @@ from .graph import (
     FieldSpec,
     GraphApp,
     GraphError,
-    cursor_of,
     graph_time,
     names,
+    nested_page,
     no_object,
+    nonexisting_field,
     page_of,
-    parse_fields,
     pick,
-    time_param,
 )
 
 PAGE_FIELDS = frozenset({"id", "name", "username", "link", "about", "category", "fan_count", "followers_count",
@@ -93,9 +92,6 @@ class App(GraphApp):
         return {"name": person.name, "id": str(self._number("user", person.no))}
 
     # ---- visibility ---------------------------------------------------------------------------
-    def _live_post(self, post: Post | None) -> bool:
-        return post is not None and post.deleted_ms is None and post.created_ms <= self.model.clock.now_ms()
-
     def _shown(self, comment: Comment) -> bool:
         """Listed for the Page's own token: hidden comments too (with ``is_hidden``), deleted ones not."""
         return (comment.deleted_ms is None and comment.created_ms <= self.model.clock.now_ms()
@@ -187,20 +183,11 @@ class App(GraphApp):
     def _comments_field(self, base: str, post: Post, parent: int | None, spec: FieldSpec, path: str
                         ) -> dict[str, Any]:
         """A nested ``comments`` field: ``.limit(n)``, ``.filter(stream)``, ``.summary(true)``, ``{fields}``."""
-        try:
-            limit = max(0, min(int(spec.mods.get("limit", DEFAULT_LIMIT)), 100))
-        except ValueError:
-            raise GraphError("(#100) Param limit must be a number", 100) from None
         stream = spec.mods.get("filter") == "stream"
         items = self._below(post, parent, stream)
-        page = items[:limit]
-        out: dict[str, Any] = {"data": [self._comment(base, c, spec.sub) for c in page]}
-        if page:
-            after = cursor_of((page[-1].created_ms, page[-1].no))
-            out["paging"] = {"cursors": {"before": cursor_of((page[0].created_ms, page[0].no)), "after": after}}
-            if len(items) > limit:
-                out["paging"]["next"] = f"{base}{path}?limit={limit}&after={after}" + \
-                    ("&filter=stream" if stream else "")
+        out = nested_page(items, spec, DEFAULT_LIMIT, lambda c: self._comment(base, c, spec.sub),
+                          lambda limit, after: f"{base}{path}?limit={limit}&after={after}"
+                                               + ("&filter=stream" if stream else ""))
         if spec.mods.get("summary") == "true":
             out["summary"] = {"order": "chronological", "total_count": len(items), "can_comment": True}
         return out
@@ -226,24 +213,20 @@ class App(GraphApp):
 
     # ---- routes -------------------------------------------------------------------------------
     def route(self, sub: str, req: Request, base: str) -> Response:
-        parts = [p for p in sub.split("/") if p]
-        if not parts or len(parts) > 2:
-            raise GraphError(f"Unknown path components: {sub}", 2500)
-        node, edge = parts[0], (parts[1] if len(parts) == 2 else None)
-        specs = parse_fields(req.param("fields"))
+        node, edge, specs = self._request(sub, req)
         if node in (self.page_id, self.model.owner.handle, "me"):
             if edge is None:
                 return self.ok(self._page(specs))
             if edge in ("posts", "feed", "published_posts"):
                 return self.ok(self._posts(req, base, sub, specs))
-            raise GraphError(f"(#100) Tried accessing nonexisting field ({edge}) on node type (Page)", 100)
+            raise nonexisting_field(edge, "Page")
         item = self.lookup(node)
         if isinstance(item, Post) and self._live_post(item):
             if edge is None:
                 return self.ok(self._post(base, item, specs))
             if edge == "comments":
                 return self.ok(self._comments_edge(req, base, sub, item, None, specs))
-            raise GraphError(f"(#100) Tried accessing nonexisting field ({edge}) on node type (Post)", 100)
+            raise nonexisting_field(edge, "Post")
         if isinstance(item, Comment) and self._shown(item):
             if edge is None:
                 return self.ok(self._comment(base, item, specs))
@@ -251,18 +234,11 @@ class App(GraphApp):
                 post = self.model.post(item.post)
                 assert post is not None
                 return self.ok(self._comments_edge(req, base, sub, post, item.no, specs))
-            raise GraphError(f"(#100) Tried accessing nonexisting field ({edge}) on node type (Comment)", 100)
+            raise nonexisting_field(edge, "Comment")
         raise no_object(node)
 
     def _posts(self, req: Request, base: str, path: str, specs: list[FieldSpec] | None) -> dict[str, Any]:
-        since, until = time_param(req, "since"), time_param(req, "until")
-        posts = self.model.visible_posts()
-        if since is not None:
-            posts = [p for p in posts if p.created_ms >= since]
-        if until is not None:
-            posts = [p for p in posts if p.created_ms <= until]
-        return page_of(posts, [(p.created_ms, p.no) for p in posts], req, base, path,
-                       lambda p: self._post(base, p, specs))
+        return self._timeline(req, base, path, lambda p: self._post(base, p, specs))
 
     def _comments_edge(self, req: Request, base: str, path: str, post: Post, parent: int | None,
                        specs: list[FieldSpec] | None) -> dict[str, Any]:
@@ -277,8 +253,7 @@ class App(GraphApp):
         descending = order == "reverse_chronological"
         if descending:
             items = list(reversed(items))
-        body = page_of(items, [(c.created_ms, c.no) for c in items], req, base, path,
-                       lambda c: self._comment(base, c, specs), descending=descending)
+        body = page_of(items, req, base, path, lambda c: self._comment(base, c, specs), descending=descending)
         if req.param("summary") == "true":
             body["summary"] = {"order": order, "total_count": len(items), "can_comment": True}
         return body

@@ -34,7 +34,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -44,6 +44,7 @@ from ..clock import to_datetime
 from ..httpcore import Request, Response, json_response, wp_json
 from ..media import image
 from ..rand import mix
+from ..social import Comment, Post
 from .base import PlatformApp
 
 CT = "application/json; charset=UTF-8"
@@ -228,10 +229,11 @@ def time_param(req: Request, name: str) -> int | None:
     return int(moment.timestamp() * 1000)
 
 
-def page_of(items: list[Any], keys: list[tuple[int, int]], req: Request, base: str, path: str,
+def page_of(items: Sequence[Post | Comment], req: Request, base: str, path: str,
             render: Callable[[Any], dict[str, Any]], *, default_limit: int = DEFAULT_LIMIT,
             descending: bool = True) -> dict[str, Any]:
-    """One ``data`` + ``paging`` page of ``items`` (already in edge order, ``keys`` their positions)."""
+    """One ``data`` + ``paging`` page of ``items`` (posts or comments, already in edge order)."""
+    keys = [(it.created_ms, it.no) for it in items]
     limit = limit_of(req, default_limit)
     order = list(zip(keys, items, strict=True))
 
@@ -265,6 +267,24 @@ def page_of(items: list[Any], keys: list[tuple[int, int]], req: Request, base: s
     return body
 
 
+def nested_page(items: list[Comment], spec: FieldSpec, default_limit: int, render: Callable[[Comment], dict[str, Any]],
+                next_url: Callable[[int, str], str]) -> dict[str, Any]:
+    """An edge rendered inside its node (``comments.limit(n){…}``, ``replies{…}``): the first ``limit``
+    items with cursors, and a ``next`` (``next_url(limit, after)``) to the edge's own path when there are more."""
+    try:
+        limit = max(0, min(int(spec.mods.get("limit", default_limit)), MAX_LIMIT))
+    except ValueError:
+        raise GraphError("(#100) Param limit must be a number", 100) from None
+    page = items[:limit]
+    out: dict[str, Any] = {"data": [render(c) for c in page]}
+    if page:
+        after = cursor_of((page[-1].created_ms, page[-1].no))
+        out["paging"] = {"cursors": {"before": cursor_of((page[0].created_ms, page[0].no)), "after": after}}
+        if len(items) > limit:
+            out["paging"]["next"] = next_url(limit, after)
+    return out
+
+
 # ---- the shared app ---------------------------------------------------------------------------
 class GraphApp(PlatformApp):
     """A Graph API platform: token errors, BUC throttling and usage headers around ``route``."""
@@ -276,6 +296,27 @@ class GraphApp(PlatformApp):
 
     def owner_id(self) -> str:
         raise NotImplementedError
+
+    def _live_post(self, post: Post | None) -> bool:
+        return post is not None and post.deleted_ms is None and post.created_ms <= self.model.clock.now_ms()
+
+    def _request(self, sub: str, req: Request) -> tuple[str, str | None, list[FieldSpec] | None]:
+        """``/{node}`` or ``/{node}/{edge}``, and the parsed ``fields=``."""
+        parts = [p for p in sub.split("/") if p]
+        if not parts or len(parts) > 2:
+            raise GraphError(f"Unknown path components: {sub}", 2500)
+        return parts[0], (parts[1] if len(parts) == 2 else None), parse_fields(req.param("fields"))
+
+    def _timeline(self, req: Request, base: str, path: str, render: Callable[[Post], dict[str, Any]]
+                  ) -> dict[str, Any]:
+        """The account's visible posts, newest first, within ``since``/``until``."""
+        since, until = time_param(req, "since"), time_param(req, "until")
+        posts = self.model.visible_posts()
+        if since is not None:
+            posts = [p for p in posts if p.created_ms >= since]
+        if until is not None:
+            posts = [p for p in posts if p.created_ms <= until]
+        return page_of(posts, req, base, path, render)
 
     def _number(self, *parts: object, digits: int = 15) -> int:
         """A stable numeric object id part."""

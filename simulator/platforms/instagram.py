@@ -45,15 +45,13 @@ from ..social import Comment, Media, Post
 from .graph import (
     FieldSpec,
     GraphApp,
-    GraphError,
-    cursor_of,
     graph_time,
     names,
+    nested_page,
     no_object,
+    nonexisting_field,
     page_of,
-    parse_fields,
     pick,
-    time_param,
     unparse,
 )
 
@@ -98,9 +96,6 @@ class App(GraphApp):
         return "C" + base64.urlsafe_b64encode(raw).decode().rstrip("=")[:10]
 
     # ---- visibility ---------------------------------------------------------------------------
-    def _live_post(self, post: Post | None) -> bool:
-        return post is not None and post.deleted_ms is None and post.created_ms <= self.model.clock.now_ms()
-
     def _root(self, comment: Comment) -> Comment:
         while comment.parent is not None:
             comment = self.model.comments[comment.parent]
@@ -193,21 +188,12 @@ class App(GraphApp):
         }
 
         def replies(spec: FieldSpec) -> dict[str, Any]:
-            items = self._replies(comment)
-            try:
-                limit = max(0, min(int(spec.mods.get("limit", REPLIES_LIMIT)), 100))
-            except ValueError:
-                raise GraphError("(#100) Param limit must be a number", 100) from None
-            page = items[:limit]
-            out: dict[str, Any] = {"data": [self._comment(base, c, spec.sub) for c in page]}
-            if page:
-                after = cursor_of((page[-1].created_ms, page[-1].no))
-                out["paging"] = {"cursors": {"before": cursor_of((page[0].created_ms, page[0].no)), "after": after}}
-                if len(items) > limit:
-                    sub = unparse(spec.sub or [FieldSpec("id")])
-                    query = urlencode({"fields": sub, "limit": limit, "after": after})
-                    out["paging"]["next"] = f"{base}/{cid}/replies?{query}"
-            return out
+            def next_url(limit: int, after: str) -> str:
+                query = urlencode({"fields": unparse(spec.sub or [FieldSpec("id")]), "limit": limit, "after": after})
+                return f"{base}/{cid}/replies?{query}"
+
+            return nested_page(self._replies(comment), spec, REPLIES_LIMIT,
+                               lambda c: self._comment(base, c, spec.sub), next_url)
 
         return pick(full, names(specs, ("timestamp", "text", "id")), "IGComment", COMMENT_FIELDS,
                     {"replies": replies})
@@ -219,45 +205,32 @@ class App(GraphApp):
 
     # ---- routes -------------------------------------------------------------------------------
     def route(self, sub: str, req: Request, base: str) -> Response:
-        parts = [p for p in sub.split("/") if p]
-        if not parts or len(parts) > 2:
-            raise GraphError(f"Unknown path components: {sub}", 2500)
-        node, edge = parts[0], (parts[1] if len(parts) == 2 else None)
-        specs = parse_fields(req.param("fields"))
+        node, edge, specs = self._request(sub, req)
         if node in (self.user_id, "me"):
             if edge is None:
                 return self.ok(self._user(specs))
             if edge == "media":
                 return self.ok(self._media_edge(req, base, sub, specs))
-            raise GraphError(f"(#100) Tried accessing nonexisting field ({edge}) on node type (User)", 100)
+            raise nonexisting_field(edge, "User")
         item = self.lookup(node)
         if isinstance(item, Post) and self._live_post(item):
             if edge is None:
                 return self.ok(self._media_node(base, item, specs))
             if edge == "comments":
-                top = self._top(item)
-                return self.ok(page_of(top, [(c.created_ms, c.no) for c in top], req, base, sub,
-                                       lambda c: self._comment(base, c, specs), descending=False))
+                return self.ok(page_of(self._top(item), req, base, sub, lambda c: self._comment(base, c, specs),
+                                       descending=False))
             if edge == "children":
                 media = item.media if len(item.media) > 1 else []
                 return self.ok({"data": [self._child(base, item, m, specs) for m in media]})
-            raise GraphError(f"(#100) Tried accessing nonexisting field ({edge}) on node type (ShadowIGMedia)", 100)
+            raise nonexisting_field(edge, "ShadowIGMedia")
         if isinstance(item, Comment) and self._shown(item):
             if edge is None:
                 return self.ok(self._comment(base, item, specs))
             if edge == "replies":
-                items = self._replies(item)
-                return self.ok(page_of(items, [(c.created_ms, c.no) for c in items], req, base, sub,
-                                       lambda c: self._comment(base, c, specs), descending=False))
-            raise GraphError(f"(#100) Tried accessing nonexisting field ({edge}) on node type (IGComment)", 100)
+                return self.ok(page_of(self._replies(item), req, base, sub, lambda c: self._comment(base, c, specs),
+                                       descending=False))
+            raise nonexisting_field(edge, "IGComment")
         raise no_object(node)
 
     def _media_edge(self, req: Request, base: str, path: str, specs: list[FieldSpec] | None) -> dict[str, Any]:
-        since, until = time_param(req, "since"), time_param(req, "until")
-        posts = self.model.visible_posts()
-        if since is not None:
-            posts = [p for p in posts if p.created_ms >= since]
-        if until is not None:
-            posts = [p for p in posts if p.created_ms <= until]
-        return page_of(posts, [(p.created_ms, p.no) for p in posts], req, base, path,
-                       lambda p: self._media_node(base, p, specs))
+        return self._timeline(req, base, path, lambda p: self._media_node(base, p, specs))

@@ -1,10 +1,13 @@
-"""Helpers shared by the simulator tests (walking Link headers, resolving the account)."""
+"""Helpers shared by the simulator tests (walking Link headers and page tokens, resolving the account, ground truth)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+
+from simulator import Simulator
 
 
 def account_id(http: httpx.Client, acct: str = "sundsvik") -> str:
@@ -29,3 +32,25 @@ def walk(http: httpx.Client, url: str, rel: str = "next") -> tuple[list[dict[str
         items += page
         next_url = resp.links.get(rel, {}).get("url")
     return items, requests
+
+
+def token_pages(http: httpx.Client, path: str, params: dict[str, Any], next_token: Callable[[Any], str | None],
+                param: str) -> list[Any]:
+    """Every page body of a token-paged listing (X ``meta.next_token``, Google ``nextPageToken``): the
+    token ``next_token(body)`` finds is sent back as ``param`` until there is none."""
+    bodies: list[Any] = []
+    query = dict(params)
+    while True:
+        resp = http.get(path, params=query)
+        assert resp.status_code == 200, resp.text
+        bodies.append(resp.json())
+        token = next_token(bodies[-1])
+        if token is None:
+            return bodies
+        query[param] = token
+
+
+def truth(sim: Simulator, platform: str) -> list[dict[str, Any]]:
+    """The simulator's ground truth for one platform: every post, comment and reply, deleted ones too."""
+    rows: list[dict[str, Any]] = sim.state()["platforms"][platform]["items"]
+    return rows

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from simhelp import truth
 
 from archive.connectors.facebook import FacebookConnector
 from simulator import Simulator
@@ -20,23 +20,7 @@ STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0000$")
 FIELDS = ("id,created_time,updated_time,message,attachments{media_type,url,media,subattachments},"
           "comments.summary(true).limit(0)")
 
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(posts=30, social_token=TOKEN) as running:
-        yield running
-
-
-@pytest.fixture
-def http(sim: Simulator) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sim.url("facebook"), headers={"Authorization": f"Bearer {TOKEN}"},
-                      timeout=10) as client:
-        yield client
-
-
-def truth(sim: Simulator) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = sim.state()["platforms"]["facebook"]["items"]
-    return rows
+pytestmark = [pytest.mark.sim(posts=30, social_token=TOKEN), pytest.mark.client("facebook", token=TOKEN)]
 
 
 def page_id(http: httpx.Client) -> str:
@@ -61,7 +45,7 @@ def test_posts_page_to_the_end_newest_first_and_next_has_no_token(http: httpx.Cl
         url = body.get("paging", {}).get("next")
         assert url is None or ("access_token" not in url and "after=" in url)
         params = None
-    live = [r for r in truth(sim) if r["kind"] == "post" and not r["deleted"]]
+    live = [r for r in truth(sim, "facebook") if r["kind"] == "post" and not r["deleted"]]
     assert [p["id"] for p in posts] == [r["id"] for r in sorted(live, key=lambda r: r["created_at"], reverse=True)]
     assert all(p["id"].startswith(pid + "_") for p in posts)
     assert all(STAMP.match(p["created_time"]) and STAMP.match(p["updated_time"]) for p in posts)
@@ -72,7 +56,7 @@ def test_posts_page_to_the_end_newest_first_and_next_has_no_token(http: httpx.Cl
 def test_updated_time_moves_on_a_new_comment_and_comment_filters(http: httpx.Client, sim: Simulator) -> None:
     pid = page_id(http)
     post = http.get(f"/{pid}/posts", params={"fields": "id,updated_time", "limit": "1"}).json()["data"][0]
-    no = next(r["no"] for r in truth(sim) if r["id"] == post["id"])
+    no = next(r["no"] for r in truth(sim, "facebook") if r["id"] == post["id"])
     sim.apply([{"type": "clock.advance", "hours": 2}])
     top = sim.apply([{"type": "facebook.comment", "post": no, "text": "Gäller det även helger?"}])[0]["no"]
     sim.apply([{"type": "clock.advance", "hours": 1}])
@@ -84,7 +68,7 @@ def test_updated_time_moves_on_a_new_comment_and_comment_filters(http: httpx.Cli
     stream = http.get(f"/{post['id']}/comments", params={**fields, "filter": "stream", "summary": "true"}).json()
     replies = [c for c in stream["data"] if "parent" in c]
     assert len(stream["data"]) == len(toplevel) + len(replies) == stream["summary"]["total_count"]
-    top_id = next(r["id"] for r in truth(sim) if r["no"] == top)
+    top_id = next(r["id"] for r in truth(sim, "facebook") if r["no"] == top)
     assert top_id in {c["id"] for c in toplevel}
     mine = next(c for c in stream["data"] if c["message"] == "Ja.")
     assert mine["from"]["id"] == pid and mine["parent"]["id"] == top_id
@@ -92,7 +76,7 @@ def test_updated_time_moves_on_a_new_comment_and_comment_filters(http: httpx.Cli
 
 
 def test_deleted_items_answer_code_100_subcode_33(http: httpx.Client, sim: Simulator) -> None:
-    row = next(r for r in truth(sim) if r["kind"] == "post" and not r["deleted"])
+    row = next(r for r in truth(sim, "facebook") if r["kind"] == "post" and not r["deleted"])
     assert http.get(f"/{row['id']}").status_code == 200
     sim.apply([{"type": "facebook.delete", "no": row["no"]}])
     gone = http.get(f"/{row['id']}", params={"fields": "id"})

@@ -4,7 +4,6 @@ reading of Flickr's HTTP-200 failure signal."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,16 +15,7 @@ from simulator import Simulator
 REST = "/flickr/services/rest/"
 
 
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(posts=40) as running:
-        yield running
-
-
-@pytest.fixture
-def http(sim: Simulator) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sim.base_url, timeout=10) as client:
-        yield client
+pytestmark = pytest.mark.sim(posts=40)
 
 
 def call(http: httpx.Client, method: str, **params: str) -> dict[str, Any]:

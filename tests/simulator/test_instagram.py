@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from simhelp import truth
 
 from archive.connectors.instagram import InstagramConnector
 from simulator import Simulator
@@ -20,23 +20,7 @@ STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0000$")
 FIELDS = ("id,caption,media_type,media_product_type,media_url,thumbnail_url,permalink,timestamp,comments_count,"
           "children{id,media_type,media_url}")
 
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(posts=30, social_token=TOKEN) as running:
-        yield running
-
-
-@pytest.fixture
-def http(sim: Simulator) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sim.url("instagram"), headers={"Authorization": f"Bearer {TOKEN}"},
-                      timeout=10) as client:
-        yield client
-
-
-def truth(sim: Simulator) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = sim.state()["platforms"]["instagram"]["items"]
-    return rows
+pytestmark = [pytest.mark.sim(posts=30, social_token=TOKEN), pytest.mark.client("instagram", token=TOKEN)]
 
 
 def user_id(http: httpx.Client) -> str:
@@ -59,7 +43,7 @@ def test_media_pages_to_the_end_with_types_and_children(http: httpx.Client, sim:
         media += body["data"]
         url, params = body.get("paging", {}).get("next"), None
         assert url is None or "access_token" not in url
-    rows = {r["id"]: r for r in truth(sim) if r["kind"] == "post" and not r["deleted"]}
+    rows = {r["id"]: r for r in truth(sim, "instagram") if r["kind"] == "post" and not r["deleted"]}
     assert [m["id"] for m in media] == sorted(rows, key=lambda i: rows[i]["created_at"], reverse=True)
     assert all(STAMP.match(m["timestamp"]) and m["media_url"] for m in media)
     assert {m["media_type"] for m in media} <= {"IMAGE", "VIDEO", "CAROUSEL_ALBUM"}
@@ -75,7 +59,7 @@ def test_media_pages_to_the_end_with_types_and_children(http: httpx.Client, sim:
 
 
 def test_comments_are_top_level_with_replies_and_counts_move(http: httpx.Client, sim: Simulator) -> None:
-    post = next(r for r in truth(sim) if r["kind"] == "post" and not r["deleted"])
+    post = next(r for r in truth(sim, "instagram") if r["kind"] == "post" and not r["deleted"])
     before = http.get(f"/{post['id']}", params={"fields": "comments_count"}).json()["comments_count"]
     sim.apply([{"type": "clock.advance", "hours": 1}])
     top = sim.apply([{"type": "instagram.comment", "post": post["no"], "text": "Fint!"}])[0]["no"]
@@ -83,7 +67,7 @@ def test_comments_are_top_level_with_replies_and_counts_move(http: httpx.Client,
         sim.apply([{"type": "instagram.comment", "post": post["no"], "parent": top, "own": k == 0,
                     "text": f"Svar {k}"}])
     assert http.get(f"/{post['id']}", params={"fields": "comments_count"}).json()["comments_count"] == before + 28
-    top_id = next(r["id"] for r in truth(sim) if r["no"] == top)
+    top_id = next(r["id"] for r in truth(sim, "instagram") if r["no"] == top)
     fields = "id,text,timestamp,username,from{id,username},hidden,replies{id,text,parent_id,username}"
     comments = http.get(f"/{post['id']}/comments", params={"fields": fields}).json()["data"]
     assert all("parent_id" not in c for c in comments)
@@ -97,8 +81,8 @@ def test_comments_are_top_level_with_replies_and_counts_move(http: httpx.Client,
 
 
 def test_deleted_media_and_comments_answer_code_100_subcode_33(http: httpx.Client, sim: Simulator) -> None:
-    comment = next(r for r in truth(sim) if r["kind"] == "comment" and not r["deleted"])
-    post = next(r for r in truth(sim) if r["id"] == comment["post"])
+    comment = next(r for r in truth(sim, "instagram") if r["kind"] == "comment" and not r["deleted"])
+    post = next(r for r in truth(sim, "instagram") if r["id"] == comment["post"])
     sim.apply([{"type": "instagram.delete_comment", "no": comment["no"]}])
     gone = http.get(f"/{comment['id']}")
     assert gone.status_code == 400

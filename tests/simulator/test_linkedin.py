@@ -3,7 +3,6 @@ text, epoch milliseconds, comments and replies, errors and deletions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import quote, urljoin
 
 import httpx
@@ -16,16 +15,7 @@ HEADERS = {"LinkedIn-Version": LINKEDIN_VERSION, "X-Restli-Protocol-Version": "2
            "Authorization": "Bearer li-token-123"}
 
 
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(posts=30, social_token="li-token-123") as running:
-        yield running
-
-
-@pytest.fixture
-def http(sim: Simulator) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sim.base_url, headers=HEADERS, timeout=10) as client:
-        yield client
+pytestmark = [pytest.mark.sim(posts=30, social_token="li-token-123"), pytest.mark.client(headers=HEADERS)]
 
 
 def org(http: httpx.Client) -> str:

@@ -3,8 +3,6 @@ seconds, field selection, the error block, re-checking videos, covers and no com
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
@@ -13,16 +11,7 @@ from simulator import Simulator
 FIELDS = "id,create_time,video_description,title,cover_image_url,share_url,comment_count"
 
 
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(posts=30, social_token="act.tt-token") as running:
-        yield running
-
-
-@pytest.fixture
-def http(sim: Simulator) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sim.base_url, headers={"Authorization": "Bearer act.tt-token"}, timeout=10) as client:
-        yield client
+pytestmark = [pytest.mark.sim(posts=30, social_token="act.tt-token"), pytest.mark.client(token="act.tt-token")]
 
 
 def test_video_list_pages_to_the_end_newest_first(http: httpx.Client, sim: Simulator) -> None:

@@ -4,11 +4,11 @@ the API key, Google's error envelope, quota."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from simhelp import token_pages, truth
 
 from archive.connectors.youtube import YouTubeConnector
 from archive.errors import RateLimited
@@ -18,83 +18,59 @@ TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 KEY = "yt-api-key-123456"
 
 
-@pytest.fixture
-def ysim() -> Iterator[Simulator]:
-    with Simulator(seed=1, social_token=KEY) as running:
-        yield running
+pytestmark = [pytest.mark.sim(social_token=KEY), pytest.mark.client("youtube", params={"key": KEY})]
 
 
-@pytest.fixture
-def api(ysim: Simulator) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=ysim.url("youtube"), params={"key": KEY}, timeout=10) as client:
-        yield client
-
-
-def uploads(api: httpx.Client) -> str:
-    body = api.get("/channels", params={"part": "contentDetails", "forHandle": "@sundsvikkommun"}).json()
+def uploads(http: httpx.Client) -> str:
+    body = http.get("/channels", params={"part": "contentDetails", "forHandle": "@sundsvikkommun"}).json()
     assert body["kind"] == "youtube#channelListResponse" and len(body["items"]) == 1
     playlist: str = body["items"][0]["contentDetails"]["relatedPlaylists"]["uploads"]
     assert playlist.startswith("UU") and playlist[2:] == body["items"][0]["id"][2:]
     return playlist
 
 
-def truth(sim: Simulator) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = sim.state()["platforms"]["youtube"]["items"]
-    return rows
+def walk(http: httpx.Client, path: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    bodies = token_pages(http, path, params, lambda body: body.get("nextPageToken"), "pageToken")
+    return [item for body in bodies for item in body["items"]], len(bodies)
 
 
-def walk(api: httpx.Client, path: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
-    items: list[dict[str, Any]] = []
-    pages = 0
-    query = dict(params)
-    while True:
-        resp = api.get(path, params=query)
-        pages += 1
-        assert resp.status_code == 200, resp.text
-        body = resp.json()
-        items += body["items"]
-        if "nextPageToken" not in body:
-            return items, pages
-        query["pageToken"] = body["nextPageToken"]
-
-
-def test_uploads_playlist_pages_to_the_end_newest_first(api: httpx.Client, ysim: Simulator) -> None:
-    assert api.get("/channels", params={"part": "id", "forHandle": "@nobody"}).json().get("items") is None
-    playlist = uploads(api)
-    items, pages = walk(api, "/playlistItems", {"part": "snippet,contentDetails", "playlistId": playlist,
+def test_uploads_playlist_pages_to_the_end_newest_first(http: httpx.Client, sim: Simulator) -> None:
+    assert http.get("/channels", params={"part": "id", "forHandle": "@nobody"}).json().get("items") is None
+    playlist = uploads(http)
+    items, pages = walk(http, "/playlistItems", {"part": "snippet,contentDetails", "playlistId": playlist,
                                                 "maxResults": 15})
-    videos = [r for r in truth(ysim) if r["kind"] == "post" and r["visible"]]
+    videos = [r for r in truth(sim, "youtube") if r["kind"] == "post" and r["visible"]]
     assert pages == -(-len(videos) // 15)
     ids = [i["contentDetails"]["videoId"] for i in items]
     assert set(ids) == {r["id"] for r in videos} and len(ids) == len(set(ids))
     stamps = [i["contentDetails"]["videoPublishedAt"] for i in items]
     assert stamps == sorted(stamps, reverse=True) and all(TS.match(s) for s in stamps)
     assert [i["snippet"]["position"] for i in items] == list(range(len(items)))
-    default = api.get("/playlistItems", params={"part": "id", "playlistId": playlist}).json()
+    default = http.get("/playlistItems", params={"part": "id", "playlistId": playlist}).json()
     assert len(default["items"]) == 5 and default["pageInfo"]["totalResults"] == len(videos)
     assert set(default["items"][0]) == {"kind", "etag", "id"}
-    bad = api.get("/playlistItems", params={"part": "id", "playlistId": playlist, "pageToken": "nonsense!"})
+    bad = http.get("/playlistItems", params={"part": "id", "playlistId": playlist, "pageToken": "nonsense!"})
     assert bad.status_code == 400 and bad.json()["error"]["errors"][0]["reason"] == "invalidPageToken"
 
 
-def test_a_deleted_video_is_absent_from_videos_list(api: httpx.Client, ysim: Simulator) -> None:
-    video = next(r for r in truth(ysim) if r["kind"] == "post" and r["visible"])
-    other = next(r for r in truth(ysim) if r["kind"] == "post" and r["visible"] and r["id"] != video["id"])
+def test_a_deleted_video_is_absent_from_videos_list(http: httpx.Client, sim: Simulator) -> None:
+    video = next(r for r in truth(sim, "youtube") if r["kind"] == "post" and r["visible"])
+    other = next(r for r in truth(sim, "youtube") if r["kind"] == "post" and r["visible"] and r["id"] != video["id"])
     both = {"part": "snippet,statistics", "id": f"{video['id']},{other['id']}"}
-    body = api.get("/videos", params=both).json()
+    body = http.get("/videos", params=both).json()
     assert {v["id"] for v in body["items"]} == {video["id"], other["id"]}
     first = next(v for v in body["items"] if v["id"] == video["id"])
     assert first["snippet"]["title"] == video["title"] and first["snippet"]["description"] == video["text"]
     assert isinstance(first["statistics"]["commentCount"], str)
-    ysim.apply([{"type": "youtube.delete", "no": video["no"]}])
-    after = api.get("/videos", params=both).json()
+    sim.apply([{"type": "youtube.delete", "no": video["no"]}])
+    after = http.get("/videos", params=both).json()
     assert [v["id"] for v in after["items"]] == [other["id"]]
-    threads = api.get("/commentThreads", params={"part": "snippet", "videoId": video["id"]})
+    threads = http.get("/commentThreads", params={"part": "snippet", "videoId": video["id"]})
     assert threads.status_code == 404 and threads.json()["error"]["errors"][0]["reason"] == "videoNotFound"
 
 
-def test_api_key_is_required(ysim: Simulator) -> None:
-    url = ysim.url("youtube") + "/channels"
+def test_api_key_is_required(sim: Simulator) -> None:
+    url = sim.url("youtube") + "/channels"
     params = {"part": "id", "forHandle": "@sundsvikkommun"}
     missing = httpx.get(url, params=params)
     assert missing.status_code == 403
@@ -104,23 +80,23 @@ def test_api_key_is_required(ysim: Simulator) -> None:
     assert httpx.get(url, params={**params, "key": KEY}).status_code == 200
 
 
-def test_faults_use_the_google_error_envelope(api: httpx.Client, ysim: Simulator) -> None:
-    ysim.apply([{"type": "fault", "kind": "rate_limit", "count": 1, "retry_after": 9,
+def test_faults_use_the_google_error_envelope(http: httpx.Client, sim: Simulator) -> None:
+    sim.apply([{"type": "fault", "kind": "rate_limit", "count": 1, "retry_after": 9,
                  "match": {"platform": "youtube"}},
                 {"type": "fault", "kind": "status", "status": 503, "count": 1, "match": {"platform": "youtube"}}])
-    limited = api.get("/channels", params={"part": "id", "forHandle": "@sundsvikkommun"})
+    limited = http.get("/channels", params={"part": "id", "forHandle": "@sundsvikkommun"})
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "9"
     error = limited.json()["error"]
     assert error["code"] == 429 and error["errors"][0]["reason"] == "rateLimitExceeded"
-    down = api.get("/channels", params={"part": "id", "forHandle": "@sundsvikkommun"})
+    down = http.get("/channels", params={"part": "id", "forHandle": "@sundsvikkommun"})
     assert down.status_code == 503 and down.json()["error"]["errors"][0]["reason"] == "backendError"
 
 
-def test_quota_exceeded_stops_the_connector(api: httpx.Client, ysim: Simulator) -> None:
-    ysim.platforms["youtube"].daily_quota = 2  # type: ignore[attr-defined]
+def test_quota_exceeded_stops_the_connector(http: httpx.Client, sim: Simulator) -> None:
+    sim.platforms["youtube"].daily_quota = 2  # type: ignore[attr-defined]
     for _ in range(2):
-        assert api.get("/channels", params={"part": "id", "forHandle": "@sundsvikkommun"}).status_code == 200
-    over = api.get("/channels", params={"part": "id", "forHandle": "@sundsvikkommun"})
+        assert http.get("/channels", params={"part": "id", "forHandle": "@sundsvikkommun"}).status_code == 200
+    over = http.get("/channels", params={"part": "id", "forHandle": "@sundsvikkommun"})
     assert over.status_code == 403
     detail = over.json()["error"]["errors"][0]
     assert detail["reason"] == "quotaExceeded" and detail["domain"] == "youtube.quota"
@@ -128,18 +104,18 @@ def test_quota_exceeded_stops_the_connector(api: httpx.Client, ysim: Simulator) 
         YouTubeConnector().throttled(over)
 
 
-def test_comment_threads_replies_and_edits(api: httpx.Client, ysim: Simulator) -> None:
-    video = next(r for r in truth(ysim) if r["kind"] == "post" and r["visible"])
-    ysim.apply([{"type": "clock.advance", "hours": 1},
+def test_comment_threads_replies_and_edits(http: httpx.Client, sim: Simulator) -> None:
+    video = next(r for r in truth(sim, "youtube") if r["kind"] == "post" and r["visible"])
+    sim.apply([{"type": "clock.advance", "hours": 1},
                 {"type": "youtube.comment", "post": video["no"], "text": "Första <frågan> & svar"}])
-    top = next(r for r in truth(ysim) if r["text"] == "Första <frågan> & svar")
+    top = next(r for r in truth(sim, "youtube") if r["text"] == "Första <frågan> & svar")
     events = [{"type": "clock.advance", "minutes": 1}]
     for k in range(7):
         events += [{"type": "youtube.comment", "post": video["no"], "parent": top["no"], "text": f"Svar {k}"}]
     events += [{"type": "clock.advance", "minutes": 5},
                {"type": "youtube.edit_comment", "no": top["no"], "text": "Första frågan (ändrad)"}]
-    ysim.apply(events)
-    threads, _ = walk(api, "/commentThreads", {"part": "snippet,replies", "videoId": video["id"], "order": "time",
+    sim.apply(events)
+    threads, _ = walk(http, "/commentThreads", {"part": "snippet,replies", "videoId": video["id"], "order": "time",
                                                "maxResults": 100})
     assert threads[0]["id"] == top["id"]
     times = [t["snippet"]["topLevelComment"]["snippet"]["publishedAt"] for t in threads]
@@ -148,26 +124,26 @@ def test_comment_threads_replies_and_edits(api: httpx.Client, ysim: Simulator) -
     assert snippet["totalReplyCount"] == 7 and len(threads[0]["replies"]["comments"]) == 5
     comment = snippet["topLevelComment"]["snippet"]
     assert comment["textOriginal"] == "Första frågan (ändrad)" and comment["updatedAt"] > comment["publishedAt"]
-    replies, _ = walk(api, "/comments", {"part": "snippet", "parentId": top["id"], "maxResults": 3})
+    replies, _ = walk(http, "/comments", {"part": "snippet", "parentId": top["id"], "maxResults": 3})
     assert [r["snippet"]["textOriginal"] for r in replies] == [f"Svar {k}" for k in range(7)]
     assert all(r["id"].startswith(top["id"] + ".") and r["snippet"]["parentId"] == top["id"] for r in replies)
-    channel = api.get("/channels", params={"part": "id", "forHandle": "sundsvikkommun"}).json()["items"][0]["id"]
-    everything, _ = walk(api, "/commentThreads", {"part": "snippet", "allThreadsRelatedToChannelId": channel,
+    channel = http.get("/channels", params={"part": "id", "forHandle": "sundsvikkommun"}).json()["items"][0]["id"]
+    everything, _ = walk(http, "/commentThreads", {"part": "snippet", "allThreadsRelatedToChannelId": channel,
                                                   "maxResults": 100})
     assert everything[0]["id"] == top["id"]
-    assert len(everything) == len([r for r in truth(ysim) if r["kind"] == "comment" and r["visible"]])
-    ysim.apply([{"type": "youtube.delete_comment", "no": top["no"] + 1}])
-    assert api.get("/comments", params={"part": "id", "id": replies[0]["id"]}).json()["items"] == []
+    assert len(everything) == len([r for r in truth(sim, "youtube") if r["kind"] == "comment" and r["visible"]])
+    sim.apply([{"type": "youtube.delete_comment", "no": top["no"] + 1}])
+    assert http.get("/comments", params={"part": "id", "id": replies[0]["id"]}).json()["items"] == []
 
 
-def test_empty_channel_and_thumbnails(ysim: Simulator) -> None:
+def test_empty_channel_and_thumbnails(sim: Simulator) -> None:
     with Simulator(posts=0, social_token=KEY) as empty, httpx.Client(base_url=empty.url("youtube"),
-                                                                     params={"key": KEY}) as api:
-        playlist = uploads(api)
-        resp = api.get("/playlistItems", params={"part": "snippet", "playlistId": playlist})
+                                                                     params={"key": KEY}) as http:
+        playlist = uploads(http)
+        resp = http.get("/playlistItems", params={"part": "snippet", "playlistId": playlist})
         assert resp.status_code == 404 and resp.json()["error"]["errors"][0]["reason"] == "playlistNotFound"
-    with httpx.Client(base_url=ysim.url("youtube"), params={"key": KEY}) as api:
-        video = api.get("/playlistItems", params={"part": "snippet", "playlistId": uploads(api)}).json()["items"][0]
+    with httpx.Client(base_url=sim.url("youtube"), params={"key": KEY}) as http:
+        video = http.get("/playlistItems", params={"part": "snippet", "playlistId": uploads(http)}).json()["items"][0]
     thumbs = video["snippet"]["thumbnails"]
     assert set(thumbs) == {"default", "medium", "high", "standard", "maxres"}
     image = httpx.get(thumbs["high"]["url"])  # i.ytimg.com needs no key
