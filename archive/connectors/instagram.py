@@ -95,7 +95,8 @@ class InstagramConnector(GraphConnector):
         return Record(
             platform=Platform.INSTAGRAM, account=ctx.account.id, item_id=str(item["id"]), kind=Kind.POST,
             thread_id=str(item["id"]),
-            author=Author(id=user["id"], handle=username, url=f"https://www.instagram.com/{username}/"),
+            author=Author(id=user["id"], handle=username, name=ctx.account.display_name,
+                          url=f"https://www.instagram.com/{username}/"),
             direction=Direction.UPPRATTAD, text=text, url=item.get("permalink"), links=links_in(text),
             hashtags=hashtags(text), mentions=mentions(text), media=_media_refs(item),
             published_at=iso(item["timestamp"]), captured_at=fetched.capture.started_at,

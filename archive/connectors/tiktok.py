@@ -93,7 +93,8 @@ class TikTokConnector(BaseConnector):
         cover = video.get("cover_image_url")
         return Record(
             platform=Platform.TIKTOK, account=ctx.account.id, item_id=vid, kind=Kind.POST, thread_id=vid,
-            author=Author(handle=handle, url=f"https://www.tiktok.com/@{handle}"), direction=Direction.UPPRATTAD,
+            author=Author(handle=handle, name=ctx.account.display_name, url=f"https://www.tiktok.com/@{handle}"),
+            direction=Direction.UPPRATTAD,
             title=video.get("title") or None, text=text,
             url=video.get("share_url") or f"https://www.tiktok.com/@{handle}/video/{vid}", hashtags=hashtags(text),
             media=[MediaRef(url=str(cover), content_type="image/*", description="cover image")] if cover else [],
