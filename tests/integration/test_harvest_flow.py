@@ -3,6 +3,7 @@ local Prefect server with a process work pool and a worker that runs a scheduled
 
 from __future__ import annotations
 
+import gzip
 import os
 import socket
 import subprocess
@@ -159,3 +160,32 @@ def test_two_runs_never_harvest_the_same_account_at_once(env: dict[str, str],
         assert load_state(Archive(get_settings()).store, "sv-blogg").runs == 0
         assert second_run() == "harvested"  # once the slot is free
     assert load_state(Archive(get_settings()).store, "sv-blogg").runs == 1
+
+
+def test_a_credential_from_a_prefect_secret_block_is_used_and_never_stored(env: dict[str, str],
+                                                                          tmp_path: Path) -> None:
+    """The accounts file names a Prefect Secret block; the flow resolves it for the harvest, and
+    the value appears in no stored file."""
+    from prefect.blocks.system import Secret
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.harvest import harvest
+
+    token = "yt-key-from-a-secret-block-7c41"
+    with Simulator(WorldConfig(social_token=token).resized(8)) as yt:
+        accounts = tmp_path / "yt-accounts.yaml"
+        accounts.write_text(yaml.safe_dump({"accounts": [
+            {"id": "sv-youtube", "platform": "youtube", "handle": "@sundsvikkommun", "display_name": "Sundsvik Play",
+             "department": "Kultur- och fritidsnämnden", "retention_class": "social-10y",
+             "base_url": yt.url("youtube"), "credentials": {"prefect_secret": "sundsvik-youtube-key"}}]}))
+        with prefect_test_harness(server_startup_timeout=120):
+            Secret(value=token).save("sundsvik-youtube-key")
+            state = harvest(accounts_file=str(accounts), return_state=True)
+    assert state.is_completed(), state.message
+    arc = Archive(get_settings())
+    assert search(arc.index, SearchQuery(account="sv-youtube")).total >= 8
+    stored = [k for k in arc.store.keys("") if k.startswith("warc/")]
+    assert stored
+    for key in stored:
+        with arc.store.open(key) as handle:
+            assert token.encode() not in gzip.decompress(handle.read()), key
