@@ -21,11 +21,12 @@ from prefect.exceptions import ObjectAlreadyExists
 from prefect.states import Completed, Failed, State
 from prefect.utilities.asyncutils import run_coro_as_sync
 
+from archive import clock
 from archive.accounts import load_accounts
 from archive.context import Archive
 from archive.harvest.health import check_accounts, raise_alarms
 from archive.harvest.report import markdown_report
-from archive.harvest.runner import harvest_one
+from archive.harvest.runner import due_accounts, harvest_one
 
 
 def _secret(name: str) -> str:
@@ -58,11 +59,15 @@ def harvest(accounts_file: str | None = None, accounts: list[str] | None = None)
     path = accounts_file or (str(arc.settings.accounts_file) if arc.settings.accounts_file else None)
     if path is None:
         return Failed(message="no accounts file: set COMMUNIS_ACCOUNTS_FILE or pass accounts_file")
-    selected = [a for a in load_accounts(Path(path), arc.settings) if a.active and (not accounts or a.id in accounts)]
+    listed = [a for a in load_accounts(Path(path), arc.settings) if a.active and (not accounts or a.id in accounts)]
+    selected = due_accounts(arc.store, listed, clock.now())  # an account's own interval (quota) is respected
+    if len(selected) < len(listed):
+        logger.info("not due yet (harvest_every_minutes): %s",
+                    ", ".join(a.id for a in listed if a not in selected))
     run_coro_as_sync(_ensure_limits([f"harvest-{a.id}" for a in selected]))
     futures = [harvest_account_task.submit(a.id, path) for a in selected]
     results = [f.result() for f in futures]
-    health = check_accounts(arc.store, selected, arc.settings)
+    health = check_accounts(arc.store, listed, arc.settings)
     create_markdown_artifact(markdown_report(results, health), key="harvest-report",
                              description="Per account: new, edited, deleted, comments, media, bytes, problems")
     problems = raise_alarms(health, arc.settings)

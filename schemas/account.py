@@ -76,6 +76,9 @@ class Account(Model):
     base_url: HttpUrl | None = Field(default=None, description="API base URL (instance, site or simulator).")
     credentials: CredentialRef | None = None
     active: bool = True
+    harvest_every_minutes: int | None = Field(
+        default=None, ge=1, description="Harvest at most this often (platforms with daily quotas, such as "
+                                        "YouTube's 10 000 units); default: every scheduled run.")
 
     @model_validator(mode="after")
     def _platform_needs(self) -> Account:

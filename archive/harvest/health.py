@@ -53,7 +53,7 @@ def account_health(store: BlobStore, accounts: Iterable[Account], now: datetime,
             alarm = f"failed {state.consecutive_failures} runs in a row: {state.last_error}"
         elif state.last_success is None:
             alarm = "never captured successfully" if state.runs else "not harvested yet"
-        elif now - state.last_success > 2 * interval:
+        elif now - state.last_success > 2 * max(interval, timedelta(minutes=account.harvest_every_minutes or 0)):
             alarm = f"no successful capture since {state.last_success:%Y-%m-%d %H:%M} UTC"
         rows.append(AccountHealth(
             account.id, account.platform.value, state.last_success, state.last_attempt, len(state.known),

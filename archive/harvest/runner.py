@@ -59,6 +59,21 @@ def harvest_one(settings: Settings, store: BlobStore, index: RecordIndex, accoun
                              consecutive_failures=saved.consecutive_failures)
 
 
+def due_accounts(store: BlobStore, accounts: Iterable[Account], now: datetime) -> list[Account]:
+    """The active accounts a scheduled run should harvest: those without their own interval, and those
+    whose `harvest_every_minutes` has passed since their last attempt."""
+    due = []
+    for account in accounts:
+        if not account.active:
+            continue
+        if account.harvest_every_minutes is not None:
+            last = load_state(store, account.id).last_attempt
+            if last is not None and now - last < timedelta(minutes=account.harvest_every_minutes):
+                continue
+        due.append(account)
+    return due
+
+
 def harvest_all(settings: Settings, store: BlobStore, index: RecordIndex, accounts: Iterable[Account],
                 **kwargs: object) -> list[HarvestReport]:
     return [harvest_one(settings, store, index, a, **kwargs) for a in accounts if a.active]  # type: ignore[arg-type]
