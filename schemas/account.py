@@ -97,6 +97,8 @@ class Account(Model):
     def api_base(self) -> str:
         """`base_url`, or the platform's public API address."""
         default = API_DEFAULTS[self.platform][0]
+        if self.base_url is None and self.platform is Platform.RSS:
+            default = self.handle  # a feed given by its full URL
         chosen = str(self.base_url) if self.base_url is not None else default
         assert chosen is not None  # the validator requires base_url where there is no default
         return chosen.rstrip("/")

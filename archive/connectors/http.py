@@ -84,12 +84,12 @@ def wait_hint(headers: Mapping[str, str], now: datetime) -> float | None:
     return None
 
 
-def make_client(*, headers: Mapping[str, str] | None = None, params: Mapping[str, str] | None = None,
-                timeout: float = 30.0, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """The httpx client for one account: identity encoding, timeouts, redirects followed; `params`
-    go on every request (API keys that platforms take in the query, redacted in the WARC)."""
+def make_client(*, headers: Mapping[str, str] | None = None, timeout: float = 30.0,
+                transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """The httpx client for one account: identity encoding, timeouts, redirects followed. Credentials
+    are not set here: the Fetcher adds them to requests for the API host only."""
     base = {"Accept-Encoding": "identity", "User-Agent": f"Communis/{__version__} (public records archiving)"}
-    return httpx.Client(headers={**base, **(headers or {})}, params=dict(params or {}),
+    return httpx.Client(headers={**base, **(headers or {})},
                         timeout=httpx.Timeout(timeout, connect=10.0),
                         follow_redirects=True, max_redirects=5, transport=transport)
 
@@ -101,9 +101,13 @@ class Fetcher:
                  max_backoff: float = 30.0, max_wait: float = 300.0,
                  sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
                  throttled: Callable[[httpx.Response], float | None] | None = None,
-                 secrets: Collection[str] = ()) -> None:
+                 secrets: Collection[str] = (), api_host: str | None = None,
+                 auth_headers: Mapping[str, str] | None = None, auth_params: Mapping[str, str] | None = None) -> None:
         self.client = client
         self.throttled = throttled
+        self.api_host = api_host
+        self.auth_headers = dict(auth_headers or {})
+        self.auth_params = dict(auth_params or {})
         self.secrets = [s.encode() for s in secrets if s and len(s) >= 6]
         self.max_tries = max_tries
         self.backoff = backoff
@@ -140,6 +144,10 @@ class Fetcher:
     def request(self, method: str, url: str, *, params: Mapping[str, str] | None = None,
                 accept: Collection[int] = (), max_bytes: int | None = None, json_body: Any = None,
                 headers: Mapping[str, str] | None = None) -> Fetched:
+        if self.api_host is not None and httpx.URL(url).host == self.api_host:
+            # The credential goes to the platform's API host only, never to the CDNs that serve media.
+            headers = {**self.auth_headers, **(headers or {})}
+            params = {**self.auth_params, **(params or {})} if self.auth_params else params
         last_error = ""
         for attempt in range(self.max_tries):
             started = clock.now()

@@ -32,9 +32,10 @@ def open_fetcher(settings: Settings, account: Account, connector: Connector, *,
     """The account's HTTP client: its credential placed where its platform wants it."""
     token = token_for(account, resolve_secret)
     headers, params = connector.client_auth(account, token)
-    with make_client(headers=headers, params=params, transport=transport) as client:
+    with make_client(transport=transport) as client:
         yield Fetcher(client, max_tries=settings.http_max_tries, backoff=settings.http_backoff_seconds,
-                      throttled=connector.throttled, secrets=[token] if token else [])
+                      throttled=connector.throttled, secrets=[token] if token else [],
+                      api_host=httpx.URL(account.api_base).host, auth_headers=headers, auth_params=params)
 
 
 def harvest_one(settings: Settings, store: BlobStore, index: RecordIndex, account: Account, *,

@@ -6,7 +6,8 @@ Faithful points (RSS 2.0 specification, rssboard.org; RFC 4287; RFC 5005; RFC 91
 - ``/rss/feed.xml``: ``<rss version="2.0">`` with the ``content``, ``dc``, ``atom`` and ``sy``
   namespaces, ``<channel>`` with ``title``, ``link``, ``description``, ``lastBuildDate``,
   ``language``, ``ttl`` (60 minutes), ``sy:updatePeriod``/``sy:updateFrequency``,
-  ``atom:link rel="self"``. Items: ``title``, ``link``, ``guid isPermaLink="false"`` (the
+  ``atom:link rel="self"`` (``/wp-feed.xml`` is the same RSS as stock WordPress serves it: only that
+  link, older pages reachable by ``?paged=N`` alone). Items: ``title``, ``link``, ``guid isPermaLink="false"`` (the
   WordPress-style ``https://{domain}/?p={no}``), ``pubDate`` (RFC 822, ``+0000``), ``dc:creator``,
   ``category`` (the hashtags), ``description`` (a plain excerpt), ``content:encoded`` (the full
   HTML body in CDATA) and one ``enclosure`` per media file (``url``, ``length``, ``type``).
@@ -109,7 +110,7 @@ class App(PlatformApp):
 
     # ---- routes -------------------------------------------------------------------------------
     def route(self, sub: str, req: Request, base: str) -> Response:
-        if sub not in ("/feed.xml", "/atom.xml"):
+        if sub not in ("/feed.xml", "/atom.xml", "/wp-feed.xml"):
             return self.error(404, "Not Found")
         if req.method not in ("GET", "HEAD"):
             return self.error(405, "Method Not Allowed")
@@ -130,6 +131,8 @@ class App(PlatformApp):
             links["next"] = f"{url}?paged={page + 1}"
         if page > 1:
             links["previous"] = url if page == 2 else f"{url}?paged={page - 1}"
+        if sub == "/wp-feed.xml":  # as stock WordPress serves it: ?paged= works, but no RFC 5005 links
+            links = {"self": links["self"]}
         body = (self._atom(base, chunk, links, changed) if atom else self._rss(base, chunk, links, changed)).encode()
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         headers = [("ETag", etag), ("Last-Modified", format_datetime(to_datetime(changed // 1000 * 1000),
