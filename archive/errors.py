@@ -108,3 +108,11 @@ class PayloadInvalid(ConnectorError):
 
 class GaveUp(ConnectorError):
     """A request kept failing (5xx, timeouts, resets) after every retry."""
+
+
+class AccessError(CommunisError):
+    """A user could not be created, found or changed."""
+
+
+class AuthenticationFailed(AccessError):
+    """A password or API token was wrong, unknown or belongs to a disabled user."""

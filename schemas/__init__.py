@@ -6,6 +6,7 @@ This package imports nothing from `archive/` or any client library, so it can be
 
 from __future__ import annotations
 
+from .access import AuditAction, AuditEvent, AuditOutcome, Role, User
 from .account import Account, AccountsFile, CredentialRef, Platform
 from .bundle import CaptureBundle
 from .capture import Capture
@@ -17,6 +18,9 @@ from .warcfile import WarcFileManifest
 __all__ = [
     "Account",
     "AccountsFile",
+    "AuditAction",
+    "AuditEvent",
+    "AuditOutcome",
     "Author",
     "Capture",
     "CaptureBundle",
@@ -32,7 +36,9 @@ __all__ = [
     "Removal",
     "RetentionClass",
     "RetentionTrigger",
+    "Role",
     "SeenPayload",
+    "User",
     "WarcFileManifest",
     "WarcLocation",
 ]

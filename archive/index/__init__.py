@@ -6,7 +6,7 @@ from ..config import Settings
 from .client import make_client
 from .documents import from_document, to_document
 from .indexer import BulkResult, RecordIndex
-from .search import SearchHit, SearchQuery, SearchResult, search
+from .search import SearchHit, SearchQuery, SearchResult, iter_hits, search
 
 
 def open_index(settings: Settings) -> RecordIndex:
@@ -15,5 +15,5 @@ def open_index(settings: Settings) -> RecordIndex:
 
 __all__ = [
     "BulkResult", "RecordIndex", "SearchHit", "SearchQuery", "SearchResult",
-    "from_document", "make_client", "open_index", "search", "to_document",
+    "from_document", "iter_hits", "make_client", "open_index", "search", "to_document",
 ]

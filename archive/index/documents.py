@@ -19,7 +19,7 @@ from typing import Any
 
 from schemas import Record
 
-EXTRA_FIELDS = ("warc_key", "retention_class", "has_media", "edited", "is_latest")
+EXTRA_FIELDS = ("warc_key", "retention_class", "department", "has_media", "edited", "is_latest")
 
 
 @dataclass(frozen=True)
@@ -37,11 +37,14 @@ class Document:
 
 
 def to_document(record: Record, *, warc_key: str, retention_class: str,
-                record_json: bytes | None = None) -> Document:
+                record_json: bytes | None = None, department: str | None = None) -> Document:
+    """The index document of a record; `department` is the owning account's, when known."""
     body = record_json if record_json is not None else record.to_json_bytes()
     edited = record.edited_at is not None or record.version > 1
     # is_latest starts true and is corrected by the indexer when a newer version is known.
     extra = b'"has_media":%s,"edited":%s,"is_latest":true,' % (_BOOL[bool(record.media)], _BOOL[edited])
+    if department is not None:
+        extra += b'"department":%s,' % json.dumps(department, ensure_ascii=False).encode("utf-8")
     return Document(record.record_id, record.item_key, record.captured_at, record.version,
                     body[:-1] + b"," + extra + _file_fields(warc_key, retention_class) + b"}")
 

@@ -18,7 +18,7 @@ from elasticsearch import Elasticsearch, helpers
 from ..errors import RecordNotFound, SearchIndexError
 from .client import translate
 from .documents import Document
-from .mappings import MAPPING_VERSION, RECORD_MAPPINGS, index_settings
+from .mappings import LANGUAGE_ANALYZERS, MAPPING_VERSION, index_settings, record_mappings
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ class RecordIndex:
         self.es = client
         self.alias = alias
         self.replicas = replicas
+        self._languages: bool | None = None
 
     @property
     def concrete(self) -> str:
@@ -70,17 +71,41 @@ class RecordIndex:
     def ensure(self) -> None:
         """Create template, index and alias if missing (idempotent)."""
         with translate("create the record index"):
+            mappings = record_mappings(languages=self._cluster_has_language_analyzers())
             self.es.indices.put_index_template(
                 name=f"{self.alias}-template", index_patterns=[f"{self.alias}-v*"], priority=100,
-                template={"settings": index_settings(self.replicas), "mappings": RECORD_MAPPINGS},
+                template={"settings": index_settings(self.replicas), "mappings": mappings},
             )
             if not self.es.indices.exists_alias(name=self.alias):
                 if not self.es.indices.exists(index=self.concrete):
                     self.es.indices.create(index=self.concrete)
                 self.es.indices.put_alias(index=self.concrete, name=self.alias, is_write_index=True)
 
+    def _cluster_has_language_analyzers(self) -> bool:
+        """Whether the cluster has the built-in language analyzers (module analysis-common)."""
+        client = self.es.options(ignore_status=400)
+        for analyzer in LANGUAGE_ANALYZERS.values():
+            resp = client.indices.analyze(analyzer=analyzer, text="snöröjningen")
+            if "tokens" not in resp:
+                return False
+        return True
+
+    @property
+    def has_language_fields(self) -> bool:
+        """Whether the index's text fields have `.sv` / `.en` multi-fields (read once from the mapping)."""
+        if self._languages is None:
+            with translate("read the index mapping"):
+                resp = self.es.options(ignore_status=404).indices.get_mapping(index=self.alias)
+            bodies = [body for body in dict(resp).values() if isinstance(body, dict) and "mappings" in body]
+            if not bodies:
+                return False  # no index yet: ask again next time
+            text = bodies[0]["mappings"].get("properties", {}).get("text", {})
+            self._languages = "sv" in text.get("fields", {})
+        return self._languages
+
     def drop(self) -> None:
         """Delete the indices behind the alias (reindex rebuilds them from WARC)."""
+        self._languages = None
         with translate("delete the record index"):
             if self.es.indices.exists_alias(name=self.alias):
                 names = list(self.es.indices.get_alias(name=self.alias).keys())

@@ -2,12 +2,15 @@
 
 The local cluster is Elastic's integ-test distribution, which has only the standard
 analyzer (no analysis-common, so no language analyzers); mappings use it everywhere so
-they work on any cluster. Richer Swedish/English analysis is the search issue's concern.
+they work on any cluster. Where the cluster has the built-in `swedish` and `english`
+analyzers, `record_mappings(languages=True)` adds `.sv` / `.en` multi-fields to the free-text
+fields and search uses them; elsewhere search falls back to prefix matching on stems.
 `dynamic: strict` makes a drifting document an error instead of a silent new field.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 MAPPING_VERSION = 1
@@ -24,7 +27,7 @@ _location: dict[str, Any] = {"properties": {
 RECORD_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
     "properties": {
-        "record_id": _kw, "item_key": _kw, "platform": _kw, "account": _kw, "item_id": _kw,
+        "record_id": _kw, "item_key": _kw, "platform": _kw, "account": _kw, "department": _kw, "item_id": _kw,
         "kind": _kw, "parent_id": _kw, "thread_id": _kw, "direction": _kw,
         "author": {"properties": {"id": _kw, "handle": _kw, "name": _text_kw, "url": _kw}},
         "title": _text_kw,
@@ -47,6 +50,26 @@ RECORD_MAPPINGS: dict[str, Any] = {
         "raw": {"type": "object", "enabled": False},
     },
 }
+
+
+#: Free-text fields that get language multi-fields when the cluster can analyse them.
+LANGUAGE_FIELDS = ("text", "title", "media.description")
+LANGUAGE_ANALYZERS = {"sv": "swedish", "en": "english"}
+
+
+def record_mappings(*, languages: bool = False) -> dict[str, Any]:
+    """The record mapping, with `.sv` / `.en` multi-fields on the free-text fields if `languages`."""
+    mappings = copy.deepcopy(RECORD_MAPPINGS)
+    if languages:
+        for path in LANGUAGE_FIELDS:
+            props = mappings["properties"]
+            *parents, leaf = path.split(".")
+            for parent in parents:
+                props = props[parent]["properties"]
+            fields = props[leaf].setdefault("fields", {})
+            for suffix, analyzer in LANGUAGE_ANALYZERS.items():
+                fields[suffix] = {"type": "text", "analyzer": analyzer}
+    return mappings
 
 
 def index_settings(replicas: int = 0) -> dict[str, Any]:

@@ -1,30 +1,60 @@
-"""Archivists' search: full text with filters, newest first or by relevance."""
+"""Archivists' search: full text with filters and facets, by relevance or date, with deep paging.
+
+Text is searched with `simple_query_string` ("phrase", +must, -not, a | b). Where the index has
+the `.sv` / `.en` language multi-fields (clusters with the built-in language analyzers) those are
+searched too, so inflected forms match. On clusters with only the standard analyzer each plain
+word is also searched as a prefix of its stem (`snöröjningen` → `snöröjning*`), which finds
+other inflections and compounds it starts.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from typing import Any
+import base64
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
 
+from ..errors import CommunisError
 from .client import translate
 from .indexer import RecordIndex
 
 TEXT_FIELDS = ["text", "title^2", "author.name", "media.description", "hashtags"]
+LANGUAGE_TEXT_FIELDS = ["text.sv", "text.en", "title.sv^2", "title.en^2", "media.description.sv",
+                        "media.description.en"]
+HIGHLIGHT_FIELDS = ["text", "title", "media.description"]
+TERM_FACETS = ("platform", "account", "kind", "department")
+FLAG_FACETS = ("has_media", "edited", "deleted")
+EXCLUDED_SOURCE = ["raw", "html"]
+
+Sort = Literal["auto", "relevance", "newest", "oldest"]
+DateBound = date | datetime
 
 
 @dataclass(frozen=True)
 class SearchQuery:
-    """What a user asked for."""
+    """What a user asked for. `date_from`/`date_to` bound published_at, `captured_*` captured_at.
+
+    Dates are whole days (inclusive); datetimes are exact instants.
+    """
 
     text: str = ""
     platform: str | None = None
     account: str | None = None
+    department: str | None = None
     kind: str | None = None
     item: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: DateBound | None = None
+    date_to: DateBound | None = None
+    captured_from: DateBound | None = None
+    captured_to: DateBound | None = None
+    has_media: bool | None = None
+    edited: bool | None = None
     deleted: bool | None = None
     latest_only: bool = False
+    sort: Sort = "auto"
     size: int = 20
 
 
@@ -40,43 +70,200 @@ class SearchHit:
 class SearchResult:
     total: int
     hits: list[SearchHit]
+    #: facet name → value → count; flags (has_media, edited, deleted) have values "true"/"false".
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: pass as `after=` to get the next page; None when this page was the last.
+    next_cursor: str | None = None
 
 
-def build_query(q: SearchQuery) -> dict[str, Any]:
-    must: list[dict[str, Any]] = []
-    if q.text.strip():
-        must.append({"simple_query_string": {"query": q.text, "fields": TEXT_FIELDS,
-                                             "default_operator": "and"}})
+class BadCursor(CommunisError):
+    pass
+
+
+# --- query text --------------------------------------------------------------------------------
+
+#: Inflection endings (Swedish first, then English), longest first; a stem keeps at least 4 letters.
+_SUFFIXES = sorted({
+    "heterna", "hetens", "heten", "heter", "arnas", "ernas", "ornas", "andes", "anden", "arens", "andet",
+    "arna", "erna", "orna", "ande", "arne", "aste", "aren", "ades", "erns", "ade", "are", "ern", "ens", "het",
+    "ast", "ad", "en", "ar", "er", "or", "as", "es", "at", "a", "e", "s",
+    "ings", "ing", "ies", "ied", "ed", "ly",
+}, key=len, reverse=True)
+_MIN_STEM = 4
+_TOKEN = re.compile(r'"[^"]*"(?:~\d+)?|[()|+\-]|[^\s()|"]+')
+
+
+def stem(word: str) -> str:
+    """A light Swedish/English stem: the word without its longest inflection ending."""
+    lower = word.lower()
+    for suffix in _SUFFIXES:
+        if lower.endswith(suffix) and len(lower) - len(suffix) >= _MIN_STEM:
+            return lower[:-len(suffix)]
+    return lower
+
+
+def expand_query(text: str) -> str:
+    """Each plain word `w` of a simple query becomes `(w | stem(w)*)`; phrases and operators stay."""
+    out: list[str] = []
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if token.isalpha() and len(token) > _MIN_STEM:
+            token = f"({token} | {stem(token)}*)"
+        # + and - bind to what follows them
+        if out and out[-1] in ("+", "-"):
+            out[-1] += token
+        else:
+            out.append(token)
+    return " ".join(out)
+
+
+# --- query body --------------------------------------------------------------------------------
+
+def _bound(value: DateBound) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return f"{value.isoformat()}||/d"  # a whole day: gte rounds down, lte rounds up
+
+
+def _range(field_name: str, start: DateBound | None, end: DateBound | None) -> dict[str, Any] | None:
+    if start is None and end is None:
+        return None
+    rng: dict[str, str] = {"format": "strict_date_optional_time"}
+    if start is not None:
+        rng["gte"] = _bound(start)
+    if end is not None:
+        rng["lte"] = _bound(end)
+    return {"range": {field_name: rng}}
+
+
+def build_filters(q: SearchQuery) -> list[dict[str, Any]]:
     filters: list[dict[str, Any]] = []
-    for field_name, value in (("platform", q.platform), ("account", q.account), ("kind", q.kind),
-                              ("item_id", q.item)):
+    for field_name, value in (("platform", q.platform), ("account", q.account), ("department", q.department),
+                              ("kind", q.kind), ("item_id", q.item)):
         if value:
             filters.append({"term": {field_name: value}})
-    if q.deleted is not None:
-        filters.append({"term": {"deleted": q.deleted}})
+    for field_name, flag in (("has_media", q.has_media), ("edited", q.edited), ("deleted", q.deleted)):
+        if flag is not None:
+            filters.append({"term": {field_name: flag}})
     if q.latest_only:
         filters.append({"term": {"is_latest": True}})
-    if q.date_from or q.date_to:
-        rng: dict[str, str] = {}
-        if q.date_from:
-            rng["gte"] = q.date_from.isoformat()
-        if q.date_to:
-            rng["lte"] = q.date_to.isoformat()
-        filters.append({"range": {"published_at": rng | {"format": "strict_date_optional_time"}}})
-    return {"bool": {"must": must or [{"match_all": {}}], "filter": filters}}
+    for rng in (_range("published_at", q.date_from, q.date_to), _range("captured_at", q.captured_from,
+                                                                       q.captured_to)):
+        if rng is not None:
+            filters.append(rng)
+    return filters
 
 
-def search(index: RecordIndex, q: SearchQuery) -> SearchResult:
-    sort: list[Any] = ["_score", {"captured_at": "desc"}] if q.text.strip() else [{"captured_at": "desc"}]
+def build_query(q: SearchQuery, *, languages: bool = False) -> dict[str, Any]:
+    must: list[dict[str, Any]] = []
+    if q.text.strip():
+        if languages:
+            text, fields = q.text, TEXT_FIELDS + LANGUAGE_TEXT_FIELDS
+        else:
+            text, fields = expand_query(q.text), TEXT_FIELDS
+        must.append({"simple_query_string": {"query": text, "fields": fields, "default_operator": "and",
+                                             "analyze_wildcard": True}})
+    return {"bool": {"must": must or [{"match_all": {}}], "filter": build_filters(q)}}
+
+
+def build_sort(q: SearchQuery) -> list[Any]:
+    """Sort clauses, always ending in record_id so that every hit has a unique, stable position."""
+    order = q.sort
+    if order == "auto":
+        order = "relevance" if q.text.strip() else "newest"
+    tiebreak = {"record_id": "asc"}
+    if order == "relevance":
+        return ["_score", {"captured_at": "desc"}, tiebreak]
+    direction = "desc" if order == "newest" else "asc"
+    return [{"published_at": {"order": direction, "missing": "_last"}}, {"captured_at": direction}, tiebreak]
+
+
+def build_aggs() -> dict[str, Any]:
+    aggs: dict[str, Any] = {name: {"terms": {"field": name, "size": 50}} for name in TERM_FACETS}
+    aggs.update({name: {"terms": {"field": name, "size": 2}} for name in FLAG_FACETS})
+    return aggs
+
+
+def _facets(aggs: dict[str, Any]) -> dict[str, dict[str, int]]:
+    facets: dict[str, dict[str, int]] = {}
+    for name in (*TERM_FACETS, *FLAG_FACETS):
+        buckets = aggs.get(name, {}).get("buckets", [])
+        facets[name] = {str(b.get("key_as_string", b["key"])): int(b["doc_count"]) for b in buckets}
+    return facets
+
+
+def encode_cursor(sort_values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(sort_values, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, UnicodeDecodeError):
+        raise BadCursor("the paging cursor is not one this search returned",
+                        hint="start again from the first page") from None
+    if not isinstance(values, list):
+        raise BadCursor("the paging cursor is not one this search returned", hint="start again from the first page")
+    return values
+
+
+def _hit(h: dict[str, Any]) -> SearchHit:
+    return SearchHit(h["_id"], h.get("_score"), h["_source"],
+                     [frag for frags in h.get("highlight", {}).values() for frag in frags])
+
+
+def _highlight() -> dict[str, Any]:
+    return {"fields": {name: {} for name in HIGHLIGHT_FIELDS}, "pre_tags": ["[["], "post_tags": ["]]"],
+            "require_field_match": False}
+
+
+# --- running -----------------------------------------------------------------------------------
+
+def search(index: RecordIndex, q: SearchQuery, *, after: str | None = None, facets: bool = True) -> SearchResult:
+    """One page of hits with facet counts; `after` is the `next_cursor` of the previous page."""
+    extra: dict[str, Any] = {}
+    if after:
+        extra["search_after"] = decode_cursor(after)
+    if facets:
+        extra["aggs"] = build_aggs()
     with translate("search"):
         resp = index.es.search(
-            index=index.alias, query=build_query(q), size=q.size, sort=sort, track_total_hits=True,
-            highlight={"fields": {"text": {}, "title": {}}, "pre_tags": ["[["], "post_tags": ["]]"]},
-            source_excludes=["raw", "html"],
+            index=index.alias, query=build_query(q, languages=index.has_language_fields), size=q.size,
+            sort=build_sort(q), track_total_hits=True, highlight=_highlight(), source_excludes=EXCLUDED_SOURCE,
+            **extra,
         )
-    hits = [
-        SearchHit(h["_id"], h.get("_score"), h["_source"],
-                  [frag for frags in h.get("highlight", {}).values() for frag in frags])
-        for h in resp["hits"]["hits"]
-    ]
-    return SearchResult(int(resp["hits"]["total"]["value"]), hits)
+    raw_hits = resp["hits"]["hits"]
+    hits = [_hit(h) for h in raw_hits]
+    cursor = encode_cursor(raw_hits[-1]["sort"]) if raw_hits and len(raw_hits) == q.size else None
+    return SearchResult(int(resp["hits"]["total"]["value"]), hits, _facets(resp.get("aggregations", {})), cursor)
+
+
+def iter_hits(index: RecordIndex, q: SearchQuery, *, page_size: int = 1000,
+              keep_alive: str = "2m") -> Iterator[SearchHit]:
+    """Every hit of `q` (no limit), newest published first then by record id, from one point in time.
+
+    For exports: a point-in-time keeps the view consistent while pages are read with search_after.
+    `q.size` and `q.sort` are ignored (an oldest-first `q.sort` is honoured).
+    """
+    order: Sort = "oldest" if q.sort == "oldest" else "newest"
+    sort = build_sort(SearchQuery(sort=order))
+    query = build_query(q, languages=index.has_language_fields)
+    with translate("open a point in time"):
+        pit_id = index.es.open_point_in_time(index=index.alias, keep_alive=keep_alive)["id"]
+    try:
+        after: list[Any] | None = None
+        while True:
+            extra: dict[str, Any] = {"search_after": after} if after is not None else {}
+            with translate("search"):
+                resp = index.es.search(pit={"id": pit_id, "keep_alive": keep_alive}, query=query, size=page_size,
+                                       sort=sort, track_total_hits=False, source_excludes=EXCLUDED_SOURCE, **extra)
+            pit_id = resp.get("pit_id", pit_id)
+            page = resp["hits"]["hits"]
+            for h in page:
+                yield _hit(h)
+            if len(page) < page_size:
+                return
+            after = page[-1]["sort"]
+    finally:
+        with translate("close the point in time"):
+            index.es.options(ignore_status=404).close_point_in_time(id=pit_id)
