@@ -7,10 +7,9 @@ hold one.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
-from pydantic import Field, field_validator
+from pydantic import AwareDatetime, Field
 
 from ._base import Model
 
@@ -32,14 +31,7 @@ class User(Model):
     name: str = Field(pattern=USER_NAME_PATTERN)
     role: Role
     disabled: bool = False
-    created_at: datetime
-
-    @field_validator("created_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("timestamps must carry a timezone")
-        return value
+    created_at: AwareDatetime
 
 
 class AuditAction(StrEnum):
@@ -65,7 +57,7 @@ class AuditOutcome(StrEnum):
 class AuditEvent(Model):
     """One action by one user: who, with which role, when, what, on what, from where, outcome."""
 
-    at: datetime
+    at: AwareDatetime
     user: str | None = Field(default=None, max_length=200, description="Acting user; none if unknown (failed login).")
     role: Role | None = None
     action: AuditAction
@@ -73,13 +65,6 @@ class AuditEvent(Model):
     client: str = Field(default="", max_length=200, description="Where from: client address, or 'cli'.")
     outcome: AuditOutcome = AuditOutcome.OK
     note: str = Field(default="", max_length=1000, description="Short free text (never a secret).")
-
-    @field_validator("at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("timestamps must carry a timezone")
-        return value
 
 
 __all__ = ["AuditAction", "AuditEvent", "AuditOutcome", "Role", "User"]
