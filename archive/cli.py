@@ -118,7 +118,7 @@ def accounts_check(accounts: Annotated[Path | None, typer.Option(help="Accounts 
     """Validate the accounts file, then test each active account's access with one request."""
     from .accounts import load_accounts
     from .config import get_settings
-    from .harvest.access import check_access
+    from .harvest.probe import check_access
 
     settings = get_settings()
     chosen = accounts or settings.accounts_file
@@ -356,23 +356,16 @@ def user_add(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read a password from stdin.")] = False,
 ) -> None:
     """Create a user and print its API token (shown this once only)."""
-    from schemas import AuditAction
-
-    from .access import open_audit, open_users
+    from .access.admin import add_user
     from .config import get_settings
 
-    settings = get_settings()
     try:
         password = None
         if password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
             if not password:
                 raise CommunisError("no password on stdin", hint="pipe one line, or leave out --password-stdin")
-        audit = open_audit(settings)
-        audit.ensure()  # fail before creating the user if the audit log cannot be written
-        user, token = open_users(settings).add(name, role, password)
-        audit.event(AuditAction.USER_ADD, user=_cli_actor(), role=None, target=user.name, client="cli",
-                    note=f"role {user.role.value}")
+        user, token = add_user(get_settings(), name, role, password, actor=_cli_actor(), client="cli")
     except CommunisError as exc:
         fail(exc)
     console.print(f"user {user.name} ({user.role.value}) created; API token (shown once, "
@@ -401,17 +394,11 @@ def user_list() -> None:
 @user_app.command("disable")
 def user_disable(name: str) -> None:
     """Disable a user: its password and every token are refused from now on."""
-    from schemas import AuditAction
-
-    from .access import open_audit, open_users
+    from .access.admin import disable_user
     from .config import get_settings
 
-    settings = get_settings()
     try:
-        audit = open_audit(settings)
-        audit.ensure()
-        user = open_users(settings).disable(name)
-        audit.event(AuditAction.USER_DISABLE, user=_cli_actor(), role=None, target=user.name, client="cli")
+        user = disable_user(get_settings(), name, actor=_cli_actor(), client="cli")
     except CommunisError as exc:
         fail(exc)
     console.print(f"user {user.name} disabled", highlight=False)

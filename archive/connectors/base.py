@@ -151,18 +151,6 @@ class BaseConnector:
         in docs (the accounts file validation already requires it where there is no default)."""
         return ctx.account.api_base + path
 
-    @staticmethod
-    def json_object(fetched: Any, key: str | None = None) -> Any:
-        """The decoded body (or one key of it); PayloadInvalid when it is not what the API documents."""
-        from ..errors import PayloadInvalid
-
-        body = fetched.json()
-        if key is None:
-            return body
-        if not isinstance(body, dict) or key not in body:
-            raise PayloadInvalid(f"{fetched.capture.url}: expected an object with {key!r}")
-        return body[key]
-
     def gone(self, ctx: HarvestContext, fetched: Fetched, item_id: str, known: KnownItem,
              **changes: Any) -> CaptureBundle:
         """What `check_deleted` returns for a deleted item: the exchange that proves it and the item's

@@ -20,7 +20,7 @@ from ..bundles import Rejected
 from ..errors import PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
-from .listing import PAGE_ERRORS, listed, page_bundles, rejected_page
+from .listing import PAGE_ERRORS, field_of, listed, page_bundles, rejected_page
 from .text import hashtags
 from .times import iso
 from .walk import Walk, read_threads
@@ -156,7 +156,7 @@ class BlueskyConnector(BaseConnector):
 
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
         fetched = ctx.fetcher.get(self._xrpc(ctx, "app.bsky.feed.getPosts"), params={"uris": item_id})
-        posts = self.json_object(fetched, "posts")
+        posts = field_of(fetched, "posts")
         if any(isinstance(p, dict) and p.get("uri") == item_id for p in posts):
             ctx.seen.add(item_id)
             return None

@@ -32,7 +32,7 @@ from ..bundles import Rejected
 from ..errors import ConnectorError, GaveUp, Gone, PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
-from .listing import page_bundles, rejected_page
+from .listing import field_of, page_bundles, rejected_page
 from .text import hashtags
 from .times import epoch
 from .walk import Walk
@@ -142,7 +142,7 @@ class LinkedInConnector(BaseConnector):
     def _lookup(self, ctx: HarvestContext) -> dict[str, Any]:
         vanity = ctx.account.handle.strip().lstrip("@")
         fetched = ctx.fetcher.get(self._rest(ctx, "/organizations"), params={"q": "vanityName", "vanityName": vanity})
-        elements = self.json_object(fetched, "elements")
+        elements = field_of(fetched, "elements")
         if not isinstance(elements, list) or not elements or not isinstance(elements[0], dict):
             raise ConnectorError(f"LinkedIn knows no Page with the vanity name {vanity!r}",
                                  hint="the handle is the Page's vanity name (linkedin.com/company/<name>) "
@@ -167,7 +167,7 @@ class LinkedInConnector(BaseConnector):
         if _ORG.match(handle) or handle.isdigit():
             urn = handle if _ORG.match(handle) else f"urn:li:organization:{handle}"
             fetched = ctx.fetcher.get(self._rest(ctx, "/posts"), params={"author": urn, "q": "author", "count": "1"})
-            self.json_object(fetched, "elements")
+            field_of(fetched, "elements")
             return f"{urn} (posts readable)"
         org = self._lookup(ctx)
         return f"{org.get('localizedName')} (urn:li:organization:{int(org['id'])})"
@@ -191,7 +191,7 @@ class LinkedInConnector(BaseConnector):
                 continue  # documents: kept in the raw JSON
             try:
                 fetched = ctx.fetcher.get(self._rest(ctx, f"/{kind}s/{quote(urn, safe='')}"))
-                url = self.json_object(fetched, "downloadUrl")
+                url = field_of(fetched, "downloadUrl")
             except (GaveUp, Gone, PayloadInvalid) as exc:  # the post is quarantined and tried again next run
                 raise ValueError(f"media {urn}: {exc}") from exc
             refs.append(MediaRef(url=str(url), content_type=f"{kind}/*",

@@ -59,14 +59,21 @@ def page_bundles(ctx: HarvestContext, fetched: Fetched, items: Iterable[Any],
     yield CaptureBundle(capture=fetched.capture, records=records)
 
 
+def field_of(fetched: Fetched, key: str) -> Any:
+    """One key of a response's JSON object; PayloadInvalid when the body is not what the API documents."""
+    body = fetched.json()
+    if not isinstance(body, dict) or key not in body:
+        raise PayloadInvalid(f"{fetched.capture.url}: expected an object with {key!r}")
+    return body[key]
+
+
 def listed(fetched: Fetched, key: str) -> tuple[Any, list[Any]]:
     """A listing page's decoded body and the list of items under `key`; raises one of `PAGE_ERRORS`
     when the page is not what the API documents (not JSON, no `key`, not a list)."""
-    body = fetched.json()
-    items = body[key]
+    items = field_of(fetched, key)
     if not isinstance(items, list):
         raise TypeError(f"{key} is not a list")
-    return body, items
+    return fetched.json(), items
 
 
 def rejected_page(ctx: HarvestContext, fetched: Fetched, reason: str) -> Rejected:

@@ -25,13 +25,10 @@ from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
 from .media import fetch_media, with_digests
 from .text import html_to_text
+from .times import iso
 
 PAGE_LIMIT = "40"
 _MEDIA_TYPES = {"image": "image/*", "gifv": "video/*", "video": "video/*", "audio": "audio/*"}
-
-
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
 def _next_link(fetched: Fetched) -> str | None:
@@ -88,8 +85,8 @@ class MastodonConnector(BaseConnector):
             repost_of=(shown.get("url") or shown.get("uri")) if status.get("reblog") else None,
             links=links, hashtags=[t["name"].lower() for t in shown.get("tags") or []],
             mentions=[m["acct"] for m in shown.get("mentions") or []],
-            media=with_digests(ctx, media), published_at=_time(status["created_at"]),
-            edited_at=_time(shown.get("edited_at")), captured_at=captured_at, language=shown.get("language"),
+            media=with_digests(ctx, media), published_at=iso(status["created_at"]),
+            edited_at=iso(shown.get("edited_at")), captured_at=captured_at, language=shown.get("language"),
             source_url=source, raw=status,
         )
 
@@ -154,7 +151,7 @@ class MastodonConnector(BaseConnector):
                 if isinstance(s, dict) and "id" in s:
                     newest = max(newest, int(s["id"]))
                     try:  # a malformed status is quarantined by _page; here it only must not stop the walk
-                        created = _time(s.get("created_at"))
+                        created = iso(s.get("created_at"))
                     except (AttributeError, TypeError, ValueError):
                         created = None
                     recent = created is not None and created >= ctx.window_start

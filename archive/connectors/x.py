@@ -105,7 +105,7 @@ class XConnector(BaseConnector):
     def _lookup_user(self, ctx: HarvestContext) -> dict[str, Any]:
         fetched = ctx.fetcher.get(self._url(ctx, f"/2/users/by/username/{self._username(ctx)}"),
                                   params={"user.fields": "username,name,public_metrics"})
-        body = self.json_object(fetched)
+        body = fetched.json()
         user = body.get("data") if isinstance(body, dict) else None
         if not isinstance(user, dict) or "id" not in user:
             detail = (body.get("errors") or [{}])[0].get("detail") if isinstance(body, dict) else None
@@ -257,7 +257,7 @@ class XConnector(BaseConnector):
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
         fetched = ctx.fetcher.get(self._url(ctx, "/2/tweets"),
                                   params={"ids": item_id, "tweet.fields": "created_at,edit_history_tweet_ids"})
-        body = self.json_object(fetched)
+        body = fetched.json()
         if not isinstance(body, dict):
             raise PayloadInvalid(f"{fetched.capture.url}: the answer is not an object")
         for tweet in body.get("data") or []:

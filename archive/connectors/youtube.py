@@ -35,7 +35,7 @@ from ..bundles import Rejected
 from ..errors import AuthExpired, PayloadInvalid, RateLimited
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
-from .listing import PAGE_ERRORS, listed, page_bundles, rejected_page
+from .listing import PAGE_ERRORS, field_of, listed, page_bundles, rejected_page
 from .text import hashtags, html_to_text
 from .times import iso
 from .walk import Walk, iso_or_none, read_threads
@@ -111,7 +111,7 @@ class YouTubeConnector(BaseConnector):
         else:
             params["forHandle"] = handle if handle.startswith("@") else f"@{handle}"
         fetched = ctx.fetcher.get(self._url(ctx, "channels"), params=params)
-        body = self.json_object(fetched)
+        body = fetched.json()
         items = body.get("items") if isinstance(body, dict) else None
         if not items or not isinstance(items[0], dict):
             raise PayloadInvalid(f"{fetched.capture.url}: no YouTube channel {handle!r}")
@@ -308,7 +308,7 @@ class YouTubeConnector(BaseConnector):
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
         resource = "videos" if known.kind == "post" else "comments"
         fetched = ctx.fetcher.get(self._url(ctx, resource), params={"part": "id", "id": item_id})
-        items = self.json_object(fetched, "items")
+        items = field_of(fetched, "items")
         if any(isinstance(i, dict) and i.get("id") == item_id for i in items or []):
             ctx.seen.add(item_id)
             return None
