@@ -338,6 +338,26 @@ def reindex(keep: Annotated[bool, typer.Option(help="Keep the existing index (no
         raise typer.Exit(1)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Start the web application and HTTP API (every page and call needs a user; see `communis user add`)."""
+    import uvicorn
+
+    from .config import get_settings
+
+    try:
+        get_settings()
+    except CommunisError as exc:
+        fail(exc)
+    err.print(f"Communis on http://{host}:{port}/  (API: /api, description: /openapi.json)", highlight=False)
+    uvicorn.run("archive.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=False, server_header=False, log_level="warning")
+
+
 # --- users and audit -----------------------------------------------------------------------------
 
 def _cli_actor() -> str:

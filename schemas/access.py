@@ -40,8 +40,12 @@ class AuditAction(StrEnum):
     SEARCH = "search"
     VIEW = "view"
     WARC = "warc"
+    MEDIA = "media"
+    VERIFY = "verify"
     EXPORT = "export"
+    AUDIT_READ = "audit.read"
     LOGIN = "login"
+    LOGOUT = "logout"
     USER_ADD = "user.add"
     USER_DISABLE = "user.disable"
 

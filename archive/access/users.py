@@ -18,7 +18,7 @@ import secrets
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -46,7 +46,14 @@ CREATE TABLE IF NOT EXISTS tokens (
     user_name TEXT NOT NULL REFERENCES users(name),
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sessions (
+    session_sha256 TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL REFERENCES users(name),
+    expires_at TEXT NOT NULL
+);
 """
+#: A browser session lasts a working day; after that the user signs in again.
+SESSION_HOURS = 10
 
 
 def hash_password(password: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
@@ -144,6 +151,7 @@ class UserStore:
         """Refuse the user's password and every token from now on (kept for the audit trail)."""
         with self._db() as db:
             changed = db.execute("UPDATE users SET disabled = 1 WHERE name = ?", (name,)).rowcount
+            db.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
         if not changed:
             raise AccessError(f"no user {name!r}", hint="`communis user list` shows the users")
         return self.get(name)
@@ -158,6 +166,34 @@ class UserStore:
         if not ok or row is None or row[2]:
             raise AuthenticationFailed("wrong user name or password, or the user is disabled")
         return _user(row[:4])
+
+    def start_session(self, name: str, *, hours: float = SESSION_HOURS) -> str:
+        """A new browser session for an enabled user; returns its secret (kept only hashed)."""
+        if self.get(name).disabled:
+            raise AuthenticationFailed("the user is disabled")
+        secret = secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        with self._db() as db:
+            db.execute("DELETE FROM sessions WHERE expires_at < ?", (now.isoformat(),))
+            db.execute("INSERT INTO sessions (session_sha256, user_name, expires_at) VALUES (?, ?, ?)",
+                       (token_digest(secret), name, (now + timedelta(hours=hours)).isoformat()))
+        return secret
+
+    def user_for_session(self, secret: str) -> User:
+        """The enabled user of an unexpired session, else AuthenticationFailed."""
+        digest = token_digest(secret)
+        with self._db() as db:
+            row = db.execute(
+                "SELECT s.session_sha256, s.expires_at, u.name, u.role, u.disabled, u.created_at FROM sessions s "
+                "JOIN users u ON u.name = s.user_name WHERE s.session_sha256 = ?", (digest,)).fetchone()
+        if row is None or not hmac.compare_digest(row[0], digest) or row[4] \
+                or datetime.fromisoformat(row[1]) < datetime.now(UTC):
+            raise AuthenticationFailed("the session has ended; sign in again")
+        return _user(row[2:])
+
+    def end_session(self, secret: str) -> None:
+        with self._db() as db:
+            db.execute("DELETE FROM sessions WHERE session_sha256 = ?", (token_digest(secret),))
 
     def user_for_token(self, token: str) -> User:
         """The enabled user an API token belongs to, else AuthenticationFailed."""

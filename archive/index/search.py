@@ -25,8 +25,10 @@ TEXT_FIELDS = ["text", "title^2", "author.name", "media.description", "hashtags"
 LANGUAGE_TEXT_FIELDS = ["text.sv", "text.en", "title.sv^2", "title.en^2", "media.description.sv",
                         "media.description.en"]
 HIGHLIGHT_FIELDS = ["text", "title", "media.description"]
-TERM_FACETS = ("platform", "account", "kind", "department")
+TERM_FACETS = ("platform", "account", "kind", "department", "retention_class")
 FLAG_FACETS = ("has_media", "edited", "deleted")
+#: Facets counted with a filter: name → the query a record must match to count as "true".
+EXISTS_FACETS = {"on_hold": {"exists": {"field": "legal_holds"}}}
 EXCLUDED_SOURCE = ["raw", "html"]
 
 Sort = Literal["auto", "relevance", "newest", "oldest"]
@@ -53,7 +55,15 @@ class SearchQuery:
     has_media: bool | None = None
     edited: bool | None = None
     deleted: bool | None = None
+    #: True: only records under at least one legal hold; False: only records under none.
+    on_hold: bool | None = None
+    retention_class: str | None = None
+    item_key: str | None = None
+    #: Records of one thread (the item id of its top post), with `account`.
+    thread: str | None = None
     latest_only: bool = False
+    #: Only what is public now: latest versions of items neither deleted nor hidden (read-only users).
+    public_only: bool = False
     sort: Sort = "auto"
     size: int = 20
 
@@ -139,14 +149,20 @@ def _range(field_name: str, start: DateBound | None, end: DateBound | None) -> d
 def build_filters(q: SearchQuery) -> list[dict[str, Any]]:
     filters: list[dict[str, Any]] = []
     for field_name, value in (("platform", q.platform), ("account", q.account), ("department", q.department),
-                              ("kind", q.kind), ("item_id", q.item)):
+                              ("kind", q.kind), ("item_id", q.item), ("retention_class", q.retention_class),
+                              ("item_key", q.item_key), ("thread_id", q.thread)):
         if value:
             filters.append({"term": {field_name: value}})
     for field_name, flag in (("has_media", q.has_media), ("edited", q.edited), ("deleted", q.deleted)):
         if flag is not None:
             filters.append({"term": {field_name: flag}})
-    if q.latest_only:
+    if q.on_hold is not None:
+        held = EXISTS_FACETS["on_hold"]
+        filters.append(held if q.on_hold else {"bool": {"must_not": [held]}})
+    if q.latest_only or q.public_only:
         filters.append({"term": {"is_latest": True}})
+    if q.public_only:
+        filters += [{"term": {"deleted": False}}, {"term": {"hidden_on_platform": False}}]
     for rng in (_range("published_at", q.date_from, q.date_to), _range("captured_at", q.captured_from,
                                                                        q.captured_to)):
         if rng is not None:
@@ -181,6 +197,7 @@ def build_sort(q: SearchQuery) -> list[Any]:
 def build_aggs() -> dict[str, Any]:
     aggs: dict[str, Any] = {name: {"terms": {"field": name, "size": 50}} for name in TERM_FACETS}
     aggs.update({name: {"terms": {"field": name, "size": 2}} for name in FLAG_FACETS})
+    aggs.update({name: {"filter": query} for name, query in EXISTS_FACETS.items()})
     return aggs
 
 
@@ -189,6 +206,9 @@ def _facets(aggs: dict[str, Any]) -> dict[str, dict[str, int]]:
     for name in (*TERM_FACETS, *FLAG_FACETS):
         buckets = aggs.get(name, {}).get("buckets", [])
         facets[name] = {str(b.get("key_as_string", b["key"])): int(b["doc_count"]) for b in buckets}
+    for name in EXISTS_FACETS:
+        if name in aggs:
+            facets[name] = {"true": int(aggs[name]["doc_count"])}
     return facets
 
 

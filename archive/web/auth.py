@@ -1,0 +1,121 @@
+"""Who is asking: an API token (`Authorization: Bearer`) or a browser session cookie.
+
+Every route but `/login`, `/healthz` and the stylesheet depends on `principal`; a route that
+needs more than being signed in depends on `require(permission)`. A missing or wrong
+credential is a 401 (pages redirect to the sign-in form), a missing right a 403, and both are
+written to the audit log with the client's address.
+
+Browser sessions are cookies holding a random secret (only its hash is kept server-side),
+HttpOnly and SameSite=Strict; a state-changing request made with a cookie must also come
+from our own origin (Origin/Referer checked), so another site cannot make a signed-in
+browser act.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
+
+from schemas import AuditAction, AuditOutcome, Role, User
+
+from ..access.policy import Permission, allowed, sees_removed
+from ..errors import AuthenticationFailed
+from .state import AppState, app_state
+
+SESSION_COOKIE = "communis_session"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A signed-in user and where the request came from."""
+
+    user: User
+    client: str
+    via: str  # "token" or "session"
+
+    @property
+    def role(self) -> Role:
+        return self.user.role
+
+    @property
+    def public_only(self) -> bool:
+        """Whether searches and pages are limited to what is public now."""
+        return not sees_removed(self.user.role)
+
+    def can(self, permission: Permission) -> bool:
+        return allowed(self.user.role, permission)
+
+
+class NotAuthenticated(HTTPException):
+    def __init__(self, detail: str) -> None:
+        super().__init__(status_code=401, detail=detail, headers={"WWW-Authenticate": 'Bearer realm="communis"'})
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if not header:
+        return None
+    if scheme.lower() != "bearer" or not value.strip():
+        raise NotAuthenticated("use 'Authorization: Bearer <token>'")
+    return value.strip()
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin:
+        return False
+    return urlsplit(origin).netloc == request.headers.get("host", request.url.netloc)
+
+
+async def principal(request: Request, state: Annotated[AppState, Depends(app_state)]) -> Principal:
+    """The authenticated user of this request, or 401 (audited)."""
+    client = client_of(request)
+    try:
+        token = _bearer(request)
+        if token is not None:
+            user = await run_in_threadpool(state.users.user_for_token, token)
+            return Principal(user, client, "token")
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            user = await run_in_threadpool(state.users.user_for_session, cookie)
+            if request.method not in _SAFE_METHODS and not _same_origin(request):
+                raise HTTPException(403, "cross-site request refused")
+            return Principal(user, client, "session")
+        raise NotAuthenticated("sign in, or send 'Authorization: Bearer <token>'")
+    except (AuthenticationFailed, NotAuthenticated) as exc:
+        detail = exc.detail if isinstance(exc, NotAuthenticated) else str(exc)
+        await run_in_threadpool(state.audit_event, AuditAction.LOGIN, None, None, request.url.path, client,
+                                AuditOutcome.DENIED, detail)
+        raise NotAuthenticated(detail) from None
+
+
+def require(permission: Permission) -> Callable[..., object]:
+    """A dependency: the principal, if their role has `permission`; else 403 (audited)."""
+
+    async def check(request: Request, who: Annotated[Principal, Depends(principal)],
+                    state: Annotated[AppState, Depends(app_state)]) -> Principal:
+        if not who.can(permission):
+            await run_in_threadpool(state.audit_event, AuditAction(_AUDITED.get(permission, "view")), who.user.name,
+                                    who.role, request.url.path, who.client, AuditOutcome.DENIED,
+                                    f"role {who.role.value} lacks {permission.value}")
+            raise HTTPException(403, f"the role {who.role.value!r} may not {permission.value.replace('-', ' ')}")
+        return who
+
+    return check
+
+
+#: The audit action a refused permission is logged under.
+_AUDITED = {Permission.SEARCH: "search", Permission.VIEW: "view", Permission.VIEW_REMOVED: "view",
+            Permission.WARC: "warc", Permission.EXPORT: "export", Permission.VERIFY: "verify",
+            Permission.AUDIT_READ: "audit.read"}

@@ -1,0 +1,42 @@
+"""What the application holds for its lifetime: the archive's services, the users, the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fastapi import Request
+
+from schemas import AuditAction, AuditEvent, AuditOutcome, Role
+
+from ..access import AuditLog, UserStore, open_audit, open_users
+from ..config import Settings
+from ..context import Archive
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    archive: Archive
+    users: UserStore
+    audit: AuditLog
+
+    @classmethod
+    def open(cls, settings: Settings) -> AppState:
+        audit = open_audit(settings)
+        return cls(settings, Archive(settings), open_users(settings), audit)
+
+    def audit_event(self, action: AuditAction, user: str | None, role: Role | None, target: str, client: str,
+                    outcome: AuditOutcome = AuditOutcome.OK, note: str = "") -> AuditEvent:
+        """Append one audit event; a failure to write it fails the request (no unaudited access)."""
+        return self.audit.event(action, user=user, role=role, target=target[:10_000], client=client[:200],
+                                outcome=outcome, note=note[:1000])
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+
+def app_state(request: Request) -> AppState:
+    state: AppState = request.app.state.communis
+    return state
