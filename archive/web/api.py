@@ -7,7 +7,7 @@ use exactly these functions.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response, StreamingResponse
@@ -31,7 +31,7 @@ from ..browse import (
 from ..browse.timeline import Interval
 from ..index import SearchResult, search
 from .auth import Principal, require
-from .params import SearchParams
+from .params import ExportParams, SearchParams
 from .state import AppState, app_state
 
 router = APIRouter(prefix="/api", tags=["records"])
@@ -123,11 +123,10 @@ async def records(params: Annotated[SearchParams, Query()], who: Search, state: 
 
 
 @router.get("/records/export", summary="Export a result list (every hit)")
-async def export(params: Annotated[SearchParams, Query()], state: State,
-                 who: Annotated[Principal, Depends(require(Permission.EXPORT))],
-                 format: Literal["csv", "jsonl"] = "csv") -> StreamingResponse:
+async def export(params: Annotated[ExportParams, Query()], state: State,
+                 who: Annotated[Principal, Depends(require(Permission.EXPORT))]) -> StreamingResponse:
     """Every record matching the search (no page limit), newest first, as CSV or JSON lines."""
-    q = params.query(public_only=who.public_only)
+    q, format = params.query(public_only=who.public_only), params.format
     await run_in_threadpool(state.audit_event, AuditAction.EXPORT, who.user.name, who.role, params.describe(),
                             who.client, note=f"format {format}")
     rows = export_csv(state.archive.index, q) if format == "csv" else export_jsonl(state.archive.index, q)

@@ -17,7 +17,7 @@ def add_openapi_route(app: FastAPI) -> None:
     async def openapi(_: Annotated[Principal, Depends(principal)]) -> dict[str, Any]:
         if not cached:
             cached.update(get_openapi(title=app.title, version=app.version, description=app.description,
-                                      routes=[r for r in app.routes if getattr(r, "path", "").startswith("/api")]))
+                                      routes=app.routes))
             cached.setdefault("components", {})["securitySchemes"] = {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "`communis user add` prints a token"}}
             cached["security"] = [{"bearer": []}]

@@ -60,3 +60,12 @@ class SearchParams(BaseModel):
         pairs = [(k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in data.items()
                  if v is not None and v != ""]
         return urlencode(pairs)
+
+
+class ExportParams(SearchParams):
+    """A search to export whole: CSV (one row per record) or JSON lines (one index document per line)."""
+
+    format: Literal["csv", "jsonl"] = "csv"
+
+    def describe(self) -> str:
+        return SearchParams.model_validate(self.model_dump(exclude={"format"})).describe()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -170,7 +169,6 @@ def test_cursor_pages_through_every_hit(corpus: RecordIndex) -> None:
 def test_point_in_time_paging_returns_every_hit_once_past_10000(local_archive: Archive) -> None:
     index = local_archive.index
     index.ensure()
-    started = time.monotonic()
     n = 10_500
     docs = (to_document(rec(f"bulk-{i}", f"Inlägg nummer {i} om snöröjning", day=i % 60,
                             media=i % 3 == 0),
@@ -188,4 +186,14 @@ def test_point_in_time_paging_returns_every_hit_once_past_10000(local_archive: A
 
     with_media = list(iter_hits(index, SearchQuery(text="snöröjning", has_media=True), page_size=3000))
     assert len(with_media) == len({h.record_id for h in with_media}) == 3500
-    assert time.monotonic() - started < 60
+
+    # The page-by-page cursor (what the search page and the API hand out) also goes past 10 000.
+    cursor: str | None = None
+    paged: list[str] = []
+    while True:
+        page = search(index, SearchQuery(size=1000, sort="newest"), after=cursor, facets=False)
+        paged += [h.record_id for h in page.hits]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert len(paged) == len(set(paged)) == n

@@ -1,0 +1,138 @@
+"""The web application served for real over a harvested archive.
+
+One session-scoped world: the platform simulator's Facebook page and Mastodon account
+harvested twice into the real Elasticsearch and a local store, with an edited post, a deleted
+post, a thread with a reply, archived images and a post full of hostile markup; a user of every
+role with a password and an API token; and `archive.web` served by uvicorn on a free port.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from archive.config import Settings
+from archive.context import Archive
+from archive.harvest.runner import harvest_one
+from archive.samples import ACCOUNTS_FILE
+from archive.web import create_app
+from schemas import Role
+from simulator import Simulator
+from tests.contract.subjects import TOKEN, TOKEN_ENV, MastodonSubject, SocialSubject, Subject
+
+pytestmark = pytest.mark.integration
+
+HOSTILE_TEXT = ('Farligt <script>document.title="pwned"</script> '
+                '<img src=x onerror="document.title=\'pwned\'"> javascript:document.title="pwned" '
+                'och en riktig länk https://sundsvik.example/info')
+EDIT_BEFORE = "Simhallen öppnar klockan åtta på lördag."
+EDIT_AFTER = "Simhallen öppnar klockan nio på lördag, efter städningen."
+GONE_TEXT = "Felaktig information om sophämtningen i Norrby."
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Served:
+    """What the tests reach: the base URL, each role's token, and the items the world holds."""
+
+    url: str
+    arc: Archive
+    tokens: dict[str, str]
+    items: dict[str, str] = field(default_factory=dict)  # name → item key
+
+    def client(self, role: str | None = "archivist") -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30, follow_redirects=False)
+
+    def latest(self, name: str) -> dict[str, Any]:
+        """The newest index document of a named item."""
+        hits = self.arc.index.es.search(index=self.arc.index.alias, size=1, sort=[{"captured_at": "desc"}],
+                                        query={"term": {"item_key": self.items[name]}})["hits"]["hits"]
+        return dict(hits[0]["_source"])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _harvest(arc: Archive, sim: Simulator, subject: Subject) -> None:
+    now = datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00"))
+    report = harvest_one(arc.settings, arc.store, arc.index, subject.account(sim), now=now)
+    assert report.ok, report.error
+
+
+def _key(subject: Subject, item_id: str) -> str:
+    return f"{subject.platform}:sv-{subject.platform}:{item_id}"
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    mp = pytest.MonkeyPatch()
+    mp.setenv(TOKEN_ENV, TOKEN)
+    root: Path = tmp_path_factory.mktemp("web")
+    settings = Settings(data_dir=root / "data", store_path=root / "store", accounts_file=ACCOUNTS_FILE,
+                        es_index_prefix=f"test-web-{uuid.uuid4().hex[:8]}", media_max_bytes=8 * 1024 * 1024)
+    arc = Archive(settings)
+    facebook, mastodon = SocialSubject("facebook"), MastodonSubject()
+    with Simulator(posts=6, rate_limit=10**9, social_token=TOKEN) as sim:
+        sim.apply([{"type": "clock.advance", "hours": 1}])
+        items = {
+            "hostile": facebook.publish(sim, text=HOSTILE_TEXT),
+            "edited": facebook.publish(sim, text=EDIT_BEFORE),
+            "gone": facebook.publish(sim, text=GONE_TEXT),
+            "pictured": facebook.publish(sim, text="Bilder från invigningen av Norrbybron.", images=2),
+        }
+        items["comment"] = facebook.comment(sim, items["edited"], text="Gäller det även på söndag?")
+        post_no = facebook.no_of(sim, items["edited"])
+        reply = facebook.event(sim, "comment", post=post_no, parent=facebook.no_of(sim, items["comment"]),
+                               text="Ja, samma tider på söndag.", own=True)
+        items["reply"] = facebook.id_of(sim, reply["no"])
+        for subject in (facebook, mastodon):
+            _harvest(arc, sim, subject)
+        sim.apply([{"type": "clock.advance", "hours": 2}])
+        facebook.event(sim, "edit", no=post_no, text=EDIT_AFTER)
+        facebook.event(sim, "delete", no=facebook.no_of(sim, items["gone"]))
+        _harvest(arc, sim, facebook)
+    arc.index.es.indices.refresh(index=arc.index.alias)
+
+    from archive.access import open_users
+
+    users = open_users(settings)
+    tokens = {}
+    for role in Role:
+        name = role.value.replace("-", "")
+        tokens[role.value] = users.add(name, role, PASSWORD)[1]
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the web application did not start")
+        time.sleep(0.05)
+    try:
+        yield Served(f"http://127.0.0.1:{port}", arc, tokens,
+                     {name: _key(facebook, item_id) for name, item_id in items.items()})
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        arc.index.destroy()
+        from archive.access import open_audit
+
+        open_audit(settings).destroy()
+        mp.undo()
