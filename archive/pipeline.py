@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schemas import Account, CaptureBundle, Record, WarcFileManifest
+from schemas import Account, CaptureBundle, MediaRef, Record, WarcFileManifest, WarcLocation
 
 from . import clock
 from .bundles import Rejected
@@ -31,6 +31,24 @@ from .warc.naming import manifest_key
 log = logging.getLogger(__name__)
 
 MANIFEST_SUFFIX = ".manifest.json"
+
+
+def with_media_locations(bundle: CaptureBundle, locations: dict[str, WarcLocation]) -> CaptureBundle:
+    """The bundle with each media reference pointing at the WARC record that holds its file.
+
+    Media are fetched and written before the records that show them (connectors/media.py), and a
+    reference knows its file's SHA-256, so the location is known by the time the record is
+    written, and it goes into the record's JSON in the WARC metadata record: a reindex keeps it.
+    The location is outside the content hash, so it never makes a new version.
+    """
+    def found(m: MediaRef) -> WarcLocation | None:
+        return locations.get(m.sha256) if m.warc is None and m.sha256 else None
+
+    if not locations or not any(found(m) for r in bundle.records for m in r.media):
+        return bundle
+    records = [r.model_copy(update={"media": [m.model_copy(update={"warc": found(m)}) if found(m) else m
+                                              for m in r.media]}) if r.media else r for r in bundle.records]
+    return bundle.model_copy(update={"records": records})
 
 
 @dataclass
@@ -53,8 +71,11 @@ class Pipeline:
 
     def __init__(self, settings: Settings, store: BlobStore, index: RecordIndex, *,
                  run_id: str | None = None, work_dir: Path | None = None,
-                 lookup: PayloadLookup | None = None) -> None:
+                 lookup: PayloadLookup | None = None,
+                 media_locations: dict[str, WarcLocation] | None = None) -> None:
         self.settings = settings
+        #: SHA-256 of an archived media file → its WARC response record (earlier runs' and this run's).
+        self.media_locations: dict[str, WarcLocation] = dict(media_locations or {})
         self.store = store
         self.index = index
         self.run_id = run_id or clock.new_run_id()
@@ -82,7 +103,10 @@ class Pipeline:
                 if reason:
                     self._quarantine(account.id, reason, bundle)
                     continue
-                written = self._writer.write(account.id, rclass, bundle)
+                bundle = with_media_locations(bundle, self.media_locations)
+                written = self._writer.write(account.id, rclass, bundle, department=account.department)
+                if bundle.is_media and not written.revisit and written.payload_digest:
+                    self.media_locations.setdefault(written.payload_digest.removeprefix("sha256:"), written.location)
                 self.report.captures += 1
                 self.report.records += len(written.records)
                 for done in self._writer.drain():
@@ -178,11 +202,15 @@ class Pipeline:
         if not self._index_ready:
             self.index.ensure()
             self._index_ready = True
+        # The department comes from the manifest (as written into the file's warcinfo), not from
+        # the accounts file now, so indexing now and reindexing later give the same documents.
         if records is None:
-            docs = [to_document(r, warc_key=manifest.key, retention_class=manifest.retention_class, record_json=j)
+            docs = [to_document(r, warc_key=manifest.key, retention_class=manifest.retention_class, record_json=j,
+                                department=manifest.department)
                     for r, j in zip(done.records, done.record_json, strict=True)]
         else:
-            docs = [to_document(r, warc_key=manifest.key, retention_class=manifest.retention_class)
+            docs = [to_document(r, warc_key=manifest.key, retention_class=manifest.retention_class,
+                                department=manifest.department)
                     for r in records]
         result = self.index.bulk(docs)
         self.report.indexed += result.indexed

@@ -22,12 +22,11 @@ class ReindexReport:
     errors: int = 0
 
 
-def _retention_class(store: BlobStore, key: str) -> str:
-    """The class named in the file's own warcinfo record."""
+def _warcinfo(store: BlobStore, key: str) -> dict[str, str]:
+    """The fields of the file's own warcinfo record (retention class, department, …)."""
     with store.open(key) as fh:
         first = next(iter_records(fh))
-    fields = dict(line.split(": ", 1) for line in first.content.decode("utf-8").splitlines() if ": " in line)
-    return fields["retention-class"]
+    return dict(line.split(": ", 1) for line in first.content.decode("utf-8").splitlines() if ": " in line)
 
 
 def reindex(store: BlobStore, index: RecordIndex, *, drop: bool = True,
@@ -43,11 +42,13 @@ def reindex(store: BlobStore, index: RecordIndex, *, drop: bool = True,
         for key in store.keys("warc/"):
             if not is_warc_key(key):
                 continue
-            rclass = _retention_class(store, key)
+            info = _warcinfo(store, key)
+            # Files written before departments were recorded have none: their documents get none.
+            rclass, department = info["retention-class"], info.get("department")
             with store.open(key) as fh:
                 for record in located_records(fh, key):
                     report.documents += 1
-                    yield to_document(record, warc_key=key, retention_class=rclass)
+                    yield to_document(record, warc_key=key, retention_class=rclass, department=department)
             report.files += 1
             if progress:
                 progress(key)

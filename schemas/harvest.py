@@ -12,6 +12,7 @@ from datetime import datetime
 from pydantic import Field
 
 from ._base import Model
+from .record import WarcLocation
 
 
 class KnownItem(Model):
@@ -50,6 +51,8 @@ class HarvestState(Model):
     payloads: dict[str, SeenPayload] = Field(default_factory=dict,
                                              description="Last run's stored responses, by group|digest.")
     media: dict[str, str] = Field(default_factory=dict, description="Media URL → SHA-256 of the archived file.")
+    media_warc: dict[str, WarcLocation] = Field(
+        default_factory=dict, description="SHA-256 of an archived media file → the WARC response record holding it.")
     markers: dict[str, str] = Field(default_factory=dict,
                                     description="Item id → the platform's activity marker when last read "
                                                 "(comment count, updated_time, cid).")

@@ -32,7 +32,7 @@ _CONTENT_INCLUDE: dict[str, Any] = {
     "media": {"__all__": {"url", "content_type", "description"}},
 }
 #: Fields outside the content hash and the item key: updating them keeps the record id.
-_NON_CONTENT = frozenset({"first_seen_at", "captured_at", "version", "source_url", "warc", "raw"})
+_NON_CONTENT = frozenset({"first_seen_at", "last_seen_at", "captured_at", "version", "source_url", "warc", "raw"})
 DERIVED_FIELDS = frozenset({"item_key", "content_sha256", "record_id"})
 
 
@@ -113,6 +113,8 @@ class Record(Model):
     published_at: datetime | None = None
     edited_at: datetime | None = None
     first_seen_at: datetime | None = None
+    last_seen_at: datetime | None = Field(
+        default=None, description="For a tombstone: the last capture that still saw the item.")
     captured_at: datetime
     language: str | None = None
     version: int = Field(default=1, ge=1)
@@ -147,7 +149,7 @@ class Record(Model):
                 copied.__dict__.pop(cached, None)
         return copied
 
-    @field_validator("captured_at", "published_at", "edited_at", "first_seen_at")
+    @field_validator("captured_at", "published_at", "edited_at", "first_seen_at", "last_seen_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:

@@ -24,3 +24,6 @@ class WarcFileManifest(Model):
     retain_until: datetime
     run_id: str
     software: str
+    department: str | None = Field(
+        default=None, description="Owning department of the account when the file was written (also in the "
+                                  "file's warcinfo record); absent in manifests written before it was recorded.")

@@ -81,7 +81,7 @@ def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, ac
     state = load_state(store, account.id)
     lookup = StatePayloads(state)
     pipeline = Pipeline(settings, store, index, run_id=run_id, work_dir=settings.data_dir / "work" / account.id,
-                        lookup=lookup)
+                        lookup=lookup, media_locations=state.media_warc)
     report = HarvestReport(account.id, pipeline.run_id)
     versioner = Versioner(state, now)
     for record in [*pipeline.commit_pending(account.id), *_archived_since(index, account.id, state)]:
@@ -123,6 +123,7 @@ def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, ac
         "known": versioner.known,
         "payloads": next_payloads(lookup, pipeline.payloads_written()),
         "media": {**state.media, **ctx.media},
+        "media_warc": pipeline.media_locations,
         "last_attempt": now,
         "last_success": now if ok else state.last_success,
         "consecutive_failures": 0 if ok else state.consecutive_failures + 1,

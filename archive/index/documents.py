@@ -19,7 +19,8 @@ from typing import Any
 
 from schemas import Record
 
-EXTRA_FIELDS = ("warc_key", "retention_class", "department", "has_media", "edited", "is_latest")
+#: Document fields that are not Record fields (from_document drops them).
+EXTRA_FIELDS = ("warc_key", "retention_class", "department", "has_media", "edited", "is_latest", "legal_holds")
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def to_document(record: Record, *, warc_key: str, retention_class: str,
                 record_json: bytes | None = None, department: str | None = None) -> Document:
     """The index document of a record; `department` is the owning account's, when known."""
     body = record_json if record_json is not None else record.to_json_bytes()
-    edited = record.edited_at is not None or record.version > 1
+    edited = not record.deleted and (record.edited_at is not None or record.version > 1)  # a tombstone is no edit
     # is_latest starts true and is corrected by the indexer when a newer version is known.
     extra = b'"has_media":%s,"edited":%s,"is_latest":true,' % (_BOOL[bool(record.media)], _BOOL[edited])
     if department is not None:

@@ -69,7 +69,14 @@ class RecordIndex:
         return f"{self.alias}-v{MAPPING_VERSION}"
 
     def ensure(self) -> None:
-        """Create template, index and alias if missing (idempotent)."""
+        """Create template, index and alias if missing, and add new fields to an existing index (idempotent).
+
+        The mapping is strict, so a document with a field the live index does not know is refused.
+        When a release adds fields (same MAPPING_VERSION), `put_mapping` adds them to the existing
+        index in place — Elasticsearch allows adding fields, and old documents simply lack them —
+        so a deployment picks them up on its next run without a reindex. A change Elasticsearch
+        refuses (a field's type) fails here loudly; that is what bumping MAPPING_VERSION is for.
+        """
         with translate("create the record index"):
             mappings = record_mappings(languages=self._cluster_has_language_analyzers())
             self.es.indices.put_index_template(
@@ -80,6 +87,19 @@ class RecordIndex:
                 if not self.es.indices.exists(index=self.concrete):
                     self.es.indices.create(index=self.concrete)
                 self.es.indices.put_alias(index=self.concrete, name=self.alias, is_write_index=True)
+        self._add_new_fields()
+
+    def _add_new_fields(self) -> None:
+        """Put the current mapping on the indices behind the alias (a no-op when they already have it).
+
+        The language multi-fields follow what the live index already has, not what the cluster
+        could offer: adding `.sv` / `.en` to an index would leave its existing documents
+        unsearchable through them until a reindex.
+        """
+        current = record_mappings(languages=self.has_language_fields)
+        with translate("update the record index mapping"):
+            self.es.indices.put_mapping(index=self.alias, dynamic=current["dynamic"],
+                                        properties=current["properties"])
 
     def _cluster_has_language_analyzers(self) -> bool:
         """Whether the cluster has the built-in language analyzers (module analysis-common)."""

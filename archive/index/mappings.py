@@ -13,6 +13,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+#: Bumped only for a change existing indices cannot take (a field's type, an analyzer): that needs a
+#: new concrete index and a reindex. New fields are added to the live index by `RecordIndex.ensure()`.
 MAPPING_VERSION = 1
 
 _kw: dict[str, Any] = {"type": "keyword"}
@@ -38,7 +40,8 @@ RECORD_MAPPINGS: dict[str, Any] = {
             "url": _kw, "content_type": _kw, "description": {"type": "text"}, "sha256": _kw, "warc": _location,
         }},
         "has_media": _bool,
-        "published_at": _date, "edited_at": _date, "first_seen_at": _date, "captured_at": _date,
+        "published_at": _date, "edited_at": _date, "first_seen_at": _date, "last_seen_at": _date,
+        "captured_at": _date,
         "language": _kw, "version": {"type": "integer"}, "content_sha256": _kw,
         "deleted": _bool, "hidden_on_platform": _bool, "edited": _bool,
         "removal": {"properties": {"actor": _kw, "reason": {"type": "text"}, "at": _date}},
@@ -47,6 +50,7 @@ RECORD_MAPPINGS: dict[str, Any] = {
         "warc_key": _kw,
         "retention_class": _kw,
         "is_latest": _bool,
+        "legal_holds": _kw,  # ids of the legal holds covering the record (set by the holds feature)
         "raw": {"type": "object", "enabled": False},
     },
 }

@@ -248,13 +248,15 @@ def search(index: RecordIndex, q: SearchQuery, *, after: str | None = None, face
         extra["aggs"] = build_aggs()
     with translate("search"):
         resp = index.es.search(
-            index=index.alias, query=build_query(q, languages=index.has_language_fields), size=q.size,
+            index=index.alias, query=build_query(q, languages=index.has_language_fields), size=q.size + 1,
             sort=build_sort(q), track_total_hits=True, highlight=_highlight(), source_excludes=EXCLUDED_SOURCE,
             **extra,
         )
-    raw_hits = resp["hits"]["hits"]
+    # One hit more than asked for tells whether there is a next page (no cursor to an empty page).
+    raw_hits = resp["hits"]["hits"][:q.size]
     hits = [_hit(h) for h in raw_hits]
-    cursor = encode_cursor(raw_hits[-1]["sort"]) if raw_hits and len(raw_hits) == q.size else None
+    more = len(resp["hits"]["hits"]) > q.size
+    cursor = encode_cursor(raw_hits[-1]["sort"]) if raw_hits and more else None
     return SearchResult(int(resp["hits"]["total"]["value"]), hits, _facets(resp.get("aggregations", {})), cursor)
 
 

@@ -124,7 +124,12 @@ def build_metadata(body: bytes, uri: str, date: str, refers_to: str) -> WarcReco
 
 
 def build_warcinfo(filename: str, info: Mapping[str, str], date: str) -> WarcRecord:
-    body = "".join(f"{k}: {v}\r\n" for k, v in info.items() if v).encode("utf-8")
+    """The `warcinfo` record opening a file: one `name: value` line per non-empty entry.
+
+    Line breaks inside a value become spaces: values such as the department come from the
+    accounts file, and a line break there would otherwise forge another field.
+    """
+    body = "".join(f"{k}: {' '.join(v.splitlines())}\r\n" for k, v in info.items() if v).encode("utf-8")
     return WarcRecord("warcinfo", [("WARC-Date", date), ("WARC-Filename", filename)],
                       "application/warc-fields", b"", body)
 

@@ -78,6 +78,9 @@ class Written:
     records: list[Record]
     captured_at: datetime
     uri: str
+    #: `sha256:<hex>` of the response payload, and whether it was written as a revisit (no payload).
+    payload_digest: str = ""
+    revisit: bool = False
 
     def json_parts(self) -> list[bytes]:
         loc = self.location.__pydantic_serializer__.to_json(self.location)
@@ -192,14 +195,23 @@ class WarcWriter:
         self._lookup = lookup
         self._open: dict[tuple[str, str, str], WarcFile] = {}
         self._classes: dict[str, RetentionClass] = {}
+        self._departments: dict[str, str | None] = {}
         self._seq: dict[tuple[str, str, str], int] = {}
         self._seen: dict[tuple[str, str], dict[str, str]] = {}
         self._finalized: list[FinalizedFile] = []
 
-    def write(self, account: str, rclass: RetentionClass, bundle: CaptureBundle) -> Written:
-        """Write one capture (request, response or revisit, metadata); say where it went."""
+    def write(self, account: str, rclass: RetentionClass, bundle: CaptureBundle, *,
+              department: str | None = None) -> Written:
+        """Write one capture (request, response or revisit, metadata); say where it went.
+
+        `department` (the account's owning department) is written into the warcinfo record and
+        the manifest of a file when the file is opened, so the index can be rebuilt with it from
+        the WARC files alone. It is what the accounts file said at that moment: if the account
+        moves to another department later, files written from then on carry the new one and
+        older files keep the old one (which was true when they were written).
+        """
         capture = bundle.capture
-        wfile = self._file_for(account, rclass, capture.started_at)
+        wfile = self._file_for(account, rclass, capture.started_at, department)
         mark = wfile.mark()
         try:
             return self._write(wfile, account, rclass, bundle)
@@ -226,7 +238,7 @@ class WarcWriter:
             self._seen.setdefault((group, payload_digest), {
                 "record_id": response.record_id, "uri": uri, "date": date, "filename": wfile.name,
             })
-        written = Written(location, bundle.records, capture.started_at, uri)
+        written = Written(location, bundle.records, capture.started_at, uri, payload_digest, original is not None)
         parts = written.json_parts()
         if parts:
             wfile.write(build.build_metadata(build.record_set(parts), uri, date, response.record_id))
@@ -247,10 +259,13 @@ class WarcWriter:
     def _key(account: str, rclass: RetentionClass, moment: datetime) -> tuple[str, str, str]:
         return account, rclass.name, f"{moment:%Y%m}"
 
-    def _file_for(self, account: str, rclass: RetentionClass, moment: datetime) -> WarcFile:
+    def _file_for(self, account: str, rclass: RetentionClass, moment: datetime,
+                  department: str | None = None) -> WarcFile:
         key = self._key(account, rclass, moment)
         wfile = self._open.get(key)
         if wfile is None:
+            if department:  # one line, as build_warcinfo writes it, so the manifest and the file agree
+                department = " ".join(department.splitlines())
             seq = self._seq.get(key, 0) + 1
             self._seq[key] = seq
             name = warc_name(account, rclass.name, moment, self.run_id, seq)
@@ -263,11 +278,13 @@ class WarcWriter:
                 "isPartOf": f"communis/{account}",
                 "account": account,
                 "retention-class": rclass.name,
+                "department": department or "",  # empty values are left out of the record
                 "run-id": self.run_id,
             }
             wfile = WarcFile(self.directory, name, self._make, info)
             self._open[key] = wfile
             self._classes[name] = rclass
+            self._departments[name] = department
         return wfile
 
     def _finalize(self, key: tuple[str, str, str]) -> None:
@@ -280,7 +297,7 @@ class WarcWriter:
             name=wfile.name, key=warc_key(key[0], wfile.name), account=key[0], retention_class=rclass.name,
             bytes=size, sha256=digest, records=wfile.record_count, first_capture=wfile.first_capture,
             last_capture=last, retain_until=rclass.retain_until(last),
-            run_id=self.run_id, software=SOFTWARE,
+            run_id=self.run_id, software=SOFTWARE, department=self._departments.pop(wfile.name, None),
         )
         log.info("finalized %s (%s bytes, %s records)", wfile.name, size, wfile.record_count)
         self._finalized.append(FinalizedFile(wfile.final_path, manifest, wfile.records, wfile.record_json))

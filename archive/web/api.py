@@ -209,5 +209,6 @@ async def audit(state: State, who: Annotated[Principal, Depends(require(Permissi
                 limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> AuditOut:
     await run_in_threadpool(state.audit_event, AuditAction.AUDIT_READ, who.user.name, who.role,
                             f"user={user or ''} action={action or ''}", who.client)
+    await run_in_threadpool(state.audit.refresh)
     events = await run_in_threadpool(state.audit.latest, limit, user=user, action=action)
     return AuditOut(events=[e.model_dump(mode="json") for e in events])

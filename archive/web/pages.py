@@ -165,6 +165,12 @@ async def verify_page(request: Request, record_id: str, state: State,
     return page(request, "record.html", who=who, **context)
 
 
+@router.get("/records/{record_id}/verify")
+async def verify_again(record_id: str, _: Who) -> Response:
+    """A reload or bookmark of a verification result: back to the record (verify is a POST)."""
+    return RedirectResponse(f"/records/{quote(record_id, safe='')}", status_code=303)
+
+
 @router.get("/items/{item_key}")
 async def item_page(item_key: str, state: State, who: Who) -> Response:
     """The latest version of an item (what a link to an item means)."""
@@ -198,6 +204,7 @@ async def audit_page(request: Request, state: State,
                      user: str = "", action: str = "") -> HTMLResponse:
     await run_in_threadpool(state.audit_event, AuditAction.AUDIT_READ, who.user.name, who.role,
                             f"user={user} action={action}", who.client)
+    await run_in_threadpool(state.audit.refresh)  # an admin looking right after an action sees it
     events = await run_in_threadpool(state.audit.latest, 200, user=user or None, action=action or None)
     return page(request, "audit.html", who=who, events=events, user=user, action=action,
                 actions=[a.value for a in AuditAction])
