@@ -85,6 +85,20 @@ def test_each_filter_narrows_the_results(corpus: RecordIndex) -> None:
     assert ids(corpus, platform="mastodon", has_media=True, deleted=False) == {"1"}
 
 
+def test_hold_retention_class_public_only_item_and_thread_filters(corpus: RecordIndex) -> None:
+    # What a legal hold writes on the records it covers (archive/holds) is a list of hold ids.
+    hits = {h.source["item_id"]: h.record_id for h in search(corpus, SearchQuery(size=100)).hits}
+    corpus.es.update(index=corpus.alias, id=hits["2"], doc={"legal_holds": ["hold-1"]}, refresh=True)
+    assert ids(corpus, on_hold=True) == {"2"}
+    assert ids(corpus, on_hold=False) == {"1", "3", "4", "5", "6"}
+    assert search(corpus, SearchQuery()).facets["on_hold"] == {"true": 1}
+    assert ids(corpus, retention_class="social-10y") == {"1", "2", "3", "4", "5", "6"}
+    assert ids(corpus, retention_class="permanent") == set()
+    assert ids(corpus, public_only=True) == {"1", "2", "3", "4", "6"}  # not the deleted item 5
+    assert ids(corpus, item_key="wordpress:sundsvik-blogg:3") == {"3"}
+    assert search(corpus, SearchQuery()).facets["retention_class"] == {"social-10y": 6}
+
+
 def test_latest_only_hides_older_versions(local_archive: Archive) -> None:
     first = rec("9", "Första versionen av inlägget")
     second = first.model_copy(update={"text": "Andra versionen av inlägget", "version": 2,
