@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .cli_holds import hold_app
 from .errors import CommunisError
 
 app = typer.Typer(help="Communis: a municipality's social media, kept as public records.",
@@ -28,6 +29,7 @@ app.add_typer(services_app, name="services")
 app.add_typer(accounts_app, name="accounts")
 user_app = typer.Typer(help="Local users, their roles and API tokens.")
 app.add_typer(user_app, name="user")
+app.add_typer(hold_app, name="hold")
 console = Console()
 err = Console(stderr=True)
 log = logging.getLogger("archive.cli")

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from schemas import Account, CaptureBundle, MediaRef, Record, WarcFileManifest, WarcLocation
+from schemas.holds import LegalHold
 
 from . import clock
 from .bundles import Rejected
 from .config import Settings
 from .errors import DigestMismatch, IndexUnavailable, ObjectExists, StoreUnavailable
+from .holds import active_holds, apply_holds_to_file
 from .index import RecordIndex, to_document
 from .quarantine import QuarantineEntry, quarantine, upload_pending
 from .store import BlobStore
@@ -85,6 +87,7 @@ class Pipeline:
                                   engine="isal", level=settings.gzip_level, operator=settings.operator,
                                   lookup=lookup)
         self._quarantine_seq = 0
+        self._active_holds: list[LegalHold] | None = None
         self._index_ready = False
         self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit")
         self._pending: list[Future[None]] = []
@@ -213,6 +216,10 @@ class Pipeline:
                                 department=manifest.department)
                     for r in records]
         result = self.index.bulk(docs)
+        if self._active_holds is None:
+            self._active_holds = active_holds(self.store)
+        if self._active_holds:  # a hold covers matching records captured after it was placed
+            apply_holds_to_file(self.store, self.index, self._active_holds, manifest.key)
         self.report.indexed += result.indexed
         self.report.index_errors.extend(result.errors)
         self.report.files.append(manifest)

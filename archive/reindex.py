@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from .holds import reapply_holds
 from .index import RecordIndex, to_document
 from .index.documents import Document
 from .store import BlobStore
@@ -20,6 +21,7 @@ class ReindexReport:
     files: int = 0
     documents: int = 0
     errors: int = 0
+    held: int = 0
 
 
 def _warcinfo(store: BlobStore, key: str) -> dict[str, str]:
@@ -58,4 +60,6 @@ def reindex(store: BlobStore, index: RecordIndex, *, drop: bool = True,
     finally:
         index.set_refresh("1s")
     report.errors = len(result.errors)
+    # Hold marks are not in the WARC files (holds are kept beside them): put them back.
+    report.held = reapply_holds(store, index)
     return report

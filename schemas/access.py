@@ -46,6 +46,8 @@ class AuditAction(StrEnum):
     AUDIT_READ = "audit.read"
     LOGIN = "login"
     LOGOUT = "logout"
+    HOLD_PLACE = "hold.place"
+    HOLD_RELEASE = "hold.release"
     USER_ADD = "user.add"
     USER_DISABLE = "user.disable"
 

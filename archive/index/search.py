@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from schemas.search import SavedSearch
+
 from ..errors import CommunisError
 from .client import translate
 from .indexer import RecordIndex
@@ -59,6 +61,8 @@ class SearchQuery:
     on_hold: bool | None = None
     retention_class: str | None = None
     item_key: str | None = None
+    #: Exactly these record versions (with the other filters).
+    record_ids: tuple[str, ...] = ()
     #: Records of one thread (the item id of its top post), with `account`.
     thread: str | None = None
     latest_only: bool = False
@@ -156,6 +160,8 @@ def build_filters(q: SearchQuery) -> list[dict[str, Any]]:
     for field_name, flag in (("has_media", q.has_media), ("edited", q.edited), ("deleted", q.deleted)):
         if flag is not None:
             filters.append({"term": {field_name: flag}})
+    if q.record_ids:
+        filters.append({"ids": {"values": list(q.record_ids)}})
     if q.on_hold is not None:
         held = EXISTS_FACETS["on_hold"]
         filters.append(held if q.on_hold else {"bool": {"must_not": [held]}})
@@ -235,6 +241,15 @@ def _hit(h: dict[str, Any]) -> SearchHit:
 def _highlight() -> dict[str, Any]:
     return {"fields": {name: {} for name in HIGHLIGHT_FIELDS}, "pre_tags": ["[["], "post_tags": ["]]"],
             "require_field_match": False}
+
+
+def saved_query(saved: SavedSearch, **extra: Any) -> SearchQuery:
+    """The SearchQuery of a saved search (a hold's or a request case's scope)."""
+    return SearchQuery(
+        text=saved.q, platform=saved.platform.value if saved.platform else None, account=saved.account,
+        department=saved.department, kind=saved.kind.value if saved.kind else None, date_from=saved.published_from,
+        date_to=saved.published_to, captured_from=saved.captured_from, captured_to=saved.captured_to,
+        record_ids=tuple(saved.record_ids), **extra)
 
 
 # --- running -----------------------------------------------------------------------------------

@@ -62,6 +62,10 @@ class BlobStore(Protocol):
         """Delete every version of `key`; raises ObjectLocked while retention or a hold applies."""
         ...
 
+    def set_legal_hold(self, key: str, on: bool) -> None:
+        """Switch the object's legal hold on or off (S3 Object Lock legal hold; no expiry)."""
+        ...
+
     def check(self) -> None:
         """Raise a StoreError naming the problem if the store cannot be used."""
         ...

@@ -92,7 +92,8 @@ class LocalStore:
         meta = json.loads(Path(str(path) + _META).read_text())
         until = datetime.fromisoformat(meta["retain_until"]) if meta["retain_until"] else None
         mode = LockMode(meta["lock_mode"]) if meta["lock_mode"] else None
-        return StoredObject(key, path.stat().st_size, meta["sha256"], until, mode, location=str(path))
+        return StoredObject(key, path.stat().st_size, meta["sha256"], until, mode,
+                            legal_hold=bool(meta.get("legal_hold")), location=str(path))
 
     def get_range(self, key: str, offset: int, length: int) -> bytes:
         with self.open(key) as fh:
@@ -122,9 +123,23 @@ class LocalStore:
             raise ObjectMissing(f"{key} is not in the local store")
         if found.retain_until and found.retain_until > clock.now():
             raise ObjectLocked(f"{key} is retained until {found.retain_until:%Y-%m-%d}; refusing to delete")
+        if found.legal_hold:
+            raise ObjectLocked(f"{key} is under legal hold; refusing to delete")
         path = self._path(key)
         path.unlink()
         Path(str(path) + _META).unlink(missing_ok=True)
+
+    def set_legal_hold(self, key: str, on: bool) -> None:
+        """Switch the legal-hold flag in the sidecar (the only part of an object that ever changes)."""
+        path = self._path(key)
+        side = Path(str(path) + _META)
+        if not path.exists():
+            raise ObjectMissing(f"{key} is not in the local store")
+        meta = json.loads(side.read_text())
+        meta["legal_hold"] = on
+        tmp = Path(str(side) + ".tmp")
+        tmp.write_text(json.dumps(meta))
+        tmp.replace(side)
 
     def check(self) -> None:
         try:

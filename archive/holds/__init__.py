@@ -1,0 +1,12 @@
+"""Legal holds: placed on a scope, marked on every matching record and on the WARC objects holding them.
+
+`book` keeps the holds themselves (write-once objects in the archive store), `marks` puts a
+hold's id on the records and switches S3 Object Lock legal hold on the files, and `service`
+is what the CLI, the web application and the pipeline call.
+"""
+
+from .book import active_holds, load_holds
+from .service import HoldOutcome, apply_holds_to_file, place_hold, reapply_holds, release_hold
+
+__all__ = ["HoldOutcome", "active_holds", "apply_holds_to_file", "load_holds", "place_hold", "reapply_holds",
+           "release_hold"]
