@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .cli_holds import hold_app
+from .cli_requests import request_app
 from .errors import CommunisError
 
 app = typer.Typer(help="Communis: a municipality's social media, kept as public records.",
@@ -30,6 +31,7 @@ app.add_typer(accounts_app, name="accounts")
 user_app = typer.Typer(help="Local users, their roles and API tokens.")
 app.add_typer(user_app, name="user")
 app.add_typer(hold_app, name="hold")
+app.add_typer(request_app, name="request")
 console = Console()
 err = Console(stderr=True)
 log = logging.getLogger("archive.cli")

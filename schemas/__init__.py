@@ -12,6 +12,7 @@ from .bundle import CaptureBundle
 from .capture import Capture
 from .harvest import HarvestState, KnownItem, SeenPayload
 from .record import Author, Direction, Kind, MediaRef, Record, Removal, WarcLocation
+from .requests import DayClock, DetectorKind, JurisdictionProfile, Mask, MaskDecision, MaskStatus, MaskSuggestion
 from .retention import LockMode, RetentionClass, RetentionTrigger
 from .warcfile import WarcFileManifest
 
@@ -25,11 +26,18 @@ __all__ = [
     "Capture",
     "CaptureBundle",
     "CredentialRef",
+    "DayClock",
+    "DetectorKind",
     "Direction",
     "HarvestState",
+    "JurisdictionProfile",
     "Kind",
     "KnownItem",
     "LockMode",
+    "Mask",
+    "MaskDecision",
+    "MaskStatus",
+    "MaskSuggestion",
     "MediaRef",
     "Platform",
     "Record",

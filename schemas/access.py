@@ -48,6 +48,11 @@ class AuditAction(StrEnum):
     LOGOUT = "logout"
     HOLD_PLACE = "hold.place"
     HOLD_RELEASE = "hold.release"
+    REQUEST_CREATE = "request.create"
+    REQUEST_RUN = "request.run"
+    REQUEST_REVIEW = "request.review"
+    REQUEST_EXPORT = "request.export"
+    REQUEST_DELIVER = "request.deliver"
     USER_ADD = "user.add"
     USER_DISABLE = "user.disable"
 

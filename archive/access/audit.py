@@ -98,6 +98,16 @@ class AuditLog:
             )
         return [_event(hit["_source"]) for hit in found.get("hits", {}).get("hits", [])]
 
+    def for_targets(self, targets: list[str], limit: int = 10_000) -> list[dict[str, Any]]:
+        """Raw events (with `@timestamp`) whose target is one of `targets` (e.g. record ids), oldest first."""
+        if not targets:
+            return []
+        with translate("read the audit log"):
+            found = self.es.options(ignore_status=404).search(
+                index=self.name, size=limit, query={"terms": {"target": targets}},
+                sort=[{"@timestamp": "asc"}], ignore_unavailable=True)
+        return [hit["_source"] for hit in found.get("hits", {}).get("hits", [])]
+
     def refresh(self) -> None:
         with translate("refresh the audit log"):
             self.es.options(ignore_status=404).indices.refresh(index=self.name)

@@ -75,9 +75,14 @@ class AuditOut(BaseModel):
 
 # --- shared with the pages ---------------------------------------------------------------------
 
-def run_search(state: AppState, who: Principal, params: SearchParams) -> SearchResult:
-    """Search as `who` (read-only users see only what is public now), audited with the query."""
-    result = search(state.archive.index, params.query(public_only=who.public_only), after=params.cursor)
+def run_search(state: AppState, who: Principal, params: SearchParams, *, facets: bool | None = None) -> SearchResult:
+    """Search as `who` (read-only users see only what is public now), audited with the query.
+
+    Facets describe the whole result set, so by default they are counted on the first page only
+    (a next page costs a third less); the search page asks for them on every page it shows.
+    """
+    result = search(state.archive.index, params.query(public_only=who.public_only), after=params.cursor,
+                    facets=params.cursor is None if facets is None else facets)
     state.audit_event(AuditAction.SEARCH, who.user.name, who.role, params.describe(), who.client,
                       note=f"{result.total} hits")
     return result

@@ -6,6 +6,7 @@ trail and the role rules are the same whichever way a record is reached.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -116,7 +117,7 @@ def _params(request: Request) -> tuple[SearchParams, str | None]:
 async def search_page(request: Request, state: State,
                       who: Annotated[Principal, Depends(require(Permission.SEARCH))]) -> HTMLResponse:
     params, error = _params(request)
-    result = None if error else await run_in_threadpool(run_search, state, who, params)
+    result = None if error else await run_in_threadpool(partial(run_search, facets=True), state, who, params)
     facets = []
     if result is not None:
         for name, label in FACET_LABELS.items():

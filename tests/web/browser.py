@@ -1,6 +1,6 @@
 """Headless Chromium for the web tests: Debian's /usr/bin/chromium driven by Playwright's sync API.
 
-Playwright's own browser download is not used (`scripts/browser` installs Debian's chromium).
+Playwright's own browser download is not used (`scripts/system-packages` installs Debian's chromium).
 A `Tab` is one page in its own browser context (its own cookies), which records every request
 it makes, every dialog that opens (none should) and the console messages, and knows the few
 steps a user takes on the pages: sign in, sign out, search, read the result count and hits.
@@ -27,7 +27,7 @@ SESSION_COOKIE = "communis_session"
 def launch(pw: Playwright) -> Browser:
     """Debian's Chromium, headless; a missing browser fails the tests (it is set up, not optional)."""
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/browser (apt-get install -y chromium chromium-driver)",
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/system-packages (apt-get install -y chromium chromium-driver)",
                     pytrace=False)
     return pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
 

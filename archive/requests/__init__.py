@@ -1,0 +1,1 @@
+"""Public-records requests (issue 6): cases, personal-data suggestions, masking, response clocks."""

@@ -1,0 +1,341 @@
+"""The production package of a request case: one BagIt bag, streamed record by record.
+
+Layout of `data/` (decided so that what the requester receives can never hold unmasked text):
+
+    release/   what is handed out; every people-written field masked as decided
+               report.html, report-NNN.pdf (1 000 records each), records.csv, records.jsonl,
+               media/<sha256>.<ext>, and with --bates: bates/<BEGBATES>.pdf, text/<BEGBATES>.txt,
+               natives/<BEGBATES>.json, loadfile.csv
+    internal/  for the authority's own and legal use; originals, never masked
+               records.warc.gz (the stored WARC records, byte for byte), records.wacz,
+               masking-decision.json, chain-of-custody.jsonl, hash-report.csv,
+               certification.md, case.json
+
+A package is refused while any suggestion is unreviewed (SE-9). The archived originals are
+only read: their digests are checked on the way out (US-12) and never change.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import shutil
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from schemas import Mask, MaskStatus
+from schemas.cases import RequestCase, SnapshotEntry
+
+from ..access.audit import AuditLog
+from ..browse.media import archived_media
+from ..config import Settings
+from ..index import RecordIndex
+from ..package.bagit import BagWriter
+from ..package.pdf import BatesCounter, PdfReport, Provenance, RecordView
+from ..package.wacz import Page, write_wacz
+from ..package.warcfile import PackageWarcWriter
+from ..records import fetch_verified
+from ..store import BlobStore
+from ..version import __version__
+from ..warc.naming import warc_key
+from .casebook import CaseBook, CaseError
+from .masking import decision_entries, mask_fields
+from .workflow import MASKED_FIELDS, field_value
+
+PDF_RECORDS = 1000
+CSV_FIELDS = ("record_id", "item_key", "platform", "account", "kind", "direction", "parent_id", "thread_id",
+              "published_at", "edited_at", "captured_at", "version", "deleted", "url", "title", "text",
+              "author.name", "author.handle", "warc_sha256", "content_sha256", "media")
+LOADFILE_FIELDS = ("BEGBATES", "ENDBATES", "PARENT", "URL", "ACCOUNT", "CREATED", "CAPTURED", "SHA256",
+                   "NATIVELINK", "TEXTLINK")
+_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp", "video/mp4": "mp4",
+        "video/webm": "webm", "audio/mpeg": "mp3"}
+
+
+@dataclass
+class ProductionResult:
+    directory: Path
+    records: int = 0
+    masked_spans: int = 0
+    media_files: int = 0
+    bytes: int = 0
+    files: int = 0
+    pdfs: list[str] = field(default_factory=list)
+    bates: tuple[str, str] | None = None
+
+
+def _released(doc: dict[str, Any], masks: list[Mask]) -> dict[str, Any]:
+    """The record as handed out: chosen fields only, people-written ones masked as decided."""
+    values = {path: field_value(doc, path) for path in MASKED_FIELDS}
+    masked = mask_fields(values, masks, record_id=doc["record_id"])
+    out: dict[str, Any] = {k: doc.get(k) for k in CSV_FIELDS if "." not in k and k in doc}
+    out["title"] = masked["title"] or None
+    out["text"] = masked["text"]
+    out["author"] = {"name": masked["author.name"] or None, "handle": masked["author.handle"] or None}
+    out["warc_sha256"] = (doc.get("warc") or {}).get("sha256")
+    out["media"] = [m.get("sha256") for m in doc.get("media") or [] if m.get("sha256")]
+    return out
+
+
+def _csv_row(rel: dict[str, Any]) -> list[str]:
+    row = []
+    for name in CSV_FIELDS:
+        value: Any = rel.get("author", {}).get(name.split(".")[1]) if name.startswith("author.") else rel.get(name)
+        if isinstance(value, list):
+            value = " ".join(str(v) for v in value)
+        text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        row.append("'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text)
+    return row
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class _Staging:
+    """Files written while records stream by, added to the bag at the end (and then removed)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True)
+
+    def path(self, rel: str) -> Path:
+        p = self.root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        return p
+
+
+def produce(settings: Settings, book: CaseBook, index: RecordIndex, store: BlobStore, audit: AuditLog, case_id: str,
+            out: Path, *, by: str, now: datetime, bates_prefix: str | None = None,
+            progress: Callable[[int, int], None] | None = None) -> ProductionResult:
+    """Build the package of the case's latest snapshot (included records) in the new directory `out`."""
+    case = book.get(case_id)
+    if not case.snapshots:
+        raise CaseError(f"case {case_id} has not been run", hint=f"`communis request run {case_id}` first")
+    masks = book.masks(case_id)
+    pending = [m for m in masks if m.status is MaskStatus.PENDING]
+    if pending:
+        raise CaseError(f"case {case_id} has {len(pending)} unreviewed masking suggestions; nothing was produced",
+                        hint=f"review them: `communis request review {case_id} --accept-suggestions --ground …` "
+                             "or reject them in the web application")
+    entries = sorted((e for e in book.entries(case_id, case.snapshots) if e.included), key=lambda e: e.record_id)
+    by_record: dict[str, list[Mask]] = defaultdict(list)
+    for m in masks:
+        by_record[m.record_id].append(m)
+    if out.exists() and any(out.iterdir()):
+        raise CaseError(f"{out} is not empty", hint="give a new directory")
+    staging = _Staging(out.parent / f".{out.name}.staging")
+    try:
+        return _produce(settings, case, entries, by_record, masks, index, store, audit, out, staging, by=by, now=now,
+                        bates_prefix=bates_prefix, progress=progress)
+    finally:
+        shutil.rmtree(staging.root, ignore_errors=True)
+
+
+def _produce(settings: Settings, case: RequestCase, entries: list[SnapshotEntry], by_record: dict[str, list[Mask]],
+             masks: list[Mask], index: RecordIndex, store: BlobStore, audit: AuditLog, out: Path, st: _Staging, *,
+             by: str, now: datetime, bates_prefix: str | None,
+             progress: Callable[[int, int], None] | None) -> ProductionResult:
+    result = ProductionResult(out)
+    warc = PackageWarcWriter(st.path("internal/records.warc.gz"), {
+        "operator": settings.operator, "description": f"Records produced for request case {case.id}",
+        "isPartOf": case.id})
+    bates = BatesCounter(bates_prefix) if bates_prefix else None
+    media_seen: set[str] = set()
+    pages: list[Page] = []
+    report_html = st.path("release/report.html").open("w", encoding="utf-8")
+    records_csv = st.path("release/records.csv").open("w", encoding="utf-8", newline="")
+    records_jsonl = st.path("release/records.jsonl").open("w", encoding="utf-8")
+    custody = st.path("internal/chain-of-custody.jsonl").open("w", encoding="utf-8")
+    hashes = st.path("internal/hash-report.csv").open("w", encoding="utf-8", newline="")
+    loadfile = st.path("release/loadfile.csv").open("w", encoding="utf-8", newline="") if bates else None
+    csv_out, hash_out = csv.writer(records_csv), csv.writer(hashes)
+    load_out = csv.writer(loadfile) if loadfile else None
+    csv_out.writerow(CSV_FIELDS)
+    hash_out.writerow(["record_id", "warc_file", "offset", "length", "sha256_at_capture", "sha256_at_export",
+                       "match"])
+    if load_out:
+        load_out.writerow(LOADFILE_FIELDS)
+    report_html.write(_html_head(case, len(entries), now))
+    pdf: PdfReport | None = None
+    item_bates: dict[str, str] = {}
+    accesses = _accesses(audit, [e.record_id for e in entries])
+    try:
+        for n, entry in enumerate(entries):
+            verified = fetch_verified(index, store, entry.record_id)  # digest re-checked against storage
+            doc = verified.document
+            loc = verified.record.warc
+            assert loc is not None
+            if entry.warc_sha256 and loc.sha256 != entry.warc_sha256:
+                raise CaseError(f"record {entry.record_id} no longer matches the frozen snapshot "
+                                f"(WARC SHA-256 {loc.sha256[:12]}… ≠ {entry.warc_sha256[:12]}…)")
+            copied = warc.add(verified.warc_bytes, loc)
+            pages.append(Page.for_record(copied, f"{doc['platform']} · {doc['account']} · {doc['kind']}"))
+            for media in doc.get("media") or []:
+                mloc = media.get("warc")
+                if mloc and media.get("sha256") and media["sha256"] not in media_seen:
+                    found = archived_media(store, doc, (doc.get("media") or []).index(media))
+                    ext = _EXT.get(found.content_type.split(";")[0], "bin")
+                    st.path(f"release/media/{media['sha256']}.{ext}").write_bytes(found.body)
+                    data = store.get_range(warc_key(doc["account"], mloc["filename"]), mloc["offset"], mloc["length"])
+                    warc.add(data)  # the media's own WARC record, so the WACZ replays the image too
+                    media_seen.add(media["sha256"])
+                    result.media_files += 1
+            own_masks = by_record.get(entry.record_id, [])
+            released = _released(doc, own_masks)
+            result.masked_spans += sum(1 for m in own_masks if m.status is MaskStatus.ACCEPTED)
+            csv_out.writerow(_csv_row(released))
+            records_jsonl.write(json.dumps(released, ensure_ascii=False) + "\n")
+            report_html.write(_html_record(released, loc.filename, loc.offset, loc.sha256))
+            view = RecordView(platform=doc["platform"], account=doc["account"], kind=doc["kind"],
+                              captured=datetime.fromisoformat(doc["captured_at"]),
+                              published=_when(doc.get("published_at")),
+                              author=released["author"]["name"] or released["author"]["handle"] or "unknown",
+                              text=(released["title"] + "\n" if released["title"] else "") + released["text"],
+                              provenance=Provenance(loc.filename, loc.offset, loc.length, loc.sha256, loc.record_id),
+                              url=doc.get("url") or "")
+            if pdf is None or n % PDF_RECORDS == 0:
+                if pdf is not None:
+                    result.pdfs.append(_save_pdf(pdf, st, len(result.pdfs)))
+                pdf = PdfReport(f"Request {case.id}", created=now)
+                pdf.title_page(f"Records for request {case.id}", _case_rows(case, len(entries)))
+            pdf.add_record(view)
+            if bates and load_out:
+                begin, end = _bates_document(view, bates, st, released, now)
+                item_bates[doc["item_id"]] = begin
+                parent = item_bates.get(doc.get("thread_id") or "") if doc["kind"] != "post" else ""
+                load_out.writerow([begin, end, parent or "", doc.get("url") or "", doc["account"],
+                                   doc.get("published_at") or "", doc["captured_at"], loc.sha256,
+                                   f"natives/{begin}.json", f"text/{begin}.txt"])
+                result.bates = (result.bates[0] if result.bates else begin, end)
+            for event in _custody(doc, loc.sha256, accesses.get(entry.record_id, []), by, now):
+                custody.write(json.dumps(event, ensure_ascii=False) + "\n")
+            hash_out.writerow([entry.record_id, loc.filename, loc.offset, loc.length, entry.warc_sha256 or loc.sha256,
+                               copied.sha256, str(copied.sha256 == (entry.warc_sha256 or loc.sha256)).lower()])
+            result.records += 1
+            if progress:
+                progress(result.records, len(entries))
+        if pdf is not None:
+            result.pdfs.append(_save_pdf(pdf, st, len(result.pdfs)))
+        report_html.write("</main></body></html>\n")
+    finally:
+        for fh in (report_html, records_csv, records_jsonl, custody, hashes, loadfile):
+            if fh is not None:
+                fh.close()
+    built = warc.close()
+    if pages:
+        write_wacz(st.path("internal/records.wacz"), built.path, pages, title=f"Request {case.id}",
+                   description=f"{result.records} records produced on {now:%Y-%m-%d}", created=now)
+    decision = [d.model_dump(mode="json") for d in decision_entries(masks)]
+    st.path("internal/masking-decision.json").write_text(json.dumps(
+        {"case": case.id, "profile": case.profile, "masked_spans": decision,
+         "note": "Each masked span gives record, field, offsets, ground, reviewer and time; never the masked value."},
+        ensure_ascii=False, indent=2))
+    st.path("internal/case.json").write_text(case.model_dump_json(indent=2))
+    st.path("internal/certification.md").write_text(_certification(settings, case, result, built.sha256, now))
+    bag = BagWriter(out, {"Source-Organization": settings.operator, "External-Identifier": case.id,
+                          "External-Description": f"Production for public-records request {case.id}",
+                          "Bag-Software-Agent": f"communis {__version__}"})
+    for path in sorted(p for p in st.root.rglob("*") if p.is_file()):
+        bag.add_file(path.relative_to(st.root).as_posix(), path)
+    bag.finish()
+    result.bytes, result.files = bag.octets, bag.files
+    return result
+
+
+def _save_pdf(pdf: PdfReport, st: _Staging, n: int) -> str:
+    name = f"release/report-{n + 1:03d}.pdf"
+    pdf.save(st.path(name))
+    return name
+
+
+def _bates_document(view: RecordView, bates: BatesCounter, st: _Staging, released: dict[str, Any],
+                    now: datetime) -> tuple[str, str]:
+    doc = PdfReport(f"{view.platform} {view.account}", bates=bates, created=now)
+    doc.add_record(view)
+    first = f"{bates.prefix}{bates.next:0{bates.digits}d}"  # the label the first page will get
+    saved = doc.save(st.path(f"release/bates/{first}.pdf"))
+    assert saved.first_bates == first and saved.last_bates
+    st.path(f"release/text/{saved.first_bates}.txt").write_text(view.text, encoding="utf-8")
+    st.path(f"release/natives/{saved.first_bates}.json").write_text(json.dumps(released, ensure_ascii=False,
+                                                                               indent=2))
+    return saved.first_bates, saved.last_bates
+
+
+def _accesses(audit: AuditLog, record_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Audit events naming each record (views, WARC downloads, verifications), for the custody log."""
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for start in range(0, len(record_ids), 1000):
+        for event in audit.for_targets(record_ids[start:start + 1000]):
+            found[event["target"]].append(event)
+    return found
+
+
+def _custody(doc: dict[str, Any], sha256: str, accesses: list[dict[str, Any]], by: str,
+             now: datetime) -> Iterator[dict[str, Any]]:
+    """Every event from capture to this export for one record: what, when, who, with which hash."""
+    rid = doc["record_id"]
+    loc = doc.get("warc") or {}
+    yield {"record_id": rid, "event": "capture", "at": doc["captured_at"], "actor": "communis harvester",
+           "detail": doc.get("source_url"), "sha256": loc.get("sha256"), "warc_file": loc.get("filename")}
+    for hold in doc.get("legal_holds") or []:
+        yield {"record_id": rid, "event": "legal hold", "at": None, "actor": None, "detail": hold, "sha256": None}
+    for event in sorted(accesses, key=lambda e: e["@timestamp"]):
+        yield {"record_id": rid, "event": f"access: {event['action']}", "at": event["@timestamp"],
+               "actor": event.get("user"), "detail": event.get("client"), "sha256": None}
+    yield {"record_id": rid, "event": "export", "at": now.isoformat(), "actor": by,
+           "detail": "stored bytes re-read and their SHA-256 recomputed", "sha256": sha256}
+
+
+def _case_rows(case: RequestCase, count: int) -> list[tuple[str, str]]:
+    return [("Case", case.id), ("Diary number", case.diary_number or "–"), ("Received", case.received_at.isoformat()),
+            ("Requester", case.requester or "(anonymous)"), ("Request", case.request_text or "–"),
+            ("Searches", "; ".join(s.describe() for s in case.searches)), ("Snapshot", str(case.snapshots)),
+            ("Records", str(count)), ("Handler", case.handler), ("Profile", case.profile)]
+
+
+def _html_head(case: RequestCase, count: int, now: datetime) -> str:
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in _case_rows(case, count))
+    return ("<!doctype html><html lang=\"sv\"><head><meta charset=\"utf-8\">"
+            f"<title>Request {html.escape(case.id)}</title></head><body><main>"
+            f"<h1>Records for request {html.escape(case.id)}</h1><p>Produced {now:%Y-%m-%d %H:%M} UTC</p>"
+            f"<table>{rows}</table>")
+
+
+def _html_record(rel: dict[str, Any], warc_file: str, offset: int, sha256: str) -> str:
+    author = rel["author"]["name"] or rel["author"]["handle"] or "unknown"
+    title = f"<h3>{html.escape(rel['title'])}</h3>" if rel.get("title") else ""
+    return (f"<article id=\"r-{html.escape(rel['record_id'])}\"><p><strong>{html.escape(author)}</strong> · "
+            f"{html.escape(str(rel.get('platform')))} · {html.escape(str(rel.get('kind')))} · published "
+            f"{html.escape(str(rel.get('published_at') or '–'))} · captured {html.escape(str(rel.get('captured_at')))}"
+            f"</p>{title}<p>{html.escape(rel['text']).replace(chr(10), '<br>')}</p>"
+            f"<p><small>WARC {html.escape(warc_file)} @ {offset} · SHA-256 {sha256}</small></p></article>\n")
+
+
+def _certification(settings: Settings, case: RequestCase, result: ProductionResult, warc_sha256: str,
+                   now: datetime) -> str:
+    return f"""# Certification of records produced (template)
+
+I, ______________________ (name, title), employed by {settings.operator}, certify that:
+
+1. The records in this package were captured by Communis {__version__}, which requests each item from the
+   platform's API over HTTPS and writes the raw responses, unchanged, into WARC/1.1 files with SHA-256 block and
+   payload digests at the time of capture. Times are UTC from the capture host's system clock.
+2. The WARC files were stored write-once (S3 Object Lock or a read-only local store) and were not altered.
+3. For this production ({now:%Y-%m-%d %H:%M} UTC, case {case.id}) each record's stored bytes were read again and
+   their SHA-256 recomputed; `internal/hash-report.csv` compares every capture-time digest with the export-time
+   digest ({result.records} records). `internal/records.warc.gz` (SHA-256 {warc_sha256}) holds those bytes
+   unchanged.
+4. The released copy (`release/`) masks {result.masked_spans} spans as decided in `internal/masking-decision.json`;
+   the archived originals were not changed.
+
+Signature: ______________________   Date: ____________
+
+(For FRE 902(13)/(14): give the adverse party written notice and make this certification and the package
+available in advance.)
+"""
