@@ -180,5 +180,6 @@ def test_hash_of_package_warc_members_matches_archive(world: tuple[Archive, Case
     import csv
 
     for row in csv.DictReader((tmp_path / "p/data/internal/hash-report.csv").open()):
-        stored = arc.store.get_range(arc.index.get(row["record_id"])["warc_key"], int(row["offset"]), int(row["length"]))
+        key = arc.index.get(row["record_id"])["warc_key"]
+        stored = arc.store.get_range(key, int(row["offset"]), int(row["length"]))
         assert hashlib.sha256(stored).hexdigest() == row["sha256_at_export"] == row["sha256_at_capture"]
