@@ -29,6 +29,7 @@ from ..browse import (
     versions_of,
 )
 from ..browse.timeline import Interval
+from ..errors import ObjectMissing, RecordNotFound
 from ..index import SearchResult, search
 from .auth import Principal, require
 from .params import ExportParams, SearchParams
@@ -93,7 +94,7 @@ def load_record(state: AppState, who: Principal, record_id: str, *, action: Audi
     """One index document, if `who` may see it (404 otherwise, so ids of removed items don't leak)."""
     try:
         doc = state.archive.index.get(record_id)
-    except Exception as exc:  # RecordNotFound and friends → a plain 404
+    except RecordNotFound as exc:
         raise HTTPException(404, f"no record {record_id}") from exc
     if who.public_only and (doc.get("deleted") or doc.get("hidden_on_platform") or not doc.get("is_latest", True)):
         raise HTTPException(404, f"no record {record_id}")
@@ -183,8 +184,8 @@ async def media(record_id: str, n: int, who: View, state: State) -> Response:
     doc = await run_in_threadpool(load_record, state, who, record_id, action=AuditAction.MEDIA, note=f"media #{n}")
     try:
         found = await run_in_threadpool(archived_media, state.archive.store, doc, n)
-    except Exception as exc:
-        raise HTTPException(404, str(exc)) from exc
+    except (RecordNotFound, ObjectMissing) as exc:
+        raise HTTPException(404, exc.one_line()) from exc
     ctype = found.content_type.split(";")[0].strip().lower()
     disposition = "inline" if ctype in INLINE_MEDIA else "attachment"
     return Response(found.body, media_type=ctype if disposition == "inline" else "application/octet-stream",
