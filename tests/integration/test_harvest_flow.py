@@ -113,8 +113,14 @@ def _schedule_now(api: str, name: str) -> str:
     flow_name, deployment = name.split("/")
     dep = httpx.get(f"{api}/deployments/name/{flow_name}/{deployment}", timeout=10).json()
     now = datetime.now(UTC).isoformat()
-    run = httpx.post(f"{api}/deployments/{dep['id']}/create_flow_run",
-                     json={"state": {"type": "SCHEDULED", "state_details": {"scheduled_time": now}}}, timeout=10)
+    # A busy local Prefect server (SQLite) answers 503 for a moment; Prefect's own client retries
+    # 429/502/503 with backoff, and so does this.
+    for attempt in range(8):
+        run = httpx.post(f"{api}/deployments/{dep['id']}/create_flow_run",
+                         json={"state": {"type": "SCHEDULED", "state_details": {"scheduled_time": now}}}, timeout=30)
+        if run.status_code not in (429, 502, 503):
+            break
+        time.sleep(min(2**attempt, 15))
     run.raise_for_status()
     return str(run.json()["id"])
 
