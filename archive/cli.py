@@ -18,8 +18,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .cli_fixity import fixity
 from .cli_holds import hold_app
+from .cli_register import accounts_close, accounts_register
 from .cli_requests import request_app
+from .cli_retention import retention_app
+from .cli_transfer import transfer
 from .errors import CommunisError
 
 app = typer.Typer(help="Communis: a municipality's social media, kept as public records.",
@@ -28,10 +32,15 @@ services_app = typer.Typer(help="Start, stop and inspect the local services (Ela
 accounts_app = typer.Typer(help="The accounts file.")
 app.add_typer(services_app, name="services")
 app.add_typer(accounts_app, name="accounts")
+accounts_app.command("register")(accounts_register)
+accounts_app.command("close")(accounts_close)
 user_app = typer.Typer(help="Local users, their roles and API tokens.")
 app.add_typer(user_app, name="user")
 app.add_typer(hold_app, name="hold")
 app.add_typer(request_app, name="request")
+app.add_typer(retention_app, name="retention")
+app.command("fixity")(fixity)
+app.command("transfer")(transfer)
 console = Console()
 err = Console(stderr=True)
 log = logging.getLogger("archive.cli")

@@ -116,6 +116,8 @@ class Settings(BaseSettings):
 
     retention_classes: list[RetentionClass] = Field(default_factory=lambda: list(DEFAULT_RETENTION_CLASSES),
                                                     description="Named retention periods.")
+    retention_file: Path | None = Field(default=None, description=(
+        "Retention schedule YAML (rules citing decisions); default: archive/samples/retention.yaml."))
 
     @classmethod
     def settings_customise_sources(

@@ -23,6 +23,7 @@ class Role(StrEnum):
     LEGAL = "legal"
     ADMIN = "admin"
     READ_ONLY = "read-only"
+    RECORDS_MANAGER = "records-manager"  # approves and executes disposal under the retention schedule
 
 
 class User(Model):
@@ -53,8 +54,13 @@ class AuditAction(StrEnum):
     REQUEST_REVIEW = "request.review"
     REQUEST_EXPORT = "request.export"
     REQUEST_DELIVER = "request.deliver"
+    REQUEST_CLOSE = "request.close"
     USER_ADD = "user.add"
     USER_DISABLE = "user.disable"
+    RETENTION_PLAN = "retention.plan"
+    RETENTION_APPROVE = "retention.approve"
+    RETENTION_DISPOSE = "retention.dispose"
+    RETENTION_ERASURE = "retention.erasure"
 
 
 class AuditOutcome(StrEnum):

@@ -6,6 +6,7 @@ variable or a Prefect Secret block) so the accounts file can be committed and re
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
 from pydantic import Field, HttpUrl, model_validator
@@ -79,6 +80,10 @@ class Account(Model):
     harvest_every_minutes: int | None = Field(
         default=None, ge=1, description="Harvest at most this often (platforms with daily quotas, such as "
                                         "YouTube's 10 000 units); default: every scheduled run.")
+    opened_at: date | None = Field(default=None, description="When the channel was opened, for the channel "
+                                                             "register; default: its earliest archived item.")
+    closed_at: date | None = Field(default=None, description="When the channel was closed (`communis accounts "
+                                                             "close` records it); scheduled harvests skip it.")
 
     @model_validator(mode="after")
     def _platform_needs(self) -> Account:

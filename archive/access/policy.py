@@ -5,8 +5,16 @@
   author or a moderator took down, so seeing them is an archivist's task.
 - archivist: everything in the records (all versions, removed content, WARC bytes, archived
   media, verify, export).
-- legal: as archivist (holds and requests come with their own permissions).
-- admin: as archivist, plus the audit log.
+- legal: as archivist, plus public-records requests (`requests`: create, run, review, mask,
+  export, deliver and close cases) and legal holds (`holds`: place and release). Both decide
+  what leaves the archive or what may never be disposed of, so they are the legal staff's.
+- admin: as legal, plus the audit log (an installation's admin stands in for legal staff).
+
+Archivists may read request cases (`requests-view`: the case list, a case's records, masking
+suggestions and deliveries) without acting on them: they answer legal staff's questions about
+the records and already see everything a case holds. Read-only users see no case at all, since
+a case names requesters and shows the personal data found in removed content. Holds have no
+view-only permission: the record page already names the holds on a record for archivists.
 """
 
 from __future__ import annotations
@@ -24,16 +32,23 @@ class Permission(StrEnum):
     EXPORT = "export"
     VERIFY = "verify"
     AUDIT_READ = "audit-read"
+    REQUESTS_VIEW = "requests-view"
+    REQUESTS = "requests"
+    HOLDS = "holds"
+    RETENTION = "retention"  # approve and execute disposition lists (records-manager, admin)
 
 
 _READ = frozenset({Permission.SEARCH, Permission.VIEW})
 _RECORDS = _READ | {Permission.VIEW_REMOVED, Permission.WARC, Permission.EXPORT, Permission.VERIFY}
 
+_LEGAL = _RECORDS | {Permission.REQUESTS_VIEW, Permission.REQUESTS, Permission.HOLDS}
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.READ_ONLY: _READ,
-    Role.ARCHIVIST: _RECORDS,
-    Role.LEGAL: _RECORDS,
-    Role.ADMIN: _RECORDS | {Permission.AUDIT_READ},
+    Role.ARCHIVIST: _RECORDS | {Permission.REQUESTS_VIEW},
+    Role.LEGAL: _LEGAL,
+    Role.ADMIN: _LEGAL | {Permission.AUDIT_READ, Permission.RETENTION},
+    Role.RECORDS_MANAGER: _RECORDS | {Permission.REQUESTS_VIEW, Permission.RETENTION},
 }
 
 

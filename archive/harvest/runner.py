@@ -11,6 +11,7 @@ import httpx
 
 from schemas import Account
 
+from ..closures import closed_accounts
 from ..config import Settings
 from ..connectors.base import Connector
 from ..connectors.credentials import SecretResolver, token_for
@@ -23,6 +24,9 @@ from .service import HarvestReport, harvest_account
 from .state import load_state, save_state
 
 log = logging.getLogger(__name__)
+
+FULL_LOOKBACK = timedelta(days=365 * 100)
+"""A complete capture's window: every item the platform still lists is inside it."""
 
 
 @contextmanager
@@ -40,14 +44,19 @@ def open_fetcher(settings: Settings, account: Account, connector: Connector, *,
 
 def harvest_one(settings: Settings, store: BlobStore, index: RecordIndex, account: Account, *,
                 resolve_secret: SecretResolver | None = None, transport: httpx.BaseTransport | None = None,
-                now: datetime | None = None, run_id: str | None = None) -> HarvestReport:
-    """Harvest one account; failures become a failed report (and a counted failure in its state)."""
+                now: datetime | None = None, run_id: str | None = None, full: bool = False) -> HarvestReport:
+    """Harvest one account; failures become a failed report (and a counted failure in its state).
+
+    `full`: a complete capture (the final one before closing an account): whole listings and every
+    thread, whatever the look-back window and the sweep interval say.
+    """
     try:
         connector = connector_for(account.platform.value)
         with open_fetcher(settings, account, connector, resolve_secret=resolve_secret,
                           transport=transport) as fetcher:
+            lookback = FULL_LOOKBACK if full else timedelta(days=settings.harvest_lookback_days)
             return harvest_account(settings, store, index, account, connector, fetcher, now=now,
-                                   lookback=timedelta(days=settings.harvest_lookback_days), run_id=run_id)
+                                   lookback=lookback, run_id=run_id, sweep=True if full else None)
     except StoreUnavailable:
         raise  # nothing can be recorded, and no other account can be stored either
     except CommunisError as exc:
@@ -62,10 +71,12 @@ def harvest_one(settings: Settings, store: BlobStore, index: RecordIndex, accoun
 
 def due_accounts(store: BlobStore, accounts: Iterable[Account], now: datetime) -> list[Account]:
     """The active accounts a scheduled run should harvest: those without their own interval, and those
-    whose `harvest_every_minutes` has passed since their last attempt."""
+    whose `harvest_every_minutes` has passed since their last attempt. Closed accounts (`closed_at` in
+    the file or a closure recorded in the store) are not harvested again."""
     due = []
+    closed = closed_accounts(store)
     for account in accounts:
-        if not account.active:
+        if not account.active or account.closed_at is not None or account.id in closed:
             continue
         if account.harvest_every_minutes is not None:
             last = load_state(store, account.id).last_attempt

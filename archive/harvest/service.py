@@ -76,7 +76,8 @@ def _archived_since(index: RecordIndex, account: str, state: HarvestState) -> li
 
 def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, account: Account,
                     connector: Connector, fetcher: Fetcher, *, now: datetime | None = None,
-                    lookback: timedelta = timedelta(days=30), run_id: str | None = None) -> HarvestReport:
+                    lookback: timedelta = timedelta(days=30), run_id: str | None = None,
+                    sweep: bool | None = None) -> HarvestReport:
     now = now or clock.now()
     state = load_state(store, account.id)
     lookup = StatePayloads(state)
@@ -88,7 +89,8 @@ def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, ac
         known = versioner.known.get(record.item_id)
         if known is None or known.version < record.version:
             versioner.remember(record)
-    sweep = state.last_sweep is None or now - state.last_sweep >= timedelta(hours=settings.harvest_sweep_hours)
+    if sweep is None:  # True: a complete capture asks for one whatever the interval says
+        sweep = state.last_sweep is None or now - state.last_sweep >= timedelta(hours=settings.harvest_sweep_hours)
     ctx = HarvestContext(account, state, fetcher, now, lookback=lookback, sweep=sweep,
                          media_max_bytes=settings.media_max_bytes)
     failure: list[ConnectorError] = []

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from schemas.cases import CaseStatus, RequestCase, SnapshotEntry
+from schemas.cases import CaseStatus, Delivery, RequestCase, SnapshotEntry
 from schemas.requests import DetectorKind, Mask, MaskStatus
 from schemas.search import SavedSearch
 
@@ -134,3 +134,19 @@ def add_manual_mask(book: CaseBook, index: RecordIndex, case_id: str, *, record_
                 ground=ground, reviewer=by, decided_at=now)
     book.save_masks(case_id, [mask], keep_decided=False)
     return mask
+
+
+def deliver(book: CaseBook, case_id: str, *, by: str, now: datetime, records: int, package: str | None = None,
+            note: str = "") -> Delivery:
+    """Log one installment handed to the requester; numbered in order, kept on the case.
+
+    A request may be answered in parts (RCW 42.56.080 installments; a Swedish authority may
+    hand out what is ready while the rest is reviewed), and the clock's overdue flag reads the
+    last delivery, so each one is kept with who handed it out, when and which package.
+    """
+    case = book.get(case_id)
+    if case.status is not CaseStatus.OPEN:
+        raise CaseError(f"case {case_id} is closed", hint="a closed case takes no further deliveries")
+    delivery = Delivery(number=len(case.deliveries) + 1, at=now, by=by, records=records, package=package, note=note)
+    book.save(case.model_copy(update={"deliveries": [*case.deliveries, delivery]}))
+    return delivery

@@ -59,6 +59,19 @@ def _translate(key: str, action: str) -> Iterator[None]:
         raise StoreError(f"S3 {action} {key} failed: {exc}") from exc
 
 
+def _error_body_as_bytes(response_dict: dict[str, Any], **_: Any) -> None:
+    """Let botocore parse an S3 error that arrives with checksum headers.
+
+    botocore wraps every GET body whose response carries an `x-amz-checksum-*` header in a
+    checksum-validating stream, error responses too (after it has already read their bytes), and its
+    error parser then fails with an AttributeError. MinIO sends those headers on the 503 it answers
+    when it finds bitrot in an object on disk. An empty body makes it an ordinary error by status
+    (retried, then a StoreError naming the status) instead of a crash.
+    """
+    if response_dict.get("status_code", 200) >= 300 and not isinstance(response_dict.get("body"), bytes):
+        response_dict["body"] = b""
+
+
 def _b64(sha256_hex: str) -> str:
     return base64.b64encode(bytes.fromhex(sha256_hex)).decode("ascii")
 
@@ -81,6 +94,7 @@ class S3Store:
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 5, "mode": "standard"},
                           connect_timeout=5, read_timeout=60),
         )
+        self.client.meta.events.register("before-parse.s3.GetObject", _error_body_as_bytes)
         self.transfer = TransferConfig(multipart_threshold=multipart_threshold,
                                        multipart_chunksize=max(8 * 1024 * 1024, multipart_threshold // 8),
                                        max_concurrency=max_concurrency)

@@ -20,8 +20,10 @@ from ..config import Settings, get_settings
 from ..errors import CommunisError, IndexUnavailable, StoreUnavailable
 from ..version import __version__
 from .api import router as api_router
+from .api_requests import router as requests_api_router
 from .pages import error_page
 from .pages import router as pages_router
+from .pages_requests import router as requests_pages_router
 from .state import AppState
 
 STATIC = Path(__file__).parent / "static"
@@ -41,7 +43,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Search and read a municipality's archived social-media records, with provenance.")
     app.state.communis = AppState.open(settings or get_settings())
     app.include_router(api_router)
+    app.include_router(requests_api_router)
     app.include_router(pages_router)
+    app.include_router(requests_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.middleware("http")

@@ -110,16 +110,22 @@ async def principal(request: Request, state: Annotated[AppState, Depends(app_sta
         raise NotAuthenticated(detail) from None
 
 
-def require(permission: Permission) -> Callable[..., object]:
-    """A dependency: the principal, if their role has `permission`; else 403 (audited)."""
+def require(permission: Permission, action: AuditAction | None = None) -> Callable[..., object]:
+    """A dependency: the principal, if their role has `permission`; else 403 (audited).
+
+    `action` names the refused step in the audit log where one permission covers several
+    (creating, running and exporting a request case are all `requests`).
+    """
 
     async def check(request: Request, who: Annotated[Principal, Depends(principal)],
                     state: Annotated[AppState, Depends(app_state)]) -> Principal:
         if not who.can(permission):
-            await run_in_threadpool(state.audit_event, AuditAction(_AUDITED.get(permission, "view")), who.user.name,
+            refused = action or AuditAction(_AUDITED.get(permission, "view"))
+            await run_in_threadpool(state.audit_event, refused, who.user.name,
                                     who.role, request.url.path, who.client, AuditOutcome.DENIED,
                                     f"role {who.role.value} lacks {permission.value}")
-            raise HTTPException(403, f"the role {who.role.value!r} may not {permission.value.replace('-', ' ')}")
+            doing = _DOING.get(permission, permission.value.replace("-", " "))
+            raise HTTPException(403, f"the role {who.role.value!r} may not {doing}")
         return who
 
     return check
@@ -128,4 +134,9 @@ def require(permission: Permission) -> Callable[..., object]:
 #: The audit action a refused permission is logged under.
 _AUDITED = {Permission.SEARCH: "search", Permission.VIEW: "view", Permission.VIEW_REMOVED: "view",
             Permission.WARC: "warc", Permission.EXPORT: "export", Permission.VERIFY: "verify",
-            Permission.AUDIT_READ: "audit.read"}
+            Permission.AUDIT_READ: "audit.read", Permission.REQUESTS_VIEW: "view",
+            Permission.REQUESTS: "request.review", Permission.HOLDS: "hold.place"}
+
+#: How a refusal names what was refused, where the permission's name is not a verb.
+_DOING = {Permission.REQUESTS_VIEW: "see public-records requests",
+          Permission.REQUESTS: "handle public-records requests", Permission.HOLDS: "place or release legal holds"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 from fastapi import Request
 
@@ -12,6 +13,7 @@ from schemas import AuditAction, AuditEvent, AuditOutcome, Role
 from ..access import AuditLog, UserStore, open_audit, open_users
 from ..config import Settings
 from ..context import Archive
+from ..requests.casebook import CaseBook
 
 
 @dataclass
@@ -31,6 +33,11 @@ class AppState:
         """Append one audit event; a failure to write it fails the request (no unaudited access)."""
         return self.audit.event(action, user=user, role=role, target=target[:10_000], client=client[:200],
                                 outcome=outcome, note=note[:1000])
+
+    @cached_property
+    def cases(self) -> CaseBook:
+        """The request cases, in the records' cluster (made on first use: most pages never need it)."""
+        return CaseBook(self.archive.index.es, self.settings.es_index_prefix)
 
     @staticmethod
     def now() -> datetime:

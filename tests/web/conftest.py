@@ -4,6 +4,9 @@ One session-scoped world: the platform simulator's Facebook page and Mastodon ac
 harvested twice into the real Elasticsearch and a local store, with an edited post, a deleted
 post, a thread with a reply, archived images and a post full of hostile markup; a user of every
 role with a password and an API token; and `archive.web` served by uvicorn on a free port.
+
+`legal_served` is a second, separate world for request cases and holds (which change records
+and leave cases behind): a post with a comment full of planted personal data, and its own server.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -108,16 +112,28 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         _harvest(arc, sim, facebook)
     arc.index.es.indices.refresh(index=arc.index.alias)
 
-    from archive.access import open_users
+    try:
+        with _serving(arc) as (url, tokens):
+            yield Served(url, arc, tokens, {name: _key(facebook, item_id) for name, item_id in items.items()})
+    finally:
+        arc.index.destroy()
+        mp.undo()
 
-    users = open_users(settings)
+
+@contextmanager
+def _serving(arc: Archive) -> Iterator[tuple[str, dict[str, str]]]:
+    """A user of every role (password and token) and `archive.web` served on a free port; the audit log goes after."""
+    from archive.access import open_audit, open_users
+
+    users = open_users(arc.settings)
     tokens = {}
     for role in Role:
         name = role.value.replace("-", "")
         tokens[role.value] = users.add(name, role, PASSWORD)[1]
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(arc.settings), host="127.0.0.1", port=port,
+                                           log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -126,13 +142,61 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             raise RuntimeError("the web application did not start")
         time.sleep(0.05)
     try:
-        yield Served(f"http://127.0.0.1:{port}", arc, tokens,
-                     {name: _key(facebook, item_id) for name, item_id in items.items()})
+        yield f"http://127.0.0.1:{port}", tokens
     finally:
         server.should_exit = True
         thread.join(10)
-        arc.index.destroy()
-        from archive.access import open_audit
+        open_audit(arc.settings).destroy()
 
-        open_audit(settings).destroy()
+
+# --- a second world, for public-records requests and holds -------------------------------------
+
+def personnummer(first9: str) -> str:
+    """A personnummer YYMMDD-NNNC with a valid Luhn check digit C."""
+    total = 0
+    for i, ch in enumerate(first9):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return f"{first9[:6]}-{first9[6:]}{(10 - total % 10) % 10}"
+
+
+PNR = personnummer("811218987")
+PHONE = "070-123 45 67"
+EMAIL = "karin.svensson@example.se"
+PLANTED = (PNR, PHONE, EMAIL)
+PERMIT_POST = "Bygglovet för Solbacken är beviljat. Frågor? Ring kommunen."
+PERMIT_COMMENT = (f"Jag bor granne, mitt personnummer är {PNR}, ring mig på {PHONE} eller mejla {EMAIL}. "
+                  "Vi överklagar bygglovet!")
+HOLD_POST = "Upphandlingen av skolskjutsar i Norrby avbryts."
+
+
+@pytest.fixture(scope="session")
+def legal_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """Its own archive and server, so cases, masks and holds never touch the `served` world.
+
+    A building-permit post with a comment full of personal data (a valid personnummer, a phone
+    number, an e-mail address) that detection must find, and a post for holds to cover.
+    """
+    mp = pytest.MonkeyPatch()
+    mp.setenv(TOKEN_ENV, TOKEN)
+    root: Path = tmp_path_factory.mktemp("legal")
+    settings = Settings(data_dir=root / "data", store_path=root / "store", accounts_file=ACCOUNTS_FILE,
+                        es_index_prefix=f"test-legal-{uuid.uuid4().hex[:8]}", media_max_bytes=8 * 1024 * 1024)
+    arc = Archive(settings)
+    facebook = SocialSubject("facebook")
+    with Simulator(posts=2, rate_limit=10**9, social_token=TOKEN) as sim:
+        sim.apply([{"type": "clock.advance", "hours": 1}])
+        items = {"permit": facebook.publish(sim, text=PERMIT_POST), "held": facebook.publish(sim, text=HOLD_POST)}
+        items["comment"] = facebook.comment(sim, items["permit"], text=PERMIT_COMMENT)
+        _harvest(arc, sim, facebook)
+    arc.index.es.indices.refresh(index=arc.index.alias)
+    try:
+        with _serving(arc) as (url, tokens):
+            yield Served(url, arc, tokens, {name: _key(facebook, item_id) for name, item_id in items.items()})
+    finally:
+        from archive.index.client import make_client
+        from archive.requests.casebook import CaseBook
+
+        CaseBook(make_client(settings), settings.es_index_prefix).destroy()
+        arc.index.destroy()
         mp.undo()

@@ -1,0 +1,211 @@
+"""`communis retention plan|approve|dispose|show|certificates|erasure`: disposal under the retention schedule.
+
+The acting person is `--actor NAME` (a local user), else the OS login (`os:<login>`). Approving
+and executing need a local user with the records-manager or admin role, and two people: the
+planner cannot approve, the approver cannot execute. Every step is an audit event.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from schemas.schedule import DispositionList
+
+from .errors import CommunisError
+
+retention_app = typer.Typer(help="Retention schedule and disposal: plan, approve (a second person), dispose, "
+                                 "certificates, GDPR erasure answers.")
+
+ActorOption = Annotated[str | None, typer.Option(
+    "--actor", help="Who acts: a local user (default: your OS login). Approve and dispose need the "
+                    "records-manager or admin role.")]
+
+
+def _actor(actor: str | None) -> str:
+    from .cli import _cli_actor
+
+    return actor or _cli_actor()
+
+
+def _as_of(value: str | None) -> datetime:
+    from . import clock
+
+    if value is None:
+        return clock.now()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommunisError(f"--as-of {value!r} is not a date", hint="write it as YYYY-MM-DD") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _audit(action: str, actor: str, target: str, note: str) -> None:
+    from schemas import AuditAction
+
+    from .access import open_audit
+    from .config import get_settings
+
+    audit = open_audit(get_settings())
+    audit.ensure()
+    audit.event(AuditAction(action), user=actor, role=None, target=target, client="cli", note=note[:1000])
+
+
+@retention_app.command("plan")
+def retention_plan(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Plan as of this date (YYYY-MM-DD; default now): "
+                                                              "see what the schedule does on a future date.")] = None,
+    actor: ActorOption = None,
+) -> None:
+    """Make a disposition list: the stored files whose records are all due, held by nobody, in no open request."""
+    from . import clock
+    from .cli import fail
+    from .context import Archive
+    from .retention import load_schedule, plan
+
+    arc = Archive()
+    who = _actor(actor)
+    try:
+        schedule = load_schedule(arc.settings)
+        result = plan(arc.settings, arc.store, arc.index, schedule, as_of=_as_of(as_of), planned_by=who,
+                      now=clock.now())
+        _audit("retention.plan", who, result.id, f"{len(result.groups)} files, {result.record_count} records")
+    except CommunisError as exc:
+        fail(exc)
+    _print_list(result)
+    typer.echo(result.id)
+
+
+def _print_list(result: DispositionList) -> None:
+    from .cli import console
+
+    table = Table(title=f"Disposition list {result.id} as of {result.as_of:%Y-%m-%d} ({result.status.value})")
+    for col in ("file", "account", "rule", "decision", "records", "bytes", "captured", "due since"):
+        table.add_column(col, overflow="fold")
+    for g in result.groups:
+        table.add_row(escape(g.key.rsplit("/", 1)[-1]), escape(g.account), ", ".join(c.rule_id for c in g.rules),
+                      escape("; ".join(c.decision.cite() for c in g.rules)), str(len(g.records)), str(g.bytes),
+                      f"{g.first_captured:%Y-%m-%d} – {g.last_captured:%Y-%m-%d}", f"{g.retention_met:%Y-%m-%d}")
+    console.print(table)
+    for k in result.kept_files:
+        console.print(f"{escape(k.key)}: {k.reason} ({k.due_records} due, {k.retained_records} retained)",
+                      highlight=False)
+    e = result.excluded
+    console.print(f"total: {len(result.groups)} files, {result.record_count} records, {result.byte_count} bytes. "
+                  f"Kept: {e.held} held, {e.open_case} in open requests, {e.no_rule} under no rule, {e.draft_rule} "
+                  f"only under draft rules, {e.not_due} not yet due, {e.kept_by_rule} kept by rule, {e.file_kept} "
+                  "in files that also hold retained records.", highlight=False)
+
+
+@retention_app.command("show")
+def retention_show(list_id: str) -> None:
+    """Print a disposition list with its status (planned, approved, executed)."""
+    from .cli import fail
+    from .context import Archive
+    from .retention import load_list
+
+    try:
+        found = load_list(Archive().store, list_id)
+    except CommunisError as exc:
+        fail(exc)
+    _print_list(found)
+
+
+@retention_app.command("approve")
+def retention_approve(list_id: str, actor: ActorOption = None,
+                      note: Annotated[str, typer.Option(help="A note kept with the approval.")] = "") -> None:
+    """Approve a list (records-manager or admin; not the person who planned it)."""
+    from . import clock
+    from .cli import console, fail
+    from .context import Archive
+    from .retention import approve
+
+    arc = Archive()
+    who = _actor(actor)
+    try:
+        approved = approve(arc.settings, arc.store, list_id, by=who, now=clock.now(), note=note)
+        _audit("retention.approve", who, list_id, f"{approved.record_count} records")
+    except CommunisError as exc:
+        fail(exc)
+    console.print(f"list {list_id} approved by {approved.approved_by}: {len(approved.groups)} files, "
+                  f"{approved.record_count} records; another person executes it with `communis retention dispose "
+                  f"{list_id}`", highlight=False)
+
+
+@retention_app.command("dispose")
+def retention_dispose(list_id: str, actor: ActorOption = None) -> None:
+    """Execute an approved list (not by its approver); rerun to resume an interrupted disposal."""
+    from . import clock
+    from .cli import console, fail
+    from .context import Archive
+    from .retention import dispose
+
+    arc = Archive()
+    who = _actor(actor)
+    try:
+        result = dispose(arc.settings, arc.store, arc.index, list_id, by=who, now=clock.now(),
+                         progress=lambda o: console.print(f"{o.outcome.value}: {escape(o.key)} {escape(o.reason)}",
+                                                          highlight=False))
+        cert = result.certificate
+        _audit("retention.dispose", who, list_id, f"{len(cert.files)} files, {cert.record_count} records disposed; "
+                                                  f"{len(cert.skipped)} files skipped")
+    except CommunisError as exc:
+        fail(exc)
+    if result.already_done:
+        console.print(f"list {list_id} was already executed", highlight=False)
+    for s in cert.skipped:
+        console.print(f"[yellow]skipped[/] {escape(s.key)}: {escape(s.reason)}", highlight=False)
+    console.print(f"{cert.record_count} records in {len(cert.files)} files disposed of; certificate {cert.id} "
+                  f"(retention/certificates/{list_id}.json and .pdf in the store)", highlight=False)
+    if cert.skipped:
+        raise typer.Exit(1)
+
+
+@retention_app.command("certificates")
+def retention_certificates() -> None:
+    """List the disposal certificates (kept permanently)."""
+    from .cli import console, fail
+    from .context import Archive
+    from .retention import certificate_ids, load_certificate
+
+    arc = Archive()
+    try:
+        certs = [c for c in (load_certificate(arc.store, i) for i in certificate_ids(arc.store)) if c is not None]
+    except CommunisError as exc:
+        fail(exc)
+    table = Table(title=f"{len(certs)} disposal certificates")
+    for col in ("list", "completed", "planned by", "approved by", "executed by", "files", "records", "skipped"):
+        table.add_column(col)
+    for c in certs:
+        table.add_row(c.list_id, f"{c.completed_at:%Y-%m-%d %H:%M}", escape(c.planned_by), escape(c.approved_by),
+                      escape(c.executed_by), str(len(c.files)), str(c.record_count), str(len(c.skipped)))
+    console.print(table)
+
+
+@retention_app.command("erasure")
+def retention_erasure(
+    record: Annotated[list[str], typer.Option("--record", help="A record id (repeatable).")],
+    actor: ActorOption = None,
+    note: Annotated[str, typer.Option(help="Who asked and how (no personal data needed).")] = "",
+) -> None:
+    """Log a GDPR erasure request and answer it with the rule and earliest disposal date; deletes nothing."""
+    from . import clock
+    from .cli import console, fail
+    from .context import Archive
+    from .retention import erasure_request, load_schedule
+
+    arc = Archive()
+    try:
+        schedule = load_schedule(arc.settings)
+        answers = [erasure_request(arc.settings, arc.index, schedule, r, requested_by=_actor(actor), now=clock.now(),
+                                   note=note) for r in record]
+    except CommunisError as exc:
+        fail(exc)
+    for a in answers:
+        when = f"{a.disposal_date:%Y-%m-%d}" if a.disposal_date else "never (kept)"
+        console.print(f"{a.record_id}: rule {a.rule_id or '-'}, earliest disposal {when}. {escape(a.explanation)}",
+                      highlight=False)

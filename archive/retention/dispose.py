@@ -1,0 +1,140 @@
+"""Executing an approved disposition list, file by file, crash-safe and idempotent.
+
+Per file, in this order: re-check holds and open requests (anything newly held or requested is
+skipped), delete every version of the WARC file (the server's Object Lock may refuse: then the
+file is skipped and nothing of it is touched), delete its records from the index and its
+manifest, and journal the outcome as a write-once object. A rerun skips journaled files and
+treats a WARC file already gone as deleted by the interrupted run, so it resumes where it
+stopped; the certificate is built from the journal alone, so it shows exactly what was removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from elasticsearch import helpers
+
+from schemas.schedule import (
+    DisposalCertificate,
+    DispositionList,
+    ExecutionStart,
+    FileGroup,
+    FileOutcome,
+    FileOutcomeKind,
+    ListStatus,
+)
+
+from ..config import Settings
+from ..errors import ObjectLocked, ObjectMissing
+from ..index import RecordIndex
+from ..index.client import translate
+from ..store import BlobStore
+from ..warc.naming import manifest_key
+from . import book
+from .actors import authorised, require_other
+from .certificate import issue_certificate
+from .plan import open_case_record_ids
+
+Progress = Callable[[FileOutcome], None]
+
+
+@dataclass
+class DisposalResult:
+    certificate: DisposalCertificate
+    disposed: list[FileOutcome] = field(default_factory=list)
+    skipped: list[FileOutcome] = field(default_factory=list)
+    resumed: bool = False
+    already_done: bool = False
+
+
+def dispose(settings: Settings, store: BlobStore, index: RecordIndex, list_id: str, *, by: str, now: datetime,
+            progress: Progress | None = None) -> DisposalResult:
+    """Execute the approved list as `by` (not its approver); rerun after a crash to resume."""
+    plan = book.load_list(store, list_id)
+    if plan.status is ListStatus.EXECUTED:
+        cert = book.load_certificate(store, list_id)
+        assert cert is not None
+        return DisposalResult(cert, already_done=True)
+    if plan.status is not ListStatus.APPROVED or plan.approved_by is None:
+        raise book.RetentionError(f"list {list_id} is not approved; an unapproved list cannot be executed",
+                                  hint=f"a records manager who did not plan it runs: communis retention approve "
+                                       f"{list_id}")
+    name = authorised(settings, by, "execute a disposition list")
+    require_other(name, plan.approved_by, "execute", "approved")
+    if now < plan.as_of:
+        raise book.RetentionError(f"list {list_id} was planned as of {plan.as_of:%Y-%m-%d %H:%M}; it cannot be "
+                                  "executed before then")
+    started = book.save_started(store, ExecutionStart(list_id=list_id, by=name, at=now))
+    done = {o.key: o for o in book.journal(store, list_id)}
+    resumed = bool(done) or started.by != name or started.at != now
+    open_ids = open_case_record_ids(settings, index) if len(done) < len(plan.groups) else set()
+    for group in plan.groups:
+        if group.key in done:
+            continue
+        outcome = book.save_outcome(store, _dispose_file(store, index, plan, group, open_ids, name, now))
+        done[group.key] = outcome
+        if progress is not None:
+            progress(outcome)
+    with translate("refresh the index"):
+        index.es.indices.refresh(index=index.alias)
+    outcomes = [done[g.key] for g in plan.groups]
+    cert = issue_certificate(settings, store, plan, started, outcomes, executor=name)
+    return DisposalResult(cert, [o for o in outcomes if o.outcome is FileOutcomeKind.DISPOSED],
+                          [o for o in outcomes if o.outcome is FileOutcomeKind.SKIPPED], resumed=resumed)
+
+
+def _dispose_file(store: BlobStore, index: RecordIndex, plan: DispositionList, group: FileGroup,
+                  open_ids: set[str], by: str, now: datetime) -> FileOutcome:
+    ids = [r.record_id for r in group.records]
+
+    def outcome(kind: FileOutcomeKind, reason: str = "") -> FileOutcome:
+        return FileOutcome(list_id=plan.id, key=group.key, outcome=kind, reason=reason, by=by, at=now,
+                           records=len(ids) if kind is FileOutcomeKind.DISPOSED else 0)
+
+    if now < group.retention_met:
+        return outcome(FileOutcomeKind.SKIPPED, f"not due until {group.retention_met:%Y-%m-%d}")
+    held = _count(index, {"bool": {"filter": [{"ids": {"values": ids}}, {"exists": {"field": "legal_holds"}}]}})
+    if held:
+        return outcome(FileOutcomeKind.SKIPPED, f"{held} record(s) came under a legal hold after planning")
+    requested = len(set(ids) & open_ids)
+    if requested:
+        return outcome(FileOutcomeKind.SKIPPED, f"{requested} record(s) are in an open public-records request")
+    in_file = _count(index, {"term": {"warc_key": group.key}})
+    on_list = _count(index, {"bool": {"filter": [{"term": {"warc_key": group.key}}, {"ids": {"values": ids}}]}})
+    if in_file > on_list:
+        return outcome(FileOutcomeKind.SKIPPED, f"the file holds {in_file - on_list} record(s) not on the list")
+    note = ""
+    try:
+        store.delete(group.key)
+    except ObjectLocked as exc:
+        until = f" (retained until {group.locked_until:%Y-%m-%d %H:%M} UTC)" if group.locked_until else ""
+        return outcome(FileOutcomeKind.SKIPPED, f"refused by Object Lock{until}: {exc}")
+    except ObjectMissing:
+        note = "the file was already gone from the store (deleted by an interrupted run)"
+    _delete_documents(index, ids)
+    try:
+        store.delete(manifest_key(group.account, group.key.rsplit("/", 1)[-1]))
+    except ObjectMissing:
+        pass
+    except ObjectLocked as exc:
+        note = f"{note}; manifest kept: {exc}".lstrip("; ")
+    return outcome(FileOutcomeKind.DISPOSED, note)
+
+
+def _count(index: RecordIndex, query: dict[str, object]) -> int:
+    with translate("check records before disposal"):
+        return int(index.es.count(index=index.alias, query=query)["count"])
+
+
+def _delete_documents(index: RecordIndex, ids: list[str]) -> None:
+    """Delete the records' documents; ones already gone (a resumed run) are fine."""
+    actions = ({"_op_type": "delete", "_index": index.alias, "_id": record_id} for record_id in ids)
+    with translate("delete disposed records from the index"):
+        for ok, item in helpers.streaming_bulk(index.es, actions, raise_on_error=False, chunk_size=1000,
+                                               max_retries=5):
+            info = item["delete"]
+            if not ok and info.get("status") != 404:
+                raise book.RetentionError(f"could not delete record {info['_id']} from the index: "
+                                          f"{info.get('error')}", hint="run the disposal again to resume")

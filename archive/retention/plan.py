@@ -1,0 +1,262 @@
+"""Planning a disposition: which stored files may go on `as_of`, under which rule, and what stays.
+
+Scale: the index may hold millions of records, so the planner scans only records some disposing
+rule could have made due (a filter on the rules' match fields and the shortest period) and reads
+only the fields it needs. A file goes whole or not at all (one file = one account × class ×
+month), so it is listed only when every record in it is due, unheld and in no open request,
+no retained record elsewhere points into it for its media, and no retained file of its disposal
+group (the year of its account and class, within which revisits point) remains.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from elasticsearch import helpers
+
+from schemas import RetentionTrigger
+from schemas.cases import CaseStatus
+from schemas.schedule import (
+    DispositionList,
+    ExcludedCounts,
+    FileGroup,
+    KeptFile,
+    RecordEntry,
+    RetentionRule,
+    RuleCitation,
+)
+
+from ..config import Settings
+from ..index import RecordIndex
+from ..index.client import make_client, translate
+from ..index.search import build_query, saved_query
+from ..requests.casebook import CaseBook
+from ..store import BlobStore
+from . import book
+from .schedule import DOC_FIELDS, Schedule, match_query, period_text
+
+SCAN_FIELDS = [*DOC_FIELDS, "warc_key", "legal_holds", "warc.sha256", "content_sha256"]
+_BATCH = 1000
+
+
+def open_case_record_ids(settings: Settings, index: RecordIndex) -> set[str]:
+    """Records in an open public-records request: the latest snapshot, or the searches of a case not yet run."""
+    cases = CaseBook(make_client(settings), settings.es_index_prefix)
+    ids = cases.open_record_ids()
+    for case in cases.cases(CaseStatus.OPEN):
+        if case.snapshots:
+            continue
+        for search in case.searches:
+            query = build_query(saved_query(search), languages=index.has_language_fields)
+            with translate("read the records of an open request"):
+                for hit in helpers.scan(index.es, index=index.alias, query={"query": query, "_source": False},
+                                        size=_BATCH):
+                    ids.add(hit["_id"])
+    return ids
+
+
+@dataclass
+class _File:
+    """What the scan learned about one stored file."""
+
+    due: list[tuple[dict[str, Any], RetentionRule, datetime]] = field(default_factory=list)
+    blocked: int = 0  # scanned records of the file that are not disposable
+
+
+def plan(settings: Settings, store: BlobStore, index: RecordIndex, schedule: Schedule, *, as_of: datetime,
+         planned_by: str, now: datetime, save: bool = True) -> DispositionList:
+    """Build the disposition list for `as_of` and (by default) save it write-once with its CSV."""
+    excluded = ExcludedCounts(**_kept_counts(index, schedule))
+    open_ids = open_case_record_ids(settings, index)
+    files: dict[str, _File] = defaultdict(_File)
+    counts: dict[str, int] = defaultdict(int)
+    query = _candidates_query(schedule, as_of)
+    if query is not None:
+        with translate("scan the index for due records"):
+            for hit in helpers.scan(index.es, index=index.alias, size=_BATCH,
+                                    query={"query": query, "_source": SCAN_FIELDS}):
+                _classify(hit["_source"], schedule, as_of, open_ids, files, counts)
+    due_files = {k: f for k, f in files.items() if f.due}
+    totals = _file_totals(index, list(due_files))
+    kept: dict[str, KeptFile] = {}
+    for key, f in due_files.items():
+        retained = totals.get(key, 0) - len(f.due)
+        if retained > 0:
+            kept[key] = KeptFile(key=key, reason="file kept: also holds retained records", due_records=len(f.due),
+                                 retained_records=retained)
+    _keep_needed_files(index, due_files, kept, schedule)
+    counts["file_kept"] = sum(k.due_records for k in kept.values())
+    groups = [_group(store, key, f, schedule) for key, f in sorted(due_files.items()) if key not in kept]
+    result = DispositionList(
+        id=f"disp-{as_of:%Y%m%d}-{uuid.uuid4().hex[:8]}", as_of=as_of, planned_by=planned_by, planned_at=now,
+        schedule_sha256=schedule.sha256, groups=groups, kept_files=sorted(kept.values(), key=lambda k: k.key),
+        excluded=excluded.model_copy(update=dict(counts)))
+    if save:
+        book.save_list(store, result)
+    return result
+
+
+def _candidates_query(schedule: Schedule, as_of: datetime) -> dict[str, Any] | None:
+    """Records some disposing rule matches, old enough for the shortest period; None if no rule disposes."""
+    shortest = schedule.shortest_period()
+    if shortest is None:
+        return None
+    limit = (as_of - shortest).isoformat()
+    rules = [match_query(r.match) for r in schedule.rules if schedule.disposes(r)]
+    return {"bool": {"filter": [
+        {"bool": {"should": rules, "minimum_should_match": 1}},
+        {"bool": {"should": [{"range": {"captured_at": {"lte": limit}}}, {"range": {"published_at": {"lte": limit}}}],
+                  "minimum_should_match": 1}},
+        {"exists": {"field": "warc_key"}},
+    ]}}
+
+
+def _classify(doc: dict[str, Any], schedule: Schedule, as_of: datetime, open_ids: set[str],
+              files: dict[str, _File], counts: dict[str, int]) -> None:
+    """Put one scanned record on its file as due, or count why it stays (which also blocks its file)."""
+    entry = files[str(doc["warc_key"])]
+    rule = schedule.rule_for(doc)
+    when = schedule.disposal_date(rule, doc) if rule is not None else None
+    if rule is None or when is None:
+        entry.blocked += 1  # no rule or a keeping rule: counted index-wide by _kept_counts, or here
+        if rule is not None:
+            counts["kept_by_rule"] += 1
+    elif when > as_of:
+        entry.blocked += 1
+        counts["not_due"] += 1
+    elif doc.get("legal_holds"):
+        entry.blocked += 1
+        counts["held"] += 1
+    elif doc["record_id"] in open_ids:
+        entry.blocked += 1
+        counts["open_case"] += 1
+    else:
+        entry.due.append((doc, rule, when))
+
+
+def _kept_counts(index: RecordIndex, schedule: Schedule) -> dict[str, int]:
+    """Index-wide: records no rule covers, and records only a draft rule covers (both kept)."""
+    active = [match_query(r.match) for r in schedule.rules if r.active]
+    drafts = [match_query(r.match) for r in schedule.rules if not r.active]
+    every = active + drafts
+    no_rule = index.count({"bool": {"must_not": every}}) if every else index.count()
+    draft = index.count({"bool": {"filter": [{"bool": {"should": drafts, "minimum_should_match": 1}}],
+                                  "must_not": active}}) if drafts else 0
+    return {"no_rule": no_rule, "draft_rule": draft}
+
+
+def _file_totals(index: RecordIndex, keys: list[str]) -> dict[str, int]:
+    """How many records each file holds in the index (all of them, due or not)."""
+    totals: dict[str, int] = {}
+    for start in range(0, len(keys), _BATCH):
+        batch = keys[start:start + _BATCH]
+        with translate("count records per file"):
+            resp = index.es.search(index=index.alias, size=0, query={"terms": {"warc_key": batch}},
+                                   aggs={"files": {"terms": {"field": "warc_key", "size": len(batch)}}})
+        for bucket in resp["aggregations"]["files"]["buckets"]:
+            totals[bucket["key"]] = int(bucket["doc_count"])
+    return totals
+
+
+def _name(key: str) -> str:
+    return key.rsplit("/", 1)[-1]
+
+
+def _group_prefix(key: str, schedule: Schedule) -> str:
+    """`warc/{account}/{account}-{class}-{YYYY[MM]}`: the files a revisit in this file may point to or from.
+
+    The WARC writer's disposal group: the month for classes counted from capture, else the year
+    (end-of-year and permanent classes, and any class the schedule does not know).
+    """
+    account = key.split("/")[1]
+    class_name, month, _run, _seq = _name(key).removeprefix(account + "-").rsplit("-", 3)
+    rclass = schedule.classes.get(class_name)
+    by_month = rclass is not None and not rclass.permanent and rclass.trigger is RetentionTrigger.CAPTURED
+    return f"warc/{account}/{account}-{class_name}-{month if by_month else month[:4]}"
+
+
+def _keep_needed_files(index: RecordIndex, due: dict[str, _File], kept: dict[str, KeptFile],
+                       schedule: Schedule) -> None:
+    """Keep due files that retained records need: media they point to, or a retained file of the same group.
+
+    Repeated until nothing changes, since keeping one file can make another one needed.
+    """
+    changed = True
+    while changed:
+        changed = False
+        going = [k for k in due if k not in kept]
+        if not going:
+            return
+        for key in _media_needed(index, going):
+            kept[key] = KeptFile(key=key, reason="file kept: holds media of retained records",
+                                 due_records=len(due[key].due))
+            changed = True
+        going = [k for k in due if k not in kept]
+        for key in _group_needed(index, going, schedule):
+            kept[key] = KeptFile(key=key, reason="file kept: another file of its disposal group (revisits) stays",
+                                 due_records=len(due[key].due))
+            changed = True
+
+
+def _media_needed(index: RecordIndex, going: list[str]) -> set[str]:
+    """Files among `going` that records outside `going` point to for their archived media."""
+    by_name = {_name(k): k for k in going}
+    needed: set[str] = set()
+    names = list(by_name)
+    for start in range(0, len(names), _BATCH):
+        batch = names[start:start + _BATCH]
+        with translate("find media references"):
+            resp = index.es.search(index=index.alias, size=0, query={"bool": {
+                "filter": [{"terms": {"media.warc.filename": batch}}], "must_not": [{"terms": {"warc_key": going}}]}},
+                aggs={"files": {"terms": {"field": "media.warc.filename", "size": len(batch) * 4}}})
+        needed |= {by_name[b["key"]] for b in resp["aggregations"]["files"]["buckets"] if b["key"] in by_name}
+    return needed
+
+
+def _group_needed(index: RecordIndex, going: list[str], schedule: Schedule) -> set[str]:
+    """Files among `going` whose disposal group still has a file with records that is not going."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for key in going:
+        groups[_group_prefix(key, schedule)].append(key)
+    needed: set[str] = set()
+    for prefix, keys in groups.items():
+        with translate("find the files of a disposal group"):
+            resp = index.es.search(index=index.alias, size=0, query={"bool": {
+                "filter": [{"prefix": {"warc_key": prefix}}], "must_not": [{"terms": {"warc_key": keys}}]}})
+        if int(resp["hits"]["total"]["value"]) > 0:
+            needed.update(keys)
+    return needed
+
+
+def _group(store: BlobStore, key: str, f: _File, schedule: Schedule) -> FileGroup:
+    """The list entry for one file, citing every rule its records are due under."""
+    docs = sorted(((d, r) for d, r, _ in f.due), key=lambda t: str(t[0]["record_id"]))
+    rules = {r.id: r for _, r in docs}
+    stored = store.head(key)
+    captured = sorted(str(d["captured_at"]) for d, _ in docs)
+    return FileGroup(
+        key=key, account=str(docs[0][0]["account"]), file_class=_file_class(key, str(docs[0][0]["account"])),
+        bytes=stored.size if stored else 0, file_sha256=stored.sha256 if stored else None,
+        locked_until=stored.retain_until if stored else None,
+        rules=[cite(schedule, r) for _, r in sorted(rules.items())],
+        first_captured=datetime.fromisoformat(captured[0]), last_captured=datetime.fromisoformat(captured[-1]),
+        retention_met=max(w for _, _, w in f.due),
+        records=[RecordEntry(record_id=str(d["record_id"]), rule_id=r.id,
+                             warc_sha256=(d.get("warc") or {}).get("sha256"), content_sha256=d.get("content_sha256"))
+                 for d, r in docs])
+
+
+def cite(schedule: Schedule, rule: RetentionRule) -> RuleCitation:
+    assert rule.decision is not None  # only active rules make records due
+    return RuleCitation(rule_id=rule.id, retention_class=rule.retention_class, series=rule.series_title,
+                        description=rule.description, decision=rule.decision,
+                        minimum_retention=period_text(schedule.class_of(rule), rule.trigger))
+
+
+def _file_class(key: str, account: str) -> str:
+    """The class in the file's name (`{account}-{class}-{YYYYMM}-{run}-{seq}.warc.gz`)."""
+    return _name(key).removeprefix(account + "-").rsplit("-", 3)[0]

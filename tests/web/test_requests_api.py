@@ -1,0 +1,228 @@
+"""Public-records requests and legal holds through the HTTP API, on the `legal_served` world.
+
+One case from an anonymous request to a closed case with a delivered package, the roles that
+may (not) handle cases and holds, and the audit trail every step leaves.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import bagit
+import pytest
+
+from tests.web.conftest import PERMIT_POST, PLANTED, Served
+
+pytestmark = pytest.mark.integration
+
+
+def audit_events(served: Served, **match: str) -> list[dict[str, Any]]:
+    """Audit events (newest first) whose fields equal `match`, read back through the admin API."""
+    served.arc.index.es.indices.refresh(index=f"{served.arc.settings.es_index_prefix}-audit")
+    with served.client("admin") as admin:
+        events = admin.get("/api/audit", params={"limit": 1000}).json()["events"]
+    return [e for e in events if all(e.get(k) == v for k, v in match.items())]
+
+
+def doc_of(served: Served, name: str) -> dict[str, Any]:
+    served.arc.index.es.indices.refresh(index=served.arc.index.alias)
+    return served.latest(name)
+
+
+def new_case(served: Served, role: str = "legal", **body: Any) -> dict[str, Any]:
+    payload = {"request_text": "Alla inlägg och kommentarer om bygglovet för Solbacken",
+               "searches": [{"q": "bygglovet"}], **body}
+    with served.client(role) as client:
+        response = client.post("/api/requests", json=payload)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def test_anonymous_request_from_case_to_closed_delivery(legal_served: Served, tmp_path: Path) -> None:
+    served = legal_served
+    created = new_case(served)
+    case = created["case"]
+    cid = case["id"]
+    assert case["requester"] is None and case["handler"] == "legal" and case["status"] == "open"
+    assert created["due"] and created["overdue"] is False
+
+    with served.client("legal") as legal:
+        run = legal.post(f"/api/requests/{cid}/run")
+        assert run.status_code == 200, run.text
+        assert run.json()["total"] == 2 and run.json()["by_platform"] == {"facebook": 2}
+        assert run.json()["suggestions"] >= 3
+
+        detail = legal.get(f"/api/requests/{cid}").json()
+        assert detail["snapshot"]["by_account"] == {"facebook": {"sv-facebook": 2}}
+        assert detail["masks"]["pending"] >= 3 and detail["masks"]["by_kind"].keys() >= {"personnummer", "email"}
+        assert detail["packages"] == []
+
+        # Nothing leaves while a suggestion is unreviewed; the refusal says why and leaves no package.
+        refused = legal.post(f"/api/requests/{cid}/export")
+        assert refused.status_code == 400 and "unreviewed" in refused.json()["detail"]
+        assert not any((served.arc.settings.data_dir / "packages").glob(f"{cid}-*"))
+
+        masks = legal.get(f"/api/requests/{cid}/masks", params={"status": "pending"}).json()
+        assert len(masks) == detail["masks"]["pending"]
+        assert all(value not in json.dumps(masks) for value in PLANTED), "a mask list must not copy the values"
+        no_ground = legal.post(f"/api/requests/{cid}/masks/decide", json={"accept": True, "all": True})
+        assert no_ground.status_code == 400 and "ground" in no_ground.json()["detail"]
+        both = legal.post(f"/api/requests/{cid}/masks/decide", json={"accept": True, "all": True, "ids": ["x"]})
+        assert both.status_code == 422
+        one = legal.post(f"/api/requests/{cid}/masks/decide",
+                         json={"accept": True, "ground": "OSL 21:3", "ids": [masks[0]["id"]]})
+        assert one.json() == {"decided": 1}
+        rest = legal.post(f"/api/requests/{cid}/masks/decide", json={"accept": True, "ground": "OSL 21:7", "all": True})
+        assert rest.json() == {"decided": len(masks) - 1}
+
+        post = doc_of(served, "permit")
+        start = PERMIT_POST.index("Solbacken")
+        manual = legal.post(f"/api/requests/{cid}/masks", json={
+            "record_id": post["record_id"], "field": "text", "start": start, "end": start + len("Solbacken"),
+            "ground": "OSL 21:7"})
+        assert manual.status_code == 201, manual.text
+        assert manual.json()["mask"]["kind"] == "manual" and manual.json()["mask"]["status"] == "accepted"
+        outside = legal.post(f"/api/requests/{cid}/masks", json={
+            "record_id": post["record_id"], "field": "text", "start": 0, "end": 10_000, "ground": "OSL 21:7"})
+        assert outside.status_code == 400
+
+        excluded = legal.post(f"/api/requests/{cid}/records/{post['record_id']}/review",
+                              json={"include": False, "reason": "utanför begäran"})
+        assert excluded.status_code == 200 and excluded.json()["included"] is False
+        no_reason = legal.post(f"/api/requests/{cid}/records/{post['record_id']}/review",
+                               json={"include": True, "reason": ""})
+        assert no_reason.status_code == 422
+        legal.post(f"/api/requests/{cid}/records/{post['record_id']}/review",
+                   json={"include": True, "reason": "omfattas ändå"}).raise_for_status()
+
+        exported = legal.post(f"/api/requests/{cid}/export")
+        assert exported.status_code == 201, exported.text
+        out = exported.json()
+        assert out["records"] == 2 and out["masked_spans"] == len(masks) + 1
+        assert out["package"]["name"] == f"{cid}-1" and Path(out["package"]["path"]).is_dir()
+        assert legal.get(f"/api/requests/{cid}").json()["packages"] == [out["package"]]
+
+        download = legal.get(out["package"]["download"])
+        assert download.status_code == 200 and download.headers["content-type"] == "application/zip"
+        assert legal.get(f"/api/requests/{cid}/packages/9.zip").status_code == 404
+
+        delivered = legal.post(f"/api/requests/{cid}/deliveries",
+                               json={"package": out["package"]["name"], "note": "e-post till den sökande"})
+        assert delivered.status_code == 201, delivered.text
+        assert delivered.json()["number"] == 1 and delivered.json()["records"] == 2
+        assert legal.post(f"/api/requests/{cid}/deliveries", json={"package": "not-a-package"}).status_code == 400
+
+        closed = legal.post(f"/api/requests/{cid}/close")
+        assert closed.status_code == 200 and closed.json()["status"] == "closed"
+        assert legal.post(f"/api/requests/{cid}/run").status_code == 409
+        assert legal.post(f"/api/requests/{cid}/deliveries", json={}).status_code == 409
+        listed = {s["case"]["id"]: s for s in legal.get("/api/requests").json()}
+        assert listed[cid]["case"]["deliveries"][0]["package"] == f"{cid}-1" and listed[cid]["overdue"] is False
+
+    # The zip is the bag as produced: it validates, and no planted value is in the released copy.
+    with zipfile.ZipFile(io.BytesIO(download.content)) as zf:
+        assert all(name.startswith(f"{cid}-1/") for name in zf.namelist())
+        zf.extractall(tmp_path)
+    bag = tmp_path / f"{cid}-1"
+    bagit.Bag(str(bag)).validate()
+    for path in (bag / "data" / "release").rglob("*"):
+        if path.suffix in (".html", ".csv", ".jsonl"):
+            text = path.read_text(encoding="utf-8")
+            assert not any(value in text for value in PLANTED), path
+    assert "Solbacken" not in (bag / "data/release/records.jsonl").read_text(encoding="utf-8")
+    decision = json.loads((bag / "data/internal/masking-decision.json").read_text())
+    assert {s["ground"] for s in decision["masked_spans"]} == {"OSL 21:3", "OSL 21:7"}
+
+    events = audit_events(served, target=cid, user="legal")
+    assert all(e["client"] == "127.0.0.1" and e["role"] == "legal" for e in events)
+    actions = {(e["action"], e["outcome"]) for e in events}
+    assert actions >= {("request.create", "ok"), ("request.run", "ok"), ("request.review", "ok"),
+                       ("request.export", "failed"), ("request.export", "ok"), ("request.deliver", "ok"),
+                       ("request.close", "ok")}
+    failed = next(e for e in events if e["action"] == "request.export" and e["outcome"] == "failed")
+    assert "unreviewed" in failed["note"]
+
+
+def test_only_legal_staff_handle_cases(legal_served: Served) -> None:
+    served = legal_served
+    cid = new_case(served, requester="Karin Svensson")["case"]["id"]
+    steps = {"create": ("post", "/api/requests", {"searches": [{"q": "bygglovet"}]}),
+             "run": ("post", f"/api/requests/{cid}/run", None),
+             "export": ("post", f"/api/requests/{cid}/export", None),
+             "close": ("post", f"/api/requests/{cid}/close", None)}
+    for role in ("archivist", "read-only"):
+        with served.client(role) as client:
+            got = {name: client.request(method, path, json=body).status_code
+                   for name, (method, path, body) in steps.items()}
+            assert got == {name: 403 for name in steps}, role
+            assert client.get(f"/api/requests/{cid}").status_code == (200 if role == "archivist" else 403)
+            assert client.get("/api/requests").status_code == (200 if role == "archivist" else 403)
+    with served.client("admin") as admin:
+        assert admin.post(f"/api/requests/{cid}/run").status_code == 200
+    denied = audit_events(served, user="archivist", outcome="denied")
+    assert {e["action"] for e in denied} >= {"request.create", "request.run", "request.export", "request.close"}
+    assert any(e["target"] == f"/api/requests/{cid}/run" for e in denied)
+    with served.client(None) as anon:
+        assert anon.get("/api/requests").status_code == 401
+        assert anon.post("/api/holds", json={}).status_code == 401
+
+
+def test_back_dated_request_is_overdue_and_future_refused(legal_served: Served) -> None:
+    served = legal_served
+    old = new_case(served, received_at="2026-01-05T09:00:00+01:00", diary_number="KS 2026/12")
+    assert old["case"]["received_at"].startswith("2026-01-05T09:00") and old["case"]["id"].startswith("case-20260105-")
+    assert old["overdue"] is True and old["due"] == "2026-01-05"  # "skyndsamt": the day it arrived
+    with served.client("legal") as legal:
+        future = legal.post("/api/requests", json={"searches": [{"q": "x"}], "received_at": "2999-01-01T00:00:00Z"})
+        assert future.status_code == 400 and "future" in future.json()["detail"]
+        naive = legal.post("/api/requests", json={"searches": [{"q": "x"}], "received_at": "2026-01-05T09:00:00"})
+        assert naive.status_code == 422
+        empty = legal.post("/api/requests", json={"searches": [{}]})
+        assert empty.status_code == 400
+        unknown = legal.post("/api/requests", json={"searches": [{"q": "x"}], "profile": "atlantis"})
+        assert unknown.status_code == 400 and "profile" in unknown.json()["detail"]
+        listed = {s["case"]["id"]: s for s in legal.get("/api/requests").json()}
+    assert listed[old["case"]["id"]]["overdue"] is True
+    [event] = audit_events(served, target=old["case"]["id"], action="request.create")
+    assert "received 2026-01-05T09:00:00+01:00, registered " in event["note"]
+
+
+def test_holds_through_the_api_mark_records_and_are_audited(legal_served: Served) -> None:
+    served = legal_served
+    body = {"matter": "Tvist om skolskjutsar", "reason": "Tvist kan väntas", "scope": {"q": "skolskjutsar"}}
+    for role in ("archivist", "read-only"):
+        with served.client(role) as client:
+            assert client.post("/api/holds", json=body).status_code == 403
+            assert client.get("/api/holds").status_code == 403
+    with served.client("legal") as legal:
+        placed = legal.post("/api/holds", json=body)
+        assert placed.status_code == 201, placed.text
+        hold = placed.json()["hold"]
+        assert placed.json()["records"] == 1 and hold["owner"] == "legal"
+        assert hold["id"] in (doc_of(served, "held").get("legal_holds") or [])
+        assert not doc_of(served, "permit").get("legal_holds")
+        listed = {h["hold"]["id"]: h for h in legal.get("/api/holds").json()}
+        assert listed[hold["id"]]["records"] == 1 and listed[hold["id"]]["hold"]["released_at"] is None
+
+        everything = legal.post("/api/holds", json={"matter": "allt", "scope": {}})
+        assert everything.status_code == 400 and "scope" in everything.json()["detail"]
+
+        released = legal.post(f"/api/holds/{hold['id']}/release")
+        assert released.status_code == 200 and released.json()["records"] == 1
+        assert released.json()["hold"]["released_by"] == "legal"
+        assert not doc_of(served, "held").get("legal_holds")
+        assert legal.post(f"/api/holds/{hold['id']}/release").status_code == 400
+        assert legal.post("/api/holds/hold-000000000000/release").status_code == 404
+        active = legal.get("/api/holds", params={"released": "false"}).json()
+        assert hold["id"] not in {h["hold"]["id"] for h in active}
+
+    [place] = audit_events(served, action="hold.place", target=hold["id"])
+    assert place["user"] == "legal" and place["client"] == "127.0.0.1" and "skolskjutsar" in place["note"]
+    assert audit_events(served, action="hold.release", target=hold["id"], outcome="ok")
+    assert audit_events(served, action="hold.release", target=hold["id"], outcome="failed")
+    assert audit_events(served, action="hold.place", outcome="failed", user="legal")
+    assert audit_events(served, action="hold.place", outcome="denied", user="archivist")
