@@ -4,8 +4,9 @@ Layout of `data/` (decided so that what the requester receives can never hold un
 
     release/   what is handed out; every people-written field masked as decided
                report.html, report-NNN.pdf (1 000 records each), records.csv, records.jsonl,
-               media/<sha256>.<ext>, and with --bates: bates/<BEGBATES>.pdf, text/<BEGBATES>.txt,
-               natives/<BEGBATES>.json, loadfile.csv
+               media/<sha256>.<ext>, and with --bates: the report PDFs Bates-stamped page by page,
+               text/<BEGBATES>.txt, natives/<BEGBATES>.json, loadfile.csv (IMAGELINK: the PDF
+               holding the record's pages BEGBATES..ENDBATES)
     internal/  for the authority's own and legal use; originals, never masked
                records.warc.gz (the stored WARC records, byte for byte), records.wacz,
                masking-decision.json, chain-of-custody.jsonl, hash-report.csv,
@@ -36,15 +37,15 @@ from ..browse.media import archived_media
 from ..config import Settings
 from ..index import RecordIndex
 from ..package.bagit import BagWriter
-from ..package.pdf import BatesCounter, PdfReport, Provenance, RecordView
+from ..package.pdf import BatesCounter, PageSpan, PdfReport, Provenance, RecordView
 from ..package.wacz import Page, write_wacz
 from ..package.warcfile import PackageWarcWriter
-from ..records import fetch_verified
 from ..store import BlobStore
 from ..version import __version__
 from ..warc.naming import warc_key
 from .casebook import CaseBook, CaseError
 from .masking import decision_entries, mask_fields
+from .reading import read_verified
 from .workflow import MASKED_FIELDS, field_value
 
 PDF_RECORDS = 1000
@@ -52,7 +53,7 @@ CSV_FIELDS = ("record_id", "item_key", "platform", "account", "kind", "direction
               "published_at", "edited_at", "captured_at", "version", "deleted", "url", "title", "text",
               "author.name", "author.handle", "warc_sha256", "content_sha256", "media")
 LOADFILE_FIELDS = ("BEGBATES", "ENDBATES", "PARENT", "URL", "ACCOUNT", "CREATED", "CAPTURED", "SHA256",
-                   "NATIVELINK", "TEXTLINK")
+                   "NATIVELINK", "TEXTLINK", "IMAGELINK")
 _EXT = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp", "video/mp4": "mp4",
         "video/webm": "webm", "audio/mpeg": "mp3"}
 
@@ -123,7 +124,8 @@ def produce(settings: Settings, book: CaseBook, index: RecordIndex, store: BlobS
         raise CaseError(f"case {case_id} has {len(pending)} unreviewed masking suggestions; nothing was produced",
                         hint=f"review them: `communis request review {case_id} --accept-suggestions --ground …` "
                              "or reject them in the web application")
-    entries = sorted((e for e in book.entries(case_id, case.snapshots) if e.included), key=lambda e: e.record_id)
+    entries = sorted((e for e in book.entries(case_id, case.snapshots) if e.included),
+                     key=lambda e: (e.platform, e.account, e.item_key, e.record_id))
     by_record: dict[str, list[Mask]] = defaultdict(list)
     for m in masks:
         by_record[m.record_id].append(m)
@@ -145,7 +147,6 @@ def _produce(settings: Settings, case: RequestCase, entries: list[SnapshotEntry]
     warc = PackageWarcWriter(st.path("internal/records.warc.gz"), {
         "operator": settings.operator, "description": f"Records produced for request case {case.id}",
         "isPartOf": case.id})
-    bates = BatesCounter(bates_prefix) if bates_prefix else None
     media_seen: set[str] = set()
     pages: list[Page] = []
     report_html = st.path("release/report.html").open("w", encoding="utf-8")
@@ -153,7 +154,7 @@ def _produce(settings: Settings, case: RequestCase, entries: list[SnapshotEntry]
     records_jsonl = st.path("release/records.jsonl").open("w", encoding="utf-8")
     custody = st.path("internal/chain-of-custody.jsonl").open("w", encoding="utf-8")
     hashes = st.path("internal/hash-report.csv").open("w", encoding="utf-8", newline="")
-    loadfile = st.path("release/loadfile.csv").open("w", encoding="utf-8", newline="") if bates else None
+    loadfile = st.path("release/loadfile.csv").open("w", encoding="utf-8", newline="") if bates_prefix else None
     csv_out, hash_out = csv.writer(records_csv), csv.writer(hashes)
     load_out = csv.writer(loadfile) if loadfile else None
     csv_out.writerow(CSV_FIELDS)
@@ -163,23 +164,40 @@ def _produce(settings: Settings, case: RequestCase, entries: list[SnapshotEntry]
         load_out.writerow(LOADFILE_FIELDS)
     report_html.write(_html_head(case, len(entries), now))
     pdf: PdfReport | None = None
+    counter = BatesCounter(bates_prefix) if bates_prefix else None
+    printed: list[tuple[PageSpan, dict[str, Any], dict[str, Any], RecordView]] = []  # this PDF's records
     item_bates: dict[str, str] = {}
     accesses = _accesses(audit, [e.record_id for e in entries])
+
+    def finish_pdf() -> None:
+        assert pdf is not None
+        result.pdfs.append(_save_pdf(pdf, st, len(result.pdfs)))
+        for span, doc, released, view in printed:
+            begin, end = pdf.bates_label(span.first), pdf.bates_label(span.last)
+            if begin is None or end is None or load_out is None:
+                continue
+            item_bates[doc["item_id"]] = begin
+            parent = item_bates.get(doc.get("thread_id") or "") if doc["kind"] != "post" else ""
+            st.path(f"release/text/{begin}.txt").write_text(view.text, encoding="utf-8")
+            st.path(f"release/natives/{begin}.json").write_text(json.dumps(released, ensure_ascii=False, indent=2))
+            load_out.writerow([begin, end, parent or "", doc.get("url") or "", doc["account"],
+                               doc.get("published_at") or "", doc["captured_at"], released["warc_sha256"],
+                               f"natives/{begin}.json", f"text/{begin}.txt", result.pdfs[-1].removeprefix("release/")])
+            result.bates = (result.bates[0] if result.bates else begin, end)
+        printed.clear()
+
     try:
-        for n, entry in enumerate(entries):
-            verified = fetch_verified(index, store, entry.record_id)  # digest re-checked against storage
-            doc = verified.document
-            loc = verified.record.warc
-            assert loc is not None
+        for n, got in enumerate(read_verified(index, store, entries)):
+            entry, doc, loc = got.entry, got.document, got.location
             if entry.warc_sha256 and loc.sha256 != entry.warc_sha256:
                 raise CaseError(f"record {entry.record_id} no longer matches the frozen snapshot "
                                 f"(WARC SHA-256 {loc.sha256[:12]}… ≠ {entry.warc_sha256[:12]}…)")
-            copied = warc.add(verified.warc_bytes, loc)
+            copied = warc.add(got.data, loc)
             pages.append(Page.for_record(copied, f"{doc['platform']} · {doc['account']} · {doc['kind']}"))
-            for media in doc.get("media") or []:
+            for i, media in enumerate(doc.get("media") or []):
                 mloc = media.get("warc")
                 if mloc and media.get("sha256") and media["sha256"] not in media_seen:
-                    found = archived_media(store, doc, (doc.get("media") or []).index(media))
+                    found = archived_media(store, doc, i)
                     ext = _EXT.get(found.content_type.split(";")[0], "bin")
                     st.path(f"release/media/{media['sha256']}.{ext}").write_bytes(found.body)
                     data = store.get_range(warc_key(doc["account"], mloc["filename"]), mloc["offset"], mloc["length"])
@@ -201,18 +219,10 @@ def _produce(settings: Settings, case: RequestCase, entries: list[SnapshotEntry]
                               url=doc.get("url") or "")
             if pdf is None or n % PDF_RECORDS == 0:
                 if pdf is not None:
-                    result.pdfs.append(_save_pdf(pdf, st, len(result.pdfs)))
-                pdf = PdfReport(f"Request {case.id}", created=now)
+                    finish_pdf()
+                pdf = PdfReport(f"Request {case.id}", created=now, bates=counter)
                 pdf.title_page(f"Records for request {case.id}", _case_rows(case, len(entries)))
-            pdf.add_record(view)
-            if bates and load_out:
-                begin, end = _bates_document(view, bates, st, released, now)
-                item_bates[doc["item_id"]] = begin
-                parent = item_bates.get(doc.get("thread_id") or "") if doc["kind"] != "post" else ""
-                load_out.writerow([begin, end, parent or "", doc.get("url") or "", doc["account"],
-                                   doc.get("published_at") or "", doc["captured_at"], loc.sha256,
-                                   f"natives/{begin}.json", f"text/{begin}.txt"])
-                result.bates = (result.bates[0] if result.bates else begin, end)
+            printed.append((pdf.add_record(view), doc, released, view))
             for event in _custody(doc, loc.sha256, accesses.get(entry.record_id, []), by, now):
                 custody.write(json.dumps(event, ensure_ascii=False) + "\n")
             hash_out.writerow([entry.record_id, loc.filename, loc.offset, loc.length, entry.warc_sha256 or loc.sha256,
@@ -221,7 +231,7 @@ def _produce(settings: Settings, case: RequestCase, entries: list[SnapshotEntry]
             if progress:
                 progress(result.records, len(entries))
         if pdf is not None:
-            result.pdfs.append(_save_pdf(pdf, st, len(result.pdfs)))
+            finish_pdf()
         report_html.write("</main></body></html>\n")
     finally:
         for fh in (report_html, records_csv, records_jsonl, custody, hashes, loadfile):
@@ -252,19 +262,6 @@ def _save_pdf(pdf: PdfReport, st: _Staging, n: int) -> str:
     name = f"release/report-{n + 1:03d}.pdf"
     pdf.save(st.path(name))
     return name
-
-
-def _bates_document(view: RecordView, bates: BatesCounter, st: _Staging, released: dict[str, Any],
-                    now: datetime) -> tuple[str, str]:
-    doc = PdfReport(f"{view.platform} {view.account}", bates=bates, created=now)
-    doc.add_record(view)
-    first = f"{bates.prefix}{bates.next:0{bates.digits}d}"  # the label the first page will get
-    saved = doc.save(st.path(f"release/bates/{first}.pdf"))
-    assert saved.first_bates == first and saved.last_bates
-    st.path(f"release/text/{saved.first_bates}.txt").write_text(view.text, encoding="utf-8")
-    st.path(f"release/natives/{saved.first_bates}.json").write_text(json.dumps(released, ensure_ascii=False,
-                                                                               indent=2))
-    return saved.first_bates, saved.last_bates
 
 
 def _accesses(audit: AuditLog, record_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
