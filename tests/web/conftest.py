@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from playwright.sync_api import Browser
 
 from archive.config import Settings
 from archive.context import Archive
@@ -147,6 +148,21 @@ def _serving(arc: Archive) -> Iterator[tuple[str, dict[str, str]]]:
         server.should_exit = True
         thread.join(10)
         open_audit(arc.settings).destroy()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """One headless Chromium for every browser test module: Playwright's sync API allows one instance at a time."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.web.browser import launch
+
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 # --- a second world, for public-records requests and holds -------------------------------------

@@ -14,25 +14,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
-from tests.web.browser import Tab, launch
+from tests.web.browser import Tab
 from tests.web.conftest import EDIT_AFTER, EDIT_BEFORE, GONE_TEXT, HOSTILE_TEXT, Served
 
 pytestmark = pytest.mark.integration
 
 AsUser = Callable[[Tab, str], Tab]
 WHEN = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC"
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        browser = launch(pw)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -13,25 +13,15 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
-from tests.web.browser import Tab, launch
+from tests.web.browser import Tab
 from tests.web.conftest import PNR, Served
 
 pytestmark = pytest.mark.integration
 
 MARKER = "\u2588" * 5
 EXPORT_MS = 60_000
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        browser = launch(pw)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture
