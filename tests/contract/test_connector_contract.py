@@ -12,18 +12,17 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import pytest
 
 from archive.config import Settings
 from archive.context import Archive
-from archive.harvest.runner import harvest_one
 from archive.harvest.service import HarvestReport
 from archive.index.search import SearchQuery, search
 from archive.warc.redact import RedactingFilter
 from simulator import Simulator
+from tests.harvesting import harvest_subject
 
 from .subjects import SUBJECTS, TOKEN, TOKEN_ENV, Subject
 
@@ -61,10 +60,7 @@ def arc(settings: Settings) -> Iterator[Archive]:
 
 
 def harvest(arc: Archive, sim: Simulator, subject: Subject) -> HarvestReport:
-    now = datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00"))
-    report = harvest_one(arc.settings, arc.store, arc.index, subject.account(sim), now=now)
-    assert report.ok, report.error
-    return report
+    return harvest_subject(arc, sim, subject)
 
 
 def latest(arc: Archive, subject: Subject) -> dict[str, dict[str, Any]]:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 
 import pytest
 from botocore.exceptions import ClientError
 
 from archive import clock
 from archive.context import Archive
-from archive.harvest.runner import harvest_one
 from archive.holds import load_holds, place_hold, release_hold
 from archive.holds.book import HoldError
 from archive.reindex import reindex
@@ -18,6 +16,7 @@ from archive.store.s3 import S3Store
 from schemas.search import SavedSearch
 from simulator import Simulator
 from tests.contract.subjects import TOKEN, TOKEN_ENV, SocialSubject
+from tests.harvesting import harvest_subject
 
 pytestmark = pytest.mark.integration
 FB = SocialSubject("facebook")
@@ -38,8 +37,7 @@ def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
 
 
 def harvest(arc: Archive, sim: Simulator) -> None:
-    now = datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00"))
-    assert harvest_one(arc.settings, arc.store, arc.index, FB.account(sim), now=now).ok
+    harvest_subject(arc, sim, FB)
 
 
 def held(arc: Archive) -> dict[str, list[str]]:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from datetime import datetime
 
 import pytest
 
 from archive.browse import archived_media
 from archive.context import Archive
-from archive.harvest.runner import harvest_one
 from archive.reindex import reindex
 from simulator import Simulator
 from tests.contract.subjects import TOKEN, TOKEN_ENV, SocialSubject
+from tests.harvesting import harvest_subject
 
 pytestmark = pytest.mark.integration
 
@@ -23,11 +22,6 @@ def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     with Simulator(posts=2, rate_limit=10**9, social_token=TOKEN) as running:
         yield running
-
-
-def _harvest(arc: Archive, sim: Simulator, subject: SocialSubject) -> None:
-    now = datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00"))
-    assert harvest_one(arc.settings, arc.store, arc.index, subject.account(sim), now=now).ok
 
 
 def _pictured(arc: Archive, item_key: str) -> list[dict[str, object]]:
@@ -40,10 +34,10 @@ def test_media_are_read_back_from_their_warc_record_also_for_later_versions_and_
     ig = SocialSubject("instagram")
     sim.apply([{"type": "clock.advance", "hours": 1}])
     post = ig.publish(sim, text="Första snön i Norrby.", images=1)
-    _harvest(local_archive, sim, ig)
+    harvest_subject(local_archive, sim, ig)
     sim.apply([{"type": "clock.advance", "hours": 1}])
     ig.event(sim, "edit", no=ig.no_of(sim, post), text="Första snön i Norrby i morse.")
-    _harvest(local_archive, sim, ig)  # the image was fetched by the first run only
+    harvest_subject(local_archive, sim, ig)  # the image was fetched by the first run only
     key = f"instagram:sv-instagram:{post}"
 
     def check() -> None:
@@ -66,7 +60,7 @@ def test_verify_reports_a_damaged_stored_copy(local_archive: Archive, sim: Simul
     from archive.clock import now
 
     ig = SocialSubject("instagram")
-    _harvest(local_archive, sim, ig)
+    harvest_subject(local_archive, sim, ig)
     local_archive.index.es.indices.refresh(index=local_archive.index.alias)
     doc = next(local_archive.index.scan({"term": {"kind": "post"}}))
     assert verify_record(local_archive.index, local_archive.store, doc["record_id"], now=now()).ok

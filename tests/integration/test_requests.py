@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import bagit
@@ -17,7 +16,6 @@ from pypdf import PdfReader
 from archive import clock
 from archive.access import open_audit
 from archive.context import Archive
-from archive.harvest.runner import harvest_one
 from archive.index.client import make_client
 from archive.requests.casebook import CaseBook, CaseError
 from archive.requests.detect import detect
@@ -28,24 +26,13 @@ from schemas.search import SavedSearch
 from simulator import Simulator
 from tests.conftest import warcio_check
 from tests.contract.subjects import TOKEN, TOKEN_ENV, SocialSubject
+from tests.harvesting import EMAIL, PHONE, PLANTED, PNR, harvest_subject
 
 pytestmark = pytest.mark.integration
 FB = SocialSubject("facebook")
 
 
-def personnummer(first9: str) -> str:
-    """A personnummer YYMMDD-NNNC with a valid Luhn check digit C."""
-    total = 0
-    for i, ch in enumerate(first9):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return f"{first9[:6]}-{first9[6:]}{(10 - total % 10) % 10}"
 
-
-PNR = personnummer("811218987")
-PHONE = "070-123 45 67"
-EMAIL = "karin.svensson@example.se"
-PLANTED = [PNR, PHONE, EMAIL]
 
 
 @pytest.fixture
@@ -58,8 +45,7 @@ def world(s3_settings: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[tupl
         post = FB.publish(sim, text="Bygglovet för Solbacken är beviljat. Frågor? Ring kommunen.", images=1)
         FB.comment(sim, post, text=f"Jag bor granne, mitt personnummer är {PNR}, ring mig på {PHONE} "
                                    f"eller mejla {EMAIL}. Vi överklagar bygglovet!")
-        now = datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00"))
-        assert harvest_one(arc.settings, arc.store, arc.index, FB.account(sim), now=now).ok
+        harvest_subject(arc, sim, FB)
     arc.index.es.indices.refresh(index=arc.index.alias)
     yield arc, book
     book.destroy()

@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +28,12 @@ from playwright.sync_api import Browser
 
 from archive.config import Settings
 from archive.context import Archive
-from archive.harvest.runner import harvest_one
 from archive.samples import ACCOUNTS_FILE
 from archive.web import create_app
 from schemas import Role
 from simulator import Simulator
 from tests.contract.subjects import TOKEN, TOKEN_ENV, MastodonSubject, SocialSubject, Subject
+from tests.harvesting import EMAIL, PHONE, PNR, harvest_subject
 
 pytestmark = pytest.mark.integration
 
@@ -73,12 +72,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _harvest(arc: Archive, sim: Simulator, subject: Subject) -> None:
-    now = datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00"))
-    report = harvest_one(arc.settings, arc.store, arc.index, subject.account(sim), now=now)
-    assert report.ok, report.error
-
-
 def _key(subject: Subject, item_id: str) -> str:
     return f"{subject.platform}:sv-{subject.platform}:{item_id}"
 
@@ -106,11 +99,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                                text="Ja, samma tider på söndag.", own=True)
         items["reply"] = facebook.id_of(sim, reply["no"])
         for subject in (facebook, mastodon):
-            _harvest(arc, sim, subject)
+            harvest_subject(arc, sim, subject)
         sim.apply([{"type": "clock.advance", "hours": 2}])
         facebook.event(sim, "edit", no=post_no, text=EDIT_AFTER)
         facebook.event(sim, "delete", no=facebook.no_of(sim, items["gone"]))
-        _harvest(arc, sim, facebook)
+        harvest_subject(arc, sim, facebook)
     arc.index.es.indices.refresh(index=arc.index.alias)
 
     try:
@@ -167,19 +160,6 @@ def chromium() -> Iterator[Browser]:
 
 # --- a second world, for public-records requests and holds -------------------------------------
 
-def personnummer(first9: str) -> str:
-    """A personnummer YYMMDD-NNNC with a valid Luhn check digit C."""
-    total = 0
-    for i, ch in enumerate(first9):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return f"{first9[:6]}-{first9[6:]}{(10 - total % 10) % 10}"
-
-
-PNR = personnummer("811218987")
-PHONE = "070-123 45 67"
-EMAIL = "karin.svensson@example.se"
-PLANTED = (PNR, PHONE, EMAIL)
 PERMIT_POST = "Bygglovet för Solbacken är beviljat. Frågor? Ring kommunen."
 PERMIT_COMMENT = (f"Jag bor granne, mitt personnummer är {PNR}, ring mig på {PHONE} eller mejla {EMAIL}. "
                   "Vi överklagar bygglovet!")
@@ -204,7 +184,7 @@ def legal_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         sim.apply([{"type": "clock.advance", "hours": 1}])
         items = {"permit": facebook.publish(sim, text=PERMIT_POST), "held": facebook.publish(sim, text=HOLD_POST)}
         items["comment"] = facebook.comment(sim, items["permit"], text=PERMIT_COMMENT)
-        _harvest(arc, sim, facebook)
+        harvest_subject(arc, sim, facebook)
     arc.index.es.indices.refresh(index=arc.index.alias)
     try:
         with _serving(arc) as (url, tokens):

@@ -15,7 +15,8 @@ from typing import Any
 import bagit
 import pytest
 
-from tests.web.conftest import PERMIT_POST, PLANTED, Served
+from tests.harvesting import PLANTED
+from tests.web.conftest import PERMIT_POST, Served
 
 pytestmark = pytest.mark.integration
 

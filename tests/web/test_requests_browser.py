@@ -15,8 +15,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser
 
+from tests.harvesting import PNR
 from tests.web.browser import Tab
-from tests.web.conftest import PNR, Served
+from tests.web.conftest import Served
 
 pytestmark = pytest.mark.integration
 
