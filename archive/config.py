@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     es_ca_file: Path | None = Field(default=None, description="CA certificate file for TLS.")
     es_index_prefix: str = Field(default="communis", pattern=r"^[a-z0-9][a-z0-9_-]*$",
                                  description="Index and alias names start with this.")
+    events_prefix: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$", description=(
+        "Prefix of the append-only audit and preservation-event streams (default: es_index_prefix)."))
 
     warc_rollover_bytes: int = Field(default=1024**3, ge=1024 * 1024, description="WARC file size limit.")
     gzip_level: int = Field(default=1, ge=0, le=3, description="ISA-L gzip level per WARC record (0-3).")
@@ -129,6 +131,10 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings, _TomlSource(settings_cls)
+
+    def stream(self, kind: str) -> str:
+        """The name of an append-only data stream (`audit`, `premis`) of this installation."""
+        return f"{self.events_prefix or self.es_index_prefix}-{kind}"
 
     def retention_class(self, name: str) -> RetentionClass:
         """The configured class called `name`, or a ConfigError naming the known ones."""

@@ -14,10 +14,13 @@ import logging
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from schemas import Account, CaptureBundle, MediaRef, Record, WarcFileManifest, WarcLocation
+from schemas import Account, CaptureBundle, MediaRef, Record, RetentionClass, WarcFileManifest, WarcLocation
 from schemas.holds import LegalHold
+from schemas.premis import PremisEventType
 
 from . import clock
 from .bundles import Rejected
@@ -25,10 +28,14 @@ from .config import Settings
 from .errors import DigestMismatch, IndexUnavailable, ObjectExists, StoreUnavailable
 from .holds import active_holds, apply_holds_to_file
 from .index import RecordIndex, to_document
+from .premis import PremisLog
 from .quarantine import QuarantineEntry, quarantine, upload_pending
 from .store import BlobStore
 from .warc import FinalizedFile, PayloadLookup, WarcWriter, located_records
 from .warc.naming import manifest_key
+
+if TYPE_CHECKING:
+    from .retention.schedule import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +58,11 @@ def with_media_locations(bundle: CaptureBundle, locations: dict[str, WarcLocatio
     records = [r.model_copy(update={"media": [m.model_copy(update={"warc": found(m)}) if found(m) else m
                                               for m in r.media]}) if r.media else r for r in bundle.records]
     return bundle.model_copy(update={"records": records})
+
+
+def _keeps_longer(a: RetentionClass, b: RetentionClass, moment: datetime) -> bool:
+    """Whether class `a` keeps a capture made at `moment` longer than `b` (a permanent class longest)."""
+    return (a.permanent, a.retain_until(moment)) > (b.permanent, b.retain_until(moment))
 
 
 @dataclass
@@ -86,8 +98,15 @@ class Pipeline:
         self._writer = WarcWriter(self.work_dir, self.run_id, rollover_bytes=settings.warc_rollover_bytes,
                                   engine="isal", level=settings.gzip_level, operator=settings.operator,
                                   lookup=lookup)
+        #: The retention schedule, when one is configured: it decides each bundle's class (and so its file).
+        self.schedule: Schedule | None = None
+        if settings.retention_file is not None:
+            from .retention.schedule import load_schedule
+
+            self.schedule = load_schedule(settings)
         self._quarantine_seq = 0
         self._active_holds: list[LegalHold] | None = None
+        self._premis = PremisLog(index.es, settings.stream("premis"))
         self._index_ready = False
         self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit")
         self._pending: list[Future[None]] = []
@@ -95,7 +114,7 @@ class Pipeline:
 
     def ingest(self, account: Account, bundles: Iterable[CaptureBundle | Rejected]) -> IngestReport:
         """Write, store and index every bundle; quarantine the ones that cannot be kept as WARC."""
-        rclass = self.settings.retention_class(account.retention_class)
+        fallback = self.settings.retention_class(account.retention_class)
         self.commit_pending(account.id)
         try:
             for bundle in bundles:
@@ -107,6 +126,7 @@ class Pipeline:
                     self._quarantine(account.id, reason, bundle)
                     continue
                 bundle = with_media_locations(bundle, self.media_locations)
+                rclass = self.class_for(account, bundle, fallback)
                 written = self._writer.write(account.id, rclass, bundle, department=account.department)
                 if bundle.is_media and not written.revisit and written.payload_digest:
                     self.media_locations.setdefault(written.payload_digest.removeprefix("sha256:"), written.location)
@@ -125,6 +145,31 @@ class Pipeline:
             self._wait(raise_errors=False)
             raise
         return self.report
+
+    def class_for(self, account: Account, bundle: CaptureBundle, fallback: RetentionClass) -> RetentionClass:
+        """The class of the file a bundle goes to: from the schedule's active rules matching its records.
+
+        A bundle is one API response, so it goes to one file: if its records fall under different classes the
+        longest-keeping one wins (keeping is the default); a record no active rule covers counts with the
+        account's class, which is also the class without a schedule and for bundles without records (media).
+        """
+        if self.schedule is None or not bundle.records:
+            return fallback
+        best: RetentionClass | None = None
+        for record in bundle.records:
+            rule = self.schedule.rule_for({"platform": record.platform, "account": record.account,
+                                           "department": account.department, "kind": record.kind.value,
+                                           "direction": record.direction.value, "hashtags": record.hashtags})
+            rclass = self.schedule.class_of(rule) if rule is not None else fallback
+            if best is None or _keeps_longer(rclass, best, bundle.capture.started_at):
+                best = rclass
+        return best or fallback
+
+    def _retention_class(self, name: str) -> RetentionClass:
+        """A class by name: the schedule's own classes first, then the configured ones."""
+        if self.schedule is not None and name in self.schedule.classes:
+            return self.schedule.classes[name]
+        return self.settings.retention_class(name)
 
     def _submit(self, done: FinalizedFile) -> None:
         """Commit in the background so the next file is written while this one is stored and indexed.
@@ -188,7 +233,7 @@ class Pipeline:
     def _store_and_index(self, done: FinalizedFile, records: list[Record] | None) -> None:
         """Store the file and its manifest, then index its records."""
         manifest = done.manifest
-        rclass = self.settings.retention_class(manifest.retention_class)
+        rclass = self._retention_class(manifest.retention_class)
         mode = self.settings.lock_mode or rclass.lock_mode
         try:
             self.store.put_file(manifest.key, done.path, manifest.sha256, retain_until=manifest.retain_until,
@@ -223,6 +268,13 @@ class Pipeline:
         self.report.indexed += result.indexed
         self.report.index_errors.extend(result.errors)
         self.report.files.append(manifest)
+        # The preservation record of the file's arrival (PR-1): kept when the file is disposed of.
+        self._premis.record(PremisEventType.INGESTION, objects=[manifest.key], sha256=manifest.sha256,
+                            agents=[f"organisation: {self.settings.operator}"],
+                            detail=f"{len(docs)} records of {manifest.account} captured "
+                                   f"{manifest.first_capture:%Y-%m-%d %H:%M} – {manifest.last_capture:%Y-%m-%d %H:%M} "
+                                   f"UTC, stored with retain-until {manifest.retain_until:%Y-%m-%d}"
+                            if manifest.first_capture and manifest.last_capture else f"{len(docs)} records")
 
     def commit_pending(self, account: str | None = None) -> list[Record]:
         """Store and index finalized files an earlier, interrupted run left behind (of `account`).

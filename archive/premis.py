@@ -82,4 +82,4 @@ class PremisLog:
 
 
 def open_premis(settings: Settings) -> PremisLog:
-    return PremisLog(make_client(settings), f"{settings.es_index_prefix}-premis")
+    return PremisLog(make_client(settings), settings.stream("premis"))

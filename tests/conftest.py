@@ -13,6 +13,9 @@ from archive.config import Settings
 from archive.samples import ACCOUNTS_FILE
 
 REPO = Path(__file__).resolve().parent.parent
+#: One audit and one preservation-event stream for all tests: the local Elasticsearch cannot delete
+#: data streams, and one per test would pile up shards. Tests tell their events apart by ids.
+EVENTS_PREFIX = "test-shared"
 
 
 def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:
@@ -25,7 +28,8 @@ def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:
 def settings(tmp_path: Path) -> Settings:
     """Embedded defaults in a private folder (local store); the index is the real local ES."""
     return Settings(data_dir=tmp_path / "data", store_path=tmp_path / "store",
-                    es_index_prefix=f"test-{uuid.uuid4().hex[:8]}", accounts_file=ACCOUNTS_FILE)
+                    es_index_prefix=f"test-{uuid.uuid4().hex[:8]}", events_prefix=EVENTS_PREFIX,
+                    accounts_file=ACCOUNTS_FILE)
 
 
 @pytest.fixture
@@ -40,4 +44,5 @@ def s3_settings(tmp_path: Path) -> Settings:
                     s3_bucket="communis-test", s3_prefix=f"{uuid.uuid4().hex[:8]}/",
                     s3_access_key=found["s3_access_key"],
                     s3_secret_key=found["s3_secret_key"], es_index_prefix=f"test-{uuid.uuid4().hex[:8]}",
+                    events_prefix=EVENTS_PREFIX,
                     accounts_file=ACCOUNTS_FILE)

@@ -139,7 +139,7 @@ class AuditLog:
 
 
 def open_audit(settings: Settings) -> AuditLog:
-    return AuditLog(make_client(settings), f"{settings.es_index_prefix}-audit")
+    return AuditLog(make_client(settings), settings.stream("audit"))
 
 
 def _document(event: AuditEvent) -> dict[str, Any]:

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 def audit_events(served: Served, **match: str) -> list[dict[str, Any]]:
     """Audit events (newest first) whose fields equal `match`, read back through the admin API."""
-    served.arc.index.es.indices.refresh(index=f"{served.arc.settings.es_index_prefix}-audit")
+    served.arc.index.es.indices.refresh(index=served.arc.settings.stream("audit"))
     with served.client("admin") as admin:
         events = admin.get("/api/audit", params={"limit": 1000}).json()["events"]
     return [e for e in events if all(e.get(k) == v for k, v in match.items())]
