@@ -1,4 +1,4 @@
-"""`communis retention plan|approve|dispose|show|certificates|erasure`: disposal under the retention schedule.
+"""`communis retention plan|approve|dispose|show|certificates|erasure|reevaluate`: disposal under the schedule.
 
 The acting person is `--actor NAME` (a local user), else the OS login (`os:<login>`). Approving
 and executing need a local user with the records-manager or admin role, and two people: the
@@ -8,6 +8,7 @@ planner cannot approve, the approver cannot execute. Every step is an audit even
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -209,3 +210,41 @@ def retention_erasure(
         when = f"{a.disposal_date:%Y-%m-%d}" if a.disposal_date else "never (kept)"
         console.print(f"{a.record_id}: rule {a.rule_id or '-'}, earliest disposal {when}. {escape(a.explanation)}",
                       highlight=False)
+
+
+@retention_app.command("reevaluate")
+def retention_reevaluate(
+    previous: Annotated[Path, typer.Option("--previous", help="The schedule file in force before this one.",
+                                           exists=True, dir_okay=False)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; extend no lock.")] = False,
+    actor: ActorOption = None,
+) -> None:
+    """Re-evaluate archived records under the configured schedule against --previous: what changed, and extend
+    the Object Lock of files whose periods grew (a lock is never shortened)."""
+    from . import clock
+    from .cli import console, fail
+    from .context import Archive
+    from .retention import load_schedule, reevaluate
+
+    arc = Archive()
+    who = _actor(actor)
+    try:
+        old = load_schedule(arc.settings, previous)
+        new = load_schedule(arc.settings)
+        result = reevaluate(arc.store, arc.index, old, new, by=who, now=clock.now(), dry_run=dry_run)
+        _audit("retention.reevaluate", who, result.id, f"{result.changed} of {result.scanned} records changed; "
+                                                       f"{result.extended} file locks extended")
+    except CommunisError as exc:
+        fail(exc)
+    table = Table(title=f"Schedule change {result.id}: {result.changed} of {result.scanned} records changed")
+    for col in ("rule before", "rule now", "class before", "class now", "disposal date", "records", "files"):
+        table.add_column(col, overflow="fold")
+    for c in result.changes:
+        table.add_row(escape(c.old_rule or "(none)"), escape(c.new_rule or "(none)"), escape(c.old_class or "-"),
+                      escape(c.new_class or "-"), c.disposal, str(c.records), str(c.files))
+    console.print(table)
+    for lock in result.locks:
+        until = f"{lock.new_period_end:%Y-%m-%d}" if lock.new_period_end else "-"
+        console.print(f"{escape(lock.key)}: {escape(lock.outcome)} (period now ends {until})", highlight=False)
+    console.print(f"report: retention/reevaluations/{result.id}.json in the store"
+                  + (" (dry run: no lock changed)" if dry_run else ""), highlight=False)

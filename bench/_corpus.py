@@ -15,7 +15,7 @@ import hashlib
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -178,18 +178,27 @@ def thread(k: int) -> list[list[Record]]:
     return items
 
 
-def documents(n: int) -> Iterator[list[Document]]:
+#: (first version of an item, its account) → (warc_key, retention_class) of the file it goes to.
+FileOf = Callable[[Record, BenchAccount], tuple[str, str]]
+
+
+def account_file(record: Record, account: BenchAccount) -> tuple[str, str]:
+    """The default: the account's class, one file per account and month."""
+    month = record.captured_at.strftime("%Y%m")
+    key = f"warc/{account.id}/{account.id}-{account.retention_class}-{month}-bench-00001.warc.gz"
+    return key, account.retention_class
+
+
+def documents(n: int, file_of: FileOf = account_file) -> Iterator[list[Document]]:
     """Exactly n documents, one list per item (all versions of an item together)."""
     made = 0
     k = 0
     while made < n:
         for versions in thread(k):
             versions = versions[:n - made]
-            acct = versions[0].account
-            ba = _BY_ID[acct]
-            month = versions[0].captured_at.strftime("%Y%m")
-            key = f"warc/{acct}/{acct}-{ba.retention_class}-{month}-bench-00001.warc.gz"
-            yield [to_document(v, warc_key=key, retention_class=ba.retention_class, department=ba.department)
+            ba = _BY_ID[versions[0].account]
+            key, rclass = file_of(versions[0], ba)
+            yield [to_document(v, warc_key=key, retention_class=rclass, department=ba.department)
                    for v in versions]
             made += len(versions)
             if made >= n:
@@ -209,7 +218,8 @@ class LoadReport:
     skipped: int = 0  # already indexed by an interrupted load (resumed)
 
 
-def load(index: RecordIndex, n: int, *, call_docs: int = 20_000, chunk_size: int = 500, skip: int = 0) -> LoadReport:
+def load(index: RecordIndex, n: int, *, call_docs: int = 20_000, chunk_size: int = 500, skip: int = 0,
+         file_of: FileOf = account_file) -> LoadReport:
     """Generate n documents in a producer thread and index them with `RecordIndex.bulk`, refresh off.
 
     One `bulk` call per ~`call_docs` documents, each holding whole items, so the indexer's in-memory
@@ -227,7 +237,7 @@ def load(index: RecordIndex, n: int, *, call_docs: int = 20_000, chunk_size: int
             spent = 0.0
             sent = 0
             t = time.perf_counter()
-            for item in documents(n):
+            for item in documents(n, file_of):
                 batch.extend(item)
                 if len(batch) >= call_docs:
                     spent += time.perf_counter() - t

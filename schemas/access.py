@@ -61,6 +61,7 @@ class AuditAction(StrEnum):
     RETENTION_APPROVE = "retention.approve"
     RETENTION_DISPOSE = "retention.dispose"
     RETENTION_ERASURE = "retention.erasure"
+    RETENTION_REEVALUATE = "retention.reevaluate"
 
 
 class AuditOutcome(StrEnum):

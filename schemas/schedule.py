@@ -287,8 +287,52 @@ class ErasureAnswer(Model):
     explanation: str
 
 
+class RecordChange(Model):
+    """Records whose rule, class or disposal date a schedule change altered, counted per kind of change."""
+
+    old_rule: str | None = Field(description="The active rule before (None: no rule, kept).")
+    new_rule: str | None
+    old_class: str | None
+    new_class: str | None
+    disposal: str = Field(description='"later", "earlier", "same", "now kept", "now disposable" or "kept".')
+    records: int = 0
+    files: int = 0
+    examples: list[str] = Field(default_factory=list, description="Some of the record ids.")
+
+
+class LockChange(Model):
+    """A stored file whose records' periods changed: what its Object Lock retain-until became, and why."""
+
+    key: str
+    old_period_end: AwareDatetime | None = Field(description="The latest period end of its records before.")
+    new_period_end: AwareDatetime | None
+    locked_until: AwareDatetime | None = Field(description="The retain-until the store held before.")
+    outcome: str = Field(description='"extended", "locked long enough", "shorter: takes effect when the current '
+                                     'lock expires", "no period now", "not in the store", or "refused: …".')
+
+
+class Reevaluation(Model):
+    """What a new schedule changes for the records already archived (write-once report)."""
+
+    id: str
+    at: AwareDatetime
+    by: str
+    previous_schedule_sha256: str
+    schedule_sha256: str
+    dry_run: bool = False
+    scanned: int = 0
+    changed: int = 0
+    changes: list[RecordChange] = Field(default_factory=list)
+    locks: list[LockChange] = Field(default_factory=list)
+
+    @property
+    def extended(self) -> int:
+        return sum(1 for lock in self.locks if lock.outcome == "extended")
+
+
 __all__ = [
     "Approval", "Decision", "DisposalCertificate", "DispositionList", "ErasureAnswer", "ExcludedCounts",
-    "ExecutionStart", "FileGroup", "FileOutcome", "FileOutcomeKind", "KeptFile", "ListStatus", "RecordEntry",
+    "ExecutionStart", "FileGroup", "FileOutcome", "FileOutcomeKind", "KeptFile", "ListStatus", "LockChange",
+    "RecordChange", "RecordEntry", "Reevaluation",
     "RetentionRule", "RetentionSchedule", "RuleAction", "RuleCitation", "RuleMatch", "ScheduleTrigger", "SkippedFile",
 ]

@@ -2,7 +2,8 @@
 
 `schedule` reads `retention.yaml` and decides each record's rule and disposal date; `plan`
 builds the disposition list file by file; `approve` and `dispose` are the two signatures;
-`certificate` is the permanent proof; `erasure` answers GDPR erasure requests without deleting;
+`certificate` is the permanent proof; `reevaluate` compares a changed schedule over the archived
+records and extends Object Lock where periods grew; `erasure` answers GDPR erasure requests without deleting;
 `book` keeps every step as write-once objects in the store.
 """
 
@@ -11,7 +12,9 @@ from .book import RetentionError, certificate_ids, list_ids, load_certificate, l
 from .dispose import DisposalResult, dispose
 from .erasure import erasure_request
 from .plan import plan
+from .reevaluate import reevaluate
 from .schedule import Schedule, load_schedule
 
 __all__ = ["DisposalResult", "RetentionError", "Schedule", "approve", "certificate_ids", "dispose",
-           "erasure_request", "list_ids", "load_certificate", "load_list", "load_schedule", "plan"]
+           "erasure_request", "list_ids", "load_certificate", "load_list", "load_schedule", "plan",
+           "reevaluate"]

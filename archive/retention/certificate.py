@@ -123,12 +123,21 @@ def render_pdf(cert: DisposalCertificate) -> bytes:
 
 def _premis_events(settings: Settings, plan: DispositionList, cert: DisposalCertificate,
                    outcomes: list[FileOutcome]) -> None:
-    """One deletion event per file, unless a previous run recorded it already."""
+    """One deletion event per file, unless a previous run recorded it already.
+
+    The events of earlier runs are read once (by the list's tag) and the log is refreshed once at
+    the end: a refresh per event cost a second per file (the index's refresh interval).
+    """
     premis = open_premis(settings)
     tag = f"disposition-list:{plan.id}"
     groups = {g.key: g for g in plan.groups}
+    recorded = {obj for e in premis.events(object_id=tag, type=PremisEventType.DELETION,
+                                           limit=max(1000, min(10_000, 2 * len(outcomes))))
+                for obj in e.objects}
+    written = 0
     for o in outcomes:
-        if any(tag in e.objects for e in premis.events(object_id=o.key, type=PremisEventType.DELETION)):
+        if o.key in recorded or (len(recorded) >= 10_000 and any(
+                tag in e.objects for e in premis.events(object_id=o.key, type=PremisEventType.DELETION))):
             continue
         g = groups[o.key]
         disposed = o.outcome is FileOutcomeKind.DISPOSED
@@ -137,5 +146,7 @@ def _premis_events(settings: Settings, plan: DispositionList, cert: DisposalCert
                       agents=[f"executor: {o.by}", f"approver: {cert.approved_by}", f"planner: {cert.planned_by}"],
                       detail=f"{len(g.records)} records under {rules}"[:5000], at=o.at, sha256=g.file_sha256,
                       outcome=PremisOutcome.SUCCESS if disposed else PremisOutcome.WARNING,
-                      outcome_detail=(o.reason or "file and records deleted") if disposed else f"skipped: {o.reason}",
-                      refresh=True)
+                      outcome_detail=(o.reason or "file and records deleted") if disposed else f"skipped: {o.reason}")
+        written += 1
+    if written:
+        premis.refresh()

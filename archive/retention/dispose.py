@@ -38,6 +38,7 @@ from .certificate import issue_certificate
 from .plan import open_case_record_ids
 
 Progress = Callable[[FileOutcome], None]
+_IDS = 10_000
 
 
 @dataclass
@@ -95,14 +96,14 @@ def _dispose_file(store: BlobStore, index: RecordIndex, plan: DispositionList, g
 
     if now < group.retention_met:
         return outcome(FileOutcomeKind.SKIPPED, f"not due until {group.retention_met:%Y-%m-%d}")
-    held = _count(index, {"bool": {"filter": [{"ids": {"values": ids}}, {"exists": {"field": "legal_holds"}}]}})
+    held = _count_ids(index, ids, {"exists": {"field": "legal_holds"}})
     if held:
         return outcome(FileOutcomeKind.SKIPPED, f"{held} record(s) came under a legal hold after planning")
     requested = len(set(ids) & open_ids)
     if requested:
         return outcome(FileOutcomeKind.SKIPPED, f"{requested} record(s) are in an open public-records request")
     in_file = _count(index, {"term": {"warc_key": group.key}})
-    on_list = _count(index, {"bool": {"filter": [{"term": {"warc_key": group.key}}, {"ids": {"values": ids}}]}})
+    on_list = _count_ids(index, ids, {"term": {"warc_key": group.key}})
     if in_file > on_list:
         return outcome(FileOutcomeKind.SKIPPED, f"the file holds {in_file - on_list} record(s) not on the list")
     note = ""
@@ -126,6 +127,13 @@ def _dispose_file(store: BlobStore, index: RecordIndex, plan: DispositionList, g
 def _count(index: RecordIndex, query: dict[str, object]) -> int:
     with translate("check records before disposal"):
         return int(index.es.count(index=index.alias, query=query)["count"])
+
+
+def _count_ids(index: RecordIndex, ids: list[str], also: dict[str, object]) -> int:
+    """Documents among `ids` matching `also`, asked in slices: an ids query takes at most 10 000 ids
+    (index.max_result_window), and a 1 GiB file can hold more records than that."""
+    return sum(_count(index, {"bool": {"filter": [{"ids": {"values": ids[i:i + _IDS]}}, also]}})
+               for i in range(0, len(ids), _IDS))
 
 
 def _delete_documents(index: RecordIndex, ids: list[str]) -> None:

@@ -70,6 +70,11 @@ class Schedule:
         """The earliest lawful disposal time of the record under `rule`; None if it is kept."""
         if not self.disposes(rule):
             return None
+        return self.period_end(rule, doc)
+
+    def period_end(self, rule: RetentionRule, doc: dict[str, Any]) -> datetime | None:
+        """When the rule's class period ends for the record, whatever the action (a permanent class: its lock
+        horizon); the Object Lock a file of the record should have at least. None without a capture time."""
         rclass = self.class_of(rule)
         trigger = rule.trigger or ScheduleTrigger(rclass.trigger.value)
         captured = _when(doc.get("captured_at"))

@@ -66,6 +66,13 @@ class BlobStore(Protocol):
         """Switch the object's legal hold on or off (S3 Object Lock legal hold; no expiry)."""
         ...
 
+    def extend_retention(self, key: str, until: datetime) -> StoredObject:
+        """Move the object's retain-until to `until`, never earlier: a shorter date raises ObjectLocked.
+
+        Keeps the object's lock mode (GOVERNANCE if it had none). The same date is a no-op.
+        """
+        ...
+
     def check(self) -> None:
         """Raise a StoreError naming the problem if the store cannot be used."""
         ...

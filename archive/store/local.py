@@ -141,6 +141,27 @@ class LocalStore:
         tmp.write_text(json.dumps(meta))
         tmp.replace(side)
 
+    def extend_retention(self, key: str, until: datetime) -> StoredObject:
+        """A later retain-until in the sidecar; a shorter one is refused, as S3 Object Lock refuses it."""
+        found = self.head(key)
+        if found is None:
+            raise ObjectMissing(f"{key} is not in the local store")
+        if found.retain_until is not None and until <= found.retain_until:
+            if until < found.retain_until:
+                raise ObjectLocked(f"{key} is retained until {found.retain_until:%Y-%m-%d %H:%M} UTC; a retention "
+                                   f"period is never shortened (asked for {until:%Y-%m-%d %H:%M} UTC)")
+            return found
+        side = Path(str(self._path(key)) + _META)
+        meta = json.loads(side.read_text())
+        meta["retain_until"] = until.isoformat()
+        meta["lock_mode"] = (found.lock_mode or LockMode.GOVERNANCE).value
+        tmp = Path(str(side) + ".tmp")
+        tmp.write_text(json.dumps(meta))
+        tmp.replace(side)
+        extended = self.head(key)
+        assert extended is not None
+        return extended
+
     def check(self) -> None:
         try:
             self.root.mkdir(parents=True, exist_ok=True)

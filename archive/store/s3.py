@@ -196,6 +196,26 @@ class S3Store:
             self.client.put_object_legal_hold(Bucket=self.bucket, Key=self._k(key),
                                               LegalHold={"Status": "ON" if on else "OFF"})
 
+    def extend_retention(self, key: str, until: datetime) -> StoredObject:
+        """A later Object Lock retain-until on the current version; refuses to shorten (the server would too,
+        in COMPLIANCE mode; in GOVERNANCE mode only a bypass could, and Communis never asks for one)."""
+        found = self.head(key)
+        if found is None:
+            raise ObjectMissing(f"{key} is not in bucket {self.bucket}")
+        if found.retain_until is not None and until <= found.retain_until:
+            if until < found.retain_until:
+                raise ObjectLocked(f"{key} is retained until {found.retain_until:%Y-%m-%d %H:%M} UTC; a retention "
+                                   f"period is never shortened (asked for {until:%Y-%m-%d %H:%M} UTC)")
+            return found
+        mode = (found.lock_mode or LockMode.GOVERNANCE).value
+        args: dict[str, Any] = {"VersionId": found.version_id} if found.version_id else {}
+        with _translate(key, "extend retention of"):
+            self.client.put_object_retention(Bucket=self.bucket, Key=self._k(key), **args,
+                                             Retention={"Mode": mode, "RetainUntilDate": until})
+        extended = self.head(key)
+        assert extended is not None
+        return extended
+
     def check(self) -> None:
         with _translate(self.bucket, "inspect"):
             try:
