@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from schemas import AuditAction, MaskStatus, Platform
+from schemas import MaskStatus, Platform
 from schemas.cases import CaseStatus, SnapshotEntry
 from schemas.search import SavedSearch
 
@@ -33,9 +33,21 @@ from ..requests.casebook import mask_id
 from ..requests.masking import MARKER
 from ..requests.workflow import MASKED_FIELDS
 from . import api_requests as steps
+from .api_requests import (  # the same role checks as the API, refusals audited as the same step
+    Closer,
+    Creator,
+    Deliverer,
+    Exporter,
+    Placer,
+    Releaser,
+    Reviewer,
+    Runner,
+    State,
+    Viewer,
+)
 from .auth import Principal, require
 from .pages import page, templates
-from .state import AppState, app_state
+from .state import AppState
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,22 +60,6 @@ def _utc(moment: datetime | None) -> str:
 templates.env.filters["utc"] = _utc
 
 T = TypeVar("T")
-State = Annotated[AppState, Depends(app_state)]
-Viewer = Annotated[Principal, Depends(require(Permission.REQUESTS_VIEW))]
-
-
-def _handler(action: AuditAction) -> Any:
-    return Depends(require(Permission.REQUESTS, action))
-
-
-Creator = Annotated[Principal, _handler(AuditAction.REQUEST_CREATE)]
-Runner = Annotated[Principal, _handler(AuditAction.REQUEST_RUN)]
-Reviewer = Annotated[Principal, _handler(AuditAction.REQUEST_REVIEW)]
-Exporter = Annotated[Principal, _handler(AuditAction.REQUEST_EXPORT)]
-Deliverer = Annotated[Principal, _handler(AuditAction.REQUEST_DELIVER)]
-Closer = Annotated[Principal, _handler(AuditAction.REQUEST_CLOSE)]
-Placer = Annotated[Principal, Depends(require(Permission.HOLDS, AuditAction.HOLD_PLACE))]
-Releaser = Annotated[Principal, Depends(require(Permission.HOLDS, AuditAction.HOLD_RELEASE))]
 HoldViewer = Annotated[Principal, Depends(require(Permission.HOLDS))]
 
 #: What a page says after a step succeeded (`?done=…`); a fixed list so no URL puts text on a page.

@@ -8,6 +8,8 @@ import pytest
 
 from archive.config import Settings
 from archive.context import Archive
+from simulator import Simulator
+from tests.contract.subjects import TOKEN, TOKEN_ENV
 
 pytestmark = pytest.mark.integration
 
@@ -26,3 +28,11 @@ def local_archive(settings: Settings) -> Iterator[Archive]:
     arc = Archive(settings)
     yield arc
     arc.index.destroy()
+
+
+@pytest.fixture
+def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
+    """The platform simulator with a few posts per account and the social platforms' token set."""
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    with Simulator(posts=3, rate_limit=10**9, social_token=TOKEN) as running:
+        yield running

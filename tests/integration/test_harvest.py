@@ -9,7 +9,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +23,13 @@ from archive.harvest.service import HarvestReport
 from archive.warc import located_records
 from schemas import Account
 from simulator import Simulator, Timeline, WorldConfig
+from tests.harvesting import sim_now
 
 
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
     with Simulator(WorldConfig().resized(120)) as running:
         yield running
-
-
-def sim_now(sim: Simulator) -> datetime:
-    return datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00"))
 
 
 def accounts(sim: Simulator) -> list[Account]:

@@ -15,7 +15,7 @@ from archive.reindex import reindex
 from archive.store.s3 import S3Store
 from schemas.search import SavedSearch
 from simulator import Simulator
-from tests.contract.subjects import TOKEN, TOKEN_ENV, SocialSubject
+from tests.contract.subjects import SocialSubject
 from tests.harvesting import harvest_subject
 
 pytestmark = pytest.mark.integration
@@ -27,13 +27,6 @@ def arc(s3_settings: object) -> Iterator[Archive]:
     archive = Archive(s3_settings)  # type: ignore[arg-type]
     yield archive
     archive.index.destroy()
-
-
-@pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    with Simulator(posts=3, rate_limit=10**9, social_token=TOKEN) as running:
-        yield running
 
 
 def harvest(arc: Archive, sim: Simulator) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 
 import pytest
 
@@ -11,17 +10,10 @@ from archive.browse import archived_media
 from archive.context import Archive
 from archive.reindex import reindex
 from simulator import Simulator
-from tests.contract.subjects import TOKEN, TOKEN_ENV, SocialSubject
+from tests.contract.subjects import SocialSubject
 from tests.harvesting import harvest_subject
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    with Simulator(posts=2, rate_limit=10**9, social_token=TOKEN) as running:
-        yield running
 
 
 def _pictured(arc: Archive, item_key: str) -> list[dict[str, object]]:

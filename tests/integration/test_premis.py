@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from archive.context import Archive
 from archive.premis import open_premis
 from schemas.premis import PremisEventType
 from simulator import Simulator
-from tests.contract.subjects import TOKEN, TOKEN_ENV, SocialSubject
+from tests.contract.subjects import SocialSubject
 from tests.harvesting import harvest_subject
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    with Simulator(posts=3, rate_limit=10**9, social_token=TOKEN) as running:
-        yield running
 
 
 def test_each_stored_file_has_an_ingestion_event(local_archive: Archive, sim: Simulator) -> None:

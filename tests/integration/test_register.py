@@ -21,6 +21,7 @@ from archive.register import build_register, close_account, write_register
 from schemas import Account
 from schemas.premis import PremisEventType
 from simulator import Simulator, WorldConfig
+from tests.harvesting import sim_now
 from tests.integration.test_fixity import SHARED_PREFIX, empty_stream
 
 
@@ -28,10 +29,6 @@ from tests.integration.test_fixity import SHARED_PREFIX, empty_stream
 def sim() -> Iterator[Simulator]:
     with Simulator(WorldConfig().resized(20)) as running:
         yield running
-
-
-def sim_now(sim: Simulator) -> datetime:
-    return datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00"))
 
 
 def accounts(sim: Simulator) -> list[Account]:

@@ -59,6 +59,13 @@ class Served:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=30, follow_redirects=False)
 
+    def audit_events(self, **match: str) -> list[dict[str, Any]]:
+        """Audit events (newest first) whose fields equal `match`, read back through the admin API."""
+        self.arc.index.es.indices.refresh(index=self.arc.settings.stream("audit"))
+        with self.client("admin") as admin:
+            events = admin.get("/api/audit", params={"limit": 1000}).json()["events"]
+        return [e for e in events if all(e.get(k) == v for k, v in match.items())]
+
     def latest(self, name: str) -> dict[str, Any]:
         """The newest index document of a named item."""
         hits = self.arc.index.es.search(index=self.arc.index.alias, size=1, sort=[{"captured_at": "desc"}],

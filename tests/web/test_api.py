@@ -20,14 +20,6 @@ from tests.web.conftest import EDIT_AFTER, EDIT_BEFORE, GONE_TEXT, Served
 pytestmark = pytest.mark.integration
 
 
-def audit_events(served: Served, **match: str) -> list[dict[str, Any]]:
-    """Audit events (newest first) whose fields equal `match`, read back through the admin API."""
-    served.arc.index.es.indices.refresh(index=served.arc.settings.stream("audit"))
-    with served.client("admin") as admin:
-        events = admin.get("/api/audit", params={"limit": 1000}).json()["events"]
-    return [e for e in events if all(e.get(k) == v for k, v in match.items())]
-
-
 # --- authentication and roles ------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/api/records", "/api/records/x", "/api/records/x/warc", "/api/items/x/versions",
@@ -51,9 +43,9 @@ def test_pages_redirect_to_sign_in_without_credentials(served: Served) -> None:
 def test_refused_tokens_are_audited_with_the_client_address(served: Served) -> None:
     with served.client(None) as anon:
         anon.get("/api/records", params={"q": "audit-probe"}, headers={"Authorization": "Bearer wrong-token-xyz"})
-    denied = audit_events(served, action="login", outcome="denied", target="/api/records")
+    denied = served.audit_events(action="login", outcome="denied", target="/api/records")
     assert denied and denied[0]["client"] == "127.0.0.1" and denied[0]["user"] is None
-    assert all("wrong-token-xyz" not in json.dumps(e) for e in audit_events(served))
+    assert all("wrong-token-xyz" not in json.dumps(e) for e in served.audit_events())
 
 
 def test_roles_decide_what_is_allowed(served: Served) -> None:
@@ -72,7 +64,7 @@ def test_roles_decide_what_is_allowed(served: Served) -> None:
         with served.client(role) as client:
             got = {name: client.get(path).status_code for name, path in paths.items()}
         assert got == statuses, role
-    refused = audit_events(served, user="readonly", outcome="denied", action="warc")
+    refused = served.audit_events(user="readonly", outcome="denied", action="warc")
     assert refused and refused[0]["target"] == f"/api/records/{record_id}/warc"
 
 
@@ -173,7 +165,7 @@ def test_verify_rereads_the_stored_bytes(served: Served) -> None:
     with served.client() as client:
         result = client.post(f"/api/records/{doc['record_id']}/verify").json()
     assert result["ok"] is True and result["sha256"] == doc["warc"]["sha256"]
-    assert audit_events(served, action="verify", target=doc["record_id"], user="archivist")
+    assert served.audit_events(action="verify", target=doc["record_id"], user="archivist")
 
 
 def test_media_comes_from_the_archive_with_its_recorded_digest(served: Served) -> None:
@@ -226,7 +218,7 @@ def test_csv_export_holds_every_hit_with_its_digest(served: Served) -> None:
     hostile = served.latest("hostile")
     row = next(r for r in rows if r["record_id"] == hostile["record_id"])
     assert row["warc.sha256"] == hostile["warc"]["sha256"] and row["text"] == hostile["text"]
-    assert audit_events(served, action="export", user="archivist")
+    assert served.audit_events(action="export", user="archivist")
 
 
 def test_jsonl_export_round_trips_documents(served: Served) -> None:
@@ -250,16 +242,16 @@ def test_searches_views_and_downloads_are_audited_with_who_what_and_where(served
         client.get("/api/records", params={"q": "söndag", "kind": "comment"})
         client.get(f"/api/records/{doc['record_id']}")
         client.get(f"/api/records/{doc['record_id']}/warc")
-    searches = audit_events(served, user="legal", action="search")
+    searches = served.audit_events(user="legal", action="search")
     assert any("q=s%C3%B6ndag" in e["target"] and "kind=comment" in e["target"] for e in searches)
-    assert audit_events(served, user="legal", action="view", target=doc["record_id"])
-    warc = audit_events(served, user="legal", action="warc", target=doc["record_id"])
+    assert served.audit_events(user="legal", action="view", target=doc["record_id"])
+    warc = served.audit_events(user="legal", action="warc", target=doc["record_id"])
     assert warc and warc[0]["client"] == "127.0.0.1" and warc[0]["role"] == "legal"
 
 
 def test_audit_reading_is_itself_audited(served: Served) -> None:
-    audit_events(served)
-    assert audit_events(served, user="admin", action="audit.read")
+    served.audit_events()
+    assert served.audit_events(user="admin", action="audit.read")
 
 
 def test_openapi_describes_the_api(served: Served) -> None:

@@ -21,14 +21,6 @@ from tests.web.conftest import PERMIT_POST, Served
 pytestmark = pytest.mark.integration
 
 
-def audit_events(served: Served, **match: str) -> list[dict[str, Any]]:
-    """Audit events (newest first) whose fields equal `match`, read back through the admin API."""
-    served.arc.index.es.indices.refresh(index=served.arc.settings.stream("audit"))
-    with served.client("admin") as admin:
-        events = admin.get("/api/audit", params={"limit": 1000}).json()["events"]
-    return [e for e in events if all(e.get(k) == v for k, v in match.items())]
-
-
 def doc_of(served: Served, name: str) -> dict[str, Any]:
     served.arc.index.es.indices.refresh(index=served.arc.index.alias)
     return served.latest(name)
@@ -138,7 +130,7 @@ def test_anonymous_request_from_case_to_closed_delivery(legal_served: Served, tm
     decision = json.loads((bag / "data/internal/masking-decision.json").read_text())
     assert {s["ground"] for s in decision["masked_spans"]} == {"OSL 21:3", "OSL 21:7"}
 
-    events = audit_events(served, target=cid, user="legal")
+    events = served.audit_events(target=cid, user="legal")
     assert all(e["client"] == "127.0.0.1" and e["role"] == "legal" for e in events)
     actions = {(e["action"], e["outcome"]) for e in events}
     assert actions >= {("request.create", "ok"), ("request.run", "ok"), ("request.review", "ok"),
@@ -164,7 +156,7 @@ def test_only_legal_staff_handle_cases(legal_served: Served) -> None:
             assert client.get("/api/requests").status_code == (200 if role == "archivist" else 403)
     with served.client("admin") as admin:
         assert admin.post(f"/api/requests/{cid}/run").status_code == 200
-    denied = audit_events(served, user="archivist", outcome="denied")
+    denied = served.audit_events(user="archivist", outcome="denied")
     assert {e["action"] for e in denied} >= {"request.create", "request.run", "request.export", "request.close"}
     assert any(e["target"] == f"/api/requests/{cid}/run" for e in denied)
     with served.client(None) as anon:
@@ -188,7 +180,7 @@ def test_back_dated_request_is_overdue_and_future_refused(legal_served: Served) 
         assert unknown.status_code == 400 and "profile" in unknown.json()["detail"]
         listed = {s["case"]["id"]: s for s in legal.get("/api/requests").json()}
     assert listed[old["case"]["id"]]["overdue"] is True
-    [event] = audit_events(served, target=old["case"]["id"], action="request.create")
+    [event] = served.audit_events(target=old["case"]["id"], action="request.create")
     assert "received 2026-01-05T09:00:00+01:00, registered " in event["note"]
 
 
@@ -221,9 +213,9 @@ def test_holds_through_the_api_mark_records_and_are_audited(legal_served: Served
         active = legal.get("/api/holds", params={"released": "false"}).json()
         assert hold["id"] not in {h["hold"]["id"] for h in active}
 
-    [place] = audit_events(served, action="hold.place", target=hold["id"])
+    [place] = served.audit_events(action="hold.place", target=hold["id"])
     assert place["user"] == "legal" and place["client"] == "127.0.0.1" and "skolskjutsar" in place["note"]
-    assert audit_events(served, action="hold.release", target=hold["id"], outcome="ok")
-    assert audit_events(served, action="hold.release", target=hold["id"], outcome="failed")
-    assert audit_events(served, action="hold.place", outcome="failed", user="legal")
-    assert audit_events(served, action="hold.place", outcome="denied", user="archivist")
+    assert served.audit_events(action="hold.release", target=hold["id"], outcome="ok")
+    assert served.audit_events(action="hold.release", target=hold["id"], outcome="failed")
+    assert served.audit_events(action="hold.place", outcome="failed", user="legal")
+    assert served.audit_events(action="hold.place", outcome="denied", user="archivist")
