@@ -94,10 +94,12 @@ def test_deployed_from_prefect_yaml_a_worker_runs_a_scheduled_harvest(env: dict[
                                   text=True, cwd=REPO)
         assert deployed.returncode == 0, deployed.stdout[-2000:] + deployed.stderr[-2000:]
         run_id = _schedule_now(api, "communis-harvest/harvest")
+        worker_log = (tmp_path / "worker.log").open("w")
         worker = subprocess.Popen([*prefect, "worker", "start", "--pool", "communis-archive"], env=penv, cwd=REPO,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                                  stdout=worker_log, stderr=subprocess.STDOUT, start_new_session=True)
         state = _wait_final(api, run_id, timeout=300)
-        assert state == "COMPLETED", state
+        # The worker's own output (the flow run's log) says why, if the run did not complete.
+        assert state == "COMPLETED", (state, (tmp_path / "worker.log").read_text()[-4000:])
         schedules = httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
         harvest = next(d for d in schedules if d["name"] == "harvest")
         assert harvest["schedules"][0]["schedule"]["interval"] == 900.0
