@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from elasticsearch import Elasticsearch, helpers
+from elasticsearch import BadRequestError, Elasticsearch, helpers
 
 from ..errors import RecordNotFound, SearchIndexError
 from .client import translate
@@ -84,8 +84,13 @@ class RecordIndex:
                 template={"settings": index_settings(self.replicas), "mappings": mappings},
             )
             if not self.es.indices.exists_alias(name=self.alias):
-                if not self.es.indices.exists(index=self.concrete):
+                try:
                     self.es.indices.create(index=self.concrete)
+                except BadRequestError as exc:
+                    # Two harvest tasks starting at once both find no index; the second one's create
+                    # is refused as "already exists", which is the state both wanted.
+                    if exc.error != "resource_already_exists_exception":
+                        raise
                 self.es.indices.put_alias(index=self.concrete, name=self.alias, is_write_index=True)
         self._add_new_fields()
 
