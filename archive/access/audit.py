@@ -22,7 +22,7 @@ from elasticsearch import ApiError, Elasticsearch
 from schemas import AuditAction, AuditEvent, AuditOutcome, Role
 
 from ..config import Settings
-from ..index.client import make_client, translate
+from ..index.client import empty_data_stream, make_client, translate
 
 log = logging.getLogger(__name__)
 
@@ -124,12 +124,7 @@ class AuditLog:
         except ApiError as exc:
             log.debug("delete_data_stream unavailable (%s); rolling over instead", exc.meta.status)
             try:
-                exists = self.es.indices.resolve_index(name=self.name).get("data_streams", [])
-                if exists:
-                    rolled = self.es.indices.rollover(alias=self.name)
-                    backing = [i for i in exists[0]["backing_indices"] if i != rolled["new_index"]]
-                    if backing:
-                        self.es.indices.delete(index=",".join(backing))
+                empty_data_stream(self.es, self.name)
             except ApiError as inner:
                 log.warning("could not empty the audit stream %s: %s", self.name, inner)
         try:

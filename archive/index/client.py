@@ -27,6 +27,20 @@ def make_client(settings: Settings) -> Elasticsearch:
     return Elasticsearch(settings.es_url, **kwargs)  # type: ignore[arg-type]
 
 
+def empty_data_stream(es: Elasticsearch, name: str) -> None:
+    """Remove a data stream's events where the cluster cannot delete data streams (the local one).
+
+    The stream is rolled over and its old backing indices deleted: the events go and an empty
+    write index stays (test and benchmark clean-up only; production never empties a log).
+    """
+    exists = es.indices.resolve_index(name=name).get("data_streams", [])
+    if exists:
+        rolled = es.indices.rollover(alias=name)
+        backing = [i for i in exists[0]["backing_indices"] if i != rolled["new_index"]]
+        if backing:
+            es.indices.delete(index=",".join(backing))
+
+
 @contextmanager
 def translate(action: str) -> Iterator[None]:
     """elasticsearch-py errors → IndexUnavailable / SearchIndexError, with one-line messages."""

@@ -29,7 +29,7 @@ from archive.bundles import read_file
 from archive.config import Settings, get_settings
 from archive.context import Archive
 from archive.fixity import load_fixity_state, manifest_key_for, run_fixity
-from archive.index.client import make_client
+from archive.index.client import empty_data_stream, make_client
 from archive.premis import PremisLog
 from archive.samples import ACCOUNTS_FILE, sample_file
 from archive.services import minio
@@ -56,13 +56,8 @@ keep apart by object keys, which hold each run's random id."""
 
 
 def empty_stream(log: PremisLog) -> None:
-    """Roll the stream over and delete its old backing indices: the events go, an empty stream stays."""
-    found = log.es.indices.resolve_index(name=log.name).get("data_streams", [])
-    if found:
-        rolled = log.es.indices.rollover(alias=log.name)
-        old = [i for i in found[0]["backing_indices"] if i != rolled["new_index"]]
-        if old:
-            log.es.indices.delete(index=",".join(old))
+    """The events go, an empty stream stays (the local Elasticsearch cannot delete data streams)."""
+    empty_data_stream(log.es, log.name)
 
 
 @pytest.fixture
