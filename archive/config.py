@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     s3_secret_key: SecretStr | None = Field(default=None, description="S3 secret key.")
     s3_multipart_threshold: int = Field(default=64 * 1024 * 1024, ge=5 * 1024 * 1024,
                                         description="Files above this size upload in parts.")
+    s3_timeout_seconds: float = Field(default=60, gt=0, le=3600, description=(
+        "Seconds to wait for S3 to answer a request (connecting waits at most 5 of them)."))
+    s3_max_attempts: int = Field(default=5, ge=1, le=20, description=(
+        "Attempts per S3 request (botocore's standard retries) before the store counts as unavailable."))
     lock_mode: LockMode | None = Field(default=None, description="Overrides each class's Object Lock mode.")
 
     es_url: str = Field(default="http://127.0.0.1:9200", description="Elasticsearch URL.")
@@ -93,6 +97,10 @@ class Settings(BaseSettings):
     es_username: str | None = Field(default=None, description="Elasticsearch user (with es_password).")
     es_password: SecretStr | None = Field(default=None, description="Elasticsearch password.")
     es_ca_file: Path | None = Field(default=None, description="CA certificate file for TLS.")
+    es_timeout_seconds: float = Field(default=60, gt=0, le=3600,
+                                      description="Seconds to wait for Elasticsearch to answer a request.")
+    es_max_retries: int = Field(default=3, ge=0, le=20, description=(
+        "Retries of a failed Elasticsearch request (another node or connection) before it counts as unavailable."))
     es_index_prefix: str = Field(default="communis", pattern=r"^[a-z0-9][a-z0-9_-]*$",
                                  description="Index and alias names start with this.")
     events_prefix: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$", description=(

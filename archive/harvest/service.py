@@ -23,6 +23,7 @@ from ..connectors.base import Connector, HarvestContext
 from ..connectors.http import Fetcher
 from ..errors import ConnectorError, GaveUp, IndexUnavailable, PayloadInvalid, SearchIndexError
 from ..index import RecordIndex, from_document
+from ..index.client import translate
 from ..pipeline import Pipeline
 from ..quarantine import QuarantineEntry
 from ..store import BlobStore
@@ -62,13 +63,20 @@ def _candidates(state: HarvestState, ctx: HarvestContext) -> list[str]:
 
 
 def _archived_since(index: RecordIndex, account: str, state: HarvestState) -> list[Record]:
-    """Versions a killed run stored and indexed after this state was saved: known, not new."""
-    if state.saved_at is None or not index.es.indices.exists_alias(name=index.alias):
-        return []
-    query = {"bool": {"filter": [{"term": {"account": account}},
-                                 {"range": {"captured_at": {"gte": state.saved_at.isoformat()}}}]}}
+    """Versions a killed or failed run stored and indexed after this state was saved: known, not new.
+
+    With no state saved yet, every version of the account counts: a first run that stored some
+    files and then stopped (the store went away, a kill) saved no state, and its files are no
+    longer in the work folder, so only the index knows them.
+    """
+    filters: list[dict[str, object]] = [{"term": {"account": account}}]
+    if state.saved_at is not None:
+        filters.append({"range": {"captured_at": {"gte": state.saved_at.isoformat()}}})
     try:
-        return [from_document(doc) for doc in index.scan(query)]
+        with translate("look for versions stored since the last harvest state"):
+            if not index.es.indices.exists_alias(name=index.alias):
+                return []
+        return [from_document(doc) for doc in index.scan({"bool": {"filter": filters}})]
     except SearchIndexError as exc:  # the pending-file mechanism still protects against duplicates
         log.warning("account=%s: cannot reconcile with the index: %s", account, exc)
         return []

@@ -21,7 +21,8 @@ from typing import IO, Any
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from schemas import LockMode
 
@@ -55,6 +56,11 @@ def _translate(key: str, action: str) -> Iterator[None]:
         raise StoreError(f"S3 {action} {key} failed: {code} {message}".strip()) from exc
     except EndpointConnectionError as exc:
         raise StoreUnavailable(f"S3 endpoint unreachable while trying to {action} {key}") from exc
+    except (BotoConnectionError, HTTPClientError) as exc:
+        # Reset or closed connections, timeouts, a body cut short: the service went away mid-request
+        # (after botocore's retries), so callers keep their files for the next run as for a refused one.
+        raise StoreUnavailable(f"S3 endpoint went away while trying to {action} {key}: "
+                               f"{type(exc).__name__}") from exc
     except BotoCoreError as exc:
         raise StoreError(f"S3 {action} {key} failed: {exc}") from exc
 
@@ -84,15 +90,15 @@ class S3Store:
     def __init__(self, bucket: str, *, endpoint_url: str | None = None, region: str = "us-east-1",
                  access_key: str | None = None, secret_key: str | None = None,
                  multipart_threshold: int = 64 * 1024 * 1024, max_concurrency: int = 8,
-                 prefix: str = "") -> None:
+                 prefix: str = "", timeout: float = 60, max_attempts: int = 5) -> None:
         self.bucket = bucket
         self.prefix = prefix
         self.endpoint_url = endpoint_url
         self.client: Any = boto3.client(
             "s3", endpoint_url=endpoint_url, region_name=region,
             aws_access_key_id=access_key, aws_secret_access_key=secret_key,
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 5, "mode": "standard"},
-                          connect_timeout=5, read_timeout=60),
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": max_attempts, "mode": "standard"},
+                          connect_timeout=min(5, timeout), read_timeout=timeout),
         )
         self.client.meta.events.register("before-parse.s3.GetObject", _error_body_as_bytes)
         self.transfer = TransferConfig(multipart_threshold=multipart_threshold,
