@@ -11,22 +11,40 @@ WARC files and in the index exactly once per version, with nothing left half don
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from archive import clock
+from archive.access import open_audit, open_users
 from archive.config import Settings
 from archive.context import Archive
-from archive.errors import IndexUnavailable, StoreUnavailable
+from archive.errors import CommunisError, IndexUnavailable, StoreUnavailable
 from archive.harvest.runner import harvest_one
 from archive.harvest.service import HarvestReport
+from archive.index.client import make_client
 from archive.reindex import reindex
+from archive.requests.casebook import CaseBook
+from archive.requests.detect import detect
+from archive.requests.production import produce
+from archive.requests.verify import verify_package
+from archive.requests.workflow import decide_masks, new_case, run_case
+from archive.retention import approve, dispose, load_schedule, plan
+from archive.retention import book as rbook
+from archive.store.s3 import S3Store
 from archive.warc import located_records
 from archive.warc.naming import is_warc_key
-from schemas import Account
+from schemas import Account, RetentionClass, RetentionTrigger
+from schemas.bundle import CaptureBundle
+from schemas.capture import Capture
+from schemas.record import Direction, Kind, Record
+from schemas.search import SavedSearch
 from simulator import Simulator, WorldConfig
 from tests.harvesting import sim_now
 from tests.proxy import Proxy
@@ -225,3 +243,141 @@ def test_minio_gone_mid_reindex_then_a_rerun_rebuilds_it(rig: Rig, sim: Simulato
     report = reindex(fresh.store, fresh.index)
     assert report.documents == before and report.files == files
     assert_exactly_once(rig, sim)
+
+
+# --- export (a request's production package) -------------------------------------------------------------
+
+
+@pytest.fixture
+def case(rig: Rig, sim: Simulator) -> Iterator[tuple[CaseBook, str]]:
+    """A reviewed request case over every harvested record (each in its own stored WARC file's range)."""
+    assert harvest(rig.direct, sim).ok
+    rig.direct.index.es.indices.refresh(index=rig.direct.index.alias)
+    book = CaseBook(make_client(rig.arc.settings), rig.arc.settings.es_index_prefix)
+    now = clock.now()
+    made = new_case(book, searches=[SavedSearch(account="sv-masto")], handler="registrator", now=now)
+    run_case(book, rig.direct.index, made.id, spans=detect)
+    decide_masks(book, made.id, accept=True, ground="OSL 21:7", by="granskare", now=now)
+    try:
+        yield book, made.id
+    finally:
+        CaseBook(make_client(rig.direct.settings), rig.direct.settings.es_index_prefix).destroy()
+
+
+@pytest.mark.parametrize("service", ["Elasticsearch", "S3"])
+def test_service_gone_mid_export_leaves_no_package_and_the_rerun_is_verifiable(
+        rig: Rig, case: tuple[CaseBook, str], tmp_path: Path, service: str) -> None:
+    book, case_id = case
+    if service == "S3":
+        rig.s3.cut_on(b"GET /" + rig.arc.settings.s3_bucket.encode(), nth=3)  # the third ranged read
+    else:
+        rig.es.cut_on(b"/_mget HTTP", nth=1)
+    out = tmp_path / "package"
+    arc = rig.arc
+    with pytest.raises(CommunisError) as info:
+        produce(arc.settings, book, arc.index, arc.store, open_audit(arc.settings), case_id, out, by="registrator",
+                now=clock.now())
+    assert (rig.s3 if service == "S3" else rig.es).cuts == 1
+    assert isinstance(info.value, StoreUnavailable if service == "S3" else IndexUnavailable)
+    one_line(info.value.one_line(), service)
+    assert not out.exists() or not any(out.iterdir())  # no half package
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # staging removed
+
+    (rig.s3 if service == "S3" else rig.es).restore()
+    fresh = rig.fresh()
+    result = produce(fresh.settings, book, fresh.index, fresh.store, open_audit(fresh.settings), case_id, out,
+                     by="registrator", now=clock.now())
+    assert result.records == rig.direct.index.count({"term": {"account": "sv-masto"}})
+    assert verify_package(out, rig.direct.index, rig.direct.store) == []
+
+
+# --- disposal -------------------------------------------------------------------------------------------
+
+
+SCHEDULE = """
+rules:
+  - id: kommentarer
+    description: Medborgares kommentarer
+    match: {directions: [inkommen], kinds: [comment]}
+    class: test-1d
+    trigger: captured
+    decision: {body: Kommunstyrelsen, date: 2025-03-12, reference: "KS 2025-03-12 § 45, dnr KS 2025/77"}
+"""
+
+
+def _ingest_comment(arc: Archive, when: datetime) -> str:
+    """One pipeline run, so one WARC file, holding one citizen's comment captured at `when`."""
+    acc = Account(id="sv-dispose", platform="mastodon", handle="@sv-dispose", display_name="sv-dispose",
+                  department="Kommunstyrelsen", retention_class="test-1d", base_url="https://social.example")
+    item = uuid.uuid4().hex[:10]
+    rec = Record(platform="mastodon", account=acc.id, item_id=item, kind=Kind.COMMENT, direction=Direction.INKOMMEN,
+                 text=f"kommentar {item}", captured_at=when, published_at=when - timedelta(minutes=5))
+    bundle = CaptureBundle(capture=Capture(url=f"https://social.example/api/{item}", status=200, body=b"[]",
+                                           started_at=when), records=[rec])
+    report = arc.pipeline().ingest(acc, [bundle])
+    assert report.indexed == 1
+    return rec.record_id
+
+
+def _let_locks_expire(store: S3Store) -> None:
+    """What S3 does when a retain-until passes (the lock becomes inert), done now instead of waited for:
+    as the bucket's administrator, remove the GOVERNANCE retention of this test's WARC versions."""
+    listing = store.client.list_object_versions(Bucket=store.bucket, Prefix=store.prefix + "warc/sv-dispose/")
+    for v in listing.get("Versions", []):
+        store.client.put_object_retention(Bucket=store.bucket, Key=v["Key"], VersionId=v["VersionId"],
+                                          Retention={}, BypassGovernanceRetention=True)
+
+
+def test_disposal_interrupted_by_minio_then_by_elasticsearch_resumes_and_completes(rig: Rig,
+                                                                                   tmp_path: Path) -> None:
+    """Three files due for disposal. S3 goes away at the second file's delete, then Elasticsearch at the
+    next run's first record deletion; the third run completes. Each file is disposed of once, journaled
+    once, and the certificate names every record."""
+    schedule_file = tmp_path / "retention.yaml"
+    schedule_file.write_text(SCHEDULE)
+    test_class = RetentionClass(name="test-1d", description="One day from capture (tests).", days=1,
+                                trigger=RetentionTrigger.CAPTURED)
+    extra = {"retention_file": schedule_file, "retention_classes": [*rig.arc.settings.retention_classes, test_class]}
+    through = rig.arc.settings.model_copy(update=extra)
+    direct = Archive(rig.direct.settings.model_copy(update=extra))
+    users = open_users(through)
+    users.add("anna", "records-manager")
+    users.add("bo", "records-manager")
+    t0 = datetime.now(UTC) - timedelta(days=1) + timedelta(hours=1)  # locked for another hour
+    ids = [_ingest_comment(direct, t0) for _ in range(3)]
+    as_of = t0 + timedelta(days=1, seconds=1)
+    listed = plan(direct.settings, direct.store, direct.index, load_schedule(through), as_of=as_of,
+                  planned_by="anna", now=datetime.now(UTC))
+    assert len(listed.groups) == 3
+    approve(direct.settings, direct.store, listed.id, by="bo", now=datetime.now(UTC))
+    assert isinstance(direct.store, S3Store)
+    _let_locks_expire(direct.store)
+
+    rig.s3.cut_on(f"DELETE /{through.s3_bucket}/{through.s3_prefix}warc/".encode(), nth=2)
+    arc = Archive(through)
+    with pytest.raises(StoreUnavailable) as info:
+        dispose(arc.settings, arc.store, arc.index, listed.id, by="anna", now=as_of)
+    assert rig.s3.cuts == 1
+    one_line(info.value.one_line(), "S3")
+    assert len(list(rbook.journal(direct.store, listed.id))) == 1
+    rig.s3.restore()
+
+    rig.es.cut_on(BULK, nth=1)
+    arc = Archive(through)
+    with pytest.raises(IndexUnavailable) as info2:
+        dispose(arc.settings, arc.store, arc.index, listed.id, by="anna", now=as_of)
+    assert rig.es.cuts == 1
+    one_line(info2.value.one_line(), "Elasticsearch")
+    rig.es.restore()
+
+    arc = Archive(through)
+    result = dispose(arc.settings, arc.store, arc.index, listed.id, by="anna", now=as_of)
+    assert result.resumed and len(result.disposed) == 3 and not result.skipped
+    journal = [o.key for o in rbook.journal(direct.store, listed.id)]
+    assert sorted(journal) == sorted(g.key for g in listed.groups)  # each file journaled once
+    direct.index.es.indices.refresh(index=direct.index.alias)
+    assert direct.index.count({"ids": {"values": ids}}) == 0
+    for g in listed.groups:
+        left = direct.store.client.list_object_versions(Bucket=direct.store.bucket, Prefix=direct.store.prefix + g.key)
+        assert not left.get("Versions") and not left.get("DeleteMarkers"), g.key
+    assert sorted(r.record_id for f in result.certificate.files for r in f.records) == sorted(ids)
