@@ -19,9 +19,11 @@ class CommunisError(Exception):
             self.hint = hint
 
     def one_line(self) -> str:
-        """What is wrong and what to do, on one line."""
+        """What is wrong and what to do, on one line. A lone surrogate a platform sent (and the message
+        quotes) is escaped: the line is saved in the account's state as UTF-8 JSON."""
         text = str(self)
-        return f"{text} — {self.hint}" if self.hint else text
+        text = f"{text} — {self.hint}" if self.hint else text
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class ConfigError(CommunisError):
@@ -30,6 +32,12 @@ class ConfigError(CommunisError):
 
 class ServiceError(CommunisError):
     """A local service could not be downloaded, built, started or reached."""
+
+
+class DiskFull(CommunisError):
+    """The local work folder's disk is full."""
+
+    hint = "free space there (or move COMMUNIS_DATA_DIR) and run again; the next run starts where this one stopped"
 
 
 class StoreError(CommunisError):

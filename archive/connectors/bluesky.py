@@ -20,10 +20,10 @@ from ..bundles import Rejected
 from ..errors import PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
-from .listing import PAGE_ERRORS, field_of, listed, page_bundles, rejected_page
+from .listing import PAGE_ERRORS, field_of, listed, page_bundles, rejected_page, required
 from .text import hashtags
 from .times import iso
-from .walk import Walk, read_threads
+from .walk import Walk, iso_or_none, read_threads
 
 PAGE_LIMIT = "100"
 
@@ -59,7 +59,7 @@ class BlueskyConnector(BaseConnector):
         if "did" in ctx.state.cursor:
             return ctx.state.cursor["did"]
         profile = ctx.fetcher.get(self._xrpc(ctx, "app.bsky.actor.getProfile"), params={"actor": self._actor(ctx)})
-        return str(profile.json()["did"])
+        return required(profile, profile.json(), "did")
 
     # ---- records ------------------------------------------------------------------------------
     def _record(self, ctx: HarvestContext, view: dict[str, Any], own_did: str, root: str | None,
@@ -121,7 +121,7 @@ class BlueskyConnector(BaseConnector):
                     ctx.seen.add(uri)
                     continue
                 marker = f"{post.get('cid')}|{post.get('replyCount', 0)}"
-                if walk.see(created, iso(created), uri, marker) and post.get("replyCount"):
+                if walk.see(created, iso_or_none(created), uri, marker) and post.get("replyCount"):
                     threads[uri] = None
             yield from page_bundles(ctx, fetched, [i.get("post") if isinstance(i, dict) else i for i in own_posts],
                                     lambda view, f: [self._record(ctx, view, own_did, None, f)], what="post")
@@ -150,7 +150,8 @@ class BlueskyConnector(BaseConnector):
             if not isinstance(node, dict) or node.get("notFound") or node.get("blocked"):
                 continue  # a deleted or blocked reply stands in; nothing to record
             views.append(node.get("post"))
-            pending += node.get("replies") or []
+            replies = node.get("replies")
+            pending += replies if isinstance(replies, list) else []
         yield from page_bundles(ctx, fetched, views,
                                 lambda view, f: [self._record(ctx, view, own_did, uri, f)], what="reply")
 

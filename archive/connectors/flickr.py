@@ -32,7 +32,7 @@ from ..bundles import Rejected
 from ..errors import AuthExpired, ConnectorError, PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
-from .listing import page_bundles, rejected_page
+from .listing import page_bundles, rejected_page, required
 from .text import html_to_text
 from .times import epoch
 from .walk import Walk, read_threads
@@ -110,10 +110,10 @@ class FlickrConnector(BaseConnector):
             return ctx.state.cursor["nsid"]
         if "@N" in handle:
             return handle
-        _, body = self._call(ctx, "flickr.people.findByUsername", username=handle)
+        fetched, body = self._call(ctx, "flickr.people.findByUsername", username=handle)
         if body["stat"] != "ok":
             raise PayloadInvalid(f"Flickr user {handle!r} not found ({body.get('message')})")
-        return str(body["user"]["nsid"])
+        return required(fetched, body, "user", "nsid")
 
     def probe(self, ctx: HarvestContext) -> str:
         nsid = self._nsid(ctx)

@@ -32,7 +32,7 @@ from ..bundles import Rejected
 from ..errors import ConnectorError, GaveUp, Gone, PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
-from .listing import field_of, page_bundles, rejected_page
+from .listing import cause, field_of, page_bundles, rejected_page
 from .text import hashtags
 from .times import epoch
 from .walk import Walk
@@ -160,7 +160,12 @@ class LinkedInConnector(BaseConnector):
         if "org" in ctx.state.cursor:
             return ctx.state.cursor["org"], ctx.state.cursor.get("name")
         org = self._lookup(ctx)
-        return f"urn:li:organization:{int(org['id'])}", org.get("localizedName")
+        try:
+            number = int(org["id"])
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise PayloadInvalid(f"LinkedIn's Page lookup gave no organization id ({cause(exc)})") from exc
+        name = org.get("localizedName")
+        return f"urn:li:organization:{number}", name if isinstance(name, str) else None
 
     def probe(self, ctx: HarvestContext) -> str:
         handle = ctx.account.handle.strip()

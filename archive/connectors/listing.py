@@ -37,6 +37,25 @@ def raw_of(item: Any) -> bytes:
         return repr(item).encode()
 
 
+def cause(exc: BaseException) -> str:
+    """Why an item could not be read, on one line (a pydantic error spans several): its first error."""
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or exc.title
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        return f"{exc.title}.{where}: {err['msg']}{more}"
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+
+
+def writable(record: Record) -> Record:
+    """The record, once its content hash and JSON are known to compute. Text a platform sent that
+    cannot be written as UTF-8 (a lone surrogate, escaped in its JSON) fails here, per item, as the
+    ValueError its page's loop quarantines, not where the pipeline writes it and the run would stop."""
+    record.to_json_bytes()
+    _ = record.content_sha256
+    return record
+
+
 def page_bundles(ctx: HarvestContext, fetched: Fetched, items: Iterable[Any],
                  build: Callable[[Any, Fetched], list[Record]], *, what: str = "item"
                  ) -> Iterator[CaptureBundle | Rejected]:
@@ -45,9 +64,9 @@ def page_bundles(ctx: HarvestContext, fetched: Fetched, items: Iterable[Any],
     bad: list[Rejected] = []
     for item in items:
         try:
-            built = build(item, fetched)
+            built = [writable(r) for r in build(item, fetched)]
         except ITEM_ERRORS as exc:
-            reason = f"{fetched.capture.url}: unreadable {what} ({type(exc).__name__}: {exc})"
+            reason = f"{fetched.capture.url}: unreadable {what} ({cause(exc)})"
             bad.append(Rejected(raw_of(item), reason[:400]))
             continue
         for record in built:
@@ -65,6 +84,19 @@ def field_of(fetched: Fetched, key: str) -> Any:
     if not isinstance(body, dict) or key not in body:
         raise PayloadInvalid(f"{fetched.capture.url}: expected an object with {key!r}")
     return body[key]
+
+
+def required(fetched: Fetched, body: Any, *path: str) -> str:
+    """The value at `path` in a lookup's body (an account id, a DID) as a string; PayloadInvalid when it
+    is absent or not a plain value, so a bad answer ends the run with a one-line error, not a TypeError."""
+    value = body
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            raise PayloadInvalid(f"{fetched.capture.url}: expected {'.'.join(path)!r} in the answer")
+        value = value[key]
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
+        raise PayloadInvalid(f"{fetched.capture.url}: {'.'.join(path)} is not an id: {raw_of(value)[:60]!r}")
+    return str(value)
 
 
 def listed(fetched: Fetched, key: str) -> tuple[Any, list[Any]]:

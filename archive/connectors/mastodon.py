@@ -15,14 +15,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record
 
 from ..bundles import Rejected
 from ..errors import GaveUp, PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
+from .listing import ITEM_ERRORS, cause, raw_of, required, writable
 from .media import fetch_media, with_digests
 from .text import html_to_text
 from .times import iso
@@ -34,6 +33,22 @@ _MEDIA_TYPES = {"image": "image/*", "gifv": "video/*", "video": "video/*", "audi
 def _next_link(fetched: Fetched) -> str | None:
     """The rel="next" URL of a Link header (httpx parses it)."""
     return fetched.response.links.get("next", {}).get("url")
+
+
+def _number(status_id: Any) -> int | None:
+    """A status id (a numeric string) as the integer the walk compares; None when it is not one."""
+    if isinstance(status_id, str) and status_id.isascii() and status_id.isdigit():
+        return int(status_id)
+    return status_id if isinstance(status_id, int) and not isinstance(status_id, bool) and status_id >= 0 else None
+
+
+def _attachment_urls(status: dict[str, Any]) -> list[str]:
+    """The media URLs a status (or the status it boosts) shows; malformed ones are left to `_record`."""
+    boosted = status.get("reblog")
+    attachments = (boosted if isinstance(boosted, dict) else status).get("media_attachments")
+    if not isinstance(attachments, list):
+        return []
+    return [m["url"] for m in attachments if isinstance(m, dict) and isinstance(m.get("url"), str) and m["url"]]
 
 
 class MastodonConnector(BaseConnector):
@@ -61,8 +76,8 @@ class MastodonConnector(BaseConnector):
         if "account_id" in ctx.state.cursor:
             return ctx.state.cursor["account_id"]
         acct = ctx.account.handle.lstrip("@").split("@")[0]
-        found = ctx.fetcher.get(self._api(ctx, "/api/v1/accounts/lookup"), params={"acct": acct}).json()
-        return str(found["id"])
+        found = ctx.fetcher.get(self._api(ctx, "/api/v1/accounts/lookup"), params={"acct": acct})
+        return required(found, found.json(), "id")
 
     def _record(self, ctx: HarvestContext, status: dict[str, Any], own_id: str, thread: str | None,
                 captured_at: datetime, source: str) -> Record:
@@ -99,10 +114,9 @@ class MastodonConnector(BaseConnector):
             if isinstance(status, dict) and "id" in status and "account" in status and "created_at" in status:
                 parsed.append(status)
             else:
-                reason = f"{fetched.capture.url}: malformed status: {str(status)[:80]}"
-                bad.append(Rejected(str(status).encode(), reason))
-        refs = [MediaRef(url=m["url"]) for s in parsed for m in (s.get("reblog") or s).get("media_attachments") or []
-                if isinstance(m, dict) and m.get("url")]
+                reason = f"{fetched.capture.url}: malformed status: {raw_of(status)[:80].decode(errors='replace')}"
+                bad.append(Rejected(raw_of(status), reason))
+        refs = [MediaRef(url=url) for s in parsed for url in _attachment_urls(s)]
         yield from fetch_media(ctx, refs)
         records = []
         for status in parsed:
@@ -115,10 +129,13 @@ class MastodonConnector(BaseConnector):
             boosted = status.get("reblog")
             for one in ([status, boosted] if isinstance(boosted, dict) else [status]):
                 try:
-                    records.append(self._record(ctx, one if one is status else {**one, "reblog": None}, own_id,
-                                                thread, fetched.capture.started_at, fetched.capture.url))
-                except (KeyError, TypeError, ValueError, ValidationError) as exc:
-                    bad.append(Rejected(str(one).encode(), f"status {one.get('id')}: cannot read it ({exc})"))
+                    records.append(writable(self._record(ctx, one if one is status else {**one, "reblog": None},
+                                                         own_id, thread, fetched.capture.started_at,
+                                                         fetched.capture.url)))
+                except ITEM_ERRORS as exc:
+                    which = raw_of(one.get("id")).decode()
+                    reason = f"{fetched.capture.url}: status {which}: cannot read it ({cause(exc)})"
+                    bad.append(Rejected(raw_of(one), reason[:400]))
                     continue
                 ctx.seen.add(str(one["id"]))
         yield from bad
@@ -148,17 +165,19 @@ class MastodonConnector(BaseConnector):
             yield from self._page(ctx, fetched, own_id, None, statuses)
             oldest_here = None
             for s in statuses:
-                if isinstance(s, dict) and "id" in s:
-                    newest = max(newest, int(s["id"]))
+                number = _number(s.get("id")) if isinstance(s, dict) else None
+                if number is not None:  # else _page quarantined it
+                    newest = max(newest, number)
                     try:  # a malformed status is quarantined by _page; here it only must not stop the walk
                         created = iso(s.get("created_at"))
                     except (AttributeError, TypeError, ValueError):
                         created = None
                     recent = created is not None and created >= ctx.window_start
-                    in_thread = (s.get("replies_count") or 0) > 0 or s.get("in_reply_to_id") is not None
-                    if (recent or int(s["id"]) > newest_before) and in_thread:
+                    replies = s.get("replies_count")
+                    in_thread = (isinstance(replies, int) and replies > 0) or s.get("in_reply_to_id") is not None
+                    if (recent or number > newest_before) and in_thread:
                         threads.append(s)
-                    oldest_here = (int(s["id"]), created)
+                    oldest_here = (number, created)
             if oldest_here and oldest_here[0] <= newest_before and oldest_here[1] and \
                     oldest_here[1] < ctx.window_start:
                 break

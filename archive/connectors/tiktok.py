@@ -32,7 +32,7 @@ from .http import Fetched
 from .listing import page_bundles, rejected_page
 from .text import hashtags
 from .times import epoch
-from .walk import Walk
+from .walk import Walk, epoch_or_none
 
 FIELDS = ("id,title,video_description,create_time,cover_image_url,share_url,embed_link,duration,height,width,"
           "like_count,comment_count,share_count,view_count")
@@ -125,7 +125,11 @@ class TikTokConnector(BaseConnector):
                 if not isinstance(vid, str) or isinstance(created, bool) or not isinstance(created, int):
                     fresh.append(video)  # page_bundles quarantines it with the reason
                     continue
-                walk.see(created, epoch(created))
+                moment = epoch_or_none(created)
+                if moment is None:
+                    fresh.append(video)  # out of range: page_bundles quarantines it with the reason
+                    continue
+                walk.see(created, moment)
                 if not ctx.unchanged(vid, _marker(video)):
                     fresh.append(video)
             yield from page_bundles(ctx, fetched, fresh, lambda video, f: [self._record(ctx, video, f)], what="video")

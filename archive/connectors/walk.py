@@ -23,7 +23,7 @@ from schemas import CaptureBundle
 from ..bundles import Rejected
 from ..errors import GaveUp, PayloadInvalid
 from .base import HarvestContext
-from .times import iso
+from .times import epoch, iso
 
 #: A listing's order key: what the watermark in the cursor is made of.
 K = TypeVar("K", str, int, datetime)
@@ -70,6 +70,14 @@ def iso_or_none(value: Any) -> datetime | None:
     item with the reason, and its comments are still read)."""
     try:
         return iso(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def epoch_or_none(value: Any, *, millis: bool = False) -> datetime | None:
+    """A listing item's epoch timestamp; None when absent, negative or out of range (as `iso_or_none`)."""
+    try:
+        return epoch(value, millis=millis) if isinstance(value, (str, int, float)) else None
     except ValueError:
         return None
 

@@ -17,14 +17,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record, Removal
 
 from ..bundles import Rejected
 from ..errors import PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
+from .listing import ITEM_ERRORS, cause, raw_of, writable
 from .media import fetch_media, with_digests
 from .text import hashtags, html_to_text
 
@@ -127,14 +126,14 @@ class WordPressConnector(BaseConnector):
             records, bad = [], []
             for item in items:
                 try:
-                    rec = (self._comment_record(ctx, item, fetched) if kind is Kind.COMMENT
-                           else self._post_record(ctx, item, kind, fetched))
-                except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as exc:
-                    bad.append(Rejected(str(item).encode(), f"{fetched.capture.url}: unreadable item ({exc!r})"[:300]))
+                    rec = writable(self._comment_record(ctx, item, fetched) if kind is Kind.COMMENT
+                                   else self._post_record(ctx, item, kind, fetched))
+                    stamp = _gmt(item.get("modified_gmt") or item.get("date_gmt"))
+                except ITEM_ERRORS as exc:
+                    bad.append(Rejected(raw_of(item), f"{fetched.capture.url}: unreadable item ({cause(exc)})"[:300]))
                     continue
                 records.append(rec)
                 ctx.seen.add(rec.item_id)
-                stamp = _gmt(item.get("modified_gmt") or item.get("date_gmt"))
                 if stamp:
                     watermark.append(stamp)
             yield from fetch_media(ctx, [m for r in records for m in r.media])

@@ -35,7 +35,7 @@ from ..bundles import Rejected
 from ..errors import AuthExpired, PayloadInvalid, RateLimited
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
-from .listing import PAGE_ERRORS, field_of, listed, page_bundles, rejected_page
+from .listing import PAGE_ERRORS, cause, field_of, listed, page_bundles, rejected_page
 from .text import hashtags, html_to_text
 from .times import iso
 from .walk import Walk, iso_or_none, read_threads
@@ -183,8 +183,11 @@ class YouTubeConnector(BaseConnector):
             channel_id, uploads = cursor["channel"], cursor["uploads"]
         else:
             channel = self._channel(ctx)
-            channel_id = str(channel["id"])
-            uploads = str(channel["contentDetails"]["relatedPlaylists"]["uploads"])
+            try:
+                channel_id = str(channel["id"])
+                uploads = str(channel["contentDetails"]["relatedPlaylists"]["uploads"])
+            except (KeyError, TypeError) as exc:
+                raise PayloadInvalid(f"the channel lookup gave no uploads playlist ({cause(exc)})") from exc
         walk: Walk[str] = Walk(ctx, cursor.get("newest") or None)
         threads: dict[str, None] = {}
         params = {"part": "snippet,contentDetails,status", "playlistId": uploads, "maxResults": PAGE}
