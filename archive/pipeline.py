@@ -10,6 +10,7 @@ commits it first, so nothing captured is lost and nothing is stored twice.
 from __future__ import annotations
 
 import json
+import errno
 import logging
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,7 +26,7 @@ from schemas.premis import PremisEventType
 from . import clock
 from .bundles import Rejected
 from .config import Settings
-from .errors import DigestMismatch, IndexUnavailable, ObjectExists, StoreUnavailable
+from .errors import DigestMismatch, DiskFull, IndexUnavailable, ObjectExists, StoreUnavailable
 from .holds import active_holds, apply_holds_to_file
 from .index import RecordIndex, to_document
 from .premis import PremisLog
@@ -138,7 +139,14 @@ class Pipeline:
                 self._submit(done)
             self._wait()
             self._raise_if_deferred()
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+                # Finalizing would write more and could finish a file around a cut-off record: the `.open`
+                # file is never stored (the next run puts it aside) and the state never names its items.
+                self._writer.abandon()
+                self._wait(raise_errors=False)
+                raise DiskFull(f"no space left on device in {self.work_dir}; the run stopped, nothing "
+                               "half-written was stored") from exc
             # Finalize what was written so far: it stays in the work folder for the next run.
             for done in self._writer.close():
                 self._save_manifest(done.manifest)

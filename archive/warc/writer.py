@@ -9,6 +9,7 @@ manifest, the index and the S3 checksum) without ever re-reading the file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -170,7 +171,8 @@ class WarcFile:
     def abandon(self) -> None:
         """Close without finalizing; the `.open` file stays for inspection and is never stored."""
         if not self._fh.closed:
-            self._fh.close()
+            with contextlib.suppress(OSError):  # a full disk refuses the buffered tail; closed all the same
+                self._fh.close()
 
 
 def disposal_group(account: str, rclass: RetentionClass, moment: datetime) -> str:
