@@ -40,12 +40,6 @@ class DiskFull(CommunisError):
     hint = "free space there (or move COMMUNIS_DATA_DIR) and run again; the next run starts where this one stopped"
 
 
-class DiskFull(CommunisError):
-    """The local work folder's disk is full."""
-
-    hint = "free space there (or move COMMUNIS_DATA_DIR) and run again; the next run starts where this one stopped"
-
-
 class StoreError(CommunisError):
     """The blob store failed."""
 
