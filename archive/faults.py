@@ -93,11 +93,6 @@ _passes = 0
 
 def crash_point(point: CrashPoint) -> None:
     """Kill the process here with SIGKILL if this is the armed point's nth pass; otherwise nothing."""
-def armed(point: CrashPoint) -> bool:
-    """Whether `point` is the armed one: lets a hot path split a write in two only when a test asks."""
-    return _ARMED is not None and _ARMED[0] is point
-
-
     global _passes
     if _ARMED is None or _ARMED[0] is not point:
         return

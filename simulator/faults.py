@@ -3,7 +3,9 @@
 A fault rule answers the next ``count`` matching requests (``None``: forever) in place of the
 platform: an HTTP error (429 with the platform's headers and ``Retry-After``, 500/502/503), a delay,
 a malformed body (truncated JSON, wrong types, an HTML error page, an empty body) or a dropped
-connection. Rules match on platform, path prefix, account and method; the first active match wins.
+connection, or a ``poison`` answer (``simulator/poison.py``: deep JSON, endless bodies, broken
+encodings, lying lengths, XML entity bombs). Rules match on platform, path prefix, account,
+method and a query substring; the first active match wins.
 
 The rate limiter is Mastodon's rack-attack throttle: fixed windows aligned to the epoch
 (``period``), counted per token or, without one, per client IP; ``X-RateLimit-Reset`` is the end of
@@ -23,7 +25,7 @@ from typing import Any
 
 from .clock import iso_micro
 
-KINDS = ("status", "rate_limit", "slow", "malformed", "disconnect")
+KINDS = ("status", "rate_limit", "slow", "malformed", "disconnect", "poison")
 VARIANTS = ("truncated", "wrong_types", "html", "empty")
 
 
@@ -45,7 +47,16 @@ class FaultRule:
     path_prefix: str | None = None
     account: str | None = None
     method: str | None = None
+    query: str | None = None  # a substring of the raw query string (``paged=2``)
+    size: int | None = None  # bytes a streamed poison serves
     hits: int = field(default=0)
+    sent: int = field(default=0)  # body bytes the server wrote for this rule's poison answers
+    _sent_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count_sent(self, n: int) -> None:
+        """Add bytes written for this rule (called by the server thread as it writes)."""
+        with self._sent_lock:
+            self.sent += n
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> FaultRule:
@@ -57,8 +68,13 @@ class FaultRule:
         rule = cls(kind=kind, count=event.get("count", 1), status=int(event.get("status", 429 if kind ==
                    "rate_limit" else 500)), retry_after=event.get("retry_after"), delay=float(event.get("delay", 0)),
                    variant=event.get("variant", "truncated"), platform=match.get("platform"),
-                   path_prefix=match.get("path_prefix"), account=match.get("account"), method=match.get("method"))
-        if rule.variant not in VARIANTS:
+                   path_prefix=match.get("path_prefix"), account=match.get("account"), method=match.get("method"),
+                   query=match.get("query"), size=int(event["size"]) if event.get("size") is not None else None)
+        from .poison import POISONS
+
+        if kind == "poison" and rule.variant not in POISONS:
+            raise FaultError(f"poison variant must be one of {', '.join(POISONS)}")
+        if kind != "poison" and rule.variant not in VARIANTS:
             raise FaultError(f"malformed variant must be one of {', '.join(VARIANTS)}")
         from .platforms import NAMES  # here: the platform modules import this one
 
@@ -68,20 +84,22 @@ class FaultRule:
             rule.retry_after = 1
         return rule
 
-    def matches(self, platform: str, path: str, account: str | None, method: str) -> bool:
+    def matches(self, platform: str, path: str, account: str | None, method: str, query: str = "") -> bool:
         """Whether this rule applies to a request."""
         return ((self.count is None or self.count > 0)
                 and (self.platform is None or self.platform == platform)
                 and (self.path_prefix is None or path.startswith(self.path_prefix))
                 and (self.account is None or self.account == account)
-                and (self.method is None or self.method.upper() == method))
+                and (self.method is None or self.method.upper() == method)
+                and (self.query is None or self.query in query))
 
     def describe(self) -> dict[str, Any]:
         """The rule as JSON for the control API."""
         return {"kind": self.kind, "count": self.count, "status": self.status, "retry_after": self.retry_after,
-                "delay": self.delay, "variant": self.variant, "hits": self.hits,
+                "delay": self.delay, "variant": self.variant, "hits": self.hits, "size": self.size,
+                "sent": self.sent,
                 "match": {"platform": self.platform, "path_prefix": self.path_prefix, "account": self.account,
-                          "method": self.method}}
+                          "method": self.method, "query": self.query}}
 
 
 class FaultInjector:
@@ -101,16 +119,22 @@ class FaultInjector:
         with self._lock:
             self._rules.clear()
 
-    def take(self, platform: str, path: str, account: str | None, method: str) -> FaultRule | None:
+    def take(self, platform: str, path: str, account: str | None, method: str, query: str = ""
+             ) -> FaultRule | None:
         """The first matching rule, with one use consumed."""
         with self._lock:
             for rule in self._rules:
-                if rule.matches(platform, path, account, method):
+                if rule.matches(platform, path, account, method, query):
                     if rule.count is not None:
                         rule.count -= 1
                     rule.hits += 1
                     return rule
             return None
+
+    def added(self) -> list[FaultRule]:
+        """Every rule added since the last ``clear``, used up or not (tests read ``hits`` and ``sent``)."""
+        with self._lock:
+            return list(self._rules)
 
     def describe(self) -> list[dict[str, Any]]:
         """Rules still active."""

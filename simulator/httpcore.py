@@ -9,7 +9,7 @@ UTF-8 but escapes ``<``, ``>`` and ``&`` as ``\\u003c``…; WordPress (PHP ``jso
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -61,6 +61,9 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     chunks: Iterable[bytes] | None = None
     length: int | None = None
+    chunked: bool = False  # sent with Transfer-Encoding: chunked, no Content-Length
+    close: bool = False  # the connection is closed after the body (a lying Content-Length needs it)
+    meter: Callable[[int], None] | None = None  # told how many body bytes each write sent
 
     def content_length(self) -> int:
         """The exact length to announce."""

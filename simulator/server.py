@@ -34,6 +34,7 @@ from .faults import FaultInjector, FaultRule, RateLimiter
 from .httpcore import Request, Response, html_response, json_response, mastodon_json, wp_json
 from .mastodon import MastodonApp
 from .platforms import NAMES, PlatformApp, app_class
+from .poison import poison
 from .timeline import Timeline, TimelineError, apply_events
 from .wordpress import WordPressApp
 from .world import World, WorldConfig
@@ -178,10 +179,10 @@ class Simulator:
         with self.world.lock:
             account = self.mastodon.account_of(sub, req) if platform == "mastodon" else (
                 WORDPRESS_ACCOUNT if platform == "wordpress" else platform)
-        rule = self.faults.take(platform, req.path, account, req.method)
+        rule = self.faults.take(platform, req.path, account, req.method, req.raw_query)
         if rule is not None and rule.kind == "slow":
             time.sleep(rule.delay)
-        elif rule is not None and rule.kind != "malformed":
+        elif rule is not None and rule.kind not in ("malformed", "poison"):
             return self._fault(rule, platform)
         with self.world.lock:
             if platform == "mastodon":
@@ -192,6 +193,8 @@ class Simulator:
                 resp = self.platforms[platform].handle(sub, req, self.url(platform))
         if rule is not None and rule.kind == "malformed":
             resp = _malform(resp, rule.variant, platform)
+        if rule is not None and rule.kind == "poison":
+            resp = poison(resp, rule.variant, rule.size, rule.count_sent)
         return resp
 
     def _fault(self, rule: FaultRule, platform: str) -> Response:
@@ -377,14 +380,28 @@ def _handler_for(sim: Simulator) -> type[BaseHTTPRequestHandler]:
             self.send_response(resp.status)
             for key, value in resp.headers:
                 self.send_header(key, value)
-            self.send_header("Content-Length", str(resp.content_length()))
+            if resp.chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(resp.content_length()))
             self.end_headers()
             if self.command != "HEAD":
                 try:
                     for chunk in resp.iter_body():
-                        self.wfile.write(chunk)
+                        if resp.chunked and chunk:
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        elif not resp.chunked:
+                            self.wfile.write(chunk)
+                        if resp.meter is not None:
+                            resp.meter(len(chunk))
+                    if resp.chunked:
+                        self.wfile.write(b"0\r\n\r\n")
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True
+            if resp.close:  # a lying Content-Length: nothing after it on this connection can be trusted
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
 
         do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 

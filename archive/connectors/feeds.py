@@ -1,9 +1,11 @@
 """RSS 2.0 and Atom feeds: the items of a news feed, their enclosures, and edits while in the feed.
 
 The account's handle is the feed URL, or its path under `base_url`. Both formats are parsed
-with the stdlib ElementTree (expat never fetches external entities; a document declaring its
-own entities is refused, so no entity expansion happens either). A document that is not
-well-formed XML, or neither `<rss>` nor an Atom `<feed>`, is a rejected page.
+with defusedxml over ElementTree, never expat's defaults alone: a document declaring entities
+(billion laughs, in any encoding expat reads, UTF-16 too) or referring to external ones is
+refused before anything is expanded or fetched, and one nested deeper than `MAX_DEPTH` is refused
+before anything walks it recursively. A document that is not well-formed XML, in an encoding
+expat cannot read, or neither `<rss>` nor an Atom `<feed>`, is a rejected page (quarantined).
 
 A feed shows only its newest items. Older ones are reached by following RFC 5005 links
 (`rel="next"`, or `prev-archive` in an archived feed). WordPress feeds (`<generator>`
@@ -29,6 +31,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException, EntitiesForbidden, ExternalReferenceForbidden
+
 from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record
 
 from ..bundles import Rejected
@@ -43,6 +48,8 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
 MAX_PAGES = 1000
+#: Deeper element nesting is refused: serializing and `itertext` recurse once per level.
+MAX_DEPTH = 100
 OLDER = ("next", "prev-archive")
 PAGING_RELS = frozenset({"first", "last", "next", "previous", "prev", "prev-archive", "next-archive", "current"})
 
@@ -58,12 +65,10 @@ class FeedError(ValueError):
 
 def parse_feed(data: bytes) -> tuple[str, ET.Element, list[ET.Element]]:
     """(format "rss" | "atom", the channel/feed element, its items/entries) of a feed document."""
-    if b"<!ENTITY" in data:
-        raise FeedError("the document declares XML entities (refused)")
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise FeedError(f"not well-formed XML ({exc})") from exc
+    root = safe_xml(data)
+    depth = _depth(root)
+    if depth > MAX_DEPTH:
+        raise FeedError(f"elements nested {depth} levels deep (more than {MAX_DEPTH}; refused)")
     if root.tag == "rss":
         channel = root.find("channel")
         if channel is None:
@@ -72,6 +77,35 @@ def parse_feed(data: bytes) -> tuple[str, ET.Element, list[ET.Element]]:
     if root.tag == f"{ATOM}feed":
         return "atom", root, root.findall(f"{ATOM}entry")
     raise FeedError(f"neither RSS 2.0 nor Atom (root element {root.tag!r})")
+
+
+def safe_xml(data: bytes) -> ET.Element:
+    """Parse with defusedxml: no entity expansion, no external references; FeedError says why not."""
+    try:
+        root: ET.Element = SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except EntitiesForbidden as exc:
+        where = f", system id {exc.sysid!r}" if exc.sysid else ""
+        raise FeedError(f"the document declares XML entities ({exc.name!r}{where}; refused: no entity "
+                        f"expansion)") from exc
+    except ExternalReferenceForbidden as exc:
+        raise FeedError(f"the document refers to an external resource {exc.sysid!r} (refused)") from exc
+    except DefusedXmlException as exc:
+        raise FeedError(f"the document uses a forbidden XML construct ({exc})") from exc
+    except ET.ParseError as exc:
+        raise FeedError(f"not well-formed XML ({exc})") from exc
+    except (ValueError, LookupError) as exc:  # expat: multi-byte encodings unsupported, unknown encodings
+        raise FeedError(f"unreadable XML encoding ({exc})") from exc
+    return root
+
+
+def _depth(root: ET.Element) -> int:
+    """How deep elements nest, counted without recursion."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        element, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in element)
+    return deepest
 
 
 def _text(element: ET.Element | None) -> str | None:
@@ -145,6 +179,8 @@ class FeedConnector(BaseConnector):
 
     def probe(self, ctx: HarvestContext) -> str:
         fetched = ctx.fetcher.get(self.feed_url(ctx))
+        if fetched.problem is not None:
+            return f"not a readable feed: {fetched.problem}"
         try:
             kind, container, items = parse_feed(fetched.response.content)
         except FeedError as exc:
@@ -240,6 +276,8 @@ class FeedConnector(BaseConnector):
                     else:
                         ctx.cursor.pop(key, None)
             try:
+                if fetched.problem is not None:  # over the size cap, undecodable or incomplete
+                    raise FeedError(fetched.problem)
                 kind, container, items = parse_feed(fetched.response.content)
             except FeedError as exc:
                 yield rejected_page(ctx, fetched, f"unreadable feed ({exc})")
@@ -272,7 +310,7 @@ class FeedConnector(BaseConnector):
             build = self._atom_record
 
         def parse(item: bytes, fetched: Fetched) -> list[Record]:
-            record = build(ctx, ET.fromstring(item), fetched, feed_author)
+            record = build(ctx, safe_xml(item), fetched, feed_author)
             out.append(record)
             return [record]
 

@@ -8,6 +8,15 @@ Platforms signal throttling differently (429 with `Retry-After`, `X-RateLimit-*`
 ISO or epoch reset); all of it ends up as "wait this long". Transient failures (5xx, timeouts,
 connection resets) are retried with exponential backoff and jitter; after `max_tries` the
 request raises GaveUp so the caller can quarantine that one item and go on.
+
+Every body is streamed and capped while it is read (`max_body_bytes`, or the caller's `max_bytes`
+for media), never buffered whole first: a 2 GB answer costs at most the cap in memory and the
+connection is dropped as soon as the cap is passed. A body that cannot be read (over the cap, a
+compressed body that does not decompress although we asked for identity, one that ends before
+its `Content-Length`) is not an exception for API documents: it comes back as `Fetched.problem`,
+`Fetched.json()` raises it as PayloadInvalid, and the connector quarantines the page the way it
+quarantines any unreadable page, so the rest of the account is harvested. Callers that give
+their own cap (media) get PayloadInvalid at once, since nothing parses those bodies to notice.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import json
 import logging
 import random
 import time
+import zlib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,24 +44,103 @@ from ..warc.redact import redact_url
 log = logging.getLogger(__name__)
 
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504, 520, 522, 524})
+DEFAULT_MAX_BODY = 512 * 1024 * 1024
+#: How much of an unreadable body is kept (and quarantined) as evidence.
+EVIDENCE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
 class Fetched:
-    """A successful (or documented-absent) response and its Capture."""
+    """A successful (or documented-absent) response and its Capture.
+
+    `problem` says why the body cannot be read (over the size cap, undecodable, incomplete); then
+    the capture holds only the first `EVIDENCE_BYTES` of it and `json()` raises PayloadInvalid."""
 
     capture: Capture
     response: httpx.Response
+    problem: str | None = None
 
     def json(self) -> Any:
+        if self.problem is not None:
+            raise PayloadInvalid(f"{self.capture.url}: {self.problem}")
         try:
             return json.loads(self.response.content)
+        except RecursionError as exc:  # not a ValueError: json gives up on deep nesting this way
+            raise PayloadInvalid(f"{self.capture.url}: response is not JSON (nested too deeply to parse)") from exc
         except ValueError as exc:
             raise PayloadInvalid(f"{self.capture.url}: response is not JSON ({exc})") from exc
 
     @property
     def headers(self) -> httpx.Headers:
         return self.response.headers
+
+
+@dataclass
+class _Read:
+    """A response whose body was read under the cap: the body, or why it could not be read."""
+
+    response: httpx.Response
+    body: bytes
+    problem: str | None = None
+    incomplete: bool = False  # the body ended early: worth another try
+    raw_bytes: int = 0
+
+
+def _decoder(encoding: str) -> Any:
+    """A zlib decompressor for the body's Content-Encoding, None for identity; ValueError if unsupported.
+    We ask for identity, but some servers and proxies compress anyway."""
+    names = [e.strip().lower() for e in encoding.split(",") if e.strip()]
+    names = [n for n in names if n != "identity"]
+    if not names:
+        return None
+    if len(names) == 1 and names[0] in ("gzip", "x-gzip", "deflate"):
+        return zlib.decompressobj(32 + zlib.MAX_WBITS)  # gzip or zlib header, detected
+    raise ValueError(f"Content-Encoding {encoding!r} is not supported (we asked for identity)")
+
+
+def read_capped(response: httpx.Response, cap: int) -> _Read:
+    """Read a streamed response's body, decoded, stopping as soon as it passes `cap` bytes (raw or
+    decoded: a small compressed body can expand enormously)."""
+    declared = response.headers.get("content-length", "").strip()
+    if declared.isdigit() and int(declared) > cap:
+        return _Read(response, b"", f"body of {declared} bytes (Content-Length) is over the size cap of "
+                                    f"{cap} bytes; not read")
+    try:
+        decoder = _decoder(response.headers.get("content-encoding", ""))
+    except ValueError as exc:
+        return _Read(response, b"", str(exc))
+    chunks: list[bytes] = []
+    size = raw_size = 0
+
+    def evidence() -> bytes:
+        return b"".join(chunks)[:EVIDENCE_BYTES]
+
+    try:
+        for raw in response.iter_raw():
+            raw_size += len(raw)
+            data = raw
+            if decoder is not None:
+                try:
+                    data = decoder.decompress(raw, cap - size + 1)
+                    while decoder.unconsumed_tail and size + len(data) <= cap:
+                        data += decoder.decompress(decoder.unconsumed_tail, cap - size - len(data) + 1)
+                except zlib.error as exc:
+                    return _Read(response, evidence(), f"compressed body does not decompress ({exc})",
+                                 raw_bytes=raw_size)
+            size += len(data)
+            if size > cap or raw_size > cap:
+                return _Read(response, evidence(), f"body is over the size cap of {cap} bytes (stopped "
+                                                   f"reading after {max(size, raw_size)} bytes)", raw_bytes=raw_size)
+            chunks.append(data)
+    except httpx.TransportError as exc:  # the body ended before its Content-Length, or the connection dropped
+        expected = f" of {declared}" if declared else ""
+        return _Read(response, evidence(), f"body ended after {raw_size}{expected} bytes "
+                                           f"({type(exc).__name__}: {exc})", incomplete=True, raw_bytes=raw_size)
+    if decoder is not None and not decoder.eof:
+        return _Read(response, evidence(), f"compressed body is truncated (Content-Encoding "
+                                           f"{response.headers.get('content-encoding')}, {raw_size} bytes)",
+                     raw_bytes=raw_size)
+    return _Read(response, b"".join(chunks), raw_bytes=raw_size)
 
 
 def _seconds_until(value: str, now: datetime) -> float | None:
@@ -94,6 +183,18 @@ def make_client(*, headers: Mapping[str, str] | None = None, timeout: float = 30
                         follow_redirects=True, max_redirects=5, transport=transport)
 
 
+def _short(url: str) -> str:
+    return repr(url) if len(url) <= 120 else f"{url[:100]!r}… ({len(url):,} characters)"
+
+
+def _host(url: str) -> str:
+    """The URL's host; PayloadInvalid when a URL built from a payload (an id, a next link) is none."""
+    try:
+        return httpx.URL(url).host
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise PayloadInvalid(f"cannot request {_short(url)}: {type(exc).__name__}: {exc}"[:300]) from exc
+
+
 class Fetcher:
     """GET with retries, rate-limit waits and captures, over one httpx client."""
 
@@ -102,8 +203,10 @@ class Fetcher:
                  sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
                  throttled: Callable[[httpx.Response], float | None] | None = None,
                  secrets: Collection[str] = (), api_host: str | None = None,
-                 auth_headers: Mapping[str, str] | None = None, auth_params: Mapping[str, str] | None = None) -> None:
+                 auth_headers: Mapping[str, str] | None = None, auth_params: Mapping[str, str] | None = None,
+                 max_body_bytes: int = DEFAULT_MAX_BODY) -> None:
         self.client = client
+        self.max_body_bytes = max_body_bytes
         self.throttled = throttled
         self.api_host = api_host
         self.auth_headers = dict(auth_headers or {})
@@ -144,7 +247,7 @@ class Fetcher:
     def request(self, method: str, url: str, *, params: Mapping[str, str] | None = None,
                 accept: Collection[int] = (), max_bytes: int | None = None, json_body: Any = None,
                 headers: Mapping[str, str] | None = None) -> Fetched:
-        if self.api_host is not None and httpx.URL(url).host == self.api_host:
+        if self.api_host is not None and _host(url) == self.api_host:
             # The credential goes to the platform's API host only, never to the CDNs that serve media.
             headers = {**self.auth_headers, **(headers or {})}
             params = {**self.auth_params, **(params or {})} if self.auth_params else params
@@ -152,13 +255,20 @@ class Fetcher:
         for attempt in range(self.max_tries):
             started = clock.now()
             try:
-                response = self._send(method, url, params, max_bytes, json_body, headers)
+                read = self._send(method, url, params, max_bytes, json_body, headers)
+            except (httpx.InvalidURL, UnicodeError) as exc:  # an id or link from a payload that is no URL
+                raise PayloadInvalid(f"cannot request {_short(url)}: {type(exc).__name__}: {exc}"[:300]) from exc
             except httpx.TransportError as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
                 self.sleep(self._backoff(attempt))
                 continue
+            response = read.response
             self.requests += 1
-            self.bytes += len(response.content)
+            self.bytes += read.raw_bytes
+            if read.incomplete and attempt + 1 < self.max_tries:
+                last_error = read.problem or "incomplete body"
+                self.sleep(self._backoff(attempt))
+                continue
             status = response.status_code
             if status == 429:
                 wait = wait_hint(response.headers, clock.now())
@@ -170,14 +280,17 @@ class Fetcher:
                 wait = wait_hint(response.headers, clock.now()) if status == 503 else None
                 self._pause(wait if wait is not None else self._backoff(attempt), f"{status} from {response.url}")
                 continue
-            disguised = self.throttled(response) if self.throttled is not None else None
+            disguised = self._throttled(response)
             if disguised is not None:
                 last_error = f"throttled (HTTP {status})"
                 self._pause(disguised or self._backoff(attempt), f"platform throttle signal from {response.url}")
                 continue
-            capture = self._capture(response, started)
+            capture = self._capture(response, started, read.body)
+            if read.problem is not None and (max_bytes is not None or (status >= 400 and status not in accept)):
+                # A media file (nothing parses it to notice) or an error answer that cannot be read.
+                raise PayloadInvalid(f"{response.url.copy_with(query=None)}: {read.problem}")
             if status in accept:
-                return Fetched(capture, response)
+                return Fetched(capture, response, read.problem)
             if status in (401, 403):
                 raise AuthExpired(f"{response.url.copy_with(query=None)} refused our credentials (HTTP {status})")
             if status in (404, 410):
@@ -186,31 +299,35 @@ class Fetcher:
                 raise PayloadInvalid(f"{response.url.copy_with(query=None)} answered HTTP {status}: "
                                      f"{response.text[:200]!r}")
             self._remember_limits(response)
-            return Fetched(capture, response)
+            return Fetched(capture, response, read.problem)
         where = httpx.URL(url).copy_with(query=None)
         raise GaveUp(f"{method} {where} failed {self.max_tries} times; last: {last_error}")
 
     def _send(self, method: str, url: str, params: Mapping[str, str] | None, max_bytes: int | None,
-              json_body: Any, headers: Mapping[str, str] | None) -> httpx.Response:
+              json_body: Any, headers: Mapping[str, str] | None) -> _Read:
+        """One exchange, its body streamed under the cap (the caller's `max_bytes`, else `max_body_bytes`)."""
         extra = dict(headers or {})
-        if max_bytes is None:
-            if json_body is not None:
-                content = json.dumps(json_body, separators=(",", ":")).encode()
-                return self.client.request(method, url, params=params, content=content,
-                                           headers={**extra, "Content-Type": "application/json"})
-            return self.client.request(method, url, params=params, headers=extra)
-        with self.client.stream("GET", url, params=params, headers=extra) as response:
-            declared = response.headers.get("content-length")
-            if declared and int(declared) > max_bytes:
-                raise PayloadInvalid(f"{url}: {declared} bytes is over the media size cap of {max_bytes}")
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise PayloadInvalid(f"{url}: body is over the media size cap of {max_bytes} bytes")
-                chunks.append(chunk)
-            response._content = b"".join(chunks)  # what .content would hold, read under the cap
-            return response
+        content = None
+        if json_body is not None:
+            content = json.dumps(json_body, separators=(",", ":")).encode()
+            extra["Content-Type"] = "application/json"
+        request = self.client.build_request(method, url, params=params, content=content, headers=extra)
+        response = self.client.send(request, stream=True)
+        try:
+            read = read_capped(response, max_bytes if max_bytes is not None else self.max_body_bytes)
+        finally:
+            response.close()  # an unread rest is not drained: the connection is dropped instead
+        response._content = read.body if read.problem is None else b""  # what .content would hold
+        return read
+
+    def _throttled(self, response: httpx.Response) -> float | None:
+        """The connector's throttle check; a check that cannot read the body has found no throttle signal."""
+        if self.throttled is None:
+            return None
+        try:
+            return self.throttled(response)
+        except (ValueError, RecursionError, TypeError, KeyError, AttributeError):
+            return None
 
     def _remember_limits(self, response: httpx.Response) -> None:
         """Respect an exhausted budget before the next request, not after a 429."""
@@ -222,13 +339,12 @@ class Fetcher:
             if wait:
                 self._pause(wait, f"rate-limit budget exhausted at {response.url.host}")
 
-    def _capture(self, response: httpx.Response, started: datetime) -> Capture:
+    def _capture(self, response: httpx.Response, started: datetime, body: bytes) -> Capture:
         request = response.request
         try:
             request_body = request.content
         except httpx.RequestNotRead:  # a request httpx built to follow a redirect carries its body as a stream
             request_body = request.read()
-        body = response.content
         for secret in self.secrets:
             # Some APIs echo the caller's token (in `paging.next` URLs, debug fields): WARC files are
             # public records, so the token is cut out of the archived body too.

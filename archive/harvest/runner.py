@@ -39,13 +39,18 @@ def open_fetcher(settings: Settings, account: Account, connector: Connector, *,
     with make_client(transport=transport) as client:
         yield Fetcher(client, max_tries=settings.http_max_tries, backoff=settings.http_backoff_seconds,
                       throttled=connector.throttled, secrets=[token] if token else [],
-                      api_host=httpx.URL(account.api_base).host, auth_headers=headers, auth_params=params)
+                      api_host=httpx.URL(account.api_base).host, auth_headers=headers, auth_params=params,
+                      max_body_bytes=settings.max_body_bytes)
 
 
 def harvest_one(settings: Settings, store: BlobStore, index: RecordIndex, account: Account, *,
                 resolve_secret: SecretResolver | None = None, transport: httpx.BaseTransport | None = None,
                 now: datetime | None = None, run_id: str | None = None, full: bool = False) -> HarvestReport:
     """Harvest one account; failures become a failed report (and a counted failure in its state).
+
+    Any exception but StoreUnavailable is caught here, expected (CommunisError) or not (a bug that
+    some input provokes): one account's failure must never skip the accounts after it in the same
+    run. It is counted in the state like any failure, so health alarms on it as usual.
 
     `full`: a complete capture (the final one before closing an account): whole listings and every
     thread, whatever the look-back window and the sweep interval say.
@@ -61,12 +66,27 @@ def harvest_one(settings: Settings, store: BlobStore, index: RecordIndex, accoun
         raise  # nothing can be recorded, and no other account can be stored either
     except CommunisError as exc:
         log.error("account=%s harvest failed: %s", account.id, exc.one_line())
-        state = load_state(store, account.id)
-        saved = save_state(store, state.model_copy(update={
-            "last_attempt": now, "consecutive_failures": state.consecutive_failures + 1,
-            "last_error": exc.one_line(), "runs": state.runs + 1}))
-        return HarvestReport(account.id, run_id or "-", ok=False, error=exc.one_line(),
-                             consecutive_failures=saved.consecutive_failures)
+        return _failed(store, account, exc.one_line(), now=now, run_id=run_id)
+    except Exception as exc:  # noqa: BLE001 - see the docstring: the other accounts must still run
+        log.exception("account=%s harvest failed unexpectedly", account.id)
+        return _failed(store, account, unexpected(exc), now=now, run_id=run_id)
+
+
+def unexpected(exc: BaseException) -> str:
+    """An unexpected exception as one line, cause first: `unexpected ValueError: …` (first line, 300 chars)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"unexpected {type(exc).__name__}{': ' + text if text else ''}"[:300]
+
+
+def _failed(store: BlobStore, account: Account, error: str, *, now: datetime | None, run_id: str | None
+            ) -> HarvestReport:
+    """A failed run, counted in the account's state (so health alarms on it)."""
+    state = load_state(store, account.id)
+    saved = save_state(store, state.model_copy(update={
+        "last_attempt": now, "consecutive_failures": state.consecutive_failures + 1,
+        "last_error": error, "runs": state.runs + 1}))
+    return HarvestReport(account.id, run_id or "-", ok=False, error=error,
+                         consecutive_failures=saved.consecutive_failures)
 
 
 def due_accounts(store: BlobStore, accounts: Iterable[Account], now: datetime) -> list[Account]:

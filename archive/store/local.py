@@ -22,20 +22,9 @@ from schemas import LockMode
 
 from .. import clock
 from ..errors import DigestMismatch, ObjectExists, ObjectLocked, ObjectMissing, StoreUnavailable
-from ..faults import CrashPoint, armed, crash_point
 from .base import StoredObject, sha256_file
 
 _META = ".meta.json"
-
-
-def _copy_halfway_then_crash(src: Path, dst: Path) -> None:
-    """The copy `put_file` makes, with the crash point after half of it (a test arms it)."""
-    half = src.stat().st_size // 2
-    with src.open("rb") as fin, dst.open("wb") as fout:
-        fout.write(fin.read(half))
-        fout.flush()
-        crash_point(CrashPoint.STORE_MID_UPLOAD)
-        shutil.copyfileobj(fin, fout)
 
 
 class LocalStore:
@@ -54,18 +43,35 @@ class LocalStore:
 
     def _publish(self, key: str, tmp: Path, sha256: str, retain_until: datetime | None,
                  lock_mode: LockMode | None) -> StoredObject:
+        """Sidecar, then object, each hard-linked into place (atomic, and refused if the name exists).
+
+        A refused write touches nothing: the sidecar of an existing object (its retain-until and legal
+        hold) is never rewritten, or a locked, held object would become deletable. A sidecar without
+        its object (a put that crashed between the two links) is an orphan, and replaced."""
         path = self._path(key)
+        side = Path(str(path) + _META)
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = {"sha256": sha256, "retain_until": retain_until.isoformat() if retain_until else None,
                 "lock_mode": lock_mode.value if lock_mode else None, "size": tmp.stat().st_size}
-        Path(str(path) + _META).write_text(json.dumps(meta))
+        side_tmp = Path(str(tmp) + _META)
+        side_tmp.write_text(json.dumps(meta))
+        exists = ObjectExists(f"{key} already exists in the local store; stored files are never replaced")
         try:
-            os.link(tmp, path)  # atomic and fails if the key exists: never overwrite
-        except FileExistsError as exc:
-            raise ObjectExists(f"{key} already exists in the local store; stored files are never replaced") \
-                from exc
+            if path.exists():
+                raise exists
+            try:
+                os.link(side_tmp, side)
+            except FileExistsError:
+                if path.exists():
+                    raise exists from None
+                os.replace(side_tmp, side)  # the orphan of a crashed put
+            try:
+                os.link(tmp, path)  # atomic and fails if the key exists: never overwrite
+            except FileExistsError as exc:
+                raise exists from exc
         finally:
             tmp.unlink(missing_ok=True)
+            side_tmp.unlink(missing_ok=True)
         path.chmod(0o444)
         found = self.head(key)
         assert found is not None
@@ -83,10 +89,7 @@ class LocalStore:
         if self._path(key).exists():
             raise ObjectExists(f"{key} already exists in the local store; stored files are never replaced")
         tmp = self._tmp()
-        if armed(CrashPoint.STORE_MID_UPLOAD):
-            _copy_halfway_then_crash(path, tmp)
-        else:
-            shutil.copyfile(path, tmp)
+        shutil.copyfile(path, tmp)
         if sha256_file(tmp) != sha256:
             tmp.unlink()
             raise DigestMismatch(f"{key}: the copy does not match SHA-256 {sha256}; nothing stored")
