@@ -47,8 +47,9 @@ def hold_new(
                     note=f"{case}: {scope.describe()}; {outcome.records} records, {len(outcome.files)} files")
     except (CommunisError, ValueError) as exc:
         fail(exc if isinstance(exc, CommunisError) else CommunisError(f"invalid hold: {exc}"))
-    console.print(f"hold {outcome.hold.id} placed: {outcome.records} records in {len(outcome.files)} stored files "
-                  "are held (records captured later that match are held too)", highlight=False)
+    placed = "was already placed for this matter and scope; completed" if outcome.resumed else "placed"
+    console.print(f"hold {outcome.hold.id} {placed}: {outcome.records} records newly marked, {len(outcome.files)} "
+                  "stored files are held (records captured later that match are held too)", highlight=False)
     typer.echo(outcome.hold.id)
 
 
@@ -72,7 +73,8 @@ def hold_release(hold_id: str) -> None:
                     note=f"{outcome.records} records, {len(outcome.files)} files released")
     except CommunisError as exc:
         fail(exc)
-    console.print(f"hold {hold_id} released: {outcome.records} records unmarked, legal hold lifted on "
+    done = "release completed (it was interrupted)" if outcome.resumed else "released"
+    console.print(f"hold {hold_id} {done}: {outcome.records} records unmarked, legal hold lifted on "
                   f"{len(outcome.files)} files no other hold needs", highlight=False)
 
 

@@ -63,6 +63,8 @@ class CrashPoint(StrEnum):
     DISPOSE_BEFORE_CERTIFICATE = "dispose.before-certificate"
     """Every file of the list is disposed of, the certificate not yet written."""
     # Legal holds
+    HOLD_BEFORE_MARKS = "hold.before-marks"
+    """A hold is saved in the store, no record carries its mark yet."""
     HOLD_BETWEEN_MARKS_AND_LOCK = "hold.between-marks-and-lock"
     """Records carry the hold's mark, the files' S3 legal hold not yet set."""
     HOLD_RELEASE_MID = "hold.release-mid"

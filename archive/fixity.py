@@ -31,6 +31,7 @@ from schemas.premis import PremisEventType, PremisOutcome
 
 from . import clock
 from .errors import StoreError
+from .faults import CrashPoint, crash_point
 from .premis import PremisLog
 from .store import BlobStore
 from .warc.naming import is_warc_key
@@ -205,8 +206,10 @@ def run_fixity(store: BlobStore, premis: PremisLog | None, *, share: int = DEFAU
         problems.extend(missing.problems)
     full = check_all or share == 1
     chosen, cycle_complete = (files, True) if full else select_share(files, state.cursor, share)
-    results = []
+    results: list[FileFixity] = []
     for key in chosen:
+        if results:
+            crash_point(CrashPoint.FIXITY_MID_RUN)
         has_manifest = manifest_key_for(key) in manifests
         result = check_file(store, key, has_manifest=has_manifest)
         _record(premis, result)

@@ -113,3 +113,11 @@ def scope_query(index: RecordIndex, scope: SavedSearch, *, within_file: str | No
     if within_file is not None:
         query["bool"]["filter"].append({"term": {"warc_key": within_file}})
     return query
+
+
+def scope_files(index: RecordIndex, query: dict[str, Any]) -> set[str]:
+    """The stored files holding the records `query` matches (and their media)."""
+    found: set[str] = set()
+    for hit in _scan(index, query):
+        found |= file_keys(hit["_source"])
+    return found

@@ -1,8 +1,10 @@
 """Placing and releasing holds, and keeping them on records captured later or reindexed.
 
 Order matters for safety: a hold is saved before any record is marked (a crash in between
-leaves a hold that `reapply_holds` completes), and on release the S3 legal hold is switched
-off only for files in which no record is under any other hold any more.
+leaves a hold that `reapply_holds` completes; disposal runs it first, and placing the same hold
+again completes it instead of adding a second one), and on release the S3 legal hold is switched
+off only for files in which no record is under any other hold any more. A release interrupted
+after it was recorded is completed by releasing again.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime
 from schemas.holds import LegalHold
 from schemas.search import SavedSearch
 
+from ..faults import CrashPoint, crash_point
 from ..index import RecordIndex
 from ..store import BlobStore
 from . import book, marks
@@ -29,6 +32,8 @@ class HoldOutcome:
     records: int = 0
     #: Stored WARC files whose S3 legal hold was switched (on when placing, off when releasing).
     files: set[str] = field(default_factory=set)
+    #: An interrupted placement or release of this hold was completed (nothing new was recorded).
+    resumed: bool = False
 
 
 def _hold_files(store: BlobStore, keys: set[str], on: bool) -> None:
@@ -42,27 +47,45 @@ def place_hold(store: BlobStore, index: RecordIndex, *, matter: str, scope: Save
     if scope.is_empty():
         raise book.HoldError("a hold needs a scope: a query, a filter or record ids",
                              hint="holding the whole archive is done with retention settings, not a hold")
-    hold = LegalHold(id=f"hold-{uuid.uuid4().hex[:12]}", matter=matter, reason=reason, scope=scope, owner=owner,
-                     created_at=now)
-    book.save_placed(store, hold)
+    same = next((h for h in book.active_holds(store) if h.matter == matter and h.scope == scope), None)
+    hold = same or LegalHold(id=f"hold-{uuid.uuid4().hex[:12]}", matter=matter, reason=reason, scope=scope,
+                             owner=owner, created_at=now)
+    if same is None:
+        book.save_placed(store, hold)
+    crash_point(CrashPoint.HOLD_BEFORE_MARKS)
     index.ensure()
     changed, files = marks.mark(index, hold.id, marks.scope_query(index, scope))
+    crash_point(CrashPoint.HOLD_BETWEEN_MARKS_AND_LOCK)
     _hold_files(store, files, True)
     log.info("hold %s placed on %d records in %d files", hold.id, changed, len(files))
-    return HoldOutcome(hold, changed, files)
+    return HoldOutcome(hold, changed, files, resumed=same is not None)
 
 
 def release_hold(store: BlobStore, index: RecordIndex, hold_id: str, *, by: str, now: datetime) -> HoldOutcome:
     """Release a hold: record the release, unmark its records, unlock files no other hold needs."""
     hold = book.get_hold(store, hold_id)
-    if not hold.active:
-        raise book.HoldError(f"hold {hold_id} was already released on {hold.released_at:%Y-%m-%d}")
-    released = hold.model_copy(update={"released_at": now, "released_by": by})
-    book.save_released(store, released)
+    resumed = not hold.active
+    if hold.active:
+        hold = hold.model_copy(update={"released_at": now, "released_by": by})
+        book.save_released(store, hold)
+    # Files the hold covered: those of records still marked, and those its scope matches (after an
+    # interrupted release the marks may be gone while some files are still legally held).
     changed, files = marks.unmark(index, hold_id)
-    free = files - marks.held_files(index, files)
-    _hold_files(store, free, False)
-    return HoldOutcome(released, changed, free)
+    files |= marks.scope_files(index, marks.scope_query(index, hold.scope))
+    free = sorted(files - marks.held_files(index, files))
+    still = [k for k in free if _legally_held(store, k)] if resumed else free
+    if resumed and not changed and not still:
+        raise book.HoldError(f"hold {hold_id} was already released on {hold.released_at:%Y-%m-%d}")
+    for n, key in enumerate(still):
+        if n:
+            crash_point(CrashPoint.HOLD_RELEASE_MID)
+        store.set_legal_hold(key, False)
+    return HoldOutcome(hold, changed, set(still), resumed=resumed)
+
+
+def _legally_held(store: BlobStore, key: str) -> bool:
+    found = store.head(key)
+    return found is not None and found.legal_hold
 
 
 def apply_holds_to_file(store: BlobStore, index: RecordIndex, holds: list[LegalHold], key: str) -> int:

@@ -14,6 +14,11 @@ Layout of `data/` (decided so that what the requester receives can never hold un
 
 A package is refused while any suggestion is unreviewed (SE-9). The archived originals are
 only read: their digests are checked on the way out (US-12) and never change.
+
+The bag is written into `.NAME.partial` beside the output and renamed to NAME only when it is
+complete, so a crash never leaves a directory under the asked-for name that looks like a package
+(a half bag there would even pass `bagit.txt` checks until its manifests were compared). A rerun
+removes what an interrupted run left (`.NAME.partial`, `.NAME.staging`) and starts again.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import os
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -35,6 +41,7 @@ from schemas.cases import RequestCase, SnapshotEntry
 from ..access.audit import AuditLog
 from ..browse.media import archived_media
 from ..config import Settings
+from ..faults import CrashPoint, crash_point
 from ..index import RecordIndex
 from ..package.bagit import BagWriter
 from ..package.pdf import BatesCounter, PageSpan, PdfReport, Provenance, RecordView
@@ -131,12 +138,33 @@ def produce(settings: Settings, book: CaseBook, index: RecordIndex, store: BlobS
         by_record[m.record_id].append(m)
     if out.exists() and any(out.iterdir()):
         raise CaseError(f"{out} is not empty", hint="give a new directory")
+    partial = out.parent / f".{out.name}.partial"
+    for left in (partial, out.parent / f".{out.name}.staging"):  # an interrupted run's leftovers
+        shutil.rmtree(left, ignore_errors=True)
     staging = _Staging(out.parent / f".{out.name}.staging")
     try:
-        return _produce(settings, case, entries, by_record, masks, index, store, audit, out, staging, by=by, now=now,
-                        bates_prefix=bates_prefix, progress=progress)
+        result = _produce(settings, case, entries, by_record, masks, index, store, audit, partial, staging, by=by,
+                          now=now, bates_prefix=bates_prefix, progress=progress)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     finally:
         shutil.rmtree(staging.root, ignore_errors=True)
+    _publish(partial, out)
+    result.directory = out
+    return result
+
+
+def _publish(partial: Path, out: Path) -> None:
+    """Give the complete bag its name in one rename (onto an empty directory if one was made), durably."""
+    if out.exists():
+        out.rmdir()  # empty: checked above
+    partial.rename(out)
+    fd = os.open(out.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _produce(settings: Settings, case: RequestCase, entries: list[SnapshotEntry], by_record: dict[str, list[Mask]],
@@ -253,6 +281,7 @@ def _produce(settings: Settings, case: RequestCase, entries: list[SnapshotEntry]
                           "Bag-Software-Agent": f"communis {__version__}"})
     for path in sorted(p for p in st.root.rglob("*") if p.is_file()):
         bag.add_file(path.relative_to(st.root).as_posix(), path)
+        crash_point(CrashPoint.EXPORT_MID_PACKAGE)
     bag.finish()
     result.bytes, result.files = bag.octets, bag.files
     return result

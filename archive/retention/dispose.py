@@ -5,7 +5,12 @@ skipped), delete every version of the WARC file (the server's Object Lock may re
 file is skipped and nothing of it is touched), delete its records from the index and its
 manifest, and journal the outcome as a write-once object. A rerun skips journaled files and
 treats a WARC file already gone as deleted by the interrupted run, so it resumes where it
-stopped; the certificate is built from the journal alone, so it shows exactly what was removed.
+stopped (such a file is completed whatever came since: its bytes are gone, and the journal must
+say so); the certificate is built from the journal alone, so it shows exactly what was removed.
+
+Before anything is deleted, every active hold is put back on the records (`reapply_holds`): a
+hold whose placement was interrupted before its records were marked protects them all the same.
+A crash between the JSON certificate and its PDF or PREMIS events is completed by a rerun.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from schemas.schedule import (
 
 from ..config import Settings
 from ..errors import ObjectLocked, ObjectMissing
+from ..faults import CrashPoint, crash_point
+from ..holds import reapply_holds
 from ..index import RecordIndex
 from ..index.client import translate
 from ..store import BlobStore
@@ -55,8 +62,11 @@ def dispose(settings: Settings, store: BlobStore, index: RecordIndex, list_id: s
     """Execute the approved list as `by` (not its approver); rerun after a crash to resume."""
     plan = book.load_list(store, list_id)
     if plan.status is ListStatus.EXECUTED:
-        cert = book.load_certificate(store, list_id)
-        assert cert is not None
+        started_once = book.load_started(store, list_id)
+        assert started_once is not None
+        done_once = {o.key: o for o in book.journal(store, list_id)}
+        cert = issue_certificate(settings, store, plan, started_once, [done_once[g.key] for g in plan.groups],
+                                 executor=started_once.by)  # writes only what an interrupted run left out
         return DisposalResult(cert, already_done=True)
     if plan.status is not ListStatus.APPROVED or plan.approved_by is None:
         raise book.RetentionError(f"list {list_id} is not approved; an unapproved list cannot be executed",
@@ -70,7 +80,10 @@ def dispose(settings: Settings, store: BlobStore, index: RecordIndex, list_id: s
     started = book.save_started(store, ExecutionStart(list_id=list_id, by=name, at=now))
     done = {o.key: o for o in book.journal(store, list_id)}
     resumed = bool(done) or started.by != name or started.at != now
-    open_ids = open_case_record_ids(settings, index) if len(done) < len(plan.groups) else set()
+    open_ids: set[str] = set()
+    if len(done) < len(plan.groups):
+        reapply_holds(store, index)
+        open_ids = open_case_record_ids(settings, index)
     for group in plan.groups:
         if group.key in done:
             continue
@@ -80,6 +93,7 @@ def dispose(settings: Settings, store: BlobStore, index: RecordIndex, list_id: s
             progress(outcome)
     with translate("refresh the index"):
         index.es.indices.refresh(index=index.alias)
+    crash_point(CrashPoint.DISPOSE_BEFORE_CERTIFICATE)
     outcomes = [done[g.key] for g in plan.groups]
     cert = issue_certificate(settings, store, plan, started, outcomes, executor=name)
     return DisposalResult(cert, [o for o in outcomes if o.outcome is FileOutcomeKind.DISPOSED],
@@ -94,6 +108,20 @@ def _dispose_file(store: BlobStore, index: RecordIndex, plan: DispositionList, g
         return FileOutcome(list_id=plan.id, key=group.key, outcome=kind, reason=reason, by=by, at=now,
                            records=len(ids) if kind is FileOutcomeKind.DISPOSED else 0)
 
+    if store.head(group.key) is None:
+        # Deleted by an interrupted run (or lost): finish it, so the index and journal tell the truth.
+        # Older object versions behind a delete marker are deleted too, unless a lock refuses.
+        try:
+            store.delete(group.key)
+        except ObjectLocked as exc:
+            return outcome(FileOutcomeKind.SKIPPED, f"refused by Object Lock: {exc}")
+        except ObjectMissing:
+            pass
+        _delete_documents(index, ids)
+        _delete_manifest(store, group)
+        crash_point(CrashPoint.DISPOSE_BEFORE_JOURNAL)
+        return outcome(FileOutcomeKind.DISPOSED,
+                       "the file was already gone from the store (deleted by an interrupted run)")
     if now < group.retention_met:
         return outcome(FileOutcomeKind.SKIPPED, f"not due until {group.retention_met:%Y-%m-%d}")
     held = _count_ids(index, ids, {"exists": {"field": "legal_holds"}})
@@ -114,14 +142,22 @@ def _dispose_file(store: BlobStore, index: RecordIndex, plan: DispositionList, g
         return outcome(FileOutcomeKind.SKIPPED, f"refused by Object Lock{until}: {exc}")
     except ObjectMissing:
         note = "the file was already gone from the store (deleted by an interrupted run)"
+    crash_point(CrashPoint.DISPOSE_BEFORE_INDEX)
     _delete_documents(index, ids)
+    note = "; ".join(n for n in (note, _delete_manifest(store, group)) if n)
+    crash_point(CrashPoint.DISPOSE_BEFORE_JOURNAL)
+    return outcome(FileOutcomeKind.DISPOSED, note)
+
+
+def _delete_manifest(store: BlobStore, group: FileGroup) -> str:
+    """Delete the file's manifest; a note if it must stay (locked), nothing if gone already."""
     try:
         store.delete(manifest_key(group.account, group.key.rsplit("/", 1)[-1]))
     except ObjectMissing:
         pass
     except ObjectLocked as exc:
-        note = f"{note}; manifest kept: {exc}".lstrip("; ")
-    return outcome(FileOutcomeKind.DISPOSED, note)
+        return f"manifest kept: {exc}"
+    return ""
 
 
 def _count(index: RecordIndex, query: dict[str, object]) -> int:
