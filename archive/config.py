@@ -101,12 +101,14 @@ class Settings(BaseSettings):
                                       description="Seconds to wait for Elasticsearch to answer a request.")
     es_max_retries: int = Field(default=3, ge=0, le=20, description=(
         "Retries of a failed Elasticsearch request (another node or connection) before it counts as unavailable."))
+    es_bulk_chunk_size: int = Field(default=500, ge=1, le=10000,
+                                    description="Documents per bulk request when a WARC file's records are indexed.")
     es_index_prefix: str = Field(default="communis", pattern=r"^[a-z0-9][a-z0-9_-]*$",
                                  description="Index and alias names start with this.")
     events_prefix: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$", description=(
         "Prefix of the append-only audit and preservation-event streams (default: es_index_prefix)."))
 
-    warc_rollover_bytes: int = Field(default=1024**3, ge=1024 * 1024, description="WARC file size limit.")
+    warc_rollover_bytes: int = Field(default=1024**3, ge=64 * 1024, description="WARC file size limit.")
     gzip_level: int = Field(default=1, ge=0, le=3, description="ISA-L gzip level per WARC record (0-3).")
     max_body_bytes: int = Field(default=512 * 1024 * 1024, ge=1024,
                                 description="Larger response bodies are quarantined.")

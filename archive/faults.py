@@ -93,6 +93,11 @@ _ARMED = _armed(os.environ.get(ENV))
 _passes = 0
 
 
+def armed(point: CrashPoint) -> bool:
+    """Whether `point` is the armed one: lets a hot path split a write in two only when a test asks."""
+    return _ARMED is not None and _ARMED[0] is point
+
+
 def crash_point(point: CrashPoint) -> None:
     """Kill the process here with SIGKILL if this is the armed point's nth pass; otherwise nothing."""
     global _passes

@@ -9,7 +9,6 @@ commits it first, so nothing captured is lost and nothing is stored twice.
 
 from __future__ import annotations
 
-import json
 import errno
 import logging
 from collections.abc import Iterable
@@ -27,6 +26,7 @@ from . import clock
 from .bundles import Rejected
 from .config import Settings
 from .errors import DigestMismatch, DiskFull, IndexUnavailable, ObjectExists, StoreUnavailable
+from .faults import CrashPoint, crash_point
 from .holds import active_holds, apply_holds_to_file
 from .index import RecordIndex, to_document
 from .premis import PremisLog
@@ -34,13 +34,14 @@ from .quarantine import QuarantineEntry, quarantine, upload_pending
 from .store import BlobStore
 from .warc import FinalizedFile, PayloadLookup, WarcWriter, located_records
 from .warc.naming import manifest_key
+from .workdir import MANIFEST_SUFFIX, account_for_leftovers, read_manifest, sidecar_path, write_manifest
 
 if TYPE_CHECKING:
     from .retention.schedule import Schedule
 
 log = logging.getLogger(__name__)
 
-MANIFEST_SUFFIX = ".manifest.json"
+__all__ = ["MANIFEST_SUFFIX", "IngestReport", "Pipeline", "with_media_locations"]
 
 
 def with_media_locations(bundle: CaptureBundle, locations: dict[str, WarcLocation]) -> CaptureBundle:
@@ -79,6 +80,8 @@ class IngestReport:
     index_errors: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)
     """Finalized files kept in the work folder because the store or the index was unavailable."""
+    crashed: list[str] = field(default_factory=list)
+    """One line per leftover of a crashed run moved to the work folder's `crashed/` (workdir.py)."""
 
 
 class Pipeline:
@@ -131,6 +134,8 @@ class Pipeline:
                 written = self._writer.write(account.id, rclass, bundle, department=account.department)
                 if bundle.is_media and not written.revisit and written.payload_digest:
                     self.media_locations.setdefault(written.payload_digest.removeprefix("sha256:"), written.location)
+                if bundle.is_media:
+                    crash_point(CrashPoint.MEDIA_BEFORE_RECORD)
                 self.report.captures += 1
                 self.report.records += len(written.records)
                 for done in self._writer.drain():
@@ -221,13 +226,14 @@ class Pipeline:
             bundle.capture if bundle else None, raw=raw, fallback=self.work_dir))
 
     def _save_manifest(self, manifest: WarcFileManifest) -> Path:
-        path = self.work_dir / (manifest.name + MANIFEST_SUFFIX)
-        path.write_text(manifest.model_dump_json(indent=2))
-        return path
+        """The sidecar beside the file, written atomically (workdir.write_manifest)."""
+        return write_manifest(self.work_dir, manifest)
 
     def _commit(self, done: FinalizedFile, records: list[Record] | None = None) -> None:
         """Store and index; if a service is down keep the file for the next run and go on."""
-        sidecar = self._save_manifest(done.manifest)
+        sidecar = sidecar_path(self.work_dir, done.manifest.name)
+        if not sidecar.exists():
+            self._save_manifest(done.manifest)
         try:
             self._store_and_index(done, records)
         except (StoreUnavailable, IndexUnavailable) as exc:
@@ -235,6 +241,7 @@ class Pipeline:
             self._unavailable = exc
             self.report.deferred.append(done.manifest.name)
             return
+        crash_point(CrashPoint.INDEX_AFTER_BULK)
         done.path.unlink(missing_ok=True)
         sidecar.unlink(missing_ok=True)
 
@@ -243,6 +250,7 @@ class Pipeline:
         manifest = done.manifest
         rclass = self._retention_class(manifest.retention_class)
         mode = self.settings.lock_mode or rclass.lock_mode
+        crash_point(CrashPoint.STORE_BEFORE_UPLOAD)
         try:
             self.store.put_file(manifest.key, done.path, manifest.sha256, retain_until=manifest.retain_until,
                                 lock_mode=mode, content_type="application/warc")
@@ -251,10 +259,12 @@ class Pipeline:
             if stored is None or stored.sha256 != manifest.sha256:
                 raise DigestMismatch(f"{manifest.key} exists in the store with other content") from None
             log.info("%s was already stored; continuing with indexing", manifest.key)
+        crash_point(CrashPoint.STORE_AFTER_UPLOAD)
         mkey = manifest_key(manifest.account, manifest.name)
         if self.store.head(mkey) is None:
             self.store.put_bytes(mkey, manifest.model_dump_json(indent=2).encode(),
                                  retain_until=manifest.retain_until, lock_mode=mode)
+        crash_point(CrashPoint.STORE_AFTER_MANIFEST)
         if not self._index_ready:
             self.index.ensure()
             self._index_ready = True
@@ -268,7 +278,7 @@ class Pipeline:
             docs = [to_document(r, warc_key=manifest.key, retention_class=manifest.retention_class,
                                 department=manifest.department)
                     for r in records]
-        result = self.index.bulk(docs)
+        result = self.index.bulk(docs, chunk_size=self.settings.es_bulk_chunk_size)
         if self._active_holds is None:
             self._active_holds = active_holds(self.store)
         if self._active_holds:  # a hold covers matching records captured after it was placed
@@ -297,8 +307,12 @@ class Pipeline:
         except StoreUnavailable as exc:
             self._unavailable = exc
             return recovered
+        self.report.crashed.extend(account_for_leftovers(self.work_dir, self._retention_class, account))
         for sidecar in sorted(self.work_dir.glob("*" + MANIFEST_SUFFIX)):
-            manifest = WarcFileManifest.model_validate(json.loads(sidecar.read_text()))
+            manifest = read_manifest(sidecar)
+            if manifest is None:  # account_for_leftovers rebuilt or moved every bad one; written since?
+                self.report.crashed.append(f"{sidecar.name}: unreadable manifest; left for the next run")
+                continue
             if account is not None and manifest.account != account:
                 continue
             path = self.work_dir / manifest.name

@@ -22,6 +22,7 @@ from ..config import Settings
 from ..connectors.base import Connector, HarvestContext
 from ..connectors.http import Fetcher
 from ..errors import ConnectorError, GaveUp, IndexUnavailable, PayloadInvalid, SearchIndexError
+from ..faults import CrashPoint, crash_point
 from ..index import RecordIndex, from_document
 from ..index.client import translate
 from ..pipeline import Pipeline
@@ -49,6 +50,8 @@ class HarvestReport:
     quarantined: list[QuarantineEntry] = field(default_factory=list)
     error: str | None = None
     consecutive_failures: int = 0
+    crashed: list[str] = field(default_factory=list)
+    """Leftovers of a crashed earlier run moved to the work folder's `crashed/`, one line each."""
 
 
 def _candidates(state: HarvestState, ctx: HarvestContext) -> list[str]:
@@ -126,6 +129,7 @@ def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, ac
     ok = not failure and index_down is None
     error = failure[0].one_line() if failure else (index_down.one_line() if index_down else None)
     complete = not failure and not ctx.incomplete
+    crash_point(CrashPoint.HARVEST_BEFORE_STATE)
     saved = save_state(store, state.model_copy(update={
         "cursor": ctx.cursor if complete else state.cursor,
         "markers": {**state.markers, **ctx.markers} if complete else state.markers,
@@ -143,6 +147,7 @@ def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, ac
     r = pipeline.report
     report.ok, report.error, report.counts = ok, error, versioner.counts
     report.captures, report.files, report.quarantined = r.captures, r.files, r.quarantined
+    report.crashed = r.crashed
     report.requests, report.bytes = fetcher.requests, fetcher.bytes
     report.consecutive_failures = saved.consecutive_failures
     return report

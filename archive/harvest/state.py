@@ -12,6 +12,7 @@ import logging
 from schemas import HarvestState
 
 from .. import clock
+from ..faults import CrashPoint, crash_point
 from ..store import BlobStore
 
 PREFIX = "state/"
@@ -54,7 +55,11 @@ def _seq(key: str) -> int:
 def save_state(store: BlobStore, state: HarvestState) -> HarvestState:
     """Save as the next sequence number; returns what was saved."""
     saved = state.model_copy(update={"seq": state.seq + 1, "saved_at": clock.now()})
-    store.put_bytes(_key(state.account, saved.seq), saved.model_dump_json().encode("utf-8"))
+    data = saved.model_dump_json().encode("utf-8")
+    # Both stores publish an object whole or not at all (a temporary file hard-linked into place, one
+    # S3 PUT), so a crash while saving leaves the previous state as the newest one.
+    crash_point(CrashPoint.STATE_MID_SAVE)
+    store.put_bytes(_key(state.account, saved.seq), data)
     return saved
 
 

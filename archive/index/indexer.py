@@ -16,6 +16,7 @@ from typing import Any
 from elasticsearch import BadRequestError, Elasticsearch, helpers
 
 from ..errors import RecordNotFound, SearchIndexError
+from ..faults import CrashPoint, crash_point
 from .client import translate
 from .documents import Document
 from .mappings import LANGUAGE_ANALYZERS, MAPPING_VERSION, index_settings, record_mappings
@@ -178,6 +179,8 @@ class RecordIndex:
                 else:
                     item = next(iter(info.values()))
                     result.errors.append(f"{item.get('_id')}: {item.get('error')}")
+                if (result.indexed + len(result.errors)) % chunk_size == 0:  # one bulk request answered
+                    crash_point(CrashPoint.INDEX_MID_BULK)
             self._set_latest({doc_id: False for doc_id in latest.losers})
             if refresh:
                 self.es.indices.refresh(index=self.alias)

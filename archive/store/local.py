@@ -22,9 +22,20 @@ from schemas import LockMode
 
 from .. import clock
 from ..errors import DigestMismatch, ObjectExists, ObjectLocked, ObjectMissing, StoreUnavailable
+from ..faults import CrashPoint, armed, crash_point
 from .base import StoredObject, sha256_file
 
 _META = ".meta.json"
+
+
+def _copy_halfway_then_crash(src: Path, dst: Path) -> None:
+    """The copy `put_file` makes, with the crash point after half of it (a test arms it)."""
+    half = src.stat().st_size // 2
+    with src.open("rb") as fin, dst.open("wb") as fout:
+        fout.write(fin.read(half))
+        fout.flush()
+        crash_point(CrashPoint.STORE_MID_UPLOAD)
+        shutil.copyfileobj(fin, fout)
 
 
 class LocalStore:
@@ -89,7 +100,10 @@ class LocalStore:
         if self._path(key).exists():
             raise ObjectExists(f"{key} already exists in the local store; stored files are never replaced")
         tmp = self._tmp()
-        shutil.copyfile(path, tmp)
+        if armed(CrashPoint.STORE_MID_UPLOAD):
+            _copy_halfway_then_crash(path, tmp)
+        else:
+            shutil.copyfile(path, tmp)
         if sha256_file(tmp) != sha256:
             tmp.unlink()
             raise DigestMismatch(f"{key}: the copy does not match SHA-256 {sha256}; nothing stored")

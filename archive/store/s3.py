@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -27,12 +29,15 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from schemas import LockMode
 
 from ..errors import DigestMismatch, ObjectExists, ObjectLocked, ObjectMissing, StoreError, StoreUnavailable
+from ..faults import CrashPoint, crash_point
 from .base import StoredObject
 
 log = logging.getLogger(__name__)
 
 _LOCKED_CODES = {"AccessDenied", "ObjectLocked", "InvalidRequest"}
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
+_MIN_PART = 5 * 1024 * 1024
+"""S3's smallest part (but the last); parts are an eighth of the multipart threshold, at least this."""
 
 
 @contextmanager
@@ -102,8 +107,9 @@ class S3Store:
         )
         self.client.meta.events.register("before-parse.s3.GetObject", _error_body_as_bytes)
         self.transfer = TransferConfig(multipart_threshold=multipart_threshold,
-                                       multipart_chunksize=max(8 * 1024 * 1024, multipart_threshold // 8),
+                                       multipart_chunksize=max(_MIN_PART, multipart_threshold // 8),
                                        max_concurrency=max_concurrency)
+        self._concurrency = max_concurrency
 
     def _k(self, key: str) -> str:
         """Bucket key for a store key (an optional prefix lets several archives share a bucket)."""
@@ -132,10 +138,51 @@ class S3Store:
                     self.client.put_object(Bucket=self.bucket, Key=self._k(key), Body=fh, ChecksumSHA256=_b64(sha256),
                                            IfNoneMatch="*", **extra)
             else:
-                # Multipart: boto3 sends a SHA-256 per part and the server verifies each one.
-                self.client.upload_file(str(path), self.bucket, self._k(key), Config=self.transfer,
-                                        ExtraArgs={"ChecksumAlgorithm": "SHA256", **extra})
+                self._upload_parts(key, path, extra)
         return self._verified_head(key, size, sha256)
+
+    def _upload_parts(self, key: str, path: Path, extra: dict[str, Any]) -> None:
+        """Multipart upload, each part with its own SHA-256 that the server verifies.
+
+        Parts go up `max_concurrency` at a time. Written out rather than left to boto3's transfer
+        manager so that a crash between parts is a named point (STORE_MID_UPLOAD) and a failed
+        upload is aborted here. An incomplete upload never becomes an object, so after a crash the
+        key is still free and the next run uploads the whole file again; nothing half-stored is
+        ever visible.
+        """
+        bucket_key = self._k(key)
+        upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=bucket_key,
+                                                        ChecksumAlgorithm="SHA256", **extra)["UploadId"]
+
+        def send(number: int, data: bytes) -> dict[str, Any]:
+            digest = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+            sent = self.client.upload_part(Bucket=self.bucket, Key=bucket_key, UploadId=upload_id,
+                                           PartNumber=number, Body=data, ChecksumSHA256=digest)
+            return {"PartNumber": number, "ETag": sent["ETag"], "ChecksumSHA256": digest}
+
+        parts: list[dict[str, Any]] = []
+        try:
+            with ThreadPoolExecutor(max_workers=self._concurrency) as pool, path.open("rb") as fh:
+                window: deque[Future[dict[str, Any]]] = deque()
+                number = 0
+                while data := fh.read(self.transfer.multipart_chunksize):
+                    if len(window) >= self._concurrency:
+                        parts.append(window.popleft().result())
+                        crash_point(CrashPoint.STORE_MID_UPLOAD)  # more parts to come
+                    number += 1
+                    window.append(pool.submit(send, number, data))
+                while window:
+                    parts.append(window.popleft().result())
+                    if window:
+                        crash_point(CrashPoint.STORE_MID_UPLOAD)
+            self.client.complete_multipart_upload(Bucket=self.bucket, Key=bucket_key, UploadId=upload_id,
+                                                  MultipartUpload={"Parts": parts})
+        except BaseException:
+            try:
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=bucket_key, UploadId=upload_id)
+            except (BotoCoreError, ClientError) as exc:  # the bucket's lifecycle rule cleans up the rest
+                log.warning("could not abort the multipart upload of %s: %s", key, exc)
+            raise
 
     def put_bytes(self, key: str, data: bytes, *, retain_until: datetime | None = None,
                   lock_mode: LockMode | None = None, content_type: str = "application/json",

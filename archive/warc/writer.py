@@ -26,6 +26,7 @@ from pydantic import TypeAdapter
 from schemas import CaptureBundle, Record, RetentionClass, RetentionTrigger, WarcFileManifest, WarcLocation
 
 from .. import clock
+from ..faults import CrashPoint, armed, crash_point
 from ..version import SOFTWARE
 from . import records as build
 from .compress import Engine, compressor_factory
@@ -53,7 +54,13 @@ class _MemberSink:
         length = 0
         for piece in [*(comp.compress(c) for c in chunks if c), comp.flush()]:  # type: ignore[attr-defined]
             if piece:
-                self._fh.write(piece)
+                if armed(CrashPoint.WARC_MID_RECORD):  # half of this member on disk, then the crash
+                    self._fh.write(piece[:len(piece) // 2])
+                    self._fh.flush()
+                    crash_point(CrashPoint.WARC_MID_RECORD)
+                    self._fh.write(piece[len(piece) // 2:])
+                else:
+                    self._fh.write(piece)
                 self._file_hash.update(piece)
                 member.update(piece)
                 length += len(piece)
@@ -161,11 +168,18 @@ class WarcFile:
         self.last_capture = moment if self.last_capture is None else max(self.last_capture, moment)
 
     def finalize(self) -> tuple[int, str]:
-        """fsync and rename; returns (bytes, sha256). After this the file never changes."""
+        """fsync, rename and fsync the folder; returns (bytes, sha256). After this the file never changes.
+
+        The folder's fsync makes the rename itself survive a power cut: without it the file could
+        come back as `.open` (or not at all) although its manifest says it was finalized.
+        """
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self._fh.close()
+        crash_point(CrashPoint.WARC_BEFORE_RENAME)
         os.rename(self.open_path, self.final_path)
+        fsync_dir(self.final_path.parent)
+        crash_point(CrashPoint.WARC_AFTER_RENAME)
         return self.size, self._hash.hexdigest()
 
     def abandon(self) -> None:
@@ -173,6 +187,15 @@ class WarcFile:
         if not self._fh.closed:
             with contextlib.suppress(OSError):  # a full disk refuses the buffered tail; closed all the same
                 self._fh.close()
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename in `directory` durable (POSIX keeps directory entries in the directory's own data)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def disposal_group(account: str, rclass: RetentionClass, moment: datetime) -> str:

@@ -1,4 +1,4 @@
-"""A harvest run in a child process, for the kill -9 test: `python -m tests.integration.harvest_child CONFIG`."""
+"""A harvest run in a child process, for test_crash_points.py: `python -m tests.integration.harvest_child CONFIG`."""
 
 from __future__ import annotations
 

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import signal
-import subprocess
-import sys
-import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +14,6 @@ from archive.context import Archive
 from archive.harvest.health import account_health
 from archive.harvest.runner import harvest_one
 from archive.harvest.service import HarvestReport
-from archive.warc import located_records
 from schemas import Account
 from simulator import Simulator, Timeline, WorldConfig
 from tests.harvesting import sim_now
@@ -132,44 +125,6 @@ def test_a_failing_account_does_not_stop_the_others_and_is_reported(arc: Archive
     health = {h.account: h for h in account_health(arc.store, accounts(sim), sim_now(sim), max_failures=3)}
     assert health["sv-masto"].alarm and "3 runs in a row" in health["sv-masto"].alarm
     assert health["sv-blogg"].ok and health["sv-blogg"].items > 0
-
-
-@pytest.fixture
-def big_sim() -> Iterator[Simulator]:
-    with Simulator(WorldConfig(rate_limit=10**9).resized(250)) as running:  # the rerun must not wait for a reset
-        yield running
-
-
-@pytest.mark.parametrize("kill_after", [1.2, 2.0, 2.8, 3.6])
-def test_kill_9_at_any_point_then_rerun_loses_and_duplicates_nothing(arc: Archive, big_sim: Simulator,
-                                                                     tmp_path: Path, kill_after: float) -> None:
-    """A harvest killed with SIGKILL mid-run, then a full rerun: every item once per version."""
-    sim = big_sim
-    config = tmp_path / "child.json"
-    config.write_text(json.dumps({
-        "settings": {"data_dir": str(arc.settings.data_dir), "store_path": str(arc.settings.store_path),
-                     "es_index_prefix": arc.settings.es_index_prefix, "warc_rollover_bytes": 1024 * 1024},
-        "now": sim_now(sim).isoformat(),
-        "accounts": [a.model_dump(mode="json") for a in accounts(sim)],
-    }))
-    child = subprocess.Popen([sys.executable, "-m", "tests.integration.harvest_child", str(config)],
-                             cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE, text=True)
-    time.sleep(kill_after)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
-    finished = child.stdout.read().count("\n") if child.stdout else 0
-    assert child.returncode == -signal.SIGKILL and finished < 2, "the child finished before it was killed"
-    rerun = run(arc, sim)
-    assert all(r.ok for r in rerun.values()), {k: r.error for k, r in rerun.items()}
-    masto_truth, blog_truth = truth_ids(sim)
-    masto, blog = versions(arc, "sv-masto"), versions(arc, "sv-blogg")
-    assert masto_truth <= set(masto) and blog_truth <= set(blog)
-    assert all(len(v) == 1 for v in [*masto.values(), *blog.values()])  # nothing changed: one version each
-    # ... and each version is in the stored WARC files exactly once.
-    in_warcs = Counter(r.record_id for key in arc.store.keys("warc/")
-                       for r in located_records(arc.store.open(key), key))
-    assert in_warcs and max(in_warcs.values()) == 1, in_warcs.most_common(3)
-    assert set(in_warcs) == {d["record_id"] for v in [*masto.values(), *blog.values()] for d in v}
 
 
 def test_rate_limits_and_transient_errors_are_waited_out(arc: Archive, sim: Simulator) -> None:
