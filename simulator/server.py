@@ -22,7 +22,6 @@ import secrets
 import socket
 import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,12 +78,16 @@ class Simulator:
         self._thread: threading.Thread | None = None
         self._log: deque[LoggedRequest] = deque(maxlen=500_000)
         self._log_lock = threading.Lock()
+        # Set while stopping: a request held by a `slow` fault is let go at once (and cut), so a
+        # test may hold one far longer than any client waits without delaying the stop.
+        self._stopping = threading.Event()
 
     # ---- lifecycle ----------------------------------------------------------------------------
     def start(self) -> Simulator:
         """Bind and serve in a background thread."""
         if self._server is not None:
             return self
+        self._stopping.clear()
         self._server = _Server((self._host, self._port), _handler_for(self))
         self._port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -94,6 +97,7 @@ class Simulator:
 
     def stop(self) -> None:
         """Stop serving and release the port."""
+        self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -181,7 +185,8 @@ class Simulator:
                 WORDPRESS_ACCOUNT if platform == "wordpress" else platform)
         rule = self.faults.take(platform, req.path, account, req.method, req.raw_query)
         if rule is not None and rule.kind == "slow":
-            time.sleep(rule.delay)
+            if self._stopping.wait(rule.delay):
+                return Response(_DISCONNECT)
         elif rule is not None and rule.kind not in ("malformed", "poison"):
             return self._fault(rule, platform)
         with self.world.lock:

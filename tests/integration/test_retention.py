@@ -1,17 +1,16 @@
 """Retention schedule and disposal on real Elasticsearch and MinIO (Object Lock), with time controlled.
 
-Time: records are captured "one day minus a few seconds ago" under a one-day class, so the
-Object Lock retain-until the pipeline sets from the class (capture + 1 day) lies a few seconds
-ahead when the file is stored — MinIO refuses a retain-until in the past — and really expires
-shortly after. Nothing about S3 is faked: the tests wait those seconds. Disposal dates are
-judged as of the `as_of`/`now` the tests pass.
+Time: records are captured "one day minus an hour ago" under a one-day class, so the Object Lock
+retain-until the pipeline sets from the class (capture + 1 day) lies an hour ahead when the file
+is stored (MinIO refuses a retain-until in the past; an hour is far beyond any ingest, however slow
+the machine). Disposal dates are judged as of the `as_of`/`now` the tests pass. No test waits for
+a lock to run out: `World.let_locks_expire` makes the moment pass (see there for how, per store).
 """
 
 from __future__ import annotations
 
 import io
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from archive import clock
 from archive.access import open_audit, open_users
 from archive.config import Settings
 from archive.context import Archive
@@ -35,17 +35,18 @@ from archive.retention import RetentionError, approve, dispose, erasure_request,
 from archive.retention import book as rbook
 from archive.retention.schedule import Schedule
 from archive.store.s3 import S3Store
-from schemas import Account, AuditAction, RetentionClass, RetentionTrigger
+from schemas import Account, AuditAction, LockMode, RetentionClass, RetentionTrigger
 from schemas.bundle import CaptureBundle
 from schemas.capture import Capture
 from schemas.premis import PremisEventType
 from schemas.record import Direction, Kind, Record
 from schemas.schedule import FileOutcomeKind, ListStatus
 from schemas.search import SavedSearch
+from tests.waiting import PREFECT_STARTUP_S
 
 pytestmark = pytest.mark.integration
 
-LOCK_AHEAD = 15  # seconds between storing a file and its Object Lock expiring
+LOCK_AHEAD = timedelta(hours=1)  # between storing a file and its Object Lock expiring
 
 SCHEDULE = """
 rules:
@@ -75,15 +76,41 @@ class World:
     arc: Archive
     t0: datetime  # capture time of the "old" records; their lock expires at t0 + 1 day
     schedule: Schedule
+    monkeypatch: pytest.MonkeyPatch
 
     @property
     def lock_expiry(self) -> datetime:
         return self.t0 + timedelta(days=1)
 
-    def wait_for_lock_expiry(self) -> None:
-        left = (self.lock_expiry - datetime.now(UTC)).total_seconds() + 1
-        if left > 0:
-            time.sleep(left)
+    def let_locks_expire(self) -> None:
+        """Let the moment `lock_expiry` pass without waiting for it (no test sleeps until a lock runs out).
+
+        Local store: the store judges locks by Communis's clock (`archive.clock.now`), so the clock
+        is moved past the expiry and the store's own check then lets deletes through, as on that day.
+
+        MinIO: its clock is the real one and cannot be moved, and a retain-until in the past cannot
+        be set (it refuses one). What S3 does when a retain-until passes is make the lock inert, so
+        the test does exactly that, and only to the object versions whose retain-until has passed by
+        `lock_expiry`: as the bucket's administrator, it removes their GOVERNANCE retention with the
+        bypass right (the root user's; Communis never asks for a bypass). Every other object keeps
+        its lock in force on the server, and what Communis does next is what runs for real: list
+        the versions, delete each, stop on a lock (or legal hold) that still holds.
+        test_object_lock_refuses_an_early_deletion shows MinIO refusing while a lock is in force.
+        """
+        moment = self.lock_expiry + timedelta(seconds=1)
+        store = self.arc.store
+        if not isinstance(store, S3Store):
+            self.monkeypatch.setattr(clock, "now", lambda: moment)
+            return
+        listing = store.client.list_object_versions(Bucket=store.bucket, Prefix=store.prefix)
+        for version in listing.get("Versions", []):
+            head = store.client.head_object(Bucket=store.bucket, Key=version["Key"], VersionId=version["VersionId"])
+            until = head.get("ObjectLockRetainUntilDate")
+            if until is None or until > moment:
+                continue
+            assert head["ObjectLockMode"] == LockMode.GOVERNANCE.value, version["Key"]
+            store.client.put_object_retention(Bucket=store.bucket, Key=version["Key"], VersionId=version["VersionId"],
+                                              Retention={}, BypassGovernanceRetention=True)
 
     def ingest(self, account: str, *records: tuple[Kind, Direction], captured: datetime | None = None) -> list[str]:
         """One pipeline run (so one WARC file) of `records` on `account`; returns their record ids."""
@@ -109,26 +136,35 @@ class World:
         listing = store.client.list_object_versions(Bucket=store.bucket, Prefix=store.prefix + key)
         return [v for v in listing.get("Versions", []) + listing.get("DeleteMarkers", [])]
 
+    def gone(self, key: str) -> bool:
+        """Nothing of `key` is left in the store: no object (S3: no version and no delete marker)."""
+        if isinstance(self.arc.store, S3Store):
+            return self.versions(key) == []
+        return self.arc.store.head(key) is None
+
     def present(self, ids: list[str]) -> int:
         self.arc.index.es.indices.refresh(index=self.arc.index.alias)
         return self.arc.index.count({"ids": {"values": ids}})
 
 
 @pytest.fixture
-def world(s3_settings: Settings, tmp_path: Path) -> Iterator[World]:
+def world(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """MinIO unless the test asks for the local store too (`indirect` parametrization with "local")."""
+    base: Settings = request.getfixturevalue("settings" if getattr(request, "param", "s3") == "local"
+                                             else "s3_settings")
     schedule_file = tmp_path / "retention.yaml"
     schedule_file.write_text(SCHEDULE)
     test_class = RetentionClass(name="test-1d", description="One day from capture (tests).", days=1,
                                 trigger=RetentionTrigger.CAPTURED)
-    settings = s3_settings.model_copy(update={"retention_file": schedule_file,
-                                              "retention_classes": [*s3_settings.retention_classes, test_class]})
+    settings = base.model_copy(update={"retention_file": schedule_file,
+                                       "retention_classes": [*base.retention_classes, test_class]})
     users = open_users(settings)
     users.add("anna", "records-manager")
     users.add("bo", "records-manager")
     users.add("cilla", "admin")
     users.add("dan", "archivist")
     arc = Archive(settings)
-    yield World(arc, datetime.now(UTC) - timedelta(days=1) + timedelta(seconds=LOCK_AHEAD), load_schedule(settings))
+    yield World(arc, datetime.now(UTC) - timedelta(days=1) + LOCK_AHEAD, load_schedule(settings), monkeypatch)
     CaseBook(make_client(settings), settings.es_index_prefix).destroy()
     open_audit(settings).destroy()
     arc.index.destroy()
@@ -149,6 +185,7 @@ def test_schedule_errors_name_the_file_rule_and_field(tmp_path: Path, settings: 
         ("kommunens-inlagg", True), ("medborgares-kommentarer", True), ("kultur-inkomna-poster", False)]
 
 
+@pytest.mark.parametrize("world", ["local", "s3"], indirect=True)
 def test_plan_approve_dispose_certificate(world: World) -> None:
     arc = world.arc
     due = world.ingest("sv-due", (Kind.COMMENT, Direction.INKOMMEN), (Kind.COMMENT, Direction.INKOMMEN))
@@ -200,12 +237,12 @@ def test_plan_approve_dispose_certificate(world: World) -> None:
     with pytest.raises(RetentionError, match="cannot be executed before"):
         dispose(arc.settings, arc.store, arc.index, listed.id, by="cilla", now=datetime.now(UTC) - timedelta(days=1))
 
-    world.wait_for_lock_expiry()
+    world.let_locks_expire()
     result = dispose(arc.settings, arc.store, arc.index, listed.id, by="cilla", now=as_of)
     assert [o.key for o in result.disposed] == [group.key] and result.skipped == []
     assert world.present(due) == 0
-    assert world.versions(group.key) == []
-    assert world.versions(f"manifest/sv-due/{group.key.rsplit('/', 1)[-1]}.json") == []
+    assert world.gone(group.key)
+    assert world.gone(f"manifest/sv-due/{group.key.rsplit('/', 1)[-1]}.json")
     assert world.present([post, mixed_comment, draft, uncovered, held, requested, fresh]) == 7
     assert load_list(arc.store, listed.id).status is ListStatus.EXECUTED
 
@@ -251,6 +288,7 @@ def test_object_lock_refuses_an_early_deletion(world: World) -> None:
     assert result.certificate.record_count == 0
 
 
+@pytest.mark.parametrize("world", ["local", "s3"], indirect=True)
 def test_an_interrupted_disposal_resumes_and_newly_held_records_stay(world: World) -> None:
     arc = world.arc
     first = world.ingest("sv-resume", (Kind.COMMENT, Direction.INKOMMEN))
@@ -263,7 +301,7 @@ def test_an_interrupted_disposal_resumes_and_newly_held_records_stay(world: Worl
     approve(arc.settings, arc.store, listed.id, by="anna", now=datetime.now(UTC))
     place_hold(arc.store, arc.index, matter="Begäran", owner="jurist", now=datetime.now(UTC),
                scope=SavedSearch(record_ids=later_held))
-    world.wait_for_lock_expiry()
+    world.let_locks_expire()
 
     class Crash(Exception):
         pass
@@ -286,7 +324,7 @@ def test_an_interrupted_disposal_resumes_and_newly_held_records_stay(world: Worl
     assert skipped.outcome is FileOutcomeKind.SKIPPED and "legal hold" in skipped.reason
     assert world.present(first + second) == 0 and world.present(later_held) == 1
     for g in listed.groups:
-        assert (world.versions(g.key) == []) is (g.account == "sv-resume")
+        assert world.gone(g.key) is (g.account == "sv-resume")
     assert sorted(r.record_id for f in result.certificate.files for r in f.records) == sorted(first + second)
 
 
@@ -369,7 +407,7 @@ def test_nightly_flow_plans_and_publishes_the_list(world: World, monkeypatch: py
     due = world.ingest("sv-flow", (Kind.COMMENT, Direction.INKOMMEN))
     use_env(arc.settings, monkeypatch)
     try:
-        with prefect_test_harness(server_startup_timeout=120):
+        with prefect_test_harness(server_startup_timeout=PREFECT_STARTUP_S):
             list_id = retention_plan(as_of=world.lock_expiry + timedelta(seconds=1))
     finally:
         get_settings.cache_clear()
