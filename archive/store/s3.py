@@ -240,7 +240,9 @@ class S3Store:
                     if v["Key"] == self._k(key)]
         if not versions:
             raise ObjectMissing(f"{key} is not in bucket {self.bucket}")
-        for version in versions:
+        for n, version in enumerate(versions):
+            if n:  # one version gone, others of the same file not yet
+                crash_point(CrashPoint.DISPOSE_BETWEEN_VERSIONS)
             with _translate(key, "delete"):
                 self.client.delete_object(Bucket=self.bucket, Key=self._k(key), VersionId=version["VersionId"])
 

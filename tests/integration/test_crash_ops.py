@@ -252,10 +252,6 @@ def test_hold_killed_before_marks_still_stops_a_disposal_and_rerun_completes_it(
 
 def test_disposal_killed_between_object_versions_on_s3(disposal: World, s3_settings: Settings) -> None:
     """A file with two object versions (a second PUT of the same bytes): killed after deleting one."""
-    from archive.store import s3 as s3_module
-
-    if "DISPOSE_BETWEEN_VERSIONS" not in Path(s3_module.__file__).read_text():
-        pytest.skip("dispose.between-version-deletes is not yet placed in S3Store.delete (archive/store/s3.py)")
     world = disposal
     local = world.arc
     first = world.ingest("sv-v", COMMENT, COMMENT)
