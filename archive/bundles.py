@@ -17,10 +17,27 @@ from schemas import CaptureBundle
 
 @dataclass(frozen=True)
 class Rejected:
-    """Input that could not be parsed, with why."""
+    """Input that could not be parsed, with why.
+
+    The reason is made one line of UTF-8 here, whoever writes it: it quotes what a platform sent (a
+    URL with a line break, a lone surrogate escaped in JSON), and it is shown as one line and saved
+    in the quarantine entry's JSON (found by tests/fuzz)."""
 
     raw: bytes
     reason: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", one_line(self.reason))
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and runs of whitespace as one space, and lone surrogates escaped."""
+    return " ".join(text.encode("utf-8", "backslashreplace").decode("utf-8").split())
+
+
+def encoded(text: str) -> bytes:
+    """An id or URL a platform sent, as the raw bytes of a rejection (lone surrogates escaped)."""
+    return text.encode("utf-8", "backslashreplace")
 
 
 def _reason(exc: ValidationError) -> str:

@@ -144,7 +144,8 @@ class BlueskyConnector(BaseConnector):
             yield Rejected(fetched.capture.body, f"{fetched.capture.url}: unreadable thread ({exc})")
             return
         views: list[Any] = []
-        pending = list(root.get("replies") or []) if isinstance(root, dict) else []
+        replies = root.get("replies") if isinstance(root, dict) else None
+        pending = list(replies) if isinstance(replies, list) else []
         while pending:
             node = pending.pop(0)
             if not isinstance(node, dict) or node.get("notFound") or node.get("blocked"):

@@ -52,6 +52,15 @@ def _body(data: bytes) -> Any:
     return json.loads(text)
 
 
+def _width(size: dict[str, Any]) -> int:
+    """A size's width for picking the largest; 0 when it is not a number."""
+    width = size.get("width")
+    try:
+        return int(width) if isinstance(width, (str, int)) and not isinstance(width, bool) else 0
+    except ValueError:
+        return 0
+
+
 class FlickrConnector(BaseConnector):
     platform = Platform.FLICKR.value
     capabilities = Capabilities(
@@ -224,6 +233,8 @@ class FlickrConnector(BaseConnector):
         """Photo id → the URL of the video file (`Video Original`, else the largest video size)."""
         out: dict[str, str] = {}
         for photo in photos:
+            if isinstance(photo.get("id"), bool) or not isinstance(photo.get("id"), (str, int)):
+                continue  # page_bundles quarantines it with the reason
             pid = str(photo["id"])
             try:
                 _, body = self._call(ctx, "flickr.photos.getSizes", photo_id=pid)
@@ -232,7 +243,7 @@ class FlickrConnector(BaseConnector):
                 ctx.keep_marker(pid)  # the photo is quarantined with the reason; read again next run
                 continue
             best = next((s for s in sizes if s.get("label") == "Video Original"), None) or \
-                max(sizes, key=lambda s: int(s.get("width") or 0), default=None)
+                max(sizes, key=_width, default=None)
             if best and isinstance(best.get("source"), str):
                 out[pid] = best["source"]
             else:

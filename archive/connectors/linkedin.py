@@ -28,7 +28,7 @@ from urllib.parse import quote, urljoin
 
 from schemas import Account, Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record
 
-from ..bundles import Rejected
+from ..bundles import Rejected, encoded
 from ..errors import ConnectorError, GaveUp, Gone, PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
@@ -309,7 +309,7 @@ class LinkedInConnector(BaseConnector):
                 continue  # deleted since it was listed: the deletion check records it
             except (GaveUp, PayloadInvalid) as exc:  # read again next run: the sweep is not done
                 ctx.incomplete = True
-                yield Rejected(urn.encode(), f"comments of {urn}: {exc}")
+                yield Rejected(encoded(urn), f"comments of {urn}: {exc}")
         ctx.cursor = {"org": org, **({"name": org_name} if org_name else {}),
                       **({"modified": str(walk.newest)} if walk.newest is not None else {})}
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record
 
-from ..bundles import Rejected
+from ..bundles import Rejected, encoded
 from ..errors import GaveUp, PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
@@ -186,7 +186,7 @@ class MastodonConnector(BaseConnector):
             try:
                 yield from self._context(ctx, own_id, status)
             except (GaveUp, PayloadInvalid) as exc:  # one conversation lost for now, not the run
-                yield Rejected(str(status.get("id")).encode(), f"conversation of {status.get('id')}: {exc}")
+                yield Rejected(encoded(str(status.get("id"))), f"conversation of {status.get('id')}: {exc}")
         ctx.cursor = {"account_id": own_id, "newest_id": str(newest)}
 
     def _context(self, ctx: HarvestContext, own_id: str, status: dict[str, Any]

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from schemas import CaptureBundle, MediaRef
 
-from ..bundles import Rejected
+from ..bundles import Rejected, encoded
 from ..errors import ConnectorError
 from .base import HarvestContext
 
@@ -26,7 +26,7 @@ def fetch_media(ctx: HarvestContext, refs: list[MediaRef]) -> Iterator[CaptureBu
         try:
             fetched = ctx.fetcher.get(ref.url, max_bytes=ctx.media_max_bytes)
         except ConnectorError as exc:
-            yield Rejected(ref.url.encode(), f"media {ref.url}: {exc}")
+            yield Rejected(encoded(ref.url), f"media {ref.url}: {exc}")
             continue
         ctype = fetched.capture.content_type
         if not ctype.startswith(ALLOWED):

@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from schemas import CaptureBundle
 
-from ..bundles import Rejected
+from ..bundles import Rejected, encoded
 from ..errors import GaveUp, PayloadInvalid
 from .base import HarvestContext
 from .times import epoch, iso
@@ -92,4 +92,4 @@ def read_threads(ctx: HarvestContext, item_ids: Iterable[str],
             yield from read(item_id)
         except (GaveUp, PayloadInvalid) as exc:
             ctx.keep_marker(item_id)
-            yield Rejected(item_id.encode(), f"{label.format(item_id)}: {exc}")
+            yield Rejected(encoded(item_id), f"{label.format(item_id)}: {exc}")

@@ -33,3 +33,13 @@ def test_a_one_line_error_quoting_a_lone_surrogate_can_be_saved_as_utf8() -> Non
     line = PayloadInvalid(f"the token belongs to @{handle}").one_line()
     assert "\\ud800" in line
     line.encode("utf-8")
+
+
+def test_a_rejection_reason_is_one_line_of_utf8_whoever_wrote_it() -> None:
+    from archive.bundles import Rejected, encoded
+
+    url = json.loads('"http://cdn.example/\\r\\n\\tx\\udfff"')
+    rejected = Rejected(encoded(url), f"media {url}: cannot request it")
+    assert "\n" not in rejected.reason and "\\udfff" in rejected.reason
+    rejected.reason.encode("utf-8")
+    assert rejected.raw.endswith(b"x\\udfff")
