@@ -183,7 +183,7 @@ class WarcFile:
         return self.size, self._hash.hexdigest()
 
     def abandon(self) -> None:
-        """Close without finalizing; the `.open` file stays for inspection and is never stored."""
+        """Close without finalizing; the `.open` file is never stored (the next run moves it aside)."""
         if not self._fh.closed:
             with contextlib.suppress(OSError):  # a full disk refuses the buffered tail; closed all the same
                 self._fh.close()
