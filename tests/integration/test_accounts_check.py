@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from simulator import Simulator
+from tests.waiting import HANG_GUARD_S
 
 TOKEN = "sim-token-for-check"
 
@@ -34,7 +35,7 @@ def test_accounts_check_names_each_failure(tmp_path: Path) -> None:
         path = tmp_path / "accounts.yaml"
         path.write_text(yaml.safe_dump({"accounts": [{**base, **a} for a in accounts]}))
         done = subprocess.run([sys.executable, "-m", "archive", "accounts", "check", "--accounts", str(path)],
-                              capture_output=True, text=True, check=False, timeout=120,
+                              capture_output=True, text=True, check=False, timeout=HANG_GUARD_S,
                               env={"PATH": "/usr/bin:/bin", "COLUMNS": "250", "HOME": str(tmp_path),
                                    "SUNDSVIK_YT_WRONG": "not-the-key", "SUNDSVIK_YT_RIGHT": TOKEN})
     lines = {line.split()[1]: line for line in done.stdout.splitlines() if line.startswith(("ok", "FAIL"))}

@@ -22,6 +22,7 @@ from archive.access import AuditLog, open_audit
 from archive.access.users import UserStore
 from archive.config import Settings
 from schemas import AuditAction, AuditOutcome, Role
+from tests.waiting import HANG_GUARD_S
 
 PREFIX = "test-communis"
 
@@ -78,7 +79,7 @@ def test_cli_user_add_prints_a_token_that_resolves_and_is_not_audited(audit: Aud
 
     def communis(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "archive", *args], capture_output=True, text=True, env=env,
-                              input=stdin, check=False, timeout=120)
+                              input=stdin, check=False, timeout=HANG_GUARD_S)
 
     added = communis("user", "add", name, "--role", "archivist", "--password-stdin", stdin="lösenord\n")
     assert added.returncode == 0, added.stderr

@@ -14,6 +14,7 @@ import pytest
 from archive.config import Settings
 from archive.context import Archive
 from tests.conftest import warcio_check
+from tests.waiting import HANG_GUARD_S
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def env(settings: Settings) -> Iterator[dict[str, str]]:
 
 def communis(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "archive", *args], capture_output=True, text=True, env=env,
-                          check=False, timeout=300)
+                          check=False, timeout=HANG_GUARD_S)
 
 
 def test_demo_search_show_warc(env: dict[str, str], tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ from archive.services.launcher import endpoints
 from archive.store import LocalStore, S3Store
 from schemas.fixity import FixityProblemKind as Kind
 from schemas.premis import PremisEventType, PremisOutcome
+from tests.waiting import PREFECT_STARTUP_S
 
 
 def ingest_samples(arc: Archive) -> list[str]:
@@ -225,7 +226,7 @@ def test_flow_fails_and_publishes_an_artifact(cli_env: Settings) -> None:
     keys = ingest_samples(arc)
     (Path(cli_env.store_path) / keys[0]).unlink()
     (Path(cli_env.store_path) / f"{keys[0]}.meta.json").unlink()
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_test_harness(server_startup_timeout=PREFECT_STARTUP_S):
         state = fixity(share=1, return_state=True)
         assert state.is_failed()
         assert "missing file" in (state.message or "")

@@ -10,11 +10,12 @@ from prefect.testing.utilities import prefect_test_harness
 from archive.config import Settings, get_settings
 from archive.context import Archive
 from archive.index import SearchQuery, search
+from tests.waiting import PREFECT_STARTUP_S
 
 
 @pytest.fixture(scope="module")
 def prefect_api() -> Iterator[None]:
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_test_harness(server_startup_timeout=PREFECT_STARTUP_S):
         yield
 
 

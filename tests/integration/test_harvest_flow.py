@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from archive.config import Settings, get_settings
 from archive.context import Archive
 from archive.index import SearchQuery, search
 from simulator import Simulator, WorldConfig
+from tests.waiting import PREFECT_STARTUP_S, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -57,7 +57,7 @@ def test_harvest_flow_under_the_harness(env: dict[str, str]) -> None:
 
     from flows.harvest import harvest
 
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_test_harness(server_startup_timeout=PREFECT_STARTUP_S):
         state = harvest(return_state=True)
     assert state.is_completed(), state.message
     index = Archive(get_settings()).index
@@ -81,13 +81,9 @@ def test_deployed_from_prefect_yaml_a_worker_runs_a_scheduled_harvest(env: dict[
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     worker = None
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(1)
+        # Ready when its health endpoint answers, however long that takes; a server that exits fails at once.
+        wait_for(lambda: _answers(f"{api}/health"), "the Prefect server answering /health",
+                 gone=lambda: _exited(server, "the Prefect server"))
         subprocess.run([*prefect, "work-pool", "create", "communis-archive", "--type", "process"], env=penv,
                        check=True, capture_output=True, cwd=REPO)
         deployed = subprocess.run([*prefect, "--no-prompt", "deploy", "--all"], env=penv, capture_output=True,
@@ -97,10 +93,10 @@ def test_deployed_from_prefect_yaml_a_worker_runs_a_scheduled_harvest(env: dict[
         worker_log = (tmp_path / "worker.log").open("w")
         worker = subprocess.Popen([*prefect, "worker", "start", "--pool", "communis-archive"], env=penv, cwd=REPO,
                                   stdout=worker_log, stderr=subprocess.STDOUT, start_new_session=True)
-        state = _wait_final(api, run_id, timeout=300)
+        state = _wait_final(api, run_id, worker)
         # The worker's own output (the flow run's log) says why, if the run did not complete.
         assert state == "COMPLETED", (state, (tmp_path / "worker.log").read_text()[-4000:])
-        schedules = httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
+        schedules = httpx.post(f"{api}/deployments/filter", json={}, timeout=60).json()
         harvest = next(d for d in schedules if d["name"] == "harvest")
         assert harvest["schedules"][0]["schedule"]["interval"] == 900.0
         assert search(Archive(get_settings()).index, SearchQuery(account="sv-blogg")).total > 0
@@ -111,31 +107,45 @@ def test_deployed_from_prefect_yaml_a_worker_runs_a_scheduled_harvest(env: dict[
                 proc.wait()
 
 
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=60).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _exited(proc: subprocess.Popen[bytes], what: str) -> str | None:
+    code = proc.poll()
+    return None if code is None else f"{what} exited with {code}"
+
+
 def _schedule_now(api: str, name: str) -> str:
     flow_name, deployment = name.split("/")
-    dep = httpx.get(f"{api}/deployments/name/{flow_name}/{deployment}", timeout=10).json()
+    dep = httpx.get(f"{api}/deployments/name/{flow_name}/{deployment}", timeout=60).json()
     now = datetime.now(UTC).isoformat()
-    # A busy local Prefect server (SQLite) answers 503 for a moment; Prefect's own client retries
-    # 429/502/503 with backoff, and so does this.
-    for attempt in range(8):
+
+    # A busy local Prefect server (SQLite) answers 503 for a moment; ask again until it takes the run
+    # (Prefect's own client retries 429/502/503 too), however long the moment lasts.
+    def create() -> httpx.Response | None:
         run = httpx.post(f"{api}/deployments/{dep['id']}/create_flow_run",
-                         json={"state": {"type": "SCHEDULED", "state_details": {"scheduled_time": now}}}, timeout=30)
-        if run.status_code not in (429, 502, 503):
-            break
-        time.sleep(min(2**attempt, 15))
+                         json={"state": {"type": "SCHEDULED", "state_details": {"scheduled_time": now}}}, timeout=60)
+        return None if run.status_code in (429, 502, 503) else run
+
+    run = wait_for(create, "the Prefect server creating the flow run")
     run.raise_for_status()
     return str(run.json()["id"])
 
 
-def _wait_final(api: str, run_id: str, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    state = "?"
-    while time.monotonic() < deadline:
-        state = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()["state"]["type"]
-        if state in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}:
-            return str(state)
-        time.sleep(2)
-    return f"still {state} after {timeout} s"
+def _wait_final(api: str, run_id: str, worker: subprocess.Popen[bytes]) -> str:
+    """The run's final state, as soon as it has one; a worker that exits ends the wait (with its reason)."""
+    final = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+    def state() -> str | None:
+        found = str(httpx.get(f"{api}/flow_runs/{run_id}", timeout=60).json()["state"]["type"])
+        return found if found in final else None
+
+    return wait_for(state, f"flow run {run_id} reaching a final state", poll=1,
+                    gone=lambda: _exited(worker, "the worker"))
 
 
 def test_two_runs_never_harvest_the_same_account_at_once(env: dict[str, str],
@@ -149,6 +159,8 @@ def test_two_runs_never_harvest_the_same_account_at_once(env: dict[str, str],
     from archive.harvest.state import load_state
     from flows.harvest import _ensure_limits, harvest_account_task
 
+    # While the slot is held (for as long as the test holds it), the second run gives up after its
+    # configured wait: 3 s, whatever the machine's speed, since the slot is never freed meanwhile.
     monkeypatch.setenv("COMMUNIS_HARVEST_LOCK_TIMEOUT_SECONDS", "3")
     get_settings.cache_clear()
 
@@ -160,12 +172,15 @@ def test_two_runs_never_harvest_the_same_account_at_once(env: dict[str, str],
             return type(exc).__name__
         return "harvested"
 
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_test_harness(server_startup_timeout=PREFECT_STARTUP_S):
         run_coro_as_sync(_ensure_limits(["harvest-sv-blogg"]))
         with concurrency("harvest-sv-blogg", occupy=1, strict=True):  # the first run, still going
             outcome = second_run()
         assert outcome != "harvested"
         assert load_state(Archive(get_settings()).store, "sv-blogg").runs == 0
+        # Once the slot is free, taking it must not depend on how fast the server answers: the default wait.
+        monkeypatch.delenv("COMMUNIS_HARVEST_LOCK_TIMEOUT_SECONDS")
+        get_settings.cache_clear()
         assert second_run() == "harvested"  # once the slot is free
     assert load_state(Archive(get_settings()).store, "sv-blogg").runs == 1
 
@@ -186,7 +201,7 @@ def test_a_credential_from_a_prefect_secret_block_is_used_and_never_stored(env: 
             {"id": "sv-youtube", "platform": "youtube", "handle": "@sundsvikkommun", "display_name": "Sundsvik Play",
              "department": "Kultur- och fritidsnämnden", "retention_class": "social-10y",
              "base_url": yt.url("youtube"), "credentials": {"prefect_secret": "sundsvik-youtube-key"}}]}))
-        with prefect_test_harness(server_startup_timeout=120):
+        with prefect_test_harness(server_startup_timeout=PREFECT_STARTUP_S):
             Secret(value=token).save("sundsvik-youtube-key")
             state = harvest(accounts_file=str(accounts), return_state=True)
     assert state.is_completed(), state.message

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from simulator import Simulator
+from tests.waiting import HANG_GUARD_S
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -40,5 +41,5 @@ def http(sim: Simulator, request: pytest.FixtureRequest) -> Iterator[httpx.Clien
     if args.get("token"):
         headers["Authorization"] = f"Bearer {args['token']}"
     with httpx.Client(base_url=sim.url(platform) if platform else sim.base_url, headers=headers,
-                      params=args.get("params"), timeout=10) as client:
+                      params=args.get("params"), timeout=HANG_GUARD_S) as client:  # a hang guard
         yield client

@@ -11,6 +11,7 @@ import httpx
 
 from simulator import MastodonAccountSpec, Simulator, Timeline, WorldConfig, luhn_valid
 from simulator.textgen import luhn_digit
+from tests.waiting import HANG_GUARD_S
 
 REPO = Path(__file__).resolve().parents[2]
 PNR = re.compile(r"\b(?:19|20)?\d{6}[-+]?\d{4}\b")
@@ -116,4 +117,4 @@ def test_standalone_command_prints_urls() -> None:
         assert state["wordpress"]["counts"]["posts"] == 20
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=HANG_GUARD_S)  # SIGTERM ends it; the limit only guards against a hang

@@ -20,7 +20,10 @@ from tests.web.conftest import PASSWORD
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
-TIMEOUT_MS = 5_000
+#: Playwright's wait for a page or an element: a hang guard, not a speed requirement. Every wait is
+#: for a condition (navigation done, element there) and ends the moment it holds; a slow machine only
+#: waits longer. Two minutes is far beyond any page of these tests on a loaded machine.
+TIMEOUT_MS = 120_000
 SESSION_COOKIE = "communis_session"
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +33,7 @@ from schemas import Role
 from simulator import Simulator
 from tests.contract.subjects import TOKEN, TOKEN_ENV, MastodonSubject, SocialSubject, Subject
 from tests.harvesting import EMAIL, PHONE, PNR, harvest_subject
+from tests.waiting import HANG_GUARD_S
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +57,8 @@ class Served:
 
     def client(self, role: str | None = "archivist") -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30, follow_redirects=False)
+        # The timeout is a hang guard (a request that never answers), far beyond any slow answer.
+        return httpx.Client(base_url=self.url, headers=headers, timeout=300, follow_redirects=False)
 
     def audit_events(self, **match: str) -> list[dict[str, Any]]:
         """Audit events (newest first) whose fields equal `match`, read back through the admin API."""
@@ -121,6 +122,24 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         mp.undo()
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, which says when it listens (an event) instead of being polled for it."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.said = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self.said.set()  # `started` is True from here on, unless startup failed
+
+    def serve_then_say(self) -> None:
+        try:
+            self.run()
+        finally:
+            self.said.set()  # a server that never started (or stopped) must not leave the fixture waiting
+
+
 @contextmanager
 def _serving(arc: Archive) -> Iterator[tuple[str, dict[str, str]]]:
     """A user of every role (password and token) and `archive.web` served on a free port; the audit log goes after."""
@@ -133,15 +152,12 @@ def _serving(arc: Archive) -> Iterator[tuple[str, dict[str, str]]]:
         tokens[role.value] = users.add(name, role, PASSWORD)[1]
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(arc.settings), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    server = _Server(uvicorn.Config(create_app(arc.settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.serve_then_say, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the web application did not start")
-        time.sleep(0.05)
+    server.said.wait(HANG_GUARD_S)  # set once it listens, or once it has given up: never a guess at how long
+    if not server.started:
+        raise RuntimeError("the web application did not start (see uvicorn's error above)")
     try:
         yield f"http://127.0.0.1:{port}", tokens
     finally:

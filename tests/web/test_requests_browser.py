@@ -22,7 +22,7 @@ from tests.web.conftest import Served
 pytestmark = pytest.mark.integration
 
 MARKER = "\u2588" * 5
-EXPORT_MS = 60_000
+EXPORT_MS = 600_000  # hang guard for the export's navigation (it reads, hashes and renders every record)
 
 
 @pytest.fixture
