@@ -288,6 +288,7 @@ class Pipeline:
         self.report.files.append(manifest)
         # The preservation record of the file's arrival (PR-1): kept when the file is disposed of.
         self._premis.record(PremisEventType.INGESTION, objects=[manifest.key], sha256=manifest.sha256,
+                            once=f"{manifest.key}@{manifest.sha256}",
                             agents=[f"organisation: {self.settings.operator}"],
                             detail=f"{len(docs)} records of {manifest.account} captured "
                                    f"{manifest.first_capture:%Y-%m-%d %H:%M} – {manifest.last_capture:%Y-%m-%d %H:%M} "

@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import Elasticsearch
+from elasticsearch import ConflictError, Elasticsearch
 
 from schemas.premis import PremisEvent, PremisEventType, PremisOutcome
 
@@ -19,6 +19,8 @@ from .index.client import make_client, translate
 from .version import __version__
 
 SOFTWARE_AGENT = f"software: communis {__version__}"
+_ONCE = uuid.UUID("6f1c2a8e-3b7d-5e0a-9c4f-2d8b1e7a6c35")
+"""Namespace of the name-based ids of events that happen once per object (`record(once=...)`)."""
 _KW = {"type": "keyword"}
 MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
@@ -45,16 +47,27 @@ class PremisLog:
 
     def record(self, type: PremisEventType, *, objects: list[str], agents: list[str] | None = None,
                detail: str = "", outcome: PremisOutcome = PremisOutcome.SUCCESS, outcome_detail: str = "",
-               sha256: str | None = None, at: datetime | None = None, refresh: bool = False) -> PremisEvent:
-        """Append one event (the software agent is always named) and return it."""
+               sha256: str | None = None, at: datetime | None = None, refresh: bool = False,
+               once: str | None = None) -> PremisEvent:
+        """Append one event (the software agent is always named) and return it.
+
+        `once` names an event that can happen only once (the ingestion of one stored file): its id is
+        derived from that name, so a rerun after a crash, which commits the same file again, finds the
+        event already there instead of adding a second one (the data stream refuses a repeated id).
+        """
         self.ensure()
-        event = PremisEvent(id=f"urn:uuid:{uuid.uuid4()}", type=type, at=at or datetime.now(UTC), detail=detail,
+        eid = uuid.uuid5(_ONCE, f"{type.value}#{once}") if once is not None else uuid.uuid4()
+        event = PremisEvent(id=f"urn:uuid:{eid}", type=type, at=at or datetime.now(UTC), detail=detail,
                             outcome=outcome, outcome_detail=outcome_detail, sha256=sha256, objects=objects,
                             agents=[SOFTWARE_AGENT, *(agents or [])])
         doc = event.model_dump(mode="json", exclude={"at"})
         doc["@timestamp"] = event.at.astimezone(UTC).isoformat()
         with translate("write a preservation event"):
-            self.es.create(index=self.name, id=event.id, document=doc, refresh="wait_for" if refresh else None)
+            try:
+                self.es.create(index=self.name, id=event.id, document=doc, refresh="wait_for" if refresh else None)
+            except ConflictError:
+                if once is None:
+                    raise
         return event
 
     def events(self, *, object_id: str | None = None, type: PremisEventType | None = None,

@@ -30,11 +30,13 @@ from archive.faults import ENV, MARK, CrashPoint
 from archive.fixity import run_fixity
 from archive.harvest.runner import harvest_one
 from archive.harvest.service import HarvestReport
+from archive.premis import PremisLog
 from archive.samples import ACCOUNTS_FILE
 from archive.warc import located_records
 from archive.warc.naming import OPEN_SUFFIX, WARC_SUFFIX, is_warc_key, manifest_key
 from archive.workdir import CRASHED, MANIFEST_SUFFIX
 from schemas import Capture, CaptureBundle, Record, WarcFileManifest
+from schemas.premis import PremisEventType
 from simulator import Simulator, WorldConfig
 from tests.harvesting import sim_now
 from tests.integration.test_harvest import accounts, truth_ids, versions
@@ -143,6 +145,12 @@ def _check_manifests(arc: Archive) -> None:
         with arc.store.open(manifest_key(key.split("/")[1], name)) as fh:
             manifest = WarcFileManifest.model_validate_json(fh.read())
         assert (manifest.key, manifest.bytes, manifest.sha256) == (key, len(data), hashlib.sha256(data).hexdigest())
+    # ... and each file's arrival is one preservation event, however often a rerun committed it.
+    premis = PremisLog(arc.index.es, arc.settings.stream("premis"))
+    premis.refresh()
+    ingested = Counter(key for e in premis.events(type=PremisEventType.INGESTION, limit=10_000)
+                       for key in e.objects if key in set(files))
+    assert ingested == Counter(files), [k for k in files if ingested[k] != 1][:3]
 
 
 def _work_files(arc: Archive, pattern: str) -> list[Path]:
