@@ -262,7 +262,9 @@ def test_plan_approve_dispose_certificate(world: World) -> None:
     assert all(d in text for d in due) and "KS 2025-03-12 § 45" in text and "GS2016-009" in text
     head = arc.store.head(rbook.certificate_key(listed.id))
     assert head is not None and head.retain_until is not None  # locked: never disposed of
-    events = open_premis(arc.settings).events(object_id=group.key, type=PremisEventType.DELETION)
+    premis = open_premis(arc.settings)
+    premis.refresh()  # the event is written without a refresh; searching before the next one is a race
+    events = premis.events(object_id=group.key, type=PremisEventType.DELETION)
     assert len(events) == 1 and f"disposition-list:{listed.id}" in events[0].objects
     assert events[0].sha256 == group.file_sha256 and "executor: cilla" in events[0].agents
 
