@@ -151,6 +151,7 @@ class S3Store:
         ever visible.
         """
         bucket_key = self._k(key)
+        self._abort_leftovers(key)
         upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=bucket_key,
                                                         ChecksumAlgorithm="SHA256", **extra)["UploadId"]
 
@@ -180,9 +181,20 @@ class S3Store:
         except BaseException:
             try:
                 self.client.abort_multipart_upload(Bucket=self.bucket, Key=bucket_key, UploadId=upload_id)
-            except (BotoCoreError, ClientError) as exc:  # the bucket's lifecycle rule cleans up the rest
+            except (BotoCoreError, ClientError) as exc:  # the next upload of this key aborts it
                 log.warning("could not abort the multipart upload of %s: %s", key, exc)
             raise
+
+    def _abort_leftovers(self, key: str) -> None:
+        """Abort incomplete multipart uploads of `key` that a killed run left (their parts cost storage
+        and never become an object). The key is unstored (checked before) and one account is harvested
+        by one process at a time, so no upload of it can be in progress elsewhere."""
+        bucket_key = self._k(key)
+        listing = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=bucket_key)
+        for upload in listing.get("Uploads", []):
+            if upload.get("Key") == bucket_key:
+                log.warning("aborting an incomplete upload of %s left by an interrupted run", key)
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=bucket_key, UploadId=upload["UploadId"])
 
     def put_bytes(self, key: str, data: bytes, *, retain_until: datetime | None = None,
                   lock_mode: LockMode | None = None, content_type: str = "application/json",

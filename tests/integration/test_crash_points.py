@@ -277,6 +277,9 @@ def test_s3_killed_between_multipart_parts_then_rerun(s3_settings: Settings, tmp
         assert uploads, "the crash was not between the parts of a multipart upload"
 
         arc.pipeline().commit_pending(account.id)  # what the next `communis ingest` does first
+        left = arc.store.client.list_multipart_uploads(  # type: ignore[attr-defined]
+            Bucket=arc.settings.s3_bucket, Prefix=bucket_key).get("Uploads", [])
+        assert left == [], "the crashed run's incomplete upload was left in the bucket"
 
         work = arc.settings.data_dir / "work"
         assert [p for p in work.rglob("*") if p.is_file()] == []
