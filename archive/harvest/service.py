@@ -28,6 +28,8 @@ from ..index.client import translate
 from ..pipeline import Pipeline
 from ..quarantine import QuarantineEntry
 from ..store import BlobStore
+from ..warc import located_records
+from ..warc.naming import WARC_SUFFIX, is_warc_key
 from .lookup import StatePayloads, next_payloads
 from .state import load_state, save_state
 from .versions import VersionCounts, Versioner
@@ -65,7 +67,7 @@ def _candidates(state: HarvestState, ctx: HarvestContext) -> list[str]:
     return sorted(out)
 
 
-def _archived_since(index: RecordIndex, account: str, state: HarvestState) -> list[Record]:
+def _archived_since(index: RecordIndex, store: BlobStore, account: str, state: HarvestState) -> list[Record]:
     """Versions a killed or failed run stored and indexed after this state was saved: known, not new.
 
     With no state saved yet, every version of the account counts: a first run that stored some
@@ -80,9 +82,30 @@ def _archived_since(index: RecordIndex, account: str, state: HarvestState) -> li
             if not index.es.indices.exists_alias(name=index.alias):
                 return []
         return [from_document(doc) for doc in index.scan({"bool": {"filter": filters}})]
-    except SearchIndexError as exc:  # the pending-file mechanism still protects against duplicates
-        log.warning("account=%s: cannot reconcile with the index: %s", account, exc)
-        return []
+    except SearchIndexError as exc:
+        log.warning("account=%s: cannot reconcile with the index (%s); reading the stored files instead",
+                    account, exc.one_line())
+        return _stored_since(store, account, state)
+
+
+def _stored_since(store: BlobStore, account: str, state: HarvestState) -> list[Record]:
+    """The same versions read from the stored WARC files themselves, for when the index cannot be asked.
+
+    Without this a rerun while Elasticsearch is down would write again what a failed run stored. File
+    names carry their capture month, so only files of the state's month and later are opened.
+    """
+    since = state.saved_at
+    first_month = f"{since:%Y%m}" if since is not None else ""
+    found: list[Record] = []
+    for key in store.keys(f"warc/{account}/"):
+        if not is_warc_key(key):
+            continue
+        parts = key.rsplit("/", 1)[-1].removesuffix(WARC_SUFFIX).rsplit("-", 3)
+        if len(parts) == 4 and parts[1] < first_month:
+            continue
+        with store.open(key) as fh:
+            found.extend(r for r in located_records(fh, key) if since is None or r.captured_at >= since)
+    return found
 
 
 def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, account: Account,
@@ -96,7 +119,7 @@ def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, ac
                         lookup=lookup, media_locations=state.media_warc)
     report = HarvestReport(account.id, pipeline.run_id)
     versioner = Versioner(state, now)
-    for record in [*pipeline.commit_pending(account.id), *_archived_since(index, account.id, state)]:
+    for record in [*pipeline.commit_pending(account.id), *_archived_since(index, store, account.id, state)]:
         known = versioner.known.get(record.item_id)
         if known is None or known.version < record.version:
             versioner.remember(record)

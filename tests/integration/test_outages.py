@@ -186,6 +186,24 @@ def test_minio_gone_between_file_and_manifest(rig: Rig, sim: Simulator) -> None:
     assert_exactly_once(rig, sim)
 
 
+def test_rerun_while_elasticsearch_is_down_writes_nothing_a_failed_first_run_stored(rig: Rig,
+                                                                                     sim: Simulator) -> None:
+    """A first run stores one file, then MinIO goes (no state saved); the rerun finds Elasticsearch down,
+    so it cannot ask the index what is archived: it reads the stored files instead and writes no version
+    a second time."""
+    rig.s3.cut_on(upload_line(rig.arc.settings, "warc"), nth=2)
+    with pytest.raises(StoreUnavailable):
+        harvest(rig.arc, sim)
+    rig.s3.restore()
+    rig.es.cut(refuse=True)
+    second = harvest(rig.fresh(), sim)
+    assert rig.es.cuts >= 1 and not second.ok
+    one_line(second.error, "Elasticsearch")
+    rig.es.restore()
+    assert harvest(rig.fresh(), sim).ok
+    assert_exactly_once(rig, sim)
+
+
 def test_short_outages_are_ridden_out_by_retries(rig: Rig, sim: Simulator) -> None:
     """Each service drops a request in the middle of the run and refuses the first retry; the second
     retry carries the run through, with nothing deferred."""
