@@ -35,7 +35,7 @@ from .http import Fetched
 from .listing import cause, field_of, page_bundles, rejected_page
 from .text import hashtags
 from .times import epoch
-from .walk import Walk
+from .walk import Walk, epoch_or_none
 
 #: The LinkedIn Marketing API version sent on every request (`YYYYMM`); see the module docstring.
 LINKEDIN_VERSION = "202610"
@@ -286,13 +286,14 @@ class LinkedInConnector(BaseConnector):
                     continue
                 modified = item.get("lastModifiedAt")
                 created = item.get("createdAt")
-                published = epoch(created, millis=True) if isinstance(created, int) else None
+                published = epoch_or_none(created, millis=True) if isinstance(created, int) else None
                 if ctx.sweep or ctx.wants_thread(urn, published):
                     threads[urn] = None
-                if not isinstance(modified, int):
-                    fresh.append(item)
+                moment = epoch_or_none(modified, millis=True) if isinstance(modified, int) else None
+                if moment is None or isinstance(modified, bool):
+                    fresh.append(item)  # page_bundles quarantines it with the reason
                     continue
-                walk.see(modified, epoch(modified, millis=True))  # most recently modified first
+                walk.see(modified, moment)  # most recently modified first
                 if not ctx.unchanged(urn, str(modified)):
                     fresh.append(item)
             yield from page_bundles(ctx, fetched, fresh,

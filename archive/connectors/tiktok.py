@@ -41,7 +41,8 @@ MAX_COUNT = 20
 
 def _marker(video: dict[str, Any]) -> str:
     content = json.dumps([video.get("video_description"), video.get("title")], ensure_ascii=False)
-    return hashlib.sha256(content.encode()).hexdigest()[:24]
+    # surrogatepass: a lone surrogate in a title (the item is quarantined later) must not stop the walk
+    return hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 class TikTokConnector(BaseConnector):

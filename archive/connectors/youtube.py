@@ -113,7 +113,7 @@ class YouTubeConnector(BaseConnector):
         fetched = ctx.fetcher.get(self._url(ctx, "channels"), params=params)
         body = fetched.json()
         items = body.get("items") if isinstance(body, dict) else None
-        if not items or not isinstance(items[0], dict):
+        if not isinstance(items, list) or not items or not isinstance(items[0], dict):
             raise PayloadInvalid(f"{fetched.capture.url}: no YouTube channel {handle!r}")
         channel: dict[str, Any] = items[0]
         return channel
