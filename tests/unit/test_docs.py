@@ -31,3 +31,11 @@ def test_platform_table_is_what_the_connectors_declare() -> None:
     assert BEGIN in text and END in text
     shown = text[text.index(BEGIN):text.index(END) + len(END)]
     assert shown == render(), "regenerate: python -m archive.connectors.capability_table"
+
+
+def test_every_crash_point_is_in_reliability_md() -> None:
+    from archive.faults import CrashPoint
+
+    text = (DOCS / "reliability.md").read_text()
+    missing = [p.value for p in CrashPoint if f"`{p.value}`" not in text]
+    assert missing == []
