@@ -17,6 +17,7 @@ from datetime import datetime
 from schemas.holds import LegalHold
 from schemas.search import SavedSearch
 
+from ..errors import ObjectMissing
 from ..faults import CrashPoint, crash_point
 from ..index import RecordIndex
 from ..store import BlobStore
@@ -37,8 +38,13 @@ class HoldOutcome:
 
 
 def _hold_files(store: BlobStore, keys: set[str], on: bool) -> None:
+    """Switch the S3 legal hold of each file. A file missing from the store (lost some other way) is
+    named in the log and the others are still switched: one lost file must not leave the rest unheld."""
     for key in sorted(keys):
-        store.set_legal_hold(key, on)
+        try:
+            store.set_legal_hold(key, on)
+        except ObjectMissing:
+            log.error("legal hold: %s is missing from the store; its records stay marked in the index", key)
 
 
 def place_hold(store: BlobStore, index: RecordIndex, *, matter: str, scope: SavedSearch, owner: str, now: datetime,

@@ -108,9 +108,23 @@ def _dispose_file(store: BlobStore, index: RecordIndex, plan: DispositionList, g
         return FileOutcome(list_id=plan.id, key=group.key, outcome=kind, reason=reason, by=by, at=now,
                            records=len(ids) if kind is FileOutcomeKind.DISPOSED else 0)
 
-    if store.head(group.key) is None:
-        # Deleted by an interrupted run (or lost): finish it, so the index and journal tell the truth.
-        # Older object versions behind a delete marker are deleted too, unless a lock refuses.
+    gone = store.head(group.key) is None
+    # The checks that protect records come first, also for a file that is already missing: a missing
+    # file is finished only when it would have been disposed of now, so a hold, a request or a date
+    # never gives way to a file that vanished some other way (a wrong prefix, an operator, a restore).
+    missing = "; the file is missing from the store (an interrupted disposal, or lost): investigate" if gone else ""
+    if now < group.retention_met:
+        return outcome(FileOutcomeKind.SKIPPED, f"not due until {group.retention_met:%Y-%m-%d}{missing}")
+    held = _count_ids(index, ids, {"exists": {"field": "legal_holds"}})
+    if held:
+        return outcome(FileOutcomeKind.SKIPPED, f"{held} record(s) came under a legal hold after planning{missing}")
+    requested = len(set(ids) & open_ids)
+    if requested:
+        return outcome(FileOutcomeKind.SKIPPED, f"{requested} record(s) are in an open public-records request"
+                                                f"{missing}")
+    if gone:
+        # Deleted by an interrupted run: finish it, so the index and journal tell the truth. Older
+        # object versions behind a delete marker are deleted too, unless a lock refuses.
         try:
             store.delete(group.key)
         except ObjectLocked as exc:
@@ -122,14 +136,6 @@ def _dispose_file(store: BlobStore, index: RecordIndex, plan: DispositionList, g
         crash_point(CrashPoint.DISPOSE_BEFORE_JOURNAL)
         return outcome(FileOutcomeKind.DISPOSED,
                        "the file was already gone from the store (deleted by an interrupted run)")
-    if now < group.retention_met:
-        return outcome(FileOutcomeKind.SKIPPED, f"not due until {group.retention_met:%Y-%m-%d}")
-    held = _count_ids(index, ids, {"exists": {"field": "legal_holds"}})
-    if held:
-        return outcome(FileOutcomeKind.SKIPPED, f"{held} record(s) came under a legal hold after planning")
-    requested = len(set(ids) & open_ids)
-    if requested:
-        return outcome(FileOutcomeKind.SKIPPED, f"{requested} record(s) are in an open public-records request")
     in_file = _count(index, {"term": {"warc_key": group.key}})
     on_list = _count_ids(index, ids, {"term": {"warc_key": group.key}})
     if in_file > on_list:

@@ -225,6 +225,28 @@ def test_disposal_killed_then_rerun_completes_with_one_certificate(disposal: Wor
     assert "already executed" in again.stdout and rbook.certificate_ids(arc.store) == [list_id]
 
 
+def test_a_held_file_missing_from_the_store_is_not_taken_as_disposed(disposal: World) -> None:
+    """A file that vanished some other way (an operator, a wrong prefix) while its record came under a hold:
+    the disposal skips it and says the file is missing; the held record stays in the index (found in review:
+    the missing-file path used to run before the hold check and deleted the held record's index entry)."""
+    world, arc = disposal, disposal.arc
+    [held] = world.ingest("sv-gone", COMMENT)
+    free = world.ingest("sv-here", COMMENT)
+    list_id = planned(world)
+    place_hold(arc.store, arc.index, matter="Mål T 11-26", owner="jurist", now=clock.now(),
+               scope=SavedSearch(record_ids=[held]))
+    assert isinstance(arc.store, LocalStore)
+    path = arc.store.root / world.key_of(held)
+    path.unlink()  # not through Communis: the way a file is lost
+    Path(str(path) + ".meta.json").unlink()
+
+    out = communis(arc.settings, "retention", "dispose", list_id, "--actor", "cilla")
+    assert out.returncode == 1 and "missing from the store" in out.stdout, out.stdout + out.stderr
+    assert world.present([held]) == 1 and world.present(free) == 0
+    [entry] = [o for o in rbook.journal(arc.store, list_id) if o.key == world.key_of(held)]
+    assert entry.outcome is FileOutcomeKind.SKIPPED and "legal hold" in entry.reason
+
+
 def test_hold_killed_before_marks_still_stops_a_disposal_and_rerun_completes_it(disposal: World) -> None:
     """Found by this test: a hold saved but not yet marked on its records did not stop a disposal."""
     world, arc = disposal, disposal.arc

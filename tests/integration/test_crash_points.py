@@ -57,6 +57,14 @@ def _settings(base: Settings) -> Settings:
     return base.model_copy(update={"warc_rollover_bytes": ROLLOVER, "es_bulk_chunk_size": CHUNK})
 
 
+@pytest.fixture
+def arc(settings: Settings) -> Iterator[Archive]:
+    """An archive on the local store with small files and small bulk requests."""
+    chosen = Archive(_settings(settings))
+    yield chosen
+    chosen.index.destroy()
+
+
 @pytest.fixture(params=["local", "s3"])
 def store_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -205,15 +213,11 @@ def _case(arc: Archive, sim: Simulator, tmp_path: Path, point: CrashPoint, nth: 
 
 
 @pytest.mark.parametrize(("point", "nth"), HARVEST_CASES, ids=[p.value for p, _ in HARVEST_CASES])
-def test_harvest_killed_at_point_then_rerun(settings: Settings, world: Simulator, tmp_path: Path,
+def test_harvest_killed_at_point_then_rerun(arc: Archive, world: Simulator, tmp_path: Path,
                                             point: CrashPoint, nth: int) -> None:
-    arc = Archive(_settings(settings))
-    try:
-        reports = _case(arc, world, tmp_path, point, nth)
-        if point in (CrashPoint.WARC_MID_RECORD, CrashPoint.WARC_BEFORE_RENAME):
-            assert any(r.crashed for r in reports.values()), "the half-written file was not reported"
-    finally:
-        arc.index.destroy()
+    reports = _case(arc, world, tmp_path, point, nth)
+    if point in (CrashPoint.WARC_MID_RECORD, CrashPoint.WARC_BEFORE_RENAME):
+        assert any(r.crashed for r in reports.values()), "the half-written file was not reported"
 
 
 @pytest.mark.parametrize(("point", "nth"), STORE_CASES, ids=[p.value for p, _ in STORE_CASES])
@@ -228,16 +232,12 @@ def test_store_step_killed_then_rerun_on_both_stores(settings: Settings, store_k
         arc.index.destroy()
 
 
-def test_local_store_killed_mid_copy_then_rerun(settings: Settings, world: Simulator, tmp_path: Path) -> None:
+def test_local_store_killed_mid_copy_then_rerun(arc: Archive, world: Simulator, tmp_path: Path) -> None:
     """Half of a WARC file copied into the local store: never visible as stored, stored whole by the rerun."""
-    arc = Archive(_settings(settings))
-    try:
-        _harvest_killed_at(arc, world, tmp_path, CrashPoint.STORE_MID_UPLOAD, 2)
-        half = list(arc.settings.store_path.glob(".incoming-*"))
-        assert half and all(p.stat().st_size > 0 for p in half)  # the half copy is there, under a hidden name
-        _check_nothing_lost_or_twice(arc, world, _rerun(arc, world))
-    finally:
-        arc.index.destroy()
+    _harvest_killed_at(arc, world, tmp_path, CrashPoint.STORE_MID_UPLOAD, 2)
+    half = list(arc.settings.store_path.glob(".incoming-*"))
+    assert half and all(p.stat().st_size > 0 for p in half)  # the half copy is there, under a hidden name
+    _check_nothing_lost_or_twice(arc, world, _rerun(arc, world))
 
 
 T = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
@@ -295,39 +295,31 @@ def test_s3_killed_between_multipart_parts_then_rerun(s3_settings: Settings, tmp
         arc.index.destroy()
 
 
-def test_half_written_sidecar_is_rebuilt_from_its_file(settings: Settings, world: Simulator, tmp_path: Path) -> None:
+def test_half_written_sidecar_is_rebuilt_from_its_file(arc: Archive, world: Simulator, tmp_path: Path) -> None:
     """A truncated manifest sidecar (from a disk that lost its tail) does not stop the rerun; it is rebuilt
     from the WARC file, identical to the one the writer made."""
-    arc = Archive(_settings(settings))
-    try:
-        _harvest_killed_at(arc, world, tmp_path, CrashPoint.STORE_BEFORE_UPLOAD, 2)
-        sidecar = _work_files(arc, "*" + MANIFEST_SUFFIX)[0]
-        original = WarcFileManifest.model_validate_json(sidecar.read_bytes())
-        sidecar.write_bytes(sidecar.read_bytes()[:40])
-        _check_nothing_lost_or_twice(arc, world, _rerun(arc, world))
-        with arc.store.open(manifest_key(original.account, original.name)) as fh:
-            assert WarcFileManifest.model_validate_json(fh.read()) == original
-    finally:
-        arc.index.destroy()
+    _harvest_killed_at(arc, world, tmp_path, CrashPoint.STORE_BEFORE_UPLOAD, 2)
+    sidecar = _work_files(arc, "*" + MANIFEST_SUFFIX)[0]
+    original = WarcFileManifest.model_validate_json(sidecar.read_bytes())
+    sidecar.write_bytes(sidecar.read_bytes()[:40])
+    _check_nothing_lost_or_twice(arc, world, _rerun(arc, world))
+    with arc.store.open(manifest_key(original.account, original.name)) as fh:
+        assert WarcFileManifest.model_validate_json(fh.read()) == original
 
 
-def test_unreadable_leftover_is_put_aside_and_reported(settings: Settings, world: Simulator, tmp_path: Path) -> None:
+def test_unreadable_leftover_is_put_aside_and_reported(arc: Archive, world: Simulator, tmp_path: Path) -> None:
     """A finalized file that does not read back (damaged on disk) with a broken sidecar: put aside in one line."""
-    arc = Archive(_settings(settings))
-    try:
-        _harvest_killed_at(arc, world, tmp_path, CrashPoint.STORE_BEFORE_UPLOAD, 2)
-        sidecar = _work_files(arc, "*" + MANIFEST_SUFFIX)[0]
-        warc = Path(str(sidecar).removesuffix(MANIFEST_SUFFIX))
-        sidecar.write_bytes(b"{")
-        warc.chmod(0o644)
-        warc.write_bytes(warc.read_bytes()[: warc.stat().st_size // 2])
-        reports = _rerun(arc, world)
-        [line] = [line for r in reports.values() for line in r.crashed if warc.name in line]
-        assert warc.name in line and "cannot be committed" in line
-        assert (warc.parent / CRASHED / warc.name).exists()
-        _check_nothing_lost_or_twice(arc, world, reports)  # its captures were fetched again
-    finally:
-        arc.index.destroy()
+    _harvest_killed_at(arc, world, tmp_path, CrashPoint.STORE_BEFORE_UPLOAD, 2)
+    sidecar = _work_files(arc, "*" + MANIFEST_SUFFIX)[0]
+    warc = Path(str(sidecar).removesuffix(MANIFEST_SUFFIX))
+    sidecar.write_bytes(b"{")
+    warc.chmod(0o644)
+    warc.write_bytes(warc.read_bytes()[: warc.stat().st_size // 2])
+    reports = _rerun(arc, world)
+    [line] = [line for r in reports.values() for line in r.crashed if warc.name in line]
+    assert warc.name in line and "cannot be committed" in line
+    assert (warc.parent / CRASHED / warc.name).exists()
+    _check_nothing_lost_or_twice(arc, world, reports)  # its captures were fetched again
 
 
 def _source_of_tests() -> str:
