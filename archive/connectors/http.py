@@ -39,7 +39,7 @@ from schemas import Capture
 from .. import clock
 from ..errors import AuthExpired, GaveUp, Gone, PayloadInvalid, RateLimited
 from ..version import __version__
-from ..warc.redact import redact_url
+from ..warc.redact import redact_text, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +192,13 @@ def _host(url: str) -> str:
     try:
         return httpx.URL(url).host
     except (httpx.InvalidURL, UnicodeError) as exc:
-        raise PayloadInvalid(f"cannot request {_short(url)}: {type(exc).__name__}: {exc}"[:300]) from exc
+        raise PayloadInvalid(_cannot_request(url, exc)) from exc
+
+
+def _cannot_request(url: str, exc: BaseException) -> str:
+    """Why a URL taken from a payload cannot be requested, with any credential in it cut out (the
+    message reaches quarantine reasons, the harvest state and logs; a next link may carry a token)."""
+    return redact_text(f"cannot request {_short(redact_url(url))}: {type(exc).__name__}: {exc}")[:300]
 
 
 class Fetcher:
@@ -257,7 +263,7 @@ class Fetcher:
             try:
                 read = self._send(method, url, params, max_bytes, json_body, headers)
             except (httpx.InvalidURL, UnicodeError) as exc:  # an id or link from a payload that is no URL
-                raise PayloadInvalid(f"cannot request {_short(url)}: {type(exc).__name__}: {exc}"[:300]) from exc
+                raise PayloadInvalid(_cannot_request(url, exc)) from exc
             except httpx.TransportError as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
                 self.sleep(self._backoff(attempt))

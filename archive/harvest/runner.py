@@ -20,6 +20,7 @@ from ..connectors.registry import connector_for
 from ..errors import CommunisError, StoreUnavailable
 from ..index import RecordIndex
 from ..store import BlobStore
+from ..warc.redact import redact_text
 from .service import HarvestReport, harvest_account
 from .state import load_state, save_state
 
@@ -75,7 +76,8 @@ def harvest_one(settings: Settings, store: BlobStore, index: RecordIndex, accoun
 def unexpected(exc: BaseException) -> str:
     """An unexpected exception as one line, cause first: `unexpected ValueError: …` (first line, 300 chars)."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"unexpected {type(exc).__name__}{': ' + text if text else ''}"[:300]
+    # The message goes into the write-once state, the flow report and the alert: no credential in it.
+    return redact_text(f"unexpected {type(exc).__name__}{': ' + text if text else ''}")[:300]
 
 
 def _failed(store: BlobStore, account: Account, error: str, *, now: datetime | None, run_id: str | None

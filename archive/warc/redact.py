@@ -37,7 +37,10 @@ def redact_url(url: str) -> str:
     """The URL with secret query parameters (and any user:password) replaced."""
     if "@" not in url and not _PARAM_RE.search(url):
         return url  # fast path: nothing secret-looking in it
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL at all (an id from a hostile payload): redact it as text
+        return redact_text(url)
     netloc = parts.netloc
     if "@" in netloc:
         netloc = f"{REDACTED}@{netloc.rsplit('@', 1)[1]}"
