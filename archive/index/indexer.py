@@ -163,7 +163,11 @@ class RecordIndex:
         older: set[str] = set()
 
         def actions() -> Iterator[dict[str, Any]]:
-            for doc in docs:
+            for n, doc in enumerate(docs):
+                if n > chunk_size and n % chunk_size == 1:
+                    # The helper sends a full chunk when the next document is fed to it, so by now the
+                    # requests before are answered and more documents are to come: mid bulk.
+                    crash_point(CrashPoint.INDEX_MID_BULK)
                 latest.see(doc.item_key, (doc.captured_at, doc.version, doc.record_id))
                 if doc.version > 1:
                     older.add(doc.item_key)
@@ -179,8 +183,6 @@ class RecordIndex:
                 else:
                     item = next(iter(info.values()))
                     result.errors.append(f"{item.get('_id')}: {item.get('error')}")
-                if (result.indexed + len(result.errors)) % chunk_size == 0:  # one bulk request answered
-                    crash_point(CrashPoint.INDEX_MID_BULK)
             self._set_latest({doc_id: False for doc_id in latest.losers})
             if refresh:
                 self.es.indices.refresh(index=self.alias)

@@ -13,11 +13,13 @@ import base64
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -175,14 +177,41 @@ LEFT: dict[CrashPoint, Callable[[Archive], object]] = {
     CrashPoint.WARC_BEFORE_RENAME: lambda arc: _work_files(arc, "*" + OPEN_SUFFIX),
     CrashPoint.WARC_AFTER_RENAME: _without_sidecar,
     CrashPoint.MANIFEST_MID_WRITE: lambda arc: _work_files(arc, "*" + MANIFEST_SUFFIX + ".tmp"),
-    CrashPoint.STORE_BEFORE_UPLOAD: lambda arc: _work_files(arc, "*" + MANIFEST_SUFFIX),
-    CrashPoint.STORE_AFTER_UPLOAD: lambda arc: [k for k in _stored_warcs(arc)
-                                                if arc.store.head(manifest_key(k.split("/")[1], k.rsplit("/", 1)[1]))
-                                                is None],
-    CrashPoint.STORE_AFTER_MANIFEST: lambda arc: _work_files(arc, "*" + MANIFEST_SUFFIX),
-    CrashPoint.INDEX_MID_BULK: lambda arc: _work_files(arc, "*" + MANIFEST_SUFFIX),
-    CrashPoint.INDEX_AFTER_BULK: lambda arc: _work_files(arc, "*" + MANIFEST_SUFFIX),
+    CrashPoint.STORE_BEFORE_UPLOAD: lambda arc: [w for w in _waiting(arc) if not w.stored],
+    CrashPoint.STORE_AFTER_UPLOAD: lambda arc: [w for w in _waiting(arc) if w.stored and not w.manifest_stored],
+    CrashPoint.STORE_AFTER_MANIFEST: lambda arc: [w for w in _waiting(arc) if w.manifest_stored and w.indexed == 0],
+    CrashPoint.INDEX_MID_BULK: lambda arc: [w for w in _waiting(arc) if 0 < w.indexed < w.records],
+    CrashPoint.INDEX_AFTER_BULK: lambda arc: [w for w in _waiting(arc) if w.records and w.indexed == w.records],
 }
+
+
+@dataclass
+class Waiting:
+    """A finalized file the crash left in the work folder, and how far it got."""
+
+    name: str
+    records: int
+    stored: bool
+    manifest_stored: bool
+    indexed: int
+
+
+def _waiting(arc: Archive) -> list[Waiting]:
+    """Each finalized file in the work folder: its records, whether it and its manifest are stored, and how
+    many of its records are indexed; so each case checks the crash stopped exactly where its name says."""
+    if arc.index.es.indices.exists_alias(name=arc.index.alias):
+        arc.index.es.indices.refresh(index=arc.index.alias)
+    out = []
+    for sidecar in _work_files(arc, "*" + MANIFEST_SUFFIX):
+        manifest = WarcFileManifest.model_validate_json(sidecar.read_bytes())
+        path = Path(str(sidecar).removesuffix(MANIFEST_SUFFIX))
+        with path.open("rb") as fh:
+            records = len(list(located_records(fh, manifest.name)))
+        indexed = sum(1 for _ in arc.index.scan({"term": {"warc_key": manifest.key}})) \
+            if arc.index.es.indices.exists_alias(name=arc.index.alias) else 0
+        out.append(Waiting(manifest.name, records, arc.store.head(manifest.key) is not None,
+                           arc.store.head(manifest_key(manifest.account, manifest.name)) is not None, indexed))
+    return out
 
 # (point, pass): a later pass where one exists, so the crash falls in the middle of the harvest.
 HARVEST_CASES = [
@@ -206,7 +235,7 @@ STORE_CASES = [
 def _case(arc: Archive, sim: Simulator, tmp_path: Path, point: CrashPoint, nth: int) -> dict[str, HarvestReport]:
     _harvest_killed_at(arc, sim, tmp_path, point, nth)
     if point in LEFT:
-        assert LEFT[point](arc), f"the crash at {point.value} left nothing of what it should have"
+        assert LEFT[point](arc), f"the crash at {point.value} left nothing of what it should have: {_waiting(arc)}"
     reports = _rerun(arc, sim)
     _check_nothing_lost_or_twice(arc, sim, reports)
     return reports
@@ -328,6 +357,11 @@ def _source_of_tests() -> str:
 
 def test_every_crash_point_is_exercised_by_a_test() -> None:
     """A point added to CrashPoint without a test that kills the process there fails this test."""
-    source = _source_of_tests()
-    missing = [p.name for p in CrashPoint if f"CrashPoint.{p.name}" not in source and f'"{p.value}' not in source]
-    assert missing == [], f"crash points no test exercises: {missing}"
+    killed = {p for p, _ in [*HARVEST_CASES, *STORE_CASES]} | {CrashPoint.STORE_MID_UPLOAD}
+    ops = (Path(__file__).parent / "test_crash_ops.py").read_text()  # there each kill names its point
+    named = re.findall(r"crash=CrashPoint\.(\w+)", ops)
+    for listed in re.findall(r'parametrize\("point", \[(.*?)\]', ops, flags=re.DOTALL):
+        named += re.findall(r"CrashPoint\.(\w+)", listed)
+    killed |= {CrashPoint[name] for name in named}
+    missing = [p.value for p in CrashPoint if p not in killed]
+    assert missing == [], f"crash points no test kills the process at: {missing}"
