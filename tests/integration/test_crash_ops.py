@@ -60,6 +60,7 @@ from tests.conftest import REPO
 from tests.contract.subjects import TOKEN, TOKEN_ENV, SocialSubject
 from tests.harvesting import harvest_subject
 from tests.integration.test_retention import SCHEDULE
+from tests.waiting import HANG_GUARD_S
 
 pytestmark = pytest.mark.integration
 COMMUNIS = REPO / ".venv" / "bin" / "communis"
@@ -92,7 +93,7 @@ def communis(settings: Settings, *args: str, crash: CrashPoint | None = None, nt
     if crash is not None:
         env[ENV] = f"{crash.value}:{nth}"
     done = subprocess.run([str(COMMUNIS), *args], capture_output=True, text=True, env=env, cwd=REPO,
-                          check=False, timeout=300)
+                          check=False, timeout=HANG_GUARD_S)
     if crash is not None:
         assert f"{MARK}{crash.value} (pass {nth})" in done.stderr, (
             f"the crash point was not reached: rc={done.returncode}\n{done.stdout}\n{done.stderr}")

@@ -42,6 +42,7 @@ from schemas.premis import PremisEventType
 from simulator import Simulator, WorldConfig
 from tests.harvesting import sim_now
 from tests.integration.test_harvest import accounts, truth_ids, versions
+from tests.waiting import HANG_GUARD_S
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLLOVER = 64 * 1024  # a few WARC files per account, so a crash can fall between them
@@ -86,7 +87,7 @@ def _plain(settings: Settings) -> dict[str, object]:
 
 def _killed_at(cmd: list[str], point: CrashPoint, nth: int, env: dict[str, str] | None = None) -> str:
     """Run `cmd` with the point armed; assert it was killed there; return its stderr."""
-    child = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300,
+    child = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=HANG_GUARD_S,
                            env={**os.environ, **(env or {}), ENV: f"{point.value}:{nth}"})
     marker = f"{MARK}{point.value} (pass {nth})"
     assert child.returncode == -signal.SIGKILL and marker in child.stderr, \
@@ -349,10 +350,6 @@ def test_unreadable_leftover_is_put_aside_and_reported(arc: Archive, world: Simu
     assert warc.name in line and "cannot be committed" in line
     assert (warc.parent / CRASHED / warc.name).exists()
     _check_nothing_lost_or_twice(arc, world, reports)  # its captures were fetched again
-
-
-def _source_of_tests() -> str:
-    return "\n".join(p.read_text() for p in (ROOT / "tests").rglob("test_*.py"))
 
 
 def test_every_crash_point_is_exercised_by_a_test() -> None:

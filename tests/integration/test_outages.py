@@ -3,9 +3,10 @@
 Communis talks to each service through a real TCP proxy (tests/proxy.py) that the test cuts at a
 point of progress, never after a delay: the nth request line of a kind (the second WARC upload,
 the first bulk request, …) arrives at the proxy, which resets every connection and every new one
-from then on. Client timeouts and retries are configured small, so an outage costs a few refused
-connections, not minutes. Each run either rides the outage out or stops with one line naming the
-service; the run after the service is back completes, and every simulator item is then in the
+from then on. Retries are configured few, so an outage costs a few refused connections, not
+minutes; the proxy resets connections, so no timeout decides a test and they are generous. Each run
+either rides the outage out or stops with one line naming the service; the run after the service is
+back completes, and every simulator item is then in the
 WARC files and in the index exactly once per version, with nothing left half done.
 """
 
@@ -82,8 +83,8 @@ def rig(s3_settings: Settings) -> Iterator[Rig]:
     assert s3_settings.s3_endpoint_url
     es, s3 = _proxy_to(s3_settings.es_url), _proxy_to(s3_settings.s3_endpoint_url)
     direct = s3_settings.model_copy(update={"warc_rollover_bytes": ROLLOVER})
-    through = direct.model_copy(update={"es_url": es.url, "s3_endpoint_url": s3.url, "es_timeout_seconds": 10,
-                                        "es_max_retries": 1, "s3_timeout_seconds": 10, "s3_max_attempts": 2})
+    through = direct.model_copy(update={"es_url": es.url, "s3_endpoint_url": s3.url, "es_timeout_seconds": 120,
+                                        "es_max_retries": 1, "s3_timeout_seconds": 120, "s3_max_attempts": 2})
     rig = Rig(Archive(through), Archive(direct), es, s3)
     try:
         yield rig
