@@ -31,6 +31,7 @@ from ..store import BlobStore
 from ..warc import located_records
 from ..warc.naming import WARC_SUFFIX, is_warc_key
 from .lookup import StatePayloads, next_payloads
+from .recovery import stored_media
 from .state import load_state, save_state
 from .versions import VersionCounts, Versioner
 
@@ -119,10 +120,16 @@ def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, ac
                         lookup=lookup, media_locations=state.media_warc)
     report = HarvestReport(account.id, pipeline.run_id)
     versioner = Versioner(state, now)
-    for record in [*pipeline.commit_pending(account.id), *_archived_since(index, store, account.id, state)]:
+    recovered = [*pipeline.commit_pending(account.id), *_archived_since(index, store, account.id, state)]
+    for record in recovered:
         known = versioner.known.get(record.item_id)
         if known is None or known.version < record.version:
             versioner.remember(record)
+    media = stored_media(store, account.id, recovered)
+    if media:  # what a crashed run archived is not fetched or stored again
+        state = state.model_copy(update={"media": {**state.media, **{url: sha for url, (sha, _) in media.items()}}})
+        for sha, location in media.values():
+            pipeline.media_locations.setdefault(sha, location)
     if sweep is None:  # True: a complete capture asks for one whatever the interval says
         sweep = state.last_sweep is None or now - state.last_sweep >= timedelta(hours=settings.harvest_sweep_hours)
     ctx = HarvestContext(account, state, fetcher, now, lookback=lookback, sweep=sweep,

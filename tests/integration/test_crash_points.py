@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 from archive.accounts import load_accounts
 from archive.config import Settings
@@ -131,6 +132,20 @@ def _check_nothing_lost_or_twice(arc: Archive, sim: Simulator, reports: dict[str
     _check_manifests(arc)
     fixity = run_fixity(arc.store, None, check_all=True)
     assert fixity.ok and not fixity.problems, [p.line() for p in fixity.problems]
+    media = _media_payloads(arc)
+    assert media and max(media.values()) == 1, [k for k, n in media.items() if n > 1][:3]
+
+
+def _media_payloads(arc: Archive) -> Counter[str]:
+    """How often each media file's bytes are stored in full (a revisit is not a copy)."""
+    found: Counter[str] = Counter()
+    for key in _stored_warcs(arc):
+        with arc.store.open(key) as fh:
+            for rec in ArchiveIterator(fh):
+                ctype = rec.http_headers.get_header("Content-Type", "") if rec.http_headers else ""
+                if rec.rec_type == "response" and ctype.startswith(("image/", "video/", "audio/")):
+                    found[rec.rec_headers.get_header("WARC-Payload-Digest")] += 1
+    return found
 
 
 def _check_work_folders(arc: Archive, reports: dict[str, HarvestReport]) -> None:
