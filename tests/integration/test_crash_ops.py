@@ -28,7 +28,6 @@ import pytest
 from pydantic import SecretStr
 
 from archive import clock
-from archive.access import open_users
 from archive.accounts import load_accounts
 from archive.bundles import read_file
 from archive.config import Settings
@@ -48,7 +47,7 @@ from archive.retention import book as rbook
 from archive.retention.schedule import Schedule
 from archive.samples import ACCOUNTS_FILE, sample_file
 from archive.store import LocalStore, S3Store
-from schemas import Account, RetentionClass, RetentionTrigger
+from schemas import Account
 from schemas.bundle import CaptureBundle
 from schemas.capture import Capture
 from schemas.premis import PremisEventType
@@ -59,7 +58,7 @@ from simulator import Simulator
 from tests.conftest import REPO
 from tests.contract.subjects import TOKEN, TOKEN_ENV, SocialSubject
 from tests.harvesting import harvest_subject
-from tests.integration.test_retention import SCHEDULE
+from tests.integration.test_retention import with_schedule
 from tests.waiting import HANG_GUARD_S
 
 pytestmark = pytest.mark.integration
@@ -142,15 +141,7 @@ class World:
 @pytest.fixture
 def disposal(settings: Settings, tmp_path: Path) -> Iterator[World]:
     """The retention tests' world on the local store, captured three days ago: every lock has expired."""
-    schedule_file = tmp_path / "retention.yaml"
-    schedule_file.write_text(SCHEDULE)
-    one_day = RetentionClass(name="test-1d", description="One day from capture (tests).", days=1,
-                             trigger=RetentionTrigger.CAPTURED)
-    chosen = settings.model_copy(update={"retention_file": schedule_file,
-                                         "retention_classes": [*settings.retention_classes, one_day]})
-    users = open_users(chosen)
-    for name, role in (("anna", "records-manager"), ("bo", "records-manager"), ("cilla", "admin")):
-        users.add(name, role)
+    chosen = with_schedule(settings, tmp_path)
     arc = Archive(chosen)
     yield World(arc, datetime.now(UTC) - timedelta(days=3), load_schedule(chosen))
     CaseBook(make_client(chosen), chosen.es_index_prefix).destroy()

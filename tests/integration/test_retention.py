@@ -147,11 +147,8 @@ class World:
         return self.arc.index.count({"ids": {"values": ids}})
 
 
-@pytest.fixture
-def world(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    """MinIO unless the test asks for the local store too (`indirect` parametrization with "local")."""
-    base: Settings = request.getfixturevalue("settings" if getattr(request, "param", "s3") == "local"
-                                             else "s3_settings")
+def with_schedule(base: Settings, tmp_path: Path) -> Settings:
+    """`base` with the tests' retention schedule, a one-day class, two records managers and an admin."""
     schedule_file = tmp_path / "retention.yaml"
     schedule_file.write_text(SCHEDULE)
     test_class = RetentionClass(name="test-1d", description="One day from capture (tests).", days=1,
@@ -159,10 +156,18 @@ def world(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mo
     settings = base.model_copy(update={"retention_file": schedule_file,
                                        "retention_classes": [*base.retention_classes, test_class]})
     users = open_users(settings)
-    users.add("anna", "records-manager")
-    users.add("bo", "records-manager")
-    users.add("cilla", "admin")
-    users.add("dan", "archivist")
+    for name, role in (("anna", "records-manager"), ("bo", "records-manager"), ("cilla", "admin")):
+        users.add(name, role)
+    return settings
+
+
+@pytest.fixture
+def world(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """MinIO unless the test asks for the local store too (`indirect` parametrization with "local")."""
+    base: Settings = request.getfixturevalue("settings" if getattr(request, "param", "s3") == "local"
+                                             else "s3_settings")
+    settings = with_schedule(base, tmp_path)
+    open_users(settings).add("dan", "archivist")
     arc = Archive(settings)
     yield World(arc, datetime.now(UTC) - timedelta(days=1) + LOCK_AHEAD, load_schedule(settings), monkeypatch)
     CaseBook(make_client(settings), settings.es_index_prefix).destroy()
