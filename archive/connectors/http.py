@@ -195,6 +195,14 @@ def _host(url: str) -> str:
         raise PayloadInvalid(_cannot_request(url, exc)) from exc
 
 
+def _without_query(url: str) -> str:
+    """The URL without its query, for messages; a URL httpx cannot even parse is quoted short instead."""
+    try:
+        return str(httpx.URL(url).copy_with(query=None, fragment=None))
+    except (httpx.InvalidURL, UnicodeError):
+        return _short(redact_url(url))
+
+
 def _cannot_request(url: str, exc: BaseException) -> str:
     """Why a URL taken from a payload cannot be requested, with any credential in it cut out (the
     message reaches quarantine reasons, the harvest state and logs; a next link may carry a token)."""
@@ -306,8 +314,7 @@ class Fetcher:
                                      f"{response.text[:200]!r}")
             self._remember_limits(response)
             return Fetched(capture, response, read.problem)
-        where = httpx.URL(url).copy_with(query=None)
-        raise GaveUp(f"{method} {where} failed {self.max_tries} times; last: {last_error}")
+        raise GaveUp(redact_text(f"{method} {_without_query(url)} failed {self.max_tries} times; last: {last_error}"))
 
     def _send(self, method: str, url: str, params: Mapping[str, str] | None, max_bytes: int | None,
               json_body: Any, headers: Mapping[str, str] | None) -> _Read:

@@ -47,6 +47,12 @@ _COMMENT = re.compile(r"^urn:li:comment:\((urn:li:[A-Za-z]+:\d+),(\d+)\)$")
 _MENTION = re.compile(r"@\[((?:\\.|[^\]\\])*)\]\((urn:li:[^)]*)\)")
 
 
+def _quoted(value: str) -> str:
+    """An id as one path segment. A payload's id may hold a lone surrogate, which cannot be encoded: it is
+    written escaped, so the request is made (and answered, or refused, as evidence) instead of crashing."""
+    return quote(value, safe="", errors="backslashreplace")
+
+
 def _unescape(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text, flags=re.DOTALL)
 
@@ -195,7 +201,7 @@ class LinkedInConnector(BaseConnector):
             if kind not in ("image", "video"):
                 continue  # documents: kept in the raw JSON
             try:
-                fetched = ctx.fetcher.get(self._rest(ctx, f"/{kind}s/{quote(urn, safe='')}"))
+                fetched = ctx.fetcher.get(self._rest(ctx, f"/{kind}s/{_quoted(urn)}"))
                 url = field_of(fetched, "downloadUrl")
             except (GaveUp, Gone, PayloadInvalid) as exc:  # the post is quarantined and tried again next run
                 raise ValueError(f"media {urn}: {exc}") from exc
@@ -245,7 +251,7 @@ class LinkedInConnector(BaseConnector):
             kind=Kind.REPLY if parent else Kind.COMMENT, parent_id=str(parent) if parent else post, thread_id=post,
             author=Author(id=actor, handle=ctx.account.handle if own else None, name=org_name if own else None),
             direction=Direction.UPPRATTAD if own else Direction.INKOMMEN, text=text,
-            url=f"https://www.linkedin.com/feed/update/{post}/?commentUrn={quote(urn, safe='')}",
+            url=f"https://www.linkedin.com/feed/update/{post}/?commentUrn={_quoted(urn)}",
             hashtags=hashtags(text), published_at=epoch(created, millis=True),
             edited_at=epoch(modified, millis=True) if modified > created else None,
             captured_at=fetched.capture.started_at, source_url=fetched.capture.url, raw=item,
@@ -320,7 +326,7 @@ class LinkedInConnector(BaseConnector):
         start = 0
         answered: list[str] = []
         while True:
-            fetched = ctx.fetcher.get(self._rest(ctx, f"/socialActions/{quote(target, safe='')}/comments"),
+            fetched = ctx.fetcher.get(self._rest(ctx, f"/socialActions/{_quoted(target)}/comments"),
                                       params={"start": str(start), "count": str(COMMENT_COUNT)})
             try:
                 elements, links = self._elements(fetched)
@@ -346,9 +352,9 @@ class LinkedInConnector(BaseConnector):
         if comment:
             target = known.parent_id if known.kind == Kind.REPLY.value and known.parent_id else \
                 (known.thread_id or comment.group(1))
-            url = self._rest(ctx, f"/socialActions/{quote(target, safe='')}/comments/{comment.group(2)}")
+            url = self._rest(ctx, f"/socialActions/{_quoted(target)}/comments/{comment.group(2)}")
         else:
-            url = self._rest(ctx, f"/posts/{quote(item_id, safe='')}")
+            url = self._rest(ctx, f"/posts/{_quoted(item_id)}")
         fetched = ctx.fetcher.get(url, accept=(404,))
         if fetched.response.status_code != 404:
             ctx.seen.add(item_id)

@@ -43,9 +43,18 @@ NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
 
 
 def snowflake_time(tweet_id: str) -> datetime:
-    """The instant a snowflake id was made (to the second, as X's `created_at`)."""
-    ms = (int(tweet_id) >> 22) + TWEPOCH_MS
-    return datetime.fromtimestamp(ms // 1000, UTC)
+    """The instant a snowflake id was made (to the second, as X's `created_at`); ValueError for an id that
+    is no snowflake (one past any representable date included)."""
+    try:
+        ms = (int(tweet_id) >> 22) + TWEPOCH_MS
+        return datetime.fromtimestamp(ms // 1000, UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise ValueError(f"not a snowflake id: {tweet_id[:40]!r}") from exc
+
+
+def _list(value: Any) -> list[Any]:
+    """A field that should be a list, or nothing: a payload may put anything there."""
+    return value if isinstance(value, list) else []
 
 
 def _first_id(tweet: Any) -> str | None:
@@ -56,7 +65,7 @@ def _first_id(tweet: Any) -> str | None:
 
 
 def _replied_to(tweet: dict[str, Any]) -> str | None:
-    for ref in tweet.get("referenced_tweets") or []:
+    for ref in _list(tweet.get("referenced_tweets")):
         if isinstance(ref, dict) and ref.get("type") == "replied_to":
             return str(ref["id"])
     return None
@@ -68,11 +77,12 @@ class _Page:
     def __init__(self, body: dict[str, Any]) -> None:
         found = body.get("includes")
         includes: dict[str, Any] = found if isinstance(found, dict) else {}
-        self.users = {u["id"]: u for u in includes.get("users") or [] if isinstance(u, dict) and "id" in u}
-        self.media = {m["media_key"]: m for m in includes.get("media") or []
-                      if isinstance(m, dict) and "media_key" in m}
+        self.users = {u["id"]: u for u in _list(includes.get("users"))
+                      if isinstance(u, dict) and isinstance(u.get("id"), str)}
+        self.media = {m["media_key"]: m for m in _list(includes.get("media"))
+                      if isinstance(m, dict) and isinstance(m.get("media_key"), str)}
         self.first: dict[str, str] = {}
-        for tweet in [*(includes.get("tweets") or []), *(body.get("data") or [])]:
+        for tweet in [*_list(includes.get("tweets")), *_list(body.get("data"))]:
             history = tweet.get("edit_history_tweet_ids") if isinstance(tweet, dict) else None
             if isinstance(history, list) and history:
                 for version in history:
@@ -260,12 +270,12 @@ class XConnector(BaseConnector):
         body = fetched.json()
         if not isinstance(body, dict):
             raise PayloadInvalid(f"{fetched.capture.url}: the answer is not an object")
-        for tweet in body.get("data") or []:
-            if isinstance(tweet, dict) and item_id in (tweet.get("edit_history_tweet_ids") or [tweet.get("id")]):
+        for tweet in _list(body.get("data")):
+            if isinstance(tweet, dict) and item_id in (_list(tweet.get("edit_history_tweet_ids")) or [tweet.get("id")]):
                 ctx.seen.add(item_id)
                 return None
         gone = any(isinstance(e, dict) and e.get("resource_id") == item_id and e.get("type") == NOT_FOUND
-                   for e in body.get("errors") or [])
+                   for e in _list(body.get("errors")))
         if not gone:  # withheld, suspended or protected: not a deletion we can attest
             return None
         return self.gone(ctx, fetched, item_id, known)

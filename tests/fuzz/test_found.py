@@ -43,3 +43,38 @@ def test_a_rejection_reason_is_one_line_of_utf8_whoever_wrote_it() -> None:
     assert "\n" not in rejected.reason and "\\udfff" in rejected.reason
     rejected.reason.encode("utf-8")
     assert rejected.raw.endswith(b"x\\udfff")
+
+
+@pytest.mark.parametrize("tweet_id", ["17829239897530408961782923989753040896", "x1", ""])
+def test_an_id_that_is_no_snowflake_is_a_value_error(tweet_id: str) -> None:
+    from archive.connectors.x import snowflake_time
+
+    with pytest.raises(ValueError):
+        snowflake_time(tweet_id)
+
+
+@pytest.mark.parametrize("wrong", [10**30, 5e-324, 1.5, True, "text", {"a": 1}])
+def test_x_includes_and_references_of_the_wrong_type_are_ignored(wrong: object) -> None:
+    from archive.connectors.x import _Page, _replied_to
+
+    page = _Page({"includes": {"users": wrong, "media": wrong, "tweets": wrong}, "data": wrong})
+    assert page.users == {} and page.media == {} and page.first == {}
+    assert _replied_to({"referenced_tweets": wrong}) is None
+
+
+def test_a_linkedin_id_with_a_lone_surrogate_still_makes_a_path() -> None:
+    from archive.connectors.linkedin import _quoted
+
+    assert _quoted(json.loads('"a\\ud83d"')) == "a%5Cud83d"
+
+
+def test_giving_up_on_a_url_too_long_to_parse_is_a_connector_error() -> None:
+    """A 50 000-character media URL from a payload: the give-up message itself must not raise."""
+    import httpx
+
+    from archive.connectors.http import Fetcher
+    from archive.errors import GaveUp
+
+    with httpx.Client() as client, pytest.raises(GaveUp) as info:
+        Fetcher(client, max_tries=1, backoff=0).get("http://127.0.0.1:1/x/" + "#tag " * 10_000)
+    assert len(info.value.one_line()) < 400
