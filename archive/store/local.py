@@ -38,6 +38,17 @@ def _copy_halfway_then_crash(src: Path, dst: Path) -> None:
         shutil.copyfileobj(fin, fout)
 
 
+def _durable(*paths: Path) -> None:
+    """fsync each file or directory, so what a power cut finds is what was written, not only what a
+    killed process left (a stored object's work copy is deleted once it is stored)."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 class LocalStore:
     """Objects as files under a root directory, with a JSON sidecar for digest and retention."""
 
@@ -66,6 +77,7 @@ class LocalStore:
                 "lock_mode": lock_mode.value if lock_mode else None, "size": tmp.stat().st_size}
         side_tmp = Path(str(tmp) + _META)
         side_tmp.write_text(json.dumps(meta))
+        _durable(tmp, side_tmp)  # on disk before they get their names: the caller deletes its copy next
         exists = ObjectExists(f"{key} already exists in the local store; stored files are never replaced")
         try:
             if path.exists():
@@ -84,6 +96,7 @@ class LocalStore:
             tmp.unlink(missing_ok=True)
             side_tmp.unlink(missing_ok=True)
         path.chmod(0o444)
+        _durable(path.parent)
         found = self.head(key)
         assert found is not None
         return found
