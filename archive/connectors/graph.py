@@ -26,7 +26,7 @@ from schemas import CaptureBundle, KnownItem, Record
 from ..bundles import Rejected
 from ..errors import AuthExpired, PayloadInvalid
 from .base import BaseConnector, HarvestContext
-from .http import Fetched
+from .http import Fetched, without_query
 from .listing import listed, page_bundles, rejected_page
 from .times import iso
 from .walk import Walk, iso_or_none, read_threads
@@ -96,7 +96,7 @@ class GraphConnector(BaseConnector):
     @staticmethod
     def failure(fetched: Fetched) -> AuthExpired | PayloadInvalid:
         error = graph_error(fetched.response) or {}
-        where = fetched.response.url.copy_with(query=None)
+        where = without_query(str(fetched.response.url))
         what = f"{where}: Graph error {error.get('code')}/{error.get('error_subcode', '-')}: {error.get('message')}"
         if error.get("code") in AUTH_CODES:
             return AuthExpired(what)

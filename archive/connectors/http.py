@@ -195,7 +195,7 @@ def _host(url: str) -> str:
         raise PayloadInvalid(_cannot_request(url, exc)) from exc
 
 
-def _without_query(url: str) -> str:
+def without_query(url: str) -> str:
     """The URL without its query, for messages; a URL httpx cannot even parse is quoted short instead."""
     try:
         return str(httpx.URL(url).copy_with(query=None, fragment=None))
@@ -302,19 +302,19 @@ class Fetcher:
             capture = self._capture(response, started, read.body)
             if read.problem is not None and (max_bytes is not None or (status >= 400 and status not in accept)):
                 # A media file (nothing parses it to notice) or an error answer that cannot be read.
-                raise PayloadInvalid(f"{response.url.copy_with(query=None)}: {read.problem}")
+                raise PayloadInvalid(f"{without_query(str(response.url))}: {read.problem}")
             if status in accept:
                 return Fetched(capture, response, read.problem)
             if status in (401, 403):
-                raise AuthExpired(f"{response.url.copy_with(query=None)} refused our credentials (HTTP {status})")
+                raise AuthExpired(f"{without_query(str(response.url))} refused our credentials (HTTP {status})")
             if status in (404, 410):
-                raise Gone(f"{response.url.copy_with(query=None)} answered {status}")
+                raise Gone(f"{without_query(str(response.url))} answered {status}")
             if status >= 400:
-                raise PayloadInvalid(f"{response.url.copy_with(query=None)} answered HTTP {status}: "
+                raise PayloadInvalid(f"{without_query(str(response.url))} answered HTTP {status}: "
                                      f"{response.text[:200]!r}")
             self._remember_limits(response)
             return Fetched(capture, response, read.problem)
-        raise GaveUp(redact_text(f"{method} {_without_query(url)} failed {self.max_tries} times; last: {last_error}"))
+        raise GaveUp(redact_text(f"{method} {without_query(url)} failed {self.max_tries} times; last: {last_error}"))
 
     def _send(self, method: str, url: str, params: Mapping[str, str] | None, max_bytes: int | None,
               json_body: Any, headers: Mapping[str, str] | None) -> _Read:

@@ -34,7 +34,7 @@ from .. import clock
 from ..bundles import Rejected
 from ..errors import AuthExpired, PayloadInvalid, RateLimited
 from .base import BaseConnector, Capabilities, HarvestContext
-from .http import Fetched
+from .http import Fetched, without_query
 from .listing import PAGE_ERRORS, cause, field_of, listed, page_bundles, rejected_page
 from .text import hashtags, html_to_text
 from .times import iso
@@ -96,7 +96,7 @@ class YouTubeConnector(BaseConnector):
             retry = response.headers.get("retry-after", "")
             return float(retry) if retry.isdigit() else 0.0
         if response.status_code == 400 and ("keyInvalid" in reasons or b"API key not valid" in response.content):
-            raise AuthExpired(f"{response.url.copy_with(query=None)} refused the API key (HTTP 400: API key not "
+            raise AuthExpired(f"{without_query(str(response.url))} refused the API key (HTTP 400: API key not "
                               "valid)")
         return None
 

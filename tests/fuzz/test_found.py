@@ -78,3 +78,18 @@ def test_giving_up_on_a_url_too_long_to_parse_is_a_connector_error() -> None:
     with httpx.Client() as client, pytest.raises(GaveUp) as info:
         Fetcher(client, max_tries=1, backoff=0).get("http://127.0.0.1:1/x/" + "#tag " * 10_000)
     assert len(info.value.one_line()) < 400
+
+
+def test_an_error_answer_to_a_path_too_long_to_parse_again_is_a_connector_error() -> None:
+    """An enclosure URL of 30 000 characters: the server answers 414, and the message naming the URL
+    must not fail on the URL itself."""
+    import httpx
+
+    from archive.connectors.http import Fetcher
+    from archive.errors import PayloadInvalid
+    from simulator import Simulator
+
+    with Simulator(posts=1, rate_limit=10**9) as sim, httpx.Client() as client, \
+            pytest.raises(PayloadInvalid) as info:
+        Fetcher(client, max_tries=1, backoff=0).get(sim.wordpress_url + "/rss/" + "<p>" * 10_000, max_bytes=10**6)
+    assert "414" in info.value.one_line() and len(info.value.one_line()) < 600
