@@ -2,9 +2,10 @@
 
 `COMMUNIS_CRASH_AT=<point>[:<nth>]` (read once, when this module is first imported) arms one
 point. At its nth pass (default 1) the process writes one line to stderr naming the point and
-kills itself with SIGKILL: no `finally`, no `atexit`, no flush, as the OOM killer does. (A
-power cut loses more: what was written but not yet fsynced; every step a rerun relies on fsyncs.) The line lets a test assert that the point *was reached*, so a crash test can
-never pass because the run finished before it.
+kills itself with SIGKILL: no `finally`, no `atexit`, no flush, as the OOM killer does (a power
+cut loses more, what was written but not fsynced, so every step a rerun relies on is fsynced).
+The line lets a test assert that the point *was reached*, so a crash test can never pass because
+the run finished before it.
 
 Unset, `crash_point()` is one comparison with `None`. Every point lives in `CrashPoint`, so the
 tests and docs/reliability.md list them from here.
