@@ -217,6 +217,17 @@ def test_short_outages_are_ridden_out_by_retries(rig: Rig, sim: Simulator) -> No
     assert_exactly_once(rig, sim)
 
 
+def test_slow_links_to_both_services_change_nothing_but_the_pace(rig: Rig, sim: Simulator) -> None:
+    """Both services reached through links that pass 4 KiB at a time with a pause between: the harvest
+    completes with everything once (what is checked is the outcome, never how long it took)."""
+    rig.es.slow(4096, 0.001)
+    rig.s3.slow(4096, 0.001)
+    report = harvest(rig.arc, sim)
+    assert report.ok, report.error
+    assert rig.es.cuts == 0 and rig.s3.cuts == 0
+    assert_exactly_once(rig, sim)
+
+
 def test_elasticsearch_down_for_a_whole_harvest(rig: Rig, sim: Simulator) -> None:
     rig.es.cut(refuse=True)
     report = harvest(rig.arc, sim)
