@@ -29,12 +29,12 @@ from pydantic import ValidationError
 
 from schemas import RetentionClass, WarcFileManifest
 
+from .durable import fsync_path
 from .errors import CommunisError, WarcError
 from .faults import CrashPoint, armed, crash_point
 from .warc.naming import OPEN_SUFFIX, WARC_SUFFIX, warc_key
 from .warc.reader import iter_records
 from .warc.records import METADATA_CONTENT_TYPE, parse_records_json
-from .warc.writer import fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def write_manifest(work_dir: Path, manifest: WarcFileManifest) -> Path:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-    fsync_dir(work_dir)
+    fsync_path(work_dir)
     return path
 
 
@@ -132,8 +132,8 @@ def _move_aside(work_dir: Path, paths: list[Path], why: str) -> str:
     for path in paths:
         if path.exists():
             os.replace(path, crashed / path.name)
-    fsync_dir(work_dir)
-    fsync_dir(crashed)
+    fsync_path(work_dir)
+    fsync_path(crashed)
     message = f"{paths[0].name}: {why}; moved to {crashed}"
     log.warning("%s", message)
     return message

@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import html
 import json
-import os
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -41,6 +40,7 @@ from schemas.cases import RequestCase, SnapshotEntry
 from ..access.audit import AuditLog
 from ..browse.media import archived_media
 from ..config import Settings
+from ..durable import fsync_path
 from ..faults import CrashPoint, crash_point
 from ..index import RecordIndex
 from ..package.bagit import BagWriter
@@ -160,11 +160,7 @@ def _publish(partial: Path, out: Path) -> None:
     if out.exists():
         out.rmdir()  # empty: checked above
     partial.rename(out)
-    fd = os.open(out.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(out.parent)
 
 
 def _produce(settings: Settings, case: RequestCase, entries: list[SnapshotEntry], by_record: dict[str, list[Mask]],

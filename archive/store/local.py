@@ -21,6 +21,7 @@ from typing import IO
 from schemas import LockMode
 
 from .. import clock
+from ..durable import fsync_path
 from ..errors import DigestMismatch, ObjectExists, ObjectLocked, ObjectMissing, StoreUnavailable
 from ..faults import CrashPoint, armed, crash_point
 from .base import StoredObject, sha256_file
@@ -36,17 +37,6 @@ def _copy_halfway_then_crash(src: Path, dst: Path) -> None:
         fout.flush()
         crash_point(CrashPoint.STORE_MID_UPLOAD)
         shutil.copyfileobj(fin, fout)
-
-
-def _durable(*paths: Path) -> None:
-    """fsync each file or directory, so what a power cut finds is what was written, not only what a
-    killed process left (a stored object's work copy is deleted once it is stored)."""
-    for path in paths:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 class LocalStore:
@@ -77,7 +67,7 @@ class LocalStore:
                 "lock_mode": lock_mode.value if lock_mode else None, "size": tmp.stat().st_size}
         side_tmp = Path(str(tmp) + _META)
         side_tmp.write_text(json.dumps(meta))
-        _durable(tmp, side_tmp)  # on disk before they get their names: the caller deletes its copy next
+        fsync_path(tmp, side_tmp)  # on disk before they get their names: the caller deletes its copy next
         exists = ObjectExists(f"{key} already exists in the local store; stored files are never replaced")
         try:
             if path.exists():
@@ -96,7 +86,7 @@ class LocalStore:
             tmp.unlink(missing_ok=True)
             side_tmp.unlink(missing_ok=True)
         path.chmod(0o444)
-        _durable(path.parent)
+        fsync_path(path.parent)
         found = self.head(key)
         assert found is not None
         return found

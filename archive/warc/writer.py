@@ -26,6 +26,7 @@ from pydantic import TypeAdapter
 from schemas import CaptureBundle, Record, RetentionClass, RetentionTrigger, WarcFileManifest, WarcLocation
 
 from .. import clock
+from ..durable import fsync_path
 from ..faults import CrashPoint, armed, crash_point
 from ..version import SOFTWARE
 from . import records as build
@@ -178,7 +179,7 @@ class WarcFile:
         self._fh.close()
         crash_point(CrashPoint.WARC_BEFORE_RENAME)
         os.rename(self.open_path, self.final_path)
-        fsync_dir(self.final_path.parent)
+        fsync_path(self.final_path.parent)
         crash_point(CrashPoint.WARC_AFTER_RENAME)
         return self.size, self._hash.hexdigest()
 
@@ -187,15 +188,6 @@ class WarcFile:
         if not self._fh.closed:
             with contextlib.suppress(OSError):  # a full disk refuses the buffered tail; closed all the same
                 self._fh.close()
-
-
-def fsync_dir(directory: Path) -> None:
-    """Make a rename in `directory` durable (POSIX keeps directory entries in the directory's own data)."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def disposal_group(account: str, rclass: RetentionClass, moment: datetime) -> str:
