@@ -11,7 +11,7 @@ from .account import Account, AccountsFile, CredentialRef, Platform
 from .bundle import CaptureBundle
 from .capture import Capture
 from .harvest import HarvestState, KnownItem, SeenPayload
-from .record import Author, Direction, Kind, MediaRef, Record, Removal, WarcLocation
+from .record import Author, Direction, Kind, MediaRef, Poll, PollOption, Record, Removal, WarcLocation
 from .requests import DayClock, DetectorKind, JurisdictionProfile, Mask, MaskDecision, MaskStatus, MaskSuggestion
 from .retention import LockMode, RetentionClass, RetentionTrigger
 from .warcfile import WarcFileManifest
@@ -40,6 +40,8 @@ __all__ = [
     "MaskSuggestion",
     "MediaRef",
     "Platform",
+    "Poll",
+    "PollOption",
     "Record",
     "Removal",
     "RetentionClass",

@@ -23,15 +23,23 @@ from .account import Platform
 CONTENT_FIELDS = (
     "kind", "parent_id", "thread_id", "author", "direction", "title", "text", "html", "url",
     "links", "hashtags", "mentions", "media", "published_at", "edited_at", "language",
-    "deleted", "hidden_on_platform", "removal", "repost_of",
+    "deleted", "hidden_on_platform", "removal", "repost_of", "quote_of", "poll",
 )
 
 
 _CONTENT_INCLUDE: dict[str, Any] = {
     **{name: True for name in CONTENT_FIELDS},
     "media": {"__all__": {"url", "content_type", "description"}},
+    # A poll's question and options are content; its running vote counts are not (they change on
+    # every run and would make a new version each time). The counts of each capture stay in `raw`.
+    "poll": {"options": {"__all__": {"title"}}, "expires_at": True, "multiple": True},
 }
-#: Fields outside the content hash and the item key: updating them keeps the record id.
+#: Content fields added after records were first written: left out of the hash while empty, so
+#: records written before they existed keep their hash (and id) and no harvest sees a false edit.
+_LATER_FIELDS = ("quote_of", "poll")
+_CONTENT_INCLUDE_EARLY: dict[str, Any] = {k: v for k, v in _CONTENT_INCLUDE.items() if k not in _LATER_FIELDS}
+#: Fields outside the content hash and the item key: updating them keeps the record id (but for
+#: `version`, which is part of the id).
 _NON_CONTENT = frozenset({"first_seen_at", "last_seen_at", "captured_at", "version", "source_url", "warc", "raw"})
 DERIVED_FIELDS = frozenset({"item_key", "content_sha256", "record_id"})
 
@@ -82,6 +90,23 @@ class MediaRef(Model):
     warc: WarcLocation | None = None
 
 
+class PollOption(Model):
+    """One answer of a poll, with the votes it had when captured."""
+
+    title: str
+    votes: int | None = Field(default=None, ge=0)
+
+
+class Poll(Model):
+    """A poll attached to a post (Mastodon, X): the options are content, the counts a reading."""
+
+    options: list[PollOption] = Field(default_factory=list)
+    expires_at: datetime | None = None
+    multiple: bool = False
+    votes: int | None = Field(default=None, ge=0, description="Total votes when captured.")
+    voters: int | None = Field(default=None, ge=0, description="People who voted, when captured.")
+
+
 class Removal(Model):
     """A removal or hiding on the platform (by a moderator or the author), where the platform says."""
 
@@ -106,10 +131,12 @@ class Record(Model):
     html: str | None = None
     url: str | None = Field(default=None, description="Public URL of the item on its platform.")
     repost_of: str | None = Field(default=None, description="URL of the original when this is a boost or share.")
+    quote_of: str | None = Field(default=None, description="URL of the post this one quotes (a quote post).")
     links: list[str] = Field(default_factory=list)
     hashtags: list[str] = Field(default_factory=list)
     mentions: list[str] = Field(default_factory=list)
     media: list[MediaRef] = Field(default_factory=list)
+    poll: Poll | None = None
     published_at: datetime | None = None
     edited_at: datetime | None = None
     first_seen_at: datetime | None = None
@@ -147,6 +174,8 @@ class Record(Model):
         if update and not update.keys() <= _NON_CONTENT:
             for cached in ("content_sha256", "record_id"):
                 copied.__dict__.pop(cached, None)
+        elif update and "version" in update:
+            copied.__dict__.pop("record_id", None)  # the version number is part of the id
         return copied
 
     @field_validator("captured_at", "published_at", "edited_at", "first_seen_at", "last_seen_at")
@@ -167,7 +196,9 @@ class Record(Model):
         """SHA-256 over the canonical JSON of the content fields: equal content, equal hash."""
         # Field order is the model's, so the JSON is canonical for a given schema version. A
         # re-fetched media file lands at a new WARC offset; only what the public saw counts.
-        return hashlib.sha256(self.__pydantic_serializer__.to_json(self, include=_CONTENT_INCLUDE)).hexdigest()
+        early = self.quote_of is None and self.poll is None
+        include = _CONTENT_INCLUDE_EARLY if early else _CONTENT_INCLUDE
+        return hashlib.sha256(self.__pydantic_serializer__.to_json(self, include=include)).hexdigest()
 
     def to_json_bytes(self) -> bytes:
         """Compact JSON as bytes straight from pydantic-core (the hot path of WARC writing)."""
@@ -176,5 +207,14 @@ class Record(Model):
     @computed_field  # type: ignore[prop-decorator]
     @cached_property
     def record_id(self) -> str:
-        """Stable id of this version: the same item with the same content has the same id."""
-        return hashlib.sha256(f"{self.item_key}#{self.content_sha256}".encode()).hexdigest()[:32]
+        """Stable id of this version, from the item, its version number and its content.
+
+        The same version captured again (a run retried after a crash, a reindex from the WARC
+        files) has the same id, so it is never indexed twice. The number is part of it because an
+        item can return to earlier content (live, hidden, live again; an edit reverted): without it
+        the third version would take the first one's id and overwrite it in the index. The first
+        version's id leaves the number out, as ids did before versions returned, so archives
+        written then keep their ids.
+        """
+        numbered = "" if self.version == 1 else f"#v{self.version}"
+        return hashlib.sha256(f"{self.item_key}{numbered}#{self.content_sha256}".encode()).hexdigest()[:32]

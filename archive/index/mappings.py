@@ -35,11 +35,15 @@ RECORD_MAPPINGS: dict[str, Any] = {
         "title": _text_kw,
         "text": {"type": "text"},
         "html": {"type": "text", "index": False},
-        "url": _kw, "repost_of": _kw, "links": _kw, "hashtags": _kw, "mentions": _kw,
+        "url": _kw, "repost_of": _kw, "quote_of": _kw, "links": _kw, "hashtags": _kw, "mentions": _kw,
         "media": {"properties": {
             "url": _kw, "content_type": _kw, "description": {"type": "text"}, "sha256": _kw, "warc": _location,
         }},
         "has_media": _bool,
+        "poll": {"properties": {
+            "options": {"properties": {"title": {"type": "text"}, "votes": {"type": "long"}}},
+            "expires_at": _date, "multiple": _bool, "votes": {"type": "long"}, "voters": {"type": "long"},
+        }},
         "published_at": _date, "edited_at": _date, "first_seen_at": _date, "last_seen_at": _date,
         "captured_at": _date,
         "language": _kw, "version": {"type": "integer"}, "content_sha256": _kw,

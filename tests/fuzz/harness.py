@@ -15,21 +15,15 @@ JSON or XML response (the one a fuzz example chose); `run` classifies what came 
 
 from __future__ import annotations
 
-import traceback
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
 import httpx
 
-from archive.bundles import Rejected
-from archive.connectors.base import HarvestContext
-from archive.connectors.credentials import token_for
-from archive.connectors.http import Fetcher, make_client
-from archive.connectors.registry import connector_for
-from archive.errors import CommunisError
-from schemas import Account, CaptureBundle, HarvestState, Record
+from schemas import Account
 from simulator import Simulator
 from tests.contract.subjects import SUBJECTS, Subject
+from tests.driving import Outcome, drive
 
 from .mutations import Chooser, mutate
 
@@ -38,7 +32,6 @@ BY_PLATFORM: dict[str, Subject] = {s.platform: s for s in SUBJECTS}
 PLATFORMS = sorted(BY_PLATFORM)
 #: Bodies of these types are mutated; media files (images, video) pass unchanged.
 MUTABLE = ("json", "xml", "rss", "atom")
-FULL = timedelta(days=365 * 100)
 
 def is_mutable(content_type: str) -> bool:
     return any(kind in content_type for kind in MUTABLE)
@@ -124,43 +117,6 @@ TARGETS: dict[str, Target] = {**{p: Target(p, p) for p in PLATFORMS}, "atom": Ta
 
 
 @dataclass
-class Outcome:
-    """What one harvest made of the payloads it was served."""
-
-    kind: str
-    records: int = 0
-    rejected: list[str] = field(default_factory=list)
-    error: str | None = None
-    crash: str | None = None
-    """`ExceptionType at file:line` of a crash: crashes with one signature are one bug."""
-    trace: str | None = None
-
-
-def _signature(exc: BaseException) -> str:
-    frames = traceback.extract_tb(exc.__traceback__)
-    ours = [f for f in frames if "/archive/" in f.filename or "/schemas/" in f.filename] or frames
-    if not ours:
-        return type(exc).__name__
-    last = ours[-1]
-    return f"{type(exc).__name__} at {'/'.join(last.filename.split('/')[-2:])}:{last.lineno}"
-
-
-def _check_record(record: Record) -> None:
-    """What the pipeline does with a record: hash it, write its JSON, read that JSON back."""
-    _ = record.content_sha256, record.record_id
-    Record.model_validate_json(record.to_json_bytes())
-
-
-def _check_rejected(rejected: Rejected) -> None:
-    reason = rejected.reason
-    if not reason.strip() or "\n" in reason:
-        raise AssertionError(f"a rejection's reason must be one non-empty line: {reason!r}")
-    if not isinstance(rejected.raw, bytes):
-        raise AssertionError("a rejection must keep the raw bytes")
-    reason.encode("utf-8")  # it goes into the quarantine entry's JSON
-
-
-@dataclass
 class Baseline:
     """One unmutated harvest of a target: what the simulator served and what came out."""
 
@@ -174,35 +130,7 @@ class Baseline:
 
 def harvest(account: Account, now: datetime, transport: httpx.BaseTransport) -> Outcome:
     """One first-run harvest of the account over `transport`; never raises (a crash is an outcome)."""
-    connector = connector_for(account.platform.value)
-    records, rejected = 0, []
-    try:
-        token = token_for(account, None) if account.credentials else None
-        headers, params = connector.client_auth(account, token)
-        with make_client(transport=transport) as client:
-            fetcher = Fetcher(client, max_tries=2, backoff=0.0, sleep=lambda _s: None, max_wait=0.0,
-                              throttled=connector.throttled, secrets=[token] if token else [],
-                              api_host=httpx.URL(account.api_base).host, auth_headers=headers,
-                              auth_params=params)
-            ctx = HarvestContext(account, HarvestState(account=account.id), fetcher, now, lookback=FULL,
-                                 media_max_bytes=256 * 1024)
-            for out in connector.harvest(ctx):
-                if isinstance(out, Rejected):
-                    _check_rejected(out)
-                    rejected.append(out.reason)
-                elif isinstance(out, CaptureBundle):
-                    for record in out.records:
-                        _check_record(record)
-                        records += 1
-                else:
-                    raise AssertionError(f"a connector yielded {type(out).__name__}")
-    except CommunisError as exc:  # what harvest_one catches: the run's one-line error, saved in the state
-        error = exc.one_line()
-        error.encode("utf-8")
-        return Outcome("failed", records, rejected, error=error)
-    except Exception as exc:  # noqa: BLE001 - the point: anything else is a crash
-        return Outcome("crashed", records, rejected, crash=_signature(exc), trace=traceback.format_exc())
-    return Outcome("parsed", records, rejected)
+    return drive(account, now, transport)
 
 
 def record(sim: Simulator, target: Target) -> Baseline:
