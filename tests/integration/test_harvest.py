@@ -166,3 +166,38 @@ def test_oversized_media_is_quarantined_and_the_rest_archived(arc: Archive, sim:
     reasons = [q.reason for q in report.quarantined]
     assert any("size cap" in r and any(u.split("/")[-1] in r for u in oversized) for r in reasons), reasons
     assert report.counts.media > 0  # the other media files were archived
+
+
+def test_a_version_returning_to_earlier_content_keeps_every_version(arc: Archive, sim: Simulator) -> None:
+    """Live → hidden → live again, and an edit reverted: the third version has the first one's content,
+    and must not take its id (that overwrote version 1 in the index). Reindex gives the same ids."""
+    from archive.reindex import reindex
+
+    assert all(r.ok for r in run(arc, sim).values())
+    state = sim.state()
+    own = sorted((i for i in state["mastodon"]["items"] if i["role"] == "own" and not i["deleted"]),
+                 key=lambda i: i["created_at"])
+    comments = sorted((i for i in state["wordpress"]["items"] if i["type"] == "comment" and i["visible"]),
+                      key=lambda i: i["date_gmt"])
+    status, comment = own[-1]["id"], comments[-1]["id"]
+    original = versions(arc, "sv-masto")[status][0]["text"]
+    sim.apply(Timeline().advance(hours=1).add("mastodon.edit", id=status, text="Fel tid i förra inlägget.")
+              .add("wordpress.moderate_comment", id=comment, status="spam"))
+    assert all(r.ok for r in run(arc, sim).values())
+    sim.apply(Timeline().advance(hours=1).add("mastodon.edit", id=status, text=original)
+              .add("wordpress.moderate_comment", id=comment, status="approved"))
+    assert all(r.ok for r in run(arc, sim).values())
+
+    masto, blog = versions(arc, "sv-masto")[status], versions(arc, "sv-blogg")[f"comment-{comment}"]
+    for docs in (masto, blog):
+        assert [d["version"] for d in docs] == [1, 2, 3]
+        assert docs[0]["content_sha256"] != docs[1]["content_sha256"]
+        assert len({d["record_id"] for d in docs}) == 3
+        assert [d["is_latest"] for d in docs] == [False, False, True]
+    assert [d["text"] for d in masto] == [original, "Fel tid i förra inlägget.", original]
+    assert [d["hidden_on_platform"] for d in blog] == [False, True, False]
+    assert blog[0]["content_sha256"] == blog[2]["content_sha256"]  # back to exactly the first content
+
+    before = sorted(d["_id"] for d in arc.index.all_documents())
+    reindex(arc.store, arc.index)
+    assert sorted(d["_id"] for d in arc.index.all_documents()) == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -103,3 +104,35 @@ def test_old_manifests_without_department_still_load() -> None:
            "bytes": 1, "sha256": "0" * 64, "records": 1, "first_capture": None, "last_capture": None,
            "retain_until": "2037-01-01T00:00:00Z", "run_id": "r", "software": "communis"}
     assert WarcFileManifest.model_validate(old).department is None
+
+
+def _post(**extra: object) -> Record:
+    return Record.model_validate({"platform": "mastodon", "account": "sundsvik", "item_id": "42", "kind": "post",
+                                  "direction": "upprattad", "text": "Mötet börjar 18.", "captured_at": T, **extra})
+
+
+def test_a_version_that_returns_to_earlier_content_gets_an_id_of_its_own() -> None:
+    first = _post()
+    third = first.model_copy(update={"version": 3})
+    assert third.content_sha256 == first.content_sha256
+    assert third.record_id != first.record_id
+    # The id follows from what the WARC holds (item, version, content): read back, it is the same.
+    again = Record.model_validate_json(third.to_json_bytes())
+    assert again.version == 3 and again.record_id == third.record_id
+
+
+def test_poll_counts_are_a_reading_not_content_and_new_fields_leave_old_hashes_alone() -> None:
+    poll = {"options": [{"title": "Ja", "votes": 3}, {"title": "Nej", "votes": 1}], "multiple": False}
+    counted = _post(poll=poll)
+    recounted = _post(poll={**poll, "options": [{"title": "Ja", "votes": 9}, {"title": "Nej", "votes": 4}]})
+    assert counted.content_sha256 == recounted.content_sha256
+    reworded = _post(poll={**poll, "options": [{"title": "Ja"}, {"title": "Kanske"}]})
+    assert counted.content_sha256 != reworded.content_sha256
+    plain = _post()
+    # A record without a quote or a poll hashes exactly the fields records had before they existed.
+    old_json = plain.__pydantic_serializer__.to_json(plain, include={
+        *(f for f in ("kind", "parent_id", "thread_id", "author", "direction", "title", "text", "html", "url",
+                      "links", "hashtags", "mentions", "published_at", "edited_at", "language", "deleted",
+                      "hidden_on_platform", "removal", "repost_of")), "media"})
+    assert plain.content_sha256 == hashlib.sha256(old_json).hexdigest()
+    assert _post(quote_of="https://social.example/@eva/7").content_sha256 != plain.content_sha256
