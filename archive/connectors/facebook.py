@@ -43,7 +43,12 @@ def links_in(text: str) -> list[str]:
 
 
 def attachment_media(att: dict[str, Any]) -> list[MediaRef]:
-    """Photos and videos of one attachment (albums through `subattachments`)."""
+    """Photos and videos of one attachment (albums through `subattachments`).
+
+    A video whose file Graph does not give (`media_type: video`, `type: video_autoplay` or
+    `video_inline`, only `media.image`: Graph leaves out `media.source` for most Page videos) keeps
+    its poster image, typed as the image it is; the video itself is a page on facebook.com, not a
+    file, so its address goes to the record's links (`video_link`), not to the media fetched."""
     subs = (att.get("subattachments") or {}).get("data")
     if subs:
         return [m for sub in subs for m in attachment_media(sub)]
@@ -51,9 +56,32 @@ def attachment_media(att: dict[str, Any]) -> list[MediaRef]:
     if media.get("source"):
         return [MediaRef(url=str(media["source"]), content_type="video/*", description=att.get("title"))]
     src = (media.get("image") or {}).get("src")
+    if src and att.get("media_type") == "video":
+        return [MediaRef(url=str(src), content_type="image/*", description=att.get("title"))]
     if src and att.get("media_type") in ("photo", "album", None):
         return [MediaRef(url=str(src), content_type="image/*", description=att.get("description"))]
     return []
+
+
+def video_link(att: dict[str, Any]) -> str | None:
+    """The facebook.com page of a video attachment that carries no file (`media.source`), else None."""
+    if att.get("media_type") != "video" or (att.get("media") or {}).get("source"):
+        return None
+    target = att.get("target")
+    url = att.get("unshimmed_url") or att.get("url") or (target.get("url") if isinstance(target, dict) else None)
+    return str(url) if url else None
+
+
+def attachment_links(att: dict[str, Any]) -> list[str]:
+    """What an attachment links to: a shared link's URL; the page of a video without a file."""
+    found = []
+    if att.get("type") == "share" and att.get("unshimmed_url", att.get("url")):
+        found.append(str(att.get("unshimmed_url", att.get("url"))))
+    subs = (att.get("subattachments") or {}).get("data")
+    if subs:
+        return found + [u for sub in subs for u in attachment_links(sub)]
+    video = video_link(att)
+    return found + ([video] if video else [])
 
 
 def _text(item: dict[str, Any]) -> str:
@@ -71,7 +99,8 @@ class FacebookConnector(GraphConnector):
         edits="changed text becomes a new version (Facebook shows no edit time: `updated_time` also moves on "
               "comments)",
         deletions="posts and comments inside the window: tombstone (`GET /{id}` answers code 100/33)",
-        media="photos, albums and videos (`attachments`, `subattachments`; video `media.source`)",
+        media="photos, albums and videos (`attachments`, `subattachments`; video `media.source`; a video "
+              "without one: its poster image, and its page in links)",
         old_post_comments="yes (`updated_time` changes; seen on the daily sweep)",
         credentials="a Page access token (`pages_read_engagement`, `pages_read_user_content`) as Bearer",
     )
@@ -95,8 +124,7 @@ class FacebookConnector(GraphConnector):
         links = links_in(text)
         for att in (post.get("attachments") or {}).get("data") or []:
             media += attachment_media(att)
-            if att.get("type") == "share" and att.get("unshimmed_url", att.get("url")):
-                links.append(str(att.get("unshimmed_url", att.get("url"))))
+            links += attachment_links(att)
         author = post.get("from") or {}
         author_id = str(author.get("id") or page_id)
         own = author_id == page_id
