@@ -104,12 +104,14 @@ class InstagramConnector(GraphConnector):
         )
 
     def _comment_record(self, ctx: HarvestContext, user: dict[str, str], media_id: str, comment: dict[str, Any],
-                        fetched: Fetched) -> Record:
+                        fetched: Fetched, under: str | None = None) -> Record:
+        """A comment, or a reply: `under` is the comment whose `replies` (or `/replies` page) listed it,
+        its parent when the reply itself leaves `parent_id` out (the embedded `replies{…}` often do)."""
         text = _string(comment, "text")
         author = comment.get("from") or {}
         username = author.get("username") or comment.get("username")
         own = author.get("id") == user["id"] or (username is not None and username == user["username"])
-        parent = comment.get("parent_id")
+        parent = comment.get("parent_id") or under
         return Record(
             platform=Platform.INSTAGRAM, account=ctx.account.id, item_id=str(comment["id"]),
             kind=Kind.REPLY if parent else Kind.COMMENT, parent_id=str(parent or media_id), thread_id=media_id,
@@ -142,24 +144,24 @@ class InstagramConnector(GraphConnector):
 
     def _comments(self, ctx: HarvestContext, user: dict[str, str], media_id: str
                   ) -> Iterator[CaptureBundle | Rejected]:
-        more: list[str] = []
+        more: list[tuple[str, str]] = []
 
         def build(comment: Any, fetched: Fetched) -> list[Record]:
             records = [self._comment_record(ctx, user, media_id, comment, fetched)]
             replies = comment.get("replies") or {}
             for reply in replies.get("data") or []:
-                records.append(self._comment_record(ctx, user, media_id, reply, fetched))
+                records.append(self._comment_record(ctx, user, media_id, reply, fetched, str(comment["id"])))
             following = (replies.get("paging") or {}).get("next")
             if following:
-                more.append(str(following))
+                more.append((str(following), str(comment["id"])))
             return records
 
         params = {"fields": COMMENT_FIELDS, "limit": PAGE_LIMIT}
         if not (yield from self.thread_pages(ctx, media_id, self.url(ctx, f"/{media_id}/comments"), params,
                                              "comments", build, "comment")):
             return
-        for url in more:  # replies beyond the first page of a comment's `replies`
-            if not (yield from self.thread_pages(
-                    ctx, media_id, url, None, "replies",
-                    lambda it, f: [self._comment_record(ctx, user, media_id, it, f)], "reply")):
+        for url, under in more:  # replies beyond the first page of a comment's `replies`
+            def reply(item: Any, fetched: Fetched, under: str = under) -> list[Record]:
+                return [self._comment_record(ctx, user, media_id, item, fetched, under)]
+            if not (yield from self.thread_pages(ctx, media_id, url, None, "replies", reply, "reply")):
                 return
