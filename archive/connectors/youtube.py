@@ -65,6 +65,22 @@ def _quota_reset(now: datetime) -> float:
     return (midnight - local).total_seconds()
 
 
+def _playlist_entry(item: Any) -> tuple[str | None, Any]:
+    """A playlist item's video id and publication stamp: `contentDetails.videoId`/`videoPublishedAt`, else
+    the snippet's `resourceId.videoId`/`publishedAt` (the time it was added: for uploads, the upload),
+    which an answer without the `contentDetails` part still carries."""
+    if not isinstance(item, dict):
+        return None, None
+    details, snippet = item.get("contentDetails"), item.get("snippet")
+    details = details if isinstance(details, dict) else {}
+    snippet = snippet if isinstance(snippet, dict) else {}
+    found = snippet.get("resourceId")
+    resource: dict[str, Any] = found if isinstance(found, dict) else {}
+    video_id = details.get("videoId") if isinstance(details.get("videoId"), str) else resource.get("videoId")
+    stamp = details.get("videoPublishedAt") or snippet.get("publishedAt")
+    return (video_id if isinstance(video_id, str) and video_id else None), stamp
+
+
 class YouTubeConnector(BaseConnector):
     platform = Platform.YOUTUBE.value
     capabilities = Capabilities(
@@ -150,8 +166,10 @@ class YouTubeConnector(BaseConnector):
             source_url=fetched.capture.url, raw=video,
         )
 
-    def _comment_record(self, ctx: HarvestContext, comment: dict[str, Any], channel_id: str,
+    def _comment_record(self, ctx: HarvestContext, comment: dict[str, Any], channel_id: str, video_id: str,
                         fetched: Fetched) -> Record:
+        """`video_id` is the video of the thread being read: a reply listed by `comments?parentId=` has
+        no `videoId` (YouTube's comment resource defines none), so it comes from the thread."""
         snippet = comment["snippet"]
         text = snippet.get("textOriginal")
         if not isinstance(text, str):
@@ -159,7 +177,8 @@ class YouTubeConnector(BaseConnector):
         published, updated = iso(snippet["publishedAt"]), iso(snippet.get("updatedAt"))
         if published is None:
             raise ValueError("snippet.publishedAt is empty")
-        video_id = str(snippet["videoId"])
+        if isinstance(snippet.get("videoId"), str):
+            video_id = snippet["videoId"]
         parent = snippet.get("parentId")
         author_id = (snippet.get("authorChannelId") or {}).get("value")
         name = snippet.get("authorDisplayName")
@@ -208,13 +227,11 @@ class YouTubeConnector(BaseConnector):
             ids: list[str] = []
             published: dict[str, datetime | None] = {}
             for item in items:
-                details = item.get("contentDetails") if isinstance(item, dict) else None
-                video_id = details.get("videoId") if isinstance(details, dict) else None
-                if not isinstance(video_id, str):
-                    yield Rejected(json.dumps(item).encode(), f"{fetched.capture.url}: playlist item without videoId")
+                video_id, stamp = _playlist_entry(item)
+                if video_id is None:
+                    yield Rejected(json.dumps(item).encode(), f"playlist item without videoId: {fetched.capture.url}")
                     continue
                 ids.append(video_id)
-                stamp = details.get("videoPublishedAt") if isinstance(details, dict) else None
                 moment = published[video_id] = iso_or_none(stamp)
                 walk.see(stamp if moment is not None else None, moment)
             if ids:
@@ -263,34 +280,37 @@ class YouTubeConnector(BaseConnector):
                 ctx.keep_marker(video_id)
                 yield Rejected(fetched.capture.body, f"{fetched.capture.url}: unreadable comment threads ({exc})"[:400])
                 return
-            long_threads: list[str] = []
-            yield from page_bundles(ctx, fetched, items, self._thread_builder(ctx, channel_id, long_threads),
+            long_threads: list[tuple[str, str]] = []
+            yield from page_bundles(ctx, fetched, items, self._thread_builder(ctx, channel_id, video_id, long_threads),
                                     what="comment thread")
-            for thread_id in long_threads:
-                yield from self._replies(ctx, channel_id, thread_id)
+            for thread_id, thread_video in long_threads:
+                yield from self._replies(ctx, channel_id, thread_id, thread_video)
             token = body.get("nextPageToken")
             if not token or not items:
                 return
             params = {**params, "pageToken": str(token)}
 
-    def _thread_builder(self, ctx: HarvestContext, channel_id: str, long_threads: list[str]
-                        ) -> Callable[[Any, Fetched], list[Record]]:
+    def _thread_builder(self, ctx: HarvestContext, channel_id: str, video_id: str,
+                        long_threads: list[tuple[str, str]]) -> Callable[[Any, Fetched], list[Record]]:
         """Records of a thread's top comment and embedded replies; a thread embedding fewer replies than
-        `totalReplyCount` goes to `long_threads`, whose full lists come from `comments?parentId=`."""
+        `totalReplyCount` goes to `long_threads` (with its video), whose full lists come from
+        `comments?parentId=`. The thread's video is its `snippet.videoId`, else the video asked for."""
 
         def build(thread: Any, fetched: Fetched) -> list[Record]:
             snippet = thread["snippet"]
-            records = [self._comment_record(ctx, snippet["topLevelComment"], channel_id, fetched)]
+            video = snippet["videoId"] if isinstance(snippet.get("videoId"), str) else video_id
+            records = [self._comment_record(ctx, snippet["topLevelComment"], channel_id, video, fetched)]
             embedded = (thread.get("replies") or {}).get("comments") or []
             if int(snippet.get("totalReplyCount") or 0) > len(embedded):
-                long_threads.append(str(thread["id"]))
+                long_threads.append((str(thread["id"]), video))
             else:
-                records += [self._comment_record(ctx, c, channel_id, fetched) for c in embedded]
+                records += [self._comment_record(ctx, c, channel_id, video, fetched) for c in embedded]
             return records
 
         return build
 
-    def _replies(self, ctx: HarvestContext, channel_id: str, thread_id: str) -> Iterator[CaptureBundle | Rejected]:
+    def _replies(self, ctx: HarvestContext, channel_id: str, thread_id: str, video_id: str
+                 ) -> Iterator[CaptureBundle | Rejected]:
         params = {"part": "snippet", "parentId": thread_id, "maxResults": THREADS_PAGE, "textFormat": "plainText"}
         while True:
             fetched = ctx.fetcher.get(self._url(ctx, "comments"), params=params, accept=(404,))
@@ -302,7 +322,8 @@ class YouTubeConnector(BaseConnector):
                 yield Rejected(fetched.capture.body, f"{fetched.capture.url}: unreadable replies ({exc})"[:400])
                 return
             yield from page_bundles(ctx, fetched, items,
-                                    lambda c, f: [self._comment_record(ctx, c, channel_id, f)], what="reply")
+                                    lambda c, f: [self._comment_record(ctx, c, channel_id, video_id, f)],
+                                    what="reply")
             token = body.get("nextPageToken")
             if not token or not items:
                 return
