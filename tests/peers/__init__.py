@@ -1,0 +1,1 @@
+"""Real platform servers the tests harvest beside the simulator, run on loopback by the tests themselves."""
