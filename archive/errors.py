@@ -118,6 +118,16 @@ class GaveUp(ConnectorError):
     """A request kept failing (5xx, timeouts, resets) after every retry."""
 
 
+class NothingListed(ConnectorError):
+    """Every listing page of a run was unreadable (quarantined): the run read nothing, so it failed.
+    Reported as a success, such a run hid a broken account behind "ok, 0 captures" for ever."""
+
+    hint = "nothing was archived; the quarantine holds each page with its reason, and the next run retries"
+
+    def __init__(self, first_reason: str, pages: int) -> None:
+        super().__init__(f"no listing page could be read ({pages} quarantined; first: {first_reason})")
+
+
 class AccessError(CommunisError):
     """A user could not be created, found or changed."""
 

@@ -18,7 +18,7 @@ from schemas import CaptureBundle, Record
 from ..bundles import Rejected
 from ..errors import PayloadInvalid
 from .base import HarvestContext
-from .http import Fetched
+from .http import Fetched, without_query
 from .media import fetch_media, with_digests
 
 #: What parsing an unexpected item raises; anything else is a bug and should surface.
@@ -47,6 +47,24 @@ def cause(exc: BaseException) -> str:
     return " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
 
 
+#: The longest quarantine reason: one line a person reads, and what the state and the index keep.
+REASON_LIMIT = 400
+
+
+def reason_at(why: str, url: str, limit: int = REASON_LIMIT) -> str:
+    """A quarantine reason that leads with the cause and ends with where: `why` first, then the URL,
+    which is what gets shortened (an X or Instagram request URL alone can pass the limit, and a
+    reason cut before its cause tells nobody anything). A message that already names the URL (the
+    fetcher's `{url}: response is not JSON`) is not made to name it twice."""
+    for named in {url, without_query(url)}:
+        why = why.replace(f"{named}: ", "")
+    why = " ".join(why.split())
+    room = limit - len(why) - 3
+    if room < 24:
+        return why[:limit]
+    return f"{why} — {url if len(url) <= room else url[:room - 1] + '…'}"
+
+
 def writable(record: Record) -> Record:
     """The record, once its content hash and JSON are known to compute. Text a platform sent that
     cannot be written as UTF-8 (a lone surrogate, escaped in its JSON) fails here, per item, as the
@@ -66,8 +84,8 @@ def page_bundles(ctx: HarvestContext, fetched: Fetched, items: Iterable[Any],
         try:
             built = [writable(r) for r in build(item, fetched)]
         except ITEM_ERRORS as exc:
-            reason = f"{fetched.capture.url}: unreadable {what} ({cause(exc)})"
-            bad.append(Rejected(raw_of(item), reason[:400]))
+            reason = reason_at(f"unreadable {what} ({cause(exc)})", fetched.capture.url)
+            bad.append(Rejected(raw_of(item), reason))
             continue
         for record in built:
             records.append(record)
@@ -111,4 +129,4 @@ def listed(fetched: Fetched, key: str) -> tuple[Any, list[Any]]:
 def rejected_page(ctx: HarvestContext, fetched: Fetched, reason: str) -> Rejected:
     """A listing page that cannot be read at all: quarantined, and the cursor stays put."""
     ctx.incomplete = True
-    return Rejected(fetched.capture.body, f"{fetched.capture.url}: {reason}"[:400])
+    return Rejected(fetched.capture.body, reason_at(reason, fetched.capture.url))

@@ -8,31 +8,50 @@ on an old post is caught. Paging follows `X-WP-TotalPages`. Dates carry no zone;
 fields are UTC. Unauthenticated callers see only published posts and approved comments, so an
 item missing from the listings is asked for directly: 404/410 is a deletion (tombstone), 401/403
 means it is no longer public (hidden by a moderator or unpublished), recorded as such.
+
+The REST API lives at `/wp-json/` only on a site with pretty permalinks. A site on plain permalinks
+answers `/wp-json/…` with its home page (or a 404) and serves the API at `/index.php?rest_route=/`,
+which it announces on every page in a `Link: <…>; rel="https://api.w.org/"` header. So when the
+first listing of a run does not answer JSON, the connector reads the home page's announcement and
+uses that root for the rest of the run.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
+
 from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record, Removal
 
 from ..bundles import Rejected
-from ..errors import PayloadInvalid
+from ..errors import Gone, PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext
-from .http import Fetched
-from .listing import ITEM_ERRORS, cause, raw_of, writable
+from .http import Fetched, without_query
+from .listing import ITEM_ERRORS, cause, raw_of, reason_at, writable
 from .media import fetch_media, with_digests
 from .text import hashtags, html_to_text
 
 PER_PAGE = "100"
+#: The link relation WordPress announces its REST API root with (https://developer.wordpress.org/rest-api/using-the-rest-api/discovery/).
+API_REL = "https://api.w.org/"
 _MEDIA_SRC = re.compile(r"""<(?:img|video|source)\b[^>]+src=["']([^"']+)["']""")
 
 
 def _gmt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
+
+
+def _is_json(fetched: Fetched) -> bool:
+    try:
+        json.loads(fetched.response.content)
+    except (ValueError, RecursionError):
+        return False
+    return fetched.problem is None
 
 
 def _stamp(moment: datetime) -> str:
@@ -52,19 +71,60 @@ class WordPressConnector(BaseConnector):
         credentials="none (public REST API)",
     )
 
-    def _api(self, ctx: HarvestContext, route: str) -> str:
-        return self.api(ctx, "/wp-json/wp/v2" + route, "the site URL")
+    def __init__(self) -> None:
+        self._root: str | None = None
+        """The REST API root this run found the site announcing, when `/wp-json/` is not it."""
+        self._checked = False
+
+    def _where(self, ctx: HarvestContext, route: str) -> tuple[str, dict[str, str]]:
+        """URL and query of a `wp/v2` route: under `/wp-json/`, or in `rest_route=` of the announced root."""
+        if self._root is None:
+            return self.api(ctx, "/wp-json/wp/v2" + route, "the site URL"), {}
+        root = httpx.URL(self._root)
+        query = dict(root.params)
+        if "rest_route" in query:
+            return str(root.copy_with(query=None, fragment=None)), {
+                **query, "rest_route": query["rest_route"].rstrip("/") + "/wp/v2" + route}
+        return str(root.copy_with(fragment=None)).rstrip("/") + "/wp/v2" + route, query
+
+    def _get(self, ctx: HarvestContext, route: str, params: dict[str, str] | None = None,
+             accept: tuple[int, ...] = ()) -> Fetched:
+        """A GET of a route; the run's first one finds the API where the site announces it if `/wp-json/`
+        does not answer JSON there (a site on plain permalinks)."""
+        url, query = self._where(ctx, route)
+        if self._checked:
+            return ctx.fetcher.get(url, params={**query, **(params or {})}, accept=accept)
+        self._checked = True
+        fetched = ctx.fetcher.get(url, params={**query, **(params or {})}, accept=(*accept, 404))
+        status = fetched.response.status_code
+        if status in accept or (status != 404 and _is_json(fetched)):
+            return fetched
+        announced = self._announced(ctx)
+        if announced is None:
+            if status == 404:
+                raise Gone(f"{without_query(url)} answered 404 and the site's home page announces no REST API "
+                           f"(no Link rel=\"{API_REL}\")")
+            return fetched  # not JSON: quarantined with the reason by the caller
+        self._root = announced
+        url, query = self._where(ctx, route)
+        return ctx.fetcher.get(url, params={**query, **(params or {})}, accept=accept)
+
+    def _announced(self, ctx: HarvestContext) -> str | None:
+        """The API root in the site's home page `Link` header, if it names one other than the one tried."""
+        home = ctx.fetcher.get(self.api(ctx, "/", "the site URL"), accept=(401, 403, 404, 410))
+        root = home.response.links.get(API_REL, {}).get("url")
+        tried = self.api(ctx, "/wp-json", "the site URL")
+        return root if root and root.rstrip("/") != tried else None
 
     def probe(self, ctx: HarvestContext) -> str:
-        fetched = ctx.fetcher.get(self._api(ctx, "/posts"), params={"per_page": "1"})
+        fetched = self._get(ctx, "/posts", {"per_page": "1"})
         return f"{fetched.headers.get('x-wp-total', '?')} published posts"
 
     def _walk(self, ctx: HarvestContext, route: str, params: dict[str, str]) -> Iterator[Fetched | Rejected]:
         """Every page of a listing, by `page` up to `X-WP-TotalPages`."""
         page, total = 1, 1
         while page <= total:
-            fetched = ctx.fetcher.get(self._api(ctx, route), params={**params, "per_page": PER_PAGE,
-                                                                     "page": str(page)})
+            fetched = self._get(ctx, route, {**params, "per_page": PER_PAGE, "page": str(page)})
             try:
                 total = int(fetched.headers.get("x-wp-totalpages", "1"))
             except ValueError:
@@ -76,9 +136,9 @@ class WordPressConnector(BaseConnector):
         try:
             body = fetched.json()
         except PayloadInvalid as exc:
-            return Rejected(fetched.capture.body, str(exc))
+            return Rejected(fetched.capture.body, reason_at(str(exc), fetched.capture.url))
         if not isinstance(body, list):
-            return Rejected(fetched.capture.body, f"{fetched.capture.url}: expected a list")
+            return Rejected(fetched.capture.body, reason_at("expected a list", fetched.capture.url))
         return body
 
     def _post_record(self, ctx: HarvestContext, item: dict[str, Any], kind: Kind, fetched: Fetched) -> Record:
@@ -130,7 +190,8 @@ class WordPressConnector(BaseConnector):
                                    else self._post_record(ctx, item, kind, fetched))
                     stamp = _gmt(item.get("modified_gmt") or item.get("date_gmt"))
                 except ITEM_ERRORS as exc:
-                    bad.append(Rejected(raw_of(item), f"{fetched.capture.url}: unreadable item ({cause(exc)})"[:300]))
+                    why = reason_at(f"unreadable item ({cause(exc)})", fetched.capture.url)
+                    bad.append(Rejected(raw_of(item), why))
                     continue
                 records.append(rec)
                 ctx.seen.add(rec.item_id)
@@ -162,7 +223,7 @@ class WordPressConnector(BaseConnector):
         route = {"post": "/posts", "page": "/pages", "comment": "/comments"}.get(prefix)
         if route is None:
             return None
-        fetched = ctx.fetcher.get(self._api(ctx, f"{route}/{number}"), accept=(401, 403, 404, 410))
+        fetched = self._get(ctx, f"{route}/{number}", accept=(401, 403, 404, 410))
         status = fetched.response.status_code
         if status == 200:
             ctx.seen.add(item_id)

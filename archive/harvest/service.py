@@ -21,7 +21,7 @@ from ..bundles import Rejected
 from ..config import Settings
 from ..connectors.base import Connector, HarvestContext
 from ..connectors.http import Fetcher
-from ..errors import ConnectorError, GaveUp, IndexUnavailable, PayloadInvalid, SearchIndexError
+from ..errors import ConnectorError, GaveUp, IndexUnavailable, NothingListed, PayloadInvalid, SearchIndexError
 from ..faults import CrashPoint, crash_point
 from ..index import RecordIndex, from_document
 from ..index.client import translate
@@ -109,6 +109,20 @@ def _stored_since(store: BlobStore, account: str, state: HarvestState) -> list[R
     return found
 
 
+def _listings(ctx: HarvestContext, items: Iterator[CaptureBundle | Rejected]) -> Iterator[CaptureBundle | Rejected]:
+    """The connector's output, passed on; NothingListed at its end when not one listing page could be read
+    (every page quarantined, none yielded a bundle): such a run has failed, and must not say ok."""
+    pages, rejected = 0, []
+    for item in items:
+        if isinstance(item, CaptureBundle):
+            pages += not item.is_media
+        else:
+            rejected.append(item.reason)
+        yield item
+    if pages == 0 and ctx.incomplete:
+        raise NothingListed(rejected[0] if rejected else "no reason given", len(rejected))
+
+
 def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, account: Account,
                     connector: Connector, fetcher: Fetcher, *, now: datetime | None = None,
                     lookback: timedelta = timedelta(days=30), run_id: str | None = None,
@@ -138,7 +152,7 @@ def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, ac
 
     def stream() -> Iterator[CaptureBundle | Rejected]:
         try:
-            yield from versioner.filter(connector.harvest(ctx))
+            yield from versioner.filter(_listings(ctx, connector.harvest(ctx)))
             for item_id in _candidates(state, ctx):
                 try:
                     bundle = connector.check_deleted(ctx, item_id, state.known[item_id])
