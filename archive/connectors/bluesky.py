@@ -7,6 +7,14 @@ the last is how a reply to an old post is found. Walking stops once past both th
 seen before and the window, except on a sweep run, which walks the whole feed to read those
 markers. A known post missing from the feed is asked for with `getPosts`: absent means deleted.
 Item ids are the `at://` URIs. A rewritten record changes its `cid`; the text is compared.
+
+A repost (a feed item whose `reason` is `reasonRepost`) is the account's act and is kept like a
+Mastodon boost: a record of the repost (`upprättad`, `repost_of` the original's URL; its id is the
+original's URI + `#repost-by-` + the reposter's DID, since older AppViews give the repost record no
+URI) and the reposted post itself as an `inkommen` record of its own author. Whether a repost still
+stands is asked of `getRepostedBy`. Mentions come from mention facets (the handle as the text
+shows it, else the DID), links from link facets and the link card (external embed), media from
+image, video and quote-with-media embeds, `quote_of` from a quoted post.
 """
 
 from __future__ import annotations
@@ -26,6 +34,88 @@ from .times import iso
 from .walk import Walk, iso_or_none, read_threads
 
 PAGE_LIMIT = "100"
+REPOST = "app.bsky.feed.defs#reasonRepost"
+_REPOST_MARK = "#repost-by-"
+
+
+def _repost_id(original_uri: str, by_did: str) -> str:
+    return f"{original_uri}{_REPOST_MARK}{by_did}"
+
+
+def _post_url(uri: str, handle: str | None) -> str | None:
+    """The bsky.app page of an `at://` post URI (by handle when known, else by DID, which bsky.app
+    also answers); None for a record that is not a post (a feed generator, a list)."""
+    parts = uri.removeprefix("at://").split("/")
+    if len(parts) != 3 or parts[1] != "app.bsky.feed.post":
+        return None
+    return f"https://bsky.app/profile/{handle or parts[0]}/post/{parts[2]}"
+
+
+def _media_of(view: Any) -> list[MediaRef]:
+    """Images (full size) and a video (its playlist) of an embed view; for a quote with media
+    (`recordWithMedia#view`) those of its `media`, not of the quoted post."""
+    if not isinstance(view, dict):
+        return []
+    if "media" in view:
+        return _media_of(view["media"])
+    media = [MediaRef(url=image["fullsize"], content_type="image/*", description=image.get("alt") or None)
+             for image in view.get("images") or []]
+    if view.get("playlist"):
+        media.append(MediaRef(url=view["playlist"], content_type="video/*", description=view.get("alt")))
+    return media
+
+
+def _card_of(view: Any) -> str | None:
+    """The URL of a link card (external embed), alone or beside a quote."""
+    if not isinstance(view, dict):
+        return None
+    if "media" in view:
+        return _card_of(view["media"])
+    external = view.get("external")
+    return external["uri"] if isinstance(external, dict) and isinstance(external.get("uri"), str) else None
+
+
+def _quoted(view: Any) -> str | None:
+    """The URL of the post an embed quotes (`record#view`, or the record of `recordWithMedia#view`)."""
+    if not isinstance(view, dict) or not isinstance(view.get("record"), dict):
+        return None
+    inner = view["record"]
+    if isinstance(inner.get("record"), dict):  # recordWithMedia#view: {record: {record: viewRecord}}
+        inner = inner["record"]
+    uri = inner.get("uri")
+    if not isinstance(uri, str):
+        return None
+    author = inner.get("author")
+    handle = author.get("handle") if isinstance(author, dict) else None
+    return _post_url(uri, handle if isinstance(handle, str) else None)
+
+
+def _mentions(rec: dict[str, Any]) -> list[str]:
+    """Who the mention facets name: the handle as the text shows it (`@handle` at the facet's byte
+    range), else the facet's DID."""
+    data = rec["text"].encode()
+    out: list[str] = []
+    for facet in rec.get("facets") or []:
+        for feature in facet.get("features") or []:
+            if feature.get("$type") != "app.bsky.richtext.facet#mention" or not feature.get("did"):
+                continue
+            index = facet.get("index") or {}
+            shown = data[index.get("byteStart", 0):index.get("byteEnd", 0)].decode(errors="replace")
+            name = shown[1:] if shown.startswith("@") and len(shown) > 1 else str(feature["did"])
+            if name not in out:
+                out.append(name)
+    return out
+
+
+def _tags(rec: dict[str, Any]) -> list[str]:
+    """Hashtags the text shows, and those of tag facets."""
+    tags = hashtags(rec["text"])
+    for facet in rec.get("facets") or []:
+        for feature in facet.get("features") or []:
+            tag = feature.get("tag") if feature.get("$type") == "app.bsky.richtext.facet#tag" else None
+            if isinstance(tag, str) and tag.lower() not in tags:
+                tags.append(tag.lower())
+    return tags
 
 
 def _rkey(uri: str) -> str:
@@ -71,13 +161,11 @@ class BlueskyConnector(BaseConnector):
         parent = reply.get("parent", {}).get("uri")
         thread = reply.get("root", {}).get("uri") or root or uri
         kind = Kind.POST if not parent else (Kind.COMMENT if parent == thread else Kind.REPLY)
-        embed = view.get("embed") or {}
-        media: list[MediaRef] = []
-        for image in embed.get("images") or []:
-            media.append(MediaRef(url=image["fullsize"], content_type="image/*", description=image.get("alt") or None))
-        if embed.get("playlist"):
-            media.append(MediaRef(url=embed["playlist"], content_type="video/*", description=embed.get("alt")))
+        embed = view.get("embed")
         links = [f["uri"] for facet in rec.get("facets") or [] for f in facet.get("features") or [] if "uri" in f]
+        card = _card_of(embed)
+        if card and card not in links:
+            links.append(card)
         text = rec["text"]
         if not isinstance(text, str):
             raise TypeError("record.text is not a string")
@@ -88,10 +176,24 @@ class BlueskyConnector(BaseConnector):
                                             url=f"https://bsky.app/profile/{handle}" if handle else None),
             direction=Direction.UPPRATTAD if author["did"] == own_did else Direction.INKOMMEN,
             text=text, url=f"https://bsky.app/profile/{handle}/post/{_rkey(uri)}", links=links,
-            hashtags=hashtags(text), media=media, published_at=iso(rec["createdAt"]),
-            captured_at=fetched.capture.started_at, language=(rec.get("langs") or [None])[0],
-            source_url=fetched.capture.url, raw=view,
+            hashtags=_tags(rec), mentions=_mentions(rec), media=_media_of(embed), quote_of=_quoted(embed),
+            published_at=iso(rec["createdAt"]), captured_at=fetched.capture.started_at,
+            language=(rec.get("langs") or [None])[0], source_url=fetched.capture.url, raw=view,
         )
+
+    def _repost(self, ctx: HarvestContext, item: dict[str, Any], own_did: str, fetched: Fetched) -> list[Record]:
+        """A repost of the account: its own record (the act, upprättad) and the reposted post's."""
+        original = self._record(ctx, item["post"], own_did, None, fetched)
+        by = item["reason"]["by"]
+        handle = by.get("handle")
+        act = original.model_copy(update={
+            "item_id": _repost_id(original.item_id, str(by["did"])), "kind": Kind.POST, "parent_id": None,
+            "thread_id": None, "url": None, "repost_of": original.url,
+            "author": Author(id=by["did"], handle=handle, name=by.get("displayName"),
+                             url=f"https://bsky.app/profile/{handle}" if handle else None),
+            "direction": Direction.UPPRATTAD if by["did"] == own_did else Direction.INKOMMEN,
+            "published_at": iso(item["reason"]["indexedAt"]), "raw": item})
+        return [act.model_copy(update={"thread_id": act.item_id}), original]
 
     # ---- harvest ------------------------------------------------------------------------------
     def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
@@ -106,14 +208,19 @@ class BlueskyConnector(BaseConnector):
             except PAGE_ERRORS as exc:
                 yield rejected_page(ctx, fetched, f"unreadable author feed ({exc})")
                 break
-            own_posts = [item for item in feed if isinstance(item, dict) and not item.get("reply")
-                         and not item.get("reason")]
+            own_posts = [item for item in feed if not isinstance(item, dict) or _is_repost(item)
+                         or (not item.get("reply") and not item.get("reason"))]
             for item in feed:
                 post = item.get("post") if isinstance(item, dict) else None
                 record = post.get("record") if isinstance(post, dict) else None
                 created = record.get("createdAt") if isinstance(record, dict) else None
+                if _is_repost(item):  # listed at the repost's time; the reposted thread is not ours
+                    when = item["reason"].get("indexedAt")
+                    if isinstance(when, str):
+                        walk.see(when, iso_or_none(when))
+                    continue
                 if not isinstance(post, dict) or not isinstance(created, str) or item.get("reason"):
-                    continue  # malformed (page_bundles quarantines it) or someone else's post reposted
+                    continue  # malformed (page_bundles quarantines it), or a pinned post, listed in place too
                 uri = str(post.get("uri"))
                 if item.get("reply"):  # our reply: recorded with its thread, which we read
                     walk.advance(created)
@@ -123,14 +230,19 @@ class BlueskyConnector(BaseConnector):
                 marker = f"{post.get('cid')}|{post.get('replyCount', 0)}"
                 if walk.see(created, iso_or_none(created), uri, marker) and post.get("replyCount"):
                     threads[uri] = None
-            yield from page_bundles(ctx, fetched, [i.get("post") if isinstance(i, dict) else i for i in own_posts],
-                                    lambda view, f: [self._record(ctx, view, own_did, None, f)], what="post")
+            yield from page_bundles(ctx, fetched, own_posts, lambda item, f: self._feed_item(ctx, item, own_did, f),
+                                    what="post")
             cursor = body.get("cursor")
             if not cursor or not feed or walk.done:
                 break
             params = {**params, "cursor": str(cursor)}
         yield from read_threads(ctx, threads, lambda uri: self._thread(ctx, own_did, uri), "thread of {}")
         ctx.cursor = {"did": own_did, **({"newest": walk.newest} if walk.newest else {})}
+
+    def _feed_item(self, ctx: HarvestContext, item: dict[str, Any], own_did: str, fetched: Fetched) -> list[Record]:
+        if _is_repost(item):
+            return self._repost(ctx, item, own_did, fetched)
+        return [self._record(ctx, item["post"], own_did, None, fetched)]
 
     def _thread(self, ctx: HarvestContext, own_did: str, uri: str) -> Iterator[CaptureBundle | Rejected]:
         fetched = ctx.fetcher.get(self._xrpc(ctx, "app.bsky.feed.getPostThread"),
@@ -157,6 +269,8 @@ class BlueskyConnector(BaseConnector):
                                 lambda view, f: [self._record(ctx, view, own_did, uri, f)], what="reply")
 
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
+        if _REPOST_MARK in item_id:
+            return self._repost_gone(ctx, item_id, known)
         fetched = ctx.fetcher.get(self._xrpc(ctx, "app.bsky.feed.getPosts"), params={"uris": item_id})
         posts = field_of(fetched, "posts")
         if any(isinstance(p, dict) and p.get("uri") == item_id for p in posts):
@@ -164,3 +278,25 @@ class BlueskyConnector(BaseConnector):
             return None
         return self.gone(ctx, fetched, item_id, known)
 
+
+    def _repost_gone(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
+        """A repost stands while its reposter is among the original's `getRepostedBy`."""
+        original, by = item_id.split(_REPOST_MARK, 1)
+        params = {"uri": original, "limit": PAGE_LIMIT}
+        while True:
+            fetched = ctx.fetcher.get(self._xrpc(ctx, "app.bsky.feed.getRepostedBy"), params=params, accept=(400,))
+            if fetched.response.status_code == 400:
+                return self.gone(ctx, fetched, item_id, known)  # the original itself is gone
+            actors = field_of(fetched, "repostedBy")
+            if any(isinstance(a, dict) and a.get("did") == by for a in actors or []):
+                ctx.seen.add(item_id)
+                return None
+            cursor = fetched.json().get("cursor")
+            if not cursor or not actors:
+                return self.gone(ctx, fetched, item_id, known)
+            params = {**params, "cursor": str(cursor)}
+
+
+def _is_repost(item: Any) -> bool:
+    reason = item.get("reason") if isinstance(item, dict) else None
+    return isinstance(reason, dict) and reason.get("$type") == REPOST
