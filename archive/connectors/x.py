@@ -14,31 +14,42 @@ first). The item id is the first id of that chain, so an edit becomes version 2 
 `created_at`. A reply names the version it answered (`referenced_tweets`), which is mapped back
 to the item id through `includes.tweets`. A known item missing from the listings is looked up
 with `/2/tweets?ids=`; a `resource-not-found` error means it is deleted.
+
+Retweets: the account's retweet (`referenced_tweets` type `retweeted`) is its act, not its words:
+its record is `upprättad` with `repost_of` (the original's URL) and no text of its own (X's "RT @…:"
+text is a truncated copy of someone else's words, kept in `raw`). The original, when
+`includes.tweets` holds it, is a record of its own author, whole text, `inkommen` (as Mastodon's
+boosts). A quote (`quoted`) names the quoted post in `quote_of`. Polls come from
+`includes.polls`. X sends `text` HTML-escaped (`&amp;`, `&lt;`, `&gt;`): records hold it unescaped.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record
+from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Poll, PollOption, Record
 
 from ..bundles import Rejected
 from ..errors import PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
 from .listing import page_bundles, rejected_page
-from .text import hashtags, mentions
+from .text import hashtags
 from .times import iso
 from .walk import Walk, read_threads
 
 TWEPOCH_MS = 1_288_834_974_657
 TWEET_FIELDS = ("created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,attachments,entities,"
                 "public_metrics,edit_history_tweet_ids,edit_controls,lang,note_tweet")
-EXPANSIONS = "author_id,attachments.media_keys,referenced_tweets.id"
+EXPANSIONS = "author_id,attachments.media_keys,attachments.poll_ids,referenced_tweets.id,referenced_tweets.id.author_id"
 MEDIA_FIELDS = "type,url,variants,alt_text,preview_image_url"
+POLL_FIELDS = "options,end_datetime,duration_minutes,voting_status"
 USER_FIELDS = "username,name"
+#: A username as X allows them (letters, digits, underscore; at most 15), after an `@` not inside a word.
+_MENTION = re.compile(r"(?<![\w@])@(\w{1,15})(?!\w)", re.ASCII)
 NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
 
 
@@ -64,11 +75,27 @@ def _first_id(tweet: Any) -> str | None:
     return None
 
 
-def _replied_to(tweet: dict[str, Any]) -> str | None:
+def _referenced(tweet: dict[str, Any], kind: str) -> str | None:
+    """The id of the post this one references as `kind` (`replied_to`, `retweeted`, `quoted`)."""
     for ref in _list(tweet.get("referenced_tweets")):
-        if isinstance(ref, dict) and ref.get("type") == "replied_to":
+        if isinstance(ref, dict) and ref.get("type") == kind:
             return str(ref["id"])
     return None
+
+
+def _replied_to(tweet: dict[str, Any]) -> str | None:
+    return _referenced(tweet, "replied_to")
+
+
+def unescape(text: str) -> str:
+    """X's v2 `text` as written: X escapes exactly `&`, `<` and `>` (so `&amp;lt;` is a literal `&lt;`)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def status_url(handle: Any, tweet_id: str) -> str:
+    """A post's public URL; `x.com/i/status/{id}` (which X redirects) when the author's name is unknown."""
+    return f"https://x.com/{handle}/status/{tweet_id}" if isinstance(handle, str) and handle else \
+        f"https://x.com/i/status/{tweet_id}"
 
 
 class _Page:
@@ -81,6 +108,10 @@ class _Page:
                       if isinstance(u, dict) and isinstance(u.get("id"), str)}
         self.media = {m["media_key"]: m for m in _list(includes.get("media"))
                       if isinstance(m, dict) and isinstance(m.get("media_key"), str)}
+        self.polls = {p["id"]: p for p in _list(includes.get("polls"))
+                      if isinstance(p, dict) and isinstance(p.get("id"), str)}
+        self.tweets = {t["id"]: t for t in _list(includes.get("tweets"))
+                       if isinstance(t, dict) and isinstance(t.get("id"), str)}
         self.first: dict[str, str] = {}
         for tweet in [*_list(includes.get("tweets")), *_list(body.get("data"))]:
             history = tweet.get("edit_history_tweet_ids") if isinstance(tweet, dict) else None
@@ -129,7 +160,7 @@ class XConnector(BaseConnector):
 
     def _params(self) -> dict[str, str]:
         return {"tweet.fields": TWEET_FIELDS, "expansions": EXPANSIONS, "media.fields": MEDIA_FIELDS,
-                "user.fields": USER_FIELDS}
+                "poll.fields": POLL_FIELDS, "user.fields": USER_FIELDS}
 
     # ---- records ------------------------------------------------------------------------------
     def _media(self, tweet: dict[str, Any], page: _Page) -> list[MediaRef]:
@@ -148,16 +179,31 @@ class XConnector(BaseConnector):
                 out.append(MediaRef(url=best["url"], content_type="video/mp4", description=alt))
         return out
 
+    def _poll(self, tweet: dict[str, Any], page: _Page) -> Poll | None:
+        ids = _list((tweet.get("attachments") or {}).get("poll_ids"))
+        poll = page.polls.get(ids[0]) if ids and isinstance(ids[0], str) else None
+        if poll is None:
+            return None
+        options = sorted(_list(poll.get("options")), key=lambda o: int(o.get("position") or 0))
+        votes = [o.get("votes") for o in options]
+        return Poll(options=[PollOption(title=str(o["label"]), votes=o.get("votes")) for o in options],
+                    expires_at=iso(poll.get("end_datetime")), multiple=False,
+                    votes=sum(votes) if all(isinstance(v, int) for v in votes) and votes else None)
+
     def _record(self, ctx: HarvestContext, tweet: dict[str, Any], user: dict[str, Any], page: _Page,
                 fetched: Fetched) -> Record:
         history = tweet["edit_history_tweet_ids"]
         if not isinstance(history, list) or not history:
             raise TypeError("edit_history_tweet_ids is not a list of ids")
+        for needed in ("created_at", "author_id"):
+            if tweet.get(needed) is None:
+                raise ValueError(f"no {needed} (X answered without the tweet.fields asked for)")
         item_id = str(history[0])
         note = tweet.get("note_tweet")
         text = note["text"] if isinstance(note, dict) and "text" in note else tweet["text"]
         if not isinstance(text, str):
             raise TypeError("text is not a string")
+        text = unescape(text)
         created = iso(tweet["created_at"])
         if created is None:
             raise ValueError("created_at is empty")
@@ -169,25 +215,55 @@ class XConnector(BaseConnector):
         author_id = str(tweet["author_id"])
         author = page.users.get(author_id) or {}
         handle = author.get("username")
+        retweeted, quoted = _referenced(tweet, "retweeted"), _referenced(tweet, "quoted")
         entities = tweet.get("entities") or {}
+        if retweeted:  # the act of retweeting: the words (and links, tags, media) are the original's record
+            text, entities = "", {}
         links = [u.get("expanded_url") or u.get("url") for u in entities.get("urls") or []
                  if u.get("expanded_url") or u.get("url")]
+        tags = entities.get("hashtags")
+        named = entities.get("mentions")
         return Record(
             platform=Platform.X, account=ctx.account.id, item_id=item_id, kind=kind, parent_id=parent,
             thread_id=conversation,
             author=Author(id=author_id, handle=handle, name=author.get("name"),
                           url=f"https://x.com/{handle}" if handle else None),
             direction=Direction.UPPRATTAD if author_id == str(user["id"]) else Direction.INKOMMEN,
-            text=text, url=f"https://x.com/{handle or user.get('username')}/status/{item_id}", links=links,
-            hashtags=hashtags(text), mentions=mentions(text), media=self._media(tweet, page),
+            text=text, url=status_url(handle or (user.get("username") if author_id == str(user["id"]) else None),
+                                      item_id),
+            repost_of=self._url_of(retweeted, page) if retweeted else None,
+            quote_of=self._url_of(quoted, page) if quoted else None,
+            links=links,
+            hashtags=list(dict.fromkeys(str(t["tag"]).lower() for t in tags)) if isinstance(tags, list)
+            else hashtags(text),
+            mentions=list(dict.fromkeys(str(m["username"]) for m in named)) if isinstance(named, list)
+            else list(dict.fromkeys(_MENTION.findall(text))),
+            media=[] if retweeted else self._media(tweet, page), poll=None if retweeted else self._poll(tweet, page),
             published_at=snowflake_time(item_id) if edited else created, edited_at=created if edited else None,
             captured_at=fetched.capture.started_at, language=tweet.get("lang"), source_url=fetched.capture.url,
             raw=tweet,
         )
 
+    def _url_of(self, tweet_id: str, page: _Page) -> str:
+        """The public URL of a referenced post, with its author's name when `includes` hold it."""
+        first = page.first.get(tweet_id, tweet_id)
+        found = page.tweets.get(tweet_id) or {}
+        return status_url((page.users.get(str(found.get("author_id"))) or {}).get("username"), first)
+
     def _builder(self, ctx: HarvestContext, user: dict[str, Any], page: _Page
                  ) -> Callable[[Any, Fetched], list[Record]]:
         return lambda tweet, fetched: [self._record(ctx, tweet, user, page, fetched)]
+
+    def _with_originals(self, data: list[Any], page: _Page) -> list[Any]:
+        """The page's posts, each retweet followed by the post it retweets (when `includes.tweets` holds
+        it): that post is kept as a record of its own author, and quarantined on its own if unreadable."""
+        out: list[Any] = []
+        for tweet in data:
+            out.append(tweet)
+            original = _referenced(tweet, "retweeted") if isinstance(tweet, dict) else None
+            if original and original in page.tweets:
+                out.append(page.tweets[original])
+        return out
 
     def _read(self, fetched: Fetched) -> tuple[dict[str, Any], list[Any], dict[str, Any]]:
         body = fetched.json()
@@ -227,15 +303,16 @@ class XConnector(BaseConnector):
                     published: datetime | None = snowflake_time(first)
                 except ValueError:
                     published = None
-                if _replied_to(tweet) is not None:  # our own reply: no conversation of its own to read
-                    walk.see(int(first), published)
+                if _replied_to(tweet) is not None or _referenced(tweet, "retweeted") is not None:
+                    walk.see(int(first), published)  # our own reply or a retweet: no conversation of its own
                     continue
                 metrics = tweet.get("public_metrics")
                 replies = metrics.get("reply_count") if isinstance(metrics, dict) else None
                 marker = None if replies is None else str(replies)
                 if walk.see(int(first), published, first, marker) and replies != 0:
                     threads[first] = None
-            yield from page_bundles(ctx, fetched, data, self._builder(ctx, user, page), what="post")
+            yield from page_bundles(ctx, fetched, self._with_originals(data, page), self._builder(ctx, user, page),
+                                    what="post")
             token = meta.get("next_token")
             if not token or not data or walk.done:
                 break
