@@ -252,3 +252,26 @@ require_once ABSPATH . 'wp-settings.php';
     def set_permalinks(self, structure: str) -> None:
         self.one("permalinks", structure=structure)
         self.permalinks = structure
+
+
+_SHARED: list[WordPressPeer] = []
+
+
+def shared() -> WordPressPeer:
+    """The one peer of this test process, started on first use and stopped when the process ends (the
+    integration tests and the contract suite share it; each test resets its content first)."""
+    if not _SHARED:
+        import atexit
+
+        peer = WordPressPeer().start()
+        atexit.register(peer.stop)
+        _SHARED.append(peer)
+    return _SHARED[0]
+
+
+def fresh(structure: str = PLAIN) -> WordPressPeer:
+    """The shared peer with no content and the given permalinks."""
+    peer = shared()
+    peer.run([{"op": "reset"}, {"op": "permalinks", "structure": structure}])
+    peer.permalinks = structure
+    return peer

@@ -52,7 +52,7 @@ function peer_truth(): array {
                     'content' => $post->post_content,
                     'rendered' => apply_filters('the_content', $post->post_content),
                     'date_gmt' => $post->post_date_gmt, 'modified_gmt' => $post->post_modified_gmt,
-                    'link' => get_permalink($post)];
+                    'link' => get_permalink($post), 'guid' => get_the_guid($post)];
     }
     wp_reset_postdata();
     $comments = [];
