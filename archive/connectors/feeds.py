@@ -25,87 +25,41 @@ that rolled off the window, so neither is claimed.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
-
-import defusedxml.ElementTree as SafeET
-from defusedxml import DefusedXmlException, EntitiesForbidden, ExternalReferenceForbidden
 
 from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record
 
 from ..bundles import Rejected
 from ..errors import Gone
 from .base import BaseConnector, Capabilities, HarvestContext
+from .feedxml import ATOM, MAX_DEPTH, RDF, Feed, FeedError, parse_feed, safe_xml
 from .http import Fetched
 from .listing import page_bundles, rejected_page
 from .text import hashtags, html_to_text
 from .times import iso, rfc822, stamp
 
-ATOM = "{http://www.w3.org/2005/Atom}"
+__all__ = ["ATOM", "CONTENT", "MAX_DEPTH", "FeedConnector", "FeedError", "parse_feed", "safe_xml"]
+
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
-DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
+DC = "{http://purl.org/dc/elements/1.1/}"
+DC_CREATOR = f"{DC}creator"
+ITUNES_AUTHOR = "{http://www.itunes.com/dtds/podcast-1.0.dtd}author"
+XHTML_BODY = "{http://www.w3.org/1999/xhtml}body"
 MAX_PAGES = 1000
-#: Deeper element nesting is refused: serializing and `itertext` recurse once per level.
-MAX_DEPTH = 100
 OLDER = ("next", "prev-archive")
 PAGING_RELS = frozenset({"first", "last", "next", "previous", "prev", "prev-archive", "next-archive", "current"})
 
 
 # Readable prefixes in the `raw` XML of records and of quarantined items.
-for _prefix, _name in (("atom", ATOM), ("content", CONTENT), ("dc", DC_CREATOR)):
+for _prefix, _name in (("atom", ATOM), ("content", CONTENT), ("dc", DC_CREATOR), ("rdf", RDF),
+                       ("itunes", ITUNES_AUTHOR)):
     ET.register_namespace(_prefix, _name[1:].split("}")[0])
-
-
-class FeedError(ValueError):
-    """The document is not a feed this connector reads."""
-
-
-def parse_feed(data: bytes) -> tuple[str, ET.Element, list[ET.Element]]:
-    """(format "rss" | "atom", the channel/feed element, its items/entries) of a feed document."""
-    root = safe_xml(data)
-    depth = _depth(root)
-    if depth > MAX_DEPTH:
-        raise FeedError(f"elements nested {depth} levels deep (more than {MAX_DEPTH}; refused)")
-    if root.tag == "rss":
-        channel = root.find("channel")
-        if channel is None:
-            raise FeedError("<rss> without <channel>")
-        return "rss", channel, channel.findall("item")
-    if root.tag == f"{ATOM}feed":
-        return "atom", root, root.findall(f"{ATOM}entry")
-    raise FeedError(f"neither RSS 2.0 nor Atom (root element {root.tag!r})")
-
-
-def safe_xml(data: bytes) -> ET.Element:
-    """Parse with defusedxml: no entity expansion, no external references; FeedError says why not."""
-    try:
-        root: ET.Element = SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
-    except EntitiesForbidden as exc:
-        where = f", system id {exc.sysid!r}" if exc.sysid else ""
-        raise FeedError(f"the document declares XML entities ({exc.name!r}{where}; refused: no entity "
-                        f"expansion)") from exc
-    except ExternalReferenceForbidden as exc:
-        raise FeedError(f"the document refers to an external resource {exc.sysid!r} (refused)") from exc
-    except DefusedXmlException as exc:
-        raise FeedError(f"the document uses a forbidden XML construct ({exc})") from exc
-    except ET.ParseError as exc:
-        raise FeedError(f"not well-formed XML ({exc})") from exc
-    except (ValueError, LookupError) as exc:  # expat: multi-byte encodings unsupported, unknown encodings
-        raise FeedError(f"unreadable XML encoding ({exc})") from exc
-    return root
-
-
-def _depth(root: ET.Element) -> int:
-    """How deep elements nest, counted without recursion."""
-    deepest, stack = 0, [(root, 1)]
-    while stack:
-        element, level = stack.pop()
-        deepest = max(deepest, level)
-        stack.extend((child, level + 1) for child in element)
-    return deepest
 
 
 def _text(element: ET.Element | None) -> str | None:
@@ -115,20 +69,50 @@ def _text(element: ET.Element | None) -> str | None:
     return value or None
 
 
+def _first(element: ET.Element, *paths: str) -> str | None:
+    """The text of the first of `paths` that has some."""
+    for path in paths:
+        value = _text(element.find(path))
+        if value:
+            return value
+    return None
+
+
+def _markup(element: ET.Element) -> str:
+    """The inline markup inside an element (its text and children), as a string."""
+    return (element.text or "") + "".join(ET.tostring(child, encoding="unicode") for child in element)
+
+
 def _atom_text(element: ET.Element | None) -> tuple[str | None, str | None]:
-    """(plain text, html) of an Atom text construct (`type` text, html or xhtml)."""
+    """(plain text, html) of an Atom text construct: Atom 1.0 `type` text, html or xhtml; Atom 0.3 a MIME
+    `type` (text/plain, text/html, application/xhtml+xml) with `mode` escaped, xml or base64."""
     if element is None:
         return None, None
-    kind = element.get("type", "text")
-    if kind == "xhtml":
-        markup = "".join(ET.tostring(child, encoding="unicode") for child in element)
+    kind = element.get("type", "text").lower()
+    mode = element.get("mode", "xml" if "xhtml" in kind else "escaped").lower()
+    if mode == "base64":
+        try:
+            raw = base64.b64decode("".join(element.itertext()), validate=False).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            raw = "".join(element.itertext())
+    elif kind == "xhtml" or kind.endswith("xhtml+xml") or (mode == "xml" and len(element)):
+        markup = _markup(element)
         text, _ = html_to_text(markup)
         return text, markup
-    raw = "".join(element.itertext())
-    if kind == "html" or kind.endswith("html"):
+    else:
+        raw = "".join(element.itertext())
+    if "html" in kind:
         text, _ = html_to_text(raw)
         return text, raw
     return raw.strip(), None
+
+
+def derived_id(*parts: str | None) -> str:
+    """The id of an item that has none (RSS makes every element of an item optional): a hash of what it
+    says (title, date, body, enclosures), so the same item gets the same id on every run. An edit gives
+    a new id (the item cannot be told from a new one: it had no identity of its own)."""
+    digest = hashlib.sha256("\x1f".join(p or "" for p in parts).encode("utf-8", "surrogatepass")).hexdigest()
+    return f"sha256:{digest[:40]}"
 
 
 def older_link(container: ET.Element, base: str) -> str | None:
@@ -182,63 +166,67 @@ class FeedConnector(BaseConnector):
         if fetched.problem is not None:
             return f"not a readable feed: {fetched.problem}"
         try:
-            kind, container, items = parse_feed(fetched.response.content)
+            feed = read(fetched)
         except FeedError as exc:
             return f"not a readable feed: {exc}"
-        title = _text(container.find("title" if kind == "rss" else f"{ATOM}title"))
-        return f"{title or '(untitled)'}: {kind} feed, {len(items)} items on the first page"
+        title = _text(feed.container.find("title" if feed.kind == "rss" else f"{ATOM}title"))
+        return f"{title or '(untitled)'}: {feed.kind} feed, {len(feed.items)} items on the first page"
 
     # ---- records ------------------------------------------------------------------------------
     def _rss_record(self, ctx: HarvestContext, item: ET.Element, fetched: Fetched, feed_author: str | None
                     ) -> Record:
         guid_element = item.find("guid")
         guid = _text(guid_element)
-        link = _text(item.find("link"))
-        item_id = guid or link
-        if not item_id:
-            raise KeyError("the item has neither guid nor link")
-        body = item.find(CONTENT)
-        if body is None:
-            body = item.find("description")
-        html = "".join(body.itertext()) if body is not None else ""
+        link = _text(item.find("link")) or (item.get("href") or "").strip() or None  # CDF: <ITEM HREF=…>
+        about = (item.get(f"{RDF}about") or "").strip() or None  # RSS 1.0: the item's URI
+        body = next((e for e in (item.find(CONTENT), item.find("description"), item.find("abstract"))
+                     if e is not None and _text(e)), None)
+        xhtml = item.find(XHTML_BODY)
+        html = "".join(body.itertext()) if body is not None else (_markup(xhtml) if xhtml is not None else "")
         text, links = html_to_text(html)
         title = _text(item.find("title"))
-        if not (title or text or link):
-            raise ValueError("the item has no title, text or link")
+        dated = _first(item, "pubDate", f"{DC}date", "date")
         media = [MediaRef(url=urljoin(fetched.capture.url, e.get("url", "")), content_type=e.get("type") or None)
                  for e in item.findall("enclosure") if e.get("url")]
-        author = _text(item.find(DC_CREATOR)) or _text(item.find("author")) or feed_author
+        item_id = guid or link or about
+        if not item_id:
+            if not (title or html.strip() or when(dated) or media):
+                raise ValueError("the item is empty (no guid, link, title, text, date or enclosure)")
+            item_id = derived_id(title, dated, html, *(m.url for m in media))
+        author = _first(item, DC_CREATOR, "author", ITUNES_AUTHOR) or feed_author
         permalink = guid if guid_element is not None and guid_element.get("isPermaLink", "true") == "true" else None
         return Record(
             platform=Platform.RSS, account=ctx.account.id, item_id=item_id, kind=Kind.POST, thread_id=item_id,
             author=Author(name=author), direction=Direction.UPPRATTAD, title=title, text=text, html=html or None,
-            url=link or permalink,
-            links=links, hashtags=hashtags(text), media=media, published_at=_date(rfc822, _text(item.find("pubDate"))),
+            url=link or permalink or about,
+            links=links, hashtags=hashtags(text), media=media, published_at=when(dated),
             captured_at=fetched.capture.started_at, source_url=fetched.capture.url,
             raw={"format": "rss", "xml": ET.tostring(item, encoding="unicode")},
         )
 
     def _atom_record(self, ctx: HarvestContext, entry: ET.Element, fetched: Fetched, feed_author: str | None
                      ) -> Record:
-        item_id = _text(entry.find(f"{ATOM}id"))
         links = entry.findall(f"{ATOM}link")
-        alternate = next((urljoin(fetched.capture.url, x.get("href", "")) for x in links
-                          if x.get("rel", "alternate") == "alternate" and x.get("href")), None)
-        item_id = item_id or alternate
-        if not item_id:
-            raise KeyError("the entry has neither id nor link")
+        alternate = next((urljoin(fetched.capture.url, x.get("href", "").strip()) for x in links
+                          if x.get("rel", "alternate") == "alternate" and x.get("href", "").strip()), None)
         text, html = _atom_text(entry.find(f"{ATOM}content"))
-        if text is None:
-            text, html = _atom_text(entry.find(f"{ATOM}summary"))
+        if not text:
+            summary = _atom_text(entry.find(f"{ATOM}summary"))
+            if summary[0] or text is None:
+                text, html = summary
         title, _ = _atom_text(entry.find(f"{ATOM}title"))
-        if not (title or text or alternate):
-            raise ValueError("the entry has no title, text or link")
-        body_links = html_to_text(html)[1] if html else []
         media = [MediaRef(url=urljoin(fetched.capture.url, x.get("href", "")), content_type=x.get("type") or None)
                  for x in links if x.get("rel") == "enclosure" and x.get("href")]
-        published = _date(iso, _text(entry.find(f"{ATOM}published")))
-        updated = _date(iso, _text(entry.find(f"{ATOM}updated")))
-        author = _text(entry.find(f"{ATOM}author/{ATOM}name")) or feed_author
+        published_at = _first(entry, f"{ATOM}published", f"{ATOM}issued", f"{ATOM}created")
+        updated_at = _first(entry, f"{ATOM}updated", f"{ATOM}modified")
+        item_id = _text(entry.find(f"{ATOM}id")) or alternate
+        if not item_id:
+            if not (title or text or when(published_at) or when(updated_at) or media):
+                raise ValueError("the entry is empty (no id, link, title, text, date or enclosure)")
+            item_id = derived_id(title, published_at or updated_at, html or text, *(m.url for m in media))
+        body_links = html_to_text(html)[1] if html else []
+        published, updated = when(published_at), when(updated_at)
+        author = _first(entry, f"{ATOM}author/{ATOM}name", f"{ATOM}author/{ATOM}email", DC_CREATOR) or feed_author
         return Record(
             platform=Platform.RSS, account=ctx.account.id, item_id=item_id, kind=Kind.POST, thread_id=item_id,
             author=Author(name=author), direction=Direction.UPPRATTAD, title=title, text=text or "", html=html,
@@ -258,6 +246,8 @@ class FeedConnector(BaseConnector):
         newest_before = before.get("newest")
         newest = newest_before
         visited: set[str] = set()
+        seen: set[str] = set()  # the items of this run (their ids; a quarantined one by its bytes)
+        contents: set[tuple[str, str]] = set()  # (id, content hash) of this run's records
         first = True
         while url and url not in visited and len(visited) < MAX_PAGES:
             visited.add(url)
@@ -276,41 +266,51 @@ class FeedConnector(BaseConnector):
                     else:
                         ctx.cursor.pop(key, None)
             try:
-                if fetched.problem is not None:  # over the size cap, undecodable or incomplete
-                    raise FeedError(fetched.problem)
-                kind, container, items = parse_feed(fetched.response.content)
+                feed = read(fetched)
             except FeedError as exc:
                 yield rejected_page(ctx, fetched, f"unreadable feed ({exc})")
                 return
             records: list[Record] = []
-            parse = self._builder(ctx, kind, container, records)
-            # Items go by their XML bytes, so a quarantined one is kept as the feed had it.
-            yield from page_bundles(ctx, fetched, [ET.tostring(i, encoding="unicode").encode() for i in items], parse,
-                                    what="feed item")
+            page: list[str] = []
+            parse = self._builder(ctx, feed, records, page, contents)
+            # Items go by their XML bytes as the document had them, so a quarantined one is kept so.
+            yield from page_bundles(ctx, fetched, feed.raw_items, parse, what="feed item")
+            brought_new = any(key not in seen for key in page)
+            seen.update(page)
             dates = [r.published_at for r in records if r.published_at is not None]
             if dates:
                 newest = max(newest or stamp(max(dates)), stamp(max(dates)))
+            if not first and not brought_new:
+                break  # a page of items already read (a cache that ignores ?paged= answers page 1 again)
             first = False
-            url = older_link(container, fetched.capture.url) or (wordpress_next(container, fetched.capture.url, kind)
-                                                                 if items else None)
+            url = older_link(feed.container, fetched.capture.url) or (
+                wordpress_next(feed.container, fetched.capture.url, feed.kind) if feed.items else None)
             if not ctx.sweep and newest_before and dates and _past(min(dates), newest_before, ctx.window_start):
                 break
         if newest:
             ctx.cursor["newest"] = newest
 
-    def _builder(self, ctx: HarvestContext, kind: str, container: ET.Element, out: list[Record]
-                 ) -> Callable[[bytes, Fetched], list[Record]]:
-        """What page_bundles calls for each item of a page; the records are also collected in `out`."""
+    def _builder(self, ctx: HarvestContext, feed: Feed, out: list[Record], page: list[str],
+                 contents: set[tuple[str, str]]) -> Callable[[bytes, Fetched], list[Record]]:
+        """What page_bundles calls for each item of a page. The records are also collected in `out`, and
+        each item's key (its id, or its bytes' hash when it gives no record) in `page`; an item this run
+        has already read with the same content (`contents`) gives no second record."""
         build: Callable[[HarvestContext, ET.Element, Fetched, str | None], Record]
-        if kind == "rss":
-            feed_author = None
+        if feed.kind == "rss":
+            feed_author = _first(feed.container, DC_CREATOR, ITUNES_AUTHOR)
             build = self._rss_record
         else:
-            feed_author = _text(container.find(f"{ATOM}author/{ATOM}name"))
+            feed_author = _first(feed.container, f"{ATOM}author/{ATOM}name")
             build = self._atom_record
+        elements = dict(zip(feed.raw_items, feed.items, strict=True))
 
         def parse(item: bytes, fetched: Fetched) -> list[Record]:
-            record = build(ctx, safe_xml(item), fetched, feed_author)
+            page.append("sha256:" + hashlib.sha256(item).hexdigest())
+            record = build(ctx, elements[item], fetched, feed_author)
+            page[-1] = "id:" + record.item_id
+            if (record.item_id, record.content_sha256) in contents:
+                return []
+            contents.add((record.item_id, record.content_sha256))
             out.append(record)
             return [record]
 
@@ -325,10 +325,28 @@ def _past(oldest: datetime, newest_before: str, window_start: datetime) -> bool:
     return stamp(oldest) <= newest_before and oldest < window_start
 
 
-def _date(parse: Any, value: str | None) -> datetime | None:
-    """A feed's date, or None when it is not one (feeds in the wild carry all sorts)."""
+def when(value: str | None) -> datetime | None:
+    """A feed's date (RFC 822 as RSS has it, or ISO 8601/W3CDTF as Atom, RSS 1.0 and many RSS feeds
+    have it), or None when it is neither: feeds in the wild carry all sorts, and a bad date loses no item."""
+    for parse in (rfc822, iso):
+        try:
+            moment = parse(value)
+        except (TypeError, ValueError, IndexError):
+            continue
+        if moment is not None:
+            return moment
+    return None
+
+
+def read(fetched: Fetched) -> Feed:
+    """The feed a response holds (decoded by its Content-Type's charset); FeedError, cause first, when
+    none. The parser is where hostile bytes meet the code: whatever else it raises is a FeedError too,
+    so a document never stops the run."""
+    if fetched.problem is not None:  # over the size cap, undecodable or incomplete
+        raise FeedError(fetched.problem)
     try:
-        moment: datetime | None = parse(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return moment
+        return parse_feed(fetched.response.content, fetched.headers.get("content-type"))
+    except FeedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        raise FeedError(" ".join(f"{type(exc).__name__}: {exc}".split())[:300]) from exc
