@@ -200,6 +200,7 @@ class BlueskyConnector(BaseConnector):
         own_did = self._did(ctx)
         walk: Walk[str] = Walk(ctx, ctx.state.cursor.get("newest") or None)
         threads: dict[str, None] = {}
+        own_replies: dict[str, list[tuple[Any, Fetched]]] = {}
         params: dict[str, str] = {"actor": own_did, "limit": PAGE_LIMIT, "filter": "posts_with_replies"}
         while True:
             fetched = ctx.fetcher.get(self._xrpc(ctx, "app.bsky.feed.getAuthorFeed"), params=params)
@@ -224,7 +225,9 @@ class BlueskyConnector(BaseConnector):
                 uri = str(post.get("uri"))
                 if item.get("reply"):  # our reply: recorded with its thread, which we read
                     walk.advance(created)
-                    threads[str(item["reply"]["root"]["uri"])] = None
+                    root = str(item["reply"]["root"]["uri"])
+                    threads[root] = None
+                    own_replies.setdefault(root, []).append((post, fetched))
                     ctx.seen.add(uri)
                     continue
                 marker = f"{post.get('cid')}|{post.get('replyCount', 0)}"
@@ -236,7 +239,8 @@ class BlueskyConnector(BaseConnector):
             if not cursor or not feed or walk.done:
                 break
             params = {**params, "cursor": str(cursor)}
-        yield from read_threads(ctx, threads, lambda uri: self._thread(ctx, own_did, uri), "thread of {}")
+        yield from read_threads(ctx, threads, lambda uri: self._thread(ctx, own_did, uri, own_replies.get(uri, [])),
+                                "thread of {}")
         ctx.cursor = {"did": own_did, **({"newest": walk.newest} if walk.newest else {})}
 
     def _feed_item(self, ctx: HarvestContext, item: dict[str, Any], own_did: str, fetched: Fetched) -> list[Record]:
@@ -244,11 +248,19 @@ class BlueskyConnector(BaseConnector):
             return self._repost(ctx, item, own_did, fetched)
         return [self._record(ctx, item["post"], own_did, None, fetched)]
 
-    def _thread(self, ctx: HarvestContext, own_did: str, uri: str) -> Iterator[CaptureBundle | Rejected]:
+    def _thread(self, ctx: HarvestContext, own_did: str, uri: str, own_replies: list[tuple[Any, Fetched]]
+                ) -> Iterator[CaptureBundle | Rejected]:
+        """The replies of the post at `uri`; `own_replies` are the account's replies in it the author
+        feed listed, recorded from the feed when the thread's root is gone (the replies stay)."""
         fetched = ctx.fetcher.get(self._xrpc(ctx, "app.bsky.feed.getPostThread"),
                                   params={"uri": uri, "depth": "1000", "parentHeight": "0"}, accept=(400,))
-        if fetched.response.status_code == 400:
-            return  # NotFound: the post is gone, and check_deleted records that
+        if fetched.response.status_code == 400:  # NotFound: the root is gone (check_deleted records that)
+            if own_replies:
+                by_view = {id(view): listed for view, listed in own_replies}
+                yield from page_bundles(ctx, fetched, [view for view, _ in own_replies],
+                                        lambda view, _f: [self._record(ctx, view, own_did, uri, by_view[id(view)])],
+                                        what="reply")
+            return
         try:
             root = fetched.json()["thread"]
         except (PayloadInvalid, KeyError, TypeError) as exc:
