@@ -107,10 +107,16 @@ def _atom_text(element: ET.Element | None) -> tuple[str | None, str | None]:
     return raw.strip(), None
 
 
-def derived_id(*parts: str | None) -> str:
-    """The id of an item that has none (RSS makes every element of an item optional): a hash of what it
-    says (title, date, body, enclosures), so the same item gets the same id on every run. An edit gives
-    a new id (the item cannot be told from a new one: it had no identity of its own)."""
+def derived_id(item: ET.Element, *parts: str | None) -> str:
+    """The id of an item that has none (RSS makes every element of an item optional, Atom readers meet
+    entries without `id`): `sha256:` and a hash of what it says (`parts`: title, date, body, enclosures),
+    so the same item gets the same id on every run; when it says none of these, a hash of its XML. An
+    edit gives a new id (the item had no identity of its own to carry over). An item with no text and
+    no attribute anywhere in it is empty: nothing to archive (ValueError, quarantined)."""
+    if not any(parts):
+        if not "".join(item.itertext()).strip() and not any(v.strip() for e in item.iter() for v in e.attrib.values()):
+            raise ValueError("the item is empty (no id, link, title, text, date or enclosure)")
+        parts = (ET.tostring(item, encoding="unicode"),)
     digest = hashlib.sha256("\x1f".join(p or "" for p in parts).encode("utf-8", "surrogatepass")).hexdigest()
     return f"sha256:{digest[:40]}"
 
@@ -188,11 +194,7 @@ class FeedConnector(BaseConnector):
         dated = _first(item, "pubDate", f"{DC}date", "date")
         media = [MediaRef(url=urljoin(fetched.capture.url, e.get("url", "")), content_type=e.get("type") or None)
                  for e in item.findall("enclosure") if e.get("url")]
-        item_id = guid or link or about
-        if not item_id:
-            if not (title or html.strip() or when(dated) or media):
-                raise ValueError("the item is empty (no guid, link, title, text, date or enclosure)")
-            item_id = derived_id(title, dated, html, *(m.url for m in media))
+        item_id = guid or link or about or derived_id(item, title, dated, html, *(m.url for m in media))
         author = _first(item, DC_CREATOR, "author", ITUNES_AUTHOR) or feed_author
         permalink = guid if guid_element is not None and guid_element.get("isPermaLink", "true") == "true" else None
         return Record(
@@ -219,11 +221,8 @@ class FeedConnector(BaseConnector):
                  for x in links if x.get("rel") == "enclosure" and x.get("href")]
         published_at = _first(entry, f"{ATOM}published", f"{ATOM}issued", f"{ATOM}created")
         updated_at = _first(entry, f"{ATOM}updated", f"{ATOM}modified")
-        item_id = _text(entry.find(f"{ATOM}id")) or alternate
-        if not item_id:
-            if not (title or text or when(published_at) or when(updated_at) or media):
-                raise ValueError("the entry is empty (no id, link, title, text, date or enclosure)")
-            item_id = derived_id(title, published_at or updated_at, html or text, *(m.url for m in media))
+        item_id = _text(entry.find(f"{ATOM}id")) or alternate or derived_id(
+            entry, title, published_at or updated_at, html or text, *(m.url for m in media))
         body_links = html_to_text(html)[1] if html else []
         published, updated = when(published_at), when(updated_at)
         author = _first(entry, f"{ATOM}author/{ATOM}name", f"{ATOM}author/{ATOM}email", DC_CREATOR) or feed_author

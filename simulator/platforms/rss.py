@@ -36,9 +36,9 @@ Decisions where the specifications leave room:
 - Feeds carry no comments (WordPress's per-post ``wfw:commentRss`` is not offered): comments,
   replies and deletions are invisible here, as on most municipal feeds. A deleted post simply
   leaves the feed, which a reader cannot tell from rolling off the window.
-- A ``corrupt`` post is an ``<item>`` (or ``<entry>``) with no guid/id, no link, no body and an empty
-  title, and a ``pubDate`` that is not a date: nothing a reader can keep (an item with a body but no
-  guid or link is a valid RSS item, which readers keep); the rest of the feed is well-formed.
+- A ``corrupt`` post is an ``<item>`` (or ``<entry>``) whose guid/id, link, title and date are all
+  empty: nothing a reader can keep (an item with anything in it but no guid or link is a valid RSS
+  item, which readers keep); the rest of the feed is well-formed.
 """
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ class App(PlatformApp):
 
     def _item(self, base: str, post: Post) -> str:
         if post.corrupt:
-            return "<item><title></title><pubDate>igår</pubDate></item>"
+            return "<item><title></title><guid></guid><link></link><pubDate> </pubDate></item>"
         parts = ["<item>", f"<title>{_x(post.title or '')}</title>", f"<link>{_x(self._link(post))}</link>",
                  f"<dc:creator>{_cdata(self.model.owner.name)}</dc:creator>",
                  f"<pubDate>{rfc822(post.created_ms)}</pubDate>"]
@@ -223,7 +223,7 @@ class App(PlatformApp):
 
     def _entry(self, base: str, post: Post) -> str:
         if post.corrupt:
-            return "<entry><title></title><updated>igår</updated></entry>"
+            return "<entry><title></title><id></id><updated> </updated></entry>"
         parts = ["<entry>", f"<author><name>{_x(self.model.owner.name)}</name></author>",
                  f'<title type="text">{_x(post.title or "")}</title>',
                  f'<link rel="alternate" type="text/html" href="{_x(self._link(post))}"/>',

@@ -79,6 +79,28 @@ class Read:
         return [r for r in self.outcome.reasons if r not in self.page_rejected]
 
 
+class LoopbackOnly(httpx.BaseTransport):
+    """One transport for every harvest (a client's own loads the CA store each time, most of the run),
+    which answers 404 for any host but the replay server: the corpus links to example.com and real
+    blogs (next pages, enclosures), and nothing leaves this machine."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.refused: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host != "127.0.0.1":
+            self.refused.append(str(request.url))
+            return httpx.Response(404, content=b"nothing recorded", request=request)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        """Kept open across harvests; `shut` closes it."""
+
+    def shut(self) -> None:
+        self.inner.close()
+
+
 def account(path: str, base_url: str) -> Account:
     slug = "fp-" + re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")[:50]
     return Account.model_validate({"id": slug.rstrip("-"), "platform": "rss", "handle": path,
@@ -99,13 +121,13 @@ def read_corpus(paths: list[str] | None = None) -> dict[str, Read]:
         return Answer(200, bodies[path], headers[path])
 
     out: dict[str, Read] = {}
-    # One transport for all: a client's own would load the CA store each time (0.1 s, most of the run).
-    transport = httpx.HTTPTransport()
+    transport = LoopbackOnly()
     with serving(routes) as replay:
         for path in paths:
             outcome = drive(account(path, replay.base_url), NOW, transport)
             oracle = feedparser.parse(bodies[path], response_headers={k.lower(): v for k, v in headers[path].items()})
             out[path] = Read(path, outcome, oracle)
+    transport.shut()
     return out
 
 
