@@ -141,7 +141,9 @@ class YouTubeConnector(BaseConnector):
         return f"{snippet.get('title')} ({snippet.get('customUrl') or channel.get('id')}, {videos} videos)"
 
     # ---- records ------------------------------------------------------------------------------
-    def _video_record(self, ctx: HarvestContext, video: dict[str, Any], fetched: Fetched) -> Record:
+    def _video_record(self, ctx: HarvestContext, video: dict[str, Any], channel_id: str, fetched: Fetched
+                      ) -> Record:
+        """A video; `upprättad` when its `channelId` is the account's channel (an upload), else `inkommen`."""
         snippet = video["snippet"]
         title, text = snippet["title"], snippet.get("description", "")
         if not isinstance(title, str) or not isinstance(text, str):
@@ -153,14 +155,15 @@ class YouTubeConnector(BaseConnector):
         best = next((thumbs[k] for k in THUMB_ORDER if isinstance(thumbs.get(k), dict) and thumbs[k].get("url")),
                     None)
         media = [MediaRef(url=best["url"], content_type="image/jpeg", description="thumbnail")] if best else []
-        channel_id = str(snippet["channelId"])
+        owner = str(snippet["channelId"])
         video_id = str(video["id"])
         return Record(
             platform=Platform.YOUTUBE, account=ctx.account.id, item_id=video_id, kind=Kind.POST,
             thread_id=video_id,
-            author=Author(id=channel_id, name=snippet.get("channelTitle"),
-                          url=f"https://www.youtube.com/channel/{channel_id}"),
-            direction=Direction.UPPRATTAD, title=title, text=text, url=f"https://www.youtube.com/watch?v={video_id}",
+            author=Author(id=owner, name=snippet.get("channelTitle"),
+                          url=f"https://www.youtube.com/channel/{owner}"),
+            direction=Direction.UPPRATTAD if channel_id == owner else Direction.INKOMMEN, title=title,
+            text=text, url=f"https://www.youtube.com/watch?v={video_id}",
             hashtags=hashtags(text), media=media, published_at=published, captured_at=fetched.capture.started_at,
             language=snippet.get("defaultLanguage") or snippet.get("defaultAudioLanguage"),
             source_url=fetched.capture.url, raw=video,
@@ -235,7 +238,7 @@ class YouTubeConnector(BaseConnector):
                 moment = published[video_id] = iso_or_none(stamp)
                 walk.see(stamp if moment is not None else None, moment)
             if ids:
-                yield from self._videos(ctx, ids, published, threads)
+                yield from self._videos(ctx, channel_id, ids, published, threads)
             token = body.get("nextPageToken")
             if not token or not items or walk.done:
                 break
@@ -244,7 +247,7 @@ class YouTubeConnector(BaseConnector):
                                 "comments of {}")
         ctx.cursor = {"channel": channel_id, "uploads": uploads, **({"newest": walk.newest} if walk.newest else {})}
 
-    def _videos(self, ctx: HarvestContext, ids: list[str], published: dict[str, datetime | None],
+    def _videos(self, ctx: HarvestContext, channel_id: str, ids: list[str], published: dict[str, datetime | None],
                 threads: dict[str, None]) -> Iterator[CaptureBundle | Rejected]:
         fetched = ctx.fetcher.get(self._url(ctx, "videos"), params={"part": VIDEO_PARTS, "id": ",".join(ids)})
         try:
@@ -261,7 +264,8 @@ class YouTubeConnector(BaseConnector):
             marker = str(count) if isinstance(count, str | int) else None
             if ctx.wants_thread(video_id, published.get(video_id), marker) and marker != "0":
                 threads[video_id] = None
-        yield from page_bundles(ctx, fetched, items, lambda v, f: [self._video_record(ctx, v, f)], what="video")
+        yield from page_bundles(ctx, fetched, items, lambda v, f: [self._video_record(ctx, v, channel_id, f)],
+                                what="video")
 
     def _threads(self, ctx: HarvestContext, channel_id: str, video_id: str) -> Iterator[CaptureBundle | Rejected]:
         params = {"part": "snippet,replies", "videoId": video_id, "maxResults": THREADS_PAGE, "order": "time",
