@@ -59,6 +59,16 @@ class Subject:
         return connector_class(self.platform).capabilities
 
     @property
+    def name(self) -> str:
+        """The subject's test id: its platform (a real server's subject says which; tests/contract/real_*.py)."""
+        return self.platform
+
+    def world(self, posts: int) -> Simulator:
+        """What the scenarios run against: the simulator with `posts` items per account (a real server's
+        subject returns its own running server instead)."""
+        return Simulator(posts=posts, rate_limit=10**9, social_token=TOKEN)
+
+    @property
     def needs_token(self) -> bool:
         return API_DEFAULTS[Platform(self.platform)][1] is not None
 

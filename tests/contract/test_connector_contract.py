@@ -24,6 +24,7 @@ from archive.warc.redact import RedactingFilter
 from simulator import Simulator
 from tests.harvesting import harvest_subject
 
+from .real_wordpress import RealWordPressSubject
 from .subjects import SUBJECTS, TOKEN, TOKEN_ENV, Subject
 
 pytestmark = pytest.mark.integration
@@ -34,7 +35,7 @@ WORLD_TEXT = ("Välkommen på invigningen! 🎉👩🏽‍🚒🇸🇪 Ελλη�
               "Åsa Öberg från Älvdalen")
 
 
-@pytest.fixture(params=SUBJECTS, ids=lambda s: s.platform)
+@pytest.fixture(params=[*SUBJECTS, RealWordPressSubject()], ids=lambda s: s.name)
 def subject(request: pytest.FixtureRequest) -> Subject:
     param: Subject = request.param
     return param
@@ -46,8 +47,8 @@ def token(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(posts=12, rate_limit=10**9, social_token=TOKEN) as running:
+def sim(subject: Subject) -> Iterator[Simulator]:
+    with subject.world(posts=12) as running:
         yield running
 
 
@@ -190,7 +191,7 @@ def test_a_malformed_item_is_quarantined_and_the_rest_archived(arc: Archive, sim
 
 
 def test_an_empty_account_is_a_successful_run_with_nothing_in_it(arc: Archive, subject: Subject) -> None:
-    with Simulator(posts=0, rate_limit=10**9, social_token=TOKEN) as empty:
+    with subject.world(posts=0) as empty:
         report = harvest(arc, empty, subject)
         assert not subject.visible(empty)
     assert report.quarantined == [] and report.counts.new == 0

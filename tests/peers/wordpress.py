@@ -59,6 +59,17 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
             + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
 
 
+def publish_op(text: str, *, title: str = "", kind: str = "post", image: bytes | None = None,
+               image_name: str = "bild.png", date_gmt: str | None = None) -> dict[str, Any]:
+    """The `publish` operation of `wordpress/peer.php` (for `WordPressPeer.run`, several at once)."""
+    op: dict[str, Any] = {"op": "publish", "kind": kind, "title": title, "text": text}
+    if image is not None:
+        op |= {"image_b64": base64.b64encode(image).decode(), "image_name": image_name}
+    if date_gmt is not None:
+        op["date_gmt"] = date_gmt
+    return op
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -226,19 +237,18 @@ require_once ABSPATH . 'wp-settings.php';
         return results
 
     def one(self, op: str, **fields: Any) -> dict[str, Any]:
-        return self.run([{"op": op, **fields}])[0]
+        return self.run([{**fields, "op": op}])[0]
 
     def truth(self) -> dict[str, Any]:
         """What WordPress itself says it holds: published posts and pages, every comment with its status."""
         return self.one("truth")
 
     def publish(self, text: str, *, title: str = "", kind: str = "post", image: bytes | None = None,
-                image_name: str = "bild.png") -> dict[str, Any]:
-        """A published post or page; with `image`, the file is uploaded and shown in the content."""
-        op: dict[str, Any] = {"kind": kind, "title": title, "text": text}
-        if image is not None:
-            op |= {"image_b64": base64.b64encode(image).decode(), "image_name": image_name}
-        return self.one("publish", **op)
+                image_name: str = "bild.png", date_gmt: str | None = None) -> dict[str, Any]:
+        """A published post or page (`date_gmt` for an older one); with `image`, the file is uploaded
+        and shown in the content."""
+        return self.run([publish_op(text, title=title, kind=kind, image=image, image_name=image_name,
+                                    date_gmt=date_gmt)])[0]
 
     def comment(self, post: int, text: str, *, parent: int = 0, approved: int | str = 1, author: str = "Medborgare",
                 user: int = 0, date_gmt: str | None = None) -> int:

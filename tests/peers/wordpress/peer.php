@@ -4,7 +4,7 @@
  * with php-cli): a JSON list of operations on stdin, a JSON list of results on stdout.
  *
  * install                  wp_install(), permalinks, no sample content
- * publish   kind title text image_b64? image_name?   wp_insert_post (an image is uploaded and shown inline)
+ * publish   kind title text date_gmt? image_b64? image_name?   wp_insert_post (an image is uploaded and shown inline)
  * edit      id text? title?                          wp_update_post
  * delete    id trash?                                wp_delete_post (or to the trash)
  * comment   post parent text author approved user?   wp_insert_comment (approved: 1, 0 = held, "spam")
@@ -52,7 +52,9 @@ function peer_truth(): array {
                     'content' => $post->post_content,
                     'rendered' => apply_filters('the_content', $post->post_content),
                     'date_gmt' => $post->post_date_gmt, 'modified_gmt' => $post->post_modified_gmt,
-                    'link' => get_permalink($post), 'guid' => get_the_guid($post)];
+                    'link' => get_permalink($post), 'guid' => get_the_guid($post),
+                    'images' => array_values(array_map(fn($a) => wp_get_attachment_url($a->ID),
+                                                       get_attached_media('image', $post->ID)))];
     }
     wp_reset_postdata();
     $comments = [];
@@ -106,8 +108,12 @@ foreach ($ops as $op) {
             $content .= "\n\n" . '<img src="' . esc_url($url) . '" alt="" class="wp-image-' . $attachment . '">';
             $image = $url;
         }
-        $id = wp_insert_post(['post_type' => $op['kind'], 'post_status' => 'publish', 'post_author' => 1,
-                              'post_title' => $op['title'] ?? '', 'post_content' => $content], true);
+        $post = ['post_type' => $op['kind'], 'post_status' => 'publish', 'post_author' => 1,
+                 'post_title' => $op['title'] ?? '', 'post_content' => $content];
+        if (!empty($op['date_gmt'])) {  // an older post (the site's zone is UTC)
+            $post['post_date'] = $post['post_date_gmt'] = $op['date_gmt'];
+        }
+        $id = wp_insert_post($post, true);
         if (is_wp_error($id)) {
             peer_fail('publish: ' . $id->get_error_message());
         }
