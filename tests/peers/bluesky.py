@@ -250,8 +250,9 @@ class BlueskyPeer:
         rkey = ref.uri.rsplit("/", 1)[-1]
         record = self._call("com.atproto.repo.getRecord", params={"repo": session.did, "collection": POST,
                                                                   "rkey": rkey})["value"]
+        record = {k: v for k, v in record.items() if k != "facets"}  # their byte ranges were the old text's
         made = self._call("com.atproto.repo.putRecord", session=session, body={
-            "repo": session.did, "collection": POST, "rkey": rkey, "record": {**{k: v for k, v in record.items() if k != "facets"}, "text": text},
+            "repo": session.did, "collection": POST, "rkey": rkey, "record": {**record, "text": text},
             "swapRecord": ref.cid})
         new = Ref(made["uri"], made["cid"])
         wait_for(lambda: self._shown_cid(new.uri) == new.cid, f"the AppView to show the edit of {ref.uri}")
@@ -260,7 +261,8 @@ class BlueskyPeer:
     def repost(self, session: Session, ref: Ref) -> Ref:
         made = self._call("com.atproto.repo.createRecord", session=session, body={
             "repo": session.did, "collection": "app.bsky.feed.repost",
-            "record": {"$type": "app.bsky.feed.repost", "subject": ref.strong(), "createdAt": stamp(datetime.now(UTC))}})
+            "record": {"$type": "app.bsky.feed.repost", "subject": ref.strong(),
+                       "createdAt": stamp(datetime.now(UTC))}})
         wait_for(lambda: self._reposted_by(ref.uri, session.did), f"the AppView to index the repost of {ref.uri}")
         return Ref(made["uri"], made["cid"])
 
