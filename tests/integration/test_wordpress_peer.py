@@ -22,6 +22,7 @@ from archive.connectors.text import html_to_text
 from archive.context import Archive
 from archive.harvest.runner import harvest_one
 from archive.harvest.service import HarvestReport
+from archive.harvest.state import load_state
 from schemas import Account
 from tests.peers.wordpress import PLAIN, PRETTY, WordPressPeer, fresh, png
 
@@ -157,3 +158,26 @@ def test_the_feeds_wordpress_generates_are_archived_whole(local_archive: Archive
         assert set(docs) - set(truth) == {gone_guid}  # a feed cannot tell a deletion from an item gone from it
         edited = next(g for g, i in truth.items() if i["id"] == posts[1])
         assert docs[edited]["version"] == 2 and " ".join(docs[edited]["text"].split()) == "Nyhet nummer 1, rättad."
+
+
+def test_a_run_that_can_read_no_listing_fails_and_says_why(local_archive: Archive) -> None:
+    """A site on plain permalinks that hides where its API is (no Link header, as hardening plugins do):
+    /wp-json/ answers the home page, every listing page is quarantined, and the run has failed, saying
+    why, rather than reporting ok with nothing archived. Once the site announces its API, it is read."""
+    arc, peer = local_archive, fresh(PLAIN)
+    post = peer.publish("Ett inlägg som ingen hittar.", title="Gömt")["id"]
+    peer.one("announce", on=0)
+    site = account(peer)
+
+    failed = harvest_one(arc.settings, arc.store, arc.index, site)
+    assert not failed.ok and failed.error is not None
+    assert failed.error.startswith("no listing page could be read (3 quarantined; first: response is not JSON"), \
+        failed.error
+    assert len(failed.quarantined) == 3 and all(q.reason.startswith("response is not JSON") for q in failed.quarantined)
+    assert load_state(arc.store, site.id).consecutive_failures == 1
+    assert failed.counts.new == 0
+
+    peer.one("announce", on=1)
+    harvest(arc, site)
+    assert set(latest(arc, site)) == {f"post-{post}"}
+    assert load_state(arc.store, site.id).consecutive_failures == 0

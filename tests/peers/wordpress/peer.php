@@ -11,6 +11,7 @@
  * moderate  id status (approve|hold|spam|trash|delete)  wp_set_comment_status / wp_delete_comment
  * reset                    every post, page, attachment and comment deleted for good
  * permalinks structure     "" (plain) or "/%postname%/" (pretty)
+ * announce  on             1: the home page announces the REST API (Link header), 0: it hides it
  * truth                    what the public sees: published posts and pages, approved comments
  *                          (content as the_content renders it), with every comment's status
  */
@@ -100,6 +101,10 @@ foreach ($ops as $op) {
         $wp_rewrite->flush_rules(false);
         $results[] = ['permalinks' => get_option('permalink_structure')];
         break;
+    case 'announce':
+        update_option('communis_peer_hide_api_link', $op['on'] ? 0 : 1);
+        $results[] = ['announce' => (bool) $op['on']];
+        break;
     case 'publish':
         $content = $op['text'];
         $image = null;
@@ -164,6 +169,7 @@ foreach ($ops as $op) {
         $results[] = ['id' => $op['id']];
         break;
     case 'reset':
+        update_option('communis_peer_hide_api_link', 0);
         foreach (get_posts(['post_type' => 'any', 'post_status' => 'any', 'numberposts' => -1]) as $p) {
             wp_delete_post($p->ID, true);
         }
