@@ -284,9 +284,14 @@ class BlueskyPeer:
             return None
         return next((str(p["cid"]) for p in found["posts"] if p["uri"] == uri), "")
 
-    def _reposted_by(self, uri: str, did: str) -> bool:
+    def _reposted_by(self, uri: str, did: str) -> bool | None:
+        """Whether the AppView lists `did` among the reposters of `uri`; None when it did not answer."""
         found = self._appview_ok("app.bsky.feed.getRepostedBy", {"uri": uri})
-        return bool(found) and any(a["did"] == did for a in found["repostedBy"])
+        return None if found is None else any(a["did"] == did for a in found["repostedBy"])
+
+    def wait_reposts_gone(self, uri: str, did: str) -> None:
+        """After deleting a repost record: wait until the AppView no longer lists the reposter."""
+        wait_for(lambda: self._reposted_by(uri, did) is False, f"the AppView to drop {did}'s repost of {uri}")
 
     def records(self, did: str, collection: str = POST) -> list[dict[str, Any]]:
         """Every record of a collection in an account's repository, from the PDS (the ground truth)."""
