@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record
+from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Poll, PollOption, Record
 
 from ..bundles import Rejected, encoded
 from ..errors import GaveUp, PayloadInvalid
@@ -51,10 +51,36 @@ def _attachment_urls(status: dict[str, Any]) -> list[str]:
     return [m["url"] for m in attachments if isinstance(m, dict) and isinstance(m.get("url"), str) and m["url"]]
 
 
+def _poll(shown: dict[str, Any]) -> Poll | None:
+    """A status's poll: the options' titles, `expires_at` and `multiple` are what was asked (content);
+    `votes_count` per option and in all, and `voters_count`, are the reading at capture (Mastodon
+    gives null counts while a poll hides its totals)."""
+    poll = shown.get("poll")
+    if poll is None:
+        return None
+    if not isinstance(poll, dict) or not isinstance(poll.get("options"), list):
+        raise TypeError("poll is not an object with options")
+    return Poll(options=[PollOption(title=o["title"], votes=o.get("votes_count")) for o in poll["options"]],
+                expires_at=iso(poll.get("expires_at")), multiple=bool(poll.get("multiple")),
+                votes=poll.get("votes_count"), voters=poll.get("voters_count"))
+
+
+def _quoted(shown: dict[str, Any]) -> str | None:
+    """The URL of the status a quote post quotes (Mastodon 4.5 `quote.quoted_status`); None when it is
+    no quote, or the quote is pending, revoked or the quoted status was deleted (no `quoted_status`)."""
+    quote = shown.get("quote")
+    quoted = quote.get("quoted_status") if isinstance(quote, dict) else None
+    if not isinstance(quoted, dict):
+        return None
+    url = quoted.get("url") or quoted.get("uri")
+    return str(url) if url else None
+
+
 class MastodonConnector(BaseConnector):
     platform = Platform.MASTODON.value
     capabilities = Capabilities(
-        posts="statuses, replies and boosts (the boosted status kept as `inkommen`)",
+        posts="statuses, replies, boosts (the boosted status kept as `inkommen`), quotes (`quote_of`) and polls "
+              "(options; vote counts as read at capture)",
         comments="replies in the conversations of statuses inside the window and of every new one",
         edits="each version (`edited_at`); two edits between runs give one version",
         deletions="statuses and replies inside the window: tombstone (404)",
@@ -98,6 +124,7 @@ class MastodonConnector(BaseConnector):
             direction=Direction.UPPRATTAD if str(author["id"]) == own_id else Direction.INKOMMEN,
             text=text, html=shown.get("content"), url=status.get("url") or status.get("uri"),
             repost_of=(shown.get("url") or shown.get("uri")) if status.get("reblog") else None,
+            quote_of=_quoted(shown), poll=_poll(shown),
             links=links, hashtags=[t["name"].lower() for t in shown.get("tags") or []],
             mentions=[m["acct"] for m in shown.get("mentions") or []],
             media=with_digests(ctx, media), published_at=iso(status["created_at"]),
