@@ -15,8 +15,11 @@ cannot even start: it reads no multi-byte encoding). So, before parsing:
    an unknown entity or a bare `&` stays literal text (`&amp;`), `&#X41;` is `&#x41;`, a reference
    to a character XML forbids (or to windows-1252's 0x80–0x9F, which HTML reads as windows-1252)
    is that character or U+FFFD, control characters are dropped, the XML declaration goes (the
-   text is now UTF-8) and so does a DOCTYPE without an internal subset (nothing in it is read).
-   CDATA sections and comments are left as they are.
+   text is now UTF-8) and so does a DOCTYPE without an internal subset (nothing in it is read),
+   and a last end tag without its `>` gets it. CDATA sections and comments are left as they are.
+   Nothing else is guessed: a document still not well-formed (cut short, tags that do not nest) is
+   refused whole, its bytes kept in the WARC and the quarantine. A recovering parser would archive
+   a cut-off item as if the municipality had published it so, and its next reading as an edit.
 3. **Parse** the UTF-8 result with defusedxml: a document that still declares entities (billion
    laughs, in any encoding) or refers to external ones is refused before anything is expanded or
    fetched, and one nested deeper than `MAX_DEPTH` is refused before anything walks it recursively.
@@ -70,6 +73,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_DECLARATION = re.compile(r"<\?xml(?:\s[^>]*?)?\?>")
 _BARE_DOCTYPE = re.compile(r"<!DOCTYPE[^\[>]*>", re.IGNORECASE)
 _XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
+_UNCLOSED_END = re.compile(r"(</[A-Za-z_][\w.:-]*)\s*\Z")
 
 
 class FeedError(ValueError):
@@ -162,7 +166,7 @@ def repair(text: str) -> str:
             out.append(part)
         else:
             out.append(_REFERENCE.sub(_reference, part))
-    return "".join(out).lstrip()
+    return _UNCLOSED_END.sub(r"\1>", "".join(out).lstrip())
 
 
 def safe_xml(data: bytes) -> ET.Element:
@@ -221,13 +225,15 @@ def _rename(root: ET.Element, rename: dict[str, str], lower: bool) -> None:
             stack.extend(element)
 
 
-def _items(root: ET.Element, tag: str) -> list[ET.Element]:
-    """Every `tag` element (items or entries) anywhere in the document, but not one inside another."""
+def _items(root: ET.Element, tags: tuple[str, ...]) -> list[ET.Element]:
+    """Every element of `tags` (items or entries) anywhere in the document, but not one inside another:
+    where feed readers find them (an RSS 1.0 item is the channel's sibling, an Atom 0.3 feed may hold
+    `<item>`s)."""
     found: list[ET.Element] = []
     stack = [root]
     while stack:
         element = stack.pop()
-        if element.tag == tag:
+        if element.tag in tags:
             found.append(element)
             continue
         stack.extend(reversed(element))
@@ -243,17 +249,17 @@ def parse_feed(data: bytes, content_type: str | None = None) -> Feed:
         raise FeedError(f"elements nested {depth} levels deep (more than {MAX_DEPTH}; refused)")
     namespace, local = _split(root.tag)
     if local.lower() in ("rss", "rdf", "channel") and (namespace in RSS_NAMESPACES or namespace in ("", RDF)):
-        kind, item_tag = "rss", "item"
+        kind, item_tags = "rss", ("item",)
         rename = dict.fromkeys(RSS_NAMESPACES, "")
         lower = local == "CHANNEL" or (local == "channel" and namespace == "" and root.find("item") is None)
     elif local == "feed" and namespace in (ATOM, ATOM03, ""):
-        kind, item_tag, lower = "atom", f"{ATOM}entry", False
+        kind, item_tags, lower = "atom", (f"{ATOM}entry", f"{ATOM}item"), False
         rename = {ATOM03: ATOM, "": ATOM}
     else:
         raise FeedError(f"neither RSS nor Atom (root element {root.tag!r})")
     originals = {id(e): (e.tag, e.attrib) for e in root.iter()}
     _rename(root, rename, lower)
-    items = _items(root, item_tag)
+    items = _items(root, item_tags)
     channel = root.find("channel") if kind == "rss" else None
     container = root if channel is None else channel
     return Feed(kind, container, items, [_as_it_was(i, originals) for i in items], encoding)
