@@ -97,7 +97,8 @@ class GraphConnector(BaseConnector):
     def failure(fetched: Fetched) -> AuthExpired | PayloadInvalid:
         error = graph_error(fetched.response) or {}
         where = without_query(str(fetched.response.url))
-        what = f"{where}: Graph error {error.get('code')}/{error.get('error_subcode', '-')}: {error.get('message')}"
+        # The cause first, then where: a thread's quarantine reason prefixes this with its item.
+        what = f"Graph error {error.get('code')}/{error.get('error_subcode', '-')}: {error.get('message')} — {where}"
         if error.get("code") in AUTH_CODES:
             return AuthExpired(what)
         return PayloadInvalid(what)

@@ -21,7 +21,7 @@ from ..bundles import Rejected, encoded
 from ..errors import GaveUp, PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
-from .listing import ITEM_ERRORS, cause, raw_of, required, writable
+from .listing import ITEM_ERRORS, cause, raw_of, reason_at, required, writable
 from .media import fetch_media, with_digests
 from .text import html_to_text
 from .times import iso
@@ -141,7 +141,8 @@ class MastodonConnector(BaseConnector):
             if isinstance(status, dict) and "id" in status and "account" in status and "created_at" in status:
                 parsed.append(status)
             else:
-                reason = f"{fetched.capture.url}: malformed status: {raw_of(status)[:80].decode(errors='replace')}"
+                what = raw_of(status)[:80].decode(errors="replace")
+                reason = reason_at(f"malformed status (no id, account or created_at): {what}", fetched.capture.url)
                 bad.append(Rejected(raw_of(status), reason))
         refs = [MediaRef(url=url) for s in parsed for url in _attachment_urls(s)]
         yield from fetch_media(ctx, refs)
@@ -161,8 +162,8 @@ class MastodonConnector(BaseConnector):
                                                          fetched.capture.url)))
                 except ITEM_ERRORS as exc:
                     which = raw_of(one.get("id")).decode()
-                    reason = f"{fetched.capture.url}: status {which}: cannot read it ({cause(exc)})"
-                    bad.append(Rejected(raw_of(one), reason[:400]))
+                    reason = reason_at(f"unreadable status {which} ({cause(exc)})", fetched.capture.url)
+                    bad.append(Rejected(raw_of(one), reason))
                     continue
                 ctx.seen.add(str(one["id"]))
         yield from bad
@@ -184,7 +185,7 @@ class MastodonConnector(BaseConnector):
                     raise PayloadInvalid(f"{fetched.capture.url}: expected a list of statuses")
             except PayloadInvalid as exc:
                 ctx.incomplete = True
-                yield Rejected(fetched.capture.body, f"{fetched.capture.url}: {exc}")
+                yield Rejected(fetched.capture.body, reason_at(str(exc), fetched.capture.url))
                 break
             if not statuses:
                 yield CaptureBundle(capture=fetched.capture, records=[])  # an empty account's answer is kept too
@@ -226,7 +227,7 @@ class MastodonConnector(BaseConnector):
             body = fetched.json()
             ancestors, descendants = list(body["ancestors"]), list(body["descendants"])
         except (PayloadInvalid, KeyError, TypeError) as exc:
-            yield Rejected(fetched.capture.body, f"{fetched.capture.url}: malformed context ({exc})")
+            yield Rejected(fetched.capture.body, reason_at(f"malformed context ({cause(exc)})", fetched.capture.url))
             return
         # The conversation around the status: the posts it answers and the replies it got.
         root = str(ancestors[0]["id"]) if ancestors and isinstance(ancestors[0], dict) else status_id

@@ -121,7 +121,7 @@ def test_business_account_media_two_pages_with_a_carousel(monkeypatch: pytest.Mo
     reasons = not_media(outcome)
     assert len(reasons) == len(commented) and commented
     for media_id, reason in zip(commented, reasons, strict=True):
-        assert reason.startswith(f"comments of {media_id}: ") and "Graph error 100" in reason
+        assert reason.startswith(f"comments of {media_id}: Graph error 100/-: (#100) Pages Public Content Access")
 
 
 def test_comment_pages_of_a_media(monkeypatch: pytest.MonkeyPatch) -> None:
