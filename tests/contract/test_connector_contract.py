@@ -24,6 +24,7 @@ from archive.warc.redact import RedactingFilter
 from simulator import Simulator
 from tests.harvesting import harvest_subject
 
+from .real_bluesky import RealBlueskySubject
 from .real_wordpress import RealWordPressSubject
 from .subjects import SUBJECTS, TOKEN, TOKEN_ENV, Subject
 
@@ -35,7 +36,7 @@ WORLD_TEXT = ("Välkommen på invigningen! 🎉👩🏽‍🚒🇸🇪 Ελλη�
               "Åsa Öberg från Älvdalen")
 
 
-@pytest.fixture(params=[*SUBJECTS, RealWordPressSubject()], ids=lambda s: s.name)
+@pytest.fixture(params=[*SUBJECTS, RealWordPressSubject(), RealBlueskySubject()], ids=lambda s: s.name)
 def subject(request: pytest.FixtureRequest) -> Subject:
     param: Subject = request.param
     return param
