@@ -49,7 +49,11 @@ __all__ = ["ATOM", "CONTENT", "MAX_DEPTH", "FeedConnector", "FeedError", "parse_
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 DC = "{http://purl.org/dc/elements/1.1/}"
 DC_CREATOR = f"{DC}creator"
-ITUNES_AUTHOR = "{http://www.itunes.com/dtds/podcast-1.0.dtd}author"
+DCTERMS = "{http://purl.org/dc/terms/}"
+ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
+ITUNES_AUTHOR = f"{ITUNES}author"
+#: Apple's own examples long spelled the namespace so; readers accept both.
+ITUNES_AS_APPLE_SPELLED = "{http://www.itunes.com/DTDs/Podcast-1.0.dtd}"
 XHTML_BODY = "{http://www.w3.org/1999/xhtml}body"
 MAX_PAGES = 1000
 OLDER = ("next", "prev-archive")
@@ -78,6 +82,11 @@ def _first(element: ET.Element, *paths: str) -> str | None:
     return None
 
 
+def _href(link: ET.Element) -> str:
+    """An Atom link's target: `href`, or (Atom 0.3 feeds in the wild) the element's text."""
+    return (link.get("href") or "".join(link.itertext())).strip()
+
+
 def _markup(element: ET.Element) -> str:
     """The inline markup inside an element (its text and children), as a string."""
     return (element.text or "") + "".join(ET.tostring(child, encoding="unicode") for child in element)
@@ -90,7 +99,8 @@ def _atom_text(element: ET.Element | None) -> tuple[str | None, str | None]:
         return None, None
     kind = element.get("type", "text").lower()
     mode = element.get("mode", "xml" if "xhtml" in kind else "escaped").lower()
-    if mode == "base64":
+    binary = "/" in kind and not kind.startswith("text/") and "xml" not in kind  # RFC 4287 §4.1.3.3
+    if mode == "base64" or binary:
         try:
             raw = base64.b64decode("".join(element.itertext()), validate=False).decode("utf-8", "replace")
         except (binascii.Error, ValueError):
@@ -184,18 +194,24 @@ class FeedConnector(BaseConnector):
         guid_element = item.find("guid")
         guid = _text(guid_element)
         link = _text(item.find("link")) or (item.get("href") or "").strip() or None  # CDF: <ITEM HREF=…>
+        link = urljoin(fetched.capture.url, link) if link else None
         about = (item.get(f"{RDF}about") or "").strip() or None  # RSS 1.0: the item's URI
-        body = next((e for e in (item.find(CONTENT), item.find("description"), item.find("abstract"))
-                     if e is not None and _text(e)), None)
         xhtml = item.find(XHTML_BODY)
-        html = "".join(body.itertext()) if body is not None else (_markup(xhtml) if xhtml is not None else "")
+        if xhtml is not None and len(xhtml):
+            html = _markup(xhtml)
+        else:
+            body = next((e for e in (item.find(CONTENT), item.find("fullitem"), item.find("description"),
+                                     item.find(f"{DC}description"), item.find(f"{ITUNES}summary"),
+                                     item.find("abstract")) if e is not None and _text(e)), None)
+            html = "".join(body.itertext()) if body is not None else ""
         text, links = html_to_text(html)
-        title = _text(item.find("title"))
-        dated = _first(item, "pubDate", f"{DC}date", "date")
+        title = _first(item, "title", f"{DC}title")
+        dated = _first(item, "pubDate", f"{DC}date", f"{DCTERMS}issued", f"{DCTERMS}created", f"{DCTERMS}modified",
+                       "date") or (item.get("lastmod") or "").strip() or None  # CDF: <ITEM LASTMOD=…>
         media = [MediaRef(url=urljoin(fetched.capture.url, e.get("url", "")), content_type=e.get("type") or None)
                  for e in item.findall("enclosure") if e.get("url")]
         item_id = guid or link or about or derived_id(item, title, dated, html, *(m.url for m in media))
-        author = _first(item, DC_CREATOR, "author", ITUNES_AUTHOR) or feed_author
+        author = _first(item, DC_CREATOR, "author", ITUNES_AUTHOR, f"{ITUNES_AS_APPLE_SPELLED}author") or feed_author
         permalink = guid if guid_element is not None and guid_element.get("isPermaLink", "true") == "true" else None
         return Record(
             platform=Platform.RSS, account=ctx.account.id, item_id=item_id, kind=Kind.POST, thread_id=item_id,
@@ -209,8 +225,8 @@ class FeedConnector(BaseConnector):
     def _atom_record(self, ctx: HarvestContext, entry: ET.Element, fetched: Fetched, feed_author: str | None
                      ) -> Record:
         links = entry.findall(f"{ATOM}link")
-        alternate = next((urljoin(fetched.capture.url, x.get("href", "").strip()) for x in links
-                          if x.get("rel", "alternate") == "alternate" and x.get("href", "").strip()), None)
+        alternate = next((urljoin(fetched.capture.url, href) for x in links
+                          if x.get("rel", "alternate") == "alternate" and (href := _href(x))), None)
         text, html = _atom_text(entry.find(f"{ATOM}content"))
         if not text:
             summary = _atom_text(entry.find(f"{ATOM}summary"))
@@ -296,7 +312,7 @@ class FeedConnector(BaseConnector):
         has already read with the same content (`contents`) gives no second record."""
         build: Callable[[HarvestContext, ET.Element, Fetched, str | None], Record]
         if feed.kind == "rss":
-            feed_author = _first(feed.container, DC_CREATOR, ITUNES_AUTHOR)
+            feed_author = None  # RSS has no inheritance: the channel's creator is the publisher, not the author
             build = self._rss_record
         else:
             feed_author = _first(feed.container, f"{ATOM}author/{ATOM}name")

@@ -14,9 +14,10 @@ cannot even start: it reads no multi-byte encoding). So, before parsing:
 2. **Repair** what is not XML but means one thing: HTML entities become character references,
    an unknown entity or a bare `&` stays literal text (`&amp;`), `&#X41;` is `&#x41;`, a reference
    to a character XML forbids (or to windows-1252's 0x80–0x9F, which HTML reads as windows-1252)
-   is that character or U+FFFD, control characters are dropped, the XML declaration goes (the
-   text is now UTF-8) and so does a DOCTYPE without an internal subset (nothing in it is read),
-   and a last end tag without its `>` gets it. CDATA sections and comments are left as they are.
+   is that character or U+FFFD, control characters are dropped (C1 ones read as windows-1252's),
+   the XML declaration goes (the text is now UTF-8) and so does a DOCTYPE without an internal
+   subset (nothing in it is read), and a last end tag without its `>` gets it. CDATA sections and
+   comments are left as they are.
    Nothing else is guessed: a document still not well-formed (cut short, tags that do not nest) is
    refused whole, its bytes kept in the WARC and the quarantine. A recovering parser would archive
    a cut-off item as if the municipality had published it so, and its next reading as an edit.
@@ -73,6 +74,9 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_DECLARATION = re.compile(r"<\?xml(?:\s[^>]*?)?\?>")
 _BARE_DOCTYPE = re.compile(r"<!DOCTYPE[^\[>]*>", re.IGNORECASE)
 _XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
+#: C1 controls never stand for themselves in a feed: they are windows-1252 text decoded as latin-1 (a
+#: "moronized" ’ is U+0092), read as the windows-1252 characters they were.
+_C1 = {c: bytes([c]).decode("cp1252", "ignore") or None for c in range(0x80, 0xA0)}
 _UNCLOSED_END = re.compile(r"(</[A-Za-z_][\w.:-]*)\s*\Z")
 
 
@@ -154,7 +158,7 @@ def _reference(match: re.Match[str]) -> str:
 
 def repair(text: str) -> str:
     """The decoded document made XML where it means one thing (step 2 of the module docstring)."""
-    text = _CONTROL.sub("", text.lstrip("\ufeff"))
+    text = _CONTROL.sub("", text.lstrip("\ufeff")).translate(_C1)
     parts = _VERBATIM.split(text)
     out: list[str] = []
     for index, part in enumerate(parts):

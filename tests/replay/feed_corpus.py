@@ -91,7 +91,7 @@ class LoopbackOnly(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if request.url.host != "127.0.0.1":
             self.refused.append(str(request.url))
-            return httpx.Response(404, content=b"nothing recorded", request=request)
+            return httpx.Response(404, stream=httpx.ByteStream(b"nothing recorded"), request=request)
         return self.inner.handle_request(request)
 
     def close(self) -> None:
@@ -129,6 +129,34 @@ def read_corpus(paths: list[str] | None = None) -> dict[str, Read]:
             out[path] = Read(path, outcome, oracle)
     transport.shut()
     return out
+
+
+def _plain(value: str | None) -> str:
+    return " ".join((value or "").split())
+
+
+def fields_of(entry: Any) -> dict[str, Any]:
+    """feedparser's reading of an entry, in the record's terms (plain text, UTC datetimes)."""
+    from archive.connectors.text import html_to_text
+
+    def text_of(detail: Any) -> str:
+        if not detail:
+            return ""
+        value = detail.get("value", "")
+        return _plain(html_to_text(value)[0] if "html" in detail.get("type", "") else value)
+
+    content = entry.get("content") or []
+    moment = entry.get("published_parsed") or entry.get("updated_parsed")
+    return {"title": text_of(entry.get("title_detail")),
+            "text": text_of(content[0] if content else entry.get("summary_detail")),
+            "link": entry.get("link"),
+            "author": entry.get("author"),
+            "published": datetime(*moment[:6], tzinfo=UTC) if moment else None}
+
+
+def record_fields(record: Any) -> dict[str, Any]:
+    return {"title": _plain(record.title), "text": _plain(record.text), "link": record.url,
+            "author": record.author.name if record.author else None, "published": record.published_at}
 
 
 def summary(reads: dict[str, Read]) -> dict[str, Any]:
