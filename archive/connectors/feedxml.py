@@ -252,6 +252,7 @@ def parse_feed(data: bytes, content_type: str | None = None) -> Feed:
     if depth > MAX_DEPTH:
         raise FeedError(f"elements nested {depth} levels deep (more than {MAX_DEPTH}; refused)")
     namespace, local = _split(root.tag)
+    item_tags: tuple[str, ...]
     if local.lower() in ("rss", "rdf", "channel") and (namespace in RSS_NAMESPACES or namespace in ("", RDF)):
         kind, item_tags = "rss", ("item",)
         rename = dict.fromkeys(RSS_NAMESPACES, "")
