@@ -87,11 +87,11 @@ def seeded(posts: int) -> PeerWorld:
                               image=png(3, 3, (n * 20, 80, 120)) if n % 3 == 0 else None, image_name=f"bild-{n}.png"))
     made = peer.run(ops)
     newest, other = made[-1]["id"], made[-2]["id"]
-    question = peer.comment(newest, "När börjar det?")
-    peer.comment(newest, "I morgon klockan 9.", parent=question, user=1, author="Sundsviks kommun")
-    peer.comment(other, "Tack för informationen!")
-    peer.comment(other, "En fråga som väntar på granskning.", approved=0)
-    peer.comment(other, "Köp billiga klockor", approved="spam")
+    comments = peer.run([{"op": "comment", "post": newest, "text": "När börjar det?"},
+                         {"op": "comment", "post": other, "text": "Tack för informationen!"},
+                         {"op": "comment", "post": other, "text": "En fråga som väntar på granskning.", "approved": 0},
+                         {"op": "comment", "post": other, "text": "Köp billiga klockor", "approved": "spam"}])
+    peer.comment(newest, "I morgon klockan 9.", parent=comments[0]["id"], user=1, author="Sundsviks kommun")
     return world
 
 

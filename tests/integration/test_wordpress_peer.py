@@ -181,3 +181,17 @@ def test_a_run_that_can_read_no_listing_fails_and_says_why(local_archive: Archiv
     harvest(arc, site)
     assert set(latest(arc, site)) == {f"post-{post}"}
     assert load_state(arc.store, site.id).consecutive_failures == 0
+
+
+def test_a_server_without_rewrite_rules_is_read_where_the_site_announces_its_api(local_archive: Archive) -> None:
+    """Plain permalinks behind a server with no rewrite rules: /wp-json/… is a 404 of the server, and
+    the API is read at the `?rest_route=` root the home page announces."""
+    arc, peer = local_archive, fresh(PLAIN)
+    post = peer.publish("Sophämtningen flyttas till tisdag.", title="Sophämtning")["id"]
+    comment = peer.comment(post, "Gäller det hela kommunen?")
+    peer.rewrites(False)
+    assert httpx.get(peer.url + "/wp-json/wp/v2/posts").status_code == 404
+    site = account(peer)
+    harvest(arc, site)
+    assert_archive_is_the_site(arc, site, peer)
+    assert set(latest(arc, site)) == {f"post-{post}", f"comment-{comment}"}

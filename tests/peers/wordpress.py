@@ -259,6 +259,15 @@ require_once ABSPATH . 'wp-settings.php';
             fields["date_gmt"] = date_gmt
         return int(self.one("comment", **fields)["id"])
 
+    def rewrites(self, on: bool) -> None:
+        """Route paths that are not files to WordPress (Apache's rewrite rules) or answer them 404 (a
+        server without them)."""
+        flag = self.tree / ".no-rewrite"
+        if on:
+            flag.unlink(missing_ok=True)
+        else:
+            flag.touch()
+
     def set_permalinks(self, structure: str) -> None:
         self.one("permalinks", structure=structure)
         self.permalinks = structure
@@ -284,4 +293,5 @@ def fresh(structure: str = PLAIN) -> WordPressPeer:
     peer = shared()
     peer.run([{"op": "reset"}, {"op": "permalinks", "structure": structure}])
     peer.permalinks = structure
+    peer.rewrites(True)
     return peer
