@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from . import textgen
 from .clock import DAY_MS, mastodon_time, to_datetime
-from .mastodon_model import Attachment, Author, MastodonModel, Status
+from .mastodon_model import Attachment, Author, MastodonModel, Poll, Status
 from .rand import mix
 
 _B83 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~"
@@ -129,6 +129,18 @@ def attachment_json(att: Attachment, inst: str) -> dict[str, Any]:
             "blurhash": _blurhash(att.id)}
 
 
+def poll_json(poll: Poll, model: MastodonModel) -> dict[str, Any]:
+    """The Poll entity as an anonymous reader sees it (no ``voted``/``own_votes``, which need a token).
+    ``voters_count`` is null on a single-choice poll, as the API documents; a multiple-choice poll
+    counts voters and votes apart (the recorded ``test_polls``: 2 votes, 1 voter)."""
+    counts, voters = model.votes.get(poll.id, ([0] * len(poll.options), 0))
+    return {"id": str(poll.id), "expires_at": mastodon_time(poll.expires_ms),
+            "expired": model.clock.now_ms() >= poll.expires_ms, "multiple": poll.multiple,
+            "votes_count": sum(counts), "voters_count": voters if poll.multiple else None,
+            "options": [{"title": t, "votes_count": n} for t, n in zip(poll.options, counts, strict=True)],
+            "emojis": []}
+
+
 def status_json(st: Status, inst: str, model: MastodonModel) -> dict[str, Any]:
     """The Status entity, with nested reblog and account (malformed for a ``mastodon.corrupt`` status)."""
     if st.author.domain is None:
@@ -154,7 +166,7 @@ def status_json(st: Status, inst: str, model: MastodonModel) -> dict[str, Any]:
         "mentions": [{"id": m.id, "username": m.username, "url": account_url(m, inst), "acct": m.acct}
                      for m in st.mentions],
         "tags": [{"name": t, "url": f"{inst}/tags/{quote(t)}"} for t in st.rich.hashtags],
-        "emojis": [], "card": None, "poll": None,
+        "emojis": [], "card": None, "poll": None if st.poll is None else poll_json(st.poll, model),
     }
     if st.id in model.corrupted:  # a required field missing, another of the wrong type; the id stays
         del out["account"]
@@ -166,5 +178,6 @@ def edit_json(st: Status, at_ms: int, rich: textgen.Rich, inst: str, model: Mast
     """One StatusEdit entry of ``/history``."""
     return {"content": render_html(rich, inst, st.mentions), "spoiler_text": st.spoiler_text,
             "sensitive": st.sensitive, "created_at": mastodon_time(at_ms),
-            "account": account_json(st.author, inst, model), "poll": None,
+            "account": account_json(st.author, inst, model),
+            "poll": None if st.poll is None else {"options": [{"title": t} for t in st.poll.options]},
             "media_attachments": [attachment_json(a, inst) for a in st.media], "emojis": []}

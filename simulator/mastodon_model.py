@@ -69,6 +69,17 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Poll:
+    """A status's poll (Mastodon's Poll entity: options, expiry, single or multiple choice); the votes it
+    has got live in the model's ``votes`` overlay, as they change without the status changing."""
+
+    id: int
+    options: tuple[str, ...]
+    expires_ms: int
+    multiple: bool = False
+
+
+@dataclass(frozen=True)
 class Status:
     """One status as the model knows it; the serializer turns it into Mastodon JSON."""
 
@@ -91,6 +102,7 @@ class Status:
     favourites_count: int = 0
     remote_id: int | None = None  # id on the author's own server, for uri/url of remote statuses
     edited_ms: int | None = None
+    poll: Poll | None = None
 
 
 @dataclass
@@ -138,6 +150,7 @@ class MastodonModel:
         self.deleted: set[int] = set()
         self.edits: dict[int, list[tuple[int, textgen.Rich]]] = {}
         self.corrupted: set[int] = set()  # served malformed (``mastodon.corrupt``)
+        self.votes: dict[int, tuple[list[int], int]] = {}  # poll id → (votes per option, voters)
         self._last_id = 0
 
     # ---- identity ---------------------------------------------------------------------------
@@ -241,7 +254,7 @@ class MastodonModel:
         spoiler = "Bilder från olycksplats" if r.random() < 0.03 else ""
         return Status(sid, st.author, a, ms, rich, "own", reply_to, reply_acct, None, media, mentions, spoiler,
                       bool(spoiler) or r.random() < 0.02, "unlisted" if r.random() < 0.05 else "public",
-                      i in (st.n - 3, st.n // 4), **counts)
+                      i in (st.n - 3, st.n // 4), counts["reblogs_count"], counts["favourites_count"])
 
     def _image(self, mid: int, rich: textgen.Rich) -> Attachment:
         h = mix(self.seed, "img", mid)
@@ -372,6 +385,21 @@ class MastodonModel:
         if status.in_reply_to_id is not None:
             self.children_extra.setdefault(status.in_reply_to_id, []).append(status.id)
         return status
+
+    def vote(self, sid: int, choices: list[int]) -> tuple[list[int], int]:
+        """One account votes on a status's poll (several choices only on a multiple-choice poll)."""
+        st = self.get(sid)
+        if st is None or st.poll is None:
+            raise KeyError(f"no poll on status {sid}")
+        poll = st.poll
+        if not choices or len(set(choices)) != len(choices) or (len(choices) > 1 and not poll.multiple) \
+                or not all(0 <= c < len(poll.options) for c in choices):
+            raise ValueError(f"invalid choices {choices} for a poll of {len(poll.options)} options")
+        if self.clock.now_ms() >= poll.expires_ms:
+            raise ValueError("the poll has already ended")
+        before, voters = self.votes.get(poll.id, ([0] * len(poll.options), 0))
+        self.votes[poll.id] = ([n + (1 if k in choices else 0) for k, n in enumerate(before)], voters + 1)
+        return self.votes[poll.id]
 
     def edit(self, sid: int, rich: textgen.Rich) -> None:
         """Record a new version at now (sets ``edited_at``)."""

@@ -7,7 +7,10 @@ id of what it created. Text is optional everywhere: without it the event generat
 Clock:     {"type": "clock.advance", "seconds": 3600}   (or minutes/hours/days)
            {"type": "clock.set", "at": "2024-06-02T12:00:00Z"}
 Mastodon:  {"type": "mastodon.publish", "account": "sundsvik", "text": "…", "images": 1, "video": false,
-            "in_reply_to_id": "…"}                       -> {"id": "…"}
+            "in_reply_to_id": "…", "poll": {"options": ["Ja", "Nej"], "expires_in": 86400,
+            "multiple": false}}                          -> {"id": "…"}
+           {"type": "mastodon.vote", "id": "…", "choices": [0]}   (someone votes on the status's poll;
+                                                        the status is unchanged, its poll's counts move)
            {"type": "mastodon.edit", "id": "…", "text": "…"}   (sets edited_at, adds a /history entry)
            {"type": "mastodon.delete", "id": "…"}        (own status, or a moderator removing a reply)
            {"type": "mastodon.reply", "in_reply_to_id": "…", "text": "…", "author": "karin@toot.example",
@@ -52,7 +55,7 @@ from typing import Any
 from . import textgen
 from .clock import ClockError, mastodon_time, parse_instant, wp_gmt
 from .faults import FaultError, FaultInjector, FaultRule
-from .mastodon_model import Attachment, Status
+from .mastodon_model import Attachment, Poll, Status
 from .rand import mix, rng
 from .social import SocialModel
 from .world import World
@@ -180,9 +183,17 @@ def _mastodon(world: World, op: str, ev: dict[str, Any]) -> dict[str, Any]:
         if ev.get("video"):
             media = (Attachment(sid, "video", "mp4", 64, 48, "Film"),)
         mentions = (parent.author,) if parent is not None and parent.author.id != acct.author.id else ()
+        asked = ev.get("poll")
+        poll = None if not asked else Poll(
+            len(m.votes) + 1, tuple(str(o) for o in asked["options"]),
+            m.clock.now_ms() + int(asked.get("expires_in", 86400)) * 1000, bool(asked.get("multiple", False)))
+        if poll is not None and not 2 <= len(poll.options) <= 4:
+            raise ValueError("a poll has 2 to 4 options")
         st = Status(sid, acct.author, acct.no, m.clock.now_ms(), rich, "own",
                     None if parent is None else parent.id, None if parent is None else parent.author.id,
-                    media=media, mentions=mentions, spoiler_text=str(ev.get("spoiler_text", "")))
+                    media=media, mentions=mentions, spoiler_text=str(ev.get("spoiler_text", "")), poll=poll)
+        if poll is not None:
+            m.votes[poll.id] = ([0] * len(poll.options), 0)
         m.add(st, own=True)
         return {"id": str(sid)}
     if op == "reply":
@@ -201,6 +212,10 @@ def _mastodon(world: World, op: str, ev: dict[str, Any]) -> dict[str, Any]:
                     parent.author.id, mentions=(parent.author,), remote_id=mix(salt, "rid") % 10**17)
         m.add(st, own=False)
         return {"id": str(sid)}
+    if op == "vote":
+        st = _status_id(world, ev)
+        counts, voters = m.vote(st.id, [int(c) for c in ev.get("choices") or [0]])
+        return {"id": str(st.id), "votes": counts, "voters": voters}
     if op == "edit":
         st = _status_id(world, ev)
         if st.reblog is not None:

@@ -25,7 +25,11 @@ throttling, usage headers, paging, ``fields=``) are in ``graph.py``:
 Decisions where the documentation is silent:
 - The Page token can moderate, so comments carry ``from`` and hidden comments are listed with
   ``is_hidden: true`` (and answer ``GET /{id}``); a deleted comment's replies stay listed.
-- A video attachment's ``media.image.src`` is a generated poster frame, ``media.source`` the file.
+- A video attachment's ``media.image.src`` is a generated poster frame, ``media.source`` the file. A
+  post of one video (not the oversized one) comes as real Page feeds show most videos (python-facebook's
+  recorded ``feeds_default_fields_p1.json``): ``type: video_autoplay``, ``media_type: video`` and only
+  ``media.image``, no ``media.source``; videos in albums and the oversized file keep ``source``
+  (``type: video_inline``).
 - Photo albums are ``media_type: album`` with one ``subattachments`` entry per photo or video.
 - A corrupt post is served with ``created_time`` as a number and ``message``/``attachments`` of the
   wrong type (only the fields asked for), the rest of its page intact.
@@ -121,14 +125,17 @@ class App(GraphApp):
                 "verification_status": "blue_verified", "website": f"https://www.{self.model.domain}"}
         return pick(full, names(specs, ("name", "id")), "Page", PAGE_FIELDS)
 
-    def _photo(self, base: str, m: Media) -> dict[str, Any]:
+    def _photo(self, base: str, m: Media, *, alone: bool = False) -> dict[str, Any]:
         fbid = self._number("photo", m.no)
         if m.kind == "video":
-            return {"media": {"image": {"height": 48, "src": self.thumb_url(base, m.no), "width": 64},
-                              "source": self.media_url(base, m)},
-                    "target": {"id": str(fbid), "url": f"https://www.facebook.com/{self.page_id}/videos/{fbid}/"},
-                    "type": "video_inline", "media_type": "video", "title": m.alt,
-                    "url": f"https://www.facebook.com/{self.page_id}/videos/{fbid}/"}
+            page = f"https://www.facebook.com/{self.page_id}/videos/{fbid}/"
+            poster = {"image": {"height": 48, "src": self.thumb_url(base, m.no), "width": 64}}
+            if alone and not m.oversize:  # the recorded shape: no file, only the poster
+                return {"media": poster, "target": {"id": str(fbid), "url": page}, "type": "video_autoplay",
+                        "media_type": "video", "title": m.alt, "unshimmed_url": page, "url": page}
+            return {"media": {**poster, "source": self.media_url(base, m)},
+                    "target": {"id": str(fbid), "url": page},
+                    "type": "video_inline", "media_type": "video", "title": m.alt, "url": page}
         return {"media": {"image": {"height": 48, "src": self.media_url(base, m), "width": 64}},
                 "target": {"id": str(fbid), "url": f"https://www.facebook.com/photo.php?fbid={fbid}"},
                 "type": "photo", "media_type": "photo", "description": m.alt,
@@ -138,7 +145,7 @@ class App(GraphApp):
         if not post.media:
             return None
         if len(post.media) == 1:
-            return {"data": [self._photo(base, post.media[0])]}
+            return {"data": [self._photo(base, post.media[0], alone=True)]}
         first = self._photo(base, post.media[0])
         album = self._number("album", post.no)
         return {"data": [{"media": first["media"], "target": {"id": str(album), "url": first["url"]},

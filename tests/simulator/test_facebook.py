@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,7 +14,10 @@ import pytest
 from simhelp import truth
 
 from archive.connectors.facebook import FacebookConnector
+from schemas import Account, CredentialRef
 from simulator import Simulator
+from tests.driving import drive
+from tests.replay.server import RECORDINGS
 
 TOKEN = "EAAG-page-token-123"
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0000$")
@@ -125,3 +129,29 @@ def test_throttling_is_http_400_with_a_buc_code_the_connector_waits_out() -> Non
         assert connector.throttled(first) is None
         clock[0] += 300_000
         assert http.get("/sundsvikkommun").status_code == 200
+
+
+def test_a_video_without_source_as_real_page_feeds_show_it_and_the_connector_keeps_it(
+        http: httpx.Client, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A post of one video comes as python-facebook's recorded Page feed shows most videos
+    (`type: video_autoplay`, only `media.image`, no `media.source`: the keys of the recorded
+    attachment); the connector keeps the poster image as media (fetched) and the video's page in links."""
+    recorded = json.loads((RECORDINGS / "facebook/testdata/facebook/apidata/posts/feeds_default_fields_p1.json")
+                          .read_bytes())["data"][4]["attachments"]["data"][0]
+    no = sim.apply([{"type": "facebook.publish", "text": "Se filmen från invigningen.", "video": True}])[0]["no"]
+    post_id = next(r["id"] for r in truth(sim, "facebook") if r["no"] == no)
+    att = http.get(f"/{post_id}", params={"fields": "attachments{media_type,type,url,unshimmed_url,title,media,"
+                                                    "target}"}).json()["attachments"]["data"][0]
+    assert (att["type"], att["media_type"]) == ("video_autoplay", "video") == (recorded["type"], recorded["media_type"])
+    assert set(att) == set(recorded) and set(att["media"]) == {"image"} == set(recorded["media"])
+
+    monkeypatch.setenv("COMMUNIS_SIM_FB_TOKEN", TOKEN)
+    account = Account(id="sv-facebook", platform="facebook", handle="sundsvikkommun", display_name="Sundsvik",
+                      department="Kommunstyrelsen", retention_class="social-10y", base_url=sim.url("facebook"),
+                      credentials=CredentialRef(env="COMMUNIS_SIM_FB_TOKEN"))
+    outcome = drive(account, datetime.now(UTC), lookback=timedelta(days=3650))
+    assert outcome.kind == "parsed", outcome.crash or outcome.error
+    record = next(r for r in outcome.records if r.item_id == post_id)
+    assert [(m.url, m.content_type) for m in record.media] == [(att["media"]["image"]["src"], "image/*")]
+    assert record.media[0].sha256 is not None  # the poster was fetched and archived
+    assert att["url"] in record.links

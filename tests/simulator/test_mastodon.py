@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from simhelp import account_id, walk
 
+from schemas import Account
 from simulator import Simulator
+from tests.driving import drive
+from tests.replay.test_mastodon import exchanges
 
 TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 STATUS_FIELDS = {"id", "uri", "url", "created_at", "edited_at", "account", "content", "spoiler_text", "language",
@@ -142,3 +146,32 @@ def test_unknown_status_is_404_record_not_found(http: httpx.Client) -> None:
 def test_json_escapes_html_like_rails(http: httpx.Client) -> None:
     raw = http.get(f"/m/api/v1/accounts/{account_id(http)}/statuses", params={"limit": 5}).text
     assert "\\u003cp\\u003e" in raw and "<p>" not in raw
+
+
+def test_a_poll_as_the_real_server_shows_it_and_the_connector_reads_it(http: httpx.Client, sim: Simulator) -> None:
+    """A poll has the keys the real server's does (Mastodon.py's recorded `test_polls`, less the
+    `voted`/`own_votes` that need a token); votes move its counts, not the status; the connector
+    keeps the options as content and the counts as the reading of each capture."""
+    recorded = next(ex.json()["poll"] for ex in exchanges("test_polls") if ex.method == "POST"
+                    and ex.path == "/api/v1/statuses")
+    asked = {"options": ["Måndag", "Tisdag", "Onsdag"], "expires_in": 86400, "multiple": True}
+    sid = sim.apply([{"type": "mastodon.publish", "text": "Vilken dag passar för samrådet?", "poll": asked}])[0]["id"]
+    sim.apply([{"type": "mastodon.vote", "id": sid, "choices": [0, 2]},
+               {"type": "mastodon.vote", "id": sid, "choices": [2]}])
+    poll = http.get(f"/m/api/v1/statuses/{sid}").json()["poll"]
+    assert set(poll) == set(recorded) - {"voted", "own_votes"}
+    assert [(o["title"], o["votes_count"]) for o in poll["options"]] == [("Måndag", 1), ("Tisdag", 0), ("Onsdag", 2)]
+    assert poll["votes_count"] == 3 and poll["voters_count"] == 2 and poll["multiple"] and not poll["expired"]
+    assert TS.match(poll["expires_at"])
+
+    account = Account(id="sv-mastodon", platform="mastodon", handle="@sundsvik", display_name="Sundsvik",
+                      department="Kommunstyrelsen", retention_class="social-10y", base_url=sim.url("mastodon"))
+    now = datetime.now(UTC)
+    first = next(r for r in drive(account, now, lookback=timedelta(days=3650)).records if r.item_id == sid)
+    assert first.poll is not None and [(o.title, o.votes) for o in first.poll.options] == [
+        ("Måndag", 1), ("Tisdag", 0), ("Onsdag", 2)]
+    assert first.poll.multiple and (first.poll.votes, first.poll.voters) == (3, 2)
+    sim.apply([{"type": "mastodon.vote", "id": sid, "choices": [1]}])
+    again = next(r for r in drive(account, now, lookback=timedelta(days=3650)).records if r.item_id == sid)
+    assert again.poll is not None and again.poll.votes == 4 and again.poll.options[1].votes == 1
+    assert again.content_sha256 == first.content_sha256  # a vote is no edit
