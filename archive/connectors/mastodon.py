@@ -66,7 +66,7 @@ def _poll(shown: dict[str, Any]) -> Poll | None:
 
 
 def _quoted(shown: dict[str, Any]) -> str | None:
-    """The URL of the status a quote post quotes (Mastodon 4.5 `quote.quoted_status`); None when it is
+    """The URL of the status a quote post quotes (Mastodon 4.5 and later: `quote.quoted_status`); None when it is
     no quote, or the quote is pending, revoked or the quoted status was deleted (no `quoted_status`)."""
     quote = shown.get("quote")
     quoted = quote.get("quoted_status") if isinstance(quote, dict) else None
