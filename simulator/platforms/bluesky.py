@@ -17,12 +17,26 @@ Faithful points (atproto lexicons ``app.bsky.actor.getProfile``, ``app.bsky.feed
   ``{"error":"RateLimitExceeded"}`` with ``RateLimit-Reset`` in epoch seconds.
 - Timestamps ``2024-05-02T08:15:29.812Z``. Videos: the view's ``playlist`` URL (an HLS playlist on
   the network; here the MP4 itself) and ``thumbnail``.
+
+Shapes the real AppView's recorded answers show (tests/recordings/bluesky-dart), derived from the
+model without changing it, so every platform's ground truth stays the same:
+- Facets for what the text shows: ``#link`` for URLs, ``#tag`` for hashtags, ``#mention`` (with the
+  DID) for ``@handle``; byte offsets into the UTF-8 text, as the lexicon wants.
+- A link card (``app.bsky.embed.external``) for a post with a URL and no media, as the app makes one.
+- Quotes: every fourth post with images quotes the post before it (``recordWithMedia``: the images
+  beside the quoted ``viewRecord``); every sixth post without media or a link quotes it plainly
+  (``app.bsky.embed.record``). A deleted quoted post is ``record#viewNotFound``.
+- Reposts: after every ninth post the account reposts a citizen's post (``reason`` of type
+  ``reasonRepost``, with the repost record's ``uri`` and ``cid``, ``by`` the account); the citizen's
+  post is answered by ``getPosts`` and ``getPostThread`` too, and ``getRepostedBy`` lists the account.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from ..clock import iso_micro, mastodon_time
@@ -32,6 +46,22 @@ from .base import PlatformApp, plain_json
 
 CT = "application/json; charset=utf-8"
 _TID = "234567abcdefghijklmnopqrstuvwxyz"
+_RICH = re.compile(r"(https?://[^\s]+[^\s.,;:!?)])|(?<!\w)#(\w+)|(?<!\w)@([\w.-]+\w)")
+HOUR_MS = 3_600_000
+REPOST_EVERY, QUOTE_MEDIA_EVERY, QUOTE_EVERY = 9, 4, 6
+_CITIZEN_TEXTS = ["Fantastisk utsikt över fjärden i morse!", "Tack till alla som städade stranden i helgen.",
+                  "Bussen till resecentrum var i tid varje dag den här veckan.", "Biblioteket har fått nya öppettider."]
+
+
+@dataclass(frozen=True)
+class Reposted:
+    """A citizen's post the account reposted (outside the model: no other platform sees it)."""
+
+    no: int
+    author: Person
+    text: str
+    created_ms: int
+    reposted_ms: int
 
 
 def _tid(ms: int, no: int) -> str:
@@ -44,8 +74,11 @@ def _tid(ms: int, no: int) -> str:
 
 
 def _cid(*parts: object) -> str:
+    """A real CIDv1 (dag-cbor, sha2-256, base32: ``bafyrei…``) of the parts, as records are named;
+    a blob's (``"blob", …``) is a raw-codec one (``bafkrei…``), as blobs are."""
     digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
-    return "bafyrei" + base64.b32encode(digest).decode().lower().rstrip("=")[:52]
+    codec = b"\x55" if parts and parts[0] == "blob" else b"\x71"
+    return "b" + base64.b32encode(b"\x01" + codec + b"\x12\x20" + digest).decode().lower().rstrip("=")
 
 
 class App(PlatformApp):
@@ -67,7 +100,7 @@ class App(PlatformApp):
 
     def _profile(self, person: Person) -> dict[str, Any]:
         return {"did": self._did(person), "handle": self._handle(person), "displayName": person.name,
-                "avatar": None, "labels": [], "createdAt": "2023-04-01T09:00:00.000Z"}
+                "labels": [], "createdAt": "2023-04-01T09:00:00.000Z"}
 
     # ---- views --------------------------------------------------------------------------------
     def _post_view(self, base: str, post: Post) -> dict[str, Any]:
@@ -77,8 +110,12 @@ class App(PlatformApp):
                                   "createdAt": mastodon_time(post.created_ms), "langs": ["sv"]}
         view: dict[str, Any] = {"uri": self.post_id(post), "cid": _cid(post.no, len(post.versions), post.text),
                                 "author": self._profile(self.model.owner), "record": record}
+        facets, links = self._facets(post.text)
+        if facets:
+            record["facets"] = facets
         images = [m for m in post.media if m.kind == "image"]
         videos = [m for m in post.media if m.kind == "video"]
+        quoted = self._quoted(post)
         if images:
             record["embed"] = {"$type": "app.bsky.embed.images", "images": [
                 {"alt": m.alt, "image": {"$type": "blob", "ref": {"$link": _cid("blob", m.no)},
@@ -86,6 +123,19 @@ class App(PlatformApp):
             view["embed"] = {"$type": "app.bsky.embed.images#view", "images": [
                 {"thumb": self.media_url(base, m), "fullsize": self.media_url(base, m), "alt": m.alt,
                  "aspectRatio": {"width": 64, "height": 48}} for m in images]}
+            if quoted is not None and post.no % QUOTE_MEDIA_EVERY == 0:
+                record["embed"] = {"$type": "app.bsky.embed.recordWithMedia", "media": record["embed"],
+                                   "record": {"$type": "app.bsky.embed.record", "record": self._strong(quoted)}}
+                view["embed"] = {"$type": "app.bsky.embed.recordWithMedia#view", "media": view["embed"],
+                                 "record": {"$type": "app.bsky.embed.record#view",
+                                            "record": self._view_record(base, quoted)}}
+        elif links and not videos:
+            card = {"uri": links[0], "title": post.title or "", "description": ""}
+            record["embed"] = {"$type": "app.bsky.embed.external", "external": card}
+            view["embed"] = {"$type": "app.bsky.embed.external#view", "external": card}
+        elif quoted is not None and not videos and post.no % QUOTE_EVERY == 0:
+            record["embed"] = {"$type": "app.bsky.embed.record", "record": self._strong(quoted)}
+            view["embed"] = {"$type": "app.bsky.embed.record#view", "record": self._view_record(base, quoted)}
         elif videos:
             m = videos[0]
             record["embed"] = {"$type": "app.bsky.embed.video", "alt": m.alt,
@@ -97,6 +147,77 @@ class App(PlatformApp):
         view.update({"replyCount": len(direct), "repostCount": post.no % 7, "likeCount": post.no % 41,
                      "quoteCount": 0, "indexedAt": iso_micro(post.created_ms)[:23] + "Z", "labels": []})
         return view
+
+    # ---- rich text, quotes and reposts ---------------------------------------------------------
+    def _facets(self, text: str) -> tuple[list[dict[str, Any]], list[str]]:
+        """Facets for the URLs, #tags and @handles the text shows (byte offsets), and the URLs."""
+        facets: list[dict[str, Any]] = []
+        links: list[str] = []
+        for m in _RICH.finditer(text):
+            start = len(text[:m.start()].encode())
+            index = {"byteStart": start, "byteEnd": start + len(m.group(0).encode())}
+            if m.group(1):
+                feature = {"$type": "app.bsky.richtext.facet#link", "uri": m.group(1)}
+                links.append(m.group(1))
+            elif m.group(2):
+                feature = {"$type": "app.bsky.richtext.facet#tag", "tag": m.group(2)}
+            else:
+                handle = m.group(3)
+                feature = {"$type": "app.bsky.richtext.facet#mention",
+                           "did": "did:plc:" + hashlib.sha256(f"{self.model.seed}:{handle}".encode()).hexdigest()[:24]}
+            facets.append({"$type": "app.bsky.richtext.facet", "index": index, "features": [feature]})
+        return facets, links
+
+    def _quoted(self, post: Post) -> Post | None:
+        """The post a quote of this one quotes: the account's post just before it (it may be deleted)."""
+        if post.no % QUOTE_MEDIA_EVERY != 0 and post.no % QUOTE_EVERY != 0:
+            return None
+        earlier = [p for p in self.model.posts if p.created_ms < post.created_ms]
+        return max(earlier, key=lambda p: (p.created_ms, p.no)) if earlier else None
+
+    def _strong(self, post: Post) -> dict[str, str]:
+        return {"uri": self.post_id(post), "cid": _cid(post.no, len(post.versions), post.text)}
+
+    def _view_record(self, base: str, post: Post) -> dict[str, Any]:
+        """The quoted post as an embed shows it (`viewRecord`), or `viewNotFound` once it is deleted."""
+        uri = self.post_id(post)
+        if self.live(uri) is None or post.corrupt:
+            return {"$type": "app.bsky.embed.record#viewNotFound", "uri": uri, "notFound": True}
+        value = {"$type": "app.bsky.feed.post", "text": post.text, "createdAt": mastodon_time(post.created_ms),
+                 "langs": ["sv"]}
+        return {"$type": "app.bsky.embed.record#viewRecord", "uri": uri,
+                "cid": _cid(post.no, len(post.versions), post.text), "author": self._profile(self.model.owner),
+                "value": value, "labels": [], "likeCount": post.no % 41, "replyCount": 0, "repostCount": 0,
+                "quoteCount": 1, "indexedAt": iso_micro(post.created_ms)[:23] + "Z", "embeds": []}
+
+    def _reposts(self) -> list[Reposted]:
+        """The citizens' posts the account reposted so far: one an hour after every ninth post (the
+        repost stands whatever becomes of that post)."""
+        now = self.model.clock.now_ms()
+        out = []
+        for post in self.model.posts:
+            if post.no % REPOST_EVERY != REPOST_EVERY - 1 or post.created_ms + HOUR_MS > now:
+                continue
+            author = Person(900_000 + post.no, f"medborgare{post.no}", f"Medborgare {post.no}")
+            out.append(Reposted(post.no, author, _CITIZEN_TEXTS[post.no % len(_CITIZEN_TEXTS)],
+                                post.created_ms - 2 * HOUR_MS, post.created_ms + HOUR_MS))
+        return out
+
+    def _reposted_uri(self, item: Reposted) -> str:
+        return f"at://{self._did(item.author)}/app.bsky.feed.post/{_tid(item.created_ms, item.no)}"
+
+    def _reposted_view(self, item: Reposted) -> dict[str, Any]:
+        record = {"$type": "app.bsky.feed.post", "text": item.text, "createdAt": mastodon_time(item.created_ms),
+                  "langs": ["sv"]}
+        return {"uri": self._reposted_uri(item), "cid": _cid("reposted", item.no), "author": self._profile(item.author),
+                "record": record, "replyCount": 0, "repostCount": 1, "likeCount": item.no % 13, "quoteCount": 0,
+                "indexedAt": iso_micro(item.created_ms)[:23] + "Z", "labels": []}
+
+    def _repost_item(self, item: Reposted) -> dict[str, Any]:
+        reason = {"$type": "app.bsky.feed.defs#reasonRepost", "by": self._profile(self.model.owner),
+                  "uri": f"at://{self._did(self.model.owner)}/app.bsky.feed.repost/{_tid(item.reposted_ms, item.no)}",
+                  "cid": _cid("repost", item.no), "indexedAt": iso_micro(item.reposted_ms)[:23] + "Z"}
+        return {"post": self._reposted_view(item), "reason": reason}
 
     def _comment_view(self, comment: Comment) -> dict[str, Any]:
         post = self.model.post(comment.post)
@@ -133,6 +254,10 @@ class App(PlatformApp):
                 return self.error(400, "uris must not have more than 25 elements", code="InvalidRequest")
             views = [v for v in (self._view_of(u, base) for u in uris) if v is not None]
             return self._ok({"posts": views})
+        if method == "app.bsky.feed.getRepostedBy":
+            uri = req.param("uri") or ""
+            by = [self._profile(self.model.owner)] if any(self._reposted_uri(r) == uri for r in self._reposts()) else []
+            return self._ok({"uri": uri, "repostedBy": by})
         return self.error(501, "Method Not Implemented", code="MethodNotImplemented")
 
     def _ok(self, body: dict[str, Any]) -> Response:
@@ -143,11 +268,12 @@ class App(PlatformApp):
         return [("RateLimit-Limit", "3000"), ("RateLimit-Remaining", str(remaining)),
                 ("RateLimit-Reset", str(reset)), ("RateLimit-Policy", "3000;w=300")]
 
-    def _own_items(self) -> list[tuple[int, Post | Comment]]:
-        """The account's posts and its own replies, newest first."""
-        items: list[tuple[int, Post | Comment]] = [(p.created_ms, p) for p in self.model.visible_posts()]
+    def _own_items(self) -> list[tuple[int, Post | Comment | Reposted]]:
+        """The account's posts, its own replies and its reposts, newest first (a repost at its time)."""
+        items: list[tuple[int, Post | Comment | Reposted]] = [(p.created_ms, p) for p in self.model.visible_posts()]
         for post in self.model.visible_posts():
             items += [(c.created_ms, c) for c in self.model.thread(post) if c.own]
+        items += [(r.reposted_ms, r) for r in self._reposts()]
         return sorted(items, key=lambda pair: (pair[0], pair[1].no), reverse=True)
 
     def _author_feed(self, req: Request, base: str) -> Response:
@@ -166,7 +292,9 @@ class App(PlatformApp):
         page = items[:limit]
         feed = []
         for _, item in page:
-            if isinstance(item, Post):
+            if isinstance(item, Reposted):
+                feed.append(self._repost_item(item))
+            elif isinstance(item, Post):
                 feed.append({"post": self._post_view(base, item)})
             else:
                 view = self._comment_view(item)
@@ -174,7 +302,9 @@ class App(PlatformApp):
                 assert post is not None
                 parent = self._post_view(base, post) if item.parent is None else \
                     self._comment_view(self.model.comments[item.parent])
-                feed.append({"post": view, "reply": {"root": self._post_view(base, post), "parent": parent}})
+                typed = "app.bsky.feed.defs#postView"  # reply.root and .parent are unions: typed
+                feed.append({"post": view, "reply": {"root": {"$type": typed, **self._post_view(base, post)},
+                                                     "parent": {"$type": typed, **parent}}})
         body: dict[str, Any] = {"feed": feed}
         if len(items) > limit:
             body["cursor"] = iso_micro(page[-1][0])[:23] + "Z"
@@ -184,6 +314,9 @@ class App(PlatformApp):
         return self.live(uri)
 
     def _view_of(self, uri: str, base: str) -> dict[str, Any] | None:
+        reposted = next((r for r in self._reposts() if self._reposted_uri(r) == uri), None)
+        if reposted is not None:
+            return self._reposted_view(reposted)
         item = self._find(uri)
         if item is None:
             return None
@@ -191,6 +324,10 @@ class App(PlatformApp):
 
     def _thread(self, req: Request, base: str) -> Response:
         uri = req.param("uri") or ""
+        reposted = next((r for r in self._reposts() if self._reposted_uri(r) == uri), None)
+        if reposted is not None:
+            return self._ok({"thread": {"$type": "app.bsky.feed.defs#threadViewPost",
+                                        "post": self._reposted_view(reposted), "replies": []}})
         item = self._find(uri)
         if item is None:
             return self.error(400, f"Post not found: {uri}", code="NotFound")
