@@ -135,8 +135,9 @@ def test_every_answer_a_harvest_reads_is_valid_by_the_lexicons(sim: Simulator, l
 def test_the_validator_rejects_what_the_lexicons_forbid(lexicons: Lexicons) -> None:
     """A check that cannot fail proves nothing: a post view without its author, and a record whose
     text is a number, are refused."""
-    view = {"uri": "at://did:plc:abc/app.bsky.feed.post/3k", "cid": "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm",
-            "record": {}, "indexedAt": "2024-05-02T08:15:29.812Z"}
+    cid = "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm"
+    view = {"uri": "at://did:plc:abc/app.bsky.feed.post/3k", "cid": cid, "record": {},
+            "indexedAt": "2024-05-02T08:15:29.812Z"}
     assert lexicons.check(method="app.bsky.feed.getPosts", body={"posts": [view]})
     assert lexicons.check(record={"$type": "app.bsky.feed.post", "text": 5, "createdAt": "2024-05-02T08:15:29.812Z"})
     assert lexicons.check(method="app.bsky.feed.getPosts", body={"posts": [{**view, "author": {
