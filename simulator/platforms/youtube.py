@@ -20,6 +20,9 @@ commentThreads, comments, errors; platforms.md §4):
   rest only through ``comments?parentId=`` (oldest first, ``maxResults`` 1–100, default 20).
   ``comments?id=`` looks comments up; deleted ones are absent.
 - Comment ``updatedAt`` later than ``publishedAt`` means edited. Timestamps ``2024-05-02T08:15:30Z``.
+- A comment listed by ``comments`` (``parentId=`` or ``id=``) carries no ``videoId`` and no
+  ``channelId``, as the real answers recorded by python-youtube show (the discovery document makes
+  both optional); a thread's comments (``commentThreads``) carry ``videoId``.
 - Errors use Google's envelope ``{"error":{"code","message","errors":[{"message","domain","reason"}],
   "status"}}``: ``quotaExceeded`` (403), ``rateLimitExceeded`` (an injected 429 fault, with
   ``Retry-After`` set to the fault's ``retry_after``), ``backendError`` (5xx), ``videoNotFound``,
@@ -278,7 +281,8 @@ class App(PlatformApp):
                            "embeddable": True, "publicStatsViewable": True, "madeForKids": False}}
         return self._pick(full, parts)
 
-    def _comment(self, c: Comment, html: bool) -> dict[str, Any]:
+    def _comment(self, c: Comment, html: bool, *, in_thread: bool = True) -> dict[str, Any]:
+        """A comment resource; ``in_thread`` False for the ``comments`` endpoint, whose answers name no video."""
         post = self.model.post(c.post)
         assert post is not None
         author = c.author
@@ -287,7 +291,8 @@ class App(PlatformApp):
         if html:
             display = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br>")
         snippet: dict[str, Any] = {"channelId": self._channel_id(self.model.owner), "videoId": self.post_id(post),
-                                   "textDisplay": display, "textOriginal": text}
+                                   "textDisplay": display, "textOriginal": text} if in_thread else \
+            {"textDisplay": display, "textOriginal": text}
         if c.parent is not None:
             snippet["parentId"] = self.comment_id(self._top(c))
         snippet.update({"authorDisplayName": f"@{author.handle}",
@@ -445,7 +450,7 @@ class App(PlatformApp):
         html = (req.param("textFormat") or "html") != "plainText"
         if req.param("id") is not None:
             found = [c for c in (self._visible_comment(i) for i in req.params("id")) if c is not None]
-            items = [self._comment(c, html) for c in found]
+            items = [self._comment(c, html, in_thread=False) for c in found]
             return self._list("comment", items, len(items), len(items))
         parent_id = req.param("parentId")
         if parent_id is None:
@@ -458,4 +463,5 @@ class App(PlatformApp):
                             "could not be found.", "youtube.comment", "parentId")
         replies = self._replies_of(top)
         page, nxt, _ = self._paged(replies, req, per_page)
-        return self._list("comment", [self._comment(c, html) for c in page], len(replies), per_page, nxt)
+        return self._list("comment", [self._comment(c, html, in_thread=False) for c in page], len(replies), per_page,
+                          nxt)
