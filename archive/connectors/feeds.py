@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -80,6 +81,21 @@ def _first(element: ET.Element, *paths: str) -> str | None:
         if value:
             return value
     return None
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def person(value: str | None) -> str | None:
+    """The name in an RSS author: RSS 2.0 asks for `email (Name)`, feeds also write `Name <email>` and
+    `Name (email)`; the address alone when that is all there is."""
+    if not value:
+        return None
+    email = _EMAIL.search(value)
+    if email is None:
+        return value
+    name = (value[:email.start()] + value[email.end():]).strip().strip("()<>[]").strip()
+    return name or email.group(0)
 
 
 def _href(link: ET.Element) -> str:
@@ -196,13 +212,14 @@ class FeedConnector(BaseConnector):
         link = _text(item.find("link")) or (item.get("href") or "").strip() or None  # CDF: <ITEM HREF=…>
         link = urljoin(fetched.capture.url, link) if link else None
         about = (item.get(f"{RDF}about") or "").strip() or None  # RSS 1.0: the item's URI
-        xhtml = item.find(XHTML_BODY)
-        if xhtml is not None and len(xhtml):
+        xhtml = next((e for e in (item.find(XHTML_BODY), item.find("body")) if e is not None and len(e)), None)
+        if xhtml is not None:
             html = _markup(xhtml)
         else:
             body = next((e for e in (item.find(CONTENT), item.find("fullitem"), item.find("description"),
                                      item.find(f"{DC}description"), item.find(f"{ITUNES}summary"),
-                                     item.find("abstract")) if e is not None and _text(e)), None)
+                                     item.find(f"{ITUNES_AS_APPLE_SPELLED}summary"), item.find("abstract"))
+                         if e is not None and _text(e)), None)
             html = "".join(body.itertext()) if body is not None else ""
         text, links = html_to_text(html)
         title = _first(item, "title", f"{DC}title")
@@ -211,7 +228,8 @@ class FeedConnector(BaseConnector):
         media = [MediaRef(url=urljoin(fetched.capture.url, e.get("url", "")), content_type=e.get("type") or None)
                  for e in item.findall("enclosure") if e.get("url")]
         item_id = guid or link or about or derived_id(item, title, dated, html, *(m.url for m in media))
-        author = _first(item, DC_CREATOR, "author", ITUNES_AUTHOR, f"{ITUNES_AS_APPLE_SPELLED}author") or feed_author
+        author = person(_first(item, DC_CREATOR, "author", f"{DC}author", ITUNES_AUTHOR,
+                               f"{ITUNES_AS_APPLE_SPELLED}author")) or feed_author
         permalink = guid if guid_element is not None and guid_element.get("isPermaLink", "true") == "true" else None
         return Record(
             platform=Platform.RSS, account=ctx.account.id, item_id=item_id, kind=Kind.POST, thread_id=item_id,

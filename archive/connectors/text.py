@@ -11,6 +11,7 @@ import re
 from html.parser import HTMLParser
 
 _BLOCK = frozenset({"p", "br", "div", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6"})
+_HIDDEN = frozenset({"script", "style"})
 _HASHTAG = re.compile(r"(?<![\w&])#(\w[\w-]*)", re.UNICODE)
 _MENTION = re.compile(r"(?<![\w@])@(\w[\w.-]*(?:@[\w.-]+\w)?)", re.UNICODE)
 
@@ -20,8 +21,11 @@ class _Extractor(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.links: list[str] = []
+        self.hidden = 0  # inside <script>/<style>: code, not text anyone reads
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HIDDEN:
+            self.hidden += 1
         if tag in _BLOCK and self.parts and not self.parts[-1].endswith("\n"):
             self.parts.append("\n")
         if tag == "a":
@@ -29,8 +33,13 @@ class _Extractor(HTMLParser):
             if href and href not in self.links:
                 self.links.append(href)
 
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN and self.hidden:
+            self.hidden -= 1
+
     def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+        if not self.hidden:
+            self.parts.append(data)
 
 
 def html_to_text(html: str) -> tuple[str, list[str]]:
