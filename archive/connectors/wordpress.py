@@ -118,6 +118,8 @@ class WordPressConnector(BaseConnector):
 
     def probe(self, ctx: HarvestContext) -> str:
         fetched = self._get(ctx, "/posts", {"per_page": "1"})
+        if not isinstance(fetched.json(), list):  # a home page or an error page is no access
+            raise PayloadInvalid(f"{without_query(fetched.capture.url)}: expected the list of posts")
         return f"{fetched.headers.get('x-wp-total', '?')} published posts"
 
     def _walk(self, ctx: HarvestContext, route: str, params: dict[str, str]) -> Iterator[Fetched | Rejected]:

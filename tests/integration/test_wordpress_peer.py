@@ -20,6 +20,7 @@ import pytest
 
 from archive.connectors.text import html_to_text
 from archive.context import Archive
+from archive.harvest.probe import check_access
 from archive.harvest.runner import harvest_one
 from archive.harvest.service import HarvestReport
 from archive.harvest.state import load_state
@@ -168,6 +169,8 @@ def test_a_run_that_can_read_no_listing_fails_and_says_why(local_archive: Archiv
     post = peer.publish("Ett inlägg som ingen hittar.", title="Gömt")["id"]
     peer.one("announce", on=0)
     site = account(peer)
+    check = check_access(arc.settings, site)
+    assert not check.ok and "response is not JSON" in check.message, check.message
 
     failed = harvest_one(arc.settings, arc.store, arc.index, site)
     assert not failed.ok and failed.error is not None
@@ -178,6 +181,8 @@ def test_a_run_that_can_read_no_listing_fails_and_says_why(local_archive: Archiv
     assert failed.counts.new == 0
 
     peer.one("announce", on=1)
+    check = check_access(arc.settings, site)
+    assert check.ok and check.message == "1 published posts", check.message
     harvest(arc, site)
     assert set(latest(arc, site)) == {f"post-{post}"}
     assert load_state(arc.store, site.id).consecutive_failures == 0
