@@ -29,11 +29,11 @@ from .http import Fetched
 from .text import hashtags
 from .times import iso, stamp
 
-POST_FIELDS = ("id,created_time,updated_time,message,permalink_url,from{id,name},status_type,"
+POST_FIELDS = ("id,created_time,updated_time,message,message_tags,permalink_url,from{id,name},status_type,"
                "attachments{media_type,type,url,unshimmed_url,title,description,media,target,subattachments},"
                "shares,comments.summary(true).limit(0)")
-COMMENT_FIELDS = ("id,created_time,message,from{id,name},parent{id},comment_count,like_count,permalink_url,"
-                  "is_hidden,attachment")
+COMMENT_FIELDS = ("id,created_time,message,message_tags,from{id,name},parent{id},comment_count,like_count,"
+                  "permalink_url,is_hidden,attachment")
 _URL = re.compile(r"https?://[^\s<>\"']+")
 
 
@@ -82,6 +82,17 @@ def attachment_links(att: dict[str, Any]) -> list[str]:
         return found + [u for sub in subs for u in attachment_links(sub)]
     video = video_link(att)
     return found + ([video] if video else [])
+
+
+def tagged(item: dict[str, Any]) -> list[str]:
+    """Who a post or comment mentions: the names of its `message_tags` (Pages, people, groups tagged
+    in the text). Graph gives them as a list; very old objects as a dict of lists keyed by offset."""
+    tags = item.get("message_tags") or []
+    if isinstance(tags, dict):
+        tags = [t for group in tags.values() if isinstance(group, list) for t in group]
+    if not isinstance(tags, list):
+        raise TypeError("message_tags is not a list")
+    return list(dict.fromkeys(str(t["name"]) for t in tags if isinstance(t, dict) and t.get("name")))
 
 
 def _text(item: dict[str, Any]) -> str:
@@ -134,7 +145,7 @@ class FacebookConnector(GraphConnector):
             author=Author(id=author_id, name=author.get("name"), handle=ctx.account.handle if own else None,
                           url=f"https://www.facebook.com/{author_id}"),
             direction=Direction.UPPRATTAD if own else Direction.INKOMMEN, text=text, url=post.get("permalink_url"),
-            links=list(dict.fromkeys(links)), hashtags=hashtags(text), media=media,
+            links=list(dict.fromkeys(links)), hashtags=hashtags(text), mentions=tagged(post), media=media,
             published_at=iso(post["created_time"]), captured_at=fetched.capture.started_at,
             source_url=fetched.capture.url, raw=post,
         )
@@ -152,7 +163,7 @@ class FacebookConnector(GraphConnector):
             author=Author(id=author_id, name=author.get("name"),
                           url=f"https://www.facebook.com/{author_id}" if author_id == page_id else None),
             direction=Direction.UPPRATTAD if author_id == page_id else Direction.INKOMMEN, text=text,
-            url=comment.get("permalink_url"), links=links_in(text), hashtags=hashtags(text),
+            url=comment.get("permalink_url"), links=links_in(text), hashtags=hashtags(text), mentions=tagged(comment),
             media=attachment_media(attachment) if attachment else [], published_at=iso(comment["created_time"]),
             captured_at=fetched.capture.started_at, hidden_on_platform=bool(comment.get("is_hidden")),
             source_url=fetched.capture.url, raw=comment,

@@ -134,6 +134,7 @@ def check_post(record: Record, post: dict[str, Any], page_id: str) -> None:
     assert [(m.url, m.content_type) for m in record.media] == media
     assert record.links == links
     assert record.hashtags == unique([t.lower() for t in re.findall(r"(?<![\w&])#(\w[\w-]*)", message)])
+    assert record.mentions == unique([t["name"] for t in post.get("message_tags") or []])
 
 
 def check_comment(record: Record, comment: dict[str, Any], post_id: str, page_id: str) -> None:
@@ -147,6 +148,7 @@ def check_comment(record: Record, comment: dict[str, Any], post_id: str, page_id
     assert record.url == comment.get("permalink_url")
     assert record.published_at == when(comment["created_time"])
     assert record.links == unique(urls(comment.get("message", "")))
+    assert record.mentions == unique([t["name"] for t in comment.get("message_tags") or []])
 
 
 def by_id(outcome: Outcome) -> dict[str, Record]:
@@ -182,6 +184,27 @@ def test_page_feed_with_photos_links_and_videos_without_source(monkeypatch: pyte
     media_asked = [a for a in asked if graph_path(a) is None]
     assert {a.headers[HOST_HEADER] for a in media_asked} <= {"scontent-ssn1-1.xx.fbcdn.net",
                                                              "external-ssn1-1.xx.fbcdn.net"}
+
+
+def test_posts_with_tags_and_their_recorded_comments(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`posts/multi_posts_data.json` (two posts as `GET /?ids=` answers them, keyed by id, each with
+    `message_tags` and the first page of its comments embedded) served as one listing page; each
+    post's comments are answered with its embedded comments (ids, authors, empty `message_tags`)."""
+    posts = list(load(API / "posts" / "multi_posts_data.json").values())
+    outcome, _ = replay("19292868552", {
+        "/19292868552": load(API / "pages" / "multi_pages.json")["19292868552"],
+        "/19292868552/posts": {"data": posts},
+        **{f"/{p['id']}/comments": {"data": p["comments"]["data"]} for p in posts},
+    }, monkeypatch)
+    records = by_id(outcome)
+    comments = {c["id"]: (p["id"], c) for p in posts for c in p["comments"]["data"]}
+    assert sorted(records) == sorted([p["id"] for p in posts] + list(comments))
+    for post in posts:
+        check_post(records[post["id"]], post, "19292868552")
+        assert records[post["id"]].mentions  # both posts tag Pages
+    for comment_id, (post_id, comment) in comments.items():
+        check_comment(records[comment_id], comment, post_id, "19292868552")
+    assert not not_media(outcome)
 
 
 def test_comment_pages_without_ids_are_quarantined_with_the_cause(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,6 +1,6 @@
 """The Mastodon connector against a real Mastodon server's responses (Mastodon.py's vcrpy cassettes).
 
-`tests/recordings/mastodon/tests/cassettes/` holds what a real Mastodon server (4.5, on
+`tests/recordings/mastodon/tests/cassettes/` holds what a real Mastodon server (4.6.4, on
 localhost:3000) answered Mastodon.py's test suite: statuses posted, edited, boosted, quoted,
 replied to, with media and polls, timelines, conversations, 404s. The suite mostly *made* those
 statuses (POST /statuses, PUT for edits, POST /reblog), so a cassette seldom holds the account
