@@ -125,7 +125,7 @@ def _rkey(uri: str) -> str:
 class BlueskyConnector(BaseConnector):
     platform = Platform.BLUESKY.value
     capabilities = Capabilities(
-        posts="posts and the account's own replies (author feed)",
+        posts="posts, the account's own replies and its reposts (the reposted post kept as `inkommen`)",
         comments="replies and replies to replies (post threads)",
         edits="rewritten records (`cid` changes): each changed text is a version",
         deletions="posts and replies inside the window: tombstone (absent from `getPosts`)",
