@@ -41,7 +41,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from schemas import Account, Record
+from archive.connectors.base import HarvestContext
+from archive.connectors.http import Fetcher, make_client
+from archive.connectors.mastodon import MastodonConnector
+from schemas import Account, HarvestState, KnownItem, Record
 from tests.driving import Outcome, drive
 from tests.replay.loopback import ToLoopback
 from tests.replay.server import RECORDINGS, Answer, Asked, serving
@@ -415,3 +418,26 @@ def test_unknown_account_fails_the_run_with_one_line() -> None:
                         ToLoopback(server.base_url))
     assert outcome.kind == "failed" and outcome.error is not None and "404" in outcome.error
     assert [a.path for a in server.asked] == ["/api/v1/accounts/lookup"]
+
+
+def test_a_status_the_server_answers_404_for_becomes_a_tombstone() -> None:
+    """`test_status_missing`: `GET /api/v1/statuses/0` answered 404 `{"error": "Not Found"}`. A status
+    the archive knows and the server answers so for is recorded as deleted (the harvest service asks
+    `check_deleted` for known items the run did not see); the 404 exchange is kept as the evidence."""
+    missing = next(ex for ex in exchanges("test_status_missing") if ex.status == 404)
+    item_id = missing.path.rsplit("/", 1)[1]
+
+    def answer(asked: Asked) -> Answer | None:
+        return Answer(404, missing.body) if asked.path == missing.path else None
+
+    seen = datetime(2026, 8, 1, 13, 0, tzinfo=UTC)
+    known = KnownItem(content_sha256="0" * 64, record_id="r" * 32, version=1, kind="post", direction="upprattad",
+                      url=f"http://localhost:3000/@mastodonpy_test/{item_id}", first_seen=seen, last_seen=seen)
+    with serving(answer) as server, make_client(transport=ToLoopback(server.base_url)) as client:
+        account = account_for(server.base_url, "mastodonpy_test")
+        fetcher = Fetcher(client, max_tries=1, backoff=0.0, sleep=lambda _s: None, max_wait=0.0)
+        ctx = HarvestContext(account, HarvestState(account=account.id), fetcher, NOW)
+        bundle = MastodonConnector().check_deleted(ctx, item_id, known)
+    assert bundle is not None and bundle.capture.status == 404 and bundle.capture.body == missing.body
+    (tombstone,) = bundle.records
+    assert tombstone.deleted and tombstone.item_id == item_id and tombstone.url == known.url
