@@ -90,8 +90,9 @@ def assert_archive_is_the_site(arc: Archive, acc: Account, peer: WordPressPeer) 
 
 
 @pytest.mark.parametrize("structure", [PLAIN, PRETTY], ids=["plain-permalinks", "pretty-permalinks"])
-def test_the_archive_holds_what_the_real_wordpress_shows(local_archive: Archive, structure: str) -> None:
-    arc, peer = local_archive, fresh(structure)
+def test_the_archive_holds_what_the_real_wordpress_shows(archive: Archive, structure: str) -> None:
+    """On the local store and on MinIO (Object Lock), as the simulator's integration tests run."""
+    arc, peer = archive, fresh(structure)
     site = account(peer)
     with_image = peer.publish("Snöröjningen börjar i natt. Parkera inte på gatan.", title="Snöröjning", image=IMAGE)
     meeting = peer.publish("Kommunfullmäktige sammanträder måndag klockan 18.", title="Fullmäktige")["id"]
