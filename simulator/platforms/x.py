@@ -24,6 +24,14 @@ limits; platforms.md §3):
   over the limit (an injected fault) 429 with a problem+JSON body and ``x-rate-limit-remaining: 0``,
   reset = now + the fault's ``retry_after``. Other errors are problem+JSON too.
 - Timestamps ``2024-05-02T08:15:30.000Z`` (X sends whole seconds).
+- ``text`` is HTML-escaped: ``&`` ``<`` ``>`` arrive as ``&amp;`` ``&lt;`` ``&gt;`` (as tweepy's real
+  recordings show; nothing else is escaped).
+- A retweet is a post of the account whose ``referenced_tweets`` is ``[{"type": "retweeted", "id"}]``
+  and whose ``text`` is X's copy ``RT @name: …`` cut to 140 characters (ending in "…", as recorded);
+  ``expansions=referenced_tweets.id`` puts the original, whole, in ``includes.tweets``, and
+  ``referenced_tweets.id.author_id`` its author in ``includes.users``. A quote names the quoted
+  post as ``quoted`` likewise. A poll is ``attachments.poll_ids`` with ``includes.polls``
+  (``expansions=attachments.poll_ids``; ``id`` and ``options`` by default, more by ``poll.fields``).
 
 Decisions where the docs are silent (or the model is richer than X allows):
 - An edit is a new post id: every model version gets its own snowflake (at the version's time)
@@ -39,11 +47,17 @@ Decisions where the docs are silent (or the model is richer than X allows):
   behind "view hidden replies").
 - Rate-limit budgets are counted and reported but never enforced: throttling comes from faults.
 - Videos carry one MP4 variant (the file itself); no HLS playlist, no ``preview_image_url``.
+- Retweets, quotes and polls come from the post numbers, outside the shared model (no other
+  platform sees them): an hour after every ninth post the account retweets a citizen's post; every
+  sixth post without media quotes one; every tenth post without media carries a poll (two options,
+  a day long). The citizens' posts are not in the ground truth; lookups find them and the retweets.
+  ``note_tweet.text`` is sent unescaped (the recordings have none to show otherwise).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from ..clock import ClockError, parse_instant, to_datetime
@@ -63,8 +77,44 @@ DEFAULT_TWEET = ("id", "text", "edit_history_tweet_ids")
 LIMITS = {"users": 300, "timeline": 1500, "search": 450, "lookup": 3500}
 _HASHTAG = re.compile(r"(?<![\w&])#(\w[\w-]*)")
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+HOUR_MS = 3_600_000
+RETWEET_EVERY, QUOTE_EVERY, POLL_EVERY = 9, 6, 10
+RT_LIMIT = 140
+DEFAULT_POLL = ("id", "options")
+#: Sequence bits of ids outside the model (a model item's are its version number): no collision.
+_CITIZEN_SEQ, _RETWEET_SEQ = 0xF00, 0xF80
+_CITIZEN_TEXTS = ("Tack för informationen! Gäller det även Norrby & Söder?",
+                  "Bra att bussarna går oftare nu <3 men linje 4 är fortfarande sen.",
+                  "Snöröjningen på Storgatan fungerar bra i år. #sundsvik",
+                  "Öppet hus på biblioteket på lördag, kom dit! Barnteater kl 11 & pyssel hela dagen. Ta med "
+                  "hela familjen och passa på att låna sommarens böcker innan semestern börjar på riktigt.")
+
+
+@dataclass(frozen=True)
+class Citizen:
+    """A citizen's post outside the model, which the account retweets or quotes."""
+
+    no: int
+    author: Person
+    text: str
+    created_ms: int
+
+
+@dataclass(frozen=True)
+class Retweet:
+    """The account's retweet of a citizen's post (a post of its own on the timeline)."""
+
+    no: int
+    original: Citizen
+    at_ms: int
+
 
 Item = Post | Comment
+
+
+def x_escape(text: str) -> str:
+    """X's escaping of ``text``: exactly ``&``, ``<`` and ``>``."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def snowflake(ms: int, no: int, seq: int = 0) -> int:
@@ -104,6 +154,17 @@ class App(PlatformApp):
     def _ids(self, item: Item) -> list[str]:
         return [str(snowflake(v.at_ms, item.no, k)) for k, v in enumerate(item.versions)]
 
+    def _at(self, item: Item | Retweet) -> int:
+        """When the item's shown version was made."""
+        return item.at_ms if isinstance(item, Retweet) else item.versions[-1].at_ms
+
+    def _shown_id(self, item: Item | Retweet) -> str:
+        return self._retweet_id(item) if isinstance(item, Retweet) else self._ids(item)[-1]
+
+    def _key(self, item: Item | Retweet) -> int:
+        """The id a listing orders and pages by (the original's, for an edited post)."""
+        return int(self._retweet_id(item)) if isinstance(item, Retweet) else int(self._ids(item)[0])
+
     def post_id(self, post: Post) -> str:
         return self._ids(post)[0]
 
@@ -115,6 +176,73 @@ class App(PlatformApp):
 
     def _media_key(self, media: Media) -> str:
         return f"{7 if media.kind == 'video' else 3}_{snowflake(1_600_000_000_000, media.no, media.no >> 10)}"
+
+    # ---- retweets, quotes, polls ----------------------------------------------------------------
+    def _citizen(self, no: int, before_ms: int) -> Citizen:
+        author = Person(900_000 + no, f"medborgare{no}", f"Medborgare {no}")
+        return Citizen(no, author, _CITIZEN_TEXTS[no % len(_CITIZEN_TEXTS)], before_ms - 2 * HOUR_MS)
+
+    def _citizen_id(self, citizen: Citizen) -> str:
+        return str(snowflake(citizen.created_ms, citizen.no, _CITIZEN_SEQ))
+
+    def _retweets(self) -> list[Retweet]:
+        """The account's retweets so far: an hour after every ninth visible post."""
+        now = self.model.clock.now_ms()
+        return [Retweet(post.no, self._citizen(post.no, post.created_ms), post.created_ms + HOUR_MS)
+                for post in self.model.visible_posts()
+                if post.no % RETWEET_EVERY == RETWEET_EVERY - 1 and post.created_ms + HOUR_MS <= now]
+
+    def _retweet_id(self, rt: Retweet) -> str:
+        return str(snowflake(rt.at_ms, rt.no, _RETWEET_SEQ))
+
+    def _quoted(self, post: Post) -> Citizen | None:
+        if post.corrupt or post.media or post.no % QUOTE_EVERY != QUOTE_EVERY - 1:
+            return None
+        return self._citizen(100_000 + post.no, post.created_ms)
+
+    def _poll_of(self, post: Post) -> str | None:
+        if post.corrupt or post.media or post.no % POLL_EVERY != POLL_EVERY - 1:
+            return None
+        return str(snowflake(post.created_ms, post.no, 0xE00))
+
+    def _poll(self, post: Post, fields: set[str]) -> dict[str, Any]:
+        end = post.created_ms + 24 * HOUR_MS
+        closed = end <= self.model.clock.now_ms()
+        options = [{"position": 1, "label": "Ja", "votes": post.no % 17}, {"position": 2, "label": "Nej & kanske",
+                                                                          "votes": post.no % 5}]
+        full: dict[str, Any] = {"id": self._poll_of(post), "options": options, "duration_minutes": 1440,
+                                "end_datetime": x_time(end), "voting_status": "closed" if closed else "open"}
+        return {k: v for k, v in full.items() if k in DEFAULT_POLL or k in fields}
+
+    def _citizen_tweet(self, citizen: Citizen, fields: set[str]) -> dict[str, Any]:
+        cid = self._citizen_id(citizen)
+        full: dict[str, Any] = {"id": cid, "text": x_escape(citizen.text), "edit_history_tweet_ids": [cid],
+                                "created_at": x_time(citizen.created_ms), "author_id": self._user_id(citizen.author),
+                                "conversation_id": cid, "lang": "sv", "possibly_sensitive": False,
+                                "reply_settings": "everyone",
+                                "public_metrics": {"retweet_count": 1, "reply_count": 0, "like_count": citizen.no % 13,
+                                                   "quote_count": 0, "bookmark_count": 0, "impression_count": 90}}
+        return {key: value for key, value in full.items() if key in DEFAULT_TWEET or key in fields}
+
+    def _retweet_tweet(self, rt: Retweet, fields: set[str]) -> dict[str, Any]:
+        rid = self._retweet_id(rt)
+        text = f"RT @{rt.original.author.handle}: {rt.original.text}"
+        if len(text) > RT_LIMIT:
+            text = text[:RT_LIMIT - 1] + "…"
+        mention = len(rt.original.author.handle) + 1
+        full: dict[str, Any] = {"id": rid, "text": x_escape(text), "edit_history_tweet_ids": [rid],
+                                "created_at": x_time(rt.at_ms), "author_id": self._user_id(self.model.owner),
+                                "conversation_id": rid, "lang": "sv", "possibly_sensitive": False,
+                                "reply_settings": "everyone",
+                                "referenced_tweets": [{"type": "retweeted", "id": self._citizen_id(rt.original)}],
+                                "entities": {"mentions": [{"start": 3, "end": 3 + mention,
+                                                           "username": rt.original.author.handle,
+                                                           "id": self._user_id(rt.original.author)}]},
+                                "edit_controls": {"edits_remaining": 0, "is_edit_eligible": False,
+                                                  "editable_until": x_time(rt.at_ms + 30 * 60_000)},
+                                "public_metrics": {"retweet_count": 1, "reply_count": 0, "like_count": 0,
+                                                   "quote_count": 0, "bookmark_count": 0, "impression_count": 0}}
+        return {key: value for key, value in full.items() if key in DEFAULT_TWEET or key in fields}
 
     # ---- rendering ----------------------------------------------------------------------------
     def _user(self, person: Person, fields: set[str]) -> dict[str, Any]:
@@ -171,21 +299,27 @@ class App(PlatformApp):
                     "public_metrics": {"retweet_count": 0, "reply_count": len(self._direct_replies(item)),
                                        "like_count": 0, "quote_count": 0}}
         text = version.text
-        full: dict[str, Any] = {"id": ids[k], "text": text, "edit_history_tweet_ids": ids,
+        full: dict[str, Any] = {"id": ids[k], "text": x_escape(text), "edit_history_tweet_ids": ids,
                                 "created_at": x_time(version.at_ms), "author_id": self._user_id(self._author(item)),
                                 "conversation_id": self.post_id(root), "lang": "sv", "possibly_sensitive": False,
                                 "reply_settings": "everyone"}
         if len(text) > NOTE_LIMIT:
-            full["text"] = text[:NOTE_LIMIT - 1] + "…"
+            full["text"] = x_escape(text[:NOTE_LIMIT - 1] + "…")
             full["note_tweet"] = {"text": text}
         if isinstance(item, Comment):
             parent = self._parent(item)
             pk = self._version_at(parent, item.created_ms)
             full["in_reply_to_user_id"] = self._user_id(self._author(parent))
             full["referenced_tweets"] = [{"type": "replied_to", "id": self._ids(parent)[pk]}]
+        quoted = self._quoted(item) if isinstance(item, Post) else None
+        if quoted is not None:
+            full["referenced_tweets"] = [{"type": "quoted", "id": self._citizen_id(quoted)}]
         media = item.media if isinstance(item, Post) else []
         if media:
             full["attachments"] = {"media_keys": [self._media_key(m) for m in media]}
+        poll = self._poll_of(item) if isinstance(item, Post) else None
+        if poll is not None:
+            full["attachments"] = {"poll_ids": [poll]}
         tags = [{"start": m.start(), "end": m.end(), "tag": m.group(1)} for m in _HASHTAG.finditer(full["text"])]
         if tags:
             full["entities"] = {"hashtags": tags}
@@ -211,12 +345,22 @@ class App(PlatformApp):
         out.update({k: v for k, v in extra.items() if k in fields})
         return out
 
-    def _envelope(self, req: Request, base: str, shown: list[tuple[Item, int | None]]) -> dict[str, Any]:
+    def _render(self, item: Item | Retweet | Citizen, base: str, fields: set[str], k: int | None) -> dict[str, Any]:
+        if isinstance(item, Retweet):
+            return self._retweet_tweet(item, fields)
+        if isinstance(item, Citizen):
+            return self._citizen_tweet(item, fields)
+        return self._tweet(item, base, fields, k)
+
+    def _envelope(self, req: Request, base: str, shown: list[tuple[Any, int | None]]) -> dict[str, Any]:
         """``data`` and ``includes`` for the items shown (each with the version to show)."""
         tweet_fields = set(req.params("tweet.fields"))
         expansions = set(req.params("expansions"))
         user_fields = set(req.params("user.fields"))
-        data = [self._tweet(item, base, tweet_fields, k) for item, k in shown]
+        data = [self._render(item, base, tweet_fields, k) for item, k in shown]
+        outside = [item.original if isinstance(item, Retweet) else self._quoted(item) for item, _ in shown
+                   if isinstance(item, Retweet) or isinstance(item, Post) and self._quoted(item) is not None]
+        citizens = [c for c in outside if c is not None]
         body: dict[str, Any] = {"data": data}
         includes: dict[str, Any] = {}
         if "attachments.media_keys" in expansions:
@@ -225,9 +369,20 @@ class App(PlatformApp):
                      and not item.corrupt for m in item.media]
             if media:
                 includes["media"] = media
+        if "attachments.poll_ids" in expansions:
+            poll_fields = set(req.params("poll.fields"))
+            polls = [self._poll(item, poll_fields) for item, _ in shown
+                     if isinstance(item, Post) and self._poll_of(item) is not None]
+            if polls:
+                includes["polls"] = polls
         referenced: list[dict[str, Any]] = []
         if "referenced_tweets.id" in expansions:
             seen: set[str] = set()
+            for citizen in citizens:
+                tweet = self._citizen_tweet(citizen, tweet_fields)
+                if tweet["id"] not in seen:
+                    seen.add(tweet["id"])
+                    referenced.append(tweet)
             for item, _ in shown:
                 if isinstance(item, Comment):
                     parent = self._parent(item)
@@ -239,18 +394,22 @@ class App(PlatformApp):
                             referenced.append(tweet)
             if referenced:
                 includes["tweets"] = referenced
+        people: dict[str, Person] = {}
         if "author_id" in expansions:
-            people: dict[str, Person] = {}
             for item, _ in shown:
-                person = self._author(item)
+                person = item.author if isinstance(item, Citizen) else \
+                    self.model.owner if isinstance(item, Retweet) else self._author(item)
                 people.setdefault(self._user_id(person), person)
             if "referenced_tweets.id" in expansions:
                 for item, _ in shown:
                     if isinstance(item, Comment):
-                        person = self._author(self._parent(item))
-                        people.setdefault(self._user_id(person), person)
-            if people:
-                includes["users"] = [self._user(p, user_fields) for p in people.values()]
+                        parent_author = self._author(self._parent(item))
+                        people.setdefault(self._user_id(parent_author), parent_author)
+        if "referenced_tweets.id.author_id" in expansions:
+            for citizen in citizens:
+                people.setdefault(self._user_id(citizen.author), citizen.author)
+        if people:
+            includes["users"] = [self._user(p, user_fields) for p in people.values()]
         if includes:
             body["includes"] = includes
         return body
@@ -349,28 +508,29 @@ class App(PlatformApp):
             raise _BadRequest(name, raw, f"Invalid '{name}':'{raw}'. '{name}' must be a valid RFC 3339 "
                               "date-time") from None
 
-    def _timeline_items(self) -> list[Item]:
-        """The account's visible posts and its own replies, newest first (by the original's id)."""
-        items: list[Item] = list(self.model.visible_posts())
+    def _timeline_items(self) -> list[Item | Retweet]:
+        """The account's visible posts, its own replies and its retweets, newest first (by the original's id)."""
+        items: list[Item | Retweet] = list(self.model.visible_posts())
         for post in self.model.visible_posts():
             items += [c for c in self.model.thread(post) if c.own]
-        return sorted(items, key=lambda it: int(self._ids(it)[0]), reverse=True)[:TIMELINE_CAP]
+        items += self._retweets()
+        return sorted(items, key=self._key, reverse=True)[:TIMELINE_CAP]
 
-    def _page(self, items: list[Item], req: Request, *, token_param: str, low: int, default: int
-              ) -> tuple[list[Item], dict[str, Any]]:
+    def _page(self, items: list[Any], req: Request, *, token_param: str, low: int, default: int
+              ) -> tuple[list[Any], dict[str, Any]]:
         """Filter by since/until/start/end, then one page after the token; the items newest first."""
         limit = self._int_param(req, "max_results", low, 100, default)
         since, until = self._id_param(req, "since_id"), self._id_param(req, "until_id")
         start, end = self._time_param(req, "start_time"), self._time_param(req, "end_time")
-        keyed = [(int(self._ids(it)[0]), it) for it in items]
+        keyed = [(self._key(it), it) for it in items]
         if since is not None:
             keyed = [(k, it) for k, it in keyed if k > since]
         if until is not None:
             keyed = [(k, it) for k, it in keyed if k < until]
         if start is not None:
-            keyed = [(k, it) for k, it in keyed if it.versions[-1].at_ms >= start]
+            keyed = [(k, it) for k, it in keyed if self._at(it) >= start]
         if end is not None:
-            keyed = [(k, it) for k, it in keyed if it.versions[-1].at_ms <= end]
+            keyed = [(k, it) for k, it in keyed if self._at(it) <= end]
         token = req.param(token_param)
         if token:
             direction, value = token[:1], token[1:]
@@ -390,8 +550,8 @@ class App(PlatformApp):
         page = keyed[:limit]
         meta: dict[str, Any] = {"result_count": len(page)}
         if page:
-            meta["newest_id"] = self._ids(page[0][1])[-1]
-            meta["oldest_id"] = self._ids(page[-1][1])[-1]
+            meta["newest_id"] = self._shown_id(page[0][1])
+            meta["oldest_id"] = self._shown_id(page[-1][1])
             if len(keyed) > limit:
                 meta["next_token"] = "n" + _b36(page[-1][0])
             if token:
@@ -408,7 +568,9 @@ class App(PlatformApp):
                 "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
         items = self._timeline_items()
         if "replies" in req.params("exclude"):
-            items = [it for it in items if isinstance(it, Post)]
+            items = [it for it in items if not isinstance(it, Comment)]
+        if "retweets" in req.params("exclude"):
+            items = [it for it in items if not isinstance(it, Retweet)]
         page, meta = self._page(items, req, token_param="pagination_token", low=5, default=10)
         body = self._envelope(req, base, [(it, None) for it in page]) if page else {}
         body["meta"] = meta
@@ -458,8 +620,18 @@ class App(PlatformApp):
             hit = term.strip('"').lower() in item.versions[-1].text.lower()
         return hit != negate
 
-    def _find(self, tweet_id: str) -> tuple[Item, int] | None:
-        """A live post or reply by any of its version ids (hidden replies included: still public)."""
+    def _find(self, tweet_id: str) -> tuple[Item | Retweet | Citizen, int | None] | None:
+        """A live post or reply by any of its version ids (hidden replies included: still public), a
+        retweet, or a citizen's post the account retweeted or quoted."""
+        for rt in self._retweets():
+            if tweet_id == self._retweet_id(rt):
+                return rt, None
+            if tweet_id == self._citizen_id(rt.original):
+                return rt.original, None
+        for quoting in self.model.visible_posts():
+            quoted = self._quoted(quoting)
+            if quoted is not None and tweet_id == self._citizen_id(quoted):
+                return quoted, None
         for post in self.model.posts:
             if post.deleted_ms is not None or post.created_ms > self.model.clock.now_ms():
                 continue
@@ -485,7 +657,7 @@ class App(PlatformApp):
                 raise _BadRequest("id" if single else "ids", tid,
                                   f"The `{'id' if single else 'ids'}` query parameter value [{tid}] does not "
                                   "match ^[0-9]{1,19}$")
-        found: list[tuple[Item, int | None]] = []
+        found: list[tuple[Item | Retweet | Citizen, int | None]] = []
         errors: list[dict[str, Any]] = []
         for tid in ids:
             hit = self._find(tid)
