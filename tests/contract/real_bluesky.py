@@ -98,23 +98,28 @@ def seeded(posts: int) -> AppViewWorld:
     with an image), citizens' comments on the two newest and the account's reply to one, a citizen's
     post the account reposts, and the account's quote of it with an image."""
     peer = shared()
-    world = AppViewWorld(peer, peer.account("sundsvik", "Sundsviks kommun"),
-                         [peer.account("anna", "Anna Medborgare"), peer.account("bo", "Bo Medborgare")])
+    made_accounts = [peer.account(name, shown, wait=False) for name, shown in
+                     (("sundsvik", "Sundsviks kommun"), ("anna", "Anna Medborgare"), ("bo", "Bo Medborgare"))]
+    world = AppViewWorld(peer, made_accounts[0], made_accounts[1:])
     if posts == 0:
+        peer.wait_profiles(*made_accounts)
         return world
     now = datetime.now(UTC)
     made = []
-    for n in range(posts):
+    for n in range(posts):  # written at once, then waited for together (the AppView indexes in order)
         images = [peer.image(world.kommun, png(3, 3, (n * 20, 80, 120)))] if n % 3 == 0 else None
         made.append(peer.post(world.kommun, f"Nyhet {n} från Sundsviks kommun: information till invånarna.",
-                              images=images, created_at=now - timedelta(days=5 * (posts - n), hours=n)))
+                              images=images, created_at=now - timedelta(days=5 * (posts - n), hours=n), wait=False))
         world.keep(made[-1])
     anna, bo = world.citizens
-    question = peer.post(anna, "När börjar det?", reply_to=made[-1])
-    world.keep(question)
-    world.keep(peer.post(world.kommun, "I morgon klockan 9.", reply_to=question, root=made[-1]))
-    world.keep(peer.post(bo, "Tack för informationen!", reply_to=made[-2]))
-    theirs = peer.post(bo, "Fin utsikt från Norra berget i dag.")
+    question = peer.post(anna, "När börjar det?", reply_to=made[-1], wait=False)
+    answer = peer.post(world.kommun, "I morgon klockan 9.", reply_to=question, root=made[-1], wait=False)
+    thanks = peer.post(bo, "Tack för informationen!", reply_to=made[-2], wait=False)
+    theirs = peer.post(bo, "Fin utsikt från Norra berget i dag.", wait=False)
+    for ref in (question, answer, thanks):
+        world.keep(ref)
+    peer.wait_profiles(*made_accounts)
+    peer.wait_shown(*[r.uri for r in (*made, question, answer, thanks, theirs)])
     peer.repost(world.kommun, theirs)
     world.keep(peer.post(world.kommun, "Vi delar Bos bild!", quote=theirs,
                          images=[peer.image(world.kommun, png(4, 4, (10, 120, 10)))]))

@@ -191,7 +191,7 @@ class BlueskyPeer:
             raise RuntimeError(f"bluesky peer: {method} answered {response.status_code}: {response.text[:500]}")
         return response.json() if response.content else None
 
-    def account(self, name: str, display_name: str | None = None) -> Session:
+    def account(self, name: str, display_name: str | None = None, *, wait: bool = True) -> Session:
         """A new account `name-N.test` (N makes it unique in the session), with a profile name."""
         self._accounts += 1
         handle = f"{name}-{self._accounts}.test"
@@ -203,9 +203,14 @@ class BlueskyPeer:
             self._call("com.atproto.repo.putRecord", session=session, body={
                 "repo": session.did, "collection": "app.bsky.actor.profile", "rkey": "self",
                 "record": {"$type": "app.bsky.actor.profile", "displayName": display_name}})
-        wait_for(lambda: self._appview_ok("app.bsky.actor.getProfile", {"actor": session.did}),
-                 f"the AppView to index {handle}")
+        if wait:
+            self.wait_profiles(session)
         return session
+
+    def wait_profiles(self, *sessions: Session) -> None:
+        """Wait until the AppView knows every one of the accounts."""
+        wait_for(lambda: all(self._appview_ok("app.bsky.actor.getProfile", {"actor": s.did}) for s in sessions),
+                 f"the AppView to index {', '.join(s.handle for s in sessions)}")
 
     def _appview_ok(self, method: str, params: dict[str, str]) -> Any:
         response = httpx.get(f"{self.appview}/xrpc/{method}", params=params, timeout=60)
@@ -274,8 +279,16 @@ class BlueskyPeer:
         if collection == POST:
             wait_for(lambda: self._shown_cid(ref.uri) == "", f"the AppView to drop {ref.uri}")
 
-    def wait_shown(self, uri: str) -> None:
-        wait_for(lambda: bool(self._shown_cid(uri)), f"the AppView to index {uri}")
+    def wait_shown(self, *uris: str) -> None:
+        """Wait until the AppView shows every one of the posts (asked for 25 at a time)."""
+        for start in range(0, len(uris), 25):
+            batch = list(uris[start:start + 25])
+
+            def shown(batch: list[str] = batch) -> bool:
+                found = self._appview_ok("app.bsky.feed.getPosts", {"uris": batch})
+                return found is not None and {p["uri"] for p in found["posts"]} >= set(batch)
+
+            wait_for(shown, f"the AppView to index {len(batch)} posts from {batch[0]}")
 
     def _shown_cid(self, uri: str) -> str | None:
         """The CID the AppView shows for a post; "" when it shows none; None when it did not answer."""
