@@ -441,3 +441,25 @@ def test_a_status_the_server_answers_404_for_becomes_a_tombstone() -> None:
     assert bundle is not None and bundle.capture.status == 404 and bundle.capture.body == missing.body
     (tombstone,) = bundle.records
     assert tombstone.deleted and tombstone.item_id == item_id and tombstone.url == known.url
+
+
+@pytest.mark.parametrize("name", ["test_status_edit", "test_status_update_with_media_edit"])
+def test_an_edit_read_by_the_next_run_is_a_new_version(name: str) -> None:
+    """The status as first posted (`POST /api/v1/statuses`), then as edited (`PUT`): two harvests, one
+    before and one after the edit. The second record has the server's `edited_at` and the new text
+    (and, in `test_status_update_with_media_edit`, the attachment's new description), and a new
+    content hash, which is what makes it a new version in the archive."""
+    posted = next(ex.json() for ex in exchanges(name) if ex.method == "POST" and ex.path == "/api/v1/statuses")
+    edited = next(ex.json() for ex in exchanges(name) if ex.method == "PUT")
+    assert posted["id"] == edited["id"] and posted["edited_at"] is None and edited["edited_at"]
+    records = []
+    for version in (posted, edited):
+        recorded = Recorded()
+        recorded.statuses = {str(version["id"]): version}
+        outcome, _ = harvest(recorded, version["account"])
+        assert not field_errors(outcome, expectations(recorded, str(version["account"]["id"])))
+        records.append(next(r for r in outcome.records if r.item_id == str(version["id"])))
+    before, after = records
+    assert before.edited_at is None and after.edited_at == moment(edited["edited_at"])
+    assert after.text != before.text or after.media != before.media
+    assert after.content_sha256 != before.content_sha256
