@@ -150,13 +150,16 @@ def fields_of(entry: Any) -> dict[str, Any]:
     return {"title": text_of(entry.get("title_detail")),
             "text": text_of(content[0] if content else entry.get("summary_detail")),
             "link": entry.get("link"),
-            "author": entry.get("author"),
+            "author": next((a["name"] for a in (entry.get("author_detail"), *entry.get("authors", []))
+                            if a and a.get("name")), entry.get("author")),
             "published": datetime(*moment[:6], tzinfo=UTC) if moment else None}
 
 
 def record_fields(record: Any) -> dict[str, Any]:
+    """A record's fields as `fields_of` gives feedparser's (time to the second: feedparser keeps no less)."""
+    moment = record.published_at.astimezone(UTC).replace(microsecond=0) if record.published_at else None
     return {"title": _plain(record.title), "text": _plain(record.text), "link": record.url,
-            "author": record.author.name if record.author else None, "published": record.published_at}
+            "author": record.author.name if record.author else None, "published": moment}
 
 
 def summary(reads: dict[str, Read]) -> dict[str, Any]:
