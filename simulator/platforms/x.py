@@ -46,7 +46,8 @@ Decisions where the docs are silent (or the model is richer than X allows):
 - Replies the account hid are left out of search but still answered by lookup (they are public
   behind "view hidden replies").
 - Rate-limit budgets are counted and reported but never enforced: throttling comes from faults.
-- Videos carry one MP4 variant (the file itself); no HLS playlist, no ``preview_image_url``.
+- Videos carry one MP4 variant (the file itself); no HLS playlist, no ``preview_image_url``; no
+  ``alt_text`` (X's published schema gives it to ``Photo`` only).
 - Retweets, quotes and polls come from the post numbers, outside the shared model (no other
   platform sees them): an hour after every ninth post the account retweets a citizen's post; every
   sixth post without media quotes one; every tenth post without media carries a poll (two options,
@@ -335,7 +336,9 @@ class App(PlatformApp):
         kind = "video" if media.kind == "video" else "photo"
         out: dict[str, Any] = {"media_key": self._media_key(media), "type": kind}
         extra: dict[str, Any] = {"width": 1280 if media.kind == "video" else 64,
-                                 "height": 720 if media.kind == "video" else 48, "alt_text": media.alt}
+                                 "height": 720 if media.kind == "video" else 48}
+        if media.kind != "video":  # X's schema gives alt_text to photos only (Photo, not Video)
+            extra["alt_text"] = media.alt
         if media.kind == "video":
             extra["duration_ms"] = 30_000 + media.no % 60_000
             extra["variants"] = [{"bit_rate": 2_176_000, "content_type": "video/mp4",
