@@ -184,10 +184,10 @@ def problems(value: Any, schema: T | str, where: str = "$", name: str = "") -> l
         ref = _subtype(t.value[-1], value)
         return problems(value, schemas()[ref], where, ref)
     if t.kind == "prim":
-        ok = {"string": lambda v: isinstance(v, str), "boolean": lambda v: isinstance(v, bool),
-              "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-              "null": lambda v: v is None}.get(t.value, lambda v: True)
-        return [] if ok(value) else [f"{where}: expected {t.value}, got {type(value).__name__} {str(value)[:40]!r}"]
+        ok = {"string": isinstance(value, str), "boolean": isinstance(value, bool),
+              "number": isinstance(value, int | float) and not isinstance(value, bool),
+              "null": value is None}.get(t.value, True)
+        return [] if ok else [f"{where}: expected {t.value}, got {type(value).__name__} {str(value)[:40]!r}"]
     if t.kind == "lit":
         return [] if value == t.value else [f"{where}: {value!r} is not {t.value!r}"]
     if t.kind == "arr":
