@@ -123,7 +123,8 @@ class _Page:
 class XConnector(BaseConnector):
     platform = Platform.X.value
     capabilities = Capabilities(
-        posts="posts and the account's own replies (user timeline; X reaches only the 3,200 newest)",
+        posts="posts, the account's own replies, its retweets (the retweeted post kept as `inkommen`), quotes "
+              "(`quote_of`) and polls (user timeline; X reaches only the 3,200 newest)",
         comments="citizens' replies and replies to them, only while under 7 days old (recent search by "
                  "`conversation_id`); a first harvest misses older ones",
         edits="edited posts (X gives each edit a new id; `edit_history_tweet_ids` ties them to the original): "
