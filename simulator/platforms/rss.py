@@ -16,6 +16,18 @@ Faithful points (RSS 2.0 specification, rssboard.org; RFC 4287; RFC 5005; RFC 91
   ``guid``), ``title type="text"``, ``published`` and ``updated`` (RFC 3339, ``Z``), ``author/name``,
   ``link rel="alternate"``, one ``link rel="enclosure"`` per media file (``type``, ``length``),
   ``summary`` and ``content type="html"``.
+- ``/rss/rdf.xml``: RSS 1.0 (RDF), as WordPress's ``/feed/rdf/`` serves it: ``<rdf:RDF>`` with the
+  ``channel`` (``rdf:about``, ``items``/``rdf:Seq`` of the items' URIs) and the ``item`` elements beside
+  it (``rdf:about`` = ``link`` = the permalink, no guid), ``dc:date`` (W3CDTF), ``dc:creator``,
+  ``dc:subject`` (the hashtags), ``description``, ``content:encoded``; RSS 1.0 has no enclosures.
+- ``/rss/atom03.xml``: Atom 0.3 (``http://purl.org/atom/ns#``, ``version="0.3"``), as blogs served it
+  before RFC 4287: ``modified``/``issued``/``created`` dates, ``tagline``, ``generator url=``, text
+  constructs with a MIME ``type`` and ``mode="escaped"``, entries with the RSS guid as ``id``.
+- ``/rss/feed-gb2312.xml``: the RSS 2.0 feed of a sister city's site, encoded in GB2312: declared in
+  the XML declaration only (``Content-Type: text/xml`` without a charset), each item title prefixed
+  ``新闻：``, characters GB2312 lacks (å, ä, ö) as numeric character references, so no CDATA.
+- ``/rss/wp-feed-cached.xml``: the stock WordPress feed behind a cache that ignores the query string:
+  ``?paged=N`` answers page 1 again, for ever (a feed reader must notice it reads nothing new).
 - Only the newest ``PAGE`` (20) items are in the feed document. Older items are reached through
   WordPress-style ``?paged=2`` pages, announced as RFC 5005 paged-feed links: ``rel="next"`` (older
   items), ``rel="previous"`` and ``rel="first"`` (``atom:link`` in RSS, ``link`` in Atom). A
@@ -57,6 +69,8 @@ PAGE = 20
 TTL_MINUTES = 60
 RSS_CT = "application/rss+xml; charset=UTF-8"
 ATOM_CT = "application/atom+xml; charset=UTF-8"
+RDF_CT = "application/rdf+xml; charset=UTF-8"
+GB_TITLE = "新闻："
 NS = {"content": "http://purl.org/rss/1.0/modules/content/", "dc": "http://purl.org/dc/elements/1.1/",
       "atom": "http://www.w3.org/2005/Atom", "sy": "http://purl.org/rss/1.0/modules/syndication/"}
 _HASHTAG = re.compile(r"(?<![\w&])#(\w[\w-]*)")
@@ -111,12 +125,13 @@ class App(PlatformApp):
 
     # ---- routes -------------------------------------------------------------------------------
     def route(self, sub: str, req: Request, base: str) -> Response:
-        if sub not in ("/feed.xml", "/atom.xml", "/wp-feed.xml"):
+        if sub not in ("/feed.xml", "/atom.xml", "/wp-feed.xml", "/rdf.xml", "/atom03.xml", "/feed-gb2312.xml",
+                       "/wp-feed-cached.xml"):
             return self.error(404, "Not Found")
         if req.method not in ("GET", "HEAD"):
             return self.error(405, "Method Not Allowed")
         atom = sub == "/atom.xml"
-        raw_page = req.param("paged") or "1"
+        raw_page = "1" if sub == "/wp-feed-cached.xml" else req.param("paged") or "1"
         if not raw_page.isdigit() or int(raw_page) < 1:
             return self.error(404, "Not Found")
         page = int(raw_page)
@@ -132,16 +147,27 @@ class App(PlatformApp):
             links["next"] = f"{url}?paged={page + 1}"
         if page > 1:
             links["previous"] = url if page == 2 else f"{url}?paged={page - 1}"
-        if sub == "/wp-feed.xml":  # as stock WordPress serves it: ?paged= works, but no RFC 5005 links
+        if sub in ("/wp-feed.xml", "/wp-feed-cached.xml"):  # as stock WordPress: ?paged= works, no RFC 5005 links
             links = {"self": links["self"]}
-        body = (self._atom(base, chunk, links, changed) if atom else self._rss(base, chunk, links, changed)).encode()
+        content_type = ATOM_CT if atom else RSS_CT
+        if atom:
+            body = self._atom(base, chunk, links, changed).encode()
+        elif sub == "/rdf.xml":
+            body, content_type = self._rdf(chunk, links, changed).encode(), RDF_CT
+        elif sub == "/atom03.xml":
+            body, content_type = self._atom03(base, chunk, links, changed).encode(), ATOM_CT
+        elif sub == "/feed-gb2312.xml":
+            body = self._rss(base, chunk, links, changed, gb2312=True).encode("gb2312", "xmlcharrefreplace")
+            content_type = "text/xml"
+        else:
+            body = self._rss(base, chunk, links, changed).encode()
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         headers = [("ETag", etag), ("Last-Modified", format_datetime(to_datetime(changed // 1000 * 1000),
                                                                       usegmt=True)),
                    ("Cache-Control", "max-age=300, must-revalidate")]
         if self._not_modified(req, etag, changed):
             return Response(304, b"", headers)
-        return Response(200, body, [("Content-Type", ATOM_CT if atom else RSS_CT), *headers])
+        return Response(200, body, [("Content-Type", content_type), *headers])
 
     def _last_change(self) -> int:
         now = self.model.clock.now_ms()
@@ -167,33 +193,36 @@ class App(PlatformApp):
         return False
 
     # ---- RSS 2.0 ------------------------------------------------------------------------------
-    def _rss(self, base: str, posts: list[Post], links: dict[str, str], changed: int) -> str:
+    def _rss(self, base: str, posts: list[Post], links: dict[str, str], changed: int, *, gb2312: bool = False) -> str:
         m = self.model
-        out = ['<?xml version="1.0" encoding="UTF-8"?>',
+        out = [f'<?xml version="1.0" encoding="{"gb2312" if gb2312 else "UTF-8"}"?>',
                '<rss version="2.0" ' + " ".join(f'xmlns:{k}="{v}"' for k, v in NS.items()) + ">",
                "<channel>", f"<title>{_x(m.owner.name)}</title>", f"<link>{self.site}/</link>",
-               f"<description>Nyheter från {_x(m.owner.name)}</description>",
-               f"<lastBuildDate>{rfc822(changed)}</lastBuildDate>", "<language>sv-SE</language>",
+               f"<description>Nyheter från {_x(m.owner.name)}{'（新闻）' if gb2312 else ''}</description>",
+               f"<lastBuildDate>{rfc822(changed)}</lastBuildDate>",
+               f"<language>{'zh-CN' if gb2312 else 'sv-SE'}</language>",
                f"<ttl>{TTL_MINUTES}</ttl>", "<sy:updatePeriod>hourly</sy:updatePeriod>",
                "<sy:updateFrequency>1</sy:updateFrequency>", "<generator>https://wordpress.org/?v=6.5.3</generator>"]
         for rel, href in links.items():
             kind = ' type="application/rss+xml"' if rel == "self" else ""
             out.append(f'<atom:link rel="{rel}" href="{_x(href)}"{kind}/>')
         for post in posts:
-            out.append(self._item(base, post))
+            out.append(self._item(base, post, gb2312=gb2312))
         out += ["</channel>", "</rss>", ""]
         return "\n".join(out)
 
-    def _item(self, base: str, post: Post) -> str:
+    def _item(self, base: str, post: Post, *, gb2312: bool = False) -> str:
         if post.corrupt:
             return "<item><title></title><guid></guid><link></link><pubDate> </pubDate></item>"
-        parts = ["<item>", f"<title>{_x(post.title or '')}</title>", f"<link>{_x(self._link(post))}</link>",
-                 f"<dc:creator>{_cdata(self.model.owner.name)}</dc:creator>",
+        text = _x if gb2312 else _cdata  # GB2312 lacks å, ä, ö: character references, which CDATA cannot hold
+        title = (GB_TITLE if gb2312 else "") + (post.title or "")
+        parts = ["<item>", f"<title>{_x(title)}</title>", f"<link>{_x(self._link(post))}</link>",
+                 f"<dc:creator>{text(self.model.owner.name)}</dc:creator>",
                  f"<pubDate>{rfc822(post.created_ms)}</pubDate>"]
-        parts += [f"<category>{_cdata(tag)}</category>" for tag in _tags(post.text)]
+        parts += [f"<category>{text(tag)}</category>" for tag in _tags(post.text)]
         parts += [f'<guid isPermaLink="false">{_x(self.post_id(post))}</guid>',
-                  f"<description>{_cdata(_excerpt(post.text))}</description>",
-                  f"<content:encoded>{_cdata(body_html(post.text))}</content:encoded>"]
+                  f"<description>{text(_excerpt(post.text))}</description>",
+                  f"<content:encoded>{text(body_html(post.text))}</content:encoded>"]
         for media in post.media:
             parts.append(f'<enclosure url="{_x(self.media_url(base, media))}" length="{self._length(media)}" '
                          f'type="{_TYPES[media.fmt]}"/>')
@@ -237,6 +266,69 @@ class App(PlatformApp):
                          f'href="{_x(self.media_url(base, media))}"/>')
         parts.append("</entry>")
         return "".join(parts)
+
+    # ---- RSS 1.0 (RDF) ------------------------------------------------------------------------
+    def _rdf(self, posts: list[Post], links: dict[str, str], changed: int) -> str:
+        m = self.model
+        live = [p for p in posts if not p.corrupt]
+        out = ['<?xml version="1.0" encoding="UTF-8"?>',
+               '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" '
+               + " ".join(f'xmlns:{k}="{v}"' for k, v in NS.items()) + ">",
+               f'<channel rdf:about="{_x(links["self"])}">', f"<title>{_x(m.owner.name)}</title>",
+               f"<link>{self.site}/</link>", f"<description>Nyheter från {_x(m.owner.name)}</description>",
+               f"<dc:date>{rfc3339(changed)}</dc:date>", "<dc:language>sv-SE</dc:language>",
+               "<sy:updatePeriod>hourly</sy:updatePeriod>", "<sy:updateFrequency>1</sy:updateFrequency>",
+               "<admin:generatorAgent xmlns:admin=\"http://webns.net/mvcb/\" "
+               "rdf:resource=\"https://wordpress.org/?v=6.5.3\"/>", "<items><rdf:Seq>"]
+        out += [f'<rdf:li rdf:resource="{_x(self._link(p))}"/>' for p in live]
+        out.append("</rdf:Seq></items>")
+        out += [f'<atom:link rel="{rel}" href="{_x(href)}"/>' for rel, href in links.items()]
+        out.append("</channel>")
+        for post in posts:
+            if post.corrupt:
+                out.append("<item><title></title><link></link><dc:date> </dc:date></item>")
+                continue
+            link = _x(self._link(post))
+            out.append("".join([f'<item rdf:about="{link}">', f"<title>{_x(post.title or '')}</title>",
+                                f"<link>{link}</link>", f"<dc:creator>{_x(m.owner.name)}</dc:creator>",
+                                f"<dc:date>{rfc3339(post.created_ms)}</dc:date>",
+                                *(f"<dc:subject>{_x(tag)}</dc:subject>" for tag in _tags(post.text)),
+                                f"<description>{_x(_excerpt(post.text))}</description>",
+                                f"<content:encoded>{_cdata(body_html(post.text))}</content:encoded>", "</item>"]))
+        out += ["</rdf:RDF>", ""]
+        return "\n".join(out)
+
+    # ---- Atom 0.3 -----------------------------------------------------------------------------
+    def _atom03(self, base: str, posts: list[Post], links: dict[str, str], changed: int) -> str:
+        m = self.model
+        out = ['<?xml version="1.0" encoding="UTF-8"?>',
+               '<feed version="0.3" xmlns="http://purl.org/atom/ns#" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+               'xml:lang="sv-SE">',
+               f'<title type="text/plain" mode="escaped">{_x(m.owner.name)}</title>',
+               f'<tagline type="text/plain" mode="escaped">Nyheter från {_x(m.owner.name)}</tagline>',
+               f'<link rel="alternate" type="text/html" href="{self.site}/"/>',
+               f"<id>{self.site}/feed/atom03/</id>", f"<modified>{rfc3339(changed)}</modified>",
+               '<generator url="https://wordpress.org/" version="6.5.3">WordPress</generator>']
+        out += [f'<link rel="{rel}" type="application/atom+xml" href="{_x(href)}"/>' for rel, href in links.items()]
+        for post in posts:
+            if post.corrupt:
+                out.append("<entry><title></title><id></id><issued> </issued></entry>")
+                continue
+            parts = ["<entry>", f"<author><name>{_x(m.owner.name)}</name></author>",
+                     f'<title type="text/plain" mode="escaped">{_x(post.title or "")}</title>',
+                     f'<link rel="alternate" type="text/html" href="{_x(self._link(post))}"/>',
+                     f"<id>{_x(self.post_id(post))}</id>", f"<modified>{rfc3339(post.updated_ms)}</modified>",
+                     f"<issued>{rfc3339(post.created_ms)}</issued>", f"<created>{rfc3339(post.created_ms)}</created>",
+                     *(f"<dc:subject>{_x(tag)}</dc:subject>" for tag in _tags(post.text)),
+                     f'<summary type="text/plain" mode="escaped">{_x(_excerpt(post.text))}</summary>',
+                     f'<content type="text/html" mode="escaped" xml:base="{self._link(post)}">'
+                     f"{_x(body_html(post.text))}</content>"]
+            parts += [f'<link rel="enclosure" type="{_TYPES[media.fmt]}" length="{self._length(media)}" '
+                      f'href="{_x(self.media_url(base, media))}"/>' for media in post.media]
+            parts.append("</entry>")
+            out.append("".join(parts))
+        out += ["</feed>", ""]
+        return "\n".join(out)
 
     # ---- errors -------------------------------------------------------------------------------
     def error(self, status: int, message: str, *, retry_after: int | None = None) -> Response:

@@ -214,3 +214,83 @@ def test_a_wordpress_feed_without_paging_links_is_paged_by_paged(sim: Simulator)
         records, rejected, pages = run(ctx)
     assert rejected == [] and pages == 3 and len(records) == 45
     assert ctx.fetcher.requests >= 4  # page 4 answered 404: the end
+
+
+# ---- the other shapes real feeds have: RSS 1.0, Atom 0.3, GB2312, a cache that ignores ?paged -----------
+
+RDF_NS = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+RSS1 = "{http://purl.org/rss/1.0/}"
+
+
+def harvested(sim: Simulator, handle: str) -> tuple[dict[str, Record], list[Rejected], HarvestContext]:
+    ctx, client = context(sim, handle)
+    with client:
+        records, rejected, _ = run(ctx)
+    by_id = {r.item_id: r for r in records}
+    assert len(by_id) == len(records)  # no item twice
+    return by_id, rejected, ctx
+
+
+def test_rdf_is_rss_1_0_and_the_connector_reads_it_as_the_rss_2_0_feed(http: httpx.Client, sim: Simulator) -> None:
+    resp = http.get("/rss/rdf.xml")
+    assert resp.headers["content-type"].startswith("application/rdf+xml")
+    root = ET.fromstring(resp.content)
+    assert root.tag == f"{RDF_NS}RDF"
+    items = root.findall(f"{RSS1}item")  # beside the channel, not in it
+    channel = root.find(f"{RSS1}channel")
+    assert channel is not None and len(items) == 20 and channel.find(f"{RSS1}item") is None
+    seq = [li.get(f"{RDF_NS}resource") for li in channel.iter(f"{RDF_NS}li")]
+    assert seq == [i.get(f"{RDF_NS}about") for i in items] == [i.findtext(f"{RSS1}link") for i in items]
+    assert all(i.find(f"{RSS1}guid") is None for i in items)
+
+    rdf, rejected, _ = harvested(sim, "rdf.xml")
+    rss, _, _ = harvested(sim, "feed.xml")
+    assert rejected == [] and len(rdf) == len(rss) == 45
+    for record in rss.values():  # the RDF item's id is its URI, the permalink
+        twin = rdf[record.url or ""]
+        assert (twin.title, twin.text, twin.published_at, twin.author.name) == \
+            (record.title, record.text, record.published_at, record.author.name)
+
+
+def test_atom_0_3_is_read_as_the_atom_1_0_feed(http: httpx.Client, sim: Simulator) -> None:
+    newest = posts(sim)[0]
+    sim.apply([{"type": "clock.advance", "hours": 1}, {"type": "rss.edit", "no": newest["no"], "text": "Ändrad."}])
+    feed = ET.fromstring(http.get("/rss/atom03.xml").content)
+    assert feed.tag == "{http://purl.org/atom/ns#}feed" and feed.get("version") == "0.3"
+    old, rejected, _ = harvested(sim, "atom03.xml")
+    new, _, _ = harvested(sim, "atom.xml")
+    assert rejected == [] and set(old) == set(new) == {r["id"] for r in posts(sim)}
+    for item_id, record in new.items():
+        twin = old[item_id]
+        assert (twin.title, twin.text, twin.url, twin.published_at, twin.edited_at, len(twin.media)) == \
+            (record.title, record.text, record.url, record.published_at, record.edited_at, len(record.media))
+    assert old[newest["id"]].text == "Ändrad." and old[newest["id"]].edited_at is not None
+
+
+def test_a_gb2312_feed_declared_only_in_its_xml_declaration_is_read(http: httpx.Client, sim: Simulator) -> None:
+    from simulator.platforms.rss import GB_TITLE
+
+    resp = http.get("/rss/feed-gb2312.xml")
+    assert resp.headers["content-type"] == "text/xml"  # no charset: the XML declaration says it
+    assert resp.content.startswith(b'<?xml version="1.0" encoding="gb2312"?>')
+    with pytest.raises(UnicodeDecodeError):
+        resp.content.decode("utf-8")
+    assert GB_TITLE.encode("gb2312") in resp.content
+    gb, rejected, _ = harvested(sim, "feed-gb2312.xml")
+    rss, _, _ = harvested(sim, "feed.xml")
+    assert rejected == [] and set(gb) == set(rss) and len(gb) == 45
+    for item_id, record in rss.items():
+        assert gb[item_id].title == GB_TITLE + (record.title or "")
+        assert gb[item_id].text == record.text  # å, ä, ö as character references come back as themselves
+
+
+def test_a_feed_whose_cache_ignores_paged_is_read_once(http: httpx.Client, sim: Simulator) -> None:
+    """Stock WordPress behind a cache that ignores the query: ?paged=2 is page 1 again. The connector
+    stops at the page that brings nothing new (it read 1 000 pages of the same items before)."""
+    assert http.get("/rss/wp-feed-cached.xml?paged=2").content == http.get("/rss/wp-feed-cached.xml").content
+    sim.clear_requests()
+    records, rejected, _ = harvested(sim, "wp-feed-cached.xml")
+    assert rejected == [] and len(records) == 20
+    pages = [r.path for r in sim.requests() if r.path.startswith("/rss/wp-feed-cached.xml")]
+    assert pages == ["/rss/wp-feed-cached.xml", "/rss/wp-feed-cached.xml?paged=2"]
+    assert set(records) == {r["id"] for r in posts(sim)[:20]}
