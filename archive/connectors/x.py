@@ -36,7 +36,7 @@ from ..bundles import Rejected
 from ..errors import PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched
-from .listing import page_bundles, rejected_page
+from .listing import page_bundles, reason_at, rejected_page
 from .text import hashtags
 from .times import iso
 from .walk import Walk, read_threads
@@ -332,7 +332,7 @@ class XConnector(BaseConnector):
                 body, data, meta = self._read(fetched)
             except (PayloadInvalid, KeyError, TypeError) as exc:
                 ctx.keep_marker(root)
-                yield Rejected(fetched.capture.body, f"{fetched.capture.url}: unreadable search ({exc})"[:400])
+                yield Rejected(fetched.capture.body, reason_at(f"unreadable search ({exc})", fetched.capture.url))
                 return
             page = _Page(body)
             replies = [t for t in data if not (isinstance(t, dict) and _first_id(t) == root)]

@@ -35,7 +35,7 @@ from ..bundles import Rejected
 from ..errors import AuthExpired, PayloadInvalid, RateLimited
 from .base import BaseConnector, Capabilities, HarvestContext
 from .http import Fetched, without_query
-from .listing import PAGE_ERRORS, cause, field_of, listed, page_bundles, rejected_page
+from .listing import PAGE_ERRORS, cause, field_of, listed, page_bundles, reason_at, rejected_page
 from .text import hashtags, html_to_text
 from .times import iso
 from .walk import Walk, iso_or_none, read_threads
@@ -232,7 +232,8 @@ class YouTubeConnector(BaseConnector):
             for item in items:
                 video_id, stamp = _playlist_entry(item)
                 if video_id is None:
-                    yield Rejected(json.dumps(item).encode(), f"playlist item without videoId: {fetched.capture.url}")
+                    yield Rejected(json.dumps(item).encode(),
+                                   reason_at("playlist item without videoId", fetched.capture.url))
                     continue
                 ids.append(video_id)
                 moment = published[video_id] = iso_or_none(stamp)
@@ -282,7 +283,8 @@ class YouTubeConnector(BaseConnector):
                 body, items = listed(fetched, "items")
             except PAGE_ERRORS as exc:
                 ctx.keep_marker(video_id)
-                yield Rejected(fetched.capture.body, f"{fetched.capture.url}: unreadable comment threads ({exc})"[:400])
+                yield Rejected(fetched.capture.body,
+                               reason_at(f"unreadable comment threads ({exc})", fetched.capture.url))
                 return
             long_threads: list[tuple[str, str]] = []
             yield from page_bundles(ctx, fetched, items, self._thread_builder(ctx, channel_id, video_id, long_threads),
@@ -323,7 +325,7 @@ class YouTubeConnector(BaseConnector):
             try:
                 body, items = listed(fetched, "items")
             except PAGE_ERRORS as exc:
-                yield Rejected(fetched.capture.body, f"{fetched.capture.url}: unreadable replies ({exc})"[:400])
+                yield Rejected(fetched.capture.body, reason_at(f"unreadable replies ({exc})", fetched.capture.url))
                 return
             yield from page_bundles(ctx, fetched, items,
                                     lambda c, f: [self._comment_record(ctx, c, channel_id, video_id, f)],
