@@ -175,8 +175,8 @@ def wordpress_next(container: ET.Element, url: str, kind: str) -> str | None:
 class FeedConnector(BaseConnector):
     platform = Platform.RSS.value
     capabilities = Capabilities(
-        posts="the items of the feed (RSS 2.0 or Atom); older items through RFC 5005 `next`/`prev-archive` links, "
-              "or `?paged=2`… on WordPress feeds",
+        posts="the items of the feed (RSS 0.9x/1.0/2.0, Atom 0.3/1.0, in any encoding); older items through RFC 5005 "
+              "`next`/`prev-archive` links, or `?paged=2`… on WordPress feeds",
         comments="no: feeds carry no comments",
         edits="yes while the item is still in the feed: Atom `updated`, RSS changed content",
         deletions="no: a deleted item cannot be told from one that rolled off the feed",
