@@ -1,26 +1,30 @@
-"""RSS 2.0 and Atom feeds: the items of a news feed, their enclosures, and edits while in the feed.
+"""RSS and Atom feeds: the items of a news feed, their enclosures, and edits while in the feed.
 
-The account's handle is the feed URL, or its path under `base_url`. Both formats are parsed
-with defusedxml over ElementTree, never expat's defaults alone: a document declaring entities
-(billion laughs, in any encoding expat reads, UTF-16 too) or referring to external ones is
-refused before anything is expanded or fetched, and one nested deeper than `MAX_DEPTH` is refused
-before anything walks it recursively. A document that is not well-formed XML, in an encoding
-expat cannot read, or neither `<rss>` nor an Atom `<feed>`, is a rejected page (quarantined).
+The account's handle is the feed URL, or its path under `base_url`. The document is read by
+`feedxml.parse_feed` as feed readers read feeds (any encoding, HTML entities, RSS 0.9x/1.0/2.0,
+Atom 0.3/1.0, CDF) and parsed with defusedxml: entity declarations, external references and
+nesting deeper than `MAX_DEPTH` are refused (see that module). A document that is not a feed, or
+not well-formed even so, is a rejected page (quarantined) whose reason leads with the cause:
+whatever the parser raises becomes that reason (`read`), never an exception out of `harvest`.
 
 A feed shows only its newest items. Older ones are reached by following RFC 5005 links
 (`rel="next"`, or `prev-archive` in an archived feed). WordPress feeds (`<generator>`
 wordpress.org) announce no older pages but answer `?paged=2`, `?paged=3`… until a 404, so those
-are asked for when no link is given. Walking stops once a page holds nothing newer than the last run's newest
-item nor inside the look-back window, except on a sweep run, which walks every page. The first
-page is fetched conditionally (`If-None-Match`/`If-Modified-Since` from the saved `ETag` and
-`Last-Modified`): 304 means nothing changed (sweeps fetch it unconditionally, since an edit to
+are asked for when no link is given. Walking stops once a page holds nothing newer than the last
+run's newest item nor inside the look-back window, except on a sweep run, which walks every page,
+and always at a page that brings no item this run has not read already: a cache that ignores
+`?paged` answers page 1 for every page (60 requests and 1 500 records of 25 items, before). The
+first page is fetched conditionally (`If-None-Match`/`If-Modified-Since` from the saved `ETag`
+and `Last-Modified`): 304 means nothing changed (sweeps fetch it unconditionally, since an edit to
 an old item changes only an older page).
 
-Item ids are the RSS `guid` (or `link` when there is none) and the Atom `id`. The text is the
-HTML body (`content:encoded`, Atom `content`; else `description`/`summary`) as plain text; the
-title goes in `title`. Atom `updated` is kept as `edited_at`; RSS has no edit marker, so an edit
-shows as changed content. Feeds carry no comments, and a deleted item cannot be told from one
-that rolled off the window, so neither is claimed.
+Item ids are the RSS `guid` (else `link`, else RSS 1.0's `rdf:about`) and the Atom `id` (else its
+link). RSS makes every element of an item optional: an item with none of these gets
+`derived_id`, a hash of what it says. The text is the HTML body (`content:encoded`, XHTML `body`,
+Atom `content`; else `description`/`summary`) as plain text; the title goes in `title`. Atom
+`updated` is kept as `edited_at`; RSS has no edit marker, so an edit shows as changed content.
+Feeds carry no comments, and a deleted item cannot be told from one that rolled off the window,
+so neither is claimed.
 """
 
 from __future__ import annotations
