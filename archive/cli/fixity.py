@@ -6,10 +6,16 @@ from typing import Annotated
 
 import typer
 
-from .errors import CommunisError
-from .fixity import DEFAULT_SHARE
+from ..context import Archive
+from ..errors import CommunisError
+from ..fixity import DEFAULT_SHARE, run_fixity
+from ..premis import open_premis
+from .common import console, err, fail
+
+app = typer.Typer()
 
 
+@app.command("fixity")
 def fixity(
     check_all: Annotated[bool, typer.Option("--all", help="Re-read every stored file, not the next share.")] = False,
     share: Annotated[int, typer.Option("--share", min=1,
@@ -17,11 +23,6 @@ def fixity(
                      ] = DEFAULT_SHARE,
 ) -> None:
     """Re-read stored WARC files, recompute SHA-256, compare with manifest and storage checksum."""
-    from .cli import console, err, fail
-    from .context import Archive
-    from .fixity import run_fixity
-    from .premis import open_premis
-
     arc = Archive()
     try:
         with console.status("checking fixity"):

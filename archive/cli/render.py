@@ -11,8 +11,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .index import SearchResult
-from .records import VerifiedRecord
+from ..index import SearchResult
+from ..records import VerifiedRecord
 
 
 def _when(value: str | None) -> str:

@@ -7,9 +7,16 @@ from typing import Annotated
 
 import typer
 
-from .errors import CommunisError
+from ..context import Archive
+from ..errors import CommunisError
+from ..premis import open_premis
+from ..transfer import build_transfer
+from .common import cli_actor, console, fail
+
+app = typer.Typer()
 
 
+@app.command("transfer")
 def transfer(
     out: Annotated[Path, typer.Option("-o", "--out", help="Directory the package folder is written into.")],
     retention_class: Annotated[str | None, typer.Option("--class", help="Every record of this retention class.")
@@ -17,18 +24,13 @@ def transfer(
     record: Annotated[list[str] | None, typer.Option("--record", help="A record id (repeatable).")] = None,
 ) -> None:
     """Export records as an E-ARK CSIP/SIP package (METS + PREMIS + WARC) and record the transfer event."""
-    from .cli import _cli_actor, console, fail
-    from .context import Archive
-    from .premis import open_premis
-    from .transfer import build_transfer
-
     arc = Archive()
     try:
         if retention_class is not None:
             arc.settings.retention_class(retention_class)  # an unknown class is a typo, not an empty transfer
         with console.status("building the transfer package"):
             result = build_transfer(arc.settings, arc.store, arc.index, open_premis(arc.settings), out,
-                                    retention_class=retention_class, record_ids=record or [], by=_cli_actor())
+                                    retention_class=retention_class, record_ids=record or [], by=cli_actor())
     except FileExistsError as exc:
         fail(CommunisError(f"{exc.filename} exists", hint="choose another -o directory"))
     except CommunisError as exc:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from .accounts import load_accounts
-from .bundles import read_file
-from .context import Archive
-from .index import SearchQuery, search
-from .records import fetch_verified
+from ..accounts import load_accounts
+from ..bundles import read_file
+from ..context import Archive
+from ..index import SearchQuery, search
+from ..records import fetch_verified
+from ..samples import ACCOUNTS_FILE, sample_file
 from .render import record_panel, results_table
-from .samples import ACCOUNTS_FILE, sample_file
 
 
 def run_demo(console: Console, query: str = "snöröjning", archive: Archive | None = None) -> int:

@@ -6,8 +6,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
-from .config import Settings, get_settings
-from .errors import CommunisError
+import typer
+
+from ..accounts import load_accounts
+from ..config import Settings, get_settings
+from ..errors import CommunisError
+from ..index import open_index
+from ..index.client import translate
+from ..store import open_store
+from .common import console
+
+app = typer.Typer()
 
 
 @dataclass(frozen=True)
@@ -27,9 +36,6 @@ def _run(name: str, fn: Callable[[], str]) -> Check:
 
 
 def _elasticsearch(settings: Settings) -> str:
-    from .index import open_index
-    from .index.client import translate
-
     index = open_index(settings)
     with translate("read the node version"):  # GET / is absent from the integ-test distribution
         nodes = index.es.nodes.info(node_id="_local", filter_path="nodes.*.version")
@@ -43,8 +49,6 @@ def _elasticsearch(settings: Settings) -> str:
 
 
 def _store(settings: Settings) -> str:
-    from .store import open_store
-
     open_store(settings).check()
     where = settings.store_path if settings.store == "local" else \
         f"{settings.s3_endpoint_url or 'AWS'} bucket {settings.s3_bucket} (Object Lock on)"
@@ -62,8 +66,6 @@ def _prefect() -> str:
 
 
 def _accounts(settings: Settings) -> str:
-    from .accounts import load_accounts
-
     if settings.accounts_file is None:
         return "no accounts file configured (COMMUNIS_ACCOUNTS_FILE); the demo uses its samples"
     return f"{settings.accounts_file}: {len(load_accounts(settings.accounts_file, settings))} accounts"
@@ -83,3 +85,14 @@ def run_checks() -> Iterator[Check]:
         s3 = settings.model_copy(update={"store": "s3"})
         yield _run("s3 (local MinIO)", lambda: _store(s3))
     yield _run("prefect", _prefect)
+
+
+@app.command()
+def doctor() -> None:
+    """Check configuration and every service; one line per problem with how to fix it."""
+    problems = 0
+    for check in run_checks():
+        mark = "[green]ok[/]  " if check.ok else "[red]FAIL[/]"
+        console.print(f"{mark} {check.name}: {check.message}", highlight=False)
+        problems += 0 if check.ok else 1
+    raise typer.Exit(1 if problems else 0)

@@ -8,12 +8,20 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import CommunisError
+from schemas import AuditAction
+from schemas.search import SavedSearch
 
-hold_app = typer.Typer(help="Legal holds: keep a matter's records from any disposal until released.")
+from .. import clock
+from ..access import open_audit
+from ..context import Archive
+from ..errors import CommunisError
+from ..holds import load_holds, place_hold, release_hold
+from .common import cli_actor, console, fail, parse_date
+
+app = typer.Typer(help="Legal holds: keep a matter's records from any disposal until released.")
 
 
-@hold_app.command("new")
+@app.command("new")
 def hold_new(
     case: Annotated[str, typer.Option("--case", help="The matter or case the hold is for.")],
     query: Annotated[str, typer.Option("--query", help='Text the records contain: words, "phrase", a | b.')] = "",
@@ -25,25 +33,16 @@ def hold_new(
     reason: Annotated[str, typer.Option(help="Why (litigation reasonably anticipated, …).")] = "",
 ) -> None:
     """Place a hold: every matching record, also ones captured later, and the files holding them."""
-    from schemas import AuditAction
-    from schemas.search import SavedSearch
-
-    from . import clock
-    from .access import open_audit
-    from .cli import _cli_actor, _date, console, fail
-    from .context import Archive
-    from .holds import place_hold
-
     arc = Archive()
     try:
         scope = SavedSearch.model_validate({
-            "q": query, "platform": platform, "account": account, "published_from": _date(date_from, "--from"),
-            "published_to": _date(date_to, "--to"), "record_ids": record or []})
+            "q": query, "platform": platform, "account": account, "published_from": parse_date(date_from, "--from"),
+            "published_to": parse_date(date_to, "--to"), "record_ids": record or []})
         audit = open_audit(arc.settings)
         audit.ensure()
-        outcome = place_hold(arc.store, arc.index, matter=case, scope=scope, owner=_cli_actor(), now=clock.now(),
+        outcome = place_hold(arc.store, arc.index, matter=case, scope=scope, owner=cli_actor(), now=clock.now(),
                              reason=reason)
-        audit.event(AuditAction.HOLD_PLACE, user=_cli_actor(), role=None, target=outcome.hold.id, client="cli",
+        audit.event(AuditAction.HOLD_PLACE, user=cli_actor(), role=None, target=outcome.hold.id, client="cli",
                     note=f"{case}: {scope.describe()}; {outcome.records} records, {len(outcome.files)} files")
     except (CommunisError, ValueError) as exc:
         fail(exc if isinstance(exc, CommunisError) else CommunisError(f"invalid hold: {exc}"))
@@ -53,23 +52,15 @@ def hold_new(
     typer.echo(outcome.hold.id)
 
 
-@hold_app.command("release")
+@app.command("release")
 def hold_release(hold_id: str) -> None:
     """Release a hold; files stay locked while another hold covers any record in them."""
-    from schemas import AuditAction
-
-    from . import clock
-    from .access import open_audit
-    from .cli import _cli_actor, console, fail
-    from .context import Archive
-    from .holds import release_hold
-
     arc = Archive()
     try:
         audit = open_audit(arc.settings)
         audit.ensure()
-        outcome = release_hold(arc.store, arc.index, hold_id, by=_cli_actor(), now=clock.now())
-        audit.event(AuditAction.HOLD_RELEASE, user=_cli_actor(), role=None, target=hold_id, client="cli",
+        outcome = release_hold(arc.store, arc.index, hold_id, by=cli_actor(), now=clock.now())
+        audit.event(AuditAction.HOLD_RELEASE, user=cli_actor(), role=None, target=hold_id, client="cli",
                     note=f"{outcome.records} records, {len(outcome.files)} files released")
     except CommunisError as exc:
         fail(exc)
@@ -78,13 +69,9 @@ def hold_release(hold_id: str) -> None:
                   f"{len(outcome.files)} files no other hold needs", highlight=False)
 
 
-@hold_app.command("list")
+@app.command("list")
 def hold_list(all_holds: Annotated[bool, typer.Option("--all", help="Also released holds.")] = False) -> None:
     """The holds: matter, scope, owner, when placed and released, and how many records they mark now."""
-    from .cli import console, fail
-    from .context import Archive
-    from .holds import load_holds
-
     arc = Archive()
     try:
         holds = [h for h in load_holds(arc.store) if all_holds or h.active]

@@ -3,35 +3,39 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.progress import Progress
 from rich.table import Table
 
-from .errors import CommunisError
+from schemas import AuditAction
+from schemas.search import SavedSearch
 
-if TYPE_CHECKING:
-    from .access import AuditLog
-    from .context import Archive
-    from .requests.casebook import CaseBook
+from .. import clock
+from ..access import AuditLog, open_audit
+from ..context import Archive
+from ..errors import CommunisError
+from ..index.client import make_client
+from ..requests.casebook import CaseBook
+from ..requests.detect import detect
+from ..requests.profiles import due_date, is_overdue, load_profiles
+from ..requests.verify import verify_package
+from ..requests.workflow import decide_masks, new_case, review_record, run_case
+from .common import cli_actor, console, fail, parse_date
 
-request_app = typer.Typer(help="Public-records requests: cases, frozen results, review, masking, packages.")
+app = typer.Typer(help="Public-records requests: cases, frozen results, review, masking, packages.")
 
 
 def _context() -> tuple[Archive, CaseBook, AuditLog]:
-    from .access import open_audit
-    from .context import Archive
-    from .index.client import make_client
-    from .requests.casebook import CaseBook
-
     arc = Archive()
     audit = open_audit(arc.settings)
     audit.ensure()
     return arc, CaseBook(make_client(arc.settings), arc.settings.es_index_prefix), audit
 
 
-@request_app.command("new")
+@app.command("new")
 def request_new(
     query: Annotated[str, typer.Option("--query", help='What the request asks for: words, "phrase", a | b.')] = "",
     requester: Annotated[str | None, typer.Option(help="Who asked (optional: requests may be anonymous).")] = None,
@@ -44,24 +48,16 @@ def request_new(
     diary_number: Annotated[str | None, typer.Option("--diary-number", help="The case's diary number.")] = None,
 ) -> None:
     """Open a request case; prints its id."""
-    from schemas import AuditAction
-    from schemas.search import SavedSearch
-
-    from . import clock
-    from .cli import _cli_actor, _date, console, fail
-    from .requests.profiles import load_profiles
-    from .requests.workflow import new_case
-
     try:
         if profile not in load_profiles():
             raise CommunisError(f"unknown profile {profile!r}", hint=f"one of: {', '.join(load_profiles())}")
         arc, book, audit = _context()
         search = SavedSearch.model_validate({"q": query, "platform": platform, "account": account,
-                                             "published_from": _date(date_from, "--from"),
-                                             "published_to": _date(date_to, "--to")})
-        case = new_case(book, searches=[search], handler=_cli_actor(), now=clock.now(),
+                                             "published_from": parse_date(date_from, "--from"),
+                                             "published_to": parse_date(date_to, "--to")})
+        case = new_case(book, searches=[search], handler=cli_actor(), now=clock.now(),
                         requester=requester, request_text=text, diary_number=diary_number, profile=profile)
-        audit.event(AuditAction.REQUEST_CREATE, user=_cli_actor(), role=None, target=case.id,
+        audit.event(AuditAction.REQUEST_CREATE, user=cli_actor(), role=None, target=case.id,
                     client="cli", note=search.describe())
     except (CommunisError, ValueError) as exc:
         fail(exc if isinstance(exc, CommunisError) else CommunisError(f"invalid request: {exc}"))
@@ -69,19 +65,13 @@ def request_new(
     typer.echo(case.id)
 
 
-@request_app.command("run")
+@app.command("run")
 def request_run(case_id: str) -> None:
     """Run the case's searches now and freeze the result (a new snapshot, compared with the last)."""
-    from schemas import AuditAction
-
-    from .cli import _cli_actor, console, fail
-    from .requests.detect import detect
-    from .requests.workflow import run_case
-
     try:
         arc, book, audit = _context()
         result = run_case(book, arc.index, case_id, spans=detect)
-        audit.event(AuditAction.REQUEST_RUN, user=_cli_actor(), role=None, target=case_id,
+        audit.event(AuditAction.REQUEST_RUN, user=cli_actor(), role=None, target=case_id,
                     client="cli", note=f"snapshot {result.snapshot}: {result.total} records")
     except CommunisError as exc:
         fail(exc)
@@ -91,7 +81,7 @@ def request_run(case_id: str) -> None:
                   highlight=False)
 
 
-@request_app.command("review")
+@app.command("review")
 def request_review(
     case_id: str,
     accept_suggestions: Annotated[bool, typer.Option("--accept-suggestions", help="Accept every pending one.")] = False,
@@ -102,12 +92,6 @@ def request_review(
     reason: Annotated[str, typer.Option(help="Why records are excluded.")] = "",
 ) -> None:
     """Decide masking suggestions (all at once, with one ground) and include/exclude records."""
-    from schemas import AuditAction
-
-    from . import clock
-    from .cli import _cli_actor, console, fail
-    from .requests.workflow import decide_masks, review_record
-
     if accept_suggestions and reject_suggestions:
         fail(CommunisError("--accept-suggestions and --reject-suggestions exclude each other"))
     try:
@@ -115,11 +99,11 @@ def request_review(
         decided = 0
         if accept_suggestions or reject_suggestions:
             decided = decide_masks(book, case_id, accept=accept_suggestions, ground=ground,
-                                   by=_cli_actor(), now=clock.now())
+                                   by=cli_actor(), now=clock.now())
         for record_id in exclude or []:
-            review_record(book, case_id, record_id, include=False, reason=reason, by=_cli_actor(),
+            review_record(book, case_id, record_id, include=False, reason=reason, by=cli_actor(),
                           now=clock.now())
-        audit.event(AuditAction.REQUEST_REVIEW, user=_cli_actor(), role=None, target=case_id,
+        audit.event(AuditAction.REQUEST_REVIEW, user=cli_actor(), role=None, target=case_id,
                     client="cli", note=f"{decided} suggestions {'accepted' if accept_suggestions else 'rejected'}"
                                        f" ({ground or 'no ground'}); {len(exclude or [])} records excluded")
     except CommunisError as exc:
@@ -127,7 +111,7 @@ def request_review(
     console.print(f"{decided} suggestions decided, {len(exclude or [])} records excluded", highlight=False)
 
 
-@request_app.command("export")
+@app.command("export")
 def request_export(
     case_id: str,
     output: Annotated[Path, typer.Option("-o", "--output", help="A new directory for the package.")],
@@ -135,22 +119,17 @@ def request_export(
     bates_prefix: Annotated[str, typer.Option(help="Bates number prefix.")] = "COMM",
 ) -> None:
     """Produce the case's package: a BagIt bag with the released copy, originals, WACZ and custody log."""
-    from rich.progress import Progress
-
-    from schemas import AuditAction
-
-    from . import clock
-    from .cli import _cli_actor, console, fail
-    from .requests.production import produce
+    # The package's PDFs need fpdf, whose fonts take about a second to import: only this command pays.
+    from ..requests.production import produce
 
     try:
         arc, book, audit = _context()
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("producing", total=None)
             result = produce(arc.settings, book, arc.index, arc.store, audit, case_id, output,
-                             by=_cli_actor(), now=clock.now(), bates_prefix=bates_prefix if bates else None,
+                             by=cli_actor(), now=clock.now(), bates_prefix=bates_prefix if bates else None,
                              progress=lambda done, total: bar.update(task, completed=done, total=total))
-        audit.event(AuditAction.REQUEST_EXPORT, user=_cli_actor(), role=None, target=case_id,
+        audit.event(AuditAction.REQUEST_EXPORT, user=cli_actor(), role=None, target=case_id,
                     client="cli", note=f"{result.records} records, {result.masked_spans} masked spans → {output}")
     except CommunisError as exc:
         fail(exc)
@@ -159,13 +138,9 @@ def request_export(
                   + (f", Bates {result.bates[0]}–{result.bates[1]}" if result.bates else ""), highlight=False)
 
 
-@request_app.command("verify")
+@app.command("verify")
 def request_verify(package: Path) -> None:
     """Re-check every hash in a package and every WARC record against the archive; name what differs."""
-    from .cli import console, fail
-    from .context import Archive
-    from .requests.verify import verify_package
-
     try:
         arc = Archive()
         problems = verify_package(package, arc.index, arc.store)
@@ -178,13 +153,9 @@ def request_verify(package: Path) -> None:
     console.print(f"{package}: every file and every WARC record checks out", highlight=False)
 
 
-@request_app.command("list")
+@app.command("list")
 def request_list() -> None:
     """The cases, newest first, with their clock: due date and whether they are overdue."""
-    from . import clock
-    from .cli import console, fail
-    from .requests.profiles import due_date, is_overdue, load_profiles
-
     try:
         _, book, _ = _context()
         cases = book.cases()

@@ -3,6 +3,9 @@
 The acting person is `--actor NAME` (a local user), else the OS login (`os:<login>`). Approving
 and executing need a local user with the records-manager or admin role, and two people: the
 planner cannot approve, the approver cannot execute. Every step is an audit event.
+
+`archive.retention` is imported inside each command: its certificates are PDFs, and fpdf's fonts
+take about a second to import, which `communis --help` and every other command should not pay.
 """
 
 from __future__ import annotations
@@ -15,12 +18,18 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from schemas import AuditAction
 from schemas.schedule import DispositionList
 
-from .errors import CommunisError
+from .. import clock
+from ..access import open_audit
+from ..config import get_settings
+from ..context import Archive
+from ..errors import CommunisError
+from .common import cli_actor, console, fail
 
-retention_app = typer.Typer(help="Retention schedule and disposal: plan, approve (a second person), dispose, "
-                                 "certificates, GDPR erasure answers.")
+app = typer.Typer(help="Retention schedule and disposal: plan, approve (a second person), dispose, "
+                       "certificates, GDPR erasure answers.")
 
 ActorOption = Annotated[str | None, typer.Option(
     "--actor", help="Who acts: a local user (default: your OS login). Approve and dispose need the "
@@ -28,14 +37,10 @@ ActorOption = Annotated[str | None, typer.Option(
 
 
 def _actor(actor: str | None) -> str:
-    from .cli import _cli_actor
-
-    return actor or _cli_actor()
+    return actor or cli_actor()
 
 
 def _as_of(value: str | None) -> datetime:
-    from . import clock
-
     if value is None:
         return clock.now()
     try:
@@ -46,27 +51,19 @@ def _as_of(value: str | None) -> datetime:
 
 
 def _audit(action: str, actor: str, target: str, note: str) -> None:
-    from schemas import AuditAction
-
-    from .access import open_audit
-    from .config import get_settings
-
     audit = open_audit(get_settings())
     audit.ensure()
     audit.event(AuditAction(action), user=actor, role=None, target=target, client="cli", note=note[:1000])
 
 
-@retention_app.command("plan")
+@app.command("plan")
 def retention_plan(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Plan as of this date (YYYY-MM-DD; default now): "
                                                               "see what the schedule does on a future date.")] = None,
     actor: ActorOption = None,
 ) -> None:
     """Make a disposition list: the stored files whose records are all due, held by nobody, in no open request."""
-    from . import clock
-    from .cli import fail
-    from .context import Archive
-    from .retention import load_schedule, plan
+    from ..retention import load_schedule, plan
 
     arc = Archive()
     who = _actor(actor)
@@ -82,8 +79,6 @@ def retention_plan(
 
 
 def _print_list(result: DispositionList) -> None:
-    from .cli import console
-
     table = Table(title=f"Disposition list {result.id} as of {result.as_of:%Y-%m-%d} ({result.status.value})")
     for col in ("file", "account", "rule", "decision", "records", "bytes", "captured", "due since"):
         table.add_column(col, overflow="fold")
@@ -102,12 +97,10 @@ def _print_list(result: DispositionList) -> None:
                   "in files that also hold retained records.", highlight=False)
 
 
-@retention_app.command("show")
+@app.command("show")
 def retention_show(list_id: str) -> None:
     """Print a disposition list with its status (planned, approved, executed)."""
-    from .cli import fail
-    from .context import Archive
-    from .retention import load_list
+    from ..retention import load_list
 
     try:
         found = load_list(Archive().store, list_id)
@@ -116,14 +109,11 @@ def retention_show(list_id: str) -> None:
     _print_list(found)
 
 
-@retention_app.command("approve")
+@app.command("approve")
 def retention_approve(list_id: str, actor: ActorOption = None,
                       note: Annotated[str, typer.Option(help="A note kept with the approval.")] = "") -> None:
     """Approve a list (records-manager or admin; not the person who planned it)."""
-    from . import clock
-    from .cli import console, fail
-    from .context import Archive
-    from .retention import approve
+    from ..retention import approve
 
     arc = Archive()
     who = _actor(actor)
@@ -137,13 +127,10 @@ def retention_approve(list_id: str, actor: ActorOption = None,
                   f"{list_id}`", highlight=False)
 
 
-@retention_app.command("dispose")
+@app.command("dispose")
 def retention_dispose(list_id: str, actor: ActorOption = None) -> None:
     """Execute an approved list (not by its approver); rerun to resume an interrupted disposal."""
-    from . import clock
-    from .cli import console, fail
-    from .context import Archive
-    from .retention import dispose
+    from ..retention import dispose
 
     arc = Archive()
     who = _actor(actor)
@@ -166,12 +153,10 @@ def retention_dispose(list_id: str, actor: ActorOption = None) -> None:
         raise typer.Exit(1)
 
 
-@retention_app.command("certificates")
+@app.command("certificates")
 def retention_certificates() -> None:
     """List the disposal certificates (kept permanently)."""
-    from .cli import console, fail
-    from .context import Archive
-    from .retention import certificate_ids, load_certificate
+    from ..retention import certificate_ids, load_certificate
 
     arc = Archive()
     try:
@@ -187,17 +172,14 @@ def retention_certificates() -> None:
     console.print(table)
 
 
-@retention_app.command("erasure")
+@app.command("erasure")
 def retention_erasure(
     record: Annotated[list[str], typer.Option("--record", help="A record id (repeatable).")],
     actor: ActorOption = None,
     note: Annotated[str, typer.Option(help="Who asked and how (no personal data needed).")] = "",
 ) -> None:
     """Log a GDPR erasure request and answer it with the rule and earliest disposal date; deletes nothing."""
-    from . import clock
-    from .cli import console, fail
-    from .context import Archive
-    from .retention import erasure_request, load_schedule
+    from ..retention import erasure_request, load_schedule
 
     arc = Archive()
     try:
@@ -212,7 +194,7 @@ def retention_erasure(
                       highlight=False)
 
 
-@retention_app.command("reevaluate")
+@app.command("reevaluate")
 def retention_reevaluate(
     previous: Annotated[Path, typer.Option("--previous", help="The schedule file in force before this one.",
                                            exists=True, dir_okay=False)],
@@ -221,10 +203,7 @@ def retention_reevaluate(
 ) -> None:
     """Re-evaluate archived records under the configured schedule against --previous: what changed, and extend
     the Object Lock of files whose periods grew (a lock is never shortened)."""
-    from . import clock
-    from .cli import console, fail
-    from .context import Archive
-    from .retention import load_schedule, reevaluate
+    from ..retention import load_schedule, reevaluate
 
     arc = Archive()
     who = _actor(actor)

@@ -1,0 +1,76 @@
+"""What every command shares: the consoles, the one-line failure, who acts, and the common options read.
+
+Errors a user can act on are shown as one line (what is wrong — what to do) with exit code
+2; the exception chain goes to the log (`-v` shows it). Every command module imports these from
+here, never from the package `__init__`, so the package has no import circle.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from datetime import date
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from schemas import Account
+
+from ..accounts import load_accounts
+from ..config import Settings
+from ..context import Archive
+from ..errors import CommunisError
+from ..pipeline import IngestReport
+
+console = Console()
+err = Console(stderr=True)
+log = logging.getLogger("archive.cli")
+
+
+def fail(exc: CommunisError) -> NoReturn:
+    """Print the error's one line on stderr and exit 2; the traceback goes to the log only."""
+    log.debug("command failed", exc_info=exc)
+    err.print(f"[bold red]error:[/] {exc.one_line()}", highlight=False, markup=True)
+    raise typer.Exit(2)
+
+
+def cli_actor() -> str:
+    """Who acts from the command line: the OS login (`os:<login>`), recorded in audit and PREMIS events."""
+    try:
+        return f"os:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "os:unknown"
+
+
+def parse_date(value: str | None, flag: str) -> date | None:
+    """A `--from`/`--to`/`--on` value as a date; a typo is a one-line error naming the flag."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommunisError(f"{flag} {value!r} is not a date", hint="write it as YYYY-MM-DD") from None
+
+
+def accounts_file(settings: Settings, path: Path | None) -> Path:
+    """The accounts file: `--accounts`, else COMMUNIS_ACCOUNTS_FILE; neither is a one-line error."""
+    chosen = path or settings.accounts_file
+    if chosen is None:
+        raise CommunisError("no accounts file", hint="pass --accounts or set COMMUNIS_ACCOUNTS_FILE")
+    return chosen
+
+
+def accounts_from(arc: Archive, path: Path | None) -> list[Account]:
+    """The validated accounts of `--accounts` (or the configured file)."""
+    return list(load_accounts(accounts_file(arc.settings, path), arc.settings))
+
+
+def print_ingest_report(report: IngestReport) -> None:
+    """One line for the run, one per quarantined capture (platform text printed without markup)."""
+    console.print(f"run {report.run_id}: {report.captures} captures, {report.records} records, "
+                  f"{len(report.files)} WARC files stored, {report.indexed} documents indexed, "
+                  f"{len(report.quarantined)} quarantined")
+    for q in report.quarantined:
+        console.print(f"  [yellow]quarantined[/] {q.url}: {q.reason} ({q.key})", highlight=False)

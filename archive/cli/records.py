@@ -1,0 +1,93 @@
+"""`communis search`, `show`, `warc` and `reindex`: reading the archived records back."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+
+from ..context import Archive
+from ..errors import CommunisError
+from ..index import SearchQuery
+from ..index import search as run_search
+from ..records import fetch_verified
+from ..reindex import reindex as run_reindex
+from .common import console, fail, parse_date
+from .render import record_panel, results_table
+
+app = typer.Typer()
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="Words or a simple query (\"phrase\", -not, a | b).")] = "",
+    platform: Annotated[str | None, typer.Option(help="Only this platform.")] = None,
+    account: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
+    kind: Annotated[str | None, typer.Option(help="post, comment, reply, media or page.")] = None,
+    item: Annotated[str | None, typer.Option(help="One item's id on its platform: all its versions.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="Published on or after (YYYY-MM-DD).")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Published on or before (YYYY-MM-DD).")] = None,
+    deleted: Annotated[bool | None, typer.Option("--deleted/--not-deleted", help="Only tombstones / none.")
+                       ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """Search the archived records."""
+    try:
+        query = SearchQuery(text=text, platform=platform, account=account, kind=kind, item=item,
+                            date_from=parse_date(date_from, "--from"), date_to=parse_date(date_to, "--to"),
+                            deleted=deleted, size=limit)
+        result = run_search(Archive().index, query)
+    except CommunisError as exc:
+        fail(exc)
+    if as_json:
+        for hit in result.hits:
+            sys.stdout.write(json.dumps({"record_id": hit.record_id, **hit.source}, ensure_ascii=False) + "\n")
+        return
+    console.print(results_table(result, text))
+
+
+@app.command()
+def show(record_id: str) -> None:
+    """Print a record and verify it against its WARC record fetched from storage."""
+    arc = Archive()
+    try:
+        verified = fetch_verified(arc.index, arc.store, record_id)
+    except CommunisError as exc:
+        fail(exc)
+    console.print(record_panel(verified))
+
+
+@app.command()
+def warc(record_id: str,
+         output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")]) -> None:
+    """Write the exact stored WARC record of a record version to a file (verified first)."""
+    arc = Archive()
+    try:
+        verified = fetch_verified(arc.index, arc.store, record_id)
+    except CommunisError as exc:
+        fail(exc)
+    output.write_bytes(verified.warc_bytes)
+    console.print(f"wrote {len(verified.warc_bytes)} bytes to {output} "
+                  f"(sha256 {verified.record.warc.sha256 if verified.record.warc else '?'})")
+
+
+@app.command()
+def reindex(keep: Annotated[bool, typer.Option(help="Keep the existing index (no drop).")] = False) -> None:
+    """Rebuild the index from the stored WARC files alone."""
+    arc = Archive()
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("reindexing", total=None)
+            report = run_reindex(arc.store, arc.index, drop=not keep,
+                                 progress=lambda key: progress.update(task, description=key))
+    except CommunisError as exc:
+        fail(exc)
+    console.print(f"reindexed {report.documents} records from {report.files} WARC files "
+                  f"({report.errors} errors)")
+    if report.errors:
+        raise typer.Exit(1)

@@ -1,0 +1,33 @@
+"""`communis serve`: the web application and HTTP API under uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..config import get_settings
+from ..errors import CommunisError
+from .common import err, fail
+
+app = typer.Typer()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Start the web application and HTTP API (every page and call needs a user; see `communis user add`)."""
+    # uvicorn and the web application (FastAPI, templates; given to uvicorn by name) are needed by this
+    # command only: imported here, so every other command starts without them.
+    import uvicorn
+
+    try:
+        get_settings()
+    except CommunisError as exc:
+        fail(exc)
+    err.print(f"Communis on http://{host}:{port}/  (API: /api, description: /openapi.json)", highlight=False)
+    uvicorn.run("archive.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=False, server_header=False, log_level="warning")
