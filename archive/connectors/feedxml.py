@@ -67,8 +67,9 @@ _PATTERNS = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"), (
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']?([A-Za-z0-9._:+-]+)""")
 _CHARSET = re.compile(r"""charset\s*[=:]\s*["']?([A-Za-z0-9._:+-]+)""", re.IGNORECASE)
 #: Sections left as they are: CDATA, comments, processing instructions, a DOCTYPE.
-_VERBATIM = re.compile(r"(<!\[CDATA\[.*?(?:\]\]>|$)|<!--.*?(?:-->|$)|<\?.*?(?:\?>|$)"
-                       r"|<!DOCTYPE(?:[^\[>]|\[.*?\])*>)", re.DOTALL | re.IGNORECASE)
+#: Each alternative runs to its end or to the end of the text, so hostile input costs linear time.
+_VERBATIM = re.compile(r"(<!\[CDATA\[.*?(?:\]\]>|\Z)|<!--.*?(?:-->|\Z)|<\?.*?(?:\?>|\Z)"
+                       r"|<!DOCTYPE[^\[>]*(?:\[[^\]]*(?:\]|\Z))?[^>]*(?:>|\Z))", re.DOTALL | re.IGNORECASE)
 _REFERENCE = re.compile(r"&(?:#([0-9]+);|#[xX]([0-9a-fA-F]+);|([A-Za-z_][A-Za-z0-9._-]*);)?")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_DECLARATION = re.compile(r"<\?xml(?:\s[^>]*?)?\?>")
