@@ -1,4 +1,5 @@
-"""The dependency rules of ENGINEERING.md, enforced: flows → archive → schemas, never backwards."""
+"""The dependency rules of ENGINEERING.md, enforced: flows → archive → schemas, never backwards; no import
+cycles in the product; only the entry points and tests import the CLI package."""
 
 from __future__ import annotations
 
@@ -25,6 +26,63 @@ def _modules(package: str) -> list[Path]:
     return sorted((REPO / package).rglob("*.py"))
 
 
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported_modules(path: Path, known: set[str]) -> set[str]:
+    """The `known` modules `path` imports, anywhere in it (inside functions and TYPE_CHECKING too): a
+    circle hidden in function bodies is still a circle. `from pkg import name` counts as importing the
+    module `pkg.name` when that is a module, else `pkg` itself (its `__init__`)."""
+    name = _module_name(path)
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name in known)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level else []
+            target = ".".join([*base, *([node.module] if node.module else [])])
+            for alias in node.names:
+                found.add(f"{target}.{alias.name}" if f"{target}.{alias.name}" in known else target)
+    return (found & known) - {name}
+
+
+def _import_graph(*packages: str) -> dict[str, set[str]]:
+    paths = [p for package in packages for p in _modules(package)]
+    known = {_module_name(p) for p in paths}
+    return {_module_name(p): _imported_modules(p, known) for p in paths}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = stack[stack.index(v):]
+            del stack[stack.index(v):]
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
 @pytest.mark.parametrize(("package", "forbidden"), [
     ("schemas", {"archive", "flows", "prefect", "elasticsearch", "boto3", "botocore", "warcio", "httpx"}),
     ("archive", {"flows", "prefect", "simulator"}),
@@ -48,3 +106,34 @@ def test_schemas_export_what_they_define() -> None:
     assert schemas.__all__ == sorted(schemas.__all__)
     for name in schemas.__all__:
         assert getattr(schemas, name).__module__.startswith("schemas."), name
+
+
+def test_cycle_finder_finds_a_circle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles_in_the_product() -> None:
+    """archive/ and schemas/ (so also inside archive/cli/): a module never needs, even lazily, one that needs it."""
+    assert _cycles(_import_graph("archive", "schemas")) == []
+
+
+@pytest.mark.parametrize("package", ["archive", "schemas", "flows", "simulator", "bench", "scripts"])
+def test_only_entry_points_import_the_cli_package(package: str) -> None:
+    """Command modules share helpers through archive/cli/common.py; the package `__init__` (the assembled
+    app) is for `communis = "archive.cli:main"`, `python -m archive` and tests only."""
+    paths = _modules(package)
+    known = {_module_name(p) for p in _modules("archive")} | {_module_name(p) for p in paths}
+    entry_points = {REPO / "archive" / "__main__.py", REPO / "archive" / "cli" / "__init__.py"}
+    offenders = [str(p.relative_to(REPO)) for p in paths
+                 if p not in entry_points and "archive.cli" in _imported_modules(p, known)]
+    assert offenders == []
+
+
+def test_the_cli_is_typed_without_escapes() -> None:
+    for path in _modules("archive/cli"):
+        text = path.read_text(encoding="utf-8")
+        assert "type: ignore" not in text, path
+        annotations = [node.annotation for node in ast.walk(ast.parse(text)) if isinstance(node, ast.arg)]
+        returns = [node.returns for node in ast.walk(ast.parse(text)) if isinstance(node, ast.FunctionDef)]
+        assert "object" not in {ast.unparse(a) for a in [*annotations, *returns] if a is not None}, path
