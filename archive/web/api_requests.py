@@ -1,7 +1,7 @@
 """`/api/requests` and `/api/holds`: public-records request cases and legal holds, for legal staff.
 
-The same steps as `communis request …` and `communis hold …` (archive/cli_requests.py,
-archive/cli_holds.py), on the same workflow functions, and each one audited like there, with
+The same steps as `communis request …` and `communis hold …` (archive/cli/requests.py,
+archive/cli/holds.py), on the same workflow functions, and each one audited like there, with
 the user, role and client address instead of `cli`. A step that fails (an export refused while
 masking suggestions are pending, a hold without a scope) is audited too, as `failed` with its
 reason, so the log shows what was attempted and not only what succeeded.
