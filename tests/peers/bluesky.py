@@ -100,8 +100,12 @@ class BlueskyPeer:
         if done.returncode != 0:
             raise RuntimeError(f"bluesky peer: the npm install failed: {done.stderr.strip()[-2000:]}")
         self.install = Path(done.stdout.strip().splitlines()[-1])
-        self._start_postgres()
-        self._start_network()
+        try:
+            self._start_postgres()
+            self._start_network()
+        except BaseException:
+            self.stop()  # nothing of a half-started peer is left running or on disk
+            raise
         return self
 
     def stop(self) -> None:
