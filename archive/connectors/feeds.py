@@ -166,7 +166,8 @@ def wordpress_next(container: ET.Element, url: str, kind: str) -> str | None:
     if any(link.get("rel") in PAGING_RELS for link in container.findall(f"{ATOM}link")):
         return None
     generator = container.find("generator" if kind == "rss" else f"{ATOM}generator")
-    marks = "".join(generator.itertext()) + (generator.get("uri") or "") if generator is not None else ""
+    marks = "".join(generator.itertext()) + (generator.get("uri") or generator.get("url") or "") \
+        if generator is not None else ""  # Atom 0.3's generator has `url`
     if "wordpress.org" not in marks.lower():
         return None
     parts = urlsplit(url)
