@@ -1,6 +1,6 @@
 """The capture pipeline: bundles → WARC files → write-once store → index.
 
-Order matters (DESIGN.md, principles 1 and 2): a WARC file is finalized and stored before
+Order matters (docs/design.md, principles 1 and 2): a WARC file is finalized and stored before
 any of its records is indexed, and a finalized file leaves the local work folder only
 after it is stored and indexed. If the store or the index fails, the finalized file stays
 in the work folder with its manifest beside it and the next run (or `communis ingest`)
@@ -110,7 +110,7 @@ class Pipeline:
             self.schedule = load_schedule(settings)
         self._quarantine_seq = 0
         self._active_holds: list[LegalHold] | None = None
-        self._premis = PremisLog(index.es, settings.stream("premis"))
+        self._premis = PremisLog.beside(index, settings.stream("premis"))
         self._index_ready = False
         self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit")
         self._pending: list[Future[None]] = []

@@ -1,4 +1,4 @@
-"""Rebuild the whole index from the stored WARC files alone (DESIGN.md, principle 1).
+"""Rebuild the whole index from the stored WARC files alone (docs/design.md, principle 1).
 
 Safe to interrupt: documents are keyed by record id, so a rerun (with or without dropping the
 index) gives every record exactly once, and hold marks are put back from the holds in the store

@@ -1,7 +1,7 @@
 """Regenerate the bundled sample captures in archive/samples/ (run by hand, output committed).
 
 The samples are what the demo ingests before platform harvesting exists: realistic
-Mastodon and WordPress REST responses (wire format as in shared/platforms.md) with the
+Mastodon and WordPress REST responses (in the platforms' wire formats) with the
 records a connector would derive from them. Bodies are the exact bytes of the responses.
 """
 

@@ -2,7 +2,7 @@
 
 Harvest connectors are tested against it exactly as against the platforms: same paths, query
 parameters, pagination headers, timestamp formats, error bodies and rate-limit headers
-(``/work/shared/platforms.md`` sections 5 and 7; decisions noted in ``mastodon.py`` and ``wordpress.py``).
+(the platforms as docs/platforms.md describes them; decisions noted in ``mastodon.py`` and ``wordpress.py``).
 Product code never imports this package, and it imports nothing from Communis.
 
 Start one in a test::

@@ -3,7 +3,7 @@
 Time only moves when the timeline says so (``clock.advance`` / ``clock.set``), so two runs of the
 same script produce the same timestamps. All instants are integer milliseconds since the epoch (UTC).
 
-Formats (platforms.md, cross-platform table):
+Formats (as each platform documents them):
 - Mastodon: ``2024-05-02T08:15:30.000Z`` (milliseconds, ``Z``).
 - WordPress: ``2024-05-02T10:15:30`` local site time without zone, and ``*_gmt`` in UTC. The site
   time zone is Europe/Stockholm; its offset is computed with the EU summer-time rule (last Sunday of

@@ -1,7 +1,7 @@
 """WARC/1.1 records built from Captures and Records, with SHA-256 digests computed once.
 
 warcio's writer computes digests in a second pass, re-encodes headers per record and hard-codes
-SHA-1 and zlib level 9 (ENGINEERING.md, B1); for small API responses its Python overhead, not
+SHA-1 and zlib level 9 (docs/performance.md); for small API responses its Python overhead, not
 compression, bounds the speed. Communis therefore serializes records itself in the plain WARC
 layout (version line, named fields, CRLF, block, CRLF CRLF) and relies on warcio to read and
 check them: every file written in the tests passes `warcio check`. Digests are SHA-256 in

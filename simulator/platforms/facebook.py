@@ -1,7 +1,7 @@
 """Facebook Pages: the Graph API (``{base}/fb`` stands for ``https://graph.facebook.com/v21.0``).
 
 Faithful points (Graph API reference: Page, Page feed/posts, Post, Object comments, Comment; results
-paging; error handling and rate limiting; platforms.md §1); the shared Graph conventions (errors,
+paging; error handling and rate limiting); the shared Graph conventions (errors,
 throttling, usage headers, paging, ``fields=``) are in ``graph.py``:
 - ``GET /{page-id|username|me}?fields=id,name,…``: the Page node (default fields ``name,id``).
 - ``GET /{page-id}/posts`` (also ``/feed`` and ``/published_posts``, which hold the same here: only the

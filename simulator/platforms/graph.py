@@ -1,7 +1,7 @@
 """What the Facebook and Instagram simulators share: Meta's Graph API conventions.
 
 Faithful points (developers.facebook.com: Graph API "Using the Graph API" / results paging,
-error handling, rate limiting; platforms.md §1–2):
+error handling, rate limiting):
 - Errors are ``{"error":{"message","type":"OAuthException","code","error_subcode","is_transient",
   "fbtrace_id"}}``. A missing token is HTTP 400 code 104, a wrong or expired one HTTP 400 code 190
   (with ``WWW-Authenticate: OAuth "Facebook Platform" "invalid_token" …``), an unknown or deleted

@@ -2,7 +2,7 @@
 ``https://graph.facebook.com/v21.0``, or ``https://graph.instagram.com/v21.0`` with Instagram Login).
 
 Faithful points (Instagram Platform reference: IG User, IG User Media, IG Media, IG Media Comments,
-IG Comment, IG Comment Replies; platforms.md §2); the shared Graph conventions (errors, throttling as
+IG Comment, IG Comment Replies); the shared Graph conventions (errors, throttling as
 HTTP 400 code 80002 with ``X-Business-Use-Case-Usage`` type ``instagram``, paging, ``fields=``) are in
 ``graph.py``:
 - ``GET /me`` (the professional account the token belongs to, as with Instagram Login) and

@@ -1,7 +1,6 @@
 """LinkedIn: the Community Management API's Posts and Comments (``{base}/li`` stands for ``https://api.linkedin.com``).
 
-Faithful points (learn.microsoft.com: posts-api, comments-api, little-text-format, versioning;
-/work/shared/platforms.md §10):
+Faithful points (learn.microsoft.com: posts-api, comments-api, little-text-format, versioning):
 - Every ``/rest/…`` call needs ``LinkedIn-Version: YYYYMM`` (or ``YYYYMM.RR``) and
   ``X-Restli-Protocol-Version: 2.0.0``. A missing version is ``400 VERSION_MISSING``; a sunset or
   not-yet-released one ``426 NONEXISTENT_VERSION`` ("Requested version 202301 is not active"), as

@@ -1,7 +1,7 @@
 """TikTok: the Display API v2 (``{base}/tt`` stands for ``https://open.tiktokapis.com``).
 
 Faithful points (developers.tiktok.com: display-api-overview, video list/query, user info, rate
-limits; /work/shared/platforms.md §11):
+limits):
 - ``POST /v2/video/list/?fields=…`` with the JSON body ``{"max_count":1–20,"cursor":…}`` lists the
   token owner's videos newest first; ``cursor`` is an epoch-milliseconds instant (videos created
   before it); the answer is ``{"data":{"videos":[…],"cursor":…,"has_more":…},"error":{…}}``.

@@ -1,7 +1,7 @@
 """X: the API v2 (``{base}/x`` stands for ``https://api.x.com``).
 
 Faithful points (docs.x.com: user Post timeline, recent search, Post lookup, edit Posts, rate
-limits; platforms.md §3):
+limits):
 - Ids are snowflakes as decimal strings: ``(ms − 1288834974657) << 22 | worker << 12 | sequence``,
   so they grow with time and a connector can read the instant back from an id.
 - ``GET /2/users/by/username/{username}`` → ``data{id,name,username}``; an unknown name is a 200

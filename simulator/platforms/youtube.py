@@ -1,7 +1,7 @@
 """YouTube: the Data API v3 (``{base}/yt`` stands for ``https://www.googleapis.com/youtube/v3``).
 
 Faithful points (developers.google.com/youtube/v3/docs: channels, playlistItems, videos,
-commentThreads, comments, errors; platforms.md §4):
+commentThreads, comments, errors):
 - ``key=`` carries the API key (an OAuth ``Authorization: Bearer`` token also works). Without a
   credential: 403 ``forbidden`` ("The request is missing a valid API key."); with a wrong one: 400
   ``badRequest`` ("API key not valid. Please pass a valid API key.").

@@ -39,3 +39,36 @@ def test_every_crash_point_is_in_reliability_md() -> None:
     text = (DOCS / "reliability.md").read_text()
     missing = [p.value for p in CrashPoint if f"`{p.value}`" not in text]
     assert missing == []
+
+
+#: Names of the design inputs the project was started from, which live outside the repository.
+_OUTSIDE = ("../shared", "/work/shared", "DESIGN.md", "ENGINEERING.md", "records-law.md", "test-peers.md")
+
+
+def _tracked_text_files() -> list[Path]:
+    import subprocess
+
+    root = DOCS.parent
+    names = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True).stdout.split()
+    suffixes = {".py", ".md", ".toml", ".yaml", ".yml", ".js", ".json", ".php", ".sh", ".txt", ".cfg", ""}
+    return [root / n for n in names if not n.startswith("tests/recordings/") and Path(n).suffix in suffixes
+            and (root / n).is_file()]
+
+
+def test_nothing_in_the_repository_points_outside_it() -> None:
+    """The project stands alone: its docs and docstrings cite only what is in the repository."""
+    this = Path(__file__).resolve()
+    found = [f"{path.relative_to(DOCS.parent)}: {name}" for path in _tracked_text_files() if path.resolve() != this
+             for name in _OUTSIDE if name in path.read_text(errors="replace")]
+    assert found == []
+
+
+def test_every_relative_link_in_the_docs_resolves() -> None:
+    import re
+
+    broken = []
+    for page in [DOCS.parent / "README.md", *DOCS.glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
+            if "://" not in target and not (page.parent / target).exists():
+                broken.append(f"{page.name}: {target}")
+    assert broken == []

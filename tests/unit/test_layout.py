@@ -1,4 +1,4 @@
-"""The dependency rules of ENGINEERING.md, enforced: flows → archive → schemas, never backwards; no import
+"""The dependency rules of docs/design.md, enforced: flows → archive → schemas, never backwards; no import
 cycles in the product; only the entry points and tests import the CLI package."""
 
 from __future__ import annotations
