@@ -210,8 +210,8 @@ class FeedConnector(BaseConnector):
         return f"{title or '(untitled)'}: {feed.kind} feed, {len(feed.items)} items on the first page"
 
     # ---- records ------------------------------------------------------------------------------
-    def _rss_record(self, ctx: HarvestContext, item: ET.Element, fetched: Fetched, feed_author: str | None
-                    ) -> Record:
+    def _rss_record(self, ctx: HarvestContext, item: ET.Element, fetched: Fetched, feed_author: str | None,
+                    raw: dict[str, str]) -> Record:
         guid_element = item.find("guid")
         guid = _text(guid_element)
         link = _text(item.find("link")) or (item.get("href") or "").strip() or None  # CDF: <ITEM HREF=…>
@@ -242,11 +242,11 @@ class FeedConnector(BaseConnector):
             url=link or permalink or about,
             links=links, hashtags=hashtags(text), media=media, published_at=when(dated),
             captured_at=fetched.capture.started_at, source_url=fetched.capture.url,
-            raw={"format": "rss", "xml": ET.tostring(item, encoding="unicode")},
+            raw=raw,
         )
 
-    def _atom_record(self, ctx: HarvestContext, entry: ET.Element, fetched: Fetched, feed_author: str | None
-                     ) -> Record:
+    def _atom_record(self, ctx: HarvestContext, entry: ET.Element, fetched: Fetched, feed_author: str | None,
+                     raw: dict[str, str]) -> Record:
         links = entry.findall(f"{ATOM}link")
         alternate = next((urljoin(fetched.capture.url, href) for x in links
                           if x.get("rel", "alternate") == "alternate" and (href := _href(x))), None)
@@ -271,7 +271,7 @@ class FeedConnector(BaseConnector):
             url=alternate, links=body_links, hashtags=hashtags(text or ""), media=media,
             published_at=published or updated, edited_at=updated if published and updated != published else None,
             captured_at=fetched.capture.started_at, source_url=fetched.capture.url,
-            raw={"format": "atom", "xml": ET.tostring(entry, encoding="unicode")},
+            raw=raw,
         )
 
     # ---- harvest ------------------------------------------------------------------------------
@@ -333,7 +333,7 @@ class FeedConnector(BaseConnector):
         """What page_bundles calls for each item of a page. The records are also collected in `out`, and
         each item's key (its id, or its bytes' hash when it gives no record) in `page`; an item this run
         has already read with the same content (`contents`) gives no second record."""
-        build: Callable[[HarvestContext, ET.Element, Fetched, str | None], Record]
+        build: Callable[[HarvestContext, ET.Element, Fetched, str | None, dict[str, str]], Record]
         if feed.kind == "rss":
             feed_author = None  # RSS has no inheritance: the channel's creator is the publisher, not the author
             build = self._rss_record
@@ -344,7 +344,9 @@ class FeedConnector(BaseConnector):
 
         def parse(item: bytes, fetched: Fetched) -> list[Record]:
             page.append("sha256:" + hashlib.sha256(item).hexdigest())
-            record = build(ctx, elements[item], fetched, feed_author)
+            # The record's raw: the item's XML as the document had it, and which format that was.
+            raw = {"format": feed.format, "xml": item.decode()}
+            record = build(ctx, elements[item], fetched, feed_author, raw)
             page[-1] = "id:" + record.item_id
             if (record.item_id, record.content_sha256) in contents:
                 return []

@@ -95,6 +95,8 @@ class Feed:
     raw_items: list[bytes]
     """Each item as the document had it (before any renaming), for records' `raw` and the quarantine."""
     encoding: str
+    format: str = "rss"
+    """What the document is: rss (0.9x/2.0), rss1.0 (RDF, also 0.90), cdf, atom (1.0) or atom0.3."""
 
 
 def charset_of(content_type: str | None) -> str | None:
@@ -268,7 +270,8 @@ def parse_feed(data: bytes, content_type: str | None = None) -> Feed:
     items = _items(root, item_tags)
     channel = root.find("channel") if kind == "rss" else None
     container = root if channel is None else channel
-    return Feed(kind, container, items, [_as_it_was(i, originals) for i in items], encoding)
+    form = {RDF: "rss1.0", ATOM03: "atom0.3"}.get(namespace, "cdf" if lower else kind)
+    return Feed(kind, container, items, [_as_it_was(i, originals) for i in items], encoding, form)
 
 
 def _as_it_was(item: ET.Element, originals: dict[int, tuple[str, dict[str, str]]]) -> bytes:

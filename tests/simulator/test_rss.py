@@ -246,6 +246,8 @@ def test_rdf_is_rss_1_0_and_the_connector_reads_it_as_the_rss_2_0_feed(http: htt
     rdf, rejected, _ = harvested(sim, "rdf.xml")
     rss, _, _ = harvested(sim, "feed.xml")
     assert rejected == [] and len(rdf) == len(rss) == 45
+    assert all(r.raw and r.raw["format"] == "rss1.0" and r.raw["xml"].startswith("<ns0:item") and
+               'xmlns:ns0="http://purl.org/rss/1.0/"' in r.raw["xml"] for r in rdf.values())  # as served
     for record in rss.values():  # the RDF item's id is its URI, the permalink
         twin = rdf[record.url or ""]
         assert (twin.title, twin.text, twin.published_at, twin.author.name) == \
@@ -260,6 +262,8 @@ def test_atom_0_3_is_read_as_the_atom_1_0_feed(http: httpx.Client, sim: Simulato
     old, rejected, _ = harvested(sim, "atom03.xml")
     new, _, _ = harvested(sim, "atom.xml")
     assert rejected == [] and set(old) == set(new) == {r["id"] for r in posts(sim)}
+    assert all(r.raw and r.raw["format"] == "atom0.3" and "http://purl.org/atom/ns#" in r.raw["xml"]
+               for r in old.values())
     for item_id, record in new.items():
         twin = old[item_id]
         assert (twin.title, twin.text, twin.url, twin.published_at, twin.edited_at, len(twin.media)) == \
