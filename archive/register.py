@@ -18,7 +18,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,7 @@ from .closures import closure_key, load_closure, save_closure
 from .config import Settings
 from .errors import CommunisError
 from .harvest.runner import harvest_one
-from .index import RecordIndex
-from .index.client import translate
+from .index import RecordIndex, queries
 from .package.pdf import PdfReport
 from .premis import PremisLog
 from .store import BlobStore
@@ -77,38 +76,6 @@ def _stored_by_account(store: BlobStore) -> dict[str, _Stored]:
     return out
 
 
-def _indexed_by_account(index: RecordIndex) -> dict[str, dict[str, Any]]:
-    """Per account, by aggregation: versions, items (latest versions), capture and publication span."""
-    if not index.es.indices.exists_alias(name=index.alias):
-        return {}
-    aggs = {"accounts": {"terms": {"field": "account", "size": 10000}, "aggs": {
-        "items": {"filter": {"term": {"is_latest": True}}},
-        "first_capture": {"min": {"field": "captured_at"}}, "last_capture": {"max": {"field": "captured_at"}},
-        "first_published": {"min": {"field": "published_at"}},
-        "classes": {"terms": {"field": "retention_class", "size": 100}},
-        "platform": {"terms": {"field": "platform", "size": 1}},
-        "department": {"terms": {"field": "department", "size": 1}},
-    }}}
-    with translate("aggregate the channel register"):
-        found = index.es.search(index=index.alias, size=0, aggs=aggs, track_total_hits=True)
-    out = {}
-    for bucket in found["aggregations"]["accounts"]["buckets"]:
-        out[str(bucket["key"])] = {
-            "versions": int(bucket["doc_count"]), "items": int(bucket["items"]["doc_count"]),
-            "first_capture": _ms(bucket["first_capture"].get("value")),
-            "last_capture": _ms(bucket["last_capture"].get("value")),
-            "first_published": _ms(bucket["first_published"].get("value")),
-            "classes": {str(b["key"]) for b in bucket["classes"]["buckets"]},
-            "platform": next((str(b["key"]) for b in bucket["platform"]["buckets"]), ""),
-            "department": next((str(b["key"]) for b in bucket["department"]["buckets"]), ""),
-        }
-    return out
-
-
-def _ms(value: float | None) -> datetime | None:
-    return datetime.fromtimestamp(value / 1000, UTC) if value is not None else None
-
-
 def channel_url(account: Account) -> str:
     """Where the channel lives: its site or instance, or the feed; else the platform's API address."""
     if account.handle.startswith(("http://", "https://")):
@@ -118,7 +85,7 @@ def channel_url(account: Account) -> str:
 
 def build_register(store: BlobStore, index: RecordIndex, accounts: Iterable[Account]) -> list[ChannelEntry]:
     """One entry per configured account, plus any account with archived records no longer configured."""
-    stored, indexed = _stored_by_account(store), _indexed_by_account(index)
+    stored, indexed = _stored_by_account(store), queries.account_summaries(index)
     configured = {a.id: a for a in accounts}
     entries = []
     for account_id in sorted(set(configured) | set(stored) | set(indexed)):

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..index import RecordIndex, SearchQuery
-from ..index.client import translate
+from ..index import RecordIndex, SearchQuery, queries
 from ..index.search import build_filters
 
 Interval = Literal["day", "week", "month"]
@@ -27,16 +26,7 @@ def account_timeline(index: RecordIndex, account: str, *, interval: Interval = "
                      public_only: bool = False) -> list[TimelineBucket]:
     """Items (latest versions) published per `interval`, split by kind, oldest first; empty periods kept."""
     filters = build_filters(SearchQuery(account=account, latest_only=True, public_only=public_only))
-    with translate("timeline"):
-        resp = index.es.search(
-            index=index.alias, size=0, query={"bool": {"filter": filters}},
-            aggs={"t": {"date_histogram": {"field": "published_at", "calendar_interval": interval,
-                                           "format": "yyyy-MM-dd", "min_doc_count": 0},
-                        "aggs": {"kind": {"terms": {"field": "kind", "size": 10}}}}},
-        )
-    buckets: list[dict[str, Any]] = resp["aggregations"]["t"]["buckets"]
-    return [TimelineBucket(b["key_as_string"], {k["key"]: int(k["doc_count"]) for k in b["kind"]["buckets"]})
-            for b in buckets]
+    return [TimelineBucket(start, counts) for start, counts in queries.published_histogram(index, filters, interval)]
 
 
 def item_captures(versions: list[dict[str, Any]]) -> list[tuple[str, str]]:

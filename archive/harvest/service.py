@@ -23,8 +23,7 @@ from ..connectors.base import Connector, HarvestContext
 from ..connectors.http import Fetcher
 from ..errors import ConnectorError, GaveUp, IndexUnavailable, NothingListed, PayloadInvalid, SearchIndexError
 from ..faults import CrashPoint, crash_point
-from ..index import RecordIndex, from_document
-from ..index.client import translate
+from ..index import RecordIndex, from_document, queries
 from ..pipeline import Pipeline
 from ..quarantine import QuarantineEntry
 from ..store import BlobStore
@@ -75,14 +74,9 @@ def _archived_since(index: RecordIndex, store: BlobStore, account: str, state: H
     files and then stopped (the store went away, a kill) saved no state, and its files are no
     longer in the work folder, so only the index knows them.
     """
-    filters: list[dict[str, object]] = [{"term": {"account": account}}]
-    if state.saved_at is not None:
-        filters.append({"range": {"captured_at": {"gte": state.saved_at.isoformat()}}})
     try:
-        with translate("look for versions stored since the last harvest state"):
-            if not index.es.indices.exists_alias(name=index.alias):
-                return []
-        return [from_document(doc) for doc in index.scan({"bool": {"filter": filters}})]
+        found = queries.account_versions(index, account, captured_since=state.saved_at)
+        return [from_document(doc) for doc in found]
     except SearchIndexError as exc:
         log.warning("account=%s: cannot reconcile with the index (%s); reading the stored files instead",
                     account, exc.one_line())

@@ -244,6 +244,15 @@ class RecordIndex:
                                  hint="search for it with `communis search`")
         return dict(resp["_source"])
 
+    def exists(self) -> bool:
+        """Whether the alias exists (no index is made before the first records are indexed)."""
+        return bool(self._es.indices.exists_alias(name=self.alias))
+
+    def refresh(self) -> None:
+        """Make every write so far visible to searches."""
+        with translate("refresh the index"):
+            self._es.indices.refresh(index=self.alias)
+
     def count(self, query: dict[str, Any] | None = None) -> int:
         with translate("count records"):
             if not self._es.indices.exists_alias(name=self.alias):

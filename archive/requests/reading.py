@@ -18,8 +18,7 @@ from schemas import WarcLocation
 from schemas.cases import SnapshotEntry
 
 from ..errors import RecordNotFound, WarcError
-from ..index import RecordIndex
-from ..index.client import translate
+from ..index import RecordIndex, queries
 from ..store import BlobStore
 from ..warc import parse_one, verify_bytes
 
@@ -67,13 +66,11 @@ def read_verified(index: RecordIndex, store: BlobStore, entries: Iterable[Snapsh
 
 
 def _batch(index: RecordIndex, store: BlobStore, batch: list[SnapshotEntry]) -> Iterator[Verified]:
-    with translate("read records"):
-        found = index.es.mget(index=index.alias, ids=[e.record_id for e in batch])["docs"]
+    found = queries.documents(index, [e.record_id for e in batch])
     by_file: dict[str, list[tuple[SnapshotEntry, dict[str, Any], WarcLocation]]] = defaultdict(list)
-    for entry, hit in zip(batch, found, strict=True):
-        if not hit.get("found"):
+    for entry, doc in zip(batch, found, strict=True):
+        if doc is None:
             raise RecordNotFound(f"record {entry.record_id} of the case is no longer in the index")
-        doc = hit["_source"]
         if not doc.get("warc"):
             raise WarcError(f"record {entry.record_id} has no WARC location")
         by_file[doc["warc_key"]].append((entry, doc, WarcLocation.model_validate(doc["warc"])))

@@ -31,7 +31,7 @@ from schemas.premis import PremisEvent, PremisEventType
 from .. import clock
 from ..config import Settings
 from ..errors import CommunisError
-from ..index import RecordIndex
+from ..index import RecordIndex, queries
 from ..package.warcfile import PackageWarcWriter
 from ..premis import PremisLog
 from ..records import fetch_verified
@@ -58,14 +58,9 @@ class TransferResult:
 
 
 def _selection(index: RecordIndex, retention_class: str | None, record_ids: list[str]) -> list[dict[str, Any]]:
-    should: list[dict[str, Any]] = []
-    if retention_class:
-        should.append({"term": {"retention_class": retention_class}})
-    if record_ids:
-        should.append({"terms": {"record_id": record_ids}})
-    if not should:
+    if not retention_class and not record_ids:
         raise CommunisError("nothing to transfer", hint="give --class CLASS or --record ID")
-    docs = list(index.scan({"bool": {"should": should, "minimum_should_match": 1}}))
+    docs = queries.of_class_or_ids(index, retention_class, record_ids)
     missing = set(record_ids) - {d["record_id"] for d in docs}
     if missing:
         raise CommunisError(f"{len(missing)} record(s) not in the index: {', '.join(sorted(missing)[:5])}")
