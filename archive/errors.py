@@ -2,7 +2,9 @@
 
 Third-party exceptions are translated at the boundary (botocore in store/, elasticsearch
 in index/) so callers and the CLI deal only with these. The CLI shows `str(error)` as one
-line; the chain goes to the log.
+line; the chain goes to the log. Each class carries the HTTP status the web application
+answers it with (`http_status`), so one exception handler maps them all and no route maps
+errors of its own.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ class CommunisError(Exception):
     """Base of all errors Communis raises on purpose."""
 
     hint: str = ""
+    #: The status the web application answers with: 400, the request cannot be done as asked.
+    http_status: int = 400
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
@@ -26,12 +30,32 @@ class CommunisError(Exception):
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+class NotFound(CommunisError):
+    """What the request names (a case, a hold, a package, a mask) does not exist."""
+
+    http_status = 404
+
+
+class Conflict(CommunisError):
+    """The request is valid but the thing's state refuses it (a closed case takes no further change)."""
+
+    http_status = 409
+
+
+class PermissionDenied(CommunisError):
+    """The acting user's role does not allow the step (for checks made below the web's `require`)."""
+
+    http_status = 403
+
+
 class ConfigError(CommunisError):
     """Configuration or an input file is invalid."""
 
 
 class ServiceError(CommunisError):
     """A local service could not be downloaded, built, started or reached."""
+
+    http_status = 503
 
 
 class DiskFull(CommunisError):
@@ -48,18 +72,25 @@ class StoreUnavailable(StoreError):
     """The blob store cannot be reached."""
 
     hint = "start it with `scripts/services up` or check COMMUNIS_S3_ENDPOINT_URL"
+    http_status = 503
 
 
 class ObjectExists(StoreError):
     """A key already exists; stored files are never overwritten."""
 
+    http_status = 409
+
 
 class ObjectLocked(StoreError):
     """The object is under retention or legal hold and cannot be deleted or changed."""
 
+    http_status = 409
+
 
 class ObjectMissing(StoreError):
     """The key does not exist in the store."""
+
+    http_status = 404
 
 
 class DigestMismatch(StoreError):
@@ -74,9 +105,10 @@ class IndexUnavailable(SearchIndexError):
     """Elasticsearch cannot be reached."""
 
     hint = "start it with `scripts/services up` or check COMMUNIS_ES_URL"
+    http_status = 503
 
 
-class RecordNotFound(CommunisError):
+class RecordNotFound(NotFound):
     """No record with that id is in the index."""
 
 
@@ -134,3 +166,5 @@ class AccessError(CommunisError):
 
 class AuthenticationFailed(AccessError):
     """A password or API token was wrong, unknown or belongs to a disabled user."""
+
+    http_status = 401

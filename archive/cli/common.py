@@ -23,6 +23,7 @@ from ..config import Settings
 from ..context import Archive
 from ..errors import CommunisError
 from ..pipeline import IngestReport
+from ..usecases import Actor
 
 console = Console()
 err = Console(stderr=True)
@@ -42,6 +43,11 @@ def cli_actor() -> str:
         return f"os:{getpass.getuser()}"
     except (KeyError, OSError):
         return "os:unknown"
+
+
+def cli_who(name: str | None = None) -> Actor:
+    """The acting person for the use cases: `name` (`--actor`) or the OS login, from `cli`, role unknown."""
+    return Actor(name or cli_actor(), None, "cli")
 
 
 def parse_date(value: str | None, flag: str) -> date | None:

@@ -2,10 +2,12 @@
 
 The acting person is `--actor NAME` (a local user), else the OS login (`os:<login>`). Approving
 and executing need a local user with the records-manager or admin role, and two people: the
-planner cannot approve, the approver cannot execute. Every step is an audit event.
+planner cannot approve, the approver cannot execute. Every step goes through
+archive/usecases/retention.py, which audits it (a refused step as `failed`, with its reason).
 
-`archive.retention` is imported inside each command: its certificates are PDFs, and fpdf's fonts
-take about a second to import, which `communis --help` and every other command should not pay.
+`archive.retention` (and the use cases over it) is imported inside each command: its certificates
+are PDFs, and fpdf's fonts take about a second to import, which `communis --help` and every other
+command should not pay.
 """
 
 from __future__ import annotations
@@ -18,15 +20,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from schemas import AuditAction
 from schemas.schedule import DispositionList
 
 from .. import clock
-from ..access import open_audit
-from ..config import get_settings
 from ..context import Archive
 from ..errors import CommunisError
-from .common import cli_actor, console, fail
+from .common import cli_who, console, fail
 
 app = typer.Typer(help="Retention schedule and disposal: plan, approve (a second person), dispose, "
                        "certificates, GDPR erasure answers.")
@@ -34,10 +33,6 @@ app = typer.Typer(help="Retention schedule and disposal: plan, approve (a second
 ActorOption = Annotated[str | None, typer.Option(
     "--actor", help="Who acts: a local user (default: your OS login). Approve and dispose need the "
                     "records-manager or admin role.")]
-
-
-def _actor(actor: str | None) -> str:
-    return actor or cli_actor()
 
 
 def _as_of(value: str | None) -> datetime:
@@ -50,12 +45,6 @@ def _as_of(value: str | None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _audit(action: str, actor: str, target: str, note: str) -> None:
-    audit = open_audit(get_settings())
-    audit.ensure()
-    audit.event(AuditAction(action), user=actor, role=None, target=target, client="cli", note=note[:1000])
-
-
 @app.command("plan")
 def retention_plan(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Plan as of this date (YYYY-MM-DD; default now): "
@@ -63,15 +52,10 @@ def retention_plan(
     actor: ActorOption = None,
 ) -> None:
     """Make a disposition list: the stored files whose records are all due, held by nobody, in no open request."""
-    from ..retention import load_schedule, plan
+    from ..usecases.retention import open_retention
 
-    arc = Archive()
-    who = _actor(actor)
     try:
-        schedule = load_schedule(arc.settings)
-        result = plan(arc.settings, arc.store, arc.index, schedule, as_of=_as_of(as_of), planned_by=who,
-                      now=clock.now())
-        _audit("retention.plan", who, result.id, f"{len(result.groups)} files, {result.record_count} records")
+        result = open_retention(Archive()).plan(cli_who(actor), as_of=_as_of(as_of))
     except CommunisError as exc:
         fail(exc)
     _print_list(result)
@@ -113,13 +97,10 @@ def retention_show(list_id: str) -> None:
 def retention_approve(list_id: str, actor: ActorOption = None,
                       note: Annotated[str, typer.Option(help="A note kept with the approval.")] = "") -> None:
     """Approve a list (records-manager or admin; not the person who planned it)."""
-    from ..retention import approve
+    from ..usecases.retention import open_retention
 
-    arc = Archive()
-    who = _actor(actor)
     try:
-        approved = approve(arc.settings, arc.store, list_id, by=who, now=clock.now(), note=note)
-        _audit("retention.approve", who, list_id, f"{approved.record_count} records")
+        approved = open_retention(Archive()).approve(cli_who(actor), list_id, note=note)
     except CommunisError as exc:
         fail(exc)
     console.print(f"list {list_id} approved by {approved.approved_by}: {len(approved.groups)} files, "
@@ -130,19 +111,15 @@ def retention_approve(list_id: str, actor: ActorOption = None,
 @app.command("dispose")
 def retention_dispose(list_id: str, actor: ActorOption = None) -> None:
     """Execute an approved list (not by its approver); rerun to resume an interrupted disposal."""
-    from ..retention import dispose
+    from ..usecases.retention import open_retention
 
-    arc = Archive()
-    who = _actor(actor)
     try:
-        result = dispose(arc.settings, arc.store, arc.index, list_id, by=who, now=clock.now(),
-                         progress=lambda o: console.print(f"{o.outcome.value}: {escape(o.key)} {escape(o.reason)}",
-                                                          highlight=False))
-        cert = result.certificate
-        _audit("retention.dispose", who, list_id, f"{len(cert.files)} files, {cert.record_count} records disposed; "
-                                                  f"{len(cert.skipped)} files skipped")
+        result = open_retention(Archive()).dispose(
+            cli_who(actor), list_id,
+            progress=lambda o: console.print(f"{o.outcome.value}: {escape(o.key)} {escape(o.reason)}", highlight=False))
     except CommunisError as exc:
         fail(exc)
+    cert = result.certificate
     if result.already_done:
         console.print(f"list {list_id} was already executed", highlight=False)
     for s in cert.skipped:
@@ -179,13 +156,10 @@ def retention_erasure(
     note: Annotated[str, typer.Option(help="Who asked and how (no personal data needed).")] = "",
 ) -> None:
     """Log a GDPR erasure request and answer it with the rule and earliest disposal date; deletes nothing."""
-    from ..retention import erasure_request, load_schedule
+    from ..usecases.retention import open_retention
 
-    arc = Archive()
     try:
-        schedule = load_schedule(arc.settings)
-        answers = [erasure_request(arc.settings, arc.index, schedule, r, requested_by=_actor(actor), now=clock.now(),
-                                   note=note) for r in record]
+        answers = open_retention(Archive()).erasure(cli_who(actor), record, note=note)
     except CommunisError as exc:
         fail(exc)
     for a in answers:
@@ -203,16 +177,10 @@ def retention_reevaluate(
 ) -> None:
     """Re-evaluate archived records under the configured schedule against --previous: what changed, and extend
     the Object Lock of files whose periods grew (a lock is never shortened)."""
-    from ..retention import load_schedule, reevaluate
+    from ..usecases.retention import open_retention
 
-    arc = Archive()
-    who = _actor(actor)
     try:
-        old = load_schedule(arc.settings, previous)
-        new = load_schedule(arc.settings)
-        result = reevaluate(arc.store, arc.index, old, new, by=who, now=clock.now(), dry_run=dry_run)
-        _audit("retention.reevaluate", who, result.id, f"{result.changed} of {result.scanned} records changed; "
-                                                       f"{result.extended} file locks extended")
+        result = open_retention(Archive()).reevaluate(cli_who(actor), previous=previous, dry_run=dry_run)
     except CommunisError as exc:
         fail(exc)
     table = Table(title=f"Schedule change {result.id}: {result.changed} of {result.scanned} records changed")

@@ -29,7 +29,7 @@ from ..browse import (
     versions_of,
 )
 from ..browse.timeline import Interval
-from ..errors import ObjectMissing, RecordNotFound
+from ..errors import RecordNotFound
 from ..index import SearchResult, search
 from .auth import Principal, require
 from .params import ExportParams, SearchParams
@@ -182,10 +182,7 @@ INLINE_MEDIA = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/avi
 async def media(record_id: str, n: int, who: View, state: State) -> Response:
     """The media bytes from the archive's WARC record, never fetched from the platform."""
     doc = await run_in_threadpool(load_record, state, who, record_id, action=AuditAction.MEDIA, note=f"media #{n}")
-    try:
-        found = await run_in_threadpool(archived_media, state.archive.store, doc, n)
-    except (RecordNotFound, ObjectMissing) as exc:
-        raise HTTPException(404, exc.one_line()) from exc
+    found = await run_in_threadpool(archived_media, state.archive.store, doc, n)  # missing: 404 (errors.py)
     ctype = found.content_type.split(";")[0].strip().lower()
     disposition = "inline" if ctype in INLINE_MEDIA else "attachment"
     return Response(found.body, media_type=ctype if disposition == "inline" else "application/octet-stream",

@@ -17,12 +17,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import Settings, get_settings
-from ..errors import CommunisError, IndexUnavailable, StoreUnavailable
+from ..errors import CommunisError
 from ..version import __version__
 from .api import router as api_router
+from .api_holds import router as holds_api_router
 from .api_requests import router as requests_api_router
 from .pages import error_page
 from .pages import router as pages_router
+from .pages_holds import router as holds_pages_router
 from .pages_requests import router as requests_pages_router
 from .state import AppState
 
@@ -44,8 +46,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.communis = AppState.open(settings or get_settings())
     app.include_router(api_router)
     app.include_router(requests_api_router)
+    app.include_router(holds_api_router)
     app.include_router(pages_router)
     app.include_router(requests_pages_router)
+    app.include_router(holds_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.middleware("http")
@@ -80,7 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(CommunisError)
     async def archive_error(request: Request, exc: CommunisError) -> Response:
-        status = 503 if isinstance(exc, IndexUnavailable | StoreUnavailable) else 400
+        """Every error Communis raises on purpose, answered with its class's `http_status` and its one line:
+        the one place errors become HTTP (routes and use cases never map them themselves)."""
+        status = exc.http_status
         if _wants_html(request):
             return error_page(request, status, exc.one_line())
         return JSONResponse({"detail": exc.one_line()}, status_code=status)

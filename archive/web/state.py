@@ -13,7 +13,8 @@ from schemas import AuditAction, AuditEvent, AuditOutcome, Role
 from ..access import AuditLog, UserStore, open_audit, open_users
 from ..config import Settings
 from ..context import Archive
-from ..requests.casebook import CaseBook
+from ..usecases.holds import HoldDesk, open_holds
+from ..usecases.requests import RequestDesk, open_requests
 
 
 @dataclass
@@ -35,9 +36,14 @@ class AppState:
                                 outcome=outcome, note=note[:1000])
 
     @cached_property
-    def cases(self) -> CaseBook:
-        """The request cases, in the records' cluster (made on first use: most pages never need it)."""
-        return CaseBook(self.archive.index.es, self.settings.es_index_prefix)
+    def requests(self) -> RequestDesk:
+        """The request-case use cases (made on first use: most pages never need them)."""
+        return open_requests(self.archive, self.audit, now=self.now)
+
+    @cached_property
+    def holds(self) -> HoldDesk:
+        """The legal-hold use cases."""
+        return open_holds(self.archive, self.audit, now=self.now)
 
     @staticmethod
     def now() -> datetime:

@@ -137,3 +137,64 @@ def test_the_cli_is_typed_without_escapes() -> None:
         annotations = [node.annotation for node in ast.walk(ast.parse(text)) if isinstance(node, ast.arg)]
         returns = [node.returns for node in ast.walk(ast.parse(text)) if isinstance(node, ast.FunctionDef)]
         assert "object" not in {ast.unparse(a) for a in [*annotations, *returns] if a is not None}, path
+
+
+#: Keys that only Elasticsearch's query DSL uses: a dict literal with one of them is a query being built.
+ES_DSL_KEYS = frozenset({"query", "bool", "term", "terms", "match", "match_all", "match_phrase", "range", "exists",
+                         "must", "must_not", "should", "filter", "nested", "aggs", "aggregations", "query_string",
+                         "simple_query_string", "wildcard"})
+
+
+def _dsl_dicts(path: Path) -> list[str]:
+    """The dict literals in `path` keyed by a query-DSL word, as `line: keys`."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Dict):
+            keys = {k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+            if keys & ES_DSL_KEYS:
+                found.append(f"{node.lineno}: {sorted(keys & ES_DSL_KEYS)}")
+    return found
+
+
+def test_dsl_finder_finds_a_query(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text('n = index.count({"term": {"legal_holds": hold}})\nform = {"matter": "x", "reason": ""}\n')
+    assert _dsl_dicts(sample) == ["1: ['term']"]
+
+
+@pytest.mark.parametrize("package", ["archive/cli", "archive/web"])
+def test_the_interfaces_never_import_elasticsearch_nor_build_queries(package: str) -> None:
+    """The CLI and the web ask archive/index/ and archive/usecases/ for what they need by name."""
+    assert {str(p.relative_to(REPO)): "imports elasticsearch" for p in _modules(package)
+            if "elasticsearch" in _imports(p)} == {}
+    assert {str(p.relative_to(REPO)): d for p in _modules(package) if (d := _dsl_dicts(p))} == {}
+
+
+#: The modules that serve requests, holds and retention, and the use-case modules each must go through.
+USE_CASE_CALLERS = {
+    "archive/cli/requests.py": {"archive.usecases.requests"},
+    "archive/cli/holds.py": {"archive.usecases.holds"},
+    "archive/cli/retention.py": {"archive.usecases.retention"},
+    "archive/web/state.py": {"archive.usecases.requests", "archive.usecases.holds"},
+}
+#: The steps of the feature packages that only archive/usecases/ calls (it audits them; callers cannot forget to).
+USE_CASE_STEPS = frozenset({"place_hold", "release_hold", "new_case", "run_case", "review_record", "decide_masks",
+                            "add_manual_mask", "deliver", "produce", "plan", "approve", "dispose", "reevaluate",
+                            "erasure_request"})
+
+
+@pytest.mark.parametrize(("module", "needed"), sorted(USE_CASE_CALLERS.items()))
+def test_requests_holds_and_retention_go_through_the_use_cases(module: str, needed: set[str]) -> None:
+    known = {_module_name(p) for p in _modules("archive")}
+    assert needed <= _imported_modules(REPO / module, known)
+
+
+@pytest.mark.parametrize("package", ["archive/cli", "archive/web"])
+def test_the_interfaces_never_run_a_use_case_step_themselves(package: str) -> None:
+    offenders = {}
+    for path in _modules(package):
+        names = {alias.name for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                 if isinstance(node, ast.ImportFrom) for alias in node.names}
+        if names & USE_CASE_STEPS:
+            offenders[str(path.relative_to(REPO))] = sorted(names & USE_CASE_STEPS)
+    assert offenders == {}
