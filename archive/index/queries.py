@@ -188,7 +188,7 @@ def update_unless_changed(index: RecordIndex, changes: list[tuple[Hit, dict[str,
 
 # --- retention -------------------------------------------------------------------------------------
 
-def disposal_candidates(index: RecordIndex, rules: list[Match], *, older_than: datetime, fields: list[str]
+def disposal_candidates(index: RecordIndex, rules: Sequence[Match], *, older_than: datetime, fields: list[str]
                         ) -> Iterator[dict[str, Any]]:
     """Stored records some of `rules` matches, captured or published at or before `older_than` (sources
     with `fields`)."""
@@ -203,7 +203,7 @@ def disposal_candidates(index: RecordIndex, rules: list[Match], *, older_than: d
             yield hit["_source"]
 
 
-def stored_matching_any(index: RecordIndex, rules: list[Match], *, fields: list[str], action: str
+def stored_matching_any(index: RecordIndex, rules: Sequence[Match], *, fields: list[str], action: str
                         ) -> Iterator[dict[str, Any]]:
     """Stored records (with a file) that one of `rules` matches; none for no rule (sources with `fields`)."""
     filters: list[dict[str, Any]] = [{"exists": {"field": "warc_key"}}]
@@ -216,7 +216,7 @@ def stored_matching_any(index: RecordIndex, rules: list[Match], *, fields: list[
             yield hit["_source"]
 
 
-def count_uncovered(index: RecordIndex, active: list[Match], drafts: list[Match]) -> tuple[int, int]:
+def count_uncovered(index: RecordIndex, active: Sequence[Match], drafts: Sequence[Match]) -> tuple[int, int]:
     """(records no rule matches, records only a draft rule matches), index-wide."""
     every = [matching(m) for m in [*active, *drafts]]
     no_rule = index.count({"bool": {"must_not": every}}) if every else index.count()

@@ -19,8 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from elasticsearch import helpers
-
 from schemas.schedule import (
     DisposalCertificate,
     DispositionList,
@@ -35,8 +33,7 @@ from ..config import Settings
 from ..errors import ObjectLocked, ObjectMissing
 from ..faults import CrashPoint, crash_point
 from ..holds import reapply_holds
-from ..index import RecordIndex
-from ..index.client import translate
+from ..index import RecordIndex, queries
 from ..store import BlobStore
 from ..warc.naming import manifest_key
 from . import book
@@ -45,7 +42,6 @@ from .certificate import issue_certificate
 from .plan import open_case_record_ids
 
 Progress = Callable[[FileOutcome], None]
-_IDS = 10_000
 
 
 @dataclass
@@ -91,8 +87,7 @@ def dispose(settings: Settings, store: BlobStore, index: RecordIndex, list_id: s
         done[group.key] = outcome
         if progress is not None:
             progress(outcome)
-    with translate("refresh the index"):
-        index.es.indices.refresh(index=index.alias)
+    index.refresh()
     crash_point(CrashPoint.DISPOSE_BEFORE_CERTIFICATE)
     outcomes = [done[g.key] for g in plan.groups]
     cert = issue_certificate(settings, store, plan, started, outcomes, executor=name)
@@ -115,7 +110,7 @@ def _dispose_file(store: BlobStore, index: RecordIndex, plan: DispositionList, g
     missing = "; the file is missing from the store (an interrupted disposal, or lost): investigate" if gone else ""
     if now < group.retention_met:
         return outcome(FileOutcomeKind.SKIPPED, f"not due until {group.retention_met:%Y-%m-%d}{missing}")
-    held = _count_ids(index, ids, {"exists": {"field": "legal_holds"}})
+    held = queries.count_held(index, ids)
     if held:
         return outcome(FileOutcomeKind.SKIPPED, f"{held} record(s) came under a legal hold after planning{missing}")
     requested = len(set(ids) & open_ids)
@@ -136,8 +131,8 @@ def _dispose_file(store: BlobStore, index: RecordIndex, plan: DispositionList, g
         crash_point(CrashPoint.DISPOSE_BEFORE_JOURNAL)
         return outcome(FileOutcomeKind.DISPOSED,
                        "the file was already gone from the store (deleted by an interrupted run)")
-    in_file = _count(index, {"term": {"warc_key": group.key}})
-    on_list = _count_ids(index, ids, {"term": {"warc_key": group.key}})
+    in_file = queries.count_in_file(index, group.key)
+    on_list = queries.count_in_file(index, group.key, among=ids)
     if in_file > on_list:
         return outcome(FileOutcomeKind.SKIPPED, f"the file holds {in_file - on_list} record(s) not on the list")
     note = ""
@@ -166,25 +161,8 @@ def _delete_manifest(store: BlobStore, group: FileGroup) -> str:
     return ""
 
 
-def _count(index: RecordIndex, query: dict[str, object]) -> int:
-    with translate("check records before disposal"):
-        return int(index.es.count(index=index.alias, query=query)["count"])
-
-
-def _count_ids(index: RecordIndex, ids: list[str], also: dict[str, object]) -> int:
-    """Documents among `ids` matching `also`, asked in slices: an ids query takes at most 10 000 ids
-    (index.max_result_window), and a 1 GiB file can hold more records than that."""
-    return sum(_count(index, {"bool": {"filter": [{"ids": {"values": ids[i:i + _IDS]}}, also]}})
-               for i in range(0, len(ids), _IDS))
-
-
 def _delete_documents(index: RecordIndex, ids: list[str]) -> None:
     """Delete the records' documents; ones already gone (a resumed run) are fine."""
-    actions = ({"_op_type": "delete", "_index": index.alias, "_id": record_id} for record_id in ids)
-    with translate("delete disposed records from the index"):
-        for ok, item in helpers.streaming_bulk(index.es, actions, raise_on_error=False, chunk_size=1000,
-                                               max_retries=5):
-            info = item["delete"]
-            if not ok and info.get("status") != 404:
-                raise book.RetentionError(f"could not delete record {info['_id']} from the index: "
-                                          f"{info.get('error')}", hint="run the disposal again to resume")
+    for record_id, error in queries.delete_records(index, ids, action="delete disposed records from the index"):
+        raise book.RetentionError(f"could not delete record {record_id} from the index: {error}",
+                                  hint="run the disposal again to resume")

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from elasticsearch import helpers
-
 from schemas import RetentionTrigger
 from schemas.cases import CaseStatus
 from schemas.schedule import (
@@ -31,16 +29,15 @@ from schemas.schedule import (
 )
 
 from ..config import Settings
-from ..index import RecordIndex
-from ..index.client import make_client, translate
+from ..index import RecordIndex, queries
+from ..index.client import make_client
 from ..index.search import build_query, saved_query
 from ..requests.casebook import CaseBook
 from ..store import BlobStore
 from . import book
-from .schedule import DOC_FIELDS, Schedule, match_query, period_text
+from .schedule import DOC_FIELDS, Schedule, match_fields, period_text
 
 SCAN_FIELDS = [*DOC_FIELDS, "warc_key", "legal_holds", "warc.sha256", "content_sha256"]
-_BATCH = 1000
 
 
 def open_case_record_ids(settings: Settings, index: RecordIndex) -> set[str]:
@@ -52,10 +49,7 @@ def open_case_record_ids(settings: Settings, index: RecordIndex) -> set[str]:
             continue
         for search in case.searches:
             query = build_query(saved_query(search), languages=index.has_language_fields)
-            with translate("read the records of an open request"):
-                for hit in helpers.scan(index.es, index=index.alias, query={"query": query, "_source": False},
-                                        size=_BATCH):
-                    ids.add(hit["_id"])
+            ids.update(queries.ids_matching(index, query, action="read the records of an open request"))
     return ids
 
 
@@ -74,14 +68,13 @@ def plan(settings: Settings, store: BlobStore, index: RecordIndex, schedule: Sch
     open_ids = open_case_record_ids(settings, index)
     files: dict[str, _File] = defaultdict(_File)
     counts: dict[str, int] = defaultdict(int)
-    query = _candidates_query(schedule, as_of)
-    if query is not None:
-        with translate("scan the index for due records"):
-            for hit in helpers.scan(index.es, index=index.alias, size=_BATCH,
-                                    query={"query": query, "_source": SCAN_FIELDS}):
-                _classify(hit["_source"], schedule, as_of, open_ids, files, counts)
+    shortest = schedule.shortest_period()
+    if shortest is not None:
+        rules = [match_fields(r.match) for r in schedule.rules if schedule.disposes(r)]
+        for doc in queries.disposal_candidates(index, rules, older_than=as_of - shortest, fields=SCAN_FIELDS):
+            _classify(doc, schedule, as_of, open_ids, files, counts)
     due_files = {k: f for k, f in files.items() if f.due}
-    totals = _file_totals(index, list(due_files))
+    totals = queries.records_per_file(index, list(due_files))
     kept: dict[str, KeptFile] = {}
     for key, f in due_files.items():
         retained = totals.get(key, 0) - len(f.due)
@@ -98,21 +91,6 @@ def plan(settings: Settings, store: BlobStore, index: RecordIndex, schedule: Sch
     if save:
         book.save_list(store, result)
     return result
-
-
-def _candidates_query(schedule: Schedule, as_of: datetime) -> dict[str, Any] | None:
-    """Records some disposing rule matches, old enough for the shortest period; None if no rule disposes."""
-    shortest = schedule.shortest_period()
-    if shortest is None:
-        return None
-    limit = (as_of - shortest).isoformat()
-    rules = [match_query(r.match) for r in schedule.rules if schedule.disposes(r)]
-    return {"bool": {"filter": [
-        {"bool": {"should": rules, "minimum_should_match": 1}},
-        {"bool": {"should": [{"range": {"captured_at": {"lte": limit}}}, {"range": {"published_at": {"lte": limit}}}],
-                  "minimum_should_match": 1}},
-        {"exists": {"field": "warc_key"}},
-    ]}}
 
 
 def _classify(doc: dict[str, Any], schedule: Schedule, as_of: datetime, open_ids: set[str],
@@ -140,26 +118,10 @@ def _classify(doc: dict[str, Any], schedule: Schedule, as_of: datetime, open_ids
 
 def _kept_counts(index: RecordIndex, schedule: Schedule) -> dict[str, int]:
     """Index-wide: records no rule covers, and records only a draft rule covers (both kept)."""
-    active = [match_query(r.match) for r in schedule.rules if r.active]
-    drafts = [match_query(r.match) for r in schedule.rules if not r.active]
-    every = active + drafts
-    no_rule = index.count({"bool": {"must_not": every}}) if every else index.count()
-    draft = index.count({"bool": {"filter": [{"bool": {"should": drafts, "minimum_should_match": 1}}],
-                                  "must_not": active}}) if drafts else 0
+    active = [match_fields(r.match) for r in schedule.rules if r.active]
+    drafts = [match_fields(r.match) for r in schedule.rules if not r.active]
+    no_rule, draft = queries.count_uncovered(index, active, drafts)
     return {"no_rule": no_rule, "draft_rule": draft}
-
-
-def _file_totals(index: RecordIndex, keys: list[str]) -> dict[str, int]:
-    """How many records each file holds in the index (all of them, due or not)."""
-    totals: dict[str, int] = {}
-    for start in range(0, len(keys), _BATCH):
-        batch = keys[start:start + _BATCH]
-        with translate("count records per file"):
-            resp = index.es.search(index=index.alias, size=0, query={"terms": {"warc_key": batch}},
-                                   aggs={"files": {"terms": {"field": "warc_key", "size": len(batch)}}})
-        for bucket in resp["aggregations"]["files"]["buckets"]:
-            totals[bucket["key"]] = int(bucket["doc_count"])
-    return totals
 
 
 def _name(key: str) -> str:
@@ -205,16 +167,8 @@ def _keep_needed_files(index: RecordIndex, due: dict[str, _File], kept: dict[str
 def _media_needed(index: RecordIndex, going: list[str]) -> set[str]:
     """Files among `going` that records outside `going` point to for their archived media."""
     by_name = {_name(k): k for k in going}
-    needed: set[str] = set()
-    names = list(by_name)
-    for start in range(0, len(names), _BATCH):
-        batch = names[start:start + _BATCH]
-        with translate("find media references"):
-            resp = index.es.search(index=index.alias, size=0, query={"bool": {
-                "filter": [{"terms": {"media.warc.filename": batch}}], "must_not": [{"terms": {"warc_key": going}}]}},
-                aggs={"files": {"terms": {"field": "media.warc.filename", "size": len(batch) * 4}}})
-        needed |= {by_name[b["key"]] for b in resp["aggregations"]["files"]["buckets"] if b["key"] in by_name}
-    return needed
+    return {by_name[n] for n in queries.media_files_referenced(index, list(by_name), from_outside=going)
+            if n in by_name}
 
 
 def _group_needed(index: RecordIndex, going: list[str], schedule: Schedule) -> set[str]:
@@ -224,10 +178,7 @@ def _group_needed(index: RecordIndex, going: list[str], schedule: Schedule) -> s
         groups[_group_prefix(key, schedule)].append(key)
     needed: set[str] = set()
     for prefix, keys in groups.items():
-        with translate("find the files of a disposal group"):
-            resp = index.es.search(index=index.alias, size=0, query={"bool": {
-                "filter": [{"prefix": {"warc_key": prefix}}], "must_not": [{"terms": {"warc_key": keys}}]}})
-        if int(resp["hits"]["total"]["value"]) > 0:
+        if queries.other_files_with_prefix(index, prefix, keys):
             needed.update(keys)
     return needed
 

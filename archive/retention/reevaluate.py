@@ -21,37 +21,28 @@ import contextlib
 import uuid
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
-
-from elasticsearch import helpers
 
 from schemas.schedule import LockChange, RecordChange, Reevaluation, RetentionRule
 
 from ..errors import ObjectExists, ObjectLocked, ObjectMissing
-from ..index import RecordIndex
-from ..index.client import translate
+from ..index import RecordIndex, queries
 from ..store import BlobStore
 from ..warc.naming import manifest_key
 from . import book
-from .schedule import DOC_FIELDS, Schedule, match_query
+from .schedule import DOC_FIELDS, Schedule, match_fields
 
 EXAMPLES = 5
 #: (old rule, new rule, old class, new class, how the disposal date moved)
 _What = tuple[str | None, str | None, str | None, str | None, str]
-_BATCH = 1000
 
 
 def reevaluation_key(reevaluation_id: str) -> str:
     return f"{book.PREFIX}reevaluations/{reevaluation_id}.json"
 
 
-def _scope(previous: Schedule, schedule: Schedule) -> dict[str, Any]:
+def _scope(previous: Schedule, schedule: Schedule) -> list[dict[str, list[str]]]:
     """Records an active rule of either schedule matches (a record no rule covers in both stays kept)."""
-    rules = [match_query(r.match) for s in (previous, schedule) for r in s.rules if r.active]
-    filters: list[dict[str, Any]] = [{"exists": {"field": "warc_key"}}]
-    if not any("match_all" in q for q in rules):
-        filters.append({"bool": {"should": rules or [{"match_none": {}}], "minimum_should_match": 1}})
-    return {"bool": {"filter": filters}}
+    return [match_fields(r.match) for s in (previous, schedule) for r in s.rules if r.active]
 
 
 def _disposal(old: datetime | None, new: datetime | None) -> str:
@@ -83,27 +74,25 @@ def reevaluate(store: BlobStore, index: RecordIndex, previous: Schedule, schedul
     new_end: dict[str, datetime | None] = {}
     touched: set[str] = set()
     scanned = changed = 0
-    with translate("scan the index to re-evaluate the schedule"):
-        for hit in helpers.scan(index.es, index=index.alias, size=_BATCH,
-                                query={"query": _scope(previous, schedule), "_source": [*DOC_FIELDS, "warc_key"]}):
-            doc = hit["_source"]
-            key = str(doc["warc_key"])
-            scanned += 1
-            old_rule, new_rule = previous.rule_for(doc), schedule.rule_for(doc)
-            old_when = previous.disposal_date(old_rule, doc) if old_rule else None
-            new_when = schedule.disposal_date(new_rule, doc) if new_rule else None
-            old_end[key] = _latest(old_end.get(key), previous.period_end(old_rule, doc) if old_rule else None)
-            new_end[key] = _latest(new_end.get(key), schedule.period_end(new_rule, doc) if new_rule else None)
-            what = (_id(old_rule), _id(new_rule), old_rule.retention_class if old_rule else None,
-                    new_rule.retention_class if new_rule else None, _disposal(old_when, new_when))
-            if what[0] == what[1] and what[2] == what[3] and old_when == new_when:
-                continue
-            changed += 1
-            touched.add(key)
-            counts[what] += 1
-            change_files[what].add(key)
-            if len(examples[what]) < EXAMPLES:
-                examples[what].append(str(doc["record_id"]))
+    for doc in queries.stored_matching_any(index, _scope(previous, schedule), fields=[*DOC_FIELDS, "warc_key"],
+                                           action="scan the index to re-evaluate the schedule"):
+        key = str(doc["warc_key"])
+        scanned += 1
+        old_rule, new_rule = previous.rule_for(doc), schedule.rule_for(doc)
+        old_when = previous.disposal_date(old_rule, doc) if old_rule else None
+        new_when = schedule.disposal_date(new_rule, doc) if new_rule else None
+        old_end[key] = _latest(old_end.get(key), previous.period_end(old_rule, doc) if old_rule else None)
+        new_end[key] = _latest(new_end.get(key), schedule.period_end(new_rule, doc) if new_rule else None)
+        what = (_id(old_rule), _id(new_rule), old_rule.retention_class if old_rule else None,
+                new_rule.retention_class if new_rule else None, _disposal(old_when, new_when))
+        if what[0] == what[1] and what[2] == what[3] and old_when == new_when:
+            continue
+        changed += 1
+        touched.add(key)
+        counts[what] += 1
+        change_files[what].add(key)
+        if len(examples[what]) < EXAMPLES:
+            examples[what].append(str(doc["record_id"]))
     changes = [RecordChange(old_rule=w[0], new_rule=w[1], old_class=w[2], new_class=w[3], disposal=w[4],
                             records=n, files=len(change_files[w]), examples=examples[w])
                for w, n in sorted(counts.items(), key=lambda t: -t[1])]

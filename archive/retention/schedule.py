@@ -1,8 +1,8 @@
 """The retention schedule: loading `retention.yaml`, finding a record's rule, and its disposal date.
 
 The same rule order is evaluated two ways: `rule_for` on one index document (the planner and
-erasure answers) and `match_query` as an Elasticsearch filter (index-wide counts of records no
-rule covers), built from the same match lists so they cannot drift apart.
+erasure answers) and `match_fields` as an index query (archive/index/queries.py `Match`: index-wide
+counts of records no rule covers), built from the same match lists so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -127,10 +127,9 @@ def matches(match: RuleMatch, doc: dict[str, Any]) -> bool:
     return True
 
 
-def match_query(match: RuleMatch) -> dict[str, Any]:
-    """The Elasticsearch filter selecting exactly the documents `matches` accepts."""
-    terms = [{"terms": {field: getattr(match, name)}} for name, field in MATCH_FIELDS.items() if getattr(match, name)]
-    return {"bool": {"filter": terms}} if terms else {"match_all": {}}
+def match_fields(match: RuleMatch) -> dict[str, list[str]]:
+    """Document field → accepted values: the index query (`queries.matching`) accepting what `matches` does."""
+    return {field: list(getattr(match, name)) for name, field in MATCH_FIELDS.items() if getattr(match, name)}
 
 
 def load_schedule(settings: Settings, path: Path | None = None) -> Schedule:
