@@ -10,12 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from elasticsearch import helpers
-
 from schemas.search import SavedSearch
 
-from ..index import RecordIndex
-from ..index.client import translate
+from ..index import RecordIndex, queries
 from ..index.search import build_query, saved_query
 from ..warc.naming import warc_key
 
@@ -34,9 +31,7 @@ def file_keys(source: dict[str, Any]) -> set[str]:
 
 
 def _scan(index: RecordIndex, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    with translate("read the records a hold covers"):
-        yield from helpers.scan(index.es, index=index.alias, query={"query": query, "_source": _FIELDS},
-                                seq_no_primary_term=True, size=1000)
+    return queries.hits_for_update(index, query, _FIELDS, action="read the records a hold covers")
 
 
 def _update(index: RecordIndex, hits: Iterable[dict[str, Any]], change: Callable[[list[str]], list[str] | None]
@@ -45,39 +40,23 @@ def _update(index: RecordIndex, hits: Iterable[dict[str, Any]], change: Callable
     changed, files = 0, set()
     pending = list(hits)
     for _ in range(_MAX_TRIES):
-        actions, by_id = [], {}
+        changes = []
         for hit in pending:
             source = hit["_source"]
             new = change(list(source.get("legal_holds") or []))
             files |= file_keys(source)
-            if new is None:
-                continue
-            by_id[hit["_id"]] = hit
-            actions.append({"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"],
-                            "if_seq_no": hit["_seq_no"], "if_primary_term": hit["_primary_term"],
-                            "doc": {"legal_holds": new or None}})
-        if not actions:
+            if new is not None:
+                changes.append((hit, {"legal_holds": new or None}))
+        if not changes:
             break
-        conflicts: list[str] = []
-        with translate("mark records for a hold"):
-            for ok, item in helpers.streaming_bulk(index.es, actions, raise_on_error=False, chunk_size=1000):
-                info = item["update"]
-                if ok:
-                    changed += 1
-                elif info.get("status") == 409:
-                    conflicts.append(info["_id"])
-                else:
-                    raise RuntimeError(f"could not mark {info['_id']}: {info.get('error')}")
+        updated, conflicts = queries.update_unless_changed(index, changes, action="mark records for a hold")
+        changed += updated
         if not conflicts:
             break
-        with translate("re-read records changed meanwhile"):
-            fresh = index.es.search(index=index.alias, query={"ids": {"values": conflicts}}, size=len(conflicts),
-                                    source_includes=_FIELDS, seq_no_primary_term=True)
-        pending = fresh["hits"]["hits"]
+        pending = queries.reread_for_update(index, conflicts, _FIELDS, action="re-read records changed meanwhile")
     else:
         raise RuntimeError("records kept changing while a hold was applied; try again")
-    with translate("refresh"):
-        index.es.indices.refresh(index=index.alias)
+    index.refresh()
     return changed, files
 
 
@@ -89,7 +68,7 @@ def mark(index: RecordIndex, hold_id: str, scope_query: dict[str, Any]) -> tuple
 
 def unmark(index: RecordIndex, hold_id: str) -> tuple[int, set[str]]:
     """Take `hold_id` off every record; return (records changed, their files)."""
-    return _update(index, _scan(index, {"term": {"legal_holds": hold_id}}),
+    return _update(index, _scan(index, queries.held_by(hold_id)),
                    lambda holds: [h for h in holds if h != hold_id])
 
 
@@ -97,12 +76,8 @@ def held_files(index: RecordIndex, keys: set[str]) -> set[str]:
     """Which of `keys` still hold a record (or a record's media) under some hold."""
     if not keys:
         return set()
-    names = [k.rsplit("/", 1)[-1] for k in keys]
-    query = {"bool": {"filter": [{"exists": {"field": "legal_holds"}}],
-                      "should": [{"terms": {"warc_key": sorted(keys)}}, {"terms": {"media.warc.filename": names}}],
-                      "minimum_should_match": 1}}
     found: set[str] = set()
-    for hit in _scan(index, query):
+    for hit in _scan(index, queries.held_in_files(keys)):
         found |= file_keys(hit["_source"]) & keys
     return found
 
@@ -110,9 +85,7 @@ def held_files(index: RecordIndex, keys: set[str]) -> set[str]:
 def scope_query(index: RecordIndex, scope: SavedSearch, *, within_file: str | None = None) -> dict[str, Any]:
     """The query of a hold's scope (text and filters, as the search page runs it), optionally in one file."""
     query = build_query(saved_query(scope), languages=index.has_language_fields)
-    if within_file is not None:
-        query["bool"]["filter"].append({"term": {"warc_key": within_file}})
-    return query
+    return queries.in_file(query, within_file) if within_file is not None else query
 
 
 def scope_files(index: RecordIndex, query: dict[str, Any]) -> set[str]:
