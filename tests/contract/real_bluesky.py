@@ -1,7 +1,7 @@
 """Bluesky's real AppView (tests/peers/bluesky.py: @atproto/dev-env) as a subject of the contract suite.
 
-The suite drives its subjects through a world it calls `sim`: `url`, `state()["now"]`, `apply`
-(clock and faults) and `requests`. `AppViewWorld` is that world for the real network: each world is
+The suite drives its subjects through a world it calls `sim` (`real_world.RealWorld` has the clock,
+faults and request log every real server shares). `AppViewWorld` is that world for the real network: each world is
 a new account (with two citizens) on the session's one running network, so scenarios never see each
 other's posts. Its clock is the real clock plus what the scenario advanced (the AppView's cannot be
 moved, but a run's `now` can: the look-back window and the sweep interval follow it). What the real
@@ -14,9 +14,10 @@ citizens' replies in its threads. A post is named by a number the world gives it
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -24,6 +25,7 @@ from schemas import Account
 from tests.peers.bluesky import BlueskyPeer, Ref, Session, shared
 from tests.peers.wordpress import png
 
+from .real_world import RealWorld
 from .subjects import Subject
 
 #: The post lexicon's limits (app.bsky.feed.post: text maxGraphemes 300, maxLength 3000 bytes).
@@ -41,43 +43,20 @@ CANNOT = {
 
 
 @dataclass
-class AppViewWorld:
+class AppViewWorld(RealWorld):
     """One account (and two citizens) on the real network, seen through the simulator's interface."""
+
+    cannot: ClassVar[Mapping[str, str]] = CANNOT
+    server: ClassVar[str] = "the real AppView"
 
     peer: BlueskyPeer
     kommun: Session
     citizens: list[Session]
-    offset: timedelta = field(default_factory=timedelta)
     refs: dict[str, Ref] = field(default_factory=dict)
     numbers: dict[str, int] = field(default_factory=dict)
 
-    def __enter__(self) -> AppViewWorld:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None  # the network is shared by the session; each world has accounts of its own
-
     def url(self, platform: str) -> str:
         return self.peer.appview
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def state(self, items: bool = True) -> dict[str, Any]:
-        return {"now": self.now().isoformat()}
-
-    def apply(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        for event in events:
-            if event["type"] == "clock.advance":
-                self.offset += timedelta(hours=event.get("hours", 0), days=event.get("days", 0))
-            elif event["type"] == "fault":
-                pytest.skip(CANNOT.get(event["kind"], f"the real AppView cannot produce a {event['kind']} fault"))
-            else:
-                raise ValueError(f"no real Bluesky event for {event['type']!r}")
-        return [{} for _ in events]
-
-    def requests(self) -> list[Any]:
-        pytest.skip(CANNOT["requests"])
 
     def number(self, uri: str) -> int:
         return self.numbers.setdefault(uri, len(self.numbers) + 1)

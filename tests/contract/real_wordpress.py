@@ -1,7 +1,7 @@
 """The real WordPress (tests/peers/wordpress.py) as a subject of the connector contract suite.
 
-The suite drives its subjects through a world it calls `sim`: `url`, `state()["now"]`, `apply`
-(clock and faults) and `requests`. `PeerWorld` is that world for the real site. Its clock is the
+The suite drives its subjects through a world it calls `sim` (`real_world.RealWorld` has the clock,
+faults and request log every real server shares). `PeerWorld` is that world for the real site. Its clock is the
 real clock plus what the scenario advanced (WordPress's own clock cannot be moved, but a run's
 `now` can: the look-back window and the sweep interval follow it). What WordPress cannot be made
 to do, it says with `pytest.skip` and the reason, at the first step of the scenario that needs it:
@@ -14,15 +14,17 @@ that are not visible. Items are numbered as `WordPressSubject` numbers them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
 from archive.connectors.text import html_to_text
 from tests.peers.wordpress import PLAIN, WordPressPeer, fresh, png, publish_op
 
+from .real_world import RealWorld
 from .subjects import WordPressSubject
 
 CANNOT = {
@@ -34,39 +36,15 @@ CANNOT = {
 
 
 @dataclass
-class PeerWorld:
+class PeerWorld(RealWorld):
     """The real WordPress seen through the simulator's interface, as far as the suite uses it."""
 
+    cannot: ClassVar[Mapping[str, str]] = CANNOT
+    server: ClassVar[str] = "a real WordPress"
     peer: WordPressPeer
-    offset: timedelta = field(default_factory=timedelta)
-
-    def __enter__(self) -> PeerWorld:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None  # the peer is shared by the session; the next scenario resets it
 
     def url(self, platform: str) -> str:
         return self.peer.url
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def state(self, items: bool = True) -> dict[str, Any]:
-        return {"now": self.now().isoformat()}
-
-    def apply(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        for event in events:
-            if event["type"] == "clock.advance":
-                self.offset += timedelta(hours=event.get("hours", 0), days=event.get("days", 0))
-            elif event["type"] == "fault":
-                pytest.skip(CANNOT.get(event["kind"], f"a real WordPress cannot produce a {event['kind']} fault"))
-            else:
-                raise ValueError(f"no real WordPress event for {event['type']!r}")
-        return [{} for _ in events]
-
-    def requests(self) -> list[Any]:
-        pytest.skip(CANNOT["requests"])
 
 
 def seeded(posts: int) -> PeerWorld:
