@@ -2,7 +2,8 @@
 
 `book` keeps the holds themselves (write-once objects in the archive store), `marks` puts a
 hold's id on the records and switches S3 Object Lock legal hold on the files, and `service`
-is what the CLI, the web application and the pipeline call.
+is what archive/usecases/holds.py (for the CLI and the web application, audited) and the
+pipeline call.
 """
 
 from .book import active_holds, load_holds

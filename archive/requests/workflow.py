@@ -1,7 +1,7 @@
 """A request case from start to delivery: create, run (freeze), review, mask, close.
 
-Callers (CLI, web) write an audit event for every step; these functions do the work and
-return what the event should say.
+These functions do the work and return what the audit event should say; archive/usecases/requests.py
+calls them for the CLI and the web alike and writes the event (`ok`, or `failed` with the reason).
 """
 
 from __future__ import annotations
