@@ -12,7 +12,6 @@ from ..accounts import load_accounts
 from ..config import Settings, get_settings
 from ..errors import CommunisError
 from ..index import open_index
-from ..index.client import translate
 from ..store import open_store
 from .common import console
 
@@ -37,9 +36,7 @@ def _run(name: str, fn: Callable[[], str]) -> Check:
 
 def _elasticsearch(settings: Settings) -> str:
     index = open_index(settings)
-    with translate("read the node version"):  # GET / is absent from the integ-test distribution
-        nodes = index.es.nodes.info(node_id="_local", filter_path="nodes.*.version")
-    server = str(next(iter(nodes["nodes"].values()))["version"])
+    server = index.server_version()
     client = version("elasticsearch")
     if server.split(".")[0] != client.split(".")[0]:
         raise CommunisError(f"server {server} but Python client {client}",

@@ -272,6 +272,12 @@ class RecordIndex:
                                     preserve_order=False):
                 yield {"_id": hit["_id"], **hit["_source"]}
 
+    def server_version(self) -> str:
+        """The version of the Elasticsearch node answering (GET / is absent from the integ-test distribution)."""
+        with translate("read the node version"):
+            nodes = self._es.nodes.info(node_id="_local", filter_path="nodes.*.version")
+        return str(next(iter(nodes["nodes"].values()))["version"])
+
     def check(self) -> None:
         with translate("check the cluster"):
             health = self._es.cluster.health()
