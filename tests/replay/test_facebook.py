@@ -20,64 +20,31 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from schemas import Account, CredentialRef, Record
-from tests.driving import Outcome, drive
-from tests.replay.loopback import HOST_HEADER, ToLoopback
-from tests.replay.server import RECORDINGS, Answer, Asked, serving
+from schemas import Record
+from tests.driving import Outcome
+from tests.replay.graph import graph_path
+from tests.replay.graph import replay as graph_replay
+from tests.replay.loopback import HOST_HEADER
+from tests.replay.server import RECORDINGS, Asked
 
 TESTDATA = RECORDINGS / "facebook" / "testdata"
 API = TESTDATA / "facebook" / "apidata"
-TOKEN_ENV = "COMMUNIS_REPLAY_FACEBOOK_TOKEN"
-NOW = datetime(2026, 12, 1, tzinfo=UTC)
-_VERSION = re.compile(r"^/v\d+\.\d+")
 
 
 def load(path: Path) -> Any:
     return json.loads(path.read_bytes())
 
 
-def graph_path(asked: Asked) -> str | None:
-    """The Graph path of an API request without its version prefix; None for a media host."""
-    if asked.headers.get(HOST_HEADER, "").endswith(("fbcdn.net", "cdninstagram.com")):
-        return None
-    return _VERSION.sub("", asked.path)
-
-
-def replay(handle: str, routes: dict[str, list[Path] | Any], monkeypatch: pytest.MonkeyPatch) -> tuple[
-        Outcome, list[Asked]]:
-    """Harvest `handle` with `routes` (Graph path → the recorded pages in order, or a composed body).
-
-    A listing's later pages are asked for by the recorded `paging.next` URL (with `after=after` or a
-    `__paging_token`); `routes` gives the pages of one path in the order the recording chains them."""
-    monkeypatch.setenv(TOKEN_ENV, "replay-token")
-    error = Answer(400, (TESTDATA / "error.json").read_bytes())
-
-    def answer(asked: Asked) -> Answer | None:
-        path = graph_path(asked)
-        if path is None:
-            return None
-        pages = routes.get(path)
-        if pages is None:
-            return error if path.endswith("/comments") else None
-        if not isinstance(pages, list):
-            return Answer.json(pages)
-        later = asked.param("after") is not None or asked.param("__paging_token") is not None
-        page = pages[1] if later and len(pages) > 1 else pages[0]
-        return Answer.file(page)
-
-    with serving(answer) as server:
-        account = Account(id="replay-facebook", platform="facebook", handle=handle, display_name="Replay",
-                          department="Test", retention_class="social-10y", base_url=f"{server.base_url}/v21.0",
-                          credentials=CredentialRef(env=TOKEN_ENV))
-        outcome = drive(account, NOW, ToLoopback(server.base_url))
-    assert outcome.kind == "parsed", outcome.crash or outcome.error or outcome.trace
-    return outcome, server.asked
+def replay(handle: str, routes: dict[str, list[Path] | Any], monkeypatch: pytest.MonkeyPatch
+           ) -> tuple[Outcome, list[Asked]]:
+    """Harvest the Page `handle` with `routes` (tests/replay/graph.py says how they are served)."""
+    return graph_replay("facebook", handle, routes, monkeypatch, threads=("/comments",))
 
 
 # ---- an independent reading of Graph post and comment JSON -----------------------------------------

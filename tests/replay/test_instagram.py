@@ -12,50 +12,26 @@ Graph error `error.json` (the thread is quarantined with it); media files answer
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from schemas import Account, CredentialRef, Record
-from tests.driving import Outcome, drive
-from tests.replay.loopback import ToLoopback
-from tests.replay.server import RECORDINGS, Answer, Asked, serving
-from tests.replay.test_facebook import graph_path, load, unique, urls, when
+from schemas import Record
+from tests.driving import Outcome
+from tests.replay.graph import replay as graph_replay
+from tests.replay.server import RECORDINGS, Asked
+from tests.replay.test_facebook import load, unique, urls, when
 
 TESTDATA = RECORDINGS / "facebook" / "testdata"
 GRAPH = TESTDATA / "instagram" / "apidata"
 BASIC = TESTDATA / "instagram_basic" / "apidata"
-TOKEN_ENV = "COMMUNIS_REPLAY_INSTAGRAM_TOKEN"
-NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def replay(handle: str, routes: dict[str, list[Path] | Any], monkeypatch: pytest.MonkeyPatch
            ) -> tuple[Outcome, list[Asked]]:
-    """Harvest `handle`; `routes` maps a Graph path to its recorded pages in order (a later page is
-    asked for by the recorded `paging.next`, which carries `after=after`) or to a composed body."""
-    monkeypatch.setenv(TOKEN_ENV, "replay-token")
-    error = Answer(400, (TESTDATA / "error.json").read_bytes())
-
-    def answer(asked: Asked) -> Answer | None:
-        path = graph_path(asked)
-        if path is None:
-            return None
-        pages = routes.get(path)
-        if pages is None:
-            return error if path.endswith(("/comments", "/replies")) else None
-        if not isinstance(pages, list):
-            return Answer.json(pages)
-        return Answer.file(pages[1] if asked.param("after") and len(pages) > 1 else pages[0])
-
-    with serving(answer) as server:
-        account = Account(id="replay-instagram", platform="instagram", handle=handle, display_name="Replay",
-                          department="Test", retention_class="social-10y", base_url=f"{server.base_url}/v21.0",
-                          credentials=CredentialRef(env=TOKEN_ENV))
-        outcome = drive(account, NOW, ToLoopback(server.base_url))
-    assert outcome.kind == "parsed", outcome.crash or outcome.error or outcome.trace
-    return outcome, server.asked
+    """Harvest `handle` with `routes` (tests/replay/graph.py says how they are served)."""
+    return graph_replay("instagram", handle, routes, monkeypatch, threads=("/comments", "/replies"))
 
 
 # ---- an independent reading of Instagram media and comment JSON ------------------------------------
