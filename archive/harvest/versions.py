@@ -79,19 +79,3 @@ class Versioner:
                 self.counts.media += 1
             kept = [v for v in (self.apply(r) for r in item.records) if v is not None]
             yield item if kept == item.records else item.model_copy(update={"records": kept})
-
-
-def tombstone(record_of: KnownItem, *, platform: str, account: str, item_id: str, captured_at: datetime,
-              source_url: str | None = None) -> Record:
-    """The deletion version of a known item: what it was, marked gone (earlier versions keep the content).
-
-    `last_seen_at` is when a harvest last saw the item alive, so the archive can say the item
-    disappeared between that moment and `captured_at`. It is outside the content hash: the
-    same deletion found on a later run is the same tombstone version.
-    """
-    return Record.model_validate({
-        "platform": platform, "account": account, "item_id": item_id, "kind": record_of.kind,
-        "direction": record_of.direction, "parent_id": record_of.parent_id, "thread_id": record_of.thread_id,
-        "url": record_of.url, "published_at": record_of.published_at, "captured_at": captured_at,
-        "deleted": True, "source_url": source_url, "last_seen_at": record_of.last_seen,
-    })

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from archive.harvest.versions import tombstone
+from archive.connectors.base import tombstone
 from archive.index.documents import from_document, to_document
 from archive.warc import WarcWriter, iter_records
 from schemas import Capture, CaptureBundle, KnownItem, Record, RetentionClass
