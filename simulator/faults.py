@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import iso_micro
+from .platform_names import NAMES
 
 KINDS = ("status", "rate_limit", "slow", "malformed", "disconnect", "poison")
 VARIANTS = ("truncated", "wrong_types", "html", "empty")
@@ -76,8 +77,6 @@ class FaultRule:
             raise FaultError(f"poison variant must be one of {', '.join(POISONS)}")
         if kind != "poison" and rule.variant not in VARIANTS:
             raise FaultError(f"malformed variant must be one of {', '.join(VARIANTS)}")
-        from .platforms import NAMES  # here: the platform modules import this one
-
         if rule.platform not in (None, "mastodon", "wordpress", *NAMES):
             raise FaultError(f"match.platform must be one of mastodon, wordpress, {', '.join(NAMES)}")
         if kind == "rate_limit" and rule.retry_after is None:
