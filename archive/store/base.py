@@ -15,7 +15,7 @@ from typing import IO, Protocol, runtime_checkable
 
 from schemas import LockMode
 
-from ..errors import DigestMismatch
+from ..errors import DigestMismatch, ObjectLocked
 
 
 @dataclass(frozen=True)
@@ -90,3 +90,18 @@ def check_digest(key: str, data: bytes, expected: str) -> None:
     actual = hashlib.sha256(data).hexdigest()
     if actual != expected:
         raise DigestMismatch(f"{key}: SHA-256 {actual} does not match expected {expected}")
+
+
+def must_extend(key: str, found: StoredObject, until: datetime) -> bool:
+    """Whether moving `found`'s retain-until to `until` changes anything; a shorter date raises ObjectLocked.
+
+    The one place the rule "a retention period is never shortened" is written, for every store:
+    S3 Object Lock refuses it in COMPLIANCE mode, and in GOVERNANCE mode only a bypass could, which
+    Communis never asks for; the local store keeps the same promise in its sidecar.
+    """
+    if found.retain_until is None or until > found.retain_until:
+        return True
+    if until < found.retain_until:
+        raise ObjectLocked(f"{key} is retained until {found.retain_until:%Y-%m-%d %H:%M} UTC; a retention "
+                           f"period is never shortened (asked for {until:%Y-%m-%d %H:%M} UTC)")
+    return False

@@ -24,7 +24,7 @@ from .. import clock
 from ..durable import fsync_path
 from ..errors import DigestMismatch, ObjectExists, ObjectLocked, ObjectMissing, StoreUnavailable
 from ..faults import CrashPoint, armed, crash_point
-from .base import StoredObject, sha256_file
+from .base import StoredObject, must_extend, sha256_file
 
 _META = ".meta.json"
 
@@ -180,10 +180,7 @@ class LocalStore:
         found = self.head(key)
         if found is None:
             raise ObjectMissing(f"{key} is not in the local store")
-        if found.retain_until is not None and until <= found.retain_until:
-            if until < found.retain_until:
-                raise ObjectLocked(f"{key} is retained until {found.retain_until:%Y-%m-%d %H:%M} UTC; a retention "
-                                   f"period is never shortened (asked for {until:%Y-%m-%d %H:%M} UTC)")
+        if not must_extend(key, found, until):
             return found
         side = Path(str(self._path(key)) + _META)
         meta = json.loads(side.read_text())

@@ -30,7 +30,7 @@ from schemas import LockMode
 
 from ..errors import DigestMismatch, ObjectExists, ObjectLocked, ObjectMissing, StoreError, StoreUnavailable
 from ..faults import CrashPoint, crash_point
-from .base import StoredObject
+from .base import StoredObject, must_extend
 
 log = logging.getLogger(__name__)
 
@@ -269,10 +269,7 @@ class S3Store:
         found = self.head(key)
         if found is None:
             raise ObjectMissing(f"{key} is not in bucket {self.bucket}")
-        if found.retain_until is not None and until <= found.retain_until:
-            if until < found.retain_until:
-                raise ObjectLocked(f"{key} is retained until {found.retain_until:%Y-%m-%d %H:%M} UTC; a retention "
-                                   f"period is never shortened (asked for {until:%Y-%m-%d %H:%M} UTC)")
+        if not must_extend(key, found, until):
             return found
         mode = (found.lock_mode or LockMode.GOVERNANCE).value
         args: dict[str, Any] = {"VersionId": found.version_id} if found.version_id else {}
