@@ -47,8 +47,7 @@ def harvest_account_task(account_id: str, accounts_file: str) -> dict[str, objec
     with concurrency(f"harvest-{account_id}", occupy=1, strict=True,
                      timeout_seconds=arc.settings.harvest_lock_timeout_seconds):
         report = harvest_one(arc.settings, arc.store, arc.index, account, resolve_secret=_secret)
-    return report.__dict__ | {"counts": report.counts.__dict__, "files": [m.key for m in report.files],
-                              "quarantined": [q.reason for q in report.quarantined]}
+    return report.as_dict()
 
 
 @flow(name="communis-harvest", log_prints=True)

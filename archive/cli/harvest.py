@@ -33,7 +33,7 @@ def harvest(
         for acc in selected:
             with console.status(f"harvesting {acc.id}"):
                 report = harvest_one(arc.settings, arc.store, arc.index, acc)
-            results.append(report.__dict__ | {"counts": report.counts.__dict__})
+            results.append(report.as_dict())
         health = check_accounts(arc.store, selected, arc.settings)
     except CommunisError as exc:
         fail(exc)

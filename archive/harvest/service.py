@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from schemas import Account, CaptureBundle, HarvestState, Record, WarcFileManifest
 
@@ -54,6 +55,12 @@ class HarvestReport:
     consecutive_failures: int = 0
     crashed: list[str] = field(default_factory=list)
     """Leftovers of a crashed earlier run moved to the work folder's `crashed/`, one line each."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values (files by key, quarantined items by reason): the flow's task result and the
+        rows of `markdown_report`, one conversion for both."""
+        return self.__dict__ | {"counts": self.counts.__dict__, "files": [m.key for m in self.files],
+                                "quarantined": [q.reason for q in self.quarantined]}
 
 
 def _candidates(state: HarvestState, ctx: HarvestContext) -> list[str]:
