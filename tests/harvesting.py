@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 from archive.context import Archive
 from archive.harvest.runner import harvest_one
@@ -35,3 +37,19 @@ PNR = personnummer("811218987")
 PHONE = "070-123 45 67"
 EMAIL = "karin.svensson@example.se"
 PLANTED = (PNR, PHONE, EMAIL)
+
+
+def archived_versions(arc: Archive, account: str) -> dict[str, list[dict[str, Any]]]:
+    """Item id → every archived version of the account's items, oldest first (after a refresh)."""
+    arc.index.refresh()
+    by_item: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for doc in arc.index.scan({"term": {"account": account}}):
+        by_item[doc["item_id"]].append(doc)
+    for docs in by_item.values():
+        docs.sort(key=lambda d: d["version"])
+    return dict(by_item)
+
+
+def latest_versions(arc: Archive, account: str) -> dict[str, dict[str, Any]]:
+    """Item id → the newest archived version."""
+    return {item: docs[-1] for item, docs in archived_versions(arc, account).items()}

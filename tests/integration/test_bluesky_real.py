@@ -10,7 +10,6 @@ and tombstones of them.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from archive.context import Archive
 from archive.harvest.runner import harvest_one
 from archive.harvest.service import HarvestReport
 from schemas import Account
+from tests.harvesting import latest_versions
 from tests.peers.bluesky import POST, BlueskyPeer, Session, mention, shared
 from tests.peers.wordpress import png
 
@@ -34,11 +34,7 @@ def harvest(arc: Archive, account: Account) -> HarvestReport:
 
 
 def latest(arc: Archive, account: Account) -> dict[str, dict[str, Any]]:
-    arc.index.es.indices.refresh(index=arc.index.alias)
-    by_item: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for doc in arc.index.scan({"term": {"account": account.id}}):
-        by_item[doc["item_id"]].append(doc)
-    return {item: max(docs, key=lambda d: d["version"]) for item, docs in by_item.items()}
+    return latest_versions(arc, account.id)
 
 
 def page(uri: str, handle: str) -> str:

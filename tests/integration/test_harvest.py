@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -16,7 +15,7 @@ from archive.harvest.runner import harvest_one
 from archive.harvest.service import HarvestReport
 from schemas import Account
 from simulator import Simulator, Timeline, WorldConfig
-from tests.harvesting import sim_now
+from tests.harvesting import archived_versions, sim_now
 
 
 @pytest.fixture
@@ -40,12 +39,7 @@ def run(arc: Archive, sim: Simulator) -> dict[str, HarvestReport]:
 
 
 def versions(arc: Archive, account: str) -> dict[str, list[dict[str, Any]]]:
-    by_item: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for doc in arc.index.scan({"term": {"account": account}}):
-        by_item[doc["item_id"]].append(doc)
-    for docs in by_item.values():
-        docs.sort(key=lambda d: d["version"])
-    return by_item
+    return archived_versions(arc, account)
 
 
 def truth_ids(sim: Simulator) -> tuple[set[str], set[str]]:

@@ -12,7 +12,6 @@ API is not at /wp-json/ but where the home page announces it (`?rest_route=`).
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from typing import Any
 
 import httpx
@@ -25,6 +24,7 @@ from archive.harvest.runner import harvest_one
 from archive.harvest.service import HarvestReport
 from archive.harvest.state import load_state
 from schemas import Account
+from tests.harvesting import latest_versions
 from tests.peers.wordpress import PLAIN, PRETTY, WordPressPeer, fresh, png
 
 pytestmark = pytest.mark.integration
@@ -45,12 +45,7 @@ def harvest(arc: Archive, acc: Account) -> HarvestReport:
 
 
 def latest(arc: Archive, acc: Account) -> dict[str, dict[str, Any]]:
-    """Item id → the newest archived version."""
-    arc.index.es.indices.refresh(index=arc.index.alias)
-    by_item: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for doc in arc.index.scan({"term": {"account": acc.id}}):
-        by_item[doc["item_id"]].append(doc)
-    return {item: max(docs, key=lambda d: d["version"]) for item, docs in by_item.items()}
+    return latest_versions(arc, acc.id)
 
 
 def words(html: str) -> str:
