@@ -15,6 +15,9 @@ from elasticsearch import ConnectionError as ESConnectionError
 from ..config import Settings
 from ..errors import IndexUnavailable, SearchIndexError
 
+Client = Elasticsearch
+"""The client's type, for modules above the index that hand one on without importing elasticsearch."""
+
 
 def make_client(settings: Settings) -> Elasticsearch:
     kwargs: dict[str, object] = {"request_timeout": settings.es_timeout_seconds,

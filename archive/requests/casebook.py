@@ -13,13 +13,12 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from elasticsearch import Elasticsearch, helpers
-
 from schemas.cases import CaseStatus, RequestCase, SnapshotEntry
 from schemas.requests import Mask
 
 from ..errors import CommunisError
-from ..index.client import translate
+from ..index.client import Client
+from ..index.keyed import KeyedIndices
 
 _KW = {"type": "keyword"}
 _MAPPINGS: dict[str, dict[str, Any]] = {
@@ -44,72 +43,48 @@ def mask_id(case_id: str, mask: Mask) -> str:
 
 
 class CaseBook:
-    def __init__(self, es: Elasticsearch, prefix: str) -> None:
-        self.es = es
-        self.names = {name: f"{prefix}-{name}" for name in _MAPPINGS}
-        self._ready = False
+    """Cases, snapshots and masks in three keyed indices under `prefix` (archive/index/keyed.py)."""
+
+    def __init__(self, es: Client, prefix: str) -> None:
+        self._docs = KeyedIndices(es, {name: f"{prefix}-{name}" for name in _MAPPINGS}, _MAPPINGS)
+        self.names = self._docs.names
 
     def ensure(self) -> None:
-        if self._ready:
-            return
-        for name, index in self.names.items():
-            with translate(f"create the {name} index"):
-                if not self.es.indices.exists(index=index):
-                    self.es.options(ignore_status=400).indices.create(
-                        index=index, mappings=_MAPPINGS[name],
-                        settings={"number_of_shards": 1, "number_of_replicas": 0})
-        self._ready = True
+        self._docs.ensure()
 
     def destroy(self) -> None:
-        for index in self.names.values():
-            self.es.options(ignore_status=404).indices.delete(index=index)
+        self._docs.destroy()
 
     # --- cases ---------------------------------------------------------------------------------
 
     def save(self, case: RequestCase) -> None:
-        self.ensure()
-        with translate("save a request case"):
-            self.es.index(index=self.names["cases"], id=case.id, document=case.model_dump(mode="json"),
-                          refresh="wait_for")
+        self._docs.put("cases", case.id, case.model_dump(mode="json"), action="save a request case")
 
     def get(self, case_id: str) -> RequestCase:
-        self.ensure()
-        with translate("read a request case"):
-            found = self.es.options(ignore_status=404).get(index=self.names["cases"], id=case_id)
-        if not found.get("found"):
+        found = self._docs.get("cases", case_id, action="read a request case")
+        if found is None:
             raise CaseError(f"no request case {case_id!r}", hint="`communis request list` shows the cases")
-        return RequestCase.model_validate(found["_source"])
+        return RequestCase.model_validate(found)
 
     def cases(self, status: CaseStatus | None = None) -> list[RequestCase]:
-        self.ensure()
-        query: dict[str, Any] = {"term": {"status": status.value}} if status else {"match_all": {}}
-        with translate("list request cases"):
-            resp = self.es.search(index=self.names["cases"], query=query, size=1000,
-                                  sort=[{"received_at": "desc"}])
-        return [RequestCase.model_validate(h["_source"]) for h in resp["hits"]["hits"]]
+        found = self._docs.first("cases", newest_by="received_at", limit=1000, action="list request cases",
+                                 status=status.value if status else None)
+        return [RequestCase.model_validate(doc) for doc in found]
 
     # --- snapshots -----------------------------------------------------------------------------
 
     def add_snapshot(self, entries: Iterable[SnapshotEntry]) -> int:
-        self.ensure()
-        actions = ({"_index": self.names["case-records"], "_id": f"{e.case_id}:{e.snapshot}:{e.record_id}",
-                    "_source": e.model_dump(mode="json")} for e in entries)
-        with translate("freeze a snapshot"):
-            count, _ = helpers.bulk(self.es, actions, chunk_size=2000, refresh="wait_for")
-        return int(count)
+        return self._docs.put_many("case-records", ((_entry_id(e), e.model_dump(mode="json")) for e in entries),
+                                   action="freeze a snapshot")
 
     def entries(self, case_id: str, snapshot: int) -> Iterator[SnapshotEntry]:
         """The snapshot's entries (in no particular order; callers sort)."""
-        self.ensure()
-        query = {"bool": {"filter": [{"term": {"case_id": case_id}}, {"term": {"snapshot": snapshot}}]}}
-        with translate("read a snapshot"):
-            for hit in helpers.scan(self.es, index=self.names["case-records"], query={"query": query}, size=2000):
-                yield SnapshotEntry.model_validate(hit["_source"])
+        for doc in self._docs.every("case-records", action="read a snapshot", case_id=case_id, snapshot=snapshot):
+            yield SnapshotEntry.model_validate(doc)
 
     def update_entry(self, entry: SnapshotEntry) -> None:
-        with translate("record a review decision"):
-            self.es.index(index=self.names["case-records"], id=f"{entry.case_id}:{entry.snapshot}:{entry.record_id}",
-                          document=entry.model_dump(mode="json"), refresh="wait_for")
+        self._docs.put("case-records", _entry_id(entry), entry.model_dump(mode="json"),
+                       action="record a review decision")
 
     def open_record_ids(self) -> set[str]:
         """Record ids in the latest snapshot of every open case: never to be disposed of (US-5)."""
@@ -123,23 +98,16 @@ class CaseBook:
 
     def save_masks(self, case_id: str, masks: Iterable[Mask], *, keep_decided: bool = True) -> int:
         """Store masks; with `keep_decided`, a suggestion found again never undoes a decision."""
-        self.ensure()
         decided = {mask_id(case_id, m) for m in self.masks(case_id) if m.status != "pending"} if keep_decided else set()
-        actions = []
-        for m in masks:
-            mid = mask_id(case_id, m)
-            if mid in decided:
-                continue
-            actions.append({"_index": self.names["case-masks"], "_id": mid,
-                            "_source": {"case_id": case_id, **m.model_dump(mode="json")}})
-        with translate("save masks"):
-            count, _ = helpers.bulk(self.es, actions, chunk_size=2000, refresh="wait_for")
-        return int(count)
+        docs = [(mid, {"case_id": case_id, **m.model_dump(mode="json")})
+                for m in masks if (mid := mask_id(case_id, m)) not in decided]
+        return self._docs.put_many("case-masks", docs, action="save masks")
 
     def masks(self, case_id: str) -> list[Mask]:
-        self.ensure()
-        with translate("read masks"):
-            hits = helpers.scan(self.es, index=self.names["case-masks"],
-                                query={"query": {"term": {"case_id": case_id}}}, size=2000)
-            masks = [Mask.model_validate({k: v for k, v in h["_source"].items() if k != "case_id"}) for h in hits]
+        found = self._docs.every("case-masks", action="read masks", case_id=case_id)
+        masks = [Mask.model_validate({k: v for k, v in doc.items() if k != "case_id"}) for doc in found]
         return sorted(masks, key=lambda m: (m.record_id, m.field, m.start))
+
+
+def _entry_id(entry: SnapshotEntry) -> str:
+    return f"{entry.case_id}:{entry.snapshot}:{entry.record_id}"
