@@ -67,7 +67,7 @@ def test_every_relative_link_in_the_docs_resolves() -> None:
     import re
 
     broken = []
-    for page in [DOCS.parent / "README.md", *DOCS.glob("*.md")]:
+    for page in [*(DOCS.parent / n for n in ("README.md", "CONTRIBUTING.md", "CHANGELOG.md")), *DOCS.glob("*.md")]:
         for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
             if "://" not in target and not (page.parent / target).exists():
                 broken.append(f"{page.name}: {target}")
