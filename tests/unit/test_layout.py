@@ -118,6 +118,11 @@ def test_no_import_cycles_in_the_product() -> None:
     assert _cycles(_import_graph("archive", "schemas")) == []
 
 
+def test_no_import_cycles_in_the_simulator() -> None:
+    """faults checks a rule's platform against simulator/platform_names.py, not the platform modules."""
+    assert _cycles(_import_graph("simulator")) == []
+
+
 @pytest.mark.parametrize("package", ["archive", "schemas", "flows", "simulator", "bench", "scripts"])
 def test_only_entry_points_import_the_cli_package(package: str) -> None:
     """Command modules share helpers through archive/cli/common.py; the package `__init__` (the assembled
@@ -198,3 +203,46 @@ def test_the_interfaces_never_run_a_use_case_step_themselves(package: str) -> No
         if names & USE_CASE_STEPS:
             offenders[str(path.relative_to(REPO))] = sorted(names & USE_CASE_STEPS)
     assert offenders == {}
+
+
+#: The only places that may import the Elasticsearch client library: the index package, which turns the
+#: archive's questions into queries, and the service launcher (local development services).
+ES_OWNERS = ("archive/index/", "archive/services/")
+#: Modules that use DSL words for something else: the connectors send platforms' own query parameters
+#: (the Graph API's `filter`, X's search `query`, Bluesky's feed `filter`), not Elasticsearch queries.
+NOT_ES_DSL = ("archive/connectors/",)
+
+
+def _outside_the_index(*packages: str) -> list[Path]:
+    return [p for package in packages for p in _modules(package)
+            if not str(p.relative_to(REPO)).startswith(ES_OWNERS)]
+
+
+def test_only_the_index_imports_elasticsearch() -> None:
+    assert [str(p.relative_to(REPO)) for p in _outside_the_index("archive", "flows", "schemas")
+            if "elasticsearch" in _imports(p)] == []
+
+
+def test_only_the_index_builds_queries() -> None:
+    """Harvest, holds, retention, register, transfer, the event logs …: each asks archive/index/ by name."""
+    offenders = {str(p.relative_to(REPO)): d for p in _outside_the_index("archive", "flows")
+                 if not str(p.relative_to(REPO)).startswith(NOT_ES_DSL) and (d := _dsl_dicts(p))}
+    assert offenders == {}
+
+
+def _client_uses(path: Path) -> list[int]:
+    """Lines reaching for an index's or event stream's client (`x.es`, `x._es`)."""
+    return [node.lineno for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Attribute) and node.attr in {"es", "_es"}]
+
+
+def test_client_finder_finds_a_reach_through(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("found = index.es.search(index=index.alias)\nes = make_client(settings)\n")
+    assert _client_uses(sample) == [1]
+
+
+def test_the_client_stays_in_the_index() -> None:
+    """RecordIndex and EventStream keep their client (`_es`; `es` is for tests and benchmarks only)."""
+    assert {str(p.relative_to(REPO)): lines for p in _outside_the_index("archive", "flows")
+            if (lines := _client_uses(p))} == {}
