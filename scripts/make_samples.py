@@ -12,6 +12,7 @@ import struct
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from schemas import Author, Capture, CaptureBundle, MediaRef, Record
 
@@ -47,7 +48,7 @@ def mastodon() -> list[CaptureBundle]:
     acct = {"id": "109", "username": "sundsvik", "acct": "sundsvik", "display_name": "Sundsviks kommun",
             "url": f"{MASTO}/@sundsvik"}
     img_url = "https://files.sundsvik.example/media/plogning.png"
-    statuses = [
+    statuses: list[dict[str, Any]] = [
         {"id": "1103", "created_at": "2026-11-19T15:02:00.000Z", "edited_at": None, "in_reply_to_id": None,
          "visibility": "public", "language": "sv", "url": f"{MASTO}/@sundsvik/1103", "account": acct,
          "content": "<p>Snöröjningen börjar i natt på Storgatan och Ågatan. Flytta bilen före kl 22! "
@@ -92,7 +93,7 @@ def mastodon() -> list[CaptureBundle]:
     bundles = [CaptureBundle(capture=capture(url, body, at, extra=[("Link", link)]), records=records)]
 
     at2 = T0 + timedelta(seconds=2)
-    replies = [
+    replies: list[dict[str, Any]] = [
         {"id": "1110", "created_at": "2026-11-19T15:40:00.000Z", "in_reply_to_id": "1103",
          "account": {"id": "5001", "username": "karin", "acct": "karin@mastodon.example",
                      "display_name": "Karin Ö", "url": "https://mastodon.example/@karin"},
@@ -131,7 +132,7 @@ def mastodon() -> list[CaptureBundle]:
 
 
 def wordpress() -> list[CaptureBundle]:
-    posts = [
+    posts: list[dict[str, Any]] = [
         {"id": 501, "date_gmt": "2026-11-15T10:00:00", "modified_gmt": "2026-11-16T07:45:00",
          "link": f"{BLOG}/2026/11/15/ny-forskola-i-norrby/", "status": "publish", "type": "post",
          "title": {"rendered": "Ny förskola i Norrby öppnar i januari"},
@@ -164,7 +165,7 @@ def wordpress() -> list[CaptureBundle]:
     headers = [("X-WP-Total", "2"), ("X-WP-TotalPages", "1")]
     bundles = [CaptureBundle(capture=capture(url, json.dumps(posts, ensure_ascii=False).encode(), at,
                                              extra=headers), records=recs)]
-    comments = [
+    comments: list[dict[str, Any]] = [
         {"id": 9001, "post": 501, "parent": 0, "author_name": "Ahmed Yusuf", "date_gmt": "2026-11-15T18:12:00",
          "content": {"rendered": "<p>Äntligen! Blir det plats för syskon till barn som redan går i Norrby?</p>"},
          "link": f"{BLOG}/2026/11/15/ny-forskola-i-norrby/#comment-9001", "status": "approved"},

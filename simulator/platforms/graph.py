@@ -321,7 +321,8 @@ class GraphApp(PlatformApp):
     def _number(self, *parts: object, digits: int = 15) -> int:
         """A stable numeric object id part."""
         value = int(hashlib.sha256("|".join(map(str, (self.model.seed, self.name, *parts))).encode()).hexdigest(), 16)
-        return 10 ** (digits - 1) + value % (9 * 10 ** (digits - 1))
+        low: int = 10 ** (digits - 1)  # int ** int is typed Any (a negative power is a float)
+        return low + value % (9 * low)
 
     def _trace(self, *parts: object) -> str:
         digest = hashlib.sha256("|".join(map(str, (self.model.clock.now_ms(), *parts))).encode()).digest()

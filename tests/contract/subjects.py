@@ -95,7 +95,8 @@ class Subject:
         return {i for i, r in self.visible(sim).items() if r["kind"] in kinds}
 
     def id_of(self, sim: Simulator, no: int) -> str:
-        return next(r["id"] for r in self.rows(sim) if r["no"] == no)
+        found: str = next(r["id"] for r in self.rows(sim) if r["no"] == no)
+        return found
 
     def no_of(self, sim: Simulator, item_id: str) -> int:
         return int(next(r["no"] for r in self.rows(sim) if r["id"] == item_id))

@@ -17,7 +17,7 @@ TOKEN = "sim-token-for-check"
 def test_accounts_check_names_each_failure(tmp_path: Path) -> None:
     with Simulator(posts=3, social_token=TOKEN) as sim:
         base = {"display_name": "Sundsvik", "department": "Kommunstyrelsen", "retention_class": "social-10y"}
-        accounts = [
+        accounts: list[dict[str, object]] = [
             {"id": "ok-bluesky", "platform": "bluesky", "handle": "sundsvikkommun.bsky.social",
              "base_url": sim.url("bluesky")},
             {"id": "ok-mastodon", "platform": "mastodon", "handle": "@sundsvik", "base_url": sim.mastodon_url},

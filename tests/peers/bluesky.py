@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -216,7 +217,7 @@ class BlueskyPeer:
         wait_for(lambda: all(self._appview_ok("app.bsky.actor.getProfile", {"actor": s.did}) for s in sessions),
                  f"the AppView to index {', '.join(s.handle for s in sessions)}")
 
-    def _appview_ok(self, method: str, params: dict[str, str]) -> Any:
+    def _appview_ok(self, method: str, params: Mapping[str, str | list[str]]) -> Any:
         response = httpx.get(f"{self.appview}/xrpc/{method}", params=params, timeout=60)
         return response.json() if response.status_code == 200 else None
 

@@ -151,7 +151,7 @@ def fields_of(entry: Any) -> dict[str, Any]:
             "link": entry.get("link"),
             "author": next((a["name"] for a in (entry.get("author_detail"), *entry.get("authors", []))
                             if a and a.get("name")), entry.get("author")),
-            "published": datetime(*moment[:6], tzinfo=UTC) if moment else None}
+            "published": datetime(*moment[:6]).replace(tzinfo=UTC) if moment else None}
 
 
 def record_fields(record: Any) -> dict[str, Any]:

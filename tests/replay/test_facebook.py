@@ -60,11 +60,11 @@ def unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def expected_media_and_links(post: dict[str, Any]) -> tuple[list[tuple[str, str]], list[str]]:
+def expected_media_and_links(post: dict[str, Any]) -> tuple[list[tuple[str | None, str]], list[str]]:
     """(media as (url, type), links) as the attachments say: a photo's image; a video's file
     (`media.source`), or, where Graph gives none (`video_autoplay` with only `media.image`), its
     poster image as media and its page in links; a shared link's URL in links."""
-    media: list[tuple[str, str]] = []
+    media: list[tuple[str | None, str]] = []  # None: Graph named no poster (the record would lack it)
     links = urls(post.get("message", ""))
     attachments = list((post.get("attachments") or {}).get("data") or [])
     while attachments:

@@ -151,7 +151,7 @@ class Recorded:
         if status_id in self.contexts:
             recorded: dict[str, list[dict[str, Any]]] = self.contexts[status_id].json()
             return recorded
-        ancestors = []
+        ancestors: list[dict[str, Any]] = []
         parent = self.statuses[status_id].get("in_reply_to_id")
         while parent is not None and str(parent) in self.statuses:
             ancestors.insert(0, self.statuses[str(parent)])

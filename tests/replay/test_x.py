@@ -136,7 +136,8 @@ def test_every_recorded_post_is_quarantined_with_its_cause(cassette: str, monkey
     assert listed and all(set(p) == {"id", "text", "edit_history_tweet_ids"} for p in listed + found)
     assert outcome.records == []
     assert rejected_ids(outcome, "post") == Counter(p["id"] for p in listed)
-    searched = [a.param("query") for a in asked if a.path == "/2/tweets/search/recent" and not a.param("next_token")]
+    searched = [a.param("query") or "" for a in asked
+                if a.path == "/2/tweets/search/recent" and not a.param("next_token")]
     # Every post's conversation was read (no reply_count says there is none), each by its own id.
     assert sorted(searched) == sorted(f"conversation_id:{p['edit_history_tweet_ids'][0]}" for p in listed)
     replies = Counter(p["id"] for root in listed for p in found if p["edit_history_tweet_ids"][0] !=

@@ -52,11 +52,12 @@ def problems(value: Any, schema: dict[str, Any] | str, where: str = "$") -> list
         return [f"{where}: {fmt} must travel as a string, got the number {value}"]
     if not isinstance(value, _JSON_TYPES[kind]) or (isinstance(value, bool) and kind in ("integer", "number")):
         return [f"{where}: expected {kind}, got {type(value).__name__} {json.dumps(value)[:60]}"]
-    if kind == "string":
+    # `value` is of `kind` by now; the isinstance checks below only say so to the type checker.
+    if kind == "string" and isinstance(value, str):
         return _string(value, schema, where)
-    if kind == "array":
+    if kind == "array" and isinstance(value, list):
         return [p for i, item in enumerate(value) for p in problems(item, schema.get("items", {}), f"{where}[{i}]")]
-    if kind == "object":
+    if kind == "object" and isinstance(value, dict):
         return _object(value, schema, where)
     return []
 

@@ -3,6 +3,7 @@ text, epoch milliseconds, comments and replies, errors and deletions."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote, urljoin
 
 import httpx
@@ -26,7 +27,7 @@ def org(http: httpx.Client) -> str:
     return f"urn:li:organization:{element['id']}"
 
 
-def all_posts(http: httpx.Client, sim: Simulator, count: int = 7) -> tuple[list[dict], int]:
+def all_posts(http: httpx.Client, sim: Simulator, count: int = 7) -> tuple[list[dict[str, Any]], int]:
     url: str | None = "/li/rest/posts"
     params: dict[str, str] | None = {"author": org(http), "q": "author", "count": str(count), "sortBy": "LAST_MODIFIED"}
     items, pages = [], 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -15,12 +16,12 @@ POSTS = "/wp/wp-json/wp/v2/posts"
 
 
 @pytest.fixture
-def sim() -> Simulator:
+def sim() -> Iterator[Simulator]:
     with Simulator(posts=5) as running:
-        yield running  # type: ignore[misc]
+        yield running
 
 
-def _get(sim: Simulator, variant: str, **fields: object) -> httpx.Response:
+def _get(sim: Simulator, variant: str, **fields: int) -> httpx.Response:
     sim.apply(Timeline().fault("poison", variant=variant, match={"path_prefix": POSTS}, **fields))
     with httpx.Client(base_url=sim.base_url, headers={"Accept-Encoding": "identity"}) as http:
         return http.get(POSTS)

@@ -31,8 +31,9 @@ pytestmark = [pytest.mark.sim(social_token=TOKEN), pytest.mark.client("x", token
 
 def timeline(http: httpx.Client, params: dict[str, str]) -> list[dict[str, Any]]:
     uid = http.get("/2/users/by/username/sundsvikkommun").json()["data"]["id"]
-    return token_pages(http, f"/2/users/{uid}/tweets", {**params, "max_results": "100"},
-                       lambda body: body["meta"].get("next_token"), "pagination_token")
+    pages: list[dict[str, Any]] = token_pages(http, f"/2/users/{uid}/tweets", {**params, "max_results": "100"},
+                                              lambda body: body["meta"].get("next_token"), "pagination_token")
+    return pages
 
 
 def ref(tweet: dict[str, Any], kind: str) -> str | None:

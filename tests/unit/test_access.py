@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -70,8 +71,10 @@ def test_disabled_user_is_refused_everywhere(users: UserStore) -> None:
     second = users.new_token("eva")
     assert users.user_for_token(second).name == "eva"
     assert users.disable("eva").disabled
-    for attempt in (lambda: users.user_for_token(token), lambda: users.user_for_token(second),
-                    lambda: users.authenticate("eva", "pw")):
+    attempts: tuple[Callable[[], object], ...] = (
+        lambda: users.user_for_token(token), lambda: users.user_for_token(second),
+        lambda: users.authenticate("eva", "pw"))
+    for attempt in attempts:
         with pytest.raises(AuthenticationFailed):
             attempt()
     with pytest.raises(AccessError):

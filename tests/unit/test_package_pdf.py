@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from archive.package import pdf as pdf_module
-from archive.package.pdf import BatesCounter, PdfReport, Provenance, RecordView
+from archive.package.pdf import BatesCounter, PageSpan, PdfReport, Provenance, RecordView
 
 T = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 SHA = "ab" * 32
@@ -28,13 +28,13 @@ def _pages(path: Path) -> list[str]:
     return [page.extract_text() for page in PdfReader(path).pages]
 
 
-def _report(tmp_path: Path, bates: BatesCounter | None) -> tuple[Path, PdfReport, list]:
+def _report(tmp_path: Path, bates: BatesCounter | None) -> tuple[Path, PdfReport, list[PageSpan]]:
     report = PdfReport("Begäran REQ-2026-0042 · Sundsviks kommun", bates=bates, created=T)
     report.title_page("Utlämnande av allmänna handlingar", [
         ("Ärende", "REQ-2026-0042"), ("Beställare", "Örjan Åkesson"), ("Antal poster", "12"),
         ("Maskering", "personnummer maskerade enligt OSL 21:7"),
     ])
-    spans = []
+    spans: list[PageSpan] = []
     report.section("Konto: sundsvik (facebook)")
     spans.append(report.add_record(_record(1, "Inlägg med åäö ÅÄÖ och ett party 🎉 och 👍🏽 och kvinna‍💻.")))
     spans.append(report.add_record(_record(2, "Ring mig på [MASKERAT] om bygglovet.")))

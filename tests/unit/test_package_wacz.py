@@ -24,6 +24,10 @@ RC = RetentionClass(name="social-10y", years=10)
 T = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
+#: A stored WARC file as the package builder gets it: (WARC type, member bytes, location) per record.
+Stored = list[tuple[str, bytes, WarcLocation]]
+
+
 def _bundle(i: int, body: bytes, at: datetime) -> CaptureBundle:
     cap = Capture(url=f"https://social.sundsvik.se/api/v1/statuses/{i}?b=2&a=1", status=200,
                   request_headers=[("Accept", "application/json")],
@@ -34,7 +38,7 @@ def _bundle(i: int, body: bytes, at: datetime) -> CaptureBundle:
 
 
 @pytest.fixture
-def stored(tmp_path: Path) -> list[tuple[str, bytes, WarcLocation]]:
+def stored(tmp_path: Path) -> Stored:
     """The records of a stored WARC file as the package builder gets them: (type, member bytes, location)."""
     writer = WarcWriter(tmp_path / "store", "run1")
     for i in range(4):
@@ -51,7 +55,7 @@ def stored(tmp_path: Path) -> list[tuple[str, bytes, WarcLocation]]:
     return out
 
 
-def _produce(tmp_path: Path, stored: list[tuple[str, bytes, WarcLocation]]) -> tuple[Path, list[CopiedRecord]]:
+def _produce(tmp_path: Path, stored: Stored) -> tuple[Path, list[CopiedRecord]]:
     path = tmp_path / "out" / "REQ-2026-0042.warc.gz"
     path.parent.mkdir()
     with PackageWarcWriter(path, {"operator": "Registrator", "description": "Begäran REQ-2026-0042"},
@@ -61,7 +65,7 @@ def _produce(tmp_path: Path, stored: list[tuple[str, bytes, WarcLocation]]) -> t
     return path, copied
 
 
-def test_produced_warc_copies_members_byte_for_byte_and_passes_warcio(tmp_path: Path, stored: list) -> None:
+def test_produced_warc_copies_members_byte_for_byte_and_passes_warcio(tmp_path: Path, stored: Stored) -> None:
     path, copied = _produce(tmp_path, stored)
     check = warcio_check(path)
     assert check.returncode == 0, check.stdout + check.stderr
@@ -78,14 +82,14 @@ def test_produced_warc_copies_members_byte_for_byte_and_passes_warcio(tmp_path: 
     assert "revisit" in types and types.count("response") == 4
 
 
-def test_a_record_added_twice_is_copied_once(tmp_path: Path, stored: list) -> None:
+def test_a_record_added_twice_is_copied_once(tmp_path: Path, stored: Stored) -> None:
     _, member, loc = next(s for s in stored if s[0] == "response")
     with PackageWarcWriter(tmp_path / "x.warc.gz", {}) as writer:
         assert writer.add(member, loc) == writer.add(member)
     assert writer.built is not None and writer.built.records == 2
 
 
-def test_damaged_or_foreign_bytes_are_refused(tmp_path: Path, stored: list) -> None:
+def test_damaged_or_foreign_bytes_are_refused(tmp_path: Path, stored: Stored) -> None:
     _, member, loc = next(s for s in stored if s[0] == "response")
     writer = PackageWarcWriter(tmp_path / "x.warc.gz", {})
     with pytest.raises(DigestMismatch):
@@ -96,14 +100,14 @@ def test_damaged_or_foreign_bytes_are_refused(tmp_path: Path, stored: list) -> N
     assert not (tmp_path / "x.warc.gz").exists() and (tmp_path / "x.warc.gz.open").exists()
 
 
-def test_a_revisit_without_its_original_is_reported(tmp_path: Path, stored: list) -> None:
+def test_a_revisit_without_its_original_is_reported(tmp_path: Path, stored: Stored) -> None:
     revisit = next(s for s in stored if s[0] == "revisit")
     with PackageWarcWriter(tmp_path / "x.warc.gz", {}) as writer:
         copied = writer.add(revisit[1], revisit[2])
     assert writer.built is not None and writer.built.dangling_revisits == (copied.record_id,)
 
 
-def _wacz(tmp_path: Path, stored: list) -> tuple[Path, Path, list[CopiedRecord]]:
+def _wacz(tmp_path: Path, stored: Stored) -> tuple[Path, Path, list[CopiedRecord]]:
     warc, copied = _produce(tmp_path, stored)
     pages = [Page.for_record(c, f"Inlägg {i} · kommun") for i, c in enumerate(copied) if c.warc_type == "response"]
     built = write_wacz(tmp_path / "out" / "req-2026-0042.wacz", warc, pages, title="Begäran REQ-2026-0042",
@@ -112,14 +116,14 @@ def _wacz(tmp_path: Path, stored: list) -> tuple[Path, Path, list[CopiedRecord]]
     return built.path, warc, copied
 
 
-def test_wacz_passes_the_reference_validator(tmp_path: Path, stored: list) -> None:
+def test_wacz_passes_the_reference_validator(tmp_path: Path, stored: Stored) -> None:
     path, _, _ = _wacz(tmp_path, stored)
     run = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(path)], capture_output=True,
                          text=True, check=False, cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-def test_wacz_layout_follows_the_spec(tmp_path: Path, stored: list) -> None:
+def test_wacz_layout_follows_the_spec(tmp_path: Path, stored: Stored) -> None:
     path, warc, copied = _wacz(tmp_path, stored)
     with zipfile.ZipFile(path) as zf:
         names = zf.namelist()
@@ -156,7 +160,7 @@ def test_wacz_layout_follows_the_spec(tmp_path: Path, stored: list) -> None:
     assert pages[1]["title"].startswith("Inlägg") and pages[1]["ts"] == "2026-11-20T09:00:00Z"
 
 
-def test_index_lines_are_those_of_the_reference_indexer(tmp_path: Path, stored: list) -> None:
+def test_index_lines_are_those_of_the_reference_indexer(tmp_path: Path, stored: Stored) -> None:
     """cdxj-indexer (pywb's, installed with wacz) also indexes metadata records; ours keeps the captures."""
     path, warc, _ = _wacz(tmp_path, stored)
     indexer = Path(sys.executable).with_name("cdxj-indexer")
@@ -168,7 +172,7 @@ def test_index_lines_are_those_of_the_reference_indexer(tmp_path: Path, stored: 
         assert zf.read("indexes/index.cdxj").decode().splitlines() == reference
 
 
-def test_a_page_not_in_the_index_is_refused_and_nothing_is_left(tmp_path: Path, stored: list) -> None:
+def test_a_page_not_in_the_index_is_refused_and_nothing_is_left(tmp_path: Path, stored: Stored) -> None:
     warc, _ = _produce(tmp_path, stored)
     dest = tmp_path / "out" / "bad.wacz"
     with pytest.raises(ValueError, match="not in the index"):
@@ -176,7 +180,7 @@ def test_a_page_not_in_the_index_is_refused_and_nothing_is_left(tmp_path: Path, 
     assert not dest.exists() and not dest.with_name("bad.wacz.open").exists()
 
 
-def test_index_sorting_spills_to_disk_with_the_same_result(tmp_path: Path, stored: list,
+def test_index_sorting_spills_to_disk_with_the_same_result(tmp_path: Path, stored: Stored,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     warc, _ = _produce(tmp_path, stored)
     whole = write_wacz(tmp_path / "out" / "a.wacz", warc, [], title="x", created=T)
