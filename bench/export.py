@@ -21,6 +21,7 @@ import tempfile
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -75,7 +76,7 @@ def main() -> None:
     found = endpoints()
     if args.store == "s3" and not found:
         sys.exit("bench: start the services first: scripts/services up")
-    extra = ({"store": "s3", "s3_endpoint_url": found["s3_endpoint_url"], "s3_bucket": "communis-test",
+    extra: dict[str, Any] = ({"store": "s3", "s3_endpoint_url": found["s3_endpoint_url"], "s3_bucket": "communis-test",
               "s3_prefix": f"{prefix}/", "s3_access_key": found["s3_access_key"],
               "s3_secret_key": found["s3_secret_key"]} if args.store == "s3" else {})
     settings = Settings(data_dir=work / "data", store_path=work / "store", es_index_prefix=prefix, **extra)

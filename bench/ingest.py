@@ -20,6 +20,7 @@ import tempfile
 import uuid
 import zlib
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from io import BytesIO
 from pathlib import Path
 
@@ -98,10 +99,10 @@ def raw_single_pass(data: list[tuple[bytes, bytes]], level: int) -> int:
     for pair in data:
         for blob in pair:
             comp = isal_zlib.compressobj(level, isal_zlib.DEFLATED, 16 + isal_zlib.MAX_WBITS)
-            data = comp.compress(blob) + comp.flush()
+            member = comp.compress(blob) + comp.flush()
             hashlib.sha256(blob).digest()
-            digest.update(data)
-            out += len(data)
+            digest.update(member)
+            out += len(member)
     return out
 
 
@@ -178,7 +179,7 @@ def main() -> None:
         sizes: dict[str, int] = {}
         for lvl in (1, 2, 3):
             label = f"raw: gzip (ISA-L {lvl}) + SHA-256, single pass"
-            st, sizes[f"ISA-L {lvl}"] = measure(label, n, mb, lambda lvl=lvl: raw_single_pass(data, lvl))
+            st, sizes[f"ISA-L {lvl}"] = measure(label, n, mb, partial(raw_single_pass, data, lvl))
             if lvl == args.level:
                 stages.insert(0, st)
             else:
@@ -186,7 +187,7 @@ def main() -> None:
                 stages.append(st)
         for lvl in (6, 9):
             st, sizes[f"zlib {lvl}"] = measure(f"alt: gzip (zlib {lvl}) + SHA-256", n, mb,
-                                               lambda lvl=lvl: raw_zlib(data, lvl))
+                                               partial(raw_zlib, data, lvl))
             stages.append(st)
         st, size = measure("warcio WARCWriter (zlib 9, SHA-1)", n, mb, lambda: warcio_writer(n, tmp / "w.warc.gz"))
         stages.append(st)

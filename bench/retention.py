@@ -45,12 +45,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from archive.access import open_users  # noqa: E402
 from archive.config import Settings  # noqa: E402
-from archive.index import RecordIndex, open_index  # noqa: E402
+from archive.index import RecordIndex, open_index, queries  # noqa: E402
 from archive.index.client import make_client  # noqa: E402
 from archive.requests.casebook import CaseBook  # noqa: E402
 from archive.retention import approve, book, dispose, load_schedule, plan  # noqa: E402
-from archive.retention.plan import SCAN_FIELDS, _candidates_query  # noqa: E402
-from archive.retention.schedule import SAMPLE_SCHEDULE, Schedule  # noqa: E402
+from archive.retention.plan import SCAN_FIELDS  # noqa: E402
+from archive.retention.schedule import SAMPLE_SCHEDULE, Schedule, match_fields  # noqa: E402
 from archive.services.launcher import endpoints  # noqa: E402
 from archive.store.local import LocalStore  # noqa: E402
 from bench import _corpus  # noqa: E402
@@ -127,6 +127,22 @@ def store_stand_ins(store: LocalStore, files: dict[str, int], per_record: int) -
     return total
 
 
+def candidates_query(schedule: Schedule, as_of: datetime) -> dict[str, Any] | None:
+    """The query `plan` scans with (archive/index/queries.py `disposal_candidates`), for the raw baseline;
+    None where no rule disposes."""
+    shortest = schedule.shortest_period()
+    if shortest is None:
+        return None
+    rules = [queries.matching(match_fields(r.match)) for r in schedule.rules if schedule.disposes(r)]
+    limit = (as_of - shortest).isoformat()
+    return {"bool": {"filter": [
+        {"bool": {"should": rules, "minimum_should_match": 1}},
+        {"bool": {"should": [{"range": {"captured_at": {"lte": limit}}}, {"range": {"published_at": {"lte": limit}}}],
+                  "minimum_should_match": 1}},
+        {"exists": {"field": "warc_key"}},
+    ]}}
+
+
 def raw_scan(index: RecordIndex, query: dict[str, Any]) -> int:
     return sum(1 for _ in helpers.scan(index.es, index=index.alias, size=1000,
                                        query={"query": query, "_source": SCAN_FIELDS}))
@@ -194,7 +210,7 @@ def main() -> None:
               f"{size / 1e6:.0f} MB) in a local store in {time.perf_counter() - t:.1f} s (not timed below)",
               flush=True)
 
-        query = _candidates_query(schedule, as_of)
+        query = candidates_query(schedule, as_of)
         assert query is not None
         scanned = index.count(query)
         raw1, hits = measure("raw: helpers.scan, same query and fields", scanned, 0, lambda: raw_scan(index, query))
