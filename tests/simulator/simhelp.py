@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
+import pytest
 
 from simulator import Simulator
+from simulator.httpcore import Request, Response
+from tests.contract.subjects import SUBJECTS, TOKEN_ENV
+from tests.driving import Outcome, drive
 
 
 def account_id(http: httpx.Client, acct: str = "sundsvik") -> str:
@@ -54,3 +59,27 @@ def truth(sim: Simulator, platform: str) -> list[dict[str, Any]]:
     """The simulator's ground truth for one platform: every post, comment and reply, deleted ones too."""
     rows: list[dict[str, Any]] = sim.state()["platforms"][platform]["items"]
     return rows
+
+
+def first_harvest(sim: Simulator, platform: str, token: str, monkeypatch: pytest.MonkeyPatch) -> Outcome:
+    """A first harvest of the platform's account on `sim` (the contract suite's account, its credential
+    `token`), run as the harvest service runs it; the harvest must end cleanly."""
+    monkeypatch.setenv(TOKEN_ENV, token)
+    subject = next(s for s in SUBJECTS if s.platform == platform)
+    now = datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00"))
+    outcome = drive(subject.account(sim), now)
+    assert outcome.kind == "parsed", outcome.error or outcome.trace
+    return outcome
+
+
+def recording_answers(monkeypatch: pytest.MonkeyPatch, app: type[Any],
+                      keep: Callable[[str, Request, Response], None]) -> None:
+    """Have `keep(sub, request, response)` see every answer of the simulated platform `app` gives."""
+    route = app.route
+
+    def recording(self: Any, sub: str, req: Request, base: str) -> Response:
+        response: Response = route(self, sub, req, base)
+        keep(sub, req, response)
+        return response
+
+    monkeypatch.setattr(app, "route", recording)

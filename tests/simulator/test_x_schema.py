@@ -12,24 +12,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
-from simhelp import truth
+from simhelp import first_harvest, recording_answers, truth
 from x_openapi.schema import problems
 
 from archive.connectors.x import XConnector
-from schemas import Account, CredentialRef
 from simulator import Simulator
 from simulator.httpcore import Request, Response
 from simulator.platforms import x
-from tests.driving import drive
 from tests.replay.test_x import LISTINGS, listing, recorded
 
 TOKEN = "x-bearer-123456"
-TOKEN_ENV = "COMMUNIS_SIM_X_TOKEN"
 
 pytestmark = [pytest.mark.sim(social_token=TOKEN), pytest.mark.client("x", token=TOKEN)]
 
@@ -56,15 +52,12 @@ def schema_of(path: str) -> str:
 def answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[Seen]:
     """Every 200 JSON answer of the simulator's X API: (path, body)."""
     seen: Seen = []
-    route = x.App.route
 
-    def recording(self: x.App, sub: str, req: Request, base: str) -> Response:
-        response = route(self, sub, req, base)
+    def keep(sub: str, req: Request, response: Response) -> None:
         if response.status == 200 and (response.header("Content-Type") or "").startswith("application/json"):
             seen.append((sub, json.loads(response.body)))
-        return response
 
-    monkeypatch.setattr(x.App, "route", recording)
+    recording_answers(monkeypatch, x.App, keep)
     yield seen
 
 
@@ -81,13 +74,7 @@ def test_every_answer_of_a_harvest_matches_the_published_schema(
     sim.apply([{"type": "clock.advance", "hours": 1}] +
               [{"type": "x.comment", "post": post["no"], "text": f"Fråga {k} om <taxan> & avgiften"}
                for k in range(3)])
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    account = Account(id="sim-x", platform="x", handle="sundsvikkommun", display_name="Sundsvik",
-                      department="Test", retention_class="social-10y", base_url=sim.url("x"),
-                      credentials=CredentialRef(env=TOKEN_ENV))
-    now = datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00"))
-    outcome = drive(account, now)
-    assert outcome.kind == "parsed", outcome.error or outcome.trace
+    first_harvest(sim, "x", TOKEN, monkeypatch)
     kinds = {schema_of(path) for path, _ in answers}
     assert {"Get2UsersByUsernameUsernameResponse", "Get2UsersIdTweetsResponse",
             "Get2TweetsSearchRecentResponse"} <= kinds, kinds

@@ -15,16 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
-from simhelp import token_pages
+from simhelp import first_harvest, token_pages
 
 from archive.connectors.x import XConnector
-from schemas import Account, CredentialRef, Record
+from schemas import Record
 from simulator import Simulator
-from tests.driving import drive
 from tests.replay.test_x import LISTINGS, listing, posts
 
 TOKEN = "x-bearer-123456"
-TOKEN_ENV = "COMMUNIS_SIM_X_TOKEN"
 
 pytestmark = [pytest.mark.sim(social_token=TOKEN), pytest.mark.client("x", token=TOKEN)]
 
@@ -76,14 +74,8 @@ def test_without_fields_a_retweet_is_what_tweepy_recorded(http: httpx.Client) ->
 
 
 def harvest(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> list[Record]:
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    account = Account(id="sim-x", platform="x", handle="sundsvikkommun", display_name="Sundsvik",
-                      department="Test", retention_class="social-10y", base_url=sim.url("x"),
-                      credentials=CredentialRef(env=TOKEN_ENV))
-    now = datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00"))
-    outcome = drive(account, now)
-    assert outcome.kind == "parsed", outcome.error or outcome.trace
-    return outcome.records
+    records: list[Record] = first_harvest(sim, "x", TOKEN, monkeypatch).records
+    return records
 
 
 def test_the_connector_keeps_a_retweet_as_the_accounts_act_and_the_original_as_its_authors(

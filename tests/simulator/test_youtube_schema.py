@@ -11,23 +11,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 from discovery import problems, response_schema
-from simhelp import truth
+from simhelp import first_harvest, recording_answers, truth
 
-from schemas import Account, CredentialRef
 from simulator import Simulator
 from simulator.httpcore import Request, Response
 from simulator.platforms import youtube
-from tests.driving import drive
 from tests.replay.server import RECORDINGS
 
 KEY = "yt-api-key-123456"
-KEY_ENV = "COMMUNIS_SIM_YOUTUBE_KEY"
 RESOURCES = {"channels": "channels", "playlistItems": "playlistItems", "videos": "videos",
              "commentThreads": "commentThreads", "comments": "comments"}
 
@@ -40,16 +36,13 @@ Seen = list[tuple[str, dict[str, list[str]], Any]]
 def answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[Seen]:
     """Every 200 JSON answer of the simulator's YouTube API: (resource, query, body)."""
     seen: Seen = []
-    route = youtube.App.route
 
-    def recording(self: youtube.App, sub: str, req: Request, base: str) -> Response:
-        response = route(self, sub, req, base)
+    def keep(sub: str, req: Request, response: Response) -> None:
         if response.status == 200 and (response.header("Content-Type") or "").startswith("application/json"):
             seen.append((sub.strip("/"), {k: req.params(k) for k in ("part", "id", "parentId", "videoId")},
                          json.loads(response.body)))
-        return response
 
-    monkeypatch.setattr(youtube.App, "route", recording)
+    recording_answers(monkeypatch, youtube.App, keep)
     yield seen
 
 
@@ -69,13 +62,7 @@ def test_every_answer_of_a_harvest_matches_the_published_schema(
     sim.apply([{"type": "clock.advance", "minutes": 1}] +
               [{"type": "youtube.comment", "post": video["no"], "parent": top["no"], "text": f"Svar {k}"}
                for k in range(7)])
-    monkeypatch.setenv(KEY_ENV, KEY)
-    account = Account(id="sim-youtube", platform="youtube", handle="@sundsvikkommun", display_name="Sundsvik",
-                      department="Test", retention_class="social-10y", base_url=sim.url("youtube"),
-                      credentials=CredentialRef(env=KEY_ENV))
-    now = datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00"))
-    outcome = drive(account, now)
-    assert outcome.kind == "parsed", outcome.error or outcome.trace
+    outcome = first_harvest(sim, "youtube", KEY, monkeypatch)
     asked = {resource for resource, _, _ in answers}
     assert asked == set(RESOURCES), asked
     replies = [body for resource, query, body in answers if resource == "comments" and query["parentId"]]
