@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
-from prefect.states import Completed, Failed, State
+from prefect.client.schemas.objects import State
+from prefect.states import Completed, Failed
 
 from archive.context import Archive
 from archive.fixity import DEFAULT_SHARE, markdown_report, run_fixity

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from contextlib import suppress
 from pathlib import Path
+from typing import cast
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.client.schemas.objects import State
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectAlreadyExists
-from prefect.states import Completed, Failed, State
+from prefect.states import Completed, Failed
 from prefect.utilities.asyncutils import run_coro_as_sync
 
 from archive import clock
@@ -30,7 +32,9 @@ from archive.harvest.runner import due_accounts, harvest_one
 
 
 def _secret(name: str) -> str:
-    return str(Secret.load(name).get())
+    # Called from sync code, where Prefect's async_dispatch gives the block itself (typed as "or a coroutine").
+    block = cast(Secret[str], Secret.load(name))
+    return str(block.get())
 
 
 async def _ensure_limits(names: list[str]) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pytest
@@ -231,8 +231,10 @@ def test_flow_fails_and_publishes_an_artifact(cli_env: Settings) -> None:
         assert state.is_failed()
         assert "missing file" in (state.message or "")
         from prefect.artifacts import Artifact
+        from prefect.client.schemas.objects import Artifact as ArtifactResponse
 
-        artifact = Artifact.get("fixity-report")
+        # Called from sync code, where Prefect's async_dispatch gives the result itself, not a coroutine.
+        artifact = cast(ArtifactResponse | None, Artifact.get("fixity-report"))
         assert artifact is not None and keys[0] in str(artifact.data) and "PROBLEM" in str(artifact.data)
     deployments = yaml.safe_load((Path(__file__).parents[2] / "prefect.yaml").read_text())["deployments"]
     weekly = next(d for d in deployments if d["name"] == "fixity")
