@@ -229,7 +229,7 @@ def main() -> None:
         es.indices.delete(index=raw_index)
 
         account = Account(id="bench", platform="mastodon", handle="bench", display_name="Bench", department="Bench",
-                          retention_class="bench")
+                          retention_class="bench", base_url="https://social.example")  # never asked: ingest only
 
         def pipeline() -> object:
             return arc.pipeline("bench").ingest(account, bundles(n))
