@@ -40,8 +40,9 @@ def load_accounts(path: Path, settings: Settings | None = None) -> list[Account]
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: accounts file not found",
-                          hint="pass --accounts or set COMMUNIS_ACCOUNTS_FILE") from exc
+        raise ConfigError(
+            f"{path}: accounts file not found", hint="pass --accounts or set COMMUNIS_ACCOUNTS_FILE"
+        ) from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark else ""
@@ -57,6 +58,7 @@ def load_accounts(path: Path, settings: Settings | None = None) -> list[Account]
             try:
                 settings.retention_class(account.retention_class)
             except ConfigError as exc:
-                raise ConfigError(f"{path}: account #{i + 1} ({account.id}): field 'retention_class': {exc}",
-                                  hint=exc.hint) from exc
+                raise ConfigError(
+                    f"{path}: account #{i + 1} ({account.id}): field 'retention_class': {exc}", hint=exc.hint
+                ) from exc
     return accounts

@@ -44,8 +44,11 @@ def _config_file() -> Path | None:
     explicit = os.environ.get("COMMUNIS_CONFIG")
     if explicit:
         return Path(explicit)
-    for candidate in (Path.cwd() / "communis.toml", var_dir() / "services" / "local.toml",
-                      REPO_ROOT / "var" / "services" / "local.toml"):
+    for candidate in (
+        Path.cwd() / "communis.toml",
+        var_dir() / "services" / "local.toml",
+        REPO_ROOT / "var" / "services" / "local.toml",
+    ):
         if candidate.is_file():
             return candidate
     return None
@@ -84,12 +87,21 @@ class Settings(BaseSettings):
     s3_region: str = Field(default="us-east-1", description="S3 region.")
     s3_access_key: SecretStr | None = Field(default=None, description="S3 access key (else boto3's chain).")
     s3_secret_key: SecretStr | None = Field(default=None, description="S3 secret key.")
-    s3_multipart_threshold: int = Field(default=64 * 1024 * 1024, ge=5 * 1024 * 1024,
-                                        description="Files above this size upload in parts.")
-    s3_timeout_seconds: float = Field(default=60, gt=0, le=3600, description=(
-        "Seconds to wait for S3 to answer a request (connecting waits at most 5 of them)."))
-    s3_max_attempts: int = Field(default=5, ge=1, le=20, description=(
-        "Attempts per S3 request (botocore's standard retries) before the store counts as unavailable."))
+    s3_multipart_threshold: int = Field(
+        default=64 * 1024 * 1024, ge=5 * 1024 * 1024, description="Files above this size upload in parts."
+    )
+    s3_timeout_seconds: float = Field(
+        default=60,
+        gt=0,
+        le=3600,
+        description=("Seconds to wait for S3 to answer a request (connecting waits at most 5 of them)."),
+    )
+    s3_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        description=("Attempts per S3 request (botocore's standard retries) before the store counts as unavailable."),
+    )
     lock_mode: LockMode | None = Field(default=None, description="Overrides each class's Object Lock mode.")
 
     es_url: str = Field(default="http://127.0.0.1:9200", description="Elasticsearch URL.")
@@ -97,39 +109,60 @@ class Settings(BaseSettings):
     es_username: str | None = Field(default=None, description="Elasticsearch user (with es_password).")
     es_password: SecretStr | None = Field(default=None, description="Elasticsearch password.")
     es_ca_file: Path | None = Field(default=None, description="CA certificate file for TLS.")
-    es_timeout_seconds: float = Field(default=60, gt=0, le=3600,
-                                      description="Seconds to wait for Elasticsearch to answer a request.")
-    es_max_retries: int = Field(default=3, ge=0, le=20, description=(
-        "Retries of a failed Elasticsearch request (another node or connection) before it counts as unavailable."))
-    es_bulk_chunk_size: int = Field(default=500, ge=1, le=10000,
-                                    description="Documents per bulk request when a WARC file's records are indexed.")
-    es_index_prefix: str = Field(default="communis", pattern=r"^[a-z0-9][a-z0-9_-]*$",
-                                 description="Index and alias names start with this.")
-    events_prefix: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$", description=(
-        "Prefix of the append-only audit and preservation-event streams (default: es_index_prefix)."))
+    es_timeout_seconds: float = Field(
+        default=60, gt=0, le=3600, description="Seconds to wait for Elasticsearch to answer a request."
+    )
+    es_max_retries: int = Field(
+        default=3,
+        ge=0,
+        le=20,
+        description=(
+            "Retries of a failed Elasticsearch request (another node or connection) before it counts as unavailable."
+        ),
+    )
+    es_bulk_chunk_size: int = Field(
+        default=500, ge=1, le=10000, description="Documents per bulk request when a WARC file's records are indexed."
+    )
+    es_index_prefix: str = Field(
+        default="communis", pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Index and alias names start with this."
+    )
+    events_prefix: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description=("Prefix of the append-only audit and preservation-event streams (default: es_index_prefix)."),
+    )
 
     warc_rollover_bytes: int = Field(default=1024**3, ge=64 * 1024, description="WARC file size limit.")
     gzip_level: int = Field(default=1, ge=0, le=3, description="ISA-L gzip level per WARC record (0-3).")
-    max_body_bytes: int = Field(default=512 * 1024 * 1024, ge=1024,
-                                description="Larger response bodies are quarantined.")
+    max_body_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=1024, description="Larger response bodies are quarantined."
+    )
     media_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024, description="Media files larger are quarantined.")
-    harvest_lookback_days: int = Field(default=30, ge=0, le=3650,
-                                       description="Days of recent items re-read each run for edits and deletions.")
-    harvest_sweep_hours: float = Field(default=24, ge=0, description=(
-        "Hours between runs that walk whole listings to notice new comments on old posts (0: every run)."))
+    harvest_lookback_days: int = Field(
+        default=30, ge=0, le=3650, description="Days of recent items re-read each run for edits and deletions."
+    )
+    harvest_sweep_hours: float = Field(
+        default=24,
+        ge=0,
+        description=("Hours between runs that walk whole listings to notice new comments on old posts (0: every run)."),
+    )
     http_max_tries: int = Field(default=5, ge=1, le=20, description="Tries per request before giving up.")
     http_backoff_seconds: float = Field(default=0.5, ge=0, le=60, description="First retry delay (doubles, jittered).")
-    harvest_lock_timeout_seconds: int = Field(default=600, ge=1,
-                                              description="How long a run waits for another run of the same account.")
+    harvest_lock_timeout_seconds: int = Field(
+        default=600, ge=1, description="How long a run waits for another run of the same account."
+    )
     harvest_interval_minutes: int = Field(default=15, ge=1, description="Expected time between harvests.")
     alert_after_failures: int = Field(default=3, ge=1, description="Failed runs in a row that raise an alarm.")
     alert_webhook_url: SecretStr | None = Field(default=None, description="Where alarms are POSTed as JSON.")
     operator: str = Field(default="Communis local installation", description="Written into warcinfo.")
 
-    retention_classes: list[RetentionClass] = Field(default_factory=lambda: list(DEFAULT_RETENTION_CLASSES),
-                                                    description="Named retention periods.")
-    retention_file: Path | None = Field(default=None, description=(
-        "Retention schedule YAML (rules citing decisions); default: archive/samples/retention.yaml."))
+    retention_classes: list[RetentionClass] = Field(
+        default_factory=lambda: list(DEFAULT_RETENTION_CLASSES), description="Named retention periods."
+    )
+    retention_file: Path | None = Field(
+        default=None,
+        description=("Retention schedule YAML (rules citing decisions); default: archive/samples/retention.yaml."),
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -167,5 +200,6 @@ def get_settings() -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"invalid setting {where}: {first['msg']}",
-                          hint="fix COMMUNIS_* variables or the config file") from exc
+        raise ConfigError(
+            f"invalid setting {where}: {first['msg']}", hint="fix COMMUNIS_* variables or the config file"
+        ) from exc

@@ -48,6 +48,7 @@ Kind = FixityProblemKind
 
 # --- the rotation state ----------------------------------------------------------------------
 
+
 def load_fixity_state(store: BlobStore) -> FixityState:
     """The newest saved state, or a fresh one (the rotation starts at the first file)."""
     keys = sorted(store.keys(STATE_PREFIX))
@@ -76,11 +77,12 @@ def select_share(keys: list[str], cursor: str | None, share: int) -> tuple[list[
     start = bisect_right(keys, cursor) if cursor is not None else 0
     if start >= len(keys):
         start = 0
-    chosen = keys[start:start + size]
+    chosen = keys[start : start + size]
     return chosen, start + size >= len(keys)
 
 
 # --- pairing files and manifests ---------------------------------------------------------------
+
 
 def manifest_key_for(file_key: str) -> str:
     """`warc/{account}/{name}` → `manifest/{account}/{name}.json` (archive/warc/naming.py)."""
@@ -105,6 +107,7 @@ def pair(store: BlobStore) -> tuple[list[str], set[str], list[str]]:
 
 
 # --- one file ------------------------------------------------------------------------------
+
 
 def _read_manifest(store: BlobStore, key: str) -> WarcFileManifest:
     with store.open(key) as fh:
@@ -138,8 +141,9 @@ def check_file(store: BlobStore, key: str, *, has_manifest: bool = True) -> File
     stored = store.head(key)
     if stored is None:
         problems.append(FixityProblem(kind=Kind.MISSING_FILE, key=key, detail="gone while the run was checking"))
-        return FileFixity(key=key, manifest_key=mkey, problems=problems,
-                          manifest_sha256=manifest.sha256 if manifest else None)
+        return FileFixity(
+            key=key, manifest_key=mkey, problems=problems, manifest_sha256=manifest.sha256 if manifest else None
+        )
     if stored.sha256 is None:
         problems.append(FixityProblem(kind=Kind.NO_STORAGE_CHECKSUM, key=key))
     try:
@@ -147,46 +151,74 @@ def check_file(store: BlobStore, key: str, *, has_manifest: bool = True) -> File
     except (StoreError, OSError) as exc:
         detail = exc.one_line() if isinstance(exc, StoreError) else str(exc)
         problems.append(FixityProblem(kind=Kind.UNREADABLE, key=key, detail=detail))
-        return FileFixity(key=key, manifest_key=mkey, manifest_sha256=manifest.sha256 if manifest else None,
-                          storage_sha256=stored.sha256, problems=problems)
+        return FileFixity(
+            key=key,
+            manifest_key=mkey,
+            manifest_sha256=manifest.sha256 if manifest else None,
+            storage_sha256=stored.sha256,
+            problems=problems,
+        )
     if manifest is not None and computed != manifest.sha256:
-        problems.append(FixityProblem(kind=Kind.MANIFEST_MISMATCH, key=key,
-                                      detail=f"read {computed}, manifest {manifest.sha256}"))
+        problems.append(
+            FixityProblem(kind=Kind.MANIFEST_MISMATCH, key=key, detail=f"read {computed}, manifest {manifest.sha256}")
+        )
     if manifest is not None and size != manifest.bytes:
-        problems.append(FixityProblem(kind=Kind.SIZE_MISMATCH, key=key,
-                                      detail=f"read {size} bytes, manifest {manifest.bytes}"))
+        problems.append(
+            FixityProblem(kind=Kind.SIZE_MISMATCH, key=key, detail=f"read {size} bytes, manifest {manifest.bytes}")
+        )
     if stored.sha256 is not None and computed != stored.sha256:
-        problems.append(FixityProblem(kind=Kind.STORAGE_MISMATCH, key=key,
-                                      detail=f"read {computed}, storage {stored.sha256}"))
-    return FileFixity(key=key, manifest_key=mkey, bytes_read=size, computed_sha256=computed,
-                      manifest_sha256=manifest.sha256 if manifest else None, storage_sha256=stored.sha256,
-                      problems=problems)
+        problems.append(
+            FixityProblem(kind=Kind.STORAGE_MISMATCH, key=key, detail=f"read {computed}, storage {stored.sha256}")
+        )
+    return FileFixity(
+        key=key,
+        manifest_key=mkey,
+        bytes_read=size,
+        computed_sha256=computed,
+        manifest_sha256=manifest.sha256 if manifest else None,
+        storage_sha256=stored.sha256,
+        problems=problems,
+    )
 
 
 # --- a run ---------------------------------------------------------------------------------
+
 
 def _disposed(premis: PremisLog | None, file_key: str) -> bool:
     """A file whose deletion is a recorded event was disposed of, not lost."""
     if premis is None:
         return False
-    return any(e.outcome is PremisOutcome.SUCCESS
-               for e in premis.events(object_id=file_key, type=PremisEventType.DELETION, limit=10))
+    return any(
+        e.outcome is PremisOutcome.SUCCESS
+        for e in premis.events(object_id=file_key, type=PremisEventType.DELETION, limit=10)
+    )
 
 
 def _record(premis: PremisLog | None, result: FileFixity) -> None:
     if premis is None:
         return
     outcome = PremisOutcome.SUCCESS if result.ok else PremisOutcome.FAILURE
-    premis.record(PremisEventType.FIXITY_CHECK, objects=[result.key, result.manifest_key],
-                  sha256=result.computed_sha256, outcome=outcome,
-                  detail=f"SHA-256 recomputed from {result.bytes_read} bytes read from storage, compared with "
-                         f"the manifest ({result.manifest_sha256 or 'none'}) and the storage checksum "
-                         f"({result.storage_sha256 or 'none'})",
-                  outcome_detail="; ".join(p.line() for p in result.problems))
+    premis.record(
+        PremisEventType.FIXITY_CHECK,
+        objects=[result.key, result.manifest_key],
+        sha256=result.computed_sha256,
+        outcome=outcome,
+        detail=f"SHA-256 recomputed from {result.bytes_read} bytes read from storage, compared with "
+        f"the manifest ({result.manifest_sha256 or 'none'}) and the storage checksum "
+        f"({result.storage_sha256 or 'none'})",
+        outcome_detail="; ".join(p.line() for p in result.problems),
+    )
 
 
-def run_fixity(store: BlobStore, premis: PremisLog | None, *, share: int = DEFAULT_SHARE, check_all: bool = False,
-               now: datetime | None = None, progress: Callable[[FileFixity], None] | None = None) -> FixityReport:
+def run_fixity(
+    store: BlobStore,
+    premis: PremisLog | None,
+    *,
+    share: int = DEFAULT_SHARE,
+    check_all: bool = False,
+    now: datetime | None = None,
+    progress: Callable[[FileFixity], None] | None = None,
+) -> FixityReport:
     """Check the next share of files (or all), pair every manifest with its file, record events, save state."""
     if share < 1:
         raise ValueError("share must be at least 1")
@@ -200,8 +232,13 @@ def run_fixity(store: BlobStore, premis: PremisLog | None, *, share: int = DEFAU
         if _disposed(premis, fkey):
             disposed += 1
             continue
-        missing = FileFixity(key=fkey, manifest_key=mkey, problems=[
-            FixityProblem(kind=Kind.MISSING_FILE, key=fkey, detail=f"{mkey} names it; the store does not have it")])
+        missing = FileFixity(
+            key=fkey,
+            manifest_key=mkey,
+            problems=[
+                FixityProblem(kind=Kind.MISSING_FILE, key=fkey, detail=f"{mkey} names it; the store does not have it")
+            ],
+        )
         _record(premis, missing)
         problems.extend(missing.problems)
     full = check_all or share == 1
@@ -219,21 +256,38 @@ def run_fixity(store: BlobStore, premis: PremisLog | None, *, share: int = DEFAU
             progress(result)
     # Files without a manifest outside this run's share are still reported now (a listing finds them).
     checked = set(chosen)
-    problems.extend(FixityProblem(kind=Kind.MISSING_MANIFEST, key=k, detail=f"no {manifest_key_for(k)}")
-                    for k in files if k not in checked and manifest_key_for(k) not in manifests)
+    problems.extend(
+        FixityProblem(kind=Kind.MISSING_MANIFEST, key=k, detail=f"no {manifest_key_for(k)}")
+        for k in files
+        if k not in checked and manifest_key_for(k) not in manifests
+    )
     finished = clock.now()
-    report = FixityReport(started_at=started, finished_at=finished, share=1 if full else share,
-                          files_total=len(files), files_checked=len(results),
-                          bytes_read=sum(r.bytes_read for r in results), disposed=disposed,
-                          cycle_complete=cycle_complete, files=results, problems=problems)
+    report = FixityReport(
+        started_at=started,
+        finished_at=finished,
+        share=1 if full else share,
+        files_total=len(files),
+        files_checked=len(results),
+        bytes_read=sum(r.bytes_read for r in results),
+        disposed=disposed,
+        cycle_complete=cycle_complete,
+        files=results,
+        problems=problems,
+    )
     starting_cycle = not full and bool(chosen) and chosen[0] == files[0]
-    save_fixity_state(store, state.model_copy(update={
-        "cursor": state.cursor if full else (None if cycle_complete else chosen[-1] if chosen else None),
-        "runs": state.runs + 1,
-        "cycle_started_at": started if starting_cycle else state.cycle_started_at,
-        "last_cycle_completed_at": finished if cycle_complete else state.last_cycle_completed_at,
-        "last_ok": report.ok, "last_problems": len(problems),
-    }))
+    save_fixity_state(
+        store,
+        state.model_copy(
+            update={
+                "cursor": state.cursor if full else (None if cycle_complete else chosen[-1] if chosen else None),
+                "runs": state.runs + 1,
+                "cycle_started_at": started if starting_cycle else state.cycle_started_at,
+                "last_cycle_completed_at": finished if cycle_complete else state.last_cycle_completed_at,
+                "last_ok": report.ok,
+                "last_problems": len(problems),
+            }
+        ),
+    )
     level = logging.ERROR if problems else logging.INFO
     log.log(level, "fixity: %s of %s files checked, %s problems", len(results), len(files), len(problems))
     return report
@@ -244,13 +298,17 @@ def markdown_report(report: FixityReport) -> str:
     verdict = "**All checked files match.**" if report.ok else f"**{len(report.problems)} PROBLEM(S) FOUND.**"
     scope = "every file" if report.share == 1 else f"a rotating 1/{report.share} of the files"
     lines = [
-        "# Fixity check", "", verdict, "",
+        "# Fixity check",
+        "",
+        verdict,
+        "",
         f"- Checked: {report.files_checked} of {report.files_total} stored WARC files ({scope}), "
         f"{report.bytes_read:,} bytes re-read",
         f"- Every manifest paired with its file and every file with its manifest (whole archive); "
         f"{report.disposed} manifest(s) of disposed files",
         f"- Rotation {'completed a cycle' if report.cycle_complete else 'continues next run'}",
-        f"- Started {report.started_at:%Y-%m-%d %H:%M:%S %Z}, finished {report.finished_at:%H:%M:%S %Z}", "",
+        f"- Started {report.started_at:%Y-%m-%d %H:%M:%S %Z}, finished {report.finished_at:%H:%M:%S %Z}",
+        "",
     ]
     if report.problems:
         lines += ["| problem | object | detail |", "|---|---|---|"]

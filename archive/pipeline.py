@@ -52,13 +52,18 @@ def with_media_locations(bundle: CaptureBundle, locations: dict[str, WarcLocatio
     written, and it goes into the record's JSON in the WARC metadata record: a reindex keeps it.
     The location is outside the content hash, so it never makes a new version.
     """
+
     def found(m: MediaRef) -> WarcLocation | None:
         return locations.get(m.sha256) if m.warc is None and m.sha256 else None
 
     if not locations or not any(found(m) for r in bundle.records for m in r.media):
         return bundle
-    records = [r.model_copy(update={"media": [m.model_copy(update={"warc": found(m)}) if found(m) else m
-                                              for m in r.media]}) if r.media else r for r in bundle.records]
+    records = [
+        r.model_copy(update={"media": [m.model_copy(update={"warc": found(m)}) if found(m) else m for m in r.media]})
+        if r.media
+        else r
+        for r in bundle.records
+    ]
     return bundle.model_copy(update={"records": records})
 
 
@@ -87,10 +92,17 @@ class IngestReport:
 class Pipeline:
     """One ingest run for one or more accounts."""
 
-    def __init__(self, settings: Settings, store: BlobStore, index: RecordIndex, *,
-                 run_id: str | None = None, work_dir: Path | None = None,
-                 lookup: PayloadLookup | None = None,
-                 media_locations: dict[str, WarcLocation] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: BlobStore,
+        index: RecordIndex,
+        *,
+        run_id: str | None = None,
+        work_dir: Path | None = None,
+        lookup: PayloadLookup | None = None,
+        media_locations: dict[str, WarcLocation] | None = None,
+    ) -> None:
         self.settings = settings
         #: SHA-256 of an archived media file → its WARC response record (earlier runs' and this run's).
         self.media_locations: dict[str, WarcLocation] = dict(media_locations or {})
@@ -99,9 +111,15 @@ class Pipeline:
         self.run_id = run_id or clock.new_run_id()
         self.work_dir = work_dir or settings.data_dir / "work"
         self.report = IngestReport(self.run_id)
-        self._writer = WarcWriter(self.work_dir, self.run_id, rollover_bytes=settings.warc_rollover_bytes,
-                                  engine="isal", level=settings.gzip_level, operator=settings.operator,
-                                  lookup=lookup)
+        self._writer = WarcWriter(
+            self.work_dir,
+            self.run_id,
+            rollover_bytes=settings.warc_rollover_bytes,
+            engine="isal",
+            level=settings.gzip_level,
+            operator=settings.operator,
+            lookup=lookup,
+        )
         #: The retention schedule, when one is configured: it decides each bundle's class (and so its file).
         self.schedule: Schedule | None = None
         if settings.retention_file is not None:
@@ -150,8 +168,9 @@ class Pipeline:
                 # file is never stored (the next run puts it aside) and the state never names its items.
                 self._writer.abandon()
                 self._wait(raise_errors=False)
-                raise DiskFull(f"no space left on device in {self.work_dir}; the run stopped, nothing "
-                               "half-written was stored") from exc
+                raise DiskFull(
+                    f"no space left on device in {self.work_dir}; the run stopped, nothing half-written was stored"
+                ) from exc
             # Finalize what was written so far: it stays in the work folder for the next run.
             for done in self._writer.close():
                 self._save_manifest(done.manifest)
@@ -170,9 +189,16 @@ class Pipeline:
             return fallback
         best: RetentionClass | None = None
         for record in bundle.records:
-            rule = self.schedule.rule_for({"platform": record.platform, "account": record.account,
-                                           "department": account.department, "kind": record.kind.value,
-                                           "direction": record.direction.value, "hashtags": record.hashtags})
+            rule = self.schedule.rule_for(
+                {
+                    "platform": record.platform,
+                    "account": record.account,
+                    "department": account.department,
+                    "kind": record.kind.value,
+                    "direction": record.direction.value,
+                    "hashtags": record.hashtags,
+                }
+            )
             rclass = self.schedule.class_of(rule) if rule is not None else fallback
             if best is None or _keeps_longer(rclass, best, bundle.capture.started_at):
                 best = rclass
@@ -205,25 +231,38 @@ class Pipeline:
         if self._unavailable is not None:
             count = len(self.report.deferred)
             raise type(self._unavailable)(
-                f"{self._unavailable}; {count} finalized WARC file(s) kept in {self.work_dir} "
-                "for the next run", hint=self._unavailable.hint) from self._unavailable
+                f"{self._unavailable}; {count} finalized WARC file(s) kept in {self.work_dir} for the next run",
+                hint=self._unavailable.hint,
+            ) from self._unavailable
 
     def _refusal(self, account: Account, bundle: CaptureBundle) -> str | None:
         size = len(bundle.capture.body)
         if size > self.settings.max_body_bytes:
-            return (f"response body of {size} bytes exceeds the limit of {self.settings.max_body_bytes} "
-                    f"(COMMUNIS_MAX_BODY_BYTES)")
+            return (
+                f"response body of {size} bytes exceeds the limit of {self.settings.max_body_bytes} "
+                f"(COMMUNIS_MAX_BODY_BYTES)"
+            )
         for record in bundle.records:
             if record.account != account.id or record.platform != account.platform:
                 return f"record {record.item_key} does not belong to account {account.id}"
         return None
 
-    def _quarantine(self, account: str, reason: str, bundle: CaptureBundle | None = None,
-                    raw: bytes | None = None) -> None:
+    def _quarantine(
+        self, account: str, reason: str, bundle: CaptureBundle | None = None, raw: bytes | None = None
+    ) -> None:
         self._quarantine_seq += 1
-        self.report.quarantined.append(quarantine(
-            self.store, account, self.run_id, self._quarantine_seq, reason,
-            bundle.capture if bundle else None, raw=raw, fallback=self.work_dir))
+        self.report.quarantined.append(
+            quarantine(
+                self.store,
+                account,
+                self.run_id,
+                self._quarantine_seq,
+                reason,
+                bundle.capture if bundle else None,
+                raw=raw,
+                fallback=self.work_dir,
+            )
+        )
 
     def _save_manifest(self, manifest: WarcFileManifest) -> Path:
         """The sidecar beside the file, written atomically (workdir.write_manifest)."""
@@ -252,8 +291,14 @@ class Pipeline:
         mode = self.settings.lock_mode or rclass.lock_mode
         crash_point(CrashPoint.STORE_BEFORE_UPLOAD)
         try:
-            self.store.put_file(manifest.key, done.path, manifest.sha256, retain_until=manifest.retain_until,
-                                lock_mode=mode, content_type="application/warc")
+            self.store.put_file(
+                manifest.key,
+                done.path,
+                manifest.sha256,
+                retain_until=manifest.retain_until,
+                lock_mode=mode,
+                content_type="application/warc",
+            )
         except ObjectExists:
             stored = self.store.head(manifest.key)
             if stored is None or stored.sha256 != manifest.sha256:
@@ -262,8 +307,9 @@ class Pipeline:
         crash_point(CrashPoint.STORE_AFTER_UPLOAD)
         mkey = manifest_key(manifest.account, manifest.name)
         if self.store.head(mkey) is None:
-            self.store.put_bytes(mkey, manifest.model_dump_json(indent=2).encode(),
-                                 retain_until=manifest.retain_until, lock_mode=mode)
+            self.store.put_bytes(
+                mkey, manifest.model_dump_json(indent=2).encode(), retain_until=manifest.retain_until, lock_mode=mode
+            )
         crash_point(CrashPoint.STORE_AFTER_MANIFEST)
         if not self._index_ready:
             self.index.ensure()
@@ -271,13 +317,23 @@ class Pipeline:
         # The department comes from the manifest (as written into the file's warcinfo), not from
         # the accounts file now, so indexing now and reindexing later give the same documents.
         if records is None:
-            docs = [to_document(r, warc_key=manifest.key, retention_class=manifest.retention_class, record_json=j,
-                                department=manifest.department)
-                    for r, j in zip(done.records, done.record_json, strict=True)]
+            docs = [
+                to_document(
+                    r,
+                    warc_key=manifest.key,
+                    retention_class=manifest.retention_class,
+                    record_json=j,
+                    department=manifest.department,
+                )
+                for r, j in zip(done.records, done.record_json, strict=True)
+            ]
         else:
-            docs = [to_document(r, warc_key=manifest.key, retention_class=manifest.retention_class,
-                                department=manifest.department)
-                    for r in records]
+            docs = [
+                to_document(
+                    r, warc_key=manifest.key, retention_class=manifest.retention_class, department=manifest.department
+                )
+                for r in records
+            ]
         result = self.index.bulk(docs, chunk_size=self.settings.es_bulk_chunk_size)
         if self._active_holds is None:
             self._active_holds = active_holds(self.store)
@@ -287,13 +343,18 @@ class Pipeline:
         self.report.index_errors.extend(result.errors)
         self.report.files.append(manifest)
         # The preservation record of the file's arrival (PR-1): kept when the file is disposed of.
-        self._premis.record(PremisEventType.INGESTION, objects=[manifest.key], sha256=manifest.sha256,
-                            once=f"{manifest.key}@{manifest.sha256}",
-                            agents=[f"organisation: {self.settings.operator}"],
-                            detail=f"{len(docs)} records of {manifest.account} captured "
-                                   f"{manifest.first_capture:%Y-%m-%d %H:%M} – {manifest.last_capture:%Y-%m-%d %H:%M} "
-                                   f"UTC, stored with retain-until {manifest.retain_until:%Y-%m-%d}"
-                            if manifest.first_capture and manifest.last_capture else f"{len(docs)} records")
+        self._premis.record(
+            PremisEventType.INGESTION,
+            objects=[manifest.key],
+            sha256=manifest.sha256,
+            once=f"{manifest.key}@{manifest.sha256}",
+            agents=[f"organisation: {self.settings.operator}"],
+            detail=f"{len(docs)} records of {manifest.account} captured "
+            f"{manifest.first_capture:%Y-%m-%d %H:%M} – {manifest.last_capture:%Y-%m-%d %H:%M} "
+            f"UTC, stored with retain-until {manifest.retain_until:%Y-%m-%d}"
+            if manifest.first_capture and manifest.last_capture
+            else f"{len(docs)} records",
+        )
 
     def commit_pending(self, account: str | None = None) -> list[Record]:
         """Store and index finalized files an earlier, interrupted run left behind (of `account`).

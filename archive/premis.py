@@ -24,8 +24,17 @@ _ONCE = uuid.UUID("6f1c2a8e-3b7d-5e0a-9c4f-2d8b1e7a6c35")
 _KW = {"type": "keyword"}
 MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
-    "properties": {"@timestamp": {"type": "date_nanos"}, "id": _KW, "type": _KW, "detail": {"type": "text"},
-                   "outcome": _KW, "outcome_detail": {"type": "text"}, "agents": _KW, "objects": _KW, "sha256": _KW},
+    "properties": {
+        "@timestamp": {"type": "date_nanos"},
+        "id": _KW,
+        "type": _KW,
+        "detail": {"type": "text"},
+        "outcome": _KW,
+        "outcome_detail": {"type": "text"},
+        "agents": _KW,
+        "objects": _KW,
+        "sha256": _KW,
+    },
 }
 
 
@@ -38,10 +47,20 @@ class PremisLog(EventStream):
     an_event = "a preservation event"
     reading = "read preservation events"
 
-    def record(self, type: PremisEventType, *, objects: list[str], agents: list[str] | None = None,
-               detail: str = "", outcome: PremisOutcome = PremisOutcome.SUCCESS, outcome_detail: str = "",
-               sha256: str | None = None, at: datetime | None = None, refresh: bool = False,
-               once: str | None = None) -> PremisEvent:
+    def record(
+        self,
+        type: PremisEventType,
+        *,
+        objects: list[str],
+        agents: list[str] | None = None,
+        detail: str = "",
+        outcome: PremisOutcome = PremisOutcome.SUCCESS,
+        outcome_detail: str = "",
+        sha256: str | None = None,
+        at: datetime | None = None,
+        refresh: bool = False,
+        once: str | None = None,
+    ) -> PremisEvent:
         """Append one event (the software agent is always named) and return it.
 
         `once` names an event that can happen only once (the ingestion of one stored file): its id is
@@ -49,14 +68,23 @@ class PremisLog(EventStream):
         event already there instead of adding a second one (the data stream refuses a repeated id).
         """
         eid = uuid.uuid5(_ONCE, f"{type.value}#{once}") if once is not None else uuid.uuid4()
-        event = PremisEvent(id=f"urn:uuid:{eid}", type=type, at=at or datetime.now(UTC), detail=detail,
-                            outcome=outcome, outcome_detail=outcome_detail, sha256=sha256, objects=objects,
-                            agents=[SOFTWARE_AGENT, *(agents or [])])
+        event = PremisEvent(
+            id=f"urn:uuid:{eid}",
+            type=type,
+            at=at or datetime.now(UTC),
+            detail=detail,
+            outcome=outcome,
+            outcome_detail=outcome_detail,
+            sha256=sha256,
+            objects=objects,
+            agents=[SOFTWARE_AGENT, *(agents or [])],
+        )
         self.append(event.id, event, refresh=refresh, once=once is not None)
         return event
 
-    def events(self, *, object_id: str | None = None, type: PremisEventType | None = None,
-               limit: int = 1000) -> list[PremisEvent]:
+    def events(
+        self, *, object_id: str | None = None, type: PremisEventType | None = None, limit: int = 1000
+    ) -> list[PremisEvent]:
         """Events, newest first, optionally about one object and/or of one type."""
         found = self.newest(limit, objects=object_id, type=type.value if type else None)
         return [PremisEvent.model_validate(data) for data in found]

@@ -43,17 +43,33 @@ def upload_pending(store: BlobStore, fallback: Path) -> int:
     return moved
 
 
-def quarantine(store: BlobStore, account: str, run_id: str, seq: int, reason: str,
-               capture: Capture | None = None, raw: bytes | None = None,
-               fallback: Path | None = None) -> QuarantineEntry:
+def quarantine(
+    store: BlobStore,
+    account: str,
+    run_id: str,
+    seq: int,
+    reason: str,
+    capture: Capture | None = None,
+    raw: bytes | None = None,
+    fallback: Path | None = None,
+) -> QuarantineEntry:
     """Keep the input with its reason in the store (or under `fallback` while the store is down)."""
     url = redact_url(capture.url) if capture else "(unparsed input)"
-    doc: dict[str, object] = {"reason": reason, "account": account, "run_id": run_id,
-                              "quarantined_at": clock.now().isoformat(), "url": url}
+    doc: dict[str, object] = {
+        "reason": reason,
+        "account": account,
+        "run_id": run_id,
+        "quarantined_at": clock.now().isoformat(),
+        "url": url,
+    }
     if capture is not None:
-        safe = capture.model_copy(update={"url": url,
-                                          "request_headers": redact_headers(capture.request_headers),
-                                          "response_headers": redact_headers(capture.response_headers)})
+        safe = capture.model_copy(
+            update={
+                "url": url,
+                "request_headers": redact_headers(capture.request_headers),
+                "response_headers": redact_headers(capture.response_headers),
+            }
+        )
         doc["capture"] = safe.model_dump(mode="json")
     if raw is not None:
         doc["raw_base64"] = base64.b64encode(raw).decode("ascii")

@@ -38,8 +38,24 @@ from .store import BlobStore
 
 log = logging.getLogger(__name__)
 
-CSV_COLUMNS = ("account", "name", "platform", "handle", "url", "department", "start", "end", "retention_classes",
-               "items", "versions", "files", "bytes", "first_capture", "last_capture", "in_accounts_file")
+CSV_COLUMNS = (
+    "account",
+    "name",
+    "platform",
+    "handle",
+    "url",
+    "department",
+    "start",
+    "end",
+    "retention_classes",
+    "items",
+    "versions",
+    "files",
+    "bytes",
+    "first_capture",
+    "last_capture",
+    "in_accounts_file",
+)
 
 
 @dataclass
@@ -94,15 +110,26 @@ def build_register(store: BlobStore, index: RecordIndex, accounts: Iterable[Acco
         end = closure.closed_at if closure else (acc.closed_at if acc else None)
         published = i.get("first_published")
         start = acc.opened_at if acc and acc.opened_at else (published.date() if published else None)
-        entries.append(ChannelEntry(
-            account=account_id, platform=acc.platform.value if acc else i.get("platform", ""),
-            handle=acc.handle if acc else "", name=acc.display_name if acc else "",
-            url=channel_url(acc) if acc else "", department=acc.department if acc else i.get("department", ""),
-            configured=acc is not None, start=start, end=end,
-            retention_classes=sorted(s.classes | i.get("classes", set())),
-            items=i.get("items", 0), versions=i.get("versions", 0), files=s.files, bytes=s.bytes,
-            first_capture=_earliest(s.first, i.get("first_capture")),
-            last_capture=_latest(s.last, i.get("last_capture"))))
+        entries.append(
+            ChannelEntry(
+                account=account_id,
+                platform=acc.platform.value if acc else i.get("platform", ""),
+                handle=acc.handle if acc else "",
+                name=acc.display_name if acc else "",
+                url=channel_url(acc) if acc else "",
+                department=acc.department if acc else i.get("department", ""),
+                configured=acc is not None,
+                start=start,
+                end=end,
+                retention_classes=sorted(s.classes | i.get("classes", set())),
+                items=i.get("items", 0),
+                versions=i.get("versions", 0),
+                files=s.files,
+                bytes=s.bytes,
+                first_capture=_earliest(s.first, i.get("first_capture")),
+                last_capture=_latest(s.last, i.get("last_capture")),
+            )
+        )
     return entries
 
 
@@ -128,53 +155,110 @@ def write_register(entries: list[ChannelEntry], directory: Path, *, now: datetim
         writer = csv.writer(fh)
         writer.writerow(CSV_COLUMNS)
         for e in entries:
-            writer.writerow([_cell(v) for v in (
-                e.account, e.name, e.platform, e.handle, e.url, e.department, e.start, e.end, e.retention_classes,
-                e.items, e.versions, e.files, e.bytes, e.first_capture, e.last_capture, e.configured)])
+            writer.writerow(
+                [
+                    _cell(v)
+                    for v in (
+                        e.account,
+                        e.name,
+                        e.platform,
+                        e.handle,
+                        e.url,
+                        e.department,
+                        e.start,
+                        e.end,
+                        e.retention_classes,
+                        e.items,
+                        e.versions,
+                        e.files,
+                        e.bytes,
+                        e.first_capture,
+                        e.last_capture,
+                        e.configured,
+                    )
+                ]
+            )
     report = PdfReport("Channel register", created=stamp)
     closed = sum(e.end is not None for e in entries)
-    report.title_page("Channel register (social media)", [
-        ("Drawn up", f"{stamp:%Y-%m-%d %H:%M} UTC"), ("Channels", str(len(entries))),
-        ("Open / closed", f"{len(entries) - closed} / {closed}"),
-        ("Items archived", str(sum(e.items for e in entries))),
-        ("Record versions", str(sum(e.versions for e in entries))),
-        ("Stored WARC files", f"{sum(e.files for e in entries)} ({sum(e.bytes for e in entries):,} bytes)"),
-    ])
+    report.title_page(
+        "Channel register (social media)",
+        [
+            ("Drawn up", f"{stamp:%Y-%m-%d %H:%M} UTC"),
+            ("Channels", str(len(entries))),
+            ("Open / closed", f"{len(entries) - closed} / {closed}"),
+            ("Items archived", str(sum(e.items for e in entries))),
+            ("Record versions", str(sum(e.versions for e in entries))),
+            ("Stored WARC files", f"{sum(e.files for e in entries)} ({sum(e.bytes for e in entries):,} bytes)"),
+        ],
+    )
     for e in entries:
-        report.title_page(e.name or e.account, [
-            ("Account", e.account), ("Platform", e.platform), ("Handle", e.handle), ("Address", e.url),
-            ("Owner (nämnd)", e.department), ("Start", _cell(e.start) or "-"), ("End", _cell(e.end) or "open"),
-            ("Retention classes", _cell(e.retention_classes) or "-"),
-            ("Items / versions", f"{e.items} / {e.versions}"), ("Files / bytes", f"{e.files} / {e.bytes:,}"),
-            ("First capture", _cell(e.first_capture) or "-"), ("Last capture", _cell(e.last_capture) or "-"),
-            ("In the accounts file", _cell(e.configured)),
-        ])
+        report.title_page(
+            e.name or e.account,
+            [
+                ("Account", e.account),
+                ("Platform", e.platform),
+                ("Handle", e.handle),
+                ("Address", e.url),
+                ("Owner (nämnd)", e.department),
+                ("Start", _cell(e.start) or "-"),
+                ("End", _cell(e.end) or "open"),
+                ("Retention classes", _cell(e.retention_classes) or "-"),
+                ("Items / versions", f"{e.items} / {e.versions}"),
+                ("Files / bytes", f"{e.files} / {e.bytes:,}"),
+                ("First capture", _cell(e.first_capture) or "-"),
+                ("Last capture", _cell(e.last_capture) or "-"),
+                ("In the accounts file", _cell(e.configured)),
+            ],
+        )
     report.save(pdf_path)
     return csv_path, pdf_path
 
 
-def close_account(settings: Settings, store: BlobStore, index: RecordIndex, premis: PremisLog, account: Account, *,
-                  by: str, closed_on: date | None = None, reason: str = "", now: datetime | None = None,
-                  **harvest_kwargs: Any) -> AccountClosure:
+def close_account(
+    settings: Settings,
+    store: BlobStore,
+    index: RecordIndex,
+    premis: PremisLog,
+    account: Account,
+    *,
+    by: str,
+    closed_on: date | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+    **harvest_kwargs: Any,
+) -> AccountClosure:
     """Final complete capture, then the write-once closure record and a PREMIS capture event."""
     existing = load_closure(store, account.id)
     if existing is not None:
-        raise CommunisError(f"{account.id} was closed on {existing.closed_at} "
-                            f"(recorded {existing.recorded_at:%Y-%m-%d})", hint="a closure is write-once")
+        raise CommunisError(
+            f"{account.id} was closed on {existing.closed_at} (recorded {existing.recorded_at:%Y-%m-%d})",
+            hint="a closure is write-once",
+        )
     moment = now or clock.now()
     report = harvest_one(settings, store, index, account, now=moment, full=True, **harvest_kwargs)
     if not report.ok:
-        raise CommunisError(f"the final capture of {account.id} failed: {report.error}; the closure is not recorded",
-                            hint="fix the account's access and run `communis accounts close` again")
-    closure = AccountClosure(account=account.id, closed_at=closed_on or moment.date(), recorded_at=clock.now(),
-                             recorded_by=by, reason=reason, final_run_id=report.run_id,
-                             final_files=[m.key for m in report.files], final_captures=report.captures)
+        raise CommunisError(
+            f"the final capture of {account.id} failed: {report.error}; the closure is not recorded",
+            hint="fix the account's access and run `communis accounts close` again",
+        )
+    closure = AccountClosure(
+        account=account.id,
+        closed_at=closed_on or moment.date(),
+        recorded_at=clock.now(),
+        recorded_by=by,
+        reason=reason,
+        final_run_id=report.run_id,
+        final_files=[m.key for m in report.files],
+        final_captures=report.captures,
+    )
     save_closure(store, closure)
-    premis.record(PremisEventType.CAPTURE, objects=[f"account:{account.id}", closure_key(account.id),
-                                                    *closure.final_files],
-                  agents=[f"person: {by}"],
-                  detail=f"final complete capture of {account.id} ({account.platform.value}) before closing the "
-                         f"channel on {closure.closed_at}; run {report.run_id}, {report.captures} captures, "
-                         f"{len(report.files)} files" + (f"; reason: {reason}" if reason else ""))
+    premis.record(
+        PremisEventType.CAPTURE,
+        objects=[f"account:{account.id}", closure_key(account.id), *closure.final_files],
+        agents=[f"person: {by}"],
+        detail=f"final complete capture of {account.id} ({account.platform.value}) before closing the "
+        f"channel on {closure.closed_at}; run {report.run_id}, {report.captures} captures, "
+        f"{len(report.files)} files" + (f"; reason: {reason}" if reason else ""),
+    )
     log.info("account=%s closed on %s after final run %s", account.id, closure.closed_at, report.run_id)
     return closure

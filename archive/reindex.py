@@ -37,8 +37,9 @@ def _warcinfo(store: BlobStore, key: str) -> dict[str, str]:
     return dict(line.split(": ", 1) for line in first.content.decode("utf-8").splitlines() if ": " in line)
 
 
-def reindex(store: BlobStore, index: RecordIndex, *, drop: bool = True,
-            progress: Callable[[str], None] | None = None) -> ReindexReport:
+def reindex(
+    store: BlobStore, index: RecordIndex, *, drop: bool = True, progress: Callable[[str], None] | None = None
+) -> ReindexReport:
     """Drop (optionally) and rebuild the record index from every WARC under `warc/`."""
     report = ReindexReport()
     if drop:

@@ -96,12 +96,15 @@ def manifest_from_file(path: Path, retention_class: Callable[[str], RetentionCla
                 checked = rec.record.digest_checker.passed
                 if rec.record.rec_headers.get_header("WARC-Block-Digest") and checked is not True:
                     raise WarcError(f"{path.name}: record at offset {rec.offset} is incomplete or damaged")
-                if rec.warc_type == "metadata" and \
-                        rec.record.rec_headers.get_header("Content-Type") == METADATA_CONTENT_TYPE:
+                if (
+                    rec.warc_type == "metadata"
+                    and rec.record.rec_headers.get_header("Content-Type") == METADATA_CONTENT_TYPE
+                ):
                     parse_records_json(rec.content)  # ValueError if its record set does not parse
                 if rec.warc_type == "warcinfo":
-                    info = dict(line.split(": ", 1) for line in rec.content.decode("utf-8").splitlines()
-                                if ": " in line)
+                    info = dict(
+                        line.split(": ", 1) for line in rec.content.decode("utf-8").splitlines() if ": " in line
+                    )
                     continue
                 moment = _warc_time(str(rec.record.rec_headers.get_header("WARC-Date")))
                 first = moment if first is None else min(first, moment)
@@ -120,10 +123,20 @@ def manifest_from_file(path: Path, retention_class: Callable[[str], RetentionCla
         raise WarcError(f"{path.name} has no usable warcinfo record or no captures (missing: {missing})")
     rclass = retention_class(info["retention-class"])
     return WarcFileManifest(
-        name=path.name, key=warc_key(info["account"], path.name), account=info["account"],
-        retention_class=rclass.name, bytes=path.stat().st_size, sha256=digest.hexdigest(), records=count,
-        first_capture=first, last_capture=last, retain_until=rclass.retain_until(last), run_id=info["run-id"],
-        software=info["software"], department=info.get("department") or None)
+        name=path.name,
+        key=warc_key(info["account"], path.name),
+        account=info["account"],
+        retention_class=rclass.name,
+        bytes=path.stat().st_size,
+        sha256=digest.hexdigest(),
+        records=count,
+        first_capture=first,
+        last_capture=last,
+        retain_until=rclass.retain_until(last),
+        run_id=info["run-id"],
+        software=info["software"],
+        department=info.get("department") or None,
+    )
 
 
 def _move_aside(work_dir: Path, paths: list[Path], why: str) -> str:
@@ -139,8 +152,9 @@ def _move_aside(work_dir: Path, paths: list[Path], why: str) -> str:
     return message
 
 
-def account_for_leftovers(work_dir: Path, retention_class: Callable[[str], RetentionClass],
-                          account: str | None = None) -> list[str]:
+def account_for_leftovers(
+    work_dir: Path, retention_class: Callable[[str], RetentionClass], account: str | None = None
+) -> list[str]:
     """Make every leftover of a crashed run committable or put it aside; one line per file put aside.
 
     After this the work folder holds only complete WARC files each with a valid manifest beside it.
@@ -155,9 +169,14 @@ def account_for_leftovers(work_dir: Path, retention_class: Callable[[str], Reten
     for open_file in sorted(work_dir.glob("*" + OPEN_SUFFIX)):
         if account is not None and not open_file.name.startswith(account + "-"):
             continue
-        problems.append(_move_aside(work_dir, [open_file],
-                                    "left half-written by a crashed run; nothing of it was stored or indexed and "
-                                    "its captures are fetched again because the harvest state was not saved"))
+        problems.append(
+            _move_aside(
+                work_dir,
+                [open_file],
+                "left half-written by a crashed run; nothing of it was stored or indexed and "
+                "its captures are fetched again because the harvest state was not saved",
+            )
+        )
     for sidecar in sorted(work_dir.glob("*" + MANIFEST_SUFFIX)):
         name = sidecar.name.removesuffix(MANIFEST_SUFFIX)
         if not (work_dir / name).exists():  # committed; only the sidecar's removal was lost
@@ -171,7 +190,8 @@ def account_for_leftovers(work_dir: Path, retention_class: Callable[[str], Reten
         except (CommunisError, KeyError, ValueError) as exc:
             problems.append(_move_aside(work_dir, [path, sidecar], f"cannot be committed ({exc})"))
             continue
-        log.warning("%s: manifest %s; rebuilt from the file", path.name,
-                    "unreadable" if sidecar.exists() else "missing")
+        log.warning(
+            "%s: manifest %s; rebuilt from the file", path.name, "unreadable" if sidecar.exists() else "missing"
+        )
         write_manifest(work_dir, manifest)
     return problems

@@ -67,9 +67,15 @@ ACCOUNTS = [
 _WEIGHTED = [a for a in ACCOUNTS for _ in range(a.weight)]
 _TITLED = {"wordpress", "youtube", "rss", "flickr", "linkedin"}
 _HTML = {"wordpress", "mastodon", "rss"}
-OWNER_NAMES = {"Kommunikation": "Sundsviks kommun", "HR": "Sundsviks kommun – jobb", "Kultur": "Biblioteken i Sundsvik",
-               "Räddningstjänst": "Räddningstjänsten Sundsvik", "Utbildning": "Skolorna i Sundsvik",
-               "Samhällsbyggnad": "Samhällsbyggnad Sundsvik", "Fritid": "Fritid Sundsvik"}
+OWNER_NAMES = {
+    "Kommunikation": "Sundsviks kommun",
+    "HR": "Sundsviks kommun – jobb",
+    "Kultur": "Biblioteken i Sundsvik",
+    "Räddningstjänst": "Räddningstjänsten Sundsvik",
+    "Utbildning": "Skolorna i Sundsvik",
+    "Samhällsbyggnad": "Samhällsbyggnad Sundsvik",
+    "Fritid": "Fritid Sundsvik",
+}
 
 
 def _media(r: Any, platform: str, no: int) -> list[MediaRef]:
@@ -80,44 +86,89 @@ def _media(r: Any, platform: str, no: int) -> list[MediaRef]:
     if roll < 0.35:
         specs = [("jpg", "image/jpeg", "Bild från kommunen")]
     elif roll < 0.45:
-        specs = [("jpg" if k % 2 == 0 else "png", "image/jpeg" if k % 2 == 0 else "image/png", f"Bild {k + 1}")
-                 for k in range(3)]
+        specs = [
+            ("jpg" if k % 2 == 0 else "png", "image/jpeg" if k % 2 == 0 else "image/png", f"Bild {k + 1}")
+            for k in range(3)
+        ]
     elif roll < 0.55:
         specs = [("mp4", "video/mp4", "Film")]
     else:
         return []
-    return [MediaRef(url=f"https://cdn.{platform}.example/{no}/{k}.{ext}", content_type=ctype, description=alt,
-                     sha256=hashlib.sha256(f"{platform}/{no}/{k}".encode()).hexdigest())
-            for k, (ext, ctype, alt) in enumerate(specs)]
+    return [
+        MediaRef(
+            url=f"https://cdn.{platform}.example/{no}/{k}.{ext}",
+            content_type=ctype,
+            description=alt,
+            sha256=hashlib.sha256(f"{platform}/{no}/{k}".encode()).hexdigest(),
+        )
+        for k, (ext, ctype, alt) in enumerate(specs)
+    ]
 
 
 def _tokens(rich: textgen.Rich, kind: str) -> list[str]:
     return [v for para in rich.paragraphs for k, v in para if k == kind]
 
 
-def _versions(base: dict[str, Any], r: Any, created: datetime, *, edit_text: str | None, edit_p: float,
-              delete_p: float, hide_p: float = 0.0) -> list[Record]:
+def _versions(
+    base: dict[str, Any],
+    r: Any,
+    created: datetime,
+    *,
+    edit_text: str | None,
+    edit_p: float,
+    delete_p: float,
+    hide_p: float = 0.0,
+) -> list[Record]:
     """Version 1, then maybe an edit, a moderator's hiding, and a deletion tombstone (each a new version)."""
     first_seen = created + timedelta(seconds=r.randrange(60, 15 * 60))  # the next 15-minute harvest
     out = [Record(**base, published_at=created, captured_at=first_seen, first_seen_at=first_seen)]
     if edit_text is not None and r.random() < edit_p:
         edited = created + timedelta(seconds=r.randrange(3600, 86400))
-        out.append(Record(**{**base, "text": edit_text}, published_at=created, edited_at=edited,
-                          captured_at=edited + timedelta(seconds=r.randrange(60, 15 * 60)),
-                          first_seen_at=first_seen, version=len(out) + 1))
+        out.append(
+            Record(
+                **{**base, "text": edit_text},
+                published_at=created,
+                edited_at=edited,
+                captured_at=edited + timedelta(seconds=r.randrange(60, 15 * 60)),
+                first_seen_at=first_seen,
+                version=len(out) + 1,
+            )
+        )
     if hide_p and r.random() < hide_p:
         at = created + timedelta(seconds=r.randrange(600, 2 * 86400))
-        out.append(out[-1].model_copy(update={
-            "hidden_on_platform": True, "removal": Removal(actor="moderator", reason="Bryter mot kommunens "
-                                                           "riktlinjer för kommentarer", at=at),
-            "captured_at": at + timedelta(seconds=r.randrange(60, 15 * 60)), "version": len(out) + 1}))
+        out.append(
+            out[-1].model_copy(
+                update={
+                    "hidden_on_platform": True,
+                    "removal": Removal(
+                        actor="moderator", reason="Bryter mot kommunens riktlinjer för kommentarer", at=at
+                    ),
+                    "captured_at": at + timedelta(seconds=r.randrange(60, 15 * 60)),
+                    "version": len(out) + 1,
+                }
+            )
+        )
     if r.random() < delete_p:
         gone = created + timedelta(seconds=r.randrange(86400, 60 * 86400))
         last = out[-1]
-        out.append(Record(platform=last.platform, account=last.account, item_id=last.item_id, kind=last.kind,
-                          direction=last.direction, parent_id=last.parent_id, thread_id=last.thread_id,
-                          url=last.url, published_at=created, captured_at=gone, first_seen_at=first_seen,
-                          deleted=True, source_url=last.source_url, version=len(out) + 1))
+        out.append(
+            Record(
+                platform=last.platform,
+                account=last.account,
+                item_id=last.item_id,
+                kind=last.kind,
+                direction=last.direction,
+                parent_id=last.parent_id,
+                thread_id=last.thread_id,
+                url=last.url,
+                published_at=created,
+                captured_at=gone,
+                first_seen_at=first_seen,
+                deleted=True,
+                source_url=last.source_url,
+                version=len(out) + 1,
+            )
+        )
     return out
 
 
@@ -130,15 +181,27 @@ def thread(k: int) -> list[list[Record]]:
     rich = textgen.municipal_post(r, TOWN, DOMAIN)
     text = rich.plain()
     post_id = f"{k + 1_000_000}"
-    owner = Author(id=f"{acct.id}-owner", handle=acct.id, name=OWNER_NAMES[acct.department],
-                   url=f"https://{p}.example/{acct.id}")
+    owner = Author(
+        id=f"{acct.id}-owner", handle=acct.id, name=OWNER_NAMES[acct.department], url=f"https://{p}.example/{acct.id}"
+    )
     kind = "media" if p == "flickr" or (p == "instagram" and r.random() < 0.3) else "post"
     base: dict[str, Any] = {
-        "platform": p, "account": acct.id, "item_id": post_id, "kind": kind, "thread_id": post_id, "author": owner,
-        "direction": "upprattad", "title": _title_of(text) if p in _TITLED else None, "text": text,
+        "platform": p,
+        "account": acct.id,
+        "item_id": post_id,
+        "kind": kind,
+        "thread_id": post_id,
+        "author": owner,
+        "direction": "upprattad",
+        "title": _title_of(text) if p in _TITLED else None,
+        "text": text,
         "html": "<p>" + text.replace("\n\n", "</p><p>") + "</p>" if p in _HTML else None,
-        "url": f"https://{p}.example/{acct.id}/{post_id}", "links": _tokens(rich, "link"),
-        "hashtags": rich.hashtags, "mentions": rich.mentions, "media": _media(r, p, k), "language": rich.language,
+        "url": f"https://{p}.example/{acct.id}/{post_id}",
+        "links": _tokens(rich, "link"),
+        "hashtags": rich.hashtags,
+        "mentions": rich.mentions,
+        "media": _media(r, p, k),
+        "language": rich.language,
         "source_url": f"https://api.{p}.example/{acct.id}/feed?page={k % 97}",
         "raw": {"id": post_id, "created_time": created.isoformat(), "message": text, "from": {"id": owner.id}},
     }
@@ -150,14 +213,34 @@ def thread(k: int) -> list[list[Record]]:
         citizen = Author(id=str(1000 + r.randrange(10**6)), handle=handle, name=f"{first} {last}")
         said = textgen.citizen_text(r, TOWN, pii=r.random() < 0.15)
         cid = f"{post_id}_{c}"
-        cbase = {**base, "item_id": cid, "kind": "comment", "parent_id": post_id, "author": citizen,
-                 "direction": "inkommen", "title": None, "text": said.plain(), "html": None, "links": [],
-                 "hashtags": [], "mentions": [], "media": [], "language": said.language,
-                 "url": f"{base['url']}?comment={cid}",
-                 "raw": {"id": cid, "created_time": when.isoformat(), "message": said.plain(),
-                         "from": {"id": citizen.id, "name": citizen.name}}}
-        items.append(_versions(cbase, r, when, edit_text=said.plain() + " Edit: stavfel.", edit_p=0.05,
-                               delete_p=0.04, hide_p=0.02))
+        cbase = {
+            **base,
+            "item_id": cid,
+            "kind": "comment",
+            "parent_id": post_id,
+            "author": citizen,
+            "direction": "inkommen",
+            "title": None,
+            "text": said.plain(),
+            "html": None,
+            "links": [],
+            "hashtags": [],
+            "mentions": [],
+            "media": [],
+            "language": said.language,
+            "url": f"{base['url']}?comment={cid}",
+            "raw": {
+                "id": cid,
+                "created_time": when.isoformat(),
+                "message": said.plain(),
+                "from": {"id": citizen.id, "name": citizen.name},
+            },
+        }
+        items.append(
+            _versions(
+                cbase, r, when, edit_text=said.plain() + " Edit: stavfel.", edit_p=0.05, delete_p=0.04, hide_p=0.02
+            )
+        )
         roll = r.random()
         if roll < 0.5:
             at = when + timedelta(seconds=r.randrange(3600, 86400))
@@ -166,14 +249,26 @@ def thread(k: int) -> list[list[Record]]:
             else:
                 first, last = textgen.person(r)
                 answer = textgen.citizen_text(r, TOWN, pii=False)
-                author = Author(id=str(1000 + r.randrange(10**6)), handle=textgen.ascii_fold(f"{first}{last}")[:15],
-                                name=f"{first} {last}")
+                author = Author(
+                    id=str(1000 + r.randrange(10**6)),
+                    handle=textgen.ascii_fold(f"{first}{last}")[:15],
+                    name=f"{first} {last}",
+                )
                 direction = "inkommen"
             rid = f"{cid}_r"
-            rbase = {**cbase, "item_id": rid, "kind": "reply", "parent_id": cid, "author": author,
-                     "direction": direction, "text": answer.plain(), "mentions": answer.mentions,
-                     "language": answer.language, "url": f"{base['url']}?comment={rid}",
-                     "raw": {"id": rid, "created_time": at.isoformat(), "message": answer.plain()}}
+            rbase = {
+                **cbase,
+                "item_id": rid,
+                "kind": "reply",
+                "parent_id": cid,
+                "author": author,
+                "direction": direction,
+                "text": answer.plain(),
+                "mentions": answer.mentions,
+                "language": answer.language,
+                "url": f"{base['url']}?comment={rid}",
+                "raw": {"id": rid, "created_time": at.isoformat(), "message": answer.plain()},
+            }
             items.append(_versions(rbase, r, at, edit_text=None, edit_p=0.0, delete_p=0.02))
     return items
 
@@ -195,11 +290,10 @@ def documents(n: int, file_of: FileOf = account_file) -> Iterator[list[Document]
     k = 0
     while made < n:
         for versions in thread(k):
-            versions = versions[:n - made]
+            versions = versions[: n - made]
             ba = _BY_ID[versions[0].account]
             key, rclass = file_of(versions[0], ba)
-            yield [to_document(v, warc_key=key, retention_class=rclass, department=ba.department)
-                   for v in versions]
+            yield [to_document(v, warc_key=key, retention_class=rclass, department=ba.department) for v in versions]
             made += len(versions)
             if made >= n:
                 return
@@ -218,8 +312,15 @@ class LoadReport:
     skipped: int = 0  # already indexed by an interrupted load (resumed)
 
 
-def load(index: RecordIndex, n: int, *, call_docs: int = 20_000, chunk_size: int = 500, skip: int = 0,
-         file_of: FileOf = account_file) -> LoadReport:
+def load(
+    index: RecordIndex,
+    n: int,
+    *,
+    call_docs: int = 20_000,
+    chunk_size: int = 500,
+    skip: int = 0,
+    file_of: FileOf = account_file,
+) -> LoadReport:
     """Generate n documents in a producer thread and index them with `RecordIndex.bulk`, refresh off.
 
     One `bulk` call per ~`call_docs` documents, each holding whole items, so the indexer's in-memory

@@ -58,8 +58,7 @@ def print_table(stages: list[Stage], unit: str, reference: Stage | None = None) 
     print(header)
     print("-" * len(header))
     for st in stages:
-        line = (f"{st.name:<46} {st.per_second:>12,.0f} {st.mb_per_second:>9.1f} {st.seconds:>9.2f} "
-                f"{st.peak_mb:>12.0f}")
+        line = f"{st.name:<46} {st.per_second:>12,.0f} {st.mb_per_second:>9.1f} {st.seconds:>9.2f} {st.peak_mb:>12.0f}"
         if reference is not None:
             line += f" {st.per_second / reference.per_second:>7.2f}"
         print(line)

@@ -40,8 +40,25 @@ from schemas import Account, Capture, CaptureBundle, Record  # noqa: E402
 from schemas.search import SavedSearch  # noqa: E402
 
 T0 = datetime.now(UTC).replace(microsecond=0)
-WORDS = ["snöröjning", "kommunen", "biblioteket", "förskola", "budget", "äldreomsorg", "cykelväg", "Ålsta",
-         "Norrby", "öppettider", "välkomna", "möte", "fullmäktige", "tack", "fråga", "svar", "❄️"]
+WORDS = [
+    "snöröjning",
+    "kommunen",
+    "biblioteket",
+    "förskola",
+    "budget",
+    "äldreomsorg",
+    "cykelväg",
+    "Ålsta",
+    "Norrby",
+    "öppettider",
+    "välkomna",
+    "möte",
+    "fullmäktige",
+    "tack",
+    "fråga",
+    "svar",
+    "❄️",
+]
 PLANTED = ["ring mig på 070-123 45 67", "mejla anna.berg@example.se", "personnummer 811218-9876"]
 
 
@@ -52,12 +69,28 @@ def bundle(i: int) -> CaptureBundle:
         text += " " + PLANTED[(i // 10) % len(PLANTED)]
     status = {"id": str(20_000_000 + i), "created_at": at.isoformat(), "content": f"<p>{text}</p>"}
     body = json.dumps([status], ensure_ascii=False).encode()
-    record = Record(platform="mastodon", account="bench-export", item_id=status["id"], kind="post",
-                    direction="upprattad", text=text, url=f"https://social.example/@k/{status['id']}",
-                    published_at=at, captured_at=at, language="sv", raw=status)
-    cap = Capture(url=f"https://social.example/api/v1/statuses/{status['id']}", status=200, reason="OK",
-                  request_headers=[("Accept", "application/json")],
-                  response_headers=[("Content-Type", "application/json; charset=utf-8")], body=body, started_at=at)
+    record = Record(
+        platform="mastodon",
+        account="bench-export",
+        item_id=status["id"],
+        kind="post",
+        direction="upprattad",
+        text=text,
+        url=f"https://social.example/@k/{status['id']}",
+        published_at=at,
+        captured_at=at,
+        language="sv",
+        raw=status,
+    )
+    cap = Capture(
+        url=f"https://social.example/api/v1/statuses/{status['id']}",
+        status=200,
+        reason="OK",
+        request_headers=[("Accept", "application/json")],
+        response_headers=[("Content-Type", "application/json; charset=utf-8")],
+        body=body,
+        started_at=at,
+    )
     return CaptureBundle(capture=cap, records=[record])
 
 
@@ -76,28 +109,59 @@ def main() -> None:
     found = endpoints()
     if args.store == "s3" and not found:
         sys.exit("bench: start the services first: scripts/services up")
-    extra: dict[str, Any] = ({"store": "s3", "s3_endpoint_url": found["s3_endpoint_url"], "s3_bucket": "communis-test",
-              "s3_prefix": f"{prefix}/", "s3_access_key": found["s3_access_key"],
-              "s3_secret_key": found["s3_secret_key"]} if args.store == "s3" else {})
+    extra: dict[str, Any] = (
+        {
+            "store": "s3",
+            "s3_endpoint_url": found["s3_endpoint_url"],
+            "s3_bucket": "communis-test",
+            "s3_prefix": f"{prefix}/",
+            "s3_access_key": found["s3_access_key"],
+            "s3_secret_key": found["s3_secret_key"],
+        }
+        if args.store == "s3"
+        else {}
+    )
     settings = Settings(data_dir=work / "data", store_path=work / "store", es_index_prefix=prefix, **extra)
     arc = Archive(settings)
     book = CaseBook(make_client(settings), prefix)
     audit = open_audit(settings)
-    account = Account(id="bench-export", platform="mastodon", handle="@k", display_name="Bench",
-                      department="Kommunstyrelsen", retention_class="social-10y", base_url="https://social.example")
+    account = Account(
+        id="bench-export",
+        platform="mastodon",
+        handle="@k",
+        display_name="Bench",
+        department="Kommunstyrelsen",
+        retention_class="social-10y",
+        base_url="https://social.example",
+    )
     try:
         print(f"# ingesting {args.records:,} records through the pipeline ({args.store}) …", flush=True)
         pipeline = arc.pipeline()
         pipeline.ingest(account, (bundle(i) for i in range(args.records)))
         arc.index.es.indices.refresh(index=arc.index.alias)
         case = new_case(book, searches=[SavedSearch(account="bench-export")], handler="bench", now=clock.now())
-        run_stage, run = measure("run case (freeze + detect)", args.records, 0, lambda: run_case(
-            book, arc.index, case.id, spans=detect))
+        run_stage, run = measure(
+            "run case (freeze + detect)", args.records, 0, lambda: run_case(book, arc.index, case.id, spans=detect)
+        )
         decide_masks(book, case.id, accept=True, ground="OSL 21:7", by="bench", now=clock.now())
         out = work / "package"
-        stage, result = measure("communis produce()", args.records, 0, lambda: produce(
-            settings, book, arc.index, arc.store, audit, case.id, out, by="bench", now=clock.now(),
-            bates_prefix="BENCH" if args.bates else None))
+        stage, result = measure(
+            "communis produce()",
+            args.records,
+            0,
+            lambda: produce(
+                settings,
+                book,
+                arc.index,
+                arc.store,
+                audit,
+                case.id,
+                out,
+                by="bench",
+                now=clock.now(),
+                bates_prefix="BENCH" if args.bates else None,
+            ),
+        )
         stage.megabytes = result.bytes / 1e6
         docs = list(arc.index.scan({"term": {"account": "bench-export"}}))
         raw_path = work / "raw.warc.gz"
@@ -110,11 +174,17 @@ def main() -> None:
 
         raw_stage, raw_bytes = measure("raw: read the same WARC records from the store", len(docs), 0, copy_records)
         raw_stage.megabytes = raw_bytes / 1e6
-        copy_stage, _ = measure("raw: plain copy of the package directory", args.records, dir_mb(out),
-                                lambda: shutil.copytree(out, work / "copy"))
-        print(f"# {result.records:,} records, {result.masked_spans:,} masked spans ({run.suggestions:,} suggestions), "
-              f"{result.files} files, {result.bytes / 1e6:.1f} MB in the bag, {len(result.pdfs)} report PDFs"
-              + (f", Bates {result.bates[0]}–{result.bates[1]}" if result.bates else ""))
+        copy_stage, _ = measure(
+            "raw: plain copy of the package directory",
+            args.records,
+            dir_mb(out),
+            lambda: shutil.copytree(out, work / "copy"),
+        )
+        print(
+            f"# {result.records:,} records, {result.masked_spans:,} masked spans ({run.suggestions:,} suggestions), "
+            f"{result.files} files, {result.bytes / 1e6:.1f} MB in the bag, {len(result.pdfs)} report PDFs"
+            + (f", Bates {result.bates[0]}–{result.bates[1]}" if result.bates else "")
+        )
         print_table([run_stage, stage, raw_stage, copy_stage], "records", reference=stage)
     finally:
         book.destroy()

@@ -66,10 +66,14 @@ def bench_one(baseline: Baseline, n: int, seed: int, live: bool) -> dict[str, ob
         counts[out.kind] += 1
         if out.kind == "crashed" and out.crash not in crashes:
             crashes[str(out.crash)] = fuzzed.what
-    return {"name": baseline.target.name, "n": n, **{k: counts[k] for k in ("parsed", "quarantined", "failed",
-                                                                           "crashed")},
-            "per_s": n / harvest_s if harvest_s else 0.0, "raw_per_s": n / raw_s if raw_s else 0.0,
-            "crashes": crashes}
+    return {
+        "name": baseline.target.name,
+        "n": n,
+        **{k: counts[k] for k in ("parsed", "quarantined", "failed", "crashed")},
+        "per_s": n / harvest_s if harvest_s else 0.0,
+        "raw_per_s": n / raw_s if raw_s else 0.0,
+        "crashes": crashes,
+    }
 
 
 def main() -> None:
@@ -86,16 +90,25 @@ def main() -> None:
         for name in names:
             row = bench_one(record(sim, TARGETS[name]), args.per_connector, args.seed, args.live)
             rows.append(row)
-            print(f"{name}: {row['n']:,} payloads, {row['parsed']:,} parsed, {row['quarantined']:,} quarantined, "
-                  f"{row['failed']:,} failed, {row['crashed']:,} crashed ({row['per_s']:,.0f} harvests/s)", flush=True)
-    print(f"\n# Connector fuzz: {args.per_connector:,} mutated payloads per connector (seed {args.seed}"
-          f"{', live' if args.live else ''})\n")
-    print("| connector | payloads | parsed | quarantined | failed (one-line error) | crashed | harvests/s "
-          "| raw parse of the same payloads/s |")
+            print(
+                f"{name}: {row['n']:,} payloads, {row['parsed']:,} parsed, {row['quarantined']:,} quarantined, "
+                f"{row['failed']:,} failed, {row['crashed']:,} crashed ({row['per_s']:,.0f} harvests/s)",
+                flush=True,
+            )
+    print(
+        f"\n# Connector fuzz: {args.per_connector:,} mutated payloads per connector (seed {args.seed}"
+        f"{', live' if args.live else ''})\n"
+    )
+    print(
+        "| connector | payloads | parsed | quarantined | failed (one-line error) | crashed | harvests/s "
+        "| raw parse of the same payloads/s |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['name']} | {r['n']:,} | {r['parsed']:,} | {r['quarantined']:,} | {r['failed']:,} | "
-              f"{r['crashed']:,} | {r['per_s']:,.0f} | {r['raw_per_s']:,.0f} |")
+        print(
+            f"| {r['name']} | {r['n']:,} | {r['parsed']:,} | {r['quarantined']:,} | {r['failed']:,} | "
+            f"{r['crashed']:,} | {r['per_s']:,.0f} | {r['raw_per_s']:,.0f} |"
+        )
     total = sum(int(str(r["n"])) for r in rows)
     crashed = sum(int(str(r["crashed"])) for r in rows)
     print(f"\n{total:,} payloads, {crashed:,} crashes")

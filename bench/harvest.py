@@ -54,55 +54,99 @@ def raw_compress(bodies: list[bytes]) -> int:
 
 
 TOKEN = "bench-token-not-secret"
-ALL = ["wordpress", "mastodon", "facebook", "instagram", "x", "youtube", "linkedin", "flickr", "tiktok", "bluesky",
-       "rss"]
+ALL = [
+    "wordpress",
+    "mastodon",
+    "facebook",
+    "instagram",
+    "x",
+    "youtube",
+    "linkedin",
+    "flickr",
+    "tiktok",
+    "bluesky",
+    "rss",
+]
 
 
 def account_for(sim: Simulator, platform: str) -> Account:
     """The account entry for the simulated municipality on one platform."""
     if platform in ("mastodon", "wordpress"):
-        return Account(id="bench", platform=platform, handle="@sundsvik", display_name="Bench", department="Bench",
-                       retention_class="social-10y", base_url=sim.url(platform))
+        return Account(
+            id="bench",
+            platform=platform,
+            handle="@sundsvik",
+            display_name="Bench",
+            department="Bench",
+            retention_class="social-10y",
+            base_url=sim.url(platform),
+        )
     truth = sim.state(items=False)["platforms"][platform]
     handle = sim.state()["platforms"][platform]["handle"]
-    return Account(id="bench", platform=platform, handle=handle, display_name="Bench", department="Bench",
-                   retention_class="social-10y", base_url=truth["base_url"],
-                   credentials={"env": "COMMUNIS_BENCH_TOKEN"} if platform not in ("bluesky", "rss") else None)
+    return Account(
+        id="bench",
+        platform=platform,
+        handle=handle,
+        display_name="Bench",
+        department="Bench",
+        retention_class="social-10y",
+        base_url=truth["base_url"],
+        credentials={"env": "COMMUNIS_BENCH_TOKEN"} if platform not in ("bluesky", "rss") else None,
+    )
 
 
 def bench_one(platform: str, posts: int) -> dict[str, object]:
     """Harvest one platform's account from scratch; print its table; return the summary row."""
     tmp = Path(tempfile.mkdtemp(prefix="communis-hbench-"))
-    settings = Settings(data_dir=tmp / "data", store_path=tmp / "store", es_index_prefix=f"hb-{uuid.uuid4().hex[:8]}",
-                        warc_rollover_bytes=64 * 1024 * 1024)
+    settings = Settings(
+        data_dir=tmp / "data",
+        store_path=tmp / "store",
+        es_index_prefix=f"hb-{uuid.uuid4().hex[:8]}",
+        warc_rollover_bytes=64 * 1024 * 1024,
+    )
     arc = Archive(settings)
     try:
         with Simulator(WorldConfig(rate_limit=10**9, social_token=TOKEN).resized(posts)) as sim:
             now = datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00"))
             account = account_for(sim, platform)
             sim.clear_requests()
-            harvest, report = measure(f"COMMUNIS HARVEST ({platform}, from scratch)", posts, 0.0,
-                                      lambda: harvest_one(settings, arc.store, arc.index, account, now=now))
+            harvest, report = measure(
+                f"COMMUNIS HARVEST ({platform}, from scratch)",
+                posts,
+                0.0,
+                lambda: harvest_one(settings, arc.store, arc.index, account, now=now),
+            )
             served = [r for r in sim.requests() if r.status == 200]
             paths = [r.path for r in served if r.method == "GET"]
             mb = report.bytes / 1e6
             harvest.megabytes = mb
-            raw, bodies = measure("raw: httpx GET of the same URLs", posts, mb,
-                                  lambda: raw_fetch(sim.base_url, paths, account))
-            comp, _ = measure("raw: gzip (ISA-L 1) + SHA-256 of the same bodies", posts, mb,
-                              lambda: raw_compress(bodies))
+            raw, bodies = measure(
+                "raw: httpx GET of the same URLs", posts, mb, lambda: raw_fetch(sim.base_url, paths, account)
+            )
+            comp, _ = measure(
+                "raw: gzip (ISA-L 1) + SHA-256 of the same bodies", posts, mb, lambda: raw_compress(bodies)
+            )
         print(f"\n# {platform}: one account with {posts:,} posts, harvested from scratch")
         print_table([raw, comp, harvest], "posts")
         c = report.counts
         pages = len(served) - c.media  # every media file is one request; the rest are API pages
-        print(f"{c.new:,} record versions ({c.comments:,} comments and replies, {c.media:,} media files); "
-              f"{len(served):,} requests ({pages:,} API pages = {pages / posts:.2f} per post); {mb:,.1f} MB; "
-              f"ok={report.ok} {report.error or ''}")
+        print(
+            f"{c.new:,} record versions ({c.comments:,} comments and replies, {c.media:,} media files); "
+            f"{len(served):,} requests ({pages:,} API pages = {pages / posts:.2f} per post); {mb:,.1f} MB; "
+            f"ok={report.ok} {report.error or ''}"
+        )
         if len(paths) < len(served):
             print(f"({len(served) - len(paths):,} POST requests are not replayed by the raw fetch)")
-        return {"platform": platform, "posts": posts, "versions": c.new, "pages_per_post": pages / posts,
-                "posts_per_s": harvest.per_second, "raw_per_s": raw.per_second,
-                "ratio": harvest.per_second / raw.per_second if raw.per_second else 0.0, "ok": report.ok}
+        return {
+            "platform": platform,
+            "posts": posts,
+            "versions": c.new,
+            "pages_per_post": pages / posts,
+            "posts_per_s": harvest.per_second,
+            "raw_per_s": raw.per_second,
+            "ratio": harvest.per_second / raw.per_second if raw.per_second else 0.0,
+            "ok": report.ok,
+        }
     finally:
         arc.index.destroy()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -119,8 +163,10 @@ def main() -> None:
     print("| platform | record versions | API pages per post | posts/s | raw GET of the same URLs, posts/s | ratio |")
     print("|---|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['platform']} | {r['versions']:,} | {r['pages_per_post']:.2f} | {r['posts_per_s']:,.0f} | "
-              f"{r['raw_per_s']:,.0f} | {r['ratio']:.2f} |" + ("" if r["ok"] else " (run failed)"))
+        print(
+            f"| {r['platform']} | {r['versions']:,} | {r['pages_per_post']:.2f} | {r['posts_per_s']:,.0f} | "
+            f"{r['raw_per_s']:,.0f} | {r['ratio']:.2f} |" + ("" if r["ok"] else " (run failed)")
+        )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,26 @@ from bench._measure import Stage, measure, print_table  # noqa: E402
 from schemas import Account, Capture, CaptureBundle, Record, RetentionClass  # noqa: E402
 
 T0 = datetime.now(UTC).replace(microsecond=0)  # locks in the test bucket expire a day later
-WORDS = ["snöröjning", "kommunen", "biblioteket", "förskola", "budget", "äldreomsorg", "cykelväg", "Ålsta",
-         "Norrby", "öppettider", "välkomna", "möte", "fullmäktige", "📚", "❄️", "tack", "fråga", "svar"]
+WORDS = [
+    "snöröjning",
+    "kommunen",
+    "biblioteket",
+    "förskola",
+    "budget",
+    "äldreomsorg",
+    "cykelväg",
+    "Ålsta",
+    "Norrby",
+    "öppettider",
+    "välkomna",
+    "möte",
+    "fullmäktige",
+    "📚",
+    "❄️",
+    "tack",
+    "fråga",
+    "svar",
+]
 
 
 ITEMS = 1  # statuses per API page; set from --items
@@ -56,19 +74,44 @@ def make_bundle(i: int) -> CaptureBundle:
     for k in range(ITEMS):
         n = i * ITEMS + k
         text = " ".join(WORDS[(n * 7 + w) % len(WORDS)] for w in range(40))
-        status = {"id": str(10_000_000 + n), "created_at": at.isoformat(), "content": f"<p>{text}</p>",
-                  "account": {"id": "109", "acct": "sundsvik", "display_name": "Sundsviks kommun"},
-                  "visibility": "public", "language": "sv", "replies_count": n % 5, "media_attachments": [],
-                  "url": f"https://social.sundsvik.example/@sundsvik/{10_000_000 + n}"}
+        status = {
+            "id": str(10_000_000 + n),
+            "created_at": at.isoformat(),
+            "content": f"<p>{text}</p>",
+            "account": {"id": "109", "acct": "sundsvik", "display_name": "Sundsviks kommun"},
+            "visibility": "public",
+            "language": "sv",
+            "replies_count": n % 5,
+            "media_attachments": [],
+            "url": f"https://social.sundsvik.example/@sundsvik/{10_000_000 + n}",
+        }
         statuses.append(status)
-        records.append(Record(platform="mastodon", account="bench", item_id=status["id"], kind="post",
-                              direction="upprattad", text=text, html=status["content"], url=status["url"],
-                              published_at=at, captured_at=at, language="sv", raw=status))
+        records.append(
+            Record(
+                platform="mastodon",
+                account="bench",
+                item_id=status["id"],
+                kind="post",
+                direction="upprattad",
+                text=text,
+                html=status["content"],
+                url=status["url"],
+                published_at=at,
+                captured_at=at,
+                language="sv",
+                raw=status,
+            )
+        )
     body = json.dumps(statuses, ensure_ascii=False).encode()
-    cap = Capture(url=f"https://social.sundsvik.example/api/v1/accounts/109/statuses?max_id={i}", status=200,
-                  reason="OK", request_headers=[("Accept", "application/json")],
-                  response_headers=[("Content-Type", "application/json; charset=utf-8")], body=body,
-                  started_at=at)
+    cap = Capture(
+        url=f"https://social.sundsvik.example/api/v1/accounts/109/statuses?max_id={i}",
+        status=200,
+        reason="OK",
+        request_headers=[("Accept", "application/json")],
+        response_headers=[("Content-Type", "application/json; charset=utf-8")],
+        body=body,
+        started_at=at,
+    )
     return CaptureBundle(capture=cap, records=records)
 
 
@@ -123,16 +166,23 @@ def warcio_writer(n: int, path: Path) -> int:
         for b in bundles(n):
             c = b.capture
             http = StatusAndHeaders("200 OK", c.response_headers, protocol="HTTP/1.1")
-            resp = writer.create_warc_record(c.url, "response", payload=BytesIO(c.body), http_headers=http,
-                                             length=len(c.body))
-            req = writer.create_warc_record(c.url, "request", payload=BytesIO(b""), length=0,
-                                            http_headers=StatusAndHeaders("GET /", c.request_headers,
-                                                                          protocol="HTTP/1.1",
-                                                                          is_http_request=True))
+            resp = writer.create_warc_record(
+                c.url, "response", payload=BytesIO(c.body), http_headers=http, length=len(c.body)
+            )
+            req = writer.create_warc_record(
+                c.url,
+                "request",
+                payload=BytesIO(b""),
+                length=0,
+                http_headers=StatusAndHeaders("GET /", c.request_headers, protocol="HTTP/1.1", is_http_request=True),
+            )
             writer.write_request_response_pair(req, resp)
             meta = records_json(b.records)
-            writer.write_record(writer.create_warc_record(c.url, "metadata", payload=BytesIO(meta),
-                                                          length=len(meta), warc_content_type="application/json"))
+            writer.write_record(
+                writer.create_warc_record(
+                    c.url, "metadata", payload=BytesIO(meta), length=len(meta), warc_content_type="application/json"
+                )
+            )
     return path.stat().st_size
 
 
@@ -161,19 +211,31 @@ def main() -> None:
     if not found:
         sys.exit("bench: start the services first: scripts/services up")
     settings = Settings(
-        data_dir=tmp / "data", store=args.store, store_path=tmp / "store", s3_endpoint_url=found["s3_endpoint_url"],
-        s3_bucket="communis-test", s3_prefix=f"{prefix}/", s3_access_key=found["s3_access_key"],
-        s3_secret_key=found["s3_secret_key"], es_index_prefix=prefix, gzip_level=args.level,
+        data_dir=tmp / "data",
+        store=args.store,
+        store_path=tmp / "store",
+        s3_endpoint_url=found["s3_endpoint_url"],
+        s3_bucket="communis-test",
+        s3_prefix=f"{prefix}/",
+        s3_access_key=found["s3_access_key"],
+        s3_secret_key=found["s3_secret_key"],
+        es_index_prefix=prefix,
+        gzip_level=args.level,
         warc_rollover_bytes=args.rollover_mb * 1024 * 1024,
         retention_classes=[RetentionClass(name="bench", days=1, trigger="captured")],
     )
     arc = Archive(settings)
     mb = payload_mb(n)
     data = blobs(n)
-    documents = [to_document(r, warc_key="warc/bench/x.warc.gz", retention_class="bench").as_dict()
-                 for b in bundles(n) for r in b.records]
-    print(f"# Communis ingest benchmark: {n:,} captures of {ITEMS} items, {mb:,.1f} MB of payload and record JSON; "
-          f"store={args.store}, ISA-L level {args.level}, rollover {args.rollover_mb} MB")
+    documents = [
+        to_document(r, warc_key="warc/bench/x.warc.gz", retention_class="bench").as_dict()
+        for b in bundles(n)
+        for r in b.records
+    ]
+    print(
+        f"# Communis ingest benchmark: {n:,} captures of {ITEMS} items, {mb:,.1f} MB of payload and record JSON; "
+        f"store={args.store}, ISA-L level {args.level}, rollover {args.rollover_mb} MB"
+    )
     stages: list[Stage] = []
     try:
         sizes: dict[str, int] = {}
@@ -186,14 +248,17 @@ def main() -> None:
                 st.name = st.name.replace("raw:", "alt:")
                 stages.append(st)
         for lvl in (6, 9):
-            st, sizes[f"zlib {lvl}"] = measure(f"alt: gzip (zlib {lvl}) + SHA-256", n, mb,
-                                               partial(raw_zlib, data, lvl))
+            st, sizes[f"zlib {lvl}"] = measure(f"alt: gzip (zlib {lvl}) + SHA-256", n, mb, partial(raw_zlib, data, lvl))
             stages.append(st)
         st, size = measure("warcio WARCWriter (zlib 9, SHA-1)", n, mb, lambda: warcio_writer(n, tmp / "w.warc.gz"))
         stages.append(st)
         warc_dir = tmp / "warc"
-        st, files = measure("communis WARC writer", n, mb,
-                            lambda: communis_writer(n, warc_dir, args.level, settings.warc_rollover_bytes))
+        st, files = measure(
+            "communis WARC writer",
+            n,
+            mb,
+            lambda: communis_writer(n, warc_dir, args.level, settings.warc_rollover_bytes),
+        )
         stages.append(st)
         warc_bytes = sum(p.stat().st_size for p in files)
 
@@ -218,8 +283,7 @@ def main() -> None:
 
         def warm_up() -> None:
             """A throwaway bulk first, so neither side pays for a cold JVM."""
-            helpers.bulk(es, ({"_index": raw_index, "_id": d["record_id"], "_source": d}
-                              for d in documents[:5000]))
+            helpers.bulk(es, ({"_index": raw_index, "_id": d["record_id"], "_source": d} for d in documents[:5000]))
             es.indices.delete(index=raw_index)
             es.indices.create(index=raw_index, settings=index_settings(), mappings=RECORD_MAPPINGS)
 
@@ -228,8 +292,15 @@ def main() -> None:
         raw_first = st
         es.indices.delete(index=raw_index)
 
-        account = Account(id="bench", platform="mastodon", handle="bench", display_name="Bench", department="Bench",
-                          retention_class="bench", base_url="https://social.example")  # never asked: ingest only
+        account = Account(
+            id="bench",
+            platform="mastodon",
+            handle="bench",
+            display_name="Bench",
+            department="Bench",
+            retention_class="bench",
+            base_url="https://social.example",
+        )  # never asked: ingest only
 
         def pipeline() -> object:
             return arc.pipeline("bench").ingest(account, bundles(n))
@@ -249,11 +320,15 @@ def main() -> None:
         ratio = st.per_second / slowest.per_second
         print(f"\nslowest raw stage: {slowest.name} at {slowest.per_second:,.0f} captures/s")
         print(f"pipeline / slowest raw stage = {ratio:.2f} (target ≥ 0.90)")
-        print(f"WARC bytes: communis {warc_bytes / 1e6:,.1f} MB, warcio level 9 {size / 1e6:,.1f} MB "
-              f"({warc_bytes / size:.2f}×)")
+        print(
+            f"WARC bytes: communis {warc_bytes / 1e6:,.1f} MB, warcio level 9 {size / 1e6:,.1f} MB "
+            f"({warc_bytes / size:.2f}×)"
+        )
         print("compressed payload by level: " + ", ".join(f"{k} {v / 1e6:,.1f} MB" for k, v in sizes.items()))
-        print(f"raw bulk runs: {raw_first.per_second:,.0f} before and {raw_again.per_second:,.0f} captures/s "
-              "after the pipeline (the faster is the reference)")
+        print(
+            f"raw bulk runs: {raw_first.per_second:,.0f} before and {raw_again.per_second:,.0f} captures/s "
+            "after the pipeline (the faster is the reference)"
+        )
     finally:
         arc.index.destroy()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -63,13 +63,21 @@ LAYOUT = 1
 
 def file_of(schedule: Schedule) -> _corpus.FileOf:
     """The file an item goes to: the class of the first active rule matching it, else its account's."""
+
     def pick(record: Record, account: _corpus.BenchAccount) -> tuple[str, str]:
-        doc = {"platform": record.platform, "account": record.account, "department": account.department,
-               "kind": record.kind.value, "direction": record.direction.value, "hashtags": record.hashtags}
+        doc = {
+            "platform": record.platform,
+            "account": record.account,
+            "department": account.department,
+            "kind": record.kind.value,
+            "direction": record.direction.value,
+            "hashtags": record.hashtags,
+        }
         rule = schedule.rule_for(doc)
         rclass = rule.retention_class if rule is not None else account.retention_class
         month = record.captured_at.strftime("%Y%m")
         return f"warc/{account.id}/{account.id}-{rclass}-{month}-bench-00001.warc.gz", rclass
+
     return pick
 
 
@@ -94,8 +102,7 @@ def prepare(index: RecordIndex, n: int, schedule: Schedule, *, reuse: bool) -> s
     if count != n or report.errors:
         sys.exit(f"bench: loaded {count:,} of {n:,} documents ({report.errors} errors)")
     rate = round(report.documents / report.seconds)
-    es.indices.put_mapping(index=index.alias, meta={"bench_retention": {**want, "complete": True,
-                                                                         "load_rate": rate}})
+    es.indices.put_mapping(index=index.alias, meta={"bench_retention": {**want, "complete": True, "load_rate": rate}})
     return f"loaded {report.documents:,} documents in {report.seconds:.1f} s = {rate:,} docs/s (not force-merged)"
 
 
@@ -108,8 +115,9 @@ def disposable_files(index: RecordIndex, schedule: Schedule) -> dict[str, int]:
         comp: dict[str, Any] = {"size": 1000, "sources": [{"k": {"terms": {"field": "warc_key"}}}]}
         if after:
             comp["after"] = after
-        resp = index.es.search(index=index.alias, size=0, query={"terms": {"retention_class": classes}},
-                               aggs={"f": {"composite": comp}})
+        resp = index.es.search(
+            index=index.alias, size=0, query={"terms": {"retention_class": classes}}, aggs={"f": {"composite": comp}}
+        )
         agg = resp["aggregations"]["f"]
         out.update({b["key"]["k"]: int(b["doc_count"]) for b in agg["buckets"]})
         after = agg.get("after_key")
@@ -135,29 +143,45 @@ def candidates_query(schedule: Schedule, as_of: datetime) -> dict[str, Any] | No
         return None
     rules = [queries.matching(match_fields(r.match)) for r in schedule.rules if schedule.disposes(r)]
     limit = (as_of - shortest).isoformat()
-    return {"bool": {"filter": [
-        {"bool": {"should": rules, "minimum_should_match": 1}},
-        {"bool": {"should": [{"range": {"captured_at": {"lte": limit}}}, {"range": {"published_at": {"lte": limit}}}],
-                  "minimum_should_match": 1}},
-        {"exists": {"field": "warc_key"}},
-    ]}}
+    return {
+        "bool": {
+            "filter": [
+                {"bool": {"should": rules, "minimum_should_match": 1}},
+                {
+                    "bool": {
+                        "should": [
+                            {"range": {"captured_at": {"lte": limit}}},
+                            {"range": {"published_at": {"lte": limit}}},
+                        ],
+                        "minimum_should_match": 1,
+                    }
+                },
+                {"exists": {"field": "warc_key"}},
+            ]
+        }
+    }
 
 
 def raw_scan(index: RecordIndex, query: dict[str, Any]) -> int:
-    return sum(1 for _ in helpers.scan(index.es, index=index.alias, size=1000,
-                                       query={"query": query, "_source": SCAN_FIELDS}))
+    return sum(
+        1 for _ in helpers.scan(index.es, index=index.alias, size=1000, query={"query": query, "_source": SCAN_FIELDS})
+    )
 
 
 def sources(index: RecordIndex, ids: list[str]) -> Iterator[dict[str, Any]]:
     for start in range(0, len(ids), 10_000):
-        yield from helpers.scan(index.es, index=index.alias, size=1000,
-                                query={"query": {"ids": {"values": ids[start:start + 10_000]}}})
+        yield from helpers.scan(
+            index.es, index=index.alias, size=1000, query={"query": {"ids": {"values": ids[start : start + 10_000]}}}
+        )
 
 
 def raw_delete(index: RecordIndex, ids: list[str]) -> int:
     actions = ({"_op_type": "delete", "_index": index.alias, "_id": i} for i in ids)
-    done = sum(1 for ok, _ in helpers.streaming_bulk(index.es, actions, raise_on_error=False, chunk_size=1000,
-                                                     max_retries=5) if ok)
+    done = sum(
+        1
+        for ok, _ in helpers.streaming_bulk(index.es, actions, raise_on_error=False, chunk_size=1000, max_retries=5)
+        if ok
+    )
     index.es.indices.refresh(index=index.alias)
     return done
 
@@ -191,8 +215,13 @@ def main() -> None:
         sys.exit("bench: start the services first: scripts/services up")
     prefix = f"bench-retention-{args.records}"
     tmp = Path(tempfile.mkdtemp(prefix="communis-rbench-"))
-    settings = Settings(data_dir=tmp / "data", store="local", store_path=tmp / "store", es_index_prefix=prefix,
-                        retention_file=SAMPLE_SCHEDULE)
+    settings = Settings(
+        data_dir=tmp / "data",
+        store="local",
+        store_path=tmp / "store",
+        es_index_prefix=prefix,
+        retention_file=SAMPLE_SCHEDULE,
+    )
     schedule = load_schedule(settings)
     index = open_index(settings)
     store = LocalStore(settings.store_path)
@@ -206,23 +235,30 @@ def main() -> None:
         files = disposable_files(index, schedule)
         t = time.perf_counter()
         size = store_stand_ins(store, files, args.bytes_per_record)
-        print(f"# stored {len(files):,} stand-in files of the disposing class ({sum(files.values()):,} records, "
-              f"{size / 1e6:.0f} MB) in a local store in {time.perf_counter() - t:.1f} s (not timed below)",
-              flush=True)
+        print(
+            f"# stored {len(files):,} stand-in files of the disposing class ({sum(files.values()):,} records, "
+            f"{size / 1e6:.0f} MB) in a local store in {time.perf_counter() - t:.1f} s (not timed below)",
+            flush=True,
+        )
 
         query = candidates_query(schedule, as_of)
         assert query is not None
         scanned = index.count(query)
         raw1, hits = measure("raw: helpers.scan, same query and fields", scanned, 0, lambda: raw_scan(index, query))
-        st_plan, dlist = measure(f"Communis plan (as of {as_of:%Y-%m-%d}), saved + CSV", scanned, 0,
-                                 lambda: plan(settings, store, index, schedule, as_of=as_of, planned_by="os:bench",
-                                              now=as_of))
+        st_plan, dlist = measure(
+            f"Communis plan (as of {as_of:%Y-%m-%d}), saved + CSV",
+            scanned,
+            0,
+            lambda: plan(settings, store, index, schedule, as_of=as_of, planned_by="os:bench", now=as_of),
+        )
         raw2, _ = measure("raw: helpers.scan again (after)", scanned, 0, lambda: raw_scan(index, query))
         ex = dlist.excluded
-        print(f"\n## planning over {index.count():,} documents: {scanned:,} candidates scanned ({hits:,} hits); "
-              f"list {dlist.id}: {len(dlist.groups):,} files, {dlist.record_count:,} records due; kept "
-              f"{len(dlist.kept_files)} files; not due {ex.not_due:,}, kept by rule {ex.kept_by_rule:,}, "
-              f"file kept {ex.file_kept:,}, no rule {ex.no_rule:,}, draft {ex.draft_rule:,}\n")
+        print(
+            f"\n## planning over {index.count():,} documents: {scanned:,} candidates scanned ({hits:,} hits); "
+            f"list {dlist.id}: {len(dlist.groups):,} files, {dlist.record_count:,} records due; kept "
+            f"{len(dlist.kept_files)} files; not due {ex.not_due:,}, kept by rule {ex.kept_by_rule:,}, "
+            f"file kept {ex.file_kept:,}, no rule {ex.no_rule:,}, draft {ex.draft_rule:,}\n"
+        )
         print_table([raw1, st_plan, raw2], "records", reference=raw1)
 
         chosen, rest, n_a, n_b = [], [], 0, 0
@@ -243,24 +279,39 @@ def main() -> None:
             restore = list(sources(index, ids_a + ids_b))
         approve(settings, store, sub.id, by="anna", now=as_of)
         now = max(as_of, datetime.now(UTC)) + timedelta(seconds=1)
-        st_disp, result = measure(f"Communis dispose ({len(chosen)} files), certificate", n_a, 0,
-                                  lambda: dispose(settings, store, index, sub.id, by="bo", now=now))
-        st_del, deleted = measure(f"raw: streaming_bulk delete ({len(rest)} other files' ids)", n_b, 0,
-                                  lambda: raw_delete(index, ids_b))
-        st_rm, _ = measure(f"raw: os.unlink of those {len(rest)} files + sidecars", n_b, 0,
-                           lambda: raw_unlink(settings.store_path, [g.key for g in rest]))
-        gone = sum(index.count({"ids": {"values": ids_a[i:i + 10_000]}}) for i in range(0, len(ids_a), 10_000))
+        st_disp, result = measure(
+            f"Communis dispose ({len(chosen)} files), certificate",
+            n_a,
+            0,
+            lambda: dispose(settings, store, index, sub.id, by="bo", now=now),
+        )
+        st_del, deleted = measure(
+            f"raw: streaming_bulk delete ({len(rest)} other files' ids)", n_b, 0, lambda: raw_delete(index, ids_b)
+        )
+        st_rm, _ = measure(
+            f"raw: os.unlink of those {len(rest)} files + sidecars",
+            n_b,
+            0,
+            lambda: raw_unlink(settings.store_path, [g.key for g in rest]),
+        )
+        gone = sum(index.count({"ids": {"values": ids_a[i : i + 10_000]}}) for i in range(0, len(ids_a), 10_000))
         left = sum(1 for g in chosen if (settings.store_path / g.key).exists())
-        print(f"\n## disposing of {n_a:,} records in {len(chosen)} files: {len(result.disposed)} disposed, "
-              f"{len(result.skipped)} skipped; certificate {result.certificate.id} ({result.certificate.record_count:,}"
-              f" records); left afterwards: {gone} documents, {left} files; raw delete removed {deleted:,} of "
-              f"{n_b:,}\n")
+        print(
+            f"\n## disposing of {n_a:,} records in {len(chosen)} files: {len(result.disposed)} disposed, "
+            f"{len(result.skipped)} skipped; certificate {result.certificate.id} ({result.certificate.record_count:,}"
+            f" records); left afterwards: {gone} documents, {left} files; raw delete removed {deleted:,} of "
+            f"{n_b:,}\n"
+        )
         print_table([st_disp, st_del, st_rm], "records", reference=st_del)
     finally:
         if restore:
             t = time.perf_counter()
-            ok, _ = helpers.bulk(index.es, ({"_index": index.alias, "_id": h["_id"], "_source": h["_source"]}
-                                            for h in restore), chunk_size=1000, stats_only=True)
+            ok, _ = helpers.bulk(
+                index.es,
+                ({"_index": index.alias, "_id": h["_id"], "_source": h["_source"]} for h in restore),
+                chunk_size=1000,
+                stats_only=True,
+            )
             index.es.indices.refresh(index=index.alias)
             print(f"# put back {ok:,} deleted documents for --reuse in {time.perf_counter() - t:.1f} s")
         es = make_client(settings)

@@ -63,29 +63,76 @@ DEEP_PAGES = 5
 #: (name, variants as API query parameters). Each round picks one variant per type with a seeded RNG; every side
 #: runs that same variant. Words are ones the simulator's generators write (textgen.TOPICS, CITIZEN_*).
 QUERY_TYPES: list[tuple[str, list[dict[str, str]]]] = [
-    ("single Swedish word", [{"q": "biblioteket"}, {"q": "badplatsen"}, {"q": "parkering"},
-                             {"q": "sommarvikarier"}, {"q": "kontaktcenter"}]),
-    ("word with å/ä/ö", [{"q": "snöröjningen"}, {"q": "öppettider"}, {"q": "återvinningscentralen"},
-                         {"q": "äldreomsorgen"}, {"q": "översiktsplanen"}]),
-    ('phrase "…"', [{"q": '"utökade öppettider"'}, {"q": '"hela kommunen"'}, {"q": '"är fortfarande trasigt"'},
-                    {"q": '"räkna med förseningar"'}]),
-    ("boolean a | b -c", [{"q": "badplatsen | vägarbete -storgatan"}, {"q": "snöröjningen | snöplogen -björkvägen"},
-                          {"q": "biblioteket | library -lovet"}]),
-    ("text + platform", [{"q": "sommarvikarier", "platform": "facebook"}, {"q": "öppettider", "platform": "instagram"},
-                         {"q": "personnummer", "platform": "x"}]),
-    ("text + published range", [
-        {"q": "vägarbete", "published_from": "2024-03-01", "published_to": "2024-06-30"},
-        {"q": "kommunfullmäktiges", "published_from": "2023-09-01", "published_to": "2023-12-31"},
-        {"q": "badplatsen", "published_from": "2025-06-01", "published_to": "2025-08-31"}]),
-    ("account + kind=comment, newest", [
-        {"account": "kommunen-fb", "kind": "comment", "sort": "newest"},
-        {"account": "biblioteket-ig", "kind": "comment", "sort": "newest"},
-        {"account": "raddningstjansten-fb", "kind": "comment", "sort": "newest"}]),
-    ("has_media + edited", [{"has_media": "true", "edited": "true"},
-                            {"has_media": "true", "edited": "true", "sort": "oldest"}]),
+    (
+        "single Swedish word",
+        [
+            {"q": "biblioteket"},
+            {"q": "badplatsen"},
+            {"q": "parkering"},
+            {"q": "sommarvikarier"},
+            {"q": "kontaktcenter"},
+        ],
+    ),
+    (
+        "word with å/ä/ö",
+        [
+            {"q": "snöröjningen"},
+            {"q": "öppettider"},
+            {"q": "återvinningscentralen"},
+            {"q": "äldreomsorgen"},
+            {"q": "översiktsplanen"},
+        ],
+    ),
+    (
+        'phrase "…"',
+        [
+            {"q": '"utökade öppettider"'},
+            {"q": '"hela kommunen"'},
+            {"q": '"är fortfarande trasigt"'},
+            {"q": '"räkna med förseningar"'},
+        ],
+    ),
+    (
+        "boolean a | b -c",
+        [
+            {"q": "badplatsen | vägarbete -storgatan"},
+            {"q": "snöröjningen | snöplogen -björkvägen"},
+            {"q": "biblioteket | library -lovet"},
+        ],
+    ),
+    (
+        "text + platform",
+        [
+            {"q": "sommarvikarier", "platform": "facebook"},
+            {"q": "öppettider", "platform": "instagram"},
+            {"q": "personnummer", "platform": "x"},
+        ],
+    ),
+    (
+        "text + published range",
+        [
+            {"q": "vägarbete", "published_from": "2024-03-01", "published_to": "2024-06-30"},
+            {"q": "kommunfullmäktiges", "published_from": "2023-09-01", "published_to": "2023-12-31"},
+            {"q": "badplatsen", "published_from": "2025-06-01", "published_to": "2025-08-31"},
+        ],
+    ),
+    (
+        "account + kind=comment, newest",
+        [
+            {"account": "kommunen-fb", "kind": "comment", "sort": "newest"},
+            {"account": "biblioteket-ig", "kind": "comment", "sort": "newest"},
+            {"account": "raddningstjansten-fb", "kind": "comment", "sort": "newest"},
+        ],
+    ),
+    (
+        "has_media + edited",
+        [{"has_media": "true", "edited": "true"}, {"has_media": "true", "edited": "true", "sort": "oldest"}],
+    ),
     ("deleted=true", [{"deleted": "true"}, {"deleted": "true", "sort": "oldest"}]),
-    (f"deep page ({DEEP_PAGES} pages, cursor)", [
-        {"q": "kommunen", "sort": "newest"}, {"q": "öppettider"}, {"department": "Kultur", "sort": "newest"}]),
+    (
+        f"deep page ({DEEP_PAGES} pages, cursor)",
+        [{"q": "kommunen", "sort": "newest"}, {"q": "öppettider"}, {"department": "Kultur", "sort": "newest"}],
+    ),
 ]
 DEEP = QUERY_TYPES[-1][0]
 
@@ -106,21 +153,40 @@ def to_query(variant: dict[str, str]) -> SearchQuery:
     def flag(name: str) -> bool | None:
         return p[name] == "true" if name in p else None
 
-    return SearchQuery(text=p.get("q", ""), platform=p.get("platform"), account=p.get("account"),
-                       department=p.get("department"), kind=p.get("kind"), date_from=day("published_from"),
-                       date_to=day("published_to"), captured_from=day("captured_from"), captured_to=day("captured_to"),
-                       has_media=flag("has_media"), edited=flag("edited"), deleted=flag("deleted"),
-                       sort=p["sort"], size=int(p["size"]))  # type: ignore[arg-type]
+    return SearchQuery(
+        text=p.get("q", ""),
+        platform=p.get("platform"),
+        account=p.get("account"),
+        department=p.get("department"),
+        kind=p.get("kind"),
+        date_from=day("published_from"),
+        date_to=day("published_to"),
+        captured_from=day("captured_from"),
+        captured_to=day("captured_to"),
+        has_media=flag("has_media"),
+        edited=flag("edited"),
+        deleted=flag("deleted"),
+        sort=p["sort"],  # type: ignore[arg-type]
+        size=int(p["size"]),
+    )
 
 
 def raw_body(index: RecordIndex, q: SearchQuery) -> dict[str, Any]:
     """What `search()` sends, built once: the same builders, highlight and source filter."""
-    return {"index": index.alias, "query": build_query(q, languages=index.has_language_fields), "size": q.size,
-            "sort": build_sort(q), "track_total_hits": True, "highlight": _highlight(),
-            "source_excludes": EXCLUDED_SOURCE, "aggs": build_aggs()}
+    return {
+        "index": index.alias,
+        "query": build_query(q, languages=index.has_language_fields),
+        "size": q.size,
+        "sort": build_sort(q),
+        "track_total_hits": True,
+        "highlight": _highlight(),
+        "source_excludes": EXCLUDED_SOURCE,
+        "aggs": build_aggs(),
+    }
 
 
 # --- the three sides ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class Side:
@@ -143,6 +209,7 @@ def api_side(client: httpx.Client) -> Callable[[int, int], Any]:
                 break
             params = {**params, "cursor": page["next_cursor"]}
         return pages
+
     return run
 
 
@@ -157,12 +224,16 @@ def search_side(index: RecordIndex) -> Callable[[int, int], Any]:
                 break
             after = result.next_cursor
         return pages
+
     return run
 
 
 def raw_side(index: RecordIndex, took: dict[str, Any]) -> Callable[[int, int], Any]:
-    bodies = {(t, v): raw_body(index, to_query(variant))
-              for t, (_, variants) in enumerate(QUERY_TYPES) for v, variant in enumerate(variants)}
+    bodies = {
+        (t, v): raw_body(index, to_query(variant))
+        for t, (_, variants) in enumerate(QUERY_TYPES)
+        for v, variant in enumerate(variants)
+    }
     es = index.es
 
     def run(t: int, v: int) -> list[Any]:
@@ -178,10 +249,12 @@ def raw_side(index: RecordIndex, took: dict[str, Any]) -> Callable[[int, int], A
             body = {**body, "search_after": hits[-1]["sort"]}
         took["last"] = spent
         return pages
+
     return run
 
 
 # --- checks ------------------------------------------------------------------------------------------------
+
 
 def compare(api_pages: list[dict[str, Any]], direct: list[Any]) -> list[str]:
     """Differences between the API's answer and search()'s for the same query (first pages and the walk)."""
@@ -200,8 +273,10 @@ def compare(api_pages: list[dict[str, Any]], direct: list[Any]) -> list[str]:
         if n == 1 and a.get("facets") != d.facets:
             out.append(where + f"facets differ: API {a.get('facets')} vs {d.facets}"[:400])
         if bool(a.get("next_cursor")) != bool(d.next_cursor):
-            out.append(where + f"next_cursor {'set' if a.get('next_cursor') else 'null'} vs "
-                       f"{'set' if d.next_cursor else 'null'}")
+            out.append(
+                where + f"next_cursor {'set' if a.get('next_cursor') else 'null'} vs "
+                f"{'set' if d.next_cursor else 'null'}"
+            )
         hits = a.get("hits", [])
         if hits:
             h0 = hits[0]
@@ -219,6 +294,7 @@ def compare(api_pages: list[dict[str, Any]], direct: list[Any]) -> list[str]:
 
 # --- statistics and table ----------------------------------------------------------------------------------
 
+
 def pct(values: list[float], p: float) -> float:
     """Percentile by linear interpolation between closest ranks (numpy's default)."""
     if not values:
@@ -232,8 +308,11 @@ def pct(values: list[float], p: float) -> float:
 
 def print_latency_table(sides: list[Side], took: dict[str, Any], names: list[str]) -> None:
     groups = "".join(f" | {s.name:^23}" for s in sides)
-    head1 = f"{'':<34}{groups} | {'ES took':>7} | {'API/raw':>7}" if sides[0].name == "API" else \
-        f"{'':<34}{groups} | {'ES took':>7}"
+    head1 = (
+        f"{'':<34}{groups} | {'ES took':>7} | {'API/raw':>7}"
+        if sides[0].name == "API"
+        else f"{'':<34}{groups} | {'ES took':>7}"
+    )
     cols = "".join(f" | {'p50':>7}{'p95':>8}{'p99':>8}" for _ in sides)
     head2 = f"{'query (ms)':<34}{cols} | {'p50':>7}" + (f" | {'p50':>7}" if sides[0].name == "API" else "")
     print(head1)
@@ -258,13 +337,18 @@ def print_latency_table(sides: list[Side], took: dict[str, Any], names: list[str
 
 # --- the index ---------------------------------------------------------------------------------------------
 
+
 def node_stats(es: Any) -> dict[str, Any]:
     stats = es.nodes.stats(metric="jvm,fs")
     node = next(iter(stats["nodes"].values()))
-    return {"heap_max": node["jvm"]["mem"]["heap_max_in_bytes"], "heap_used": node["jvm"]["mem"]["heap_used_in_bytes"],
-            "heap_pct": node["jvm"]["mem"]["heap_used_percent"], "disk_free": node["fs"]["total"]["available_in_bytes"],
-            "gc_old": node["jvm"]["gc"]["collectors"]["old"]["collection_count"],
-            "gc_young_ms": node["jvm"]["gc"]["collectors"]["young"]["collection_time_in_millis"]}
+    return {
+        "heap_max": node["jvm"]["mem"]["heap_max_in_bytes"],
+        "heap_used": node["jvm"]["mem"]["heap_used_in_bytes"],
+        "heap_pct": node["jvm"]["mem"]["heap_used_percent"],
+        "disk_free": node["fs"]["total"]["available_in_bytes"],
+        "gc_old": node["jvm"]["gc"]["collectors"]["old"]["collection_count"],
+        "gc_young_ms": node["jvm"]["gc"]["collectors"]["young"]["collection_time_in_millis"],
+    }
 
 
 def index_meta(index: RecordIndex) -> dict[str, Any]:
@@ -292,14 +376,26 @@ def prepare(index: RecordIndex, n: int, *, reuse: bool, merge: bool) -> str:
     if reuse and es.indices.exists_alias(name=index.alias):
         meta = index_meta(index)
         count = index.count()
-        if meta.get("complete") and meta.get("generator") == _corpus.GENERATOR and meta.get("records") == n \
-                and meta.get("mapping") == mapping_sha(index) and count == n and (meta.get("merged") or not merge):
+        if (
+            meta.get("complete")
+            and meta.get("generator") == _corpus.GENERATOR
+            and meta.get("records") == n
+            and meta.get("mapping") == mapping_sha(index)
+            and count == n
+            and (meta.get("merged") or not merge)
+        ):
             size, segs = index_size(index)
-            return (f"reused {index.alias}: {count:,} documents, {size / 1e9:.2f} GB, {segs} segment(s), "
-                    f"loaded at {meta.get('load_rate', 0):,.0f} docs/s in {meta.get('load_seconds', 0):.0f} s"
-                    + (", force-merged" if meta.get("merged") else ""))
-        if meta.get("loading") and meta.get("generator") == _corpus.GENERATOR and meta.get("records") == n \
-                and meta.get("mapping") == mapping_sha(index):
+            return (
+                f"reused {index.alias}: {count:,} documents, {size / 1e9:.2f} GB, {segs} segment(s), "
+                f"loaded at {meta.get('load_rate', 0):,.0f} docs/s in {meta.get('load_seconds', 0):.0f} s"
+                + (", force-merged" if meta.get("merged") else "")
+            )
+        if (
+            meta.get("loading")
+            and meta.get("generator") == _corpus.GENERATOR
+            and meta.get("records") == n
+            and meta.get("mapping") == mapping_sha(index)
+        ):
             es.indices.refresh(index=index.alias)
             skip = index.count()
             print(f"# resuming an interrupted load of {index.alias} at {skip:,} documents", flush=True)
@@ -308,13 +404,24 @@ def prepare(index: RecordIndex, n: int, *, reuse: bool, merge: bool) -> str:
     index.destroy()
     stats = node_stats(es)
     need = n * 1.5e3 * 3  # ~1.5 KB of JSON per document, x3 for the index and merges
-    print(f"# ES heap {stats['heap_max'] / 2**30:.1f} GiB, disk free {stats['disk_free'] / 1e9:.0f} GB "
-          f"(≈{need / 1e9:.1f} GB needed at most)")
+    print(
+        f"# ES heap {stats['heap_max'] / 2**30:.1f} GiB, disk free {stats['disk_free'] / 1e9:.0f} GB "
+        f"(≈{need / 1e9:.1f} GB needed at most)"
+    )
     if stats["disk_free"] < need:
         sys.exit(f"bench: not enough disk for {n:,} documents")
     index.ensure()
-    es.indices.put_mapping(index=index.alias, meta={"bench_search": {
-        "records": n, "generator": _corpus.GENERATOR, "mapping": mapping_sha(index), "loading": True}})
+    es.indices.put_mapping(
+        index=index.alias,
+        meta={
+            "bench_search": {
+                "records": n,
+                "generator": _corpus.GENERATOR,
+                "mapping": mapping_sha(index),
+                "loading": True,
+            }
+        },
+    )
     return load_into(index, n, merge=merge)
 
 
@@ -337,32 +444,56 @@ def load_into(index: RecordIndex, n: int, *, merge: bool, skip: int = 0) -> str:
         sys.exit(f"bench: loaded {count:,} of {n:,} documents ({report.errors} errors)")
     rate = report.documents / report.seconds
     resumed = f" (resumed: {report.skipped:,} were already indexed)" if report.skipped else ""
-    es.indices.put_mapping(index=index.alias, meta={"bench_search": {
-        "records": n, "generator": _corpus.GENERATOR, "mapping": mapping_sha(index), "seed": _corpus.SEED,
-        "complete": True, "merged": merge, "load_seconds": round(report.seconds, 1), "load_rate": round(rate)}})
+    es.indices.put_mapping(
+        index=index.alias,
+        meta={
+            "bench_search": {
+                "records": n,
+                "generator": _corpus.GENERATOR,
+                "mapping": mapping_sha(index),
+                "seed": _corpus.SEED,
+                "complete": True,
+                "merged": merge,
+                "load_seconds": round(report.seconds, 1),
+                "load_rate": round(rate),
+            }
+        },
+    )
     size, segs = index_size(index)
-    return (f"loaded {report.documents:,} documents{resumed} in {report.seconds:.1f} s = {rate:,.0f} docs/s "
-            f"(generation in a producer thread took {report.generate_seconds:.1f} s of it, overlapped with "
-            f"indexing); refresh {refresh_s:.1f} s" + (f"; force-merge to 1 segment {merge_s:.1f} s" if merge else
-                                                       "; not force-merged")
-            + f"; {size / 1e9:.2f} GB, {segs} segment(s)")
+    return (
+        f"loaded {report.documents:,} documents{resumed} in {report.seconds:.1f} s = {rate:,.0f} docs/s "
+        f"(generation in a producer thread took {report.generate_seconds:.1f} s of it, overlapped with "
+        f"indexing); refresh {refresh_s:.1f} s"
+        + (f"; force-merge to 1 segment {merge_s:.1f} s" if merge else "; not force-merged")
+        + f"; {size / 1e9:.2f} GB, {segs} segment(s)"
+    )
 
 
 def corpus_shape(index: RecordIndex) -> str:
-    resp = index.es.search(index=index.alias, size=0, track_total_hits=True, aggs={
-        **build_aggs(), "years": {"date_histogram": {"field": "published_at", "calendar_interval": "year",
-                                                "format": "yyyy"}},
-        "latest": {"terms": {"field": "is_latest", "size": 2}}})
+    resp = index.es.search(
+        index=index.alias,
+        size=0,
+        track_total_hits=True,
+        aggs={
+            **build_aggs(),
+            "years": {"date_histogram": {"field": "published_at", "calendar_interval": "year", "format": "yyyy"}},
+            "latest": {"terms": {"field": "is_latest", "size": 2}},
+        },
+    )
     a = resp["aggregations"]
 
     def b(name: str) -> str:
         return ", ".join(f"{x.get('key_as_string', x['key'])} {x['doc_count']:,}" for x in a[name]["buckets"])
-    return (f"kinds: {b('kind')}\nplatforms: {b('platform')}\ndepartments: {b('department')}\n"
-            f"has_media: {b('has_media')}; edited: {b('edited')}; deleted: {b('deleted')}; is_latest: {b('latest')}\n"
-            f"published per year: {b('years')}")
+
+    return (
+        f"kinds: {b('kind')}\nplatforms: {b('platform')}\ndepartments: {b('department')}\n"
+        f"has_media: {b('has_media')}; edited: {b('edited')}; deleted: {b('deleted')}; is_latest: {b('latest')}\n"
+        f"published per year: {b('years')}"
+    )
 
 
 # --- the API server ----------------------------------------------------------------------------------------
+
 
 def api_available() -> bool:
     try:
@@ -380,8 +511,13 @@ def free_port() -> int:
 
 def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     out = log.open("wb")
-    proc = subprocess.Popen([str(COMMUNIS), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                            stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+    proc = subprocess.Popen(
+        [str(COMMUNIS), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        cwd=REPO,
+    )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -407,8 +543,10 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 
 # --- where the API's time goes ----------------------------------------------------------------------------
 
-def overhead_parts(client: httpx.Client, settings: Settings, token: str, index: RecordIndex,
-                   samples: int) -> list[tuple[str, list[float]]]:
+
+def overhead_parts(
+    client: httpx.Client, settings: Settings, token: str, index: RecordIndex, samples: int
+) -> list[tuple[str, list[float]]]:
     """The per-request pieces the API adds to search(), each timed alone in this process, interleaved."""
     from archive.access import open_audit, open_users
     from archive.web.api import Hit, SearchPage
@@ -420,17 +558,30 @@ def overhead_parts(client: httpx.Client, settings: Settings, token: str, index: 
     target = "&".join(f"{k}={v}" for k, v in params.items())
 
     def respond() -> bytes:
-        page = SearchPage(total=result.total, facets=result.facets, next_cursor=result.next_cursor,
-                          hits=[Hit(record_id=h.record_id, score=h.score, highlight=h.highlight, record=h.source)
-                                for h in result.hits])
+        page = SearchPage(
+            total=result.total,
+            facets=result.facets,
+            next_cursor=result.next_cursor,
+            hits=[
+                Hit(record_id=h.record_id, score=h.score, highlight=h.highlight, record=h.source) for h in result.hits
+            ],
+        )
         return page.model_dump_json().encode()
 
     parts: list[tuple[str, Callable[[], object]]] = [
         ("HTTP floor: GET /healthz (uvicorn + httpx, keep-alive)", lambda: client.get("/healthz")),
         ("auth: UserStore.user_for_token (SQLite)", lambda: users.user_for_token(token)),
-        ("audit: AuditLog.event (ES create, 1 event)", lambda: audit.event(
-            AuditAction.SEARCH, user="bench", role=Role.ARCHIVIST, target=target, client="127.0.0.1",
-            note=f"{result.total} hits")),
+        (
+            "audit: AuditLog.event (ES create, 1 event)",
+            lambda: audit.event(
+                AuditAction.SEARCH,
+                user="bench",
+                role=Role.ARCHIVIST,
+                target=target,
+                client="127.0.0.1",
+                note=f"{result.total} hits",
+            ),
+        ),
         (f"response: SearchPage of {len(result.hits)} hits → JSON", respond),
     ]
     times: dict[str, list[float]] = {name: [] for name, _ in parts}
@@ -445,6 +596,7 @@ def overhead_parts(client: httpx.Client, settings: Settings, token: str, index: 
 
 # --- main --------------------------------------------------------------------------------------------------
 
+
 def measure_mix(sides: list[Side], rounds: int, warmup: int, took: dict[str, Any]) -> None:
     """Warm-up (every variant on every side, then `warmup` rounds), then `rounds` timed rounds, interleaved."""
     for t, (_, variants) in enumerate(QUERY_TYPES):
@@ -453,7 +605,7 @@ def measure_mix(sides: list[Side], rounds: int, warmup: int, took: dict[str, Any
                 s.run(t, v)
     pick = random.Random(_corpus.SEED)
     for r in range(warmup + rounds):
-        order = sides[r % len(sides):] + sides[:r % len(sides)]  # rotate which side goes first
+        order = sides[r % len(sides) :] + sides[: r % len(sides)]  # rotate which side goes first
         for t, (name, variants) in enumerate(QUERY_TYPES):
             v = pick.randrange(len(variants))
             for s in order:
@@ -505,16 +657,19 @@ def main() -> None:
             started = time.perf_counter()
             proc = start_server(env, port, tmp / "serve.log")
             api_note = f"communis serve on :{port}, /healthz 200 after {time.perf_counter() - started:.1f} s"
-            client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120,
-                                  headers={"Authorization": f"Bearer {token}"})
+            client = httpx.Client(
+                base_url=f"http://127.0.0.1:{port}", timeout=120, headers={"Authorization": f"Bearer {token}"}
+            )
             sides.insert(0, Side("API", api_side(client)))
             problems = []
             for t, (name, variants) in enumerate(QUERY_TYPES):
                 for v, variant in enumerate(variants):
                     for p in compare(sides[0].run(t, v), sides[1].run(t, v)):
                         problems.append(f"  {name} {variant}: {p}")
-            print("\n# API answers vs search(): " + ("identical (totals, hit ids, facets, cursors)" if not problems
-                                                    else f"{len(problems)} differences"))
+            print(
+                "\n# API answers vs search(): "
+                + ("identical (totals, hit ids, facets, cursors)" if not problems else f"{len(problems)} differences")
+            )
             for p in problems[:40]:
                 print(p)
         totals = {}
@@ -526,22 +681,30 @@ def main() -> None:
         wall = time.perf_counter() - wall
         after = node_stats(es)
         names = [n for n, _ in QUERY_TYPES]
-        print(f"\n# Search latency: {args.records:,} record versions, {args.rounds} rounds × {len(names)} query types "
-              f"= {args.rounds * len(names)} samples per side after {args.warmup} warm-up rounds; size={SIZE}, "
-              "facets on; sides interleaved, first side rotated each round")
-        print(f"# Elasticsearch {version['version']} (Java {version['jvm']['version']}), heap "
-              f"{before['heap_max'] / 2**30:.1f} GiB, {os.cpu_count()} cores shared with this script"
-              + (" and the API server" if args.api else ""))
+        print(
+            f"\n# Search latency: {args.records:,} record versions, {args.rounds} rounds × {len(names)} query types "
+            f"= {args.rounds * len(names)} samples per side after {args.warmup} warm-up rounds; size={SIZE}, "
+            "facets on; sides interleaved, first side rotated each round"
+        )
+        print(
+            f"# Elasticsearch {version['version']} (Java {version['jvm']['version']}), heap "
+            f"{before['heap_max'] / 2**30:.1f} GiB, {os.cpu_count()} cores shared with this script"
+            + (" and the API server" if args.api else "")
+        )
         if api_note:
             print(f"# {api_note}")
         print()
         print_latency_table(sides, took, names)
-        print("\nhits per variant (total): " + "; ".join(f"{n}: {'/'.join(f'{x:,}' for x in v)}"
-                                                      for n, v in totals.items()))
+        print(
+            "\nhits per variant (total): "
+            + "; ".join(f"{n}: {'/'.join(f'{x:,}' for x in v)}" for n, v in totals.items())
+        )
         print(f"{DEEP}: one sample = the walk of {DEEP_PAGES} requests; 'ES took' = sum of the node's took")
-        print(f"measured in {wall:.0f} s; ES heap {before['heap_pct']}% → {after['heap_pct']}% used, "
-              f"old GCs {after['gc_old'] - before['gc_old']}, "
-              f"young GC {after['gc_young_ms'] - before['gc_young_ms']} ms")
+        print(
+            f"measured in {wall:.0f} s; ES heap {before['heap_pct']}% → {after['heap_pct']}% used, "
+            f"old GCs {after['gc_old'] - before['gc_old']}, "
+            f"young GC {after['gc_young_ms'] - before['gc_young_ms']} ms"
+        )
         if args.api:
             api, raw = sides[0], sides[-1]
             allk = [x for n in names for x in api.samples[n]]
@@ -549,9 +712,11 @@ def main() -> None:
             single = [n for n in names if n != DEEP]
             per_a = [x for n in single for x in api.samples[n]]
             per_r = [x for n in single for x in raw.samples[n]]
-            print(f"overhead API / raw es.search: p50 {pct(allk, 50) / pct(allr, 50):.2f}×, "
-                  f"p95 {pct(allk, 95) / pct(allr, 95):.2f}×; single requests: API − raw at p50 = "
-                  f"{pct(per_a, 50) - pct(per_r, 50):.1f} ms per request")
+            print(
+                f"overhead API / raw es.search: p50 {pct(allk, 50) / pct(allr, 50):.2f}×, "
+                f"p95 {pct(allk, 95) / pct(allr, 95):.2f}×; single requests: API − raw at p50 = "
+                f"{pct(per_a, 50) - pct(per_r, 50):.1f} ms per request"
+            )
         if client is not None:
             try:
                 parts = overhead_parts(client, settings, token, index, args.rounds * 10)
@@ -564,8 +729,9 @@ def main() -> None:
                 for name, vals in parts:
                     print(f"{name:<56} {pct(vals, 50):>7.2f} {pct(vals, 95):>7.2f} {pct(vals, 99):>7.2f}")
                 single = [n for n in names if n != DEEP]
-                gap = pct([x for n in single for x in sides[0].samples[n]], 50) - \
-                    pct([x for n in single for x in sides[1].samples[n]], 50)
+                gap = pct([x for n in single for x in sides[0].samples[n]], 50) - pct(
+                    [x for n in single for x in sides[1].samples[n]], 50
+                )
                 print(f"{'sum of the p50s':<56} {sum(pct(v, 50) for _, v in parts):>7.2f}")
                 print(f"{'measured: API − search() at p50, single requests':<56} {gap:>7.2f}")
             client.close()

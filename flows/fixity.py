@@ -22,14 +22,23 @@ def fixity(share: int = DEFAULT_SHARE, check_all: bool = False) -> State:
     """Check the next 1/`share` of the stored files (every file with `check_all`)."""
     arc = Archive()
     report = run_fixity(arc.store, open_premis(arc.settings), share=share, check_all=check_all)
-    create_markdown_artifact(markdown_report(report), key="fixity-report",
-                             description="Files re-read, SHA-256 compared with manifest and storage; problems")
+    create_markdown_artifact(
+        markdown_report(report),
+        key="fixity-report",
+        description="Files re-read, SHA-256 compared with manifest and storage; problems",
+    )
     logger = get_run_logger()
-    summary = {"checked": report.files_checked, "total": report.files_total, "bytes": report.bytes_read,
-               "problems": [p.line() for p in report.problems]}
+    summary = {
+        "checked": report.files_checked,
+        "total": report.files_total,
+        "bytes": report.bytes_read,
+        "problems": [p.line() for p in report.problems],
+    }
     for problem in report.problems:
         logger.error("fixity: %s", problem.line())
     if report.problems:
-        return Failed(message=f"{len(report.problems)} fixity problem(s): "
-                              + "; ".join(p.line() for p in report.problems[:5]), data=summary)
+        return Failed(
+            message=f"{len(report.problems)} fixity problem(s): " + "; ".join(p.line() for p in report.problems[:5]),
+            data=summary,
+        )
     return Completed(message=f"{report.files_checked} of {report.files_total} files match", data=summary)

@@ -48,8 +48,9 @@ async def _ensure_limits(names: list[str]) -> None:
 def harvest_account_task(account_id: str, accounts_file: str) -> dict[str, object]:
     arc = Archive()
     account = next(a for a in load_accounts(Path(accounts_file), arc.settings) if a.id == account_id)
-    with concurrency(f"harvest-{account_id}", occupy=1, strict=True,
-                     timeout_seconds=arc.settings.harvest_lock_timeout_seconds):
+    with concurrency(
+        f"harvest-{account_id}", occupy=1, strict=True, timeout_seconds=arc.settings.harvest_lock_timeout_seconds
+    ):
         report = harvest_one(arc.settings, arc.store, arc.index, account, resolve_secret=_secret)
     return report.as_dict()
 
@@ -65,17 +66,21 @@ def harvest(accounts_file: str | None = None, accounts: list[str] | None = None)
     listed = [a for a in load_accounts(Path(path), arc.settings) if a.active and (not accounts or a.id in accounts)]
     selected = due_accounts(arc.store, listed, clock.now())  # an account's own interval (quota) is respected
     if len(selected) < len(listed):
-        logger.info("not due yet (harvest_every_minutes): %s",
-                    ", ".join(a.id for a in listed if a not in selected))
+        logger.info("not due yet (harvest_every_minutes): %s", ", ".join(a.id for a in listed if a not in selected))
     run_coro_as_sync(_ensure_limits([f"harvest-{a.id}" for a in selected]))
     futures = [harvest_account_task.submit(a.id, path) for a in selected]
     results = [f.result() for f in futures]
     health = check_accounts(arc.store, listed, arc.settings)
-    create_markdown_artifact(markdown_report(results, health), key="harvest-report",
-                             description="Per account: new, edited, deleted, comments, media, bytes, problems")
+    create_markdown_artifact(
+        markdown_report(results, health),
+        key="harvest-report",
+        description="Per account: new, edited, deleted, comments, media, bytes, problems",
+    )
     problems = raise_alarms(health, arc.settings)
     logger.info("harvested %s account(s), %s need attention", len(results), len(problems))
     if problems:
-        return Failed(message=f"{len(problems)} account(s) need attention: "
-                              + "; ".join(f"{p.account}: {p.alarm}" for p in problems))
+        return Failed(
+            message=f"{len(problems)} account(s) need attention: "
+            + "; ".join(f"{p.account}: {p.alarm}" for p in problems)
+        )
     return Completed(message=f"harvested {len(results)} account(s)", data=results)

@@ -26,8 +26,14 @@ def ingest_account(account_id: str, files: list[str], accounts_file: str, run_id
     for file in files:
         pipeline.ingest(account, read_file(Path(file)))
     r = pipeline.report
-    return {"account": account_id, "captures": r.captures, "records": r.records, "indexed": r.indexed,
-            "files": [m.key for m in r.files], "quarantined": [q.reason for q in r.quarantined]}
+    return {
+        "account": account_id,
+        "captures": r.captures,
+        "records": r.records,
+        "indexed": r.indexed,
+        "files": [m.key for m in r.files],
+        "quarantined": [q.reason for q in r.quarantined],
+    }
 
 
 @flow(name="communis-ingest", log_prints=True)
@@ -38,7 +44,10 @@ def ingest_samples(accounts_file: str = str(ACCOUNTS_FILE)) -> list[dict[str, ob
     results = []
     for account in load_accounts(Path(accounts_file), arc.settings):
         results.append(ingest_account(account.id, [str(sample_file(account.id))], accounts_file, None))
-    create_table_artifact(key="ingest-report", table=[{k: str(v) for k, v in r.items()} for r in results],
-                          description="Captures, records and WARC files per account")
+    create_table_artifact(
+        key="ingest-report",
+        table=[{k: str(v) for k, v in r.items()} for r in results],
+        description="Captures, records and WARC files per account",
+    )
     logger.info("ingested %s accounts", len(results))
     return results

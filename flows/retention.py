@@ -28,12 +28,23 @@ def retention_plan(as_of: datetime | None = None) -> str:
     """Plan the disposition list as of `as_of` (default now); returns the list id."""
     logger = get_run_logger()
     arc = Archive()
-    result = plan(arc.settings, arc.store, arc.index, load_schedule(arc.settings), as_of=as_of or clock.now(),
-                  planned_by=FLOW_AGENT, now=clock.now())
-    create_markdown_artifact(markdown_report(result), key="retention-disposition-list",
-                             description=f"Disposition list {result.id}: what may be disposed of, and what stays")
+    result = plan(
+        arc.settings,
+        arc.store,
+        arc.index,
+        load_schedule(arc.settings),
+        as_of=as_of or clock.now(),
+        planned_by=FLOW_AGENT,
+        now=clock.now(),
+    )
+    create_markdown_artifact(
+        markdown_report(result),
+        key="retention-disposition-list",
+        description=f"Disposition list {result.id}: what may be disposed of, and what stays",
+    )
     rows = list(csv.DictReader(io.StringIO(list_csv(result))))
-    create_table_artifact(rows[:5000],
-                          key="retention-disposition-csv", description=f"{result.id}.csv (first 5000 records)")
+    create_table_artifact(
+        rows[:5000], key="retention-disposition-csv", description=f"{result.id}.csv (first 5000 records)"
+    )
     logger.info("disposition list %s: %s files, %s records", result.id, len(result.groups), result.record_count)
     return result.id

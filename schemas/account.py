@@ -78,24 +78,37 @@ class Account(Model):
     credentials: CredentialRef | None = None
     active: bool = True
     harvest_every_minutes: int | None = Field(
-        default=None, ge=1, description="Harvest at most this often (platforms with daily quotas, such as "
-                                        "YouTube's 10 000 units); default: every scheduled run.")
-    opened_at: date | None = Field(default=None, description="When the channel was opened, for the channel "
-                                                             "register; default: its earliest archived item.")
-    closed_at: date | None = Field(default=None, description="When the channel was closed (`communis accounts "
-                                                             "close` records it); scheduled harvests skip it.")
+        default=None,
+        ge=1,
+        description="Harvest at most this often (platforms with daily quotas, such as "
+        "YouTube's 10 000 units); default: every scheduled run.",
+    )
+    opened_at: date | None = Field(
+        default=None,
+        description="When the channel was opened, for the channel register; default: its earliest archived item.",
+    )
+    closed_at: date | None = Field(
+        default=None,
+        description="When the channel was closed (`communis accounts close` records it); scheduled harvests skip it.",
+    )
 
     @model_validator(mode="after")
     def _platform_needs(self) -> Account:
         default, secret = API_DEFAULTS[self.platform]
-        if self.base_url is None and default is None and not (
-                self.platform is Platform.RSS and self.handle.startswith(("http://", "https://"))):
+        if (
+            self.base_url is None
+            and default is None
+            and not (self.platform is Platform.RSS and self.handle.startswith(("http://", "https://")))
+        ):
             what = {Platform.MASTODON: "the instance URL", Platform.WORDPRESS: "the site URL"}.get(
-                self.platform, "the feed URL (or give the full URL as handle)")
+                self.platform, "the feed URL (or give the full URL as handle)"
+            )
             raise ValueError(f"base_url ({what}) is required for {self.platform.value}")
         if secret is not None and self.credentials is None:
-            raise ValueError(f"credentials are required for {self.platform.value}: {secret} "
-                             "(credentials: {env: NAME} or {prefect_secret: NAME})")
+            raise ValueError(
+                f"credentials are required for {self.platform.value}: {secret} "
+                "(credentials: {env: NAME} or {prefect_secret: NAME})"
+            )
         return self
 
     @property

@@ -48,14 +48,17 @@ class HarvestState(Model):
     account: str
     cursor: dict[str, str] = Field(default_factory=dict, description="Connector watermarks (opaque).")
     known: dict[str, KnownItem] = Field(default_factory=dict, description="By item id.")
-    payloads: dict[str, SeenPayload] = Field(default_factory=dict,
-                                             description="Last run's stored responses, by group|digest.")
+    payloads: dict[str, SeenPayload] = Field(
+        default_factory=dict, description="Last run's stored responses, by group|digest."
+    )
     media: dict[str, str] = Field(default_factory=dict, description="Media URL → SHA-256 of the archived file.")
     media_warc: dict[str, WarcLocation] = Field(
-        default_factory=dict, description="SHA-256 of an archived media file → the WARC response record holding it.")
-    markers: dict[str, str] = Field(default_factory=dict,
-                                    description="Item id → the platform's activity marker when last read "
-                                                "(comment count, updated_time, cid).")
+        default_factory=dict, description="SHA-256 of an archived media file → the WARC response record holding it."
+    )
+    markers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Item id → the platform's activity marker when last read (comment count, updated_time, cid).",
+    )
     last_sweep: datetime | None = Field(default=None, description="When whole listings were last walked.")
     last_attempt: datetime | None = None
     last_success: datetime | None = None

@@ -21,9 +21,28 @@ from .account import Platform
 
 #: Fields whose change makes a new version. Times of capture are deliberately absent.
 CONTENT_FIELDS = (
-    "kind", "parent_id", "thread_id", "author", "direction", "title", "text", "html", "url",
-    "links", "hashtags", "mentions", "media", "published_at", "edited_at", "language",
-    "deleted", "hidden_on_platform", "removal", "repost_of", "quote_of", "poll",
+    "kind",
+    "parent_id",
+    "thread_id",
+    "author",
+    "direction",
+    "title",
+    "text",
+    "html",
+    "url",
+    "links",
+    "hashtags",
+    "mentions",
+    "media",
+    "published_at",
+    "edited_at",
+    "language",
+    "deleted",
+    "hidden_on_platform",
+    "removal",
+    "repost_of",
+    "quote_of",
+    "poll",
 )
 
 
@@ -141,7 +160,8 @@ class Record(Model):
     edited_at: datetime | None = None
     first_seen_at: datetime | None = None
     last_seen_at: datetime | None = Field(
-        default=None, description="For a tombstone: the last capture that still saw the item.")
+        default=None, description="For a tombstone: the last capture that still saw the item."
+    )
     captured_at: datetime
     language: str | None = None
     version: int = Field(default=1, ge=1)

@@ -37,8 +37,9 @@ class ChannelEntry(Model):
     url: str = ""
     department: str = ""
     configured: bool = Field(default=True, description="False: not in the accounts file any more, records kept.")
-    start: date | None = Field(default=None, description="opened_at from the accounts file, else the earliest "
-                                                         "publication date archived.")
+    start: date | None = Field(
+        default=None, description="opened_at from the accounts file, else the earliest publication date archived."
+    )
     end: date | None = Field(default=None, description="The recorded closure's date (or closed_at in the file).")
     retention_classes: list[str] = Field(default_factory=list, description="Classes its stored files were kept under.")
     items: int = Field(default=0, ge=0, description="Distinct items (posts, comments …) archived.")

@@ -138,7 +138,9 @@ class JurisdictionProfile(Model):
         default=0, ge=0, le=365, description="Further days an extension allows (FOIA unusual circumstances: 10)."
     )
     overdue_after_days: int = Field(
-        default=0, ge=0, le=365,
+        default=0,
+        ge=0,
+        le=365,
         description="Days (of the same clock) past the due date a still-open request is flagged overdue.",
     )
     holiday_calendar: str = Field(pattern=SLUG_PATTERN, description='Holiday calendar id, e.g. "se", "us-wa".')

@@ -40,8 +40,10 @@ class Decision(Model):
 
     body: str = Field(min_length=1, description="Deciding body, e.g. Kommunstyrelsen, or the approving archives.")
     date: date
-    reference: str = Field(min_length=1, description='Paragraph and case number, e.g. "KS 2025-03-12 § 45, '
-                                                     'dnr KS 2025/77", or the schedule citation.')
+    reference: str = Field(
+        min_length=1,
+        description='Paragraph and case number, e.g. "KS 2025-03-12 § 45, dnr KS 2025/77", or the schedule citation.',
+    )
     schedule: str | None = Field(default=None, description="US: the schedule (e.g. WA CORE, FL GS1-SL).")
     item: str | None = Field(default=None, description="US: item number or DAN.")
     investigation: str | None = Field(default=None, description="Link to the gallringsutredning / appraisal.")
@@ -168,11 +170,16 @@ class ExcludedCounts(Model):
     open_case: int = Field(default=0, description="Due records in an open public-records request.")
     no_rule: int = Field(default=0, description="Records no rule covers: kept (keeping is the default).")
     draft_rule: int = Field(default=0, description="Records only a draft rule covers: kept until it is adopted.")
-    not_due: int = Field(default=0, description=(
-        "Records under a dispose rule whose period has not run (among those older than the shortest period, "
-        "the only ones scanned)."))
-    kept_by_rule: int = Field(default=0, description=(
-        "Records a disposing rule matches that an earlier keep/transfer/permanent rule keeps."))
+    not_due: int = Field(
+        default=0,
+        description=(
+            "Records under a dispose rule whose period has not run (among those older than the shortest period, "
+            "the only ones scanned)."
+        ),
+    )
+    kept_by_rule: int = Field(
+        default=0, description=("Records a disposing rule matches that an earlier keep/transfer/permanent rule keeps.")
+    )
     file_kept: int = Field(default=0, description="Due records whose file also holds retained records.")
 
 
@@ -307,8 +314,10 @@ class LockChange(Model):
     old_period_end: AwareDatetime | None = Field(description="The latest period end of its records before.")
     new_period_end: AwareDatetime | None
     locked_until: AwareDatetime | None = Field(description="The retain-until the store held before.")
-    outcome: str = Field(description='"extended", "locked long enough", "shorter: takes effect when the current '
-                                     'lock expires", "no period now", "not in the store", or "refused: …".')
+    outcome: str = Field(
+        description='"extended", "locked long enough", "shorter: takes effect when the current '
+        'lock expires", "no period now", "not in the store", or "refused: …".'
+    )
 
 
 class Reevaluation(Model):
@@ -331,8 +340,27 @@ class Reevaluation(Model):
 
 
 __all__ = [
-    "Approval", "Decision", "DisposalCertificate", "DispositionList", "ErasureAnswer", "ExcludedCounts",
-    "ExecutionStart", "FileGroup", "FileOutcome", "FileOutcomeKind", "KeptFile", "ListStatus", "LockChange",
-    "RecordChange", "RecordEntry", "Reevaluation",
-    "RetentionRule", "RetentionSchedule", "RuleAction", "RuleCitation", "RuleMatch", "ScheduleTrigger", "SkippedFile",
+    "Approval",
+    "Decision",
+    "DisposalCertificate",
+    "DispositionList",
+    "ErasureAnswer",
+    "ExcludedCounts",
+    "ExecutionStart",
+    "FileGroup",
+    "FileOutcome",
+    "FileOutcomeKind",
+    "KeptFile",
+    "ListStatus",
+    "LockChange",
+    "RecordChange",
+    "RecordEntry",
+    "Reevaluation",
+    "RetentionRule",
+    "RetentionSchedule",
+    "RuleAction",
+    "RuleCitation",
+    "RuleMatch",
+    "ScheduleTrigger",
+    "SkippedFile",
 ]

@@ -30,13 +30,28 @@ class SavedSearch(Model):
     record_ids: list[str] = Field(default_factory=list, description="Exactly these record versions.")
 
     def is_empty(self) -> bool:
-        return not (self.q.strip() or self.record_ids or any(
-            v is not None for v in (self.platform, self.account, self.department, self.kind, self.published_from,
-                                    self.published_to, self.captured_from, self.captured_to)))
+        return not (
+            self.q.strip()
+            or self.record_ids
+            or any(
+                v is not None
+                for v in (
+                    self.platform,
+                    self.account,
+                    self.department,
+                    self.kind,
+                    self.published_from,
+                    self.published_to,
+                    self.captured_from,
+                    self.captured_to,
+                )
+            )
+        )
 
     def describe(self) -> str:
-        parts = [f"{k}={v}" for k, v in self.model_dump(mode="json", exclude_defaults=True).items()
-                 if k != "record_ids"]
+        parts = [
+            f"{k}={v}" for k, v in self.model_dump(mode="json", exclude_defaults=True).items() if k != "record_ids"
+        ]
         if self.record_ids:
             parts.append(f"{len(self.record_ids)} record ids")
         return ", ".join(parts) or "everything"

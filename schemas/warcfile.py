@@ -25,5 +25,7 @@ class WarcFileManifest(Model):
     run_id: str
     software: str
     department: str | None = Field(
-        default=None, description="Owning department of the account when the file was written (also in the "
-                                  "file's warcinfo record); absent in manifests written before it was recorded.")
+        default=None,
+        description="Owning department of the account when the file was written (also in the "
+        "file's warcinfo record); absent in manifests written before it was recorded.",
+    )

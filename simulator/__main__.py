@@ -27,16 +27,19 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--oversize-bytes", type=int, default=32 * 1024 * 1024)
     serve.add_argument("--rate-limit", type=int, default=300)
     args = parser.parse_args(argv)
-    config = WorldConfig(seed=args.seed, town=args.town, oversize_bytes=args.oversize_bytes,
-                         rate_limit=args.rate_limit).resized(args.posts)
+    config = WorldConfig(
+        seed=args.seed, town=args.town, oversize_bytes=args.oversize_bytes, rate_limit=args.rate_limit
+    ).resized(args.posts)
     if args.token:
         accounts = tuple(dataclasses.replace(a, token=args.token) for a in config.mastodon_accounts)
         config = dataclasses.replace(config, mastodon_accounts=accounts)
     sim = Simulator(config, host=args.host, port=args.port, control_token=args.control_token).start()
     first: MastodonAccountSpec = config.mastodon_accounts[0]
     print(f"base      {sim.base_url}")
-    print(f"mastodon  {sim.mastodon_url}  (acct {first.username}: {sim.mastodon_url}/api/v1/accounts/lookup"
-          f"?acct={first.username})")
+    print(
+        f"mastodon  {sim.mastodon_url}  (acct {first.username}: {sim.mastodon_url}/api/v1/accounts/lookup"
+        f"?acct={first.username})"
+    )
     print(f"wordpress {sim.wordpress_url}  ({sim.wordpress_url}/wp-json/wp/v2/posts)")
     print(f"control   {sim.base_url}/_sim/state  (Authorization: Bearer {sim.control_token})")
     sys.stdout.flush()

@@ -17,9 +17,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 DAY_MS = 86_400_000
-_ISO = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$"
-)
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$")
 
 
 class ClockError(ValueError):
@@ -125,4 +123,3 @@ def parse_instant(text: str, *, local_if_naive: bool = False) -> int:
     elif not zone and local_if_naive:
         ms -= stockholm_offset_ms(ms - 3_600_000)
     return ms
-

@@ -66,11 +66,20 @@ class FaultRule:
         if kind not in KINDS:
             raise FaultError(f"fault kind must be one of {', '.join(KINDS)}")
         match = event.get("match") or {}
-        rule = cls(kind=kind, count=event.get("count", 1), status=int(event.get("status", 429 if kind ==
-                   "rate_limit" else 500)), retry_after=event.get("retry_after"), delay=float(event.get("delay", 0)),
-                   variant=event.get("variant", "truncated"), platform=match.get("platform"),
-                   path_prefix=match.get("path_prefix"), account=match.get("account"), method=match.get("method"),
-                   query=match.get("query"), size=int(event["size"]) if event.get("size") is not None else None)
+        rule = cls(
+            kind=kind,
+            count=event.get("count", 1),
+            status=int(event.get("status", 429 if kind == "rate_limit" else 500)),
+            retry_after=event.get("retry_after"),
+            delay=float(event.get("delay", 0)),
+            variant=event.get("variant", "truncated"),
+            platform=match.get("platform"),
+            path_prefix=match.get("path_prefix"),
+            account=match.get("account"),
+            method=match.get("method"),
+            query=match.get("query"),
+            size=int(event["size"]) if event.get("size") is not None else None,
+        )
         from .poison import POISONS
 
         if kind == "poison" and rule.variant not in POISONS:
@@ -85,20 +94,35 @@ class FaultRule:
 
     def matches(self, platform: str, path: str, account: str | None, method: str, query: str = "") -> bool:
         """Whether this rule applies to a request."""
-        return ((self.count is None or self.count > 0)
-                and (self.platform is None or self.platform == platform)
-                and (self.path_prefix is None or path.startswith(self.path_prefix))
-                and (self.account is None or self.account == account)
-                and (self.method is None or self.method.upper() == method)
-                and (self.query is None or self.query in query))
+        return (
+            (self.count is None or self.count > 0)
+            and (self.platform is None or self.platform == platform)
+            and (self.path_prefix is None or path.startswith(self.path_prefix))
+            and (self.account is None or self.account == account)
+            and (self.method is None or self.method.upper() == method)
+            and (self.query is None or self.query in query)
+        )
 
     def describe(self) -> dict[str, Any]:
         """The rule as JSON for the control API."""
-        return {"kind": self.kind, "count": self.count, "status": self.status, "retry_after": self.retry_after,
-                "delay": self.delay, "variant": self.variant, "hits": self.hits, "size": self.size,
-                "sent": self.sent,
-                "match": {"platform": self.platform, "path_prefix": self.path_prefix, "account": self.account,
-                          "method": self.method, "query": self.query}}
+        return {
+            "kind": self.kind,
+            "count": self.count,
+            "status": self.status,
+            "retry_after": self.retry_after,
+            "delay": self.delay,
+            "variant": self.variant,
+            "hits": self.hits,
+            "size": self.size,
+            "sent": self.sent,
+            "match": {
+                "platform": self.platform,
+                "path_prefix": self.path_prefix,
+                "account": self.account,
+                "method": self.method,
+                "query": self.query,
+            },
+        }
 
 
 class FaultInjector:
@@ -118,8 +142,7 @@ class FaultInjector:
         with self._lock:
             self._rules.clear()
 
-    def take(self, platform: str, path: str, account: str | None, method: str, query: str = ""
-             ) -> FaultRule | None:
+    def take(self, platform: str, path: str, account: str | None, method: str, query: str = "") -> FaultRule | None:
         """The first matching rule, with one use consumed."""
         with self._lock:
             for rule in self._rules:
@@ -159,13 +182,19 @@ class RateLimiter:
             count = self._counts.get((key, window), 0) + 1
             self._counts[(key, window)] = count
         reset = (window + 1) * self.period * 1000 + now % 1000  # rack-attack keeps now's fraction of a second
-        headers = [("X-RateLimit-Limit", str(self.limit)), ("X-RateLimit-Remaining", str(max(self.limit - count, 0))),
-                   ("X-RateLimit-Reset", iso_micro(reset))]
+        headers = [
+            ("X-RateLimit-Limit", str(self.limit)),
+            ("X-RateLimit-Remaining", str(max(self.limit - count, 0))),
+            ("X-RateLimit-Reset", iso_micro(reset)),
+        ]
         return count <= self.limit, headers
 
     def exhausted_headers(self) -> list[tuple[str, str]]:
         """Headers of an injected 429: nothing remaining, reset at the end of this window."""
         now = self._clock()
         reset = (now // (self.period * 1000) + 1) * self.period * 1000 + now % 1000
-        return [("X-RateLimit-Limit", str(self.limit)), ("X-RateLimit-Remaining", "0"),
-                ("X-RateLimit-Reset", iso_micro(reset))]
+        return [
+            ("X-RateLimit-Limit", str(self.limit)),
+            ("X-RateLimit-Remaining", "0"),
+            ("X-RateLimit-Reset", iso_micro(reset)),
+        ]

@@ -91,8 +91,7 @@ class Response:
 def mastodon_json(obj: Any) -> bytes:
     """Bytes as Rails renders JSON: UTF-8, HTML-significant characters escaped."""
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    for ch, esc in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"),
-                    ("\u2029", "\\u2029")):
+    for ch, esc in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(ch, esc)
     return text.encode()
 
@@ -102,8 +101,9 @@ def wp_json(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=True, separators=(",", ":")).replace("/", "\\/").encode()
 
 
-def json_response(status: int, body: bytes, *, content_type: str, headers: list[tuple[str, str]] | None = None
-                  ) -> Response:
+def json_response(
+    status: int, body: bytes, *, content_type: str, headers: list[tuple[str, str]] | None = None
+) -> Response:
     """A JSON response with its content type."""
     return Response(status, body, [("Content-Type", content_type), *(headers or [])])
 

@@ -103,14 +103,21 @@ class MastodonApp:
 
     def _auth(self, req: Request, a: int | None) -> Response | None:
         token = req.bearer()
-        challenge = [("WWW-Authenticate", 'Bearer realm="Doorkeeper", error="invalid_token", '
-                                          'error_description="The access token is invalid"')]
+        challenge = [
+            (
+                "WWW-Authenticate",
+                'Bearer realm="Doorkeeper", error="invalid_token", error_description="The access token is invalid"',
+            )
+        ]
         if token is not None and token not in self.valid_tokens():
             return _error(401, "The access token is invalid", challenge)
         needed = None if a is None else self.model.accounts[a].token
         if needed and token != needed:
-            return _error(401, "This method requires an authenticated user" if token is None
-                          else "The access token is invalid", None if token is None else challenge)
+            return _error(
+                401,
+                "This method requires an authenticated user" if token is None else "The access token is invalid",
+                None if token is None else challenge,
+            )
         return None
 
     # ---- routing --------------------------------------------------------------------------------------
@@ -165,8 +172,9 @@ class MastodonApp:
             if parts[2] == "context":
                 return self._context(st, req, inst)
             if parts[2] == "history":
-                return self._ok([mj.edit_json(st, at, rich, inst, self.model)
-                                 for at, rich in self.model.history(st.id)])
+                return self._ok(
+                    [mj.edit_json(st, at, rich, inst, self.model) for at, rich in self.model.history(st.id)]
+                )
         denied = self._auth(req, None)
         return denied or _error(404, "Record not found")
 
@@ -183,14 +191,20 @@ class MastodonApp:
         def keep(st: Status) -> bool:
             if no_replies and st.in_reply_to_id is not None and st.in_reply_to_account_id != me:
                 return False
-            return not ((no_reblogs and st.reblog is not None) or (only_media and not st.media)
-                        or (pinned and not st.pinned) or (tagged and tagged not in st.rich.hashtags))
+            return not (
+                (no_reblogs and st.reblog is not None)
+                or (only_media and not st.media)
+                or (pinned and not st.pinned)
+                or (tagged and tagged not in st.rich.hashtags)
+            )
+
         return keep
 
     def _statuses(self, a: int, req: Request, inst: str, path: str) -> Response:
         raw_limit = req.param("limit")
-        limit = 20 if raw_limit is None else min(abs(int(raw_limit)) if raw_limit.strip().lstrip("-").isdigit()
-                                                 else 0, 40)
+        limit = (
+            20 if raw_limit is None else min(abs(int(raw_limit)) if raw_limit.strip().lstrip("-").isdigit() else 0, 40)
+        )
         max_id, since_id, min_id = _int(req.param("max_id")), _int(req.param("since_id")), _int(req.param("min_id"))
         keep, ids = self._predicate(a, req), _Ids(self.model, a)
         hi = bisect_left(ids, max_id) if max_id is not None else len(ids)
@@ -244,8 +258,12 @@ class MastodonApp:
                 descendants.append(live)
             if depth < max_depth:
                 stack += [(c, depth + 1) for c in reversed(self.model.children(sid))]
-        return self._ok({"ancestors": [mj.status_json(s, inst, self.model) for s in reversed(ancestors)],
-                         "descendants": [mj.status_json(s, inst, self.model) for s in descendants]})
+        return self._ok(
+            {
+                "ancestors": [mj.status_json(s, inst, self.model) for s in reversed(ancestors)],
+                "descendants": [mj.status_json(s, inst, self.model) for s in descendants],
+            }
+        )
 
     # ---- files --------------------------------------------------------------------------------------
     def blob(self, path: str) -> Blob | str | None:

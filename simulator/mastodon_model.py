@@ -128,23 +128,45 @@ class AccountState:
 class MastodonModel:
     """All statuses of the instance, generated lazily, plus the timeline's overlays."""
 
-    def __init__(self, seed: int, town: str, site: str, accounts: list[MastodonAccountSpec], *,
-                 start_ms: int, end_ms: int, clock: SimClock, oversize_bytes: int) -> None:
+    def __init__(
+        self,
+        seed: int,
+        town: str,
+        site: str,
+        accounts: list[MastodonAccountSpec],
+        *,
+        start_ms: int,
+        end_ms: int,
+        clock: SimClock,
+        oversize_bytes: int,
+    ) -> None:
         if len(accounts) > 15:
             raise ValueError("at most 15 Mastodon accounts")
         self.seed, self.town, self.site, self.clock, self.oversize_bytes = seed, town, site, clock, oversize_bytes
         self.accounts: list[AccountState] = []
         for no, spec in enumerate(accounts):
             created = start_ms - 90 * DAY_MS
-            author = Author(self._snowflake(created, "acct", no), spec.username, spec.display_name, None, created,
-                            note=f"<p>Officiellt konto för {spec.display_name}.</p>")
+            author = Author(
+                self._snowflake(created, "acct", no),
+                spec.username,
+                spec.display_name,
+                None,
+                created,
+                note=f"<p>Officiellt konto för {spec.display_name}.</p>",
+            )
             interval = max((end_ms - start_ms) // max(spec.statuses, 1), 2)
             self.accounts.append(AccountState(no, spec, author, spec.statuses, start_ms, interval, spec.token))
         self.citizens = [self._citizen(k) for k in range(24)]
-        self.orgs = [Author(self._snowflake(start_ms - 400 * DAY_MS, "org", k), u, d, ORG_DOMAINS[k], start_ms)
-                     for k, (u, d) in enumerate([("regionmittland", "Region Mittland"),
-                                                 ("raddningstjansten", "Räddningstjänsten Mittland"),
-                                                 ("lokalnytt", "Lokalnytt Mittland")])]
+        self.orgs = [
+            Author(self._snowflake(start_ms - 400 * DAY_MS, "org", k), u, d, ORG_DOMAINS[k], start_ms)
+            for k, (u, d) in enumerate(
+                [
+                    ("regionmittland", "Region Mittland"),
+                    ("raddningstjansten", "Räddningstjänsten Mittland"),
+                    ("lokalnytt", "Lokalnytt Mittland"),
+                ]
+            )
+        ]
         self.extra: dict[int, Status] = {}
         self.children_extra: dict[int, list[int]] = {}
         self.deleted: set[int] = set()
@@ -160,10 +182,16 @@ class MastodonModel:
     def _citizen(self, k: int) -> Author:
         r = rng(self.seed, "citizen", k)
         first, last = textgen.person(r)
-        user = textgen.ascii_fold(first).replace("-", "") + r.choice(["", "_" + textgen.ascii_fold(last)[:3],
-                                                                        str(r.randint(1, 99))])
-        return Author(self._snowflake(10**12 + k, "cit", k), user, f"{first} {last}",
-                      r.choice(CITIZEN_DOMAINS), 1_500_000_000_000 + k * DAY_MS)
+        user = textgen.ascii_fold(first).replace("-", "") + r.choice(
+            ["", "_" + textgen.ascii_fold(last)[:3], str(r.randint(1, 99))]
+        )
+        return Author(
+            self._snowflake(10**12 + k, "cit", k),
+            user,
+            f"{first} {last}",
+            r.choice(CITIZEN_DOMAINS),
+            1_500_000_000_000 + k * DAY_MS,
+        )
 
     def make_id(self, ms: int, a: int, role: int, j: int = 0) -> int:
         """The status id of a generated status."""
@@ -197,8 +225,12 @@ class MastodonModel:
         if i is None:
             return None
         kind = self.kind(a, i)
-        ok = {OWN: j == 0, REPLY: kind != "boost" and j < self.n_replies(a, i),
-              ROOT: j == 0 and kind == "reply", BOOSTED: j == 0 and kind == "boost"}[role]
+        ok = {
+            OWN: j == 0,
+            REPLY: kind != "boost" and j < self.n_replies(a, i),
+            ROOT: j == 0 and kind == "reply",
+            BOOSTED: j == 0 and kind == "boost",
+        }[role]
         return (a, role, i, j) if ok else None
 
     # ---- shape of the generated world ---------------------------------------------------------
@@ -252,15 +284,32 @@ class MastodonModel:
             size = self.oversize_bytes if kind == "bigvideo" else 0
             media = (Attachment(sid, "video", "mp4", 64, 48, "Film: " + rich.plain()[:60], size=size),)
         spoiler = "Bilder från olycksplats" if r.random() < 0.03 else ""
-        return Status(sid, st.author, a, ms, rich, "own", reply_to, reply_acct, None, media, mentions, spoiler,
-                      bool(spoiler) or r.random() < 0.02, "unlisted" if r.random() < 0.05 else "public",
-                      i in (st.n - 3, st.n // 4), counts["reblogs_count"], counts["favourites_count"])
+        return Status(
+            sid,
+            st.author,
+            a,
+            ms,
+            rich,
+            "own",
+            reply_to,
+            reply_acct,
+            None,
+            media,
+            mentions,
+            spoiler,
+            bool(spoiler) or r.random() < 0.02,
+            "unlisted" if r.random() < 0.05 else "public",
+            i in (st.n - 3, st.n // 4),
+            counts["reblogs_count"],
+            counts["favourites_count"],
+        )
 
     def _image(self, mid: int, rich: textgen.Rich) -> Attachment:
         h = mix(self.seed, "img", mid)
         w, hgt = [(64, 48), (48, 64), (80, 45)][h % 3]
-        return Attachment(mid, "image", "png" if h & 16 else "jpeg", w, hgt, "Bild: " + rich.plain()[:80],
-                          via_proxy=h % 4 == 0)
+        return Attachment(
+            mid, "image", "png" if h & 16 else "jpeg", w, hgt, "Bild: " + rich.plain()[:80], via_proxy=h % 4 == 0
+        )
 
     def _root(self, a: int, i: int) -> Status:
         ms = self.own_ms(a, i) - ROOT_BEFORE_MS
@@ -268,17 +317,34 @@ class MastodonModel:
         author = self.citizens[r.randrange(len(self.citizens))]
         me = self.accounts[a].author
         rich = textgen.citizen_text(r, self.town, pii=r.random() < 0.35, mention=me.acct)
-        return Status(self.make_id(ms, a, ROOT), author, a, ms, rich, "citizen_root", mentions=(me,),
-                      remote_id=mix(self.seed, "rid", ms) % 10**17, favourites_count=r.randint(0, 5))
+        return Status(
+            self.make_id(ms, a, ROOT),
+            author,
+            a,
+            ms,
+            rich,
+            "citizen_root",
+            mentions=(me,),
+            remote_id=mix(self.seed, "rid", ms) % 10**17,
+            favourites_count=r.randint(0, 5),
+        )
 
     def _boosted(self, a: int, i: int) -> Status:
         ms = self.own_ms(a, i) - BOOSTED_BEFORE_MS
         r = rng(self.seed, "mb", a, i)
         author = self.orgs[r.randrange(len(self.orgs))]
         rich = textgen.municipal_post(r, self.town, author.domain or self.site)
-        return Status(self.make_id(ms, a, BOOSTED), author, a, ms, rich, "boosted",
-                      remote_id=mix(self.seed, "rid", ms) % 10**17, reblogs_count=r.randint(1, 60),
-                      favourites_count=r.randint(0, 90))
+        return Status(
+            self.make_id(ms, a, BOOSTED),
+            author,
+            a,
+            ms,
+            rich,
+            "boosted",
+            remote_id=mix(self.seed, "rid", ms) % 10**17,
+            reblogs_count=r.randint(1, 60),
+            favourites_count=r.randint(0, 90),
+        )
 
     def _reply(self, a: int, i: int, j: int) -> Status:
         ms = self.own_ms(a, i) + (j + 1) * GAP_MS
@@ -287,9 +353,19 @@ class MastodonModel:
         parent = self._own(a, i) if parent_j is None else self._reply(a, i, parent_j)
         author = self.citizens[r.randrange(len(self.citizens))]
         rich = textgen.citizen_text(r, self.town, pii=r.random() < 0.35, mention=parent.author.acct)
-        return Status(self.make_id(ms, a, REPLY, j), author, a, ms, rich, "citizen_reply", parent.id,
-                      parent.author.id, mentions=(parent.author,), remote_id=mix(self.seed, "rid", ms) % 10**17,
-                      favourites_count=r.randint(0, 3))
+        return Status(
+            self.make_id(ms, a, REPLY, j),
+            author,
+            a,
+            ms,
+            rich,
+            "citizen_reply",
+            parent.id,
+            parent.author.id,
+            mentions=(parent.author,),
+            remote_id=mix(self.seed, "rid", ms) % 10**17,
+            favourites_count=r.randint(0, 3),
+        )
 
     def generated(self, sid: int) -> Status | None:
         """The status as first published (no edits), whether or not it was deleted since."""
@@ -299,8 +375,9 @@ class MastodonModel:
         if d is None:
             return None
         a, role, i, j = d
-        return {OWN: self._own, REPLY: lambda a, i: self._reply(a, i, j), ROOT: self._root,
-                BOOSTED: self._boosted}[role](a, i)
+        return {OWN: self._own, REPLY: lambda a, i: self._reply(a, i, j), ROOT: self._root, BOOSTED: self._boosted}[
+            role
+        ](a, i)
 
     def get(self, sid: int) -> Status | None:
         """The current version of a visible status, or None when unknown or deleted."""
@@ -324,13 +401,19 @@ class MastodonModel:
         if d is not None:
             a, role, i, j = d
             if role == OWN:
-                out += [self.make_id(self.own_ms(a, i) + (k + 1) * GAP_MS, a, REPLY, k)
-                        for k in range(self.n_replies(a, i)) if self.reply_parent(a, i, k) is None]
+                out += [
+                    self.make_id(self.own_ms(a, i) + (k + 1) * GAP_MS, a, REPLY, k)
+                    for k in range(self.n_replies(a, i))
+                    if self.reply_parent(a, i, k) is None
+                ]
                 if i + 1 < self.accounts[a].n and self.kind(a, i + 1) == "thread":
                     out.append(self.own_id(a, i + 1))
             elif role == REPLY:
-                out += [self.make_id(self.own_ms(a, i) + (k + 1) * GAP_MS, a, REPLY, k)
-                        for k in range(j + 1, self.n_replies(a, i)) if self.reply_parent(a, i, k) == j]
+                out += [
+                    self.make_id(self.own_ms(a, i) + (k + 1) * GAP_MS, a, REPLY, k)
+                    for k in range(j + 1, self.n_replies(a, i))
+                    if self.reply_parent(a, i, k) == j
+                ]
             elif role == ROOT:
                 out.append(self.own_id(a, i))
         return sorted(out + self.children_extra.get(sid, []))
@@ -392,8 +475,12 @@ class MastodonModel:
         if st is None or st.poll is None:
             raise KeyError(f"no poll on status {sid}")
         poll = st.poll
-        if not choices or len(set(choices)) != len(choices) or (len(choices) > 1 and not poll.multiple) \
-                or not all(0 <= c < len(poll.options) for c in choices):
+        if (
+            not choices
+            or len(set(choices)) != len(choices)
+            or (len(choices) > 1 and not poll.multiple)
+            or not all(0 <= c < len(poll.options) for c in choices)
+        ):
             raise ValueError(f"invalid choices {choices} for a poll of {len(poll.options)} options")
         if self.clock.now_ms() >= poll.expires_ms:
             raise ValueError("the poll has already ended")

@@ -60,8 +60,12 @@ def png(width: int, height: int, key: int) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes(rows), 9))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(bytes(rows), 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 # Standard JPEG DC luminance Huffman table (ITU T.81 K.3): counts per code length 1..16, then symbols.
@@ -105,9 +109,11 @@ class _Bits:
 def jpeg(width: int, height: int, key: int, comment: str = "") -> bytes:
     """A baseline JPEG of one solid colour (YCbCr 4:4:4), with an optional COM segment."""
     r, g, b = colour(key)
-    ycc = (0.299 * r + 0.587 * g + 0.114 * b,
-           128 - 0.168736 * r - 0.331264 * g + 0.5 * b,
-           128 + 0.5 * r - 0.418688 * g - 0.081312 * b)
+    ycc = (
+        0.299 * r + 0.587 * g + 0.114 * b,
+        128 - 0.168736 * r - 0.331264 * g + 0.5 * b,
+        128 + 0.5 * r - 0.418688 * g - 0.081312 * b,
+    )
     dcs = [round(8 * (v - 128)) for v in ycc]  # quantiser 1: DC = 8 × (mean − 128)
     codes = _dc_codes()
     bits = _Bits()

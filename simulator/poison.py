@@ -30,10 +30,22 @@ from collections.abc import Callable, Iterator
 
 from .httpcore import Response
 
-POISONS = ("deep_json", "whitespace_flood", "not_json", "bad_utf8", "bad_gzip", "lying_length_short",
-           "lying_length_long", "billion_laughs", "billion_laughs_utf16", "external_entity", "deep_atom",
-           "huge_stream", "huge_declared")
-GiB = 1024 ** 3
+POISONS = (
+    "deep_json",
+    "whitespace_flood",
+    "not_json",
+    "bad_utf8",
+    "bad_gzip",
+    "lying_length_short",
+    "lying_length_long",
+    "billion_laughs",
+    "billion_laughs_utf16",
+    "external_entity",
+    "deep_atom",
+    "huge_stream",
+    "huge_declared",
+)
+GiB = 1024**3
 CHUNK = 64 * 1024
 JSON_CT = "application/json; charset=utf-8"
 RSS_CT = "application/rss+xml; charset=UTF-8"
@@ -53,10 +65,12 @@ def _repeat(head: bytes, fill: bytes, size: int, tail: bytes) -> Iterator[bytes]
 
 def _laughs(encoding: str) -> str:
     levels = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)]
-    return (f'<?xml version="1.0" encoding="{encoding}"?>\n<!DOCTYPE rss [\n' + "\n".join(levels) + "\n]>\n"
-            '<rss version="2.0"><channel><title>&lol9;</title><link>https://example.org/</link>'
-            "<description>&lol9;</description><item><title>&lol9;</title><guid>lol</guid></item>"
-            "</channel></rss>\n")
+    return (
+        f'<?xml version="1.0" encoding="{encoding}"?>\n<!DOCTYPE rss [\n' + "\n".join(levels) + "\n]>\n"
+        '<rss version="2.0"><channel><title>&lol9;</title><link>https://example.org/</link>'
+        "<description>&lol9;</description><item><title>&lol9;</title><guid>lol</guid></item>"
+        "</channel></rss>\n"
+    )
 
 
 def poison(resp: Response, variant: str, size: int | None, meter: Callable[[int], None]) -> Response:
@@ -67,8 +81,9 @@ def poison(resp: Response, variant: str, size: int | None, meter: Callable[[int]
     if variant == "deep_json":
         out = Response(200, b"[" * 10_000 + b"]" * 10_000, [("Content-Type", JSON_CT)])
     elif variant == "whitespace_flood":
-        out = Response(200, headers=[("Content-Type", JSON_CT)], chunked=True,
-                       chunks=_repeat(b" ", b" \n\t\r", size or GiB, b"[]"))
+        out = Response(
+            200, headers=[("Content-Type", JSON_CT)], chunked=True, chunks=_repeat(b" ", b" \n\t\r", size or GiB, b"[]")
+        )
     elif variant == "not_json":
         out = Response(200, b"{'id': 1, 'content': '<p>Hej</p>', 'created_at': None}", [("Content-Type", JSON_CT)])
     elif variant == "bad_utf8":
@@ -76,7 +91,7 @@ def poison(resp: Response, variant: str, size: int | None, meter: Callable[[int]
         out = Response(resp.status, body[:at] + b"\xff\xfe\xc3(" + body[at:], keep)
     elif variant == "bad_gzip":
         packed = gzip.compress(body or b"[]")
-        out = Response(resp.status, packed[:len(packed) // 2], [*keep, ("Content-Encoding", "gzip")])
+        out = Response(resp.status, packed[: len(packed) // 2], [*keep, ("Content-Encoding", "gzip")])
     elif variant == "lying_length_short":
         out = Response(resp.status, body, [*keep, ("Connection", "close")], length=len(body) // 2, close=True)
     elif variant == "lying_length_long":
@@ -84,25 +99,40 @@ def poison(resp: Response, variant: str, size: int | None, meter: Callable[[int]
     elif variant in ("billion_laughs", "billion_laughs_utf16"):
         utf16 = variant.endswith("utf16")
         text = _laughs("UTF-16" if utf16 else "UTF-8")
-        out = Response(200, text.encode("utf-16") if utf16 else text.encode(),
-                       [("Content-Type", "application/rss+xml; charset=UTF-16" if utf16 else RSS_CT)])
+        out = Response(
+            200,
+            text.encode("utf-16") if utf16 else text.encode(),
+            [("Content-Type", "application/rss+xml; charset=UTF-16" if utf16 else RSS_CT)],
+        )
     elif variant == "external_entity":
-        text = ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
-                '<rss version="2.0"><channel><title>&xxe;</title><link>https://example.org/</link><item>'
-                "<title>&xxe;</title><guid>xxe</guid></item></channel></rss>\n")
+        text = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+            '<rss version="2.0"><channel><title>&xxe;</title><link>https://example.org/</link><item>'
+            "<title>&xxe;</title><guid>xxe</guid></item></channel></rss>\n"
+        )
         out = Response(200, text.encode(), [("Content-Type", RSS_CT)])
     elif variant == "deep_atom":
-        text = ('<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom"><id>urn:deep</id>'
-                "<title>Djup</title><updated>2024-05-02T08:15:30Z</updated><entry><id>urn:deep:1</id>"
-                '<title>Djupt</title><updated>2024-05-02T08:15:30Z</updated><content type="xhtml">'
-                '<div xmlns="http://www.w3.org/1999/xhtml">' + "<div>" * 2000 + "djupt" + "</div>" * 2000 +
-                "</div></content></entry></feed>\n")
+        text = (
+            '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom"><id>urn:deep</id>'
+            "<title>Djup</title><updated>2024-05-02T08:15:30Z</updated><entry><id>urn:deep:1</id>"
+            '<title>Djupt</title><updated>2024-05-02T08:15:30Z</updated><content type="xhtml">'
+            '<div xmlns="http://www.w3.org/1999/xhtml">'
+            + "<div>" * 2000
+            + "djupt"
+            + "</div>" * 2000
+            + "</div></content></entry></feed>\n"
+        )
         out = Response(200, text.encode(), [("Content-Type", "application/atom+xml; charset=UTF-8")])
     elif variant in ("huge_stream", "huge_declared"):
         total = size or 2 * GiB
         chunks = _repeat(b'{"blob":"', b"x", total, b'"}')
-        out = Response(200, headers=[("Content-Type", JSON_CT)], chunks=chunks,
-                       chunked=variant == "huge_stream", length=None if variant == "huge_stream" else total)
+        out = Response(
+            200,
+            headers=[("Content-Type", JSON_CT)],
+            chunks=chunks,
+            chunked=variant == "huge_stream",
+            length=None if variant == "huge_stream" else total,
+        )
     else:
         raise ValueError(f"unknown poison {variant!r}")
     out.meter = meter

@@ -56,9 +56,17 @@ class LoggedRequest:
 class Simulator:
     """A running (or startable) simulator; use as a context manager in tests."""
 
-    def __init__(self, config: WorldConfig | None = None, *, host: str = "127.0.0.1", port: int = 0,
-                 control_token: str | None = None, rate_clock: Callable[[], int] | None = None,
-                 posts: int | None = None, **overrides: Any) -> None:
+    def __init__(
+        self,
+        config: WorldConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        control_token: str | None = None,
+        rate_clock: Callable[[], int] | None = None,
+        posts: int | None = None,
+        **overrides: Any,
+    ) -> None:
         """``overrides`` are ``WorldConfig`` fields; ``posts`` sizes both platforms (``WorldConfig.sized``)."""
         cfg = dataclasses.replace(config or WorldConfig(), **overrides)
         if posts is not None:
@@ -67,11 +75,15 @@ class Simulator:
         self.faults = FaultInjector()
         self.rate = RateLimiter(cfg.rate_limit, cfg.rate_period, rate_clock)
         self.mastodon = MastodonApp(self.world.mastodon, self.rate, extra_tokens=cfg.mastodon_tokens)
-        self.wordpress = WordPressApp(self.world.wordpress, name=f"{cfg.display_name} – Kommunstyrelsens blogg",
-                                      description="Nyheter och tankar från kommunstyrelsens ordförande",
-                                      pretty_permalinks=cfg.wp_pretty_permalinks)
+        self.wordpress = WordPressApp(
+            self.world.wordpress,
+            name=f"{cfg.display_name} – Kommunstyrelsens blogg",
+            description="Nyheter och tankar från kommunstyrelsens ordförande",
+            pretty_permalinks=cfg.wp_pretty_permalinks,
+        )
         self.platforms: dict[str, PlatformApp] = {
-            name: app_class(name)(self.world.social[name], self.rate) for name in NAMES}
+            name: app_class(name)(self.world.social[name], self.rate) for name in NAMES
+        }
         self.control_token = control_token or secrets.token_urlsafe(16)
         self._host, self._port = host, port
         self._server: _Server | None = None
@@ -90,8 +102,12 @@ class Simulator:
         self._stopping.clear()
         self._server = _Server((self._host, self._port), _handler_for(self))
         self._port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"simulator:{self._port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"simulator:{self._port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -149,8 +165,10 @@ class Simulator:
         """The ground truth (same as ``GET /_sim/state``)."""
         truth = self.world.ground_truth(self.mastodon_url, self.wordpress_url, items=items)
         with self.world.lock:
-            truth["platforms"] = {name: app.truth(self.url(name)) if items else {"base_url": self.url(name)}
-                                  for name, app in self.platforms.items()}
+            truth["platforms"] = {
+                name: app.truth(self.url(name)) if items else {"base_url": self.url(name)}
+                for name, app in self.platforms.items()
+            }
         return truth
 
     def requests(self) -> list[LoggedRequest]:
@@ -168,11 +186,14 @@ class Simulator:
         """Answer one request (the HTTP handler calls this; tests may too)."""
         if req.path == "/_sim" or req.path.startswith("/_sim/"):
             return self._control(req)
-        mounts = [(MASTODON_PREFIX, "mastodon"), (WORDPRESS_PREFIX, "wordpress"),
-                  *((app.prefix, name) for name, app in self.platforms.items())]
+        mounts = [
+            (MASTODON_PREFIX, "mastodon"),
+            (WORDPRESS_PREFIX, "wordpress"),
+            *((app.prefix, name) for name, app in self.platforms.items()),
+        ]
         for prefix, platform in mounts:
             if req.path == prefix or req.path.startswith(prefix + "/"):
-                resp = self._platform(platform, req.path[len(prefix):] or "/", req)
+                resp = self._platform(platform, req.path[len(prefix) :] or "/", req)
                 with self._log_lock:
                     query = "?" + req.raw_query if req.raw_query else ""
                     self._log.append(LoggedRequest(req.method, req.path + query, resp.status, platform))
@@ -181,8 +202,11 @@ class Simulator:
 
     def _platform(self, platform: str, sub: str, req: Request) -> Response:
         with self.world.lock:
-            account = self.mastodon.account_of(sub, req) if platform == "mastodon" else (
-                WORDPRESS_ACCOUNT if platform == "wordpress" else platform)
+            account = (
+                self.mastodon.account_of(sub, req)
+                if platform == "mastodon"
+                else (WORDPRESS_ACCOUNT if platform == "wordpress" else platform)
+            )
         rule = self.faults.take(platform, req.path, account, req.method, req.raw_query)
         if rule is not None and rule.kind == "slow":
             if self._stopping.wait(rule.delay):
@@ -212,18 +236,27 @@ class Simulator:
         extra = [("Retry-After", str(rule.retry_after))] if rule.retry_after is not None else []
         if platform == "mastodon":
             if status == 429:
-                resp = json_response(429, mastodon_json({"error": "Too many requests"}),
-                                     content_type="application/json; charset=utf-8",
-                                     headers=self.rate.exhausted_headers())
+                resp = json_response(
+                    429,
+                    mastodon_json({"error": "Too many requests"}),
+                    content_type="application/json; charset=utf-8",
+                    headers=self.rate.exhausted_headers(),
+                )
             elif status == 503:
-                resp = json_response(503, mastodon_json({"error": "There was a temporary problem serving your "
-                                                                  "request, please try again"}),
-                                     content_type="application/json; charset=utf-8")
+                resp = json_response(
+                    503,
+                    mastodon_json({"error": "There was a temporary problem serving your request, please try again"}),
+                    content_type="application/json; charset=utf-8",
+                )
             else:
                 resp = html_response(status, _error_page(status))
         elif status == 500:
-            body = {"code": "internal_server_error", "message": "<p>Det har uppstått ett kritiskt fel på webbplatsen."
-                    "</p>", "data": {"status": 500}, "additional_errors": []}
+            body = {
+                "code": "internal_server_error",
+                "message": "<p>Det har uppstått ett kritiskt fel på webbplatsen.</p>",
+                "data": {"status": 500},
+                "additional_errors": [],
+            }
             resp = json_response(500, wp_json(body), content_type="application/json; charset=UTF-8")
         else:
             resp = html_response(status, _error_page(status))
@@ -233,8 +266,9 @@ class Simulator:
     # ---- control API --------------------------------------------------------------------------
     def _control(self, req: Request) -> Response:
         def reply(status: int, obj: Any) -> Response:
-            return json_response(status, json.dumps(obj, ensure_ascii=False).encode(),
-                                 content_type="application/json; charset=utf-8")
+            return json_response(
+                status, json.dumps(obj, ensure_ascii=False).encode(), content_type="application/json; charset=utf-8"
+            )
 
         if req.bearer() != self.control_token:
             return reply(401, {"error": "control token required (Authorization: Bearer <token>)"})
@@ -244,7 +278,7 @@ class Simulator:
                 body = json.loads(req.body or b"[]")
                 events = body.get("events", []) if isinstance(body, dict) else body
                 if not isinstance(events, list):
-                    raise TimelineError("the body is a JSON list of events (or {\"events\": [...]})")
+                    raise TimelineError('the body is a JSON list of events (or {"events": [...]})')
                 results = self.apply(events)
             except (TimelineError, json.JSONDecodeError) as exc:
                 return reply(400, {"error": str(exc)})
@@ -262,11 +296,18 @@ class Simulator:
 
 
 def _error_page(status: int) -> str:
-    names = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
-             429: "Too Many Requests"}
+    names = {
+        500: "Internal Server Error",
+        502: "Bad Gateway",
+        503: "Service Unavailable",
+        504: "Gateway Timeout",
+        429: "Too Many Requests",
+    }
     title = f"{status} {names.get(status, 'Error')}"
-    return f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n" \
-           "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    return (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n"
+        "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    )
 
 
 def _malform(resp: Response, variant: str, platform: str) -> Response:
@@ -286,7 +327,7 @@ def _malform(resp: Response, variant: str, platform: str) -> Response:
     if data is None:
         half = resp.content_length() // 2
         return Response(resp.status, headers=list(resp.headers), chunks=_cut(resp.iter_body(), half), length=half)
-    return Response(resp.status, data[:max(len(data) // 2, 1)], list(resp.headers))
+    return Response(resp.status, data[: max(len(data) // 2, 1)], list(resp.headers))
 
 
 def _cut(chunks: Any, limit: int) -> Any:
@@ -371,8 +412,14 @@ def _handler_for(sim: Simulator) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             path = re.sub(r"/{2,}", "/", unquote(parts.path))  # as nginx's merge_slashes
-            req = Request(self.command, path, parts.query, dict(self.headers.items()),
-                          parse_qsl(parts.query, keep_blank_values=True), body)
+            req = Request(
+                self.command,
+                path,
+                parts.query,
+                dict(self.headers.items()),
+                parse_qsl(parts.query, keep_blank_values=True),
+                body,
+            )
             try:
                 resp = sim.dispatch(req)
             except Exception as exc:  # a simulator bug must show up as a 500, not a hung client

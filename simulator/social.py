@@ -113,8 +113,21 @@ class Post:
 class SocialModel:
     """One account on one platform; ``posts`` is in publication order (oldest first)."""
 
-    def __init__(self, platform: str, *, seed: int, town: str, domain: str, posts: int, start_ms: int,
-                 end_ms: int, clock: SimClock, oversize_bytes: int, handle: str, name: str) -> None:
+    def __init__(
+        self,
+        platform: str,
+        *,
+        seed: int,
+        town: str,
+        domain: str,
+        posts: int,
+        start_ms: int,
+        end_ms: int,
+        clock: SimClock,
+        oversize_bytes: int,
+        handle: str,
+        name: str,
+    ) -> None:
         self.platform, self.seed, self.town, self.domain = platform, seed, town, domain
         self.clock = clock
         self.oversize_bytes = oversize_bytes
@@ -165,14 +178,21 @@ class SocialModel:
         self._add_post(post)
         for _ in range(r.choice((0, 0, 1, 1, 2, 3))):
             when = at + r.randrange(10 * 60_000, 3 * DAY_MS)
-            top = self._add_comment(post, None, self._citizen(r), False, when,
-                                    textgen.citizen_text(r, self.town, pii=r.random() < 0.15))
+            top = self._add_comment(
+                post, None, self._citizen(r), False, when, textgen.citizen_text(r, self.town, pii=r.random() < 0.15)
+            )
             if r.random() < 0.35:
                 answer = textgen.municipal_reply(r, self.town, top.author.handle)
                 self._add_comment(post, top.no, self.owner, True, when + r.randrange(HOUR_MS, DAY_MS), answer)
             elif r.random() < 0.15:
-                self._add_comment(post, top.no, self._citizen(r), False, when + r.randrange(HOUR_MS, DAY_MS),
-                                  textgen.citizen_text(r, self.town, pii=False))
+                self._add_comment(
+                    post,
+                    top.no,
+                    self._citizen(r),
+                    False,
+                    when + r.randrange(HOUR_MS, DAY_MS),
+                    textgen.citizen_text(r, self.town, pii=False),
+                )
 
     def _add_post(self, post: Post) -> Post:
         self.posts.append(post)
@@ -180,8 +200,16 @@ class SocialModel:
         self._media.update({m.no: m for m in post.media})
         return post
 
-    def _add_comment(self, post: Post, parent: int | None, author: Person, own: bool, at: int,
-                     rich: textgen.Rich | str, pii: bool | None = None) -> Comment:
+    def _add_comment(
+        self,
+        post: Post,
+        parent: int | None,
+        author: Person,
+        own: bool,
+        at: int,
+        rich: textgen.Rich | str,
+        pii: bool | None = None,
+    ) -> Comment:
         text = rich if isinstance(rich, str) else rich.plain()
         flag = pii if pii is not None else (False if isinstance(rich, str) else rich.pii)
         comment = Comment(self._take(), post.no, parent, author, own, at, [Version(at, text)], pii=flag)
@@ -226,8 +254,9 @@ class SocialModel:
         return self._media.get(no)
 
     # ---- timeline -----------------------------------------------------------------------------
-    def publish(self, *, text: str | None = None, title: str | None = None, images: int = 0,
-                video: bool = False) -> Post:
+    def publish(
+        self, *, text: str | None = None, title: str | None = None, images: int = 0, video: bool = False
+    ) -> Post:
         now = self.clock.now_ms()
         r = rng(self.seed, "publish", self.platform, now, self._next)
         body = text if text is not None else textgen.municipal_post(r, self.town, self.domain).plain()
@@ -245,15 +274,19 @@ class SocialModel:
     def edit(self, no: int, *, text: str | None = None, title: str | None = None) -> Post:
         post = self.live_post(no)
         now = self.clock.now_ms()
-        post.versions.append(Version(now, text if text is not None else post.text + " (Ändrad.)",
-                                     title if title is not None else post.title))
+        post.versions.append(
+            Version(
+                now, text if text is not None else post.text + " (Ändrad.)", title if title is not None else post.title
+            )
+        )
         return post
 
     def delete(self, no: int) -> None:
         self.live_post(no).deleted_ms = self.clock.now_ms()
 
-    def comment(self, post_no: int, *, parent: int | None = None, text: str | None = None, own: bool = False,
-                pii: bool = False) -> Comment:
+    def comment(
+        self, post_no: int, *, parent: int | None = None, text: str | None = None, own: bool = False, pii: bool = False
+    ) -> Comment:
         post = self.live_post(post_no)
         if parent is not None and (parent not in self.comments or self.comments[parent].post != post_no):
             raise KeyError(f"no comment {parent} on post {post_no}")
@@ -289,4 +322,4 @@ def _title_of(text: str) -> str:
     if len(first) <= 70:
         return first
     cut = first.rfind(" ", 0, 70)
-    return first[:cut if cut > 20 else 70].rstrip(",.:;") + " …"
+    return first[: cut if cut > 20 else 70].rstrip(",.:;") + " …"

@@ -17,25 +17,105 @@ from dataclasses import dataclass, field
 
 Token = tuple[str, str]  # ("text" | "link" | "tag" | "mention", value)
 
-FIRST = ["Karin", "Lars", "Anna", "Erik", "Åsa", "Björn", "Maria", "Johan", "Elin", "Oskar", "Sofia", "Mohammed",
-         "Fatima", "Ingrid", "Göran", "Märta", "Örjan", "Linnéa", "Jörgen", "Amira", "Per-Åke", "Siv", "Nils", "Ebba"]
-LAST = ["Ödmark", "Lindqvist", "Åberg", "Nyström", "Sjöberg", "Holm", "Berglund", "Hägglund", "Karlsson", "Öberg",
-        "Strömberg", "Lundgren", "Yilmaz", "Hassan", "Näslund", "Wikström", "Bäckström", "Forsén"]
-STREETS = ["Storgatan", "Björkvägen", "Skolgatan", "Älvgatan", "Kyrkogatan", "Östra Långgatan", "Sjövägen",
-           "Ängsvägen", "Tallbacken", "Gröna gången", "Hamngatan", "Södra vägen"]
+FIRST = [
+    "Karin",
+    "Lars",
+    "Anna",
+    "Erik",
+    "Åsa",
+    "Björn",
+    "Maria",
+    "Johan",
+    "Elin",
+    "Oskar",
+    "Sofia",
+    "Mohammed",
+    "Fatima",
+    "Ingrid",
+    "Göran",
+    "Märta",
+    "Örjan",
+    "Linnéa",
+    "Jörgen",
+    "Amira",
+    "Per-Åke",
+    "Siv",
+    "Nils",
+    "Ebba",
+]
+LAST = [
+    "Ödmark",
+    "Lindqvist",
+    "Åberg",
+    "Nyström",
+    "Sjöberg",
+    "Holm",
+    "Berglund",
+    "Hägglund",
+    "Karlsson",
+    "Öberg",
+    "Strömberg",
+    "Lundgren",
+    "Yilmaz",
+    "Hassan",
+    "Näslund",
+    "Wikström",
+    "Bäckström",
+    "Forsén",
+]
+STREETS = [
+    "Storgatan",
+    "Björkvägen",
+    "Skolgatan",
+    "Älvgatan",
+    "Kyrkogatan",
+    "Östra Långgatan",
+    "Sjövägen",
+    "Ängsvägen",
+    "Tallbacken",
+    "Gröna gången",
+    "Hamngatan",
+    "Södra vägen",
+]
 PLACES = ["Norrby", "Åkersjön", "Älvbacken", "Östersand", "Björkhöjden", "Lillmalm", "Sörbyn", "Kvarnåsen"]
 LAKES = ["Norrsjön", "Lillsjön", "Mörtträsket", "Stora Öjen", "Gäddtjärn"]
-MONTHS_SV = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
-             "november", "december"]
-MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-             "November", "December"]
+MONTHS_SV = [
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
+MONTHS_EN = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 EMOJI = ["🏊‍♀️", "🚧", "📚", "❄️", "💧", "🌷", "👍🏽", "❤️", "😞", "🎉", "♻️", "🚌", "☀️", "🙏"]
 MAIL_DOMAINS = ["example.se", "mejl.example", "post.example.com", "bredband.example"]
 TOPICS = {
     "bad": ("Badplatsen vid {lake} är öppen igen! {e} Vattnet håller {n} grader.", "sommar"),
     "väg": ("Vägarbete på {street} {d}–{d2} {month}. Räkna med förseningar {e}", "trafik"),
-    "kf": ("Välkommen till kommunfullmäktiges sammanträde den {d} {month} kl. {h}.00 i stadshuset. "
-           "Mötet direktsänds.", "kommunfullmäktige"),
+    "kf": (
+        "Välkommen till kommunfullmäktiges sammanträde den {d} {month} kl. {h}.00 i stadshuset. Mötet direktsänds.",
+        "kommunfullmäktige",
+    ),
     "bibl": ("Biblioteket i {place} har utökade öppettider under lovet {e} Välkomna in!", "bibliotek"),
     "snö": ("Snöröjningen pågår i hela kommunen {e} Gång- och cykelvägar prioriteras först.", "snöröjning"),
     "jobb": ("Vi söker sommarvikarier till äldreomsorgen i {place}! Ansök senast den {d} {month}.", "jobb"),
@@ -44,16 +124,23 @@ TOPICS = {
     "åvc": ("Återvinningscentralen i {place} har nya öppettider från den {d} {month} {e}", "återvinning"),
 }
 TOPICS_EN = [
-    ("Information in English: the recycling centre in {place} has new opening hours from {month} {d}. {e}",
-     "recycling"),
+    (
+        "Information in English: the recycling centre in {place} has new opening hours from {month} {d}. {e}",
+        "recycling",
+    ),
     ("Road works on {street} between {month} {d} and {d2}. Expect delays {e}", "traffic"),
     ("Welcome to the public library in {place}! Books in more than 40 languages {e}", "library"),
 ]
 CITIZEN_PLAIN = [
-    "Tack för infon! {e}", "Bra jobbat! {e}", "När kommer snöplogen till {street}? Har inte sett den på tre dagar.",
-    "Varför stänger ni biblioteket i {place}? {e}", "Äntligen! Det har vi väntat länge på.",
-    "Gatlyset på {street} är fortfarande trasigt.", "Finns det parkering vid {lake}?",
-    "Thanks for the update, is there information in English?", "Hur ansöker man? Länken fungerar inte för mig.",
+    "Tack för infon! {e}",
+    "Bra jobbat! {e}",
+    "När kommer snöplogen till {street}? Har inte sett den på tre dagar.",
+    "Varför stänger ni biblioteket i {place}? {e}",
+    "Äntligen! Det har vi väntat länge på.",
+    "Gatlyset på {street} är fortfarande trasigt.",
+    "Finns det parkering vid {lake}?",
+    "Thanks for the update, is there information in English?",
+    "Hur ansöker man? Länken fungerar inte för mig.",
 ]
 CITIZEN_PII = [
     "Hej, jag har fortfarande inte fått svar på min ansökan. Mitt personnummer är {pnr}, ring mig gärna på {phone}.",
@@ -63,9 +150,11 @@ CITIZEN_PII = [
     "My personal identity number is {pnr_short}, please call me at {phone_intl} or write to {email}.",
     "Skicka papperen till {address}. Personnummer {pnr_compact}. /{name}",
 ]
-REPLIES_SV = ["Tack för att du hör av dig! Vi har skickat vidare till rätt förvaltning.",
-              "Hej! Ring gärna kontaktcenter så hjälper vi dig. Skriv inte personuppgifter här.",
-              "Vi tittar på det och återkommer så snart vi kan. {e}"]
+REPLIES_SV = [
+    "Tack för att du hör av dig! Vi har skickat vidare till rätt förvaltning.",
+    "Hej! Ring gärna kontaktcenter så hjälper vi dig. Skriv inte personuppgifter här.",
+    "Vi tittar på det och återkommer så snart vi kan. {e}",
+]
 
 
 @dataclass
@@ -157,14 +246,23 @@ def _fill(r: random.Random, template: str, town: str) -> str:
     """Fill a template's placeholders; only the ones present draw random numbers (fast, still deterministic)."""
     english = template.startswith(("Information in English", "Road", "Welcome"))
     makers = {
-        "lake": lambda: r.choice(LAKES), "street": lambda: r.choice(STREETS), "place": lambda: r.choice(PLACES),
-        "e": lambda: r.choice(EMOJI), "n": lambda: str(r.randint(14, 24)), "d": lambda: str(r.randint(1, 14)),
-        "d2": lambda: str(r.randint(15, 28)), "h": lambda: str(r.randint(9, 18)),
+        "lake": lambda: r.choice(LAKES),
+        "street": lambda: r.choice(STREETS),
+        "place": lambda: r.choice(PLACES),
+        "e": lambda: r.choice(EMOJI),
+        "n": lambda: str(r.randint(14, 24)),
+        "d": lambda: str(r.randint(1, 14)),
+        "d2": lambda: str(r.randint(15, 28)),
+        "h": lambda: str(r.randint(9, 18)),
         "month": lambda: (MONTHS_EN if english else MONTHS_SV)[r.randrange(12)],
-        "pnr": lambda: personnummer(r), "pnr_short": lambda: personnummer(r, style="short"),
-        "pnr_compact": lambda: personnummer(r, style="compact"), "snr": lambda: personnummer(r, coordination=True),
-        "phone": lambda: phone(r), "phone_intl": lambda: phone(r, international=True),
-        "email": lambda: email(r, *person(r)), "address": lambda: address(r, town),
+        "pnr": lambda: personnummer(r),
+        "pnr_short": lambda: personnummer(r, style="short"),
+        "pnr_compact": lambda: personnummer(r, style="compact"),
+        "snr": lambda: personnummer(r, coordination=True),
+        "phone": lambda: phone(r),
+        "phone_intl": lambda: phone(r, international=True),
+        "email": lambda: email(r, *person(r)),
+        "address": lambda: address(r, town),
         "name": lambda: " ".join(person(r)),
     }
     names = [name for _, name, _, _ in string.Formatter().parse(template) if name]
@@ -211,12 +309,20 @@ def wp_article(r: random.Random, town: str, site: str) -> tuple[str, list[str]]:
     title = lead.split(".")[0].split("!")[0].split(" – ")[0][:70].strip()
     paras = [lead]
     for _ in range(r.randint(1, 3)):
-        paras.append(_fill(r, r.choice([
-            "Kommunstyrelsens ordförande: – Det här är en viktig fråga för alla som bor i {place}.",
-            "Har du frågor? Kontakta kontaktcenter på 060-19 00 00 eller besök oss på {street} {d}.",
-            "Arbetet beräknas vara klart i {month}. Vi ber om överseende med eventuella störningar {e}",
-            "Read more in English on our website. Questions are welcome in the comments below.",
-        ]), town))
+        paras.append(
+            _fill(
+                r,
+                r.choice(
+                    [
+                        "Kommunstyrelsens ordförande: – Det här är en viktig fråga för alla som bor i {place}.",
+                        "Har du frågor? Kontakta kontaktcenter på 060-19 00 00 eller besök oss på {street} {d}.",
+                        "Arbetet beräknas vara klart i {month}. Vi ber om överseende med eventuella störningar {e}",
+                        "Read more in English on our website. Questions are welcome in the comments below.",
+                    ]
+                ),
+                town,
+            )
+        )
     return title, paras
 
 
@@ -233,7 +339,7 @@ def parse(text: str, language: str = "sv") -> Rich:
         pos = 0
         for m in _RICH.finditer(block):
             if m.start() > pos:
-                para.append(("text", block[pos:m.start()]))
+                para.append(("text", block[pos : m.start()]))
             if m.group(1):
                 para.append(("link", m.group(1)))
             elif m.group(2):

@@ -80,15 +80,17 @@ class Timeline:
         """Move the clock forward."""
         return self.add("clock.advance", seconds=seconds + hours * 3600 + days * 86400)
 
-    def fault(self, kind: str = "status", *, count: int | None = 1, match: dict[str, str] | None = None,
-              **fields: Any) -> Timeline:
+    def fault(
+        self, kind: str = "status", *, count: int | None = 1, match: dict[str, str] | None = None, **fields: Any
+    ) -> Timeline:
         """Inject a fault (``count=None``: forever)."""
         self.events.append({"type": "fault", "kind": kind, "count": count, "match": match or {}, **fields})
         return self
 
 
-def apply_events(world: World, faults: FaultInjector, events: Iterable[dict[str, Any]] | Timeline
-                 ) -> list[dict[str, Any]]:
+def apply_events(
+    world: World, faults: FaultInjector, events: Iterable[dict[str, Any]] | Timeline
+) -> list[dict[str, Any]]:
     """Apply events in order; raises ``TimelineError`` naming the first bad one."""
     items = events.events if isinstance(events, Timeline) else list(events)
     results = []
@@ -99,8 +101,9 @@ def apply_events(world: World, faults: FaultInjector, events: Iterable[dict[str,
                     raise TimelineError("an event is an object with a string 'type'")
                 results.append(_apply(world, faults, event))
             except (KeyError, ValueError, TypeError, ClockError, FaultError) as exc:
-                raise TimelineError(f"event {n} ({event.get('type') if isinstance(event, dict) else event!r}): "
-                                    f"{exc}") from exc
+                raise TimelineError(
+                    f"event {n} ({event.get('type') if isinstance(event, dict) else event!r}): {exc}"
+                ) from exc
     return results
 
 
@@ -133,8 +136,9 @@ def _apply(world: World, faults: FaultInjector, ev: dict[str, Any]) -> dict[str,
 def _social(m: SocialModel, op: str, ev: dict[str, Any]) -> dict[str, Any]:
     """The events every platform over ``SocialModel`` takes; items are named by their ``no``."""
     if op == "publish":
-        post = m.publish(text=ev.get("text"), title=ev.get("title"), images=int(ev.get("images", 0)),
-                         video=bool(ev.get("video")))
+        post = m.publish(
+            text=ev.get("text"), title=ev.get("title"), images=int(ev.get("images", 0)), video=bool(ev.get("video"))
+        )
         return {"no": post.no}
     if op == "edit":
         return {"no": m.edit(int(ev["no"]), text=ev.get("text"), title=ev.get("title")).no}
@@ -143,8 +147,13 @@ def _social(m: SocialModel, op: str, ev: dict[str, Any]) -> dict[str, Any]:
         return {}
     if op == "comment":
         parent = ev.get("parent")
-        c = m.comment(int(ev["post"]), parent=None if parent is None else int(parent), text=ev.get("text"),
-                      own=bool(ev.get("own")), pii=bool(ev.get("pii")))
+        c = m.comment(
+            int(ev["post"]),
+            parent=None if parent is None else int(parent),
+            text=ev.get("text"),
+            own=bool(ev.get("own")),
+            pii=bool(ev.get("pii")),
+        )
         return {"no": c.no}
     if op == "edit_comment":
         return {"no": m.edit_comment(int(ev["no"]), str(ev["text"])).no}
@@ -179,19 +188,38 @@ def _mastodon(world: World, op: str, ev: dict[str, Any]) -> dict[str, Any]:
         sid = m.new_id()
         media: tuple[Attachment, ...] = tuple(
             Attachment(sid + k, "image", "jpeg" if k % 2 == 0 else "png", 64, 48, f"Bild {k + 1}")
-            for k in range(min(int(ev.get("images", 0)), 4)))
+            for k in range(min(int(ev.get("images", 0)), 4))
+        )
         if ev.get("video"):
             media = (Attachment(sid, "video", "mp4", 64, 48, "Film"),)
         mentions = (parent.author,) if parent is not None and parent.author.id != acct.author.id else ()
         asked = ev.get("poll")
-        poll = None if not asked else Poll(
-            len(m.votes) + 1, tuple(str(o) for o in asked["options"]),
-            m.clock.now_ms() + int(asked.get("expires_in", 86400)) * 1000, bool(asked.get("multiple", False)))
+        poll = (
+            None
+            if not asked
+            else Poll(
+                len(m.votes) + 1,
+                tuple(str(o) for o in asked["options"]),
+                m.clock.now_ms() + int(asked.get("expires_in", 86400)) * 1000,
+                bool(asked.get("multiple", False)),
+            )
+        )
         if poll is not None and not 2 <= len(poll.options) <= 4:
             raise ValueError("a poll has 2 to 4 options")
-        st = Status(sid, acct.author, acct.no, m.clock.now_ms(), rich, "own",
-                    None if parent is None else parent.id, None if parent is None else parent.author.id,
-                    media=media, mentions=mentions, spoiler_text=str(ev.get("spoiler_text", "")), poll=poll)
+        st = Status(
+            sid,
+            acct.author,
+            acct.no,
+            m.clock.now_ms(),
+            rich,
+            "own",
+            None if parent is None else parent.id,
+            None if parent is None else parent.author.id,
+            media=media,
+            mentions=mentions,
+            spoiler_text=str(ev.get("spoiler_text", "")),
+            poll=poll,
+        )
         if poll is not None:
             m.votes[poll.id] = ([0] * len(poll.options), 0)
         m.add(st, own=True)
@@ -199,17 +227,33 @@ def _mastodon(world: World, op: str, ev: dict[str, Any]) -> dict[str, Any]:
     if op == "reply":
         parent = _status_id(world, ev, "in_reply_to_id")
         wanted = ev.get("author")
-        author = next((c for c in m.citizens if wanted in (c.acct, c.username)), None) if wanted else \
-            m.citizens[r.randrange(len(m.citizens))]
+        author = (
+            next((c for c in m.citizens if wanted in (c.acct, c.username)), None)
+            if wanted
+            else m.citizens[r.randrange(len(m.citizens))]
+        )
         if author is None:
             raise KeyError(f"no citizen {wanted!r}")
         pii = bool(ev.get("pii", False))
-        rich = textgen.parse(ev["text"]) if ev.get("text") else textgen.citizen_text(
-            r, m.town, pii=pii, mention=parent.author.acct)
+        rich = (
+            textgen.parse(ev["text"])
+            if ev.get("text")
+            else textgen.citizen_text(r, m.town, pii=pii, mention=parent.author.acct)
+        )
         rich.pii = rich.pii or pii
         sid = m.new_id()
-        st = Status(sid, author, parent.account_no, m.clock.now_ms(), rich, "citizen_reply", parent.id,
-                    parent.author.id, mentions=(parent.author,), remote_id=mix(salt, "rid") % 10**17)
+        st = Status(
+            sid,
+            author,
+            parent.account_no,
+            m.clock.now_ms(),
+            rich,
+            "citizen_reply",
+            parent.id,
+            parent.author.id,
+            mentions=(parent.author,),
+            remote_id=mix(salt, "rid") % 10**17,
+        )
         m.add(st, own=False)
         return {"id": str(sid)}
     if op == "vote":
@@ -223,9 +267,16 @@ def _mastodon(world: World, op: str, ev: dict[str, Any]) -> dict[str, Any]:
         if ev.get("text"):
             rich = textgen.parse(ev["text"], st.rich.language)
         else:
-            rich = textgen.Rich([*st.rich.paragraphs, [("text", f"Uppdaterat: {textgen.EMOJI[r.randrange(14)]} "
-                                                               "Ny information har tillkommit.")]],
-                                st.rich.language, st.rich.pii, list(st.rich.hashtags), list(st.rich.mentions))
+            rich = textgen.Rich(
+                [
+                    *st.rich.paragraphs,
+                    [("text", f"Uppdaterat: {textgen.EMOJI[r.randrange(14)]} Ny information har tillkommit.")],
+                ],
+                st.rich.language,
+                st.rich.pii,
+                list(st.rich.hashtags),
+                list(st.rich.mentions),
+            )
         m.edit(st.id, rich)
         return {"id": str(st.id), "versions": len(m.history(st.id))}
     if op == "delete":
@@ -285,8 +336,9 @@ def _wordpress(world: World, op: str, ev: dict[str, Any]) -> dict[str, Any]:
         first, last = textgen.person(r)
         pii = bool(ev.get("pii", False))
         text = ev.get("text") or textgen.citizen_text(r, w.town, pii=pii).plain()
-        c = w.add_comment(pid, int(ev.get("parent", 0)), str(ev.get("author_name") or f"{first} {last}"), str(text),
-                          status, pii=pii)
+        c = w.add_comment(
+            pid, int(ev.get("parent", 0)), str(ev.get("author_name") or f"{first} {last}"), str(text), status, pii=pii
+        )
         return {"id": c.id}
     if op == "edit_comment":
         text = ev.get("text") or "Rättelse: " + textgen.citizen_text(r, w.town, pii=False).plain()

@@ -32,16 +32,17 @@ from .wordpress_model import CATEGORIES, USERS, WordPressModel
 from .wordpress_query import Selection, WpQuery
 
 CT = "application/json; charset=UTF-8"
-POST_ORDERBY = ("author", "date", "id", "include", "modified", "parent", "relevance", "slug", "include_slugs",
-                "title")
+POST_ORDERBY = ("author", "date", "id", "include", "modified", "parent", "relevance", "slug", "include_slugs", "title")
 COMMENT_ORDERBY = ("date", "date_gmt", "id", "include", "post", "parent", "type")
 _UPLOAD = re.compile(r"^/wp-content/uploads/\d{4}/\d{2}/(\d+)-[a-z0-9-]*\.(png|jpg|mp4)$")
 _LEGACY = re.compile(r"^/wp-content/uploads/legacy/(\d+)\.(png|jpg|mp4)$")
-_HEADERS = [("X-Robots-Tag", "noindex"), ("X-Content-Type-Options", "nosniff"),
-            ("Access-Control-Expose-Headers", "X-WP-Total, X-WP-TotalPages, Link"),
-            ("Access-Control-Allow-Headers",
-             "Authorization, X-WP-Nonce, Content-Disposition, Content-MD5, Content-Type"),
-            ("Vary", "Origin")]
+_HEADERS = [
+    ("X-Robots-Tag", "noindex"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Access-Control-Expose-Headers", "X-WP-Total, X-WP-TotalPages, Link"),
+    ("Access-Control-Allow-Headers", "Authorization, X-WP-Nonce, Content-Disposition, Content-MD5, Content-Type"),
+    ("Vary", "Origin"),
+]
 
 
 class _Invalid(Exception):
@@ -95,7 +96,7 @@ class WordPressApp:
         if path == "/wp-json" or path.startswith("/wp-json/"):
             if not self.pretty:
                 return html_response(404, "<!doctype html><title>Sidan hittades inte</title><h1>404</h1>")
-            return self._rest(path[len("/wp-json"):] or "/", req, site)
+            return self._rest(path[len("/wp-json") :] or "/", req, site)
         if path.startswith("/wp-content/uploads/"):
             return self._file(path, site)
         return html_response(404, "<!doctype html><title>Sidan hittades inte</title><h1>404</h1>")
@@ -110,18 +111,22 @@ class WordPressApp:
 
     def _invalid(self, exc: _Invalid) -> Response:
         names = list(exc.errors)
-        return self._err("rest_invalid_param", "Invalid parameter(s): " + ", ".join(names), 400,
-                         params={n: exc.errors[n][1] for n in names},
-                         details={n: {"code": exc.errors[n][0], "message": exc.errors[n][1], "data": None}
-                                  for n in names})
+        return self._err(
+            "rest_invalid_param",
+            "Invalid parameter(s): " + ", ".join(names),
+            400,
+            params={n: exc.errors[n][1] for n in names},
+            details={n: {"code": exc.errors[n][0], "message": exc.errors[n][1], "data": None} for n in names},
+        )
 
     def _rest(self, route: str, req: Request, site: str) -> Response:
         route = "/" + route.strip("/")
         if req.method not in ("GET", "HEAD"):
             return self._err("rest_no_route", "No route was found matching the URL and request method.", 404)
         if req.param("context") == "edit":
-            return self._err("rest_forbidden_context", "Sorry, you are not allowed to edit posts in this post type.",
-                             401)
+            return self._err(
+                "rest_forbidden_context", "Sorry, you are not allowed to edit posts in this post type.", 401
+            )
         parts = route.strip("/").split("/")
         try:
             if route == "/":
@@ -147,23 +152,46 @@ class WordPressApp:
 
     def _index(self, site: str) -> dict[str, Any]:
         now = self.model.clock.now_ms()
-        routes = ["/wp/v2/posts", "/wp/v2/pages", "/wp/v2/comments", "/wp/v2/media", "/wp/v2/users",
-                  "/wp/v2/categories", "/wp/v2/tags"]
-        return {"name": self.name, "description": self.description, "url": site, "home": site,
-                "gmt_offset": stockholm_offset_ms(now) // 3_600_000, "timezone_string": "Europe/Stockholm",
-                "namespaces": ["oembed/1.0", "wp/v2", "wp-site-health/v1"], "authentication": {
-                    "application-passwords": {"endpoints": {
-                        "authorization": f"{site}/wp-admin/authorize-application.php"}}},
-                "routes": {r: {"namespace": "wp/v2", "methods": ["GET"],
-                               "endpoints": [{"methods": ["GET"], "args": {}}],
-                               "_links": {"self": [{"href": wj.rest_url(site, r, self.pretty)}]}} for r in routes},
-                "site_logo": 0, "site_icon": 0, "site_icon_url": "",
-                "_links": {"help": [{"href": "https://developer.wordpress.org/rest-api/"}]}}
+        routes = [
+            "/wp/v2/posts",
+            "/wp/v2/pages",
+            "/wp/v2/comments",
+            "/wp/v2/media",
+            "/wp/v2/users",
+            "/wp/v2/categories",
+            "/wp/v2/tags",
+        ]
+        return {
+            "name": self.name,
+            "description": self.description,
+            "url": site,
+            "home": site,
+            "gmt_offset": stockholm_offset_ms(now) // 3_600_000,
+            "timezone_string": "Europe/Stockholm",
+            "namespaces": ["oembed/1.0", "wp/v2", "wp-site-health/v1"],
+            "authentication": {
+                "application-passwords": {"endpoints": {"authorization": f"{site}/wp-admin/authorize-application.php"}}
+            },
+            "routes": {
+                r: {
+                    "namespace": "wp/v2",
+                    "methods": ["GET"],
+                    "endpoints": [{"methods": ["GET"], "args": {}}],
+                    "_links": {"self": [{"href": wj.rest_url(site, r, self.pretty)}]},
+                }
+                for r in routes
+            },
+            "site_logo": 0,
+            "site_icon": 0,
+            "site_icon_url": "",
+            "_links": {"help": [{"href": "https://developer.wordpress.org/rest-api/"}]},
+        }
 
     # ---- parameters ---------------------------------------------------------------------------
     @staticmethod
-    def _int(req: Request, name: str, default: int, errors: dict[str, tuple[str, str]], *, lo: int = 1,
-             hi: int | None = None) -> int:
+    def _int(
+        req: Request, name: str, default: int, errors: dict[str, tuple[str, str]], *, lo: int = 1, hi: int | None = None
+    ) -> int:
         raw = req.param(name)
         if raw is None or raw == "":
             return default
@@ -189,8 +217,9 @@ class WordPressApp:
             return None
 
     @staticmethod
-    def _enum(req: Request, name: str, default: str, allowed: tuple[str, ...], errors: dict[str, tuple[str, str]]
-              ) -> str:
+    def _enum(
+        req: Request, name: str, default: str, allowed: tuple[str, ...], errors: dict[str, tuple[str, str]]
+    ) -> str:
         raw = req.param(name)
         if raw is None or raw == "":
             return default
@@ -204,17 +233,30 @@ class WordPressApp:
         values = req.params(name)
         return [int(v) for v in values if v.strip().isdigit()] if values else None
 
-    def _paged(self, sel: Selection, req: Request, site: str, route: str, render: Any, *, posts: bool,
-               per_page: int, page: int, offset: int | None) -> Response:
+    def _paged(
+        self,
+        sel: Selection,
+        req: Request,
+        site: str,
+        route: str,
+        render: Any,
+        *,
+        posts: bool,
+        per_page: int,
+        page: int,
+        offset: int | None,
+    ) -> Response:
         total = len(sel)
         pages = math.ceil(total / per_page) if total else 0
         if posts and page > pages and total > 0:
-            return self._err("rest_post_invalid_page_number",
-                             "The page number requested is larger than the number of pages available.", 400)
+            return self._err(
+                "rest_post_invalid_page_number",
+                "The page number requested is larger than the number of pages available.",
+                400,
+            )
         ids = sel.page(offset if offset is not None else (page - 1) * per_page, per_page)
         items = [_fields(render(i), req.param("_fields")) for i in ids]
-        base = add_query_arg(wj.rest_url(site, route, self.pretty),
-                             [(k, quote_plus(v, safe="")) for k, v in req.query])
+        base = add_query_arg(wj.rest_url(site, route, self.pretty), [(k, quote_plus(v, safe="")) for k, v in req.query])
         links = []
         if page > 1:
             links.append(f'<{add_query_arg(base, [("page", str(min(page - 1, pages)))])}>; rel="prev"')
@@ -235,11 +277,26 @@ class WordPressApp:
         dates = {n: self._date(req, n, errors) for n in ("after", "before", "modified_after", "modified_before")}
         if errors:
             raise _Invalid(errors)
-        sel = self.query.posts(kind, orderby=orderby, desc=order == "desc", include=self._ids(req, "include"),
-                               exclude=self._ids(req, "exclude"), **dates)
+        sel = self.query.posts(
+            kind,
+            orderby=orderby,
+            desc=order == "desc",
+            include=self._ids(req, "include"),
+            exclude=self._ids(req, "exclude"),
+            **dates,
+        )
         route = f"/wp/v2/{kind}s"
-        return self._paged(sel, req, site, route, lambda i: self._post_json(i, site), posts=True,
-                           per_page=per_page, page=page, offset=offset)
+        return self._paged(
+            sel,
+            req,
+            site,
+            route,
+            lambda i: self._post_json(i, site),
+            posts=True,
+            per_page=per_page,
+            page=page,
+            offset=offset,
+        )
 
     def _post_json(self, pid: int, site: str) -> dict[str, Any]:
         post = self.model.post(pid)
@@ -267,10 +324,25 @@ class WordPressApp:
         status = req.param("status")
         if status not in (None, "", "approve", "approved"):
             return self._err("rest_forbidden_param", "Query parameter not permitted: status", 401)
-        sel = self.query.comments(posts=self._ids(req, "post"), parents=self._ids(req, "parent"), after=after,
-                                  before=before, orderby=orderby, desc=order == "desc")
-        return self._paged(sel, req, site, "/wp/v2/comments", lambda i: self._comment_json(i, site), posts=False,
-                           per_page=per_page, page=page, offset=offset)
+        sel = self.query.comments(
+            posts=self._ids(req, "post"),
+            parents=self._ids(req, "parent"),
+            after=after,
+            before=before,
+            orderby=orderby,
+            desc=order == "desc",
+        )
+        return self._paged(
+            sel,
+            req,
+            site,
+            "/wp/v2/comments",
+            lambda i: self._comment_json(i, site),
+            posts=False,
+            per_page=per_page,
+            page=page,
+            offset=offset,
+        )
 
     def _comment_json(self, cid: int, site: str) -> dict[str, Any]:
         c = self.model.comment(cid)
@@ -286,8 +358,9 @@ class WordPressApp:
         if c.status != "approved":
             return self._err("rest_cannot_read", "Sorry, you are not allowed to read this comment.", 401)
         if c.post in self.model.deleted:
-            return self._err("rest_cannot_read_post", "Sorry, you are not allowed to read the post for this comment.",
-                             401)
+            return self._err(
+                "rest_cannot_read_post", "Sorry, you are not allowed to read the post for this comment.", 401
+            )
         return self._json(200, _fields(wj.comment_json(c, site, self.model, self.pretty), req.param("_fields")))
 
     def _media(self, mid: int, req: Request, site: str) -> Response:
@@ -307,8 +380,10 @@ class WordPressApp:
             m = self.model.media(mid)
             assert m is not None
             return wj.media_json(m, site, self.model, self.pretty)
-        return self._paged(sel, req, site, "/wp/v2/media", render, posts=True, per_page=per_page, page=page,
-                           offset=None)
+
+        return self._paged(
+            sel, req, site, "/wp/v2/media", render, posts=True, per_page=per_page, page=page, offset=None
+        )
 
     def _terms(self, res: str, ident: str | None, req: Request, site: str) -> Response:
         tables: dict[str, dict[int, Any]] = {"users": dict(USERS), "categories": dict(CATEGORIES), "tags": {}}
@@ -347,5 +422,9 @@ class WordPressApp:
             return Response(302, b"", [("Location", found), ("Content-Type", "text/html; charset=UTF-8")])
         if found is None:
             return html_response(404, "<!doctype html><title>Sidan hittades inte</title><h1>404</h1>")
-        return Response(200, headers=[("Content-Type", found.content_type), ("Accept-Ranges", "bytes")],
-                        chunks=found.chunks(), length=found.length)
+        return Response(
+            200,
+            headers=[("Content-Type", found.content_type), ("Accept-Ranges", "bytes")],
+            chunks=found.chunks(),
+            length=found.length,
+        )

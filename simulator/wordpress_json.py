@@ -63,13 +63,17 @@ def render_content(site: str, post: WpPost, model: WordPressModel) -> str:
     inline = model.media(post.inline_media) if post.inline_media else None
     if inline is not None:
         src = media_url(site, inline, legacy=inline.legacy)
-        blocks.insert(1, f'<figure class="wp-block-image size-large"><img decoding="async" width="{inline.width}" '
-                         f'height="{inline.height}" src="{src}" alt="{texturize(inline.title)}" '
-                         f'class="wp-image-{inline.id}"/></figure>')
+        blocks.insert(
+            1,
+            f'<figure class="wp-block-image size-large"><img decoding="async" width="{inline.width}" '
+            f'height="{inline.height}" src="{src}" alt="{texturize(inline.title)}" '
+            f'class="wp-image-{inline.id}"/></figure>',
+        )
     video = model.media(post.video_media) if post.video_media else None
     if video is not None:
-        blocks.append(f'<figure class="wp-block-video"><video controls src="{media_url(site, video)}"></video>'
-                      "</figure>")
+        blocks.append(
+            f'<figure class="wp-block-video"><video controls src="{media_url(site, video)}"></video></figure>'
+        )
     return "\n\n".join(blocks) + "\n"
 
 
@@ -93,33 +97,55 @@ def post_json(post: WpPost, site: str, model: WordPressModel, pretty: bool) -> d
         "collection": [{"href": rest_url(site, f"/wp/v2/{base}", pretty)}],
         "about": [{"href": rest_url(site, f"/wp/v2/types/{post.type}", pretty)}],
         "author": [{"embeddable": True, "href": rest_url(site, f"/wp/v2/users/{post.author}", pretty)}],
-        "replies": [{"embeddable": True, "href": rest_url(site, "/wp/v2/comments", pretty) +
-                     ("&" if not pretty else "?") + f"post={post.id}"}],
-        "version-history": [{"count": post.versions - 1,
-                             "href": rest_url(site, f"/wp/v2/{base}/{post.id}/revisions", pretty)}],
+        "replies": [
+            {
+                "embeddable": True,
+                "href": rest_url(site, "/wp/v2/comments", pretty) + ("&" if not pretty else "?") + f"post={post.id}",
+            }
+        ],
+        "version-history": [
+            {"count": post.versions - 1, "href": rest_url(site, f"/wp/v2/{base}/{post.id}/revisions", pretty)}
+        ],
     }
     if post.featured_media:
-        links["wp:featuredmedia"] = [{"embeddable": True,
-                                      "href": rest_url(site, f"/wp/v2/media/{post.featured_media}", pretty)}]
-    links["wp:attachment"] = [{"href": rest_url(site, "/wp/v2/media", pretty) + ("&" if not pretty else "?")
-                               + f"parent={post.id}"}]
+        links["wp:featuredmedia"] = [
+            {"embeddable": True, "href": rest_url(site, f"/wp/v2/media/{post.featured_media}", pretty)}
+        ]
+    links["wp:attachment"] = [
+        {"href": rest_url(site, "/wp/v2/media", pretty) + ("&" if not pretty else "?") + f"parent={post.id}"}
+    ]
     links["curies"] = _curies()
     out: dict[str, Any] = {
-        "id": post.id, "date": wp_local(post.date_ms), "date_gmt": wp_gmt(post.date_ms),
+        "id": post.id,
+        "date": wp_local(post.date_ms),
+        "date_gmt": wp_gmt(post.date_ms),
         "guid": {"rendered": f"{site}/?{'p' if post.type == 'post' else 'page_id'}={post.id}"},
-        "modified": wp_local(post.modified_ms), "modified_gmt": wp_gmt(post.modified_ms), "slug": post.slug,
-        "status": "publish", "type": post.type, "link": post_link(site, post),
+        "modified": wp_local(post.modified_ms),
+        "modified_gmt": wp_gmt(post.modified_ms),
+        "slug": post.slug,
+        "status": "publish",
+        "type": post.type,
+        "link": post_link(site, post),
         "title": {"rendered": texturize(post.title)},
         "content": {"rendered": render_content(site, post, model), "protected": False},
-        "excerpt": {"rendered": excerpt(post), "protected": False}, "author": post.author,
+        "excerpt": {"rendered": excerpt(post), "protected": False},
+        "author": post.author,
         "featured_media": post.featured_media,
     }
     if post.type == "page":
         out.update({"parent": 0, "menu_order": 0})
     out.update({"comment_status": post.comment_status, "ping_status": "closed"})
     if post.type == "post":
-        out.update({"sticky": post.sticky, "template": "", "format": "standard", "meta": {"footnotes": ""},
-                    "categories": list(post.categories), "tags": []})
+        out.update(
+            {
+                "sticky": post.sticky,
+                "template": "",
+                "format": "standard",
+                "meta": {"footnotes": ""},
+                "categories": list(post.categories),
+                "tags": [],
+            }
+        )
     else:
         out.update({"template": "", "meta": {"footnotes": ""}})
     cls = [f"post-{post.id}", post.type, f"type-{post.type}", "status-publish"]
@@ -143,24 +169,65 @@ def media_json(m: WpMedia, site: str, model: WordPressModel, pretty: bool) -> di
     kind = "file" if m.fmt == "mp4" else "image"
     details: dict[str, Any] = {"filesize": m.size or None, "file": src.split("/uploads/")[1]}
     if kind == "image":
-        details.update({"width": m.width, "height": m.height, "sizes": {}, "image_meta": {"caption": "",
-                        "copyright": "", "credit": "", "title": "", "orientation": "0", "keywords": []}})
+        details.update(
+            {
+                "width": m.width,
+                "height": m.height,
+                "sizes": {},
+                "image_meta": {
+                    "caption": "",
+                    "copyright": "",
+                    "credit": "",
+                    "title": "",
+                    "orientation": "0",
+                    "keywords": [],
+                },
+            }
+        )
     else:
-        details.update({"mime_type": "video/mp4", "length": 3, "length_formatted": "0:03", "width": m.width,
-                        "height": m.height, "fileformat": "mp4", "dataformat": "mp4"})
+        details.update(
+            {
+                "mime_type": "video/mp4",
+                "length": 3,
+                "length_formatted": "0:03",
+                "width": m.width,
+                "height": m.height,
+                "fileformat": "mp4",
+                "dataformat": "mp4",
+            }
+        )
     return {
-        "id": m.id, "date": wp_local(m.date_ms), "date_gmt": wp_gmt(m.date_ms), "guid": {"rendered": src},
-        "modified": wp_local(m.date_ms), "modified_gmt": wp_gmt(m.date_ms), "slug": f"{m.id}-bild",
-        "status": "inherit", "type": "attachment",
+        "id": m.id,
+        "date": wp_local(m.date_ms),
+        "date_gmt": wp_gmt(m.date_ms),
+        "guid": {"rendered": src},
+        "modified": wp_local(m.date_ms),
+        "modified_gmt": wp_gmt(m.date_ms),
+        "slug": f"{m.id}-bild",
+        "status": "inherit",
+        "type": "attachment",
         "link": (post_link(site, parent) if parent else site + "/") + f"{m.id}-bild/",
-        "title": {"rendered": texturize(m.title)}, "author": author, "featured_media": 0,
-        "comment_status": "open", "ping_status": "closed", "template": "", "meta": [], "class_list": [],
+        "title": {"rendered": texturize(m.title)},
+        "author": author,
+        "featured_media": 0,
+        "comment_status": "open",
+        "ping_status": "closed",
+        "template": "",
+        "meta": [],
+        "class_list": [],
         "description": {"rendered": f'<p class="attachment"><a href="{src}">{texturize(m.title)}</a></p>\n'},
-        "caption": {"rendered": ""}, "alt_text": texturize(m.title)[:100], "media_type": kind,
-        "mime_type": MIME[m.fmt], "media_details": details, "post": m.post, "source_url": src,
-        "_links": {"self": [{"href": rest_url(site, f"/wp/v2/media/{m.id}", pretty)}],
-                   "collection": [{"href": rest_url(site, "/wp/v2/media", pretty)}],
-                   "author": [{"embeddable": True, "href": rest_url(site, f"/wp/v2/users/{author}", pretty)}]},
+        "caption": {"rendered": ""},
+        "alt_text": texturize(m.title)[:100],
+        "media_type": kind,
+        "mime_type": MIME[m.fmt],
+        "media_details": details,
+        "post": m.post,
+        "source_url": src,
+        "_links": {
+            "self": [{"href": rest_url(site, f"/wp/v2/media/{m.id}", pretty)}],
+            "collection": [{"href": rest_url(site, "/wp/v2/media", pretty)}],
+            "author": [{"embeddable": True, "href": rest_url(site, f"/wp/v2/users/{author}", pretty)}],
+        },
     }
 
 
@@ -182,11 +249,20 @@ def comment_json(c: WpComment, site: str, model: WordPressModel, pretty: bool) -
     if c.parent:
         links["in-reply-to"] = [{"embeddable": True, "href": rest_url(site, f"/wp/v2/comments/{c.parent}", pretty)}]
     return {
-        "id": c.id, "post": c.post, "parent": c.parent, "author": c.author, "author_name": c.author_name,
-        "author_url": "", "date": wp_local(c.date_ms), "date_gmt": wp_gmt(c.date_ms),
+        "id": c.id,
+        "post": c.post,
+        "parent": c.parent,
+        "author": c.author,
+        "author_name": c.author_name,
+        "author_url": "",
+        "date": wp_local(c.date_ms),
+        "date_gmt": wp_gmt(c.date_ms),
         "content": {"rendered": autop(c.text) + "\n"},
         "link": (post_link(site, post) if post else site + "/") + f"#comment-{c.id}",
-        "status": c.status, "type": "comment", "author_avatar_urls": _avatars(c.author_name), "meta": [],
+        "status": c.status,
+        "type": "comment",
+        "author_avatar_urls": _avatars(c.author_name),
+        "meta": [],
         "_links": links,
     }
 
@@ -194,19 +270,38 @@ def comment_json(c: WpComment, site: str, model: WordPressModel, pretty: bool) -
 def user_json(uid: int, site: str, pretty: bool) -> dict[str, Any]:
     """A public author profile."""
     name, slug = USERS[uid]
-    return {"id": uid, "name": name, "url": "", "description": "", "link": f"{site}/author/{slug}/", "slug": slug,
-            "avatar_urls": _avatars(slug), "meta": [],
-            "_links": {"self": [{"href": rest_url(site, f"/wp/v2/users/{uid}", pretty)}],
-                       "collection": [{"href": rest_url(site, "/wp/v2/users", pretty)}]}}
+    return {
+        "id": uid,
+        "name": name,
+        "url": "",
+        "description": "",
+        "link": f"{site}/author/{slug}/",
+        "slug": slug,
+        "avatar_urls": _avatars(slug),
+        "meta": [],
+        "_links": {
+            "self": [{"href": rest_url(site, f"/wp/v2/users/{uid}", pretty)}],
+            "collection": [{"href": rest_url(site, "/wp/v2/users", pretty)}],
+        },
+    }
 
 
 def category_json(cid: int, site: str, pretty: bool) -> dict[str, Any]:
     """A category term."""
     name = CATEGORIES[cid]
     slug = slugify(name)
-    return {"id": cid, "count": 0, "description": "", "link": f"{site}/category/{slug}/", "name": name,
-            "slug": slug, "taxonomy": "category", "parent": 0, "meta": [],
-            "_links": {"self": [{"href": rest_url(site, f"/wp/v2/categories/{cid}", pretty)}]}}
+    return {
+        "id": cid,
+        "count": 0,
+        "description": "",
+        "link": f"{site}/category/{slug}/",
+        "name": name,
+        "slug": slug,
+        "taxonomy": "category",
+        "parent": 0,
+        "meta": [],
+        "_links": {"self": [{"href": rest_url(site, f"/wp/v2/categories/{cid}", pretty)}]},
+    }
 
 
 def error(code: str, message: str, status: int, **data: Any) -> dict[str, Any]:

@@ -17,11 +17,22 @@ from .clock import DAY_MS, SimClock
 from .rand import mix, rng
 
 HOUR_MS = 3_600_000
-USERS = {1: ("Webbredaktionen", "webbredaktionen"), 2: ("Kommunstyrelsens ordförande", "ordforande"),
-         3: ("Kontaktcenter", "kontaktcenter")}
+USERS = {
+    1: ("Webbredaktionen", "webbredaktionen"),
+    2: ("Kommunstyrelsens ordförande", "ordforande"),
+    3: ("Kontaktcenter", "kontaktcenter"),
+}
 CATEGORIES = {1: "Okategoriserade", 3: "Nyheter", 4: "Trafik", 5: "Kultur och fritid", 6: "Förskola och skola"}
-PAGE_TITLES = ["Om bloggen", "Kontakt", "Personuppgifter och cookies", "Tillgänglighetsredogörelse",
-               "Kommunstyrelsen", "Information in English", "Sociala medier", "Arkiv"]
+PAGE_TITLES = [
+    "Om bloggen",
+    "Kontakt",
+    "Personuppgifter och cookies",
+    "Tillgänglighetsredogörelse",
+    "Kommunstyrelsen",
+    "Information in English",
+    "Sociala medier",
+    "Arkiv",
+]
 VISIBLE_COMMENT = "approved"
 
 
@@ -93,12 +104,25 @@ class _Kind:
 class WordPressModel:
     """Every post, page, attachment and comment of one site, plus the timeline's overlays."""
 
-    def __init__(self, seed: int, town: str, site: str, *, posts: int, pages: int, start_ms: int, end_ms: int,
-                 clock: SimClock, oversize_bytes: int) -> None:
+    def __init__(
+        self,
+        seed: int,
+        town: str,
+        site: str,
+        *,
+        posts: int,
+        pages: int,
+        start_ms: int,
+        end_ms: int,
+        clock: SimClock,
+        oversize_bytes: int,
+    ) -> None:
         self.seed, self.town, self.site, self.clock, self.oversize_bytes = seed, town, site, clock, oversize_bytes
         pages = min(pages, 200)
-        self.kinds = {"post": _Kind(posts, 1000, start_ms, max((end_ms - start_ms) // max(posts, 1) // 1000, 2) * 1000),
-                      "page": _Kind(pages, 100, start_ms - (pages + 1) * 7 * DAY_MS, 7 * DAY_MS)}
+        self.kinds = {
+            "post": _Kind(posts, 1000, start_ms, max((end_ms - start_ms) // max(posts, 1) // 1000, 2) * 1000),
+            "page": _Kind(pages, 100, start_ms - (pages + 1) * 7 * DAY_MS, 7 * DAY_MS),
+        }
         self.end_ms = end_ms
         self.extra_posts: dict[int, WpPost] = {}
         self.extra_media: dict[int, WpMedia] = {}
@@ -171,15 +195,35 @@ class WordPressModel:
         if kind == "page":
             title = PAGE_TITLES[p % len(PAGE_TITLES)] + ("" if p < len(PAGE_TITLES) else f" {p}")
             paras = tuple(textgen.wp_article(r, self.town, self.site)[1])
-            return WpPost(pid, "page", date, self.modified_at(kind, p), title, paras, 1,
-                          featured_media=pid + 1 if p % 3 == 0 else 0, comment_status="closed")
+            return WpPost(
+                pid,
+                "page",
+                date,
+                self.modified_at(kind, p),
+                title,
+                paras,
+                1,
+                featured_media=pid + 1 if p % 3 == 0 else 0,
+                comment_status="closed",
+            )
         title, body = textgen.wp_article(r, self.town, self.site)
         h = mix(self.seed, "wf", p)
         n = self.kinds["post"].n
-        return WpPost(pid, "post", date, self.modified_at(kind, p), title, tuple(body), r.choice([1, 2, 2, 3]),
-                      featured_media=pid + 1 if h % 3 else 0, inline_media=pid + 2 if h % 4 == 0 else 0,
-                      video_media=pid + 3 if p == n // 3 else 0, categories=(r.choice(sorted(CATEGORIES)),),
-                      comment_status="closed" if h % 10 == 0 else "open", sticky=p == n - 2)
+        return WpPost(
+            pid,
+            "post",
+            date,
+            self.modified_at(kind, p),
+            title,
+            tuple(body),
+            r.choice([1, 2, 2, 3]),
+            featured_media=pid + 1 if h % 3 else 0,
+            inline_media=pid + 2 if h % 4 == 0 else 0,
+            video_media=pid + 3 if p == n // 3 else 0,
+            categories=(r.choice(sorted(CATEGORIES)),),
+            comment_status="closed" if h % 10 == 0 else "open",
+            sticky=p == n - 2,
+        )
 
     def post(self, pid: int) -> WpPost | None:
         """The current version (edits applied), or None if unknown."""
@@ -194,11 +238,20 @@ class WordPressModel:
             return None
         h = mix(self.seed, "wmedia", mid)
         if mid == parent.video_media:
-            return WpMedia(mid, parent.id, parent.date_ms, "mp4", 64, 48, "Inspelning " + parent.title,
-                           size=self.oversize_bytes)
+            return WpMedia(
+                mid, parent.id, parent.date_ms, "mp4", 64, 48, "Inspelning " + parent.title, size=self.oversize_bytes
+            )
         w, hgt = [(64, 48), (80, 45), (48, 64)][h % 3]
-        return WpMedia(mid, parent.id, parent.date_ms - 60_000, "png" if h & 8 else "jpeg", w, hgt,
-                       parent.title, legacy=mid == parent.inline_media and h % 2 == 0)
+        return WpMedia(
+            mid,
+            parent.id,
+            parent.date_ms - 60_000,
+            "png" if h & 8 else "jpeg",
+            w,
+            hgt,
+            parent.title,
+            legacy=mid == parent.inline_media and h % 2 == 0,
+        )
 
     # ---- comments -------------------------------------------------------------------------------
     def n_comments(self, pid: int) -> int:
@@ -282,13 +335,21 @@ class WordPressModel:
         return sorted(self.id_at(kind, p) for kind in self.kinds for p in range(self.count(kind)))
 
     # ---- timeline mutations ---------------------------------------------------------------------
-    def publish(self, kind: str, title: str, paragraphs: list[str], *, image: bool = False,
-                author: int = 1) -> WpPost:
+    def publish(self, kind: str, title: str, paragraphs: list[str], *, image: bool = False, author: int = 1) -> WpPost:
         """A new post or page at now."""
         pid, now = self.next_post_id, self.clock.now_ms() // 1000 * 1000
         self.next_post_id += 4
-        post = WpPost(pid, kind, now, now, title, tuple(paragraphs), author, featured_media=pid + 1 if image else 0,
-                      comment_status="open" if kind == "post" else "closed")
+        post = WpPost(
+            pid,
+            kind,
+            now,
+            now,
+            title,
+            tuple(paragraphs),
+            author,
+            featured_media=pid + 1 if image else 0,
+            comment_status="open" if kind == "post" else "closed",
+        )
         if image:
             self.extra_media[pid + 1] = WpMedia(pid + 1, pid, now, "jpeg", 64, 48, title)
         self.extra_posts[pid] = post
@@ -301,9 +362,13 @@ class WordPressModel:
         cur = self.post(pid)
         if cur is None:
             raise KeyError(pid)
-        new = dataclasses.replace(cur, title=title if title is not None else cur.title,
-                                  paragraphs=tuple(paragraphs) if paragraphs is not None else cur.paragraphs,
-                                  modified_ms=self.clock.now_ms() // 1000 * 1000, versions=cur.versions + 1)
+        new = dataclasses.replace(
+            cur,
+            title=title if title is not None else cur.title,
+            paragraphs=tuple(paragraphs) if paragraphs is not None else cur.paragraphs,
+            modified_ms=self.clock.now_ms() // 1000 * 1000,
+            versions=cur.versions + 1,
+        )
         self.post_edits[pid] = new
         self.generation += 1
         return new
@@ -322,8 +387,9 @@ class WordPressModel:
         self.corrupted.add(pid)
         self.generation += 1
 
-    def add_comment(self, pid: int, parent: int, author_name: str, text: str, status: str, *,
-                    author: int = 0, pii: bool = False) -> WpComment:
+    def add_comment(
+        self, pid: int, parent: int, author_name: str, text: str, status: str, *, author: int = 0, pii: bool = False
+    ) -> WpComment:
         """A new comment at now, also on old posts."""
         cid = self.next_comment_id
         self.next_comment_id += 1
@@ -342,8 +408,12 @@ class WordPressModel:
             self.comment_deleted.add(cid)
             self.generation += 1
             return cur
-        new = dataclasses.replace(cur, text=text if text is not None else cur.text,
-                                  status=status or cur.status, versions=cur.versions + (text is not None))
+        new = dataclasses.replace(
+            cur,
+            text=text if text is not None else cur.text,
+            status=status or cur.status,
+            versions=cur.versions + (text is not None),
+        )
         self.comment_changes[cid] = new
         self.generation += 1
         return new

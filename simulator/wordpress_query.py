@@ -30,9 +30,9 @@ class Selection:
         n = len(self._items)
         if self._desc:
             end = max(n - offset, 0)
-            part = self._items[max(end - size, 0):end][::-1]
+            part = self._items[max(end - size, 0) : end][::-1]
         else:
-            part = self._items[offset:offset + size]
+            part = self._items[offset : offset + size]
         return [self._to_id(p) for p in part] if self._to_id else [int(p) for p in part]
 
 
@@ -54,17 +54,30 @@ class WpQuery:
 
     def _by_date(self, kind: str) -> list[int]:
         m = self.model
-        return self._cached(("date", kind), lambda: [p for p in range(m.count(kind))
-                                                     if m.id_at(kind, p) not in m.deleted])
+        return self._cached(
+            ("date", kind), lambda: [p for p in range(m.count(kind)) if m.id_at(kind, p) not in m.deleted]
+        )
 
     def _by_modified(self, kind: str) -> list[int]:
         m = self.model
-        return self._cached(("modified", kind), lambda: sorted(
-            self._by_date(kind), key=lambda p: (m.modified_at(kind, p), m.id_at(kind, p))))
+        return self._cached(
+            ("modified", kind),
+            lambda: sorted(self._by_date(kind), key=lambda p: (m.modified_at(kind, p), m.id_at(kind, p))),
+        )
 
-    def posts(self, kind: str, *, orderby: str = "date", desc: bool = True, after: int | None = None,
-              before: int | None = None, modified_after: int | None = None, modified_before: int | None = None,
-              include: list[int] | None = None, exclude: list[int] | None = None) -> Selection:
+    def posts(
+        self,
+        kind: str,
+        *,
+        orderby: str = "date",
+        desc: bool = True,
+        after: int | None = None,
+        before: int | None = None,
+        modified_after: int | None = None,
+        modified_before: int | None = None,
+        include: list[int] | None = None,
+        exclude: list[int] | None = None,
+    ) -> Selection:
         """Visible posts (or pages) matching the filters, in the requested order."""
         m = self.model
 
@@ -109,11 +122,19 @@ class WpQuery:
                         out.append((meta[2], cid))
             out.sort()
             return out
+
         return self._cached(("comments",), build)
 
-    def comments(self, *, posts: list[int] | None = None, parents: list[int] | None = None,
-                 after: int | None = None, before: int | None = None, orderby: str = "date_gmt",
-                 desc: bool = True) -> Selection:
+    def comments(
+        self,
+        *,
+        posts: list[int] | None = None,
+        parents: list[int] | None = None,
+        after: int | None = None,
+        before: int | None = None,
+        orderby: str = "date_gmt",
+        desc: bool = True,
+    ) -> Selection:
         """Approved comments on visible posts, filtered and ordered."""
         m = self.model
         if posts:
@@ -136,8 +157,9 @@ class WpQuery:
             return Selection(sorted(r[1] for r in rows), desc, None)
         if orderby in ("post", "parent"):
             idx = 0 if orderby == "post" else 1
-            return Selection([r[1] for r in sorted(rows, key=lambda r: (self._post_or_parent(r[1])[idx], r[0], r[1]))],
-                             desc, None)
+            return Selection(
+                [r[1] for r in sorted(rows, key=lambda r: (self._post_or_parent(r[1])[idx], r[0], r[1]))], desc, None
+            )
         return Selection(sorted(rows) if posts else rows, desc, lambda r: int(r[1]))
 
     def _post_or_parent(self, cid: int) -> tuple[int, int]:
@@ -154,5 +176,4 @@ class WpQuery:
 
         if parents:
             return sorted({i for pid in parents for i in of(pid)}, reverse=True)
-        return self._cached(("media",), lambda: sorted({i for pid in m.all_post_ids() for i in of(pid)},
-                                                       reverse=True))
+        return self._cached(("media",), lambda: sorted({i for pid in m.all_post_ids() for i in of(pid)}, reverse=True))

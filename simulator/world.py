@@ -67,8 +67,9 @@ class WorldConfig:
         """The same world with ``posts`` statuses on every Mastodon account and ``posts`` blog posts (and no
         more pages than posts, so ``posts=0`` is an empty blog)."""
         accounts = tuple(dataclasses.replace(a, statuses=posts) for a in self.mastodon_accounts)
-        return dataclasses.replace(self, mastodon_accounts=accounts, wp_posts=posts, wp_pages=min(self.wp_pages, posts),
-                                   social_posts=posts)
+        return dataclasses.replace(
+            self, mastodon_accounts=accounts, wp_posts=posts, wp_pages=min(self.wp_pages, posts), social_posts=posts
+        )
 
     @property
     def domain(self) -> str:
@@ -121,35 +122,72 @@ class World:
             raise ValueError("end must be after start")
         self.clock = SimClock(end + DAY_MS)
         self.lock = threading.RLock()
-        self.mastodon = MastodonModel(self.config.seed, self.config.town, self.config.domain,
-                                      list(self.config.mastodon_accounts), start_ms=start, end_ms=end,
-                                      clock=self.clock, oversize_bytes=self.config.oversize_bytes)
+        self.mastodon = MastodonModel(
+            self.config.seed,
+            self.config.town,
+            self.config.domain,
+            list(self.config.mastodon_accounts),
+            start_ms=start,
+            end_ms=end,
+            clock=self.clock,
+            oversize_bytes=self.config.oversize_bytes,
+        )
         handle = ascii_fold(self.config.town).lower().replace(" ", "") + "kommun"
-        self.social = {name: SocialModel(name, seed=self.config.seed, town=self.config.town,
-                                         domain=self.config.domain, posts=self.config.social_posts,
-                                         start_ms=start, end_ms=end, clock=self.clock,
-                                         oversize_bytes=self.config.oversize_bytes, handle=handle,
-                                         name=self.config.display_name) for name in NAMES}
+        self.social = {
+            name: SocialModel(
+                name,
+                seed=self.config.seed,
+                town=self.config.town,
+                domain=self.config.domain,
+                posts=self.config.social_posts,
+                start_ms=start,
+                end_ms=end,
+                clock=self.clock,
+                oversize_bytes=self.config.oversize_bytes,
+                handle=handle,
+                name=self.config.display_name,
+            )
+            for name in NAMES
+        }
         for model in self.social.values():
             model.token = self.config.social_token
-        self.wordpress = WordPressModel(self.config.seed, self.config.town, self.config.domain,
-                                        posts=self.config.wp_posts, pages=self.config.wp_pages, start_ms=start,
-                                        end_ms=end, clock=self.clock, oversize_bytes=self.config.oversize_bytes)
+        self.wordpress = WordPressModel(
+            self.config.seed,
+            self.config.town,
+            self.config.domain,
+            posts=self.config.wp_posts,
+            pages=self.config.wp_pages,
+            start_ms=start,
+            end_ms=end,
+            clock=self.clock,
+            oversize_bytes=self.config.oversize_bytes,
+        )
 
     # ---- ground truth -------------------------------------------------------------------------
     def ground_truth(self, mastodon_url: str, wordpress_url: str, *, items: bool = True) -> dict[str, Any]:
         """What a complete, current harvest should contain (see the module docstring)."""
         with self.lock:
-            return {"now": mastodon_time(self.clock.now_ms()), "seed": self.config.seed,
-                    "mastodon": self._mastodon_truth(mastodon_url, items),
-                    "wordpress": self._wordpress_truth(wordpress_url, items)}
+            return {
+                "now": mastodon_time(self.clock.now_ms()),
+                "seed": self.config.seed,
+                "mastodon": self._mastodon_truth(mastodon_url, items),
+                "wordpress": self._wordpress_truth(wordpress_url, items),
+            }
 
     def _mastodon_truth(self, inst: str, items: bool) -> dict[str, Any]:
         m = self.mastodon
         out: dict[str, Any] = {
             "base_url": inst,
-            "accounts": [{"username": s.spec.username, "id": s.author.id, "statuses_count": m.statuses_count(s.no),
-                          "requires_token": bool(s.token)} for s in m.accounts]}
+            "accounts": [
+                {
+                    "username": s.spec.username,
+                    "id": s.author.id,
+                    "statuses_count": m.statuses_count(s.no),
+                    "requires_token": bool(s.token),
+                }
+                for s in m.accounts
+            ],
+        }
         if not items:
             return out
         rows: list[dict[str, Any]] = []
@@ -162,29 +200,52 @@ class World:
             text = html_text(mj.render_html(shown_rich, inst, shown.mentions))
             if shown.spoiler_text:
                 text = f"{shown.spoiler_text}\n\n{text}"
-            rows.append({
-                "id": str(sid), "account": m.accounts[st.account_no].spec.username, "role": st.role,
-                "author": st.author.acct,
-                "in_reply_to_id": None if st.in_reply_to_id is None else str(st.in_reply_to_id),
-                "reblog_of": None if st.reblog is None else str(st.reblog.id),
-                "created_at": mastodon_time(st.created_ms),
-                "deleted": sid in m.deleted, "corrupt": sid in m.corrupted,
-                "visible": sid not in m.deleted and sid not in m.corrupted, "versions": len(history),
-                "content_sha256": sha256("" if st.reblog else mj.render_html(rich, inst, st.mentions)), "text": text,
-                "pii": rich.pii,
-                "media": [{"id": str(a.id), "url": mj.attachment_json(a, inst)["url"], "type": a.type,
-                           "oversized": a.size > 0} for a in st.media]})
+            rows.append(
+                {
+                    "id": str(sid),
+                    "account": m.accounts[st.account_no].spec.username,
+                    "role": st.role,
+                    "author": st.author.acct,
+                    "in_reply_to_id": None if st.in_reply_to_id is None else str(st.in_reply_to_id),
+                    "reblog_of": None if st.reblog is None else str(st.reblog.id),
+                    "created_at": mastodon_time(st.created_ms),
+                    "deleted": sid in m.deleted,
+                    "corrupt": sid in m.corrupted,
+                    "visible": sid not in m.deleted and sid not in m.corrupted,
+                    "versions": len(history),
+                    "content_sha256": sha256("" if st.reblog else mj.render_html(rich, inst, st.mentions)),
+                    "text": text,
+                    "pii": rich.pii,
+                    "media": [
+                        {
+                            "id": str(a.id),
+                            "url": mj.attachment_json(a, inst)["url"],
+                            "type": a.type,
+                            "oversized": a.size > 0,
+                        }
+                        for a in st.media
+                    ],
+                }
+            )
         out["items"] = rows
-        out["counts"] = {"statuses": len(rows), "visible": sum(r["visible"] for r in rows),
-                         "deleted": sum(r["deleted"] for r in rows),
-                         "edited": sum(r["versions"] > 1 for r in rows), "pii": sum(r["pii"] for r in rows)}
+        out["counts"] = {
+            "statuses": len(rows),
+            "visible": sum(r["visible"] for r in rows),
+            "deleted": sum(r["deleted"] for r in rows),
+            "edited": sum(r["versions"] > 1 for r in rows),
+            "pii": sum(r["pii"] for r in rows),
+        }
         return out
 
     def _wordpress_truth(self, site: str, items: bool) -> dict[str, Any]:
         w = self.wordpress
-        out: dict[str, Any] = {"base_url": site, "counts": {
-            kind + "s": sum(1 for p in range(w.count(kind)) if w.id_at(kind, p) not in w.deleted)
-            for kind in w.kinds}}
+        out: dict[str, Any] = {
+            "base_url": site,
+            "counts": {
+                kind + "s": sum(1 for p in range(w.count(kind)) if w.id_at(kind, p) not in w.deleted)
+                for kind in w.kinds
+            },
+        }
         if not items:
             return out
         rows: list[dict[str, Any]] = []
@@ -195,27 +256,64 @@ class World:
             state = w.deleted.get(pid)
             media = [w.media(i) for i in (post.featured_media, post.inline_media, post.video_media) if i]
             content = wj.render_content(site, post, w)
-            rows.append({"type": post.type, "id": pid, "status": {"trash": "trash", "delete": "deleted"}.get(
-                state or "", "publish"), "visible": state is None and pid not in w.corrupted,
-                "deleted": state is not None, "corrupt": pid in w.corrupted,
-                "versions": post.versions, "date_gmt": wp_gmt(post.date_ms), "modified_gmt": wp_gmt(post.modified_ms),
-                "title": post.title, "content_sha256": sha256(content), "text": html_text(content),
-                "media": [{"id": m.id, "url": wj.media_url(site, m), "type": m.fmt, "oversized": m.size > 0,
-                           "in_content": m.id != post.featured_media} for m in media if m is not None]})
+            rows.append(
+                {
+                    "type": post.type,
+                    "id": pid,
+                    "status": {"trash": "trash", "delete": "deleted"}.get(state or "", "publish"),
+                    "visible": state is None and pid not in w.corrupted,
+                    "deleted": state is not None,
+                    "corrupt": pid in w.corrupted,
+                    "versions": post.versions,
+                    "date_gmt": wp_gmt(post.date_ms),
+                    "modified_gmt": wp_gmt(post.modified_ms),
+                    "title": post.title,
+                    "content_sha256": sha256(content),
+                    "text": html_text(content),
+                    "media": [
+                        {
+                            "id": m.id,
+                            "url": wj.media_url(site, m),
+                            "type": m.fmt,
+                            "oversized": m.size > 0,
+                            "in_content": m.id != post.featured_media,
+                        }
+                        for m in media
+                        if m is not None
+                    ],
+                }
+            )
             for cid in w.comment_ids(pid):
                 c = w.comment_record(cid)
                 assert c is not None
                 status = "deleted" if cid in w.comment_deleted else c.status
                 visible = status == "approved" and state is None
                 comments += 1
-                rows.append({"type": "comment", "id": cid, "post": pid, "parent": c.parent, "status": status,
-                             "visible": visible, "deleted": status == "deleted",
-                             "hidden": status in ("hold", "spam", "trash"), "versions": c.versions,
-                             "date_gmt": wp_gmt(c.date_ms), "content_sha256": sha256(wj.autop(c.text) + "\n"),
-                             "text": html_text(wj.autop(c.text)), "pii": c.pii})
+                rows.append(
+                    {
+                        "type": "comment",
+                        "id": cid,
+                        "post": pid,
+                        "parent": c.parent,
+                        "status": status,
+                        "visible": visible,
+                        "deleted": status == "deleted",
+                        "hidden": status in ("hold", "spam", "trash"),
+                        "versions": c.versions,
+                        "date_gmt": wp_gmt(c.date_ms),
+                        "content_sha256": sha256(wj.autop(c.text) + "\n"),
+                        "text": html_text(wj.autop(c.text)),
+                        "pii": c.pii,
+                    }
+                )
         out["items"] = rows
         visible_comments = sum(1 for r in rows if r["type"] == "comment" and r["visible"])
-        out["counts"].update({"comments": comments, "comments_visible": visible_comments,
-                              "comments_not_visible": comments - visible_comments,
-                              "pii_comments": sum(1 for r in rows if r["type"] == "comment" and r["pii"])})
+        out["counts"].update(
+            {
+                "comments": comments,
+                "comments_visible": visible_comments,
+                "comments_not_visible": comments - visible_comments,
+                "pii_comments": sum(1 for r in rows if r["type"] == "comment" and r["pii"]),
+            }
+        )
         return out

@@ -20,16 +20,21 @@ EVENTS_PREFIX = "test-shared"
 
 def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:
     """Run warcio's own checker (the CLI users run) over a file."""
-    return subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(path)],
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", "-v", str(path)], capture_output=True, text=True, check=False
+    )
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Embedded defaults in a private folder (local store); the index is the real local ES."""
-    return Settings(data_dir=tmp_path / "data", store_path=tmp_path / "store",
-                    es_index_prefix=f"test-{uuid.uuid4().hex[:8]}", events_prefix=EVENTS_PREFIX,
-                    accounts_file=ACCOUNTS_FILE)
+    return Settings(
+        data_dir=tmp_path / "data",
+        store_path=tmp_path / "store",
+        es_index_prefix=f"test-{uuid.uuid4().hex[:8]}",
+        events_prefix=EVENTS_PREFIX,
+        accounts_file=ACCOUNTS_FILE,
+    )
 
 
 @pytest.fixture
@@ -40,9 +45,15 @@ def s3_settings(tmp_path: Path) -> Settings:
     found = endpoints()
     if not found:
         pytest.fail("MinIO is not running: start the services with `scripts/services up`")
-    return Settings(data_dir=tmp_path / "data", store="s3", s3_endpoint_url=found["s3_endpoint_url"],
-                    s3_bucket="communis-test", s3_prefix=f"{uuid.uuid4().hex[:8]}/",
-                    s3_access_key=found["s3_access_key"],
-                    s3_secret_key=found["s3_secret_key"], es_index_prefix=f"test-{uuid.uuid4().hex[:8]}",
-                    events_prefix=EVENTS_PREFIX,
-                    accounts_file=ACCOUNTS_FILE)
+    return Settings(
+        data_dir=tmp_path / "data",
+        store="s3",
+        s3_endpoint_url=found["s3_endpoint_url"],
+        s3_bucket="communis-test",
+        s3_prefix=f"{uuid.uuid4().hex[:8]}/",
+        s3_access_key=found["s3_access_key"],
+        s3_secret_key=found["s3_secret_key"],
+        es_index_prefix=f"test-{uuid.uuid4().hex[:8]}",
+        events_prefix=EVENTS_PREFIX,
+        accounts_file=ACCOUNTS_FILE,
+    )

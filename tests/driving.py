@@ -71,8 +71,14 @@ def check_rejected(rejected: Rejected) -> None:
     reason.encode("utf-8")  # it goes into the quarantine entry's JSON
 
 
-def drive(account: Account, now: datetime, transport: httpx.BaseTransport | None = None, *,
-          state: HarvestState | None = None, lookback: timedelta = FULL) -> Outcome:
+def drive(
+    account: Account,
+    now: datetime,
+    transport: httpx.BaseTransport | None = None,
+    *,
+    state: HarvestState | None = None,
+    lookback: timedelta = FULL,
+) -> Outcome:
     """One harvest of the account (a first run unless `state` is given); never raises."""
     connector = connector_for(account.platform.value)
     out = Outcome("parsed")
@@ -80,12 +86,26 @@ def drive(account: Account, now: datetime, transport: httpx.BaseTransport | None
         token = token_for(account, None) if account.credentials else None
         headers, params = connector.client_auth(account, token)
         with make_client(transport=transport) as client:
-            fetcher = Fetcher(client, max_tries=2, backoff=0.0, sleep=lambda _s: None, max_wait=0.0,
-                              throttled=connector.throttled, secrets=[token] if token else [],
-                              api_host=httpx.URL(account.api_base).host, auth_headers=headers,
-                              auth_params=params)
-            ctx = HarvestContext(account, state or HarvestState(account=account.id), fetcher, now,
-                                 lookback=lookback, media_max_bytes=256 * 1024)
+            fetcher = Fetcher(
+                client,
+                max_tries=2,
+                backoff=0.0,
+                sleep=lambda _s: None,
+                max_wait=0.0,
+                throttled=connector.throttled,
+                secrets=[token] if token else [],
+                api_host=httpx.URL(account.api_base).host,
+                auth_headers=headers,
+                auth_params=params,
+            )
+            ctx = HarvestContext(
+                account,
+                state or HarvestState(account=account.id),
+                fetcher,
+                now,
+                lookback=lookback,
+                media_max_bytes=256 * 1024,
+            )
             for item in connector.harvest(ctx):
                 if isinstance(item, Rejected):
                     check_rejected(item)

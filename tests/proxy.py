@@ -132,21 +132,23 @@ class Proxy:
     def is_cut(self) -> bool:
         return self._cut
 
-    def cut_on(self, pattern: bytes, nth: int = 1, *, refuse: bool = False,
-               restore_after_refusals: int | None = None) -> None:
+    def cut_on(
+        self, pattern: bytes, nth: int = 1, *, refuse: bool = False, restore_after_refusals: int | None = None
+    ) -> None:
         """Cut when the nth client→service chunk containing `pattern` arrives; that chunk is not forwarded."""
-        self._triggers.append(_Trigger(pattern=pattern, nth=nth, refuse=refuse,
-                                       restore_after_refusals=restore_after_refusals))
+        self._triggers.append(
+            _Trigger(pattern=pattern, nth=nth, refuse=refuse, restore_after_refusals=restore_after_refusals)
+        )
 
     def cut_after_bytes(self, n: int, *, refuse: bool = False, restore_after_refusals: int | None = None) -> None:
         """Cut when forwarding a chunk would take the bytes sent to the service past `n`."""
         self._triggers.append(_Trigger(after_bytes=n, refuse=refuse, restore_after_refusals=restore_after_refusals))
 
-    def cut_at_connection(self, k: int, *, refuse: bool = False,
-                          restore_after_refusals: int | None = None) -> None:
+    def cut_at_connection(self, k: int, *, refuse: bool = False, restore_after_refusals: int | None = None) -> None:
         """Cut when the kth connection (counted from now on) is accepted; it is reset."""
-        self._triggers.append(_Trigger(at_connection=self.connections + k, refuse=refuse,
-                                       restore_after_refusals=restore_after_refusals))
+        self._triggers.append(
+            _Trigger(at_connection=self.connections + k, refuse=refuse, restore_after_refusals=restore_after_refusals)
+        )
 
     # --- inside the loop --------------------------------------------------------------------
 
@@ -212,8 +214,10 @@ class Proxy:
             return
         conn = _Conn(writer, up_writer)
         self._conns.add(conn)
-        conn.tasks = [asyncio.create_task(self._pump(conn, reader, up_writer, upstream=True)),
-                      asyncio.create_task(self._pump(conn, up_reader, writer, upstream=False))]
+        conn.tasks = [
+            asyncio.create_task(self._pump(conn, reader, up_writer, upstream=True)),
+            asyncio.create_task(self._pump(conn, up_reader, writer, upstream=False)),
+        ]
 
     async def _matches(self, conn: _Conn, chunk: bytes) -> _Trigger | None:
         window = conn.tail + chunk
@@ -225,11 +229,12 @@ class Proxy:
             if trig.after_bytes is not None and self.bytes_up + len(chunk) > trig.after_bytes:
                 return trig
         longest = max((len(t.pattern) for t in self._triggers if t.pattern), default=1)
-        conn.tail = window[-(longest - 1):] if longest > 1 else b""
+        conn.tail = window[-(longest - 1) :] if longest > 1 else b""
         return None
 
-    async def _pump(self, conn: _Conn, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
-                    upstream: bool) -> None:
+    async def _pump(
+        self, conn: _Conn, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, upstream: bool
+    ) -> None:
         try:
             while True:
                 chunk = await reader.read(65536)
@@ -245,7 +250,7 @@ class Proxy:
                 if conn not in self._conns:
                     return
                 slow = self._slow
-                parts = [chunk[i:i + slow[0]] for i in range(0, len(chunk), slow[0])] if slow else [chunk]
+                parts = [chunk[i : i + slow[0]] for i in range(0, len(chunk), slow[0])] if slow else [chunk]
                 for part in parts:
                     writer.write(part)
                     await writer.drain()

@@ -23,8 +23,14 @@ HANG_GUARD_S = 900.0
 POLL_S = 0.2
 
 
-def wait_for(condition: Callable[[], T | None], what: str, *, gone: Callable[[], str | None] | None = None,
-             poll: float = POLL_S, guard: float = HANG_GUARD_S) -> T:
+def wait_for(
+    condition: Callable[[], T | None],
+    what: str,
+    *,
+    gone: Callable[[], str | None] | None = None,
+    poll: float = POLL_S,
+    guard: float = HANG_GUARD_S,
+) -> T:
     """Return `condition()`'s first truthy value; fail only if `gone()` names a reason, or at the hang guard."""
     started = time.monotonic()
     while True:
@@ -37,6 +43,7 @@ def wait_for(condition: Callable[[], T | None], what: str, *, gone: Callable[[],
         if time.monotonic() - started > guard:
             raise AssertionError(f"{what}: still not so after the {guard:.0f} s hang guard (a bug, not slowness)")
         time.sleep(poll)  # the interval between two looks; the condition, not this, ends the wait
+
 
 #: How long Prefect's test harness may take to start its server: a hang guard like the one above
 #: (its own default, 30 s, is a speed requirement a loaded machine can miss). Ten minutes.

@@ -10,14 +10,16 @@ from .audit import open_audit
 from .users import open_users
 
 
-def add_user(settings: Settings, name: str, role: str, password: str | None, *, actor: str,
-             client: str) -> tuple[User, str]:
+def add_user(
+    settings: Settings, name: str, role: str, password: str | None, *, actor: str, client: str
+) -> tuple[User, str]:
     """Create a user; returns it and its API token (shown once, stored only hashed)."""
     audit = open_audit(settings)
     audit.ensure()  # fail before creating the user if the audit log cannot be written
     user, token = open_users(settings).add(name, role, password)
-    audit.event(AuditAction.USER_ADD, user=actor, role=None, target=user.name, client=client,
-                note=f"role {user.role.value}")
+    audit.event(
+        AuditAction.USER_ADD, user=actor, role=None, target=user.name, client=client, note=f"role {user.role.value}"
+    )
     return user, token
 
 

@@ -51,17 +51,35 @@ class AuditLog(EventStream):
         """Append one event (`create` with a fresh id: a retry can never overwrite)."""
         self.append(uuid.uuid4().hex, event, refresh=refresh)
 
-    def event(self, action: AuditAction, *, user: str | None, role: Role | None, target: str = "",
-              client: str = "", outcome: AuditOutcome = AuditOutcome.OK, note: str = "",
-              refresh: bool = False) -> AuditEvent:
+    def event(
+        self,
+        action: AuditAction,
+        *,
+        user: str | None,
+        role: Role | None,
+        target: str = "",
+        client: str = "",
+        outcome: AuditOutcome = AuditOutcome.OK,
+        note: str = "",
+        refresh: bool = False,
+    ) -> AuditEvent:
         """Build an event stamped now, append it and return it."""
-        made = AuditEvent(at=datetime.now(UTC), user=user, role=role, action=action, target=target, client=client,
-                          outcome=outcome, note=note)
+        made = AuditEvent(
+            at=datetime.now(UTC),
+            user=user,
+            role=role,
+            action=action,
+            target=target,
+            client=client,
+            outcome=outcome,
+            note=note,
+        )
         self.record(made, refresh=refresh)
         return made
 
-    def latest(self, limit: int = 50, *, user: str | None = None, action: AuditAction | str | None = None
-               ) -> list[AuditEvent]:
+    def latest(
+        self, limit: int = 50, *, user: str | None = None, action: AuditAction | str | None = None
+    ) -> list[AuditEvent]:
         """The newest `limit` events, newest first, optionally of one user and/or one action."""
         found = self.newest(limit, user=user, action=str(action) if action else None)
         return [AuditEvent.model_validate(data) for data in found]
@@ -73,4 +91,3 @@ class AuditLog(EventStream):
 
 def open_audit(settings: Settings) -> AuditLog:
     return AuditLog(make_client(settings), settings.stream("audit"))
-

@@ -72,8 +72,15 @@ def verify_password(password: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         want = base64.b64decode(expected)
-        derived = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-                                 dklen=len(want), maxmem=256 * 1024 * 1024)
+        derived = hashlib.scrypt(
+            password.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(want),
+            maxmem=256 * 1024 * 1024,
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(derived, want)
@@ -111,17 +118,23 @@ class UserStore:
         try:
             user = User(name=name, role=Role(role), created_at=datetime.now(UTC))
         except ValueError as exc:  # ValidationError is a ValueError
-            raise AccessError(f"invalid user {name!r} / role {role!r}: {_first(exc)}",
-                              hint=f"roles: {', '.join(r.value for r in Role)}; names: a-z 0-9 . _ -") from None
+            raise AccessError(
+                f"invalid user {name!r} / role {role!r}: {_first(exc)}",
+                hint=f"roles: {', '.join(r.value for r in Role)}; names: a-z 0-9 . _ -",
+            ) from None
         stored = hash_password(password) if password is not None else None
         token = secrets.token_urlsafe(32)
         with self._db() as db:
             if db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
                 raise AccessError(f"user {name!r} already exists")
-            db.execute("INSERT INTO users (name, role, password_hash, disabled, created_at) VALUES (?, ?, ?, 0, ?)",
-                       (user.name, user.role.value, stored, user.created_at.isoformat()))
-            db.execute("INSERT INTO tokens (token_sha256, user_name, created_at) VALUES (?, ?, ?)",
-                       (token_digest(token), user.name, user.created_at.isoformat()))
+            db.execute(
+                "INSERT INTO users (name, role, password_hash, disabled, created_at) VALUES (?, ?, ?, 0, ?)",
+                (user.name, user.role.value, stored, user.created_at.isoformat()),
+            )
+            db.execute(
+                "INSERT INTO tokens (token_sha256, user_name, created_at) VALUES (?, ?, ?)",
+                (token_digest(token), user.name, user.created_at.isoformat()),
+            )
         return user, token
 
     def new_token(self, name: str) -> str:
@@ -131,8 +144,10 @@ class UserStore:
             raise AccessError(f"user {name!r} is disabled")
         token = secrets.token_urlsafe(32)
         with self._db() as db:
-            db.execute("INSERT INTO tokens (token_sha256, user_name, created_at) VALUES (?, ?, ?)",
-                       (token_digest(token), name, datetime.now(UTC).isoformat()))
+            db.execute(
+                "INSERT INTO tokens (token_sha256, user_name, created_at) VALUES (?, ?, ?)",
+                (token_digest(token), name, datetime.now(UTC).isoformat()),
+            )
         return token
 
     def get(self, name: str) -> User:
@@ -159,8 +174,9 @@ class UserStore:
     def authenticate(self, name: str, password: str) -> User:
         """The user if the password is right and the user enabled, else AuthenticationFailed."""
         with self._db() as db:
-            row = db.execute("SELECT name, role, disabled, created_at, password_hash FROM users WHERE name = ?",
-                             (name,)).fetchone()
+            row = db.execute(
+                "SELECT name, role, disabled, created_at, password_hash FROM users WHERE name = ?", (name,)
+            ).fetchone()
         stored = row[4] if row is not None and row[4] else _dummy_hash()  # same work for unknown users
         ok = verify_password(password, stored) and row is not None and bool(row[4])
         if not ok or row is None or row[2]:
@@ -175,8 +191,10 @@ class UserStore:
         now = datetime.now(UTC)
         with self._db() as db:
             db.execute("DELETE FROM sessions WHERE expires_at < ?", (now.isoformat(),))
-            db.execute("INSERT INTO sessions (session_sha256, user_name, expires_at) VALUES (?, ?, ?)",
-                       (token_digest(secret), name, (now + timedelta(hours=hours)).isoformat()))
+            db.execute(
+                "INSERT INTO sessions (session_sha256, user_name, expires_at) VALUES (?, ?, ?)",
+                (token_digest(secret), name, (now + timedelta(hours=hours)).isoformat()),
+            )
         return secret
 
     def user_for_session(self, secret: str) -> User:
@@ -185,9 +203,15 @@ class UserStore:
         with self._db() as db:
             row = db.execute(
                 "SELECT s.session_sha256, s.expires_at, u.name, u.role, u.disabled, u.created_at FROM sessions s "
-                "JOIN users u ON u.name = s.user_name WHERE s.session_sha256 = ?", (digest,)).fetchone()
-        if row is None or not hmac.compare_digest(row[0], digest) or row[4] \
-                or datetime.fromisoformat(row[1]) < datetime.now(UTC):
+                "JOIN users u ON u.name = s.user_name WHERE s.session_sha256 = ?",
+                (digest,),
+            ).fetchone()
+        if (
+            row is None
+            or not hmac.compare_digest(row[0], digest)
+            or row[4]
+            or datetime.fromisoformat(row[1]) < datetime.now(UTC)
+        ):
             raise AuthenticationFailed("the session has ended; sign in again")
         return _user(row[2:])
 
@@ -201,7 +225,9 @@ class UserStore:
         with self._db() as db:
             row = db.execute(
                 "SELECT t.token_sha256, u.name, u.role, u.disabled, u.created_at FROM tokens t "
-                "JOIN users u ON u.name = t.user_name WHERE t.token_sha256 = ?", (digest,)).fetchone()
+                "JOIN users u ON u.name = t.user_name WHERE t.token_sha256 = ?",
+                (digest,),
+            ).fetchone()
         if row is None or not hmac.compare_digest(row[0], digest) or row[3]:
             raise AuthenticationFailed("unknown API token, or its user is disabled")
         return _user(row[1:])
@@ -213,8 +239,9 @@ def open_users(settings: Settings) -> UserStore:
 
 def _user(row: tuple[object, ...]) -> User:
     name, role, disabled, created = row
-    return User(name=str(name), role=Role(str(role)), disabled=bool(disabled),
-                created_at=datetime.fromisoformat(str(created)))
+    return User(
+        name=str(name), role=Role(str(role)), disabled=bool(disabled), created_at=datetime.fromisoformat(str(created))
+    )
 
 
 def _first(exc: ValueError) -> str:

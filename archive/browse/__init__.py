@@ -12,7 +12,22 @@ from .timeline import TimelineBucket, account_timeline, item_captures
 from .versions import DiffPart, VersionView, diff_words, versions_of
 
 __all__ = [
-    "EXPORT_FIELDS", "ArchivedMedia", "DiffPart", "Provenance", "ThreadNode", "TimelineBucket", "VerifyResult",
-    "VersionView", "account_timeline", "archived_media", "diff_words", "export_csv", "export_jsonl",
-    "item_captures", "provenance_of", "thread_of", "verify_record", "versions_of",
+    "EXPORT_FIELDS",
+    "ArchivedMedia",
+    "DiffPart",
+    "Provenance",
+    "ThreadNode",
+    "TimelineBucket",
+    "VerifyResult",
+    "VersionView",
+    "account_timeline",
+    "archived_media",
+    "diff_words",
+    "export_csv",
+    "export_jsonl",
+    "item_captures",
+    "provenance_of",
+    "thread_of",
+    "verify_record",
+    "versions_of",
 ]

@@ -10,10 +10,32 @@ from typing import Any
 
 from ..index import RecordIndex, SearchQuery, iter_hits
 
-EXPORT_FIELDS = ("record_id", "item_key", "platform", "account", "department", "kind", "version", "is_latest",
-                 "published_at", "edited_at", "captured_at", "deleted", "hidden_on_platform", "author.name",
-                 "author.handle", "title", "text", "url", "retention_class", "warc_key", "warc.offset",
-                 "warc.length", "warc.sha256", "content_sha256")
+EXPORT_FIELDS = (
+    "record_id",
+    "item_key",
+    "platform",
+    "account",
+    "department",
+    "kind",
+    "version",
+    "is_latest",
+    "published_at",
+    "edited_at",
+    "captured_at",
+    "deleted",
+    "hidden_on_platform",
+    "author.name",
+    "author.handle",
+    "title",
+    "text",
+    "url",
+    "retention_class",
+    "warc_key",
+    "warc.offset",
+    "warc.length",
+    "warc.sha256",
+    "content_sha256",
+)
 #: Spreadsheet programs run a cell starting with these as a formula; such cells get a leading '.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

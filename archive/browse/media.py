@@ -30,8 +30,9 @@ def archived_media(store: BlobStore, document: dict[str, Any], n: int) -> Archiv
     verify_bytes(data, loc)
     parsed = parse_one(data)
     if parsed.warc_type != "response":
-        raise RecordNotFound(f"media #{n} of record {document['record_id']} is a {parsed.warc_type} record "
-                             "without the file's bytes")
+        raise RecordNotFound(
+            f"media #{n} of record {document['record_id']} is a {parsed.warc_type} record without the file's bytes"
+        )
     headers = parsed.record.http_headers
     ctype = (headers.get_header("Content-Type") if headers else None) or media[n].get("content_type")
     return ArchivedMedia(str(ctype or "application/octet-stream"), parsed.content, media[n].get("sha256"))

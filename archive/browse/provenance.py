@@ -47,10 +47,16 @@ def provenance_of(store: BlobStore, document: dict[str, Any]) -> Provenance:
     """The panel's facts; storage facts come from a HEAD on the WARC file (no bytes are read)."""
     loc = document.get("warc") or {}
     prov = Provenance(
-        record_id=document["record_id"], warc_key=document.get("warc_key"), warc_file=loc.get("filename"),
-        offset=loc.get("offset"), length=loc.get("length"), warc_record_id=loc.get("record_id"),
-        sha256=loc.get("sha256"), content_sha256=document.get("content_sha256"),
-        captured_at=document.get("captured_at"), source_url=document.get("source_url"),
+        record_id=document["record_id"],
+        warc_key=document.get("warc_key"),
+        warc_file=loc.get("filename"),
+        offset=loc.get("offset"),
+        length=loc.get("length"),
+        warc_record_id=loc.get("record_id"),
+        sha256=loc.get("sha256"),
+        content_sha256=document.get("content_sha256"),
+        captured_at=document.get("captured_at"),
+        source_url=document.get("source_url"),
         retention_class=document.get("retention_class"),
     )
     key = document.get("warc_key")
@@ -71,6 +77,11 @@ def verify_record(index: RecordIndex, store: BlobStore, record_id: str, *, now: 
         return VerifyResult(record_id=record_id, ok=False, message=exc.one_line(), checked_at=now)
     loc = verified.record.warc
     assert loc is not None  # fetch_verified refuses records without a location
-    return VerifyResult(record_id=record_id, ok=True, sha256=loc.sha256, checked_at=now,
-                        message=f"{len(verified.warc_bytes)} bytes at {loc.filename}@{loc.offset} match SHA-256 "
-                                f"{loc.sha256} and hold WARC record {loc.record_id}")
+    return VerifyResult(
+        record_id=record_id,
+        ok=True,
+        sha256=loc.sha256,
+        checked_at=now,
+        message=f"{len(verified.warc_bytes)} bytes at {loc.filename}@{loc.offset} match SHA-256 "
+        f"{loc.sha256} and hold WARC record {loc.record_id}",
+    )

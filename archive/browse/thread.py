@@ -33,8 +33,13 @@ def thread_root_id(document: dict[str, Any]) -> str:
 def thread_of(index: RecordIndex, document: dict[str, Any], *, public_only: bool = False) -> Thread:
     """The thread a record belongs to: its top post and every comment under it, oldest first."""
     root_id = thread_root_id(document)
-    base = dict(platform=document["platform"], account=document["account"], latest_only=True,
-                public_only=public_only, sort="oldest")
+    base = dict(
+        platform=document["platform"],
+        account=document["account"],
+        latest_only=True,
+        public_only=public_only,
+        sort="oldest",
+    )
     docs: list[dict[str, Any]] = [h.source for h in iter_hits(index, SearchQuery(item=root_id, **base))]
     truncated = False
     for n, hit in enumerate(iter_hits(index, SearchQuery(thread=root_id, **base), page_size=1000)):

@@ -22,8 +22,9 @@ class TimelineBucket:
         return sum(self.counts.values())
 
 
-def account_timeline(index: RecordIndex, account: str, *, interval: Interval = "week",
-                     public_only: bool = False) -> list[TimelineBucket]:
+def account_timeline(
+    index: RecordIndex, account: str, *, interval: Interval = "week", public_only: bool = False
+) -> list[TimelineBucket]:
     """Items (latest versions) published per `interval`, split by kind, oldest first; empty periods kept."""
     filters = build_filters(SearchQuery(account=account, latest_only=True, public_only=public_only))
     return [TimelineBucket(start, counts) for start, counts in queries.published_histogram(index, filters, interval)]
@@ -31,8 +32,9 @@ def account_timeline(index: RecordIndex, account: str, *, interval: Interval = "
 
 def item_captures(versions: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(time, what) for each capture that recorded a change of the item, and its last sighting."""
-    events = [(str(v["captured_at"]), "deleted" if v.get("deleted") else f"version {v.get('version', 1)}")
-              for v in versions]
+    events = [
+        (str(v["captured_at"]), "deleted" if v.get("deleted") else f"version {v.get('version', 1)}") for v in versions
+    ]
     last_seen = next((v.get("last_seen_at") for v in versions if v.get("deleted") and v.get("last_seen_at")), None)
     if last_seen:
         events.append((str(last_seen), "last seen"))

@@ -72,8 +72,15 @@ def versions_of(index: RecordIndex, item_key: str) -> list[VersionView]:
             views.append(VersionView(doc, [], []))
         elif doc.get("deleted"):
             removal = doc.get("removal") or {}
-            views.append(VersionView(doc, [], ["deleted"], deleted_at=removal.get("at") or doc["captured_at"],
-                                     last_seen_at=doc.get("last_seen_at") or previous["captured_at"]))
+            views.append(
+                VersionView(
+                    doc,
+                    [],
+                    ["deleted"],
+                    deleted_at=removal.get("at") or doc["captured_at"],
+                    last_seen_at=doc.get("last_seen_at") or previous["captured_at"],
+                )
+            )
         else:
             changed = [name for name in _COMPARED if doc.get(name) != previous.get(name)]
             text_diff = diff_words(previous.get("text") or "", doc.get("text") or "")

@@ -31,8 +31,11 @@ from . import (
     users,
 )
 
-app = typer.Typer(help="Communis: a municipality's social media, kept as public records.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Communis: a municipality's social media, kept as public records.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 
 # Unnamed sub-apps merge their commands into the top level; the order here is the order of
 # `communis --help`: top-level commands first, then the command groups.
@@ -48,8 +51,7 @@ app.add_typer(retention.app, name="retention")
 
 @app.callback()
 def _main(verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log details.")] = False) -> None:
-    setup_logging(logging.DEBUG if verbose else logging.INFO, stderr=verbose,
-                  file=var_dir() / "log" / "communis.log")
+    setup_logging(logging.DEBUG if verbose else logging.INFO, stderr=verbose, file=var_dir() / "log" / "communis.log")
 
 
 def main() -> None:

@@ -31,8 +31,7 @@ AccountsOption = Annotated[Path | None, typer.Option(help="Accounts file.")]
 
 @app.command("register")
 def accounts_register(
-    out: Annotated[Path, typer.Option("-o", "--out", help="Directory for channel-register.csv and .pdf.")
-                   ] = Path("."),
+    out: Annotated[Path, typer.Option("-o", "--out", help="Directory for channel-register.csv and .pdf.")] = Path("."),
     accounts: AccountsOption = None,
 ) -> None:
     """Export the channel register (owner, platform, address, dates, classes, volume) as CSV and PDF."""
@@ -47,16 +46,18 @@ def accounts_register(
     except CommunisError as exc:
         fail(exc)
     closed = sum(e.end is not None for e in entries)
-    console.print(f"{len(entries)} channels ({closed} closed), {sum(e.items for e in entries)} items, "
-                  f"{sum(e.bytes for e in entries):,} bytes: {csv_path}, {pdf_path}", highlight=False)
+    console.print(
+        f"{len(entries)} channels ({closed} closed), {sum(e.items for e in entries)} items, "
+        f"{sum(e.bytes for e in entries):,} bytes: {csv_path}, {pdf_path}",
+        highlight=False,
+    )
 
 
 @app.command("close")
 def accounts_close(
     account_id: Annotated[str, typer.Argument(help="The account to close.")],
     accounts: AccountsOption = None,
-    on: Annotated[str | None, typer.Option("--on", help="The channel's end date (YYYY-MM-DD); default today.")
-                  ] = None,
+    on: Annotated[str | None, typer.Option("--on", help="The channel's end date (YYYY-MM-DD); default today.")] = None,
     reason: Annotated[str, typer.Option(help="Why the channel closes (decision, case number …).")] = "",
 ) -> None:
     """Final complete capture of the account, then record its closure (scheduled harvests skip it)."""
@@ -69,14 +70,24 @@ def accounts_close(
             raise CommunisError(f"account {account_id!r} is not in the accounts file")
         closed_on: date | None = parse_date(on, "--on")
         with console.status(f"final complete capture of {account_id}"):
-            closure = close_account(arc.settings, arc.store, arc.index, open_premis(arc.settings), account,
-                                    by=cli_actor(), closed_on=closed_on, reason=reason)
+            closure = close_account(
+                arc.settings,
+                arc.store,
+                arc.index,
+                open_premis(arc.settings),
+                account,
+                by=cli_actor(),
+                closed_on=closed_on,
+                reason=reason,
+            )
     except CommunisError as exc:
         fail(exc)
-    console.print(f"{account_id} closed on {closure.closed_at}: final run {closure.final_run_id} "
-                  f"({closure.final_captures} captures, {len(closure.final_files)} new files); scheduled harvests "
-                  f"skip it. Set `closed_at: {closure.closed_at}` in the accounts file to say so there too.",
-                  highlight=False)
+    console.print(
+        f"{account_id} closed on {closure.closed_at}: final run {closure.final_run_id} "
+        f"({closure.final_captures} captures, {len(closure.final_files)} new files); scheduled harvests "
+        f"skip it. Set `closed_at: {closure.closed_at}` in the accounts file to say so there too.",
+        highlight=False,
+    )
 
 
 @app.command("validate")

@@ -75,8 +75,10 @@ def accounts_from(arc: Archive, path: Path | None) -> list[Account]:
 
 def print_ingest_report(report: IngestReport) -> None:
     """One line for the run, one per quarantined capture (platform text printed without markup)."""
-    console.print(f"run {report.run_id}: {report.captures} captures, {report.records} records, "
-                  f"{len(report.files)} WARC files stored, {report.indexed} documents indexed, "
-                  f"{len(report.quarantined)} quarantined")
+    console.print(
+        f"run {report.run_id}: {report.captures} captures, {report.records} records, "
+        f"{len(report.files)} WARC files stored, {report.indexed} documents indexed, "
+        f"{len(report.quarantined)} quarantined"
+    )
     for q in report.quarantined:
         console.print(f"  [yellow]quarantined[/] {q.url}: {q.reason} ({q.key})", highlight=False)

@@ -17,21 +17,30 @@ def run_demo(console: Console, query: str = "snöröjning", archive: Archive | N
     """Returns the number of search hits (the demo succeeds only if it finds something)."""
     arc = archive or Archive()
     accounts = load_accounts(ACCOUNTS_FILE, arc.settings)
-    console.print(f"[bold]Communis demo[/]: {len(accounts)} sample accounts → WARC → "
-                  f"{arc.settings.store} store → Elasticsearch at {arc.settings.es_url}")
+    console.print(
+        f"[bold]Communis demo[/]: {len(accounts)} sample accounts → WARC → "
+        f"{arc.settings.store} store → Elasticsearch at {arc.settings.es_url}"
+    )
     pipeline = arc.pipeline()
     for account in accounts:
         pipeline.ingest(account, read_file(sample_file(account.id)))
     report = pipeline.report
-    console.print(f"run {report.run_id}: {report.captures} captures, {report.records} records, "
-                  f"{report.indexed} indexed, {len(report.quarantined)} quarantined")
+    console.print(
+        f"run {report.run_id}: {report.captures} captures, {report.records} records, "
+        f"{report.indexed} indexed, {len(report.quarantined)} quarantined"
+    )
     for manifest in report.files:
-        console.print(f"  stored {manifest.key}  {manifest.bytes} bytes  sha256 {manifest.sha256[:16]}…  "
-                      f"retain until {manifest.retain_until:%Y-%m-%d}", highlight=False)
+        console.print(
+            f"  stored {manifest.key}  {manifest.bytes} bytes  sha256 {manifest.sha256[:16]}…  "
+            f"retain until {manifest.retain_until:%Y-%m-%d}",
+            highlight=False,
+        )
     result = search(arc.index, SearchQuery(text=query, size=10))
     console.print(results_table(result, query))
     if result.hits:
         console.print(record_panel(fetch_verified(arc.index, arc.store, result.hits[0].record_id)))
-        console.print(f"Try: communis search \"{query}\" · communis show {result.hits[0].record_id} · "
-                      f"communis warc {result.hits[0].record_id} -o record.warc.gz")
+        console.print(
+            f'Try: communis search "{query}" · communis show {result.hits[0].record_id} · '
+            f"communis warc {result.hits[0].record_id} -o record.warc.gz"
+        )
     return result.total

@@ -39,16 +39,21 @@ def _elasticsearch(settings: Settings) -> str:
     server = index.server_version()
     client = version("elasticsearch")
     if server.split(".")[0] != client.split(".")[0]:
-        raise CommunisError(f"server {server} but Python client {client}",
-                            hint="install elasticsearch-py with the server's major version")
+        raise CommunisError(
+            f"server {server} but Python client {client}",
+            hint="install elasticsearch-py with the server's major version",
+        )
     index.check()
     return f"{settings.es_url} Elasticsearch {server} (client {client})"
 
 
 def _store(settings: Settings) -> str:
     open_store(settings).check()
-    where = settings.store_path if settings.store == "local" else \
-        f"{settings.s3_endpoint_url or 'AWS'} bucket {settings.s3_bucket} (Object Lock on)"
+    where = (
+        settings.store_path
+        if settings.store == "local"
+        else f"{settings.s3_endpoint_url or 'AWS'} bucket {settings.s3_bucket} (Object Lock on)"
+    )
     return f"{settings.store}: {where}"
 
 

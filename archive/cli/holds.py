@@ -37,17 +37,27 @@ def hold_new(
 ) -> None:
     """Place a hold: every matching record, also ones captured later, and the files holding them."""
     try:
-        scope = SavedSearch.model_validate({
-            "q": query, "platform": platform, "account": account, "published_from": parse_date(date_from, "--from"),
-            "published_to": parse_date(date_to, "--to"), "record_ids": record or []})
+        scope = SavedSearch.model_validate(
+            {
+                "q": query,
+                "platform": platform,
+                "account": account,
+                "published_from": parse_date(date_from, "--from"),
+                "published_to": parse_date(date_to, "--to"),
+                "record_ids": record or [],
+            }
+        )
         outcome = _desk().place(cli_who(), matter=case, scope=scope, reason=reason)
     except ValidationError as exc:
         fail(CommunisError(f"invalid hold: {exc}"))
     except CommunisError as exc:
         fail(exc)
     placed = "was already placed for this matter and scope; completed" if outcome.resumed else "placed"
-    console.print(f"hold {outcome.hold.id} {placed}: {outcome.records} records newly marked, {len(outcome.files)} "
-                  "stored files are held (records captured later that match are held too)", highlight=False)
+    console.print(
+        f"hold {outcome.hold.id} {placed}: {outcome.records} records newly marked, {len(outcome.files)} "
+        "stored files are held (records captured later that match are held too)",
+        highlight=False,
+    )
     typer.echo(outcome.hold.id)
 
 
@@ -59,8 +69,11 @@ def hold_release(hold_id: str) -> None:
     except CommunisError as exc:
         fail(exc)
     done = "release completed (it was interrupted)" if outcome.resumed else "released"
-    console.print(f"hold {hold_id} {done}: {outcome.records} records unmarked, legal hold lifted on "
-                  f"{len(outcome.files)} files no other hold needs", highlight=False)
+    console.print(
+        f"hold {hold_id} {done}: {outcome.records} records unmarked, legal hold lifted on "
+        f"{len(outcome.files)} files no other hold needs",
+        highlight=False,
+    )
 
 
 @app.command("list")
@@ -76,6 +89,13 @@ def hold_list(all_holds: Annotated[bool, typer.Option("--all", help="Also releas
     for held in holds:
         h = held.hold
         released = f"{h.released_at:%Y-%m-%d %H:%M}" if h.released_at else ""
-        table.add_row(h.id, escape(h.matter), escape(h.scope.describe()), escape(h.owner),
-                      f"{h.created_at:%Y-%m-%d %H:%M}", released, str(held.records))
+        table.add_row(
+            h.id,
+            escape(h.matter),
+            escape(h.scope.describe()),
+            escape(h.owner),
+            f"{h.created_at:%Y-%m-%d %H:%M}",
+            released,
+            str(held.records),
+        )
     console.print(table)

@@ -24,23 +24,30 @@ app = typer.Typer()
 
 @app.command()
 def search(
-    text: Annotated[str, typer.Argument(help="Words or a simple query (\"phrase\", -not, a | b).")] = "",
+    text: Annotated[str, typer.Argument(help='Words or a simple query ("phrase", -not, a | b).')] = "",
     platform: Annotated[str | None, typer.Option(help="Only this platform.")] = None,
     account: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
     kind: Annotated[str | None, typer.Option(help="post, comment, reply, media or page.")] = None,
     item: Annotated[str | None, typer.Option(help="One item's id on its platform: all its versions.")] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="Published on or after (YYYY-MM-DD).")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Published on or before (YYYY-MM-DD).")] = None,
-    deleted: Annotated[bool | None, typer.Option("--deleted/--not-deleted", help="Only tombstones / none.")
-                       ] = None,
+    deleted: Annotated[bool | None, typer.Option("--deleted/--not-deleted", help="Only tombstones / none.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
 ) -> None:
     """Search the archived records."""
     try:
-        query = SearchQuery(text=text, platform=platform, account=account, kind=kind, item=item,
-                            date_from=parse_date(date_from, "--from"), date_to=parse_date(date_to, "--to"),
-                            deleted=deleted, size=limit)
+        query = SearchQuery(
+            text=text,
+            platform=platform,
+            account=account,
+            kind=kind,
+            item=item,
+            date_from=parse_date(date_from, "--from"),
+            date_to=parse_date(date_to, "--to"),
+            deleted=deleted,
+            size=limit,
+        )
         result = run_search(Archive().index, query)
     except CommunisError as exc:
         fail(exc)
@@ -63,8 +70,7 @@ def show(record_id: str) -> None:
 
 
 @app.command()
-def warc(record_id: str,
-         output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")]) -> None:
+def warc(record_id: str, output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")]) -> None:
     """Write the exact stored WARC record of a record version to a file (verified first)."""
     arc = Archive()
     try:
@@ -72,8 +78,10 @@ def warc(record_id: str,
     except CommunisError as exc:
         fail(exc)
     output.write_bytes(verified.warc_bytes)
-    console.print(f"wrote {len(verified.warc_bytes)} bytes to {output} "
-                  f"(sha256 {verified.record.warc.sha256 if verified.record.warc else '?'})")
+    console.print(
+        f"wrote {len(verified.warc_bytes)} bytes to {output} "
+        f"(sha256 {verified.record.warc.sha256 if verified.record.warc else '?'})"
+    )
 
 
 @app.command()
@@ -83,11 +91,11 @@ def reindex(keep: Annotated[bool, typer.Option(help="Keep the existing index (no
     try:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("reindexing", total=None)
-            report = run_reindex(arc.store, arc.index, drop=not keep,
-                                 progress=lambda key: progress.update(task, description=key))
+            report = run_reindex(
+                arc.store, arc.index, drop=not keep, progress=lambda key: progress.update(task, description=key)
+            )
     except CommunisError as exc:
         fail(exc)
-    console.print(f"reindexed {report.documents} records from {report.files} WARC files "
-                  f"({report.errors} errors)")
+    console.print(f"reindexed {report.documents} records from {report.files} WARC files ({report.errors} errors)")
     if report.errors:
         raise typer.Exit(1)

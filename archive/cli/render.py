@@ -20,8 +20,9 @@ def _when(value: str | None) -> str:
 
 
 def results_table(result: SearchResult, query: str) -> Table:
-    table = Table(title=f"{result.total} records match {query!r}" if query else f"{result.total} records",
-                  show_lines=False)
+    table = Table(
+        title=f"{result.total} records match {query!r}" if query else f"{result.total} records", show_lines=False
+    )
     table.add_column("record id", no_wrap=True)
     for col in ("platform", "account", "kind", "v", "published", "author"):
         table.add_column(col, overflow="fold")
@@ -31,9 +32,13 @@ def results_table(result: SearchResult, query: str) -> Table:
         text = src.get("text") or src.get("title") or ""
         marker = "[deleted] " if src.get("deleted") else ("[hidden] " if src.get("hidden_on_platform") else "")
         table.add_row(
-            Text(hit.record_id), Text(src["platform"]), Text(src["account"]), Text(src["kind"]),
+            Text(hit.record_id),
+            Text(src["platform"]),
+            Text(src["account"]),
+            Text(src["kind"]),
             Text(f"{src.get('version', 1)}{'' if src.get('is_latest', True) else ' (old)'}"),
-            Text(_when(src.get("published_at"))), Text((src.get("author") or {}).get("name") or ""),
+            Text(_when(src.get("published_at"))),
+            Text((src.get("author") or {}).get("name") or ""),
             Text(marker + (text[:117] + "…" if len(text) > 120 else text)),
         )
     return table
@@ -46,20 +51,26 @@ def record_panel(v: VerifiedRecord) -> Panel:
     head.add_column(style="bold")
     head.add_column()
     rows = [
-        ("item", r.item_key), ("kind", f"{r.kind.value} ({r.direction.value})"),
+        ("item", r.item_key),
+        ("kind", f"{r.kind.value} ({r.direction.value})"),
         ("author", " ".join(filter(None, [r.author.name, r.author.handle])) or "-"),
-        ("published", str(r.published_at or "-")), ("edited", str(r.edited_at or "-")),
-        ("captured", str(r.captured_at)), ("version", str(r.version)),
-        ("url", r.url or "-"), ("deleted", "yes" if r.deleted else "no"),
+        ("published", str(r.published_at or "-")),
+        ("edited", str(r.edited_at or "-")),
+        ("captured", str(r.captured_at)),
+        ("version", str(r.version)),
+        ("url", r.url or "-"),
+        ("deleted", "yes" if r.deleted else "no"),
         ("content sha256", r.content_sha256),
     ]
     if loc is not None:
-        rows += [("WARC", f"{v.document.get('warc_key')} @ {loc.offset}+{loc.length}"),
-                 ("WARC record", loc.record_id), ("record sha256", loc.sha256)]
+        rows += [
+            ("WARC", f"{v.document.get('warc_key')} @ {loc.offset}+{loc.length}"),
+            ("WARC record", loc.record_id),
+            ("record sha256", loc.sha256),
+        ]
     if v.stored is not None:
         mode = v.stored.lock_mode.value if v.stored.lock_mode else "no lock"
-        rows += [("stored at", v.stored.location),
-                 ("retain until", f"{v.stored.retain_until} ({mode})")]
+        rows += [("stored at", v.stored.location), ("retain until", f"{v.stored.retain_until} ({mode})")]
     for name, value in rows:
         head.add_row(name, Text(value))
     body = Text((r.title + "\n\n" if r.title else "") + r.text)

@@ -44,11 +44,23 @@ def request_new(
 ) -> None:
     """Open a request case; prints its id."""
     try:
-        search = SavedSearch.model_validate({"q": query, "platform": platform, "account": account,
-                                             "published_from": parse_date(date_from, "--from"),
-                                             "published_to": parse_date(date_to, "--to")})
-        case = _desk().create(cli_who(), searches=[search], requester=requester, request_text=text,
-                              diary_number=diary_number, profile=profile)
+        search = SavedSearch.model_validate(
+            {
+                "q": query,
+                "platform": platform,
+                "account": account,
+                "published_from": parse_date(date_from, "--from"),
+                "published_to": parse_date(date_to, "--to"),
+            }
+        )
+        case = _desk().create(
+            cli_who(),
+            searches=[search],
+            requester=requester,
+            request_text=text,
+            diary_number=diary_number,
+            profile=profile,
+        )
     except ValidationError as exc:
         fail(CommunisError(f"invalid request: {exc}"))
     except CommunisError as exc:
@@ -65,9 +77,11 @@ def request_run(case_id: str) -> None:
     except CommunisError as exc:
         fail(exc)
     per = ", ".join(f"{k} {v}" for k, v in sorted(result.by_platform.items())) or "none"
-    console.print(f"snapshot {result.snapshot}: {result.total} records ({per}); {len(result.added)} new and "
-                  f"{len(result.removed)} gone since the last; {result.suggestions} masking suggestions to review",
-                  highlight=False)
+    console.print(
+        f"snapshot {result.snapshot}: {result.total} records ({per}); {len(result.added)} new and "
+        f"{len(result.removed)} gone since the last; {result.suggestions} masking suggestions to review",
+        highlight=False,
+    )
 
 
 @app.command("review")
@@ -76,8 +90,9 @@ def request_review(
     accept_suggestions: Annotated[bool, typer.Option("--accept-suggestions", help="Accept every pending one.")] = False,
     reject_suggestions: Annotated[bool, typer.Option("--reject-suggestions", help="Reject every pending one.")] = False,
     ground: Annotated[str | None, typer.Option(help="Legal ground of the accepted masks, e.g. 'OSL 21:7'.")] = None,
-    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="A record id to leave out (repeatable).")
-                       ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="A record id to leave out (repeatable).")
+    ] = None,
     reason: Annotated[str, typer.Option(help="Why records are excluded.")] = "",
 ) -> None:
     """Decide masking suggestions (all at once, with one ground) and include/exclude records.
@@ -101,9 +116,15 @@ def request_review(
 @app.command("export")
 def request_export(
     case_id: str,
-    output: Annotated[Path | None, typer.Option(
-        "-o", "--output", help="A new directory for the package (default: the case's next numbered package, "
-                               "{data_dir}/packages/{case_id}-{n}, as the web makes them).")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="A new directory for the package (default: the case's next numbered package, "
+            "{data_dir}/packages/{case_id}-{n}, as the web makes them).",
+        ),
+    ] = None,
     bates: Annotated[bool, typer.Option("--bates", help="Add Bates-numbered PDFs and a load file.")] = False,
     bates_prefix: Annotated[str, typer.Option(help="Bates number prefix.")] = "COMM",
 ) -> None:
@@ -112,14 +133,22 @@ def request_export(
         desk = _desk()
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("producing", total=None)
-            produced = desk.export(cli_who(), case_id, output=output, bates_prefix=bates_prefix if bates else None,
-                                   progress=lambda done, total: bar.update(task, completed=done, total=total))
+            produced = desk.export(
+                cli_who(),
+                case_id,
+                output=output,
+                bates_prefix=bates_prefix if bates else None,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     except CommunisError as exc:
         fail(exc)
     result = produced.result
-    console.print(f"package {produced.package.path}: {result.records} records, {result.media_files} media files, "
-                  f"{result.masked_spans} masked spans, {result.files} files, {result.bytes} bytes"
-                  + (f", Bates {result.bates[0]}–{result.bates[1]}" if result.bates else ""), highlight=False)
+    console.print(
+        f"package {produced.package.path}: {result.records} records, {result.media_files} media files, "
+        f"{result.masked_spans} masked spans, {result.files} files, {result.bytes} bytes"
+        + (f", Bates {result.bates[0]}–{result.bates[1]}" if result.bates else ""),
+        highlight=False,
+    )
 
 
 @app.command("verify")
@@ -149,7 +178,14 @@ def request_list() -> None:
         table.add_column(col, overflow="fold")
     for c in clocks:
         case = c.case
-        table.add_row(case.id, f"{case.received_at:%Y-%m-%d %H:%M}", escape(case.requester or "(anonymous)"),
-                      case.profile, case.status.value, str(case.snapshots),
-                      str(c.due) if c.due else "?", "[red]yes[/red]" if c.overdue else "")
+        table.add_row(
+            case.id,
+            f"{case.received_at:%Y-%m-%d %H:%M}",
+            escape(case.requester or "(anonymous)"),
+            case.profile,
+            case.status.value,
+            str(case.snapshots),
+            str(c.due) if c.due else "?",
+            "[red]yes[/red]" if c.overdue else "",
+        )
     console.print(table)

@@ -27,12 +27,19 @@ from ..context import Archive
 from ..errors import CommunisError
 from .common import cli_who, console, fail
 
-app = typer.Typer(help="Retention schedule and disposal: plan, approve (a second person), dispose, "
-                       "certificates, GDPR erasure answers.")
+app = typer.Typer(
+    help="Retention schedule and disposal: plan, approve (a second person), dispose, "
+    "certificates, GDPR erasure answers."
+)
 
-ActorOption = Annotated[str | None, typer.Option(
-    "--actor", help="Who acts: a local user (default: your OS login). Approve and dispose need the "
-                    "records-manager or admin role.")]
+ActorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--actor",
+        help="Who acts: a local user (default: your OS login). Approve and dispose need the "
+        "records-manager or admin role.",
+    ),
+]
 
 
 def _as_of(value: str | None) -> datetime:
@@ -47,8 +54,13 @@ def _as_of(value: str | None) -> datetime:
 
 @app.command("plan")
 def retention_plan(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Plan as of this date (YYYY-MM-DD; default now): "
-                                                              "see what the schedule does on a future date.")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Plan as of this date (YYYY-MM-DD; default now): see what the schedule does on a future date.",
+        ),
+    ] = None,
     actor: ActorOption = None,
 ) -> None:
     """Make a disposition list: the stored files whose records are all due, held by nobody, in no open request."""
@@ -67,18 +79,29 @@ def _print_list(result: DispositionList) -> None:
     for col in ("file", "account", "rule", "decision", "records", "bytes", "captured", "due since"):
         table.add_column(col, overflow="fold")
     for g in result.groups:
-        table.add_row(escape(g.key.rsplit("/", 1)[-1]), escape(g.account), ", ".join(c.rule_id for c in g.rules),
-                      escape("; ".join(c.decision.cite() for c in g.rules)), str(len(g.records)), str(g.bytes),
-                      f"{g.first_captured:%Y-%m-%d} – {g.last_captured:%Y-%m-%d}", f"{g.retention_met:%Y-%m-%d}")
+        table.add_row(
+            escape(g.key.rsplit("/", 1)[-1]),
+            escape(g.account),
+            ", ".join(c.rule_id for c in g.rules),
+            escape("; ".join(c.decision.cite() for c in g.rules)),
+            str(len(g.records)),
+            str(g.bytes),
+            f"{g.first_captured:%Y-%m-%d} – {g.last_captured:%Y-%m-%d}",
+            f"{g.retention_met:%Y-%m-%d}",
+        )
     console.print(table)
     for k in result.kept_files:
-        console.print(f"{escape(k.key)}: {k.reason} ({k.due_records} due, {k.retained_records} retained)",
-                      highlight=False)
+        console.print(
+            f"{escape(k.key)}: {k.reason} ({k.due_records} due, {k.retained_records} retained)", highlight=False
+        )
     e = result.excluded
-    console.print(f"total: {len(result.groups)} files, {result.record_count} records, {result.byte_count} bytes. "
-                  f"Kept: {e.held} held, {e.open_case} in open requests, {e.no_rule} under no rule, {e.draft_rule} "
-                  f"only under draft rules, {e.not_due} not yet due, {e.kept_by_rule} kept by rule, {e.file_kept} "
-                  "in files that also hold retained records.", highlight=False)
+    console.print(
+        f"total: {len(result.groups)} files, {result.record_count} records, {result.byte_count} bytes. "
+        f"Kept: {e.held} held, {e.open_case} in open requests, {e.no_rule} under no rule, {e.draft_rule} "
+        f"only under draft rules, {e.not_due} not yet due, {e.kept_by_rule} kept by rule, {e.file_kept} "
+        "in files that also hold retained records.",
+        highlight=False,
+    )
 
 
 @app.command("show")
@@ -94,8 +117,11 @@ def retention_show(list_id: str) -> None:
 
 
 @app.command("approve")
-def retention_approve(list_id: str, actor: ActorOption = None,
-                      note: Annotated[str, typer.Option(help="A note kept with the approval.")] = "") -> None:
+def retention_approve(
+    list_id: str,
+    actor: ActorOption = None,
+    note: Annotated[str, typer.Option(help="A note kept with the approval.")] = "",
+) -> None:
     """Approve a list (records-manager or admin; not the person who planned it)."""
     from ..usecases.retention import open_retention
 
@@ -103,9 +129,12 @@ def retention_approve(list_id: str, actor: ActorOption = None,
         approved = open_retention(Archive()).approve(cli_who(actor), list_id, note=note)
     except CommunisError as exc:
         fail(exc)
-    console.print(f"list {list_id} approved by {approved.approved_by}: {len(approved.groups)} files, "
-                  f"{approved.record_count} records; another person executes it with `communis retention dispose "
-                  f"{list_id}`", highlight=False)
+    console.print(
+        f"list {list_id} approved by {approved.approved_by}: {len(approved.groups)} files, "
+        f"{approved.record_count} records; another person executes it with `communis retention dispose "
+        f"{list_id}`",
+        highlight=False,
+    )
 
 
 @app.command("dispose")
@@ -115,8 +144,10 @@ def retention_dispose(list_id: str, actor: ActorOption = None) -> None:
 
     try:
         result = open_retention(Archive()).dispose(
-            cli_who(actor), list_id,
-            progress=lambda o: console.print(f"{o.outcome.value}: {escape(o.key)} {escape(o.reason)}", highlight=False))
+            cli_who(actor),
+            list_id,
+            progress=lambda o: console.print(f"{o.outcome.value}: {escape(o.key)} {escape(o.reason)}", highlight=False),
+        )
     except CommunisError as exc:
         fail(exc)
     cert = result.certificate
@@ -124,8 +155,11 @@ def retention_dispose(list_id: str, actor: ActorOption = None) -> None:
         console.print(f"list {list_id} was already executed", highlight=False)
     for s in cert.skipped:
         console.print(f"[yellow]skipped[/] {escape(s.key)}: {escape(s.reason)}", highlight=False)
-    console.print(f"{cert.record_count} records in {len(cert.files)} files disposed of; certificate {cert.id} "
-                  f"(retention/certificates/{list_id}.json and .pdf in the store)", highlight=False)
+    console.print(
+        f"{cert.record_count} records in {len(cert.files)} files disposed of; certificate {cert.id} "
+        f"(retention/certificates/{list_id}.json and .pdf in the store)",
+        highlight=False,
+    )
     if cert.skipped:
         raise typer.Exit(1)
 
@@ -144,8 +178,16 @@ def retention_certificates() -> None:
     for col in ("list", "completed", "planned by", "approved by", "executed by", "files", "records", "skipped"):
         table.add_column(col)
     for c in certs:
-        table.add_row(c.list_id, f"{c.completed_at:%Y-%m-%d %H:%M}", escape(c.planned_by), escape(c.approved_by),
-                      escape(c.executed_by), str(len(c.files)), str(c.record_count), str(len(c.skipped)))
+        table.add_row(
+            c.list_id,
+            f"{c.completed_at:%Y-%m-%d %H:%M}",
+            escape(c.planned_by),
+            escape(c.approved_by),
+            escape(c.executed_by),
+            str(len(c.files)),
+            str(c.record_count),
+            str(len(c.skipped)),
+        )
     console.print(table)
 
 
@@ -164,14 +206,18 @@ def retention_erasure(
         fail(exc)
     for a in answers:
         when = f"{a.disposal_date:%Y-%m-%d}" if a.disposal_date else "never (kept)"
-        console.print(f"{a.record_id}: rule {a.rule_id or '-'}, earliest disposal {when}. {escape(a.explanation)}",
-                      highlight=False)
+        console.print(
+            f"{a.record_id}: rule {a.rule_id or '-'}, earliest disposal {when}. {escape(a.explanation)}",
+            highlight=False,
+        )
 
 
 @app.command("reevaluate")
 def retention_reevaluate(
-    previous: Annotated[Path, typer.Option("--previous", help="The schedule file in force before this one.",
-                                           exists=True, dir_okay=False)],
+    previous: Annotated[
+        Path,
+        typer.Option("--previous", help="The schedule file in force before this one.", exists=True, dir_okay=False),
+    ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; extend no lock.")] = False,
     actor: ActorOption = None,
 ) -> None:
@@ -187,11 +233,21 @@ def retention_reevaluate(
     for col in ("rule before", "rule now", "class before", "class now", "disposal date", "records", "files"):
         table.add_column(col, overflow="fold")
     for c in result.changes:
-        table.add_row(escape(c.old_rule or "(none)"), escape(c.new_rule or "(none)"), escape(c.old_class or "-"),
-                      escape(c.new_class or "-"), c.disposal, str(c.records), str(c.files))
+        table.add_row(
+            escape(c.old_rule or "(none)"),
+            escape(c.new_rule or "(none)"),
+            escape(c.old_class or "-"),
+            escape(c.new_class or "-"),
+            c.disposal,
+            str(c.records),
+            str(c.files),
+        )
     console.print(table)
     for lock in result.locks:
         until = f"{lock.new_period_end:%Y-%m-%d}" if lock.new_period_end else "-"
         console.print(f"{escape(lock.key)}: {escape(lock.outcome)} (period now ends {until})", highlight=False)
-    console.print(f"report: retention/reevaluations/{result.id}.json in the store"
-                  + (" (dry run: no lock changed)" if dry_run else ""), highlight=False)
+    console.print(
+        f"report: retention/reevaluations/{result.id}.json in the store"
+        + (" (dry run: no lock changed)" if dry_run else ""),
+        highlight=False,
+    )

@@ -29,5 +29,13 @@ def serve(
     except CommunisError as exc:
         fail(exc)
     err.print(f"Communis on http://{host}:{port}/  (API: /api, description: /openapi.json)", highlight=False)
-    uvicorn.run("archive.web.app:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=False, server_header=False, log_level="warning")
+    uvicorn.run(
+        "archive.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        server_header=False,
+        log_level="warning",
+    )

@@ -37,8 +37,10 @@ def user_add(
         user, token = add_user(get_settings(), name, role, password, actor=cli_actor(), client="cli")
     except CommunisError as exc:
         fail(exc)
-    console.print(f"user {user.name} ({user.role.value}) created; API token (shown once, "
-                  "send as `Authorization: Bearer TOKEN`):", highlight=False)
+    console.print(
+        f"user {user.name} ({user.role.value}) created; API token (shown once, send as `Authorization: Bearer TOKEN`):",
+        highlight=False,
+    )
     sys.stdout.write(token + "\n")
 
 
@@ -70,16 +72,18 @@ def user_disable(name: str) -> None:
 @app.command()
 def audit(
     user: Annotated[str | None, typer.Option(help="Only this user's events.")] = None,
-    action: Annotated[str | None, typer.Option(help="Only this action (search, view, warc, export, login, "
-                                                    "user.add, user.disable).")] = None,
+    action: Annotated[
+        str | None, typer.Option(help="Only this action (search, view, warc, export, login, user.add, user.disable).")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
 ) -> None:
     """Show the latest audit events, newest first."""
     try:
         if action is not None and action not in {a.value for a in AuditAction}:
-            raise CommunisError(f"unknown action {action!r}",
-                                hint=f"use one of: {', '.join(a.value for a in AuditAction)}")
+            raise CommunisError(
+                f"unknown action {action!r}", hint=f"use one of: {', '.join(a.value for a in AuditAction)}"
+            )
         events = open_audit(get_settings()).latest(limit, user=user, action=action)
     except CommunisError as exc:
         fail(exc)
@@ -91,6 +95,13 @@ def audit(
     for col in ("when (UTC)", "user", "role", "action", "target", "from", "outcome"):
         table.add_column(col)
     for e in events:
-        table.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", escape(e.user or "?"), e.role.value if e.role else "",
-                      e.action.value, escape(e.target), escape(e.client), e.outcome.value)
+        table.add_row(
+            f"{e.at:%Y-%m-%d %H:%M:%S}",
+            escape(e.user or "?"),
+            e.role.value if e.role else "",
+            e.action.value,
+            escape(e.target),
+            escape(e.client),
+            e.outcome.value,
+        )
     console.print(table)

@@ -151,27 +151,53 @@ class BaseConnector:
         in docs (the accounts file validation already requires it where there is no default)."""
         return ctx.account.api_base + path
 
-    def gone(self, ctx: HarvestContext, fetched: Fetched, item_id: str, known: KnownItem,
-             **changes: Any) -> CaptureBundle:
+    def gone(
+        self, ctx: HarvestContext, fetched: Fetched, item_id: str, known: KnownItem, **changes: Any
+    ) -> CaptureBundle:
         """What `check_deleted` returns for a deleted item: the exchange that proves it and the item's
         tombstone (with `changes` to its fields, e.g. hidden rather than deleted)."""
-        record = tombstone(known, platform=self.platform, account=ctx.account.id, item_id=item_id,
-                           captured_at=fetched.capture.started_at, source_url=fetched.capture.url)
-        return CaptureBundle(capture=fetched.capture,
-                             records=[record.model_copy(update=changes) if changes else record])
+        record = tombstone(
+            known,
+            platform=self.platform,
+            account=ctx.account.id,
+            item_id=item_id,
+            captured_at=fetched.capture.started_at,
+            source_url=fetched.capture.url,
+        )
+        return CaptureBundle(
+            capture=fetched.capture, records=[record.model_copy(update=changes) if changes else record]
+        )
 
 
-def tombstone(record_of: KnownItem, *, platform: str, account: str, item_id: str, captured_at: datetime,
-              source_url: str | None = None) -> Record:
+def tombstone(
+    record_of: KnownItem,
+    *,
+    platform: str,
+    account: str,
+    item_id: str,
+    captured_at: datetime,
+    source_url: str | None = None,
+) -> Record:
     """The deletion version of a known item: what it was, marked gone (earlier versions keep the content).
 
     `last_seen_at` is when a harvest last saw the item alive, so the archive can say the item
     disappeared between that moment and `captured_at`. It is outside the content hash: the
     same deletion found on a later run is the same tombstone version.
     """
-    return Record.model_validate({
-        "platform": platform, "account": account, "item_id": item_id, "kind": record_of.kind,
-        "direction": record_of.direction, "parent_id": record_of.parent_id, "thread_id": record_of.thread_id,
-        "url": record_of.url, "published_at": record_of.published_at, "captured_at": captured_at,
-        "deleted": True, "source_url": source_url, "last_seen_at": record_of.last_seen,
-    })
+    return Record.model_validate(
+        {
+            "platform": platform,
+            "account": account,
+            "item_id": item_id,
+            "kind": record_of.kind,
+            "direction": record_of.direction,
+            "parent_id": record_of.parent_id,
+            "thread_id": record_of.thread_id,
+            "url": record_of.url,
+            "published_at": record_of.published_at,
+            "captured_at": captured_at,
+            "deleted": True,
+            "source_url": source_url,
+            "last_seen_at": record_of.last_seen,
+        }
+    )

@@ -58,8 +58,10 @@ def _media_of(view: Any) -> list[MediaRef]:
         return []
     if "media" in view:
         return _media_of(view["media"])
-    media = [MediaRef(url=image["fullsize"], content_type="image/*", description=image.get("alt") or None)
-             for image in view.get("images") or []]
+    media = [
+        MediaRef(url=image["fullsize"], content_type="image/*", description=image.get("alt") or None)
+        for image in view.get("images") or []
+    ]
     if view.get("playlist"):
         media.append(MediaRef(url=view["playlist"], content_type="video/*", description=view.get("alt")))
     return media
@@ -100,7 +102,7 @@ def _mentions(rec: dict[str, Any]) -> list[str]:
             if feature.get("$type") != "app.bsky.richtext.facet#mention" or not feature.get("did"):
                 continue
             index = facet.get("index") or {}
-            shown = data[index.get("byteStart", 0):index.get("byteEnd", 0)].decode(errors="replace")
+            shown = data[index.get("byteStart", 0) : index.get("byteEnd", 0)].decode(errors="replace")
             name = shown[1:] if shown.startswith("@") and len(shown) > 1 else str(feature["did"])
             if name not in out:
                 out.append(name)
@@ -152,8 +154,9 @@ class BlueskyConnector(BaseConnector):
         return required(profile, profile.json(), "did")
 
     # ---- records ------------------------------------------------------------------------------
-    def _record(self, ctx: HarvestContext, view: dict[str, Any], own_did: str, root: str | None,
-                fetched: Fetched) -> Record:
+    def _record(
+        self, ctx: HarvestContext, view: dict[str, Any], own_did: str, root: str | None, fetched: Fetched
+    ) -> Record:
         rec = view["record"]
         author = view["author"]
         uri = str(view["uri"])
@@ -171,14 +174,31 @@ class BlueskyConnector(BaseConnector):
             raise TypeError("record.text is not a string")
         handle = author.get("handle")
         return Record(
-            platform=Platform.BLUESKY, account=ctx.account.id, item_id=uri, kind=kind, parent_id=parent,
-            thread_id=thread, author=Author(id=author["did"], handle=handle, name=author.get("displayName"),
-                                            url=f"https://bsky.app/profile/{handle}" if handle else None),
+            platform=Platform.BLUESKY,
+            account=ctx.account.id,
+            item_id=uri,
+            kind=kind,
+            parent_id=parent,
+            thread_id=thread,
+            author=Author(
+                id=author["did"],
+                handle=handle,
+                name=author.get("displayName"),
+                url=f"https://bsky.app/profile/{handle}" if handle else None,
+            ),
             direction=Direction.UPPRATTAD if author["did"] == own_did else Direction.INKOMMEN,
-            text=text, url=f"https://bsky.app/profile/{handle}/post/{_rkey(uri)}", links=links,
-            hashtags=_tags(rec), mentions=_mentions(rec), media=_media_of(embed), quote_of=_quoted(embed),
-            published_at=iso(rec["createdAt"]), captured_at=fetched.capture.started_at,
-            language=(rec.get("langs") or [None])[0], source_url=fetched.capture.url, raw=view,
+            text=text,
+            url=f"https://bsky.app/profile/{handle}/post/{_rkey(uri)}",
+            links=links,
+            hashtags=_tags(rec),
+            mentions=_mentions(rec),
+            media=_media_of(embed),
+            quote_of=_quoted(embed),
+            published_at=iso(rec["createdAt"]),
+            captured_at=fetched.capture.started_at,
+            language=(rec.get("langs") or [None])[0],
+            source_url=fetched.capture.url,
+            raw=view,
         )
 
     def _repost(self, ctx: HarvestContext, item: dict[str, Any], own_did: str, fetched: Fetched) -> list[Record]:
@@ -186,13 +206,25 @@ class BlueskyConnector(BaseConnector):
         original = self._record(ctx, item["post"], own_did, None, fetched)
         by = item["reason"]["by"]
         handle = by.get("handle")
-        act = original.model_copy(update={
-            "item_id": _repost_id(original.item_id, str(by["did"])), "kind": Kind.POST, "parent_id": None,
-            "thread_id": None, "url": None, "repost_of": original.url,
-            "author": Author(id=by["did"], handle=handle, name=by.get("displayName"),
-                             url=f"https://bsky.app/profile/{handle}" if handle else None),
-            "direction": Direction.UPPRATTAD if by["did"] == own_did else Direction.INKOMMEN,
-            "published_at": iso(item["reason"]["indexedAt"]), "raw": item})
+        act = original.model_copy(
+            update={
+                "item_id": _repost_id(original.item_id, str(by["did"])),
+                "kind": Kind.POST,
+                "parent_id": None,
+                "thread_id": None,
+                "url": None,
+                "repost_of": original.url,
+                "author": Author(
+                    id=by["did"],
+                    handle=handle,
+                    name=by.get("displayName"),
+                    url=f"https://bsky.app/profile/{handle}" if handle else None,
+                ),
+                "direction": Direction.UPPRATTAD if by["did"] == own_did else Direction.INKOMMEN,
+                "published_at": iso(item["reason"]["indexedAt"]),
+                "raw": item,
+            }
+        )
         return [act.model_copy(update={"thread_id": act.item_id}), original]
 
     # ---- harvest ------------------------------------------------------------------------------
@@ -209,8 +241,11 @@ class BlueskyConnector(BaseConnector):
             except PAGE_ERRORS as exc:
                 yield rejected_page(ctx, fetched, f"unreadable author feed ({exc})")
                 break
-            own_posts = [item for item in feed if not isinstance(item, dict) or _is_repost(item)
-                         or (not item.get("reply") and not item.get("reason"))]
+            own_posts = [
+                item
+                for item in feed
+                if not isinstance(item, dict) or _is_repost(item) or (not item.get("reply") and not item.get("reason"))
+            ]
             for item in feed:
                 post = item.get("post") if isinstance(item, dict) else None
                 record = post.get("record") if isinstance(post, dict) else None
@@ -233,14 +268,16 @@ class BlueskyConnector(BaseConnector):
                 marker = f"{post.get('cid')}|{post.get('replyCount', 0)}"
                 if walk.see(created, iso_or_none(created), uri, marker) and post.get("replyCount"):
                     threads[uri] = None
-            yield from page_bundles(ctx, fetched, own_posts, lambda item, f: self._feed_item(ctx, item, own_did, f),
-                                    what="post")
+            yield from page_bundles(
+                ctx, fetched, own_posts, lambda item, f: self._feed_item(ctx, item, own_did, f), what="post"
+            )
             cursor = body.get("cursor")
             if not cursor or not feed or walk.done:
                 break
             params = {**params, "cursor": str(cursor)}
-        yield from read_threads(ctx, threads, lambda uri: self._thread(ctx, own_did, uri, own_replies.get(uri, [])),
-                                "thread of {}")
+        yield from read_threads(
+            ctx, threads, lambda uri: self._thread(ctx, own_did, uri, own_replies.get(uri, [])), "thread of {}"
+        )
         ctx.cursor = {"did": own_did, **({"newest": walk.newest} if walk.newest else {})}
 
     def _feed_item(self, ctx: HarvestContext, item: dict[str, Any], own_did: str, fetched: Fetched) -> list[Record]:
@@ -248,18 +285,26 @@ class BlueskyConnector(BaseConnector):
             return self._repost(ctx, item, own_did, fetched)
         return [self._record(ctx, item["post"], own_did, None, fetched)]
 
-    def _thread(self, ctx: HarvestContext, own_did: str, uri: str, own_replies: list[tuple[Any, Fetched]]
-                ) -> Iterator[CaptureBundle | Rejected]:
+    def _thread(
+        self, ctx: HarvestContext, own_did: str, uri: str, own_replies: list[tuple[Any, Fetched]]
+    ) -> Iterator[CaptureBundle | Rejected]:
         """The replies of the post at `uri`; `own_replies` are the account's replies in it the author
         feed listed, recorded from the feed when the thread's root is gone (the replies stay)."""
-        fetched = ctx.fetcher.get(self._xrpc(ctx, "app.bsky.feed.getPostThread"),
-                                  params={"uri": uri, "depth": "1000", "parentHeight": "0"}, accept=(400,))
+        fetched = ctx.fetcher.get(
+            self._xrpc(ctx, "app.bsky.feed.getPostThread"),
+            params={"uri": uri, "depth": "1000", "parentHeight": "0"},
+            accept=(400,),
+        )
         if fetched.response.status_code == 400:  # NotFound: the root is gone (check_deleted records that)
             if own_replies:
                 by_view = {id(view): listed for view, listed in own_replies}
-                yield from page_bundles(ctx, fetched, [view for view, _ in own_replies],
-                                        lambda view, _f: [self._record(ctx, view, own_did, uri, by_view[id(view)])],
-                                        what="reply")
+                yield from page_bundles(
+                    ctx,
+                    fetched,
+                    [view for view, _ in own_replies],
+                    lambda view, _f: [self._record(ctx, view, own_did, uri, by_view[id(view)])],
+                    what="reply",
+                )
             return
         try:
             root = fetched.json()["thread"]
@@ -277,8 +322,9 @@ class BlueskyConnector(BaseConnector):
             views.append(node.get("post"))
             replies = node.get("replies")
             pending += replies if isinstance(replies, list) else []
-        yield from page_bundles(ctx, fetched, views,
-                                lambda view, f: [self._record(ctx, view, own_did, uri, f)], what="reply")
+        yield from page_bundles(
+            ctx, fetched, views, lambda view, f: [self._record(ctx, view, own_did, uri, f)], what="reply"
+        )
 
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
         if _REPOST_MARK in item_id:
@@ -289,7 +335,6 @@ class BlueskyConnector(BaseConnector):
             ctx.seen.add(item_id)
             return None
         return self.gone(ctx, fetched, item_id, known)
-
 
     def _repost_gone(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
         """A repost stands while its reposter is among the original's `getRepostedBy`."""

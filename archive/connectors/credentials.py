@@ -25,12 +25,15 @@ def token_for(account: Account, resolve_secret: SecretResolver | None = None) ->
     if ref.env is not None:
         value = os.environ.get(ref.env)
         if not value:
-            raise AuthExpired(f"account {account.id}: environment variable {ref.env} is not set",
-                              hint=f"export {ref.env}=<token> for the harvest worker")
+            raise AuthExpired(
+                f"account {account.id}: environment variable {ref.env} is not set",
+                hint=f"export {ref.env}=<token> for the harvest worker",
+            )
         return value
     assert ref.prefect_secret is not None
     if resolve_secret is None:
-        raise AuthExpired(f"account {account.id}: Prefect Secret {ref.prefect_secret!r} needs a Prefect run",
-                          hint="run the harvest as a Prefect flow, or use an environment variable")
+        raise AuthExpired(
+            f"account {account.id}: Prefect Secret {ref.prefect_secret!r} needs a Prefect run",
+            hint="run the harvest as a Prefect flow, or use an environment variable",
+        )
     return resolve_secret(ref.prefect_secret)
-

@@ -29,11 +29,15 @@ from .http import Fetched
 from .text import hashtags
 from .times import iso, stamp
 
-POST_FIELDS = ("id,created_time,updated_time,message,message_tags,permalink_url,from{id,name},status_type,"
-               "attachments{media_type,type,url,unshimmed_url,title,description,media,target,subattachments},"
-               "shares,comments.summary(true).limit(0)")
-COMMENT_FIELDS = ("id,created_time,message,message_tags,from{id,name},parent{id},comment_count,like_count,"
-                  "permalink_url,is_hidden,attachment")
+POST_FIELDS = (
+    "id,created_time,updated_time,message,message_tags,permalink_url,from{id,name},status_type,"
+    "attachments{media_type,type,url,unshimmed_url,title,description,media,target,subattachments},"
+    "shares,comments.summary(true).limit(0)"
+)
+COMMENT_FIELDS = (
+    "id,created_time,message,message_tags,from{id,name},parent{id},comment_count,like_count,"
+    "permalink_url,is_hidden,attachment"
+)
 _URL = re.compile(r"https?://[^\s<>\"']+")
 
 
@@ -107,18 +111,16 @@ class FacebookConnector(GraphConnector):
     capabilities = Capabilities(
         posts="the Page's own posts (`/{page-id}/posts`), with attachments",
         comments="comments and replies, hidden ones marked (`/{post-id}/comments?filter=stream`)",
-        edits="changed text becomes a new version (Facebook shows no edit time: `updated_time` also moves on "
-              "comments)",
+        edits="changed text becomes a new version (Facebook shows no edit time: `updated_time` also moves on comments)",
         deletions="posts and comments inside the window: tombstone (`GET /{id}` answers code 100/33)",
         media="photos, albums and videos (`attachments`, `subattachments`; video `media.source`; a video "
-              "without one: its poster image, and its page in links)",
+        "without one: its poster image, and its page in links)",
         old_post_comments="yes (`updated_time` changes; seen on the daily sweep)",
         credentials="a Page access token (`pages_read_engagement`, `pages_read_user_content`) as Bearer",
     )
 
     def _page(self, ctx: HarvestContext) -> dict[str, Any]:
-        fetched = self.get(ctx, self.url(ctx, f"/{ctx.account.handle.lstrip('@')}"),
-                           {"fields": "id,name,username"})
+        fetched = self.get(ctx, self.url(ctx, f"/{ctx.account.handle.lstrip('@')}"), {"fields": "id,name,username"})
         body = fetched.json()
         if not isinstance(body, dict) or "id" not in body:
             raise PayloadInvalid(f"{fetched.capture.url}: expected a Page with an id")
@@ -140,33 +142,62 @@ class FacebookConnector(GraphConnector):
         author_id = str(author.get("id") or page_id)
         own = author_id == page_id
         return Record(
-            platform=Platform.FACEBOOK, account=ctx.account.id, item_id=str(post["id"]), kind=Kind.POST,
+            platform=Platform.FACEBOOK,
+            account=ctx.account.id,
+            item_id=str(post["id"]),
+            kind=Kind.POST,
             thread_id=str(post["id"]),
-            author=Author(id=author_id, name=author.get("name"), handle=ctx.account.handle if own else None,
-                          url=f"https://www.facebook.com/{author_id}"),
-            direction=Direction.UPPRATTAD if own else Direction.INKOMMEN, text=text, url=post.get("permalink_url"),
-            links=list(dict.fromkeys(links)), hashtags=hashtags(text), mentions=tagged(post), media=media,
-            published_at=iso(post["created_time"]), captured_at=fetched.capture.started_at,
-            source_url=fetched.capture.url, raw=post,
+            author=Author(
+                id=author_id,
+                name=author.get("name"),
+                handle=ctx.account.handle if own else None,
+                url=f"https://www.facebook.com/{author_id}",
+            ),
+            direction=Direction.UPPRATTAD if own else Direction.INKOMMEN,
+            text=text,
+            url=post.get("permalink_url"),
+            links=list(dict.fromkeys(links)),
+            hashtags=hashtags(text),
+            mentions=tagged(post),
+            media=media,
+            published_at=iso(post["created_time"]),
+            captured_at=fetched.capture.started_at,
+            source_url=fetched.capture.url,
+            raw=post,
         )
 
-    def _comment_record(self, ctx: HarvestContext, page_id: str, post_id: str, comment: dict[str, Any],
-                        fetched: Fetched) -> Record:
+    def _comment_record(
+        self, ctx: HarvestContext, page_id: str, post_id: str, comment: dict[str, Any], fetched: Fetched
+    ) -> Record:
         text = _text(comment)
         parent = (comment.get("parent") or {}).get("id")
         author = comment.get("from") or {}
         author_id = author.get("id")
         attachment = comment.get("attachment") or {}
         return Record(
-            platform=Platform.FACEBOOK, account=ctx.account.id, item_id=str(comment["id"]),
-            kind=Kind.REPLY if parent else Kind.COMMENT, parent_id=str(parent or post_id), thread_id=post_id,
-            author=Author(id=author_id, name=author.get("name"),
-                          url=f"https://www.facebook.com/{author_id}" if author_id == page_id else None),
-            direction=Direction.UPPRATTAD if author_id == page_id else Direction.INKOMMEN, text=text,
-            url=comment.get("permalink_url"), links=links_in(text), hashtags=hashtags(text), mentions=tagged(comment),
-            media=attachment_media(attachment) if attachment else [], published_at=iso(comment["created_time"]),
-            captured_at=fetched.capture.started_at, hidden_on_platform=bool(comment.get("is_hidden")),
-            source_url=fetched.capture.url, raw=comment,
+            platform=Platform.FACEBOOK,
+            account=ctx.account.id,
+            item_id=str(comment["id"]),
+            kind=Kind.REPLY if parent else Kind.COMMENT,
+            parent_id=str(parent or post_id),
+            thread_id=post_id,
+            author=Author(
+                id=author_id,
+                name=author.get("name"),
+                url=f"https://www.facebook.com/{author_id}" if author_id == page_id else None,
+            ),
+            direction=Direction.UPPRATTAD if author_id == page_id else Direction.INKOMMEN,
+            text=text,
+            url=comment.get("permalink_url"),
+            links=links_in(text),
+            hashtags=hashtags(text),
+            mentions=tagged(comment),
+            media=attachment_media(attachment) if attachment else [],
+            published_at=iso(comment["created_time"]),
+            captured_at=fetched.capture.started_at,
+            hidden_on_platform=bool(comment.get("is_hidden")),
+            source_url=fetched.capture.url,
+            raw=comment,
         )
 
     # ---- harvest ------------------------------------------------------------------------------
@@ -181,13 +212,24 @@ class FacebookConnector(GraphConnector):
     def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
         page_id = ctx.state.cursor.get("page") or str(self._page(ctx)["id"])
         newest = yield from self.listing(
-            ctx, f"/{page_id}/posts", {"fields": POST_FIELDS, "limit": PAGE_LIMIT}, "Page posts",
-            lambda item, f: [self._post_record(ctx, page_id, item, f)], "post",
-            lambda post_id: self._comments(ctx, page_id, post_id))
+            ctx,
+            f"/{page_id}/posts",
+            {"fields": POST_FIELDS, "limit": PAGE_LIMIT},
+            "Page posts",
+            lambda item, f: [self._post_record(ctx, page_id, item, f)],
+            "post",
+            lambda post_id: self._comments(ctx, page_id, post_id),
+        )
         ctx.cursor = {"page": page_id, **({"newest": stamp(newest)} if newest else {})}
 
     def _comments(self, ctx: HarvestContext, page_id: str, post_id: str) -> Iterator[CaptureBundle | Rejected]:
         params = {"filter": "stream", "order": "chronological", "fields": COMMENT_FIELDS, "limit": PAGE_LIMIT}
-        yield from self.thread_pages(ctx, post_id, self.url(ctx, f"/{post_id}/comments"), params, "comments",
-                                     lambda item, f: [self._comment_record(ctx, page_id, post_id, item, f)],
-                                     "comment")
+        yield from self.thread_pages(
+            ctx,
+            post_id,
+            self.url(ctx, f"/{post_id}/comments"),
+            params,
+            "comments",
+            lambda item, f: [self._comment_record(ctx, page_id, post_id, item, f)],
+            "comment",
+        )

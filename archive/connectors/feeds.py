@@ -66,8 +66,13 @@ PAGING_RELS = frozenset({"first", "last", "next", "previous", "prev", "prev-arch
 
 
 # Readable prefixes in the `raw` XML of records and of quarantined items.
-for _prefix, _name in (("atom", ATOM), ("content", CONTENT), ("dc", DC_CREATOR), ("rdf", RDF),
-                       ("itunes", ITUNES_AUTHOR)):
+for _prefix, _name in (
+    ("atom", ATOM),
+    ("content", CONTENT),
+    ("dc", DC_CREATOR),
+    ("rdf", RDF),
+    ("itunes", ITUNES_AUTHOR),
+):
     ET.register_namespace(_prefix, _name[1:].split("}")[0])
 
 
@@ -98,7 +103,7 @@ def person(value: str | None) -> str | None:
     email = _EMAIL.search(value)
     if email is None:
         return value
-    name = (value[:email.start()] + value[email.end():]).strip().strip("()<>[]").strip()
+    name = (value[: email.start()] + value[email.end() :]).strip().strip("()<>[]").strip()
     return name or email.group(0)
 
 
@@ -166,8 +171,11 @@ def wordpress_next(container: ET.Element, url: str, kind: str) -> str | None:
     if any(link.get("rel") in PAGING_RELS for link in container.findall(f"{ATOM}link")):
         return None
     generator = container.find("generator" if kind == "rss" else f"{ATOM}generator")
-    marks = "".join(generator.itertext()) + (generator.get("uri") or generator.get("url") or "") \
-        if generator is not None else ""  # Atom 0.3's generator has `url`
+    marks = (
+        "".join(generator.itertext()) + (generator.get("uri") or generator.get("url") or "")
+        if generator is not None
+        else ""
+    )  # Atom 0.3's generator has `url`
     if "wordpress.org" not in marks.lower():
         return None
     parts = urlsplit(url)
@@ -181,14 +189,17 @@ class FeedConnector(BaseConnector):
     platform = Platform.RSS.value
     capabilities = Capabilities(
         posts="the items of the feed (RSS 0.9x/1.0/2.0, Atom 0.3/1.0, in any encoding); older items through RFC 5005 "
-              "`next`/`prev-archive` links, or `?paged=2`… on WordPress feeds",
+        "`next`/`prev-archive` links, or `?paged=2`… on WordPress feeds",
         comments="no: feeds carry no comments",
         edits="yes while the item is still in the feed: Atom `updated`, RSS changed content",
         deletions="no: a deleted item cannot be told from one that rolled off the feed",
-        media="enclosures (RSS `enclosure`, Atom `link rel=\"enclosure\"`)",
+        media='enclosures (RSS `enclosure`, Atom `link rel="enclosure"`)',
         old_post_comments="no (feeds carry no comments)",
         credentials="none (public feed)",
-        finds_comments=False, finds_replies=False, finds_post_deletions=False, finds_comment_deletions=False,
+        finds_comments=False,
+        finds_replies=False,
+        finds_post_deletions=False,
+        finds_comment_deletions=False,
         finds_old_post_comments=False,
     )
 
@@ -210,8 +221,9 @@ class FeedConnector(BaseConnector):
         return f"{title or '(untitled)'}: {feed.kind} feed, {len(feed.items)} items on the first page"
 
     # ---- records ------------------------------------------------------------------------------
-    def _rss_record(self, ctx: HarvestContext, item: ET.Element, fetched: Fetched, feed_author: str | None,
-                    raw: dict[str, str]) -> Record:
+    def _rss_record(
+        self, ctx: HarvestContext, item: ET.Element, fetched: Fetched, feed_author: str | None, raw: dict[str, str]
+    ) -> Record:
         guid_element = item.find("guid")
         guid = _text(guid_element)
         link = _text(item.find("link")) or (item.get("href") or "").strip() or None  # CDF: <ITEM HREF=…>
@@ -221,56 +233,114 @@ class FeedConnector(BaseConnector):
         if xhtml is not None:
             html = _markup(xhtml)
         else:
-            body = next((e for e in (item.find(CONTENT), item.find("fullitem"), item.find("description"),
-                                     item.find(f"{DC}description"), item.find(f"{ITUNES}summary"),
-                                     item.find(f"{ITUNES_AS_APPLE_SPELLED}summary"), item.find("abstract"))
-                         if e is not None and _text(e)), None)
+            body = next(
+                (
+                    e
+                    for e in (
+                        item.find(CONTENT),
+                        item.find("fullitem"),
+                        item.find("description"),
+                        item.find(f"{DC}description"),
+                        item.find(f"{ITUNES}summary"),
+                        item.find(f"{ITUNES_AS_APPLE_SPELLED}summary"),
+                        item.find("abstract"),
+                    )
+                    if e is not None and _text(e)
+                ),
+                None,
+            )
             html = "".join(body.itertext()) if body is not None else ""
         text, links = html_to_text(html)
         title = _first(item, "title", f"{DC}title")
-        dated = _first(item, "pubDate", f"{DC}date", f"{DCTERMS}issued", f"{DCTERMS}created", f"{DCTERMS}modified",
-                       "date") or (item.get("lastmod") or "").strip() or None  # CDF: <ITEM LASTMOD=…>
-        media = [MediaRef(url=urljoin(fetched.capture.url, e.get("url", "")), content_type=e.get("type") or None)
-                 for e in item.findall("enclosure") if e.get("url")]
+        dated = (
+            _first(item, "pubDate", f"{DC}date", f"{DCTERMS}issued", f"{DCTERMS}created", f"{DCTERMS}modified", "date")
+            or (item.get("lastmod") or "").strip()
+            or None
+        )  # CDF: <ITEM LASTMOD=…>
+        media = [
+            MediaRef(url=urljoin(fetched.capture.url, e.get("url", "")), content_type=e.get("type") or None)
+            for e in item.findall("enclosure")
+            if e.get("url")
+        ]
         item_id = guid or link or about or derived_id(item, title, dated, html, *(m.url for m in media))
-        author = person(_first(item, DC_CREATOR, "author", f"{DC}author", ITUNES_AUTHOR,
-                               f"{ITUNES_AS_APPLE_SPELLED}author")) or feed_author
+        author = (
+            person(_first(item, DC_CREATOR, "author", f"{DC}author", ITUNES_AUTHOR, f"{ITUNES_AS_APPLE_SPELLED}author"))
+            or feed_author
+        )
         permalink = guid if guid_element is not None and guid_element.get("isPermaLink", "true") == "true" else None
         return Record(
-            platform=Platform.RSS, account=ctx.account.id, item_id=item_id, kind=Kind.POST, thread_id=item_id,
-            author=Author(name=author), direction=Direction.UPPRATTAD, title=title, text=text, html=html or None,
+            platform=Platform.RSS,
+            account=ctx.account.id,
+            item_id=item_id,
+            kind=Kind.POST,
+            thread_id=item_id,
+            author=Author(name=author),
+            direction=Direction.UPPRATTAD,
+            title=title,
+            text=text,
+            html=html or None,
             url=link or permalink or about,
-            links=links, hashtags=hashtags(text), media=media, published_at=when(dated),
-            captured_at=fetched.capture.started_at, source_url=fetched.capture.url,
+            links=links,
+            hashtags=hashtags(text),
+            media=media,
+            published_at=when(dated),
+            captured_at=fetched.capture.started_at,
+            source_url=fetched.capture.url,
             raw=raw,
         )
 
-    def _atom_record(self, ctx: HarvestContext, entry: ET.Element, fetched: Fetched, feed_author: str | None,
-                     raw: dict[str, str]) -> Record:
+    def _atom_record(
+        self, ctx: HarvestContext, entry: ET.Element, fetched: Fetched, feed_author: str | None, raw: dict[str, str]
+    ) -> Record:
         links = entry.findall(f"{ATOM}link")
-        alternate = next((urljoin(fetched.capture.url, href) for x in links
-                          if x.get("rel", "alternate") == "alternate" and (href := _href(x))), None)
+        alternate = next(
+            (
+                urljoin(fetched.capture.url, href)
+                for x in links
+                if x.get("rel", "alternate") == "alternate" and (href := _href(x))
+            ),
+            None,
+        )
         text, html = _atom_text(entry.find(f"{ATOM}content"))
         if not text:
             summary = _atom_text(entry.find(f"{ATOM}summary"))
             if summary[0] or text is None:
                 text, html = summary
         title, _ = _atom_text(entry.find(f"{ATOM}title"))
-        media = [MediaRef(url=urljoin(fetched.capture.url, x.get("href", "")), content_type=x.get("type") or None)
-                 for x in links if x.get("rel") == "enclosure" and x.get("href")]
+        media = [
+            MediaRef(url=urljoin(fetched.capture.url, x.get("href", "")), content_type=x.get("type") or None)
+            for x in links
+            if x.get("rel") == "enclosure" and x.get("href")
+        ]
         published_at = _first(entry, f"{ATOM}published", f"{ATOM}issued", f"{ATOM}created")
         updated_at = _first(entry, f"{ATOM}updated", f"{ATOM}modified")
-        item_id = _text(entry.find(f"{ATOM}id")) or alternate or derived_id(
-            entry, title, published_at or updated_at, html or text, *(m.url for m in media))
+        item_id = (
+            _text(entry.find(f"{ATOM}id"))
+            or alternate
+            or derived_id(entry, title, published_at or updated_at, html or text, *(m.url for m in media))
+        )
         body_links = html_to_text(html)[1] if html else []
         published, updated = when(published_at), when(updated_at)
         author = _first(entry, f"{ATOM}author/{ATOM}name", f"{ATOM}author/{ATOM}email", DC_CREATOR) or feed_author
         return Record(
-            platform=Platform.RSS, account=ctx.account.id, item_id=item_id, kind=Kind.POST, thread_id=item_id,
-            author=Author(name=author), direction=Direction.UPPRATTAD, title=title, text=text or "", html=html,
-            url=alternate, links=body_links, hashtags=hashtags(text or ""), media=media,
-            published_at=published or updated, edited_at=updated if published and updated != published else None,
-            captured_at=fetched.capture.started_at, source_url=fetched.capture.url,
+            platform=Platform.RSS,
+            account=ctx.account.id,
+            item_id=item_id,
+            kind=Kind.POST,
+            thread_id=item_id,
+            author=Author(name=author),
+            direction=Direction.UPPRATTAD,
+            title=title,
+            text=text or "",
+            html=html,
+            url=alternate,
+            links=body_links,
+            hashtags=hashtags(text or ""),
+            media=media,
+            published_at=published or updated,
+            edited_at=updated if published and updated != published else None,
+            captured_at=fetched.capture.started_at,
+            source_url=fetched.capture.url,
             raw=raw,
         )
 
@@ -279,8 +349,15 @@ class FeedConnector(BaseConnector):
         before = dict(ctx.state.cursor)
         ctx.cursor = dict(before)
         url: str | None = self.feed_url(ctx)
-        conditional = {} if ctx.sweep else {k: v for k, v in (("If-None-Match", before.get("etag")),
-                                                             ("If-Modified-Since", before.get("last_modified"))) if v}
+        conditional = (
+            {}
+            if ctx.sweep
+            else {
+                k: v
+                for k, v in (("If-None-Match", before.get("etag")), ("If-Modified-Since", before.get("last_modified")))
+                if v
+            }
+        )
         newest_before = before.get("newest")
         newest = newest_before
         visited: set[str] = set()
@@ -322,14 +399,16 @@ class FeedConnector(BaseConnector):
                 break  # a page of items already read (a cache that ignores ?paged= answers page 1 again)
             first = False
             url = older_link(feed.container, fetched.capture.url) or (
-                wordpress_next(feed.container, fetched.capture.url, feed.kind) if feed.items else None)
+                wordpress_next(feed.container, fetched.capture.url, feed.kind) if feed.items else None
+            )
             if not ctx.sweep and newest_before and dates and _past(min(dates), newest_before, ctx.window_start):
                 break
         if newest:
             ctx.cursor["newest"] = newest
 
-    def _builder(self, ctx: HarvestContext, feed: Feed, out: list[Record], page: list[str],
-                 contents: set[tuple[str, str]]) -> Callable[[bytes, Fetched], list[Record]]:
+    def _builder(
+        self, ctx: HarvestContext, feed: Feed, out: list[Record], page: list[str], contents: set[tuple[str, str]]
+    ) -> Callable[[bytes, Fetched], list[Record]]:
         """What page_bundles calls for each item of a page. The records are also collected in `out`, and
         each item's key (its id, or its bytes' hash when it gives no record) in `page`; an item this run
         has already read with the same content (`contents`) gives no second record."""

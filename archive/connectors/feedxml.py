@@ -46,30 +46,75 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 ATOM03 = "{http://purl.org/atom/ns#}"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 #: Namespaces whose elements are RSS's own: RSS 1.0, RSS 0.90 and Userland's rss/rss2.
-RSS_NAMESPACES = frozenset({"{http://purl.org/rss/1.0/}", "{http://my.netscape.com/rdf/simple/0.9/}",
-                            "{http://backend.userland.com/rss2}", "{http://backend.userland.com/rss}",
-                            "{http://channel.netscape.com/rdf/simple/0.9/}"})
+RSS_NAMESPACES = frozenset(
+    {
+        "{http://purl.org/rss/1.0/}",
+        "{http://my.netscape.com/rdf/simple/0.9/}",
+        "{http://backend.userland.com/rss2}",
+        "{http://backend.userland.com/rss}",
+        "{http://channel.netscape.com/rdf/simple/0.9/}",
+    }
+)
 #: Elements whose content is text (or inline markup) the record reads as it is: nothing renamed inside.
-TEXT_CONSTRUCTS = frozenset({"title", "description", "content", "summary", "subtitle", "tagline", "rights",
-                             "copyright", "info", "encoded", "abstract"})
+TEXT_CONSTRUCTS = frozenset(
+    {
+        "title",
+        "description",
+        "content",
+        "summary",
+        "subtitle",
+        "tagline",
+        "rights",
+        "copyright",
+        "info",
+        "encoded",
+        "abstract",
+    }
+)
 #: Deeper element nesting is refused: serializing and `itertext` recurse once per level.
 MAX_DEPTH = 100
 
 #: Encoding names as browsers read them (WHATWG Encoding Standard), where Python's codec is narrower.
-AS_BROWSERS_READ = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",
-                    "big5": "big5hkscs", "euc-kr": "cp949", "ks_c_5601-1987": "cp949", "shift_jis": "cp932",
-                    "x-sjis": "cp932", "iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
-                    "us-ascii": "cp1252", "ascii": "cp1252", "iso-8859-9": "cp1254", "tis-620": "cp874"}
-_BOMS = ((codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF8, "utf-8"),
-         (codecs.BOM_UTF16_BE, "utf-16-be"), (codecs.BOM_UTF16_LE, "utf-16-le"))
-_PATTERNS = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"), (b"\x00<", "utf-16-be"),
-             (b"<\x00", "utf-16-le"))
+AS_BROWSERS_READ = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "gb_2312-80": "gb18030",
+    "big5": "big5hkscs",
+    "euc-kr": "cp949",
+    "ks_c_5601-1987": "cp949",
+    "shift_jis": "cp932",
+    "x-sjis": "cp932",
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+    "iso-8859-9": "cp1254",
+    "tis-620": "cp874",
+}
+_BOMS = (
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+)
+_PATTERNS = (
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+)
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']?([A-Za-z0-9._:+-]+)""")
 _CHARSET = re.compile(r"""charset\s*[=:]\s*["']?([A-Za-z0-9._:+-]+)""", re.IGNORECASE)
 #: Sections left as they are: CDATA, comments, processing instructions, a DOCTYPE.
 #: Each alternative runs to its end or to the end of the text, so hostile input costs linear time.
-_VERBATIM = re.compile(r"(<!\[CDATA\[.*?(?:\]\]>|\Z)|<!--.*?(?:-->|\Z)|<\?.*?(?:\?>|\Z)"
-                       r"|<!DOCTYPE[^\[>]*(?:\[[^\]]*(?:\]|\Z))?[^>]*(?:>|\Z))", re.DOTALL | re.IGNORECASE)
+_VERBATIM = re.compile(
+    r"(<!\[CDATA\[.*?(?:\]\]>|\Z)|<!--.*?(?:-->|\Z)|<\?.*?(?:\?>|\Z)"
+    r"|<!DOCTYPE[^\[>]*(?:\[[^\]]*(?:\]|\Z))?[^>]*(?:>|\Z))",
+    re.DOTALL | re.IGNORECASE,
+)
 _REFERENCE = re.compile(r"&(?:#([0-9]+);|#[xX]([0-9a-fA-F]+);|([A-Za-z_][A-Za-z0-9._-]*);)?")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_DECLARATION = re.compile(r"<\?xml(?:\s[^>]*?)?\?>")
@@ -120,13 +165,17 @@ def decode(data: bytes, content_type: str | None = None) -> tuple[str, str]:
     """(text, codec used) of a feed document; see the module docstring for the order of choice."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
-            return data[len(bom):].decode(codec, "replace"), codec
+            return data[len(bom) :].decode(codec, "replace"), codec
     for pattern, codec in _PATTERNS:
         if data.startswith(pattern):
             return data.decode(codec, "replace"), codec
     declared = _DECLARED.match(data[:1024])
-    candidates = [_codec(charset_of(content_type)), _codec(declared.group(1).decode() if declared else None),
-                  "utf-8", "cp1252"]
+    candidates = [
+        _codec(charset_of(content_type)),
+        _codec(declared.group(1).decode() if declared else None),
+        "utf-8",
+        "cp1252",
+    ]
     for codec in dict.fromkeys(c for c in candidates if c):
         if codec.startswith(("utf-16", "utf-32")):
             continue  # a 16/32-bit document shows by its bytes (above); a label alone is wrong here
@@ -143,8 +192,12 @@ def _reference(match: re.Match[str]) -> str:
         number = int(decimal) if decimal else int(hexadecimal, 16)
         if 0x80 <= number <= 0x9F:  # HTML reads these as windows-1252 (&#150; is an en dash)
             character = bytes([number]).decode("cp1252", "replace")
-        elif number in (0x9, 0xA, 0xD) or 0x20 <= number <= 0xD7FF or 0xE000 <= number <= 0xFFFD \
-                or 0x10000 <= number <= 0x10FFFF:
+        elif (
+            number in (0x9, 0xA, 0xD)
+            or 0x20 <= number <= 0xD7FF
+            or 0xE000 <= number <= 0xFFFD
+            or 0x10000 <= number <= 0x10FFFF
+        ):
             character = chr(number)
         else:
             character = "\ufffd"
@@ -182,8 +235,9 @@ def safe_xml(data: bytes) -> ET.Element:
         root: ET.Element = SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except EntitiesForbidden as exc:
         where = f", system id {exc.sysid!r}" if exc.sysid else ""
-        raise FeedError(f"the document declares XML entities ({exc.name!r}{where}; refused: no entity "
-                        f"expansion)") from exc
+        raise FeedError(
+            f"the document declares XML entities ({exc.name!r}{where}; refused: no entity expansion)"
+        ) from exc
     except ExternalReferenceForbidden as exc:
         raise FeedError(f"the document refers to an external resource {exc.sysid!r} (refused)") from exc
     except DefusedXmlException as exc:

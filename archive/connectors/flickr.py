@@ -48,7 +48,7 @@ def _body(data: bytes) -> Any:
     """The JSON of a response, unwrapped from `jsonFlickrApi(...)` if the callback was not turned off."""
     text = data.strip()
     if text.startswith(b"jsonFlickrApi(") and text.endswith(b")"):
-        text = text[len(b"jsonFlickrApi("):-1]
+        text = text[len(b"jsonFlickrApi(") : -1]
     return json.loads(text)
 
 
@@ -66,11 +66,11 @@ class FlickrConnector(BaseConnector):
     capabilities = Capabilities(
         posts="public photos and videos: title, description, tags",
         comments="comments on photos (Flickr comments are flat: an answer to a comment is archived as a comment "
-                 "on the photo)",
+        "on the photo)",
         edits="title, description and tag changes (`lastupdate` moves; the content is compared)",
-        deletions="photos: tombstone (`flickr.photos.getInfo` code 1 \"Photo not found\"); comments inside the "
-                  "window: tombstone (gone from the photo's comment list)",
-        media="the largest size of each photo; videos (`getSizes` \"Video Original\")",
+        deletions='photos: tombstone (`flickr.photos.getInfo` code 1 "Photo not found"); comments inside the '
+        "window: tombstone (gone from the photo's comment list)",
+        media='the largest size of each photo; videos (`getSizes` "Video Original")',
         old_post_comments="yes, on the daily sweep (`lastupdate` moves when a comment is added)",
         credentials="an API key (`api_key` query parameter)",
         finds_replies=False,
@@ -132,8 +132,9 @@ class FlickrConnector(BaseConnector):
         return f"{(person.get('username') or {}).get('_content', nsid)} ({nsid}, {count} public photos)"
 
     # ---- records ------------------------------------------------------------------------------
-    def _photo_record(self, ctx: HarvestContext, photo: dict[str, Any], own: str, videos: dict[str, str],
-                      fetched: Fetched) -> Record:
+    def _photo_record(
+        self, ctx: HarvestContext, photo: dict[str, Any], own: str, videos: dict[str, str], fetched: Fetched
+    ) -> Record:
         pid, title, owner = photo["id"], photo["title"], photo["owner"]
         if not isinstance(pid, str) or not isinstance(title, str) or not isinstance(owner, str):
             raise TypeError("id, title and owner must be strings")
@@ -153,34 +154,66 @@ class FlickrConnector(BaseConnector):
         alias = photo.get("pathalias") or owner
         tags = [t for t in str(photo.get("tags") or "").split() if t]
         return Record(
-            platform=Platform.FLICKR, account=ctx.account.id, item_id=pid, kind=Kind.POST, thread_id=pid,
-            author=Author(id=owner, handle=photo.get("pathalias"), name=photo.get("ownername"),
-                          url=f"https://www.flickr.com/photos/{alias}/"),
-            direction=Direction.UPPRATTAD if owner == own else Direction.INKOMMEN, title=title or None, text=text,
-            html=html or None, url=f"https://www.flickr.com/photos/{alias}/{pid}/", links=links, hashtags=tags,
-            media=media, published_at=published, captured_at=fetched.capture.started_at,
-            source_url=fetched.capture.url, raw=photo,
+            platform=Platform.FLICKR,
+            account=ctx.account.id,
+            item_id=pid,
+            kind=Kind.POST,
+            thread_id=pid,
+            author=Author(
+                id=owner,
+                handle=photo.get("pathalias"),
+                name=photo.get("ownername"),
+                url=f"https://www.flickr.com/photos/{alias}/",
+            ),
+            direction=Direction.UPPRATTAD if owner == own else Direction.INKOMMEN,
+            title=title or None,
+            text=text,
+            html=html or None,
+            url=f"https://www.flickr.com/photos/{alias}/{pid}/",
+            links=links,
+            hashtags=tags,
+            media=media,
+            published_at=published,
+            captured_at=fetched.capture.started_at,
+            source_url=fetched.capture.url,
+            raw=photo,
         )
 
-    def _photo_records(self, ctx: HarvestContext, own: str, videos: dict[str, str], photo: Any,
-                       fetched: Fetched) -> list[Record]:
+    def _photo_records(
+        self, ctx: HarvestContext, own: str, videos: dict[str, str], photo: Any, fetched: Fetched
+    ) -> list[Record]:
         return [self._photo_record(ctx, photo, own, videos, fetched)]
 
-    def _comment_record(self, ctx: HarvestContext, comment: dict[str, Any], photo_id: str, own: str,
-                        fetched: Fetched) -> Record:
+    def _comment_record(
+        self, ctx: HarvestContext, comment: dict[str, Any], photo_id: str, own: str, fetched: Fetched
+    ) -> Record:
         cid, author, html = comment["id"], comment["author"], comment["_content"]
         if not isinstance(cid, str) or not isinstance(author, str) or not isinstance(html, str):
             raise TypeError("id, author and _content must be strings")
         text, links = html_to_text(html)
         handle = comment.get("path_alias") or comment.get("authorname")
         return Record(
-            platform=Platform.FLICKR, account=ctx.account.id, item_id=cid, kind=Kind.COMMENT, parent_id=photo_id,
-            thread_id=photo_id, author=Author(id=author, handle=comment.get("authorname"),
-                                              name=comment.get("realname") or None,
-                                              url=f"https://www.flickr.com/photos/{handle or author}/"),
-            direction=Direction.UPPRATTAD if author == own else Direction.INKOMMEN, text=text, html=html or None,
-            url=comment.get("permalink"), links=links, published_at=epoch(comment["datecreate"]),
-            captured_at=fetched.capture.started_at, source_url=fetched.capture.url, raw=comment,
+            platform=Platform.FLICKR,
+            account=ctx.account.id,
+            item_id=cid,
+            kind=Kind.COMMENT,
+            parent_id=photo_id,
+            thread_id=photo_id,
+            author=Author(
+                id=author,
+                handle=comment.get("authorname"),
+                name=comment.get("realname") or None,
+                url=f"https://www.flickr.com/photos/{handle or author}/",
+            ),
+            direction=Direction.UPPRATTAD if author == own else Direction.INKOMMEN,
+            text=text,
+            html=html or None,
+            url=comment.get("permalink"),
+            links=links,
+            published_at=epoch(comment["datecreate"]),
+            captured_at=fetched.capture.started_at,
+            source_url=fetched.capture.url,
+            raw=comment,
         )
 
     # ---- harvest ------------------------------------------------------------------------------
@@ -217,8 +250,12 @@ class FlickrConnector(BaseConnector):
                     continue
                 uploaded = _moment(photo.get("dateupload"))
                 marker = photo.get("lastupdate")
-                if walk.see(int(uploaded.timestamp()) if uploaded is not None else None, uploaded, pid,
-                            marker if isinstance(marker, str) else None):
+                if walk.see(
+                    int(uploaded.timestamp()) if uploaded is not None else None,
+                    uploaded,
+                    pid,
+                    marker if isinstance(marker, str) else None,
+                ):
                     wanted.append(photo)
                     threads.append(pid)
             videos = self._videos(ctx, [p for p in wanted if isinstance(p, dict) and p.get("media") == "video"])
@@ -242,8 +279,9 @@ class FlickrConnector(BaseConnector):
             except (ConnectorError, KeyError, TypeError):
                 ctx.keep_marker(pid)  # the photo is quarantined with the reason; read again next run
                 continue
-            best = next((s for s in sizes if s.get("label") == "Video Original"), None) or \
-                max(sizes, key=_width, default=None)
+            best = next((s for s in sizes if s.get("label") == "Video Original"), None) or max(
+                sizes, key=_width, default=None
+            )
             if best and isinstance(best.get("source"), str):
                 out[pid] = best["source"]
             else:
@@ -262,8 +300,9 @@ class FlickrConnector(BaseConnector):
                 raise TypeError("comments.comment is not a list")
         except (AttributeError, KeyError, TypeError) as exc:
             raise PayloadInvalid(f"comments of {photo_id}: unreadable ({exc})") from exc
-        yield from page_bundles(ctx, fetched, comments,
-                                lambda c, f: [self._comment_record(ctx, c, photo_id, own, f)], what="comment")
+        yield from page_bundles(
+            ctx, fetched, comments, lambda c, f: [self._comment_record(ctx, c, photo_id, own, f)], what="comment"
+        )
 
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
         if known.kind == "post":

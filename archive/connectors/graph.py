@@ -57,9 +57,12 @@ def regain_seconds(headers: Mapping[str, str]) -> float | None:
         usage = json.loads(raw)
     except ValueError:
         return None
-    minutes = [float(entry.get("estimated_time_to_regain_access") or 0)
-               for entries in (usage.values() if isinstance(usage, dict) else [])
-               for entry in (entries if isinstance(entries, list) else []) if isinstance(entry, dict)]
+    minutes = [
+        float(entry.get("estimated_time_to_regain_access") or 0)
+        for entries in (usage.values() if isinstance(usage, dict) else [])
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, dict)
+    ]
     return max(minutes) * 60 if minutes else None
 
 
@@ -103,8 +106,9 @@ class GraphConnector(BaseConnector):
             return AuthExpired(what)
         return PayloadInvalid(what)
 
-    def pages(self, ctx: HarvestContext, url: str, params: Mapping[str, str] | None, what: str
-              ) -> Iterator[tuple[Fetched, list[Any]] | Rejected]:
+    def pages(
+        self, ctx: HarvestContext, url: str, params: Mapping[str, str] | None, what: str
+    ) -> Iterator[tuple[Fetched, list[Any]] | Rejected]:
         """Each page of a listing as (fetched, data), following `paging.next`; an unreadable page is
         yielded as Rejected (and ends the walk). The caller may stop early."""
         next_url: str | None = url
@@ -135,10 +139,16 @@ class GraphConnector(BaseConnector):
         """A listed item's activity marker (None if it has none), and whether it may have comments."""
         raise NotImplementedError
 
-    def listing(self, ctx: HarvestContext, path: str, params: Mapping[str, str], what: str,
-                build: Callable[[Any, Fetched], list[Record]], item: str,
-                comments: Callable[[str], Iterator[CaptureBundle | Rejected]]
-                ) -> Generator[CaptureBundle | Rejected, None, datetime | None]:
+    def listing(
+        self,
+        ctx: HarvestContext,
+        path: str,
+        params: Mapping[str, str],
+        what: str,
+        build: Callable[[Any, Fetched], list[Record]],
+        item: str,
+        comments: Callable[[str], Iterator[CaptureBundle | Rejected]],
+    ) -> Generator[CaptureBundle | Rejected, None, datetime | None]:
         """Walk the account's newest-first listing (`path`): the records of each page (`build`), then
         `comments(item_id)` of every item new to the archive, inside the window or whose `activity`
         marker changed. Stops past both the cursor's `newest` and the window unless sweeping; returns
@@ -163,9 +173,16 @@ class GraphConnector(BaseConnector):
         yield from read_threads(ctx, threads, comments, "comments of {}")
         return walk.newest
 
-    def thread_pages(self, ctx: HarvestContext, thread_id: str, url: str, params: Mapping[str, str] | None,
-                     what: str, build: Callable[[Any, Fetched], list[Record]], item: str
-                     ) -> Generator[CaptureBundle | Rejected, None, bool]:
+    def thread_pages(
+        self,
+        ctx: HarvestContext,
+        thread_id: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        what: str,
+        build: Callable[[Any, Fetched], list[Record]],
+        item: str,
+    ) -> Generator[CaptureBundle | Rejected, None, bool]:
         """Every page of one thread's comments (or replies) as bundles; False when a page could not be
         read: it is quarantined and the thread keeps its old marker, to be read again next run."""
         for page in self.pages(ctx, url, params, what):

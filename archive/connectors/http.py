@@ -103,8 +103,9 @@ def read_capped(response: httpx.Response, cap: int) -> _Read:
     decoded: a small compressed body can expand enormously)."""
     declared = response.headers.get("content-length", "").strip()
     if declared.isdigit() and int(declared) > cap:
-        return _Read(response, b"", f"body of {declared} bytes (Content-Length) is over the size cap of "
-                                    f"{cap} bytes; not read")
+        return _Read(
+            response, b"", f"body of {declared} bytes (Content-Length) is over the size cap of {cap} bytes; not read"
+        )
     try:
         decoder = _decoder(response.headers.get("content-encoding", ""))
     except ValueError as exc:
@@ -125,21 +126,35 @@ def read_capped(response: httpx.Response, cap: int) -> _Read:
                     while decoder.unconsumed_tail and size + len(data) <= cap:
                         data += decoder.decompress(decoder.unconsumed_tail, cap - size - len(data) + 1)
                 except zlib.error as exc:
-                    return _Read(response, evidence(), f"compressed body does not decompress ({exc})",
-                                 raw_bytes=raw_size)
+                    return _Read(
+                        response, evidence(), f"compressed body does not decompress ({exc})", raw_bytes=raw_size
+                    )
             size += len(data)
             if size > cap or raw_size > cap:
-                return _Read(response, evidence(), f"body is over the size cap of {cap} bytes (stopped "
-                                                   f"reading after {max(size, raw_size)} bytes)", raw_bytes=raw_size)
+                return _Read(
+                    response,
+                    evidence(),
+                    f"body is over the size cap of {cap} bytes (stopped reading after {max(size, raw_size)} bytes)",
+                    raw_bytes=raw_size,
+                )
             chunks.append(data)
     except httpx.TransportError as exc:  # the body ended before its Content-Length, or the connection dropped
         expected = f" of {declared}" if declared else ""
-        return _Read(response, evidence(), f"body ended after {raw_size}{expected} bytes "
-                                           f"({type(exc).__name__}: {exc})", incomplete=True, raw_bytes=raw_size)
+        return _Read(
+            response,
+            evidence(),
+            f"body ended after {raw_size}{expected} bytes ({type(exc).__name__}: {exc})",
+            incomplete=True,
+            raw_bytes=raw_size,
+        )
     if decoder is not None and not decoder.eof:
-        return _Read(response, evidence(), f"compressed body is truncated (Content-Encoding "
-                                           f"{response.headers.get('content-encoding')}, {raw_size} bytes)",
-                     raw_bytes=raw_size)
+        return _Read(
+            response,
+            evidence(),
+            f"compressed body is truncated (Content-Encoding "
+            f"{response.headers.get('content-encoding')}, {raw_size} bytes)",
+            raw_bytes=raw_size,
+        )
     return _Read(response, b"".join(chunks), raw_bytes=raw_size)
 
 
@@ -173,14 +188,19 @@ def wait_hint(headers: Mapping[str, str], now: datetime) -> float | None:
     return None
 
 
-def make_client(*, headers: Mapping[str, str] | None = None, timeout: float = 30.0,
-                transport: httpx.BaseTransport | None = None) -> httpx.Client:
+def make_client(
+    *, headers: Mapping[str, str] | None = None, timeout: float = 30.0, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
     """The httpx client for one account: identity encoding, timeouts, redirects followed. Credentials
     are not set here: the Fetcher adds them to requests for the API host only."""
     base = {"Accept-Encoding": "identity", "User-Agent": f"Communis/{__version__} (public records archiving)"}
-    return httpx.Client(headers={**base, **(headers or {})},
-                        timeout=httpx.Timeout(timeout, connect=10.0),
-                        follow_redirects=True, max_redirects=5, transport=transport)
+    return httpx.Client(
+        headers={**base, **(headers or {})},
+        timeout=httpx.Timeout(timeout, connect=10.0),
+        follow_redirects=True,
+        max_redirects=5,
+        transport=transport,
+    )
 
 
 def _short(url: str) -> str:
@@ -212,13 +232,23 @@ def _cannot_request(url: str, exc: BaseException) -> str:
 class Fetcher:
     """GET with retries, rate-limit waits and captures, over one httpx client."""
 
-    def __init__(self, client: httpx.Client, *, max_tries: int = 5, backoff: float = 0.5,
-                 max_backoff: float = 30.0, max_wait: float = 300.0,
-                 sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
-                 throttled: Callable[[httpx.Response], float | None] | None = None,
-                 secrets: Collection[str] = (), api_host: str | None = None,
-                 auth_headers: Mapping[str, str] | None = None, auth_params: Mapping[str, str] | None = None,
-                 max_body_bytes: int = DEFAULT_MAX_BODY) -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        max_tries: int = 5,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        max_wait: float = 300.0,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        throttled: Callable[[httpx.Response], float | None] | None = None,
+        secrets: Collection[str] = (),
+        api_host: str | None = None,
+        auth_headers: Mapping[str, str] | None = None,
+        auth_params: Mapping[str, str] | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY,
+    ) -> None:
         self.client = client
         self.max_body_bytes = max_body_bytes
         self.throttled = throttled
@@ -237,30 +267,47 @@ class Fetcher:
 
     def _pause(self, seconds: float, why: str) -> None:
         if seconds > self.max_wait:
-            raise RateLimited(f"{why}: platform asks to wait {seconds:.0f} s (more than {self.max_wait:.0f} s)",
-                              retry_after=seconds)
+            raise RateLimited(
+                f"{why}: platform asks to wait {seconds:.0f} s (more than {self.max_wait:.0f} s)", retry_after=seconds
+            )
         if seconds > 0:
             log.info("waiting %.1f s: %s", seconds, why)
             self.sleep(seconds)
 
     def _backoff(self, attempt: int) -> float:
-        return float(min(self.max_backoff, self.backoff * 2.0 ** attempt) * self.rng.uniform(0.5, 1.5))
+        return float(min(self.max_backoff, self.backoff * 2.0**attempt) * self.rng.uniform(0.5, 1.5))
 
-    def get(self, url: str, *, params: Mapping[str, str] | None = None, accept: Collection[int] = (),
-            max_bytes: int | None = None, headers: Mapping[str, str] | None = None) -> Fetched:
+    def get(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        accept: Collection[int] = (),
+        max_bytes: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Fetched:
         """Fetch `url`. Error statuses raise (401/403 AuthExpired, 404/410 Gone, others PayloadInvalid)
         unless listed in `accept`: then the answer is returned, to be archived as evidence. `headers`
         are added to this request only (conditional requests)."""
         return self.request("GET", url, params=params, accept=accept, max_bytes=max_bytes, headers=headers)
 
-    def post(self, url: str, *, json_body: Any, params: Mapping[str, str] | None = None,
-             accept: Collection[int] = ()) -> Fetched:
+    def post(
+        self, url: str, *, json_body: Any, params: Mapping[str, str] | None = None, accept: Collection[int] = ()
+    ) -> Fetched:
         """POST a JSON body (APIs that list by POST, such as TikTok's); the body is archived with it."""
         return self.request("POST", url, params=params, accept=accept, json_body=json_body)
 
-    def request(self, method: str, url: str, *, params: Mapping[str, str] | None = None,
-                accept: Collection[int] = (), max_bytes: int | None = None, json_body: Any = None,
-                headers: Mapping[str, str] | None = None) -> Fetched:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        accept: Collection[int] = (),
+        max_bytes: int | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Fetched:
         if self.api_host is not None and _host(url) == self.api_host:
             # The credential goes to the platform's API host only, never to the CDNs that serve media.
             headers = {**self.auth_headers, **(headers or {})}
@@ -310,14 +357,22 @@ class Fetcher:
             if status in (404, 410):
                 raise Gone(f"{without_query(str(response.url))} answered {status}")
             if status >= 400:
-                raise PayloadInvalid(f"{without_query(str(response.url))} answered HTTP {status}: "
-                                     f"{response.text[:200]!r}")
+                raise PayloadInvalid(
+                    f"{without_query(str(response.url))} answered HTTP {status}: {response.text[:200]!r}"
+                )
             self._remember_limits(response)
             return Fetched(capture, response, read.problem)
         raise GaveUp(redact_text(f"{method} {without_query(url)} failed {self.max_tries} times; last: {last_error}"))
 
-    def _send(self, method: str, url: str, params: Mapping[str, str] | None, max_bytes: int | None,
-              json_body: Any, headers: Mapping[str, str] | None) -> _Read:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        max_bytes: int | None,
+        json_body: Any,
+        headers: Mapping[str, str] | None,
+    ) -> _Read:
         """One exchange, its body streamed under the cap (the caller's `max_bytes`, else `max_body_bytes`)."""
         extra = dict(headers or {})
         content = None
@@ -345,8 +400,11 @@ class Fetcher:
     def _remember_limits(self, response: httpx.Response) -> None:
         """Respect an exhausted budget before the next request, not after a 429."""
         headers = response.headers
-        remaining = headers.get("x-ratelimit-remaining") or headers.get("x-rate-limit-remaining") or \
-            headers.get("ratelimit-remaining")
+        remaining = (
+            headers.get("x-ratelimit-remaining")
+            or headers.get("x-rate-limit-remaining")
+            or headers.get("ratelimit-remaining")
+        )
         if remaining is not None and remaining.strip() == "0":
             wait = wait_hint(response.headers, clock.now())
             if wait:
@@ -362,16 +420,22 @@ class Fetcher:
             # Some APIs echo the caller's token (in `paging.next` URLs, debug fields): WARC files are
             # public records, so the token is cut out of the archived body too.
             if secret in body:
-                log.warning("a response from %s contained the account's token; redacted in the archive",
-                            response.url.host)
+                log.warning(
+                    "a response from %s contained the account's token; redacted in the archive", response.url.host
+                )
                 body = body.replace(secret, b"REDACTED")
         return Capture(
             # Redacted here, not only in the WARC writer: the URL also becomes each record's
             # `source_url` (index, metadata record) and part of quarantine reasons and log lines.
-            method=request.method, url=redact_url(str(request.url)),
-            request_headers=list(request.headers.multi_items()), request_body=request_body,
-            status=response.status_code, reason=response.reason_phrase,
+            method=request.method,
+            url=redact_url(str(request.url)),
+            request_headers=list(request.headers.multi_items()),
+            request_body=request_body,
+            status=response.status_code,
+            reason=response.reason_phrase,
             response_headers=list(response.headers.multi_items()),
-            body=body, started_at=started, completed_at=clock.now(),
+            body=body,
+            started_at=started,
+            completed_at=clock.now(),
             http_version=response.http_version,
         )

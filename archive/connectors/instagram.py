@@ -29,8 +29,10 @@ from .http import Fetched
 from .text import hashtags, mentions
 from .times import iso, stamp
 
-MEDIA_FIELDS = ("id,caption,media_type,media_product_type,media_url,thumbnail_url,permalink,shortcode,timestamp,"
-                "username,like_count,comments_count,is_comment_enabled,children{id,media_type,media_url,thumbnail_url}")
+MEDIA_FIELDS = (
+    "id,caption,media_type,media_product_type,media_url,thumbnail_url,permalink,shortcode,timestamp,"
+    "username,like_count,comments_count,is_comment_enabled,children{id,media_type,media_url,thumbnail_url}"
+)
 REPLY_FIELDS = "id,text,timestamp,username,from{id,username},like_count,hidden,parent_id"
 COMMENT_FIELDS = f"{REPLY_FIELDS},replies{{{REPLY_FIELDS}}}"
 
@@ -64,21 +66,24 @@ class InstagramConnector(GraphConnector):
         deletions="media and comments inside the window: tombstone (`GET /{id}` answers code 100/33)",
         media="every image and video, each child of a carousel (`media_url`)",
         old_post_comments="yes (`comments_count` changes; seen on the daily sweep; a deletion and a new comment "
-                          "between two sweeps cancel out)",
+        "between two sweeps cancel out)",
         credentials="an Instagram user access token (Instagram Login, `instagram_business_basic`, "
-                    "`instagram_business_manage_comments`) as Bearer",
+        "`instagram_business_manage_comments`) as Bearer",
     )
 
     def _user(self, ctx: HarvestContext) -> dict[str, Any]:
         handle = ctx.account.handle.lstrip("@")
-        fetched = self.get(ctx, self.url(ctx, f"/{handle if handle.isdigit() else 'me'}"),
-                           {"fields": "id,username,name,media_count"})
+        fetched = self.get(
+            ctx, self.url(ctx, f"/{handle if handle.isdigit() else 'me'}"), {"fields": "id,username,name,media_count"}
+        )
         body = fetched.json()
         if not isinstance(body, dict) or "id" not in body:
             raise PayloadInvalid(f"{fetched.capture.url}: expected an Instagram user with an id")
         if not handle.isdigit() and str(body.get("username", "")).lower() != handle.lower():
-            raise ConfigError(f"the Instagram token belongs to @{body.get('username')}, not @{handle}",
-                              hint="use the account's own token, or its numeric ig-user-id as the handle")
+            raise ConfigError(
+                f"the Instagram token belongs to @{body.get('username')}, not @{handle}",
+                hint="use the account's own token, or its numeric ig-user-id as the handle",
+            )
         return body
 
     def probe(self, ctx: HarvestContext) -> str:
@@ -86,25 +91,47 @@ class InstagramConnector(GraphConnector):
         return f"@{user.get('username')} ({user.get('media_count', '?')} media)"
 
     # ---- records ------------------------------------------------------------------------------
-    def _media_record(self, ctx: HarvestContext, user: dict[str, str], item: dict[str, Any],
-                      fetched: Fetched) -> Record:
+    def _media_record(
+        self, ctx: HarvestContext, user: dict[str, str], item: dict[str, Any], fetched: Fetched
+    ) -> Record:
         text = _string(item, "caption")
         if not isinstance(item.get("media_type"), str):
             raise TypeError("media_type is not a string")
         username = item.get("username") or user["username"]
         return Record(
-            platform=Platform.INSTAGRAM, account=ctx.account.id, item_id=str(item["id"]), kind=Kind.POST,
+            platform=Platform.INSTAGRAM,
+            account=ctx.account.id,
+            item_id=str(item["id"]),
+            kind=Kind.POST,
             thread_id=str(item["id"]),
-            author=Author(id=user["id"], handle=username, name=ctx.account.display_name,
-                          url=f"https://www.instagram.com/{username}/"),
-            direction=Direction.UPPRATTAD, text=text, url=item.get("permalink"), links=links_in(text),
-            hashtags=hashtags(text), mentions=mentions(text), media=_media_refs(item),
-            published_at=iso(item["timestamp"]), captured_at=fetched.capture.started_at,
-            source_url=fetched.capture.url, raw=item,
+            author=Author(
+                id=user["id"],
+                handle=username,
+                name=ctx.account.display_name,
+                url=f"https://www.instagram.com/{username}/",
+            ),
+            direction=Direction.UPPRATTAD,
+            text=text,
+            url=item.get("permalink"),
+            links=links_in(text),
+            hashtags=hashtags(text),
+            mentions=mentions(text),
+            media=_media_refs(item),
+            published_at=iso(item["timestamp"]),
+            captured_at=fetched.capture.started_at,
+            source_url=fetched.capture.url,
+            raw=item,
         )
 
-    def _comment_record(self, ctx: HarvestContext, user: dict[str, str], media_id: str, comment: dict[str, Any],
-                        fetched: Fetched, under: str | None = None) -> Record:
+    def _comment_record(
+        self,
+        ctx: HarvestContext,
+        user: dict[str, str],
+        media_id: str,
+        comment: dict[str, Any],
+        fetched: Fetched,
+        under: str | None = None,
+    ) -> Record:
         """A comment, or a reply: `under` is the comment whose `replies` (or `/replies` page) listed it,
         its parent when the reply itself leaves `parent_id` out (the embedded `replies{…}` often do)."""
         text = _string(comment, "text")
@@ -113,14 +140,25 @@ class InstagramConnector(GraphConnector):
         own = author.get("id") == user["id"] or (username is not None and username == user["username"])
         parent = comment.get("parent_id") or under
         return Record(
-            platform=Platform.INSTAGRAM, account=ctx.account.id, item_id=str(comment["id"]),
-            kind=Kind.REPLY if parent else Kind.COMMENT, parent_id=str(parent or media_id), thread_id=media_id,
-            author=Author(id=author.get("id"), handle=username,
-                          url=f"https://www.instagram.com/{username}/" if username else None),
-            direction=Direction.UPPRATTAD if own else Direction.INKOMMEN, text=text, links=links_in(text),
-            hashtags=hashtags(text), mentions=mentions(text), published_at=iso(comment["timestamp"]),
-            captured_at=fetched.capture.started_at, hidden_on_platform=bool(comment.get("hidden")),
-            source_url=fetched.capture.url, raw=comment,
+            platform=Platform.INSTAGRAM,
+            account=ctx.account.id,
+            item_id=str(comment["id"]),
+            kind=Kind.REPLY if parent else Kind.COMMENT,
+            parent_id=str(parent or media_id),
+            thread_id=media_id,
+            author=Author(
+                id=author.get("id"), handle=username, url=f"https://www.instagram.com/{username}/" if username else None
+            ),
+            direction=Direction.UPPRATTAD if own else Direction.INKOMMEN,
+            text=text,
+            links=links_in(text),
+            hashtags=hashtags(text),
+            mentions=mentions(text),
+            published_at=iso(comment["timestamp"]),
+            captured_at=fetched.capture.started_at,
+            hidden_on_platform=bool(comment.get("hidden")),
+            source_url=fetched.capture.url,
+            raw=comment,
         )
 
     # ---- harvest ------------------------------------------------------------------------------
@@ -136,14 +174,17 @@ class InstagramConnector(GraphConnector):
             found = self._user(ctx)
             user = {"id": str(found["id"]), "username": str(found.get("username") or "")}
         newest = yield from self.listing(
-            ctx, f"/{user['id']}/media", {"fields": MEDIA_FIELDS, "limit": PAGE_LIMIT}, "media",
-            lambda it, f: [self._media_record(ctx, user, it, f)], "media",
-            lambda media_id: self._comments(ctx, user, media_id))
-        ctx.cursor = {"user": user["id"], "username": user["username"],
-                      **({"newest": stamp(newest)} if newest else {})}
+            ctx,
+            f"/{user['id']}/media",
+            {"fields": MEDIA_FIELDS, "limit": PAGE_LIMIT},
+            "media",
+            lambda it, f: [self._media_record(ctx, user, it, f)],
+            "media",
+            lambda media_id: self._comments(ctx, user, media_id),
+        )
+        ctx.cursor = {"user": user["id"], "username": user["username"], **({"newest": stamp(newest)} if newest else {})}
 
-    def _comments(self, ctx: HarvestContext, user: dict[str, str], media_id: str
-                  ) -> Iterator[CaptureBundle | Rejected]:
+    def _comments(self, ctx: HarvestContext, user: dict[str, str], media_id: str) -> Iterator[CaptureBundle | Rejected]:
         more: list[tuple[str, str]] = []
 
         def build(comment: Any, fetched: Fetched) -> list[Record]:
@@ -157,11 +198,16 @@ class InstagramConnector(GraphConnector):
             return records
 
         params = {"fields": COMMENT_FIELDS, "limit": PAGE_LIMIT}
-        if not (yield from self.thread_pages(ctx, media_id, self.url(ctx, f"/{media_id}/comments"), params,
-                                             "comments", build, "comment")):
+        if not (
+            yield from self.thread_pages(
+                ctx, media_id, self.url(ctx, f"/{media_id}/comments"), params, "comments", build, "comment"
+            )
+        ):
             return
         for url, under in more:  # replies beyond the first page of a comment's `replies`
+
             def reply(item: Any, fetched: Fetched, under: str = under) -> list[Record]:
                 return [self._comment_record(ctx, user, media_id, item, fetched, under)]
+
             if not (yield from self.thread_pages(ctx, media_id, url, None, "replies", reply, "reply")):
                 return

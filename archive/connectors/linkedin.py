@@ -62,7 +62,7 @@ def _split_template(body: str) -> list[str]:
     parts, current, i = [], [], 0
     while i < len(body):
         if body[i] == "\\" and i + 1 < len(body):
-            current.append(body[i:i + 2])
+            current.append(body[i : i + 2])
             i += 2
             continue
         if body[i] == "|":
@@ -96,7 +96,7 @@ def from_little_text(little: str) -> str:
                     break
                 j += 1
             if end > 0:
-                parts = _split_template(little[i + 1:end])
+                parts = _split_template(little[i + 1 : end])
                 if parts[0] == "hashtag" and len(parts) == 3:
                     out.append(_unescape(parts[1]) + _unescape(parts[2]))
                     i = end + 1
@@ -124,15 +124,15 @@ class LinkedInConnector(BaseConnector):
         posts="the Page's posts (`/rest/posts?q=author`, most recently modified first)",
         comments="comments and replies to comments (`/rest/socialActions/{urn}/comments`)",
         edits="edited posts (`lastModifiedAt`, `isEditedByAuthor`) and comments (`lastModified.time`): "
-              "each changed text is a version",
+        "each changed text is a version",
         deletions="posts and comments inside the window: tombstone (404 when asked for by URN); a comment the "
-                  "Page hid looks the same as a deleted one",
+        "Page hid looks the same as a deleted one",
         media="images and videos (download URL from the Images/Videos API); documents, articles and polls are "
-              "kept only as the raw post JSON",
+        "kept only as the raw post JSON",
         old_post_comments="yes, on the daily sweep, which re-reads the comments of every post (the posts API "
-                          "shows no comment count)",
+        "shows no comment count)",
         credentials="a 3-legged OAuth token with r_organization_social of a Page administrator; Communis sends "
-                    "the `LinkedIn-Version` header itself",
+        "the `LinkedIn-Version` header itself",
     )
 
     def client_auth(self, account: Account, token: str | None) -> tuple[dict[str, str], dict[str, str]]:
@@ -150,9 +150,11 @@ class LinkedInConnector(BaseConnector):
         fetched = ctx.fetcher.get(self._rest(ctx, "/organizations"), params={"q": "vanityName", "vanityName": vanity})
         elements = field_of(fetched, "elements")
         if not isinstance(elements, list) or not elements or not isinstance(elements[0], dict):
-            raise ConnectorError(f"LinkedIn knows no Page with the vanity name {vanity!r}",
-                                 hint="the handle is the Page's vanity name (linkedin.com/company/<name>) "
-                                      "or its urn:li:organization:<id>")
+            raise ConnectorError(
+                f"LinkedIn knows no Page with the vanity name {vanity!r}",
+                hint="the handle is the Page's vanity name (linkedin.com/company/<name>) "
+                "or its urn:li:organization:<id>",
+            )
         org: dict[str, Any] = elements[0]
         return org
 
@@ -205,12 +207,18 @@ class LinkedInConnector(BaseConnector):
                 url = field_of(fetched, "downloadUrl")
             except (GaveUp, Gone, PayloadInvalid) as exc:  # the post is quarantined and tried again next run
                 raise ValueError(f"media {urn}: {exc}") from exc
-            refs.append(MediaRef(url=str(url), content_type=f"{kind}/*",
-                                 description=entry.get("altText") or entry.get("title") or None))
+            refs.append(
+                MediaRef(
+                    url=str(url),
+                    content_type=f"{kind}/*",
+                    description=entry.get("altText") or entry.get("title") or None,
+                )
+            )
         return refs
 
-    def _post_record(self, ctx: HarvestContext, item: dict[str, Any], org: str, org_name: str | None,
-                     fetched: Fetched) -> Record:
+    def _post_record(
+        self, ctx: HarvestContext, item: dict[str, Any], org: str, org_name: str | None, fetched: Fetched
+    ) -> Record:
         urn = str(item["id"])
         commentary = item.get("commentary", "")
         if not isinstance(commentary, str):
@@ -224,19 +232,31 @@ class LinkedInConnector(BaseConnector):
         edited = bool(info.get("isEditedByAuthor")) or modified > _millis(item.get("publishedAt", created))
         text = from_little_text(commentary)
         return Record(
-            platform=Platform.LINKEDIN, account=ctx.account.id, item_id=urn, kind=Kind.POST, thread_id=urn,
-            author=Author(id=author, handle=ctx.account.handle if author == org else None,
-                          name=org_name if author == org else None),
+            platform=Platform.LINKEDIN,
+            account=ctx.account.id,
+            item_id=urn,
+            kind=Kind.POST,
+            thread_id=urn,
+            author=Author(
+                id=author,
+                handle=ctx.account.handle if author == org else None,
+                name=org_name if author == org else None,
+            ),
             direction=Direction.UPPRATTAD if author == org else Direction.INKOMMEN,
-            text=text, url=f"https://www.linkedin.com/feed/update/{urn}/", hashtags=hashtags(text),
+            text=text,
+            url=f"https://www.linkedin.com/feed/update/{urn}/",
+            hashtags=hashtags(text),
             media=self._media(ctx, item.get("content")),
             published_at=epoch(item.get("publishedAt", created), millis=True),
             edited_at=epoch(modified, millis=True) if edited else None,
-            captured_at=fetched.capture.started_at, source_url=fetched.capture.url, raw=item,
+            captured_at=fetched.capture.started_at,
+            source_url=fetched.capture.url,
+            raw=item,
         )
 
-    def _comment_record(self, ctx: HarvestContext, item: dict[str, Any], post: str, org: str, org_name: str | None,
-                        fetched: Fetched) -> Record:
+    def _comment_record(
+        self, ctx: HarvestContext, item: dict[str, Any], post: str, org: str, org_name: str | None, fetched: Fetched
+    ) -> Record:
         urn = str(item["commentUrn"])
         actor = item["actor"]
         text = item["message"]["text"]
@@ -247,14 +267,22 @@ class LinkedInConnector(BaseConnector):
         parent = item.get("parentComment")
         own = actor == org
         return Record(
-            platform=Platform.LINKEDIN, account=ctx.account.id, item_id=urn,
-            kind=Kind.REPLY if parent else Kind.COMMENT, parent_id=str(parent) if parent else post, thread_id=post,
+            platform=Platform.LINKEDIN,
+            account=ctx.account.id,
+            item_id=urn,
+            kind=Kind.REPLY if parent else Kind.COMMENT,
+            parent_id=str(parent) if parent else post,
+            thread_id=post,
             author=Author(id=actor, handle=ctx.account.handle if own else None, name=org_name if own else None),
-            direction=Direction.UPPRATTAD if own else Direction.INKOMMEN, text=text,
+            direction=Direction.UPPRATTAD if own else Direction.INKOMMEN,
+            text=text,
             url=f"https://www.linkedin.com/feed/update/{post}/?commentUrn={_quoted(urn)}",
-            hashtags=hashtags(text), published_at=epoch(created, millis=True),
+            hashtags=hashtags(text),
+            published_at=epoch(created, millis=True),
             edited_at=epoch(modified, millis=True) if modified > created else None,
-            captured_at=fetched.capture.started_at, source_url=fetched.capture.url, raw=item,
+            captured_at=fetched.capture.started_at,
+            source_url=fetched.capture.url,
+            raw=item,
         )
 
     # ---- harvest ------------------------------------------------------------------------------
@@ -275,8 +303,13 @@ class LinkedInConnector(BaseConnector):
         walk: Walk[int] = Walk(ctx, int(before) if before.isdigit() else None)
         threads: dict[str, None] = {}
         url: str | None = self._rest(ctx, "/posts")
-        params: dict[str, str] | None = {"author": org, "q": "author", "count": str(PAGE_COUNT), "start": "0",
-                                         "sortBy": "LAST_MODIFIED"}
+        params: dict[str, str] | None = {
+            "author": org,
+            "q": "author",
+            "count": str(PAGE_COUNT),
+            "start": "0",
+            "sortBy": "LAST_MODIFIED",
+        }
         while url:
             fetched = ctx.fetcher.get(url, params=params)
             try:
@@ -302,10 +335,12 @@ class LinkedInConnector(BaseConnector):
                 walk.see(modified, moment)  # most recently modified first
                 if not ctx.unchanged(urn, str(modified)):
                     fresh.append(item)
-            yield from page_bundles(ctx, fetched, fresh,
-                                    lambda item, f: [self._post_record(ctx, item, org, org_name, f)], what="post")
-            following = next((link.get("href") for link in links if isinstance(link, dict)
-                              and link.get("rel") == "next"), None)
+            yield from page_bundles(
+                ctx, fetched, fresh, lambda item, f: [self._post_record(ctx, item, org, org_name, f)], what="post"
+            )
+            following = next(
+                (link.get("href") for link in links if isinstance(link, dict) and link.get("rel") == "next"), None
+            )
             if not following or len(elements) < PAGE_COUNT or walk.done:
                 break
             url, params = urljoin(ctx.account.api_base + "/", str(following)), None
@@ -317,31 +352,44 @@ class LinkedInConnector(BaseConnector):
             except (GaveUp, PayloadInvalid) as exc:  # read again next run: the sweep is not done
                 ctx.incomplete = True
                 yield Rejected(encoded(urn), f"comments of {urn}: {exc}")
-        ctx.cursor = {"org": org, **({"name": org_name} if org_name else {}),
-                      **({"modified": str(walk.newest)} if walk.newest is not None else {})}
+        ctx.cursor = {
+            "org": org,
+            **({"name": org_name} if org_name else {}),
+            **({"modified": str(walk.newest)} if walk.newest is not None else {}),
+        }
 
-    def _comments(self, ctx: HarvestContext, target: str, post: str, org: str, org_name: str | None
-                  ) -> Iterator[CaptureBundle | Rejected]:
+    def _comments(
+        self, ctx: HarvestContext, target: str, post: str, org: str, org_name: str | None
+    ) -> Iterator[CaptureBundle | Rejected]:
         """The comments on `target` (a post, or a comment: its replies), page by page, then their replies."""
         start = 0
         answered: list[str] = []
         while True:
-            fetched = ctx.fetcher.get(self._rest(ctx, f"/socialActions/{_quoted(target)}/comments"),
-                                      params={"start": str(start), "count": str(COMMENT_COUNT)})
+            fetched = ctx.fetcher.get(
+                self._rest(ctx, f"/socialActions/{_quoted(target)}/comments"),
+                params={"start": str(start), "count": str(COMMENT_COUNT)},
+            )
             try:
                 elements, links = self._elements(fetched)
             except (PayloadInvalid, KeyError, TypeError, AttributeError) as exc:
                 raise PayloadInvalid(f"{fetched.capture.url}: unreadable comments ({exc})") from exc
             for item in elements:
                 summary = item.get("commentsSummary") if isinstance(item, dict) else None
-                if isinstance(summary, dict) and (summary.get("aggregatedTotalComments") or
-                                                  summary.get("totalFirstLevelComments")):
+                if isinstance(summary, dict) and (
+                    summary.get("aggregatedTotalComments") or summary.get("totalFirstLevelComments")
+                ):
                     answered.append(str(item.get("commentUrn")))
-            yield from page_bundles(ctx, fetched, elements,
-                                    lambda item, f: [self._comment_record(ctx, item, post, org, org_name, f)],
-                                    what="comment")
-            if not any(isinstance(link, dict) and link.get("rel") == "next" for link in links) \
-                    or len(elements) < COMMENT_COUNT:
+            yield from page_bundles(
+                ctx,
+                fetched,
+                elements,
+                lambda item, f: [self._comment_record(ctx, item, post, org, org_name, f)],
+                what="comment",
+            )
+            if (
+                not any(isinstance(link, dict) and link.get("rel") == "next" for link in links)
+                or len(elements) < COMMENT_COUNT
+            ):
                 break
             start += COMMENT_COUNT
         for comment in answered:
@@ -350,8 +398,11 @@ class LinkedInConnector(BaseConnector):
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
         comment = _COMMENT.match(item_id)
         if comment:
-            target = known.parent_id if known.kind == Kind.REPLY.value and known.parent_id else \
-                (known.thread_id or comment.group(1))
+            target = (
+                known.parent_id
+                if known.kind == Kind.REPLY.value and known.parent_id
+                else (known.thread_id or comment.group(1))
+            )
             url = self._rest(ctx, f"/socialActions/{_quoted(target)}/comments/{comment.group(2)}")
         else:
             url = self._rest(ctx, f"/posts/{_quoted(item_id)}")

@@ -62,7 +62,7 @@ def reason_at(why: str, url: str, limit: int = REASON_LIMIT) -> str:
     room = limit - len(why) - 3
     if room < 24:
         return why[:limit]
-    return f"{why} — {url if len(url) <= room else url[:room - 1] + '…'}"
+    return f"{why} — {url if len(url) <= room else url[: room - 1] + '…'}"
 
 
 def writable(record: Record) -> Record:
@@ -74,9 +74,14 @@ def writable(record: Record) -> Record:
     return record
 
 
-def page_bundles(ctx: HarvestContext, fetched: Fetched, items: Iterable[Any],
-                 build: Callable[[Any, Fetched], list[Record]], *, what: str = "item"
-                 ) -> Iterator[CaptureBundle | Rejected]:
+def page_bundles(
+    ctx: HarvestContext,
+    fetched: Fetched,
+    items: Iterable[Any],
+    build: Callable[[Any, Fetched], list[Record]],
+    *,
+    what: str = "item",
+) -> Iterator[CaptureBundle | Rejected]:
     """Records built from each item by `build(item, fetched)` (several, or none), media, then the page."""
     records: list[Record] = []
     bad: list[Rejected] = []

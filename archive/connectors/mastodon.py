@@ -60,9 +60,13 @@ def _poll(shown: dict[str, Any]) -> Poll | None:
         return None
     if not isinstance(poll, dict) or not isinstance(poll.get("options"), list):
         raise TypeError("poll is not an object with options")
-    return Poll(options=[PollOption(title=o["title"], votes=o.get("votes_count")) for o in poll["options"]],
-                expires_at=iso(poll.get("expires_at")), multiple=bool(poll.get("multiple")),
-                votes=poll.get("votes_count"), voters=poll.get("voters_count"))
+    return Poll(
+        options=[PollOption(title=o["title"], votes=o.get("votes_count")) for o in poll["options"]],
+        expires_at=iso(poll.get("expires_at")),
+        multiple=bool(poll.get("multiple")),
+        votes=poll.get("votes_count"),
+        voters=poll.get("voters_count"),
+    )
 
 
 def _quoted(shown: dict[str, Any]) -> str | None:
@@ -80,7 +84,7 @@ class MastodonConnector(BaseConnector):
     platform = Platform.MASTODON.value
     capabilities = Capabilities(
         posts="statuses, replies, boosts (the boosted status kept as `inkommen`), quotes (`quote_of`) and polls "
-              "(options; vote counts as read at capture)",
+        "(options; vote counts as read at capture)",
         comments="replies in the conversations of statuses inside the window and of every new one",
         edits="each version (`edited_at`); two edits between runs give one version",
         deletions="statuses and replies inside the window: tombstone (404)",
@@ -94,8 +98,9 @@ class MastodonConnector(BaseConnector):
         return self.api(ctx, path, "the instance URL")
 
     def probe(self, ctx: HarvestContext) -> str:
-        found = ctx.fetcher.get(self._api(ctx, "/api/v1/accounts/lookup"),
-                                params={"acct": ctx.account.handle.lstrip("@").split("@")[0]}).json()
+        found = ctx.fetcher.get(
+            self._api(ctx, "/api/v1/accounts/lookup"), params={"acct": ctx.account.handle.lstrip("@").split("@")[0]}
+        ).json()
         return f"@{found.get('acct')} ({found.get('statuses_count', '?')} statuses)"
 
     def _account_id(self, ctx: HarvestContext) -> str:
@@ -105,8 +110,15 @@ class MastodonConnector(BaseConnector):
         found = ctx.fetcher.get(self._api(ctx, "/api/v1/accounts/lookup"), params={"acct": acct})
         return required(found, found.json(), "id")
 
-    def _record(self, ctx: HarvestContext, status: dict[str, Any], own_id: str, thread: str | None,
-                captured_at: datetime, source: str) -> Record:
+    def _record(
+        self,
+        ctx: HarvestContext,
+        status: dict[str, Any],
+        own_id: str,
+        thread: str | None,
+        captured_at: datetime,
+        source: str,
+    ) -> Record:
         shown = status.get("reblog") or status
         text, links = html_to_text(shown.get("content") or "")
         if shown.get("spoiler_text"):
@@ -114,26 +126,42 @@ class MastodonConnector(BaseConnector):
         author = status["account"]
         parent = status.get("in_reply_to_id")
         kind = Kind.POST if parent is None else (Kind.COMMENT if str(parent) == thread else Kind.REPLY)
-        media = [MediaRef(url=m["url"], content_type=_MEDIA_TYPES.get(m.get("type", "")),
-                          description=m.get("description")) for m in shown.get("media_attachments") or []]
+        media = [
+            MediaRef(url=m["url"], content_type=_MEDIA_TYPES.get(m.get("type", "")), description=m.get("description"))
+            for m in shown.get("media_attachments") or []
+        ]
         return Record(
-            platform=Platform.MASTODON, account=ctx.account.id, item_id=str(status["id"]), kind=kind,
-            parent_id=str(parent) if parent else None, thread_id=thread or str(status["id"]),
-            author=Author(id=str(author["id"]), handle=author.get("acct"), name=author.get("display_name"),
-                          url=author.get("url")),
+            platform=Platform.MASTODON,
+            account=ctx.account.id,
+            item_id=str(status["id"]),
+            kind=kind,
+            parent_id=str(parent) if parent else None,
+            thread_id=thread or str(status["id"]),
+            author=Author(
+                id=str(author["id"]), handle=author.get("acct"), name=author.get("display_name"), url=author.get("url")
+            ),
             direction=Direction.UPPRATTAD if str(author["id"]) == own_id else Direction.INKOMMEN,
-            text=text, html=shown.get("content"), url=status.get("url") or status.get("uri"),
+            text=text,
+            html=shown.get("content"),
+            url=status.get("url") or status.get("uri"),
             repost_of=(shown.get("url") or shown.get("uri")) if status.get("reblog") else None,
-            quote_of=_quoted(shown), poll=_poll(shown),
-            links=links, hashtags=[t["name"].lower() for t in shown.get("tags") or []],
+            quote_of=_quoted(shown),
+            poll=_poll(shown),
+            links=links,
+            hashtags=[t["name"].lower() for t in shown.get("tags") or []],
             mentions=[m["acct"] for m in shown.get("mentions") or []],
-            media=with_digests(ctx, media), published_at=iso(status["created_at"]),
-            edited_at=iso(shown.get("edited_at")), captured_at=captured_at, language=shown.get("language"),
-            source_url=source, raw=status,
+            media=with_digests(ctx, media),
+            published_at=iso(status["created_at"]),
+            edited_at=iso(shown.get("edited_at")),
+            captured_at=captured_at,
+            language=shown.get("language"),
+            source_url=source,
+            raw=status,
         )
 
-    def _page(self, ctx: HarvestContext, fetched: Fetched, own_id: str, thread: str | None,
-              statuses: list[Any]) -> Iterator[CaptureBundle | Rejected]:
+    def _page(
+        self, ctx: HarvestContext, fetched: Fetched, own_id: str, thread: str | None, statuses: list[Any]
+    ) -> Iterator[CaptureBundle | Rejected]:
         """Media first (so records can carry their digests), then the page with its records."""
         parsed: list[dict[str, Any]] = []
         bad: list[Rejected] = []
@@ -155,11 +183,20 @@ class MastodonConnector(BaseConnector):
                 continue
             # A boost is the municipality's act; the boosted status is someone else's post, kept too.
             boosted = status.get("reblog")
-            for one in ([status, boosted] if isinstance(boosted, dict) else [status]):
+            for one in [status, boosted] if isinstance(boosted, dict) else [status]:
                 try:
-                    records.append(writable(self._record(ctx, one if one is status else {**one, "reblog": None},
-                                                         own_id, thread, fetched.capture.started_at,
-                                                         fetched.capture.url)))
+                    records.append(
+                        writable(
+                            self._record(
+                                ctx,
+                                one if one is status else {**one, "reblog": None},
+                                own_id,
+                                thread,
+                                fetched.capture.started_at,
+                                fetched.capture.url,
+                            )
+                        )
+                    )
                 except ITEM_ERRORS as exc:
                     which = raw_of(one.get("id")).decode()
                     reason = reason_at(f"unreadable status {which} ({cause(exc)})", fetched.capture.url)
@@ -206,8 +243,7 @@ class MastodonConnector(BaseConnector):
                     if (recent or number > newest_before) and in_thread:
                         threads.append(s)
                     oldest_here = (number, created)
-            if oldest_here and oldest_here[0] <= newest_before and oldest_here[1] and \
-                    oldest_here[1] < ctx.window_start:
+            if oldest_here and oldest_here[0] <= newest_before and oldest_here[1] and oldest_here[1] < ctx.window_start:
                 break
             url = _next_link(fetched)
         for status in threads:
@@ -217,8 +253,7 @@ class MastodonConnector(BaseConnector):
                 yield Rejected(encoded(str(status.get("id"))), f"conversation of {status.get('id')}: {exc}")
         ctx.cursor = {"account_id": own_id, "newest_id": str(newest)}
 
-    def _context(self, ctx: HarvestContext, own_id: str, status: dict[str, Any]
-                 ) -> Iterator[CaptureBundle | Rejected]:
+    def _context(self, ctx: HarvestContext, own_id: str, status: dict[str, Any]) -> Iterator[CaptureBundle | Rejected]:
         status_id = str(status["id"])
         fetched = ctx.fetcher.get(self._api(ctx, f"/api/v1/statuses/{status_id}/context"), accept=(404, 410))
         if fetched.response.status_code != 200:
@@ -241,4 +276,3 @@ class MastodonConnector(BaseConnector):
             ctx.seen.add(item_id)
             return None
         return self.gone(ctx, fetched, item_id, known)
-

@@ -34,8 +34,10 @@ from .text import hashtags
 from .times import epoch
 from .walk import Walk, epoch_or_none
 
-FIELDS = ("id,title,video_description,create_time,cover_image_url,share_url,embed_link,duration,height,width,"
-          "like_count,comment_count,share_count,view_count")
+FIELDS = (
+    "id,title,video_description,create_time,cover_image_url,share_url,embed_link,duration,height,width,"
+    "like_count,comment_count,share_count,view_count"
+)
 MAX_COUNT = 20
 
 
@@ -50,15 +52,18 @@ class TikTokConnector(BaseConnector):
     capabilities = Capabilities(
         posts="the account's videos (Display API `video/list`: only the account that granted the token)",
         comments="no: the Display API has no comments endpoint (TikTok's Research API has one, for approved "
-                 "researchers only)",
+        "researchers only)",
         edits="changed video descriptions and titles (TikTok shows no edit marker; the text is compared)",
         deletions="videos inside the window: tombstone (absent from `video/query`); a video made private looks "
-                  "the same as a deleted one",
+        "the same as a deleted one",
         media="the cover image of each video; the video file itself is not exposed by the Display API",
         old_post_comments="no: comments cannot be read",
         credentials="a user access token with the video.list and user.info.basic scopes, granted by the "
-                    "municipality's own TikTok login",
-        finds_comments=False, finds_replies=False, finds_comment_deletions=False, finds_old_post_comments=False,
+        "municipality's own TikTok login",
+        finds_comments=False,
+        finds_replies=False,
+        finds_comment_deletions=False,
+        finds_old_post_comments=False,
     )
 
     def _v2(self, ctx: HarvestContext, path: str) -> str:
@@ -93,13 +98,21 @@ class TikTokConnector(BaseConnector):
         handle = ctx.account.handle.lstrip("@")
         cover = video.get("cover_image_url")
         return Record(
-            platform=Platform.TIKTOK, account=ctx.account.id, item_id=vid, kind=Kind.POST, thread_id=vid,
+            platform=Platform.TIKTOK,
+            account=ctx.account.id,
+            item_id=vid,
+            kind=Kind.POST,
+            thread_id=vid,
             author=Author(handle=handle, name=ctx.account.display_name, url=f"https://www.tiktok.com/@{handle}"),
             direction=Direction.UPPRATTAD,
-            title=video.get("title") or None, text=text,
-            url=video.get("share_url") or f"https://www.tiktok.com/@{handle}/video/{vid}", hashtags=hashtags(text),
+            title=video.get("title") or None,
+            text=text,
+            url=video.get("share_url") or f"https://www.tiktok.com/@{handle}/video/{vid}",
+            hashtags=hashtags(text),
             media=[MediaRef(url=str(cover), content_type="image/*", description="cover image")] if cover else [],
-            published_at=epoch(created), captured_at=fetched.capture.started_at, source_url=fetched.capture.url,
+            published_at=epoch(created),
+            captured_at=fetched.capture.started_at,
+            source_url=fetched.capture.url,
             raw=video,
         )
 
@@ -141,8 +154,11 @@ class TikTokConnector(BaseConnector):
         ctx.cursor = {"newest": str(walk.newest)} if walk.newest is not None else {}
 
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
-        fetched = ctx.fetcher.post(self._v2(ctx, "video/query"), json_body={"filters": {"video_ids": [item_id]}},
-                                   params={"fields": "id,create_time"})
+        fetched = ctx.fetcher.post(
+            self._v2(ctx, "video/query"),
+            json_body={"filters": {"video_ids": [item_id]}},
+            params={"fields": "id,create_time"},
+        )
         videos = self._data(fetched).get("videos")
         if not isinstance(videos, list):
             raise PayloadInvalid(f"{fetched.capture.url}: data.videos is not a list")

@@ -48,14 +48,14 @@ class Walk(Generic[K]):
         """Move the watermark up to `key` (and never down)."""
         self.newest = key if self.newest is None else max(self.newest, key)
 
-    def see(self, key: K | None, moment: datetime | None, item_id: str | None = None,
-            marker: str | None = None) -> bool:
+    def see(
+        self, key: K | None, moment: datetime | None, item_id: str | None = None, marker: str | None = None
+    ) -> bool:
         """Note an item listed at `key` (None: unreadable, the watermark does not move) from `moment`;
         with `item_id`, whether to read its comments this run (`ctx.wants_thread`, which records `marker`)."""
         if key is not None:
             self.advance(key)
-            if self.before is not None and key <= self.before and moment is not None \
-                    and moment < self.ctx.window_start:
+            if self.before is not None and key <= self.before and moment is not None and moment < self.ctx.window_start:
                 self.past = True
         return item_id is not None and self.ctx.wants_thread(item_id, moment, marker)
 
@@ -82,9 +82,9 @@ def epoch_or_none(value: Any, *, millis: bool = False) -> datetime | None:
         return None
 
 
-def read_threads(ctx: HarvestContext, item_ids: Iterable[str],
-                 read: Callable[[str], Iterator[CaptureBundle | Rejected]], label: str
-                 ) -> Iterator[CaptureBundle | Rejected]:
+def read_threads(
+    ctx: HarvestContext, item_ids: Iterable[str], read: Callable[[str], Iterator[CaptureBundle | Rejected]], label: str
+) -> Iterator[CaptureBundle | Rejected]:
     """The comments of each item by `read(item_id)`; a thread that fails (`GaveUp`, `PayloadInvalid`) is
     quarantined as `label.format(item_id)` and keeps its old marker, so the next run reads it again."""
     for item_id in item_ids:

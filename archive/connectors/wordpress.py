@@ -84,11 +84,14 @@ class WordPressConnector(BaseConnector):
         query = dict(root.params)
         if "rest_route" in query:
             return str(root.copy_with(query=None, fragment=None)), {
-                **query, "rest_route": query["rest_route"].rstrip("/") + "/wp/v2" + route}
+                **query,
+                "rest_route": query["rest_route"].rstrip("/") + "/wp/v2" + route,
+            }
         return str(root.copy_with(fragment=None)).rstrip("/") + "/wp/v2" + route, query
 
-    def _get(self, ctx: HarvestContext, route: str, params: dict[str, str] | None = None,
-             accept: tuple[int, ...] = ()) -> Fetched:
+    def _get(
+        self, ctx: HarvestContext, route: str, params: dict[str, str] | None = None, accept: tuple[int, ...] = ()
+    ) -> Fetched:
         """A GET of a route; the run's first one finds the API where the site announces it if `/wp-json/`
         does not answer JSON there (a site on plain permalinks)."""
         url, query = self._where(ctx, route)
@@ -102,8 +105,10 @@ class WordPressConnector(BaseConnector):
         announced = self._announced(ctx)
         if announced is None:
             if status == 404:
-                raise Gone(f"{without_query(url)} answered 404 and the site's home page announces no REST API "
-                           f"(no Link rel=\"{API_REL}\")")
+                raise Gone(
+                    f"{without_query(url)} answered 404 and the site's home page announces no REST API "
+                    f'(no Link rel="{API_REL}")'
+                )
             return fetched  # not JSON: quarantined with the reason by the caller
         self._root = announced
         url, query = self._where(ctx, route)
@@ -151,12 +156,25 @@ class WordPressConnector(BaseConnector):
         published, modified = _gmt(item.get("date_gmt")), _gmt(item.get("modified_gmt"))
         media = [MediaRef(url=u) for u in _MEDIA_SRC.findall(html)]
         return Record(
-            platform=Platform.WORDPRESS, account=ctx.account.id, item_id=f"{prefix}-{item['id']}", kind=kind,
-            thread_id=f"{prefix}-{item['id']}", author=Author(id=str(item.get("author", "")) or None),
-            direction=Direction.UPPRATTAD, title=title or None, text=text, html=html, url=item.get("link"),
-            links=links, hashtags=hashtags(text), media=with_digests(ctx, media), published_at=published,
+            platform=Platform.WORDPRESS,
+            account=ctx.account.id,
+            item_id=f"{prefix}-{item['id']}",
+            kind=kind,
+            thread_id=f"{prefix}-{item['id']}",
+            author=Author(id=str(item.get("author", "")) or None),
+            direction=Direction.UPPRATTAD,
+            title=title or None,
+            text=text,
+            html=html,
+            url=item.get("link"),
+            links=links,
+            hashtags=hashtags(text),
+            media=with_digests(ctx, media),
+            published_at=published,
             edited_at=modified if modified and published and modified > published else None,
-            captured_at=fetched.capture.started_at, source_url=fetched.capture.url, raw=item,
+            captured_at=fetched.capture.started_at,
+            source_url=fetched.capture.url,
+            raw=item,
         )
 
     def _comment_record(self, ctx: HarvestContext, item: dict[str, Any], fetched: Fetched) -> Record:
@@ -166,18 +184,32 @@ class WordPressConnector(BaseConnector):
         # Comments by a registered site user (author id > 0) are the municipality's own replies.
         own = int(item.get("author") or 0) > 0
         return Record(
-            platform=Platform.WORDPRESS, account=ctx.account.id, item_id=f"comment-{item['id']}",
+            platform=Platform.WORDPRESS,
+            account=ctx.account.id,
+            item_id=f"comment-{item['id']}",
             kind=Kind.COMMENT if parent == 0 else Kind.REPLY,
-            parent_id=f"post-{item['post']}" if parent == 0 else f"comment-{parent}", thread_id=f"post-{item['post']}",
-            author=Author(id=str(item.get("author") or "") or None, name=item.get("author_name"),
-                          url=item.get("author_url") or None),
-            direction=Direction.UPPRATTAD if own else Direction.INKOMMEN, text=text, html=html,
-            url=item.get("link"), links=links, hashtags=hashtags(text), published_at=_gmt(item.get("date_gmt")),
-            captured_at=fetched.capture.started_at, source_url=fetched.capture.url, raw=item,
+            parent_id=f"post-{item['post']}" if parent == 0 else f"comment-{parent}",
+            thread_id=f"post-{item['post']}",
+            author=Author(
+                id=str(item.get("author") or "") or None,
+                name=item.get("author_name"),
+                url=item.get("author_url") or None,
+            ),
+            direction=Direction.UPPRATTAD if own else Direction.INKOMMEN,
+            text=text,
+            html=html,
+            url=item.get("link"),
+            links=links,
+            hashtags=hashtags(text),
+            published_at=_gmt(item.get("date_gmt")),
+            captured_at=fetched.capture.started_at,
+            source_url=fetched.capture.url,
+            raw=item,
         )
 
-    def _listing(self, ctx: HarvestContext, route: str, params: dict[str, str], kind: Kind,
-                 watermark: list[datetime]) -> Iterator[CaptureBundle | Rejected]:
+    def _listing(
+        self, ctx: HarvestContext, route: str, params: dict[str, str], kind: Kind, watermark: list[datetime]
+    ) -> Iterator[CaptureBundle | Rejected]:
         for fetched in self._walk(ctx, route, params):
             assert not isinstance(fetched, Rejected)
             items = self._items(fetched)
@@ -188,8 +220,11 @@ class WordPressConnector(BaseConnector):
             records, bad = [], []
             for item in items:
                 try:
-                    rec = writable(self._comment_record(ctx, item, fetched) if kind is Kind.COMMENT
-                                   else self._post_record(ctx, item, kind, fetched))
+                    rec = writable(
+                        self._comment_record(ctx, item, fetched)
+                        if kind is Kind.COMMENT
+                        else self._post_record(ctx, item, kind, fetched)
+                    )
                     stamp = _gmt(item.get("modified_gmt") or item.get("date_gmt"))
                 except ITEM_ERRORS as exc:
                     why = reason_at(f"unreadable item ({cause(exc)})", fetched.capture.url)
@@ -232,10 +267,18 @@ class WordPressConnector(BaseConnector):
             return None
         if status in (401, 403) and prefix == "comment":
             # Still there but no longer public: held, marked spam or trashed by a moderator.
-            return self.gone(ctx, fetched, item_id, known, deleted=False, hidden_on_platform=True, removal=Removal(
-                reason=f"comment no longer approved on the site (HTTP {status})"))
+            return self.gone(
+                ctx,
+                fetched,
+                item_id,
+                known,
+                deleted=False,
+                hidden_on_platform=True,
+                removal=Removal(reason=f"comment no longer approved on the site (HTTP {status})"),
+            )
         if status in (401, 403):
             # A trashed or unpublished post answers 401 rest_forbidden: gone from public view.
-            return self.gone(ctx, fetched, item_id, known, removal=Removal(
-                reason=f"trashed or unpublished (HTTP {status})"))
+            return self.gone(
+                ctx, fetched, item_id, known, removal=Removal(reason=f"trashed or unpublished (HTTP {status})")
+            )
         return self.gone(ctx, fetched, item_id, known)

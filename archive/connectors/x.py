@@ -42,8 +42,10 @@ from .times import iso
 from .walk import Walk, read_threads
 
 TWEPOCH_MS = 1_288_834_974_657
-TWEET_FIELDS = ("created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,attachments,entities,"
-                "public_metrics,edit_history_tweet_ids,edit_controls,lang,note_tweet")
+TWEET_FIELDS = (
+    "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,attachments,entities,"
+    "public_metrics,edit_history_tweet_ids,edit_controls,lang,note_tweet"
+)
 EXPANSIONS = "author_id,attachments.media_keys,attachments.poll_ids,referenced_tweets.id,referenced_tweets.id.author_id"
 MEDIA_FIELDS = "type,url,variants,alt_text,preview_image_url"
 POLL_FIELDS = "options,end_datetime,duration_minutes,voting_status"
@@ -94,8 +96,11 @@ def unescape(text: str) -> str:
 
 def status_url(handle: Any, tweet_id: str) -> str:
     """A post's public URL; `x.com/i/status/{id}` (which X redirects) when the author's name is unknown."""
-    return f"https://x.com/{handle}/status/{tweet_id}" if isinstance(handle, str) and handle else \
-        f"https://x.com/i/status/{tweet_id}"
+    return (
+        f"https://x.com/{handle}/status/{tweet_id}"
+        if isinstance(handle, str) and handle
+        else f"https://x.com/i/status/{tweet_id}"
+    )
 
 
 class _Page:
@@ -104,14 +109,20 @@ class _Page:
     def __init__(self, body: dict[str, Any]) -> None:
         found = body.get("includes")
         includes: dict[str, Any] = found if isinstance(found, dict) else {}
-        self.users = {u["id"]: u for u in _list(includes.get("users"))
-                      if isinstance(u, dict) and isinstance(u.get("id"), str)}
-        self.media = {m["media_key"]: m for m in _list(includes.get("media"))
-                      if isinstance(m, dict) and isinstance(m.get("media_key"), str)}
-        self.polls = {p["id"]: p for p in _list(includes.get("polls"))
-                      if isinstance(p, dict) and isinstance(p.get("id"), str)}
-        self.tweets = {t["id"]: t for t in _list(includes.get("tweets"))
-                       if isinstance(t, dict) and isinstance(t.get("id"), str)}
+        self.users = {
+            u["id"]: u for u in _list(includes.get("users")) if isinstance(u, dict) and isinstance(u.get("id"), str)
+        }
+        self.media = {
+            m["media_key"]: m
+            for m in _list(includes.get("media"))
+            if isinstance(m, dict) and isinstance(m.get("media_key"), str)
+        }
+        self.polls = {
+            p["id"]: p for p in _list(includes.get("polls")) if isinstance(p, dict) and isinstance(p.get("id"), str)
+        }
+        self.tweets = {
+            t["id"]: t for t in _list(includes.get("tweets")) if isinstance(t, dict) and isinstance(t.get("id"), str)
+        }
         self.first: dict[str, str] = {}
         for tweet in [*_list(includes.get("tweets")), *_list(body.get("data"))]:
             history = tweet.get("edit_history_tweet_ids") if isinstance(tweet, dict) else None
@@ -124,15 +135,15 @@ class XConnector(BaseConnector):
     platform = Platform.X.value
     capabilities = Capabilities(
         posts="posts, the account's own replies, its retweets (the retweeted post kept as `inkommen`), quotes "
-              "(`quote_of`) and polls (user timeline; X reaches only the 3,200 newest)",
+        "(`quote_of`) and polls (user timeline; X reaches only the 3,200 newest)",
         comments="citizens' replies and replies to them, only while under 7 days old (recent search by "
-                 "`conversation_id`); a first harvest misses older ones",
+        "`conversation_id`); a first harvest misses older ones",
         edits="edited posts (X gives each edit a new id; `edit_history_tweet_ids` ties them to the original): "
-              "each edit a new version",
+        "each edit a new version",
         deletions="posts and replies inside the window: tombstone (lookup answers `Not Found Error`)",
         media="photos, videos and GIFs (the best MP4 variant)",
         old_post_comments="yes while the reply is under 7 days old: the daily sweep sees "
-                          "`public_metrics.reply_count` change",
+        "`public_metrics.reply_count` change",
         credentials="an app-only Bearer token",
         finds_comments=False,
         finds_replies=False,
@@ -145,8 +156,10 @@ class XConnector(BaseConnector):
         return ctx.account.handle.lstrip("@")
 
     def _lookup_user(self, ctx: HarvestContext) -> dict[str, Any]:
-        fetched = ctx.fetcher.get(self._url(ctx, f"/2/users/by/username/{self._username(ctx)}"),
-                                  params={"user.fields": "username,name,public_metrics"})
+        fetched = ctx.fetcher.get(
+            self._url(ctx, f"/2/users/by/username/{self._username(ctx)}"),
+            params={"user.fields": "username,name,public_metrics"},
+        )
         body = fetched.json()
         user = body.get("data") if isinstance(body, dict) else None
         if not isinstance(user, dict) or "id" not in user:
@@ -160,8 +173,13 @@ class XConnector(BaseConnector):
         return f"@{user.get('username')} ({user.get('name')}, {posts} posts)"
 
     def _params(self) -> dict[str, str]:
-        return {"tweet.fields": TWEET_FIELDS, "expansions": EXPANSIONS, "media.fields": MEDIA_FIELDS,
-                "poll.fields": POLL_FIELDS, "user.fields": USER_FIELDS}
+        return {
+            "tweet.fields": TWEET_FIELDS,
+            "expansions": EXPANSIONS,
+            "media.fields": MEDIA_FIELDS,
+            "poll.fields": POLL_FIELDS,
+            "user.fields": USER_FIELDS,
+        }
 
     # ---- records ------------------------------------------------------------------------------
     def _media(self, tweet: dict[str, Any], page: _Page) -> list[MediaRef]:
@@ -187,12 +205,16 @@ class XConnector(BaseConnector):
             return None
         options = sorted(_list(poll.get("options")), key=lambda o: int(o.get("position") or 0))
         votes = [o.get("votes") for o in options]
-        return Poll(options=[PollOption(title=str(o["label"]), votes=o.get("votes")) for o in options],
-                    expires_at=iso(poll.get("end_datetime")), multiple=False,
-                    votes=sum(votes) if all(isinstance(v, int) for v in votes) and votes else None)
+        return Poll(
+            options=[PollOption(title=str(o["label"]), votes=o.get("votes")) for o in options],
+            expires_at=iso(poll.get("end_datetime")),
+            multiple=False,
+            votes=sum(votes) if all(isinstance(v, int) for v in votes) and votes else None,
+        )
 
-    def _record(self, ctx: HarvestContext, tweet: dict[str, Any], user: dict[str, Any], page: _Page,
-                fetched: Fetched) -> Record:
+    def _record(
+        self, ctx: HarvestContext, tweet: dict[str, Any], user: dict[str, Any], page: _Page, fetched: Fetched
+    ) -> Record:
         history = tweet["edit_history_tweet_ids"]
         if not isinstance(history, list) or not history:
             raise TypeError("edit_history_tweet_ids is not a list of ids")
@@ -220,28 +242,42 @@ class XConnector(BaseConnector):
         entities = tweet.get("entities") or {}
         if retweeted:  # the act of retweeting: the words (and links, tags, media) are the original's record
             text, entities = "", {}
-        links = [u.get("expanded_url") or u.get("url") for u in entities.get("urls") or []
-                 if u.get("expanded_url") or u.get("url")]
+        links = [
+            u.get("expanded_url") or u.get("url")
+            for u in entities.get("urls") or []
+            if u.get("expanded_url") or u.get("url")
+        ]
         tags = entities.get("hashtags")
         named = entities.get("mentions")
         return Record(
-            platform=Platform.X, account=ctx.account.id, item_id=item_id, kind=kind, parent_id=parent,
+            platform=Platform.X,
+            account=ctx.account.id,
+            item_id=item_id,
+            kind=kind,
+            parent_id=parent,
             thread_id=conversation,
-            author=Author(id=author_id, handle=handle, name=author.get("name"),
-                          url=f"https://x.com/{handle}" if handle else None),
+            author=Author(
+                id=author_id, handle=handle, name=author.get("name"), url=f"https://x.com/{handle}" if handle else None
+            ),
             direction=Direction.UPPRATTAD if author_id == str(user["id"]) else Direction.INKOMMEN,
-            text=text, url=status_url(handle or (user.get("username") if author_id == str(user["id"]) else None),
-                                      item_id),
+            text=text,
+            url=status_url(handle or (user.get("username") if author_id == str(user["id"]) else None), item_id),
             repost_of=self._url_of(retweeted, page) if retweeted else None,
             quote_of=self._url_of(quoted, page) if quoted else None,
             links=links,
-            hashtags=list(dict.fromkeys(str(t["tag"]).lower() for t in tags)) if isinstance(tags, list)
+            hashtags=list(dict.fromkeys(str(t["tag"]).lower() for t in tags))
+            if isinstance(tags, list)
             else hashtags(text),
-            mentions=list(dict.fromkeys(str(m["username"]) for m in named)) if isinstance(named, list)
+            mentions=list(dict.fromkeys(str(m["username"]) for m in named))
+            if isinstance(named, list)
             else list(dict.fromkeys(_MENTION.findall(text))),
-            media=[] if retweeted else self._media(tweet, page), poll=None if retweeted else self._poll(tweet, page),
-            published_at=snowflake_time(item_id) if edited else created, edited_at=created if edited else None,
-            captured_at=fetched.capture.started_at, language=tweet.get("lang"), source_url=fetched.capture.url,
+            media=[] if retweeted else self._media(tweet, page),
+            poll=None if retweeted else self._poll(tweet, page),
+            published_at=snowflake_time(item_id) if edited else created,
+            edited_at=created if edited else None,
+            captured_at=fetched.capture.started_at,
+            language=tweet.get("lang"),
+            source_url=fetched.capture.url,
             raw=tweet,
         )
 
@@ -251,8 +287,9 @@ class XConnector(BaseConnector):
         found = page.tweets.get(tweet_id) or {}
         return status_url((page.users.get(str(found.get("author_id"))) or {}).get("username"), first)
 
-    def _builder(self, ctx: HarvestContext, user: dict[str, Any], page: _Page
-                 ) -> Callable[[Any, Fetched], list[Record]]:
+    def _builder(
+        self, ctx: HarvestContext, user: dict[str, Any], page: _Page
+    ) -> Callable[[Any, Fetched], list[Record]]:
         return lambda tweet, fetched: [self._record(ctx, tweet, user, page, fetched)]
 
     def _with_originals(self, data: list[Any], page: _Page) -> list[Any]:
@@ -312,19 +349,21 @@ class XConnector(BaseConnector):
                 marker = None if replies is None else str(replies)
                 if walk.see(int(first), published, first, marker) and replies != 0:
                     threads[first] = None
-            yield from page_bundles(ctx, fetched, self._with_originals(data, page), self._builder(ctx, user, page),
-                                    what="post")
+            yield from page_bundles(
+                ctx, fetched, self._with_originals(data, page), self._builder(ctx, user, page), what="post"
+            )
             token = meta.get("next_token")
             if not token or not data or walk.done:
                 break
             params = {**params, "pagination_token": str(token)}
         yield from read_threads(ctx, threads, lambda root: self._conversation(ctx, user, root), "conversation {}")
-        ctx.cursor = {"user_id": str(user["id"]), **({"username": str(user["username"])} if user.get("username")
-                                                     else {}),
-                      **({"newest": str(walk.newest)} if walk.newest is not None else {})}
+        ctx.cursor = {
+            "user_id": str(user["id"]),
+            **({"username": str(user["username"])} if user.get("username") else {}),
+            **({"newest": str(walk.newest)} if walk.newest is not None else {}),
+        }
 
-    def _conversation(self, ctx: HarvestContext, user: dict[str, Any], root: str
-                      ) -> Iterator[CaptureBundle | Rejected]:
+    def _conversation(self, ctx: HarvestContext, user: dict[str, Any], root: str) -> Iterator[CaptureBundle | Rejected]:
         params = {**self._params(), "query": f"conversation_id:{root}", "max_results": "100"}
         while True:
             fetched = ctx.fetcher.get(self._url(ctx, "/2/tweets/search/recent"), params=params)
@@ -343,8 +382,9 @@ class XConnector(BaseConnector):
             params = {**params, "next_token": str(token)}
 
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
-        fetched = ctx.fetcher.get(self._url(ctx, "/2/tweets"),
-                                  params={"ids": item_id, "tweet.fields": "created_at,edit_history_tweet_ids"})
+        fetched = ctx.fetcher.get(
+            self._url(ctx, "/2/tweets"), params={"ids": item_id, "tweet.fields": "created_at,edit_history_tweet_ids"}
+        )
         body = fetched.json()
         if not isinstance(body, dict):
             raise PayloadInvalid(f"{fetched.capture.url}: the answer is not an object")
@@ -352,8 +392,10 @@ class XConnector(BaseConnector):
             if isinstance(tweet, dict) and item_id in (_list(tweet.get("edit_history_tweet_ids")) or [tweet.get("id")]):
                 ctx.seen.add(item_id)
                 return None
-        gone = any(isinstance(e, dict) and e.get("resource_id") == item_id and e.get("type") == NOT_FOUND
-                   for e in _list(body.get("errors")))
+        gone = any(
+            isinstance(e, dict) and e.get("resource_id") == item_id and e.get("type") == NOT_FOUND
+            for e in _list(body.get("errors"))
+        )
         if not gone:  # withheld, suspended or protected: not a deletion we can attest
             return None
         return self.gone(ctx, fetched, item_id, known)

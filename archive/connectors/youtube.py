@@ -86,13 +86,12 @@ class YouTubeConnector(BaseConnector):
     capabilities = Capabilities(
         posts="uploaded videos (uploads playlist): title, description, thumbnails",
         comments="comments and replies (`commentThreads` per video, `comments?parentId=` for long threads)",
-        edits="changed titles and descriptions (compared on each read); edited comments (`updatedAt` > "
-              "`publishedAt`)",
+        edits="changed titles and descriptions (compared on each read); edited comments (`updatedAt` > `publishedAt`)",
         deletions="videos and comments inside the window: tombstone (absent from `videos` / `comments` lookups); "
-                  "a comment the channel held for review or removed looks the same",
+        "a comment the channel held for review or removed looks the same",
         media="thumbnails only (the largest size); the Data API never serves the video file",
         old_post_comments="yes: the daily sweep reads every video's `statistics.commentCount` and re-reads the "
-                          "threads where it changed",
+        "threads where it changed",
         credentials="an API key (`key=`); daily quota 10,000 units, a run stops when it is used up",
         archives_media=False,
     )
@@ -106,14 +105,16 @@ class YouTubeConnector(BaseConnector):
         reasons = _reasons(response)
         if "quotaExceeded" in reasons or "dailyLimitExceeded" in reasons:
             wait = _quota_reset(clock.now())
-            raise RateLimited(f"YouTube API quota for this key is used up (quotaExceeded); it resets at midnight "
-                              f"Pacific time, in {wait / 3600:.1f} h", retry_after=wait)
+            raise RateLimited(
+                f"YouTube API quota for this key is used up (quotaExceeded); it resets at midnight "
+                f"Pacific time, in {wait / 3600:.1f} h",
+                retry_after=wait,
+            )
         if response.status_code == 403 and reasons & {"rateLimitExceeded", "userRateLimitExceeded"}:
             retry = response.headers.get("retry-after", "")
             return float(retry) if retry.isdigit() else 0.0
         if response.status_code == 400 and ("keyInvalid" in reasons or b"API key not valid" in response.content):
-            raise AuthExpired(f"{without_query(str(response.url))} refused the API key (HTTP 400: API key not "
-                              "valid)")
+            raise AuthExpired(f"{without_query(str(response.url))} refused the API key (HTTP 400: API key not valid)")
         return None
 
     def _url(self, ctx: HarvestContext, resource: str) -> str:
@@ -141,8 +142,7 @@ class YouTubeConnector(BaseConnector):
         return f"{snippet.get('title')} ({snippet.get('customUrl') or channel.get('id')}, {videos} videos)"
 
     # ---- records ------------------------------------------------------------------------------
-    def _video_record(self, ctx: HarvestContext, video: dict[str, Any], channel_id: str, fetched: Fetched
-                      ) -> Record:
+    def _video_record(self, ctx: HarvestContext, video: dict[str, Any], channel_id: str, fetched: Fetched) -> Record:
         """A video; `upprättad` when its `channelId` is the account's channel (an upload), else `inkommen`."""
         snippet = video["snippet"]
         title, text = snippet["title"], snippet.get("description", "")
@@ -152,25 +152,33 @@ class YouTubeConnector(BaseConnector):
         if published is None:
             raise ValueError("snippet.publishedAt is empty")
         thumbs = snippet.get("thumbnails") or {}
-        best = next((thumbs[k] for k in THUMB_ORDER if isinstance(thumbs.get(k), dict) and thumbs[k].get("url")),
-                    None)
+        best = next((thumbs[k] for k in THUMB_ORDER if isinstance(thumbs.get(k), dict) and thumbs[k].get("url")), None)
         media = [MediaRef(url=best["url"], content_type="image/jpeg", description="thumbnail")] if best else []
         owner = str(snippet["channelId"])
         video_id = str(video["id"])
         return Record(
-            platform=Platform.YOUTUBE, account=ctx.account.id, item_id=video_id, kind=Kind.POST,
+            platform=Platform.YOUTUBE,
+            account=ctx.account.id,
+            item_id=video_id,
+            kind=Kind.POST,
             thread_id=video_id,
-            author=Author(id=owner, name=snippet.get("channelTitle"),
-                          url=f"https://www.youtube.com/channel/{owner}"),
-            direction=Direction.UPPRATTAD if channel_id == owner else Direction.INKOMMEN, title=title,
-            text=text, url=f"https://www.youtube.com/watch?v={video_id}",
-            hashtags=hashtags(text), media=media, published_at=published, captured_at=fetched.capture.started_at,
+            author=Author(id=owner, name=snippet.get("channelTitle"), url=f"https://www.youtube.com/channel/{owner}"),
+            direction=Direction.UPPRATTAD if channel_id == owner else Direction.INKOMMEN,
+            title=title,
+            text=text,
+            url=f"https://www.youtube.com/watch?v={video_id}",
+            hashtags=hashtags(text),
+            media=media,
+            published_at=published,
+            captured_at=fetched.capture.started_at,
             language=snippet.get("defaultLanguage") or snippet.get("defaultAudioLanguage"),
-            source_url=fetched.capture.url, raw=video,
+            source_url=fetched.capture.url,
+            raw=video,
         )
 
-    def _comment_record(self, ctx: HarvestContext, comment: dict[str, Any], channel_id: str, video_id: str,
-                        fetched: Fetched) -> Record:
+    def _comment_record(
+        self, ctx: HarvestContext, comment: dict[str, Any], channel_id: str, video_id: str, fetched: Fetched
+    ) -> Record:
         """`video_id` is the video of the thread being read: a reply listed by `comments?parentId=` has
         no `videoId` (YouTube's comment resource defines none), so it comes from the thread."""
         snippet = comment["snippet"]
@@ -187,15 +195,27 @@ class YouTubeConnector(BaseConnector):
         name = snippet.get("authorDisplayName")
         comment_id = str(comment["id"])
         return Record(
-            platform=Platform.YOUTUBE, account=ctx.account.id, item_id=comment_id,
-            kind=Kind.REPLY if parent else Kind.COMMENT, parent_id=str(parent) if parent else video_id,
+            platform=Platform.YOUTUBE,
+            account=ctx.account.id,
+            item_id=comment_id,
+            kind=Kind.REPLY if parent else Kind.COMMENT,
+            parent_id=str(parent) if parent else video_id,
             thread_id=video_id,
-            author=Author(id=author_id, handle=name if isinstance(name, str) and name.startswith("@") else None,
-                          name=name, url=snippet.get("authorChannelUrl")),
+            author=Author(
+                id=author_id,
+                handle=name if isinstance(name, str) and name.startswith("@") else None,
+                name=name,
+                url=snippet.get("authorChannelUrl"),
+            ),
             direction=Direction.UPPRATTAD if author_id == channel_id else Direction.INKOMMEN,
-            text=text, url=f"https://www.youtube.com/watch?v={video_id}&lc={comment_id}", hashtags=hashtags(text),
-            published_at=published, edited_at=updated if updated and updated > published else None,
-            captured_at=fetched.capture.started_at, source_url=fetched.capture.url, raw=comment,
+            text=text,
+            url=f"https://www.youtube.com/watch?v={video_id}&lc={comment_id}",
+            hashtags=hashtags(text),
+            published_at=published,
+            edited_at=updated if updated and updated > published else None,
+            captured_at=fetched.capture.started_at,
+            source_url=fetched.capture.url,
+            raw=comment,
         )
 
     # ---- harvest ------------------------------------------------------------------------------
@@ -232,8 +252,9 @@ class YouTubeConnector(BaseConnector):
             for item in items:
                 video_id, stamp = _playlist_entry(item)
                 if video_id is None:
-                    yield Rejected(json.dumps(item).encode(),
-                                   reason_at("playlist item without videoId", fetched.capture.url))
+                    yield Rejected(
+                        json.dumps(item).encode(), reason_at("playlist item without videoId", fetched.capture.url)
+                    )
                     continue
                 ids.append(video_id)
                 moment = published[video_id] = iso_or_none(stamp)
@@ -244,12 +265,19 @@ class YouTubeConnector(BaseConnector):
             if not token or not items or walk.done:
                 break
             params = {**params, "pageToken": str(token)}
-        yield from read_threads(ctx, threads, lambda video_id: self._threads(ctx, channel_id, video_id),
-                                "comments of {}")
+        yield from read_threads(
+            ctx, threads, lambda video_id: self._threads(ctx, channel_id, video_id), "comments of {}"
+        )
         ctx.cursor = {"channel": channel_id, "uploads": uploads, **({"newest": walk.newest} if walk.newest else {})}
 
-    def _videos(self, ctx: HarvestContext, channel_id: str, ids: list[str], published: dict[str, datetime | None],
-                threads: dict[str, None]) -> Iterator[CaptureBundle | Rejected]:
+    def _videos(
+        self,
+        ctx: HarvestContext,
+        channel_id: str,
+        ids: list[str],
+        published: dict[str, datetime | None],
+        threads: dict[str, None],
+    ) -> Iterator[CaptureBundle | Rejected]:
         fetched = ctx.fetcher.get(self._url(ctx, "videos"), params={"part": VIDEO_PARTS, "id": ",".join(ids)})
         try:
             _, items = listed(fetched, "items")
@@ -265,12 +293,18 @@ class YouTubeConnector(BaseConnector):
             marker = str(count) if isinstance(count, str | int) else None
             if ctx.wants_thread(video_id, published.get(video_id), marker) and marker != "0":
                 threads[video_id] = None
-        yield from page_bundles(ctx, fetched, items, lambda v, f: [self._video_record(ctx, v, channel_id, f)],
-                                what="video")
+        yield from page_bundles(
+            ctx, fetched, items, lambda v, f: [self._video_record(ctx, v, channel_id, f)], what="video"
+        )
 
     def _threads(self, ctx: HarvestContext, channel_id: str, video_id: str) -> Iterator[CaptureBundle | Rejected]:
-        params = {"part": "snippet,replies", "videoId": video_id, "maxResults": THREADS_PAGE, "order": "time",
-                  "textFormat": "plainText"}
+        params = {
+            "part": "snippet,replies",
+            "videoId": video_id,
+            "maxResults": THREADS_PAGE,
+            "order": "time",
+            "textFormat": "plainText",
+        }
         while True:
             fetched = ctx.fetcher.get(self._url(ctx, "commentThreads"), params=params, accept=(403, 404))
             status = fetched.response.status_code
@@ -283,12 +317,18 @@ class YouTubeConnector(BaseConnector):
                 body, items = listed(fetched, "items")
             except PAGE_ERRORS as exc:
                 ctx.keep_marker(video_id)
-                yield Rejected(fetched.capture.body,
-                               reason_at(f"unreadable comment threads ({exc})", fetched.capture.url))
+                yield Rejected(
+                    fetched.capture.body, reason_at(f"unreadable comment threads ({exc})", fetched.capture.url)
+                )
                 return
             long_threads: list[tuple[str, str]] = []
-            yield from page_bundles(ctx, fetched, items, self._thread_builder(ctx, channel_id, video_id, long_threads),
-                                    what="comment thread")
+            yield from page_bundles(
+                ctx,
+                fetched,
+                items,
+                self._thread_builder(ctx, channel_id, video_id, long_threads),
+                what="comment thread",
+            )
             for thread_id, thread_video in long_threads:
                 yield from self._replies(ctx, channel_id, thread_id, thread_video)
             token = body.get("nextPageToken")
@@ -296,8 +336,9 @@ class YouTubeConnector(BaseConnector):
                 return
             params = {**params, "pageToken": str(token)}
 
-    def _thread_builder(self, ctx: HarvestContext, channel_id: str, video_id: str,
-                        long_threads: list[tuple[str, str]]) -> Callable[[Any, Fetched], list[Record]]:
+    def _thread_builder(
+        self, ctx: HarvestContext, channel_id: str, video_id: str, long_threads: list[tuple[str, str]]
+    ) -> Callable[[Any, Fetched], list[Record]]:
         """Records of a thread's top comment and embedded replies; a thread embedding fewer replies than
         `totalReplyCount` goes to `long_threads` (with its video), whose full lists come from
         `comments?parentId=`. The thread's video is its `snippet.videoId`, else the video asked for."""
@@ -315,8 +356,9 @@ class YouTubeConnector(BaseConnector):
 
         return build
 
-    def _replies(self, ctx: HarvestContext, channel_id: str, thread_id: str, video_id: str
-                 ) -> Iterator[CaptureBundle | Rejected]:
+    def _replies(
+        self, ctx: HarvestContext, channel_id: str, thread_id: str, video_id: str
+    ) -> Iterator[CaptureBundle | Rejected]:
         params = {"part": "snippet", "parentId": thread_id, "maxResults": THREADS_PAGE, "textFormat": "plainText"}
         while True:
             fetched = ctx.fetcher.get(self._url(ctx, "comments"), params=params, accept=(404,))
@@ -327,9 +369,9 @@ class YouTubeConnector(BaseConnector):
             except PAGE_ERRORS as exc:
                 yield Rejected(fetched.capture.body, reason_at(f"unreadable replies ({exc})", fetched.capture.url))
                 return
-            yield from page_bundles(ctx, fetched, items,
-                                    lambda c, f: [self._comment_record(ctx, c, channel_id, video_id, f)],
-                                    what="reply")
+            yield from page_bundles(
+                ctx, fetched, items, lambda c, f: [self._comment_record(ctx, c, channel_id, video_id, f)], what="reply"
+            )
             token = body.get("nextPageToken")
             if not token or not items:
                 return

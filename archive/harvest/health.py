@@ -41,8 +41,14 @@ class AccountHealth:
         return self.alarm is None
 
 
-def account_health(store: BlobStore, accounts: Iterable[Account], now: datetime, *,
-                   interval: timedelta = timedelta(minutes=15), max_failures: int = 3) -> list[AccountHealth]:
+def account_health(
+    store: BlobStore,
+    accounts: Iterable[Account],
+    now: datetime,
+    *,
+    interval: timedelta = timedelta(minutes=15),
+    max_failures: int = 3,
+) -> list[AccountHealth]:
     rows = []
     for account in accounts:
         if not account.active:
@@ -55,17 +61,30 @@ def account_health(store: BlobStore, accounts: Iterable[Account], now: datetime,
             alarm = "never captured successfully" if state.runs else "not harvested yet"
         elif now - state.last_success > 2 * max(interval, timedelta(minutes=account.harvest_every_minutes or 0)):
             alarm = f"no successful capture since {state.last_success:%Y-%m-%d %H:%M} UTC"
-        rows.append(AccountHealth(
-            account.id, account.platform.value, state.last_success, state.last_attempt, len(state.known),
-            sum(1 for k in state.known.values() if k.deleted), state.consecutive_failures, state.last_error, alarm))
+        rows.append(
+            AccountHealth(
+                account.id,
+                account.platform.value,
+                state.last_success,
+                state.last_attempt,
+                len(state.known),
+                sum(1 for k in state.known.values() if k.deleted),
+                state.consecutive_failures,
+                state.last_error,
+                alarm,
+            )
+        )
     return rows
 
 
 def notify(webhook_url: str, problems: list[AccountHealth], *, timeout: float = 10.0) -> bool:
     """POST the alarms as JSON; a failing webhook is logged, never fatal (the run is failed anyway)."""
-    payload = {"text": f"Communis: {len(problems)} account(s) need attention",
-               "accounts": [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(p).items()}
-                            for p in problems]}
+    payload = {
+        "text": f"Communis: {len(problems)} account(s) need attention",
+        "accounts": [
+            {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(p).items()} for p in problems
+        ],
+    }
     try:
         httpx.post(webhook_url, json=payload, timeout=timeout).raise_for_status()
     except httpx.HTTPError as exc:
@@ -74,12 +93,17 @@ def notify(webhook_url: str, problems: list[AccountHealth], *, timeout: float = 
     return True
 
 
-def check_accounts(store: BlobStore, accounts: Iterable[Account], settings: Settings,
-                   now: datetime | None = None) -> list[AccountHealth]:
+def check_accounts(
+    store: BlobStore, accounts: Iterable[Account], settings: Settings, now: datetime | None = None
+) -> list[AccountHealth]:
     """Health of `accounts` by the configured interval and failure threshold (CLI and flow alike)."""
-    return account_health(store, accounts, now or clock.now(),
-                          interval=timedelta(minutes=settings.harvest_interval_minutes),
-                          max_failures=settings.alert_after_failures)
+    return account_health(
+        store,
+        accounts,
+        now or clock.now(),
+        interval=timedelta(minutes=settings.harvest_interval_minutes),
+        max_failures=settings.alert_after_failures,
+    )
 
 
 def raise_alarms(rows: Iterable[AccountHealth], settings: Settings) -> list[AccountHealth]:

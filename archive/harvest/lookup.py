@@ -25,6 +25,7 @@ def next_payloads(lookup: StatePayloads, written: dict[tuple[str, str], dict[str
     """What the next run may revisit: this run's full responses plus originals it revisited."""
     result = dict(lookup.used)
     for (group, digest), original in written.items():
-        result[f"{group}|{digest}"] = SeenPayload(digest=digest, record_id=original["record_id"], uri=original["uri"],
-                                                  date=original["date"], group=group)
+        result[f"{group}|{digest}"] = SeenPayload(
+            digest=digest, record_id=original["record_id"], uri=original["uri"], date=original["date"], group=group
+        )
     return result

@@ -40,8 +40,13 @@ def _advice(account: Account, exc: CommunisError) -> str:
     return line
 
 
-def check_access(settings: Settings, account: Account, *, resolve_secret: SecretResolver | None = None,
-                 transport: httpx.BaseTransport | None = None) -> AccessCheck:
+def check_access(
+    settings: Settings,
+    account: Account,
+    *,
+    resolve_secret: SecretResolver | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> AccessCheck:
     """Probe one account; never raises for the account's own problems."""
     platform = account.platform.value
     try:
@@ -52,8 +57,9 @@ def check_access(settings: Settings, account: Account, *, resolve_secret: Secret
             try:
                 described = connector.probe(ctx)
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise PayloadInvalid(f"unexpected answer from {account.api_base} ({type(exc).__name__}: {exc})") \
-                    from exc
+                raise PayloadInvalid(
+                    f"unexpected answer from {account.api_base} ({type(exc).__name__}: {exc})"
+                ) from exc
         return AccessCheck(account.id, platform, True, described)
     except CommunisError as exc:
         return AccessCheck(account.id, platform, False, _advice(account, exc))

@@ -62,7 +62,14 @@ def _responses(store: BlobStore, account: str, runs: set[str | None]) -> dict[st
             if not ctype.startswith(ALLOWED) or not digest.startswith("sha256:") or not url:
                 continue
             member = store.get_range(key, rec.offset, rec.length)
-            found[url] = (digest.removeprefix("sha256:"), WarcLocation(
-                filename=name, offset=rec.offset, length=rec.length, sha256=hashlib.sha256(member).hexdigest(),
-                record_id=rec.record_id))
+            found[url] = (
+                digest.removeprefix("sha256:"),
+                WarcLocation(
+                    filename=name,
+                    offset=rec.offset,
+                    length=rec.length,
+                    sha256=hashlib.sha256(member).hexdigest(),
+                    record_id=rec.record_id,
+                ),
+            )
     return found

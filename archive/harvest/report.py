@@ -9,17 +9,21 @@ from .health import AccountHealth
 
 
 def markdown_report(results: Sequence[dict[str, Any]], health: Sequence[AccountHealth]) -> str:
-    lines = ["# Harvest", "",
-             "| account | ok | new | edited | deleted | comments | media | unchanged | captures | MB "
-             "| quarantined | error |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        "# Harvest",
+        "",
+        "| account | ok | new | edited | deleted | comments | media | unchanged | captures | MB "
+        "| quarantined | error |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for r in results:
         c = r.get("counts") or {}
         lines.append(
             f"| {r['account']} | {'yes' if r['ok'] else '**NO**'} | {c.get('new', 0)} | {c.get('edited', 0)} | "
             f"{c.get('deleted', 0)} | {c.get('comments', 0)} | {c.get('media', 0)} | {c.get('unchanged', 0)} | "
             f"{r.get('captures', 0)} | {r.get('bytes', 0) / 1e6:.2f} | {len(r.get('quarantined') or [])} | "
-            f"{(r.get('error') or '').replace('|', '/')} |")
+            f"{(r.get('error') or '').replace('|', '/')} |"
+        )
     problems = [h for h in health if not h.ok]
     if problems:
         lines += ["", "## ⚠ Accounts that need attention", ""]

@@ -31,22 +31,43 @@ FULL_LOOKBACK = timedelta(days=365 * 100)
 
 
 @contextmanager
-def open_fetcher(settings: Settings, account: Account, connector: Connector, *,
-                 resolve_secret: SecretResolver | None = None,
-                 transport: httpx.BaseTransport | None = None) -> Iterator[Fetcher]:
+def open_fetcher(
+    settings: Settings,
+    account: Account,
+    connector: Connector,
+    *,
+    resolve_secret: SecretResolver | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Iterator[Fetcher]:
     """The account's HTTP client: its credential placed where its platform wants it."""
     token = token_for(account, resolve_secret)
     headers, params = connector.client_auth(account, token)
     with make_client(transport=transport) as client:
-        yield Fetcher(client, max_tries=settings.http_max_tries, backoff=settings.http_backoff_seconds,
-                      throttled=connector.throttled, secrets=[token] if token else [],
-                      api_host=httpx.URL(account.api_base).host, auth_headers=headers, auth_params=params,
-                      max_body_bytes=settings.max_body_bytes)
+        yield Fetcher(
+            client,
+            max_tries=settings.http_max_tries,
+            backoff=settings.http_backoff_seconds,
+            throttled=connector.throttled,
+            secrets=[token] if token else [],
+            api_host=httpx.URL(account.api_base).host,
+            auth_headers=headers,
+            auth_params=params,
+            max_body_bytes=settings.max_body_bytes,
+        )
 
 
-def harvest_one(settings: Settings, store: BlobStore, index: RecordIndex, account: Account, *,
-                resolve_secret: SecretResolver | None = None, transport: httpx.BaseTransport | None = None,
-                now: datetime | None = None, run_id: str | None = None, full: bool = False) -> HarvestReport:
+def harvest_one(
+    settings: Settings,
+    store: BlobStore,
+    index: RecordIndex,
+    account: Account,
+    *,
+    resolve_secret: SecretResolver | None = None,
+    transport: httpx.BaseTransport | None = None,
+    now: datetime | None = None,
+    run_id: str | None = None,
+    full: bool = False,
+) -> HarvestReport:
     """Harvest one account; failures become a failed report (and a counted failure in its state).
 
     Any exception but StoreUnavailable is caught here, expected (CommunisError) or not (a bug that
@@ -58,11 +79,20 @@ def harvest_one(settings: Settings, store: BlobStore, index: RecordIndex, accoun
     """
     try:
         connector = connector_for(account.platform.value)
-        with open_fetcher(settings, account, connector, resolve_secret=resolve_secret,
-                          transport=transport) as fetcher:
+        with open_fetcher(settings, account, connector, resolve_secret=resolve_secret, transport=transport) as fetcher:
             lookback = FULL_LOOKBACK if full else timedelta(days=settings.harvest_lookback_days)
-            return harvest_account(settings, store, index, account, connector, fetcher, now=now,
-                                   lookback=lookback, run_id=run_id, sweep=True if full else None)
+            return harvest_account(
+                settings,
+                store,
+                index,
+                account,
+                connector,
+                fetcher,
+                now=now,
+                lookback=lookback,
+                run_id=run_id,
+                sweep=True if full else None,
+            )
     except StoreUnavailable:
         raise  # nothing can be recorded, and no other account can be stored either
     except CommunisError as exc:
@@ -80,15 +110,25 @@ def unexpected(exc: BaseException) -> str:
     return redact_text(f"unexpected {type(exc).__name__}{': ' + text if text else ''}")[:300]
 
 
-def _failed(store: BlobStore, account: Account, error: str, *, now: datetime | None, run_id: str | None
-            ) -> HarvestReport:
+def _failed(
+    store: BlobStore, account: Account, error: str, *, now: datetime | None, run_id: str | None
+) -> HarvestReport:
     """A failed run, counted in the account's state (so health alarms on it)."""
     state = load_state(store, account.id)
-    saved = save_state(store, state.model_copy(update={
-        "last_attempt": now, "consecutive_failures": state.consecutive_failures + 1,
-        "last_error": error, "runs": state.runs + 1}))
-    return HarvestReport(account.id, run_id or "-", ok=False, error=error,
-                         consecutive_failures=saved.consecutive_failures)
+    saved = save_state(
+        store,
+        state.model_copy(
+            update={
+                "last_attempt": now,
+                "consecutive_failures": state.consecutive_failures + 1,
+                "last_error": error,
+                "runs": state.runs + 1,
+            }
+        ),
+    )
+    return HarvestReport(
+        account.id, run_id or "-", ok=False, error=error, consecutive_failures=saved.consecutive_failures
+    )
 
 
 def due_accounts(store: BlobStore, accounts: Iterable[Account], now: datetime) -> list[Account]:
@@ -108,6 +148,7 @@ def due_accounts(store: BlobStore, accounts: Iterable[Account], now: datetime) -
     return due
 
 
-def harvest_all(settings: Settings, store: BlobStore, index: RecordIndex, accounts: Iterable[Account],
-                **kwargs: object) -> list[HarvestReport]:
+def harvest_all(
+    settings: Settings, store: BlobStore, index: RecordIndex, accounts: Iterable[Account], **kwargs: object
+) -> list[HarvestReport]:
     return [harvest_one(settings, store, index, a, **kwargs) for a in accounts if a.active]  # type: ignore[arg-type]

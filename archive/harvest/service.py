@@ -59,8 +59,11 @@ class HarvestReport:
     def as_dict(self) -> dict[str, Any]:
         """Plain values (files by key, quarantined items by reason): the flow's task result and the
         rows of `markdown_report`, one conversion for both."""
-        return self.__dict__ | {"counts": self.counts.__dict__, "files": [m.key for m in self.files],
-                                "quarantined": [q.reason for q in self.quarantined]}
+        return self.__dict__ | {
+            "counts": self.counts.__dict__,
+            "files": [m.key for m in self.files],
+            "quarantined": [q.reason for q in self.quarantined],
+        }
 
 
 def _candidates(state: HarvestState, ctx: HarvestContext) -> list[str]:
@@ -85,8 +88,11 @@ def _archived_since(index: RecordIndex, store: BlobStore, account: str, state: H
         found = queries.account_versions(index, account, captured_since=state.saved_at)
         return [from_document(doc) for doc in found]
     except SearchIndexError as exc:
-        log.warning("account=%s: cannot reconcile with the index (%s); reading the stored files instead",
-                    account, exc.one_line())
+        log.warning(
+            "account=%s: cannot reconcile with the index (%s); reading the stored files instead",
+            account,
+            exc.one_line(),
+        )
         return _stored_since(store, account, state)
 
 
@@ -124,15 +130,31 @@ def _listings(ctx: HarvestContext, items: Iterator[CaptureBundle | Rejected]) ->
         raise NothingListed(rejected[0] if rejected else "no reason given", len(rejected))
 
 
-def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, account: Account,
-                    connector: Connector, fetcher: Fetcher, *, now: datetime | None = None,
-                    lookback: timedelta = timedelta(days=30), run_id: str | None = None,
-                    sweep: bool | None = None) -> HarvestReport:
+def harvest_account(
+    settings: Settings,
+    store: BlobStore,
+    index: RecordIndex,
+    account: Account,
+    connector: Connector,
+    fetcher: Fetcher,
+    *,
+    now: datetime | None = None,
+    lookback: timedelta = timedelta(days=30),
+    run_id: str | None = None,
+    sweep: bool | None = None,
+) -> HarvestReport:
     now = now or clock.now()
     state = load_state(store, account.id)
     lookup = StatePayloads(state)
-    pipeline = Pipeline(settings, store, index, run_id=run_id, work_dir=settings.data_dir / "work" / account.id,
-                        lookup=lookup, media_locations=state.media_warc)
+    pipeline = Pipeline(
+        settings,
+        store,
+        index,
+        run_id=run_id,
+        work_dir=settings.data_dir / "work" / account.id,
+        lookup=lookup,
+        media_locations=state.media_warc,
+    )
     report = HarvestReport(account.id, pipeline.run_id)
     versioner = Versioner(state, now)
     recovered = [*pipeline.commit_pending(account.id), *_archived_since(index, store, account.id, state)]
@@ -147,8 +169,9 @@ def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, ac
             pipeline.media_locations.setdefault(sha, location)
     if sweep is None:  # True: a complete capture asks for one whatever the interval says
         sweep = state.last_sweep is None or now - state.last_sweep >= timedelta(hours=settings.harvest_sweep_hours)
-    ctx = HarvestContext(account, state, fetcher, now, lookback=lookback, sweep=sweep,
-                         media_max_bytes=settings.media_max_bytes)
+    ctx = HarvestContext(
+        account, state, fetcher, now, lookback=lookback, sweep=sweep, media_max_bytes=settings.media_max_bytes
+    )
     failure: list[ConnectorError] = []
 
     def stream() -> Iterator[CaptureBundle | Rejected]:
@@ -175,20 +198,25 @@ def harvest_account(settings: Settings, store: BlobStore, index: RecordIndex, ac
     error = failure[0].one_line() if failure else (index_down.one_line() if index_down else None)
     complete = not failure and not ctx.incomplete
     crash_point(CrashPoint.HARVEST_BEFORE_STATE)
-    saved = save_state(store, state.model_copy(update={
-        "cursor": ctx.cursor if complete else state.cursor,
-        "markers": {**state.markers, **ctx.markers} if complete else state.markers,
-        "last_sweep": now if complete and sweep else state.last_sweep,
-        "known": versioner.known,
-        "payloads": next_payloads(lookup, pipeline.payloads_written()),
-        "media": {**state.media, **ctx.media},
-        "media_warc": pipeline.media_locations,
-        "last_attempt": now,
-        "last_success": now if ok else state.last_success,
-        "consecutive_failures": 0 if ok else state.consecutive_failures + 1,
-        "last_error": error,
-        "runs": state.runs + 1,
-    }))
+    saved = save_state(
+        store,
+        state.model_copy(
+            update={
+                "cursor": ctx.cursor if complete else state.cursor,
+                "markers": {**state.markers, **ctx.markers} if complete else state.markers,
+                "last_sweep": now if complete and sweep else state.last_sweep,
+                "known": versioner.known,
+                "payloads": next_payloads(lookup, pipeline.payloads_written()),
+                "media": {**state.media, **ctx.media},
+                "media_warc": pipeline.media_locations,
+                "last_attempt": now,
+                "last_success": now if ok else state.last_success,
+                "consecutive_failures": 0 if ok else state.consecutive_failures + 1,
+                "last_error": error,
+                "runs": state.runs + 1,
+            }
+        ),
+    )
     r = pipeline.report
     report.ok, report.error, report.counts = ok, error, versioner.counts
     report.captures, report.files, report.quarantined = r.captures, r.files, r.quarantined

@@ -37,8 +37,11 @@ def load_state(store: BlobStore, account: str) -> HarvestState:
             with store.open(key) as fh:
                 state = HarvestState.model_validate(json.loads(fh.read()))
         except (ValueError, RecursionError) as exc:  # ValidationError and JSON/UTF-8 errors are ValueErrors
-            log.warning("harvest state %s is unreadable (%s); falling back to the one before it", key,
-                        str(exc).splitlines()[0][:200])
+            log.warning(
+                "harvest state %s is unreadable (%s); falling back to the one before it",
+                key,
+                str(exc).splitlines()[0][:200],
+            )
             continue
         if state.seq < newest_seq:
             log.warning("account=%s: using harvest state %s, the newest readable one", account, key)

@@ -62,11 +62,18 @@ class Versioner:
     def remember(self, record: Record) -> None:
         previous = self.known.get(record.item_id)
         self.known[record.item_id] = KnownItem(
-            content_sha256=record.content_sha256, record_id=record.record_id, version=record.version,
-            kind=record.kind.value, direction=record.direction.value, parent_id=record.parent_id,
-            thread_id=record.thread_id, url=record.url,
+            content_sha256=record.content_sha256,
+            record_id=record.record_id,
+            version=record.version,
+            kind=record.kind.value,
+            direction=record.direction.value,
+            parent_id=record.parent_id,
+            thread_id=record.thread_id,
+            url=record.url,
             first_seen=previous.first_seen if previous else (record.first_seen_at or record.captured_at),
-            last_seen=self.now, published_at=record.published_at, deleted=record.deleted,
+            last_seen=self.now,
+            published_at=record.published_at,
+            deleted=record.deleted,
         )
 
     def filter(self, items: Iterable[CaptureBundle | Rejected]) -> Iterator[CaptureBundle | Rejected]:

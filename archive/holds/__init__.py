@@ -9,5 +9,12 @@ pipeline call.
 from .book import active_holds, load_holds
 from .service import HoldOutcome, apply_holds_to_file, place_hold, reapply_holds, release_hold
 
-__all__ = ["HoldOutcome", "active_holds", "apply_holds_to_file", "load_holds", "place_hold", "reapply_holds",
-           "release_hold"]
+__all__ = [
+    "HoldOutcome",
+    "active_holds",
+    "apply_holds_to_file",
+    "load_holds",
+    "place_hold",
+    "reapply_holds",
+    "release_hold",
+]

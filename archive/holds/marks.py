@@ -34,8 +34,9 @@ def _scan(index: RecordIndex, query: dict[str, Any]) -> Iterator[dict[str, Any]]
     return queries.hits_for_update(index, query, _FIELDS, action="read the records a hold covers")
 
 
-def _update(index: RecordIndex, hits: Iterable[dict[str, Any]], change: Callable[[list[str]], list[str] | None]
-            ) -> tuple[int, set[str]]:
+def _update(
+    index: RecordIndex, hits: Iterable[dict[str, Any]], change: Callable[[list[str]], list[str] | None]
+) -> tuple[int, set[str]]:
     """Apply `change` to each hit's hold list (None: leave it); retry documents changed meanwhile."""
     changed, files = 0, set()
     pending = list(hits)
@@ -62,14 +63,12 @@ def _update(index: RecordIndex, hits: Iterable[dict[str, Any]], change: Callable
 
 def mark(index: RecordIndex, hold_id: str, scope_query: dict[str, Any]) -> tuple[int, set[str]]:
     """Put `hold_id` on every record matching `scope_query`; return (newly marked, files of all matched)."""
-    return _update(index, _scan(index, scope_query),
-                   lambda holds: None if hold_id in holds else [*holds, hold_id])
+    return _update(index, _scan(index, scope_query), lambda holds: None if hold_id in holds else [*holds, hold_id])
 
 
 def unmark(index: RecordIndex, hold_id: str) -> tuple[int, set[str]]:
     """Take `hold_id` off every record; return (records changed, their files)."""
-    return _update(index, _scan(index, queries.held_by(hold_id)),
-                   lambda holds: [h for h in holds if h != hold_id])
+    return _update(index, _scan(index, queries.held_by(hold_id)), lambda holds: [h for h in holds if h != hold_id])
 
 
 def held_files(index: RecordIndex, keys: set[str]) -> set[str]:

@@ -47,15 +47,26 @@ def _hold_files(store: BlobStore, keys: set[str], on: bool) -> None:
             log.error("legal hold: %s is missing from the store; its records stay marked in the index", key)
 
 
-def place_hold(store: BlobStore, index: RecordIndex, *, matter: str, scope: SavedSearch, owner: str, now: datetime,
-               reason: str = "") -> HoldOutcome:
+def place_hold(
+    store: BlobStore,
+    index: RecordIndex,
+    *,
+    matter: str,
+    scope: SavedSearch,
+    owner: str,
+    now: datetime,
+    reason: str = "",
+) -> HoldOutcome:
     """Place a hold: save it, mark every matching record, lock the files holding them."""
     if scope.is_empty():
-        raise book.HoldError("a hold needs a scope: a query, a filter or record ids",
-                             hint="holding the whole archive is done with retention settings, not a hold")
+        raise book.HoldError(
+            "a hold needs a scope: a query, a filter or record ids",
+            hint="holding the whole archive is done with retention settings, not a hold",
+        )
     same = next((h for h in book.active_holds(store) if h.matter == matter and h.scope == scope), None)
-    hold = same or LegalHold(id=f"hold-{uuid.uuid4().hex[:12]}", matter=matter, reason=reason, scope=scope,
-                             owner=owner, created_at=now)
+    hold = same or LegalHold(
+        id=f"hold-{uuid.uuid4().hex[:12]}", matter=matter, reason=reason, scope=scope, owner=owner, created_at=now
+    )
     if same is None:
         book.save_placed(store, hold)
     crash_point(CrashPoint.HOLD_BEFORE_MARKS)

@@ -14,6 +14,15 @@ def open_index(settings: Settings) -> RecordIndex:
 
 
 __all__ = [
-    "BulkResult", "RecordIndex", "SearchHit", "SearchQuery", "SearchResult",
-    "from_document", "iter_hits", "make_client", "open_index", "search", "to_document",
+    "BulkResult",
+    "RecordIndex",
+    "SearchHit",
+    "SearchQuery",
+    "SearchResult",
+    "from_document",
+    "iter_hits",
+    "make_client",
+    "open_index",
+    "search",
+    "to_document",
 ]

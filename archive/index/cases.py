@@ -24,6 +24,6 @@ def record_sources(index: RecordIndex, ids: Iterable[str]) -> dict[str, dict[str
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(wanted), MGET_BATCH):
         with translate("read the records of masking suggestions"):
-            answer = index.es.mget(index=index.alias, ids=wanted[start:start + MGET_BATCH], source_excludes=["raw"])
+            answer = index.es.mget(index=index.alias, ids=wanted[start : start + MGET_BATCH], source_excludes=["raw"])
         found.update({d["_id"]: d["_source"] for d in answer["docs"] if d.get("found")})
     return found

@@ -20,8 +20,11 @@ Client = Elasticsearch
 
 
 def make_client(settings: Settings) -> Elasticsearch:
-    kwargs: dict[str, object] = {"request_timeout": settings.es_timeout_seconds,
-                                 "max_retries": settings.es_max_retries, "retry_on_timeout": True}
+    kwargs: dict[str, object] = {
+        "request_timeout": settings.es_timeout_seconds,
+        "max_retries": settings.es_max_retries,
+        "retry_on_timeout": True,
+    }
     if settings.es_api_key is not None:
         kwargs["api_key"] = settings.es_api_key.get_secret_value()
     elif settings.es_username and settings.es_password is not None:

@@ -37,8 +37,14 @@ class Document:
         return dict(json.loads(self.source))
 
 
-def to_document(record: Record, *, warc_key: str, retention_class: str,
-                record_json: bytes | None = None, department: str | None = None) -> Document:
+def to_document(
+    record: Record,
+    *,
+    warc_key: str,
+    retention_class: str,
+    record_json: bytes | None = None,
+    department: str | None = None,
+) -> Document:
     """The index document of a record; `department` is the owning account's, when known."""
     body = record_json if record_json is not None else record.to_json_bytes()
     edited = not record.deleted and (record.edited_at is not None or record.version > 1)  # a tombstone is no edit
@@ -46,8 +52,13 @@ def to_document(record: Record, *, warc_key: str, retention_class: str,
     extra = b'"has_media":%s,"edited":%s,"is_latest":true,' % (_BOOL[bool(record.media)], _BOOL[edited])
     if department is not None:
         extra += b'"department":%s,' % json.dumps(department, ensure_ascii=False).encode("utf-8")
-    return Document(record.record_id, record.item_key, record.captured_at, record.version,
-                    body[:-1] + b"," + extra + _file_fields(warc_key, retention_class) + b"}")
+    return Document(
+        record.record_id,
+        record.item_key,
+        record.captured_at,
+        record.version,
+        body[:-1] + b"," + extra + _file_fields(warc_key, retention_class) + b"}",
+    )
 
 
 _BOOL = {True: b"true", False: b"false"}
@@ -55,8 +66,9 @@ _BOOL = {True: b"true", False: b"false"}
 
 @lru_cache(maxsize=64)
 def _file_fields(warc_key: str, retention_class: str) -> bytes:
-    return json.dumps({"warc_key": warc_key, "retention_class": retention_class},
-                      ensure_ascii=False).encode("utf-8")[1:-1]
+    return json.dumps({"warc_key": warc_key, "retention_class": retention_class}, ensure_ascii=False).encode("utf-8")[
+        1:-1
+    ]
 
 
 def from_document(source: dict[str, Any]) -> Record:

@@ -69,15 +69,21 @@ class EventStream:
             return
         with translate(f"create {self.log_name} template"):
             self._es.indices.put_index_template(
-                name=self.template, index_patterns=[self.name], data_stream={}, priority=200,
-                template={"settings": {"number_of_shards": 1, "number_of_replicas": self.replicas},
-                          "mappings": self.mappings},
+                name=self.template,
+                index_patterns=[self.name],
+                data_stream={},
+                priority=200,
+                template={
+                    "settings": {"number_of_shards": 1, "number_of_replicas": self.replicas},
+                    "mappings": self.mappings,
+                },
                 meta={"description": self.description},
             )
         self._ready = True
 
-    def append(self, event_id: str, event: AuditEvent | PremisEvent, *, refresh: bool = False,
-               once: bool = False) -> bool:
+    def append(
+        self, event_id: str, event: AuditEvent | PremisEvent, *, refresh: bool = False, once: bool = False
+    ) -> bool:
         """Append `event` (its `at` as `@timestamp`) under `event_id`; False if `once` and it is already there.
 
         Only `create` is used, so a retry can never overwrite: with a fresh id it adds, with a
@@ -106,14 +112,19 @@ class EventStream:
             return []
         with translate(self.reading):
             found = self._es.options(ignore_status=404).search(
-                index=self.name, size=limit, query={"terms": {field: list(values)}},
-                sort=[{"@timestamp": "asc"}], ignore_unavailable=True)
+                index=self.name,
+                size=limit,
+                query={"terms": {field: list(values)}},
+                sort=[{"@timestamp": "asc"}],
+                ignore_unavailable=True,
+            )
         return [hit["_source"] for hit in found.get("hits", {}).get("hits", [])]
 
     def _read(self, query: Mapping[str, Any], limit: int, sort: list[dict[str, str]]) -> list[dict[str, Any]]:
         with translate(self.reading):
             found = self._es.options(ignore_status=404).search(
-                index=self.name, size=limit, query=dict(query), sort=sort, ignore_unavailable=True)
+                index=self.name, size=limit, query=dict(query), sort=sort, ignore_unavailable=True
+            )
         out = []
         for hit in found.get("hits", {}).get("hits", []):
             data = dict(hit["_source"])

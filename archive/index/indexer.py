@@ -90,7 +90,9 @@ class RecordIndex:
         with translate("create the record index"):
             mappings = record_mappings(languages=self._cluster_has_language_analyzers())
             self._es.indices.put_index_template(
-                name=f"{self.alias}-template", index_patterns=[f"{self.alias}-v*"], priority=100,
+                name=f"{self.alias}-template",
+                index_patterns=[f"{self.alias}-v*"],
+                priority=100,
                 template={"settings": index_settings(self.replicas), "mappings": mappings},
             )
             if not self._es.indices.exists_alias(name=self.alias):
@@ -113,8 +115,7 @@ class RecordIndex:
         """
         current = record_mappings(languages=self.has_language_fields)
         with translate("update the record index mapping"):
-            self._es.indices.put_mapping(index=self.alias, dynamic=current["dynamic"],
-                                        properties=current["properties"])
+            self._es.indices.put_mapping(index=self.alias, dynamic=current["dynamic"], properties=current["properties"])
 
     def _cluster_has_language_analyzers(self) -> bool:
         """Whether the cluster has the built-in language analyzers (module analysis-common)."""
@@ -158,8 +159,9 @@ class RecordIndex:
         with translate("set the refresh interval"):
             self._es.indices.put_settings(index=self.alias, settings={"refresh_interval": interval})
 
-    def bulk(self, docs: Iterable[Document], *, chunk_size: int = 500, refresh: bool = True,
-             check_older: bool = True) -> BulkResult:
+    def bulk(
+        self, docs: Iterable[Document], *, chunk_size: int = 500, refresh: bool = True, check_older: bool = True
+    ) -> BulkResult:
         """Index documents with the streaming bulk helper; collect per-document errors.
 
         Documents arrive marked latest. Among the documents of this call the newest version of
@@ -184,8 +186,14 @@ class RecordIndex:
 
         with translate("index records"):
             for ok, info in helpers.streaming_bulk(
-                self._es, actions(), chunk_size=chunk_size, max_chunk_bytes=10 * 1024 * 1024,
-                raise_on_error=False, raise_on_exception=True, max_retries=5, initial_backoff=1,
+                self._es,
+                actions(),
+                chunk_size=chunk_size,
+                max_chunk_bytes=10 * 1024 * 1024,
+                raise_on_error=False,
+                raise_on_exception=True,
+                max_retries=5,
+                initial_backoff=1,
             ):
                 if ok:
                     result.indexed += 1
@@ -203,8 +211,13 @@ class RecordIndex:
 
     def _set_latest(self, flags: dict[str, bool]) -> None:
         if flags:
-            helpers.bulk(self._es, ({"_op_type": "update", "_index": self.alias, "_id": doc_id,
-                                    "doc": {"is_latest": flag}} for doc_id, flag in flags.items()))
+            helpers.bulk(
+                self._es,
+                (
+                    {"_op_type": "update", "_index": self.alias, "_id": doc_id, "doc": {"is_latest": flag}}
+                    for doc_id, flag in flags.items()
+                ),
+            )
 
     def mark_latest(self, item_keys: Iterable[str]) -> None:
         """Set is_latest on the newest version of each item and clear it on the others.
@@ -215,13 +228,17 @@ class RecordIndex:
         keys = sorted(set(item_keys))
         updates: dict[str, bool] = {}
         for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
+            chunk = keys[start : start + 500]
             versions: dict[str, list[tuple[Rank, bool | None]]] = defaultdict(list)
             with translate("read item versions"):
                 for hit in helpers.scan(
-                    self._es, index=self.alias, size=1000,
-                    query={"query": {"terms": {"item_key": chunk}},
-                           "_source": ["item_key", "captured_at", "version", "is_latest"]},
+                    self._es,
+                    index=self.alias,
+                    size=1000,
+                    query={
+                        "query": {"terms": {"item_key": chunk}},
+                        "_source": ["item_key", "captured_at", "version", "is_latest"],
+                    },
                 ):
                     src = hit["_source"]
                     rank = (datetime.fromisoformat(src["captured_at"]), src.get("version", 1), hit["_id"])
@@ -240,8 +257,7 @@ class RecordIndex:
         with translate("read a record"):
             resp = self._es.options(ignore_status=404).get(index=self.alias, id=record_id)
         if not resp.get("found"):
-            raise RecordNotFound(f"no record {record_id} in the index",
-                                 hint="search for it with `communis search`")
+            raise RecordNotFound(f"no record {record_id} in the index", hint="search for it with `communis search`")
         return dict(resp["_source"])
 
     def exists(self) -> bool:
@@ -268,8 +284,9 @@ class RecordIndex:
     def all_documents(self) -> Iterator[dict[str, Any]]:
         """Every document, by id order (for comparing index states)."""
         with translate("scan the index"):
-            for hit in helpers.scan(self._es, index=self.alias, query={"query": {"match_all": {}}},
-                                    preserve_order=False):
+            for hit in helpers.scan(
+                self._es, index=self.alias, query={"query": {"match_all": {}}}, preserve_order=False
+            ):
                 yield {"_id": hit["_id"], **hit["_source"]}
 
     def server_version(self) -> str:
@@ -282,5 +299,6 @@ class RecordIndex:
         with translate("check the cluster"):
             health = self._es.cluster.health()
         if health.get("status") == "red":
-            raise SearchIndexError("Elasticsearch cluster health is red",
-                                   hint="check the node's log (var/services/elasticsearch/logs)")
+            raise SearchIndexError(
+                "Elasticsearch cluster health is red", hint="check the node's log (var/services/elasticsearch/logs)"
+            )

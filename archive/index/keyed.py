@@ -35,8 +35,10 @@ class KeyedIndices:
             with translate(f"create the {name} index"):
                 if not self._es.indices.exists(index=index):
                     self._es.options(ignore_status=400).indices.create(
-                        index=index, mappings=self._mappings[name],
-                        settings={"number_of_shards": 1, "number_of_replicas": 0})
+                        index=index,
+                        mappings=self._mappings[name],
+                        settings={"number_of_shards": 1, "number_of_replicas": 0},
+                    )
         self._ready = True
 
     def destroy(self) -> None:
@@ -64,13 +66,13 @@ class KeyedIndices:
             found = self._es.options(ignore_status=404).get(index=self.names[name], id=doc_id)
         return dict(found["_source"]) if found.get("found") else None
 
-    def first(self, name: str, *, newest_by: str, limit: int, action: str, **equal: str | int | None
-              ) -> list[dict[str, Any]]:
+    def first(
+        self, name: str, *, newest_by: str, limit: int, action: str, **equal: str | int | None
+    ) -> list[dict[str, Any]]:
         """Up to `limit` documents whose fields equal `equal` (None: any value), newest `newest_by` first."""
         self.ensure()
         with translate(action):
-            resp = self._es.search(index=self.names[name], query=_where(equal), size=limit,
-                                   sort=[{newest_by: "desc"}])
+            resp = self._es.search(index=self.names[name], query=_where(equal), size=limit, sort=[{newest_by: "desc"}])
         return [dict(h["_source"]) for h in resp["hits"]["hits"]]
 
     def every(self, name: str, *, action: str, **equal: str | int | None) -> Iterator[dict[str, Any]]:

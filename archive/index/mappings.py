@@ -22,32 +22,69 @@ _text_kw: dict[str, Any] = {"type": "text", "fields": {"keyword": {"type": "keyw
 _date: dict[str, Any] = {"type": "date"}
 _bool: dict[str, Any] = {"type": "boolean"}
 
-_location: dict[str, Any] = {"properties": {
-    "filename": _kw, "offset": {"type": "long"}, "length": {"type": "long"}, "sha256": _kw, "record_id": _kw,
-}}
+_location: dict[str, Any] = {
+    "properties": {
+        "filename": _kw,
+        "offset": {"type": "long"},
+        "length": {"type": "long"},
+        "sha256": _kw,
+        "record_id": _kw,
+    }
+}
 
 RECORD_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
     "properties": {
-        "record_id": _kw, "item_key": _kw, "platform": _kw, "account": _kw, "department": _kw, "item_id": _kw,
-        "kind": _kw, "parent_id": _kw, "thread_id": _kw, "direction": _kw,
+        "record_id": _kw,
+        "item_key": _kw,
+        "platform": _kw,
+        "account": _kw,
+        "department": _kw,
+        "item_id": _kw,
+        "kind": _kw,
+        "parent_id": _kw,
+        "thread_id": _kw,
+        "direction": _kw,
         "author": {"properties": {"id": _kw, "handle": _kw, "name": _text_kw, "url": _kw}},
         "title": _text_kw,
         "text": {"type": "text"},
         "html": {"type": "text", "index": False},
-        "url": _kw, "repost_of": _kw, "quote_of": _kw, "links": _kw, "hashtags": _kw, "mentions": _kw,
-        "media": {"properties": {
-            "url": _kw, "content_type": _kw, "description": {"type": "text"}, "sha256": _kw, "warc": _location,
-        }},
+        "url": _kw,
+        "repost_of": _kw,
+        "quote_of": _kw,
+        "links": _kw,
+        "hashtags": _kw,
+        "mentions": _kw,
+        "media": {
+            "properties": {
+                "url": _kw,
+                "content_type": _kw,
+                "description": {"type": "text"},
+                "sha256": _kw,
+                "warc": _location,
+            }
+        },
         "has_media": _bool,
-        "poll": {"properties": {
-            "options": {"properties": {"title": {"type": "text"}, "votes": {"type": "long"}}},
-            "expires_at": _date, "multiple": _bool, "votes": {"type": "long"}, "voters": {"type": "long"},
-        }},
-        "published_at": _date, "edited_at": _date, "first_seen_at": _date, "last_seen_at": _date,
+        "poll": {
+            "properties": {
+                "options": {"properties": {"title": {"type": "text"}, "votes": {"type": "long"}}},
+                "expires_at": _date,
+                "multiple": _bool,
+                "votes": {"type": "long"},
+                "voters": {"type": "long"},
+            }
+        },
+        "published_at": _date,
+        "edited_at": _date,
+        "first_seen_at": _date,
+        "last_seen_at": _date,
         "captured_at": _date,
-        "language": _kw, "version": {"type": "integer"}, "content_sha256": _kw,
-        "deleted": _bool, "hidden_on_platform": _bool, "edited": _bool,
+        "language": _kw,
+        "version": {"type": "integer"},
+        "content_sha256": _kw,
+        "deleted": _bool,
+        "hidden_on_platform": _bool,
+        "edited": _bool,
         "removal": {"properties": {"actor": _kw, "reason": {"type": "text"}, "at": _date}},
         "source_url": _kw,
         "warc": _location,

@@ -38,6 +38,7 @@ def _any(queries: list[dict[str, Any]]) -> dict[str, Any]:
 
 # --- harvest ---------------------------------------------------------------------------------------
 
+
 def account_versions(index: RecordIndex, account: str, *, captured_since: datetime | None) -> list[dict[str, Any]]:
     """Every version of `account` in the index (captured at or after `captured_since`, if given)."""
     filters: list[dict[str, Any]] = [{"term": {"account": account}}]
@@ -51,25 +52,33 @@ def account_versions(index: RecordIndex, account: str, *, captured_since: dateti
 
 # --- register --------------------------------------------------------------------------------------
 
+
 def account_summaries(index: RecordIndex) -> dict[str, dict[str, Any]]:
     """Per account, by aggregation: versions, items (latest versions), capture and publication span,
     retention classes, platform and department."""
     if not index.exists():
         return {}
-    aggs = {"accounts": {"terms": {"field": "account", "size": 10000}, "aggs": {
-        "items": {"filter": {"term": {"is_latest": True}}},
-        "first_capture": {"min": {"field": "captured_at"}}, "last_capture": {"max": {"field": "captured_at"}},
-        "first_published": {"min": {"field": "published_at"}},
-        "classes": {"terms": {"field": "retention_class", "size": 100}},
-        "platform": {"terms": {"field": "platform", "size": 1}},
-        "department": {"terms": {"field": "department", "size": 1}},
-    }}}
+    aggs = {
+        "accounts": {
+            "terms": {"field": "account", "size": 10000},
+            "aggs": {
+                "items": {"filter": {"term": {"is_latest": True}}},
+                "first_capture": {"min": {"field": "captured_at"}},
+                "last_capture": {"max": {"field": "captured_at"}},
+                "first_published": {"min": {"field": "published_at"}},
+                "classes": {"terms": {"field": "retention_class", "size": 100}},
+                "platform": {"terms": {"field": "platform", "size": 1}},
+                "department": {"terms": {"field": "department", "size": 1}},
+            },
+        }
+    }
     with translate("aggregate the channel register"):
         found = index._es.search(index=index.alias, size=0, aggs=aggs, track_total_hits=True)
     out = {}
     for bucket in found["aggregations"]["accounts"]["buckets"]:
         out[str(bucket["key"])] = {
-            "versions": int(bucket["doc_count"]), "items": int(bucket["items"]["doc_count"]),
+            "versions": int(bucket["doc_count"]),
+            "items": int(bucket["items"]["doc_count"]),
             "first_capture": _ms(bucket["first_capture"].get("value")),
             "last_capture": _ms(bucket["last_capture"].get("value")),
             "first_published": _ms(bucket["first_published"].get("value")),
@@ -86,8 +95,8 @@ def _ms(value: float | None) -> datetime | None:
 
 # --- transfer --------------------------------------------------------------------------------------
 
-def of_class_or_ids(index: RecordIndex, retention_class: str | None, record_ids: Sequence[str]
-                    ) -> list[dict[str, Any]]:
+
+def of_class_or_ids(index: RecordIndex, retention_class: str | None, record_ids: Sequence[str]) -> list[dict[str, Any]]:
     """Every version of `retention_class` and every version in `record_ids` (at least one must be given)."""
     should: list[dict[str, Any]] = []
     if retention_class:
@@ -100,6 +109,7 @@ def of_class_or_ids(index: RecordIndex, retention_class: str | None, record_ids:
 
 # --- reading ---------------------------------------------------------------------------------------
 
+
 def documents(index: RecordIndex, ids: Sequence[str], *, action: str = "read records") -> list[dict[str, Any] | None]:
     """The documents of `ids` in that order, None where an id is not in the index (one multi-get)."""
     with translate(action):
@@ -107,15 +117,26 @@ def documents(index: RecordIndex, ids: Sequence[str], *, action: str = "read rec
     return [dict(hit["_source"]) if hit.get("found") else None for hit in found]
 
 
-def published_histogram(index: RecordIndex, filters: list[dict[str, Any]], interval: str
-                        ) -> list[tuple[str, dict[str, int]]]:
+def published_histogram(
+    index: RecordIndex, filters: list[dict[str, Any]], interval: str
+) -> list[tuple[str, dict[str, int]]]:
     """(period start, kind → items) per calendar `interval` of `published_at`, empty periods kept."""
     with translate("timeline"):
         resp = index._es.search(
-            index=index.alias, size=0, query={"bool": {"filter": filters}},
-            aggs={"t": {"date_histogram": {"field": "published_at", "calendar_interval": interval,
-                                           "format": "yyyy-MM-dd", "min_doc_count": 0},
-                        "aggs": {"kind": {"terms": {"field": "kind", "size": 10}}}}},
+            index=index.alias,
+            size=0,
+            query={"bool": {"filter": filters}},
+            aggs={
+                "t": {
+                    "date_histogram": {
+                        "field": "published_at",
+                        "calendar_interval": interval,
+                        "format": "yyyy-MM-dd",
+                        "min_doc_count": 0,
+                    },
+                    "aggs": {"kind": {"terms": {"field": "kind", "size": 10}}},
+                }
+            },
         )
     buckets: list[dict[str, Any]] = resp["aggregations"]["t"]["buckets"]
     return [(b["key_as_string"], {k["key"]: int(k["doc_count"]) for k in b["kind"]["buckets"]}) for b in buckets]
@@ -124,12 +145,12 @@ def published_histogram(index: RecordIndex, filters: list[dict[str, Any]], inter
 def ids_matching(index: RecordIndex, query: dict[str, Any], *, action: str) -> Iterator[str]:
     """The ids of every record `query` (a search's query, archive/index/search.py) matches."""
     with translate(action):
-        for hit in helpers.scan(index._es, index=index.alias, query={"query": query, "_source": False},
-                                size=BATCH):
+        for hit in helpers.scan(index._es, index=index.alias, query={"query": query, "_source": False}, size=BATCH):
             yield str(hit["_id"])
 
 
 # --- legal holds -----------------------------------------------------------------------------------
+
 
 def held_by(hold_id: str) -> dict[str, Any]:
     """The records carrying `hold_id`."""
@@ -146,33 +167,57 @@ def held_in_files(keys: Iterable[str]) -> dict[str, Any]:
     """Records under some hold that are in one of the files `keys` or have media in one of them."""
     keys = sorted(keys)
     names = [k.rsplit("/", 1)[-1] for k in keys]
-    return {"bool": {"filter": [{"exists": {"field": "legal_holds"}}],
-                     "should": [{"terms": {"warc_key": keys}}, {"terms": {"media.warc.filename": names}}],
-                     "minimum_should_match": 1}}
+    return {
+        "bool": {
+            "filter": [{"exists": {"field": "legal_holds"}}],
+            "should": [{"terms": {"warc_key": keys}}, {"terms": {"media.warc.filename": names}}],
+            "minimum_should_match": 1,
+        }
+    }
 
 
 def hits_for_update(index: RecordIndex, query: dict[str, Any], fields: list[str], *, action: str) -> Iterator[Hit]:
     """The hits of `query` with the `fields` of their sources and their sequence numbers (for
     `update_unless_changed`)."""
     with translate(action):
-        yield from helpers.scan(index._es, index=index.alias, query={"query": query, "_source": fields},
-                                seq_no_primary_term=True, size=BATCH)
+        yield from helpers.scan(
+            index._es,
+            index=index.alias,
+            query={"query": query, "_source": fields},
+            seq_no_primary_term=True,
+            size=BATCH,
+        )
 
 
 def reread_for_update(index: RecordIndex, ids: list[str], fields: list[str], *, action: str) -> list[Hit]:
     """The hits of `ids` again, with fresh sequence numbers."""
     with translate(action):
-        fresh = index._es.search(index=index.alias, query={"ids": {"values": ids}}, size=len(ids),
-                                 source_includes=fields, seq_no_primary_term=True)
+        fresh = index._es.search(
+            index=index.alias,
+            query={"ids": {"values": ids}},
+            size=len(ids),
+            source_includes=fields,
+            seq_no_primary_term=True,
+        )
     return list(fresh["hits"]["hits"])
 
 
-def update_unless_changed(index: RecordIndex, changes: list[tuple[Hit, dict[str, Any]]], *, action: str
-                          ) -> tuple[int, list[str]]:
+def update_unless_changed(
+    index: RecordIndex, changes: list[tuple[Hit, dict[str, Any]]], *, action: str
+) -> tuple[int, list[str]]:
     """Apply each partial document to its hit's document only if it is unchanged since that hit was read
     (`if_seq_no`); return (updated, ids of the documents changed meanwhile). Any other failure raises."""
-    actions = [{"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"], "if_seq_no": hit["_seq_no"],
-                "if_primary_term": hit["_primary_term"], "doc": doc} for hit, doc in changes]
+    actions = [
+        {
+            "_op_type": "update",
+            "_index": hit["_index"],
+            "_id": hit["_id"],
+            "if_seq_no": hit["_seq_no"],
+            "if_primary_term": hit["_primary_term"],
+            "doc": doc,
+        }
+        for hit, doc in changes
+    ]
     updated, conflicts = 0, []
     with translate(action):
         for ok, item in helpers.streaming_bulk(index._es, actions, raise_on_error=False, chunk_size=BATCH):
@@ -188,31 +233,39 @@ def update_unless_changed(index: RecordIndex, changes: list[tuple[Hit, dict[str,
 
 # --- retention -------------------------------------------------------------------------------------
 
-def disposal_candidates(index: RecordIndex, rules: Sequence[Match], *, older_than: datetime, fields: list[str]
-                        ) -> Iterator[dict[str, Any]]:
+
+def disposal_candidates(
+    index: RecordIndex, rules: Sequence[Match], *, older_than: datetime, fields: list[str]
+) -> Iterator[dict[str, Any]]:
     """Stored records some of `rules` matches, captured or published at or before `older_than` (sources
     with `fields`)."""
     limit = older_than.isoformat()
-    query = {"bool": {"filter": [
-        _any([matching(r) for r in rules]),
-        _any([{"range": {"captured_at": {"lte": limit}}}, {"range": {"published_at": {"lte": limit}}}]),
-        {"exists": {"field": "warc_key"}},
-    ]}}
+    query = {
+        "bool": {
+            "filter": [
+                _any([matching(r) for r in rules]),
+                _any([{"range": {"captured_at": {"lte": limit}}}, {"range": {"published_at": {"lte": limit}}}]),
+                {"exists": {"field": "warc_key"}},
+            ]
+        }
+    }
     with translate("scan the index for due records"):
         for hit in helpers.scan(index._es, index=index.alias, size=BATCH, query={"query": query, "_source": fields}):
             yield hit["_source"]
 
 
-def stored_matching_any(index: RecordIndex, rules: Sequence[Match], *, fields: list[str], action: str
-                        ) -> Iterator[dict[str, Any]]:
+def stored_matching_any(
+    index: RecordIndex, rules: Sequence[Match], *, fields: list[str], action: str
+) -> Iterator[dict[str, Any]]:
     """Stored records (with a file) that one of `rules` matches; none for no rule (sources with `fields`)."""
     filters: list[dict[str, Any]] = [{"exists": {"field": "warc_key"}}]
     queries = [matching(r) for r in rules]
     if not any("match_all" in q for q in queries):
         filters.append(_any(queries or [{"match_none": {}}]))
     with translate(action):
-        for hit in helpers.scan(index._es, index=index.alias, size=BATCH,
-                                query={"query": {"bool": {"filter": filters}}, "_source": fields}):
+        for hit in helpers.scan(
+            index._es, index=index.alias, size=BATCH, query={"query": {"bool": {"filter": filters}}, "_source": fields}
+        ):
             yield hit["_source"]
 
 
@@ -220,8 +273,13 @@ def count_uncovered(index: RecordIndex, active: Sequence[Match], drafts: Sequenc
     """(records no rule matches, records only a draft rule matches), index-wide."""
     every = [matching(m) for m in [*active, *drafts]]
     no_rule = index.count({"bool": {"must_not": every}}) if every else index.count()
-    draft = index.count({"bool": {"filter": [_any([matching(m) for m in drafts])],
-                                  "must_not": [matching(m) for m in active]}}) if drafts else 0
+    draft = (
+        index.count(
+            {"bool": {"filter": [_any([matching(m) for m in drafts])], "must_not": [matching(m) for m in active]}}
+        )
+        if drafts
+        else 0
+    )
     return no_rule, draft
 
 
@@ -229,10 +287,14 @@ def records_per_file(index: RecordIndex, keys: list[str]) -> dict[str, int]:
     """How many records each file holds in the index."""
     totals: dict[str, int] = {}
     for start in range(0, len(keys), BATCH):
-        batch = keys[start:start + BATCH]
+        batch = keys[start : start + BATCH]
         with translate("count records per file"):
-            resp = index._es.search(index=index.alias, size=0, query={"terms": {"warc_key": batch}},
-                                    aggs={"files": {"terms": {"field": "warc_key", "size": len(batch)}}})
+            resp = index._es.search(
+                index=index.alias,
+                size=0,
+                query={"terms": {"warc_key": batch}},
+                aggs={"files": {"terms": {"field": "warc_key", "size": len(batch)}}},
+            )
         for bucket in resp["aggregations"]["files"]["buckets"]:
             totals[bucket["key"]] = int(bucket["doc_count"])
     return totals
@@ -242,12 +304,19 @@ def media_files_referenced(index: RecordIndex, names: list[str], *, from_outside
     """Which file names among `names` records outside the files `from_outside` point to for their media."""
     found: set[str] = set()
     for start in range(0, len(names), BATCH):
-        batch = names[start:start + BATCH]
+        batch = names[start : start + BATCH]
         with translate("find media references"):
-            resp = index._es.search(index=index.alias, size=0, query={"bool": {
-                "filter": [{"terms": {"media.warc.filename": batch}}],
-                "must_not": [{"terms": {"warc_key": from_outside}}]}},
-                aggs={"files": {"terms": {"field": "media.warc.filename", "size": len(batch) * 4}}})
+            resp = index._es.search(
+                index=index.alias,
+                size=0,
+                query={
+                    "bool": {
+                        "filter": [{"terms": {"media.warc.filename": batch}}],
+                        "must_not": [{"terms": {"warc_key": from_outside}}],
+                    }
+                },
+                aggs={"files": {"terms": {"field": "media.warc.filename", "size": len(batch) * 4}}},
+            )
         found |= {str(b["key"]) for b in resp["aggregations"]["files"]["buckets"]}
     return found
 
@@ -255,8 +324,11 @@ def media_files_referenced(index: RecordIndex, names: list[str], *, from_outside
 def other_files_with_prefix(index: RecordIndex, prefix: str, keys: list[str]) -> bool:
     """Whether a record is stored in a file whose key starts with `prefix` and is not one of `keys`."""
     with translate("find the files of a disposal group"):
-        resp = index._es.search(index=index.alias, size=0, query={"bool": {
-            "filter": [{"prefix": {"warc_key": prefix}}], "must_not": [{"terms": {"warc_key": keys}}]}})
+        resp = index._es.search(
+            index=index.alias,
+            size=0,
+            query={"bool": {"filter": [{"prefix": {"warc_key": prefix}}], "must_not": [{"terms": {"warc_key": keys}}]}},
+        )
     return int(resp["hits"]["total"]["value"]) > 0
 
 
@@ -267,8 +339,10 @@ def _count(index: RecordIndex, query: dict[str, Any]) -> int:
 
 def _count_among(index: RecordIndex, ids: list[str], also: dict[str, Any]) -> int:
     """Documents among `ids` matching `also`, asked in slices (a 1 GiB file can hold more than 10 000)."""
-    return sum(_count(index, {"bool": {"filter": [{"ids": {"values": ids[i:i + 10_000]}}, also]}})
-               for i in range(0, len(ids), 10_000))
+    return sum(
+        _count(index, {"bool": {"filter": [{"ids": {"values": ids[i : i + 10_000]}}, also]}})
+        for i in range(0, len(ids), 10_000)
+    )
 
 
 def count_held(index: RecordIndex, ids: list[str]) -> int:
@@ -286,8 +360,9 @@ def delete_records(index: RecordIndex, ids: Iterable[str], *, action: str) -> It
     """Delete the documents of `ids`; yield (id, error) for each that failed other than by being gone."""
     actions = ({"_op_type": "delete", "_index": index.alias, "_id": record_id} for record_id in ids)
     with translate(action):
-        for ok, item in helpers.streaming_bulk(index._es, actions, raise_on_error=False, chunk_size=BATCH,
-                                               max_retries=5):
+        for ok, item in helpers.streaming_bulk(
+            index._es, actions, raise_on_error=False, chunk_size=BATCH, max_retries=5
+        ):
             info = item["delete"]
             if not ok and info.get("status") != 404:
                 yield str(info["_id"]), info.get("error")

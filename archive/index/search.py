@@ -24,8 +24,14 @@ from .client import translate
 from .indexer import RecordIndex
 
 TEXT_FIELDS = ["text", "title^2", "author.name", "media.description", "hashtags"]
-LANGUAGE_TEXT_FIELDS = ["text.sv", "text.en", "title.sv^2", "title.en^2", "media.description.sv",
-                        "media.description.en"]
+LANGUAGE_TEXT_FIELDS = [
+    "text.sv",
+    "text.en",
+    "title.sv^2",
+    "title.en^2",
+    "media.description.sv",
+    "media.description.en",
+]
 HIGHLIGHT_FIELDS = ["text", "title", "media.description"]
 TERM_FACETS = ("platform", "account", "kind", "department", "retention_class")
 FLAG_FACETS = ("has_media", "edited", "deleted")
@@ -97,12 +103,55 @@ class BadCursor(CommunisError):
 # --- query text --------------------------------------------------------------------------------
 
 #: Inflection endings (Swedish first, then English), longest first; a stem keeps at least 4 letters.
-_SUFFIXES = sorted({
-    "heterna", "hetens", "heten", "heter", "arnas", "ernas", "ornas", "andes", "anden", "arens", "andet",
-    "arna", "erna", "orna", "ande", "arne", "aste", "aren", "ades", "erns", "ade", "are", "ern", "ens", "het",
-    "ast", "ad", "en", "ar", "er", "or", "as", "es", "at", "a", "e", "s",
-    "ings", "ing", "ies", "ied", "ed", "ly",
-}, key=len, reverse=True)
+_SUFFIXES = sorted(
+    {
+        "heterna",
+        "hetens",
+        "heten",
+        "heter",
+        "arnas",
+        "ernas",
+        "ornas",
+        "andes",
+        "anden",
+        "arens",
+        "andet",
+        "arna",
+        "erna",
+        "orna",
+        "ande",
+        "arne",
+        "aste",
+        "aren",
+        "ades",
+        "erns",
+        "ade",
+        "are",
+        "ern",
+        "ens",
+        "het",
+        "ast",
+        "ad",
+        "en",
+        "ar",
+        "er",
+        "or",
+        "as",
+        "es",
+        "at",
+        "a",
+        "e",
+        "s",
+        "ings",
+        "ing",
+        "ies",
+        "ied",
+        "ed",
+        "ly",
+    },
+    key=len,
+    reverse=True,
+)
 _MIN_STEM = 4
 _TOKEN = re.compile(r'"[^"]*"(?:~\d+)?|[()|+\-]|[^\s()|"]+')
 
@@ -112,7 +161,7 @@ def stem(word: str) -> str:
     lower = word.lower()
     for suffix in _SUFFIXES:
         if lower.endswith(suffix) and len(lower) - len(suffix) >= _MIN_STEM:
-            return lower[:-len(suffix)]
+            return lower[: -len(suffix)]
     return lower
 
 
@@ -133,6 +182,7 @@ def expand_query(text: str) -> str:
 
 # --- query body --------------------------------------------------------------------------------
 
+
 def _bound(value: DateBound) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -152,9 +202,16 @@ def _range(field_name: str, start: DateBound | None, end: DateBound | None) -> d
 
 def build_filters(q: SearchQuery) -> list[dict[str, Any]]:
     filters: list[dict[str, Any]] = []
-    for field_name, value in (("platform", q.platform), ("account", q.account), ("department", q.department),
-                              ("kind", q.kind), ("item_id", q.item), ("retention_class", q.retention_class),
-                              ("item_key", q.item_key), ("thread_id", q.thread)):
+    for field_name, value in (
+        ("platform", q.platform),
+        ("account", q.account),
+        ("department", q.department),
+        ("kind", q.kind),
+        ("item_id", q.item),
+        ("retention_class", q.retention_class),
+        ("item_key", q.item_key),
+        ("thread_id", q.thread),
+    ):
         if value:
             filters.append({"term": {field_name: value}})
     for field_name, flag in (("has_media", q.has_media), ("edited", q.edited), ("deleted", q.deleted)):
@@ -169,8 +226,7 @@ def build_filters(q: SearchQuery) -> list[dict[str, Any]]:
         filters.append({"term": {"is_latest": True}})
     if q.public_only:
         filters += [{"term": {"deleted": False}}, {"term": {"hidden_on_platform": False}}]
-    for rng in (_range("published_at", q.date_from, q.date_to), _range("captured_at", q.captured_from,
-                                                                       q.captured_to)):
+    for rng in (_range("published_at", q.date_from, q.date_to), _range("captured_at", q.captured_from, q.captured_to)):
         if rng is not None:
             filters.append(rng)
     return filters
@@ -183,8 +239,16 @@ def build_query(q: SearchQuery, *, languages: bool = False) -> dict[str, Any]:
             text, fields = q.text, TEXT_FIELDS + LANGUAGE_TEXT_FIELDS
         else:
             text, fields = expand_query(q.text), TEXT_FIELDS
-        must.append({"simple_query_string": {"query": text, "fields": fields, "default_operator": "and",
-                                             "analyze_wildcard": True}})
+        must.append(
+            {
+                "simple_query_string": {
+                    "query": text,
+                    "fields": fields,
+                    "default_operator": "and",
+                    "analyze_wildcard": True,
+                }
+            }
+        )
     return {"bool": {"must": must or [{"match_all": {}}], "filter": build_filters(q)}}
 
 
@@ -226,33 +290,48 @@ def decode_cursor(cursor: str) -> list[Any]:
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, UnicodeDecodeError):
-        raise BadCursor("the paging cursor is not one this search returned",
-                        hint="start again from the first page") from None
+        raise BadCursor(
+            "the paging cursor is not one this search returned", hint="start again from the first page"
+        ) from None
     if not isinstance(values, list):
         raise BadCursor("the paging cursor is not one this search returned", hint="start again from the first page")
     return values
 
 
 def _hit(h: dict[str, Any]) -> SearchHit:
-    return SearchHit(h["_id"], h.get("_score"), h["_source"],
-                     [frag for frags in h.get("highlight", {}).values() for frag in frags])
+    return SearchHit(
+        h["_id"], h.get("_score"), h["_source"], [frag for frags in h.get("highlight", {}).values() for frag in frags]
+    )
 
 
 def _highlight() -> dict[str, Any]:
-    return {"fields": {name: {} for name in HIGHLIGHT_FIELDS}, "pre_tags": ["[["], "post_tags": ["]]"],
-            "require_field_match": False}
+    return {
+        "fields": {name: {} for name in HIGHLIGHT_FIELDS},
+        "pre_tags": ["[["],
+        "post_tags": ["]]"],
+        "require_field_match": False,
+    }
 
 
 def saved_query(saved: SavedSearch, **extra: Any) -> SearchQuery:
     """The SearchQuery of a saved search (a hold's or a request case's scope)."""
     return SearchQuery(
-        text=saved.q, platform=saved.platform.value if saved.platform else None, account=saved.account,
-        department=saved.department, kind=saved.kind.value if saved.kind else None, date_from=saved.published_from,
-        date_to=saved.published_to, captured_from=saved.captured_from, captured_to=saved.captured_to,
-        record_ids=tuple(saved.record_ids), **extra)
+        text=saved.q,
+        platform=saved.platform.value if saved.platform else None,
+        account=saved.account,
+        department=saved.department,
+        kind=saved.kind.value if saved.kind else None,
+        date_from=saved.published_from,
+        date_to=saved.published_to,
+        captured_from=saved.captured_from,
+        captured_to=saved.captured_to,
+        record_ids=tuple(saved.record_ids),
+        **extra,
+    )
 
 
 # --- running -----------------------------------------------------------------------------------
+
 
 def search(index: RecordIndex, q: SearchQuery, *, after: str | None = None, facets: bool = True) -> SearchResult:
     """One page of hits with facet counts; `after` is the `next_cursor` of the previous page."""
@@ -263,20 +342,26 @@ def search(index: RecordIndex, q: SearchQuery, *, after: str | None = None, face
         extra["aggs"] = build_aggs()
     with translate("search"):
         resp = index.es.search(
-            index=index.alias, query=build_query(q, languages=index.has_language_fields), size=q.size + 1,
-            sort=build_sort(q), track_total_hits=True, highlight=_highlight(), source_excludes=EXCLUDED_SOURCE,
+            index=index.alias,
+            query=build_query(q, languages=index.has_language_fields),
+            size=q.size + 1,
+            sort=build_sort(q),
+            track_total_hits=True,
+            highlight=_highlight(),
+            source_excludes=EXCLUDED_SOURCE,
             **extra,
         )
     # One hit more than asked for tells whether there is a next page (no cursor to an empty page).
-    raw_hits = resp["hits"]["hits"][:q.size]
+    raw_hits = resp["hits"]["hits"][: q.size]
     hits = [_hit(h) for h in raw_hits]
     more = len(resp["hits"]["hits"]) > q.size
     cursor = encode_cursor(raw_hits[-1]["sort"]) if raw_hits and more else None
     return SearchResult(int(resp["hits"]["total"]["value"]), hits, _facets(resp.get("aggregations", {})), cursor)
 
 
-def iter_hits(index: RecordIndex, q: SearchQuery, *, page_size: int = 1000,
-              keep_alive: str = "2m") -> Iterator[SearchHit]:
+def iter_hits(
+    index: RecordIndex, q: SearchQuery, *, page_size: int = 1000, keep_alive: str = "2m"
+) -> Iterator[SearchHit]:
     """Every hit of `q` (no limit), newest published first then by record id, from one point in time.
 
     For exports: a point-in-time keeps the view consistent while pages are read with search_after.
@@ -292,8 +377,15 @@ def iter_hits(index: RecordIndex, q: SearchQuery, *, page_size: int = 1000,
         while True:
             extra: dict[str, Any] = {"search_after": after} if after is not None else {}
             with translate("search"):
-                resp = index.es.search(pit={"id": pit_id, "keep_alive": keep_alive}, query=query, size=page_size,
-                                       sort=sort, track_total_hits=False, source_excludes=EXCLUDED_SOURCE, **extra)
+                resp = index.es.search(
+                    pit={"id": pit_id, "keep_alive": keep_alive},
+                    query=query,
+                    size=page_size,
+                    sort=sort,
+                    track_total_hits=False,
+                    source_excludes=EXCLUDED_SOURCE,
+                    **extra,
+                )
             pit_id = resp.get("pit_id", pit_id)
             page = resp["hits"]["hits"]
             for h in page:

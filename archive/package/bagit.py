@@ -114,8 +114,9 @@ class BagWriter:
         self.directory = directory
         self.info = dict(info)
         (directory / "data").mkdir(parents=True)
-        self._manifests = {alg: (directory / f"manifest-{alg}.txt").open("x", encoding="utf-8", newline="\n")
-                           for alg in ALGORITHMS}
+        self._manifests = {
+            alg: (directory / f"manifest-{alg}.txt").open("x", encoding="utf-8", newline="\n") for alg in ALGORITHMS
+        }
         self._paths: set[str] = set()
         self.octets = 0
         self.files = 0
@@ -237,8 +238,11 @@ def verify_bag(directory: Path) -> list[str]:
     if not manifests:
         problems.append("no payload manifest (manifest-<algorithm>.txt)")
     listed = {rel for entries in manifests.values() for rel in entries}
-    on_disk = {p.relative_to(directory).as_posix() for p in (directory / "data").rglob("*") if p.is_file()} \
-        if (directory / "data").is_dir() else set()
+    on_disk = (
+        {p.relative_to(directory).as_posix() for p in (directory / "data").rglob("*") if p.is_file()}
+        if (directory / "data").is_dir()
+        else set()
+    )
     for extra in sorted(on_disk - listed):
         problems.append(f"extra payload file {extra}: not in any manifest")
     for rel in sorted(listed):
@@ -261,13 +265,17 @@ def verify_bag(directory: Path) -> list[str]:
     return problems
 
 
-def _check_digests(directory: Path, path: str, manifests: Mapping[str, Mapping[str, str]], *,
-                   tag: bool = False) -> list[str]:
+def _check_digests(
+    directory: Path, path: str, manifests: Mapping[str, Mapping[str, str]], *, tag: bool = False
+) -> list[str]:
     wanted = {alg: entries[path] for alg, entries in manifests.items() if path in entries}
     actual = _file_digests(directory / path, wanted)
     prefix = "tagmanifest" if tag else "manifest"
-    return [f"checksum mismatch: {path} ({alg} in {prefix}-{alg}.txt is {want[:16]}…, file has {actual[alg][:16]}…)"
-            for alg, want in wanted.items() if actual[alg] != want]
+    return [
+        f"checksum mismatch: {path} ({alg} in {prefix}-{alg}.txt is {want[:16]}…, file has {actual[alg][:16]}…)"
+        for alg, want in wanted.items()
+        if actual[alg] != want
+    ]
 
 
 def _check_oxum(directory: Path, on_disk: set[str]) -> list[str]:

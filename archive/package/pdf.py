@@ -34,16 +34,38 @@ from ..version import SOFTWARE
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 #: (regular, bold) TrueType files tried in order; Debian package fonts-dejavu-core.
 FONT_CANDIDATES = ((FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"),)
-FALLBACK_NOTE = ("Font: core Helvetica (no Unicode font found); characters outside Latin-1 are transliterated "
-                 "or written as their Unicode name.")
+FALLBACK_NOTE = (
+    "Font: core Helvetica (no Unicode font found); characters outside Latin-1 are transliterated "
+    "or written as their Unicode name."
+)
 _FAMILY = "body"
 _KEEP = {"\n", "\t"}
 _BOLD = FontFace(emphasis="BOLD")
 _SKIN_TONES = (0x1F3FB, 0x1F3FF)
 #: Letters NFKD does not decompose to ASCII, for the core-font fallback.
-_LATIN = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe", "ı": "i", "Ŋ": "N",
-                        "ŋ": "n", "Ħ": "H", "ħ": "h", "–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"',
-                        "…": "...", "€": "EUR"})
+_LATIN = str.maketrans(
+    {
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "Œ": "OE",
+        "œ": "oe",
+        "ı": "i",
+        "Ŋ": "N",
+        "ŋ": "n",
+        "Ħ": "H",
+        "ħ": "h",
+        "–": "-",
+        "—": "-",
+        "‘": "'",
+        "’": "'",
+        "“": '"',
+        "”": '"',
+        "…": "...",
+        "€": "EUR",
+    }
+)
 
 
 def _translit(ch: str) -> str:
@@ -149,8 +171,14 @@ class _Document(FPDF):
 class PdfReport:
     """One PDF: `title_page`, then `section`s and `add_record`s, then `save` (once)."""
 
-    def __init__(self, title: str, *, bates: BatesCounter | None = None, font: tuple[Path, Path] | None = None,
-                 created: datetime | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        *,
+        bates: BatesCounter | None = None,
+        font: tuple[Path, Path] | None = None,
+        created: datetime | None = None,
+    ) -> None:
         chosen = font or next(((r, b) for r, b in FONT_CANDIDATES if r.is_file() and b.is_file()), None)
         self.unicode = chosen is not None
         self._pdf = _Document(title, bates, _FAMILY if chosen else "helvetica")
@@ -201,8 +229,7 @@ class PdfReport:
         pdf.ln(4)
         notes = [] if self.unicode else [("Note", FALLBACK_NOTE)]
         self._font(10)
-        with pdf.table(col_widths=(45, 135), text_align="LEFT", first_row_as_headings=False,
-                       line_height=6) as table:
+        with pdf.table(col_widths=(45, 135), text_align="LEFT", first_row_as_headings=False, line_height=6) as table:
             for key, value in [*rows, *notes]:
                 row = table.row()
                 row.cell(self.printable(key), style=_BOLD)
@@ -222,8 +249,15 @@ class PdfReport:
         if pdf.get_y() > pdf.page_break_trigger - 35:  # keep the header with the start of the text
             pdf.add_page()
         first = pdf.page_no()
-        head = " · ".join([record.platform, record.account, record.kind,
-                           f"published {_when(record.published)}", f"captured {_when(record.captured)}"])
+        head = " · ".join(
+            [
+                record.platform,
+                record.account,
+                record.kind,
+                f"published {_when(record.published)}",
+                f"captured {_when(record.captured)}",
+            ]
+        )
         self._write(head, 8, bold=True, height=4.5)
         self._write(f"Author: {record.author}", 9)
         if record.url:
@@ -259,6 +293,12 @@ class PdfReport:
         with path.open("xb") as fh:
             fh.write(data)
         labels = self._pdf.labels
-        self._saved = SavedPdf(path, self._pdf.pages_count, len(data), hashlib.sha256(data).hexdigest(),
-                               labels[0] if labels else None, labels[-1] if labels else None)
+        self._saved = SavedPdf(
+            path,
+            self._pdf.pages_count,
+            len(data),
+            hashlib.sha256(data).hexdigest(),
+            labels[0] if labels else None,
+            labels[-1] if labels else None,
+        )
         return self._saved

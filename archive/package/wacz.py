@@ -128,9 +128,15 @@ def _index_entries(warc: Path, filename: str, urls: set[str]) -> Iterator[str]:
                 mime = "warc/revisit"
             digest = headers.get_header("WARC-Payload-Digest") or headers.get_header("WARC-Block-Digest") or ""
             # numbers as strings, as pywb and cdxj-indexer write them (a test compares with cdxj-indexer)
-            fields = {"url": url, "mime": mime, "status": str(status), "digest": str(digest),
-                      "length": str(it.get_record_length()), "offset": str(it.get_record_offset()),
-                      "filename": filename}
+            fields = {
+                "url": url,
+                "mime": mime,
+                "status": str(status),
+                "digest": str(digest),
+                "length": str(it.get_record_length()),
+                "offset": str(it.get_record_offset()),
+                "filename": filename,
+            }
             timestamp = parse_warc_date(str(headers.get_header("WARC-Date"))).strftime("%Y%m%d%H%M%S")
             urls.add(url)
             yield f"{surt(url)} {timestamp} {json.dumps(fields, ensure_ascii=False, separators=(', ', ': '))}\n"
@@ -188,13 +194,18 @@ def _page_lines(pages: Iterable[Page], title: str, urls: set[str], counts: dict[
         if page.url not in urls:
             raise ValueError(f"page {page.url} is not in the index of this WACZ: a page must be a captured URL")
         counts["pages"] += 1
-        line = {"id": hashlib.sha256(f"{page.url} {rfc3339(page.ts)}".encode()).hexdigest()[:32],
-                "url": page.url, "ts": rfc3339(page.ts), "title": page.title}
+        line = {
+            "id": hashlib.sha256(f"{page.url} {rfc3339(page.ts)}".encode()).hexdigest()[:32],
+            "url": page.url,
+            "ts": rfc3339(page.ts),
+            "title": page.title,
+        }
         yield (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def write_wacz(dest: Path, warc: Path, pages: Iterable[Page], *, title: str, description: str = "",
-               created: datetime | None = None) -> BuiltWacz:
+def write_wacz(
+    dest: Path, warc: Path, pages: Iterable[Page], *, title: str, description: str = "", created: datetime | None = None
+) -> BuiltWacz:
     """Write `dest` (*.wacz): `warc` stored unchanged, its CDXJ index, `pages` and the datapackage.
 
     Raises ValueError if a page's URL is not a captured URL of `warc`; nothing is left behind.
@@ -221,15 +232,23 @@ def write_wacz(dest: Path, warc: Path, pages: Iterable[Page], *, title: str, des
 
             res.write("indexes/index.cdxj", index_lines(), zipfile.ZIP_DEFLATED)
             res.write("pages/pages.jsonl", _page_lines(pages, title, urls, counts), zipfile.ZIP_DEFLATED)
-            package = {"profile": "data-package", "wacz_version": WACZ_VERSION, "title": title,
-                       **({"description": description} if description else {}),
-                       "created": rfc3339(moment.replace(microsecond=0)), "software": SOFTWARE,
-                       "resources": res.entries}
+            package = {
+                "profile": "data-package",
+                "wacz_version": WACZ_VERSION,
+                "title": title,
+                **({"description": description} if description else {}),
+                "created": rfc3339(moment.replace(microsecond=0)),
+                "software": SOFTWARE,
+                "resources": res.entries,
+            }
             package_bytes = json.dumps(package, ensure_ascii=False, indent=2).encode("utf-8")
             zf.writestr(zipfile.ZipInfo("datapackage.json", date_time), package_bytes, zipfile.ZIP_DEFLATED)
             digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
-            zf.writestr(zipfile.ZipInfo("datapackage-digest.json", date_time),
-                        json.dumps(digest, indent=2).encode("utf-8"), zipfile.ZIP_DEFLATED)
+            zf.writestr(
+                zipfile.ZipInfo("datapackage-digest.json", date_time),
+                json.dumps(digest, indent=2).encode("utf-8"),
+                zipfile.ZIP_DEFLATED,
+            )
     except BaseException:
         tmp.unlink(missing_ok=True)  # half a WACZ is never produced
         raise

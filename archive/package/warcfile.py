@@ -65,8 +65,15 @@ class PackageWarcWriter:
     description ("Production for request 2026-0042") and isPartOf.
     """
 
-    def __init__(self, path: Path, info: dict[str, str], *, created: datetime | None = None,
-                 engine: Engine = "isal", level: int = 6) -> None:
+    def __init__(
+        self,
+        path: Path,
+        info: dict[str, str],
+        *,
+        created: datetime | None = None,
+        engine: Engine = "isal",
+        level: int = 6,
+    ) -> None:
         if not path.name.endswith(".warc.gz"):
             raise ValueError(f"{path.name}: a produced WARC file is named *.warc.gz")
         self.path = path
@@ -74,9 +81,12 @@ class PackageWarcWriter:
         self._fh = self._open_path.open("xb")
         self._hash = hashlib.sha256()
         self._sink = _MemberSink(self._fh, self._hash, compressor_factory(engine, level))
-        fields = {"software": SOFTWARE, "format": "WARC File Format 1.1",
-                  "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
-                  **info}
+        fields = {
+            "software": SOFTWARE,
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            **info,
+        }
         self._sink.write_member(build_warcinfo(path.name, fields, warc_date(created or clock.now())).chunks())
         self._copied: dict[str, CopiedRecord] = {}
         self._revisits: dict[str, str] = {}  # revisit record id → the record id it refers to
@@ -95,10 +105,14 @@ class PackageWarcWriter:
             return self._copied[parsed.record_id]
         headers = parsed.record.rec_headers
         copied = CopiedRecord(
-            record_id=parsed.record_id, warc_type=parsed.warc_type,
+            record_id=parsed.record_id,
+            warc_type=parsed.warc_type,
             target_uri=str(headers.get_header("WARC-Target-URI") or ""),
-            date=str(headers.get_header("WARC-Date") or ""), offset=self._sink.offset, length=len(data),
-            sha256=hashlib.sha256(data).hexdigest(), refers_to=str(headers.get_header("WARC-Refers-To") or ""),
+            date=str(headers.get_header("WARC-Date") or ""),
+            offset=self._sink.offset,
+            length=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            refers_to=str(headers.get_header("WARC-Refers-To") or ""),
         )
         self._fh.write(data)
         self._hash.update(data)
@@ -128,8 +142,9 @@ class PackageWarcWriter:
     def __enter__(self) -> PackageWarcWriter:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         """Closed (result in `built`) unless the block raised: then abandoned."""
         if exc_type is not None:
             self.abandon()

@@ -22,13 +22,32 @@ from ..index.keyed import KeyedIndices
 
 _KW = {"type": "keyword"}
 _MAPPINGS: dict[str, dict[str, Any]] = {
-    "cases": {"dynamic": False, "properties": {"id": _KW, "status": _KW, "profile": _KW, "handler": _KW,
-                                                "received_at": {"type": "date"}, "diary_number": _KW}},
-    "case-records": {"dynamic": False, "properties": {"case_id": _KW, "snapshot": {"type": "integer"},
-                                                       "record_id": _KW, "platform": _KW, "account": _KW,
-                                                       "included": {"type": "boolean"}}},
-    "case-masks": {"dynamic": False, "properties": {"case_id": _KW, "record_id": _KW, "status": _KW,
-                                                     "start": {"type": "integer"}}},
+    "cases": {
+        "dynamic": False,
+        "properties": {
+            "id": _KW,
+            "status": _KW,
+            "profile": _KW,
+            "handler": _KW,
+            "received_at": {"type": "date"},
+            "diary_number": _KW,
+        },
+    },
+    "case-records": {
+        "dynamic": False,
+        "properties": {
+            "case_id": _KW,
+            "snapshot": {"type": "integer"},
+            "record_id": _KW,
+            "platform": _KW,
+            "account": _KW,
+            "included": {"type": "boolean"},
+        },
+    },
+    "case-masks": {
+        "dynamic": False,
+        "properties": {"case_id": _KW, "record_id": _KW, "status": _KW, "start": {"type": "integer"}},
+    },
 }
 
 
@@ -67,15 +86,21 @@ class CaseBook:
         return RequestCase.model_validate(found)
 
     def cases(self, status: CaseStatus | None = None) -> list[RequestCase]:
-        found = self._docs.first("cases", newest_by="received_at", limit=1000, action="list request cases",
-                                 status=status.value if status else None)
+        found = self._docs.first(
+            "cases",
+            newest_by="received_at",
+            limit=1000,
+            action="list request cases",
+            status=status.value if status else None,
+        )
         return [RequestCase.model_validate(doc) for doc in found]
 
     # --- snapshots -----------------------------------------------------------------------------
 
     def add_snapshot(self, entries: Iterable[SnapshotEntry]) -> int:
-        return self._docs.put_many("case-records", ((_entry_id(e), e.model_dump(mode="json")) for e in entries),
-                                   action="freeze a snapshot")
+        return self._docs.put_many(
+            "case-records", ((_entry_id(e), e.model_dump(mode="json")) for e in entries), action="freeze a snapshot"
+        )
 
     def entries(self, case_id: str, snapshot: int) -> Iterator[SnapshotEntry]:
         """The snapshot's entries (in no particular order; callers sort)."""
@@ -83,8 +108,9 @@ class CaseBook:
             yield SnapshotEntry.model_validate(doc)
 
     def update_entry(self, entry: SnapshotEntry) -> None:
-        self._docs.put("case-records", _entry_id(entry), entry.model_dump(mode="json"),
-                       action="record a review decision")
+        self._docs.put(
+            "case-records", _entry_id(entry), entry.model_dump(mode="json"), action="record a review decision"
+        )
 
     def open_record_ids(self) -> set[str]:
         """Record ids in the latest snapshot of every open case: never to be disposed of (US-5)."""
@@ -99,8 +125,11 @@ class CaseBook:
     def save_masks(self, case_id: str, masks: Iterable[Mask], *, keep_decided: bool = True) -> int:
         """Store masks; with `keep_decided`, a suggestion found again never undoes a decision."""
         decided = {mask_id(case_id, m) for m in self.masks(case_id) if m.status != "pending"} if keep_decided else set()
-        docs = [(mid, {"case_id": case_id, **m.model_dump(mode="json")})
-                for m in masks if (mid := mask_id(case_id, m)) not in decided]
+        docs = [
+            (mid, {"case_id": case_id, **m.model_dump(mode="json")})
+            for m in masks
+            if (mid := mask_id(case_id, m)) not in decided
+        ]
         return self._docs.put_many("case-masks", docs, action="save masks")
 
     def masks(self, case_id: str) -> list[Mask]:

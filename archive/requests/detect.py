@@ -239,8 +239,14 @@ def value_sha256(value: str) -> str:
 def suggest(record_id: str, field: str, text: str) -> list[MaskSuggestion]:
     """Detected spans of one record field as suggestions for review (values hashed, never kept)."""
     return [
-        MaskSuggestion(record_id=record_id, field=field, start=s.start, end=s.end, kind=s.kind,
-                       value_sha256=value_sha256(text[s.start:s.end]))
+        MaskSuggestion(
+            record_id=record_id,
+            field=field,
+            start=s.start,
+            end=s.end,
+            kind=s.kind,
+            value_sha256=value_sha256(text[s.start : s.end]),
+        )
         for s in detect(text)
     ]
 

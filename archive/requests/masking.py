@@ -48,22 +48,29 @@ def _where(mask: MaskSuggestion) -> str:
 def manual_suggestion(record_id: str, field: str, text: str, start: int, end: int) -> MaskSuggestion:
     """A span a reviewer marked by hand, hashed from the text it covers now."""
     if not 0 <= start < end <= len(text):
-        raise MaskError(f"record {record_id} field {field!r}: span [{start}:{end}] is outside the text "
-                        f"(length {len(text)})")
-    return MaskSuggestion(record_id=record_id, field=field, start=start, end=end, kind=DetectorKind.MANUAL,
-                          value_sha256=value_sha256(text[start:end]))
+        raise MaskError(
+            f"record {record_id} field {field!r}: span [{start}:{end}] is outside the text (length {len(text)})"
+        )
+    return MaskSuggestion(
+        record_id=record_id,
+        field=field,
+        start=start,
+        end=end,
+        kind=DetectorKind.MANUAL,
+        value_sha256=value_sha256(text[start:end]),
+    )
 
 
-def review(suggestion: MaskSuggestion, *, accept: bool, reviewer: str, at: datetime,
-           ground: str | None = None) -> Mask:
+def review(suggestion: MaskSuggestion, *, accept: bool, reviewer: str, at: datetime, ground: str | None = None) -> Mask:
     """The reviewer's decision on a suggestion (or re-decision on a mask): accepted needs a ground.
 
     Built through validation, never `model_copy`, so an accepted mask without a ground or a
     naive decision time cannot come into being.
     """
     data = suggestion.model_dump(include=set(MaskSuggestion.model_fields))
-    data.update(status=MaskStatus.ACCEPTED if accept else MaskStatus.REJECTED, reviewer=reviewer,
-                decided_at=at, ground=ground)
+    data.update(
+        status=MaskStatus.ACCEPTED if accept else MaskStatus.REJECTED, reviewer=reviewer, decided_at=at, ground=ground
+    )
     try:
         return Mask.model_validate(data)
     except ValidationError as exc:
@@ -75,8 +82,10 @@ def _accepted(masks: Iterable[Mask], allow_pending: bool) -> list[Mask]:
     chosen = []
     for mask in masks:
         if mask.status is MaskStatus.PENDING and not allow_pending:
-            raise MaskError(f"{_where(mask)}: suggestion not reviewed yet",
-                            hint="accept or reject every suggestion before releasing")
+            raise MaskError(
+                f"{_where(mask)}: suggestion not reviewed yet",
+                hint="accept or reject every suggestion before releasing",
+            )
         if mask.status is MaskStatus.ACCEPTED:
             chosen.append(mask)
     return chosen
@@ -106,7 +115,7 @@ def apply_masks(text: str, masks: Iterable[Mask], *, marker: str = MARKER, allow
     for mask in _accepted(masks, allow_pending):
         if mask.end > len(text):
             raise MaskError(f"{_where(mask)}: offsets no longer fit the text (length {len(text)})")
-        value = text[mask.start:mask.end]
+        value = text[mask.start : mask.end]
         if value_sha256(value) != mask.value_sha256:
             raise MaskError(f"{_where(mask)}: the text at these offsets has changed since review (SHA-256 differs)")
         if set(value) & set(marker):
@@ -121,8 +130,14 @@ def apply_masks(text: str, masks: Iterable[Mask], *, marker: str = MARKER, allow
     return "".join(parts)
 
 
-def mask_fields(values: Mapping[str, str], masks: Iterable[Mask], *, record_id: str, marker: str = MARKER,
-                allow_pending: bool = False) -> dict[str, str]:
+def mask_fields(
+    values: Mapping[str, str],
+    masks: Iterable[Mask],
+    *,
+    record_id: str,
+    marker: str = MARKER,
+    allow_pending: bool = False,
+) -> dict[str, str]:
     """The released copy of one record's text fields (e.g. {"text": ..., "author.name": ...}).
 
     A mask for another record or for a field missing from `values` is an error: it means the
@@ -135,8 +150,10 @@ def mask_fields(values: Mapping[str, str], masks: Iterable[Mask], *, record_id: 
         if mask.field not in values:
             raise MaskError(f"{_where(mask)}: the record has no field {mask.field!r}")
         by_field[mask.field].append(mask)
-    return {name: apply_masks(value, by_field.get(name, []), marker=marker, allow_pending=allow_pending)
-            for name, value in values.items()}
+    return {
+        name: apply_masks(value, by_field.get(name, []), marker=marker, allow_pending=allow_pending)
+        for name, value in values.items()
+    }
 
 
 def decision_entries(masks: Iterable[Mask]) -> list[MaskDecision]:
@@ -148,9 +165,19 @@ def decision_entries(masks: Iterable[Mask]) -> list[MaskDecision]:
     entries = []
     for mask in _accepted(masks, allow_pending=False):
         assert mask.ground is not None and mask.reviewer is not None and mask.decided_at is not None  # validated
-        entries.append(MaskDecision(record_id=mask.record_id, field=mask.field, start=mask.start, end=mask.end,
-                                    kind=mask.kind, ground=mask.ground, reviewer=mask.reviewer,
-                                    decided_at=mask.decided_at, value_sha256=mask.value_sha256))
+        entries.append(
+            MaskDecision(
+                record_id=mask.record_id,
+                field=mask.field,
+                start=mask.start,
+                end=mask.end,
+                kind=mask.kind,
+                ground=mask.ground,
+                reviewer=mask.reviewer,
+                decided_at=mask.decided_at,
+                value_sha256=mask.value_sha256,
+            )
+        )
     return sorted(entries, key=lambda e: (e.record_id, e.field, e.start, e.end))
 
 

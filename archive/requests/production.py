@@ -56,13 +56,51 @@ from .reading import read_verified
 from .workflow import MASKED_FIELDS, field_value
 
 PDF_RECORDS = 1000
-CSV_FIELDS = ("record_id", "item_key", "platform", "account", "kind", "direction", "parent_id", "thread_id",
-              "published_at", "edited_at", "captured_at", "version", "deleted", "url", "title", "text",
-              "author.name", "author.handle", "warc_sha256", "content_sha256", "media")
-LOADFILE_FIELDS = ("BEGBATES", "ENDBATES", "PARENT", "URL", "ACCOUNT", "CREATED", "CAPTURED", "SHA256",
-                   "NATIVELINK", "TEXTLINK", "IMAGELINK")
-_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp", "video/mp4": "mp4",
-        "video/webm": "webm", "audio/mpeg": "mp3"}
+CSV_FIELDS = (
+    "record_id",
+    "item_key",
+    "platform",
+    "account",
+    "kind",
+    "direction",
+    "parent_id",
+    "thread_id",
+    "published_at",
+    "edited_at",
+    "captured_at",
+    "version",
+    "deleted",
+    "url",
+    "title",
+    "text",
+    "author.name",
+    "author.handle",
+    "warc_sha256",
+    "content_sha256",
+    "media",
+)
+LOADFILE_FIELDS = (
+    "BEGBATES",
+    "ENDBATES",
+    "PARENT",
+    "URL",
+    "ACCOUNT",
+    "CREATED",
+    "CAPTURED",
+    "SHA256",
+    "NATIVELINK",
+    "TEXTLINK",
+    "IMAGELINK",
+)
+_EXT = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "video/mp4": "mp4",
+    "video/webm": "webm",
+    "audio/mpeg": "mp3",
+}
 
 
 @dataclass
@@ -118,9 +156,20 @@ class _Staging:
         return p
 
 
-def produce(settings: Settings, book: CaseBook, index: RecordIndex, store: BlobStore, audit: AuditLog, case_id: str,
-            out: Path, *, by: str, now: datetime, bates_prefix: str | None = None,
-            progress: Callable[[int, int], None] | None = None) -> ProductionResult:
+def produce(
+    settings: Settings,
+    book: CaseBook,
+    index: RecordIndex,
+    store: BlobStore,
+    audit: AuditLog,
+    case_id: str,
+    out: Path,
+    *,
+    by: str,
+    now: datetime,
+    bates_prefix: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ProductionResult:
     """Build the package of the case's latest snapshot (included records) in the new directory `out`."""
     case = book.get(case_id)
     if not case.snapshots:
@@ -128,11 +177,15 @@ def produce(settings: Settings, book: CaseBook, index: RecordIndex, store: BlobS
     masks = book.masks(case_id)
     pending = [m for m in masks if m.status is MaskStatus.PENDING]
     if pending:
-        raise CaseError(f"case {case_id} has {len(pending)} unreviewed masking suggestions; nothing was produced",
-                        hint=f"review them: `communis request review {case_id} --accept-suggestions --ground …` "
-                             "or reject them in the web application")
-    entries = sorted((e for e in book.entries(case_id, case.snapshots) if e.included),
-                     key=lambda e: (e.platform, e.account, e.item_key, e.record_id))
+        raise CaseError(
+            f"case {case_id} has {len(pending)} unreviewed masking suggestions; nothing was produced",
+            hint=f"review them: `communis request review {case_id} --accept-suggestions --ground …` "
+            "or reject them in the web application",
+        )
+    entries = sorted(
+        (e for e in book.entries(case_id, case.snapshots) if e.included),
+        key=lambda e: (e.platform, e.account, e.item_key, e.record_id),
+    )
     by_record: dict[str, list[Mask]] = defaultdict(list)
     for m in masks:
         by_record[m.record_id].append(m)
@@ -143,8 +196,22 @@ def produce(settings: Settings, book: CaseBook, index: RecordIndex, store: BlobS
         shutil.rmtree(left, ignore_errors=True)
     staging = _Staging(out.parent / f".{out.name}.staging")
     try:
-        result = _produce(settings, case, entries, by_record, masks, index, store, audit, partial, staging, by=by,
-                          now=now, bates_prefix=bates_prefix, progress=progress)
+        result = _produce(
+            settings,
+            case,
+            entries,
+            by_record,
+            masks,
+            index,
+            store,
+            audit,
+            partial,
+            staging,
+            by=by,
+            now=now,
+            bates_prefix=bates_prefix,
+            progress=progress,
+        )
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -163,14 +230,32 @@ def _publish(partial: Path, out: Path) -> None:
     fsync_path(out.parent)
 
 
-def _produce(settings: Settings, case: RequestCase, entries: list[SnapshotEntry], by_record: dict[str, list[Mask]],
-             masks: list[Mask], index: RecordIndex, store: BlobStore, audit: AuditLog, out: Path, st: _Staging, *,
-             by: str, now: datetime, bates_prefix: str | None,
-             progress: Callable[[int, int], None] | None) -> ProductionResult:
+def _produce(
+    settings: Settings,
+    case: RequestCase,
+    entries: list[SnapshotEntry],
+    by_record: dict[str, list[Mask]],
+    masks: list[Mask],
+    index: RecordIndex,
+    store: BlobStore,
+    audit: AuditLog,
+    out: Path,
+    st: _Staging,
+    *,
+    by: str,
+    now: datetime,
+    bates_prefix: str | None,
+    progress: Callable[[int, int], None] | None,
+) -> ProductionResult:
     result = ProductionResult(out)
-    warc = PackageWarcWriter(st.path("internal/records.warc.gz"), {
-        "operator": settings.operator, "description": f"Records produced for request case {case.id}",
-        "isPartOf": case.id})
+    warc = PackageWarcWriter(
+        st.path("internal/records.warc.gz"),
+        {
+            "operator": settings.operator,
+            "description": f"Records produced for request case {case.id}",
+            "isPartOf": case.id,
+        },
+    )
     media_seen: set[str] = set()
     pages: list[Page] = []
     report_html = st.path("release/report.html").open("w", encoding="utf-8")
@@ -182,8 +267,7 @@ def _produce(settings: Settings, case: RequestCase, entries: list[SnapshotEntry]
     csv_out, hash_out = csv.writer(records_csv), csv.writer(hashes)
     load_out = csv.writer(loadfile) if loadfile else None
     csv_out.writerow(CSV_FIELDS)
-    hash_out.writerow(["record_id", "warc_file", "offset", "length", "sha256_at_capture", "sha256_at_export",
-                       "match"])
+    hash_out.writerow(["record_id", "warc_file", "offset", "length", "sha256_at_capture", "sha256_at_export", "match"])
     if load_out:
         load_out.writerow(LOADFILE_FIELDS)
     report_html.write(_html_head(case, len(entries), now))
@@ -204,9 +288,21 @@ def _produce(settings: Settings, case: RequestCase, entries: list[SnapshotEntry]
             parent = item_bates.get(doc.get("thread_id") or "") if doc["kind"] != "post" else ""
             st.path(f"release/text/{begin}.txt").write_text(view.text, encoding="utf-8")
             st.path(f"release/natives/{begin}.json").write_text(json.dumps(released, ensure_ascii=False, indent=2))
-            load_out.writerow([begin, end, parent or "", doc.get("url") or "", doc["account"],
-                               doc.get("published_at") or "", doc["captured_at"], released["warc_sha256"],
-                               f"natives/{begin}.json", f"text/{begin}.txt", result.pdfs[-1].removeprefix("release/")])
+            load_out.writerow(
+                [
+                    begin,
+                    end,
+                    parent or "",
+                    doc.get("url") or "",
+                    doc["account"],
+                    doc.get("published_at") or "",
+                    doc["captured_at"],
+                    released["warc_sha256"],
+                    f"natives/{begin}.json",
+                    f"text/{begin}.txt",
+                    result.pdfs[-1].removeprefix("release/"),
+                ]
+            )
             result.bates = (result.bates[0] if result.bates else begin, end)
         printed.clear()
 
@@ -214,8 +310,10 @@ def _produce(settings: Settings, case: RequestCase, entries: list[SnapshotEntry]
         for n, got in enumerate(read_verified(index, store, entries)):
             entry, doc, loc = got.entry, got.document, got.location
             if entry.warc_sha256 and loc.sha256 != entry.warc_sha256:
-                raise CaseError(f"record {entry.record_id} no longer matches the frozen snapshot "
-                                f"(WARC SHA-256 {loc.sha256[:12]}… ≠ {entry.warc_sha256[:12]}…)")
+                raise CaseError(
+                    f"record {entry.record_id} no longer matches the frozen snapshot "
+                    f"(WARC SHA-256 {loc.sha256[:12]}… ≠ {entry.warc_sha256[:12]}…)"
+                )
             copied = warc.add(got.data, loc)
             pages.append(Page.for_record(copied, f"{doc['platform']} · {doc['account']} · {doc['kind']}"))
             for i, media in enumerate(doc.get("media") or []):
@@ -234,13 +332,17 @@ def _produce(settings: Settings, case: RequestCase, entries: list[SnapshotEntry]
             csv_out.writerow(_csv_row(released))
             records_jsonl.write(json.dumps(released, ensure_ascii=False) + "\n")
             report_html.write(_html_record(released, loc.filename, loc.offset, loc.sha256))
-            view = RecordView(platform=doc["platform"], account=doc["account"], kind=doc["kind"],
-                              captured=datetime.fromisoformat(doc["captured_at"]),
-                              published=_when(doc.get("published_at")),
-                              author=released["author"]["name"] or released["author"]["handle"] or "unknown",
-                              text=(released["title"] + "\n" if released["title"] else "") + released["text"],
-                              provenance=Provenance(loc.filename, loc.offset, loc.length, loc.sha256, loc.record_id),
-                              url=doc.get("url") or "")
+            view = RecordView(
+                platform=doc["platform"],
+                account=doc["account"],
+                kind=doc["kind"],
+                captured=datetime.fromisoformat(doc["captured_at"]),
+                published=_when(doc.get("published_at")),
+                author=released["author"]["name"] or released["author"]["handle"] or "unknown",
+                text=(released["title"] + "\n" if released["title"] else "") + released["text"],
+                provenance=Provenance(loc.filename, loc.offset, loc.length, loc.sha256, loc.record_id),
+                url=doc.get("url") or "",
+            )
             if pdf is None or n % PDF_RECORDS == 0:
                 if pdf is not None:
                     finish_pdf()
@@ -249,8 +351,17 @@ def _produce(settings: Settings, case: RequestCase, entries: list[SnapshotEntry]
             printed.append((pdf.add_record(view), doc, released, view))
             for event in _custody(doc, loc.sha256, accesses.get(entry.record_id, []), by, now):
                 custody.write(json.dumps(event, ensure_ascii=False) + "\n")
-            hash_out.writerow([entry.record_id, loc.filename, loc.offset, loc.length, entry.warc_sha256 or loc.sha256,
-                               copied.sha256, str(copied.sha256 == (entry.warc_sha256 or loc.sha256)).lower()])
+            hash_out.writerow(
+                [
+                    entry.record_id,
+                    loc.filename,
+                    loc.offset,
+                    loc.length,
+                    entry.warc_sha256 or loc.sha256,
+                    copied.sha256,
+                    str(copied.sha256 == (entry.warc_sha256 or loc.sha256)).lower(),
+                ]
+            )
             result.records += 1
             if progress:
                 progress(result.records, len(entries))
@@ -263,18 +374,40 @@ def _produce(settings: Settings, case: RequestCase, entries: list[SnapshotEntry]
                 fh.close()
     built = warc.close()
     if pages:
-        write_wacz(st.path("internal/records.wacz"), built.path, pages, title=f"Request {case.id}",
-                   description=f"{result.records} records produced on {now:%Y-%m-%d}", created=now)
+        write_wacz(
+            st.path("internal/records.wacz"),
+            built.path,
+            pages,
+            title=f"Request {case.id}",
+            description=f"{result.records} records produced on {now:%Y-%m-%d}",
+            created=now,
+        )
     decision = [d.model_dump(mode="json") for d in decision_entries(masks)]
-    st.path("internal/masking-decision.json").write_text(json.dumps(
-        {"case": case.id, "profile": case.profile, "masked_spans": decision,
-         "note": "Each masked span gives record, field, offsets, ground, reviewer and time; never the masked value."},
-        ensure_ascii=False, indent=2))
+    st.path("internal/masking-decision.json").write_text(
+        json.dumps(
+            {
+                "case": case.id,
+                "profile": case.profile,
+                "masked_spans": decision,
+                "note": (
+                    "Each masked span gives record, field, offsets, ground, reviewer and time; never the masked value."
+                ),
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
     st.path("internal/case.json").write_text(case.model_dump_json(indent=2))
     st.path("internal/certification.md").write_text(_certification(settings, case, result, built.sha256, now))
-    bag = BagWriter(out, {"Source-Organization": settings.operator, "External-Identifier": case.id,
-                          "External-Description": f"Production for public-records request {case.id}",
-                          "Bag-Software-Agent": f"communis {__version__}"})
+    bag = BagWriter(
+        out,
+        {
+            "Source-Organization": settings.operator,
+            "External-Identifier": case.id,
+            "External-Description": f"Production for public-records request {case.id}",
+            "Bag-Software-Agent": f"communis {__version__}",
+        },
+    )
     for path in sorted(p for p in st.root.rglob("*") if p.is_file()):
         bag.add_file(path.relative_to(st.root).as_posix(), path)
         crash_point(CrashPoint.EXPORT_MID_PACKAGE)
@@ -293,54 +426,87 @@ def _accesses(audit: AuditLog, record_ids: list[str]) -> dict[str, list[dict[str
     """Audit events naming each record (views, WARC downloads, verifications), for the custody log."""
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for start in range(0, len(record_ids), 1000):
-        for event in audit.for_targets(record_ids[start:start + 1000]):
+        for event in audit.for_targets(record_ids[start : start + 1000]):
             found[event["target"]].append(event)
     return found
 
 
-def _custody(doc: dict[str, Any], sha256: str, accesses: list[dict[str, Any]], by: str,
-             now: datetime) -> Iterator[dict[str, Any]]:
+def _custody(
+    doc: dict[str, Any], sha256: str, accesses: list[dict[str, Any]], by: str, now: datetime
+) -> Iterator[dict[str, Any]]:
     """Every event from capture to this export for one record: what, when, who, with which hash."""
     rid = doc["record_id"]
     loc = doc.get("warc") or {}
-    yield {"record_id": rid, "event": "capture", "at": doc["captured_at"], "actor": "communis harvester",
-           "detail": doc.get("source_url"), "sha256": loc.get("sha256"), "warc_file": loc.get("filename")}
+    yield {
+        "record_id": rid,
+        "event": "capture",
+        "at": doc["captured_at"],
+        "actor": "communis harvester",
+        "detail": doc.get("source_url"),
+        "sha256": loc.get("sha256"),
+        "warc_file": loc.get("filename"),
+    }
     for hold in doc.get("legal_holds") or []:
         yield {"record_id": rid, "event": "legal hold", "at": None, "actor": None, "detail": hold, "sha256": None}
     for event in sorted(accesses, key=lambda e: e["@timestamp"]):
-        yield {"record_id": rid, "event": f"access: {event['action']}", "at": event["@timestamp"],
-               "actor": event.get("user"), "detail": event.get("client"), "sha256": None}
-    yield {"record_id": rid, "event": "export", "at": now.isoformat(), "actor": by,
-           "detail": "stored bytes re-read and their SHA-256 recomputed", "sha256": sha256}
+        yield {
+            "record_id": rid,
+            "event": f"access: {event['action']}",
+            "at": event["@timestamp"],
+            "actor": event.get("user"),
+            "detail": event.get("client"),
+            "sha256": None,
+        }
+    yield {
+        "record_id": rid,
+        "event": "export",
+        "at": now.isoformat(),
+        "actor": by,
+        "detail": "stored bytes re-read and their SHA-256 recomputed",
+        "sha256": sha256,
+    }
 
 
 def _case_rows(case: RequestCase, count: int) -> list[tuple[str, str]]:
-    return [("Case", case.id), ("Diary number", case.diary_number or "–"), ("Received", case.received_at.isoformat()),
-            ("Requester", case.requester or "(anonymous)"), ("Request", case.request_text or "–"),
-            ("Searches", "; ".join(s.describe() for s in case.searches)), ("Snapshot", str(case.snapshots)),
-            ("Records", str(count)), ("Handler", case.handler), ("Profile", case.profile)]
+    return [
+        ("Case", case.id),
+        ("Diary number", case.diary_number or "–"),
+        ("Received", case.received_at.isoformat()),
+        ("Requester", case.requester or "(anonymous)"),
+        ("Request", case.request_text or "–"),
+        ("Searches", "; ".join(s.describe() for s in case.searches)),
+        ("Snapshot", str(case.snapshots)),
+        ("Records", str(count)),
+        ("Handler", case.handler),
+        ("Profile", case.profile),
+    ]
 
 
 def _html_head(case: RequestCase, count: int, now: datetime) -> str:
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in _case_rows(case, count))
-    return ("<!doctype html><html lang=\"sv\"><head><meta charset=\"utf-8\">"
-            f"<title>Request {html.escape(case.id)}</title></head><body><main>"
-            f"<h1>Records for request {html.escape(case.id)}</h1><p>Produced {now:%Y-%m-%d %H:%M} UTC</p>"
-            f"<table>{rows}</table>")
+    return (
+        '<!doctype html><html lang="sv"><head><meta charset="utf-8">'
+        f"<title>Request {html.escape(case.id)}</title></head><body><main>"
+        f"<h1>Records for request {html.escape(case.id)}</h1><p>Produced {now:%Y-%m-%d %H:%M} UTC</p>"
+        f"<table>{rows}</table>"
+    )
 
 
 def _html_record(rel: dict[str, Any], warc_file: str, offset: int, sha256: str) -> str:
     author = rel["author"]["name"] or rel["author"]["handle"] or "unknown"
     title = f"<h3>{html.escape(rel['title'])}</h3>" if rel.get("title") else ""
-    return (f"<article id=\"r-{html.escape(rel['record_id'])}\"><p><strong>{html.escape(author)}</strong> · "
-            f"{html.escape(str(rel.get('platform')))} · {html.escape(str(rel.get('kind')))} · published "
-            f"{html.escape(str(rel.get('published_at') or '–'))} · captured {html.escape(str(rel.get('captured_at')))}"
-            f"</p>{title}<p>{html.escape(rel['text']).replace(chr(10), '<br>')}</p>"
-            f"<p><small>WARC {html.escape(warc_file)} @ {offset} · SHA-256 {sha256}</small></p></article>\n")
+    return (
+        f'<article id="r-{html.escape(rel["record_id"])}"><p><strong>{html.escape(author)}</strong> · '
+        f"{html.escape(str(rel.get('platform')))} · {html.escape(str(rel.get('kind')))} · published "
+        f"{html.escape(str(rel.get('published_at') or '–'))} · captured {html.escape(str(rel.get('captured_at')))}"
+        f"</p>{title}<p>{html.escape(rel['text']).replace(chr(10), '<br>')}</p>"
+        f"<p><small>WARC {html.escape(warc_file)} @ {offset} · SHA-256 {sha256}</small></p></article>\n"
+    )
 
 
-def _certification(settings: Settings, case: RequestCase, result: ProductionResult, warc_sha256: str,
-                   now: datetime) -> str:
+def _certification(
+    settings: Settings, case: RequestCase, result: ProductionResult, warc_sha256: str, now: datetime
+) -> str:
     return f"""# Certification of records produced (template)
 
 I, ______________________ (name, title), employed by {settings.operator}, certify that:

@@ -114,8 +114,7 @@ def _observed(day: date) -> date:
 
 
 def _us_fixed(year: int, washington: bool) -> dict[date, str]:
-    fixed = {(1, 1): "New Year's Day", (7, 4): "Independence Day", (11, 11): "Veterans Day",
-             (12, 25): "Christmas Day"}
+    fixed = {(1, 1): "New Year's Day", (7, 4): "Independence Day", (11, 11): "Veterans Day", (12, 25): "Christmas Day"}
     if year >= (2022 if washington else 2021):
         fixed[(6, 19)] = "Juneteenth"
     return {date(year, month, day): name for (month, day), name in fixed.items()}
@@ -129,13 +128,15 @@ def _us_holidays(year: int, washington: bool) -> dict[date, str]:
             if day.year == year:
                 days[day] = name if day == actual else f"{name} (observed)"
     thanksgiving = _nth_weekday(year, 11, THU, 4)
-    days.update({
-        _nth_weekday(year, 1, MON, 3): "Martin Luther King Jr. Day",
-        _nth_weekday(year, 2, MON, 3): "Presidents' Day" if washington else "Washington's Birthday",
-        _nth_weekday(year, 5, MON, -1): "Memorial Day",
-        _nth_weekday(year, 9, MON, 1): "Labor Day",
-        thanksgiving: "Thanksgiving Day",
-    })
+    days.update(
+        {
+            _nth_weekday(year, 1, MON, 3): "Martin Luther King Jr. Day",
+            _nth_weekday(year, 2, MON, 3): "Presidents' Day" if washington else "Washington's Birthday",
+            _nth_weekday(year, 5, MON, -1): "Memorial Day",
+            _nth_weekday(year, 9, MON, 1): "Labor Day",
+            thanksgiving: "Thanksgiving Day",
+        }
+    )
     if washington:
         days[thanksgiving + timedelta(days=1)] = "Day after Thanksgiving (Native American Heritage Day)"
     else:
@@ -153,12 +154,14 @@ def washington_holidays(year: int) -> dict[date, str]:
     return _us_holidays(year, washington=True)
 
 
-CALENDARS: Mapping[str, Callable[[int], dict[date, str]]] = MappingProxyType({
-    "se": swedish_holidays,
-    "us-federal": us_federal_holidays,
-    "us-wa": washington_holidays,
-    "none": lambda year: {},
-})
+CALENDARS: Mapping[str, Callable[[int], dict[date, str]]] = MappingProxyType(
+    {
+        "se": swedish_holidays,
+        "us-federal": us_federal_holidays,
+        "us-wa": washington_holidays,
+        "none": lambda year: {},
+    }
+)
 
 
 @lru_cache(maxsize=256)
@@ -167,8 +170,9 @@ def holidays(calendar_id: str, year: int) -> Mapping[date, str]:
     try:
         rule = CALENDARS[calendar_id]
     except KeyError:
-        raise ConfigError(f"unknown holiday calendar {calendar_id!r}",
-                          hint=f"use one of {', '.join(sorted(CALENDARS))}") from None
+        raise ConfigError(
+            f"unknown holiday calendar {calendar_id!r}", hint=f"use one of {', '.join(sorted(CALENDARS))}"
+        ) from None
     return MappingProxyType(rule(year))
 
 
@@ -234,8 +238,14 @@ def overdue_at(profile: JurisdictionProfile, received: datetime, *, extended: bo
     return datetime.combine(limit + timedelta(days=1), time(), tzinfo=ZoneInfo(profile.timezone))
 
 
-def is_overdue(profile: JurisdictionProfile, received: datetime, now: datetime, delivered: datetime | None = None,
-               *, extended: bool = False) -> bool:
+def is_overdue(
+    profile: JurisdictionProfile,
+    received: datetime,
+    now: datetime,
+    delivered: datetime | None = None,
+    *,
+    extended: bool = False,
+) -> bool:
     """Whether the request is (or, if delivered, was) past its overdue limit as of `now`.
 
     A request delivered before the limit is never overdue; one delivered after it stays
@@ -306,8 +316,10 @@ def load_profiles(path: Path | None = None) -> dict[str, JurisdictionProfile]:
         if profile.id in found:
             raise ConfigError(f"{where}: duplicate id")
         if profile.holiday_calendar not in CALENDARS:
-            raise ConfigError(f"{where}: field 'holiday_calendar': unknown calendar {profile.holiday_calendar!r}; "
-                              f"known: {', '.join(sorted(CALENDARS))}")
+            raise ConfigError(
+                f"{where}: field 'holiday_calendar': unknown calendar {profile.holiday_calendar!r}; "
+                f"known: {', '.join(sorted(CALENDARS))}"
+            )
         found[profile.id] = profile
     return found
 

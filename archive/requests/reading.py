@@ -36,8 +36,9 @@ class Verified:
     data: bytes
 
 
-def _runs(located: list[tuple[SnapshotEntry, dict[str, Any], WarcLocation]]
-          ) -> Iterator[list[tuple[SnapshotEntry, dict[str, Any], WarcLocation]]]:
+def _runs(
+    located: list[tuple[SnapshotEntry, dict[str, Any], WarcLocation]],
+) -> Iterator[list[tuple[SnapshotEntry, dict[str, Any], WarcLocation]]]:
     """Records of one file (sorted by offset) cut into runs worth one ranged read each."""
     run: list[tuple[SnapshotEntry, dict[str, Any], WarcLocation]] = []
     for item in located:
@@ -80,7 +81,7 @@ def _batch(index: RecordIndex, store: BlobStore, batch: list[SnapshotEntry]) -> 
             start = run[0][2].offset
             blob = store.get_range(key, start, run[-1][2].offset + run[-1][2].length - start)
             for entry, doc, loc in run:
-                data = blob[loc.offset - start:loc.offset - start + loc.length]
+                data = blob[loc.offset - start : loc.offset - start + loc.length]
                 verify_bytes(data, loc)
                 if parse_one(data).record_id != loc.record_id:
                     raise WarcError(f"{key}@{loc.offset} does not hold {loc.record_id}")

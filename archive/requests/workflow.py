@@ -44,14 +44,32 @@ def field_value(doc: dict[str, Any], path: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def new_case(book: CaseBook, *, searches: list[SavedSearch], handler: str, now: datetime, requester: str | None = None,
-             request_text: str = "", diary_number: str | None = None, profile: str = "se") -> RequestCase:
+def new_case(
+    book: CaseBook,
+    *,
+    searches: list[SavedSearch],
+    handler: str,
+    now: datetime,
+    requester: str | None = None,
+    request_text: str = "",
+    diary_number: str | None = None,
+    profile: str = "se",
+) -> RequestCase:
     if not searches or any(s.is_empty() for s in searches):
-        raise CaseError("a request case needs at least one search with a query, a filter or record ids",
-                        hint="e.g. --query 'snöröjning' --from 2026-11-01")
-    case = RequestCase(id=f"case-{now:%Y%m%d}-{uuid.uuid4().hex[:6]}", received_at=now, requester=requester or None,
-                       request_text=request_text, diary_number=diary_number, handler=handler, profile=profile,
-                       searches=searches)
+        raise CaseError(
+            "a request case needs at least one search with a query, a filter or record ids",
+            hint="e.g. --query 'snöröjning' --from 2026-11-01",
+        )
+    case = RequestCase(
+        id=f"case-{now:%Y%m%d}-{uuid.uuid4().hex[:6]}",
+        received_at=now,
+        requester=requester or None,
+        request_text=request_text,
+        diary_number=diary_number,
+        handler=handler,
+        profile=profile,
+        searches=searches,
+    )
     book.save(case)
     return case
 
@@ -62,8 +80,16 @@ def suggest_masks(doc: dict[str, Any], spans: Spans) -> list[Mask]:
     for path in MASKED_FIELDS:
         value = field_value(doc, path)
         for start, end, kind in spans(value) if value else ():
-            out.append(Mask(record_id=doc["record_id"], field=path, start=start, end=end, kind=kind,
-                            value_sha256=hashlib.sha256(value[start:end].encode()).hexdigest()))
+            out.append(
+                Mask(
+                    record_id=doc["record_id"],
+                    field=path,
+                    start=start,
+                    end=end,
+                    kind=kind,
+                    value_sha256=hashlib.sha256(value[start:end].encode()).hexdigest(),
+                )
+            )
     return out
 
 
@@ -82,9 +108,16 @@ def run_case(book: CaseBook, index: RecordIndex, case_id: str, *, spans: Spans) 
             if doc["record_id"] in seen:
                 continue
             seen[doc["record_id"]] = SnapshotEntry(
-                case_id=case_id, snapshot=number, record_id=doc["record_id"], item_key=doc["item_key"],
-                platform=doc["platform"], account=doc["account"], kind=doc["kind"],
-                warc_sha256=(doc.get("warc") or {}).get("sha256"), content_sha256=doc["content_sha256"])
+                case_id=case_id,
+                snapshot=number,
+                record_id=doc["record_id"],
+                item_key=doc["item_key"],
+                platform=doc["platform"],
+                account=doc["account"],
+                kind=doc["kind"],
+                warc_sha256=(doc.get("warc") or {}).get("sha256"),
+                content_sha256=doc["content_sha256"],
+            )
             suggestions += suggest_masks(doc, spans)
     book.add_snapshot(seen.values())
     saved = book.save_masks(case_id, suggestions)
@@ -95,8 +128,9 @@ def run_case(book: CaseBook, index: RecordIndex, case_id: str, *, spans: Spans) 
     return result
 
 
-def review_record(book: CaseBook, case_id: str, record_id: str, *, include: bool, reason: str, by: str,
-                  now: datetime) -> SnapshotEntry:
+def review_record(
+    book: CaseBook, case_id: str, record_id: str, *, include: bool, reason: str, by: str, now: datetime
+) -> SnapshotEntry:
     """Include or exclude one record of the case's latest snapshot, with the reason."""
     case = book.get(case_id)
     entry = next((e for e in book.entries(case_id, case.snapshots) if e.record_id == record_id), None)
@@ -109,35 +143,72 @@ def review_record(book: CaseBook, case_id: str, record_id: str, *, include: bool
     return updated
 
 
-def decide_masks(book: CaseBook, case_id: str, *, accept: bool, ground: str | None, by: str, now: datetime,
-                 only: Callable[[Mask], bool] = lambda m: True) -> int:
+def decide_masks(
+    book: CaseBook,
+    case_id: str,
+    *,
+    accept: bool,
+    ground: str | None,
+    by: str,
+    now: datetime,
+    only: Callable[[Mask], bool] = lambda m: True,
+) -> int:
     """Accept (with a legal ground) or reject pending suggestions; returns how many were decided."""
     if accept and not (ground and ground.strip()):
         raise CaseError("an accepted mask needs its legal ground", hint="e.g. --ground 'OSL 21:7'")
     pending = [m for m in book.masks(case_id) if m.status is MaskStatus.PENDING and only(m)]
-    decided = [m.model_copy(update={"status": MaskStatus.ACCEPTED if accept else MaskStatus.REJECTED,
-                                    "ground": ground if accept else None, "reviewer": by, "decided_at": now})
-               for m in pending]
+    decided = [
+        m.model_copy(
+            update={
+                "status": MaskStatus.ACCEPTED if accept else MaskStatus.REJECTED,
+                "ground": ground if accept else None,
+                "reviewer": by,
+                "decided_at": now,
+            }
+        )
+        for m in pending
+    ]
     book.save_masks(case_id, decided, keep_decided=False)
     return len(decided)
 
 
-def add_manual_mask(book: CaseBook, index: RecordIndex, case_id: str, *, record_id: str, field_path: str, start: int,
-                    end: int, ground: str, by: str, now: datetime) -> Mask:
+def add_manual_mask(
+    book: CaseBook,
+    index: RecordIndex,
+    case_id: str,
+    *,
+    record_id: str,
+    field_path: str,
+    start: int,
+    end: int,
+    ground: str,
+    by: str,
+    now: datetime,
+) -> Mask:
     """A reviewer's own mask over a span, accepted at once with its ground."""
     doc = index.get(record_id)
     value = field_value(doc, field_path)
     if not 0 <= start < end <= len(value):
         raise CaseError(f"span {start}-{end} is outside {field_path} of {record_id} ({len(value)} characters)")
-    mask = Mask(record_id=record_id, field=field_path, start=start, end=end, kind=DetectorKind.MANUAL,
-                value_sha256=hashlib.sha256(value[start:end].encode()).hexdigest(), status=MaskStatus.ACCEPTED,
-                ground=ground, reviewer=by, decided_at=now)
+    mask = Mask(
+        record_id=record_id,
+        field=field_path,
+        start=start,
+        end=end,
+        kind=DetectorKind.MANUAL,
+        value_sha256=hashlib.sha256(value[start:end].encode()).hexdigest(),
+        status=MaskStatus.ACCEPTED,
+        ground=ground,
+        reviewer=by,
+        decided_at=now,
+    )
     book.save_masks(case_id, [mask], keep_decided=False)
     return mask
 
 
-def deliver(book: CaseBook, case_id: str, *, by: str, now: datetime, records: int, package: str | None = None,
-            note: str = "") -> Delivery:
+def deliver(
+    book: CaseBook, case_id: str, *, by: str, now: datetime, records: int, package: str | None = None, note: str = ""
+) -> Delivery:
     """Log one installment handed to the requester; numbered in order, kept on the case.
 
     A request may be answered in parts (RCW 42.56.080 installments; a Swedish authority may

@@ -15,6 +15,18 @@ from .plan import plan
 from .reevaluate import reevaluate
 from .schedule import Schedule, load_schedule
 
-__all__ = ["DisposalResult", "RetentionError", "Schedule", "approve", "certificate_ids", "dispose",
-           "erasure_request", "list_ids", "load_certificate", "load_list", "load_schedule", "plan",
-           "reevaluate"]
+__all__ = [
+    "DisposalResult",
+    "RetentionError",
+    "Schedule",
+    "approve",
+    "certificate_ids",
+    "dispose",
+    "erasure_request",
+    "list_ids",
+    "load_certificate",
+    "load_list",
+    "load_schedule",
+    "plan",
+    "reevaluate",
+]

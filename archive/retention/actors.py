@@ -28,18 +28,20 @@ def authorised(settings: Settings, name: str, step: str) -> str:
     try:
         user = open_users(settings).get(person(name))
     except AccessError:
-        raise RetentionError(f"{name} cannot {step}: not a local user",
-                             hint="add one: communis user add NAME --role records-manager") from None
+        raise RetentionError(
+            f"{name} cannot {step}: not a local user", hint="add one: communis user add NAME --role records-manager"
+        ) from None
     if user.disabled:
         raise RetentionError(f"{user.name} cannot {step}: the user is disabled")
     if not allowed(user.role, Permission.RETENTION):
-        raise RetentionError(f"{user.name} ({user.role.value}) cannot {step}: needs the records-manager or "
-                             "admin role")
+        raise RetentionError(f"{user.name} ({user.role.value}) cannot {step}: needs the records-manager or admin role")
     return user.name
 
 
 def require_other(actor: str, other: str, step: str, other_step: str) -> None:
     """Two people: refuse when `actor` is the person who did `other_step`."""
     if person(actor) == person(other):
-        raise RetentionError(f"{actor} cannot {step} a list they {other_step}: a second person must",
-                             hint="two people: planner ≠ approver, approver ≠ executor")
+        raise RetentionError(
+            f"{actor} cannot {step} a list they {other_step}: a second person must",
+            hint="two people: planner ≠ approver, approver ≠ executor",
+        )

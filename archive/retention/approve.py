@@ -12,8 +12,9 @@ from . import book
 from .actors import authorised, require_other
 
 
-def approve(settings: Settings, store: BlobStore, list_id: str, *, by: str, now: datetime,
-            note: str = "") -> DispositionList:
+def approve(
+    settings: Settings, store: BlobStore, list_id: str, *, by: str, now: datetime, note: str = ""
+) -> DispositionList:
     """Approve the list as `by`; refused for the planner, an unauthorised user, or a list approved already."""
     plan = book.load_list(store, list_id)
     if plan.status is not ListStatus.PLANNED:

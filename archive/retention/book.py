@@ -98,18 +98,23 @@ def load_list(store: BlobStore, list_id: str) -> DispositionList:
     plan = DispositionList.model_validate(json.loads(raw))
     approval = load_approval(store, list_id)
     if approval is not None:
-        plan = plan.model_copy(update={"status": ListStatus.APPROVED, "approved_by": approval.by,
-                                       "approved_at": approval.at})
+        plan = plan.model_copy(
+            update={"status": ListStatus.APPROVED, "approved_by": approval.by, "approved_at": approval.at}
+        )
     started = load_started(store, list_id)
     if started is not None and store.head(certificate_key(list_id)) is not None:
-        plan = plan.model_copy(update={"status": ListStatus.EXECUTED, "executed_by": started.by,
-                                       "executed_at": started.at})
+        plan = plan.model_copy(
+            update={"status": ListStatus.EXECUTED, "executed_by": started.by, "executed_at": started.at}
+        )
     return plan
 
 
 def list_ids(store: BlobStore) -> list[str]:
-    return sorted(k.removeprefix(f"{PREFIX}lists/").removesuffix(".json")
-                  for k in store.keys(f"{PREFIX}lists/") if k.endswith(".json"))
+    return sorted(
+        k.removeprefix(f"{PREFIX}lists/").removesuffix(".json")
+        for k in store.keys(f"{PREFIX}lists/")
+        if k.endswith(".json")
+    )
 
 
 def save_approval(store: BlobStore, approval: Approval) -> None:
@@ -156,8 +161,10 @@ def journal(store: BlobStore, list_id: str) -> Iterator[FileOutcome]:
 def save_certificate(store: BlobStore, cert: DisposalCertificate, pdf: bytes, now: datetime) -> None:
     """JSON and PDF, write-once and locked for the permanent horizon: certificates are never disposed of."""
     until = now + timedelta(days=365 * CERTIFICATE_LOCK_YEARS)
-    for key, data, kind in ((certificate_key(cert.list_id), cert.model_dump_json(indent=2).encode(),
-                             "application/json"), (certificate_key(cert.list_id, "pdf"), pdf, "application/pdf")):
+    for key, data, kind in (
+        (certificate_key(cert.list_id), cert.model_dump_json(indent=2).encode(), "application/json"),
+        (certificate_key(cert.list_id, "pdf"), pdf, "application/pdf"),
+    ):
         with contextlib.suppress(ObjectExists):
             store.put_bytes(key, data, retain_until=until, lock_mode=LockMode.COMPLIANCE, content_type=kind)
 
@@ -168,12 +175,29 @@ def load_certificate(store: BlobStore, list_id: str) -> DisposalCertificate | No
 
 
 def certificate_ids(store: BlobStore) -> list[str]:
-    return sorted(k.removeprefix(f"{PREFIX}certificates/").removesuffix(".json")
-                  for k in store.keys(f"{PREFIX}certificates/") if k.endswith(".json"))
+    return sorted(
+        k.removeprefix(f"{PREFIX}certificates/").removesuffix(".json")
+        for k in store.keys(f"{PREFIX}certificates/")
+        if k.endswith(".json")
+    )
 
 
-CSV_COLUMNS = ["list_id", "as_of", "file", "account", "rule", "decision", "series", "record_id", "warc_sha256",
-               "content_sha256", "first_captured", "last_captured", "retention_met", "file_bytes"]
+CSV_COLUMNS = [
+    "list_id",
+    "as_of",
+    "file",
+    "account",
+    "rule",
+    "decision",
+    "series",
+    "record_id",
+    "warc_sha256",
+    "content_sha256",
+    "first_captured",
+    "last_captured",
+    "retention_met",
+    "file_bytes",
+]
 
 
 def list_csv(plan: DispositionList) -> str:
@@ -185,11 +209,24 @@ def list_csv(plan: DispositionList) -> str:
         rules = {c.rule_id: c for c in g.rules}
         for r in g.records:
             rule = rules[r.rule_id]
-            writer.writerow([plan.id, plan.as_of.isoformat(), g.key, g.account, r.rule_id,
-                             _cell(rule.decision.cite()), _cell(rule.series), r.record_id, r.warc_sha256 or "",
-                             r.content_sha256 or "",
-                             g.first_captured.isoformat(), g.last_captured.isoformat(),
-                             g.retention_met.isoformat(), g.bytes])
+            writer.writerow(
+                [
+                    plan.id,
+                    plan.as_of.isoformat(),
+                    g.key,
+                    g.account,
+                    r.rule_id,
+                    _cell(rule.decision.cite()),
+                    _cell(rule.series),
+                    r.record_id,
+                    r.warc_sha256 or "",
+                    r.content_sha256 or "",
+                    g.first_captured.isoformat(),
+                    g.last_captured.isoformat(),
+                    g.retention_met.isoformat(),
+                    g.bytes,
+                ]
+            )
     return out.getvalue()
 
 

@@ -53,26 +53,37 @@ class DisposalResult:
     already_done: bool = False
 
 
-def dispose(settings: Settings, store: BlobStore, index: RecordIndex, list_id: str, *, by: str, now: datetime,
-            progress: Progress | None = None) -> DisposalResult:
+def dispose(
+    settings: Settings,
+    store: BlobStore,
+    index: RecordIndex,
+    list_id: str,
+    *,
+    by: str,
+    now: datetime,
+    progress: Progress | None = None,
+) -> DisposalResult:
     """Execute the approved list as `by` (not its approver); rerun after a crash to resume."""
     plan = book.load_list(store, list_id)
     if plan.status is ListStatus.EXECUTED:
         started_once = book.load_started(store, list_id)
         assert started_once is not None
         done_once = {o.key: o for o in book.journal(store, list_id)}
-        cert = issue_certificate(settings, store, plan, started_once, [done_once[g.key] for g in plan.groups],
-                                 executor=started_once.by)  # writes only what an interrupted run left out
+        cert = issue_certificate(
+            settings, store, plan, started_once, [done_once[g.key] for g in plan.groups], executor=started_once.by
+        )  # writes only what an interrupted run left out
         return DisposalResult(cert, already_done=True)
     if plan.status is not ListStatus.APPROVED or plan.approved_by is None:
-        raise book.RetentionError(f"list {list_id} is not approved; an unapproved list cannot be executed",
-                                  hint=f"a records manager who did not plan it runs: communis retention approve "
-                                       f"{list_id}")
+        raise book.RetentionError(
+            f"list {list_id} is not approved; an unapproved list cannot be executed",
+            hint=f"a records manager who did not plan it runs: communis retention approve {list_id}",
+        )
     name = authorised(settings, by, "execute a disposition list")
     require_other(name, plan.approved_by, "execute", "approved")
     if now < plan.as_of:
-        raise book.RetentionError(f"list {list_id} was planned as of {plan.as_of:%Y-%m-%d %H:%M}; it cannot be "
-                                  "executed before then")
+        raise book.RetentionError(
+            f"list {list_id} was planned as of {plan.as_of:%Y-%m-%d %H:%M}; it cannot be executed before then"
+        )
     started = book.save_started(store, ExecutionStart(list_id=list_id, by=name, at=now))
     done = {o.key: o for o in book.journal(store, list_id)}
     resumed = bool(done) or started.by != name or started.at != now
@@ -91,17 +102,35 @@ def dispose(settings: Settings, store: BlobStore, index: RecordIndex, list_id: s
     crash_point(CrashPoint.DISPOSE_BEFORE_CERTIFICATE)
     outcomes = [done[g.key] for g in plan.groups]
     cert = issue_certificate(settings, store, plan, started, outcomes, executor=name)
-    return DisposalResult(cert, [o for o in outcomes if o.outcome is FileOutcomeKind.DISPOSED],
-                          [o for o in outcomes if o.outcome is FileOutcomeKind.SKIPPED], resumed=resumed)
+    return DisposalResult(
+        cert,
+        [o for o in outcomes if o.outcome is FileOutcomeKind.DISPOSED],
+        [o for o in outcomes if o.outcome is FileOutcomeKind.SKIPPED],
+        resumed=resumed,
+    )
 
 
-def _dispose_file(store: BlobStore, index: RecordIndex, plan: DispositionList, group: FileGroup,
-                  open_ids: set[str], by: str, now: datetime) -> FileOutcome:
+def _dispose_file(
+    store: BlobStore,
+    index: RecordIndex,
+    plan: DispositionList,
+    group: FileGroup,
+    open_ids: set[str],
+    by: str,
+    now: datetime,
+) -> FileOutcome:
     ids = [r.record_id for r in group.records]
 
     def outcome(kind: FileOutcomeKind, reason: str = "") -> FileOutcome:
-        return FileOutcome(list_id=plan.id, key=group.key, outcome=kind, reason=reason, by=by, at=now,
-                           records=len(ids) if kind is FileOutcomeKind.DISPOSED else 0)
+        return FileOutcome(
+            list_id=plan.id,
+            key=group.key,
+            outcome=kind,
+            reason=reason,
+            by=by,
+            at=now,
+            records=len(ids) if kind is FileOutcomeKind.DISPOSED else 0,
+        )
 
     gone = store.head(group.key) is None
     # The checks that protect records come first, also for a file that is already missing: a missing
@@ -115,8 +144,7 @@ def _dispose_file(store: BlobStore, index: RecordIndex, plan: DispositionList, g
         return outcome(FileOutcomeKind.SKIPPED, f"{held} record(s) came under a legal hold after planning{missing}")
     requested = len(set(ids) & open_ids)
     if requested:
-        return outcome(FileOutcomeKind.SKIPPED, f"{requested} record(s) are in an open public-records request"
-                                                f"{missing}")
+        return outcome(FileOutcomeKind.SKIPPED, f"{requested} record(s) are in an open public-records request{missing}")
     if gone:
         # Deleted by an interrupted run: finish it, so the index and journal tell the truth. Older
         # object versions behind a delete marker are deleted too, unless a lock refuses.
@@ -129,8 +157,9 @@ def _dispose_file(store: BlobStore, index: RecordIndex, plan: DispositionList, g
         _delete_documents(index, ids)
         _delete_manifest(store, group)
         crash_point(CrashPoint.DISPOSE_BEFORE_JOURNAL)
-        return outcome(FileOutcomeKind.DISPOSED,
-                       "the file was already gone from the store (deleted by an interrupted run)")
+        return outcome(
+            FileOutcomeKind.DISPOSED, "the file was already gone from the store (deleted by an interrupted run)"
+        )
     in_file = queries.count_in_file(index, group.key)
     on_list = queries.count_in_file(index, group.key, among=ids)
     if in_file > on_list:
@@ -164,5 +193,6 @@ def _delete_manifest(store: BlobStore, group: FileGroup) -> str:
 def _delete_documents(index: RecordIndex, ids: list[str]) -> None:
     """Delete the records' documents; ones already gone (a resumed run) are fine."""
     for record_id, error in queries.delete_records(index, ids, action="delete disposed records from the index"):
-        raise book.RetentionError(f"could not delete record {record_id} from the index: {error}",
-                                  hint="run the disposal again to resume")
+        raise book.RetentionError(
+            f"could not delete record {record_id} from the index: {error}", hint="run the disposal again to resume"
+        )

@@ -61,8 +61,17 @@ class _File:
     blocked: int = 0  # scanned records of the file that are not disposable
 
 
-def plan(settings: Settings, store: BlobStore, index: RecordIndex, schedule: Schedule, *, as_of: datetime,
-         planned_by: str, now: datetime, save: bool = True) -> DispositionList:
+def plan(
+    settings: Settings,
+    store: BlobStore,
+    index: RecordIndex,
+    schedule: Schedule,
+    *,
+    as_of: datetime,
+    planned_by: str,
+    now: datetime,
+    save: bool = True,
+) -> DispositionList:
     """Build the disposition list for `as_of` and (by default) save it write-once with its CSV."""
     excluded = ExcludedCounts(**_kept_counts(index, schedule))
     open_ids = open_case_record_ids(settings, index)
@@ -79,22 +88,38 @@ def plan(settings: Settings, store: BlobStore, index: RecordIndex, schedule: Sch
     for key, f in due_files.items():
         retained = totals.get(key, 0) - len(f.due)
         if retained > 0:
-            kept[key] = KeptFile(key=key, reason="file kept: also holds retained records", due_records=len(f.due),
-                                 retained_records=retained)
+            kept[key] = KeptFile(
+                key=key,
+                reason="file kept: also holds retained records",
+                due_records=len(f.due),
+                retained_records=retained,
+            )
     _keep_needed_files(index, due_files, kept, schedule)
     counts["file_kept"] = sum(k.due_records for k in kept.values())
     groups = [_group(store, key, f, schedule) for key, f in sorted(due_files.items()) if key not in kept]
     result = DispositionList(
-        id=f"disp-{as_of:%Y%m%d}-{uuid.uuid4().hex[:8]}", as_of=as_of, planned_by=planned_by, planned_at=now,
-        schedule_sha256=schedule.sha256, groups=groups, kept_files=sorted(kept.values(), key=lambda k: k.key),
-        excluded=excluded.model_copy(update=dict(counts)))
+        id=f"disp-{as_of:%Y%m%d}-{uuid.uuid4().hex[:8]}",
+        as_of=as_of,
+        planned_by=planned_by,
+        planned_at=now,
+        schedule_sha256=schedule.sha256,
+        groups=groups,
+        kept_files=sorted(kept.values(), key=lambda k: k.key),
+        excluded=excluded.model_copy(update=dict(counts)),
+    )
     if save:
         book.save_list(store, result)
     return result
 
 
-def _classify(doc: dict[str, Any], schedule: Schedule, as_of: datetime, open_ids: set[str],
-              files: dict[str, _File], counts: dict[str, int]) -> None:
+def _classify(
+    doc: dict[str, Any],
+    schedule: Schedule,
+    as_of: datetime,
+    open_ids: set[str],
+    files: dict[str, _File],
+    counts: dict[str, int],
+) -> None:
     """Put one scanned record on its file as due, or count why it stays (which also blocks its file)."""
     entry = files[str(doc["warc_key"])]
     rule = schedule.rule_for(doc)
@@ -141,8 +166,9 @@ def _group_prefix(key: str, schedule: Schedule) -> str:
     return f"warc/{account}/{account}-{class_name}-{month if by_month else month[:4]}"
 
 
-def _keep_needed_files(index: RecordIndex, due: dict[str, _File], kept: dict[str, KeptFile],
-                       schedule: Schedule) -> None:
+def _keep_needed_files(
+    index: RecordIndex, due: dict[str, _File], kept: dict[str, KeptFile], schedule: Schedule
+) -> None:
     """Keep due files that retained records need: media they point to, or a retained file of the same group.
 
     Repeated until nothing changes, since keeping one file can make another one needed.
@@ -154,21 +180,26 @@ def _keep_needed_files(index: RecordIndex, due: dict[str, _File], kept: dict[str
         if not going:
             return
         for key in _media_needed(index, going):
-            kept[key] = KeptFile(key=key, reason="file kept: holds media of retained records",
-                                 due_records=len(due[key].due))
+            kept[key] = KeptFile(
+                key=key, reason="file kept: holds media of retained records", due_records=len(due[key].due)
+            )
             changed = True
         going = [k for k in due if k not in kept]
         for key in _group_needed(index, going, schedule):
-            kept[key] = KeptFile(key=key, reason="file kept: another file of its disposal group (revisits) stays",
-                                 due_records=len(due[key].due))
+            kept[key] = KeptFile(
+                key=key,
+                reason="file kept: another file of its disposal group (revisits) stays",
+                due_records=len(due[key].due),
+            )
             changed = True
 
 
 def _media_needed(index: RecordIndex, going: list[str]) -> set[str]:
     """Files among `going` that records outside `going` point to for their archived media."""
     by_name = {_name(k): k for k in going}
-    return {by_name[n] for n in queries.media_files_referenced(index, list(by_name), from_outside=going)
-            if n in by_name}
+    return {
+        by_name[n] for n in queries.media_files_referenced(index, list(by_name), from_outside=going) if n in by_name
+    }
 
 
 def _group_needed(index: RecordIndex, going: list[str], schedule: Schedule) -> set[str]:
@@ -190,22 +221,38 @@ def _group(store: BlobStore, key: str, f: _File, schedule: Schedule) -> FileGrou
     stored = store.head(key)
     captured = sorted(str(d["captured_at"]) for d, _ in docs)
     return FileGroup(
-        key=key, account=str(docs[0][0]["account"]), file_class=_file_class(key, str(docs[0][0]["account"])),
-        bytes=stored.size if stored else 0, file_sha256=stored.sha256 if stored else None,
+        key=key,
+        account=str(docs[0][0]["account"]),
+        file_class=_file_class(key, str(docs[0][0]["account"])),
+        bytes=stored.size if stored else 0,
+        file_sha256=stored.sha256 if stored else None,
         locked_until=stored.retain_until if stored else None,
         rules=[cite(schedule, r) for _, r in sorted(rules.items())],
-        first_captured=datetime.fromisoformat(captured[0]), last_captured=datetime.fromisoformat(captured[-1]),
+        first_captured=datetime.fromisoformat(captured[0]),
+        last_captured=datetime.fromisoformat(captured[-1]),
         retention_met=max(w for _, _, w in f.due),
-        records=[RecordEntry(record_id=str(d["record_id"]), rule_id=r.id,
-                             warc_sha256=(d.get("warc") or {}).get("sha256"), content_sha256=d.get("content_sha256"))
-                 for d, r in docs])
+        records=[
+            RecordEntry(
+                record_id=str(d["record_id"]),
+                rule_id=r.id,
+                warc_sha256=(d.get("warc") or {}).get("sha256"),
+                content_sha256=d.get("content_sha256"),
+            )
+            for d, r in docs
+        ],
+    )
 
 
 def cite(schedule: Schedule, rule: RetentionRule) -> RuleCitation:
     assert rule.decision is not None  # only active rules make records due
-    return RuleCitation(rule_id=rule.id, retention_class=rule.retention_class, series=rule.series_title,
-                        description=rule.description, decision=rule.decision,
-                        minimum_retention=period_text(schedule.class_of(rule), rule.trigger))
+    return RuleCitation(
+        rule_id=rule.id,
+        retention_class=rule.retention_class,
+        series=rule.series_title,
+        description=rule.description,
+        decision=rule.decision,
+        minimum_retention=period_text(schedule.class_of(rule), rule.trigger),
+    )
 
 
 def _file_class(key: str, account: str) -> str:

@@ -63,8 +63,17 @@ def _id(rule: RetentionRule | None) -> str | None:
     return rule.id if rule is not None else None
 
 
-def reevaluate(store: BlobStore, index: RecordIndex, previous: Schedule, schedule: Schedule, *, by: str,
-               now: datetime, dry_run: bool = False, save: bool = True) -> Reevaluation:
+def reevaluate(
+    store: BlobStore,
+    index: RecordIndex,
+    previous: Schedule,
+    schedule: Schedule,
+    *,
+    by: str,
+    now: datetime,
+    dry_run: bool = False,
+    save: bool = True,
+) -> Reevaluation:
     """Compare `previous` and `schedule` over the archived records; extend locks unless `dry_run`."""
     counts: dict[_What, int] = defaultdict(int)
     examples: dict[_What, list[str]] = defaultdict(list)
@@ -74,8 +83,12 @@ def reevaluate(store: BlobStore, index: RecordIndex, previous: Schedule, schedul
     new_end: dict[str, datetime | None] = {}
     touched: set[str] = set()
     scanned = changed = 0
-    for doc in queries.stored_matching_any(index, _scope(previous, schedule), fields=[*DOC_FIELDS, "warc_key"],
-                                           action="scan the index to re-evaluate the schedule"):
+    for doc in queries.stored_matching_any(
+        index,
+        _scope(previous, schedule),
+        fields=[*DOC_FIELDS, "warc_key"],
+        action="scan the index to re-evaluate the schedule",
+    ):
         key = str(doc["warc_key"])
         scanned += 1
         old_rule, new_rule = previous.rule_for(doc), schedule.rule_for(doc)
@@ -83,8 +96,13 @@ def reevaluate(store: BlobStore, index: RecordIndex, previous: Schedule, schedul
         new_when = schedule.disposal_date(new_rule, doc) if new_rule else None
         old_end[key] = _latest(old_end.get(key), previous.period_end(old_rule, doc) if old_rule else None)
         new_end[key] = _latest(new_end.get(key), schedule.period_end(new_rule, doc) if new_rule else None)
-        what = (_id(old_rule), _id(new_rule), old_rule.retention_class if old_rule else None,
-                new_rule.retention_class if new_rule else None, _disposal(old_when, new_when))
+        what = (
+            _id(old_rule),
+            _id(new_rule),
+            old_rule.retention_class if old_rule else None,
+            new_rule.retention_class if new_rule else None,
+            _disposal(old_when, new_when),
+        )
         if what[0] == what[1] and what[2] == what[3] and old_when == new_when:
             continue
         changed += 1
@@ -93,15 +111,32 @@ def reevaluate(store: BlobStore, index: RecordIndex, previous: Schedule, schedul
         change_files[what].add(key)
         if len(examples[what]) < EXAMPLES:
             examples[what].append(str(doc["record_id"]))
-    changes = [RecordChange(old_rule=w[0], new_rule=w[1], old_class=w[2], new_class=w[3], disposal=w[4],
-                            records=n, files=len(change_files[w]), examples=examples[w])
-               for w, n in sorted(counts.items(), key=lambda t: -t[1])]
+    changes = [
+        RecordChange(
+            old_rule=w[0],
+            new_rule=w[1],
+            old_class=w[2],
+            new_class=w[3],
+            disposal=w[4],
+            records=n,
+            files=len(change_files[w]),
+            examples=examples[w],
+        )
+        for w, n in sorted(counts.items(), key=lambda t: -t[1])
+    ]
     locks = [_lock(store, key, old_end.get(key), new_end.get(key), dry_run) for key in sorted(touched)]
     result = Reevaluation(
-        id=f"reeval-{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}", at=now, by=by,
-        previous_schedule_sha256=previous.sha256, schedule_sha256=schedule.sha256, dry_run=dry_run, scanned=scanned,
-        changed=changed, changes=changes,
-        locks=[lock for lock in locks if lock is not None])
+        id=f"reeval-{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}",
+        at=now,
+        by=by,
+        previous_schedule_sha256=previous.sha256,
+        schedule_sha256=schedule.sha256,
+        dry_run=dry_run,
+        scanned=scanned,
+        changed=changed,
+        changes=changes,
+        locks=[lock for lock in locks if lock is not None],
+    )
     if save:
         with contextlib.suppress(ObjectExists):
             store.put_bytes(reevaluation_key(result.id), result.model_dump_json(indent=2).encode())
@@ -115,8 +150,13 @@ def _lock(store: BlobStore, key: str, old: datetime | None, new: datetime | None
     stored = store.head(key)
 
     def change(outcome: str) -> LockChange:
-        return LockChange(key=key, old_period_end=old, new_period_end=new,
-                          locked_until=stored.retain_until if stored else None, outcome=outcome)
+        return LockChange(
+            key=key,
+            old_period_end=old,
+            new_period_end=new,
+            locked_until=stored.retain_until if stored else None,
+            outcome=outcome,
+        )
 
     if stored is None:
         return change("not in the store")
@@ -124,8 +164,9 @@ def _lock(store: BlobStore, key: str, old: datetime | None, new: datetime | None
         return change("no period now (no active rule covers its records): the lock stays as it is")
     if stored.retain_until is not None and new <= stored.retain_until:
         if old is not None and new < old:
-            return change(f"shorter: takes effect when the current lock expires "
-                          f"({stored.retain_until:%Y-%m-%d %H:%M} UTC)")
+            return change(
+                f"shorter: takes effect when the current lock expires ({stored.retain_until:%Y-%m-%d %H:%M} UTC)"
+            )
         return change("locked long enough")
     if dry_run:
         return change("would be extended")

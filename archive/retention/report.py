@@ -25,15 +25,21 @@ def markdown_report(plan: DispositionList, *, max_files: int = 200) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for g in plan.groups[:max_files]:
-        lines.append(f"| {_md(g.key)} | {_md(g.account)} | {', '.join(c.rule_id for c in g.rules)} | "
-                     f"{_md('; '.join(c.decision.cite() for c in g.rules))} | {len(g.records)} | {g.bytes} | "
-                     f"{g.first_captured:%Y-%m-%d} – {g.last_captured:%Y-%m-%d} | {g.retention_met:%Y-%m-%d} |")
+        lines.append(
+            f"| {_md(g.key)} | {_md(g.account)} | {', '.join(c.rule_id for c in g.rules)} | "
+            f"{_md('; '.join(c.decision.cite() for c in g.rules))} | {len(g.records)} | {g.bytes} | "
+            f"{g.first_captured:%Y-%m-%d} – {g.last_captured:%Y-%m-%d} | {g.retention_met:%Y-%m-%d} |"
+        )
     if len(plan.groups) > max_files:
         lines.append(f"| … {len(plan.groups) - max_files} more files in the CSV | | | | | | | |")
-    lines += ["", "## Kept", "",
-              f"- {e.held} due records under legal hold; {e.open_case} in open public-records requests",
-              f"- {e.no_rule} records under no rule and {e.draft_rule} under draft rules only (keeping is the default)",
-              f"- {e.not_due} not yet due; {e.kept_by_rule} kept by an earlier keep/transfer rule",
-              f"- {e.file_kept} due records in {len(plan.kept_files)} files that must stay whole:"]
+    lines += [
+        "",
+        "## Kept",
+        "",
+        f"- {e.held} due records under legal hold; {e.open_case} in open public-records requests",
+        f"- {e.no_rule} records under no rule and {e.draft_rule} under draft rules only (keeping is the default)",
+        f"- {e.not_due} not yet due; {e.kept_by_rule} kept by an earlier keep/transfer rule",
+        f"- {e.file_kept} due records in {len(plan.kept_files)} files that must stay whole:",
+    ]
     lines += [f"  - {_md(k.key)}: {_md(k.reason)}" for k in plan.kept_files[:max_files]]
     return "\n".join(lines) + "\n"

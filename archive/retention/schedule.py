@@ -25,11 +25,26 @@ from ..errors import ConfigError
 SAMPLE_SCHEDULE = Path(__file__).resolve().parent.parent / "samples" / "retention.yaml"
 
 #: Index field each match list is compared with.
-MATCH_FIELDS = {"platforms": "platform", "accounts": "account", "departments": "department", "kinds": "kind",
-                "directions": "direction", "tags": "hashtags"}
+MATCH_FIELDS = {
+    "platforms": "platform",
+    "accounts": "account",
+    "departments": "department",
+    "kinds": "kind",
+    "directions": "direction",
+    "tags": "hashtags",
+}
 #: The document fields the schedule needs (planning scans only these).
-DOC_FIELDS = ["record_id", "platform", "account", "department", "kind", "direction", "hashtags", "captured_at",
-              "published_at"]
+DOC_FIELDS = [
+    "record_id",
+    "platform",
+    "account",
+    "department",
+    "kind",
+    "direction",
+    "hashtags",
+    "captured_at",
+    "published_at",
+]
 
 
 @dataclass(frozen=True)
@@ -88,8 +103,9 @@ class Schedule:
 
     def shortest_period(self) -> timedelta | None:
         """A lower bound on every disposing rule's period (a coarse filter for scanning); None: none dispose."""
-        periods = [timedelta(days=365 * c.years + c.days) for r in self.rules if self.disposes(r)
-                   for c in [self.class_of(r)]]
+        periods = [
+            timedelta(days=365 * c.years + c.days) for r in self.rules if self.disposes(r) for c in [self.class_of(r)]
+        ]
         return min(periods) if periods else None
 
 
@@ -97,10 +113,15 @@ def period_text(rclass: RetentionClass, trigger: ScheduleTrigger | None) -> str:
     """The minimum retention in words, for lists and certificates (US-8)."""
     if rclass.permanent:
         return "permanent"
-    parts = [f"{rclass.years} year{'s' if rclass.years != 1 else ''}" if rclass.years else "",
-             f"{rclass.days} day{'s' if rclass.days != 1 else ''}" if rclass.days else ""]
-    start = {ScheduleTrigger.PUBLISHED: "publication", ScheduleTrigger.CAPTURED: "capture",
-             ScheduleTrigger.END_OF_YEAR: "the end of the year"}[trigger or ScheduleTrigger(rclass.trigger.value)]
+    parts = [
+        f"{rclass.years} year{'s' if rclass.years != 1 else ''}" if rclass.years else "",
+        f"{rclass.days} day{'s' if rclass.days != 1 else ''}" if rclass.days else "",
+    ]
+    start = {
+        ScheduleTrigger.PUBLISHED: "publication",
+        ScheduleTrigger.CAPTURED: "capture",
+        ScheduleTrigger.END_OF_YEAR: "the end of the year",
+    }[trigger or ScheduleTrigger(rclass.trigger.value)]
     return f"{' '.join(p for p in parts if p)} from {start}"
 
 
@@ -139,8 +160,10 @@ def load_schedule(settings: Settings, path: Path | None = None) -> Schedule:
         raw = source.read_bytes()
         data = yaml.safe_load(raw) or {}
     except OSError as exc:
-        raise ConfigError(f"{source}: cannot read the retention schedule: {exc.strerror}",
-                          hint="set COMMUNIS_RETENTION_FILE to the schedule's path") from None
+        raise ConfigError(
+            f"{source}: cannot read the retention schedule: {exc.strerror}",
+            hint="set COMMUNIS_RETENTION_FILE to the schedule's path",
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}".splitlines()[0]) from None
     if not isinstance(data, dict):
@@ -148,14 +171,17 @@ def load_schedule(settings: Settings, path: Path | None = None) -> Schedule:
     try:
         model = RetentionSchedule.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{source}: {_where(exc, data)}",
-                          hint="see archive/samples/retention.yaml for the format") from None
+        raise ConfigError(
+            f"{source}: {_where(exc, data)}", hint="see archive/samples/retention.yaml for the format"
+        ) from None
     classes = {c.name: c for c in settings.retention_classes}
     classes.update({c.name: c for c in model.classes})
     for rule in model.rules:
         if rule.retention_class not in classes:
-            raise ConfigError(f"{source}: rule {rule.id}: field class: unknown retention class "
-                              f"{rule.retention_class!r}", hint=f"known classes: {', '.join(sorted(classes))}")
+            raise ConfigError(
+                f"{source}: rule {rule.id}: field class: unknown retention class {rule.retention_class!r}",
+                hint=f"known classes: {', '.join(sorted(classes))}",
+            )
     return Schedule(source, hashlib.sha256(raw).hexdigest(), model, classes)
 
 

@@ -88,12 +88,13 @@ def find_jdk() -> Path:
     explicit = os.environ.get("ES_JAVA_HOME")
     where = explicit or "/usr/lib/jvm"
     places = [Path(where)] if explicit else [j for j in Path(where).glob("*") if not j.is_symlink()]
-    found = [(_java_version(j), j) for j in places
-             if (j / "release").is_file() and (j / "bin" / "java").exists()]
+    found = [(_java_version(j), j) for j in places if (j / "release").is_file() and (j / "bin" / "java").exists()]
     usable = sorted(v for v in found if v[0] >= MIN_JAVA)
     if not usable:
-        raise ServiceError(f"no JDK {MIN_JAVA}+ at {where} for Elasticsearch {VERSION}",
-                           hint="install a Temurin JDK >= 21 or set ES_JAVA_HOME")
+        raise ServiceError(
+            f"no JDK {MIN_JAVA}+ at {where} for Elasticsearch {VERSION}",
+            hint="install a Temurin JDK >= 21 or set ES_JAVA_HOME",
+        )
     return usable[-1][1]
 
 
@@ -107,16 +108,19 @@ def _unpacked() -> Path:
     if not zipped.exists():
         log.info("downloading Elasticsearch %s from Maven Central (%s)", VERSION, ARTIFACT)
         try:
-            proc = subprocess.run(["mvn", "-B", "-q", MAVEN_COPY, f"-Dartifact={ARTIFACT}",
-                                   f"-DoutputDirectory={zipped.parent}"],
-                                  capture_output=True, text=True, timeout=1800, check=False)
+            proc = subprocess.run(
+                ["mvn", "-B", "-q", MAVEN_COPY, f"-Dartifact={ARTIFACT}", f"-DoutputDirectory={zipped.parent}"],
+                capture_output=True,
+                text=True,
+                timeout=1800,
+                check=False,
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise ServiceError(f"downloading Elasticsearch {VERSION} with Maven failed: {exc}") from exc
         if proc.returncode != 0 or not zipped.exists():
             lines = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr).splitlines()  # mvn colours
             why = next((ln for ln in lines if "[ERROR]" in ln), lines[-1] if lines else "no output")
-            raise ServiceError(f"downloading Elasticsearch {VERSION} ({ARTIFACT}) with Maven failed: "
-                               f"{why.strip()}")
+            raise ServiceError(f"downloading Elasticsearch {VERSION} ({ARTIFACT}) with Maven failed: {why.strip()}")
     staging = target.with_name(f".{target.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     log.info("unpacking %s", zipped)
@@ -129,8 +133,7 @@ def _unpacked() -> Path:
                     path.chmod(mode)
     except zipfile.BadZipFile as exc:
         zipped.unlink()
-        raise ServiceError(f"unpacking Elasticsearch failed: {zipped} is damaged "
-                           "(removed it; run up again)") from exc
+        raise ServiceError(f"unpacking Elasticsearch failed: {zipped} is damaged (removed it; run up again)") from exc
     next(staging.iterdir()).rename(target)
     shutil.rmtree(staging, ignore_errors=True)
     return target
@@ -150,6 +153,7 @@ def ensure_distribution() -> Path:
             os.link(src, dst)
         except OSError:  # on another filesystem: copy
             shutil.copy2(src, dst)
+
     shutil.copytree(cached, staging, copy_function=link, symlinks=True)
     staging.rename(home)
     return home
@@ -162,8 +166,10 @@ def _es_user() -> pwd.struct_passwd | None:
     try:
         return pwd.getpwnam(USER)
     except KeyError:
-        run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER],
-            f"creating the unprivileged user {USER!r} for Elasticsearch")
+        run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER],
+            f"creating the unprivileged user {USER!r} for Elasticsearch",
+        )
         return pwd.getpwnam(USER)
 
 
@@ -174,10 +180,15 @@ def _configure(dist: Path, user: pwd.struct_passwd | None) -> Path:
     for sub in ("data", "logs"):
         (base() / sub).mkdir(parents=True, exist_ok=True)
     settings = {
-        "cluster.name": "communis-local", "node.name": "communis-1",
-        "path.data": str(base() / "data"), "path.logs": str(base() / "logs"),
-        "network.host": "127.0.0.1", "http.port": str(port()), "transport.port": "9300-9399",
-        "discovery.type": "single-node", "xpack.security.enabled": "false",
+        "cluster.name": "communis-local",
+        "node.name": "communis-1",
+        "path.data": str(base() / "data"),
+        "path.logs": str(base() / "logs"),
+        "network.host": "127.0.0.1",
+        "http.port": str(port()),
+        "transport.port": "9300-9399",
+        "discovery.type": "single-node",
+        "xpack.security.enabled": "false",
         "cluster.routing.allocation.disk.threshold_enabled": "false",
         "action.destructive_requires_name": "false",  # tests drop their indices by wildcard
         **{f"xpack.{name}.enabled": "false" for name in DISABLED},
@@ -193,11 +204,14 @@ def _configure(dist: Path, user: pwd.struct_passwd | None) -> Path:
         for dirpath, dirnames, filenames in os.walk(root):
             for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
                 os.chown(name, user.pw_uid, user.pw_gid, follow_symlinks=False)
-    probe = subprocess.run(["runuser", "-u", user.pw_name, "--", "test", "-w", str(base() / "data")],
-                           capture_output=True, check=False)
+    probe = subprocess.run(
+        ["runuser", "-u", user.pw_name, "--", "test", "-w", str(base() / "data")], capture_output=True, check=False
+    )
     if probe.returncode != 0:
-        raise ServiceError(f"user {user.pw_name!r} cannot reach {base()} (a parent directory is not "
-                           "searchable by others)", hint="chmod o+x the parents or set COMMUNIS_VAR_DIR")
+        raise ServiceError(
+            f"user {user.pw_name!r} cannot reach {base()} (a parent directory is not searchable by others)",
+            hint="chmod o+x the parents or set COMMUNIS_VAR_DIR",
+        )
     return conf
 
 
@@ -246,8 +260,7 @@ def _cause(since: int = 0, output: bytes = b"") -> str:
         text = ""
     found = re.findall(r"^[\w.$]+(?:Exception|Error): .+$", text, re.M)
     said = [ln.strip() for ln in output.decode(errors="replace").splitlines() if ln.strip()]
-    return (f"{found[-1][:300]} (see {logfile})" if found
-            else " | ".join(said[-2:])[:300] if said else tail(logfile, 3))
+    return f"{found[-1][:300]} (see {logfile})" if found else " | ".join(said[-2:])[:300] if said else tail(logfile, 3)
 
 
 def start() -> str:
@@ -256,8 +269,10 @@ def start() -> str:
         wait_until(healthy, f"Elasticsearch at {url()}", HEALTH_TIMEOUT, _cause)
         return f"already running at {url()}"
     if health() is not None:
-        raise ServiceError(f"port {port()} already answers as Elasticsearch not started by this launcher",
-                           hint="stop it or set COMMUNIS_ES_PORT")
+        raise ServiceError(
+            f"port {port()} already answers as Elasticsearch not started by this launcher",
+            hint="stop it or set COMMUNIS_ES_PORT",
+        )
     started = time.monotonic()
     dist = ensure_distribution()
     jdk = find_jdk()
@@ -271,8 +286,13 @@ def start() -> str:
     cmd = [str(dist / "bin" / "elasticsearch"), "-d", "-p", str(pidfile())]
     if user is not None:
         cmd = ["runuser", "-u", user.pw_name, "--", *cmd]
-    log.info("starting Elasticsearch %s on %s (Java %s) as %s", VERSION, jdk, _java_version(jdk),
-             user.pw_name if user else "current user")
+    log.info(
+        "starting Elasticsearch %s on %s (Java %s) as %s",
+        VERSION,
+        jdk,
+        _java_version(jdk),
+        user.pw_name if user else "current user",
+    )
     try:  # `-d` returns once the node has booted, or failed to
         subprocess.run(cmd, env=env, cwd=base(), capture_output=True, timeout=HEALTH_TIMEOUT, check=True)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
@@ -291,5 +311,6 @@ def status() -> ServiceStatus:
         return ServiceStatus("elasticsearch", "stopped", url(), VERSION)
     found = health() or {}
     state = "running" if found.get("status") in {"yellow", "green"} else "unhealthy"
-    return ServiceStatus("elasticsearch", state, url(), running_version() or VERSION,
-                         f"cluster {found.get('status', 'not answering')}")
+    return ServiceStatus(
+        "elasticsearch", state, url(), running_version() or VERSION, f"cluster {found.get('status', 'not answering')}"
+    )

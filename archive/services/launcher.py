@@ -82,20 +82,28 @@ def up() -> ServicesInfo:
         for name, start in (("minio", minio.start), ("elasticsearch", elasticsearch.start)):
             log.info("%s: %s", name, start())
         creds = minio.credentials()
-        values = {"es_url": elasticsearch.url(), "s3_endpoint_url": minio.url(),
-                  "s3_bucket": minio.BUCKETS[0], "s3_region": minio.REGION,
-                  "s3_access_key": creds["user"], "s3_secret_key": creds["password"]}
+        values = {
+            "es_url": elasticsearch.url(),
+            "s3_endpoint_url": minio.url(),
+            "s3_bucket": minio.BUCKETS[0],
+            "s3_region": minio.REGION,
+            "s3_access_key": creds["user"],
+            "s3_secret_key": creds["password"],
+        }
         if endpoints() != values:
             _write_local_config(values)
-    return ServicesInfo(**values, config_file=var_dir() / "local.toml", services=status(),
-                        seconds=time.monotonic() - started)
+    return ServicesInfo(
+        **values, config_file=var_dir() / "local.toml", services=status(), seconds=time.monotonic() - started
+    )
 
 
 def down(purge: bool = False) -> list[str]:
     """Stop both services (SIGTERM, then SIGKILL after a timeout); `purge` also deletes their data."""
     with _locked():
-        lines = [f"{name}: {'stopped' if stop() else 'was not running'}"
-                 for name, stop in (("elasticsearch", elasticsearch.stop), ("minio", minio.stop))]
+        lines = [
+            f"{name}: {'stopped' if stop() else 'was not running'}"
+            for name, stop in (("elasticsearch", elasticsearch.stop), ("minio", minio.stop))
+        ]
         if purge and var_dir().exists():
             shutil.rmtree(var_dir())
             lines.append(f"removed {var_dir()}")

@@ -104,8 +104,9 @@ def ensure_binary() -> Path:
     _stamp().unlink(missing_ok=True)
     log.info("building MinIO %s with go install (takes several minutes the first time)", VERSION)
     env = {**os.environ, "GOBIN": str(binary().parent), "GOTOOLCHAIN": "local", "CGO_ENABLED": "0"}
-    run(["go", "install", f"{MODULE}@{VERSION}"], f"building MinIO ({MODULE}@{VERSION})",
-        env=env, timeout=BUILD_TIMEOUT)
+    run(
+        ["go", "install", f"{MODULE}@{VERSION}"], f"building MinIO ({MODULE}@{VERSION})", env=env, timeout=BUILD_TIMEOUT
+    )
     _stamp().write_text(VERSION + "\n")
     return binary()
 
@@ -145,9 +146,14 @@ def client() -> Any:
     from botocore.config import Config
 
     creds = credentials()
-    return boto3.client("s3", endpoint_url=url(), region_name=REGION, aws_access_key_id=creds["user"],
-                        aws_secret_access_key=creds["password"],
-                        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}))
+    return boto3.client(
+        "s3",
+        endpoint_url=url(),
+        region_name=REGION,
+        aws_access_key_id=creds["user"],
+        aws_secret_access_key=creds["password"],
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}),
+    )
 
 
 def ensure_buckets() -> None:
@@ -167,8 +173,10 @@ def ensure_buckets() -> None:
         except (ClientError, BotoCoreError) as exc:
             raise ServiceError(f"creating MinIO bucket {bucket} failed: {exc}") from exc
         if lock.get("ObjectLockEnabled") != "Enabled":
-            raise ServiceError(f"MinIO bucket {bucket} exists without Object Lock",
-                               hint="run `scripts/services down --purge` and up again")
+            raise ServiceError(
+                f"MinIO bucket {bucket} exists without Object Lock",
+                hint="run `scripts/services down --purge` and up again",
+            )
 
 
 def _port_busy(number: int) -> bool:
@@ -185,22 +193,43 @@ def start() -> str:
         return f"already running at {url()}"
     busy = [p for p in (port(), port() + 1) if _port_busy(p)]
     if busy:
-        raise ServiceError(f"port {busy[0]} is in use by a process this launcher did not start",
-                           hint="stop it or set COMMUNIS_MINIO_PORT")
+        raise ServiceError(
+            f"port {busy[0]} is in use by a process this launcher did not start",
+            hint="stop it or set COMMUNIS_MINIO_PORT",
+        )
     started = time.monotonic()
     exe = ensure_binary()
     creds = credentials()
     data = base() / "data"
     data.mkdir(parents=True, exist_ok=True)
     logfile = base() / "minio.log"
-    env = {**os.environ, "MINIO_ROOT_USER": creds["user"], "MINIO_ROOT_PASSWORD": creds["password"],
-           "MINIO_UPDATE": "off"}
-    cmd = [str(exe), "server", str(data), "--address", f"127.0.0.1:{port()}",
-           "--console-address", f"127.0.0.1:{port() + 1}", "--quiet"]  # quiet: no credentials in the log
+    env = {
+        **os.environ,
+        "MINIO_ROOT_USER": creds["user"],
+        "MINIO_ROOT_PASSWORD": creds["password"],
+        "MINIO_UPDATE": "off",
+    }
+    cmd = [
+        str(exe),
+        "server",
+        str(data),
+        "--address",
+        f"127.0.0.1:{port()}",
+        "--console-address",
+        f"127.0.0.1:{port() + 1}",
+        "--quiet",
+    ]  # quiet: no credentials in the log
     fd = os.open(logfile, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(fd, "ab") as out:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                env=env, cwd=base(), start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=base(),
+            start_new_session=True,
+        )
     pidfile().write_text(f"{proc.pid}\n")
 
     def ready() -> bool:

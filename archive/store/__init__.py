@@ -12,11 +12,15 @@ def open_store(settings: Settings) -> BlobStore:
     """The store the settings name."""
     if settings.store == "s3":
         return S3Store(
-            settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region,
+            settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
             access_key=settings.s3_access_key.get_secret_value() if settings.s3_access_key else None,
             secret_key=settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None,
-            multipart_threshold=settings.s3_multipart_threshold, prefix=settings.s3_prefix,
-            timeout=settings.s3_timeout_seconds, max_attempts=settings.s3_max_attempts,
+            multipart_threshold=settings.s3_multipart_threshold,
+            prefix=settings.s3_prefix,
+            timeout=settings.s3_timeout_seconds,
+            max_attempts=settings.s3_max_attempts,
         )
     return LocalStore(settings.store_path)
 

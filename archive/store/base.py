@@ -38,15 +38,28 @@ class BlobStore(Protocol):
 
     name: str
 
-    def put_file(self, key: str, path: Path, sha256: str, *, retain_until: datetime | None = None,
-                 lock_mode: LockMode | None = None, content_type: str = "application/octet-stream",
-                 ) -> StoredObject:
+    def put_file(
+        self,
+        key: str,
+        path: Path,
+        sha256: str,
+        *,
+        retain_until: datetime | None = None,
+        lock_mode: LockMode | None = None,
+        content_type: str = "application/octet-stream",
+    ) -> StoredObject:
         """Store the file under `key`; refuse if the key exists; verify `sha256` on arrival."""
         ...
 
-    def put_bytes(self, key: str, data: bytes, *, retain_until: datetime | None = None,
-                  lock_mode: LockMode | None = None, content_type: str = "application/json",
-                  ) -> StoredObject: ...
+    def put_bytes(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        retain_until: datetime | None = None,
+        lock_mode: LockMode | None = None,
+        content_type: str = "application/json",
+    ) -> StoredObject: ...
 
     def head(self, key: str) -> StoredObject | None: ...
 
@@ -102,6 +115,8 @@ def must_extend(key: str, found: StoredObject, until: datetime) -> bool:
     if found.retain_until is None or until > found.retain_until:
         return True
     if until < found.retain_until:
-        raise ObjectLocked(f"{key} is retained until {found.retain_until:%Y-%m-%d %H:%M} UTC; a retention "
-                           f"period is never shortened (asked for {until:%Y-%m-%d %H:%M} UTC)")
+        raise ObjectLocked(
+            f"{key} is retained until {found.retain_until:%Y-%m-%d %H:%M} UTC; a retention "
+            f"period is never shortened (asked for {until:%Y-%m-%d %H:%M} UTC)"
+        )
     return False

@@ -53,8 +53,9 @@ class LocalStore:
             raise ValueError(f"invalid key {key!r}")
         return path
 
-    def _publish(self, key: str, tmp: Path, sha256: str, retain_until: datetime | None,
-                 lock_mode: LockMode | None) -> StoredObject:
+    def _publish(
+        self, key: str, tmp: Path, sha256: str, retain_until: datetime | None, lock_mode: LockMode | None
+    ) -> StoredObject:
         """Sidecar, then object, each hard-linked into place (atomic, and refused if the name exists).
 
         A refused write touches nothing: the sidecar of an existing object (its retain-until and legal
@@ -63,8 +64,12 @@ class LocalStore:
         path = self._path(key)
         side = Path(str(path) + _META)
         path.parent.mkdir(parents=True, exist_ok=True)
-        meta = {"sha256": sha256, "retain_until": retain_until.isoformat() if retain_until else None,
-                "lock_mode": lock_mode.value if lock_mode else None, "size": tmp.stat().st_size}
+        meta = {
+            "sha256": sha256,
+            "retain_until": retain_until.isoformat() if retain_until else None,
+            "lock_mode": lock_mode.value if lock_mode else None,
+            "size": tmp.stat().st_size,
+        }
         side_tmp = Path(str(tmp) + _META)
         side_tmp.write_text(json.dumps(meta))
         fsync_path(tmp, side_tmp)  # on disk before they get their names: the caller deletes its copy next
@@ -97,9 +102,16 @@ class LocalStore:
         os.close(fd)
         return Path(name)
 
-    def put_file(self, key: str, path: Path, sha256: str, *, retain_until: datetime | None = None,
-                 lock_mode: LockMode | None = None, content_type: str = "application/octet-stream",
-                 ) -> StoredObject:
+    def put_file(
+        self,
+        key: str,
+        path: Path,
+        sha256: str,
+        *,
+        retain_until: datetime | None = None,
+        lock_mode: LockMode | None = None,
+        content_type: str = "application/octet-stream",
+    ) -> StoredObject:
         if self._path(key).exists():
             raise ObjectExists(f"{key} already exists in the local store; stored files are never replaced")
         tmp = self._tmp()
@@ -112,9 +124,15 @@ class LocalStore:
             raise DigestMismatch(f"{key}: the copy does not match SHA-256 {sha256}; nothing stored")
         return self._publish(key, tmp, sha256, retain_until, lock_mode)
 
-    def put_bytes(self, key: str, data: bytes, *, retain_until: datetime | None = None,
-                  lock_mode: LockMode | None = None, content_type: str = "application/json",
-                  ) -> StoredObject:
+    def put_bytes(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        retain_until: datetime | None = None,
+        lock_mode: LockMode | None = None,
+        content_type: str = "application/json",
+    ) -> StoredObject:
         tmp = self._tmp()
         tmp.write_bytes(data)
         return self._publish(key, tmp, hashlib.sha256(data).hexdigest(), retain_until, lock_mode)
@@ -126,8 +144,15 @@ class LocalStore:
         meta = json.loads(Path(str(path) + _META).read_text())
         until = datetime.fromisoformat(meta["retain_until"]) if meta["retain_until"] else None
         mode = LockMode(meta["lock_mode"]) if meta["lock_mode"] else None
-        return StoredObject(key, path.stat().st_size, meta["sha256"], until, mode,
-                            legal_hold=bool(meta.get("legal_hold")), location=str(path))
+        return StoredObject(
+            key,
+            path.stat().st_size,
+            meta["sha256"],
+            until,
+            mode,
+            legal_hold=bool(meta.get("legal_hold")),
+            location=str(path),
+        )
 
     def get_range(self, key: str, offset: int, length: int) -> bytes:
         with self.open(key) as fh:
@@ -147,8 +172,12 @@ class LocalStore:
             return
         for path in sorted(start.rglob("*")):
             key = path.relative_to(self.root).as_posix()
-            if path.is_file() and key.startswith(prefix) and not key.endswith(_META) \
-                    and not path.name.startswith(".incoming-"):
+            if (
+                path.is_file()
+                and key.startswith(prefix)
+                and not key.endswith(_META)
+                and not path.name.startswith(".incoming-")
+            ):
                 yield key
 
     def delete(self, key: str) -> None:
@@ -199,5 +228,7 @@ class LocalStore:
             probe = self._tmp()
             probe.unlink()
         except OSError as exc:
-            raise StoreUnavailable(f"local store {self.root} is not writable: {exc.strerror}",
-                                   hint="set COMMUNIS_STORE_PATH to a writable directory") from exc
+            raise StoreUnavailable(
+                f"local store {self.root} is not writable: {exc.strerror}",
+                hint="set COMMUNIS_STORE_PATH to a writable directory",
+            ) from exc

@@ -55,17 +55,17 @@ def _translate(key: str, action: str) -> Iterator[None]:
         if code in {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "XAmzContentChecksumMismatch"}:
             raise DigestMismatch(f"{key}: S3 rejected the upload's SHA-256 ({code})") from exc
         if code == "NoSuchBucket":
-            raise StoreError(f"bucket for {key} does not exist",
-                             hint="create it with Object Lock enabled (`scripts/services up` does locally)"
-                             ) from exc
+            raise StoreError(
+                f"bucket for {key} does not exist",
+                hint="create it with Object Lock enabled (`scripts/services up` does locally)",
+            ) from exc
         raise StoreError(f"S3 {action} {key} failed: {code} {message}".strip()) from exc
     except EndpointConnectionError as exc:
         raise StoreUnavailable(f"S3 endpoint unreachable while trying to {action} {key}") from exc
     except (BotoConnectionError, HTTPClientError) as exc:
         # Reset or closed connections, timeouts, a body cut short: the service went away mid-request
         # (after botocore's retries), so callers keep their files for the next run as for a refused one.
-        raise StoreUnavailable(f"S3 endpoint went away while trying to {action} {key}: "
-                               f"{type(exc).__name__}") from exc
+        raise StoreUnavailable(f"S3 endpoint went away while trying to {action} {key}: {type(exc).__name__}") from exc
     except BotoCoreError as exc:
         raise StoreError(f"S3 {action} {key} failed: {exc}") from exc
 
@@ -92,23 +92,42 @@ class S3Store:
 
     name = "s3"
 
-    def __init__(self, bucket: str, *, endpoint_url: str | None = None, region: str = "us-east-1",
-                 access_key: str | None = None, secret_key: str | None = None,
-                 multipart_threshold: int = 64 * 1024 * 1024, max_concurrency: int = 8,
-                 prefix: str = "", timeout: float = 60, max_attempts: int = 5) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        endpoint_url: str | None = None,
+        region: str = "us-east-1",
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        multipart_threshold: int = 64 * 1024 * 1024,
+        max_concurrency: int = 8,
+        prefix: str = "",
+        timeout: float = 60,
+        max_attempts: int = 5,
+    ) -> None:
         self.bucket = bucket
         self.prefix = prefix
         self.endpoint_url = endpoint_url
         self.client: Any = boto3.client(
-            "s3", endpoint_url=endpoint_url, region_name=region,
-            aws_access_key_id=access_key, aws_secret_access_key=secret_key,
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": max_attempts, "mode": "standard"},
-                          connect_timeout=min(5, timeout), read_timeout=timeout),
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            config=Config(
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": max_attempts, "mode": "standard"},
+                connect_timeout=min(5, timeout),
+                read_timeout=timeout,
+            ),
         )
         self.client.meta.events.register("before-parse.s3.GetObject", _error_body_as_bytes)
-        self.transfer = TransferConfig(multipart_threshold=multipart_threshold,
-                                       multipart_chunksize=max(_MIN_PART, multipart_threshold // 8),
-                                       max_concurrency=max_concurrency)
+        self.transfer = TransferConfig(
+            multipart_threshold=multipart_threshold,
+            multipart_chunksize=max(_MIN_PART, multipart_threshold // 8),
+            max_concurrency=max_concurrency,
+        )
         self._concurrency = max_concurrency
 
     def _k(self, key: str) -> str:
@@ -118,25 +137,40 @@ class S3Store:
     def _lock_args(self, retain_until: datetime | None, lock_mode: LockMode | None) -> dict[str, Any]:
         if retain_until is None:
             return {}
-        return {"ObjectLockMode": (lock_mode or LockMode.GOVERNANCE).value,
-                "ObjectLockRetainUntilDate": retain_until}
+        return {"ObjectLockMode": (lock_mode or LockMode.GOVERNANCE).value, "ObjectLockRetainUntilDate": retain_until}
 
     def _refuse_existing(self, key: str) -> None:
         if self.head(key) is not None:
             raise ObjectExists(f"{key} already exists in bucket {self.bucket}; stored files are never replaced")
 
-    def put_file(self, key: str, path: Path, sha256: str, *, retain_until: datetime | None = None,
-                 lock_mode: LockMode | None = None, content_type: str = "application/octet-stream",
-                 ) -> StoredObject:
+    def put_file(
+        self,
+        key: str,
+        path: Path,
+        sha256: str,
+        *,
+        retain_until: datetime | None = None,
+        lock_mode: LockMode | None = None,
+        content_type: str = "application/octet-stream",
+    ) -> StoredObject:
         self._refuse_existing(key)
         size = path.stat().st_size
-        extra: dict[str, Any] = {"ContentType": content_type, "Metadata": {"sha256": sha256},
-                                 **self._lock_args(retain_until, lock_mode)}
+        extra: dict[str, Any] = {
+            "ContentType": content_type,
+            "Metadata": {"sha256": sha256},
+            **self._lock_args(retain_until, lock_mode),
+        }
         with _translate(key, "upload"):
             if size < self.transfer.multipart_threshold:
                 with path.open("rb") as fh:
-                    self.client.put_object(Bucket=self.bucket, Key=self._k(key), Body=fh, ChecksumSHA256=_b64(sha256),
-                                           IfNoneMatch="*", **extra)
+                    self.client.put_object(
+                        Bucket=self.bucket,
+                        Key=self._k(key),
+                        Body=fh,
+                        ChecksumSHA256=_b64(sha256),
+                        IfNoneMatch="*",
+                        **extra,
+                    )
             else:
                 self._upload_parts(key, path, extra)
         return self._verified_head(key, size, sha256)
@@ -152,13 +186,20 @@ class S3Store:
         """
         bucket_key = self._k(key)
         self._abort_leftovers(key)
-        upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=bucket_key,
-                                                        ChecksumAlgorithm="SHA256", **extra)["UploadId"]
+        upload_id = self.client.create_multipart_upload(
+            Bucket=self.bucket, Key=bucket_key, ChecksumAlgorithm="SHA256", **extra
+        )["UploadId"]
 
         def send(number: int, data: bytes) -> dict[str, Any]:
             digest = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
-            sent = self.client.upload_part(Bucket=self.bucket, Key=bucket_key, UploadId=upload_id,
-                                           PartNumber=number, Body=data, ChecksumSHA256=digest)
+            sent = self.client.upload_part(
+                Bucket=self.bucket,
+                Key=bucket_key,
+                UploadId=upload_id,
+                PartNumber=number,
+                Body=data,
+                ChecksumSHA256=digest,
+            )
             return {"PartNumber": number, "ETag": sent["ETag"], "ChecksumSHA256": digest}
 
         parts: list[dict[str, Any]] = []
@@ -176,8 +217,9 @@ class S3Store:
                     parts.append(window.popleft().result())
                     if window:
                         crash_point(CrashPoint.STORE_MID_UPLOAD)
-            self.client.complete_multipart_upload(Bucket=self.bucket, Key=bucket_key, UploadId=upload_id,
-                                                  MultipartUpload={"Parts": parts})
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=bucket_key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
         except BaseException:
             try:
                 self.client.abort_multipart_upload(Bucket=self.bucket, Key=bucket_key, UploadId=upload_id)
@@ -196,15 +238,28 @@ class S3Store:
                 log.warning("aborting an incomplete upload of %s left by an interrupted run", key)
                 self.client.abort_multipart_upload(Bucket=self.bucket, Key=bucket_key, UploadId=upload["UploadId"])
 
-    def put_bytes(self, key: str, data: bytes, *, retain_until: datetime | None = None,
-                  lock_mode: LockMode | None = None, content_type: str = "application/json",
-                  ) -> StoredObject:
+    def put_bytes(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        retain_until: datetime | None = None,
+        lock_mode: LockMode | None = None,
+        content_type: str = "application/json",
+    ) -> StoredObject:
         sha256 = hashlib.sha256(data).hexdigest()
         self._refuse_existing(key)
         with _translate(key, "upload"):
-            self.client.put_object(Bucket=self.bucket, Key=self._k(key), Body=data, ChecksumSHA256=_b64(sha256),
-                                   IfNoneMatch="*", ContentType=content_type, Metadata={"sha256": sha256},
-                                   **self._lock_args(retain_until, lock_mode))
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self._k(key),
+                Body=data,
+                ChecksumSHA256=_b64(sha256),
+                IfNoneMatch="*",
+                ContentType=content_type,
+                Metadata={"sha256": sha256},
+                **self._lock_args(retain_until, lock_mode),
+            )
         return self._verified_head(key, len(data), sha256)
 
     def _verified_head(self, key: str, size: int, sha256: str) -> StoredObject:
@@ -221,16 +276,21 @@ class S3Store:
             return None
         mode = meta.get("ObjectLockMode")
         return StoredObject(
-            key=key, size=int(meta["ContentLength"]), sha256=meta.get("Metadata", {}).get("sha256"),
-            retain_until=meta.get("ObjectLockRetainUntilDate"), lock_mode=LockMode(mode) if mode else None,
-            legal_hold=meta.get("ObjectLockLegalHoldStatus") == "ON", version_id=meta.get("VersionId"),
+            key=key,
+            size=int(meta["ContentLength"]),
+            sha256=meta.get("Metadata", {}).get("sha256"),
+            retain_until=meta.get("ObjectLockRetainUntilDate"),
+            lock_mode=LockMode(mode) if mode else None,
+            legal_hold=meta.get("ObjectLockLegalHoldStatus") == "ON",
+            version_id=meta.get("VersionId"),
             location=f"s3://{self.bucket}/{self._k(key)}",
         )
 
     def get_range(self, key: str, offset: int, length: int) -> bytes:
         with _translate(key, "read"):
-            resp = self.client.get_object(Bucket=self.bucket, Key=self._k(key),
-                                          Range=f"bytes={offset}-{offset + length - 1}")
+            resp = self.client.get_object(
+                Bucket=self.bucket, Key=self._k(key), Range=f"bytes={offset}-{offset + length - 1}"
+            )
             return bytes(resp["Body"].read())
 
     def open(self, key: str) -> IO[bytes]:
@@ -242,14 +302,15 @@ class S3Store:
         with _translate(prefix, "list"):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self._k(prefix)):
                 for item in page.get("Contents", []):
-                    yield item["Key"][len(self.prefix):]
+                    yield item["Key"][len(self.prefix) :]
 
     def delete(self, key: str) -> None:
         """Delete every version (and delete marker); one locked version stops with ObjectLocked."""
         with _translate(key, "list"):
             listing = self.client.list_object_versions(Bucket=self.bucket, Prefix=self._k(key))
-        versions = [v for v in listing.get("Versions", []) + listing.get("DeleteMarkers", [])
-                    if v["Key"] == self._k(key)]
+        versions = [
+            v for v in listing.get("Versions", []) + listing.get("DeleteMarkers", []) if v["Key"] == self._k(key)
+        ]
         if not versions:
             raise ObjectMissing(f"{key} is not in bucket {self.bucket}")
         for n, version in enumerate(versions):
@@ -260,8 +321,9 @@ class S3Store:
 
     def set_legal_hold(self, key: str, on: bool) -> None:
         with _translate(key, "hold"):
-            self.client.put_object_legal_hold(Bucket=self.bucket, Key=self._k(key),
-                                              LegalHold={"Status": "ON" if on else "OFF"})
+            self.client.put_object_legal_hold(
+                Bucket=self.bucket, Key=self._k(key), LegalHold={"Status": "ON" if on else "OFF"}
+            )
 
     def extend_retention(self, key: str, until: datetime) -> StoredObject:
         """A later Object Lock retain-until on the current version; refuses to shorten (the server would too,
@@ -274,8 +336,9 @@ class S3Store:
         mode = (found.lock_mode or LockMode.GOVERNANCE).value
         args: dict[str, Any] = {"VersionId": found.version_id} if found.version_id else {}
         with _translate(key, "extend retention of"):
-            self.client.put_object_retention(Bucket=self.bucket, Key=self._k(key), **args,
-                                             Retention={"Mode": mode, "RetainUntilDate": until})
+            self.client.put_object_retention(
+                Bucket=self.bucket, Key=self._k(key), **args, Retention={"Mode": mode, "RetainUntilDate": until}
+            )
         extended = self.head(key)
         assert extended is not None
         return extended
@@ -286,9 +349,11 @@ class S3Store:
                 conf = self.client.get_object_lock_configuration(Bucket=self.bucket)
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") == "ObjectLockConfigurationNotFoundError":
-                    raise StoreError(f"bucket {self.bucket} has no Object Lock",
-                                     hint="create a new bucket with Object Lock enabled") from exc
+                    raise StoreError(
+                        f"bucket {self.bucket} has no Object Lock", hint="create a new bucket with Object Lock enabled"
+                    ) from exc
                 raise
         if conf.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") != "Enabled":
-            raise StoreError(f"bucket {self.bucket} has Object Lock disabled",
-                             hint="create a new bucket with Object Lock enabled")
+            raise StoreError(
+                f"bucket {self.bucket} has Object Lock disabled", hint="create a new bucket with Object Lock enabled"
+            )

@@ -72,8 +72,9 @@ class PremisDocument:
             outcome = etree.SubElement(el, _P + "eventOutcomeInformation")
             _text(outcome, "eventOutcome", event.outcome)
             if event.outcome_detail:
-                _text(etree.SubElement(outcome, _P + "eventOutcomeDetail"), "eventOutcomeDetailNote",
-                      event.outcome_detail)
+                _text(
+                    etree.SubElement(outcome, _P + "eventOutcomeDetail"), "eventOutcomeDetailNote", event.outcome_detail
+                )
             for agent in event.agents:
                 agents[agent] = None
                 link = etree.SubElement(el, _P + "linkingAgentIdentifier")

@@ -88,15 +88,25 @@ def _write(directory: Path, path: str, data: bytes) -> None:
         fh.write(data)
 
 
-def _copy_records(settings: Settings, store: BlobStore, index: RecordIndex, docs: list[dict[str, Any]],
-                  directory: Path, objid: str, now: datetime) -> set[str]:
+def _copy_records(
+    settings: Settings,
+    store: BlobStore,
+    index: RecordIndex,
+    docs: list[dict[str, Any]],
+    directory: Path,
+    objid: str,
+    now: datetime,
+) -> set[str]:
     """The WARC file of the representation; returns the stored files the records came from."""
     target = directory / WARC_PATH
     target.parent.mkdir(parents=True)
     sources: set[str] = set()
     media_seen: set[str] = set()
-    with PackageWarcWriter(target, {"operator": settings.operator, "isPartOf": objid,
-                                    "description": "Records transferred to the e-archive"}, created=now) as warc:
+    with PackageWarcWriter(
+        target,
+        {"operator": settings.operator, "isPartOf": objid, "description": "Records transferred to the e-archive"},
+        created=now,
+    ) as warc:
         for doc in docs:
             verified = fetch_verified(index, store, doc["record_id"])  # re-checked against storage
             assert verified.record.warc is not None
@@ -120,14 +130,30 @@ def _manifest(store: BlobStore, key: str) -> WarcFileManifest:
 
 
 def _entry(e: PremisEvent) -> PremisEventEntry:
-    return PremisEventEntry(identifier=e.id.removeprefix("urn:uuid:"), type=e.type.value, at=e.at, detail=e.detail,
-                            outcome=e.outcome.value, outcome_detail=e.outcome_detail, agents=tuple(e.agents),
-                            objects=tuple(e.objects))
+    return PremisEventEntry(
+        identifier=e.id.removeprefix("urn:uuid:"),
+        type=e.type.value,
+        at=e.at,
+        detail=e.detail,
+        outcome=e.outcome.value,
+        outcome_detail=e.outcome_detail,
+        agents=tuple(e.agents),
+        objects=tuple(e.objects),
+    )
 
 
-def build_transfer(settings: Settings, store: BlobStore, index: RecordIndex, premis: PremisLog, out: Path, *,
-                   retention_class: str | None = None, record_ids: list[str] | None = None, by: str,
-                   now: datetime | None = None) -> TransferResult:
+def build_transfer(
+    settings: Settings,
+    store: BlobStore,
+    index: RecordIndex,
+    premis: PremisLog,
+    out: Path,
+    *,
+    retention_class: str | None = None,
+    record_ids: list[str] | None = None,
+    by: str,
+    now: datetime | None = None,
+) -> TransferResult:
     """Write the package under `out/{OBJID}` and record the transfer event; returns what was written."""
     moment = (now or clock.now()).replace(microsecond=0)
     docs = _selection(index, retention_class, record_ids or [])
@@ -145,29 +171,52 @@ def build_transfer(settings: Settings, store: BlobStore, index: RecordIndex, pre
     doc.objects.append(PremisObject(WARC_PATH, warc_file.sha256, warc_file.size, "WARC 1.1 (gzip per record)"))
     for key in sources:
         manifest = _manifest(store, key)
-        doc.objects.append(PremisObject(key, manifest.sha256, manifest.bytes, "WARC 1.1 (gzip per record)",
-                                        original_name=manifest.name))
+        doc.objects.append(
+            PremisObject(
+                key, manifest.sha256, manifest.bytes, "WARC 1.1 (gzip per record)", original_name=manifest.name
+            )
+        )
         at = manifest.last_capture or manifest.first_capture or moment
-        doc.events.append(PremisEventEntry(
-            identifier=str(uuid.uuid5(uuid.NAMESPACE_URL, f"capture:{key}")), type=PremisEventType.CAPTURE.value,
-            at=at, detail=f"captured in harvest run {manifest.run_id}: {manifest.records} WARC records, "
-                          f"{manifest.first_capture} – {manifest.last_capture} (from the file's manifest)",
-            outcome="success", agents=(f"software: {manifest.software}",), objects=(key,)))
+        doc.events.append(
+            PremisEventEntry(
+                identifier=str(uuid.uuid5(uuid.NAMESPACE_URL, f"capture:{key}")),
+                type=PremisEventType.CAPTURE.value,
+                at=at,
+                detail=f"captured in harvest run {manifest.run_id}: {manifest.records} WARC records, "
+                f"{manifest.first_capture} – {manifest.last_capture} (from the file's manifest)",
+                outcome="success",
+                agents=(f"software: {manifest.software}",),
+                objects=(key,),
+            )
+        )
         doc.events.extend(_entry(e) for e in reversed(premis.events(object_id=key)))
     scope = f"class {retention_class}" if retention_class else "a selection"
     event = premis.record(
-        PremisEventType.TRANSFER, objects=[f"package:{objid}", *sources], agents=[f"person: {by}"],
-        sha256=warc_file.sha256, at=moment, refresh=True,
+        PremisEventType.TRANSFER,
+        objects=[f"package:{objid}", *sources],
+        agents=[f"person: {by}"],
+        sha256=warc_file.sha256,
+        at=moment,
+        refresh=True,
         detail=f"transfer to the e-archive: {len(docs)} records ({scope}) from {len(sources)} stored files as "
-               f"E-ARK SIP {objid}; {WARC_PATH} SHA-256 {warc_file.sha256}")
+        f"E-ARK SIP {objid}; {WARC_PATH} SHA-256 {warc_file.sha256}",
+    )
     result.event_id = event.id
     doc.events.append(_entry(event))
     _write(directory, PREMIS_PATH, doc.to_bytes())
     premis_file = _file(directory, PREMIS_PATH, "text/xml", moment)
 
-    mets = build_mets(objid=objid, label=f"Social media records, {scope}", created=moment, software="Communis",
-                      version=__version__, submitter=settings.operator, descriptive=records_file,
-                      preservation=premis_file, data=[warc_file])
+    mets = build_mets(
+        objid=objid,
+        label=f"Social media records, {scope}",
+        created=moment,
+        software="Communis",
+        version=__version__,
+        submitter=settings.operator,
+        descriptive=records_file,
+        preservation=premis_file,
+        data=[warc_file],
+    )
     _write(directory, "METS.xml", mets)
     result.files = {f.path: f.sha256 for f in (warc_file, records_file, premis_file)}
     result.files["METS.xml"] = hashlib.sha256(mets).hexdigest()

@@ -27,15 +27,38 @@ class Actor:
     client: str = "cli"
 
 
-def record(audit: AuditLog, who: Actor, action: AuditAction, target: str, *,
-           outcome: AuditOutcome = AuditOutcome.OK, note: str = "") -> AuditEvent:
+def record(
+    audit: AuditLog,
+    who: Actor,
+    action: AuditAction,
+    target: str,
+    *,
+    outcome: AuditOutcome = AuditOutcome.OK,
+    note: str = "",
+) -> AuditEvent:
     """Append one event; a failure to write it fails the step (nothing is done unaudited)."""
-    return audit.event(action, user=who.name, role=who.role, target=target[:TARGET_MAX],
-                       client=who.client[:CLIENT_MAX], outcome=outcome, note=note[:NOTE_MAX])
+    return audit.event(
+        action,
+        user=who.name,
+        role=who.role,
+        target=target[:TARGET_MAX],
+        client=who.client[:CLIENT_MAX],
+        outcome=outcome,
+        note=note[:NOTE_MAX],
+    )
 
 
-def audited(audit: AuditLog, who: Actor, action: AuditAction, target: str, step: Callable[[], T],
-            note: Callable[[T], str], *, made: Callable[[T], str] | None = None, quiet: bool = False) -> T:
+def audited(
+    audit: AuditLog,
+    who: Actor,
+    action: AuditAction,
+    target: str,
+    step: Callable[[], T],
+    note: Callable[[T], str],
+    *,
+    made: Callable[[T], str] | None = None,
+    quiet: bool = False,
+) -> T:
     """Run one step and audit it: `ok` with what it did, or `failed` with its one-line reason (then re-raise).
 
     `made` names the target once the step has made it (a new case's or hold's id), so the events

@@ -44,26 +44,47 @@ class HoldDesk:
 
     def place(self, who: Actor, *, matter: str, scope: SavedSearch, reason: str = "") -> HoldOutcome:
         """Mark every matching record (and records captured later) and lock the files holding them."""
-        def step() -> HoldOutcome:
-            return place_hold(self.archive.store, self.archive.index, matter=matter, scope=scope, owner=who.name,
-                              now=self.now(), reason=reason)
 
-        return audited(self.audit, who, AuditAction.HOLD_PLACE, f"new hold: {matter}", step,
-                       lambda o: f"{o.hold.matter}: {o.hold.scope.describe()}; {o.records} records, "
-                                 f"{len(o.files)} files",
-                       made=lambda o: o.hold.id)
+        def step() -> HoldOutcome:
+            return place_hold(
+                self.archive.store,
+                self.archive.index,
+                matter=matter,
+                scope=scope,
+                owner=who.name,
+                now=self.now(),
+                reason=reason,
+            )
+
+        return audited(
+            self.audit,
+            who,
+            AuditAction.HOLD_PLACE,
+            f"new hold: {matter}",
+            step,
+            lambda o: f"{o.hold.matter}: {o.hold.scope.describe()}; {o.records} records, {len(o.files)} files",
+            made=lambda o: o.hold.id,
+        )
 
     def release(self, who: Actor, hold_id: str) -> HoldOutcome:
         """Release a hold; files stay locked while another hold covers any record in them."""
+
         def step() -> HoldOutcome:
             if hold_id not in {h.id for h in load_holds(self.archive.store)}:
                 raise NotFound(f"no hold {hold_id}")
             return release_hold(self.archive.store, self.archive.index, hold_id, by=who.name, now=self.now())
 
-        return audited(self.audit, who, AuditAction.HOLD_RELEASE, hold_id, step,
-                       lambda o: f"{o.records} records, {len(o.files)} files released")
+        return audited(
+            self.audit,
+            who,
+            AuditAction.HOLD_RELEASE,
+            hold_id,
+            step,
+            lambda o: f"{o.records} records, {len(o.files)} files released",
+        )
 
 
-def open_holds(archive: Archive, audit: AuditLog | None = None, *,
-               now: Callable[[], datetime] | None = None) -> HoldDesk:
+def open_holds(
+    archive: Archive, audit: AuditLog | None = None, *, now: Callable[[], datetime] | None = None
+) -> HoldDesk:
     return HoldDesk(archive, audit or open_audit(archive.settings), now or (lambda: clock.now()))

@@ -174,8 +174,9 @@ class RequestDesk:
         """A case with its latest snapshot's entries and its masks, audited as one view of the case."""
         case = self.get(case_id)
         entries, masks = self._entries(case), self.cases_book.masks(case_id)
-        record(self.audit, who, AuditAction.VIEW, case_id,
-               note=f"request case: {len(entries)} records, {len(masks)} masks")
+        record(
+            self.audit, who, AuditAction.VIEW, case_id, note=f"request case: {len(entries)} records, {len(masks)} masks"
+        )
         return CaseView(case, entries, masks)
 
     def records(self, who: Actor, case_id: str) -> list[SnapshotEntry]:
@@ -202,8 +203,8 @@ class RequestDesk:
             text = field_value(docs.get(m.mask.record_id, {}), m.mask.field)
             s, e = m.mask.start, m.mask.end
             value = text[s:e]
-            before = ("…" if s > CONTEXT else "") + text[max(0, s - CONTEXT):s]
-            after = text[e:e + CONTEXT] + ("…" if len(text) > e + CONTEXT else "")
+            before = ("…" if s > CONTEXT else "") + text[max(0, s - CONTEXT) : s]
+            after = text[e : e + CONTEXT] + ("…" if len(text) > e + CONTEXT else "")
             stale = hashlib.sha256(value.encode()).hexdigest() != m.mask.value_sha256
             out.setdefault(m.mask.record_id, []).append(MaskPreview(m.id, m.mask, before, value, after, stale=stale))
         return out
@@ -241,6 +242,7 @@ class RequestDesk:
 
     def package(self, who: Actor, case_id: str, number: int) -> Path:
         """A produced package's directory, for download (audited as an export step)."""
+
         def step() -> Path:
             found = next((p for p in self.packages(case_id) if p.number == number), None)
             if found is None:
@@ -251,9 +253,17 @@ class RequestDesk:
 
     # --- steps -----------------------------------------------------------------------------------
 
-    def create(self, who: Actor, *, searches: list[SavedSearch], requester: str | None = None,
-               request_text: str = "", diary_number: str | None = None, profile: str = "se",
-               received_at: datetime | None = None) -> RequestCase:
+    def create(
+        self,
+        who: Actor,
+        *,
+        searches: list[SavedSearch],
+        requester: str | None = None,
+        request_text: str = "",
+        diary_number: str | None = None,
+        profile: str = "se",
+        received_at: datetime | None = None,
+    ) -> RequestCase:
         """Register a request; its clock counts from `received_at` (never in the future), else now."""
         now = self.now()
         received = received_at or now
@@ -264,39 +274,67 @@ class RequestDesk:
                 raise CaseError(f"unknown profile {profile!r}", hint=f"one of: {', '.join(known)}")
             if received > now + FUTURE_SLACK:
                 raise CaseError(f"received_at {received.isoformat()} is in the future")
-            return new_case(self.cases_book, searches=searches, handler=who.name, now=received, requester=requester,
-                            request_text=request_text, diary_number=diary_number or None, profile=profile)
+            return new_case(
+                self.cases_book,
+                searches=searches,
+                handler=who.name,
+                now=received,
+                requester=requester,
+                request_text=request_text,
+                diary_number=diary_number or None,
+                profile=profile,
+            )
 
         def note(case: RequestCase) -> str:
-            late = f"; received {case.received_at.isoformat()}, registered {now.isoformat()}" \
-                if received_at is not None else ""
+            late = (
+                f"; received {case.received_at.isoformat()}, registered {now.isoformat()}"
+                if received_at is not None
+                else ""
+            )
             return "; ".join(s.describe() for s in case.searches) + late
 
-        return audited(self.audit, who, AuditAction.REQUEST_CREATE, "new request case", step, note,
-                       made=lambda c: c.id)
+        return audited(self.audit, who, AuditAction.REQUEST_CREATE, "new request case", step, note, made=lambda c: c.id)
 
     def run(self, who: Actor, case_id: str) -> RunResult:
         """Run the case's searches now and freeze the result as a new snapshot, compared with the last."""
+
         def step() -> RunResult:
             self.open_case(case_id)
             return run_case(self.cases_book, self.archive.index, case_id, spans=detect)
 
-        return audited(self.audit, who, AuditAction.REQUEST_RUN, case_id, step,
-                       lambda r: f"snapshot {r.snapshot}: {r.total} records, {len(r.added)} new, "
-                                 f"{len(r.removed)} gone; {r.suggestions} masking suggestions")
+        return audited(
+            self.audit,
+            who,
+            AuditAction.REQUEST_RUN,
+            case_id,
+            step,
+            lambda r: (
+                f"snapshot {r.snapshot}: {r.total} records, {len(r.added)} new, "
+                f"{len(r.removed)} gone; {r.suggestions} masking suggestions"
+            ),
+        )
 
     def review(self, who: Actor, case_id: str, record_id: str, *, include: bool, reason: str) -> SnapshotEntry:
         """Include or exclude one record of the latest snapshot, with the reason."""
+
         def step() -> SnapshotEntry:
             self.open_case(case_id)
-            return review_record(self.cases_book, case_id, record_id, include=include, reason=reason, by=who.name,
-                                 now=self.now())
+            return review_record(
+                self.cases_book, case_id, record_id, include=include, reason=reason, by=who.name, now=self.now()
+            )
 
-        return audited(self.audit, who, AuditAction.REQUEST_REVIEW, case_id, step,
-                       lambda e: f"{e.record_id} {'included' if e.included else 'excluded'}: {e.reason}")
+        return audited(
+            self.audit,
+            who,
+            AuditAction.REQUEST_REVIEW,
+            case_id,
+            step,
+            lambda e: f"{e.record_id} {'included' if e.included else 'excluded'}: {e.reason}",
+        )
 
-    def decide(self, who: Actor, case_id: str, *, accept: bool, ground: str | None,
-               ids: Collection[str] | None = None) -> int:
+    def decide(
+        self, who: Actor, case_id: str, *, accept: bool, ground: str | None, ids: Collection[str] | None = None
+    ) -> int:
         """Accept (with a legal ground) or reject pending suggestions: the listed ones, or all (`ids` None)."""
         ground = (ground or "").strip() or None
         wanted = set(ids or ())
@@ -307,34 +345,69 @@ class RequestDesk:
                 unknown = wanted - {m.id for m in self.masks_of(case_id)}
                 if unknown:
                     raise NotFound(f"no such masks in {case_id}: {', '.join(sorted(unknown)[:5])}")
-            return decide_masks(self.cases_book, case_id, accept=accept, ground=ground, by=who.name, now=self.now(),
-                                only=lambda m: ids is None or mask_id(case_id, m) in wanted)
+            return decide_masks(
+                self.cases_book,
+                case_id,
+                accept=accept,
+                ground=ground,
+                by=who.name,
+                now=self.now(),
+                only=lambda m: ids is None or mask_id(case_id, m) in wanted,
+            )
 
         which = "all pending" if ids is None else f"{len(wanted)} listed"
-        return audited(self.audit, who, AuditAction.REQUEST_REVIEW, case_id, step,
-                       lambda n: f"{n} suggestions ({which}) {'accepted' if accept else 'rejected'}"
-                                 f" ({ground or 'no ground'})")
+        return audited(
+            self.audit,
+            who,
+            AuditAction.REQUEST_REVIEW,
+            case_id,
+            step,
+            lambda n: f"{n} suggestions ({which}) {'accepted' if accept else 'rejected'} ({ground or 'no ground'})",
+        )
 
-    def add_mask(self, who: Actor, case_id: str, *, record_id: str, field_path: str, start: int, end: int,
-                 ground: str) -> MaskRef:
+    def add_mask(
+        self, who: Actor, case_id: str, *, record_id: str, field_path: str, start: int, end: int, ground: str
+    ) -> MaskRef:
         """A reviewer's own mask over a span, accepted at once with its ground."""
+
         def step() -> MaskRef:
             self.open_case(case_id)
             try:
                 self.archive.index.get(record_id)
             except NotFound as exc:
                 raise NotFound(f"no record {record_id}") from exc
-            mask = add_manual_mask(self.cases_book, self.archive.index, case_id, record_id=record_id,
-                                   field_path=field_path, start=start, end=end, ground=ground.strip(), by=who.name,
-                                   now=self.now())
+            mask = add_manual_mask(
+                self.cases_book,
+                self.archive.index,
+                case_id,
+                record_id=record_id,
+                field_path=field_path,
+                start=start,
+                end=end,
+                ground=ground.strip(),
+                by=who.name,
+                now=self.now(),
+            )
             return MaskRef(mask_id(case_id, mask), mask)
 
-        return audited(self.audit, who, AuditAction.REQUEST_REVIEW, case_id, step,
-                       lambda m: f"manual mask {m.mask.record_id} {m.mask.field} {m.mask.start}-{m.mask.end} "
-                                 f"({m.mask.ground})")
+        return audited(
+            self.audit,
+            who,
+            AuditAction.REQUEST_REVIEW,
+            case_id,
+            step,
+            lambda m: f"manual mask {m.mask.record_id} {m.mask.field} {m.mask.start}-{m.mask.end} ({m.mask.ground})",
+        )
 
-    def export(self, who: Actor, case_id: str, *, bates_prefix: str | None = None, output: Path | None = None,
-               progress: Callable[[int, int], None] | None = None) -> Produced:
+    def export(
+        self,
+        who: Actor,
+        case_id: str,
+        *,
+        bates_prefix: str | None = None,
+        output: Path | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Produced:
         """Produce the package of the latest snapshot: numbered under `{data_dir}/packages`, or into `output`."""
         # The package's PDFs need fpdf, whose fonts take about a second to import: only exports pay.
         from ..requests.production import produce
@@ -343,47 +416,82 @@ class RequestDesk:
             self.get(case_id)
             package = Package(None, output) if output is not None else self._reserve(case_id)
             try:
-                result = produce(self.settings, self.cases_book, self.archive.index, self.archive.store, self.audit,
-                                 case_id, package.path, by=who.name, now=self.now(), bates_prefix=bates_prefix,
-                                 progress=progress)
+                result = produce(
+                    self.settings,
+                    self.cases_book,
+                    self.archive.index,
+                    self.archive.store,
+                    self.audit,
+                    case_id,
+                    package.path,
+                    by=who.name,
+                    now=self.now(),
+                    bates_prefix=bates_prefix,
+                    progress=progress,
+                )
             except BaseException:
                 if output is None:  # a numbered directory is ours: never leave it half-written
                     shutil.rmtree(package.path, ignore_errors=True)
                 raise
             return Produced(package, result)
 
-        return audited(self.audit, who, AuditAction.REQUEST_EXPORT, case_id, step,
-                       lambda p: f"{p.result.records} records, {p.result.masked_spans} masked spans → {p.package.path}")
+        return audited(
+            self.audit,
+            who,
+            AuditAction.REQUEST_EXPORT,
+            case_id,
+            step,
+            lambda p: f"{p.result.records} records, {p.result.masked_spans} masked spans → {p.package.path}",
+        )
 
-    def deliver(self, who: Actor, case_id: str, *, package: str | None = None, records: int | None = None,
-                note: str = "") -> Delivery:
+    def deliver(
+        self, who: Actor, case_id: str, *, package: str | None = None, records: int | None = None, note: str = ""
+    ) -> Delivery:
         """Log one installment handed to the requester (default count: the snapshot's included records)."""
+
         def step() -> Delivery:
             case = self.open_case(case_id)
             if package is not None and package not in {p.path.name for p in self.packages(case_id)}:
                 raise CaseError(f"{package!r} is not a produced package of {case_id}")
             count = records if records is not None else sum(1 for e in self._entries(case) if e.included)
-            return deliver(self.cases_book, case_id, by=who.name, now=self.now(), records=count, package=package,
-                           note=note)
+            return deliver(
+                self.cases_book, case_id, by=who.name, now=self.now(), records=count, package=package, note=note
+            )
 
-        return audited(self.audit, who, AuditAction.REQUEST_DELIVER, case_id, step,
-                       lambda d: f"installment {d.number}: {d.records} records"
-                                 f"{f' in {d.package}' if d.package else ''}{f'; {d.note}' if d.note else ''}")
+        return audited(
+            self.audit,
+            who,
+            AuditAction.REQUEST_DELIVER,
+            case_id,
+            step,
+            lambda d: (
+                f"installment {d.number}: {d.records} records"
+                f"{f' in {d.package}' if d.package else ''}{f'; {d.note}' if d.note else ''}"
+            ),
+        )
 
     def close(self, who: Actor, case_id: str) -> RequestCase:
         """Close the case: final, but its packages stay readable."""
+
         def step() -> RequestCase:
             case = self.open_case(case_id)
             closed = case.model_copy(update={"status": CaseStatus.CLOSED, "closed_at": self.now()})
             self.cases_book.save(closed)
             return closed
 
-        return audited(self.audit, who, AuditAction.REQUEST_CLOSE, case_id, step,
-                       lambda c: f"closed after {len(c.deliveries)} deliveries")
+        return audited(
+            self.audit,
+            who,
+            AuditAction.REQUEST_CLOSE,
+            case_id,
+            step,
+            lambda c: f"closed after {len(c.deliveries)} deliveries",
+        )
 
 
-def open_requests(archive: Archive, audit: AuditLog | None = None, *,
-                  now: Callable[[], datetime] | None = None) -> RequestDesk:
+def open_requests(
+    archive: Archive, audit: AuditLog | None = None, *, now: Callable[[], datetime] | None = None
+) -> RequestDesk:
     """The desk over `archive`: its case book in the records' cluster, its audit log."""
     book = CaseBook(make_client(archive.settings), archive.settings.es_index_prefix)
     return RequestDesk(archive, book, audit or open_audit(archive.settings), now or (lambda: clock.now()))

@@ -35,43 +35,75 @@ class RetentionDesk:
 
     def plan(self, who: Actor, *, as_of: datetime) -> DispositionList:
         """A disposition list: the stored files whose records are all due, held by nobody, in no open request."""
+
         def step() -> DispositionList:
             arc = self.archive
-            return plan(arc.settings, arc.store, arc.index, load_schedule(arc.settings), as_of=as_of,
-                        planned_by=who.name, now=self.now())
+            return plan(
+                arc.settings,
+                arc.store,
+                arc.index,
+                load_schedule(arc.settings),
+                as_of=as_of,
+                planned_by=who.name,
+                now=self.now(),
+            )
 
-        return audited(self.audit, who, AuditAction.RETENTION_PLAN, "new disposition list", step,
-                       lambda r: f"{len(r.groups)} files, {r.record_count} records", made=lambda r: r.id)
+        return audited(
+            self.audit,
+            who,
+            AuditAction.RETENTION_PLAN,
+            "new disposition list",
+            step,
+            lambda r: f"{len(r.groups)} files, {r.record_count} records",
+            made=lambda r: r.id,
+        )
 
     def approve(self, who: Actor, list_id: str, *, note: str = "") -> DispositionList:
         """The second signature (records-manager or admin; not the planner)."""
+
         def step() -> DispositionList:
             return approve(self.archive.settings, self.archive.store, list_id, by=who.name, now=self.now(), note=note)
 
-        return audited(self.audit, who, AuditAction.RETENTION_APPROVE, list_id, step,
-                       lambda r: f"{r.record_count} records")
+        return audited(
+            self.audit, who, AuditAction.RETENTION_APPROVE, list_id, step, lambda r: f"{r.record_count} records"
+        )
 
     def dispose(self, who: Actor, list_id: str, *, progress: Progress | None = None) -> DisposalResult:
         """Execute an approved list (not by its approver); rerun to resume an interrupted disposal."""
+
         def step() -> DisposalResult:
             arc = self.archive
-            return dispose(arc.settings, arc.store, arc.index, list_id, by=who.name, now=self.now(),
-                           progress=progress)
+            return dispose(arc.settings, arc.store, arc.index, list_id, by=who.name, now=self.now(), progress=progress)
 
-        return audited(self.audit, who, AuditAction.RETENTION_DISPOSE, list_id, step,
-                       lambda r: f"{len(r.certificate.files)} files, {r.certificate.record_count} records disposed; "
-                                 f"{len(r.certificate.skipped)} files skipped")
+        return audited(
+            self.audit,
+            who,
+            AuditAction.RETENTION_DISPOSE,
+            list_id,
+            step,
+            lambda r: (
+                f"{len(r.certificate.files)} files, {r.certificate.record_count} records disposed; "
+                f"{len(r.certificate.skipped)} files skipped"
+            ),
+        )
 
     def reevaluate(self, who: Actor, *, previous: Path, dry_run: bool = False) -> Reevaluation:
         """Compare the configured schedule with `previous` over the archive; extend locks that grew."""
+
         def step() -> Reevaluation:
             arc = self.archive
             old, new = load_schedule(arc.settings, previous), load_schedule(arc.settings)
             return reevaluate(arc.store, arc.index, old, new, by=who.name, now=self.now(), dry_run=dry_run)
 
-        return audited(self.audit, who, AuditAction.RETENTION_REEVALUATE, "schedule change", step,
-                       lambda r: f"{r.changed} of {r.scanned} records changed; {r.extended} file locks extended",
-                       made=lambda r: r.id)
+        return audited(
+            self.audit,
+            who,
+            AuditAction.RETENTION_REEVALUATE,
+            "schedule change",
+            step,
+            lambda r: f"{r.changed} of {r.scanned} records changed; {r.extended} file locks extended",
+            made=lambda r: r.id,
+        )
 
     def erasure(self, who: Actor, record_ids: list[str], *, note: str = "") -> list[ErasureAnswer]:
         """Answer GDPR erasure requests with the rule and earliest disposal date; deletes nothing.
@@ -80,19 +112,38 @@ class RetentionDesk:
         audited here, so no request leaves two events.
         """
         arc = self.archive
-        schedule = audited(self.audit, who, AuditAction.RETENTION_ERASURE, ", ".join(record_ids),
-                           lambda: load_schedule(arc.settings), lambda _: "schedule read", quiet=True)
+        schedule = audited(
+            self.audit,
+            who,
+            AuditAction.RETENTION_ERASURE,
+            ", ".join(record_ids),
+            lambda: load_schedule(arc.settings),
+            lambda _: "schedule read",
+            quiet=True,
+        )
         answers = []
         for record_id in record_ids:
-            def answer(r: str = record_id) -> ErasureAnswer:
-                return erasure_request(arc.settings, arc.index, schedule, r, requested_by=who.name, now=self.now(),
-                                       note=note)
 
-            answers.append(audited(self.audit, who, AuditAction.RETENTION_ERASURE, record_id, answer,
-                                   lambda a: a.explanation, quiet=True))
+            def answer(r: str = record_id) -> ErasureAnswer:
+                return erasure_request(
+                    arc.settings, arc.index, schedule, r, requested_by=who.name, now=self.now(), note=note
+                )
+
+            answers.append(
+                audited(
+                    self.audit,
+                    who,
+                    AuditAction.RETENTION_ERASURE,
+                    record_id,
+                    answer,
+                    lambda a: a.explanation,
+                    quiet=True,
+                )
+            )
         return answers
 
 
-def open_retention(archive: Archive, audit: AuditLog | None = None, *,
-                   now: Callable[[], datetime] | None = None) -> RetentionDesk:
+def open_retention(
+    archive: Archive, audit: AuditLog | None = None, *, now: Callable[[], datetime] | None = None
+) -> RetentionDesk:
     return RetentionDesk(archive, audit or open_audit(archive.settings), now or (lambda: clock.now()))

@@ -45,8 +45,9 @@ def iter_records(stream: IO[bytes]) -> Iterator[RecordAt]:
     for record in it:
         content = record.content_stream().read()
         if record.digest_checker.passed is False:
-            raise WarcError(f"digest check failed at offset {it.get_record_offset()}: "
-                            f"{'; '.join(record.digest_checker.problems)}")
+            raise WarcError(
+                f"digest check failed at offset {it.get_record_offset()}: {'; '.join(record.digest_checker.problems)}"
+            )
         it.read_to_end(record)
         yield RecordAt(record, it.get_record_offset(), it.get_record_length(), content)
 
@@ -54,8 +55,7 @@ def iter_records(stream: IO[bytes]) -> Iterator[RecordAt]:
 def located_records(stream: IO[bytes], filename: str) -> Iterator[Record]:
     """The normalized Records of a WARC file, from its metadata records alone."""
     for rec in iter_records(stream):
-        if rec.warc_type == "metadata" and \
-                rec.record.rec_headers.get_header("Content-Type") == METADATA_CONTENT_TYPE:
+        if rec.warc_type == "metadata" and rec.record.rec_headers.get_header("Content-Type") == METADATA_CONTENT_TYPE:
             try:
                 yield from parse_records_json(rec.content)
             except ValueError as exc:

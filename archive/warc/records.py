@@ -55,8 +55,11 @@ class WarcRecord:
         names = [("WARC-Type", self.warc_type), ("WARC-Record-ID", self.record_id), *self.fields]
         if self.payload_digest:
             names.append(("WARC-Payload-Digest", self.payload_digest))
-        names += [("WARC-Block-Digest", "sha256:" + block.hexdigest()), ("Content-Type", self.content_type),
-                  ("Content-Length", str(len(self.http_head) + len(self.payload)))]
+        names += [
+            ("WARC-Block-Digest", "sha256:" + block.hexdigest()),
+            ("Content-Type", self.content_type),
+            ("Content-Length", str(len(self.http_head) + len(self.payload))),
+        ]
         head = "WARC/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in names) + "\r\n"
         return [head.encode("utf-8"), self.http_head, self.payload, CRLF + CRLF]
 
@@ -90,12 +93,17 @@ def target_uri(capture: Capture) -> str:
 
 def build_request(capture: Capture, uri: str, date: str, concurrent_to: str) -> WarcRecord:
     """The `request` record: method, redacted URL target and redacted headers."""
-    head = _header_block(f"{capture.method} {_request_target(uri)} {capture.http_version}",
-                         redact_headers(capture.request_headers))
-    return WarcRecord("request", [("WARC-Date", date), ("WARC-Target-URI", uri),
-                                  ("WARC-Concurrent-To", concurrent_to)],
-                      "application/http; msgtype=request", head, capture.request_body,
-                      "sha256:" + sha256_hex(capture.request_body))
+    head = _header_block(
+        f"{capture.method} {_request_target(uri)} {capture.http_version}", redact_headers(capture.request_headers)
+    )
+    return WarcRecord(
+        "request",
+        [("WARC-Date", date), ("WARC-Target-URI", uri), ("WARC-Concurrent-To", concurrent_to)],
+        "application/http; msgtype=request",
+        head,
+        capture.request_body,
+        "sha256:" + sha256_hex(capture.request_body),
+    )
 
 
 def build_response(capture: Capture, uri: str, date: str, payload_digest: str) -> WarcRecord:
@@ -103,24 +111,42 @@ def build_response(capture: Capture, uri: str, date: str, payload_digest: str) -
     fields = [("WARC-Date", date), ("WARC-Target-URI", uri)]
     if capture.ip_address:
         fields.append(("WARC-IP-Address", capture.ip_address))
-    return WarcRecord("response", fields, "application/http; msgtype=response", _response_head(capture),
-                      capture.body, payload_digest)
+    return WarcRecord(
+        "response", fields, "application/http; msgtype=response", _response_head(capture), capture.body, payload_digest
+    )
 
 
-def build_revisit(capture: Capture, uri: str, date: str, payload_digest: str,
-                  original: Mapping[str, str]) -> WarcRecord:
+def build_revisit(
+    capture: Capture, uri: str, date: str, payload_digest: str, original: Mapping[str, str]
+) -> WarcRecord:
     """A `revisit` (identical-payload-digest profile) pointing at the stored original."""
-    return WarcRecord("revisit", [
-        ("WARC-Date", date), ("WARC-Target-URI", uri), ("WARC-Profile", REVISIT_PROFILE),
-        ("WARC-Refers-To", original["record_id"]), ("WARC-Refers-To-Target-URI", original["uri"]),
-        ("WARC-Refers-To-Date", original["date"]),
-    ], "application/http; msgtype=response", _response_head(capture), b"", payload_digest)
+    return WarcRecord(
+        "revisit",
+        [
+            ("WARC-Date", date),
+            ("WARC-Target-URI", uri),
+            ("WARC-Profile", REVISIT_PROFILE),
+            ("WARC-Refers-To", original["record_id"]),
+            ("WARC-Refers-To-Target-URI", original["uri"]),
+            ("WARC-Refers-To-Date", original["date"]),
+        ],
+        "application/http; msgtype=response",
+        _response_head(capture),
+        b"",
+        payload_digest,
+    )
 
 
 def build_metadata(body: bytes, uri: str, date: str, refers_to: str) -> WarcRecord:
     """The `metadata` record with the normalized Record JSON derived from a response."""
-    return WarcRecord("metadata", [("WARC-Date", date), ("WARC-Target-URI", uri), ("WARC-Refers-To", refers_to)],
-                      METADATA_CONTENT_TYPE, b"", body, "sha256:" + sha256_hex(body))
+    return WarcRecord(
+        "metadata",
+        [("WARC-Date", date), ("WARC-Target-URI", uri), ("WARC-Refers-To", refers_to)],
+        METADATA_CONTENT_TYPE,
+        b"",
+        body,
+        "sha256:" + sha256_hex(body),
+    )
 
 
 def build_warcinfo(filename: str, info: Mapping[str, str], date: str) -> WarcRecord:
@@ -130,8 +156,9 @@ def build_warcinfo(filename: str, info: Mapping[str, str], date: str) -> WarcRec
     accounts file, and a line break there would otherwise forge another field.
     """
     body = "".join(f"{k}: {' '.join(v.splitlines())}\r\n" for k, v in info.items() if v).encode("utf-8")
-    return WarcRecord("warcinfo", [("WARC-Date", date), ("WARC-Filename", filename)],
-                      "application/warc-fields", b"", body)
+    return WarcRecord(
+        "warcinfo", [("WARC-Date", date), ("WARC-Filename", filename)], "application/warc-fields", b"", body
+    )
 
 
 def record_set(parts: Iterable[bytes]) -> bytes:

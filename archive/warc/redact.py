@@ -13,18 +13,39 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 REDACTED = "REDACTED"
 
-SECRET_HEADERS = frozenset({
-    "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token",
-    "x-access-token", "x-csrf-token", "x-restli-token",
-})
-SECRET_PARAMS = frozenset({
-    "access_token", "token", "api_key", "apikey", "key", "client_secret", "client_id_secret",
-    "password", "sig", "signature", "oauth_token", "oauth_signature", "refresh_token", "code",
-})
-
-_PARAM_RE = re.compile(
-    r"(?i)\b(" + "|".join(sorted(SECRET_PARAMS, key=len, reverse=True)) + r")=([^&\s\"']+)"
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        "x-auth-token",
+        "x-access-token",
+        "x-csrf-token",
+        "x-restli-token",
+    }
 )
+SECRET_PARAMS = frozenset(
+    {
+        "access_token",
+        "token",
+        "api_key",
+        "apikey",
+        "key",
+        "client_secret",
+        "client_id_secret",
+        "password",
+        "sig",
+        "signature",
+        "oauth_token",
+        "oauth_signature",
+        "refresh_token",
+        "code",
+    }
+)
+
+_PARAM_RE = re.compile(r"(?i)\b(" + "|".join(sorted(SECRET_PARAMS, key=len, reverse=True)) + r")=([^&\s\"']+)")
 _BEARER_RE = re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{8,}")
 
 

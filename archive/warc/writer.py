@@ -56,10 +56,10 @@ class _MemberSink:
         for piece in [*(comp.compress(c) for c in chunks if c), comp.flush()]:  # type: ignore[attr-defined]
             if piece:
                 if armed(CrashPoint.WARC_MID_RECORD):  # half of this member on disk, then the crash
-                    self._fh.write(piece[:len(piece) // 2])
+                    self._fh.write(piece[: len(piece) // 2])
                     self._fh.flush()
                     crash_point(CrashPoint.WARC_MID_RECORD)
-                    self._fh.write(piece[len(piece) // 2:])
+                    self._fh.write(piece[len(piece) // 2 :])
                 else:
                     self._fh.write(piece)
                 self._file_hash.update(piece)
@@ -98,13 +98,22 @@ class Written:
             body = r.__pydantic_serializer__.to_json(r, exclude=_LOCATED_FIELDS)
             first_seen = _DATETIME.dump_json(r.first_seen_at or self.captured_at)
             source = json.dumps(r.source_url or self.uri, ensure_ascii=False).encode("utf-8")
-            parts.append(body[:-1] + b',"first_seen_at":' + first_seen + b',"source_url":' + source
-                         + b',"warc":' + loc + b"}")
+            parts.append(
+                body[:-1] + b',"first_seen_at":' + first_seen + b',"source_url":' + source + b',"warc":' + loc + b"}"
+            )
         return parts
 
     def located(self) -> list[Record]:
-        return [r.model_copy(update={"warc": self.location, "first_seen_at": r.first_seen_at or self.captured_at,
-                                     "source_url": r.source_url or self.uri}) for r in self.records]
+        return [
+            r.model_copy(
+                update={
+                    "warc": self.location,
+                    "first_seen_at": r.first_seen_at or self.captured_at,
+                    "source_url": r.source_url or self.uri,
+                }
+            )
+            for r in self.records
+        ]
 
 
 @dataclass
@@ -142,8 +151,9 @@ class WarcFile:
         offset, length, digest = self._sink.write_member(record.chunks())
         self.record_count += 1
         # Built here from values this writer just produced, so validation is skipped (hot path).
-        return WarcLocation.model_construct(filename=self.name, offset=offset, length=length, sha256=digest,
-                                            record_id=record.record_id)
+        return WarcLocation.model_construct(
+            filename=self.name, offset=offset, length=length, sha256=digest, record_id=record.record_id
+        )
 
     def mark(self) -> tuple[int, int, int]:
         return self.size, self.record_count, len(self.records)
@@ -192,17 +202,24 @@ class WarcFile:
 
 def disposal_group(account: str, rclass: RetentionClass, moment: datetime) -> str:
     """Files in one group expire together, so a revisit may only point within its group."""
-    period = f"{moment:%Y}" if rclass.permanent or rclass.trigger is RetentionTrigger.END_OF_YEAR \
-        else f"{moment:%Y%m}"
+    period = f"{moment:%Y}" if rclass.permanent or rclass.trigger is RetentionTrigger.END_OF_YEAR else f"{moment:%Y%m}"
     return f"{account}/{rclass.name}/{period}"
 
 
 class WarcWriter:
     """Writes bundles of one run into per (account, retention class, month) WARC files."""
 
-    def __init__(self, directory: Path, run_id: str, *, rollover_bytes: int = 1024**3,
-                 engine: Engine = "isal", level: int = 1, operator: str = "",
-                 lookup: PayloadLookup | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        run_id: str,
+        *,
+        rollover_bytes: int = 1024**3,
+        engine: Engine = "isal",
+        level: int = 1,
+        operator: str = "",
+        lookup: PayloadLookup | None = None,
+    ) -> None:
         self.directory = directory
         self.directory.mkdir(parents=True, exist_ok=True)
         self.run_id = run_id
@@ -217,8 +234,9 @@ class WarcWriter:
         self._seen: dict[tuple[str, str], dict[str, str]] = {}
         self._finalized: list[FinalizedFile] = []
 
-    def write(self, account: str, rclass: RetentionClass, bundle: CaptureBundle, *,
-              department: str | None = None) -> Written:
+    def write(
+        self, account: str, rclass: RetentionClass, bundle: CaptureBundle, *, department: str | None = None
+    ) -> Written:
         """Write one capture (request, response or revisit, metadata); say where it went.
 
         `department` (the account's owning department) is written into the warcinfo record and
@@ -236,8 +254,7 @@ class WarcWriter:
             wfile.rewind(mark)  # a bundle is written whole or not at all
             raise
 
-    def _write(self, wfile: WarcFile, account: str, rclass: RetentionClass,
-               bundle: CaptureBundle) -> Written:
+    def _write(self, wfile: WarcFile, account: str, rclass: RetentionClass, bundle: CaptureBundle) -> Written:
         capture = bundle.capture
         date = build.warc_date(capture.started_at)
         uri = build.target_uri(capture)
@@ -252,9 +269,15 @@ class WarcWriter:
         location = wfile.write(response)
         wfile.write(build.build_request(capture, uri, date, response.record_id))
         if original is None and dedupable:
-            self._seen.setdefault((group, payload_digest), {
-                "record_id": response.record_id, "uri": uri, "date": date, "filename": wfile.name,
-            })
+            self._seen.setdefault(
+                (group, payload_digest),
+                {
+                    "record_id": response.record_id,
+                    "uri": uri,
+                    "date": date,
+                    "filename": wfile.name,
+                },
+            )
         written = Written(location, bundle.records, capture.started_at, uri, payload_digest, original is not None)
         parts = written.json_parts()
         if parts:
@@ -276,8 +299,9 @@ class WarcWriter:
     def _key(account: str, rclass: RetentionClass, moment: datetime) -> tuple[str, str, str]:
         return account, rclass.name, f"{moment:%Y%m}"
 
-    def _file_for(self, account: str, rclass: RetentionClass, moment: datetime,
-                  department: str | None = None) -> WarcFile:
+    def _file_for(
+        self, account: str, rclass: RetentionClass, moment: datetime, department: str | None = None
+    ) -> WarcFile:
         key = self._key(account, rclass, moment)
         wfile = self._open.get(key)
         if wfile is None:
@@ -311,10 +335,19 @@ class WarcWriter:
         last = wfile.last_capture
         assert last is not None, "a WARC file is only opened for a capture"
         manifest = WarcFileManifest(
-            name=wfile.name, key=warc_key(key[0], wfile.name), account=key[0], retention_class=rclass.name,
-            bytes=size, sha256=digest, records=wfile.record_count, first_capture=wfile.first_capture,
-            last_capture=last, retain_until=rclass.retain_until(last),
-            run_id=self.run_id, software=SOFTWARE, department=self._departments.pop(wfile.name, None),
+            name=wfile.name,
+            key=warc_key(key[0], wfile.name),
+            account=key[0],
+            retention_class=rclass.name,
+            bytes=size,
+            sha256=digest,
+            records=wfile.record_count,
+            first_capture=wfile.first_capture,
+            last_capture=last,
+            retain_until=rclass.retain_until(last),
+            run_id=self.run_id,
+            software=SOFTWARE,
+            department=self._departments.pop(wfile.name, None),
         )
         log.info("finalized %s (%s bytes, %s records)", wfile.name, size, wfile.record_count)
         self._finalized.append(FinalizedFile(wfile.final_path, manifest, wfile.records, wfile.record_json))

@@ -76,21 +76,28 @@ class AuditOut(BaseModel):
 
 # --- shared with the pages ---------------------------------------------------------------------
 
+
 def run_search(state: AppState, who: Principal, params: SearchParams, *, facets: bool | None = None) -> SearchResult:
     """Search as `who` (read-only users see only what is public now), audited with the query.
 
     Facets describe the whole result set, so by default they are counted on the first page only
     (a next page costs a third less); the search page asks for them on every page it shows.
     """
-    result = search(state.archive.index, params.query(public_only=who.public_only), after=params.cursor,
-                    facets=params.cursor is None if facets is None else facets)
-    state.audit_event(AuditAction.SEARCH, who.user.name, who.role, params.describe(), who.client,
-                      note=f"{result.total} hits")
+    result = search(
+        state.archive.index,
+        params.query(public_only=who.public_only),
+        after=params.cursor,
+        facets=params.cursor is None if facets is None else facets,
+    )
+    state.audit_event(
+        AuditAction.SEARCH, who.user.name, who.role, params.describe(), who.client, note=f"{result.total} hits"
+    )
     return result
 
 
-def load_record(state: AppState, who: Principal, record_id: str, *, action: AuditAction = AuditAction.VIEW,
-                note: str = "") -> dict[str, Any]:
+def load_record(
+    state: AppState, who: Principal, record_id: str, *, action: AuditAction = AuditAction.VIEW, note: str = ""
+) -> dict[str, Any]:
     """One index document, if `who` may see it (404 otherwise, so ids of removed items don't leak)."""
     try:
         doc = state.archive.index.get(record_id)
@@ -107,9 +114,16 @@ def item_versions(state: AppState, who: Principal, item_key: str) -> list[Versio
     if not views:
         raise HTTPException(404, f"no item {item_key}")
     state.audit_event(AuditAction.VIEW, who.user.name, who.role, f"versions of {item_key}", who.client)
-    return [VersionOut(record={k: v for k, v in view.document.items() if k != "raw"}, changed=view.changed,
-                       diff=[{"op": p.op, "text": p.text} for p in view.diff], deleted_at=view.deleted_at,
-                       last_seen_at=view.last_seen_at) for view in views]
+    return [
+        VersionOut(
+            record={k: v for k, v in view.document.items() if k != "raw"},
+            changed=view.changed,
+            diff=[{"op": p.op, "text": p.text} for p in view.diff],
+            deleted_at=view.deleted_at,
+            last_seen_at=view.last_seen_at,
+        )
+        for view in views
+    ]
 
 
 # --- routes ------------------------------------------------------------------------------------
@@ -123,18 +137,31 @@ State = Annotated[AppState, Depends(app_state)]
 async def records(params: Annotated[SearchParams, Query()], who: Search, state: State) -> SearchPage:
     """Full-text search with filters, facets, highlights (`[[match]]`) and cursor paging past 10 000 hits."""
     result = await run_in_threadpool(run_search, state, who, params)
-    return SearchPage(total=result.total, facets=result.facets, next_cursor=result.next_cursor,
-                      hits=[Hit(record_id=h.record_id, score=h.score, highlight=h.highlight, record=h.source)
-                            for h in result.hits])
+    return SearchPage(
+        total=result.total,
+        facets=result.facets,
+        next_cursor=result.next_cursor,
+        hits=[Hit(record_id=h.record_id, score=h.score, highlight=h.highlight, record=h.source) for h in result.hits],
+    )
 
 
 @router.get("/records/export", summary="Export a result list (every hit)")
-async def export(params: Annotated[ExportParams, Query()], state: State,
-                 who: Annotated[Principal, Depends(require(Permission.EXPORT))]) -> StreamingResponse:
+async def export(
+    params: Annotated[ExportParams, Query()],
+    state: State,
+    who: Annotated[Principal, Depends(require(Permission.EXPORT))],
+) -> StreamingResponse:
     """Every record matching the search (no page limit), newest first, as CSV or JSON lines."""
     q, format = params.query(public_only=who.public_only), params.format
-    await run_in_threadpool(state.audit_event, AuditAction.EXPORT, who.user.name, who.role, params.describe(),
-                            who.client, note=f"format {format}")
+    await run_in_threadpool(
+        state.audit_event,
+        AuditAction.EXPORT,
+        who.user.name,
+        who.role,
+        params.describe(),
+        who.client,
+        note=f"format {format}",
+    )
     rows = export_csv(state.archive.index, q) if format == "csv" else export_jsonl(state.archive.index, q)
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
     name = f"communis-export.{format}"
@@ -148,10 +175,15 @@ async def record(record_id: str, who: View, state: State) -> RecordView:
     return RecordView(record=doc, provenance=prov)
 
 
-@router.get("/records/{record_id}/warc", summary="The exact WARC record bytes (one gzip member)",
-            response_class=Response, responses={200: {"content": {"application/warc": {}}}})
-async def record_warc(record_id: str, state: State,
-                      who: Annotated[Principal, Depends(require(Permission.WARC))]) -> Response:
+@router.get(
+    "/records/{record_id}/warc",
+    summary="The exact WARC record bytes (one gzip member)",
+    response_class=Response,
+    responses={200: {"content": {"application/warc": {}}}},
+)
+async def record_warc(
+    record_id: str, state: State, who: Annotated[Principal, Depends(require(Permission.WARC))]
+) -> Response:
     """The stored bytes of the record's WARC response record, checked against its SHA-256 before sending."""
     from ..records import fetch_verified
 
@@ -159,59 +191,98 @@ async def record_warc(record_id: str, state: State,
     verified = await run_in_threadpool(fetch_verified, state.archive.index, state.archive.store, record_id)
     loc = verified.record.warc
     assert loc is not None
-    return Response(verified.warc_bytes, media_type="application/warc", headers={
-        "Content-Disposition": f'attachment; filename="{record_id}.warc.gz"', "X-Communis-SHA256": loc.sha256,
-        "X-Communis-Warc-File": loc.filename, "X-Communis-Warc-Offset": str(loc.offset)})
+    return Response(
+        verified.warc_bytes,
+        media_type="application/warc",
+        headers={
+            "Content-Disposition": f'attachment; filename="{record_id}.warc.gz"',
+            "X-Communis-SHA256": loc.sha256,
+            "X-Communis-Warc-File": loc.filename,
+            "X-Communis-Warc-Offset": str(loc.offset),
+        },
+    )
 
 
 @router.post("/records/{record_id}/verify", response_model=VerifyResult, summary="Re-read and check the digest")
-async def verify(record_id: str, state: State,
-                 who: Annotated[Principal, Depends(require(Permission.VERIFY))]) -> VerifyResult:
+async def verify(
+    record_id: str, state: State, who: Annotated[Principal, Depends(require(Permission.VERIFY))]
+) -> VerifyResult:
     await run_in_threadpool(load_record, state, who, record_id, action=AuditAction.VERIFY)
-    return await run_in_threadpool(verify_record, state.archive.index, state.archive.store, record_id,
-                                   now=state.now())
+    return await run_in_threadpool(verify_record, state.archive.index, state.archive.store, record_id, now=state.now())
 
 
 #: Media types a browser may show inline; anything else (SVG, HTML …) is sent as a download.
-INLINE_MEDIA = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "video/mp4", "video/webm",
-                "audio/mpeg", "audio/ogg")
+INLINE_MEDIA = (
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/avif",
+    "video/mp4",
+    "video/webm",
+    "audio/mpeg",
+    "audio/ogg",
+)
 
 
-@router.get("/records/{record_id}/media/{n}", summary="An archived media file of a record",
-            response_class=Response)
+@router.get("/records/{record_id}/media/{n}", summary="An archived media file of a record", response_class=Response)
 async def media(record_id: str, n: int, who: View, state: State) -> Response:
     """The media bytes from the archive's WARC record, never fetched from the platform."""
     doc = await run_in_threadpool(load_record, state, who, record_id, action=AuditAction.MEDIA, note=f"media #{n}")
     found = await run_in_threadpool(archived_media, state.archive.store, doc, n)  # missing: 404 (errors.py)
     ctype = found.content_type.split(";")[0].strip().lower()
     disposition = "inline" if ctype in INLINE_MEDIA else "attachment"
-    return Response(found.body, media_type=ctype if disposition == "inline" else "application/octet-stream",
-                    headers={"Content-Disposition": disposition, "Cache-Control": "private, max-age=3600",
-                             "Content-Security-Policy": "sandbox; default-src 'none'"})
+    return Response(
+        found.body,
+        media_type=ctype if disposition == "inline" else "application/octet-stream",
+        headers={
+            "Content-Disposition": disposition,
+            "Cache-Control": "private, max-age=3600",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+        },
+    )
 
 
 @router.get("/items/{item_key}/versions", response_model=list[VersionOut], summary="Every version of an item")
-async def versions(item_key: str, state: State,
-                   who: Annotated[Principal, Depends(require(Permission.VIEW_REMOVED))]) -> list[VersionOut]:
+async def versions(
+    item_key: str, state: State, who: Annotated[Principal, Depends(require(Permission.VIEW_REMOVED))]
+) -> list[VersionOut]:
     """Oldest first, each with the word diff of its text against the version before and a tombstone marker."""
     return await run_in_threadpool(item_versions, state, who, item_key)
 
 
 @router.get("/accounts/{account}/timeline", response_model=list[TimelineOut], summary="Items per day/week/month")
 async def timeline(account: str, who: Search, state: State, interval: Interval = "week") -> list[TimelineOut]:
-    buckets = await run_in_threadpool(account_timeline, state.archive.index, account, interval=interval,
-                                      public_only=who.public_only)
-    await run_in_threadpool(state.audit_event, AuditAction.SEARCH, who.user.name, who.role,
-                            f"timeline of {account} per {interval}", who.client)
+    buckets = await run_in_threadpool(
+        account_timeline, state.archive.index, account, interval=interval, public_only=who.public_only
+    )
+    await run_in_threadpool(
+        state.audit_event,
+        AuditAction.SEARCH,
+        who.user.name,
+        who.role,
+        f"timeline of {account} per {interval}",
+        who.client,
+    )
     return [TimelineOut(start=b.start, counts=b.counts) for b in buckets]
 
 
 @router.get("/audit", response_model=AuditOut, tags=["admin"], summary="The newest audit events")
-async def audit(state: State, who: Annotated[Principal, Depends(require(Permission.AUDIT_READ))],
-                user: str | None = None, action: str | None = None,
-                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> AuditOut:
-    await run_in_threadpool(state.audit_event, AuditAction.AUDIT_READ, who.user.name, who.role,
-                            f"user={user or ''} action={action or ''}", who.client)
+async def audit(
+    state: State,
+    who: Annotated[Principal, Depends(require(Permission.AUDIT_READ))],
+    user: str | None = None,
+    action: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> AuditOut:
+    await run_in_threadpool(
+        state.audit_event,
+        AuditAction.AUDIT_READ,
+        who.user.name,
+        who.role,
+        f"user={user or ''} action={action or ''}",
+        who.client,
+    )
     await run_in_threadpool(state.audit.refresh)
     events = await run_in_threadpool(state.audit.latest, limit, user=user, action=action)
     return AuditOut(events=[e.model_dump(mode="json") for e in events])

@@ -22,8 +22,9 @@ async def holds(state: State, who: HoldViewer, released: bool = True) -> list[Ho
 @router.post("/holds", response_model=HoldChange, status_code=201, summary="Place a hold")
 async def place_route(body: HoldIn, who: Placer, state: State) -> HoldChange:
     """Marks every matching record (and records captured later) and locks the files holding them."""
-    outcome = await run_in_threadpool(lambda: state.holds.place(actor(who), matter=body.matter, scope=body.scope,
-                                                                reason=body.reason))
+    outcome = await run_in_threadpool(
+        lambda: state.holds.place(actor(who), matter=body.matter, scope=body.scope, reason=body.reason)
+    )
     return HoldChange.of_outcome(outcome)
 
 

@@ -54,9 +54,16 @@ async def cases(who: Viewer, state: State) -> list[CaseSummary]:
 async def create(body: CaseCreate, who: Creator, state: State) -> CaseSummary:
     desk = state.requests
     case = await run_in_threadpool(
-        lambda: desk.create(actor(who), searches=body.searches, requester=body.requester,
-                            request_text=body.request_text, diary_number=body.diary_number, profile=body.profile,
-                            received_at=body.received_at))
+        lambda: desk.create(
+            actor(who),
+            searches=body.searches,
+            requester=body.requester,
+            request_text=body.request_text,
+            diary_number=body.diary_number,
+            profile=body.profile,
+            received_at=body.received_at,
+        )
+    )
     return CaseSummary.of(desk.clock_of(case))
 
 
@@ -65,14 +72,20 @@ async def case(case_id: CaseId, who: Viewer, state: State) -> CaseDetail:
     return await run_in_threadpool(case_detail, state, case_id, who)
 
 
-@router.get("/requests/{case_id}/records", response_model=list[SnapshotEntry],
-            summary="The latest snapshot's records with review decisions")
+@router.get(
+    "/requests/{case_id}/records",
+    response_model=list[SnapshotEntry],
+    summary="The latest snapshot's records with review decisions",
+)
 async def case_records(case_id: CaseId, who: Viewer, state: State) -> list[SnapshotEntry]:
     return await run_in_threadpool(state.requests.records, actor(who), case_id)
 
 
-@router.get("/requests/{case_id}/masks", response_model=list[MaskOut],
-            summary="Masking suggestions and decisions (offsets and hashes, never the values)")
+@router.get(
+    "/requests/{case_id}/masks",
+    response_model=list[MaskOut],
+    summary="Masking suggestions and decisions (offsets and hashes, never the values)",
+)
 async def case_masks(case_id: CaseId, who: Viewer, state: State, status: MaskStatus | None = None) -> list[MaskOut]:
     found = await run_in_threadpool(state.requests.masks, actor(who), case_id, status)
     return [MaskOut.of(m) for m in found]
@@ -83,49 +96,83 @@ async def run_route(case_id: CaseId, who: Runner, state: State) -> RunOut:
     return RunOut.of(await run_in_threadpool(state.requests.run, actor(who), case_id))
 
 
-@router.post("/requests/{case_id}/records/{record_id}/review", response_model=SnapshotEntry,
-             summary="Include or exclude a record, with the reason")
+@router.post(
+    "/requests/{case_id}/records/{record_id}/review",
+    response_model=SnapshotEntry,
+    summary="Include or exclude a record, with the reason",
+)
 async def review_route(case_id: CaseId, record_id: str, body: ReviewIn, who: Reviewer, state: State) -> SnapshotEntry:
-    return await run_in_threadpool(lambda: state.requests.review(actor(who), case_id, record_id,
-                                                                 include=body.include, reason=body.reason))
+    return await run_in_threadpool(
+        lambda: state.requests.review(actor(who), case_id, record_id, include=body.include, reason=body.reason)
+    )
 
 
 @router.post("/requests/{case_id}/masks/decide", response_model=DecideOut, summary="Accept or reject suggestions")
 async def decide_route(case_id: CaseId, body: DecideIn, who: Reviewer, state: State) -> DecideOut:
-    decided = await run_in_threadpool(lambda: state.requests.decide(
-        actor(who), case_id, accept=body.accept, ground=body.ground, ids=None if body.all else body.ids))
+    decided = await run_in_threadpool(
+        lambda: state.requests.decide(
+            actor(who), case_id, accept=body.accept, ground=body.ground, ids=None if body.all else body.ids
+        )
+    )
     return DecideOut(decided=decided)
 
 
 @router.post("/requests/{case_id}/masks", response_model=MaskOut, status_code=201, summary="Mask a span by hand")
 async def mask_route(case_id: CaseId, body: ManualMaskIn, who: Reviewer, state: State) -> MaskOut:
-    return MaskOut.of(await run_in_threadpool(lambda: state.requests.add_mask(
-        actor(who), case_id, record_id=body.record_id, field_path=body.field, start=body.start, end=body.end,
-        ground=body.ground)))
+    return MaskOut.of(
+        await run_in_threadpool(
+            lambda: state.requests.add_mask(
+                actor(who),
+                case_id,
+                record_id=body.record_id,
+                field_path=body.field,
+                start=body.start,
+                end=body.end,
+                ground=body.ground,
+            )
+        )
+    )
 
 
-@router.post("/requests/{case_id}/export", response_model=ExportOut, status_code=201,
-             summary="Produce the package (refused while suggestions are pending)")
+@router.post(
+    "/requests/{case_id}/export",
+    response_model=ExportOut,
+    status_code=201,
+    summary="Produce the package (refused while suggestions are pending)",
+)
 async def export_route(case_id: CaseId, who: Exporter, state: State, body: ExportIn | None = None) -> ExportOut:
     wanted = body or ExportIn()
-    produced = await run_in_threadpool(lambda: state.requests.export(
-        actor(who), case_id, bates_prefix=wanted.bates_prefix if wanted.bates else None))
+    produced = await run_in_threadpool(
+        lambda: state.requests.export(actor(who), case_id, bates_prefix=wanted.bates_prefix if wanted.bates else None)
+    )
     return ExportOut.of(case_id, produced)
 
 
-@router.get("/requests/{case_id}/packages/{number}.zip", summary="A produced package as a zip of its bag",
-            response_class=StreamingResponse, responses={200: {"content": {"application/zip": {}}}})
+@router.get(
+    "/requests/{case_id}/packages/{number}.zip",
+    summary="A produced package as a zip of its bag",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/zip": {}}}},
+)
 async def package_zip(case_id: CaseId, number: int, who: Exporter, state: State) -> StreamingResponse:
     path = await run_in_threadpool(state.requests.package, actor(who), case_id, number)
-    return StreamingResponse(zip_stream(path), media_type="application/zip",
-                             headers={"Content-Disposition": f'attachment; filename="{path.name}.zip"'})
+    return StreamingResponse(
+        zip_stream(path),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{path.name}.zip"'},
+    )
 
 
-@router.post("/requests/{case_id}/deliveries", response_model=Delivery, status_code=201,
-             summary="Log an installment handed to the requester")
+@router.post(
+    "/requests/{case_id}/deliveries",
+    response_model=Delivery,
+    status_code=201,
+    summary="Log an installment handed to the requester",
+)
 async def delivery_route(case_id: CaseId, body: DeliveryIn, who: Deliverer, state: State) -> Delivery:
-    return await run_in_threadpool(lambda: state.requests.deliver(actor(who), case_id, package=body.package,
-                                                                  records=body.records, note=body.note))
+    return await run_in_threadpool(
+        lambda: state.requests.deliver(actor(who), case_id, package=body.package, records=body.records, note=body.note)
+    )
 
 
 @router.post("/requests/{case_id}/close", response_model=RequestCase, summary="Close the case")

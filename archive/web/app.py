@@ -32,7 +32,7 @@ STATIC = Path(__file__).parent / "static"
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'self'; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
@@ -41,8 +41,14 @@ SECURITY_HEADERS = {
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = FastAPI(title="Communis", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
-                  description="Search and read a municipality's archived social-media records, with provenance.")
+    app = FastAPI(
+        title="Communis",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        description="Search and read a municipality's archived social-media records, with provenance.",
+    )
     app.state.communis = AppState.open(settings or get_settings())
     app.include_router(api_router)
     app.include_router(requests_api_router)

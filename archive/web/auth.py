@@ -105,8 +105,9 @@ async def principal(request: Request, state: Annotated[AppState, Depends(app_sta
         raise NotAuthenticated("sign in, or send 'Authorization: Bearer <token>'")
     except (AuthenticationFailed, NotAuthenticated) as exc:
         detail = exc.detail if isinstance(exc, NotAuthenticated) else str(exc)
-        await run_in_threadpool(state.audit_event, AuditAction.LOGIN, None, None, request.url.path, client,
-                                AuditOutcome.DENIED, detail)
+        await run_in_threadpool(
+            state.audit_event, AuditAction.LOGIN, None, None, request.url.path, client, AuditOutcome.DENIED, detail
+        )
         raise NotAuthenticated(detail) from None
 
 
@@ -117,13 +118,21 @@ def require(permission: Permission, action: AuditAction | None = None) -> Callab
     (creating, running and exporting a request case are all `requests`).
     """
 
-    async def check(request: Request, who: Annotated[Principal, Depends(principal)],
-                    state: Annotated[AppState, Depends(app_state)]) -> Principal:
+    async def check(
+        request: Request, who: Annotated[Principal, Depends(principal)], state: Annotated[AppState, Depends(app_state)]
+    ) -> Principal:
         if not who.can(permission):
             refused = action or AuditAction(_AUDITED.get(permission, "view"))
-            await run_in_threadpool(state.audit_event, refused, who.user.name,
-                                    who.role, request.url.path, who.client, AuditOutcome.DENIED,
-                                    f"role {who.role.value} lacks {permission.value}")
+            await run_in_threadpool(
+                state.audit_event,
+                refused,
+                who.user.name,
+                who.role,
+                request.url.path,
+                who.client,
+                AuditOutcome.DENIED,
+                f"role {who.role.value} lacks {permission.value}",
+            )
             doing = _DOING.get(permission, permission.value.replace("-", " "))
             raise HTTPException(403, f"the role {who.role.value!r} may not {doing}")
         return who
@@ -132,11 +141,22 @@ def require(permission: Permission, action: AuditAction | None = None) -> Callab
 
 
 #: The audit action a refused permission is logged under.
-_AUDITED = {Permission.SEARCH: "search", Permission.VIEW: "view", Permission.VIEW_REMOVED: "view",
-            Permission.WARC: "warc", Permission.EXPORT: "export", Permission.VERIFY: "verify",
-            Permission.AUDIT_READ: "audit.read", Permission.REQUESTS_VIEW: "view",
-            Permission.REQUESTS: "request.review", Permission.HOLDS: "hold.place"}
+_AUDITED = {
+    Permission.SEARCH: "search",
+    Permission.VIEW: "view",
+    Permission.VIEW_REMOVED: "view",
+    Permission.WARC: "warc",
+    Permission.EXPORT: "export",
+    Permission.VERIFY: "verify",
+    Permission.AUDIT_READ: "audit.read",
+    Permission.REQUESTS_VIEW: "view",
+    Permission.REQUESTS: "request.review",
+    Permission.HOLDS: "hold.place",
+}
 
 #: How a refusal names what was refused, where the permission's name is not a verb.
-_DOING = {Permission.REQUESTS_VIEW: "see public-records requests",
-          Permission.REQUESTS: "handle public-records requests", Permission.HOLDS: "place or release legal holds"}
+_DOING = {
+    Permission.REQUESTS_VIEW: "see public-records requests",
+    Permission.REQUESTS: "handle public-records requests",
+    Permission.HOLDS: "place or release legal holds",
+}

@@ -16,9 +16,11 @@ def add_openapi_route(app: FastAPI) -> None:
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi(_: Annotated[Principal, Depends(principal)]) -> dict[str, Any]:
         if not cached:
-            cached.update(get_openapi(title=app.title, version=app.version, description=app.description,
-                                      routes=app.routes))
+            cached.update(
+                get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            )
             cached.setdefault("components", {})["securitySchemes"] = {
-                "bearer": {"type": "http", "scheme": "bearer", "description": "`communis user add` prints a token"}}
+                "bearer": {"type": "http", "scheme": "bearer", "description": "`communis user add` prints a token"}
+            }
             cached["security"] = [{"bearer": []}]
         return cached

@@ -38,16 +38,29 @@ def _when(value: object) -> str:
     return f"{str(value)[:16].replace('T', ' ')} UTC" if value else ""
 
 
-templates.env.filters.update(linkify=render.linkify, highlighted=render.highlighted, safe_url=render.safe_url,
-                             when=_when, urlquote=lambda v: quote(str(v), safe=""))
+templates.env.filters.update(
+    linkify=render.linkify,
+    highlighted=render.highlighted,
+    safe_url=render.safe_url,
+    when=_when,
+    urlquote=lambda v: quote(str(v), safe=""),
+)
 templates.env.globals.update(Permission=Permission, bar_chart=render.bar_chart)
 
 State = Annotated[AppState, Depends(app_state)]
 Who = Annotated[Principal, Depends(principal)]
 
-FACET_LABELS = {"platform": "Platform", "account": "Account", "department": "Department", "kind": "Kind",
-                "retention_class": "Retention class", "has_media": "Has media", "edited": "Edited",
-                "deleted": "Deleted", "on_hold": "Under legal hold"}
+FACET_LABELS = {
+    "platform": "Platform",
+    "account": "Account",
+    "department": "Department",
+    "kind": "Kind",
+    "retention_class": "Retention class",
+    "has_media": "Has media",
+    "edited": "Edited",
+    "deleted": "Deleted",
+    "on_hold": "Under legal hold",
+}
 #: Facet name → the search parameter it sets.
 FACET_PARAMS = {"has_media": "has_media", "edited": "edited", "deleted": "deleted", "on_hold": "on_hold"}
 
@@ -62,6 +75,7 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
 
 # --- signing in and out ------------------------------------------------------------------------
 
+
 def _next(target: str | None) -> str:
     """Only a local path may follow a sign-in (no open redirect)."""
     return target if target and target.startswith("/") and not target.startswith("//") else "/"
@@ -73,20 +87,27 @@ async def login_form(request: Request, next: str = "/") -> HTMLResponse:
 
 
 @router.post("/login")
-async def login(request: Request, state: State, name: Annotated[str, Form(max_length=64)],
-                password: Annotated[str, Form(max_length=1024)], next: Annotated[str, Form()] = "/") -> Response:
+async def login(
+    request: Request,
+    state: State,
+    name: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
     client = client_of(request)
     try:
         user = await run_in_threadpool(state.users.authenticate, name, password)
     except AuthenticationFailed as exc:
-        await run_in_threadpool(state.audit_event, AuditAction.LOGIN, name[:200], None, "/login", client,
-                                AuditOutcome.DENIED, str(exc))
+        await run_in_threadpool(
+            state.audit_event, AuditAction.LOGIN, name[:200], None, "/login", client, AuditOutcome.DENIED, str(exc)
+        )
         return page(request, "login.html", 401, next=_next(next), error=str(exc), who=None)
     secret = await run_in_threadpool(state.users.start_session, user.name)
     await run_in_threadpool(state.audit_event, AuditAction.LOGIN, user.name, user.role, "/login", client)
     response = RedirectResponse(_next(next), status_code=303)
-    response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https", path="/")
+    response.set_cookie(
+        SESSION_COOKIE, secret, httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/"
+    )
     return response
 
 
@@ -103,6 +124,7 @@ async def logout(request: Request, who: Who, state: State) -> Response:
 
 # --- search ------------------------------------------------------------------------------------
 
+
 def _params(request: Request) -> tuple[SearchParams, str | None]:
     """The search form's fields (empty ones dropped) as SearchParams, or the defaults and an error."""
     data = {k: v for k, v in request.query_params.items() if v != ""}
@@ -114,8 +136,9 @@ def _params(request: Request) -> tuple[SearchParams, str | None]:
 
 
 @router.get("/")
-async def search_page(request: Request, state: State,
-                      who: Annotated[Principal, Depends(require(Permission.SEARCH))]) -> HTMLResponse:
+async def search_page(
+    request: Request, state: State, who: Annotated[Principal, Depends(require(Permission.SEARCH))]
+) -> HTMLResponse:
     params, error = _params(request)
     result = None if error else await run_in_threadpool(partial(run_search, facets=True), state, who, params)
     facets = []
@@ -124,11 +147,21 @@ async def search_page(request: Request, state: State,
             values = result.facets.get(name) or {}
             if values:
                 facets.append((name, label, sorted(values.items(), key=lambda kv: -kv[1])))
-    return page(request, "search.html", who=who, params=params, result=result, error=error, facets=facets,
-                platforms=[p.value for p in Platform], kinds=[k.value for k in Kind])
+    return page(
+        request,
+        "search.html",
+        who=who,
+        params=params,
+        result=result,
+        error=error,
+        facets=facets,
+        platforms=[p.value for p in Platform],
+        kinds=[k.value for k in Kind],
+    )
 
 
 # --- a record ----------------------------------------------------------------------------------
+
 
 def _record_context(state: AppState, who: Principal, record_id: str) -> dict[str, Any]:
     doc = load_record(state, who, record_id)
@@ -142,27 +175,35 @@ def _record_context(state: AppState, who: Principal, record_id: str) -> dict[str
         shown = alive[-1] if alive else doc
     latest = next((v.document for v in reversed(versions)), None)
     return {
-        "doc": doc, "shown": shown, "tombstone": tombstone, "versions": versions, "latest": latest,
+        "doc": doc,
+        "shown": shown,
+        "tombstone": tombstone,
+        "versions": versions,
+        "latest": latest,
         "thread": thread_of(index, doc, public_only=who.public_only),
         "captures": item_captures([v.document for v in versions]),
-        "provenance": provenance_of(store, doc), "verify": None,
+        "provenance": provenance_of(store, doc),
+        "verify": None,
     }
 
 
 @router.get("/records/{record_id}")
-async def record_page(request: Request, record_id: str, state: State,
-                      who: Annotated[Principal, Depends(require(Permission.VIEW))]) -> HTMLResponse:
+async def record_page(
+    request: Request, record_id: str, state: State, who: Annotated[Principal, Depends(require(Permission.VIEW))]
+) -> HTMLResponse:
     context = await run_in_threadpool(_record_context, state, who, record_id)
     return page(request, "record.html", who=who, **context)
 
 
 @router.post("/records/{record_id}/verify")
-async def verify_page(request: Request, record_id: str, state: State,
-                      who: Annotated[Principal, Depends(require(Permission.VERIFY))]) -> HTMLResponse:
+async def verify_page(
+    request: Request, record_id: str, state: State, who: Annotated[Principal, Depends(require(Permission.VERIFY))]
+) -> HTMLResponse:
     context = await run_in_threadpool(_record_context, state, who, record_id)
     state.audit_event(AuditAction.VERIFY, who.user.name, who.role, record_id, who.client)
-    context["verify"] = await run_in_threadpool(verify_record, state.archive.index, state.archive.store, record_id,
-                                                now=state.now())
+    context["verify"] = await run_in_threadpool(
+        verify_record, state.archive.index, state.archive.store, record_id, now=state.now()
+    )
     return page(request, "record.html", who=who, **context)
 
 
@@ -177,9 +218,12 @@ async def item_page(item_key: str, state: State, who: Who) -> Response:
     """The latest version of an item (what a link to an item means)."""
     from ..index import SearchQuery, search
 
-    found = await run_in_threadpool(search, state.archive.index,
-                                    SearchQuery(item_key=item_key, latest_only=True, public_only=who.public_only,
-                                                size=1), facets=False)
+    found = await run_in_threadpool(
+        search,
+        state.archive.index,
+        SearchQuery(item_key=item_key, latest_only=True, public_only=who.public_only, size=1),
+        facets=False,
+    )
     if not found.hits:
         raise HTTPException(404, f"no item {item_key}")
     return RedirectResponse(f"/records/{found.hits[0].record_id}", status_code=303)
@@ -187,25 +231,50 @@ async def item_page(item_key: str, state: State, who: Who) -> Response:
 
 # --- timelines and audit -----------------------------------------------------------------------
 
+
 @router.get("/accounts/{account}")
-async def account_page(request: Request, account: str, state: State,
-                       who: Annotated[Principal, Depends(require(Permission.SEARCH))],
-                       interval: Interval = "week") -> HTMLResponse:
-    buckets = await run_in_threadpool(account_timeline, state.archive.index, account, interval=interval,
-                                      public_only=who.public_only)
-    await run_in_threadpool(state.audit_event, AuditAction.SEARCH, who.user.name, who.role,
-                            f"timeline of {account} per {interval}", who.client)
-    return page(request, "account.html", who=who, account=account, interval=interval, buckets=buckets,
-                points=[(b.start, b.total) for b in buckets])
+async def account_page(
+    request: Request,
+    account: str,
+    state: State,
+    who: Annotated[Principal, Depends(require(Permission.SEARCH))],
+    interval: Interval = "week",
+) -> HTMLResponse:
+    buckets = await run_in_threadpool(
+        account_timeline, state.archive.index, account, interval=interval, public_only=who.public_only
+    )
+    await run_in_threadpool(
+        state.audit_event,
+        AuditAction.SEARCH,
+        who.user.name,
+        who.role,
+        f"timeline of {account} per {interval}",
+        who.client,
+    )
+    return page(
+        request,
+        "account.html",
+        who=who,
+        account=account,
+        interval=interval,
+        buckets=buckets,
+        points=[(b.start, b.total) for b in buckets],
+    )
 
 
 @router.get("/audit")
-async def audit_page(request: Request, state: State,
-                     who: Annotated[Principal, Depends(require(Permission.AUDIT_READ))],
-                     user: str = "", action: str = "") -> HTMLResponse:
-    await run_in_threadpool(state.audit_event, AuditAction.AUDIT_READ, who.user.name, who.role,
-                            f"user={user} action={action}", who.client)
+async def audit_page(
+    request: Request,
+    state: State,
+    who: Annotated[Principal, Depends(require(Permission.AUDIT_READ))],
+    user: str = "",
+    action: str = "",
+) -> HTMLResponse:
+    await run_in_threadpool(
+        state.audit_event, AuditAction.AUDIT_READ, who.user.name, who.role, f"user={user} action={action}", who.client
+    )
     await run_in_threadpool(state.audit.refresh)  # an admin looking right after an action sees it
     events = await run_in_threadpool(state.audit.latest, 200, user=user or None, action=action or None)
-    return page(request, "audit.html", who=who, events=events, user=user, action=action,
-                actions=[a.value for a in AuditAction])
+    return page(
+        request, "audit.html", who=who, events=events, user=user, action=action, actions=[a.value for a in AuditAction]
+    )

@@ -22,11 +22,27 @@ from .state import AppState
 router = APIRouter(include_in_schema=False)
 
 
-def _holds_page(request: Request, state: AppState, who: Principal, *, status: int = 200, error: str | None = None,
-                form: dict[str, str] | None = None) -> HTMLResponse:
+def _holds_page(
+    request: Request,
+    state: AppState,
+    who: Principal,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
     holds = [HoldOut.of(h) for h in state.holds.holds(actor(who))]
-    return page(request, "holds.html", status, who=who, holds=holds, platforms=[p.value for p in Platform],
-                error=error, notice=notice(request), form=form or {})
+    return page(
+        request,
+        "holds.html",
+        status,
+        who=who,
+        holds=holds,
+        platforms=[p.value for p in Platform],
+        error=error,
+        notice=notice(request),
+        form=form or {},
+    )
 
 
 @router.get("/holds")
@@ -34,13 +50,20 @@ async def holds_page(request: Request, who: HoldViewer, state: State) -> HTMLRes
     return await run_in_threadpool(_holds_page, request, state, who)
 
 
-async def _hold_step(request: Request, state: AppState, who: Principal, done: str, step: Callable[[], object],
-                     form: dict[str, str] | None = None) -> Response:
+async def _hold_step(
+    request: Request,
+    state: AppState,
+    who: Principal,
+    done: str,
+    step: Callable[[], object],
+    form: dict[str, str] | None = None,
+) -> Response:
     try:
         await run_in_threadpool(attempt, step)
     except Failed as failed:
-        return await run_in_threadpool(partial(_holds_page, request, state, who, status=failed.status,
-                                               error=failed.message, form=form))
+        return await run_in_threadpool(
+            partial(_holds_page, request, state, who, status=failed.status, error=failed.message, form=form)
+        )
     return back("/holds", done)
 
 
@@ -49,8 +72,9 @@ async def place_page(request: Request, who: Placer, state: State) -> Response:
     form = await read_form(request)
 
     def step() -> object:
-        body = model(HoldIn, {"matter": form.get("matter", ""), "reason": form.get("reason", ""),
-                              "scope": search_of(form)})
+        body = model(
+            HoldIn, {"matter": form.get("matter", ""), "reason": form.get("reason", ""), "scope": search_of(form)}
+        )
         return state.holds.place(actor(who), matter=body.matter, scope=body.scope, reason=body.reason)
 
     return await _hold_step(request, state, who, "placed", step, form)

@@ -63,11 +63,29 @@ def _ground(form: dict[str, str]) -> str | None:
 
 # --- the case list -----------------------------------------------------------------------------
 
-def _list_page(request: Request, state: AppState, who: Principal, *, status: int = 200, error: str | None = None,
-               form: dict[str, str] | None = None) -> HTMLResponse:
+
+def _list_page(
+    request: Request,
+    state: AppState,
+    who: Principal,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
     summaries = [CaseSummary.of(c) for c in state.requests.cases(actor(who))]
-    return page(request, "requests.html", status, who=who, summaries=summaries, profiles=state.requests.profiles(),
-                platforms=[p.value for p in Platform], error=error, notice=notice(request), form=form or {})
+    return page(
+        request,
+        "requests.html",
+        status,
+        who=who,
+        summaries=summaries,
+        profiles=state.requests.profiles(),
+        platforms=[p.value for p in Platform],
+        error=error,
+        notice=notice(request),
+        form=form or {},
+    )
 
 
 @router.get("/requests")
@@ -95,26 +113,42 @@ async def create_page(request: Request, who: Creator, state: State) -> Response:
     form = await read_form(request)
 
     def step() -> str:
-        body = model(CaseCreate, {
-            "requester": form.get("requester"), "request_text": form.get("request_text", ""),
-            "diary_number": form.get("diary_number"), "profile": form.get("profile", "se"),
-            "searches": [search_of(form)], "received_at": _received(state, form)})
-        return state.requests.create(actor(who), searches=body.searches, requester=body.requester,
-                                     request_text=body.request_text, diary_number=body.diary_number,
-                                     profile=body.profile, received_at=body.received_at).id
+        body = model(
+            CaseCreate,
+            {
+                "requester": form.get("requester"),
+                "request_text": form.get("request_text", ""),
+                "diary_number": form.get("diary_number"),
+                "profile": form.get("profile", "se"),
+                "searches": [search_of(form)],
+                "received_at": _received(state, form),
+            },
+        )
+        return state.requests.create(
+            actor(who),
+            searches=body.searches,
+            requester=body.requester,
+            request_text=body.request_text,
+            diary_number=body.diary_number,
+            profile=body.profile,
+            received_at=body.received_at,
+        ).id
 
     try:
         case_id = await run_in_threadpool(attempt, step)
     except Failed as failed:
-        return await run_in_threadpool(partial(_list_page, request, state, who, status=failed.status,
-                                               error=failed.message, form=form))
+        return await run_in_threadpool(
+            partial(_list_page, request, state, who, status=failed.status, error=failed.message, form=form)
+        )
     return back(f"/requests/{case_id}", "created")
 
 
 # --- one case ----------------------------------------------------------------------------------
 
-def _case_page(request: Request, state: AppState, who: Principal, case_id: str, *, status: int = 200,
-               error: str | None = None) -> HTMLResponse:
+
+def _case_page(
+    request: Request, state: AppState, who: Principal, case_id: str, *, status: int = 200, error: str | None = None
+) -> HTMLResponse:
     desk = state.requests
     view = desk.read(actor(who), case_id)
     case = view.case
@@ -124,12 +158,26 @@ def _case_page(request: Request, state: AppState, who: Principal, case_id: str, 
         groups.setdefault((entry.platform, entry.account), []).append(entry)
     previews = desk.previews([MaskRef(mask_id(case_id, m), m) for m in view.masks])
     profile = desk.profiles().get(case.profile)
-    return page(request, "request.html", status, who=who, case=case, detail=detail, groups=groups,
-                previews=previews, pending=detail.masks.pending,
-                grounds=profile.default_grounds if profile else [], profile=profile,
-                fields=MASKED_FIELDS, can_act=who.can(Permission.REQUESTS) and case.status is CaseStatus.OPEN,
-                can_export=who.can(Permission.REQUESTS), error=error, notice=notice(request),
-                MaskStatus=MaskStatus, marker=MARKER)
+    return page(
+        request,
+        "request.html",
+        status,
+        who=who,
+        case=case,
+        detail=detail,
+        groups=groups,
+        previews=previews,
+        pending=detail.masks.pending,
+        grounds=profile.default_grounds if profile else [],
+        profile=profile,
+        fields=MASKED_FIELDS,
+        can_act=who.can(Permission.REQUESTS) and case.status is CaseStatus.OPEN,
+        can_export=who.can(Permission.REQUESTS),
+        error=error,
+        notice=notice(request),
+        MaskStatus=MaskStatus,
+        marker=MARKER,
+    )
 
 
 @router.get("/requests/{case_id}")
@@ -137,14 +185,16 @@ async def case_page(request: Request, case_id: str, who: Viewer, state: State) -
     return await run_in_threadpool(_case_page, request, state, who, case_id)
 
 
-async def _case_step(request: Request, state: AppState, who: Principal, case_id: str, done: str,
-                     step: Callable[[], object]) -> Response:
+async def _case_step(
+    request: Request, state: AppState, who: Principal, case_id: str, done: str, step: Callable[[], object]
+) -> Response:
     """Run a step on a case; back to the case page with a notice, or the page again with the reason."""
     try:
         await run_in_threadpool(attempt, step)
     except Failed as failed:
-        return await run_in_threadpool(partial(_case_page, request, state, who, case_id, status=failed.status,
-                                               error=failed.message))
+        return await run_in_threadpool(
+            partial(_case_page, request, state, who, case_id, status=failed.status, error=failed.message)
+        )
     return back(f"/requests/{quote(case_id, safe='')}", done)
 
 
@@ -173,10 +223,18 @@ async def decide_page(request: Request, case_id: str, who: Reviewer, state: Stat
         if accept and not _ground(form):
             raise Failed(400, "choose or type the legal ground of the masking")
         one = form.get("mask")
-        body = model(DecideIn, {"accept": accept, "ground": _ground(form) if accept else None,
-                                "ids": [one] if one else [], "all": not one})
-        return state.requests.decide(actor(who), case_id, accept=body.accept, ground=body.ground,
-                                     ids=None if body.all else body.ids)
+        body = model(
+            DecideIn,
+            {
+                "accept": accept,
+                "ground": _ground(form) if accept else None,
+                "ids": [one] if one else [],
+                "all": not one,
+            },
+        )
+        return state.requests.decide(
+            actor(who), case_id, accept=body.accept, ground=body.ground, ids=None if body.all else body.ids
+        )
 
     return await _case_step(request, state, who, case_id, "decided", step)
 
@@ -186,11 +244,25 @@ async def mask_page(request: Request, case_id: str, who: Reviewer, state: State)
     form = await read_form(request)
 
     def step() -> object:
-        body = model(ManualMaskIn, {"record_id": form.get("record_id", ""), "field": form.get("field", "text"),
-                                    "start": form.get("start"), "end": form.get("end"),
-                                    "ground": _ground(form) or ""})
-        return state.requests.add_mask(actor(who), case_id, record_id=body.record_id, field_path=body.field,
-                                       start=body.start, end=body.end, ground=body.ground)
+        body = model(
+            ManualMaskIn,
+            {
+                "record_id": form.get("record_id", ""),
+                "field": form.get("field", "text"),
+                "start": form.get("start"),
+                "end": form.get("end"),
+                "ground": _ground(form) or "",
+            },
+        )
+        return state.requests.add_mask(
+            actor(who),
+            case_id,
+            record_id=body.record_id,
+            field_path=body.field,
+            start=body.start,
+            end=body.end,
+            ground=body.ground,
+        )
 
     return await _case_step(request, state, who, case_id, "masked", step)
 
@@ -211,10 +283,10 @@ async def delivery_page(request: Request, case_id: str, who: Deliverer, state: S
     form = await read_form(request)
 
     def step() -> object:
-        body = model(DeliveryIn, {"package": form.get("package"), "records": form.get("records"),
-                                  "note": form.get("note", "")})
-        return state.requests.deliver(actor(who), case_id, package=body.package, records=body.records,
-                                      note=body.note)
+        body = model(
+            DeliveryIn, {"package": form.get("package"), "records": form.get("records"), "note": form.get("note", "")}
+        )
+        return state.requests.deliver(actor(who), case_id, package=body.package, records=body.records, note=body.note)
 
     return await _case_step(request, state, who, case_id, "delivered", step)
 

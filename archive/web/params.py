@@ -41,12 +41,24 @@ class SearchParams(BaseModel):
 
     def query(self, *, public_only: bool) -> SearchQuery:
         return SearchQuery(
-            text=self.q, platform=self.platform.value if self.platform else None, account=self.account or None,
-            department=self.department or None, kind=self.kind.value if self.kind else None,
-            date_from=self.published_from, date_to=self.published_to, captured_from=self.captured_from,
-            captured_to=self.captured_to, has_media=self.has_media, edited=self.edited, deleted=self.deleted,
-            on_hold=self.on_hold, retention_class=self.retention_class or None, latest_only=self.latest,
-            public_only=public_only, sort=self.sort, size=self.size,
+            text=self.q,
+            platform=self.platform.value if self.platform else None,
+            account=self.account or None,
+            department=self.department or None,
+            kind=self.kind.value if self.kind else None,
+            date_from=self.published_from,
+            date_to=self.published_to,
+            captured_from=self.captured_from,
+            captured_to=self.captured_to,
+            has_media=self.has_media,
+            edited=self.edited,
+            deleted=self.deleted,
+            on_hold=self.on_hold,
+            retention_class=self.retention_class or None,
+            latest_only=self.latest,
+            public_only=public_only,
+            sort=self.sort,
+            size=self.size,
         )
 
     def describe(self) -> str:
@@ -57,8 +69,9 @@ class SearchParams(BaseModel):
         """This search's query string with `changes` applied (None removes a parameter)."""
         data = self.model_dump(exclude_defaults=True, mode="json")
         data.update({k: v for k, v in changes.items()})
-        pairs = [(k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in data.items()
-                 if v is not None and v != ""]
+        pairs = [
+            (k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in data.items() if v is not None and v != ""
+        ]
         return urlencode(pairs)
 
 

@@ -26,7 +26,8 @@ def safe_url(url: object) -> str | None:
 
 def link(url: str, label: str | None = None) -> Markup:
     return Markup('<a href="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a>').format(
-        url, label if label is not None else url)
+        url, label if label is not None else url
+    )
 
 
 def linkify(text: object) -> Markup:
@@ -37,7 +38,7 @@ def linkify(text: object) -> Markup:
     for match in _URL.finditer(raw):
         url = match.group().rstrip(_TRAILING)
         end = match.start() + len(url)
-        out.append(escape(raw[pos:match.start()]))
+        out.append(escape(raw[pos : match.start()]))
         out.append(link(url) if safe_url(url) else escape(url))
         pos = end
     out.append(escape(raw[pos:]))
@@ -61,8 +62,11 @@ def bar_chart(points: Sequence[tuple[str, int]], *, height: int = 120, width: in
     width = len(points) * (bar + 2)
     bars = Markup("").join(
         Markup('<rect x="{}" y="{}" width="{}" height="{}"><title>{}: {}</title></rect>').format(
-            i * (bar + 2), height - max(1, round(v / top * height)), bar, max(1, round(v / top * height)), label, v)
-        for i, (label, v) in enumerate(points))
-    return Markup('<svg class="chart" role="img" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
-                  'aria-label="{n} periods, at most {top}">{bars}</svg>').format(
-        w=width, h=height, n=len(points), top=top, bars=bars)
+            i * (bar + 2), height - max(1, round(v / top * height)), bar, max(1, round(v / top * height)), label, v
+        )
+        for i, (label, v) in enumerate(points)
+    )
+    return Markup(
+        '<svg class="chart" role="img" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
+        'aria-label="{n} periods, at most {top}">{bars}</svg>'
+    ).format(w=width, h=height, n=len(points), top=top, bars=bars)

@@ -33,8 +33,10 @@ class CaseCreate(BaseModel):
     profile: str = Field(default="se", description="Jurisdiction profile id: se, us-foia, us-wa …")
     searches: list[SavedSearch] = Field(min_length=1, max_length=50)
     received_at: AwareDatetime | None = Field(
-        default=None, description="When the request arrived, if before now (a letter registered later); "
-                                  "the response clock counts from it. Never in the future.")
+        default=None,
+        description="When the request arrived, if before now (a letter registered later); "
+        "the response clock counts from it. Never in the future.",
+    )
 
 
 class ReviewIn(BaseModel):
@@ -103,8 +105,9 @@ class HoldIn(BaseModel):
 
 class CaseSummary(BaseModel):
     case: RequestCase
-    due: date | None = Field(description="Last day the answer is on time (the profile's clock); none if the "
-                                         "profile is unknown.")
+    due: date | None = Field(
+        description="Last day the answer is on time (the profile's clock); none if the profile is unknown."
+    )
     overdue: bool = Field(description="Open and past the profile's overdue limit (or delivered late).")
 
     @classmethod
@@ -137,8 +140,12 @@ class PackageOut(BaseModel):
     @classmethod
     def of(cls, case_id: str, package: Package) -> PackageOut:
         number = package.number or 0
-        return cls(number=number, name=package.path.name, path=str(package.path),
-                   download=f"/api/requests/{case_id}/packages/{number}.zip")
+        return cls(
+            number=number,
+            name=package.path.name,
+            path=str(package.path),
+            download=f"/api/requests/{case_id}/packages/{number}.zip",
+        )
 
 
 class CaseDetail(CaseSummary):
@@ -157,13 +164,29 @@ class CaseDetail(CaseSummary):
                 accounts = by_account.setdefault(e.platform, {})
                 accounts[e.account] = accounts.get(e.account, 0) + 1
             included = sum(1 for e in entries if e.included)
-            snapshot = SnapshotCounts(snapshot=case.snapshots, total=len(entries), included=included,
-                                      excluded=len(entries) - included, by_account=by_account)
+            snapshot = SnapshotCounts(
+                snapshot=case.snapshots,
+                total=len(entries),
+                included=included,
+                excluded=len(entries) - included,
+                by_account=by_account,
+            )
         status = Counter(m.status.value for m in masks)
-        summary = MaskSummary(total=len(masks), pending=status["pending"], accepted=status["accepted"],
-                              rejected=status["rejected"], by_kind=dict(Counter(m.kind.value for m in masks)))
-        return cls(case=case, due=clock.due, overdue=clock.overdue, snapshot=snapshot, masks=summary,
-                   packages=[PackageOut.of(case.id, p) for p in packages])
+        summary = MaskSummary(
+            total=len(masks),
+            pending=status["pending"],
+            accepted=status["accepted"],
+            rejected=status["rejected"],
+            by_kind=dict(Counter(m.kind.value for m in masks)),
+        )
+        return cls(
+            case=case,
+            due=clock.due,
+            overdue=clock.overdue,
+            snapshot=snapshot,
+            masks=summary,
+            packages=[PackageOut.of(case.id, p) for p in packages],
+        )
 
 
 class RunOut(BaseModel):
@@ -176,8 +199,14 @@ class RunOut(BaseModel):
 
     @classmethod
     def of(cls, r: RunResult) -> RunOut:
-        return cls(snapshot=r.snapshot, total=r.total, added=r.added, removed=r.removed, suggestions=r.suggestions,
-                   by_platform=r.by_platform)
+        return cls(
+            snapshot=r.snapshot,
+            total=r.total,
+            added=r.added,
+            removed=r.removed,
+            suggestions=r.suggestions,
+            by_platform=r.by_platform,
+        )
 
 
 class DecideOut(BaseModel):
@@ -204,8 +233,14 @@ class ExportOut(BaseModel):
     @classmethod
     def of(cls, case_id: str, produced: Produced) -> ExportOut:
         r = produced.result
-        return cls(package=PackageOut.of(case_id, produced.package), records=r.records, masked_spans=r.masked_spans,
-                   media_files=r.media_files, files=r.files, bytes=r.bytes)
+        return cls(
+            package=PackageOut.of(case_id, produced.package),
+            records=r.records,
+            masked_spans=r.masked_spans,
+            media_files=r.media_files,
+            files=r.files,
+            bytes=r.bytes,
+        )
 
 
 class HoldOut(BaseModel):

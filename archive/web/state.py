@@ -29,11 +29,20 @@ class AppState:
         audit = open_audit(settings)
         return cls(settings, Archive(settings), open_users(settings), audit)
 
-    def audit_event(self, action: AuditAction, user: str | None, role: Role | None, target: str, client: str,
-                    outcome: AuditOutcome = AuditOutcome.OK, note: str = "") -> AuditEvent:
+    def audit_event(
+        self,
+        action: AuditAction,
+        user: str | None,
+        role: Role | None,
+        target: str,
+        client: str,
+        outcome: AuditOutcome = AuditOutcome.OK,
+        note: str = "",
+    ) -> AuditEvent:
         """Append one audit event; a failure to write it fails the request (no unaudited access)."""
-        return self.audit.event(action, user=user, role=role, target=target[:10_000], client=client[:200],
-                                outcome=outcome, note=note[:1000])
+        return self.audit.event(
+            action, user=user, role=role, target=target[:10_000], client=client[:200], outcome=outcome, note=note[:1000]
+        )
 
     @cached_property
     def requests(self) -> RequestDesk:

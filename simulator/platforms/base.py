@@ -96,13 +96,17 @@ class PlatformApp:
         return req.bearer()
 
     def _media(self, sub: str) -> Response:
-        stem = sub[len("/media/"):].split(".", 1)[0]
+        stem = sub[len("/media/") :].split(".", 1)[0]
         media = self.model.media(int(stem)) if stem.isdigit() else None
         if media is None:
             return Response(404, b"Not Found", [("Content-Type", "text/plain")])
         blob = self.model.blob(media)
-        return Response(200, headers=[("Content-Type", blob.content_type), ("Cache-Control", "max-age=31536000")],
-                        chunks=blob.chunks(), length=blob.length)
+        return Response(
+            200,
+            headers=[("Content-Type", blob.content_type), ("Cache-Control", "max-age=31536000")],
+            chunks=blob.chunks(),
+            length=blob.length,
+        )
 
     def truth(self, base: str) -> dict[str, Any]:
         """Ground truth: every post, comment and reply with its native id and current state."""
@@ -113,23 +117,51 @@ class PlatformApp:
             if post.created_ms > now:
                 continue
             pid = self.post_id(post)
-            rows.append({"no": post.no, "id": pid, "kind": "post", "post": pid, "parent": None,
-                         "title": post.title, "text": post.text, "versions": len(post.versions),
-                         "created_at": mastodon_time(post.created_ms), "deleted": post.deleted_ms is not None,
-                         "hidden": False, "corrupt": post.corrupt,
-                         "visible": post.deleted_ms is None and not post.corrupt,
-                         "media": [{"url": self.media_url(base, x), "kind": x.kind, "oversized": x.oversize > 0}
-                                   for x in post.media]})
+            rows.append(
+                {
+                    "no": post.no,
+                    "id": pid,
+                    "kind": "post",
+                    "post": pid,
+                    "parent": None,
+                    "title": post.title,
+                    "text": post.text,
+                    "versions": len(post.versions),
+                    "created_at": mastodon_time(post.created_ms),
+                    "deleted": post.deleted_ms is not None,
+                    "hidden": False,
+                    "corrupt": post.corrupt,
+                    "visible": post.deleted_ms is None and not post.corrupt,
+                    "media": [
+                        {"url": self.media_url(base, x), "kind": x.kind, "oversized": x.oversize > 0}
+                        for x in post.media
+                    ],
+                }
+            )
             for no in post.comments:
                 c = m.comments[no]
                 if c.created_ms > now:
                     continue
                 parent = pid if c.parent is None else self.comment_id(m.comments[c.parent])
-                rows.append({"no": c.no, "id": self.comment_id(c), "kind": "comment" if c.parent is None else "reply",
-                             "post": pid, "parent": parent, "title": None, "text": c.text,
-                             "versions": len(c.versions), "created_at": mastodon_time(c.created_ms),
-                             "deleted": c.deleted_ms is not None, "hidden": c.hidden, "corrupt": False,
-                             "visible": c.visible and post.deleted_ms is None, "own": c.own, "pii": c.pii,
-                             "media": []})
+                rows.append(
+                    {
+                        "no": c.no,
+                        "id": self.comment_id(c),
+                        "kind": "comment" if c.parent is None else "reply",
+                        "post": pid,
+                        "parent": parent,
+                        "title": None,
+                        "text": c.text,
+                        "versions": len(c.versions),
+                        "created_at": mastodon_time(c.created_ms),
+                        "deleted": c.deleted_ms is not None,
+                        "hidden": c.hidden,
+                        "corrupt": False,
+                        "visible": c.visible and post.deleted_ms is None,
+                        "own": c.own,
+                        "pii": c.pii,
+                        "media": [],
+                    }
+                )
         handle = ACCOUNT_HANDLES.get(self.name, "{h}").format(h=m.owner.handle)
         return {"base_url": base, "handle": handle, "needs_token": self.name not in PUBLIC_PLATFORMS, "items": rows}

@@ -49,8 +49,12 @@ _TID = "234567abcdefghijklmnopqrstuvwxyz"
 _RICH = re.compile(r"(https?://[^\s]+[^\s.,;:!?)])|(?<!\w)#(\w+)|(?<!\w)@([\w.-]+\w)")
 HOUR_MS = 3_600_000
 REPOST_EVERY, QUOTE_MEDIA_EVERY, QUOTE_EVERY = 9, 4, 6
-_CITIZEN_TEXTS = ["Fantastisk utsikt över fjärden i morse!", "Tack till alla som städade stranden i helgen.",
-                  "Bussen till resecentrum var i tid varje dag den här veckan.", "Biblioteket har fått nya öppettider."]
+_CITIZEN_TEXTS = [
+    "Fantastisk utsikt över fjärden i morse!",
+    "Tack till alla som städade stranden i helgen.",
+    "Bussen till resecentrum var i tid varje dag den här veckan.",
+    "Biblioteket har fått nya öppettider.",
+]
 
 
 @dataclass(frozen=True)
@@ -99,17 +103,30 @@ class App(PlatformApp):
         return f"at://{self._did(comment.author)}/app.bsky.feed.post/{_tid(comment.created_ms, comment.no)}"
 
     def _profile(self, person: Person) -> dict[str, Any]:
-        return {"did": self._did(person), "handle": self._handle(person), "displayName": person.name,
-                "labels": [], "createdAt": "2023-04-01T09:00:00.000Z"}
+        return {
+            "did": self._did(person),
+            "handle": self._handle(person),
+            "displayName": person.name,
+            "labels": [],
+            "createdAt": "2023-04-01T09:00:00.000Z",
+        }
 
     # ---- views --------------------------------------------------------------------------------
     def _post_view(self, base: str, post: Post) -> dict[str, Any]:
         if post.corrupt:
             return {"uri": self.post_id(post), "record": "corrupted", "indexedAt": 1714637730}
-        record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": post.text,
-                                  "createdAt": mastodon_time(post.created_ms), "langs": ["sv"]}
-        view: dict[str, Any] = {"uri": self.post_id(post), "cid": _cid(post.no, len(post.versions), post.text),
-                                "author": self._profile(self.model.owner), "record": record}
+        record: dict[str, Any] = {
+            "$type": "app.bsky.feed.post",
+            "text": post.text,
+            "createdAt": mastodon_time(post.created_ms),
+            "langs": ["sv"],
+        }
+        view: dict[str, Any] = {
+            "uri": self.post_id(post),
+            "cid": _cid(post.no, len(post.versions), post.text),
+            "author": self._profile(self.model.owner),
+            "record": record,
+        }
         facets, links = self._facets(post.text)
         if facets:
             record["facets"] = facets
@@ -117,18 +134,44 @@ class App(PlatformApp):
         videos = [m for m in post.media if m.kind == "video"]
         quoted = self._quoted(post)
         if images:
-            record["embed"] = {"$type": "app.bsky.embed.images", "images": [
-                {"alt": m.alt, "image": {"$type": "blob", "ref": {"$link": _cid("blob", m.no)},
-                                         "mimeType": f"image/{m.fmt}", "size": 1000 + m.no}} for m in images]}
-            view["embed"] = {"$type": "app.bsky.embed.images#view", "images": [
-                {"thumb": self.media_url(base, m), "fullsize": self.media_url(base, m), "alt": m.alt,
-                 "aspectRatio": {"width": 64, "height": 48}} for m in images]}
+            record["embed"] = {
+                "$type": "app.bsky.embed.images",
+                "images": [
+                    {
+                        "alt": m.alt,
+                        "image": {
+                            "$type": "blob",
+                            "ref": {"$link": _cid("blob", m.no)},
+                            "mimeType": f"image/{m.fmt}",
+                            "size": 1000 + m.no,
+                        },
+                    }
+                    for m in images
+                ],
+            }
+            view["embed"] = {
+                "$type": "app.bsky.embed.images#view",
+                "images": [
+                    {
+                        "thumb": self.media_url(base, m),
+                        "fullsize": self.media_url(base, m),
+                        "alt": m.alt,
+                        "aspectRatio": {"width": 64, "height": 48},
+                    }
+                    for m in images
+                ],
+            }
             if quoted is not None and post.no % QUOTE_MEDIA_EVERY == 0:
-                record["embed"] = {"$type": "app.bsky.embed.recordWithMedia", "media": record["embed"],
-                                   "record": {"$type": "app.bsky.embed.record", "record": self._strong(quoted)}}
-                view["embed"] = {"$type": "app.bsky.embed.recordWithMedia#view", "media": view["embed"],
-                                 "record": {"$type": "app.bsky.embed.record#view",
-                                            "record": self._view_record(base, quoted)}}
+                record["embed"] = {
+                    "$type": "app.bsky.embed.recordWithMedia",
+                    "media": record["embed"],
+                    "record": {"$type": "app.bsky.embed.record", "record": self._strong(quoted)},
+                }
+                view["embed"] = {
+                    "$type": "app.bsky.embed.recordWithMedia#view",
+                    "media": view["embed"],
+                    "record": {"$type": "app.bsky.embed.record#view", "record": self._view_record(base, quoted)},
+                }
         elif links and not videos:
             card = {"uri": links[0], "title": post.title or "", "description": ""}
             record["embed"] = {"$type": "app.bsky.embed.external", "external": card}
@@ -138,14 +181,33 @@ class App(PlatformApp):
             view["embed"] = {"$type": "app.bsky.embed.record#view", "record": self._view_record(base, quoted)}
         elif videos:
             m = videos[0]
-            record["embed"] = {"$type": "app.bsky.embed.video", "alt": m.alt,
-                               "video": {"$type": "blob", "ref": {"$link": _cid("blob", m.no)},
-                                         "mimeType": "video/mp4", "size": m.oversize or 2048}}
-            view["embed"] = {"$type": "app.bsky.embed.video#view", "cid": _cid("blob", m.no),
-                             "playlist": self.media_url(base, m), "alt": m.alt}
+            record["embed"] = {
+                "$type": "app.bsky.embed.video",
+                "alt": m.alt,
+                "video": {
+                    "$type": "blob",
+                    "ref": {"$link": _cid("blob", m.no)},
+                    "mimeType": "video/mp4",
+                    "size": m.oversize or 2048,
+                },
+            }
+            view["embed"] = {
+                "$type": "app.bsky.embed.video#view",
+                "cid": _cid("blob", m.no),
+                "playlist": self.media_url(base, m),
+                "alt": m.alt,
+            }
         direct = self.model.thread(post, parent=None)
-        view.update({"replyCount": len(direct), "repostCount": post.no % 7, "likeCount": post.no % 41,
-                     "quoteCount": 0, "indexedAt": iso_micro(post.created_ms)[:23] + "Z", "labels": []})
+        view.update(
+            {
+                "replyCount": len(direct),
+                "repostCount": post.no % 7,
+                "likeCount": post.no % 41,
+                "quoteCount": 0,
+                "indexedAt": iso_micro(post.created_ms)[:23] + "Z",
+                "labels": [],
+            }
+        )
         return view
 
     # ---- rich text, quotes and reposts ---------------------------------------------------------
@@ -154,7 +216,7 @@ class App(PlatformApp):
         facets: list[dict[str, Any]] = []
         links: list[str] = []
         for m in _RICH.finditer(text):
-            start = len(text[:m.start()].encode())
+            start = len(text[: m.start()].encode())
             index = {"byteStart": start, "byteEnd": start + len(m.group(0).encode())}
             if m.group(1):
                 feature = {"$type": "app.bsky.richtext.facet#link", "uri": m.group(1)}
@@ -163,8 +225,10 @@ class App(PlatformApp):
                 feature = {"$type": "app.bsky.richtext.facet#tag", "tag": m.group(2)}
             else:
                 handle = m.group(3)
-                feature = {"$type": "app.bsky.richtext.facet#mention",
-                           "did": "did:plc:" + hashlib.sha256(f"{self.model.seed}:{handle}".encode()).hexdigest()[:24]}
+                feature = {
+                    "$type": "app.bsky.richtext.facet#mention",
+                    "did": "did:plc:" + hashlib.sha256(f"{self.model.seed}:{handle}".encode()).hexdigest()[:24],
+                }
             facets.append({"$type": "app.bsky.richtext.facet", "index": index, "features": [feature]})
         return facets, links
 
@@ -183,12 +247,26 @@ class App(PlatformApp):
         uri = self.post_id(post)
         if self.live(uri) is None or post.corrupt:
             return {"$type": "app.bsky.embed.record#viewNotFound", "uri": uri, "notFound": True}
-        value = {"$type": "app.bsky.feed.post", "text": post.text, "createdAt": mastodon_time(post.created_ms),
-                 "langs": ["sv"]}
-        return {"$type": "app.bsky.embed.record#viewRecord", "uri": uri,
-                "cid": _cid(post.no, len(post.versions), post.text), "author": self._profile(self.model.owner),
-                "value": value, "labels": [], "likeCount": post.no % 41, "replyCount": 0, "repostCount": 0,
-                "quoteCount": 1, "indexedAt": iso_micro(post.created_ms)[:23] + "Z", "embeds": []}
+        value = {
+            "$type": "app.bsky.feed.post",
+            "text": post.text,
+            "createdAt": mastodon_time(post.created_ms),
+            "langs": ["sv"],
+        }
+        return {
+            "$type": "app.bsky.embed.record#viewRecord",
+            "uri": uri,
+            "cid": _cid(post.no, len(post.versions), post.text),
+            "author": self._profile(self.model.owner),
+            "value": value,
+            "labels": [],
+            "likeCount": post.no % 41,
+            "replyCount": 0,
+            "repostCount": 0,
+            "quoteCount": 1,
+            "indexedAt": iso_micro(post.created_ms)[:23] + "Z",
+            "embeds": [],
+        }
 
     def _reposts(self) -> list[Reposted]:
         """The citizens' posts the account reposted so far: one an hour after every ninth post (the
@@ -199,24 +277,48 @@ class App(PlatformApp):
             if post.no % REPOST_EVERY != REPOST_EVERY - 1 or post.created_ms + HOUR_MS > now:
                 continue
             author = Person(900_000 + post.no, f"medborgare{post.no}", f"Medborgare {post.no}")
-            out.append(Reposted(post.no, author, _CITIZEN_TEXTS[post.no % len(_CITIZEN_TEXTS)],
-                                post.created_ms - 2 * HOUR_MS, post.created_ms + HOUR_MS))
+            out.append(
+                Reposted(
+                    post.no,
+                    author,
+                    _CITIZEN_TEXTS[post.no % len(_CITIZEN_TEXTS)],
+                    post.created_ms - 2 * HOUR_MS,
+                    post.created_ms + HOUR_MS,
+                )
+            )
         return out
 
     def _reposted_uri(self, item: Reposted) -> str:
         return f"at://{self._did(item.author)}/app.bsky.feed.post/{_tid(item.created_ms, item.no)}"
 
     def _reposted_view(self, item: Reposted) -> dict[str, Any]:
-        record = {"$type": "app.bsky.feed.post", "text": item.text, "createdAt": mastodon_time(item.created_ms),
-                  "langs": ["sv"]}
-        return {"uri": self._reposted_uri(item), "cid": _cid("reposted", item.no), "author": self._profile(item.author),
-                "record": record, "replyCount": 0, "repostCount": 1, "likeCount": item.no % 13, "quoteCount": 0,
-                "indexedAt": iso_micro(item.created_ms)[:23] + "Z", "labels": []}
+        record = {
+            "$type": "app.bsky.feed.post",
+            "text": item.text,
+            "createdAt": mastodon_time(item.created_ms),
+            "langs": ["sv"],
+        }
+        return {
+            "uri": self._reposted_uri(item),
+            "cid": _cid("reposted", item.no),
+            "author": self._profile(item.author),
+            "record": record,
+            "replyCount": 0,
+            "repostCount": 1,
+            "likeCount": item.no % 13,
+            "quoteCount": 0,
+            "indexedAt": iso_micro(item.created_ms)[:23] + "Z",
+            "labels": [],
+        }
 
     def _repost_item(self, item: Reposted) -> dict[str, Any]:
-        reason = {"$type": "app.bsky.feed.defs#reasonRepost", "by": self._profile(self.model.owner),
-                  "uri": f"at://{self._did(self.model.owner)}/app.bsky.feed.repost/{_tid(item.reposted_ms, item.no)}",
-                  "cid": _cid("repost", item.no), "indexedAt": iso_micro(item.reposted_ms)[:23] + "Z"}
+        reason = {
+            "$type": "app.bsky.feed.defs#reasonRepost",
+            "by": self._profile(self.model.owner),
+            "uri": f"at://{self._did(self.model.owner)}/app.bsky.feed.repost/{_tid(item.reposted_ms, item.no)}",
+            "cid": _cid("repost", item.no),
+            "indexedAt": iso_micro(item.reposted_ms)[:23] + "Z",
+        }
         return {"post": self._reposted_view(item), "reason": reason}
 
     def _comment_view(self, comment: Comment) -> dict[str, Any]:
@@ -224,13 +326,26 @@ class App(PlatformApp):
         assert post is not None
         root = {"uri": self.post_id(post), "cid": _cid(post.no, len(post.versions), post.text)}
         parent = root if comment.parent is None else self._ref(self.model.comments[comment.parent])
-        record = {"$type": "app.bsky.feed.post", "text": comment.text, "createdAt": mastodon_time(comment.created_ms),
-                  "langs": ["sv"], "reply": {"root": root, "parent": parent}}
+        record = {
+            "$type": "app.bsky.feed.post",
+            "text": comment.text,
+            "createdAt": mastodon_time(comment.created_ms),
+            "langs": ["sv"],
+            "reply": {"root": root, "parent": parent},
+        }
         replies = [c for c in self.model.thread(post, parent=comment.no)]
-        return {"uri": self.comment_id(comment), "cid": _cid(comment.no, len(comment.versions), comment.text),
-                "author": self._profile(comment.author), "record": record, "replyCount": len(replies),
-                "repostCount": 0, "likeCount": comment.no % 5, "quoteCount": 0,
-                "indexedAt": iso_micro(comment.created_ms)[:23] + "Z", "labels": []}
+        return {
+            "uri": self.comment_id(comment),
+            "cid": _cid(comment.no, len(comment.versions), comment.text),
+            "author": self._profile(comment.author),
+            "record": record,
+            "replyCount": len(replies),
+            "repostCount": 0,
+            "likeCount": comment.no % 5,
+            "quoteCount": 0,
+            "indexedAt": iso_micro(comment.created_ms)[:23] + "Z",
+            "labels": [],
+        }
 
     def _ref(self, comment: Comment) -> dict[str, str]:
         return {"uri": self.comment_id(comment), "cid": _cid(comment.no, len(comment.versions), comment.text)}
@@ -265,8 +380,12 @@ class App(PlatformApp):
 
     def _limits(self, remaining: int = 2999, reset_in: int = 300) -> list[tuple[str, str]]:
         reset = self.model.clock.now_ms() // 1000 + reset_in
-        return [("RateLimit-Limit", "3000"), ("RateLimit-Remaining", str(remaining)),
-                ("RateLimit-Reset", str(reset)), ("RateLimit-Policy", "3000;w=300")]
+        return [
+            ("RateLimit-Limit", "3000"),
+            ("RateLimit-Remaining", str(remaining)),
+            ("RateLimit-Reset", str(reset)),
+            ("RateLimit-Policy", "3000;w=300"),
+        ]
 
     def _own_items(self) -> list[tuple[int, Post | Comment | Reposted]]:
         """The account's posts, its own replies and its reposts, newest first (a repost at its time)."""
@@ -300,11 +419,21 @@ class App(PlatformApp):
                 view = self._comment_view(item)
                 post = self.model.post(item.post)
                 assert post is not None
-                parent = self._post_view(base, post) if item.parent is None else \
-                    self._comment_view(self.model.comments[item.parent])
+                parent = (
+                    self._post_view(base, post)
+                    if item.parent is None
+                    else self._comment_view(self.model.comments[item.parent])
+                )
                 typed = "app.bsky.feed.defs#postView"  # reply.root and .parent are unions: typed
-                feed.append({"post": view, "reply": {"root": {"$type": typed, **self._post_view(base, post)},
-                                                     "parent": {"$type": typed, **parent}}})
+                feed.append(
+                    {
+                        "post": view,
+                        "reply": {
+                            "root": {"$type": typed, **self._post_view(base, post)},
+                            "parent": {"$type": typed, **parent},
+                        },
+                    }
+                )
         body: dict[str, Any] = {"feed": feed}
         if len(items) > limit:
             body["cursor"] = iso_micro(page[-1][0])[:23] + "Z"
@@ -326,8 +455,15 @@ class App(PlatformApp):
         uri = req.param("uri") or ""
         reposted = next((r for r in self._reposts() if self._reposted_uri(r) == uri), None)
         if reposted is not None:
-            return self._ok({"thread": {"$type": "app.bsky.feed.defs#threadViewPost",
-                                        "post": self._reposted_view(reposted), "replies": []}})
+            return self._ok(
+                {
+                    "thread": {
+                        "$type": "app.bsky.feed.defs#threadViewPost",
+                        "post": self._reposted_view(reposted),
+                        "replies": [],
+                    }
+                }
+            )
         item = self._find(uri)
         if item is None:
             return self.error(400, f"Post not found: {uri}", code="NotFound")
@@ -346,14 +482,15 @@ class App(PlatformApp):
         thread = node(item, 0)
         if isinstance(item, Comment):
             parent_item: Post | Comment = post if item.parent is None else self.model.comments[item.parent]
-            thread["parent"] = {"$type": "app.bsky.feed.defs#threadViewPost",
-                                "post": self._post_view(base, parent_item) if isinstance(parent_item, Post)
-                                else self._comment_view(parent_item)}
+            thread["parent"] = {
+                "$type": "app.bsky.feed.defs#threadViewPost",
+                "post": self._post_view(base, parent_item)
+                if isinstance(parent_item, Post)
+                else self._comment_view(parent_item),
+            }
         return self._ok({"thread": thread})
 
-    def error(self, status: int, message: str, *, retry_after: int | None = None, code: str | None = None
-              ) -> Response:
+    def error(self, status: int, message: str, *, retry_after: int | None = None, code: str | None = None) -> Response:
         name = code or {429: "RateLimitExceeded", 401: "AuthMissing"}.get(status, "InternalServerError")
         headers = self._limits(0, retry_after or 300) if status == 429 else []
-        return json_response(status, plain_json({"error": name, "message": message}), content_type=CT,
-                             headers=headers)
+        return json_response(status, plain_json({"error": name, "message": message}), content_type=CT, headers=headers)

@@ -55,14 +55,58 @@ from .graph import (
     pick,
 )
 
-PAGE_FIELDS = frozenset({"id", "name", "username", "link", "about", "category", "fan_count", "followers_count",
-                         "verification_status", "website"})
-POST_FIELDS = frozenset({"id", "created_time", "updated_time", "message", "story", "permalink_url", "from",
-                         "status_type", "is_hidden", "is_published", "full_picture", "shares", "attachments",
-                         "message_tags", "place", "privacy"})
+PAGE_FIELDS = frozenset(
+    {
+        "id",
+        "name",
+        "username",
+        "link",
+        "about",
+        "category",
+        "fan_count",
+        "followers_count",
+        "verification_status",
+        "website",
+    }
+)
+POST_FIELDS = frozenset(
+    {
+        "id",
+        "created_time",
+        "updated_time",
+        "message",
+        "story",
+        "permalink_url",
+        "from",
+        "status_type",
+        "is_hidden",
+        "is_published",
+        "full_picture",
+        "shares",
+        "attachments",
+        "message_tags",
+        "place",
+        "privacy",
+    }
+)
 DEPRECATED = frozenset({"caption", "description", "link", "name", "object_id", "source", "type"})
-COMMENT_FIELDS = frozenset({"id", "created_time", "message", "from", "parent", "comment_count", "like_count",
-                            "permalink_url", "is_hidden", "can_remove", "user_likes", "attachment", "message_tags"})
+COMMENT_FIELDS = frozenset(
+    {
+        "id",
+        "created_time",
+        "message",
+        "from",
+        "parent",
+        "comment_count",
+        "like_count",
+        "permalink_url",
+        "is_hidden",
+        "can_remove",
+        "user_likes",
+        "attachment",
+        "message_tags",
+    }
+)
 
 
 class App(GraphApp):
@@ -98,8 +142,11 @@ class App(GraphApp):
     # ---- visibility ---------------------------------------------------------------------------
     def _shown(self, comment: Comment) -> bool:
         """Listed for the Page's own token: hidden comments too (with ``is_hidden``), deleted ones not."""
-        return (comment.deleted_ms is None and comment.created_ms <= self.model.clock.now_ms()
-                and self._live_post(self.model.post(comment.post)))
+        return (
+            comment.deleted_ms is None
+            and comment.created_ms <= self.model.clock.now_ms()
+            and self._live_post(self.model.post(comment.post))
+        )
 
     def _below(self, post: Post, parent: int | None, stream: bool) -> list[Comment]:
         """Comments of a post (``parent`` None) or replies of a comment, oldest first."""
@@ -119,10 +166,18 @@ class App(GraphApp):
     # ---- nodes --------------------------------------------------------------------------------
     def _page(self, specs: list[FieldSpec] | None) -> dict[str, Any]:
         owner = self.model.owner
-        full = {"id": self.page_id, "name": owner.name, "username": owner.handle,
-                "link": f"https://www.facebook.com/{owner.handle}", "category": "Government organization",
-                "about": f"Officiell sida för {owner.name}.", "fan_count": 12_480, "followers_count": 13_102,
-                "verification_status": "blue_verified", "website": f"https://www.{self.model.domain}"}
+        full = {
+            "id": self.page_id,
+            "name": owner.name,
+            "username": owner.handle,
+            "link": f"https://www.facebook.com/{owner.handle}",
+            "category": "Government organization",
+            "about": f"Officiell sida för {owner.name}.",
+            "fan_count": 12_480,
+            "followers_count": 13_102,
+            "verification_status": "blue_verified",
+            "website": f"https://www.{self.model.domain}",
+        }
         return pick(full, names(specs, ("name", "id")), "Page", PAGE_FIELDS)
 
     def _photo(self, base: str, m: Media, *, alone: bool = False) -> dict[str, Any]:
@@ -131,15 +186,31 @@ class App(GraphApp):
             page = f"https://www.facebook.com/{self.page_id}/videos/{fbid}/"
             poster = {"image": {"height": 48, "src": self.thumb_url(base, m.no), "width": 64}}
             if alone and not m.oversize:  # the recorded shape: no file, only the poster
-                return {"media": poster, "target": {"id": str(fbid), "url": page}, "type": "video_autoplay",
-                        "media_type": "video", "title": m.alt, "unshimmed_url": page, "url": page}
-            return {"media": {**poster, "source": self.media_url(base, m)},
+                return {
+                    "media": poster,
                     "target": {"id": str(fbid), "url": page},
-                    "type": "video_inline", "media_type": "video", "title": m.alt, "url": page}
-        return {"media": {"image": {"height": 48, "src": self.media_url(base, m), "width": 64}},
-                "target": {"id": str(fbid), "url": f"https://www.facebook.com/photo.php?fbid={fbid}"},
-                "type": "photo", "media_type": "photo", "description": m.alt,
-                "url": f"https://www.facebook.com/photo.php?fbid={fbid}&set=a.{self.page_id}&type=3"}
+                    "type": "video_autoplay",
+                    "media_type": "video",
+                    "title": m.alt,
+                    "unshimmed_url": page,
+                    "url": page,
+                }
+            return {
+                "media": {**poster, "source": self.media_url(base, m)},
+                "target": {"id": str(fbid), "url": page},
+                "type": "video_inline",
+                "media_type": "video",
+                "title": m.alt,
+                "url": page,
+            }
+        return {
+            "media": {"image": {"height": 48, "src": self.media_url(base, m), "width": 64}},
+            "target": {"id": str(fbid), "url": f"https://www.facebook.com/photo.php?fbid={fbid}"},
+            "type": "photo",
+            "media_type": "photo",
+            "description": m.alt,
+            "url": f"https://www.facebook.com/photo.php?fbid={fbid}&set=a.{self.page_id}&type=3",
+        }
 
     def _attachments(self, base: str, post: Post) -> dict[str, Any] | None:
         if not post.media:
@@ -148,37 +219,63 @@ class App(GraphApp):
             return {"data": [self._photo(base, post.media[0], alone=True)]}
         first = self._photo(base, post.media[0])
         album = self._number("album", post.no)
-        return {"data": [{"media": first["media"], "target": {"id": str(album), "url": first["url"]},
-                          "title": "Timeline photos", "type": "album", "media_type": "album",
-                          "url": f"https://www.facebook.com/media/set/?set=a.{album}&type=3",
-                          "subattachments": {"data": [self._photo(base, m) for m in post.media]}}]}
+        return {
+            "data": [
+                {
+                    "media": first["media"],
+                    "target": {"id": str(album), "url": first["url"]},
+                    "title": "Timeline photos",
+                    "type": "album",
+                    "media_type": "album",
+                    "url": f"https://www.facebook.com/media/set/?set=a.{album}&type=3",
+                    "subattachments": {"data": [self._photo(base, m) for m in post.media]},
+                }
+            ]
+        }
 
     def _post(self, base: str, post: Post, specs: list[FieldSpec] | None) -> dict[str, Any]:
         specs = names(specs, ("created_time", "message", "id"))
         for spec in specs:
             if spec.name in DEPRECATED:
-                raise GraphError("(#12) deprecate_post_aggregated_fields_for_attachement is deprecated for "
-                                 "versions v3.3 and higher", 12)
+                raise GraphError(
+                    "(#12) deprecate_post_aggregated_fields_for_attachement is deprecated for versions v3.3 and higher",
+                    12,
+                )
         pid = self.post_id(post)
         obj = self._post_obj(post)
         if post.corrupt:
-            full: dict[str, Any] = {"id": pid, "created_time": post.created_ms // 1000, "message": {"text": 404},
-                                    "updated_time": None, "attachments": "unavailable"}
+            full: dict[str, Any] = {
+                "id": pid,
+                "created_time": post.created_ms // 1000,
+                "message": {"text": 404},
+                "updated_time": None,
+                "attachments": "unavailable",
+            }
         else:
             kinds = {m.kind for m in post.media}
             status = "added_video" if kinds == {"video"} else ("added_photos" if post.media else "mobile_status_update")
             shares = (post.no * 7) % 5
             images = [m for m in post.media if m.kind == "image"]
-            full = {"id": pid, "created_time": graph_time(post.created_ms),
-                    "updated_time": graph_time(self.model.activity_ms(post)), "message": post.text or None,
-                    "permalink_url": f"https://www.facebook.com/{self.page_id}/posts/{obj}",
-                    "from": self._person(self.model.owner), "status_type": status, "is_hidden": False,
-                    "is_published": True, "full_picture": self.media_url(base, images[0]) if images else None,
-                    "shares": {"count": shares} if shares else None, "attachments": self._attachments(base, post),
-                    "privacy": {"value": "EVERYONE", "description": "Public", "friends": "", "allow": "", "deny": ""}}
-        edges = {"comments": lambda spec: self._comments_field(base, post, None, spec, f"/{pid}/comments"),
-                 "reactions": lambda spec: self._count_field(spec, post.no % 37),
-                 "likes": lambda spec: self._count_field(spec, post.no % 29)}
+            full = {
+                "id": pid,
+                "created_time": graph_time(post.created_ms),
+                "updated_time": graph_time(self.model.activity_ms(post)),
+                "message": post.text or None,
+                "permalink_url": f"https://www.facebook.com/{self.page_id}/posts/{obj}",
+                "from": self._person(self.model.owner),
+                "status_type": status,
+                "is_hidden": False,
+                "is_published": True,
+                "full_picture": self.media_url(base, images[0]) if images else None,
+                "shares": {"count": shares} if shares else None,
+                "attachments": self._attachments(base, post),
+                "privacy": {"value": "EVERYONE", "description": "Public", "friends": "", "allow": "", "deny": ""},
+            }
+        edges = {
+            "comments": lambda spec: self._comments_field(base, post, None, spec, f"/{pid}/comments"),
+            "reactions": lambda spec: self._count_field(spec, post.no % 37),
+            "likes": lambda spec: self._count_field(spec, post.no % 29),
+        }
         return pick(full, specs, "Post", POST_FIELDS, edges)
 
     def _count_field(self, spec: FieldSpec, total: int) -> dict[str, Any]:
@@ -187,14 +284,17 @@ class App(GraphApp):
             out["summary"] = {"total_count": total, "viewer_reaction": "NONE", "can_like": True, "has_liked": False}
         return out
 
-    def _comments_field(self, base: str, post: Post, parent: int | None, spec: FieldSpec, path: str
-                        ) -> dict[str, Any]:
+    def _comments_field(self, base: str, post: Post, parent: int | None, spec: FieldSpec, path: str) -> dict[str, Any]:
         """A nested ``comments`` field: ``.limit(n)``, ``.filter(stream)``, ``.summary(true)``, ``{fields}``."""
         stream = spec.mods.get("filter") == "stream"
         items = self._below(post, parent, stream)
-        out = nested_page(items, spec, DEFAULT_LIMIT, lambda c: self._comment(base, c, spec.sub),
-                          lambda limit, after: f"{base}{path}?limit={limit}&after={after}"
-                                               + ("&filter=stream" if stream else ""))
+        out = nested_page(
+            items,
+            spec,
+            DEFAULT_LIMIT,
+            lambda c: self._comment(base, c, spec.sub),
+            lambda limit, after: f"{base}{path}?limit={limit}&after={after}" + ("&filter=stream" if stream else ""),
+        )
         if spec.mods.get("summary") == "true":
             out["summary"] = {"order": "chronological", "total_count": len(items), "can_comment": True}
         return out
@@ -206,14 +306,24 @@ class App(GraphApp):
         cobj = cid.split("_", 1)[1]
         parent = self.model.comments[comment.parent] if comment.parent is not None else None
         full: dict[str, Any] = {
-            "id": cid, "created_time": graph_time(comment.created_ms), "message": comment.text,
+            "id": cid,
+            "created_time": graph_time(comment.created_ms),
+            "message": comment.text,
             "from": self._person(comment.author),
-            "parent": {"created_time": graph_time(parent.created_ms), "from": self._person(parent.author),
-                       "message": parent.text, "id": self.comment_id(parent)} if parent else None,
-            "comment_count": len(self._below(post, comment.no, False)), "like_count": comment.no % 4,
-            "permalink_url": f"https://www.facebook.com/{self.page_id}/posts/{self._post_obj(post)}"
-                             f"?comment_id={cobj}",
-            "is_hidden": comment.hidden, "can_remove": True, "user_likes": False,
+            "parent": {
+                "created_time": graph_time(parent.created_ms),
+                "from": self._person(parent.author),
+                "message": parent.text,
+                "id": self.comment_id(parent),
+            }
+            if parent
+            else None,
+            "comment_count": len(self._below(post, comment.no, False)),
+            "like_count": comment.no % 4,
+            "permalink_url": f"https://www.facebook.com/{self.page_id}/posts/{self._post_obj(post)}?comment_id={cobj}",
+            "is_hidden": comment.hidden,
+            "can_remove": True,
+            "user_likes": False,
         }
         edges = {"comments": lambda spec: self._comments_field(base, post, comment.no, spec, f"/{cid}/comments")}
         return pick(full, names(specs, ("created_time", "from", "message", "id")), "Comment", COMMENT_FIELDS, edges)
@@ -247,15 +357,17 @@ class App(GraphApp):
     def _posts(self, req: Request, base: str, path: str, specs: list[FieldSpec] | None) -> dict[str, Any]:
         return self._timeline(req, base, path, lambda p: self._post(base, p, specs))
 
-    def _comments_edge(self, req: Request, base: str, path: str, post: Post, parent: int | None,
-                       specs: list[FieldSpec] | None) -> dict[str, Any]:
+    def _comments_edge(
+        self, req: Request, base: str, path: str, post: Post, parent: int | None, specs: list[FieldSpec] | None
+    ) -> dict[str, Any]:
         flt = req.param("filter") or "toplevel"
         if flt not in ("toplevel", "stream"):
             raise GraphError("(#100) filter must be one of the following values: toplevel, stream", 100)
         order = req.param("order") or "chronological"
         if order not in ("chronological", "reverse_chronological", "ranked"):
-            raise GraphError("(#100) order must be one of the following values: chronological, "
-                             "reverse_chronological, ranked", 100)
+            raise GraphError(
+                "(#100) order must be one of the following values: chronological, reverse_chronological, ranked", 100
+            )
         items = self._below(post, parent, flt == "stream")
         descending = order == "reverse_chronological"
         if descending:

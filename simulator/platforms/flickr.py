@@ -105,14 +105,15 @@ class App(PlatformApp):
         return f"{base}/media/still-{post.no}.jpg"
 
     def _media(self, sub: str) -> Response:
-        stem = sub[len("/media/"):].split(".", 1)[0]
+        stem = sub[len("/media/") :].split(".", 1)[0]
         if stem.startswith("still-") and stem[6:].isdigit():
             post = self.model.post(int(stem[6:]))
             if post is None:
                 return Response(404, b"Not Found", [("Content-Type", "text/plain")])
             blob = image("jpeg", 64, 48, mix(self.model.seed, "flickr-still", post.no))
-            return Response(200, blob.data(), [("Content-Type", blob.content_type),
-                                               ("Cache-Control", "max-age=31536000")])
+            return Response(
+                200, blob.data(), [("Content-Type", blob.content_type), ("Cache-Control", "max-age=31536000")]
+            )
         return super()._media(sub)
 
     def truth(self, base: str) -> dict[str, Any]:
@@ -126,19 +127,35 @@ class App(PlatformApp):
             if shown is None:
                 row["media"] = [{"url": self._image_url(base, post), "kind": "image", "oversized": False}]
             else:
-                row["media"] = [{"url": self.media_url(base, shown), "kind": shown.kind,
-                                 "oversized": shown.oversize > 0}]
+                row["media"] = [
+                    {"url": self.media_url(base, shown), "kind": shown.kind, "oversized": shown.oversize > 0}
+                ]
         return out
 
     # ---- views --------------------------------------------------------------------------------
     def _photo(self, base: str, post: Post, extras: set[str]) -> dict[str, Any]:
         owner = self.model.owner
         if post.corrupt:
-            return {"id": self.post_id(post), "owner": self.nsid(owner), "title": 404, "description": "trasig",
-                    "dateupload": "igår", "lastupdate": None, "ispublic": 1}
-        photo: dict[str, Any] = {"id": self.post_id(post), "owner": self.nsid(owner), "secret": self._secret(post),
-                                 "server": "65535", "farm": 66, "title": post.title or "", "ispublic": 1,
-                                 "isfriend": 0, "isfamily": 0}
+            return {
+                "id": self.post_id(post),
+                "owner": self.nsid(owner),
+                "title": 404,
+                "description": "trasig",
+                "dateupload": "igår",
+                "lastupdate": None,
+                "ispublic": 1,
+            }
+        photo: dict[str, Any] = {
+            "id": self.post_id(post),
+            "owner": self.nsid(owner),
+            "secret": self._secret(post),
+            "server": "65535",
+            "farm": 66,
+            "title": post.title or "",
+            "ispublic": 1,
+            "isfriend": 0,
+            "isfamily": 0,
+        }
         if "description" in extras:
             photo["description"] = {"_content": _escape(post.text)}
         if "license" in extras:
@@ -159,8 +176,9 @@ class App(PlatformApp):
             photo["views"] = str(post.no * 37 % 900)
         shown = self._shown(post)
         if "media" in extras:
-            photo.update({"media": "video" if shown is not None and shown.kind == "video" else "photo",
-                          "media_status": "ready"})
+            photo.update(
+                {"media": "video" if shown is not None and shown.kind == "video" else "photo", "media_status": "ready"}
+            )
         for size in SIZE_KEYS:
             if f"url_{size}" in extras:
                 photo.update({f"url_{size}": self._image_url(base, post), f"height_{size}": 48, f"width_{size}": 64})
@@ -178,11 +196,19 @@ class App(PlatformApp):
     def _comment(self, comment: Comment, post: Post) -> dict[str, Any]:
         cid = self.comment_id(comment)
         permalink = f"{self._page_url(post)}#comment{cid.rsplit('-', 1)[-1]}"
-        return {"id": cid, "author": self.nsid(comment.author), "author_is_deleted": 0,
-                "authorname": comment.author.handle, "iconserver": "65535", "iconfarm": 66,
-                "datecreate": _secs(comment.created_ms), "permalink": permalink,
-                "path_alias": comment.author.handle, "realname": comment.author.name,
-                "_content": _escape(comment.text)}
+        return {
+            "id": cid,
+            "author": self.nsid(comment.author),
+            "author_is_deleted": 0,
+            "authorname": comment.author.handle,
+            "iconserver": "65535",
+            "iconfarm": 66,
+            "datecreate": _secs(comment.created_ms),
+            "permalink": permalink,
+            "path_alias": comment.author.handle,
+            "realname": comment.author.name,
+            "_content": _escape(comment.text),
+        }
 
     # ---- routes -------------------------------------------------------------------------------
     def handle(self, sub: str, req: Request, base: str) -> Response:
@@ -199,23 +225,30 @@ class App(PlatformApp):
         if not req.param("api_key"):
             return self._fail(100, "Invalid API Key (Key not found)")
         if (req.param("format") or "rest") != "json":
-            return self._fail(111, f"Format \"{req.param('format') or 'rest'}\" not found")
+            return self._fail(111, f'Format "{req.param("format") or "rest"}" not found')
         method = req.param("method") or ""
-        handlers = {"flickr.people.findByUsername": self._find_user, "flickr.people.getInfo": self._person,
-                    "flickr.people.getPublicPhotos": self._photos, "flickr.photos.search": self._photos,
-                    "flickr.photos.comments.getList": self._comments, "flickr.photos.getInfo": self._info,
-                    "flickr.photos.getSizes": self._sizes}
+        handlers = {
+            "flickr.people.findByUsername": self._find_user,
+            "flickr.people.getInfo": self._person,
+            "flickr.people.getPublicPhotos": self._photos,
+            "flickr.photos.search": self._photos,
+            "flickr.photos.comments.getList": self._comments,
+            "flickr.photos.getInfo": self._info,
+            "flickr.photos.getSizes": self._sizes,
+        }
         if method not in handlers:
-            return self._fail(112, f"Method \"{method}\" not found")
+            return self._fail(112, f'Method "{method}" not found')
         return handlers[method](req, base)
 
     def _ok(self, body: dict[str, Any]) -> Response:
         return json_response(200, wp_json({**body, "stat": "ok"}), content_type=CT)
 
-    def _fail(self, code: int, message: str, status: int = 200, headers: list[tuple[str, str]] | None = None
-              ) -> Response:
-        return json_response(status, wp_json({"stat": "fail", "code": code, "message": message}), content_type=CT,
-                             headers=headers)
+    def _fail(
+        self, code: int, message: str, status: int = 200, headers: list[tuple[str, str]] | None = None
+    ) -> Response:
+        return json_response(
+            status, wp_json({"stat": "fail", "code": code, "message": message}), content_type=CT, headers=headers
+        )
 
     def _owner_ok(self, user_id: str | None) -> bool:
         return user_id in (self.nsid(self.model.owner), self.model.owner.handle)
@@ -232,12 +265,23 @@ class App(PlatformApp):
             return self._fail(1, "User not found")
         owner = self.model.owner
         nsid = self.nsid(owner)
-        return self._ok({"person": {
-            "id": nsid, "nsid": nsid, "ispro": 0, "iconserver": "65535", "iconfarm": 66, "path_alias": owner.handle,
-            "username": {"_content": owner.handle}, "realname": {"_content": owner.name},
-            "location": {"_content": f"{self.model.town}, Sverige"},
-            "profileurl": {"_content": f"https://www.flickr.com/people/{owner.handle}/"},
-            "photos": {"count": {"_content": len(self.model.visible_posts())}}}})
+        return self._ok(
+            {
+                "person": {
+                    "id": nsid,
+                    "nsid": nsid,
+                    "ispro": 0,
+                    "iconserver": "65535",
+                    "iconfarm": 66,
+                    "path_alias": owner.handle,
+                    "username": {"_content": owner.handle},
+                    "realname": {"_content": owner.name},
+                    "location": {"_content": f"{self.model.town}, Sverige"},
+                    "profileurl": {"_content": f"https://www.flickr.com/people/{owner.handle}/"},
+                    "photos": {"count": {"_content": len(self.model.visible_posts())}},
+                }
+            }
+        )
 
     def _photos(self, req: Request, base: str) -> Response:
         if not self._owner_ok(req.param("user_id")):
@@ -257,10 +301,19 @@ class App(PlatformApp):
         if (req.param("sort") or "date-posted-desc") == "date-posted-asc":
             posts = posts[::-1]
         extras = {e.strip() for e in (req.param("extras") or "").split(",") if e.strip()}
-        chunk = posts[(page - 1) * per_page: page * per_page]
+        chunk = posts[(page - 1) * per_page : page * per_page]
         pages = -(-len(posts) // per_page)
-        return self._ok({"photos": {"page": page, "pages": pages, "perpage": per_page, "total": len(posts),
-                                    "photo": [self._photo(base, p, extras) for p in chunk]}})
+        return self._ok(
+            {
+                "photos": {
+                    "page": page,
+                    "pages": pages,
+                    "perpage": per_page,
+                    "total": len(posts),
+                    "photo": [self._photo(base, p, extras) for p in chunk],
+                }
+            }
+        )
 
     def _live(self, req: Request) -> Post | None:
         wanted = req.param("photo_id")
@@ -274,8 +327,11 @@ class App(PlatformApp):
             low, high = _unix(req.param("min_comment_date")), _unix(req.param("max_comment_date"))
         except ValueError:
             return self._fail(3, "Invalid parameter")
-        rows = [c for c in self.model.thread(post) if (low is None or c.created_ms // 1000 >= low)
-                and (high is None or c.created_ms // 1000 <= high)]
+        rows = [
+            c
+            for c in self.model.thread(post)
+            if (low is None or c.created_ms // 1000 >= low) and (high is None or c.created_ms // 1000 <= high)
+        ]
         body: dict[str, Any] = {"photo_id": self.post_id(post)}
         if rows:
             body["comment"] = [self._comment(c, post) for c in rows]
@@ -287,25 +343,61 @@ class App(PlatformApp):
             return self._fail(1, "Photo not found")
         owner = self.model.owner
         shown = self._shown(post)
-        return self._ok({"photo": {
-            "id": self.post_id(post), "secret": self._secret(post), "server": "65535", "farm": 66,
-            "dateuploaded": _secs(post.created_ms), "isfavorite": 0, "license": "0", "safety_level": "0",
-            "rotation": 0, "owner": {"nsid": self.nsid(owner), "username": owner.handle, "realname": owner.name,
-                                     "location": "", "iconserver": "65535", "iconfarm": 66,
-                                     "path_alias": owner.handle},
-            "title": {"_content": post.title or ""}, "description": {"_content": _escape(post.text)},
-            "visibility": {"ispublic": 1, "isfriend": 0, "isfamily": 0},
-            "dates": {"posted": _secs(post.created_ms), "taken": self._taken(post), "takengranularity": 0,
-                      "takenunknown": "0", "lastupdate": _secs(self.model.activity_ms(post))},
-            "views": str(post.no * 37 % 900), "editability": {"cancomment": 0, "canaddmeta": 0},
-            "publiceditability": {"cancomment": 1, "canaddmeta": 0}, "usage": {"candownload": 1, "canblog": 0,
-                                                                                 "canprint": 0, "canshare": 1},
-            "comments": {"_content": str(len(self.model.thread(post)))}, "notes": {"note": []},
-            "people": {"haspeople": 0},
-            "tags": {"tag": [{"id": f"{self.post_id(post)}-{t}", "author": self.nsid(owner), "raw": t, "_content": t,
-                              "machine_tag": 0} for t in self._tags(post)]},
-            "urls": {"url": [{"type": "photopage", "_content": self._page_url(post)}]},
-            "media": "video" if shown is not None and shown.kind == "video" else "photo"}})
+        return self._ok(
+            {
+                "photo": {
+                    "id": self.post_id(post),
+                    "secret": self._secret(post),
+                    "server": "65535",
+                    "farm": 66,
+                    "dateuploaded": _secs(post.created_ms),
+                    "isfavorite": 0,
+                    "license": "0",
+                    "safety_level": "0",
+                    "rotation": 0,
+                    "owner": {
+                        "nsid": self.nsid(owner),
+                        "username": owner.handle,
+                        "realname": owner.name,
+                        "location": "",
+                        "iconserver": "65535",
+                        "iconfarm": 66,
+                        "path_alias": owner.handle,
+                    },
+                    "title": {"_content": post.title or ""},
+                    "description": {"_content": _escape(post.text)},
+                    "visibility": {"ispublic": 1, "isfriend": 0, "isfamily": 0},
+                    "dates": {
+                        "posted": _secs(post.created_ms),
+                        "taken": self._taken(post),
+                        "takengranularity": 0,
+                        "takenunknown": "0",
+                        "lastupdate": _secs(self.model.activity_ms(post)),
+                    },
+                    "views": str(post.no * 37 % 900),
+                    "editability": {"cancomment": 0, "canaddmeta": 0},
+                    "publiceditability": {"cancomment": 1, "canaddmeta": 0},
+                    "usage": {"candownload": 1, "canblog": 0, "canprint": 0, "canshare": 1},
+                    "comments": {"_content": str(len(self.model.thread(post)))},
+                    "notes": {"note": []},
+                    "people": {"haspeople": 0},
+                    "tags": {
+                        "tag": [
+                            {
+                                "id": f"{self.post_id(post)}-{t}",
+                                "author": self.nsid(owner),
+                                "raw": t,
+                                "_content": t,
+                                "machine_tag": 0,
+                            }
+                            for t in self._tags(post)
+                        ]
+                    },
+                    "urls": {"url": [{"type": "photopage", "_content": self._page_url(post)}]},
+                    "media": "video" if shown is not None and shown.kind == "video" else "photo",
+                }
+            }
+        )
 
     def _sizes(self, req: Request, base: str) -> Response:
         post = self._live(req)
@@ -313,20 +405,48 @@ class App(PlatformApp):
             return self._fail(1, "Photo not found")
         still, page = self._image_url(base, post), self._page_url(post)
         sizes: list[dict[str, Any]] = [
-            {"label": "Square", "width": 75, "height": 75, "source": still, "url": page + "sizes/sq/",
-             "media": "photo"},
-            {"label": "Large", "width": 64, "height": 48, "source": still, "url": page + "sizes/l/",
-             "media": "photo"}]
+            {
+                "label": "Square",
+                "width": 75,
+                "height": 75,
+                "source": still,
+                "url": page + "sizes/sq/",
+                "media": "photo",
+            },
+            {"label": "Large", "width": 64, "height": 48, "source": still, "url": page + "sizes/l/", "media": "photo"},
+        ]
         shown = self._shown(post)
         if shown is not None and shown.kind == "video":
             video = self.media_url(base, shown)
-            sizes += [{"label": "Site MP4", "width": 640, "height": 360, "source": video,
-                       "url": page + "sizes/site/", "media": "video"},
-                      {"label": "Video Original", "width": 1280, "height": 720, "source": video,
-                       "url": page + "sizes/orig/", "media": "video"}]
+            sizes += [
+                {
+                    "label": "Site MP4",
+                    "width": 640,
+                    "height": 360,
+                    "source": video,
+                    "url": page + "sizes/site/",
+                    "media": "video",
+                },
+                {
+                    "label": "Video Original",
+                    "width": 1280,
+                    "height": 720,
+                    "source": video,
+                    "url": page + "sizes/orig/",
+                    "media": "video",
+                },
+            ]
         else:
-            sizes.append({"label": "Original", "width": "64", "height": "48", "source": still,
-                          "url": page + "sizes/o/", "media": "photo"})
+            sizes.append(
+                {
+                    "label": "Original",
+                    "width": "64",
+                    "height": "48",
+                    "source": still,
+                    "url": page + "sizes/o/",
+                    "media": "photo",
+                }
+            )
         return self._ok({"sizes": {"canblog": 0, "canprint": 0, "candownload": 1, "size": sizes}})
 
     def error(self, status: int, message: str, *, retry_after: int | None = None) -> Response:

@@ -50,9 +50,11 @@ from .base import PlatformApp
 CT = "application/json; charset=UTF-8"
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
-NO_OBJECT = ("Unsupported get request. Object with ID '{id}' does not exist, cannot be loaded due to missing "
-             "permissions, or does not support this operation. Please read the Graph API documentation at "
-             "https://developers.facebook.com/docs/graph-api")
+NO_OBJECT = (
+    "Unsupported get request. Object with ID '{id}' does not exist, cannot be loaded due to missing "
+    "permissions, or does not support this operation. Please read the Graph API documentation at "
+    "https://developers.facebook.com/docs/graph-api"
+)
 
 
 def graph_time(ms: int) -> str:
@@ -68,9 +70,17 @@ def graph_json(obj: Any) -> bytes:
 class GraphError(Exception):
     """An error answer raised from inside a route."""
 
-    def __init__(self, message: str, code: int, *, status: int = 400, subcode: int | None = None,
-                 kind: str = "OAuthException", transient: bool = False,
-                 headers: list[tuple[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        code: int,
+        *,
+        status: int = 400,
+        subcode: int | None = None,
+        kind: str = "OAuthException",
+        transient: bool = False,
+        headers: list[tuple[str, str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message, self.code, self.status, self.subcode = message, code, status, subcode
         self.kind, self.transient, self.headers = kind, transient, headers or []
@@ -106,8 +116,11 @@ def parse_fields(spec: str | None) -> list[FieldSpec] | None:
     text = re.sub(r"\s+", "", spec)
     out, pos = _parse(text, 0)
     if pos != len(text):
-        raise GraphError(f"Syntax error \"Expected end of string instead of \"{text[pos]}\".\" at character {pos}: "
-                         f"{text}", 2500, kind="OAuthException")
+        raise GraphError(
+            f'Syntax error "Expected end of string instead of "{text[pos]}"." at character {pos}: {text}',
+            2500,
+            kind="OAuthException",
+        )
     return out
 
 
@@ -116,19 +129,19 @@ def _parse(text: str, pos: int) -> tuple[list[FieldSpec], int]:
     while pos < len(text):
         m = _NAME.match(text, pos)
         if not m:
-            raise GraphError(f"Syntax error \"Expected name.\" at character {pos}: {text}", 2500)
+            raise GraphError(f'Syntax error "Expected name." at character {pos}: {text}', 2500)
         spec = FieldSpec(m.group(0))
         pos = m.end()
         while pos < len(text) and text[pos] == ".":
             mod = _MOD.match(text, pos)
             if not mod:
-                raise GraphError(f"Syntax error \"Expected modifier.\" at character {pos}: {text}", 2500)
+                raise GraphError(f'Syntax error "Expected modifier." at character {pos}: {text}', 2500)
             spec.mods[mod.group(1)] = mod.group(2)
             pos = mod.end()
         if pos < len(text) and text[pos] == "{":
             spec.sub, pos = _parse(text, pos + 1)
             if pos >= len(text) or text[pos] != "}":
-                raise GraphError(f"Syntax error \"Expected \"}}\".\" at character {pos}: {text}", 2500)
+                raise GraphError(f'Syntax error "Expected "}}"." at character {pos}: {text}', 2500)
             pos += 1
         out.append(spec)
         if pos < len(text) and text[pos] == ",":
@@ -168,8 +181,13 @@ def sub_select(value: Any, sub: list[FieldSpec] | None) -> Any:
     return value
 
 
-def pick(full: dict[str, Any], specs: list[FieldSpec], node: str, known: frozenset[str],
-         edges: dict[str, Callable[[FieldSpec], Any]] | None = None) -> dict[str, Any]:
+def pick(
+    full: dict[str, Any],
+    specs: list[FieldSpec],
+    node: str,
+    known: frozenset[str],
+    edges: dict[str, Callable[[FieldSpec], Any]] | None = None,
+) -> dict[str, Any]:
     """A node with the requested fields: ``full`` holds plain values (None: valid but absent),
     ``edges`` render connections such as ``comments`` from their spec; ``id`` always comes first."""
     out: dict[str, Any] = {}
@@ -229,9 +247,16 @@ def time_param(req: Request, name: str) -> int | None:
     return int(moment.timestamp() * 1000)
 
 
-def page_of(items: Sequence[Post | Comment], req: Request, base: str, path: str,
-            render: Callable[[Any], dict[str, Any]], *, default_limit: int = DEFAULT_LIMIT,
-            descending: bool = True) -> dict[str, Any]:
+def page_of(
+    items: Sequence[Post | Comment],
+    req: Request,
+    base: str,
+    path: str,
+    render: Callable[[Any], dict[str, Any]],
+    *,
+    default_limit: int = DEFAULT_LIMIT,
+    descending: bool = True,
+) -> dict[str, Any]:
     """One ``data`` + ``paging`` page of ``items`` (posts or comments, already in edge order)."""
     keys = [(it.created_ms, it.no) for it in items]
     limit = limit_of(req, default_limit)
@@ -267,8 +292,13 @@ def page_of(items: Sequence[Post | Comment], req: Request, base: str, path: str,
     return body
 
 
-def nested_page(items: list[Comment], spec: FieldSpec, default_limit: int, render: Callable[[Comment], dict[str, Any]],
-                next_url: Callable[[int, str], str]) -> dict[str, Any]:
+def nested_page(
+    items: list[Comment],
+    spec: FieldSpec,
+    default_limit: int,
+    render: Callable[[Comment], dict[str, Any]],
+    next_url: Callable[[int, str], str],
+) -> dict[str, Any]:
     """An edge rendered inside its node (``comments.limit(n){…}``, ``replies{…}``): the first ``limit``
     items with cursors, and a ``next`` (``next_url(limit, after)``) to the edge's own path when there are more."""
     try:
@@ -291,8 +321,9 @@ class GraphApp(PlatformApp):
 
     buc_type: ClassVar[str] = "pages"
     buc_code: ClassVar[int] = 80001
-    buc_message: ClassVar[str] = ("(#80001) There have been too many calls to this Page account. Wait a bit and "
-                                  "try again.")
+    buc_message: ClassVar[str] = (
+        "(#80001) There have been too many calls to this Page account. Wait a bit and try again."
+    )
 
     def owner_id(self) -> str:
         raise NotImplementedError
@@ -307,8 +338,7 @@ class GraphApp(PlatformApp):
             raise GraphError(f"Unknown path components: {sub}", 2500)
         return parts[0], (parts[1] if len(parts) == 2 else None), parse_fields(req.param("fields"))
 
-    def _timeline(self, req: Request, base: str, path: str, render: Callable[[Post], dict[str, Any]]
-                  ) -> dict[str, Any]:
+    def _timeline(self, req: Request, base: str, path: str, render: Callable[[Post], dict[str, Any]]) -> dict[str, Any]:
         """The account's visible posts, newest first, within ``since``/``until``."""
         since, until = time_param(req, "since"), time_param(req, "until")
         posts = self.model.visible_posts()
@@ -330,10 +360,21 @@ class GraphApp(PlatformApp):
 
     def usage_headers(self, percent: int, regain_minutes: int = 0) -> list[tuple[str, str]]:
         app = {"call_count": percent, "total_cputime": percent // 3, "total_time": percent // 2}
-        buc = {self.owner_id(): [{"type": self.buc_type, "call_count": percent, "total_cputime": percent // 3,
-                                  "total_time": percent // 2, "estimated_time_to_regain_access": regain_minutes}]}
-        return [("X-App-Usage", json.dumps(app, separators=(",", ":"))),
-                ("X-Business-Use-Case-Usage", json.dumps(buc, separators=(",", ":")))]
+        buc = {
+            self.owner_id(): [
+                {
+                    "type": self.buc_type,
+                    "call_count": percent,
+                    "total_cputime": percent // 3,
+                    "total_time": percent // 2,
+                    "estimated_time_to_regain_access": regain_minutes,
+                }
+            ]
+        }
+        return [
+            ("X-App-Usage", json.dumps(app, separators=(",", ":"))),
+            ("X-Business-Use-Case-Usage", json.dumps(buc, separators=(",", ":"))),
+        ]
 
     def graph_error(self, err: GraphError) -> Response:
         body: dict[str, Any] = {"message": err.message, "type": err.kind, "code": err.code}
@@ -349,11 +390,17 @@ class GraphApp(PlatformApp):
     def error(self, status: int, message: str, *, retry_after: int | None = None) -> Response:
         if status == 429:  # an injected throttle: Graph's body and BUC header (status as the harness asks)
             minutes = max(1, math.ceil((retry_after or 60) / 60))
-            return self.graph_error(GraphError("(#4) Application request limit reached", 4, status=429,
-                                               transient=True, headers=self.usage_headers(100, minutes)))
+            return self.graph_error(
+                GraphError(
+                    "(#4) Application request limit reached",
+                    4,
+                    status=429,
+                    transient=True,
+                    headers=self.usage_headers(100, minutes),
+                )
+            )
         if status == 401:
-            return self.graph_error(GraphError("Error validating access token: Session has expired.", 190,
-                                               subcode=463))
+            return self.graph_error(GraphError("Error validating access token: Session has expired.", 190, subcode=463))
         if status >= 500:
             if status == 503:
                 err = GraphError("(#2) Service temporarily unavailable", 2, status=status, transient=True)
@@ -380,11 +427,13 @@ class GraphApp(PlatformApp):
             window_ms = self.rate.period * 1000
             now = self.rate._clock()
             minutes = max(1, math.ceil((window_ms - now % window_ms) / 60_000))
-            return self.graph_error(GraphError(self.buc_message, self.buc_code, transient=True,
-                                               headers=self.usage_headers(100, minutes)))
+            return self.graph_error(
+                GraphError(self.buc_message, self.buc_code, transient=True, headers=self.usage_headers(100, minutes))
+            )
         if req.method != "GET":
-            resp = self.graph_error(GraphError("(#3) Application does not have the capability to make this API "
-                                               "call.", 3))
+            resp = self.graph_error(
+                GraphError("(#3) Application does not have the capability to make this API call.", 3)
+            )
         else:
             try:
                 resp = self.route(sub, req, base)
@@ -400,9 +449,13 @@ class GraphApp(PlatformApp):
         return f"{base}/media/t{no}.jpg"
 
     def _thumb(self, sub: str) -> Response:
-        stem = sub[len("/media/t"):].split(".", 1)[0]
+        stem = sub[len("/media/t") :].split(".", 1)[0]
         if not stem.isdigit():
             return Response(404, b"Not Found", [("Content-Type", "text/plain")])
         blob = image("jpeg", 64, 48, mix(self.model.seed, self.name, "thumb", int(stem)))
-        return Response(200, headers=[("Content-Type", blob.content_type), ("Cache-Control", "max-age=31536000")],
-                        chunks=blob.chunks(), length=blob.length)
+        return Response(
+            200,
+            headers=[("Content-Type", blob.content_type), ("Cache-Control", "max-age=31536000")],
+            chunks=blob.chunks(),
+            length=blob.length,
+        )

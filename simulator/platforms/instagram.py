@@ -55,15 +55,45 @@ from .graph import (
     unparse,
 )
 
-USER_FIELDS = frozenset({"id", "username", "name", "biography", "website", "media_count", "followers_count",
-                         "follows_count", "profile_picture_url", "ig_id"})
-MEDIA_FIELDS = frozenset({"id", "caption", "media_type", "media_product_type", "media_url", "thumbnail_url",
-                          "permalink", "shortcode", "timestamp", "username", "like_count", "comments_count",
-                          "is_comment_enabled", "owner", "alt_text"})
-CHILD_FIELDS = frozenset({"id", "media_type", "media_url", "thumbnail_url", "timestamp", "shortcode", "username",
-                          "owner"})
-COMMENT_FIELDS = frozenset({"id", "text", "timestamp", "username", "from", "like_count", "hidden", "parent_id",
-                            "media", "user"})
+USER_FIELDS = frozenset(
+    {
+        "id",
+        "username",
+        "name",
+        "biography",
+        "website",
+        "media_count",
+        "followers_count",
+        "follows_count",
+        "profile_picture_url",
+        "ig_id",
+    }
+)
+MEDIA_FIELDS = frozenset(
+    {
+        "id",
+        "caption",
+        "media_type",
+        "media_product_type",
+        "media_url",
+        "thumbnail_url",
+        "permalink",
+        "shortcode",
+        "timestamp",
+        "username",
+        "like_count",
+        "comments_count",
+        "is_comment_enabled",
+        "owner",
+        "alt_text",
+    }
+)
+CHILD_FIELDS = frozenset(
+    {"id", "media_type", "media_url", "thumbnail_url", "timestamp", "shortcode", "username", "owner"}
+)
+COMMENT_FIELDS = frozenset(
+    {"id", "text", "timestamp", "username", "from", "like_count", "hidden", "parent_id", "media", "user"}
+)
 REPLIES_LIMIT = 25
 
 
@@ -105,8 +135,12 @@ class App(GraphApp):
         """Listed to the owner: hidden ones too; gone with its post or its top-level comment."""
         now = self.model.clock.now_ms()
         root = self._root(comment)
-        return (comment.deleted_ms is None and root.deleted_ms is None and comment.created_ms <= now
-                and self._live_post(self.model.post(comment.post)))
+        return (
+            comment.deleted_ms is None
+            and root.deleted_ms is None
+            and comment.created_ms <= now
+            and self._live_post(self.model.post(comment.post))
+        )
 
     def _top(self, post: Post) -> list[Comment]:
         out = [self.model.comments[n] for n in post.comments]
@@ -127,27 +161,46 @@ class App(GraphApp):
     # ---- nodes --------------------------------------------------------------------------------
     def _user(self, specs: list[FieldSpec] | None) -> dict[str, Any]:
         owner = self.model.owner
-        full = {"id": self.user_id, "username": owner.handle, "name": owner.name, "ig_id": self._number("igid"),
-                "biography": f"Officiellt konto för {owner.name}.", "website": f"https://www.{self.model.domain}",
-                "media_count": len(self.model.visible_posts()), "followers_count": 8_940, "follows_count": 112,
-                "profile_picture_url": None}
+        full = {
+            "id": self.user_id,
+            "username": owner.handle,
+            "name": owner.name,
+            "ig_id": self._number("igid"),
+            "biography": f"Officiellt konto för {owner.name}.",
+            "website": f"https://www.{self.model.domain}",
+            "media_count": len(self.model.visible_posts()),
+            "followers_count": 8_940,
+            "follows_count": 112,
+            "profile_picture_url": None,
+        }
         return pick(full, names(specs, ("id",)), "User", USER_FIELDS)
 
     def _child(self, base: str, post: Post, m: Media, specs: list[FieldSpec] | None) -> dict[str, Any]:
-        full = {"id": self._child_id(m), "media_type": "VIDEO" if m.kind == "video" else "IMAGE",
-                "media_url": self.media_url(base, m),
-                "thumbnail_url": self.thumb_url(base, m.no) if m.kind == "video" else None,
-                "timestamp": graph_time(post.created_ms), "username": self.model.owner.handle,
-                "shortcode": self._shortcode(post), "owner": {"id": self.user_id}}
+        full = {
+            "id": self._child_id(m),
+            "media_type": "VIDEO" if m.kind == "video" else "IMAGE",
+            "media_url": self.media_url(base, m),
+            "thumbnail_url": self.thumb_url(base, m.no) if m.kind == "video" else None,
+            "timestamp": graph_time(post.created_ms),
+            "username": self.model.owner.handle,
+            "shortcode": self._shortcode(post),
+            "owner": {"id": self.user_id},
+        }
         return pick(full, names(specs, ("id",)), "ShadowIGMedia", CHILD_FIELDS)
 
     def _media_node(self, base: str, post: Post, specs: list[FieldSpec] | None) -> dict[str, Any]:
         mid = self.post_id(post)
         if post.corrupt:
-            full: dict[str, Any] = {"id": mid, "timestamp": post.created_ms // 1000, "caption": {"text": 1},
-                                    "media_type": 7, "comments_count": "many"}
-            return pick(full, names(specs, ("id",)), "ShadowIGMedia", MEDIA_FIELDS,
-                        {"children": lambda spec: "unavailable"})
+            full: dict[str, Any] = {
+                "id": mid,
+                "timestamp": post.created_ms // 1000,
+                "caption": {"text": 1},
+                "media_type": 7,
+                "comments_count": "many",
+            }
+            return pick(
+                full, names(specs, ("id",)), "ShadowIGMedia", MEDIA_FIELDS, {"children": lambda spec: "unavailable"}
+            )
         shortcode = self._shortcode(post)
         media = post.media
         video = len(media) == 1 and media[0].kind == "video"
@@ -157,14 +210,23 @@ class App(GraphApp):
             kind, url = ("VIDEO" if video else "IMAGE"), self.media_url(base, media[0])
         else:
             kind, url = "IMAGE", self.thumb_url(base, post.no)
-        full = {"id": mid, "caption": post.text or None, "media_type": kind,
-                "media_product_type": "REELS" if video else "FEED", "media_url": url,
-                "thumbnail_url": self.thumb_url(base, media[0].no) if video else None,
-                "permalink": f"https://www.instagram.com/{'reel' if video else 'p'}/{shortcode}/",
-                "shortcode": shortcode, "timestamp": graph_time(post.created_ms),
-                "username": self.model.owner.handle, "like_count": post.no % 53, "comments_count": self._count(post),
-                "is_comment_enabled": True, "owner": {"id": self.user_id},
-                "alt_text": media[0].alt if media and not video else None}
+        full = {
+            "id": mid,
+            "caption": post.text or None,
+            "media_type": kind,
+            "media_product_type": "REELS" if video else "FEED",
+            "media_url": url,
+            "thumbnail_url": self.thumb_url(base, media[0].no) if video else None,
+            "permalink": f"https://www.instagram.com/{'reel' if video else 'p'}/{shortcode}/",
+            "shortcode": shortcode,
+            "timestamp": graph_time(post.created_ms),
+            "username": self.model.owner.handle,
+            "like_count": post.no % 53,
+            "comments_count": self._count(post),
+            "is_comment_enabled": True,
+            "owner": {"id": self.user_id},
+            "alt_text": media[0].alt if media and not video else None,
+        }
 
         def children(spec: FieldSpec) -> dict[str, Any] | None:
             if kind != "CAROUSEL_ALBUM":
@@ -179,8 +241,12 @@ class App(GraphApp):
         cid = self.comment_id(comment)
         root = self._root(comment)
         full: dict[str, Any] = {
-            "id": cid, "text": comment.text, "timestamp": graph_time(comment.created_ms),
-            "username": comment.author.handle, "like_count": comment.no % 6, "hidden": comment.hidden,
+            "id": cid,
+            "text": comment.text,
+            "timestamp": graph_time(comment.created_ms),
+            "username": comment.author.handle,
+            "like_count": comment.no % 6,
+            "hidden": comment.hidden,
             "from": {"id": self._author_id(comment), "username": comment.author.handle},
             "parent_id": self.comment_id(root) if comment.parent is not None else None,
             "media": {"id": self.post_id(post), "media_product_type": "FEED"},
@@ -192,11 +258,11 @@ class App(GraphApp):
                 query = urlencode({"fields": unparse(spec.sub or [FieldSpec("id")]), "limit": limit, "after": after})
                 return f"{base}/{cid}/replies?{query}"
 
-            return nested_page(self._replies(comment), spec, REPLIES_LIMIT,
-                               lambda c: self._comment(base, c, spec.sub), next_url)
+            return nested_page(
+                self._replies(comment), spec, REPLIES_LIMIT, lambda c: self._comment(base, c, spec.sub), next_url
+            )
 
-        return pick(full, names(specs, ("timestamp", "text", "id")), "IGComment", COMMENT_FIELDS,
-                    {"replies": replies})
+        return pick(full, names(specs, ("timestamp", "text", "id")), "IGComment", COMMENT_FIELDS, {"replies": replies})
 
     def _author_id(self, comment: Comment) -> str:
         if comment.own:
@@ -217,8 +283,9 @@ class App(GraphApp):
             if edge is None:
                 return self.ok(self._media_node(base, item, specs))
             if edge == "comments":
-                return self.ok(page_of(self._top(item), req, base, sub, lambda c: self._comment(base, c, specs),
-                                       descending=False))
+                return self.ok(
+                    page_of(self._top(item), req, base, sub, lambda c: self._comment(base, c, specs), descending=False)
+                )
             if edge == "children":
                 media = item.media if len(item.media) > 1 else []
                 return self.ok({"data": [self._child(base, item, m, specs) for m in media]})
@@ -227,8 +294,11 @@ class App(GraphApp):
             if edge is None:
                 return self.ok(self._comment(base, item, specs))
             if edge == "replies":
-                return self.ok(page_of(self._replies(item), req, base, sub, lambda c: self._comment(base, c, specs),
-                                       descending=False))
+                return self.ok(
+                    page_of(
+                        self._replies(item), req, base, sub, lambda c: self._comment(base, c, specs), descending=False
+                    )
+                )
             raise nonexisting_field(edge, "IGComment")
         raise no_object(node)
 

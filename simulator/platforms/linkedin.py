@@ -58,9 +58,18 @@ OLDEST_ACTIVE, NEWEST_ACTIVE = "202511", "202612"
 _VERSION = re.compile(r"^(\d{4})(0[1-9]|1[0-2])(\.\d{2})?$")
 _RESERVED = set("\\|{}@[]()<>#*_~")
 _HASHTAG = re.compile(r"(?<![\w&])#(\w[\w-]*)", re.UNICODE)
-_CODES = {400: "ILLEGAL_ARGUMENT", 401: "INVALID_ACCESS_TOKEN", 403: "ACCESS_DENIED", 404: "NOT_FOUND",
-          426: "NONEXISTENT_VERSION", 429: "TOO_MANY_REQUESTS", 500: "INTERNAL_SERVER_ERROR",
-          502: "BAD_GATEWAY", 503: "SERVICE_UNAVAILABLE", 504: "GATEWAY_TIMEOUT"}
+_CODES = {
+    400: "ILLEGAL_ARGUMENT",
+    401: "INVALID_ACCESS_TOKEN",
+    403: "ACCESS_DENIED",
+    404: "NOT_FOUND",
+    426: "NONEXISTENT_VERSION",
+    429: "TOO_MANY_REQUESTS",
+    500: "INTERNAL_SERVER_ERROR",
+    502: "BAD_GATEWAY",
+    503: "SERVICE_UNAVAILABLE",
+    504: "GATEWAY_TIMEOUT",
+}
 _SERVICE_CODES = {401: 65600, 403: 100, 429: 101}
 
 
@@ -72,7 +81,7 @@ def little_text(text: str) -> str:
     """Plain text → LinkedIn's little text: reserved characters escaped, ``#tag`` as a hashtag template."""
     out, at = [], 0
     for m in _HASHTAG.finditer(text):
-        out.append(_escape(text[at:m.start()]))
+        out.append(_escape(text[at : m.start()]))
         out.append("{hashtag|\\#|" + _escape(m.group(1)) + "}")
         at = m.end()
     out.append(_escape(text[at:]))
@@ -125,13 +134,23 @@ class App(PlatformApp):
     # ---- rendering ----------------------------------------------------------------------------
     def _post(self, post: Post) -> dict[str, Any]:
         if post.corrupt:
-            return {"id": self.post_id(post), "commentary": post.no, "createdAt": "i går",
-                    "lastModifiedAt": "i går", "lifecycleState": "PUBLISHED"}
+            return {
+                "id": self.post_id(post),
+                "commentary": post.no,
+                "createdAt": "i går",
+                "lastModifiedAt": "i går",
+                "lifecycleState": "PUBLISHED",
+            }
         out: dict[str, Any] = {
-            "id": self.post_id(post), "author": self.org_urn, "commentary": little_text(post.text),
+            "id": self.post_id(post),
+            "author": self.org_urn,
+            "commentary": little_text(post.text),
             "visibility": "PUBLIC",
-            "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
-                             "thirdPartyDistributionChannels": []},
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
         }
         images = [m for m in post.media if m.kind == "image"]
         videos = [m for m in post.media if m.kind == "video"]
@@ -140,12 +159,17 @@ class App(PlatformApp):
         elif len(images) == 1:
             out["content"] = {"media": {"id": self._media_urn(images[0]), "altText": images[0].alt}}
         elif images:
-            out["content"] = {"multiImage": {"images": [{"id": self._media_urn(m), "altText": m.alt}
-                                                        for m in images]}}
-        out.update({"lifecycleState": "PUBLISHED",
-                    "lifecycleStateInfo": {"isEditedByAuthor": len(post.versions) > 1},
-                    "isReshareDisabledByAuthor": False, "createdAt": post.created_ms,
-                    "publishedAt": post.created_ms, "lastModifiedAt": post.updated_ms})
+            out["content"] = {"multiImage": {"images": [{"id": self._media_urn(m), "altText": m.alt} for m in images]}}
+        out.update(
+            {
+                "lifecycleState": "PUBLISHED",
+                "lifecycleStateInfo": {"isEditedByAuthor": len(post.versions) > 1},
+                "isReshareDisabledByAuthor": False,
+                "createdAt": post.created_ms,
+                "publishedAt": post.created_ms,
+                "lastModifiedAt": post.updated_ms,
+            }
+        )
         return out
 
     def _comment(self, comment: Comment) -> dict[str, Any]:
@@ -154,8 +178,11 @@ class App(PlatformApp):
         actor = self._actor(comment)
         replies = self.model.thread(post, parent=comment.no)
         out: dict[str, Any] = {
-            "actor": actor, "agent": actor if comment.own else None, "commentUrn": self.comment_id(comment),
-            "id": str(self._comment_no(comment)), "object": self.post_id(post),
+            "actor": actor,
+            "agent": actor if comment.own else None,
+            "commentUrn": self.comment_id(comment),
+            "id": str(self._comment_no(comment)),
+            "object": self.post_id(post),
             "created": {"actor": actor, "time": comment.created_ms},
             "lastModified": {"actor": actor, "time": comment.updated_ms},
             "message": {"text": comment.text, "attributes": []},
@@ -180,33 +207,41 @@ class App(PlatformApp):
         if sub == "/rest/posts":
             return self._posts(req, base)
         if sub.startswith("/rest/posts/"):
-            post = self._find_post(sub[len("/rest/posts/"):])
+            post = self._find_post(sub[len("/rest/posts/") :])
             if post is None:
-                return self.error(404, f"Not Found: {sub[len('/rest/posts/'):]}")
+                return self.error(404, f"Not Found: {sub[len('/rest/posts/') :]}")
             return self._ok(self._post(post))
         if sub.startswith(("/rest/images/", "/rest/videos/")):
             return self._media_entity(sub.split("/", 3)[3], base)
         if sub.startswith("/rest/socialActions/"):
-            target, _, rest = sub[len("/rest/socialActions/"):].partition("/comments")
+            target, _, rest = sub[len("/rest/socialActions/") :].partition("/comments")
             return self._comments(target, rest.strip("/"), req, base)
         return self.error(404, f"No resource found at {sub}")
 
     def _check_headers(self, req: Request) -> Response | None:
         version = req.headers.get("linkedin-version")
         if not version:
-            return self.error(400, "A version must be present. Please specify a version by adding the "
-                                   "LinkedIn-Version header.", code="VERSION_MISSING")
+            return self.error(
+                400,
+                "A version must be present. Please specify a version by adding the LinkedIn-Version header.",
+                code="VERSION_MISSING",
+            )
         match = _VERSION.match(version.strip())
         if match is None or not OLDEST_ACTIVE <= match.group(1) + match.group(2) <= NEWEST_ACTIVE:
             return self.error(426, f"Requested version {version.strip()} is not active")
         if req.headers.get("x-restli-protocol-version") != "2.0.0":
-            return self.error(400, "This resource requires Rest.li protocol version 2.0.0 "
-                                   "(X-Restli-Protocol-Version: 2.0.0)")
+            return self.error(
+                400, "This resource requires Rest.li protocol version 2.0.0 (X-Restli-Protocol-Version: 2.0.0)"
+            )
         return None
 
     def _ok(self, body: dict[str, Any]) -> Response:
-        return json_response(200, plain_json(body), content_type=CT,
-                             headers=[("X-RestLi-Protocol-Version", "2.0.0"), ("x-li-format", "json")])
+        return json_response(
+            200,
+            plain_json(body),
+            content_type=CT,
+            headers=[("X-RestLi-Protocol-Version", "2.0.0"), ("x-li-format", "json")],
+        )
 
     def _int(self, req: Request, name: str, default: int) -> int | None:
         value = req.param(name)
@@ -222,13 +257,15 @@ class App(PlatformApp):
             return self.error(400, f"count must be between 1 and {cap}")
         return start, count
 
-    def _paging(self, base: str, path: str, params: dict[str, str], start: int, count: int, total: int,
-                with_total: bool) -> dict[str, Any]:
+    def _paging(
+        self, base: str, path: str, params: dict[str, str], start: int, count: int, total: int, with_total: bool
+    ) -> dict[str, Any]:
         paging: dict[str, Any] = {"start": start, "count": count, "links": []}
         if start + count < total:
             query = urlencode({**params, "count": count, "start": start + count}, quote_via=quote)
-            paging["links"].append({"type": "application/json", "rel": "next",
-                                    "href": f"{urlsplit(base).path}{path}?{query}"})
+            paging["links"].append(
+                {"type": "application/json", "rel": "next", "href": f"{urlsplit(base).path}{path}?{query}"}
+            )
         if with_total:
             paging["total"] = total
         return paging
@@ -239,20 +276,33 @@ class App(PlatformApp):
         vanity = (req.param("vanityName") or "").lower()
         elements = []
         if vanity == self.model.owner.handle.lower():
-            elements.append({"id": self.org_id, "$URN": self.org_urn, "vanityName": self.model.owner.handle,
-                             "localizedName": self.model.owner.name,
-                             "name": {"localized": {"sv_SE": self.model.owner.name}, "preferredLocale":
-                                      {"country": "SE", "language": "sv"}},
-                             "primaryOrganizationType": "GOVERNMENT", "locations": []})
-        return self._ok({"elements": elements, "paging": {"start": 0, "count": 10, "links": [],
-                                                          "total": len(elements)}})
+            elements.append(
+                {
+                    "id": self.org_id,
+                    "$URN": self.org_urn,
+                    "vanityName": self.model.owner.handle,
+                    "localizedName": self.model.owner.name,
+                    "name": {
+                        "localized": {"sv_SE": self.model.owner.name},
+                        "preferredLocale": {"country": "SE", "language": "sv"},
+                    },
+                    "primaryOrganizationType": "GOVERNMENT",
+                    "locations": [],
+                }
+            )
+        return self._ok(
+            {"elements": elements, "paging": {"start": 0, "count": 10, "links": [], "total": len(elements)}}
+        )
 
     def _posts(self, req: Request, base: str) -> Response:
         if req.param("q") != "author":
             return self.error(400, "Invalid finder: use q=author")
         if req.param("author") != self.org_urn:
-            return self.error(403, f"Not enough permissions to access: posts.FINDER-author {req.param('author')}",
-                              code="ACCESS_DENIED")
+            return self.error(
+                403,
+                f"Not enough permissions to access: posts.FINDER-author {req.param('author')}",
+                code="ACCESS_DENIED",
+            )
         sort = req.param("sortBy") or "LAST_MODIFIED"
         if sort not in ("LAST_MODIFIED", "CREATED"):
             return self.error(400, f"Invalid sortBy value: {sort}")
@@ -263,10 +313,14 @@ class App(PlatformApp):
         posts = self.model.visible_posts()
         if sort == "LAST_MODIFIED":
             posts = sorted(posts, key=lambda p: (p.updated_ms, p.no), reverse=True)
-        chosen = posts[start:start + count]
+        chosen = posts[start : start + count]
         params = {"author": self.org_urn, "q": "author", "sortBy": sort}
-        return self._ok({"paging": self._paging(base, "/rest/posts", params, start, count, len(posts), False),
-                         "elements": [self._post(p) for p in chosen]})
+        return self._ok(
+            {
+                "paging": self._paging(base, "/rest/posts", params, start, count, len(posts), False),
+                "elements": [self._post(p) for p in chosen],
+            }
+        )
 
     def _find_post(self, urn: str) -> Post | None:
         for post in self.model.visible_posts():
@@ -285,9 +339,13 @@ class App(PlatformApp):
         for post in self.model.visible_posts():
             for m in post.media:
                 if self._media_urn(m) == urn:
-                    body: dict[str, Any] = {"id": urn, "owner": self.org_urn, "status": "AVAILABLE",
-                                            "downloadUrl": self.media_url(base, m),
-                                            "downloadUrlExpiresAt": self.model.clock.now_ms() + 3_600_000}
+                    body: dict[str, Any] = {
+                        "id": urn,
+                        "owner": self.org_urn,
+                        "status": "AVAILABLE",
+                        "downloadUrl": self.media_url(base, m),
+                        "downloadUrlExpiresAt": self.model.clock.now_ms() + 3_600_000,
+                    }
                     if m.kind == "video":
                         body["duration"] = 31_000
                     return self._ok(body)
@@ -311,12 +369,22 @@ class App(PlatformApp):
             return page
         start, count = page
         comments = self.model.thread(post, parent=None if parent is None else parent.no)
-        return self._ok({"paging": self._paging(base, f"/rest/socialActions/{quote(target, safe='')}/comments", {},
-                                                start, count, len(comments), True),
-                         "elements": [self._comment(c) for c in comments[start:start + count]]})
+        return self._ok(
+            {
+                "paging": self._paging(
+                    base,
+                    f"/rest/socialActions/{quote(target, safe='')}/comments",
+                    {},
+                    start,
+                    count,
+                    len(comments),
+                    True,
+                ),
+                "elements": [self._comment(c) for c in comments[start : start + count]],
+            }
+        )
 
-    def error(self, status: int, message: str, *, retry_after: int | None = None, code: str | None = None
-              ) -> Response:
+    def error(self, status: int, message: str, *, retry_after: int | None = None, code: str | None = None) -> Response:
         body: dict[str, Any] = {"status": status}
         if status in _SERVICE_CODES:
             body["serviceErrorCode"] = _SERVICE_CODES[status]

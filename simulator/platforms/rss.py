@@ -71,8 +71,12 @@ RSS_CT = "application/rss+xml; charset=UTF-8"
 ATOM_CT = "application/atom+xml; charset=UTF-8"
 RDF_CT = "application/rdf+xml; charset=UTF-8"
 GB_TITLE = "新闻："
-NS = {"content": "http://purl.org/rss/1.0/modules/content/", "dc": "http://purl.org/dc/elements/1.1/",
-      "atom": "http://www.w3.org/2005/Atom", "sy": "http://purl.org/rss/1.0/modules/syndication/"}
+NS = {
+    "content": "http://purl.org/rss/1.0/modules/content/",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "atom": "http://www.w3.org/2005/Atom",
+    "sy": "http://purl.org/rss/1.0/modules/syndication/",
+}
 _HASHTAG = re.compile(r"(?<![\w&])#(\w[\w-]*)")
 _TYPES = {"jpeg": "image/jpeg", "png": "image/png", "mp4": "video/mp4"}
 
@@ -102,7 +106,7 @@ def body_html(text: str) -> str:
 
 def _excerpt(text: str) -> str:
     flat = " ".join(text.split())
-    return flat if len(flat) <= 200 else flat[:flat.rfind(" ", 0, 200)] + " […]"
+    return flat if len(flat) <= 200 else flat[: flat.rfind(" ", 0, 200)] + " […]"
 
 
 class App(PlatformApp):
@@ -125,8 +129,15 @@ class App(PlatformApp):
 
     # ---- routes -------------------------------------------------------------------------------
     def route(self, sub: str, req: Request, base: str) -> Response:
-        if sub not in ("/feed.xml", "/atom.xml", "/wp-feed.xml", "/rdf.xml", "/atom03.xml", "/feed-gb2312.xml",
-                       "/wp-feed-cached.xml"):
+        if sub not in (
+            "/feed.xml",
+            "/atom.xml",
+            "/wp-feed.xml",
+            "/rdf.xml",
+            "/atom03.xml",
+            "/feed-gb2312.xml",
+            "/wp-feed-cached.xml",
+        ):
             return self.error(404, "Not Found")
         if req.method not in ("GET", "HEAD"):
             return self.error(405, "Method Not Allowed")
@@ -139,7 +150,7 @@ class App(PlatformApp):
         pages = max(1, -(-len(posts) // PAGE))
         if page > pages:
             return self.error(404, "Not Found")
-        chunk = posts[(page - 1) * PAGE: page * PAGE]
+        chunk = posts[(page - 1) * PAGE : page * PAGE]
         changed = self._last_change()
         url = f"{base}{sub}"
         links = {"self": url if page == 1 else f"{url}?paged={page}", "first": url}
@@ -162,9 +173,11 @@ class App(PlatformApp):
         else:
             body = self._rss(base, chunk, links, changed).encode()
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        headers = [("ETag", etag), ("Last-Modified", format_datetime(to_datetime(changed // 1000 * 1000),
-                                                                      usegmt=True)),
-                   ("Cache-Control", "max-age=300, must-revalidate")]
+        headers = [
+            ("ETag", etag),
+            ("Last-Modified", format_datetime(to_datetime(changed // 1000 * 1000), usegmt=True)),
+            ("Cache-Control", "max-age=300, must-revalidate"),
+        ]
         if self._not_modified(req, etag, changed):
             return Response(304, b"", headers)
         return Response(200, body, [("Content-Type", content_type), *headers])
@@ -195,14 +208,20 @@ class App(PlatformApp):
     # ---- RSS 2.0 ------------------------------------------------------------------------------
     def _rss(self, base: str, posts: list[Post], links: dict[str, str], changed: int, *, gb2312: bool = False) -> str:
         m = self.model
-        out = [f'<?xml version="1.0" encoding="{"gb2312" if gb2312 else "UTF-8"}"?>',
-               '<rss version="2.0" ' + " ".join(f'xmlns:{k}="{v}"' for k, v in NS.items()) + ">",
-               "<channel>", f"<title>{_x(m.owner.name)}</title>", f"<link>{self.site}/</link>",
-               f"<description>Nyheter från {_x(m.owner.name)}{'（新闻）' if gb2312 else ''}</description>",
-               f"<lastBuildDate>{rfc822(changed)}</lastBuildDate>",
-               f"<language>{'zh-CN' if gb2312 else 'sv-SE'}</language>",
-               f"<ttl>{TTL_MINUTES}</ttl>", "<sy:updatePeriod>hourly</sy:updatePeriod>",
-               "<sy:updateFrequency>1</sy:updateFrequency>", "<generator>https://wordpress.org/?v=6.5.3</generator>"]
+        out = [
+            f'<?xml version="1.0" encoding="{"gb2312" if gb2312 else "UTF-8"}"?>',
+            '<rss version="2.0" ' + " ".join(f'xmlns:{k}="{v}"' for k, v in NS.items()) + ">",
+            "<channel>",
+            f"<title>{_x(m.owner.name)}</title>",
+            f"<link>{self.site}/</link>",
+            f"<description>Nyheter från {_x(m.owner.name)}{'（新闻）' if gb2312 else ''}</description>",
+            f"<lastBuildDate>{rfc822(changed)}</lastBuildDate>",
+            f"<language>{'zh-CN' if gb2312 else 'sv-SE'}</language>",
+            f"<ttl>{TTL_MINUTES}</ttl>",
+            "<sy:updatePeriod>hourly</sy:updatePeriod>",
+            "<sy:updateFrequency>1</sy:updateFrequency>",
+            "<generator>https://wordpress.org/?v=6.5.3</generator>",
+        ]
         for rel, href in links.items():
             kind = ' type="application/rss+xml"' if rel == "self" else ""
             out.append(f'<atom:link rel="{rel}" href="{_x(href)}"{kind}/>')
@@ -216,16 +235,24 @@ class App(PlatformApp):
             return "<item><title></title><guid></guid><link></link><pubDate> </pubDate></item>"
         text = _x if gb2312 else _cdata  # GB2312 lacks å, ä, ö: character references, which CDATA cannot hold
         title = (GB_TITLE if gb2312 else "") + (post.title or "")
-        parts = ["<item>", f"<title>{_x(title)}</title>", f"<link>{_x(self._link(post))}</link>",
-                 f"<dc:creator>{text(self.model.owner.name)}</dc:creator>",
-                 f"<pubDate>{rfc822(post.created_ms)}</pubDate>"]
+        parts = [
+            "<item>",
+            f"<title>{_x(title)}</title>",
+            f"<link>{_x(self._link(post))}</link>",
+            f"<dc:creator>{text(self.model.owner.name)}</dc:creator>",
+            f"<pubDate>{rfc822(post.created_ms)}</pubDate>",
+        ]
         parts += [f"<category>{text(tag)}</category>" for tag in _tags(post.text)]
-        parts += [f'<guid isPermaLink="false">{_x(self.post_id(post))}</guid>',
-                  f"<description>{text(_excerpt(post.text))}</description>",
-                  f"<content:encoded>{text(body_html(post.text))}</content:encoded>"]
+        parts += [
+            f'<guid isPermaLink="false">{_x(self.post_id(post))}</guid>',
+            f"<description>{text(_excerpt(post.text))}</description>",
+            f"<content:encoded>{text(body_html(post.text))}</content:encoded>",
+        ]
         for media in post.media:
-            parts.append(f'<enclosure url="{_x(self.media_url(base, media))}" length="{self._length(media)}" '
-                         f'type="{_TYPES[media.fmt]}"/>')
+            parts.append(
+                f'<enclosure url="{_x(self.media_url(base, media))}" length="{self._length(media)}" '
+                f'type="{_TYPES[media.fmt]}"/>'
+            )
         parts.append("</item>")
         return "".join(parts)
 
@@ -235,13 +262,16 @@ class App(PlatformApp):
     # ---- Atom ---------------------------------------------------------------------------------
     def _atom(self, base: str, posts: list[Post], links: dict[str, str], changed: int) -> str:
         m = self.model
-        out = ['<?xml version="1.0" encoding="UTF-8"?>',
-               '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="sv-SE">',
-               f'<title type="text">{_x(m.owner.name)}</title>',
-               f"<subtitle>Nyheter från {_x(m.owner.name)}</subtitle>",
-               f"<updated>{rfc3339(changed)}</updated>", f"<id>{self.site}/feed/atom/</id>",
-               f'<link rel="alternate" type="text/html" href="{self.site}/"/>',
-               '<generator uri="https://wordpress.org/" version="6.5.3">WordPress</generator>']
+        out = [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="sv-SE">',
+            f'<title type="text">{_x(m.owner.name)}</title>',
+            f"<subtitle>Nyheter från {_x(m.owner.name)}</subtitle>",
+            f"<updated>{rfc3339(changed)}</updated>",
+            f"<id>{self.site}/feed/atom/</id>",
+            f'<link rel="alternate" type="text/html" href="{self.site}/"/>',
+            '<generator uri="https://wordpress.org/" version="6.5.3">WordPress</generator>',
+        ]
         for rel, href in links.items():
             kind = ' type="application/atom+xml"' if rel == "self" else ""
             out.append(f'<link rel="{rel}" href="{_x(href)}"{kind}/>')
@@ -253,17 +283,25 @@ class App(PlatformApp):
     def _entry(self, base: str, post: Post) -> str:
         if post.corrupt:
             return "<entry><title></title><id></id><updated> </updated></entry>"
-        parts = ["<entry>", f"<author><name>{_x(self.model.owner.name)}</name></author>",
-                 f'<title type="text">{_x(post.title or "")}</title>',
-                 f'<link rel="alternate" type="text/html" href="{_x(self._link(post))}"/>',
-                 f"<id>{_x(self.post_id(post))}</id>", f"<updated>{rfc3339(post.updated_ms)}</updated>",
-                 f"<published>{rfc3339(post.created_ms)}</published>"]
+        parts = [
+            "<entry>",
+            f"<author><name>{_x(self.model.owner.name)}</name></author>",
+            f'<title type="text">{_x(post.title or "")}</title>',
+            f'<link rel="alternate" type="text/html" href="{_x(self._link(post))}"/>',
+            f"<id>{_x(self.post_id(post))}</id>",
+            f"<updated>{rfc3339(post.updated_ms)}</updated>",
+            f"<published>{rfc3339(post.created_ms)}</published>",
+        ]
         parts += [f'<category scheme="{self.site}" term="{_x(tag)}"/>' for tag in _tags(post.text)]
-        parts += [f'<summary type="html">{_x(_excerpt(post.text))}</summary>',
-                  f'<content type="html" xml:base="{self._link(post)}">{_x(body_html(post.text))}</content>']
+        parts += [
+            f'<summary type="html">{_x(_excerpt(post.text))}</summary>',
+            f'<content type="html" xml:base="{self._link(post)}">{_x(body_html(post.text))}</content>',
+        ]
         for media in post.media:
-            parts.append(f'<link rel="enclosure" type="{_TYPES[media.fmt]}" length="{self._length(media)}" '
-                         f'href="{_x(self.media_url(base, media))}"/>')
+            parts.append(
+                f'<link rel="enclosure" type="{_TYPES[media.fmt]}" length="{self._length(media)}" '
+                f'href="{_x(self.media_url(base, media))}"/>'
+            )
         parts.append("</entry>")
         return "".join(parts)
 
@@ -271,15 +309,23 @@ class App(PlatformApp):
     def _rdf(self, posts: list[Post], links: dict[str, str], changed: int) -> str:
         m = self.model
         live = [p for p in posts if not p.corrupt]
-        out = ['<?xml version="1.0" encoding="UTF-8"?>',
-               '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" '
-               + " ".join(f'xmlns:{k}="{v}"' for k, v in NS.items()) + ">",
-               f'<channel rdf:about="{_x(links["self"])}">', f"<title>{_x(m.owner.name)}</title>",
-               f"<link>{self.site}/</link>", f"<description>Nyheter från {_x(m.owner.name)}</description>",
-               f"<dc:date>{rfc3339(changed)}</dc:date>", "<dc:language>sv-SE</dc:language>",
-               "<sy:updatePeriod>hourly</sy:updatePeriod>", "<sy:updateFrequency>1</sy:updateFrequency>",
-               "<admin:generatorAgent xmlns:admin=\"http://webns.net/mvcb/\" "
-               "rdf:resource=\"https://wordpress.org/?v=6.5.3\"/>", "<items><rdf:Seq>"]
+        out = [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" '
+            + " ".join(f'xmlns:{k}="{v}"' for k, v in NS.items())
+            + ">",
+            f'<channel rdf:about="{_x(links["self"])}">',
+            f"<title>{_x(m.owner.name)}</title>",
+            f"<link>{self.site}/</link>",
+            f"<description>Nyheter från {_x(m.owner.name)}</description>",
+            f"<dc:date>{rfc3339(changed)}</dc:date>",
+            "<dc:language>sv-SE</dc:language>",
+            "<sy:updatePeriod>hourly</sy:updatePeriod>",
+            "<sy:updateFrequency>1</sy:updateFrequency>",
+            '<admin:generatorAgent xmlns:admin="http://webns.net/mvcb/" '
+            'rdf:resource="https://wordpress.org/?v=6.5.3"/>',
+            "<items><rdf:Seq>",
+        ]
         out += [f'<rdf:li rdf:resource="{_x(self._link(p))}"/>' for p in live]
         out.append("</rdf:Seq></items>")
         out += [f'<atom:link rel="{rel}" href="{_x(href)}"/>' for rel, href in links.items()]
@@ -289,42 +335,62 @@ class App(PlatformApp):
                 out.append("<item><title></title><link></link><dc:date> </dc:date></item>")
                 continue
             link = _x(self._link(post))
-            out.append("".join([f'<item rdf:about="{link}">', f"<title>{_x(post.title or '')}</title>",
-                                f"<link>{link}</link>", f"<dc:creator>{_x(m.owner.name)}</dc:creator>",
-                                f"<dc:date>{rfc3339(post.created_ms)}</dc:date>",
-                                *(f"<dc:subject>{_x(tag)}</dc:subject>" for tag in _tags(post.text)),
-                                f"<description>{_x(_excerpt(post.text))}</description>",
-                                f"<content:encoded>{_cdata(body_html(post.text))}</content:encoded>", "</item>"]))
+            out.append(
+                "".join(
+                    [
+                        f'<item rdf:about="{link}">',
+                        f"<title>{_x(post.title or '')}</title>",
+                        f"<link>{link}</link>",
+                        f"<dc:creator>{_x(m.owner.name)}</dc:creator>",
+                        f"<dc:date>{rfc3339(post.created_ms)}</dc:date>",
+                        *(f"<dc:subject>{_x(tag)}</dc:subject>" for tag in _tags(post.text)),
+                        f"<description>{_x(_excerpt(post.text))}</description>",
+                        f"<content:encoded>{_cdata(body_html(post.text))}</content:encoded>",
+                        "</item>",
+                    ]
+                )
+            )
         out += ["</rdf:RDF>", ""]
         return "\n".join(out)
 
     # ---- Atom 0.3 -----------------------------------------------------------------------------
     def _atom03(self, base: str, posts: list[Post], links: dict[str, str], changed: int) -> str:
         m = self.model
-        out = ['<?xml version="1.0" encoding="UTF-8"?>',
-               '<feed version="0.3" xmlns="http://purl.org/atom/ns#" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-               'xml:lang="sv-SE">',
-               f'<title type="text/plain" mode="escaped">{_x(m.owner.name)}</title>',
-               f'<tagline type="text/plain" mode="escaped">Nyheter från {_x(m.owner.name)}</tagline>',
-               f'<link rel="alternate" type="text/html" href="{self.site}/"/>',
-               f"<id>{self.site}/feed/atom03/</id>", f"<modified>{rfc3339(changed)}</modified>",
-               '<generator url="https://wordpress.org/" version="6.5.3">WordPress</generator>']
+        out = [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            '<feed version="0.3" xmlns="http://purl.org/atom/ns#" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            'xml:lang="sv-SE">',
+            f'<title type="text/plain" mode="escaped">{_x(m.owner.name)}</title>',
+            f'<tagline type="text/plain" mode="escaped">Nyheter från {_x(m.owner.name)}</tagline>',
+            f'<link rel="alternate" type="text/html" href="{self.site}/"/>',
+            f"<id>{self.site}/feed/atom03/</id>",
+            f"<modified>{rfc3339(changed)}</modified>",
+            '<generator url="https://wordpress.org/" version="6.5.3">WordPress</generator>',
+        ]
         out += [f'<link rel="{rel}" type="application/atom+xml" href="{_x(href)}"/>' for rel, href in links.items()]
         for post in posts:
             if post.corrupt:
                 out.append("<entry><title></title><id></id><issued> </issued></entry>")
                 continue
-            parts = ["<entry>", f"<author><name>{_x(m.owner.name)}</name></author>",
-                     f'<title type="text/plain" mode="escaped">{_x(post.title or "")}</title>',
-                     f'<link rel="alternate" type="text/html" href="{_x(self._link(post))}"/>',
-                     f"<id>{_x(self.post_id(post))}</id>", f"<modified>{rfc3339(post.updated_ms)}</modified>",
-                     f"<issued>{rfc3339(post.created_ms)}</issued>", f"<created>{rfc3339(post.created_ms)}</created>",
-                     *(f"<dc:subject>{_x(tag)}</dc:subject>" for tag in _tags(post.text)),
-                     f'<summary type="text/plain" mode="escaped">{_x(_excerpt(post.text))}</summary>',
-                     f'<content type="text/html" mode="escaped" xml:base="{self._link(post)}">'
-                     f"{_x(body_html(post.text))}</content>"]
-            parts += [f'<link rel="enclosure" type="{_TYPES[media.fmt]}" length="{self._length(media)}" '
-                      f'href="{_x(self.media_url(base, media))}"/>' for media in post.media]
+            parts = [
+                "<entry>",
+                f"<author><name>{_x(m.owner.name)}</name></author>",
+                f'<title type="text/plain" mode="escaped">{_x(post.title or "")}</title>',
+                f'<link rel="alternate" type="text/html" href="{_x(self._link(post))}"/>',
+                f"<id>{_x(self.post_id(post))}</id>",
+                f"<modified>{rfc3339(post.updated_ms)}</modified>",
+                f"<issued>{rfc3339(post.created_ms)}</issued>",
+                f"<created>{rfc3339(post.created_ms)}</created>",
+                *(f"<dc:subject>{_x(tag)}</dc:subject>" for tag in _tags(post.text)),
+                f'<summary type="text/plain" mode="escaped">{_x(_excerpt(post.text))}</summary>',
+                f'<content type="text/html" mode="escaped" xml:base="{self._link(post)}">'
+                f"{_x(body_html(post.text))}</content>",
+            ]
+            parts += [
+                f'<link rel="enclosure" type="{_TYPES[media.fmt]}" length="{self._length(media)}" '
+                f'href="{_x(self.media_url(base, media))}"/>'
+                for media in post.media
+            ]
             parts.append("</entry>")
             out.append("".join(parts))
         out += ["</feed>", ""]
@@ -332,11 +398,21 @@ class App(PlatformApp):
 
     # ---- errors -------------------------------------------------------------------------------
     def error(self, status: int, message: str, *, retry_after: int | None = None) -> Response:
-        names = {404: "Not Found", 405: "Method Not Allowed", 429: "Too Many Requests", 500: "Internal Server Error",
-                 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+        names = {
+            404: "Not Found",
+            405: "Method Not Allowed",
+            429: "Too Many Requests",
+            500: "Internal Server Error",
+            502: "Bad Gateway",
+            503: "Service Unavailable",
+            504: "Gateway Timeout",
+        }
         title = f"{status} {names.get(status, 'Error')}"
-        resp = html_response(status, f"<!DOCTYPE html>\n<html><head><title>{title}</title></head>"
-                                     f"<body><h1>{title}</h1><p>{_x(message)}</p></body></html>\n")
+        resp = html_response(
+            status,
+            f"<!DOCTYPE html>\n<html><head><title>{title}</title></head>"
+            f"<body><h1>{title}</h1><p>{_x(message)}</p></body></html>\n",
+        )
         if retry_after is not None and status in (429, 503):
             resp.headers.append(("Retry-After", str(retry_after)))
         elif status == 429:

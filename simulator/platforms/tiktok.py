@@ -40,13 +40,47 @@ from ..social import Post
 from .base import PlatformApp, plain_json
 
 CT = "application/json; charset=UTF-8"
-FIELDS = ("id", "create_time", "cover_image_url", "share_url", "video_description", "duration", "height", "width",
-          "title", "embed_html", "embed_link", "like_count", "comment_count", "share_count", "view_count")
-USER_FIELDS = ("open_id", "union_id", "avatar_url", "avatar_url_100", "avatar_large_url", "display_name",
-               "bio_description", "profile_deep_link", "is_verified", "username", "follower_count",
-               "following_count", "likes_count", "video_count")
-_CODES = {400: "invalid_params", 401: "access_token_invalid", 403: "scope_not_authorized", 404: "invalid_params",
-          405: "invalid_params", 429: "rate_limit_exceeded"}
+FIELDS = (
+    "id",
+    "create_time",
+    "cover_image_url",
+    "share_url",
+    "video_description",
+    "duration",
+    "height",
+    "width",
+    "title",
+    "embed_html",
+    "embed_link",
+    "like_count",
+    "comment_count",
+    "share_count",
+    "view_count",
+)
+USER_FIELDS = (
+    "open_id",
+    "union_id",
+    "avatar_url",
+    "avatar_url_100",
+    "avatar_large_url",
+    "display_name",
+    "bio_description",
+    "profile_deep_link",
+    "is_verified",
+    "username",
+    "follower_count",
+    "following_count",
+    "likes_count",
+    "video_count",
+)
+_CODES = {
+    400: "invalid_params",
+    401: "access_token_invalid",
+    403: "scope_not_authorized",
+    404: "invalid_params",
+    405: "invalid_params",
+    429: "rate_limit_exceeded",
+}
 
 
 class App(PlatformApp):
@@ -67,13 +101,17 @@ class App(PlatformApp):
     # ---- shared behaviour overrides -----------------------------------------------------------
     def handle(self, sub: str, req: Request, base: str) -> Response:
         if sub.startswith("/media/cover/"):
-            stem = sub[len("/media/cover/"):].split(".", 1)[0]
+            stem = sub[len("/media/cover/") :].split(".", 1)[0]
             post = self.model.post(int(stem)) if stem.isdigit() else None
             if post is None or post.deleted_ms is not None:
                 return Response(404, b"Not Found", [("Content-Type", "text/plain")])
             blob = image("jpeg", 64, 48, mix(self.model.seed, "tiktok-cover", post.no))
-            return Response(200, headers=[("Content-Type", blob.content_type), ("Cache-Control", "max-age=21600")],
-                            chunks=blob.chunks(), length=blob.length)
+            return Response(
+                200,
+                headers=[("Content-Type", blob.content_type), ("Cache-Control", "max-age=21600")],
+                chunks=blob.chunks(),
+                length=blob.length,
+            )
         return super().handle(sub, req, base)
 
     def truth(self, base: str) -> dict[str, Any]:
@@ -92,12 +130,20 @@ class App(PlatformApp):
             return {"id": vid, "create_time": "igår", "video_description": post.no}
         share = f"https://www.tiktok.com/@{self.model.owner.handle}/video/{vid}"
         full: dict[str, Any] = {
-            "id": vid, "create_time": post.created_ms // 1000, "cover_image_url": self.cover_url(base, post),
-            "share_url": share, "video_description": post.text, "duration": 15 + post.no % 45,
-            "height": 1024, "width": 576, "title": post.title or "",
+            "id": vid,
+            "create_time": post.created_ms // 1000,
+            "cover_image_url": self.cover_url(base, post),
+            "share_url": share,
+            "video_description": post.text,
+            "duration": 15 + post.no % 45,
+            "height": 1024,
+            "width": 576,
+            "title": post.title or "",
             "embed_html": f'<blockquote class="tiktok-embed" cite="{share}" data-video-id="{vid}"></blockquote>',
-            "embed_link": f"https://www.tiktok.com/player/v1/{vid}", "like_count": post.no * 7 % 900,
-            "comment_count": len(self.model.thread(post)), "share_count": post.no % 13,
+            "embed_link": f"https://www.tiktok.com/player/v1/{vid}",
+            "like_count": post.no * 7 % 900,
+            "comment_count": len(self.model.thread(post)),
+            "share_count": post.no % 13,
             "view_count": 100 + post.no * 37 % 5000,
         }
         return {k: v for k, v in full.items() if k == "id" or k in fields}
@@ -112,12 +158,22 @@ class App(PlatformApp):
             unknown = [f for f in fields if f not in USER_FIELDS]
             if not fields or unknown:
                 return self.error(400, f"Invalid fields: {','.join(unknown) or '(none given)'}")
-            user = {"open_id": self.open_id, "union_id": self.open_id.replace("-000", "-001"),
-                    "avatar_url": "", "avatar_url_100": "", "avatar_large_url": "",
-                    "display_name": self.model.owner.name, "bio_description": "",
-                    "profile_deep_link": f"https://vm.tiktok.com/{self.model.owner.handle}/", "is_verified": True,
-                    "username": self.model.owner.handle, "follower_count": 1200, "following_count": 12,
-                    "likes_count": 9000, "video_count": len(self.model.visible_posts())}
+            user = {
+                "open_id": self.open_id,
+                "union_id": self.open_id.replace("-000", "-001"),
+                "avatar_url": "",
+                "avatar_url_100": "",
+                "avatar_large_url": "",
+                "display_name": self.model.owner.name,
+                "bio_description": "",
+                "profile_deep_link": f"https://vm.tiktok.com/{self.model.owner.handle}/",
+                "is_verified": True,
+                "username": self.model.owner.handle,
+                "follower_count": 1200,
+                "following_count": 12,
+                "likes_count": 9000,
+                "video_count": len(self.model.visible_posts()),
+            }
             return self._ok({"user": {k: v for k, v in user.items() if k in fields}})
         if path not in ("/v2/video/list/", "/v2/video/query/"):
             return self.error(404, f"Unsupported path {sub}")
@@ -150,8 +206,13 @@ class App(PlatformApp):
             posts = [p for p in posts if p.created_ms < cursor]
         page = posts[:max_count]
         next_cursor = page[-1].created_ms if page else (cursor or 0)
-        return self._ok({"videos": [self._video(base, p, fields) for p in page], "cursor": next_cursor,
-                         "has_more": len(posts) > max_count})
+        return self._ok(
+            {
+                "videos": [self._video(base, p, fields) for p in page],
+                "cursor": next_cursor,
+                "has_more": len(posts) > max_count,
+            }
+        )
 
     def _log_id(self) -> str:
         """``YYYYMMDDHHMMSS`` + 18 hex digits, as TikTok's; the simulator counts its answers."""
@@ -160,8 +221,11 @@ class App(PlatformApp):
         return to_datetime(now).strftime("%Y%m%d%H%M%S") + f"{mix('tt-log', now, self._answers) % 16**18:018X}"
 
     def _ok(self, data: dict[str, Any]) -> Response:
-        return json_response(200, plain_json({"data": data, "error": {"code": "ok", "message": "",
-                                                                     "log_id": self._log_id()}}), content_type=CT)
+        return json_response(
+            200,
+            plain_json({"data": data, "error": {"code": "ok", "message": "", "log_id": self._log_id()}}),
+            content_type=CT,
+        )
 
     def error(self, status: int, message: str, *, retry_after: int | None = None) -> Response:
         code = _CODES.get(status, "internal_error" if status >= 500 else "invalid_params")

@@ -84,11 +84,13 @@ RT_LIMIT = 140
 DEFAULT_POLL = ("id", "options")
 #: Sequence bits of ids outside the model (a model item's are its version number): no collision.
 _CITIZEN_SEQ, _RETWEET_SEQ = 0xF00, 0xF80
-_CITIZEN_TEXTS = ("Tack för informationen! Gäller det även Norrby & Söder?",
-                  "Bra att bussarna går oftare nu <3 men linje 4 är fortfarande sen.",
-                  "Snöröjningen på Storgatan fungerar bra i år. #sundsvik",
-                  "Öppet hus på biblioteket på lördag, kom dit! Barnteater kl 11 & pyssel hela dagen. Ta med "
-                  "hela familjen och passa på att låna sommarens böcker innan semestern börjar på riktigt.")
+_CITIZEN_TEXTS = (
+    "Tack för informationen! Gäller det även Norrby & Söder?",
+    "Bra att bussarna går oftare nu <3 men linje 4 är fortfarande sen.",
+    "Snöröjningen på Storgatan fungerar bra i år. #sundsvik",
+    "Öppet hus på biblioteket på lördag, kom dit! Barnteater kl 11 & pyssel hela dagen. Ta med "
+    "hela familjen och passa på att låna sommarens böcker innan semestern börjar på riktigt.",
+)
 
 
 @dataclass(frozen=True)
@@ -189,9 +191,11 @@ class App(PlatformApp):
     def _retweets(self) -> list[Retweet]:
         """The account's retweets so far: an hour after every ninth visible post."""
         now = self.model.clock.now_ms()
-        return [Retweet(post.no, self._citizen(post.no, post.created_ms), post.created_ms + HOUR_MS)
-                for post in self.model.visible_posts()
-                if post.no % RETWEET_EVERY == RETWEET_EVERY - 1 and post.created_ms + HOUR_MS <= now]
+        return [
+            Retweet(post.no, self._citizen(post.no, post.created_ms), post.created_ms + HOUR_MS)
+            for post in self.model.visible_posts()
+            if post.no % RETWEET_EVERY == RETWEET_EVERY - 1 and post.created_ms + HOUR_MS <= now
+        ]
 
     def _retweet_id(self, rt: Retweet) -> str:
         return str(snowflake(rt.at_ms, rt.no, _RETWEET_SEQ))
@@ -209,54 +213,103 @@ class App(PlatformApp):
     def _poll(self, post: Post, fields: set[str]) -> dict[str, Any]:
         end = post.created_ms + 24 * HOUR_MS
         closed = end <= self.model.clock.now_ms()
-        options = [{"position": 1, "label": "Ja", "votes": post.no % 17}, {"position": 2, "label": "Nej & kanske",
-                                                                          "votes": post.no % 5}]
-        full: dict[str, Any] = {"id": self._poll_of(post), "options": options, "duration_minutes": 1440,
-                                "end_datetime": x_time(end), "voting_status": "closed" if closed else "open"}
+        options = [
+            {"position": 1, "label": "Ja", "votes": post.no % 17},
+            {"position": 2, "label": "Nej & kanske", "votes": post.no % 5},
+        ]
+        full: dict[str, Any] = {
+            "id": self._poll_of(post),
+            "options": options,
+            "duration_minutes": 1440,
+            "end_datetime": x_time(end),
+            "voting_status": "closed" if closed else "open",
+        }
         return {k: v for k, v in full.items() if k in DEFAULT_POLL or k in fields}
 
     def _citizen_tweet(self, citizen: Citizen, fields: set[str]) -> dict[str, Any]:
         cid = self._citizen_id(citizen)
-        full: dict[str, Any] = {"id": cid, "text": x_escape(citizen.text), "edit_history_tweet_ids": [cid],
-                                "created_at": x_time(citizen.created_ms), "author_id": self._user_id(citizen.author),
-                                "conversation_id": cid, "lang": "sv", "possibly_sensitive": False,
-                                "reply_settings": "everyone",
-                                "public_metrics": {"retweet_count": 1, "reply_count": 0, "like_count": citizen.no % 13,
-                                                   "quote_count": 0, "bookmark_count": 0, "impression_count": 90}}
+        full: dict[str, Any] = {
+            "id": cid,
+            "text": x_escape(citizen.text),
+            "edit_history_tweet_ids": [cid],
+            "created_at": x_time(citizen.created_ms),
+            "author_id": self._user_id(citizen.author),
+            "conversation_id": cid,
+            "lang": "sv",
+            "possibly_sensitive": False,
+            "reply_settings": "everyone",
+            "public_metrics": {
+                "retweet_count": 1,
+                "reply_count": 0,
+                "like_count": citizen.no % 13,
+                "quote_count": 0,
+                "bookmark_count": 0,
+                "impression_count": 90,
+            },
+        }
         return {key: value for key, value in full.items() if key in DEFAULT_TWEET or key in fields}
 
     def _retweet_tweet(self, rt: Retweet, fields: set[str]) -> dict[str, Any]:
         rid = self._retweet_id(rt)
         text = f"RT @{rt.original.author.handle}: {rt.original.text}"
         if len(text) > RT_LIMIT:
-            text = text[:RT_LIMIT - 1] + "…"
+            text = text[: RT_LIMIT - 1] + "…"
         mention = len(rt.original.author.handle) + 1
-        full: dict[str, Any] = {"id": rid, "text": x_escape(text), "edit_history_tweet_ids": [rid],
-                                "created_at": x_time(rt.at_ms), "author_id": self._user_id(self.model.owner),
-                                "conversation_id": rid, "lang": "sv", "possibly_sensitive": False,
-                                "reply_settings": "everyone",
-                                "referenced_tweets": [{"type": "retweeted", "id": self._citizen_id(rt.original)}],
-                                "entities": {"mentions": [{"start": 3, "end": 3 + mention,
-                                                           "username": rt.original.author.handle,
-                                                           "id": self._user_id(rt.original.author)}]},
-                                "edit_controls": {"edits_remaining": 0, "is_edit_eligible": False,
-                                                  "editable_until": x_time(rt.at_ms + 30 * 60_000)},
-                                "public_metrics": {"retweet_count": 1, "reply_count": 0, "like_count": 0,
-                                                   "quote_count": 0, "bookmark_count": 0, "impression_count": 0}}
+        full: dict[str, Any] = {
+            "id": rid,
+            "text": x_escape(text),
+            "edit_history_tweet_ids": [rid],
+            "created_at": x_time(rt.at_ms),
+            "author_id": self._user_id(self.model.owner),
+            "conversation_id": rid,
+            "lang": "sv",
+            "possibly_sensitive": False,
+            "reply_settings": "everyone",
+            "referenced_tweets": [{"type": "retweeted", "id": self._citizen_id(rt.original)}],
+            "entities": {
+                "mentions": [
+                    {
+                        "start": 3,
+                        "end": 3 + mention,
+                        "username": rt.original.author.handle,
+                        "id": self._user_id(rt.original.author),
+                    }
+                ]
+            },
+            "edit_controls": {
+                "edits_remaining": 0,
+                "is_edit_eligible": False,
+                "editable_until": x_time(rt.at_ms + 30 * 60_000),
+            },
+            "public_metrics": {
+                "retweet_count": 1,
+                "reply_count": 0,
+                "like_count": 0,
+                "quote_count": 0,
+                "bookmark_count": 0,
+                "impression_count": 0,
+            },
+        }
         return {key: value for key, value in full.items() if key in DEFAULT_TWEET or key in fields}
 
     # ---- rendering ----------------------------------------------------------------------------
     def _user(self, person: Person, fields: set[str]) -> dict[str, Any]:
         user: dict[str, Any] = {"id": self._user_id(person), "name": person.name, "username": person.handle}
         extra: dict[str, Any] = {
-            "created_at": "2012-03-14T09:00:00.000Z", "protected": False, "verified": False,
+            "created_at": "2012-03-14T09:00:00.000Z",
+            "protected": False,
+            "verified": False,
             "description": f"{person.name}" if person.no else f"Officiellt konto för {self.model.owner.name}.",
             "profile_image_url": f"https://pbs.twimg.com/profile_images/{person.no}/avatar_normal.jpg",
         }
         if "public_metrics" in fields:
             own = len(self._timeline_items()) if person.no == 0 else 1 + person.no % 300
-            extra["public_metrics"] = {"followers_count": 4200 if person.no == 0 else person.no % 500,
-                                       "following_count": 180, "tweet_count": own, "listed_count": 12}
+            extra["public_metrics"] = {
+                "followers_count": 4200 if person.no == 0 else person.no % 500,
+                "following_count": 180,
+                "tweet_count": own,
+                "listed_count": 12,
+            }
         user.update({k: v for k, v in extra.items() if k in fields})
         return user
 
@@ -295,17 +348,33 @@ class App(PlatformApp):
         version: Version = item.versions[k]
         root = self._root(item)
         if isinstance(item, Post) and item.corrupt:  # malformed: wrong types, required fields missing
-            return {"id": ids[k], "text": 20240502, "conversation_id": ids[0], "created_at": None,
-                    "author_id": self._user_id(self.model.owner),
-                    "public_metrics": {"retweet_count": 0, "reply_count": len(self._direct_replies(item)),
-                                       "like_count": 0, "quote_count": 0}}
+            return {
+                "id": ids[k],
+                "text": 20240502,
+                "conversation_id": ids[0],
+                "created_at": None,
+                "author_id": self._user_id(self.model.owner),
+                "public_metrics": {
+                    "retweet_count": 0,
+                    "reply_count": len(self._direct_replies(item)),
+                    "like_count": 0,
+                    "quote_count": 0,
+                },
+            }
         text = version.text
-        full: dict[str, Any] = {"id": ids[k], "text": x_escape(text), "edit_history_tweet_ids": ids,
-                                "created_at": x_time(version.at_ms), "author_id": self._user_id(self._author(item)),
-                                "conversation_id": self.post_id(root), "lang": "sv", "possibly_sensitive": False,
-                                "reply_settings": "everyone"}
+        full: dict[str, Any] = {
+            "id": ids[k],
+            "text": x_escape(text),
+            "edit_history_tweet_ids": ids,
+            "created_at": x_time(version.at_ms),
+            "author_id": self._user_id(self._author(item)),
+            "conversation_id": self.post_id(root),
+            "lang": "sv",
+            "possibly_sensitive": False,
+            "reply_settings": "everyone",
+        }
         if len(text) > NOTE_LIMIT:
-            full["text"] = x_escape(text[:NOTE_LIMIT - 1] + "…")
+            full["text"] = x_escape(text[: NOTE_LIMIT - 1] + "…")
             full["note_tweet"] = {"text": text}
         if isinstance(item, Comment):
             parent = self._parent(item)
@@ -325,24 +394,35 @@ class App(PlatformApp):
         if tags:
             full["entities"] = {"hashtags": tags}
         created = item.versions[0].at_ms
-        full["edit_controls"] = {"edits_remaining": max(0, 5 - (len(ids) - 1)), "is_edit_eligible": True,
-                                 "editable_until": x_time(created + 30 * 60_000)}
-        full["public_metrics"] = {"retweet_count": item.no % 7, "reply_count": len(self._direct_replies(item)),
-                                  "like_count": item.no % 41, "quote_count": 0, "bookmark_count": item.no % 3,
-                                  "impression_count": 100 + item.no * 13 % 5000}
+        full["edit_controls"] = {
+            "edits_remaining": max(0, 5 - (len(ids) - 1)),
+            "is_edit_eligible": True,
+            "editable_until": x_time(created + 30 * 60_000),
+        }
+        full["public_metrics"] = {
+            "retweet_count": item.no % 7,
+            "reply_count": len(self._direct_replies(item)),
+            "like_count": item.no % 41,
+            "quote_count": 0,
+            "bookmark_count": item.no % 3,
+            "impression_count": 100 + item.no * 13 % 5000,
+        }
         return {key: value for key, value in full.items() if key in DEFAULT_TWEET or key in fields}
 
     def _media_object(self, media: Media, base: str, fields: set[str]) -> dict[str, Any]:
         kind = "video" if media.kind == "video" else "photo"
         out: dict[str, Any] = {"media_key": self._media_key(media), "type": kind}
-        extra: dict[str, Any] = {"width": 1280 if media.kind == "video" else 64,
-                                 "height": 720 if media.kind == "video" else 48}
+        extra: dict[str, Any] = {
+            "width": 1280 if media.kind == "video" else 64,
+            "height": 720 if media.kind == "video" else 48,
+        }
         if media.kind != "video":  # X's schema gives alt_text to photos only (Photo, not Video)
             extra["alt_text"] = media.alt
         if media.kind == "video":
             extra["duration_ms"] = 30_000 + media.no % 60_000
-            extra["variants"] = [{"bit_rate": 2_176_000, "content_type": "video/mp4",
-                                  "url": self.media_url(base, media)}]
+            extra["variants"] = [
+                {"bit_rate": 2_176_000, "content_type": "video/mp4", "url": self.media_url(base, media)}
+            ]
         else:
             extra["url"] = self.media_url(base, media)
         out.update({k: v for k, v in extra.items() if k in fields})
@@ -361,21 +441,31 @@ class App(PlatformApp):
         expansions = set(req.params("expansions"))
         user_fields = set(req.params("user.fields"))
         data = [self._render(item, base, tweet_fields, k) for item, k in shown]
-        outside = [item.original if isinstance(item, Retweet) else self._quoted(item) for item, _ in shown
-                   if isinstance(item, Retweet) or isinstance(item, Post) and self._quoted(item) is not None]
+        outside = [
+            item.original if isinstance(item, Retweet) else self._quoted(item)
+            for item, _ in shown
+            if isinstance(item, Retweet) or isinstance(item, Post) and self._quoted(item) is not None
+        ]
         citizens = [c for c in outside if c is not None]
         body: dict[str, Any] = {"data": data}
         includes: dict[str, Any] = {}
         if "attachments.media_keys" in expansions:
             media_fields = set(req.params("media.fields"))
-            media = [self._media_object(m, base, media_fields) for item, _ in shown if isinstance(item, Post)
-                     and not item.corrupt for m in item.media]
+            media = [
+                self._media_object(m, base, media_fields)
+                for item, _ in shown
+                if isinstance(item, Post) and not item.corrupt
+                for m in item.media
+            ]
             if media:
                 includes["media"] = media
         if "attachments.poll_ids" in expansions:
             poll_fields = set(req.params("poll.fields"))
-            polls = [self._poll(item, poll_fields) for item, _ in shown
-                     if isinstance(item, Post) and self._poll_of(item) is not None]
+            polls = [
+                self._poll(item, poll_fields)
+                for item, _ in shown
+                if isinstance(item, Post) and self._poll_of(item) is not None
+            ]
             if polls:
                 includes["polls"] = polls
         referenced: list[dict[str, Any]] = []
@@ -400,8 +490,13 @@ class App(PlatformApp):
         people: dict[str, Person] = {}
         if "author_id" in expansions:
             for item, _ in shown:
-                person = item.author if isinstance(item, Citizen) else \
-                    self.model.owner if isinstance(item, Retweet) else self._author(item)
+                person = (
+                    item.author
+                    if isinstance(item, Citizen)
+                    else self.model.owner
+                    if isinstance(item, Retweet)
+                    else self._author(item)
+                )
                 people.setdefault(self._user_id(person), person)
             if "referenced_tweets.id" in expansions:
                 for item, _ in shown:
@@ -424,8 +519,7 @@ class App(PlatformApp):
         return isinstance(item, Comment) and item.deleted_ms is not None
 
     # ---- responses ----------------------------------------------------------------------------
-    def _limits(self, endpoint: str, *, exhausted: bool = False, reset_in: int | None = None
-                ) -> list[tuple[str, str]]:
+    def _limits(self, endpoint: str, *, exhausted: bool = False, reset_in: int | None = None) -> list[tuple[str, str]]:
         now_s = self.model.clock.now_ms() // 1000
         window = now_s // WINDOW_S
         limit = LIMITS.get(endpoint, 900)
@@ -435,17 +529,27 @@ class App(PlatformApp):
             used = self._used.get((endpoint, window), 0) + 1
             self._used[(endpoint, window)] = used
         reset = now_s + reset_in if reset_in is not None else (window + 1) * WINDOW_S
-        return [("x-rate-limit-limit", str(limit)), ("x-rate-limit-remaining", str(max(limit - used, 0 if exhausted
-                                                                                       else 1))),
-                ("x-rate-limit-reset", str(reset))]
+        return [
+            ("x-rate-limit-limit", str(limit)),
+            ("x-rate-limit-remaining", str(max(limit - used, 0 if exhausted else 1))),
+            ("x-rate-limit-reset", str(reset)),
+        ]
 
     def _ok(self, endpoint: str, body: dict[str, Any]) -> Response:
         return json_response(200, plain_json(body), content_type=CT, headers=self._limits(endpoint))
 
     def error(self, status: int, message: str, *, retry_after: int | None = None) -> Response:
-        titles = {400: "Invalid Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-                  429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
-                  503: "Service Unavailable", 504: "Gateway Timeout"}
+        titles = {
+            400: "Invalid Request",
+            401: "Unauthorized",
+            403: "Forbidden",
+            404: "Not Found",
+            429: "Too Many Requests",
+            500: "Internal Server Error",
+            502: "Bad Gateway",
+            503: "Service Unavailable",
+            504: "Gateway Timeout",
+        }
         title = titles.get(status, "Error")
         detail = {401: "Unauthorized", 429: "Too Many Requests"}.get(status, message)
         body = {"title": title, "detail": detail, "type": "about:blank", "status": status}
@@ -453,9 +557,12 @@ class App(PlatformApp):
         return json_response(status, plain_json(body), content_type=PROBLEM_CT, headers=headers)
 
     def _invalid(self, bad: _BadRequest) -> Response:
-        body = {"errors": [{"parameters": {bad.parameter: [bad.value]}, "message": bad.message}],
-                "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
-                "type": "https://api.twitter.com/2/problems/invalid-request"}
+        body = {
+            "errors": [{"parameters": {bad.parameter: [bad.value]}, "message": bad.message}],
+            "title": "Invalid Request",
+            "detail": "One or more parameters to your request was invalid.",
+            "type": "https://api.twitter.com/2/problems/invalid-request",
+        }
         return json_response(400, plain_json(body), content_type=PROBLEM_CT, headers=self._limits("any"))
 
     # ---- routes -------------------------------------------------------------------------------
@@ -479,10 +586,22 @@ class App(PlatformApp):
     def _by_username(self, username: str, req: Request) -> Response:
         owner = self.model.owner
         if username.lower().lstrip("@") != owner.handle.lower():
-            return self._ok("users", {"errors": [{
-                "value": username, "detail": f"Could not find user with username: [{username}].",
-                "title": "Not Found Error", "resource_type": "user", "parameter": "username", "resource_id": username,
-                "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
+            return self._ok(
+                "users",
+                {
+                    "errors": [
+                        {
+                            "value": username,
+                            "detail": f"Could not find user with username: [{username}].",
+                            "title": "Not Found Error",
+                            "resource_type": "user",
+                            "parameter": "username",
+                            "resource_id": username,
+                            "type": "https://api.twitter.com/2/problems/resource-not-found",
+                        }
+                    ]
+                },
+            )
         return self._ok("users", {"data": self._user(owner, set(req.params("user.fields")))})
 
     def _int_param(self, req: Request, name: str, low: int, high: int, default: int) -> int:
@@ -508,8 +627,9 @@ class App(PlatformApp):
         try:
             return parse_instant(raw)
         except ClockError:
-            raise _BadRequest(name, raw, f"Invalid '{name}':'{raw}'. '{name}' must be a valid RFC 3339 "
-                              "date-time") from None
+            raise _BadRequest(
+                name, raw, f"Invalid '{name}':'{raw}'. '{name}' must be a valid RFC 3339 date-time"
+            ) from None
 
     def _timeline_items(self) -> list[Item | Retweet]:
         """The account's visible posts, its own replies and its retweets, newest first (by the original's id)."""
@@ -519,8 +639,9 @@ class App(PlatformApp):
         items += self._retweets()
         return sorted(items, key=self._key, reverse=True)[:TIMELINE_CAP]
 
-    def _page(self, items: list[Any], req: Request, *, token_param: str, low: int, default: int
-              ) -> tuple[list[Any], dict[str, Any]]:
+    def _page(
+        self, items: list[Any], req: Request, *, token_param: str, low: int, default: int
+    ) -> tuple[list[Any], dict[str, Any]]:
         """Filter by since/until/start/end, then one page after the token; the items newest first."""
         limit = self._int_param(req, "max_results", low, 100, default)
         since, until = self._id_param(req, "since_id"), self._id_param(req, "until_id")
@@ -540,16 +661,18 @@ class App(PlatformApp):
             try:
                 anchor = int(value, 36)
             except ValueError:
-                raise _BadRequest(token_param, token, f"The `{token_param}` query parameter value [{token}] is not "
-                                  "a valid token") from None
+                raise _BadRequest(
+                    token_param, token, f"The `{token_param}` query parameter value [{token}] is not a valid token"
+                ) from None
             if direction == "n":
                 keyed = [(k, it) for k, it in keyed if k < anchor]
             elif direction == "p":
                 newer = [(k, it) for k, it in keyed if k > anchor]
                 keyed = newer[-limit:] + [(k, it) for k, it in keyed if k <= anchor]
             else:
-                raise _BadRequest(token_param, token, f"The `{token_param}` query parameter value [{token}] is not "
-                                  "a valid token")
+                raise _BadRequest(
+                    token_param, token, f"The `{token_param}` query parameter value [{token}] is not a valid token"
+                )
         page = keyed[:limit]
         meta: dict[str, Any] = {"result_count": len(page)}
         if page:
@@ -565,10 +688,22 @@ class App(PlatformApp):
         if user_id != self._user_id(self.model.owner):
             if not user_id.isdigit():
                 raise _BadRequest("id", user_id, f"The `id` query parameter value [{user_id}] is not valid")
-            return self._ok("timeline", {"errors": [{
-                "value": user_id, "detail": f"Could not find user with id: [{user_id}].", "title": "Not Found Error",
-                "resource_type": "user", "parameter": "id", "resource_id": user_id,
-                "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
+            return self._ok(
+                "timeline",
+                {
+                    "errors": [
+                        {
+                            "value": user_id,
+                            "detail": f"Could not find user with id: [{user_id}].",
+                            "title": "Not Found Error",
+                            "resource_type": "user",
+                            "parameter": "id",
+                            "resource_id": user_id,
+                            "type": "https://api.twitter.com/2/problems/resource-not-found",
+                        }
+                    ]
+                },
+            )
         items = self._timeline_items()
         if "replies" in req.params("exclude"):
             items = [it for it in items if not isinstance(it, Comment)]
@@ -586,13 +721,16 @@ class App(PlatformApp):
         now = self.model.clock.now_ms()
         start = self._time_param(req, "start_time")
         if start is not None and start < now - WEEK_MS:
-            raise _BadRequest("start_time", req.param("start_time") or "",
-                              "Invalid 'start_time'. 'start_time' must be on or after the last 7 days")
+            raise _BadRequest(
+                "start_time",
+                req.param("start_time") or "",
+                "Invalid 'start_time'. 'start_time' must be on or after the last 7 days",
+            )
         items: list[Item] = []
         conversation = next((t.partition(":")[2] for t in query.split() if t.startswith("conversation_id:")), None)
         root = self.lookup(conversation) if conversation else None
         # A conversation query needs only that post's thread; anything else scans the account.
-        for post in ([root] if isinstance(root, Post) else [] if conversation else self.model.visible_posts()):
+        for post in [root] if isinstance(root, Post) else [] if conversation else self.model.visible_posts():
             if post.deleted_ms is not None:
                 continue
             items.append(post)
@@ -653,22 +791,35 @@ class App(PlatformApp):
         if not ids:
             raise _BadRequest("ids", "", "The `ids` query parameter can not be empty")
         if len(ids) > 100:
-            raise _BadRequest("ids", ",".join(ids), "The number of values in the `ids` query parameter list "
-                              f"[{len(ids)}] is not between 1 and 100")
+            raise _BadRequest(
+                "ids",
+                ",".join(ids),
+                f"The number of values in the `ids` query parameter list [{len(ids)}] is not between 1 and 100",
+            )
         for tid in ids:
             if not tid.isdigit():
-                raise _BadRequest("id" if single else "ids", tid,
-                                  f"The `{'id' if single else 'ids'}` query parameter value [{tid}] does not "
-                                  "match ^[0-9]{1,19}$")
+                raise _BadRequest(
+                    "id" if single else "ids",
+                    tid,
+                    f"The `{'id' if single else 'ids'}` query parameter value [{tid}] does not match ^[0-9]{{1,19}}$",
+                )
         found: list[tuple[Item | Retweet | Citizen, int | None]] = []
         errors: list[dict[str, Any]] = []
         for tid in ids:
             hit = self._find(tid)
             if hit is None:
                 param = "id" if single else "ids"
-                errors.append({"value": tid, "detail": f"Could not find tweet with {param}: [{tid}].",
-                               "title": "Not Found Error", "resource_type": "tweet", "parameter": param,
-                               "resource_id": tid, "type": "https://api.twitter.com/2/problems/resource-not-found"})
+                errors.append(
+                    {
+                        "value": tid,
+                        "detail": f"Could not find tweet with {param}: [{tid}].",
+                        "title": "Not Found Error",
+                        "resource_type": "tweet",
+                        "parameter": param,
+                        "resource_id": tid,
+                        "type": "https://api.twitter.com/2/problems/resource-not-found",
+                    }
+                )
             else:
                 found.append(hit)
         body = self._envelope(req, base, found) if found else {}

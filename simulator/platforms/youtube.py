@@ -55,10 +55,24 @@ from .base import PlatformApp, plain_json
 CT = "application/json; charset=UTF-8"
 PACIFIC_MS = 8 * 3_600_000
 EMBEDDED_REPLIES = 5
-THUMBS = {"default": ("default", 120, 90), "medium": ("mqdefault", 320, 180), "high": ("hqdefault", 480, 360),
-          "standard": ("sddefault", 640, 480), "maxres": ("maxresdefault", 1280, 720)}
-_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-           429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 502: "UNAVAILABLE", 503: "UNAVAILABLE", 504: "UNAVAILABLE"}
+THUMBS = {
+    "default": ("default", 120, 90),
+    "medium": ("mqdefault", 320, 180),
+    "high": ("hqdefault", 480, 360),
+    "standard": ("sddefault", 640, 480),
+    "maxres": ("maxresdefault", 1280, 720),
+}
+_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+    504: "UNAVAILABLE",
+}
 
 
 def yt_time(ms: int) -> str:
@@ -100,8 +114,9 @@ def _offset(token: str) -> int | None:
 
 
 class _ApiError(Exception):
-    def __init__(self, status: int, reason: str, message: str, domain: str = "youtube.parameter",
-                 location: str | None = None) -> None:
+    def __init__(
+        self, status: int, reason: str, message: str, domain: str = "youtube.parameter", location: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.reason, self.message, self.domain, self.location = status, reason, message, domain, location
 
@@ -158,8 +173,13 @@ class App(PlatformApp):
             day = (self.model.clock.now_ms() - PACIFIC_MS) // 86_400_000
             used = self._units.get(day, 0)
             if used >= self.daily_quota:
-                return self._google(403, "quotaExceeded", "The request cannot be completed because you have exceeded "
-                                    "your <a href=\"/youtube/v3/getting-started#quota\">quota</a>.", "youtube.quota")
+                return self._google(
+                    403,
+                    "quotaExceeded",
+                    "The request cannot be completed because you have exceeded "
+                    'your <a href="/youtube/v3/getting-started#quota">quota</a>.',
+                    "youtube.quota",
+                )
             self._units[day] = used + 1
         return self.route(sub, req, base)
 
@@ -173,26 +193,42 @@ class App(PlatformApp):
                 # Drawn at most 160×120 whatever size is declared: the pure-Python JPEG encoder
                 # takes ~50 ms for a 1280×720 frame, which would make the simulator the benchmark.
                 blob = image("jpeg", min(w, 160), min(h, 120), post.no * 8 + list(names).index(parts[3][:-4]))
-                return Response(200, headers=[("Content-Type", blob.content_type),
-                                              ("Cache-Control", "public, max-age=7200")],
-                                chunks=blob.chunks(), length=blob.length)
+                return Response(
+                    200,
+                    headers=[("Content-Type", blob.content_type), ("Cache-Control", "public, max-age=7200")],
+                    chunks=blob.chunks(),
+                    length=blob.length,
+                )
         return Response(404, b"Not Found", [("Content-Type", "text/html; charset=UTF-8")])
 
     # ---- errors -------------------------------------------------------------------------------
-    def _google(self, status: int, reason: str, message: str, domain: str = "global", *,
-                location: str | None = None, headers: list[tuple[str, str]] | None = None) -> Response:
+    def _google(
+        self,
+        status: int,
+        reason: str,
+        message: str,
+        domain: str = "global",
+        *,
+        location: str | None = None,
+        headers: list[tuple[str, str]] | None = None,
+    ) -> Response:
         detail: dict[str, Any] = {"message": message, "domain": domain, "reason": reason}
         if location:
             detail.update({"locationType": "parameter", "location": location})
-        body = {"error": {"code": status, "message": message, "errors": [detail],
-                          "status": _STATUS.get(status, "UNKNOWN")}}
+        body = {
+            "error": {"code": status, "message": message, "errors": [detail], "status": _STATUS.get(status, "UNKNOWN")}
+        }
         return json_response(status, plain_json(body), content_type=CT, headers=headers)
 
     def error(self, status: int, message: str, *, retry_after: int | None = None) -> Response:
         if status == 429:
-            return self._google(429, "rateLimitExceeded", "The request cannot be completed because you have exceeded "
-                                "a rate limit. Retry later.", "usageLimits",
-                                headers=[("Retry-After", str(retry_after if retry_after is not None else 30))])
+            return self._google(
+                429,
+                "rateLimitExceeded",
+                "The request cannot be completed because you have exceeded a rate limit. Retry later.",
+                "usageLimits",
+                headers=[("Retry-After", str(retry_after if retry_after is not None else 30))],
+            )
         if status >= 500:
             return self._google(status, "backendError", "Backend Error", "global")
         if status == 401:
@@ -201,8 +237,10 @@ class App(PlatformApp):
 
     # ---- rendering ----------------------------------------------------------------------------
     def _thumbnails(self, base: str, video_id: str) -> dict[str, Any]:
-        return {key: {"url": f"{base}/vi/{video_id}/{name}.jpg", "width": w, "height": h}
-                for key, (name, w, h) in THUMBS.items()}
+        return {
+            key: {"url": f"{base}/vi/{video_id}/{name}.jpg", "width": w, "height": h}
+            for key, (name, w, h) in THUMBS.items()
+        }
 
     def _parts(self, req: Request) -> set[str]:
         parts = set(req.params("part"))
@@ -213,8 +251,15 @@ class App(PlatformApp):
     def _pick(self, full: dict[str, Any], parts: set[str]) -> dict[str, Any]:
         return {k: v for k, v in full.items() if k in ("kind", "etag", "id") or k in parts}
 
-    def _list(self, kind: str, items: list[dict[str, Any]], total: int, per_page: int,
-              next_token: str | None = None, prev_token: str | None = None) -> Response:
+    def _list(
+        self,
+        kind: str,
+        items: list[dict[str, Any]],
+        total: int,
+        per_page: int,
+        next_token: str | None = None,
+        prev_token: str | None = None,
+    ) -> Response:
         body: dict[str, Any] = {"kind": f"youtube#{kind}ListResponse", "etag": self._etag(kind, total, len(items))}
         if next_token:
             body["nextPageToken"] = next_token
@@ -229,56 +274,112 @@ class App(PlatformApp):
         owner = self.model.owner
         cid = self._channel_id(owner)
         videos = self.model.visible_posts()
-        full = {"kind": "youtube#channel", "etag": self._etag("channel", len(videos)), "id": cid,
-                "snippet": {"title": owner.name, "description": f"Officiell kanal för {owner.name}.",
-                            "customUrl": f"@{owner.handle}", "publishedAt": "2012-03-14T09:00:00Z",
-                            "thumbnails": {}, "defaultLanguage": "sv", "country": "SE",
-                            "localized": {"title": owner.name, "description": f"Officiell kanal för {owner.name}."}},
-                "contentDetails": {"relatedPlaylists": {"likes": "", "uploads": self._uploads()}},
-                "statistics": {"viewCount": str(sum(100 + p.no * 13 for p in videos)), "subscriberCount": "1200",
-                               "hiddenSubscriberCount": False, "videoCount": str(len(videos))},
-                "status": {"privacyStatus": "public", "isLinked": True, "longUploadsStatus": "allowed",
-                           "madeForKids": False}}
+        full = {
+            "kind": "youtube#channel",
+            "etag": self._etag("channel", len(videos)),
+            "id": cid,
+            "snippet": {
+                "title": owner.name,
+                "description": f"Officiell kanal för {owner.name}.",
+                "customUrl": f"@{owner.handle}",
+                "publishedAt": "2012-03-14T09:00:00Z",
+                "thumbnails": {},
+                "defaultLanguage": "sv",
+                "country": "SE",
+                "localized": {"title": owner.name, "description": f"Officiell kanal för {owner.name}."},
+            },
+            "contentDetails": {"relatedPlaylists": {"likes": "", "uploads": self._uploads()}},
+            "statistics": {
+                "viewCount": str(sum(100 + p.no * 13 for p in videos)),
+                "subscriberCount": "1200",
+                "hiddenSubscriberCount": False,
+                "videoCount": str(len(videos)),
+            },
+            "status": {
+                "privacyStatus": "public",
+                "isLinked": True,
+                "longUploadsStatus": "allowed",
+                "madeForKids": False,
+            },
+        }
         return self._pick(full, parts)
 
     def _snippet(self, post: Post, base: str) -> dict[str, Any]:
         vid = self.post_id(post)
-        return {"publishedAt": yt_time(post.created_ms), "channelId": self._channel_id(self.model.owner),
-                "title": post.title or "", "description": post.text, "thumbnails": self._thumbnails(base, vid),
-                "channelTitle": self.model.owner.name}
+        return {
+            "publishedAt": yt_time(post.created_ms),
+            "channelId": self._channel_id(self.model.owner),
+            "title": post.title or "",
+            "description": post.text,
+            "thumbnails": self._thumbnails(base, vid),
+            "channelTitle": self.model.owner.name,
+        }
 
     def _playlist_item(self, post: Post, position: int, parts: set[str], base: str) -> dict[str, Any]:
         vid = self.post_id(post)
-        snippet: dict[str, Any] = {**self._snippet(post, base), "playlistId": self._uploads(), "position": position,
-                                   "resourceId": {"kind": "youtube#video", "videoId": vid},
-                                   "videoOwnerChannelTitle": self.model.owner.name,
-                                   "videoOwnerChannelId": self._channel_id(self.model.owner)}
+        snippet: dict[str, Any] = {
+            **self._snippet(post, base),
+            "playlistId": self._uploads(),
+            "position": position,
+            "resourceId": {"kind": "youtube#video", "videoId": vid},
+            "videoOwnerChannelTitle": self.model.owner.name,
+            "videoOwnerChannelId": self._channel_id(self.model.owner),
+        }
         if post.corrupt:
             snippet = {"publishedAt": 1714637730, "title": None, "resourceId": {"kind": "youtube#video"}}
-        full = {"kind": "youtube#playlistItem", "etag": self._etag("pli", post.no, len(post.versions)),
-                "id": _b64id(self.model.seed, "yt-pli", post.no, length=48), "snippet": snippet,
-                "contentDetails": {"videoId": vid, "videoPublishedAt": yt_time(post.created_ms)},
-                "status": {"privacyStatus": "public"}}
+        full = {
+            "kind": "youtube#playlistItem",
+            "etag": self._etag("pli", post.no, len(post.versions)),
+            "id": _b64id(self.model.seed, "yt-pli", post.no, length=48),
+            "snippet": snippet,
+            "contentDetails": {"videoId": vid, "videoPublishedAt": yt_time(post.created_ms)},
+            "status": {"privacyStatus": "public"},
+        }
         return self._pick(full, parts)
 
     def _video_resource(self, post: Post, parts: set[str], base: str) -> dict[str, Any]:
         vid = self.post_id(post)
         comments = len(self.model.thread(post))
-        snippet: dict[str, Any] = {**self._snippet(post, base), "tags": [], "categoryId": "25",
-                                   "liveBroadcastContent": "none", "defaultLanguage": "sv",
-                                   "localized": {"title": post.title or "", "description": post.text},
-                                   "defaultAudioLanguage": "sv"}
+        snippet: dict[str, Any] = {
+            **self._snippet(post, base),
+            "tags": [],
+            "categoryId": "25",
+            "liveBroadcastContent": "none",
+            "defaultLanguage": "sv",
+            "localized": {"title": post.title or "", "description": post.text},
+            "defaultAudioLanguage": "sv",
+        }
         if post.corrupt:  # malformed: required fields missing or of the wrong type
             snippet = {"title": 42, "channelId": self._channel_id(self.model.owner), "localized": "broken"}
-        full = {"kind": "youtube#video", "etag": self._etag("video", post.no, len(post.versions), comments),
-                "id": vid, "snippet": snippet,
-                "contentDetails": {"duration": f"PT{1 + post.no % 9}M{post.no % 60}S", "dimension": "2d",
-                                   "definition": "hd", "caption": "false", "licensedContent": False,
-                                   "contentRating": {}, "projection": "rectangular"},
-                "statistics": {"viewCount": str(100 + post.no * 13), "likeCount": str(post.no % 41),
-                               "favoriteCount": "0", "commentCount": str(comments)},
-                "status": {"uploadStatus": "processed", "privacyStatus": "public", "license": "youtube",
-                           "embeddable": True, "publicStatsViewable": True, "madeForKids": False}}
+        full = {
+            "kind": "youtube#video",
+            "etag": self._etag("video", post.no, len(post.versions), comments),
+            "id": vid,
+            "snippet": snippet,
+            "contentDetails": {
+                "duration": f"PT{1 + post.no % 9}M{post.no % 60}S",
+                "dimension": "2d",
+                "definition": "hd",
+                "caption": "false",
+                "licensedContent": False,
+                "contentRating": {},
+                "projection": "rectangular",
+            },
+            "statistics": {
+                "viewCount": str(100 + post.no * 13),
+                "likeCount": str(post.no % 41),
+                "favoriteCount": "0",
+                "commentCount": str(comments),
+            },
+            "status": {
+                "uploadStatus": "processed",
+                "privacyStatus": "public",
+                "license": "youtube",
+                "embeddable": True,
+                "publicStatsViewable": True,
+                "madeForKids": False,
+            },
+        }
         return self._pick(full, parts)
 
     def _comment(self, c: Comment, html: bool, *, in_thread: bool = True) -> dict[str, Any]:
@@ -290,19 +391,37 @@ class App(PlatformApp):
         display = text
         if html:
             display = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br>")
-        snippet: dict[str, Any] = {"channelId": self._channel_id(self.model.owner), "videoId": self.post_id(post),
-                                   "textDisplay": display, "textOriginal": text} if in_thread else \
-            {"textDisplay": display, "textOriginal": text}
+        snippet: dict[str, Any] = (
+            {
+                "channelId": self._channel_id(self.model.owner),
+                "videoId": self.post_id(post),
+                "textDisplay": display,
+                "textOriginal": text,
+            }
+            if in_thread
+            else {"textDisplay": display, "textOriginal": text}
+        )
         if c.parent is not None:
             snippet["parentId"] = self.comment_id(self._top(c))
-        snippet.update({"authorDisplayName": f"@{author.handle}",
-                        "authorProfileImageUrl": f"https://yt3.ggpht.example/{self._channel_id(author)}=s48",
-                        "authorChannelUrl": f"http://www.youtube.com/@{author.handle}",
-                        "authorChannelId": {"value": self._channel_id(author)}, "canRate": True,
-                        "viewerRating": "none", "likeCount": c.no % 5, "publishedAt": yt_time(c.created_ms),
-                        "updatedAt": yt_time(c.updated_ms)})
-        return {"kind": "youtube#comment", "etag": self._etag("comment", c.no, len(c.versions)),
-                "id": self.comment_id(c), "snippet": snippet}
+        snippet.update(
+            {
+                "authorDisplayName": f"@{author.handle}",
+                "authorProfileImageUrl": f"https://yt3.ggpht.example/{self._channel_id(author)}=s48",
+                "authorChannelUrl": f"http://www.youtube.com/@{author.handle}",
+                "authorChannelId": {"value": self._channel_id(author)},
+                "canRate": True,
+                "viewerRating": "none",
+                "likeCount": c.no % 5,
+                "publishedAt": yt_time(c.created_ms),
+                "updatedAt": yt_time(c.updated_ms),
+            }
+        )
+        return {
+            "kind": "youtube#comment",
+            "etag": self._etag("comment", c.no, len(c.versions)),
+            "id": self.comment_id(c),
+            "snippet": snippet,
+        }
 
     def _replies_of(self, top: Comment) -> list[Comment]:
         post = self.model.post(top.post)
@@ -314,11 +433,18 @@ class App(PlatformApp):
         post = self.model.post(top.post)
         assert post is not None
         full: dict[str, Any] = {
-            "kind": "youtube#commentThread", "etag": self._etag("thread", top.no, len(replies)),
+            "kind": "youtube#commentThread",
+            "etag": self._etag("thread", top.no, len(replies)),
             "id": self.comment_id(top),
-            "snippet": {"channelId": self._channel_id(self.model.owner), "videoId": self.post_id(post),
-                        "topLevelComment": self._comment(top, html), "canReply": True,
-                        "totalReplyCount": len(replies), "isPublic": True}}
+            "snippet": {
+                "channelId": self._channel_id(self.model.owner),
+                "videoId": self.post_id(post),
+                "topLevelComment": self._comment(top, html),
+                "canReply": True,
+                "totalReplyCount": len(replies),
+                "isPublic": True,
+            },
+        }
         if replies:
             full["replies"] = {"comments": [self._comment(c, html) for c in replies[:EMBEDDED_REPLIES]]}
         return self._pick(full, parts)
@@ -360,8 +486,13 @@ class App(PlatformApp):
         if raw is None or raw == "":
             return default
         if not raw.isdigit() or not low <= int(raw) <= high:
-            raise _ApiError(400, "invalidParameter", f"Invalid value '{raw}'. Values must be within the range: "
-                            f"[{low}, {high}]", "youtube.parameter", "maxResults")
+            raise _ApiError(
+                400,
+                "invalidParameter",
+                f"Invalid value '{raw}'. Values must be within the range: [{low}, {high}]",
+                "youtube.parameter",
+                "maxResults",
+            )
         return int(raw)
 
     def _paged(self, rows: list[Any], req: Request, per_page: int) -> tuple[list[Any], str | None, str | None]:
@@ -370,10 +501,15 @@ class App(PlatformApp):
         if token:
             found = _offset(token)
             if found is None:
-                raise _ApiError(400, "invalidPageToken", "The request specifies an invalid page token.",
-                                "youtube.parameter", "pageToken")
+                raise _ApiError(
+                    400,
+                    "invalidPageToken",
+                    "The request specifies an invalid page token.",
+                    "youtube.parameter",
+                    "pageToken",
+                )
             start = found
-        page = rows[start:start + per_page]
+        page = rows[start : start + per_page]
         nxt = _token(start + per_page) if start + per_page < len(rows) else None
         prev = _token(max(start - per_page, 0)) if start > 0 else None
         return page, nxt, prev
@@ -392,8 +528,13 @@ class App(PlatformApp):
         per_page = self._max_results(req, 0, 50, 5)
         videos = self.model.visible_posts()
         if req.param("playlistId") != self._uploads() or not videos:
-            raise _ApiError(404, "playlistNotFound", "The playlist identified with the request's <code>playlistId"
-                            "</code> parameter cannot be found.", "youtube.playlistItem", "playlistId")
+            raise _ApiError(
+                404,
+                "playlistNotFound",
+                "The playlist identified with the request's <code>playlistId</code> parameter cannot be found.",
+                "youtube.playlistItem",
+                "playlistId",
+            )
         page, nxt, prev = self._paged(list(enumerate(videos)), req, per_page)
         items = [self._playlist_item(post, position, parts, base) for position, post in page]
         return self._list("playlistItem", items, len(videos), per_page, nxt, prev)
@@ -402,11 +543,17 @@ class App(PlatformApp):
         parts = self._parts(req)
         ids = req.params("id")
         if not ids:
-            raise _ApiError(400, "missingRequiredParameter", "No filter selected. Expected one of: id, chart, "
-                            "myRating", "youtube.parameter", "parameters")
+            raise _ApiError(
+                400,
+                "missingRequiredParameter",
+                "No filter selected. Expected one of: id, chart, myRating",
+                "youtube.parameter",
+                "parameters",
+            )
         if len(ids) > 50:
-            raise _ApiError(400, "invalidParameter", "The request specifies an invalid filter parameter.",
-                            "youtube.parameter", "id")
+            raise _ApiError(
+                400, "invalidParameter", "The request specifies an invalid filter parameter.", "youtube.parameter", "id"
+            )
         found = [p for p in (self._video(i) for i in ids) if p is not None]
         items = [self._video_resource(p, parts, base) for p in found]
         return self._list("video", items, len(items), len(items))
@@ -424,18 +571,33 @@ class App(PlatformApp):
         if video_id is not None:
             post = self._video(video_id)
             if post is None:
-                raise _ApiError(404, "videoNotFound", "The video identified by the <code><a href=\"/youtube/v3/docs/"
-                                "commentThreads/list#videoId\">videoId</a></code> parameter could not be found.",
-                                "youtube.commentThread", "videoId")
+                raise _ApiError(
+                    404,
+                    "videoNotFound",
+                    'The video identified by the <code><a href="/youtube/v3/docs/'
+                    'commentThreads/list#videoId">videoId</a></code> parameter could not be found.',
+                    "youtube.commentThread",
+                    "videoId",
+                )
             posts = [post]
         elif channel_id is not None:
             if channel_id != self._channel_id(self.model.owner):
-                raise _ApiError(404, "channelNotFound", "The channel identified by the <code>channelId</code> "
-                                "parameter could not be found.", "youtube.commentThread", "channelId")
+                raise _ApiError(
+                    404,
+                    "channelNotFound",
+                    "The channel identified by the <code>channelId</code> parameter could not be found.",
+                    "youtube.commentThread",
+                    "channelId",
+                )
             posts = self.model.visible_posts()
         else:
-            raise _ApiError(400, "missingRequiredParameter", "No filter selected. Expected one of: "
-                            "allThreadsRelatedToChannelId, id, videoId, channelId", "youtube.parameter", "parameters")
+            raise _ApiError(
+                400,
+                "missingRequiredParameter",
+                "No filter selected. Expected one of: allThreadsRelatedToChannelId, id, videoId, channelId",
+                "youtube.parameter",
+                "parameters",
+            )
         tops = [c for p in posts for c in self.model.thread(p, parent=None)]
         if (req.param("order") or "time") == "relevance":
             tops.sort(key=lambda c: (len(self._replies_of(c)), c.no % 5, c.created_ms), reverse=True)
@@ -454,14 +616,25 @@ class App(PlatformApp):
             return self._list("comment", items, len(items), len(items))
         parent_id = req.param("parentId")
         if parent_id is None:
-            raise _ApiError(400, "missingRequiredParameter", "No filter selected. Expected one of: id, parentId",
-                            "youtube.parameter", "parameters")
+            raise _ApiError(
+                400,
+                "missingRequiredParameter",
+                "No filter selected. Expected one of: id, parentId",
+                "youtube.parameter",
+                "parameters",
+            )
         per_page = self._max_results(req, 1, 100, 20)
         top = self._visible_comment(parent_id)
         if top is None or top.parent is not None:
-            raise _ApiError(404, "commentNotFound", "The comment identified by the <code>parentId</code> parameter "
-                            "could not be found.", "youtube.comment", "parentId")
+            raise _ApiError(
+                404,
+                "commentNotFound",
+                "The comment identified by the <code>parentId</code> parameter could not be found.",
+                "youtube.comment",
+                "parentId",
+            )
         replies = self._replies_of(top)
         page, nxt, _ = self._paged(replies, req, per_page)
-        return self._list("comment", [self._comment(c, html, in_thread=False) for c in page], len(replies), per_page,
-                          nxt)
+        return self._list(
+            "comment", [self._comment(c, html, in_thread=False) for c in page], len(replies), per_page, nxt
+        )

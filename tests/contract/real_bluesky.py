@@ -35,10 +35,10 @@ CANNOT = {
     "rate_limit": "the real AppView cannot be made to answer 429 on demand (no fault injection in a real server)",
     "status": "the real AppView cannot be made to answer 5xx on demand (no fault injection in a real server)",
     "corrupt": "the real AppView serves only records it validated against the lexicon: it cannot serve a "
-               "malformed item",
+    "malformed item",
     "requests": "the real AppView keeps no request log the suite can read",
     "long": f"a Bluesky post holds at most {MAX_GRAPHEMES} graphemes ({MAX_BYTES} bytes): the real PDS "
-            "refuses a longer one",
+    "refuses a longer one",
 }
 
 
@@ -77,8 +77,10 @@ def seeded(posts: int) -> AppViewWorld:
     with an image), citizens' comments on the two newest and the account's reply to one, a citizen's
     post the account reposts, and the account's quote of it with an image."""
     peer = shared()
-    made_accounts = [peer.account(name, shown, wait=False) for name, shown in
-                     (("sundsvik", "Sundsviks kommun"), ("anna", "Anna Medborgare"), ("bo", "Bo Medborgare"))]
+    made_accounts = [
+        peer.account(name, shown, wait=False)
+        for name, shown in (("sundsvik", "Sundsviks kommun"), ("anna", "Anna Medborgare"), ("bo", "Bo Medborgare"))
+    ]
     world = AppViewWorld(peer, made_accounts[0], made_accounts[1:])
     if posts == 0:
         peer.wait_profiles(*made_accounts)
@@ -87,8 +89,15 @@ def seeded(posts: int) -> AppViewWorld:
     made = []
     for n in range(posts):  # written at once, then waited for together (the AppView indexes in order)
         images = [peer.image(world.kommun, png(3, 3, (n * 20, 80, 120)))] if n % 3 == 0 else None
-        made.append(peer.post(world.kommun, f"Nyhet {n} från Sundsviks kommun: information till invånarna.",
-                              images=images, created_at=now - timedelta(days=5 * (posts - n), hours=n), wait=False))
+        made.append(
+            peer.post(
+                world.kommun,
+                f"Nyhet {n} från Sundsviks kommun: information till invånarna.",
+                images=images,
+                created_at=now - timedelta(days=5 * (posts - n), hours=n),
+                wait=False,
+            )
+        )
         world.keep(made[-1])
     anna, bo = world.citizens
     question = peer.post(anna, "När börjar det?", reply_to=made[-1], wait=False)
@@ -100,8 +109,14 @@ def seeded(posts: int) -> AppViewWorld:
     peer.wait_profiles(*made_accounts)
     peer.wait_shown(*[r.uri for r in (*made, question, answer, thanks, theirs)])
     peer.repost(world.kommun, theirs)
-    world.keep(peer.post(world.kommun, "Vi delar Bos bild!", quote=theirs,
-                         images=[peer.image(world.kommun, png(4, 4, (10, 120, 10)))]))
+    world.keep(
+        peer.post(
+            world.kommun,
+            "Vi delar Bos bild!",
+            quote=theirs,
+            images=[peer.image(world.kommun, png(4, 4, (10, 120, 10)))],
+        )
+    )
     return world
 
 
@@ -119,16 +134,26 @@ class RealBlueskySubject(Subject):
         return seeded(posts)
 
     def account(self, sim: Any) -> Account:
-        return Account(id=f"sv-{self.platform}", platform=self.platform, handle=sim.kommun.handle,
-                       display_name="Sundsvik on Bluesky (real AppView)", department="Kommunstyrelsen",
-                       retention_class="social-10y", base_url=sim.url(self.platform))
+        return Account(
+            id=f"sv-{self.platform}",
+            platform=self.platform,
+            handle=sim.kommun.handle,
+            display_name="Sundsvik on Bluesky (real AppView)",
+            department="Kommunstyrelsen",
+            retention_class="social-10y",
+            base_url=sim.url(self.platform),
+        )
 
     def rows(self, sim: Any) -> list[dict[str, Any]]:
         world: AppViewWorld = sim
         own = world.peer.records(world.kommun.did)
         own_uris = {r["uri"] for r in own}
-        theirs = [r for c in world.citizens for r in world.peer.records(c.did)
-                  if r["value"].get("reply", {}).get("root", {}).get("uri") in own_uris]
+        theirs = [
+            r
+            for c in world.citizens
+            for r in world.peer.records(c.did)
+            if r["value"].get("reply", {}).get("root", {}).get("uri") in own_uris
+        ]
         rows = []
         for r in own + theirs:
             value, reply = r["value"], r["value"].get("reply")
@@ -136,10 +161,19 @@ class RealBlueskySubject(Subject):
             root = reply["root"]["uri"] if reply else r["uri"]
             embed = value.get("embed") or {}
             images = (embed.get("media") or embed).get("images") or []
-            rows.append({"no": world.number(r["uri"]), "id": r["uri"],
-                         "kind": "post" if parent is None else ("comment" if parent == root else "reply"),
-                         "post": root, "parent": parent, "text": value["text"], "created_at": value["createdAt"],
-                         "visible": True, "media": [{"url": r["uri"], "oversized": False} for _ in images]})
+            rows.append(
+                {
+                    "no": world.number(r["uri"]),
+                    "id": r["uri"],
+                    "kind": "post" if parent is None else ("comment" if parent == root else "reply"),
+                    "post": root,
+                    "parent": parent,
+                    "text": value["text"],
+                    "created_at": value["createdAt"],
+                    "visible": True,
+                    "media": [{"url": r["uri"], "oversized": False} for _ in images],
+                }
+            )
         return rows
 
     def event(self, sim: Any, op: str, **fields: Any) -> dict[str, Any]:
@@ -154,8 +188,9 @@ class RealBlueskySubject(Subject):
         if op == "comment":
             target = world.refs[world.uri_of(fields["parent"] if fields.get("parent") is not None else fields["post"])]
             root = world.refs[world.uri_of(fields["post"])]
-            return {"no": world.keep(peer.post(world.citizens[0], fields.get("text") or "", reply_to=target,
-                                               root=root))}
+            return {
+                "no": world.keep(peer.post(world.citizens[0], fields.get("text") or "", reply_to=target, root=root))
+            }
         if op == "edit":
             uri = world.uri_of(fields["no"])
             world.refs[uri] = peer.edit(world.session_of(uri), world.refs[uri], fields.get("text") or "")

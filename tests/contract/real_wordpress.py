@@ -60,15 +60,26 @@ def seeded(posts: int) -> PeerWorld:
     for n in range(posts):
         kind = "page" if n in (4, 9) else "post"
         stamp = (now - timedelta(days=5 * (posts - n), hours=n)).strftime("%Y-%m-%d %H:%M:%S")
-        ops.append(publish_op(f"Nyhet {n} från Sundsviks kommun: information till invånarna.", title=f"Nyhet {n}",
-                              kind=kind, date_gmt=stamp,
-                              image=png(3, 3, (n * 20, 80, 120)) if n % 3 == 0 else None, image_name=f"bild-{n}.png"))
+        ops.append(
+            publish_op(
+                f"Nyhet {n} från Sundsviks kommun: information till invånarna.",
+                title=f"Nyhet {n}",
+                kind=kind,
+                date_gmt=stamp,
+                image=png(3, 3, (n * 20, 80, 120)) if n % 3 == 0 else None,
+                image_name=f"bild-{n}.png",
+            )
+        )
     made = peer.run(ops)
     newest, other = made[-1]["id"], made[-2]["id"]
-    comments = peer.run([{"op": "comment", "post": newest, "text": "När börjar det?"},
-                         {"op": "comment", "post": other, "text": "Tack för informationen!"},
-                         {"op": "comment", "post": other, "text": "En fråga som väntar på granskning.", "approved": 0},
-                         {"op": "comment", "post": other, "text": "Köp billiga klockor", "approved": "spam"}])
+    comments = peer.run(
+        [
+            {"op": "comment", "post": newest, "text": "När börjar det?"},
+            {"op": "comment", "post": other, "text": "Tack för informationen!"},
+            {"op": "comment", "post": other, "text": "En fråga som väntar på granskning.", "approved": 0},
+            {"op": "comment", "post": other, "text": "Köp billiga klockor", "approved": "spam"},
+        ]
+    )
     peer.comment(newest, "I morgon klockan 9.", parent=comments[0]["id"], user=1, author="Sundsviks kommun")
     return world
 
@@ -90,30 +101,51 @@ class RealWordPressSubject(WordPressSubject):
         rows = []
         for i in truth["items"]:
             item_id = f"{i['type']}-{i['id']}"
-            rows.append({"no": i["id"], "id": item_id, "kind": i["type"], "post": item_id, "parent": None,
-                         "text": html_to_text(i["rendered"])[0], "created_at": _iso(i["date_gmt"]), "visible": True,
-                         "media": [{"url": u, "oversized": False} for u in i["images"]]})
+            rows.append(
+                {
+                    "no": i["id"],
+                    "id": item_id,
+                    "kind": i["type"],
+                    "post": item_id,
+                    "parent": None,
+                    "text": html_to_text(i["rendered"])[0],
+                    "created_at": _iso(i["date_gmt"]),
+                    "visible": True,
+                    "media": [{"url": u, "oversized": False} for u in i["images"]],
+                }
+            )
         for c in truth["comments"]:
             post = f"post-{c['post']}"
-            rows.append({"no": self.COMMENT_NO + c["id"], "id": f"comment-{c['id']}",
-                         "kind": "comment" if c["parent"] == 0 else "reply", "post": post,
-                         "parent": post if c["parent"] == 0 else f"comment-{c['parent']}",
-                         "text": html_to_text(c["rendered"])[0] if c["rendered"] else c["content"],
-                         "created_at": _iso(c["date_gmt"]),
-                         "visible": c["status"] == "approved" and c["post"] in published, "media": []})
+            rows.append(
+                {
+                    "no": self.COMMENT_NO + c["id"],
+                    "id": f"comment-{c['id']}",
+                    "kind": "comment" if c["parent"] == 0 else "reply",
+                    "post": post,
+                    "parent": post if c["parent"] == 0 else f"comment-{c['parent']}",
+                    "text": html_to_text(c["rendered"])[0] if c["rendered"] else c["content"],
+                    "created_at": _iso(c["date_gmt"]),
+                    "visible": c["status"] == "approved" and c["post"] in published,
+                    "media": [],
+                }
+            )
         return rows
 
     def event(self, sim: Any, op: str, **fields: Any) -> dict[str, Any]:
         peer: WordPressPeer = sim.peer
         if op == "publish":
             image = png(5, 5, (200, 40, 40)) if fields.get("images") else None
-            made = peer.publish(fields.get("text") or "", title=fields.get("title") or "", image=image,
-                                image_name="ny-bild.png")
+            made = peer.publish(
+                fields.get("text") or "", title=fields.get("title") or "", image=image, image_name="ny-bild.png"
+            )
             return {"id": made["id"], "no": made["id"]}
         if op == "comment":
             parent = fields.get("parent")
-            made_id = peer.comment(self._post(fields["post"]), fields.get("text") or "",
-                                   parent=0 if parent is None else self._comment(parent))
+            made_id = peer.comment(
+                self._post(fields["post"]),
+                fields.get("text") or "",
+                parent=0 if parent is None else self._comment(parent),
+            )
             return {"id": made_id, "no": self.COMMENT_NO + made_id}
         if op == "edit":
             change = {k: fields[k] for k in ("text", "title") if fields.get(k) is not None}
@@ -133,4 +165,3 @@ class RealWordPressSubject(WordPressSubject):
 def _iso(moment: str) -> str:
     """A WordPress `*_gmt` value from the database ("2026-12-02 15:45:27", UTC) as ISO 8601."""
     return moment.replace(" ", "T") + "Z"
-

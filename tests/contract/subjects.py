@@ -74,10 +74,16 @@ class Subject:
 
     def account(self, sim: Simulator) -> Account:
         """The account entry as a municipality writes it, credential included where the API needs one."""
-        return Account(id=f"sv-{self.platform}", platform=self.platform, handle=HANDLES[self.platform],
-                       display_name=f"Sundsvik on {self.platform}", department="Kommunstyrelsen",
-                       retention_class="social-10y", base_url=sim.url(self.platform),
-                       credentials=CredentialRef(env=TOKEN_ENV) if self.needs_token else None)
+        return Account(
+            id=f"sv-{self.platform}",
+            platform=self.platform,
+            handle=HANDLES[self.platform],
+            display_name=f"Sundsvik on {self.platform}",
+            department="Kommunstyrelsen",
+            retention_class="social-10y",
+            base_url=sim.url(self.platform),
+            credentials=CredentialRef(env=TOKEN_ENV) if self.needs_token else None,
+        )
 
     def rows(self, sim: Simulator) -> list[dict[str, Any]]:
         """Every item of the account in the row format of the module docstring."""
@@ -90,8 +96,11 @@ class Subject:
     def expected(self, sim: Simulator) -> set[str]:
         """What a complete harvest holds, given what the platform's API can reveal."""
         caps = self.capabilities
-        kinds = self.top_kinds | ({"comment"} if caps.finds_comments else set()) | ({"reply"} if caps.finds_replies
-                                                                                   else set())
+        kinds = (
+            self.top_kinds
+            | ({"comment"} if caps.finds_comments else set())
+            | ({"reply"} if caps.finds_replies else set())
+        )
         return {i for i, r in self.visible(sim).items() if r["kind"] in kinds}
 
     def id_of(self, sim: Simulator, no: int) -> str:
@@ -155,20 +164,39 @@ class MastodonSubject(Subject):
                     root = up
                 up = by_id[up]["in_reply_to_id"]
             kind = "post" if parent is None else "comment" if parent == root else "reply"
-            rows.append({"no": int(r["id"]), "id": r["id"], "kind": kind, "post": root, "parent": parent,
-                         "text": r["text"], "created_at": r["created_at"], "visible": r["visible"],
-                         "media": [{"url": m["url"], "oversized": m["oversized"]} for m in r["media"]]})
+            rows.append(
+                {
+                    "no": int(r["id"]),
+                    "id": r["id"],
+                    "kind": kind,
+                    "post": root,
+                    "parent": parent,
+                    "text": r["text"],
+                    "created_at": r["created_at"],
+                    "visible": r["visible"],
+                    "media": [{"url": m["url"], "oversized": m["oversized"]} for m in r["media"]],
+                }
+            )
         return rows
 
     def event(self, sim: Simulator, op: str, **fields: Any) -> dict[str, Any]:
         ev: dict[str, Any]
         if op == "publish":
-            ev = {"type": "mastodon.publish", "account": self.username, "text": fields.get("text"),
-                  "images": fields.get("images", 0), "video": fields.get("video", False)}
+            ev = {
+                "type": "mastodon.publish",
+                "account": self.username,
+                "text": fields.get("text"),
+                "images": fields.get("images", 0),
+                "video": fields.get("video", False),
+            }
         elif op == "comment":  # a citizen answers (the post, or the comment named by ``parent``)
             target = fields["post"] if fields.get("parent") is None else fields["parent"]
-            ev = {"type": "mastodon.reply", "in_reply_to_id": str(target), "text": fields.get("text"),
-                  "pii": fields.get("pii", False)}
+            ev = {
+                "type": "mastodon.reply",
+                "in_reply_to_id": str(target),
+                "text": fields.get("text"),
+                "pii": fields.get("pii", False),
+            }
         elif op == "edit":
             ev = {"type": "mastodon.edit", "id": str(fields["no"]), "text": fields.get("text")}
         elif op in ("delete", "delete_comment"):
@@ -199,16 +227,36 @@ class WordPressSubject(Subject):
         for r in sim.state()["wordpress"]["items"]:
             if r["type"] == "comment":
                 post = f"post-{r['post']}"
-                rows.append({"no": self.COMMENT_NO + r["id"], "id": f"comment-{r['id']}",
-                             "kind": "comment" if r["parent"] == 0 else "reply", "post": post,
-                             "parent": post if r["parent"] == 0 else f"comment-{r['parent']}", "text": r["text"],
-                             "created_at": _iso(r["date_gmt"]), "visible": r["visible"], "media": []})
+                rows.append(
+                    {
+                        "no": self.COMMENT_NO + r["id"],
+                        "id": f"comment-{r['id']}",
+                        "kind": "comment" if r["parent"] == 0 else "reply",
+                        "post": post,
+                        "parent": post if r["parent"] == 0 else f"comment-{r['parent']}",
+                        "text": r["text"],
+                        "created_at": _iso(r["date_gmt"]),
+                        "visible": r["visible"],
+                        "media": [],
+                    }
+                )
             else:
                 item_id = f"{r['type']}-{r['id']}"
-                rows.append({"no": r["id"], "id": item_id, "kind": r["type"], "post": item_id, "parent": None,
-                             "text": r["text"], "created_at": _iso(r["date_gmt"]), "visible": r["visible"],
-                             "media": [{"url": m["url"], "oversized": m["oversized"]} for m in r["media"]
-                                       if m["in_content"]]})
+                rows.append(
+                    {
+                        "no": r["id"],
+                        "id": item_id,
+                        "kind": r["type"],
+                        "post": item_id,
+                        "parent": None,
+                        "text": r["text"],
+                        "created_at": _iso(r["date_gmt"]),
+                        "visible": r["visible"],
+                        "media": [
+                            {"url": m["url"], "oversized": m["oversized"]} for m in r["media"] if m["in_content"]
+                        ],
+                    }
+                )
         return rows
 
     def _post(self, no: Any) -> int:
@@ -224,15 +272,29 @@ class WordPressSubject(Subject):
     def event(self, sim: Simulator, op: str, **fields: Any) -> dict[str, Any]:
         ev: dict[str, Any]
         if op == "publish":
-            ev = {"type": "wordpress.publish", "kind": "post", "title": fields.get("title"), "text": fields.get("text"),
-                  "image": bool(fields.get("images"))}
+            ev = {
+                "type": "wordpress.publish",
+                "kind": "post",
+                "title": fields.get("title"),
+                "text": fields.get("text"),
+                "image": bool(fields.get("images")),
+            }
         elif op == "comment":
             parent = fields.get("parent")
-            ev = {"type": "wordpress.comment", "post": self._post(fields["post"]), "text": fields.get("text"),
-                  "parent": 0 if parent is None else self._comment(parent), "pii": fields.get("pii", False)}
+            ev = {
+                "type": "wordpress.comment",
+                "post": self._post(fields["post"]),
+                "text": fields.get("text"),
+                "parent": 0 if parent is None else self._comment(parent),
+                "pii": fields.get("pii", False),
+            }
         elif op == "edit":
-            ev = {"type": "wordpress.edit", "id": self._post(fields["no"]), "text": fields.get("text"),
-                  "title": fields.get("title")}
+            ev = {
+                "type": "wordpress.edit",
+                "id": self._post(fields["no"]),
+                "text": fields.get("text"),
+                "title": fields.get("title"),
+            }
         elif op == "delete":
             ev = {"type": "wordpress.delete", "id": self._post(fields["no"]), "mode": "delete"}
         elif op == "delete_comment":

@@ -30,10 +30,12 @@ from .subjects import SUBJECTS, TOKEN, TOKEN_ENV, Subject
 
 pytestmark = pytest.mark.integration
 
-LONG_TEXT = " ".join(f"Stycke {n}: Kommunfullmäktige sammanträder i stadshuset och allmänheten är välkommen."
-                     for n in range(700))  # ≈ 60 000 characters
-WORLD_TEXT = ("Välkommen på invigningen! 🎉👩🏽‍🚒🇸🇪 Ελληνικά · العربية · 日本語の案内 · Русский · ᚠᚢᚦ · "
-              "Åsa Öberg från Älvdalen")
+LONG_TEXT = " ".join(
+    f"Stycke {n}: Kommunfullmäktige sammanträder i stadshuset och allmänheten är välkommen." for n in range(700)
+)  # ≈ 60 000 characters
+WORLD_TEXT = (
+    "Välkommen på invigningen! 🎉👩🏽‍🚒🇸🇪 Ελληνικά · العربية · 日本語の案内 · Русский · ᚠᚢᚦ · Åsa Öberg från Älvdalen"
+)
 
 
 @pytest.fixture(params=[*SUBJECTS, RealWordPressSubject(), RealBlueskySubject()], ids=lambda s: s.name)
@@ -83,8 +85,9 @@ def need(subject: Subject, flag: str) -> None:
         pytest.skip(f"{subject.platform}'s API does not reveal this ({flag} is false; see docs/platforms.md)")
 
 
-def test_backfill_captures_every_visible_item_with_its_text_thread_and_media(arc: Archive, sim: Simulator,
-                                                                            subject: Subject) -> None:
+def test_backfill_captures_every_visible_item_with_its_text_thread_and_media(
+    arc: Archive, sim: Simulator, subject: Subject
+) -> None:
     report = harvest(arc, sim, subject)
     docs = latest(arc, subject)
     expected = subject.expected(sim)
@@ -106,8 +109,9 @@ def test_backfill_captures_every_visible_item_with_its_text_thread_and_media(arc
     assert report.files and report.requests > 0
 
 
-def test_incremental_run_finds_the_new_post_and_rewrites_nothing(arc: Archive, sim: Simulator,
-                                                                 subject: Subject) -> None:
+def test_incremental_run_finds_the_new_post_and_rewrites_nothing(
+    arc: Archive, sim: Simulator, subject: Subject
+) -> None:
     first = harvest(arc, sim, subject)
     sim.apply([{"type": "clock.advance", "hours": 1}])
     new_id = subject.publish(sim, text="Ny förskola öppnar i Norrby i augusti.", images=1)
@@ -136,8 +140,11 @@ def test_deletions_become_tombstones(arc: Archive, sim: Simulator, subject: Subj
     sim.apply([{"type": "clock.advance", "hours": 1}])
     keep = subject.publish(sim, text="Inlägg som får en kommentar.")
     gone = subject.publish(sim, text="Inlägg som tas bort.")
-    comment = subject.comment(sim, keep, text="En kommentar som tas bort.") if \
-        subject.capabilities.finds_comment_deletions else None
+    comment = (
+        subject.comment(sim, keep, text="En kommentar som tas bort.")
+        if subject.capabilities.finds_comment_deletions
+        else None
+    )
     harvest(arc, sim, subject)
     sim.apply([{"type": "clock.advance", "hours": 1}])
     subject.event(sim, "delete", no=subject.no_of(sim, gone))
@@ -164,23 +171,27 @@ def test_a_new_comment_on_an_old_post_is_found(arc: Archive, sim: Simulator, sub
 
 
 def test_a_rate_limit_is_waited_out(arc: Archive, sim: Simulator, subject: Subject) -> None:
-    sim.apply([{"type": "fault", "kind": "rate_limit", "count": 1, "retry_after": 1,
-                "match": {"platform": subject.platform}}])
+    sim.apply(
+        [{"type": "fault", "kind": "rate_limit", "count": 1, "retry_after": 1, "match": {"platform": subject.platform}}]
+    )
     harvest(arc, sim, subject)
     assert subject.expected(sim) <= set(latest(arc, subject))
     assert any(r.status == 429 for r in sim.requests())
 
 
 def test_server_errors_are_retried(arc: Archive, sim: Simulator, subject: Subject) -> None:
-    sim.apply([{"type": "fault", "kind": "status", "status": 503, "count": 2, "match": {"platform": subject.platform}},
-               {"type": "fault", "kind": "status", "status": 500, "count": 1, "match": {"platform": subject.platform}}])
+    sim.apply(
+        [
+            {"type": "fault", "kind": "status", "status": 503, "count": 2, "match": {"platform": subject.platform}},
+            {"type": "fault", "kind": "status", "status": 500, "count": 1, "match": {"platform": subject.platform}},
+        ]
+    )
     harvest(arc, sim, subject)
     assert subject.expected(sim) <= set(latest(arc, subject))
     assert sum(r.status >= 500 for r in sim.requests()) == 3
 
 
-def test_a_malformed_item_is_quarantined_and_the_rest_archived(arc: Archive, sim: Simulator,
-                                                              subject: Subject) -> None:
+def test_a_malformed_item_is_quarantined_and_the_rest_archived(arc: Archive, sim: Simulator, subject: Subject) -> None:
     posts = sorted((r for r in subject.visible(sim).values() if r["kind"] == "post"), key=lambda r: r["created_at"])
     bad = posts[-2]
     subject.event(sim, "corrupt", no=bad["no"])
@@ -207,8 +218,9 @@ def test_very_long_text_is_kept_whole(arc: Archive, sim: Simulator, subject: Sub
     assert same_text(doc["text"], LONG_TEXT), len(doc["text"])
 
 
-def test_non_latin_and_emoji_text_is_kept_exactly_and_found_by_search(arc: Archive, sim: Simulator,
-                                                                       subject: Subject) -> None:
+def test_non_latin_and_emoji_text_is_kept_exactly_and_found_by_search(
+    arc: Archive, sim: Simulator, subject: Subject
+) -> None:
     sim.apply([{"type": "clock.advance", "hours": 1}])
     post_id = subject.publish(sim, text=WORLD_TEXT)
     harvest(arc, sim, subject)
@@ -218,7 +230,8 @@ def test_non_latin_and_emoji_text_is_kept_exactly_and_found_by_search(arc: Archi
 
 
 def test_the_credential_never_lands_in_warc_files_index_quarantine_or_logs(
-        arc: Archive, sim: Simulator, subject: Subject, caplog: pytest.LogCaptureFixture) -> None:
+    arc: Archive, sim: Simulator, subject: Subject, caplog: pytest.LogCaptureFixture
+) -> None:
     if not subject.needs_token:
         pytest.skip(f"{subject.platform} needs no credential")
     caplog.set_level(logging.DEBUG)

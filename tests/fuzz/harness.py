@@ -33,6 +33,7 @@ PLATFORMS = sorted(BY_PLATFORM)
 #: Bodies of these types are mutated; media files (images, video) pass unchanged.
 MUTABLE = ("json", "xml", "rss", "atom")
 
+
 def is_mutable(content_type: str) -> bool:
     return any(kind in content_type for kind in MUTABLE)
 
@@ -60,8 +61,7 @@ class MutatingTransport(httpx.BaseTransport):
     simulator responses are served from memory, and requests the recording never made (a mutated
     cursor leads elsewhere) still go to the simulator."""
 
-    def __init__(self, target: int | None = None, body: bytes = b"",
-                 replay: dict[Key, Exchange] | None = None) -> None:
+    def __init__(self, target: int | None = None, body: bytes = b"", replay: dict[Key, Exchange] | None = None) -> None:
         self.inner = _REAL
         self.target, self.body, self.replay = target, body, replay
         self.seen = 0
@@ -93,8 +93,12 @@ class MutatingTransport(httpx.BaseTransport):
                 self.bodies.append((str(request.url), ctype, body))
             elif number == self.target:
                 body = self.body
-        return httpx.Response(got.status, headers=[*got.headers, ("content-length", str(len(body)))],
-                              stream=httpx.ByteStream(body), request=request)
+        return httpx.Response(
+            got.status,
+            headers=[*got.headers, ("content-length", str(len(body)))],
+            stream=httpx.ByteStream(body),
+            request=request,
+        )
 
     def close(self) -> None:
         pass  # the real transport is shared: building one costs 50 ms of TLS set-up

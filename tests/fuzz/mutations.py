@@ -31,33 +31,101 @@ def pick(choose: Chooser, options: Sequence[T]) -> T:
 
 #: Timestamps as the platforms document them and as they do not.
 TIMESTAMPS: tuple[Any, ...] = (
-    "2024-05-02T08:15:30Z", "2024-05-02T08:15:30.000Z", "2024-05-02T08:15:30.123456789Z", "2024-05-02T08:15:30+0000",
-    "2024-05-02T08:15:30+00:00", "2024-05-02T10:15:30+02:00", "2024-05-02T08:15:30-12:00", "2024-05-02T08:15:30+14:00",
-    "2024-05-02T08:15:30", "2024-05-02 08:15:30", "2024-05-02", "20240502T081530Z", "2024-W18-4",
-    "2024-05-02T08:15:30+25:00", "2024-02-30T00:00:00Z", "2024-05-02T25:00:00Z", "2016-12-31T23:59:60Z",
-    "0001-01-01T00:00:00+01:00", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59-01:00", "0000-00-00T00:00:00Z",
-    "2024-05-02T08:15:30Z[Europe/Stockholm]", "Thu, 02 May 2024 08:15:30 +0000", "Thu, 02 May 2024 08:15:30 GMT",
-    "Thu, 02 May 2024 08:15:30", "02 May 2024", "Mon, 31 Feb 2024 99:99:99 +9999", "yesterday", "now", "", " ",
-    "NaN", "Infinity", "-1", "0", "1714637730", "1714637730000", "1714637730.5", "١٧١٤٦٣٧٧٣٠",
-    1714637730, 1714637730000, 1714637730.5, 0, -1, -1714637730, 253402300800, 10**20, 10**400, 1e308, True,
+    "2024-05-02T08:15:30Z",
+    "2024-05-02T08:15:30.000Z",
+    "2024-05-02T08:15:30.123456789Z",
+    "2024-05-02T08:15:30+0000",
+    "2024-05-02T08:15:30+00:00",
+    "2024-05-02T10:15:30+02:00",
+    "2024-05-02T08:15:30-12:00",
+    "2024-05-02T08:15:30+14:00",
+    "2024-05-02T08:15:30",
+    "2024-05-02 08:15:30",
+    "2024-05-02",
+    "20240502T081530Z",
+    "2024-W18-4",
+    "2024-05-02T08:15:30+25:00",
+    "2024-02-30T00:00:00Z",
+    "2024-05-02T25:00:00Z",
+    "2016-12-31T23:59:60Z",
+    "0001-01-01T00:00:00+01:00",
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59-01:00",
+    "0000-00-00T00:00:00Z",
+    "2024-05-02T08:15:30Z[Europe/Stockholm]",
+    "Thu, 02 May 2024 08:15:30 +0000",
+    "Thu, 02 May 2024 08:15:30 GMT",
+    "Thu, 02 May 2024 08:15:30",
+    "02 May 2024",
+    "Mon, 31 Feb 2024 99:99:99 +9999",
+    "yesterday",
+    "now",
+    "",
+    " ",
+    "NaN",
+    "Infinity",
+    "-1",
+    "0",
+    "1714637730",
+    "1714637730000",
+    "1714637730.5",
+    "١٧١٤٦٣٧٧٣٠",
+    1714637730,
+    1714637730000,
+    1714637730.5,
+    0,
+    -1,
+    -1714637730,
+    253402300800,
+    10**20,
+    10**400,
+    1e308,
+    True,
 )
 #: Strings a platform may send anywhere text goes.
 UNICODE: tuple[str, ...] = (
-    "\ud800", "\udfff", "a\ud83d", "\udc00b",  # lone surrogates (escaped in JSON, as platforms send them)
-    "\u202eevil\u202c", "\u200f\u200e", "\u0645\u0631\u062d\u0628\u0627",  # RTL override, marks, Arabic
-    "\u200b\u200c\u200d\ufeff", "\u2060",  # zero-width
+    "\ud800",
+    "\udfff",
+    "a\ud83d",
+    "\udc00b",  # lone surrogates (escaped in JSON, as platforms send them)
+    "\u202eevil\u202c",
+    "\u200f\u200e",
+    "\u0645\u0631\u062d\u0628\u0627",  # RTL override, marks, Arabic
+    "\u200b\u200c\u200d\ufeff",
+    "\u2060",  # zero-width
     "\U0001f469\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466",
     "\U0001f3f3\ufe0f\u200d\U0001f308\U0001f1f8\U0001f1ea",
     "\U0001f469\U0001f3fd\u200d\U0001f692",  # emoji ZWJ sequences, flags, skin tones
-    "e\u0301\u0301\u0301", "Z\u0338\u031b\u0354a\u0337" * 20, "\x00", "\x00\x01\x1f\x7f", "\uffff\ufffe",
-    "\U0001d573\U0001d58a", "<script>alert(1)</script>", "&amp;&lt;&#0;", "\r\n\t", "\ufdfa" * 50,
+    "e\u0301\u0301\u0301",
+    "Z\u0338\u031b\u0354a\u0337" * 20,
+    "\x00",
+    "\x00\x01\x1f\x7f",
+    "\uffff\ufffe",
+    "\U0001d573\U0001d58a",
+    "<script>alert(1)</script>",
+    "&amp;&lt;&#0;",
+    "\r\n\t",
+    "\ufdfa" * 50,
 )
 #: Values of the wrong type.
-WRONG_TYPES: tuple[Any, ...] = (0, -1, 1.5, True, False, "", "x", "0", [], {}, [None], {"": None}, [[[]]],
-                                {"a": {"b": {}}})
+WRONG_TYPES: tuple[Any, ...] = (
+    0,
+    -1,
+    1.5,
+    True,
+    False,
+    "",
+    "x",
+    "0",
+    [],
+    {},
+    [None],
+    {"": None},
+    [[[]]],
+    {"a": {"b": {}}},
+)
 HUGE: tuple[Any, ...] = (10**30, -(10**30), 2**63, 2**64, -(2**63) - 1, 10**400, 1e308, -1e308, 5e-324)
-TIME_KEY = re.compile(r"time|date|_at$|^at$|published|created|updated|timestamp|modified|posted|edited|gmt|expir",
-                      re.I)
+TIME_KEY = re.compile(r"time|date|_at$|^at$|published|created|updated|timestamp|modified|posted|edited|gmt|expir", re.I)
 
 
 def huge_string(choose: Chooser) -> str:
@@ -125,8 +193,23 @@ def mutate_json(body: bytes, choose: Chooser) -> tuple[bytes, str]:
         doc = json.loads(body)
     except ValueError:
         return body, "unchanged (not JSON)"
-    op = pick(choose, ("remove", "null", "wrong type", "huge string", "huge number", "unicode", "unicode",
-                       "timestamp", "timestamp", "timestamp", "string edit", "whole body"))
+    op = pick(
+        choose,
+        (
+            "remove",
+            "null",
+            "wrong type",
+            "huge string",
+            "huge number",
+            "unicode",
+            "unicode",
+            "timestamp",
+            "timestamp",
+            "timestamp",
+            "string edit",
+            "whole body",
+        ),
+    )
     if op == "whole body":
         return whole_body(body, choose)
     nodes = _nodes(doc)
@@ -156,8 +239,17 @@ def mutate_json(body: bytes, choose: Chooser) -> tuple[bytes, str]:
         else:
             text = value if isinstance(value, str) else json.dumps(value)
             cut = choose.below(len(text) + 1)
-            new = pick(choose, (text[:cut], text[cut:], text[:cut] + pick(choose, UNICODE) + text[cut:],
-                                text.upper(), text * 2, " " + text + " "))
+            new = pick(
+                choose,
+                (
+                    text[:cut],
+                    text[cut:],
+                    text[:cut] + pick(choose, UNICODE) + text[cut:],
+                    text.upper(),
+                    text * 2,
+                    " " + text + " ",
+                ),
+            )
         doc = _set(doc, path, new)
         what = f"← {_short(new)}"
     return _dump(doc, choose), f"{op}: {_where(path)} {what}"
@@ -169,9 +261,16 @@ def whole_body(body: bytes, choose: Chooser) -> tuple[bytes, str]:
     if op == "truncated":
         cut = choose.below(max(1, len(body)))
         return body[:cut], f"whole body: truncated at {cut} of {len(body)} bytes"
-    replaced = {"empty": b"", "null": b"null", "list": b"[]", "object": b"{}", "scalar": b'"ok"',
-                "garbage": b"\xff\xfe\x00garbage{[", "html": b"<html><body>502 Bad Gateway</body></html>",
-                "bom": b"\xef\xbb\xbf" + body}[op]
+    replaced = {
+        "empty": b"",
+        "null": b"null",
+        "list": b"[]",
+        "object": b"{}",
+        "scalar": b'"ok"',
+        "garbage": b"\xff\xfe\x00garbage{[",
+        "html": b"<html><body>502 Bad Gateway</body></html>",
+        "bom": b"\xef\xbb\xbf" + body,
+    }[op]
     return replaced, f"whole body: {op}"
 
 
@@ -196,8 +295,21 @@ def mutate_xml(body: bytes, choose: Chooser) -> tuple[bytes, str]:
         root = ET.fromstring(body)  # noqa: S314
     except ET.ParseError:
         return body, "unchanged (not XML)"
-    op = pick(choose, ("remove", "empty", "huge string", "unicode", "unicode", "timestamp", "timestamp",
-                       "attribute", "nested", "whole body"))
+    op = pick(
+        choose,
+        (
+            "remove",
+            "empty",
+            "huge string",
+            "unicode",
+            "unicode",
+            "timestamp",
+            "timestamp",
+            "attribute",
+            "nested",
+            "whole body",
+        ),
+    )
     if op == "whole body":
         return whole_body(body, choose)
     parents = {child: parent for parent in root.iter() for child in parent}
@@ -235,8 +347,9 @@ def mutate_xml(body: bytes, choose: Chooser) -> tuple[bytes, str]:
             del element.attrib[key]
             what = f"@{key} removed"
         else:
-            element.attrib[key] = pick(choose, ("", "javascript:alert(1)", "::::", "http://[::1", huge_string(choose),
-                                                 *UNICODE[4:10]))
+            element.attrib[key] = pick(
+                choose, ("", "javascript:alert(1)", "::::", "http://[::1", huge_string(choose), *UNICODE[4:10])
+            )
             what = f"@{key} ← {_short(element.attrib[key])}"
     else:
         depth = pick(choose, (3, 50, 500))

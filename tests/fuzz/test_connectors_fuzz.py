@@ -58,11 +58,17 @@ def token(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_a_mutated_payload_is_archived_quarantined_or_a_one_line_error_never_a_crash(
-        name: str, sim: Simulator, baselines: dict[str, Baseline]) -> None:
+    name: str, sim: Simulator, baselines: dict[str, Baseline]
+) -> None:
     baseline = baselines.setdefault(name, record(sim, TARGETS[name]))
 
-    @settings(max_examples=40, derandomize=True, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=40,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(data=st.data())
     def one(data: st.DataObject) -> None:
         fuzzed = fuzz_once(baseline, Drawn(data))
@@ -73,7 +79,8 @@ def test_a_mutated_payload_is_archived_quarantined_or_a_one_line_error_never_a_c
 
 
 def test_the_unmutated_harvests_are_clean_so_a_quarantine_is_the_mutations_doing(
-        sim: Simulator, baselines: dict[str, Baseline]) -> None:
+    sim: Simulator, baselines: dict[str, Baseline]
+) -> None:
     for name, target in TARGETS.items():
         baseline = baselines.setdefault(name, record(sim, target))
         assert baseline.outcome.kind == "parsed" and baseline.outcome.records, (name, baseline.outcome)

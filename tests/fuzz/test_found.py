@@ -89,7 +89,6 @@ def test_an_error_answer_to_a_path_too_long_to_parse_again_is_a_connector_error(
     from archive.errors import PayloadInvalid
     from simulator import Simulator
 
-    with Simulator(posts=1, rate_limit=10**9) as sim, httpx.Client() as client, \
-            pytest.raises(PayloadInvalid) as info:
+    with Simulator(posts=1, rate_limit=10**9) as sim, httpx.Client() as client, pytest.raises(PayloadInvalid) as info:
         Fetcher(client, max_tries=1, backoff=0).get(sim.wordpress_url + "/rss/" + "<p>" * 10_000, max_bytes=10**6)
     assert "414" in info.value.one_line() and len(info.value.one_line()) < 600

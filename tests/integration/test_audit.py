@@ -71,15 +71,27 @@ def test_events_cannot_be_overwritten_updated_or_deleted_through_the_stream(audi
     assert [e.target for e in audit.latest(5, user=who)] == ["original"]
 
 
-def test_cli_user_add_prints_a_token_that_resolves_and_is_not_audited(audit: AuditLog,
-                                                                       audit_settings: Settings) -> None:
-    env = {**os.environ, "COMMUNIS_DATA_DIR": str(audit_settings.data_dir),
-           "COMMUNIS_ES_INDEX_PREFIX": PREFIX, "COLUMNS": "200"}
+def test_cli_user_add_prints_a_token_that_resolves_and_is_not_audited(
+    audit: AuditLog, audit_settings: Settings
+) -> None:
+    env = {
+        **os.environ,
+        "COMMUNIS_DATA_DIR": str(audit_settings.data_dir),
+        "COMMUNIS_ES_INDEX_PREFIX": PREFIX,
+        "COLUMNS": "200",
+    }
     name = f"arkivarie-{uuid.uuid4().hex[:6]}"
 
     def communis(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "archive", *args], capture_output=True, text=True, env=env,
-                              input=stdin, check=False, timeout=HANG_GUARD_S)
+        return subprocess.run(
+            [sys.executable, "-m", "archive", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            input=stdin,
+            check=False,
+            timeout=HANG_GUARD_S,
+        )
 
     added = communis("user", "add", name, "--role", "archivist", "--password-stdin", stdin="lösenord\n")
     assert added.returncode == 0, added.stderr
@@ -105,5 +117,4 @@ def test_cli_user_add_prints_a_token_that_resolves_and_is_not_audited(audit: Aud
     everything = audit.es.search(index=audit.name, size=1000, query={"match_all": {}})
     raw = str(everything.body)
     assert token not in raw and "lösenord" not in raw
-    assert {e.action for e in audit.latest(10) if e.target == name} == {AuditAction.USER_ADD,
-                                                                        AuditAction.USER_DISABLE}
+    assert {e.action for e in audit.latest(10) if e.target == name} == {AuditAction.USER_ADD, AuditAction.USER_DISABLE}

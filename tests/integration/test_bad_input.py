@@ -29,10 +29,22 @@ def _account(arc: Archive) -> Account:
 
 def _bundle(i: int, body: bytes, text: str = "") -> CaptureBundle:
     at = T + timedelta(seconds=i)
-    cap = Capture(url=f"https://social.sundsvik.example/api/v1/statuses/{i}", status=200, body=body,
-                  started_at=at, response_headers=[("Content-Type", "application/json")])
-    rec = Record(platform="mastodon", account="sundsvik-mastodon", item_id=str(i), kind="post",
-                 direction="upprattad", text=text or f"inlägg {i}", captured_at=at)
+    cap = Capture(
+        url=f"https://social.sundsvik.example/api/v1/statuses/{i}",
+        status=200,
+        body=body,
+        started_at=at,
+        response_headers=[("Content-Type", "application/json")],
+    )
+    rec = Record(
+        platform="mastodon",
+        account="sundsvik-mastodon",
+        item_id=str(i),
+        kind="post",
+        direction="upprattad",
+        text=text or f"inlägg {i}",
+        captured_at=at,
+    )
     return CaptureBundle(capture=cap, records=[rec])
 
 
@@ -44,16 +56,14 @@ def test_invalid_utf8_body_is_archived_byte_for_byte(local_archive: Archive) -> 
     assert verified.warc_record.content == body
 
 
-def test_50_mb_body_is_archived_and_an_over_limit_one_is_quarantined(local_archive: Archive,
-                                                                   tmp_path: Path) -> None:
+def test_50_mb_body_is_archived_and_an_over_limit_one_is_quarantined(local_archive: Archive, tmp_path: Path) -> None:
     big = b'{"blob":"' + b"x" * (50 * 1024 * 1024) + b'"}'
     report = local_archive.pipeline().ingest(_account(local_archive), [_bundle(1, big, "stort svar")])
     [manifest] = report.files
     path = local_archive.settings.store_path / manifest.key
     assert warcio_check(path).returncode == 0
     hit = search(local_archive.index, SearchQuery(text="stort svar")).hits[0]
-    assert len(fetch_verified(local_archive.index, local_archive.store, hit.record_id).warc_record.content) \
-        == len(big)
+    assert len(fetch_verified(local_archive.index, local_archive.store, hit.record_id).warc_record.content) == len(big)
 
     strict = Archive(local_archive.settings.model_copy(update={"max_body_bytes": 10 * 1024 * 1024}))
     report = strict.pipeline().ingest(_account(strict), [_bundle(2, big, "för stort"), _bundle(3, b"{}", "litet")])
@@ -116,16 +126,28 @@ def test_no_secret_reaches_warc_index_or_logs(local_archive: Archive, caplog: py
         caplog.handler.filters = handler.filters
     caplog.set_level(logging.DEBUG)
     secret = "tok-0123456789-SECRET"
-    cap = Capture(url=f"https://social.sundsvik.example/api/v1/timelines/home?access_token={secret}",
-                  request_headers=[("Authorization", f"Bearer {secret}"), ("Cookie", f"_session={secret}")],
-                  response_headers=[("Set-Cookie", f"_session={secret}; HttpOnly")], status=200, body=b"[]",
-                  started_at=T)
-    rec = Record(platform="mastodon", account="sundsvik-mastodon", item_id="77", kind="post",
-                 direction="upprattad", text="hemligt test", captured_at=T)
+    cap = Capture(
+        url=f"https://social.sundsvik.example/api/v1/timelines/home?access_token={secret}",
+        request_headers=[("Authorization", f"Bearer {secret}"), ("Cookie", f"_session={secret}")],
+        response_headers=[("Set-Cookie", f"_session={secret}; HttpOnly")],
+        status=200,
+        body=b"[]",
+        started_at=T,
+    )
+    rec = Record(
+        platform="mastodon",
+        account="sundsvik-mastodon",
+        item_id="77",
+        kind="post",
+        direction="upprattad",
+        text="hemligt test",
+        captured_at=T,
+    )
     too_big = cap.model_copy(update={"body": b"x" * 2048})
     arc = Archive(local_archive.settings.model_copy(update={"max_body_bytes": 1024}))
-    report = arc.pipeline().ingest(_account(arc), [CaptureBundle(capture=cap, records=[rec]),
-                                                   CaptureBundle(capture=too_big)])
+    report = arc.pipeline().ingest(
+        _account(arc), [CaptureBundle(capture=cap, records=[rec]), CaptureBundle(capture=too_big)]
+    )
     logging.getLogger("archive.test").info("fetched %s", cap.url)
     for manifest in report.files:
         assert secret.encode() not in gzip.decompress((arc.settings.store_path / manifest.key).read_bytes())

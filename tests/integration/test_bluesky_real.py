@@ -23,8 +23,15 @@ from tests.peers.wordpress import png
 
 
 def account_of(peer: BlueskyPeer, session: Session) -> Account:
-    return Account(id="sv-bluesky-real", platform="bluesky", handle=session.handle, display_name="Sundsviks kommun",
-                   department="Kommunstyrelsen", retention_class="social-10y", base_url=peer.appview)
+    return Account(
+        id="sv-bluesky-real",
+        platform="bluesky",
+        handle=session.handle,
+        display_name="Sundsviks kommun",
+        department="Kommunstyrelsen",
+        retention_class="social-10y",
+        base_url=peer.appview,
+    )
 
 
 def harvest(arc: Archive, account: Account) -> HarvestReport:
@@ -50,11 +57,15 @@ def test_the_archive_holds_what_the_real_appview_shows_and_follows_its_changes(l
     welcome = peer.post(kommun, hello, facets=mention(hello, anna.handle, anna.did))
     images = [peer.image(kommun, png(8, 6, (200, 40, 40))), peer.image(kommun, png(6, 8, (40, 40, 200)))]
     photos = peer.post(kommun, "Bilder från invigningen av nya biblioteket.", images=images)
-    card = peer.post(kommun, "Läs mer om sommarens evenemang.",
-                     card={"uri": "https://sundsvik.example/evenemang", "title": "Evenemang"})
+    card = peer.post(
+        kommun,
+        "Läs mer om sommarens evenemang.",
+        card={"uri": "https://sundsvik.example/evenemang", "title": "Evenemang"},
+    )
     citizen = peer.post(bo, "Snöröjningen på Storgatan fungerade fint i morse.")
-    quote = peer.post(kommun, "Tack Bo! Så här såg det ut.", quote=citizen,
-                      images=[peer.image(kommun, png(5, 5, (20, 160, 20)))])
+    quote = peer.post(
+        kommun, "Tack Bo! Så här såg det ut.", quote=citizen, images=[peer.image(kommun, png(5, 5, (20, 160, 20)))]
+    )
     plain_quote = peer.post(kommun, "Påminnelse om välkomstinlägget.", quote=welcome)
     question = peer.post(anna, "När öppnar biblioteket på lördagar?", reply_to=photos)
     answer = peer.post(kommun, "Klockan 10–14.", reply_to=question, root=photos)
@@ -68,8 +79,12 @@ def test_the_archive_holds_what_the_real_appview_shows_and_follows_its_changes(l
 
     # Everything the account's repository holds, and the citizens' replies in its threads, is archived.
     own = {r["uri"]: r["value"] for r in peer.records(kommun.did)}
-    replies = {r["uri"]: r["value"] for did in (anna.did, bo.did) for r in peer.records(did)
-               if r["value"].get("reply", {}).get("root", {}).get("uri") in own}
+    replies = {
+        r["uri"]: r["value"]
+        for did in (anna.did, bo.did)
+        for r in peer.records(did)
+        if r["value"].get("reply", {}).get("root", {}).get("uri") in own
+    }
     for uri, value in {**own, **replies}.items():
         doc = docs[uri]
         assert doc["text"] == value["text"], uri

@@ -34,21 +34,49 @@ rules:
   - {{id: inlagg, description: Inlägg, match: {{kinds: [post]}}, class: t-3d, decision: {DECISION}}}
   - {{id: svar, description: Svar (utkast), match: {{kinds: [reply]}}, class: t-3d}}
 """
-ONE_DAY = RetentionClass(name="t-1d", description="One day (tests).", days=1, trigger=RetentionTrigger.CAPTURED,
-                         lock_mode=LockMode.GOVERNANCE)
+ONE_DAY = RetentionClass(
+    name="t-1d",
+    description="One day (tests).",
+    days=1,
+    trigger=RetentionTrigger.CAPTURED,
+    lock_mode=LockMode.GOVERNANCE,
+)
 
 
 def run(settings: Settings, account: str, *kinds: Kind) -> list[tuple[str, timedelta | None]]:
     """One bundle (one response) of `kinds` on `account`; the (file, retain-until) of each record."""
     arc = Archive(settings)
     when = datetime.now(UTC).replace(microsecond=0)
-    acc = Account(id=account, platform="mastodon", handle=f"@{account}", display_name=account,
-                  department="Kommunstyrelsen", retention_class="t-1d", base_url="https://social.example")
-    recs = [Record(platform="mastodon", account=account, item_id=uuid.uuid4().hex[:10], kind=k,
-                   direction=Direction.INKOMMEN, text=f"{k.value} {i}", captured_at=when) for i, k in enumerate(kinds)]
-    bundle = CaptureBundle(capture=Capture(url=f"https://social.example/api/{uuid.uuid4().hex}", status=200,
-                                           body=json.dumps([r.item_id for r in recs]).encode(), started_at=when),
-                           records=recs)
+    acc = Account(
+        id=account,
+        platform="mastodon",
+        handle=f"@{account}",
+        display_name=account,
+        department="Kommunstyrelsen",
+        retention_class="t-1d",
+        base_url="https://social.example",
+    )
+    recs = [
+        Record(
+            platform="mastodon",
+            account=account,
+            item_id=uuid.uuid4().hex[:10],
+            kind=k,
+            direction=Direction.INKOMMEN,
+            text=f"{k.value} {i}",
+            captured_at=when,
+        )
+        for i, k in enumerate(kinds)
+    ]
+    bundle = CaptureBundle(
+        capture=Capture(
+            url=f"https://social.example/api/{uuid.uuid4().hex}",
+            status=200,
+            body=json.dumps([r.item_id for r in recs]).encode(),
+            started_at=when,
+        ),
+        records=recs,
+    )
     report = Pipeline(settings, arc.store, arc.index).ingest(acc, [bundle])
     assert report.indexed == len(recs) and len(report.files) == 1
     arc.index.es.indices.refresh(index=arc.index.alias)

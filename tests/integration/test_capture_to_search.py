@@ -67,14 +67,21 @@ def test_samples_are_stored_locked_indexed_searchable_and_verifiable(archive: Ar
     citizens = search(archive.index, SearchQuery(account="sundsvik-blogg", kind="comment"))
     assert [h.source["direction"] for h in citizens.hits] == ["inkommen"]
     assert search(archive.index, SearchQuery(text="谢谢")).total == 1
-    assert search(archive.index, SearchQuery(text="förskola", date_from=datetime(2026, 11, 14).date(),
-                                             date_to=datetime(2026, 11, 15).date())).total == 1
+    assert (
+        search(
+            archive.index,
+            SearchQuery(
+                text="förskola", date_from=datetime(2026, 11, 14).date(), date_to=datetime(2026, 11, 15).date()
+            ),
+        ).total
+        == 1
+    )
 
     verified = fetch_verified(archive.index, archive.store, hit.record_id)
     file_bytes = _download(archive, hit.source["warc_key"], tmp_path).read_bytes()
     loc = verified.record.warc
     assert loc is not None
-    assert verified.warc_bytes == file_bytes[loc.offset:loc.offset + loc.length]
+    assert verified.warc_bytes == file_bytes[loc.offset : loc.offset + loc.length]
     rec = next(iter_records(io.BytesIO(verified.warc_bytes)))
     assert rec.warc_type == "response" and "Snöröjningen".encode() in rec.content
 

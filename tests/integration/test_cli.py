@@ -19,16 +19,26 @@ from tests.waiting import HANG_GUARD_S
 
 @pytest.fixture
 def env(settings: Settings) -> Iterator[dict[str, str]]:
-    values = {**os.environ, "COMMUNIS_DATA_DIR": str(settings.data_dir),
-              "COMMUNIS_STORE_PATH": str(settings.store_path),
-              "COMMUNIS_ES_INDEX_PREFIX": settings.es_index_prefix, "COLUMNS": "200"}
+    values = {
+        **os.environ,
+        "COMMUNIS_DATA_DIR": str(settings.data_dir),
+        "COMMUNIS_STORE_PATH": str(settings.store_path),
+        "COMMUNIS_ES_INDEX_PREFIX": settings.es_index_prefix,
+        "COLUMNS": "200",
+    }
     yield values
     Archive(settings).index.destroy()
 
 
 def communis(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "archive", *args], capture_output=True, text=True, env=env,
-                          check=False, timeout=HANG_GUARD_S)
+    return subprocess.run(
+        [sys.executable, "-m", "archive", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=HANG_GUARD_S,
+    )
 
 
 def test_demo_search_show_warc(env: dict[str, str], tmp_path: Path) -> None:

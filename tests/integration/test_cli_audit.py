@@ -27,10 +27,13 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    for name, value in {"COMMUNIS_DATA_DIR": settings.data_dir, "COMMUNIS_STORE_PATH": settings.store_path,
-                        "COMMUNIS_ES_INDEX_PREFIX": settings.es_index_prefix,
-                        "COMMUNIS_EVENTS_PREFIX": settings.events_prefix,
-                        "COMMUNIS_ACCOUNTS_FILE": settings.accounts_file}.items():
+    for name, value in {
+        "COMMUNIS_DATA_DIR": settings.data_dir,
+        "COMMUNIS_STORE_PATH": settings.store_path,
+        "COMMUNIS_ES_INDEX_PREFIX": settings.es_index_prefix,
+        "COMMUNIS_EVENTS_PREFIX": settings.events_prefix,
+        "COMMUNIS_ACCOUNTS_FILE": settings.accounts_file,
+    }.items():
         monkeypatch.setenv(name, str(value))
     get_settings.cache_clear()
     yield CliRunner()
@@ -62,12 +65,14 @@ def test_a_refused_request_step_is_audited_as_failed(cli: CliRunner, settings: S
     assert release.exit_code == 2 and "no hold" in release.output
     [run] = events(settings, AuditAction.REQUEST_RUN, case_id)
     assert (run.outcome, run.note, run.client) == (AuditOutcome.FAILED, f"no request case {case_id}", "cli")
-    assert [e.outcome for e in events(settings, AuditAction.HOLD_RELEASE, "hold-000000000000")][:1] == \
-        [AuditOutcome.FAILED]
+    assert [e.outcome for e in events(settings, AuditAction.HOLD_RELEASE, "hold-000000000000")][:1] == [
+        AuditOutcome.FAILED
+    ]
 
 
-def test_a_cli_export_without_a_directory_is_the_cases_next_numbered_package(cli: CliRunner,
-                                                                            settings: Settings) -> None:
+def test_a_cli_export_without_a_directory_is_the_cases_next_numbered_package(
+    cli: CliRunner, settings: Settings
+) -> None:
     arc = Archive(settings)
     pipeline = arc.pipeline()
     for account in load_accounts(ACCOUNTS_FILE, settings):

@@ -69,6 +69,7 @@ COMMENT = (Kind.COMMENT, Direction.INKOMMEN)
 
 # --- running the real process ----------------------------------------------------------------
 
+
 def settings_env(settings: Settings) -> dict[str, str]:
     """The COMMUNIS_* variables that make a child process use exactly `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMMUNIS_")}
@@ -85,17 +86,20 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def communis(settings: Settings, *args: str, crash: CrashPoint | None = None, nth: int = 1
-             ) -> subprocess.CompletedProcess[str]:
+def communis(
+    settings: Settings, *args: str, crash: CrashPoint | None = None, nth: int = 1
+) -> subprocess.CompletedProcess[str]:
     """Run `communis ARGS`; with `crash`, assert it was killed at that point (and nowhere else)."""
     env = settings_env(settings)
     if crash is not None:
         env[ENV] = f"{crash.value}:{nth}"
-    done = subprocess.run([str(COMMUNIS), *args], capture_output=True, text=True, env=env, cwd=REPO,
-                          check=False, timeout=HANG_GUARD_S)
+    done = subprocess.run(
+        [str(COMMUNIS), *args], capture_output=True, text=True, env=env, cwd=REPO, check=False, timeout=HANG_GUARD_S
+    )
     if crash is not None:
         assert f"{MARK}{crash.value} (pass {nth})" in done.stderr, (
-            f"the crash point was not reached: rc={done.returncode}\n{done.stdout}\n{done.stderr}")
+            f"the crash point was not reached: rc={done.returncode}\n{done.stdout}\n{done.stderr}"
+        )
         assert done.returncode == -signal.SIGKILL, done.stderr
     return done
 
@@ -108,6 +112,7 @@ def ok(done: subprocess.CompletedProcess[str]) -> str:
 
 # --- disposal --------------------------------------------------------------------------------
 
+
 @dataclass
 class World:
     """Records ingested at `t0` under the schedule's one-day class (as tests/integration/test_retention.py)."""
@@ -118,14 +123,37 @@ class World:
 
     def ingest(self, account: str, *records: tuple[Kind, Direction]) -> list[str]:
         """One pipeline run (so one WARC file) of `records` on `account`; returns their record ids."""
-        acc = Account(id=account, platform="mastodon", handle=f"@{account}", display_name=account,
-                      department="Kommunstyrelsen", retention_class="test-1d", base_url="https://social.example")
-        recs = [Record(platform="mastodon", account=account, item_id=uuid.uuid4().hex[:10], kind=kind,
-                       direction=direction, text=f"{kind.value} {n} på {account}", captured_at=self.t0,
-                       published_at=self.t0 - timedelta(minutes=5)) for n, (kind, direction) in enumerate(records)]
-        bundle = CaptureBundle(capture=Capture(url=f"https://social.example/api/{uuid.uuid4().hex}", status=200,
-                                               body=json.dumps([r.item_id for r in recs]).encode(),
-                                               started_at=self.t0), records=recs)
+        acc = Account(
+            id=account,
+            platform="mastodon",
+            handle=f"@{account}",
+            display_name=account,
+            department="Kommunstyrelsen",
+            retention_class="test-1d",
+            base_url="https://social.example",
+        )
+        recs = [
+            Record(
+                platform="mastodon",
+                account=account,
+                item_id=uuid.uuid4().hex[:10],
+                kind=kind,
+                direction=direction,
+                text=f"{kind.value} {n} på {account}",
+                captured_at=self.t0,
+                published_at=self.t0 - timedelta(minutes=5),
+            )
+            for n, (kind, direction) in enumerate(records)
+        ]
+        bundle = CaptureBundle(
+            capture=Capture(
+                url=f"https://social.example/api/{uuid.uuid4().hex}",
+                status=200,
+                body=json.dumps([r.item_id for r in recs]).encode(),
+                started_at=self.t0,
+            ),
+            records=recs,
+        )
         report = Pipeline(self.arc.settings, self.arc.store, self.arc.index).ingest(acc, [bundle])
         assert report.indexed == len(recs) and not report.index_errors
         return [r.record_id for r in recs]
@@ -173,17 +201,23 @@ def check_disposal_consistent(world: World, list_id: str, held_ids: list[str]) -
             assert arc.store.head("manifest/" + g.key.removeprefix("warc/") + ".json") is None
         else:
             assert arc.store.head(g.key) is not None and present == len(ids)
-        events = [e for e in premis.events(object_id=g.key, type=PremisEventType.DELETION)
-                  if f"disposition-list:{list_id}" in e.objects]
+        events = [
+            e
+            for e in premis.events(object_id=g.key, type=PremisEventType.DELETION)
+            if f"disposition-list:{list_id}" in e.objects
+        ]
         assert len(events) == 1, g.key
     assert arc.index.count({"ids": {"values": held_ids}}) == len(held_ids)  # no held record deleted
     assert rbook.certificate_ids(arc.store) == [list_id]
-    assert sorted(arc.store.keys("retention/certificates/")) == [rbook.certificate_key(list_id, "json"),
-                                                                 rbook.certificate_key(list_id, "pdf")]
+    assert sorted(arc.store.keys("retention/certificates/")) == [
+        rbook.certificate_key(list_id, "json"),
+        rbook.certificate_key(list_id, "pdf"),
+    ]
 
 
-@pytest.mark.parametrize("point", [CrashPoint.DISPOSE_BEFORE_INDEX, CrashPoint.DISPOSE_BEFORE_JOURNAL,
-                                   CrashPoint.DISPOSE_BEFORE_CERTIFICATE])
+@pytest.mark.parametrize(
+    "point", [CrashPoint.DISPOSE_BEFORE_INDEX, CrashPoint.DISPOSE_BEFORE_JOURNAL, CrashPoint.DISPOSE_BEFORE_CERTIFICATE]
+)
 def test_disposal_killed_then_rerun_completes_with_one_certificate(disposal: World, point: CrashPoint) -> None:
     world, arc = disposal, disposal.arc
     first = world.ingest("sv-a", COMMENT, COMMENT)
@@ -192,8 +226,9 @@ def test_disposal_killed_then_rerun_completes_with_one_certificate(disposal: Wor
     list_id = planned(world)
     assert len(load_list(arc.store, list_id).groups) == 3
     first_key = world.key_of(first[0])
-    place_hold(arc.store, arc.index, matter="Mål T 7-26", owner="jurist", now=clock.now(),
-               scope=SavedSearch(record_ids=[held]))
+    place_hold(
+        arc.store, arc.index, matter="Mål T 7-26", owner="jurist", now=clock.now(), scope=SavedSearch(record_ids=[held])
+    )
 
     communis(arc.settings, "retention", "dispose", list_id, "--actor", "cilla", crash=point)
     journal = {o.key for o in rbook.journal(arc.store, list_id)}
@@ -225,8 +260,14 @@ def test_a_held_file_missing_from_the_store_is_not_taken_as_disposed(disposal: W
     [held] = world.ingest("sv-gone", COMMENT)
     free = world.ingest("sv-here", COMMENT)
     list_id = planned(world)
-    place_hold(arc.store, arc.index, matter="Mål T 11-26", owner="jurist", now=clock.now(),
-               scope=SavedSearch(record_ids=[held]))
+    place_hold(
+        arc.store,
+        arc.index,
+        matter="Mål T 11-26",
+        owner="jurist",
+        now=clock.now(),
+        scope=SavedSearch(record_ids=[held]),
+    )
     assert isinstance(arc.store, LocalStore)
     path = arc.store.root / world.key_of(held)
     path.unlink()  # not through Communis: the way a file is lost
@@ -247,8 +288,9 @@ def test_hold_killed_before_marks_still_stops_a_disposal_and_rerun_completes_it(
     list_id = planned(world)
     key = world.key_of(target)
 
-    communis(arc.settings, "hold", "new", "--case", "Mål T 9-26", "--record", target,
-             crash=CrashPoint.HOLD_BEFORE_MARKS)
+    communis(
+        arc.settings, "hold", "new", "--case", "Mål T 9-26", "--record", target, crash=CrashPoint.HOLD_BEFORE_MARKS
+    )
     [hold] = load_holds(arc.store)
     assert arc.index.count({"term": {"legal_holds": hold.id}}) == 0 and not arc.store.head(key).legal_hold  # type: ignore[union-attr]
 
@@ -270,9 +312,13 @@ def test_disposal_killed_between_object_versions_on_s3(disposal: World, s3_setti
     local = world.arc
     first = world.ingest("sv-v", COMMENT, COMMENT)
     second = world.ingest("sv-w", COMMENT)
-    settings = s3_settings.model_copy(update={"retention_file": local.settings.retention_file,
-                                              "retention_classes": local.settings.retention_classes,
-                                              "data_dir": local.settings.data_dir})  # same users
+    settings = s3_settings.model_copy(
+        update={
+            "retention_file": local.settings.retention_file,
+            "retention_classes": local.settings.retention_classes,
+            "data_dir": local.settings.data_dir,
+        }
+    )  # same users
     arc = Archive(settings)
     store = arc.store
     assert isinstance(store, S3Store) and isinstance(local.store, LocalStore)
@@ -282,15 +328,19 @@ def test_disposal_killed_between_object_versions_on_s3(disposal: World, s3_setti
             assert found is not None and found.sha256 is not None
             store.put_file(key, local.store.root / key, found.sha256)  # no retain-until: as if expired
         doubled = world.key_of(first[0])
-        store.client.put_object(Bucket=store.bucket, Key=store.prefix + doubled,
-                                Body=(local.store.root / doubled).read_bytes(),
-                                Metadata={"sha256": local.store.head(doubled).sha256})  # type: ignore[union-attr]
+        store.client.put_object(
+            Bucket=store.bucket,
+            Key=store.prefix + doubled,
+            Body=(local.store.root / doubled).read_bytes(),
+            Metadata={"sha256": local.store.head(doubled).sha256},  # type: ignore[union-attr]
+        )
         reindex(store, arc.index)
         s3_world = World(arc, world.t0, world.schedule)
         list_id = planned(s3_world)
 
-        communis(settings, "retention", "dispose", list_id, "--actor", "cilla",
-                 crash=CrashPoint.DISPOSE_BETWEEN_VERSIONS)
+        communis(
+            settings, "retention", "dispose", list_id, "--actor", "cilla", crash=CrashPoint.DISPOSE_BETWEEN_VERSIONS
+        )
         listing = store.client.list_object_versions(Bucket=store.bucket, Prefix=store.prefix + doubled)
         assert len(listing.get("Versions", [])) == 1  # one of two versions deleted
         assert not list(rbook.journal(store, list_id))
@@ -306,6 +356,7 @@ def test_disposal_killed_between_object_versions_on_s3(disposal: World, s3_setti
 
 # --- legal holds on MinIO --------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def held_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     """Two harvests of the simulator's Facebook account into MinIO: two stored files."""
@@ -315,11 +366,18 @@ def held_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     if not found:
         pytest.fail("MinIO is not running: start the services with `scripts/services up`")
     tmp = tmp_path_factory.mktemp("holds")
-    settings = Settings(data_dir=tmp / "data", store="s3", s3_endpoint_url=found["s3_endpoint_url"],
-                        s3_bucket="communis-test", s3_prefix=f"{uuid.uuid4().hex[:8]}/",
-                        s3_access_key=found["s3_access_key"], s3_secret_key=found["s3_secret_key"],
-                        es_index_prefix=f"test-{uuid.uuid4().hex[:8]}", events_prefix="test-shared",
-                        accounts_file=ACCOUNTS_FILE)
+    settings = Settings(
+        data_dir=tmp / "data",
+        store="s3",
+        s3_endpoint_url=found["s3_endpoint_url"],
+        s3_bucket="communis-test",
+        s3_prefix=f"{uuid.uuid4().hex[:8]}/",
+        s3_access_key=found["s3_access_key"],
+        s3_secret_key=found["s3_secret_key"],
+        es_index_prefix=f"test-{uuid.uuid4().hex[:8]}",
+        events_prefix="test-shared",
+        accounts_file=ACCOUNTS_FILE,
+    )
     saved = os.environ.get(TOKEN_ENV)
     os.environ[TOKEN_ENV] = TOKEN
     arc = Archive(settings)
@@ -383,8 +441,14 @@ def test_hold_release_killed_midway_rerun_lets_every_file_go(held_world: Archive
     files = files_matching(arc, "advent")
     assert len(files) == 2
     try:
-        hold = place_hold(arc.store, arc.index, matter="Begäran KS 2026/88", owner="registrator",
-                          scope=SavedSearch(q="advent"), now=clock.now()).hold
+        hold = place_hold(
+            arc.store,
+            arc.index,
+            matter="Begäran KS 2026/88",
+            owner="registrator",
+            scope=SavedSearch(q="advent"),
+            now=clock.now(),
+        ).hold
         assert all(arc.store.head(k).legal_hold for k in files)  # type: ignore[union-attr]
 
         communis(arc.settings, "hold", "release", hold.id, crash=CrashPoint.HOLD_RELEASE_MID)
@@ -403,6 +467,7 @@ def test_hold_release_killed_midway_rerun_lets_every_file_go(held_world: Archive
 
 
 # --- request export, reindex, fixity on the samples ---------------------------------------------
+
 
 @pytest.fixture
 def samples(settings: Settings) -> Iterator[Archive]:
@@ -444,8 +509,9 @@ def test_reindex_killed_mid_file_rerun_gives_every_record_once_with_holds(sample
     arc = samples
     before = all_ids(arc)
     held = before[:2]
-    hold = place_hold(arc.store, arc.index, matter="Mål", owner="jurist", now=clock.now(),
-                      scope=SavedSearch(record_ids=held)).hold
+    hold = place_hold(
+        arc.store, arc.index, matter="Mål", owner="jurist", now=clock.now(), scope=SavedSearch(record_ids=held)
+    ).hold
 
     communis(arc.settings, "reindex", crash=CrashPoint.REINDEX_MID_FILE, nth=2)
     assert len(all_ids(arc)) < len(before)  # the rebuilt index is visibly incomplete

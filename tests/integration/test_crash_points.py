@@ -77,9 +77,22 @@ def store_kind(request: pytest.FixtureRequest) -> str:
 def _plain(settings: Settings) -> dict[str, object]:
     """The settings a child process needs, secrets in the clear (it is our own child)."""
     out: dict[str, object] = {}
-    for name in ("data_dir", "store", "store_path", "s3_endpoint_url", "s3_bucket", "s3_prefix", "s3_access_key",
-                 "s3_secret_key", "s3_multipart_threshold", "es_index_prefix", "events_prefix", "accounts_file",
-                 "warc_rollover_bytes", "es_bulk_chunk_size"):
+    for name in (
+        "data_dir",
+        "store",
+        "store_path",
+        "s3_endpoint_url",
+        "s3_bucket",
+        "s3_prefix",
+        "s3_access_key",
+        "s3_secret_key",
+        "s3_multipart_threshold",
+        "es_index_prefix",
+        "events_prefix",
+        "accounts_file",
+        "warc_rollover_bytes",
+        "es_bulk_chunk_size",
+    ):
         value = getattr(settings, name)
         value = value.get_secret_value() if hasattr(value, "get_secret_value") else value
         out[name] = str(value) if isinstance(value, Path) else value
@@ -88,18 +101,32 @@ def _plain(settings: Settings) -> dict[str, object]:
 
 def _killed_at(cmd: list[str], point: CrashPoint, nth: int, env: dict[str, str] | None = None) -> str:
     """Run `cmd` with the point armed; assert it was killed there; return its stderr."""
-    child = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=HANG_GUARD_S,
-                           env={**os.environ, **(env or {}), ENV: f"{point.value}:{nth}"})
+    child = subprocess.run(
+        cmd,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_S,
+        env={**os.environ, **(env or {}), ENV: f"{point.value}:{nth}"},
+    )
     marker = f"{MARK}{point.value} (pass {nth})"
-    assert child.returncode == -signal.SIGKILL and marker in child.stderr, \
+    assert child.returncode == -signal.SIGKILL and marker in child.stderr, (
         f"not killed at {point.value}:{nth} (rc {child.returncode}); stderr ends: {child.stderr[-1500:]}"
+    )
     return child.stderr
 
 
 def _harvest_killed_at(arc: Archive, sim: Simulator, tmp_path: Path, point: CrashPoint, nth: int) -> None:
     config = tmp_path / "child.json"
-    config.write_text(json.dumps({"settings": _plain(arc.settings), "now": sim_now(sim).isoformat(),
-                                  "accounts": [a.model_dump(mode="json") for a in accounts(sim)]}))
+    config.write_text(
+        json.dumps(
+            {
+                "settings": _plain(arc.settings),
+                "now": sim_now(sim).isoformat(),
+                "accounts": [a.model_dump(mode="json") for a in accounts(sim)],
+            }
+        )
+    )
     _killed_at([sys.executable, "-m", "tests.integration.harvest_child", str(config)], point, nth)
 
 
@@ -126,8 +153,9 @@ def _check_nothing_lost_or_twice(arc: Archive, sim: Simulator, reports: dict[str
     assert set(in_warcs) == {d["record_id"] for v in [*masto.values(), *blog.values()] for d in v}
     stored_names = {k.rsplit("/", 1)[1] for k in _stored_warcs(arc)}
     shown = [m for v in masto.values() for d in v for m in d["media"]]
-    assert shown and all(m.get("warc") and m["warc"]["filename"] in stored_names for m in shown), \
-        [m for m in shown if not m.get("warc") or m["warc"]["filename"] not in stored_names][:3]
+    assert shown and all(m.get("warc") and m["warc"]["filename"] in stored_names for m in shown), [
+        m for m in shown if not m.get("warc") or m["warc"]["filename"] not in stored_names
+    ][:3]
     _check_work_folders(arc, reports)
     _check_manifests(arc)
     fixity = run_fixity(arc.store, None, check_all=True)
@@ -174,8 +202,12 @@ def _check_manifests(arc: Archive) -> None:
     # ... and each file's arrival is one preservation event, however often a rerun committed it.
     premis = PremisLog(arc.index.es, arc.settings.stream("premis"))
     premis.refresh()
-    ingested = Counter(key for e in premis.events(type=PremisEventType.INGESTION, limit=10_000)
-                       for key in e.objects if key in set(files))
+    ingested = Counter(
+        key
+        for e in premis.events(type=PremisEventType.INGESTION, limit=10_000)
+        for key in e.objects
+        if key in set(files)
+    )
     assert ingested == Counter(files), [k for k in files if ingested[k] != 1][:3]
 
 
@@ -223,11 +255,22 @@ def _waiting(arc: Archive) -> list[Waiting]:
         path = Path(str(sidecar).removesuffix(MANIFEST_SUFFIX))
         with path.open("rb") as fh:
             records = len(list(located_records(fh, manifest.name)))
-        indexed = sum(1 for _ in arc.index.scan({"term": {"warc_key": manifest.key}})) \
-            if arc.index.es.indices.exists_alias(name=arc.index.alias) else 0
-        out.append(Waiting(manifest.name, records, arc.store.head(manifest.key) is not None,
-                           arc.store.head(manifest_key(manifest.account, manifest.name)) is not None, indexed))
+        indexed = (
+            sum(1 for _ in arc.index.scan({"term": {"warc_key": manifest.key}}))
+            if arc.index.es.indices.exists_alias(name=arc.index.alias)
+            else 0
+        )
+        out.append(
+            Waiting(
+                manifest.name,
+                records,
+                arc.store.head(manifest.key) is not None,
+                arc.store.head(manifest_key(manifest.account, manifest.name)) is not None,
+                indexed,
+            )
+        )
     return out
+
 
 # (point, pass): a later pass where one exists, so the crash falls in the middle of the harvest.
 HARVEST_CASES = [
@@ -258,17 +301,24 @@ def _case(arc: Archive, sim: Simulator, tmp_path: Path, point: CrashPoint, nth: 
 
 
 @pytest.mark.parametrize(("point", "nth"), HARVEST_CASES, ids=[p.value for p, _ in HARVEST_CASES])
-def test_harvest_killed_at_point_then_rerun(arc: Archive, world: Simulator, tmp_path: Path,
-                                            point: CrashPoint, nth: int) -> None:
+def test_harvest_killed_at_point_then_rerun(
+    arc: Archive, world: Simulator, tmp_path: Path, point: CrashPoint, nth: int
+) -> None:
     reports = _case(arc, world, tmp_path, point, nth)
     if point in (CrashPoint.WARC_MID_RECORD, CrashPoint.WARC_BEFORE_RENAME):
         assert any(r.crashed for r in reports.values()), "the half-written file was not reported"
 
 
 @pytest.mark.parametrize(("point", "nth"), STORE_CASES, ids=[p.value for p, _ in STORE_CASES])
-def test_store_step_killed_then_rerun_on_both_stores(settings: Settings, store_kind: str, world: Simulator,
-                                                     tmp_path: Path, request: pytest.FixtureRequest,
-                                                     point: CrashPoint, nth: int) -> None:
+def test_store_step_killed_then_rerun_on_both_stores(
+    settings: Settings,
+    store_kind: str,
+    world: Simulator,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    point: CrashPoint,
+    nth: int,
+) -> None:
     base = settings if store_kind == "local" else request.getfixturevalue("s3_settings")
     arc = Archive(_settings(base))
     try:
@@ -290,10 +340,22 @@ T = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
 def _bundle(account: str, i: int, body: bytes) -> CaptureBundle:
     at = T + timedelta(seconds=i)
-    cap = Capture(url=f"https://social.sundsvik.example/api/v1/statuses/{i}", status=200, body=body,
-                  started_at=at, response_headers=[("Content-Type", "application/json")])
-    rec = Record(platform="mastodon", account=account, item_id=str(i), kind="post",
-                 direction="upprattad", text=f"inlägg {i}", captured_at=at)
+    cap = Capture(
+        url=f"https://social.sundsvik.example/api/v1/statuses/{i}",
+        status=200,
+        body=body,
+        started_at=at,
+        response_headers=[("Content-Type", "application/json")],
+    )
+    rec = Record(
+        platform="mastodon",
+        account=account,
+        item_id=str(i),
+        kind="post",
+        direction="upprattad",
+        text=f"inlägg {i}",
+        captured_at=at,
+    )
     return CaptureBundle(capture=cap, records=[rec])
 
 
@@ -307,23 +369,29 @@ def test_s3_killed_between_multipart_parts_then_rerun(s3_settings: Settings, tmp
         account = next(a for a in load_accounts(ACCOUNTS_FILE, arc.settings) if a.platform == "mastodon")
         # Random bytes, base64 in JSON: gzip cannot shrink them below 5 MiB.
         big = json.dumps({"blob": base64.b64encode(os.urandom(6 * 1024 * 1024)).decode()}).encode()
-        bundles = [_bundle(account.id, 1, b'{"id": 1}'), _bundle(account.id, 2, big),
-                   _bundle(account.id, 3, b'{"id": 3}')]
+        bundles = [
+            _bundle(account.id, 1, b'{"id": 1}'),
+            _bundle(account.id, 2, big),
+            _bundle(account.id, 3, b'{"id": 3}'),
+        ]
         lines = tmp_path / "bundles.jsonl"
         lines.write_text("".join(b.model_dump_json() + "\n" for b in bundles))
         env = {f"COMMUNIS_{k.upper()}": str(v) for k, v in _plain(arc.settings).items() if v is not None}
-        _killed_at([sys.executable, "-m", "archive", "ingest", account.id, str(lines)],
-                   CrashPoint.STORE_MID_UPLOAD, 1, env)
+        _killed_at(
+            [sys.executable, "-m", "archive", "ingest", account.id, str(lines)], CrashPoint.STORE_MID_UPLOAD, 1, env
+        )
         [waiting] = [p for p in _work_files(arc, "*" + WARC_SUFFIX) if p.stat().st_size > 5 * 1024 * 1024]
         assert not _stored_warcs(arc) or all(waiting.name not in k for k in _stored_warcs(arc))
         bucket_key = f"{arc.settings.s3_prefix}warc/{account.id}/{waiting.name}"
         uploads = arc.store.client.list_multipart_uploads(  # type: ignore[attr-defined]
-            Bucket=arc.settings.s3_bucket, Prefix=bucket_key).get("Uploads", [])
+            Bucket=arc.settings.s3_bucket, Prefix=bucket_key
+        ).get("Uploads", [])
         assert uploads, "the crash was not between the parts of a multipart upload"
 
         arc.pipeline().commit_pending(account.id)  # what the next `communis ingest` does first
         left = arc.store.client.list_multipart_uploads(  # type: ignore[attr-defined]
-            Bucket=arc.settings.s3_bucket, Prefix=bucket_key).get("Uploads", [])
+            Bucket=arc.settings.s3_bucket, Prefix=bucket_key
+        ).get("Uploads", [])
         assert left == [], "the crashed run's incomplete upload was left in the bucket"
 
         work = arc.settings.data_dir / "work"

@@ -24,8 +24,13 @@ def server() -> Iterator[tuple[int, list[dict[str, Any]]]]:
 
     class Recorder(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
-            seen.append({"host": self.headers.get("Host"), "path": self.path,
-                         "authorization": self.headers.get("Authorization")})
+            seen.append(
+                {
+                    "host": self.headers.get("Host"),
+                    "path": self.path,
+                    "authorization": self.headers.get("Authorization"),
+                }
+            )
             self.send_response(200)
             self.send_header("Content-Type", "image/png")
             self.send_header("Content-Length", "2")
@@ -44,13 +49,21 @@ def server() -> Iterator[tuple[int, list[dict[str, Any]]]]:
 
 
 @pytest.mark.parametrize("platform", ["x", "youtube", "flickr"])
-def test_credential_goes_to_the_api_host_only(server: tuple[int, list[dict[str, Any]]], platform: str,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_credential_goes_to_the_api_host_only(
+    server: tuple[int, list[dict[str, Any]]], platform: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     port, seen = server
     monkeypatch.setenv("SCOPED_SECRET", SECRET)
-    account = Account(id="scoped", platform=platform, handle="sundsvik", display_name="Sundsvik",
-                      department="Kommunstyrelsen", retention_class="social-10y",
-                      base_url=f"http://127.0.0.1:{port}", credentials={"env": "SCOPED_SECRET"})
+    account = Account(
+        id="scoped",
+        platform=platform,
+        handle="sundsvik",
+        display_name="Sundsvik",
+        department="Kommunstyrelsen",
+        retention_class="social-10y",
+        base_url=f"http://127.0.0.1:{port}",
+        credentials={"env": "SCOPED_SECRET"},
+    )
     with open_fetcher(Settings(), account, connector_for(platform)) as fetcher:
         fetcher.get(f"http://127.0.0.1:{port}/api/list")
         fetcher.get(f"http://localhost:{port}/cdn/photo.png")  # another host name: a CDN

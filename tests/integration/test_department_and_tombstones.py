@@ -94,9 +94,15 @@ def _sim_now(sim: Simulator) -> datetime:
 
 def test_harvested_documents_carry_the_department_and_tombstones_the_last_sighting(arc: Archive) -> None:
     with Simulator(WorldConfig().resized(30)) as sim:
-        account = Account(id="sv-masto", platform="mastodon", handle="@sundsvik", display_name="Sundsvik",
-                          department="Samhällsbyggnadsnämnden", retention_class="social-10y",
-                          base_url=sim.mastodon_url)
+        account = Account(
+            id="sv-masto",
+            platform="mastodon",
+            handle="@sundsvik",
+            display_name="Sundsvik",
+            department="Samhällsbyggnadsnämnden",
+            retention_class="social-10y",
+            base_url=sim.mastodon_url,
+        )
 
         def run() -> datetime:
             now = _sim_now(sim)
@@ -111,8 +117,10 @@ def test_harvested_documents_carry_the_department_and_tombstones_the_last_sighti
         assert found.total == len(docs)
         assert search(arc.index, SearchQuery(department="Kommunstyrelsen")).total == 0
 
-        own = sorted((i for i in sim.state()["mastodon"]["items"] if i["role"] == "own" and not i["deleted"]),
-                     key=lambda i: i["created_at"])
+        own = sorted(
+            (i for i in sim.state()["mastodon"]["items"] if i["role"] == "own" and not i["deleted"]),
+            key=lambda i: i["created_at"],
+        )
         gone = own[-1]["id"]  # the newest: inside the look-back window, where deletions are looked for
         sim.apply(Timeline().advance(hours=2))
         seen_last = run()  # sees the item unchanged: no new version, but it was seen

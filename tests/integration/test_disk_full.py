@@ -31,8 +31,9 @@ pytestmark = pytest.mark.integration
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     where = tmp_path / "work-disk"
     where.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(where)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(where)], capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs for the work folder (needs root): {done.stderr.strip()}")
     try:
@@ -45,8 +46,15 @@ def test_disk_full_mid_harvest_gives_one_line_and_the_next_run_completes(small_d
     config = settings.model_copy(update={"data_dir": small_disk})
     arc = Archive(config)
     with Simulator(WorldConfig().resized(40)) as sim:
-        account = Account(id="sv-masto", platform="mastodon", handle="@sundsvik", display_name="Sundsvik",
-                          department="Kommunstyrelsen", retention_class="social-10y", base_url=sim.mastodon_url)
+        account = Account(
+            id="sv-masto",
+            platform="mastodon",
+            handle="@sundsvik",
+            display_name="Sundsvik",
+            department="Kommunstyrelsen",
+            retention_class="social-10y",
+            base_url=sim.mastodon_url,
+        )
         try:
             error: str | None
             try:

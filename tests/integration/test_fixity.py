@@ -70,9 +70,14 @@ def premis(archive: Archive) -> Iterator[PremisLog]:
 
 def s3_client() -> Any:
     found = endpoints()
-    return boto3.client("s3", endpoint_url=found["s3_endpoint_url"], aws_access_key_id=found["s3_access_key"],
-                        aws_secret_access_key=found["s3_secret_key"], region_name="us-east-1",
-                        config=Config(s3={"addressing_style": "path"}))
+    return boto3.client(
+        "s3",
+        endpoint_url=found["s3_endpoint_url"],
+        aws_access_key_id=found["s3_access_key"],
+        aws_secret_access_key=found["s3_secret_key"],
+        region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}),
+    )
 
 
 def fixity_events(premis: PremisLog, key: str) -> list[Any]:
@@ -120,7 +125,7 @@ def test_bitrot_on_minio_disk_is_reported_unreadable(archive: Archive, premis: P
     keys = ingest_samples(archive)
     victim = keys[0]
     data = archive.store.get_range(victim, 0, archive.store.head(victim).size)  # type: ignore[union-attr]
-    probe = data[len(data) // 2:len(data) // 2 + 32]
+    probe = data[len(data) // 2 : len(data) // 2 + 32]
     files = [p for p in _minio_object_dir(archive.settings, victim).rglob("*") if p.is_file()]
     holder = next(p for p in files if probe in p.read_bytes())  # xl.meta (inline data) or part.1
     raw = bytearray(holder.read_bytes())
@@ -144,8 +149,12 @@ def test_a_new_object_version_with_a_flipped_byte_is_caught(archive: Archive, pr
     data = bytearray(archive.store.get_range(victim, 0, stored.size))
     data[len(data) // 2] ^= 0x01
     # The forger even copies the recorded checksum metadata; Object Lock lets the new version in.
-    s3_client().put_object(Bucket=archive.settings.s3_bucket, Key=f"{archive.settings.s3_prefix}{victim}",
-                           Body=bytes(data), Metadata={"sha256": stored.sha256})
+    s3_client().put_object(
+        Bucket=archive.settings.s3_bucket,
+        Key=f"{archive.settings.s3_prefix}{victim}",
+        Body=bytes(data),
+        Metadata={"sha256": stored.sha256},
+    )
 
     report = run_fixity(archive.store, premis, check_all=True)
     kinds = {p.kind for p in report.problems if p.key == victim}
@@ -181,8 +190,12 @@ def test_disposed_file_is_not_reported_missing(archive: Archive, premis: PremisL
 
 @pytest.fixture
 def cli_env(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    values = {"COMMUNIS_DATA_DIR": str(settings.data_dir), "COMMUNIS_STORE_PATH": str(settings.store_path),
-              "COMMUNIS_ES_INDEX_PREFIX": SHARED_PREFIX, "COMMUNIS_STORE": "local"}
+    values = {
+        "COMMUNIS_DATA_DIR": str(settings.data_dir),
+        "COMMUNIS_STORE_PATH": str(settings.store_path),
+        "COMMUNIS_ES_INDEX_PREFIX": SHARED_PREFIX,
+        "COMMUNIS_STORE": "local",
+    }
     for k, v in values.items():
         monkeypatch.setenv(k, v)
     get_settings.cache_clear()

@@ -26,10 +26,24 @@ def sim() -> Iterator[Simulator]:
 
 def accounts(sim: Simulator) -> list[Account]:
     return [
-        Account(id="sv-masto", platform="mastodon", handle="@sundsvik", display_name="Sundsvik på Mastodon",
-                department="Kommunstyrelsen", retention_class="social-10y", base_url=sim.mastodon_url),
-        Account(id="sv-blogg", platform="wordpress", handle="blogg", display_name="Ordförandens blogg",
-                department="Kommunstyrelsen", retention_class="social-10y", base_url=sim.wordpress_url),
+        Account(
+            id="sv-masto",
+            platform="mastodon",
+            handle="@sundsvik",
+            display_name="Sundsvik på Mastodon",
+            department="Kommunstyrelsen",
+            retention_class="social-10y",
+            base_url=sim.mastodon_url,
+        ),
+        Account(
+            id="sv-blogg",
+            platform="wordpress",
+            handle="blogg",
+            display_name="Ordförandens blogg",
+            department="Kommunstyrelsen",
+            retention_class="social-10y",
+            base_url=sim.wordpress_url,
+        ),
     ]
 
 
@@ -69,27 +83,34 @@ def test_backfill_then_edits_deletions_and_comments_exactly_once(arc: Archive, s
 
     # The timeline: new, edited and deleted posts, a comment on an old post, a moderated comment.
     state = sim.state()
-    own = sorted((i for i in state["mastodon"]["items"] if i["role"] == "own" and not i["deleted"]),
-                 key=lambda i: i["created_at"])
-    posts = sorted((i for i in state["wordpress"]["items"] if i["type"] == "post" and not i["deleted"]),
-                   key=lambda i: i["date_gmt"])
-    comments = sorted((i for i in state["wordpress"]["items"] if i["type"] == "comment" and i["visible"]),
-                      key=lambda i: i["date_gmt"])
+    own = sorted(
+        (i for i in state["mastodon"]["items"] if i["role"] == "own" and not i["deleted"]),
+        key=lambda i: i["created_at"],
+    )
+    posts = sorted(
+        (i for i in state["wordpress"]["items"] if i["type"] == "post" and not i["deleted"]),
+        key=lambda i: i["date_gmt"],
+    )
+    comments = sorted(
+        (i for i in state["wordpress"]["items"] if i["type"] == "comment" and i["visible"]), key=lambda i: i["date_gmt"]
+    )
     edited_m, deleted_m = own[-1]["id"], own[-2]["id"]
     window = (sim_now(sim) - timedelta(days=30)).isoformat()
     assert own[-2]["created_at"] >= window.replace("+00:00", "Z"), "the deleted status must be in the look-back window"
     edited_w, deleted_w, old_w = posts[-1]["id"], posts[-2]["id"], posts[0]["id"]
     hidden_c = comments[-1]["id"]  # inside the look-back window, where moderation is watched
-    results = sim.apply(Timeline().advance(hours=2)
-                        .add("mastodon.publish", account="sundsvik", text="Ny badplats öppnar i Ålsta 🏖️ #sommar")
-                        .add("mastodon.edit", id=edited_m, text="Rättelse: mötet börjar 18:30.")
-                        .add("mastodon.delete", id=deleted_m)
-                        .add("mastodon.reply", in_reply_to_id=edited_m, text="Tack för infon!")
-                        .add("wordpress.edit", id=edited_w, text="Uppdaterad text om budgeten.")
-                        .add("wordpress.delete", id=deleted_w, mode="trash")
-                        .add("wordpress.comment", post=old_w, parent=0, text="En sen fråga om ett gammalt inlägg",
-                             author_name="Eva")
-                        .add("wordpress.moderate_comment", id=hidden_c, status="spam"))
+    results = sim.apply(
+        Timeline()
+        .advance(hours=2)
+        .add("mastodon.publish", account="sundsvik", text="Ny badplats öppnar i Ålsta 🏖️ #sommar")
+        .add("mastodon.edit", id=edited_m, text="Rättelse: mötet börjar 18:30.")
+        .add("mastodon.delete", id=deleted_m)
+        .add("mastodon.reply", in_reply_to_id=edited_m, text="Tack för infon!")
+        .add("wordpress.edit", id=edited_w, text="Uppdaterad text om budgeten.")
+        .add("wordpress.delete", id=deleted_w, mode="trash")
+        .add("wordpress.comment", post=old_w, parent=0, text="En sen fråga om ett gammalt inlägg", author_name="Eva")
+        .add("wordpress.moderate_comment", id=hidden_c, status="spam")
+    )
     new_status = results[1]["id"]
     second = run(arc, sim)
     assert all(r.ok for r in second.values())
@@ -122,9 +143,11 @@ def test_a_failing_account_does_not_stop_the_others_and_is_reported(arc: Archive
 
 
 def test_rate_limits_and_transient_errors_are_waited_out(arc: Archive, sim: Simulator) -> None:
-    sim.apply(Timeline()
-              .fault("rate_limit", count=2, retry_after=1, match={"platform": "mastodon"})
-              .fault("status", count=2, status=503, match={"platform": "wordpress"}))
+    sim.apply(
+        Timeline()
+        .fault("rate_limit", count=2, retry_after=1, match={"platform": "mastodon"})
+        .fault("status", count=2, status=503, match={"platform": "wordpress"})
+    )
     reports = run(arc, sim)
     assert all(r.ok for r in reports.values()), {k: r.error for k, r in reports.items()}
     statuses = [r.status for r in sim.requests()]
@@ -134,8 +157,14 @@ def test_rate_limits_and_transient_errors_are_waited_out(arc: Archive, sim: Simu
 
 
 def test_malformed_pages_are_quarantined_and_the_run_goes_on(arc: Archive, sim: Simulator) -> None:
-    sim.apply(Timeline().fault("malformed", count=1, variant="truncated",
-                               match={"platform": "wordpress", "path_prefix": "/wp/wp-json/wp/v2/comments"}))
+    sim.apply(
+        Timeline().fault(
+            "malformed",
+            count=1,
+            variant="truncated",
+            match={"platform": "wordpress", "path_prefix": "/wp/wp-json/wp/v2/comments"},
+        )
+    )
     reports = run(arc, sim)
     blog = reports["sv-blogg"]
     assert blog.quarantined and any("comments" in q.url or "comments" in q.reason for q in blog.quarantined)
@@ -169,17 +198,28 @@ def test_a_version_returning_to_earlier_content_keeps_every_version(arc: Archive
 
     assert all(r.ok for r in run(arc, sim).values())
     state = sim.state()
-    own = sorted((i for i in state["mastodon"]["items"] if i["role"] == "own" and not i["deleted"]),
-                 key=lambda i: i["created_at"])
-    comments = sorted((i for i in state["wordpress"]["items"] if i["type"] == "comment" and i["visible"]),
-                      key=lambda i: i["date_gmt"])
+    own = sorted(
+        (i for i in state["mastodon"]["items"] if i["role"] == "own" and not i["deleted"]),
+        key=lambda i: i["created_at"],
+    )
+    comments = sorted(
+        (i for i in state["wordpress"]["items"] if i["type"] == "comment" and i["visible"]), key=lambda i: i["date_gmt"]
+    )
     status, comment = own[-1]["id"], comments[-1]["id"]
     original = versions(arc, "sv-masto")[status][0]["text"]
-    sim.apply(Timeline().advance(hours=1).add("mastodon.edit", id=status, text="Fel tid i förra inlägget.")
-              .add("wordpress.moderate_comment", id=comment, status="spam"))
+    sim.apply(
+        Timeline()
+        .advance(hours=1)
+        .add("mastodon.edit", id=status, text="Fel tid i förra inlägget.")
+        .add("wordpress.moderate_comment", id=comment, status="spam")
+    )
     assert all(r.ok for r in run(arc, sim).values())
-    sim.apply(Timeline().advance(hours=1).add("mastodon.edit", id=status, text=original)
-              .add("wordpress.moderate_comment", id=comment, status="approved"))
+    sim.apply(
+        Timeline()
+        .advance(hours=1)
+        .add("mastodon.edit", id=status, text=original)
+        .add("wordpress.moderate_comment", id=comment, status="approved")
+    )
     assert all(r.ok for r in run(arc, sim).values())
 
     masto, blog = versions(arc, "sv-masto")[status], versions(arc, "sv-blogg")[f"comment-{comment}"]

@@ -32,18 +32,43 @@ def sim() -> Iterator[Simulator]:
 
 
 @pytest.fixture
-def env(settings: Settings, sim: Simulator, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+def env(
+    settings: Settings, sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
     accounts = tmp_path / "accounts.yaml"
-    accounts.write_text(yaml.safe_dump({"accounts": [
-        {"id": "sv-masto", "platform": "mastodon", "handle": "@sundsvik", "display_name": "Sundsvik",
-         "department": "Kommunstyrelsen", "retention_class": "social-10y", "base_url": sim.mastodon_url},
-        {"id": "sv-blogg", "platform": "wordpress", "handle": "blogg", "display_name": "Bloggen",
-         "department": "Kommunstyrelsen", "retention_class": "social-10y", "base_url": sim.wordpress_url},
-    ]}))
-    values = {"COMMUNIS_DATA_DIR": str(settings.data_dir), "COMMUNIS_STORE_PATH": str(settings.store_path),
-              "COMMUNIS_ES_INDEX_PREFIX": settings.es_index_prefix, "COMMUNIS_ACCOUNTS_FILE": str(accounts),
-              "COMMUNIS_HARVEST_LOOKBACK_DAYS": "3650"}
+    accounts.write_text(
+        yaml.safe_dump(
+            {
+                "accounts": [
+                    {
+                        "id": "sv-masto",
+                        "platform": "mastodon",
+                        "handle": "@sundsvik",
+                        "display_name": "Sundsvik",
+                        "department": "Kommunstyrelsen",
+                        "retention_class": "social-10y",
+                        "base_url": sim.mastodon_url,
+                    },
+                    {
+                        "id": "sv-blogg",
+                        "platform": "wordpress",
+                        "handle": "blogg",
+                        "display_name": "Bloggen",
+                        "department": "Kommunstyrelsen",
+                        "retention_class": "social-10y",
+                        "base_url": sim.wordpress_url,
+                    },
+                ]
+            }
+        )
+    )
+    values = {
+        "COMMUNIS_DATA_DIR": str(settings.data_dir),
+        "COMMUNIS_STORE_PATH": str(settings.store_path),
+        "COMMUNIS_ES_INDEX_PREFIX": settings.es_index_prefix,
+        "COMMUNIS_ACCOUNTS_FILE": str(accounts),
+        "COMMUNIS_HARVEST_LOOKBACK_DAYS": "3650",
+    }
     for k, v in values.items():
         monkeypatch.setenv(k, v)
     get_settings.cache_clear()
@@ -74,25 +99,51 @@ def _free_port() -> int:
 def test_deployed_from_prefect_yaml_a_worker_runs_a_scheduled_harvest(env: dict[str, str], tmp_path: Path) -> None:
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
-    penv = {**os.environ, **env, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": api,
-            "COMMUNIS_HOME": str(REPO), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    penv = {
+        **os.environ,
+        **env,
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PREFECT_API_URL": api,
+        "COMMUNIS_HOME": str(REPO),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
     prefect = [sys.executable, "-m", "prefect"]
-    server = subprocess.Popen([*prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)], env=penv,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen(
+        [*prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=penv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     worker = None
     try:
         # Ready when its health endpoint answers, however long that takes; a server that exits fails at once.
-        wait_for(lambda: _answers(f"{api}/health"), "the Prefect server answering /health",
-                 gone=lambda: _exited(server, "the Prefect server"))
-        subprocess.run([*prefect, "work-pool", "create", "communis-archive", "--type", "process"], env=penv,
-                       check=True, capture_output=True, cwd=REPO)
-        deployed = subprocess.run([*prefect, "--no-prompt", "deploy", "--all"], env=penv, capture_output=True,
-                                  text=True, cwd=REPO)
+        wait_for(
+            lambda: _answers(f"{api}/health"),
+            "the Prefect server answering /health",
+            gone=lambda: _exited(server, "the Prefect server"),
+        )
+        subprocess.run(
+            [*prefect, "work-pool", "create", "communis-archive", "--type", "process"],
+            env=penv,
+            check=True,
+            capture_output=True,
+            cwd=REPO,
+        )
+        deployed = subprocess.run(
+            [*prefect, "--no-prompt", "deploy", "--all"], env=penv, capture_output=True, text=True, cwd=REPO
+        )
         assert deployed.returncode == 0, deployed.stdout[-2000:] + deployed.stderr[-2000:]
         run_id = _schedule_now(api, "communis-harvest/harvest")
         worker_log = (tmp_path / "worker.log").open("w")
-        worker = subprocess.Popen([*prefect, "worker", "start", "--pool", "communis-archive"], env=penv, cwd=REPO,
-                                  stdout=worker_log, stderr=subprocess.STDOUT, start_new_session=True)
+        worker = subprocess.Popen(
+            [*prefect, "worker", "start", "--pool", "communis-archive"],
+            env=penv,
+            cwd=REPO,
+            stdout=worker_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         state = _wait_final(api, run_id, worker)
         # The worker's own output (the flow run's log) says why, if the run did not complete.
         assert state == "COMPLETED", (state, (tmp_path / "worker.log").read_text()[-4000:])
@@ -127,8 +178,11 @@ def _schedule_now(api: str, name: str) -> str:
     # A busy local Prefect server (SQLite) answers 503 for a moment; ask again until it takes the run
     # (Prefect's own client retries 429/502/503 too), however long the moment lasts.
     def create() -> httpx.Response | None:
-        run = httpx.post(f"{api}/deployments/{dep['id']}/create_flow_run",
-                         json={"state": {"type": "SCHEDULED", "state_details": {"scheduled_time": now}}}, timeout=60)
+        run = httpx.post(
+            f"{api}/deployments/{dep['id']}/create_flow_run",
+            json={"state": {"type": "SCHEDULED", "state_details": {"scheduled_time": now}}},
+            timeout=60,
+        )
         return None if run.status_code in (429, 502, 503) else run
 
     run = wait_for(create, "the Prefect server creating the flow run")
@@ -144,12 +198,12 @@ def _wait_final(api: str, run_id: str, worker: subprocess.Popen[bytes]) -> str:
         found = str(httpx.get(f"{api}/flow_runs/{run_id}", timeout=60).json()["state"]["type"])
         return found if found in final else None
 
-    return wait_for(state, f"flow run {run_id} reaching a final state", poll=1,
-                    gone=lambda: _exited(worker, "the worker"))
+    return wait_for(
+        state, f"flow run {run_id} reaching a final state", poll=1, gone=lambda: _exited(worker, "the worker")
+    )
 
 
-def test_two_runs_never_harvest_the_same_account_at_once(env: dict[str, str],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_runs_never_harvest_the_same_account_at_once(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     """While one run holds an account's slot, a second run of that account waits and gives up."""
     from prefect import flow
     from prefect.concurrency.sync import concurrency
@@ -185,8 +239,7 @@ def test_two_runs_never_harvest_the_same_account_at_once(env: dict[str, str],
     assert load_state(Archive(get_settings()).store, "sv-blogg").runs == 1
 
 
-def test_a_credential_from_a_prefect_secret_block_is_used_and_never_stored(env: dict[str, str],
-                                                                          tmp_path: Path) -> None:
+def test_a_credential_from_a_prefect_secret_block_is_used_and_never_stored(env: dict[str, str], tmp_path: Path) -> None:
     """The accounts file names a Prefect Secret block; the flow resolves it for the harvest, and
     the value appears in no stored file."""
     from prefect.blocks.system import Secret
@@ -197,10 +250,24 @@ def test_a_credential_from_a_prefect_secret_block_is_used_and_never_stored(env: 
     token = "yt-key-from-a-secret-block-7c41"
     with Simulator(WorldConfig(social_token=token).resized(8)) as yt:
         accounts = tmp_path / "yt-accounts.yaml"
-        accounts.write_text(yaml.safe_dump({"accounts": [
-            {"id": "sv-youtube", "platform": "youtube", "handle": "@sundsvikkommun", "display_name": "Sundsvik Play",
-             "department": "Kultur- och fritidsnämnden", "retention_class": "social-10y",
-             "base_url": yt.url("youtube"), "credentials": {"prefect_secret": "sundsvik-youtube-key"}}]}))
+        accounts.write_text(
+            yaml.safe_dump(
+                {
+                    "accounts": [
+                        {
+                            "id": "sv-youtube",
+                            "platform": "youtube",
+                            "handle": "@sundsvikkommun",
+                            "display_name": "Sundsvik Play",
+                            "department": "Kultur- och fritidsnämnden",
+                            "retention_class": "social-10y",
+                            "base_url": yt.url("youtube"),
+                            "credentials": {"prefect_secret": "sundsvik-youtube-key"},
+                        }
+                    ]
+                }
+            )
+        )
         with prefect_test_harness(server_startup_timeout=PREFECT_STARTUP_S):
             Secret(value=token).save("sundsvik-youtube-key")
             state = harvest(accounts_file=str(accounts), return_state=True)

@@ -14,8 +14,15 @@ from schemas import Account
 
 
 def _account(account_id: str, every: int | None) -> Account:
-    return Account(id=account_id, platform="bluesky", handle="sundsvik.se", display_name="Sundsvik",
-                   department="Kommunstyrelsen", retention_class="social-10y", harvest_every_minutes=every)
+    return Account(
+        id=account_id,
+        platform="bluesky",
+        handle="sundsvik.se",
+        display_name="Sundsvik",
+        department="Kommunstyrelsen",
+        retention_class="social-10y",
+        harvest_every_minutes=every,
+    )
 
 
 def test_an_account_with_its_own_interval_waits_until_it_is_due(settings: Settings) -> None:
@@ -24,12 +31,23 @@ def test_an_account_with_its_own_interval_waits_until_it_is_due(settings: Settin
     every_run, hourly, never_run = _account("every-run", None), _account("hourly", 60), _account("new-hourly", 60)
     for account in (every_run, hourly):
         state = load_state(store, account.id)
-        save_state(store, state.model_copy(update={"last_attempt": now - timedelta(minutes=10),
-                                                   "last_success": now - timedelta(minutes=50), "runs": 1}))
+        save_state(
+            store,
+            state.model_copy(
+                update={
+                    "last_attempt": now - timedelta(minutes=10),
+                    "last_success": now - timedelta(minutes=50),
+                    "runs": 1,
+                }
+            ),
+        )
     accounts = [every_run, hourly, never_run]
     assert [a.id for a in due_accounts(store, accounts, now)] == ["every-run", "new-hourly"]
     assert [a.id for a in due_accounts(store, accounts, now + timedelta(minutes=51))] == [
-        "every-run", "hourly", "new-hourly"]
+        "every-run",
+        "hourly",
+        "new-hourly",
+    ]
     health = {h.account: h for h in account_health(store, accounts, now, interval=timedelta(minutes=15))}
     assert health["every-run"].alarm is not None and "no successful capture since" in health["every-run"].alarm
     assert health["hourly"].alarm is None  # 50 minutes is inside twice its own hour

@@ -50,8 +50,9 @@ def force_delete(arc: Archive, key: str) -> None:
     assert isinstance(store, S3Store)
     full = store.prefix + key
     for v in store.client.list_object_versions(Bucket=store.bucket, Prefix=full).get("Versions", []):
-        store.client.delete_object(Bucket=store.bucket, Key=full, VersionId=v["VersionId"],
-                                   BypassGovernanceRetention=True)
+        store.client.delete_object(
+            Bucket=store.bucket, Key=full, VersionId=v["VersionId"], BypassGovernanceRetention=True
+        )
 
 
 def test_a_hold_locks_its_records_and_files_also_those_captured_later(arc: Archive, sim: Simulator) -> None:
@@ -60,8 +61,14 @@ def test_a_hold_locks_its_records_and_files_also_those_captured_later(arc: Archi
     FB.publish(sim, text="Glad advent önskar kommunen!")
     harvest(arc, sim)
 
-    outcome = place_hold(arc.store, arc.index, matter="Mål T 123-26 Norrbyskolan", owner="jurist",
-                         scope=SavedSearch(q="Norrbyskolans"), now=clock.now())
+    outcome = place_hold(
+        arc.store,
+        arc.index,
+        matter="Mål T 123-26 Norrbyskolan",
+        owner="jurist",
+        scope=SavedSearch(q="Norrbyskolans"),
+        now=clock.now(),
+    )
     assert held(arc) == {"Avtalet om Norrbyskolans ombyggnad är påskrivet.": [outcome.hold.id]}
     [key] = files_of(arc, "Avtalet om Norrbyskolans")
     assert key in outcome.files and arc.store.head(key).legal_hold  # type: ignore[union-attr]
@@ -78,8 +85,14 @@ def test_a_hold_locks_its_records_and_files_also_those_captured_later(arc: Archi
     assert arc.store.head(later).legal_hold  # type: ignore[union-attr]
 
     # A second hold over one of them: releasing the first keeps that record's file locked.
-    second = place_hold(arc.store, arc.index, matter="Begäran KS 2026/88", owner="registrator",
-                        scope=SavedSearch(q="entré"), now=clock.now())
+    second = place_hold(
+        arc.store,
+        arc.index,
+        matter="Begäran KS 2026/88",
+        owner="registrator",
+        scope=SavedSearch(q="entré"),
+        now=clock.now(),
+    )
     released = release_hold(arc.store, arc.index, outcome.hold.id, by="jurist", now=clock.now())
     assert held(arc) == {"Norrbyskolans nya entré öppnar i januari.": [second.hold.id]}
     assert arc.store.head(later).legal_hold  # type: ignore[union-attr]

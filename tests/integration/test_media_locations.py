@@ -22,7 +22,8 @@ def _pictured(arc: Archive, item_key: str) -> list[dict[str, object]]:
 
 
 def test_media_are_read_back_from_their_warc_record_also_for_later_versions_and_after_reindex(
-        local_archive: Archive, sim: Simulator) -> None:
+    local_archive: Archive, sim: Simulator
+) -> None:
     ig = SocialSubject("instagram")
     sim.apply([{"type": "clock.advance", "hours": 1}])
     post = ig.publish(sim, text="Första snön i Norrby.", images=1)

@@ -83,8 +83,16 @@ def rig(s3_settings: Settings) -> Iterator[Rig]:
     assert s3_settings.s3_endpoint_url
     es, s3 = _proxy_to(s3_settings.es_url), _proxy_to(s3_settings.s3_endpoint_url)
     direct = s3_settings.model_copy(update={"warc_rollover_bytes": ROLLOVER})
-    through = direct.model_copy(update={"es_url": es.url, "s3_endpoint_url": s3.url, "es_timeout_seconds": 120,
-                                        "es_max_retries": 1, "s3_timeout_seconds": 120, "s3_max_attempts": 2})
+    through = direct.model_copy(
+        update={
+            "es_url": es.url,
+            "s3_endpoint_url": s3.url,
+            "es_timeout_seconds": 120,
+            "es_max_retries": 1,
+            "s3_timeout_seconds": 120,
+            "s3_max_attempts": 2,
+        }
+    )
     rig = Rig(Archive(through), Archive(direct), es, s3)
     try:
         yield rig
@@ -101,8 +109,15 @@ def sim() -> Iterator[Simulator]:
 
 
 def mastodon(sim: Simulator) -> Account:
-    return Account(id="sv-masto", platform="mastodon", handle="@sundsvik", display_name="Sundsvik på Mastodon",
-                   department="Kommunstyrelsen", retention_class="social-10y", base_url=sim.mastodon_url)
+    return Account(
+        id="sv-masto",
+        platform="mastodon",
+        handle="@sundsvik",
+        display_name="Sundsvik på Mastodon",
+        department="Kommunstyrelsen",
+        retention_class="social-10y",
+        base_url=sim.mastodon_url,
+    )
 
 
 def harvest(arc: Archive, sim: Simulator) -> HarvestReport:
@@ -148,8 +163,7 @@ def assert_exactly_once(rig: Rig, sim: Simulator) -> None:
 # --- harvest --------------------------------------------------------------------------------------------
 
 
-def test_elasticsearch_gone_mid_harvest_keeps_files_and_the_next_run_indexes_them(rig: Rig,
-                                                                                  sim: Simulator) -> None:
+def test_elasticsearch_gone_mid_harvest_keeps_files_and_the_next_run_indexes_them(rig: Rig, sim: Simulator) -> None:
     rig.es.cut_on(BULK, nth=2)  # the second file's records; the first file is indexed
     report = harvest(rig.arc, sim)
     assert rig.es.cuts == 1, b" | ".join(rig.es.requests).decode()
@@ -187,8 +201,7 @@ def test_minio_gone_between_file_and_manifest(rig: Rig, sim: Simulator) -> None:
     assert_exactly_once(rig, sim)
 
 
-def test_rerun_while_elasticsearch_is_down_writes_nothing_a_failed_first_run_stored(rig: Rig,
-                                                                                     sim: Simulator) -> None:
+def test_rerun_while_elasticsearch_is_down_writes_nothing_a_failed_first_run_stored(rig: Rig, sim: Simulator) -> None:
     """A first run stores one file, then MinIO goes (no state saved); the rerun finds Elasticsearch down,
     so it cannot ask the index what is archived: it reads the stored files instead and writes no version
     a second time."""
@@ -296,7 +309,8 @@ def case(rig: Rig, sim: Simulator) -> Iterator[tuple[CaseBook, str]]:
 
 @pytest.mark.parametrize("service", ["Elasticsearch", "S3"])
 def test_service_gone_mid_export_leaves_no_package_and_the_rerun_is_verifiable(
-        rig: Rig, case: tuple[CaseBook, str], tmp_path: Path, service: str) -> None:
+    rig: Rig, case: tuple[CaseBook, str], tmp_path: Path, service: str
+) -> None:
     book, case_id = case
     if service == "S3":
         rig.s3.cut_on(b"GET /" + rig.arc.settings.s3_bucket.encode(), nth=3)  # the third ranged read
@@ -305,8 +319,17 @@ def test_service_gone_mid_export_leaves_no_package_and_the_rerun_is_verifiable(
     out = tmp_path / "package"
     arc = rig.arc
     with pytest.raises(CommunisError) as info:
-        produce(arc.settings, book, arc.index, arc.store, open_audit(arc.settings), case_id, out, by="registrator",
-                now=clock.now())
+        produce(
+            arc.settings,
+            book,
+            arc.index,
+            arc.store,
+            open_audit(arc.settings),
+            case_id,
+            out,
+            by="registrator",
+            now=clock.now(),
+        )
     assert (rig.s3 if service == "S3" else rig.es).cuts == 1
     assert isinstance(info.value, StoreUnavailable if service == "S3" else IndexUnavailable)
     one_line(info.value.one_line(), service)
@@ -315,8 +338,17 @@ def test_service_gone_mid_export_leaves_no_package_and_the_rerun_is_verifiable(
 
     (rig.s3 if service == "S3" else rig.es).restore()
     fresh = rig.fresh()
-    result = produce(fresh.settings, book, fresh.index, fresh.store, open_audit(fresh.settings), case_id, out,
-                     by="registrator", now=clock.now())
+    result = produce(
+        fresh.settings,
+        book,
+        fresh.index,
+        fresh.store,
+        open_audit(fresh.settings),
+        case_id,
+        out,
+        by="registrator",
+        now=clock.now(),
+    )
     assert result.records == rig.direct.index.count({"term": {"account": "sv-masto"}})
     assert verify_package(out, rig.direct.index, rig.direct.store) == []
 
@@ -337,13 +369,30 @@ rules:
 
 def _ingest_comment(arc: Archive, when: datetime) -> str:
     """One pipeline run, so one WARC file, holding one citizen's comment captured at `when`."""
-    acc = Account(id="sv-dispose", platform="mastodon", handle="@sv-dispose", display_name="sv-dispose",
-                  department="Kommunstyrelsen", retention_class="test-1d", base_url="https://social.example")
+    acc = Account(
+        id="sv-dispose",
+        platform="mastodon",
+        handle="@sv-dispose",
+        display_name="sv-dispose",
+        department="Kommunstyrelsen",
+        retention_class="test-1d",
+        base_url="https://social.example",
+    )
     item = uuid.uuid4().hex[:10]
-    rec = Record(platform="mastodon", account=acc.id, item_id=item, kind=Kind.COMMENT, direction=Direction.INKOMMEN,
-                 text=f"kommentar {item}", captured_at=when, published_at=when - timedelta(minutes=5))
-    bundle = CaptureBundle(capture=Capture(url=f"https://social.example/api/{item}", status=200, body=b"[]",
-                                           started_at=when), records=[rec])
+    rec = Record(
+        platform="mastodon",
+        account=acc.id,
+        item_id=item,
+        kind=Kind.COMMENT,
+        direction=Direction.INKOMMEN,
+        text=f"kommentar {item}",
+        captured_at=when,
+        published_at=when - timedelta(minutes=5),
+    )
+    bundle = CaptureBundle(
+        capture=Capture(url=f"https://social.example/api/{item}", status=200, body=b"[]", started_at=when),
+        records=[rec],
+    )
     report = arc.pipeline().ingest(acc, [bundle])
     assert report.indexed == 1
     return rec.record_id
@@ -354,19 +403,20 @@ def _let_locks_expire(store: S3Store) -> None:
     as the bucket's administrator, remove the GOVERNANCE retention of this test's WARC versions."""
     listing = store.client.list_object_versions(Bucket=store.bucket, Prefix=store.prefix + "warc/sv-dispose/")
     for v in listing.get("Versions", []):
-        store.client.put_object_retention(Bucket=store.bucket, Key=v["Key"], VersionId=v["VersionId"],
-                                          Retention={}, BypassGovernanceRetention=True)
+        store.client.put_object_retention(
+            Bucket=store.bucket, Key=v["Key"], VersionId=v["VersionId"], Retention={}, BypassGovernanceRetention=True
+        )
 
 
-def test_disposal_interrupted_by_minio_then_by_elasticsearch_resumes_and_completes(rig: Rig,
-                                                                                   tmp_path: Path) -> None:
+def test_disposal_interrupted_by_minio_then_by_elasticsearch_resumes_and_completes(rig: Rig, tmp_path: Path) -> None:
     """Three files due for disposal. S3 goes away at the second file's delete, then Elasticsearch at the
     next run's first record deletion; the third run completes. Each file is disposed of once, journaled
     once, and the certificate names every record."""
     schedule_file = tmp_path / "retention.yaml"
     schedule_file.write_text(SCHEDULE)
-    test_class = RetentionClass(name="test-1d", description="One day from capture (tests).", days=1,
-                                trigger=RetentionTrigger.CAPTURED)
+    test_class = RetentionClass(
+        name="test-1d", description="One day from capture (tests).", days=1, trigger=RetentionTrigger.CAPTURED
+    )
     extra = {"retention_file": schedule_file, "retention_classes": [*rig.arc.settings.retention_classes, test_class]}
     through = rig.arc.settings.model_copy(update=extra)
     direct = Archive(rig.direct.settings.model_copy(update=extra))
@@ -376,8 +426,15 @@ def test_disposal_interrupted_by_minio_then_by_elasticsearch_resumes_and_complet
     t0 = datetime.now(UTC) - timedelta(days=1) + timedelta(hours=1)  # locked for another hour
     ids = [_ingest_comment(direct, t0) for _ in range(3)]
     as_of = t0 + timedelta(days=1, seconds=1)
-    listed = plan(direct.settings, direct.store, direct.index, load_schedule(through), as_of=as_of,
-                  planned_by="anna", now=datetime.now(UTC))
+    listed = plan(
+        direct.settings,
+        direct.store,
+        direct.index,
+        load_schedule(through),
+        as_of=as_of,
+        planned_by="anna",
+        now=datetime.now(UTC),
+    )
     assert len(listed.groups) == 3
     approve(direct.settings, direct.store, listed.id, by="bo", now=datetime.now(UTC))
     assert isinstance(direct.store, S3Store)

@@ -45,7 +45,7 @@ JSON_POISONS: dict[str, tuple[int, str]] = {
     "lying_length_short": (1, "response is not JSON"),
     "lying_length_long": (2, "bytes (RemoteProtocolError"),  # every try (http_max_tries=2) ends early
     "huge_stream": (1, f"body is over the size cap of {CAP} bytes (stopped reading"),
-    "huge_declared": (1, f"body of {2 * 1024 ** 3} bytes (Content-Length) is over the size cap"),
+    "huge_declared": (1, f"body of {2 * 1024**3} bytes (Content-Length) is over the size cap"),
 }
 XML_POISONS: dict[str, str] = {
     "billion_laughs": "unreadable feed (the document declares XML entities ('lol0'",
@@ -64,8 +64,9 @@ def sim() -> Iterator[Simulator]:
 
 @pytest.fixture
 def arc(settings: Settings) -> Iterator[Archive]:
-    archive = Archive(settings.model_copy(update={"max_body_bytes": CAP, "http_max_tries": 2,
-                                                  "http_backoff_seconds": 0.0}))
+    archive = Archive(
+        settings.model_copy(update={"max_body_bytes": CAP, "http_max_tries": 2, "http_backoff_seconds": 0.0})
+    )
     yield archive
     archive.index.destroy()
 
@@ -90,8 +91,9 @@ def expected(sim: Simulator, platform: str, kinds: set[str] | None = None) -> se
     return {i for i in subject.expected(sim) if kinds is None or rows[i]["kind"] in kinds}
 
 
-def assert_poison_quarantined(arc: Archive, sim: Simulator, poisoned: str, reason: str,
-                              rest_of_account: set[str]) -> dict[str, HarvestReport]:
+def assert_poison_quarantined(
+    arc: Archive, sim: Simulator, poisoned: str, reason: str, rest_of_account: set[str]
+) -> dict[str, HarvestReport]:
     """The first run with the poison, then the next one without it."""
     reports = run(arc, sim)
     assert all(r.ok for r in reports.values()), {k: r.error for k, r in reports.items()}
@@ -109,8 +111,9 @@ def assert_poison_quarantined(arc: Archive, sim: Simulator, poisoned: str, reaso
         assert state.runs == 1 and state.last_success is not None and state.known
 
     again = run(arc, sim)
-    assert all(r.ok and not r.quarantined for r in again.values()), {k: (r.error, r.quarantined)
-                                                                      for k, r in again.items()}
+    assert all(r.ok and not r.quarantined for r in again.values()), {
+        k: (r.error, r.quarantined) for k, r in again.items()
+    }
     for platform in PLATFORMS:
         versions = archived(arc, SUBJECT[platform], sim)
         assert expected(sim, platform) <= set(versions)
@@ -145,8 +148,10 @@ def test_xml_poison_on_the_second_feed_page_is_quarantined(arc: Archive, sim: Si
 
 
 def test_an_unexpected_exception_skips_no_other_account_and_is_counted(
-        arc: Archive, sim: Simulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    arc: Archive, sim: Simulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """A bug that some input provokes in a connector (here: planted in Mastodon's record builder)."""
+
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise ZeroDivisionError("division by zero\nsecond line of a long message")
 
@@ -161,8 +166,9 @@ def test_an_unexpected_exception_skips_no_other_account_and_is_counted(
     state = load_state(arc.store, SUBJECT["mastodon"].account(sim).id)
     assert state.consecutive_failures == 1 and state.last_error == masto.error and state.runs == 1
     assert "harvest failed unexpectedly" in caplog.text
-    [health] = [h for h in account_health(arc.store, accounts(sim), sim_now(sim), max_failures=1)
-                if h.platform == "mastodon"]
+    [health] = [
+        h for h in account_health(arc.store, accounts(sim), sim_now(sim), max_failures=1) if h.platform == "mastodon"
+    ]
     assert health.alarm == "failed 1 runs in a row: unexpected ZeroDivisionError: division by zero"
 
     monkeypatch.undo()
@@ -171,8 +177,9 @@ def test_an_unexpected_exception_skips_no_other_account_and_is_counted(
     assert load_state(arc.store, SUBJECT["mastodon"].account(sim).id).consecutive_failures == 0
 
 
-def test_a_half_written_state_object_does_not_stop_harvesting(arc: Archive, sim: Simulator,
-                                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_a_half_written_state_object_does_not_stop_harvesting(
+    arc: Archive, sim: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
     blog = SUBJECT["wordpress"].account(sim)
     first = run(arc, sim)
     assert all(r.ok for r in first.values())

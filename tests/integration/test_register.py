@@ -33,13 +33,33 @@ def sim() -> Iterator[Simulator]:
 
 def accounts(sim: Simulator) -> list[Account]:
     return [
-        Account(id="sv-masto", platform="mastodon", handle="@sundsvik", display_name="Sundsvik på Mastodon",
-                department="Kommunstyrelsen", retention_class="social-10y", base_url=sim.mastodon_url,
-                opened_at=date(2019, 5, 2)),
-        Account(id="sv-blogg", platform="wordpress", handle="blogg", display_name="Ordförandens blogg",
-                department="Kultur- och fritidsnämnden", retention_class="social-10y", base_url=sim.wordpress_url),
-        Account(id="sv-nytt", platform="rss", handle="https://nytt.sundsvik.example/feed.xml",
-                display_name="Nyheter (not harvested yet)", department="Kommunstyrelsen", retention_class="social-10y"),
+        Account(
+            id="sv-masto",
+            platform="mastodon",
+            handle="@sundsvik",
+            display_name="Sundsvik på Mastodon",
+            department="Kommunstyrelsen",
+            retention_class="social-10y",
+            base_url=sim.mastodon_url,
+            opened_at=date(2019, 5, 2),
+        ),
+        Account(
+            id="sv-blogg",
+            platform="wordpress",
+            handle="blogg",
+            display_name="Ordförandens blogg",
+            department="Kultur- och fritidsnämnden",
+            retention_class="social-10y",
+            base_url=sim.wordpress_url,
+        ),
+        Account(
+            id="sv-nytt",
+            platform="rss",
+            handle="https://nytt.sundsvik.example/feed.xml",
+            display_name="Nyheter (not harvested yet)",
+            department="Kommunstyrelsen",
+            retention_class="social-10y",
+        ),
     ]
 
 
@@ -50,8 +70,9 @@ def premis(local_archive: Archive) -> Iterator[PremisLog]:
     empty_stream(log)
 
 
-def test_register_lists_every_channel_and_its_totals_match_the_index(local_archive: Archive, sim: Simulator,
-                                                                     tmp_path: Path) -> None:
+def test_register_lists_every_channel_and_its_totals_match_the_index(
+    local_archive: Archive, sim: Simulator, tmp_path: Path
+) -> None:
     arc, accs = local_archive, accounts(sim)
     for account in accs[:2]:
         assert harvest_one(arc.settings, arc.store, arc.index, account, now=sim_now(sim)).ok
@@ -64,8 +85,11 @@ def test_register_lists_every_channel_and_its_totals_match_the_index(local_archi
     assert sum(e.items for e in entries) == arc.index.count({"term": {"is_latest": True}})
     for account in accs[:2]:
         entry = by_id[account.id]
-        assert entry.items == arc.index.count({"bool": {"filter": [{"term": {"account": account.id}},
-                                                                  {"term": {"is_latest": True}}]}}) > 0
+        assert (
+            entry.items
+            == arc.index.count({"bool": {"filter": [{"term": {"account": account.id}}, {"term": {"is_latest": True}}]}})
+            > 0
+        )
         stored = [arc.store.head(k) for k in arc.store.keys(f"warc/{account.id}/")]
         assert entry.files == len(stored) and entry.bytes == sum(s.size for s in stored if s) > 0
         assert entry.retention_classes == ["social-10y"] and entry.department == account.department
@@ -84,8 +108,9 @@ def test_register_lists_every_channel_and_its_totals_match_the_index(local_archi
         write_register(entries, tmp_path / "register")
 
 
-def test_closing_runs_a_final_complete_capture_and_records_the_closure(local_archive: Archive, sim: Simulator,
-                                                                       premis: PremisLog) -> None:
+def test_closing_runs_a_final_complete_capture_and_records_the_closure(
+    local_archive: Archive, sim: Simulator, premis: PremisLog
+) -> None:
     arc, accs = local_archive, accounts(sim)
     masto = accs[0]
     now = sim_now(sim)
@@ -93,8 +118,17 @@ def test_closing_runs_a_final_complete_capture_and_records_the_closure(local_arc
     before = load_state(arc.store, masto.id)
     assert masto in due_accounts(arc.store, accs[:2], now)
 
-    closure = close_account(arc.settings, arc.store, arc.index, premis, masto, by="os:archivist",
-                            closed_on=date(2026, 12, 31), reason="KS 2026-11-20 § 145", now=now)
+    closure = close_account(
+        arc.settings,
+        arc.store,
+        arc.index,
+        premis,
+        masto,
+        by="os:archivist",
+        closed_on=date(2026, 12, 31),
+        reason="KS 2026-11-20 § 145",
+        now=now,
+    )
     state = load_state(arc.store, masto.id)
     assert state.runs == before.runs + 1 and state.last_sweep == now  # a complete run: whole listings
     assert state.last_success == now and closure.final_run_id
@@ -115,8 +149,15 @@ def test_closing_runs_a_final_complete_capture_and_records_the_closure(local_arc
 
 def test_a_failed_final_capture_records_no_closure(local_archive: Archive, premis: PremisLog) -> None:
     arc = local_archive
-    gone = Account(id="sv-gone", platform="mastodon", handle="@gone", display_name="Gone", department="KS",
-                   retention_class="social-10y", base_url="http://127.0.0.1:9")  # nothing listens on port 9
+    gone = Account(
+        id="sv-gone",
+        platform="mastodon",
+        handle="@gone",
+        display_name="Gone",
+        department="KS",
+        retention_class="social-10y",
+        base_url="http://127.0.0.1:9",
+    )  # nothing listens on port 9
     with pytest.raises(CommunisError, match="final capture of sv-gone failed"):
         close_account(arc.settings, arc.store, arc.index, premis, gone, by="os:archivist")
     assert load_closure(arc.store, "sv-gone") is None

@@ -32,9 +32,6 @@ pytestmark = pytest.mark.integration
 FB = SocialSubject("facebook")
 
 
-
-
-
 @pytest.fixture
 def world(s3_settings: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Archive, CaseBook]]:
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
@@ -43,8 +40,12 @@ def world(s3_settings: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[tupl
     with Simulator(posts=2, rate_limit=10**9, social_token=TOKEN) as sim:
         sim.apply([{"type": "clock.advance", "hours": 1}])
         post = FB.publish(sim, text="Bygglovet för Solbacken är beviljat. Frågor? Ring kommunen.", images=1)
-        FB.comment(sim, post, text=f"Jag bor granne, mitt personnummer är {PNR}, ring mig på {PHONE} "
-                                   f"eller mejla {EMAIL}. Vi överklagar bygglovet!")
+        FB.comment(
+            sim,
+            post,
+            text=f"Jag bor granne, mitt personnummer är {PNR}, ring mig på {PHONE} "
+            f"eller mejla {EMAIL}. Vi överklagar bygglovet!",
+        )
         harvest_subject(arc, sim, FB)
     arc.index.es.indices.refresh(index=arc.index.alias)
     yield arc, book
@@ -66,8 +67,13 @@ def release_texts(package: Path) -> dict[str, str]:
 def test_anonymous_request_from_case_to_verified_package(world: tuple[Archive, CaseBook], tmp_path: Path) -> None:
     arc, book = world
     audit = open_audit(arc.settings)
-    case = new_case(book, searches=[SavedSearch(q="bygglovet")], handler="registrator", now=clock.now(),
-                    request_text="Alla inlägg och kommentarer om bygglovet för Solbacken")
+    case = new_case(
+        book,
+        searches=[SavedSearch(q="bygglovet")],
+        handler="registrator",
+        now=clock.now(),
+        request_text="Alla inlägg och kommentarer om bygglovet för Solbacken",
+    )
     assert case.requester is None
     run = run_case(book, arc.index, case.id, spans=detect)
     assert run.snapshot == 1 and run.total == 2 and run.by_platform == {"facebook": 2}
@@ -77,22 +83,34 @@ def test_anonymous_request_from_case_to_verified_package(world: tuple[Archive, C
     digest_before = comment["content_sha256"], comment["warc"]["sha256"]
 
     with pytest.raises(CaseError, match="unreviewed"):
-        produce(arc.settings, book, arc.index, arc.store, audit, case.id, tmp_path / "refused", by="r",
-                now=clock.now())
+        produce(arc.settings, book, arc.index, arc.store, audit, case.id, tmp_path / "refused", by="r", now=clock.now())
     with pytest.raises(CaseError, match="ground"):
         decide_masks(book, case.id, accept=True, ground="", by="granskare", now=clock.now())
     assert decide_masks(book, case.id, accept=True, ground="OSL 21:7", by="granskare", now=clock.now()) >= 3
 
     package = tmp_path / "package"
-    result = produce(arc.settings, book, arc.index, arc.store, audit, case.id, package, by="registrator",
-                     now=clock.now(), bates_prefix="SOLB")
+    result = produce(
+        arc.settings,
+        book,
+        arc.index,
+        arc.store,
+        audit,
+        case.id,
+        package,
+        by="registrator",
+        now=clock.now(),
+        bates_prefix="SOLB",
+    )
     assert result.records == 2 and result.masked_spans >= 3 and result.media_files == 1
 
     # A valid bag, a valid WARC, a valid WACZ.
     bagit.Bag(str(package)).validate()
     assert warcio_check(package / "data/internal/records.warc.gz").returncode == 0
-    wacz = subprocess.run([sys.executable, "-m", "wacz.main", "validate", "-f",
-                           str(package / "data/internal/records.wacz")], capture_output=True, text=True)
+    wacz = subprocess.run(
+        [sys.executable, "-m", "wacz.main", "validate", "-f", str(package / "data/internal/records.wacz")],
+        capture_output=True,
+        text=True,
+    )
     assert wacz.returncode == 0, wacz.stdout + wacz.stderr
 
     # Nothing planted is in any released layer; the originals are kept unmasked and unchanged.
@@ -118,8 +136,9 @@ def test_anonymous_request_from_case_to_verified_package(world: tuple[Archive, C
     rows = list(csv.DictReader((package / "data/release/loadfile.csv").open(encoding="utf-8")))
     numbers = [int(r[k][4:]) for r in rows for k in ("BEGBATES", "ENDBATES")]
     assert numbers[0] == 1 and all(b - a in (0, 1) for a, b in zip(numbers, numbers[1:], strict=False))
-    assert all((package / "data/release" / r[k]).is_file() for r in rows for k in ("NATIVELINK", "TEXTLINK",
-                                                                                 "IMAGELINK"))
+    assert all(
+        (package / "data/release" / r[k]).is_file() for r in rows for k in ("NATIVELINK", "TEXTLINK", "IMAGELINK")
+    )
     stamped = texts[str(package / "data/release" / rows[0]["IMAGELINK"])]
     assert rows[0]["BEGBATES"] in stamped and rows[-1]["ENDBATES"] in stamped
     events = [json.loads(line) for line in (package / "data/internal/chain-of-custody.jsonl").open()]
@@ -164,8 +183,17 @@ def test_hash_of_package_warc_members_matches_archive(world: tuple[Archive, Case
     case = new_case(book, searches=[SavedSearch(q="Solbacken")], handler="h", now=clock.now())
     run_case(book, arc.index, case.id, spans=detect)
     decide_masks(book, case.id, accept=False, ground=None, by="h", now=clock.now())
-    produce(arc.settings, book, arc.index, arc.store, open_audit(arc.settings), case.id, tmp_path / "p", by="h",
-            now=clock.now())
+    produce(
+        arc.settings,
+        book,
+        arc.index,
+        arc.store,
+        open_audit(arc.settings),
+        case.id,
+        tmp_path / "p",
+        by="h",
+        now=clock.now(),
+    )
     import csv
 
     for row in csv.DictReader((tmp_path / "p/data/internal/hash-report.csv").open()):

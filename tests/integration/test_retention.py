@@ -109,20 +109,46 @@ class World:
             if until is None or until > moment:
                 continue
             assert head["ObjectLockMode"] == LockMode.GOVERNANCE.value, version["Key"]
-            store.client.put_object_retention(Bucket=store.bucket, Key=version["Key"], VersionId=version["VersionId"],
-                                              Retention={}, BypassGovernanceRetention=True)
+            store.client.put_object_retention(
+                Bucket=store.bucket,
+                Key=version["Key"],
+                VersionId=version["VersionId"],
+                Retention={},
+                BypassGovernanceRetention=True,
+            )
 
     def ingest(self, account: str, *records: tuple[Kind, Direction], captured: datetime | None = None) -> list[str]:
         """One pipeline run (so one WARC file) of `records` on `account`; returns their record ids."""
         when = captured or self.t0
-        acc = Account(id=account, platform="mastodon", handle=f"@{account}", display_name=account,
-                      department="Kommunstyrelsen", retention_class="test-1d", base_url="https://social.example")
-        recs = [Record(platform="mastodon", account=account, item_id=uuid.uuid4().hex[:10], kind=kind,
-                       direction=direction, text=f"{kind.value} {n} på {account}", captured_at=when,
-                       published_at=when - timedelta(minutes=5)) for n, (kind, direction) in enumerate(records)]
+        acc = Account(
+            id=account,
+            platform="mastodon",
+            handle=f"@{account}",
+            display_name=account,
+            department="Kommunstyrelsen",
+            retention_class="test-1d",
+            base_url="https://social.example",
+        )
+        recs = [
+            Record(
+                platform="mastodon",
+                account=account,
+                item_id=uuid.uuid4().hex[:10],
+                kind=kind,
+                direction=direction,
+                text=f"{kind.value} {n} på {account}",
+                captured_at=when,
+                published_at=when - timedelta(minutes=5),
+            )
+            for n, (kind, direction) in enumerate(records)
+        ]
         body = json.dumps([r.item_id for r in recs]).encode()
-        bundle = CaptureBundle(capture=Capture(url=f"https://social.example/api/{uuid.uuid4().hex}", status=200,
-                                               body=body, started_at=when), records=recs)
+        bundle = CaptureBundle(
+            capture=Capture(
+                url=f"https://social.example/api/{uuid.uuid4().hex}", status=200, body=body, started_at=when
+            ),
+            records=recs,
+        )
         report = Pipeline(self.arc.settings, self.arc.store, self.arc.index).ingest(acc, [bundle])
         assert report.indexed == len(recs) and not report.index_errors
         return [r.record_id for r in recs]
@@ -151,10 +177,12 @@ def with_schedule(base: Settings, tmp_path: Path) -> Settings:
     """`base` with the tests' retention schedule, a one-day class, two records managers and an admin."""
     schedule_file = tmp_path / "retention.yaml"
     schedule_file.write_text(SCHEDULE)
-    test_class = RetentionClass(name="test-1d", description="One day from capture (tests).", days=1,
-                                trigger=RetentionTrigger.CAPTURED)
-    settings = base.model_copy(update={"retention_file": schedule_file,
-                                       "retention_classes": [*base.retention_classes, test_class]})
+    test_class = RetentionClass(
+        name="test-1d", description="One day from capture (tests).", days=1, trigger=RetentionTrigger.CAPTURED
+    )
+    settings = base.model_copy(
+        update={"retention_file": schedule_file, "retention_classes": [*base.retention_classes, test_class]}
+    )
     users = open_users(settings)
     for name, role in (("anna", "records-manager"), ("bo", "records-manager"), ("cilla", "admin")):
         users.add(name, role)
@@ -164,8 +192,9 @@ def with_schedule(base: Settings, tmp_path: Path) -> Settings:
 @pytest.fixture
 def world(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     """MinIO unless the test asks for the local store too (`indirect` parametrization with "local")."""
-    base: Settings = request.getfixturevalue("settings" if getattr(request, "param", "s3") == "local"
-                                             else "s3_settings")
+    base: Settings = request.getfixturevalue(
+        "settings" if getattr(request, "param", "s3") == "local" else "s3_settings"
+    )
     settings = with_schedule(base, tmp_path)
     open_users(settings).add("dan", "archivist")
     arc = Archive(settings)
@@ -177,8 +206,9 @@ def world(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_schedule_errors_name_the_file_rule_and_field(tmp_path: Path, settings: Settings) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("rules:\n  - id: kommentarer\n    description: x\n    class: short-2y\n"
-                   "    match: {kinds: [tweet]}\n")
+    bad.write_text(
+        "rules:\n  - id: kommentarer\n    description: x\n    class: short-2y\n    match: {kinds: [tweet]}\n"
+    )
     with pytest.raises(ConfigError) as err:
         load_schedule(settings.model_copy(update={"retention_file": bad}))
     assert str(err.value).startswith(f"{bad}: rule kommentarer: field match.kinds: unknown kind(s) tweet")
@@ -187,7 +217,10 @@ def test_schedule_errors_name_the_file_rule_and_field(tmp_path: Path, settings: 
         load_schedule(settings.model_copy(update={"retention_file": bad}))
     sample = load_schedule(settings)  # the shipped sample: two adopted rules and one draft
     assert [(r.id, r.active) for r in sample.rules] == [
-        ("kommunens-inlagg", True), ("medborgares-kommentarer", True), ("kultur-inkomna-poster", False)]
+        ("kommunens-inlagg", True),
+        ("medborgares-kommentarer", True),
+        ("kultur-inkomna-poster", False),
+    ]
 
 
 @pytest.mark.parametrize("world", ["local", "s3"], indirect=True)
@@ -200,31 +233,51 @@ def test_plan_approve_dispose_certificate(world: World) -> None:
     [held] = world.ingest("sv-held", (Kind.COMMENT, Direction.INKOMMEN))
     [requested] = world.ingest("sv-case", (Kind.COMMENT, Direction.INKOMMEN))
     [fresh] = world.ingest("sv-fresh", (Kind.COMMENT, Direction.INKOMMEN), captured=datetime.now(UTC))
-    hold = place_hold(arc.store, arc.index, matter="Mål T 1-26", owner="jurist", now=datetime.now(UTC),
-                      scope=SavedSearch(record_ids=[held]))
+    hold = place_hold(
+        arc.store,
+        arc.index,
+        matter="Mål T 1-26",
+        owner="jurist",
+        now=datetime.now(UTC),
+        scope=SavedSearch(record_ids=[held]),
+    )
     cases = CaseBook(make_client(arc.settings), arc.settings.es_index_prefix)
     case = new_case(cases, searches=[SavedSearch(account="sv-case")], handler="registrator", now=datetime.now(UTC))
     run_case(cases, arc.index, case.id, spans=lambda text: [])
     originals = {d: arc.index.get(d) for d in due}
 
     # Before the period has run nothing is due; once it has, exactly the file of due records.
-    assert plan(arc.settings, arc.store, arc.index, world.schedule, as_of=world.t0 + timedelta(hours=23),
-                planned_by="anna", now=datetime.now(UTC), save=False).groups == []
+    assert (
+        plan(
+            arc.settings,
+            arc.store,
+            arc.index,
+            world.schedule,
+            as_of=world.t0 + timedelta(hours=23),
+            planned_by="anna",
+            now=datetime.now(UTC),
+            save=False,
+        ).groups
+        == []
+    )
     as_of = world.lock_expiry + timedelta(seconds=1)
-    listed = plan(arc.settings, arc.store, arc.index, world.schedule, as_of=as_of, planned_by="anna",
-                  now=datetime.now(UTC))
+    listed = plan(
+        arc.settings, arc.store, arc.index, world.schedule, as_of=as_of, planned_by="anna", now=datetime.now(UTC)
+    )
     [group] = listed.groups
     assert group.key == world.key_of(due[0]) and sorted(r.record_id for r in group.records) == sorted(due)
     assert [c.rule_id for c in group.rules] == ["kommentarer"]
-    assert group.rules[0].decision.cite() == ("Kommunstyrelsen, 2025-03-12: KS 2025-03-12 § 45, dnr KS 2025/77 "
-                                              "(WA CORE item GS2016-009)")
+    assert group.rules[0].decision.cite() == (
+        "Kommunstyrelsen, 2025-03-12: KS 2025-03-12 § 45, dnr KS 2025/77 (WA CORE item GS2016-009)"
+    )
     assert {r.warc_sha256 for r in group.records} == {originals[d]["warc"]["sha256"] for d in due}
     assert group.bytes > 0 and group.file_sha256 and group.retention_met == world.lock_expiry
     e = listed.excluded
     # (the fresh comment is newer than the shortest period, so it is not even scanned: not_due stays 0)
     assert (e.held, e.open_case, e.draft_rule, e.no_rule, e.file_kept, e.not_due) == (1, 1, 1, 1, 1, 0)
     assert [(k.key, k.reason) for k in listed.kept_files] == [
-        (world.key_of(mixed_comment), "file kept: also holds retained records")]
+        (world.key_of(mixed_comment), "file kept: also holds retained records")
+    ]
     assert rbook.list_csv(listed).count("\n") == 3  # header + two records
     assert load_list(arc.store, listed.id).status is ListStatus.PLANNED
 
@@ -255,7 +308,8 @@ def test_plan_approve_dispose_certificate(world: World) -> None:
     assert (cert.planned_by, cert.approved_by, cert.executed_by) == ("anna", "bo", "cilla")
     assert cert.record_count == 2 and cert.byte_count == group.bytes and cert.skipped == []
     assert {(r.record_id, r.warc_sha256, r.content_sha256) for f in cert.files for r in f.records} == {
-        (d, originals[d]["warc"]["sha256"], originals[d]["content_sha256"]) for d in due}
+        (d, originals[d]["warc"]["sha256"], originals[d]["content_sha256"]) for d in due
+    }
     assert cert.dates_covered == (world.t0, world.t0) and "no open public-records request" in cert.statement
     assert "every object version" in cert.method
     stored = rbook.load_certificate(arc.store, listed.id)
@@ -302,12 +356,25 @@ def test_an_interrupted_disposal_resumes_and_newly_held_records_stay(world: Worl
     second = world.ingest("sv-resume", (Kind.COMMENT, Direction.INKOMMEN), (Kind.COMMENT, Direction.INKOMMEN))
     later_held = world.ingest("sv-later", (Kind.COMMENT, Direction.INKOMMEN))
     as_of = world.lock_expiry + timedelta(seconds=1)
-    listed = plan(arc.settings, arc.store, arc.index, world.schedule, as_of=as_of, planned_by="flow:retention",
-                  now=datetime.now(UTC))
+    listed = plan(
+        arc.settings,
+        arc.store,
+        arc.index,
+        world.schedule,
+        as_of=as_of,
+        planned_by="flow:retention",
+        now=datetime.now(UTC),
+    )
     assert len(listed.groups) == 3
     approve(arc.settings, arc.store, listed.id, by="anna", now=datetime.now(UTC))
-    place_hold(arc.store, arc.index, matter="Begäran", owner="jurist", now=datetime.now(UTC),
-               scope=SavedSearch(record_ids=later_held))
+    place_hold(
+        arc.store,
+        arc.index,
+        matter="Begäran",
+        owner="jurist",
+        now=datetime.now(UTC),
+        scope=SavedSearch(record_ids=later_held),
+    )
     world.let_locks_expire()
 
     class Crash(Exception):
@@ -339,12 +406,20 @@ def test_gdpr_erasure_request_is_logged_answered_and_deletes_nothing(world: Worl
     arc = world.arc
     [comment] = world.ingest("sv-gdpr", (Kind.COMMENT, Direction.INKOMMEN))
     [post] = world.ingest("sv-gdpr-post", (Kind.POST, Direction.UPPRATTAD))
-    answer = erasure_request(arc.settings, arc.index, world.schedule, comment, requested_by="os:registrator",
-                             now=datetime.now(UTC), note="e-post 2026-11-30")
+    answer = erasure_request(
+        arc.settings,
+        arc.index,
+        world.schedule,
+        comment,
+        requested_by="os:registrator",
+        now=datetime.now(UTC),
+        note="e-post 2026-11-30",
+    )
     assert answer.rule_id == "kommentarer" and answer.disposal_date == world.lock_expiry
     assert "not on request" in answer.explanation
-    kept = erasure_request(arc.settings, arc.index, world.schedule, post, requested_by="os:registrator",
-                           now=datetime.now(UTC))
+    kept = erasure_request(
+        arc.settings, arc.index, world.schedule, post, requested_by="os:registrator", now=datetime.now(UTC)
+    )
     assert kept.rule_id == "egna-inlagg" and kept.disposal_date is None
     assert world.present([comment, post]) == 2 and len(world.versions(world.key_of(comment))) == 1
     audit = open_audit(arc.settings)
@@ -358,11 +433,18 @@ def use_env(s: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     from archive.config import get_settings
 
     assert s.s3_access_key is not None and s.s3_secret_key is not None and s.s3_endpoint_url is not None
-    env = {"COMMUNIS_STORE": "s3", "COMMUNIS_S3_ENDPOINT_URL": s.s3_endpoint_url, "COMMUNIS_S3_BUCKET": s.s3_bucket,
-           "COMMUNIS_S3_PREFIX": s.s3_prefix, "COMMUNIS_S3_ACCESS_KEY": s.s3_access_key.get_secret_value(),
-           "COMMUNIS_S3_SECRET_KEY": s.s3_secret_key.get_secret_value(), "COMMUNIS_DATA_DIR": str(s.data_dir),
-           "COMMUNIS_ES_INDEX_PREFIX": s.es_index_prefix, "COMMUNIS_RETENTION_FILE": str(s.retention_file),
-           "COMMUNIS_RETENTION_CLASSES": json.dumps([c.model_dump(mode="json") for c in s.retention_classes])}
+    env = {
+        "COMMUNIS_STORE": "s3",
+        "COMMUNIS_S3_ENDPOINT_URL": s.s3_endpoint_url,
+        "COMMUNIS_S3_BUCKET": s.s3_bucket,
+        "COMMUNIS_S3_PREFIX": s.s3_prefix,
+        "COMMUNIS_S3_ACCESS_KEY": s.s3_access_key.get_secret_value(),
+        "COMMUNIS_S3_SECRET_KEY": s.s3_secret_key.get_secret_value(),
+        "COMMUNIS_DATA_DIR": str(s.data_dir),
+        "COMMUNIS_ES_INDEX_PREFIX": s.es_index_prefix,
+        "COMMUNIS_RETENTION_FILE": str(s.retention_file),
+        "COMMUNIS_RETENTION_CLASSES": json.dumps([c.model_dump(mode="json") for c in s.retention_classes]),
+    }
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     get_settings.cache_clear()
@@ -388,9 +470,12 @@ def test_cli_two_people_and_erasure(world: World, monkeypatch: pytest.MonkeyPatc
         assert code == 0, out
         list_id = out.split()[-1]
         assert list_id.startswith("disp-") and "total: 1 files, 1 records" in out
-        assert run("approve", list_id, "--actor", "anna") == (2, "error: anna cannot approve a list they planned: "
-                                                                 "a second person must — two people: planner ≠ "
-                                                                 "approver, approver ≠ executor")
+        assert run("approve", list_id, "--actor", "anna") == (
+            2,
+            "error: anna cannot approve a list they planned: "
+            "a second person must — two people: planner ≠ "
+            "approver, approver ≠ executor",
+        )
         code, out = run("approve", list_id, "--actor", "bo")
         assert code == 0, out
         code, out = run("dispose", list_id, "--actor", "cilla")

@@ -42,44 +42,83 @@ classes:
   - {name: t-2d, description: Two days from capture, days: 2, trigger: captured, lock_mode: GOVERNANCE}
   - {name: t-30d, description: Thirty days from capture, days: 30, trigger: captured, lock_mode: GOVERNANCE}
 """
-PREVIOUS = CLASSES + f"""
+PREVIOUS = (
+    CLASSES
+    + f"""
 rules:
   - {{id: kommentarer, description: Kommentarer, match: {{kinds: [comment]}}, class: t-2d, decision: {DECISION}}}
   - {{id: inlagg, description: Inlägg, match: {{kinds: [post]}}, class: t-2d, decision: {DECISION}}}
   - {{id: svar, description: Svar (utkast), match: {{kinds: [reply]}}, class: t-2d}}
 """
-CURRENT = CLASSES + f"""
+)
+CURRENT = (
+    CLASSES
+    + f"""
 rules:
   - {{id: kommentarer, description: Kommentarer, match: {{kinds: [comment]}}, class: t-30d, decision: {DECISION}}}
   - {{id: inlagg, description: Inlägg, match: {{kinds: [post]}}, class: t-1d, decision: {DECISION}}}
   - {{id: svar, description: Svar, match: {{kinds: [reply]}}, class: t-2d, decision: {DECISION}}}
 """
-ONE_DAY = RetentionClass(name="t-1d", description="One day from capture (tests).", days=1,
-                         trigger=RetentionTrigger.CAPTURED, lock_mode=LockMode.GOVERNANCE)
+)
+ONE_DAY = RetentionClass(
+    name="t-1d",
+    description="One day from capture (tests).",
+    days=1,
+    trigger=RetentionTrigger.CAPTURED,
+    lock_mode=LockMode.GOVERNANCE,
+)
 
 
 @pytest.fixture
 def arc(s3_settings: Settings, tmp_path: Path) -> Iterator[Archive]:
     (tmp_path / "previous.yaml").write_text(PREVIOUS)
     (tmp_path / "retention.yaml").write_text(CURRENT)
-    settings = s3_settings.model_copy(update={"retention_file": tmp_path / "retention.yaml",
-                                              "retention_classes": [*s3_settings.retention_classes, ONE_DAY]})
+    settings = s3_settings.model_copy(
+        update={
+            "retention_file": tmp_path / "retention.yaml",
+            "retention_classes": [*s3_settings.retention_classes, ONE_DAY],
+        }
+    )
     archive = Archive(settings)
     yield archive
     archive.index.destroy()
 
 
-def ingest(arc: Archive, account: str, kind: Kind, direction: Direction, n: int, when: datetime,
-           schedule: Path | None = None) -> list[str]:
+def ingest(
+    arc: Archive, account: str, kind: Kind, direction: Direction, n: int, when: datetime, schedule: Path | None = None
+) -> list[str]:
     """One pipeline run; the bundle's class comes from `schedule`'s rules (the one in force at capture)."""
-    acc = Account(id=account, platform="mastodon", handle=f"@{account}", display_name=account,
-                  department="Kommunstyrelsen", retention_class="t-1d", base_url="https://social.example")
-    recs = [Record(platform="mastodon", account=account, item_id=uuid.uuid4().hex[:10], kind=kind, direction=direction,
-                   text=f"{kind.value} {i}", captured_at=when, published_at=when - timedelta(minutes=5))
-            for i in range(n)]
-    bundle = CaptureBundle(capture=Capture(url=f"https://social.example/api/{uuid.uuid4().hex}", status=200,
-                                           body=json.dumps([r.item_id for r in recs]).encode(), started_at=when),
-                           records=recs)
+    acc = Account(
+        id=account,
+        platform="mastodon",
+        handle=f"@{account}",
+        display_name=account,
+        department="Kommunstyrelsen",
+        retention_class="t-1d",
+        base_url="https://social.example",
+    )
+    recs = [
+        Record(
+            platform="mastodon",
+            account=account,
+            item_id=uuid.uuid4().hex[:10],
+            kind=kind,
+            direction=direction,
+            text=f"{kind.value} {i}",
+            captured_at=when,
+            published_at=when - timedelta(minutes=5),
+        )
+        for i in range(n)
+    ]
+    bundle = CaptureBundle(
+        capture=Capture(
+            url=f"https://social.example/api/{uuid.uuid4().hex}",
+            status=200,
+            body=json.dumps([r.item_id for r in recs]).encode(),
+            started_at=when,
+        ),
+        records=recs,
+    )
     settings = arc.settings.model_copy(update={"retention_file": schedule or arc.settings.retention_file})
     report = Pipeline(settings, arc.store, arc.index).ingest(acc, [bundle])
     assert report.indexed == n and not report.index_errors
@@ -99,15 +138,19 @@ def test_a_schedule_change_is_reported_and_longer_periods_extend_object_lock(arc
     posts = ingest(arc, "rv-inlagg", Kind.POST, Direction.UPPRATTAD, 2, t0, before)
     [reply] = ingest(arc, "rv-svar", Kind.REPLY, Direction.INKOMMEN, 1, t0, before)
     arc.index.es.indices.refresh(index=arc.index.alias)
-    key = {name: str(arc.index.get(ids[0])["warc_key"]) for name, ids in
-           (("c", comments), ("p", posts), ("r", [reply]))}
+    key = {
+        name: str(arc.index.get(ids[0])["warc_key"]) for name, ids in (("c", comments), ("p", posts), ("r", [reply]))
+    }
     store = arc.store
     assert isinstance(store, S3Store)
     locked = {n: store.head(k).retain_until for n, k in key.items()}  # type: ignore[union-attr]
     # At capture the previous schedule's class decided: two days for comments and posts; replies (a draft
     # rule only) the account's one day.
-    assert (locked["c"], locked["p"], locked["r"]) == (t0 + timedelta(days=2), t0 + timedelta(days=2),
-                                                       t0 + timedelta(days=1))
+    assert (locked["c"], locked["p"], locked["r"]) == (
+        t0 + timedelta(days=2),
+        t0 + timedelta(days=2),
+        t0 + timedelta(days=1),
+    )
     assert "-t-2d-" in key["c"] and "-t-1d-" in key["r"]
     previous = load_schedule(arc.settings, tmp_path / "previous.yaml")
     current = load_schedule(arc.settings)
@@ -118,11 +161,14 @@ def test_a_schedule_change_is_reported_and_longer_periods_extend_object_lock(arc
 
     result = reevaluate(store, arc.index, previous, current, by="os:anna", now=datetime.now(UTC))
     assert result.scanned == 6 and result.changed == 6
-    changes = {(c.old_rule, c.new_rule, c.old_class, c.new_class, c.disposal): (c.records, c.files)
-               for c in result.changes}
-    assert changes == {("kommentarer", "kommentarer", "t-2d", "t-30d", "later"): (3, 1),
-                       ("inlagg", "inlagg", "t-2d", "t-1d", "earlier"): (2, 1),
-                       (None, "svar", None, "t-2d", "now disposable"): (1, 1)}
+    changes = {
+        (c.old_rule, c.new_rule, c.old_class, c.new_class, c.disposal): (c.records, c.files) for c in result.changes
+    }
+    assert changes == {
+        ("kommentarer", "kommentarer", "t-2d", "t-30d", "later"): (3, 1),
+        ("inlagg", "inlagg", "t-2d", "t-1d", "earlier"): (2, 1),
+        (None, "svar", None, "t-2d", "now disposable"): (1, 1),
+    }
     by_key = {lk.key: lk for lk in result.locks}
     assert by_key[key["c"]].outcome == "extended" and by_key[key["r"]].outcome == "extended"
     assert by_key[key["p"]].outcome.startswith("shorter: takes effect when the current lock expires")
@@ -171,8 +217,9 @@ def test_cli_reevaluate(arc: Archive, tmp_path: Path, monkeypatch: pytest.Monkey
     assert arc.settings.events_prefix is not None
     monkeypatch.setenv("COMMUNIS_EVENTS_PREFIX", arc.settings.events_prefix)
     try:
-        result = CliRunner().invoke(app, ["retention", "reevaluate", "--previous", str(tmp_path / "previous.yaml"),
-                                          "--actor", "os:anna"])
+        result = CliRunner().invoke(
+            app, ["retention", "reevaluate", "--previous", str(tmp_path / "previous.yaml"), "--actor", "os:anna"]
+        )
         out = " ".join(result.output.split())
         assert result.exit_code == 0, out
         assert "2 of 2 records changed" in out and "extended" in out and "t-30d" in out

@@ -17,26 +17,55 @@ from schemas.record import MediaRef
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 
-def rec(item_id: str, text: str, *, platform: str = "mastodon", account: str = "sundsvik-mastodon",
-        kind: str = "post", day: int = 0, captured_day: int | None = None, media: bool = False,
-        edited: bool = False, deleted: bool = False) -> Record:
+def rec(
+    item_id: str,
+    text: str,
+    *,
+    platform: str = "mastodon",
+    account: str = "sundsvik-mastodon",
+    kind: str = "post",
+    day: int = 0,
+    captured_day: int | None = None,
+    media: bool = False,
+    edited: bool = False,
+    deleted: bool = False,
+) -> Record:
     published = T0 + timedelta(days=day)
-    return Record.model_validate(dict(
-        platform=platform, account=account, item_id=item_id, kind=kind,
-        direction="upprattad" if kind == "post" else "inkommen", text=text,
-        published_at=published, captured_at=T0 + timedelta(days=day if captured_day is None else captured_day, hours=1),
-        media=[MediaRef(url=f"https://example.org/{item_id}.jpg")] if media else [],
-        edited_at=published + timedelta(hours=2) if edited else None, deleted=deleted,
-    ))
+    return Record.model_validate(
+        dict(
+            platform=platform,
+            account=account,
+            item_id=item_id,
+            kind=kind,
+            direction="upprattad" if kind == "post" else "inkommen",
+            text=text,
+            published_at=published,
+            captured_at=T0 + timedelta(days=day if captured_day is None else captured_day, hours=1),
+            media=[MediaRef(url=f"https://example.org/{item_id}.jpg")] if media else [],
+            edited_at=published + timedelta(hours=2) if edited else None,
+            deleted=deleted,
+        )
+    )
 
 
 CORPUS: list[tuple[Record, str]] = [
     (rec("1", "Snöröjningen börjar i natt på Långgatan", day=0, media=True), "Kommunstyrelsen"),
     (rec("2", "Tack för snabb snöröjning!", kind="comment", day=1), "Kommunstyrelsen"),
-    (rec("3", "Förskolan Norrby har öppet hus", platform="wordpress", account="sundsvik-blogg", day=2,
-         edited=True), "Barn- och utbildningsnämnden"),
-    (rec("4", "Road clearing starts tonight on the main roads", platform="wordpress", account="sundsvik-blogg",
-         day=3, captured_day=10), "Barn- och utbildningsnämnden"),
+    (
+        rec("3", "Förskolan Norrby har öppet hus", platform="wordpress", account="sundsvik-blogg", day=2, edited=True),
+        "Barn- och utbildningsnämnden",
+    ),
+    (
+        rec(
+            "4",
+            "Road clearing starts tonight on the main roads",
+            platform="wordpress",
+            account="sundsvik-blogg",
+            day=3,
+            captured_day=10,
+        ),
+        "Barn- och utbildningsnämnden",
+    ),
     (rec("5", "Borttaget inlägg om badhuset", day=4, deleted=True, media=True), "Kultur- och fritidsnämnden"),
     (rec("6", "Badhuset stänger för renovering", kind="reply", day=5, edited=True), "Kultur- och fritidsnämnden"),
 ]
@@ -44,8 +73,10 @@ CORPUS: list[tuple[Record, str]] = [
 
 def load(index: RecordIndex, records: list[tuple[Record, str]]) -> None:
     index.ensure()
-    docs = [to_document(r, warc_key=f"warc/{r.account}/test.warc.gz", retention_class="social-10y", department=d)
-            for r, d in records]
+    docs = [
+        to_document(r, warc_key=f"warc/{r.account}/test.warc.gz", retention_class="social-10y", department=d)
+        for r, d in records
+    ]
     result = index.bulk(docs)
     assert not result.errors and result.indexed == len(docs)
 
@@ -101,8 +132,13 @@ def test_hold_retention_class_public_only_item_and_thread_filters(corpus: Record
 
 def test_latest_only_hides_older_versions(local_archive: Archive) -> None:
     first = rec("9", "Första versionen av inlägget")
-    second = first.model_copy(update={"text": "Andra versionen av inlägget", "version": 2,
-                                      "captured_at": first.captured_at + timedelta(hours=1)})
+    second = first.model_copy(
+        update={
+            "text": "Andra versionen av inlägget",
+            "version": 2,
+            "captured_at": first.captured_at + timedelta(hours=1),
+        }
+    )
     load(local_archive.index, [(first, "KS"), (second, "KS")])
     assert search(local_archive.index, SearchQuery(item="9")).total == 2
     [latest] = search(local_archive.index, SearchQuery(item="9", latest_only=True)).hits
@@ -114,8 +150,11 @@ def test_facets_count_beside_the_hits(corpus: RecordIndex) -> None:
     assert result.facets["platform"] == {"mastodon": 4, "wordpress": 2}
     assert result.facets["account"] == {"sundsvik-mastodon": 4, "sundsvik-blogg": 2}
     assert result.facets["kind"] == {"post": 4, "comment": 1, "reply": 1}
-    assert result.facets["department"] == {"Kommunstyrelsen": 2, "Barn- och utbildningsnämnden": 2,
-                                           "Kultur- och fritidsnämnden": 2}
+    assert result.facets["department"] == {
+        "Kommunstyrelsen": 2,
+        "Barn- och utbildningsnämnden": 2,
+        "Kultur- och fritidsnämnden": 2,
+    }
     assert result.facets["has_media"] == {"true": 2, "false": 4}
     assert result.facets["edited"] == {"true": 2, "false": 4}
     assert result.facets["deleted"] == {"true": 1, "false": 5}
@@ -184,10 +223,15 @@ def test_point_in_time_paging_returns_every_hit_once_past_10000(local_archive: A
     index = local_archive.index
     index.ensure()
     n = 10_500
-    docs = (to_document(rec(f"bulk-{i}", f"Inlägg nummer {i} om snöröjning", day=i % 60,
-                            media=i % 3 == 0),
-                        warc_key="warc/bulk.warc.gz", retention_class="social-10y", department="KS")
-            for i in range(n))
+    docs = (
+        to_document(
+            rec(f"bulk-{i}", f"Inlägg nummer {i} om snöröjning", day=i % 60, media=i % 3 == 0),
+            warc_key="warc/bulk.warc.gz",
+            retention_class="social-10y",
+            department="KS",
+        )
+        for i in range(n)
+    )
     result = index.bulk(docs, chunk_size=2000)
     assert result.indexed == n and not result.errors
     assert search(index, SearchQuery(size=1)).total == n

@@ -31,7 +31,7 @@ def test_multipart_upload_is_checked_locked_and_readable_by_range(s3_settings: S
     assert stored.sha256 == digest and stored.size == path.stat().st_size
     assert stored.retain_until == until and stored.lock_mode is LockMode.GOVERNANCE
     data = path.read_bytes()
-    assert store.get_range("warc/x/big.warc.gz", 9 * 1024 * 1024, 100) == data[9 * 1024 * 1024:9 * 1024 * 1024 + 100]
+    assert store.get_range("warc/x/big.warc.gz", 9 * 1024 * 1024, 100) == data[9 * 1024 * 1024 : 9 * 1024 * 1024 + 100]
     with pytest.raises(ObjectLocked):
         store.delete("warc/x/big.warc.gz")
 
@@ -62,8 +62,9 @@ def test_unlocked_object_can_be_deleted_and_legal_hold_blocks_it(s3_settings: Se
 
 
 @pytest.mark.parametrize("backend", ["local", "s3"])
-def test_keys_are_never_overwritten(backend: str, settings: Settings, request: pytest.FixtureRequest,
-                                    tmp_path: Path) -> None:
+def test_keys_are_never_overwritten(
+    backend: str, settings: Settings, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     chosen = settings if backend == "local" else request.getfixturevalue("s3_settings")
     store = open_store(chosen)
     store.put_bytes("manifest/x/once.json", b'{"v":1}')

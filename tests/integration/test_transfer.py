@@ -69,12 +69,14 @@ def checksum_problems(package: Path) -> list[str]:
     return problems
 
 
-def test_transfer_package_validates_and_every_checksum_matches(local_archive: Archive, premis: PremisLog,
-                                                               tmp_path: Path) -> None:
+def test_transfer_package_validates_and_every_checksum_matches(
+    local_archive: Archive, premis: PremisLog, tmp_path: Path
+) -> None:
     arc = local_archive
     stored = ingest_samples(arc)
-    result = build_transfer(arc.settings, arc.store, arc.index, premis, tmp_path / "out",
-                            retention_class="social-10y", by="os:archivist")
+    result = build_transfer(
+        arc.settings, arc.store, arc.index, premis, tmp_path / "out", retention_class="social-10y", by="os:archivist"
+    )
     package = result.directory
     total = arc.index.count({"term": {"retention_class": "social-10y"}})
     assert result.records == total > 0
@@ -108,9 +110,12 @@ def test_transfer_package_validates_and_every_checksum_matches(local_archive: Ar
 
     # PREMIS: the stored files' fixity as recorded at storage, their capture, and the transfer.
     premis_xml = etree.parse(str(package / "metadata/preservation/premis.xml")).getroot()
-    digests = {o.findtext(f"{PREMIS}objectIdentifier/{PREMIS}objectIdentifierValue"):
-               o.findtext(f"{PREMIS}objectCharacteristics/{PREMIS}fixity/{PREMIS}messageDigest")
-               for o in premis_xml.iter(PREMIS + "object")}
+    digests = {
+        o.findtext(f"{PREMIS}objectIdentifier/{PREMIS}objectIdentifierValue"): o.findtext(
+            f"{PREMIS}objectCharacteristics/{PREMIS}fixity/{PREMIS}messageDigest"
+        )
+        for o in premis_xml.iter(PREMIS + "object")
+    }
     assert set(result.source_files) <= set(stored) and set(result.source_files) <= set(digests)
     for key in result.source_files:
         assert digests[key] == arc.store.head(key).sha256  # type: ignore[union-attr]
@@ -119,7 +124,8 @@ def test_transfer_package_validates_and_every_checksum_matches(local_archive: Ar
     premis.refresh()
     logged = premis.events(object_id=f"package:{result.objid}", type=PremisEventType.TRANSFER)
     assert [e.id for e in logged] == [result.event_id] and logged[0].sha256 == result.files[
-        "representations/rep1/data/records.warc.gz"]
+        "representations/rep1/data/records.warc.gz"
+    ]
 
     # A changed byte anywhere is found by the same check.
     victim = package / "metadata/descriptive/records.json"

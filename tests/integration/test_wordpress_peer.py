@@ -33,9 +33,15 @@ IMAGE = png(6, 4, (0, 90, 160))
 
 
 def account(peer: WordPressPeer, platform: str = "wordpress", handle: str = "blogg") -> Account:
-    return Account(id=f"peer-{platform}-{handle.strip('/?=').replace('/', '-').replace('=', '-')}",
-                   platform=platform, handle=handle, display_name="Sundsviks kommun (real WordPress)",
-                   department="Kommunstyrelsen", retention_class="social-10y", base_url=peer.url)
+    return Account(
+        id=f"peer-{platform}-{handle.strip('/?=').replace('/', '-').replace('=', '-')}",
+        platform=platform,
+        handle=handle,
+        display_name="Sundsviks kommun (real WordPress)",
+        department="Kommunstyrelsen",
+        retention_class="social-10y",
+        base_url=peer.url,
+    )
 
 
 def harvest(arc: Archive, acc: Account) -> HarvestReport:
@@ -57,14 +63,21 @@ def public(truth: dict[str, Any]) -> dict[str, dict[str, Any]]:
     approved comments on them, each with its text, kind, parent and direction."""
     shown: dict[str, dict[str, Any]] = {}
     for item in truth["items"]:
-        shown[f"{item['type']}-{item['id']}"] = {"kind": item["type"], "text": words(item["rendered"]),
-                                                 "parent": None, "item": item}
+        shown[f"{item['type']}-{item['id']}"] = {
+            "kind": item["type"],
+            "text": words(item["rendered"]),
+            "parent": None,
+            "item": item,
+        }
     for c in truth["comments"]:
         if c["status"] == "approved" and c["post_status"] == "publish":
             shown[f"comment-{c['id']}"] = {
-                "kind": "comment" if c["parent"] == 0 else "reply", "text": words(c["rendered"]),
+                "kind": "comment" if c["parent"] == 0 else "reply",
+                "text": words(c["rendered"]),
                 "parent": f"post-{c['post']}" if c["parent"] == 0 else f"comment-{c['parent']}",
-                "direction": "upprattad" if c["user"] else "inkommen", "item": c}
+                "direction": "upprattad" if c["user"] else "inkommen",
+                "item": c,
+            }
     return shown
 
 
@@ -129,14 +142,16 @@ def test_the_feeds_wordpress_generates_are_archived_whole(local_archive: Archive
     """The RSS 2.0 and Atom feeds WordPress writes: every published post (feeds carry no pages and no
     comments), by WordPress's guid, with its text; an edit is a new version; a deletion is not seen."""
     arc, peer = local_archive, fresh(structure)
-    feeds = {"rss": "?feed=rss2", "atom": "?feed=atom"} if structure == PLAIN else {"rss": "feed/",
-                                                                                 "atom": "feed/atom/"}
+    feeds = (
+        {"rss": "?feed=rss2", "atom": "?feed=atom"} if structure == PLAIN else {"rss": "feed/", "atom": "feed/atom/"}
+    )
     posts = [peer.publish(f"Nyhet nummer {n} från kommunen.", title=f"Nyhet {n}")["id"] for n in range(3)]
     peer.publish("Sidor står inte i flödet.", title="Om kommunen", kind="page")
     accounts = {name: account(peer, "rss", handle) for name, handle in feeds.items()}
     for name, acc in accounts.items():
-        assert httpx.get(acc.api_base + "/" + acc.handle).headers["content-type"].startswith(
-            f"application/{name}+xml"), name
+        assert (
+            httpx.get(acc.api_base + "/" + acc.handle).headers["content-type"].startswith(f"application/{name}+xml")
+        ), name
 
     def by_guid() -> dict[str, dict[str, Any]]:
         return {i["guid"]: i for i in peer.truth()["items"] if i["type"] == "post"}
@@ -170,8 +185,9 @@ def test_a_run_that_can_read_no_listing_fails_and_says_why(local_archive: Archiv
 
     failed = harvest_one(arc.settings, arc.store, arc.index, site)
     assert not failed.ok and failed.error is not None
-    assert failed.error.startswith("no listing page could be read (3 quarantined; first: response is not JSON"), \
+    assert failed.error.startswith("no listing page could be read (3 quarantined; first: response is not JSON"), (
         failed.error
+    )
     assert len(failed.quarantined) == 3 and all(q.reason.startswith("response is not JSON") for q in failed.quarantined)
     assert load_state(arc.store, site.id).consecutive_failures == 1
     assert failed.counts.new == 0

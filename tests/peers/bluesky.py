@@ -118,8 +118,23 @@ class BlueskyPeer:
                 self._node.kill()
                 self._node.wait()
         if (self.tmp / "pg" / "PG_VERSION").exists():
-            subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BINS[-1] / "pg_ctl"), "-D",
-                            str(self.tmp / "pg"), "-m", "fast", "-w", "stop"], capture_output=True, check=False)
+            subprocess.run(
+                [
+                    "runuser",
+                    "-u",
+                    "postgres",
+                    "--",
+                    str(PG_BINS[-1] / "pg_ctl"),
+                    "-D",
+                    str(self.tmp / "pg"),
+                    "-m",
+                    "fast",
+                    "-w",
+                    "stop",
+                ],
+                capture_output=True,
+                check=False,
+            )
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def __enter__(self) -> BlueskyPeer:
@@ -136,15 +151,45 @@ class BlueskyPeer:
             folder.mkdir(mode=0o700)
             shutil.chown(folder, "postgres")
         as_pg = ["runuser", "-u", "postgres", "--"]
-        made = subprocess.run([*as_pg, str(PG_BINS[-1] / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-                               "-E", "UTF8", "--no-sync"], capture_output=True, text=True, check=False,
-                              env={**os.environ, "LC_ALL": "C"})
+        made = subprocess.run(
+            [
+                *as_pg,
+                str(PG_BINS[-1] / "initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "LC_ALL": "C"},
+        )
         if made.returncode != 0:
             raise RuntimeError(f"bluesky peer: initdb failed: {(made.stderr or made.stdout).strip()[-1500:]}")
         self._pg_port = _free_port()
-        started = subprocess.run([*as_pg, str(PG_BINS[-1] / "pg_ctl"), "-D", str(data), "-l", str(sock / "log"),
-                                  "-o", f"-h 127.0.0.1 -p {self._pg_port} -k {sock} -c fsync=off", "-w", "start"],
-                                 capture_output=True, text=True, check=False)
+        started = subprocess.run(
+            [
+                *as_pg,
+                str(PG_BINS[-1] / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(sock / "log"),
+                "-o",
+                f"-h 127.0.0.1 -p {self._pg_port} -k {sock} -c fsync=off",
+                "-w",
+                "start",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if started.returncode != 0:
             log = (sock / "log").read_text(errors="replace") if (sock / "log").exists() else ""
             raise RuntimeError(f"bluesky peer: PostgreSQL did not start: {started.stderr.strip()} {log[-1500:]}")
@@ -154,15 +199,26 @@ class BlueskyPeer:
         out, err = self.tmp / "node.out", self.tmp / "node.err"
         node_tmp = self.tmp / "node-tmp"  # the PDS keeps its data and blobs under os.tmpdir()
         node_tmp.mkdir()
-        env = {**os.environ, "NODE_PATH": str(self.install / "node_modules"), "TMPDIR": str(node_tmp),
-               "DB_POSTGRES_URL": f"postgresql://postgres@127.0.0.1:{self._pg_port}/postgres",
-               "DB_POSTGRES_SCHEMA": "communis", "REDIS_HOST": "127.0.0.1:1", "LOG_ENABLED": "false",
-               "NODE_NO_WARNINGS": "1"}
+        env = {
+            **os.environ,
+            "NODE_PATH": str(self.install / "node_modules"),
+            "TMPDIR": str(node_tmp),
+            "DB_POSTGRES_URL": f"postgresql://postgres@127.0.0.1:{self._pg_port}/postgres",
+            "DB_POSTGRES_SCHEMA": "communis",
+            "REDIS_HOST": "127.0.0.1:1",
+            "LOG_ENABLED": "false",
+            "NODE_NO_WARNINGS": "1",
+        }
         started = datetime.now(UTC)
         with out.open("wb") as stdout, err.open("wb") as stderr:
-            self._node = subprocess.Popen(["node", "-r", str(HERE / "loopback.js"), str(HERE / "launch.js")],
-                                          stdin=subprocess.PIPE, stdout=stdout, stderr=stderr, env=env,
-                                          cwd=self.tmp)
+            self._node = subprocess.Popen(
+                ["node", "-r", str(HERE / "loopback.js"), str(HERE / "launch.js")],
+                stdin=subprocess.PIPE,
+                stdout=stdout,
+                stderr=stderr,
+                env=env,
+                cwd=self.tmp,
+            )
 
         def ready() -> dict[str, Any] | None:
             for line in out.read_text(errors="replace").splitlines():
@@ -182,8 +238,17 @@ class BlueskyPeer:
         self.appview = urls["appview"].replace("localhost", "127.0.0.1")
 
     # ---- XRPC ---------------------------------------------------------------------------------
-    def _call(self, method: str, *, session: Session | None = None, body: Any = None, params: Any = None,
-              content: bytes | None = None, content_type: str | None = None, base: str | None = None) -> Any:
+    def _call(
+        self,
+        method: str,
+        *,
+        session: Session | None = None,
+        body: Any = None,
+        params: Any = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        base: str | None = None,
+    ) -> Any:
         headers = {"Authorization": f"Bearer {session.jwt}"} if session else {}
         if content_type:
             headers["Content-Type"] = content_type
@@ -200,56 +265,85 @@ class BlueskyPeer:
         """A new account `name-N.test` (N makes it unique in the session), with a profile name."""
         self._accounts += 1
         handle = f"{name}-{self._accounts}.test"
-        made = self._call("com.atproto.server.createAccount",
-                          body={"handle": handle, "email": f"{name}-{self._accounts}@example.test",
-                                "password": "peer-password"})
+        made = self._call(
+            "com.atproto.server.createAccount",
+            body={"handle": handle, "email": f"{name}-{self._accounts}@example.test", "password": "peer-password"},
+        )
         session = Session(made["did"], made["handle"], made["accessJwt"])
         if display_name:
-            self._call("com.atproto.repo.putRecord", session=session, body={
-                "repo": session.did, "collection": "app.bsky.actor.profile", "rkey": "self",
-                "record": {"$type": "app.bsky.actor.profile", "displayName": display_name}})
+            self._call(
+                "com.atproto.repo.putRecord",
+                session=session,
+                body={
+                    "repo": session.did,
+                    "collection": "app.bsky.actor.profile",
+                    "rkey": "self",
+                    "record": {"$type": "app.bsky.actor.profile", "displayName": display_name},
+                },
+            )
         if wait:
             self.wait_profiles(session)
         return session
 
     def wait_profiles(self, *sessions: Session) -> None:
         """Wait until the AppView knows every one of the accounts."""
-        wait_for(lambda: all(self._appview_ok("app.bsky.actor.getProfile", {"actor": s.did}) for s in sessions),
-                 f"the AppView to index {', '.join(s.handle for s in sessions)}")
+        wait_for(
+            lambda: all(self._appview_ok("app.bsky.actor.getProfile", {"actor": s.did}) for s in sessions),
+            f"the AppView to index {', '.join(s.handle for s in sessions)}",
+        )
 
     def _appview_ok(self, method: str, params: Mapping[str, str | list[str]]) -> Any:
         response = httpx.get(f"{self.appview}/xrpc/{method}", params=params, timeout=60)
         return response.json() if response.status_code == 200 else None
 
     def image(self, session: Session, data: bytes, mime: str = "image/png") -> dict[str, Any]:
-        blob: dict[str, Any] = self._call("com.atproto.repo.uploadBlob", session=session, content=data,
-                                          content_type=mime)["blob"]
+        blob: dict[str, Any] = self._call(
+            "com.atproto.repo.uploadBlob", session=session, content=data, content_type=mime
+        )["blob"]
         return blob
 
-    def post(self, session: Session, text: str, *, reply_to: Ref | None = None, root: Ref | None = None,
-             images: list[dict[str, Any]] | None = None, quote: Ref | None = None,
-             facets: list[dict[str, Any]] | None = None, card: dict[str, str] | None = None,
-             created_at: datetime | None = None, wait: bool = True) -> Ref:
+    def post(
+        self,
+        session: Session,
+        text: str,
+        *,
+        reply_to: Ref | None = None,
+        root: Ref | None = None,
+        images: list[dict[str, Any]] | None = None,
+        quote: Ref | None = None,
+        facets: list[dict[str, Any]] | None = None,
+        card: dict[str, str] | None = None,
+        created_at: datetime | None = None,
+        wait: bool = True,
+    ) -> Ref:
         """Write a post (a reply when `reply_to`; a quote when `quote`, with `images` a quote with media)."""
         record: dict[str, Any] = {"$type": POST, "text": text, "createdAt": stamp(created_at or datetime.now(UTC))}
         if reply_to is not None:
             record["reply"] = {"root": (root or reply_to).strong(), "parent": reply_to.strong()}
         shown: dict[str, Any] | None = None
         if images:
-            shown = {"$type": "app.bsky.embed.images", "images": [{"alt": f"Bild {n + 1}", "image": b}
-                                                                  for n, b in enumerate(images)]}
+            shown = {
+                "$type": "app.bsky.embed.images",
+                "images": [{"alt": f"Bild {n + 1}", "image": b} for n, b in enumerate(images)],
+            }
         elif card:
             shown = {"$type": "app.bsky.embed.external", "external": {"description": "", "title": "", **card}}
         if quote is not None:
             quoted = {"$type": "app.bsky.embed.record", "record": quote.strong()}
-            record["embed"] = quoted if shown is None else {"$type": "app.bsky.embed.recordWithMedia",
-                                                            "record": quoted, "media": shown}
+            record["embed"] = (
+                quoted
+                if shown is None
+                else {"$type": "app.bsky.embed.recordWithMedia", "record": quoted, "media": shown}
+            )
         elif shown is not None:
             record["embed"] = shown
         if facets:
             record["facets"] = facets
-        made = self._call("com.atproto.repo.createRecord", session=session,
-                          body={"repo": session.did, "collection": POST, "record": record})
+        made = self._call(
+            "com.atproto.repo.createRecord",
+            session=session,
+            body={"repo": session.did, "collection": POST, "record": record},
+        )
         ref = Ref(made["uri"], made["cid"])
         if wait:
             self.wait_shown(ref.uri)
@@ -258,36 +352,57 @@ class BlueskyPeer:
     def edit(self, session: Session, ref: Ref, text: str) -> Ref:
         """Rewrite a post's text (`putRecord` on its rkey: a new CID, as an edit is on AT Protocol)."""
         rkey = ref.uri.rsplit("/", 1)[-1]
-        record = self._call("com.atproto.repo.getRecord", params={"repo": session.did, "collection": POST,
-                                                                  "rkey": rkey})["value"]
+        record = self._call(
+            "com.atproto.repo.getRecord", params={"repo": session.did, "collection": POST, "rkey": rkey}
+        )["value"]
         record = {k: v for k, v in record.items() if k != "facets"}  # their byte ranges were the old text's
-        made = self._call("com.atproto.repo.putRecord", session=session, body={
-            "repo": session.did, "collection": POST, "rkey": rkey, "record": {**record, "text": text},
-            "swapRecord": ref.cid})
+        made = self._call(
+            "com.atproto.repo.putRecord",
+            session=session,
+            body={
+                "repo": session.did,
+                "collection": POST,
+                "rkey": rkey,
+                "record": {**record, "text": text},
+                "swapRecord": ref.cid,
+            },
+        )
         new = Ref(made["uri"], made["cid"])
         wait_for(lambda: self._shown_cid(new.uri) == new.cid, f"the AppView to show the edit of {ref.uri}")
         return new
 
     def repost(self, session: Session, ref: Ref) -> Ref:
-        made = self._call("com.atproto.repo.createRecord", session=session, body={
-            "repo": session.did, "collection": "app.bsky.feed.repost",
-            "record": {"$type": "app.bsky.feed.repost", "subject": ref.strong(),
-                       "createdAt": stamp(datetime.now(UTC))}})
+        made = self._call(
+            "com.atproto.repo.createRecord",
+            session=session,
+            body={
+                "repo": session.did,
+                "collection": "app.bsky.feed.repost",
+                "record": {
+                    "$type": "app.bsky.feed.repost",
+                    "subject": ref.strong(),
+                    "createdAt": stamp(datetime.now(UTC)),
+                },
+            },
+        )
         wait_for(lambda: self._reposted_by(ref.uri, session.did), f"the AppView to index the repost of {ref.uri}")
         return Ref(made["uri"], made["cid"])
 
     def delete(self, session: Session, ref: Ref) -> None:
         """Delete a record (a post, a reply, a repost) and wait until the AppView no longer shows it."""
         collection, rkey = ref.uri.rsplit("/", 2)[-2:]
-        self._call("com.atproto.repo.deleteRecord", session=session,
-                   body={"repo": session.did, "collection": collection, "rkey": rkey})
+        self._call(
+            "com.atproto.repo.deleteRecord",
+            session=session,
+            body={"repo": session.did, "collection": collection, "rkey": rkey},
+        )
         if collection == POST:
             wait_for(lambda: self._shown_cid(ref.uri) == "", f"the AppView to drop {ref.uri}")
 
     def wait_shown(self, *uris: str) -> None:
         """Wait until the AppView shows every one of the posts (asked for 25 at a time)."""
         for start in range(0, len(uris), 25):
-            batch = list(uris[start:start + 25])
+            batch = list(uris[start : start + 25])
 
             def shown(batch: list[str] = batch) -> bool:
                 found = self._appview_ok("app.bsky.feed.getPosts", {"uris": batch})
@@ -326,8 +441,12 @@ class BlueskyPeer:
 def mention(text: str, handle: str, did: str) -> list[dict[str, Any]]:
     """The mention facet of `@handle` in `text` (byte offsets, as the lexicon wants)."""
     start = text.encode().index(f"@{handle}".encode())
-    return [{"index": {"byteStart": start, "byteEnd": start + len(handle.encode()) + 1},
-             "features": [{"$type": "app.bsky.richtext.facet#mention", "did": did}]}]
+    return [
+        {
+            "index": {"byteStart": start, "byteEnd": start + len(handle.encode()) + 1},
+            "features": [{"$type": "app.bsky.richtext.facet#mention", "did": did}],
+        }
+    ]
 
 
 _shared: BlueskyPeer | None = None

@@ -51,16 +51,28 @@ def missing() -> str | None:
 
 def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     """A small valid PNG of one colour (the image a post shows; no imaging library needed)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     row = b"\x00" + bytes(rgb) * width
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
 
 
-def publish_op(text: str, *, title: str = "", kind: str = "post", image: bytes | None = None,
-               image_name: str = "bild.png", date_gmt: str | None = None) -> dict[str, Any]:
+def publish_op(
+    text: str,
+    *,
+    title: str = "",
+    kind: str = "post",
+    image: bytes | None = None,
+    image_name: str = "bild.png",
+    date_gmt: str | None = None,
+) -> dict[str, Any]:
     """The `publish` operation of `wordpress/peer.php` (for `WordPressPeer.run`, several at once)."""
     op: dict[str, Any] = {"op": "publish", "kind": kind, "title": title, "text": text}
     if image is not None:
@@ -119,8 +131,12 @@ class WordPressPeer:
             self.port = self.port or _free_port()
             self._write_tree()
             self._start_php()
-            self.run([{"op": "install", "title": "Sundsviks kommun", "password": secrets.token_urlsafe(16)},
-                      {"op": "permalinks", "structure": self.permalinks}])
+            self.run(
+                [
+                    {"op": "install", "title": "Sundsviks kommun", "password": secrets.token_urlsafe(16)},
+                    {"op": "permalinks", "structure": self.permalinks},
+                ]
+            )
             self.version = self.truth()["version"]
         except BaseException:
             self.stop()
@@ -152,19 +168,48 @@ class WordPressPeer:
     def _start_db(self) -> None:
         data = self.root / "db"
         data.mkdir(parents=True)
-        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={data / 'data'}", "--skip-test-db",
-                        "--auth-root-authentication-method=normal", *_as_root()],
-                       check=True, capture_output=True)
-        proc = subprocess.Popen([str(MARIADBD), "--no-defaults", f"--datadir={data / 'data'}",
-                                 f"--socket={self.socket}", "--skip-networking", f"--pid-file={data / 'pid'}",
-                                 "--innodb-buffer-pool-size=32M", "--skip-log-bin", *_as_root()],
-                                stdout=self._log("mariadb"), stderr=subprocess.STDOUT)
+        subprocess.run(
+            [
+                "mariadb-install-db",
+                "--no-defaults",
+                f"--datadir={data / 'data'}",
+                "--skip-test-db",
+                "--auth-root-authentication-method=normal",
+                *_as_root(),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        proc = subprocess.Popen(
+            [
+                str(MARIADBD),
+                "--no-defaults",
+                f"--datadir={data / 'data'}",
+                f"--socket={self.socket}",
+                "--skip-networking",
+                f"--pid-file={data / 'pid'}",
+                "--innodb-buffer-pool-size=32M",
+                "--skip-log-bin",
+                *_as_root(),
+            ],
+            stdout=self._log("mariadb"),
+            stderr=subprocess.STDOUT,
+        )
         self._procs.append(proc)
 
         def answers() -> bool:
-            done = subprocess.run(["mariadb", "--no-defaults", f"--socket={self.socket}", "-uroot", "-e",
-                                   "CREATE DATABASE IF NOT EXISTS wordpress CHARACTER SET utf8mb4"],
-                                  capture_output=True, check=False)
+            done = subprocess.run(
+                [
+                    "mariadb",
+                    "--no-defaults",
+                    f"--socket={self.socket}",
+                    "-uroot",
+                    "-e",
+                    "CREATE DATABASE IF NOT EXISTS wordpress CHARACTER SET utf8mb4",
+                ],
+                capture_output=True,
+                check=False,
+            )
             return done.returncode == 0
 
         wait_for(answers, "MariaDB answers on its socket", gone=lambda: self._exited(proc, "mariadb"))
@@ -182,9 +227,19 @@ class WordPressPeer:
         for theme in (WORDPRESS / "wp-content" / "themes").iterdir():
             (content / "themes" / theme.name).symlink_to(theme)
         shutil.copy(HERE / "mu-plugin.php", content / "mu-plugins" / "communis-peer.php")
-        keys = "\n".join(f"define('{k}', '{secrets.token_hex(24)}');" for k in (
-            "AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY", "AUTH_SALT", "SECURE_AUTH_SALT",
-            "LOGGED_IN_SALT", "NONCE_SALT"))
+        keys = "\n".join(
+            f"define('{k}', '{secrets.token_hex(24)}');"
+            for k in (
+                "AUTH_KEY",
+                "SECURE_AUTH_KEY",
+                "LOGGED_IN_KEY",
+                "NONCE_KEY",
+                "AUTH_SALT",
+                "SECURE_AUTH_SALT",
+                "LOGGED_IN_SALT",
+                "NONCE_SALT",
+            )
+        )
         (tree / "wp-config.php").write_text(f"""<?php
 /* The test peer's configuration (tests/peers/wordpress.py); Debian's reads /etc/wordpress instead. */
 define('DB_NAME', 'wordpress');
@@ -211,10 +266,12 @@ require_once ABSPATH . 'wp-settings.php';
         return {**os.environ, "COMMUNIS_WP_TREE": str(self.tree), "COMMUNIS_WP_HOST": f"127.0.0.1:{self.port}"}
 
     def _start_php(self) -> None:
-        proc = subprocess.Popen([str(PHP), "-S", f"127.0.0.1:{self.port}", "-t", str(self.tree),
-                                 str(HERE / "router.php")],
-                                env={**self._env(), "PHP_CLI_SERVER_WORKERS": "2"},
-                                stdout=self._log("php"), stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [str(PHP), "-S", f"127.0.0.1:{self.port}", "-t", str(self.tree), str(HERE / "router.php")],
+            env={**self._env(), "PHP_CLI_SERVER_WORKERS": "2"},
+            stdout=self._log("php"),
+            stderr=subprocess.STDOUT,
+        )
         self._procs.append(proc)
 
         def answers() -> bool:
@@ -228,11 +285,18 @@ require_once ABSPATH . 'wp-settings.php';
 
     def run(self, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Apply operations through WordPress's PHP API (`wordpress/peer.php`); their results."""
-        done = subprocess.run([str(PHP), str(HERE / "peer.php")], input=json.dumps(ops).encode(),
-                              env=self._env(), capture_output=True, check=False)
+        done = subprocess.run(
+            [str(PHP), str(HERE / "peer.php")],
+            input=json.dumps(ops).encode(),
+            env=self._env(),
+            capture_output=True,
+            check=False,
+        )
         if done.returncode != 0:
-            raise RuntimeError(f"peer.php {[op['op'] for op in ops]} failed: "
-                               f"{(done.stderr or done.stdout).decode(errors='replace')[-2000:]}")
+            raise RuntimeError(
+                f"peer.php {[op['op'] for op in ops]} failed: "
+                f"{(done.stderr or done.stdout).decode(errors='replace')[-2000:]}"
+            )
         results: list[dict[str, Any]] = json.loads(done.stdout)
         return results
 
@@ -243,18 +307,42 @@ require_once ABSPATH . 'wp-settings.php';
         """What WordPress itself says it holds: published posts and pages, every comment with its status."""
         return self.one("truth")
 
-    def publish(self, text: str, *, title: str = "", kind: str = "post", image: bytes | None = None,
-                image_name: str = "bild.png", date_gmt: str | None = None) -> dict[str, Any]:
+    def publish(
+        self,
+        text: str,
+        *,
+        title: str = "",
+        kind: str = "post",
+        image: bytes | None = None,
+        image_name: str = "bild.png",
+        date_gmt: str | None = None,
+    ) -> dict[str, Any]:
         """A published post or page (`date_gmt` for an older one); with `image`, the file is uploaded
         and shown in the content."""
-        return self.run([publish_op(text, title=title, kind=kind, image=image, image_name=image_name,
-                                    date_gmt=date_gmt)])[0]
+        return self.run(
+            [publish_op(text, title=title, kind=kind, image=image, image_name=image_name, date_gmt=date_gmt)]
+        )[0]
 
-    def comment(self, post: int, text: str, *, parent: int = 0, approved: int | str = 1, author: str = "Medborgare",
-                user: int = 0, date_gmt: str | None = None) -> int:
+    def comment(
+        self,
+        post: int,
+        text: str,
+        *,
+        parent: int = 0,
+        approved: int | str = 1,
+        author: str = "Medborgare",
+        user: int = 0,
+        date_gmt: str | None = None,
+    ) -> int:
         """A comment (approved: 1, held: 0, or "spam"); `user` > 0 makes it the site's own answer."""
-        fields: dict[str, Any] = {"post": post, "text": text, "parent": parent, "approved": approved,
-                                  "author": author, "user": user}
+        fields: dict[str, Any] = {
+            "post": post,
+            "text": text,
+            "parent": parent,
+            "approved": approved,
+            "author": author,
+            "user": user,
+        }
         if date_gmt is not None:
             fields["date_gmt"] = date_gmt
         return int(self.one("comment", **fields)["id"])

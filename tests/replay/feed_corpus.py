@@ -39,10 +39,14 @@ def documents() -> list[str]:
 def _comment_text(data: bytes) -> str:
     """The document's start as text, whatever its encoding (headers are ASCII in any of them)."""
     head = data[:4096]
-    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
-                       (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+    for bom, codec in (
+        (b"\xff\xfe\x00\x00", "utf-32-le"),
+        (b"\x00\x00\xfe\xff", "utf-32-be"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+    ):
         if head.startswith(bom):
-            return head[len(bom):].decode(codec, "ignore")
+            return head[len(bom) :].decode(codec, "ignore")
     if head[:4] in (b"<\x00\x00\x00", b"\x00\x00\x00<"):
         return head.decode("utf-32-le" if head[0] else "utf-32-be", "ignore")
     if head[:2] in (b"<\x00", b"\x00<"):
@@ -102,9 +106,17 @@ class LoopbackOnly(httpx.BaseTransport):
 
 def account(path: str, base_url: str) -> Account:
     slug = "fp-" + re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")[:50]
-    return Account.model_validate({"id": slug.rstrip("-"), "platform": "rss", "handle": path,
-                                   "display_name": "feedparser corpus", "department": "Test",
-                                   "retention_class": "social-10y", "base_url": base_url})
+    return Account.model_validate(
+        {
+            "id": slug.rstrip("-"),
+            "platform": "rss",
+            "handle": path,
+            "display_name": "feedparser corpus",
+            "department": "Test",
+            "retention_class": "social-10y",
+            "base_url": base_url,
+        }
+    )
 
 
 def read_corpus(paths: list[str] | None = None) -> dict[str, Read]:
@@ -146,19 +158,28 @@ def fields_of(entry: Any) -> dict[str, Any]:
 
     content = entry.get("content") or []
     moment = entry.get("published_parsed") or entry.get("updated_parsed")
-    return {"title": text_of(entry.get("title_detail")),
-            "text": text_of(content[0] if content else entry.get("summary_detail")),
-            "link": entry.get("link"),
-            "author": next((a["name"] for a in (entry.get("author_detail"), *entry.get("authors", []))
-                            if a and a.get("name")), entry.get("author")),
-            "published": datetime(*moment[:6]).replace(tzinfo=UTC) if moment else None}
+    return {
+        "title": text_of(entry.get("title_detail")),
+        "text": text_of(content[0] if content else entry.get("summary_detail")),
+        "link": entry.get("link"),
+        "author": next(
+            (a["name"] for a in (entry.get("author_detail"), *entry.get("authors", [])) if a and a.get("name")),
+            entry.get("author"),
+        ),
+        "published": datetime(*moment[:6]).replace(tzinfo=UTC) if moment else None,
+    }
 
 
 def record_fields(record: Any) -> dict[str, Any]:
     """A record's fields as `fields_of` gives feedparser's (time to the second: feedparser keeps no less)."""
     moment = record.published_at.astimezone(UTC).replace(microsecond=0) if record.published_at else None
-    return {"title": _plain(record.title), "text": _plain(record.text), "link": record.url,
-            "author": record.author.name if record.author else None, "published": moment}
+    return {
+        "title": _plain(record.title),
+        "text": _plain(record.text),
+        "link": record.url,
+        "author": record.author.name if record.author else None,
+        "published": moment,
+    }
 
 
 def summary(reads: dict[str, Read]) -> dict[str, Any]:
@@ -166,10 +187,16 @@ def summary(reads: dict[str, Read]) -> dict[str, Any]:
     failed = [r.path for r in reads.values() if r.outcome.kind == "failed"]
     fewer = [r.path for r in reads.values() if len(r.outcome.records) < r.expected]
     more = [r.path for r in reads.values() if len(r.outcome.records) > r.expected]
-    return {"documents": len(reads), "crashed": crashed, "failed": failed, "fewer": fewer, "more": more,
-            "records": sum(len(r.outcome.records) for r in reads.values()),
-            "feedparser_entries": sum(r.expected for r in reads.values()),
-            "crash_kinds": Counter(r.outcome.crash for r in reads.values() if r.outcome.crash)}
+    return {
+        "documents": len(reads),
+        "crashed": crashed,
+        "failed": failed,
+        "fewer": fewer,
+        "more": more,
+        "records": sum(len(r.outcome.records) for r in reads.values()),
+        "feedparser_entries": sum(r.expected for r in reads.values()),
+        "crash_kinds": Counter(r.outcome.crash for r in reads.values() if r.outcome.crash),
+    }
 
 
 if __name__ == "__main__":

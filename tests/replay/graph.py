@@ -37,8 +37,14 @@ def graph_path(asked: Asked) -> str | None:
     return _VERSION.sub("", asked.path)
 
 
-def replay(platform: str, handle: str, routes: Mapping[str, list[Path] | Any], monkeypatch: pytest.MonkeyPatch,
-           *, threads: tuple[str, ...]) -> tuple[Outcome, list[Asked]]:
+def replay(
+    platform: str,
+    handle: str,
+    routes: Mapping[str, list[Path] | Any],
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    threads: tuple[str, ...],
+) -> tuple[Outcome, list[Asked]]:
     """Harvest `handle` on `platform` with `routes`; paths ending in one of `threads` that are not
     routed answer the recorded Graph error. The harvest must end (records and quarantine)."""
     token_env = f"COMMUNIS_REPLAY_{platform.upper()}_TOKEN"
@@ -58,9 +64,16 @@ def replay(platform: str, handle: str, routes: Mapping[str, list[Path] | Any], m
         return Answer.file(pages[1] if later and len(pages) > 1 else pages[0])
 
     with serving(answer) as server:
-        account = Account(id=f"replay-{platform}", platform=platform, handle=handle, display_name="Replay",
-                          department="Test", retention_class="social-10y", base_url=f"{server.base_url}/v21.0",
-                          credentials=CredentialRef(env=token_env))
+        account = Account(
+            id=f"replay-{platform}",
+            platform=platform,
+            handle=handle,
+            display_name="Replay",
+            department="Test",
+            retention_class="social-10y",
+            base_url=f"{server.base_url}/v21.0",
+            credentials=CredentialRef(env=token_env),
+        )
         outcome = drive(account, NOW, ToLoopback(server.base_url))
     assert outcome.kind == "parsed", outcome.crash or outcome.error or outcome.trace
     return outcome, server.asked

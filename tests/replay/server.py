@@ -79,8 +79,12 @@ def serving(routes: Routes) -> Iterator[Replay]:
 
         def do_GET(self) -> None:  # noqa: N802 - stdlib naming
             parts = urlsplit(self.path)
-            asked = Asked("GET", parts.path, parse_qs(parts.query, keep_blank_values=True),
-                          {k.lower(): v for k, v in self.headers.items()})
+            asked = Asked(
+                "GET",
+                parts.path,
+                parse_qs(parts.query, keep_blank_values=True),
+                {k.lower(): v for k, v in self.headers.items()},
+            )
             replay.asked.append(asked)
             answer = routes(asked)
             if answer is None:

@@ -34,8 +34,9 @@ def load(path: Path) -> Any:
     return json.loads(path.read_bytes())
 
 
-def replay(profile: dict[str, Any], feed: Path | dict[str, Any], threads: dict[str, Path]
-           ) -> tuple[Outcome, list[Asked]]:
+def replay(
+    profile: dict[str, Any], feed: Path | dict[str, Any], threads: dict[str, Path]
+) -> tuple[Outcome, list[Asked]]:
     """Harvest the account of `profile`, its author feed answered by `feed`, threads by `threads`."""
 
     def answer(asked: Asked) -> Answer | None:
@@ -56,8 +57,15 @@ def replay(profile: dict[str, Any], feed: Path | dict[str, Any], threads: dict[s
         return None
 
     with serving(answer) as server:
-        account = Account(id="replay-bluesky", platform="bluesky", handle=profile["handle"], display_name="Replay",
-                          department="Test", retention_class="social-10y", base_url=server.base_url)
+        account = Account(
+            id="replay-bluesky",
+            platform="bluesky",
+            handle=profile["handle"],
+            display_name="Replay",
+            department="Test",
+            retention_class="social-10y",
+            base_url=server.base_url,
+        )
         outcome = drive(account, NOW, ToLoopback(server.base_url))
     assert outcome.kind == "parsed", outcome.crash or outcome.error or outcome.trace
     return outcome, server.asked
@@ -83,8 +91,12 @@ def expected(view: dict[str, Any], own_did: str, thread_root: str | None = None)
     media = [(i["fullsize"], "image/*") for i in shown.get("images", [])]
     if "playlist" in shown:
         media.append((shown["playlist"], "video/*"))
-    links = [f["uri"] for facet in rec.get("facets", []) for f in facet["features"]
-             if f["$type"] == "app.bsky.richtext.facet#link"]
+    links = [
+        f["uri"]
+        for facet in rec.get("facets", [])
+        for f in facet["features"]
+        if f["$type"] == "app.bsky.richtext.facet#link"
+    ]
     if "external" in shown and shown["external"]["uri"] not in links:
         links.append(shown["external"]["uri"])
     text_bytes = rec["text"].encode()
@@ -92,7 +104,7 @@ def expected(view: dict[str, Any], own_did: str, thread_root: str | None = None)
     for facet in rec.get("facets", []):
         for f in facet["features"]:
             if f["$type"] == "app.bsky.richtext.facet#mention":
-                written = text_bytes[facet["index"]["byteStart"]:facet["index"]["byteEnd"]].decode()
+                written = text_bytes[facet["index"]["byteStart"] : facet["index"]["byteEnd"]].decode()
                 assert written.startswith("@")
                 mentions.append(written[1:])
     quoted = None
@@ -105,22 +117,39 @@ def expected(view: dict[str, Any], own_did: str, thread_root: str | None = None)
         handle = quoted.get("author", {}).get("handle") or quoted["uri"].removeprefix("at://").split("/")[0]
         quote_of = page_of(quoted["uri"], handle)
     return {
-        "item_id": view["uri"], "text": rec["text"], "author": (view["author"]["did"], view["author"]["handle"]),
-        "published_at": when(rec["createdAt"]), "parent_id": parent, "thread_id": root,
+        "item_id": view["uri"],
+        "text": rec["text"],
+        "author": (view["author"]["did"], view["author"]["handle"]),
+        "published_at": when(rec["createdAt"]),
+        "parent_id": parent,
+        "thread_id": root,
         "kind": "post" if parent is None else ("comment" if parent == root else "reply"),
         "direction": "upprattad" if view["author"]["did"] == own_did else "inkommen",
-        "url": page_of(view["uri"], view["author"]["handle"]), "media": media, "links": links,
-        "mentions": list(dict.fromkeys(mentions)), "quote_of": quote_of, "repost_of": None,
+        "url": page_of(view["uri"], view["author"]["handle"]),
+        "media": media,
+        "links": links,
+        "mentions": list(dict.fromkeys(mentions)),
+        "quote_of": quote_of,
+        "repost_of": None,
     }
 
 
 def actual(record: Record) -> dict[str, Any]:
     return {
-        "item_id": record.item_id, "text": record.text, "author": (record.author.id, record.author.handle),
-        "published_at": record.published_at, "parent_id": record.parent_id, "thread_id": record.thread_id,
-        "kind": record.kind.value, "direction": record.direction.value, "url": record.url,
-        "media": [(m.url, m.content_type) for m in record.media], "links": record.links,
-        "mentions": record.mentions, "quote_of": record.quote_of, "repost_of": record.repost_of,
+        "item_id": record.item_id,
+        "text": record.text,
+        "author": (record.author.id, record.author.handle),
+        "published_at": record.published_at,
+        "parent_id": record.parent_id,
+        "thread_id": record.thread_id,
+        "kind": record.kind.value,
+        "direction": record.direction.value,
+        "url": record.url,
+        "media": [(m.url, m.content_type) for m in record.media],
+        "links": record.links,
+        "mentions": record.mentions,
+        "quote_of": record.quote_of,
+        "repost_of": record.repost_of,
     }
 
 
@@ -145,10 +174,16 @@ def check_feed(outcome: Outcome, feed: list[dict[str, Any]], own_did: str, read_
             original = expected(post, own_did)
             by = reason["by"]
             wanted[f"{post['uri']}#repost-by-{by['did']}"] = {
-                **original, "item_id": f"{post['uri']}#repost-by-{by['did']}", "author": (by["did"], by["handle"]),
-                "direction": "upprattad" if by["did"] == own_did else "inkommen", "kind": "post",
-                "parent_id": None, "thread_id": f"{post['uri']}#repost-by-{by['did']}", "url": None,
-                "repost_of": original["url"], "published_at": when(reason["indexedAt"]),
+                **original,
+                "item_id": f"{post['uri']}#repost-by-{by['did']}",
+                "author": (by["did"], by["handle"]),
+                "direction": "upprattad" if by["did"] == own_did else "inkommen",
+                "kind": "post",
+                "parent_id": None,
+                "thread_id": f"{post['uri']}#repost-by-{by['did']}",
+                "url": None,
+                "repost_of": original["url"],
+                "published_at": when(reason["indexedAt"]),
             }
             wanted[post["uri"]] = original
         elif "reply" in item and item["reply"]["root"]["uri"] in read_threads:
@@ -188,8 +223,9 @@ def test_a_feed_with_quotes_with_media_and_a_repost_of_a_reply() -> None:
     outcome, _ = replay(profile, BSKY / "feed" / "getTimeline.json", {})
     check_feed(outcome, feed, profile["did"], {})
     records = {r.item_id: r for r in outcome.records}
-    with_media = [i["post"] for i in feed if i["post"].get("embed", {}).get("$type") ==
-                  "app.bsky.embed.recordWithMedia#view"]
+    with_media = [
+        i["post"] for i in feed if i["post"].get("embed", {}).get("$type") == "app.bsky.embed.recordWithMedia#view"
+    ]
     assert with_media and all(records[p["uri"]].media and records[p["uri"]].quote_of for p in with_media)
     assert all(m.sha256 for p in with_media for m in records[p["uri"]].media)  # the images were archived
     reposted_reply = next(i["post"] for i in feed if i.get("reason") and "reply" in i["post"]["record"])

@@ -41,8 +41,9 @@ def load(path: Path) -> Any:
     return json.loads(path.read_bytes())
 
 
-def replay(handle: str, routes: dict[str, list[Path] | Any], monkeypatch: pytest.MonkeyPatch
-           ) -> tuple[Outcome, list[Asked]]:
+def replay(
+    handle: str, routes: dict[str, list[Path] | Any], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Outcome, list[Asked]]:
     """Harvest the Page `handle` with `routes` (tests/replay/graph.py says how they are served)."""
     return graph_replay("facebook", handle, routes, monkeypatch, threads=("/comments",))
 
@@ -133,9 +134,15 @@ def test_page_feed_with_photos_links_and_videos_without_source(monkeypatch: pyte
     were not recorded: each thread is quarantined with the recorded Graph error."""
     page = load(API / "pages" / "multi_pages.json")["19292868552"]
     pages = [API / "posts" / "feeds_default_fields_p1.json", API / "posts" / "feeds_default_fields_p2.json"]
-    outcome, asked = replay("FacebookforDevelopers", {
-        "/FacebookforDevelopers": page, "/19292868552/posts": pages, "/19292868552/feed": pages,
-    }, monkeypatch)
+    outcome, asked = replay(
+        "FacebookforDevelopers",
+        {
+            "/FacebookforDevelopers": page,
+            "/19292868552/posts": pages,
+            "/19292868552/feed": pages,
+        },
+        monkeypatch,
+    )
     posts = [p for f in pages for p in load(f)["data"]]
     records = by_id(outcome)
     assert sorted(records) == sorted(p["id"] for p in posts)
@@ -149,8 +156,10 @@ def test_page_feed_with_photos_links_and_videos_without_source(monkeypatch: pyte
     for post_id, reason in zip(commented, reasons, strict=True):
         assert reason.startswith(f"comments of {post_id}: Graph error 100/-: (#100) Pages Public Content Access")
     media_asked = [a for a in asked if graph_path(a) is None]
-    assert {a.headers[HOST_HEADER] for a in media_asked} <= {"scontent-ssn1-1.xx.fbcdn.net",
-                                                             "external-ssn1-1.xx.fbcdn.net"}
+    assert {a.headers[HOST_HEADER] for a in media_asked} <= {
+        "scontent-ssn1-1.xx.fbcdn.net",
+        "external-ssn1-1.xx.fbcdn.net",
+    }
 
 
 def test_posts_with_tags_and_their_recorded_comments(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -158,11 +167,15 @@ def test_posts_with_tags_and_their_recorded_comments(monkeypatch: pytest.MonkeyP
     `message_tags` and the first page of its comments embedded) served as one listing page; each
     post's comments are answered with its embedded comments (ids, authors, empty `message_tags`)."""
     posts = list(load(API / "posts" / "multi_posts_data.json").values())
-    outcome, _ = replay("19292868552", {
-        "/19292868552": load(API / "pages" / "multi_pages.json")["19292868552"],
-        "/19292868552/posts": {"data": posts},
-        **{f"/{p['id']}/comments": {"data": p["comments"]["data"]} for p in posts},
-    }, monkeypatch)
+    outcome, _ = replay(
+        "19292868552",
+        {
+            "/19292868552": load(API / "pages" / "multi_pages.json")["19292868552"],
+            "/19292868552/posts": {"data": posts},
+            **{f"/{p['id']}/comments": {"data": p["comments"]["data"]} for p in posts},
+        },
+        monkeypatch,
+    )
     records = by_id(outcome)
     comments = {c["id"]: (p["id"], c) for p in posts for c in p["comments"]["data"]}
     assert sorted(records) == sorted([p["id"] for p in posts] + list(comments))
@@ -181,12 +194,16 @@ def test_comment_pages_without_ids_are_quarantined_with_the_cause(monkeypatch: p
     name them), so each post is quarantined for its missing `created_time` and its comments are read."""
     post_a, post_b = "19292868552_10158407654328553", "19292868552_10158371815748553"
     with_ids = list(load(API / "comments" / "comments_info.json").values())
-    outcome, _ = replay("19292868552", {
-        "/19292868552": load(API / "pages" / "multi_pages.json")["19292868552"],
-        "/19292868552/posts": {"data": [{"id": post_a}, {"id": post_b}]},
-        f"/{post_a}/comments": [API / "comments" / "comments_p1.json", API / "comments" / "comments_p2.json"],
-        f"/{post_b}/comments": {"data": with_ids},
-    }, monkeypatch)
+    outcome, _ = replay(
+        "19292868552",
+        {
+            "/19292868552": load(API / "pages" / "multi_pages.json")["19292868552"],
+            "/19292868552/posts": {"data": [{"id": post_a}, {"id": post_b}]},
+            f"/{post_a}/comments": [API / "comments" / "comments_p1.json", API / "comments" / "comments_p2.json"],
+            f"/{post_b}/comments": {"data": with_ids},
+        },
+        monkeypatch,
+    )
     without_ids = [c for n in (1, 2) for c in load(API / "comments" / f"comments_p{n}.json")["data"]]
     assert len(without_ids) == 15 and not any("id" in c for c in without_ids)
     reasons = not_media(outcome)
@@ -208,10 +225,15 @@ def test_group_feed_posts_without_message(monkeypatch: pytest.MonkeyPatch) -> No
     """A group's feed (`groups/feed_p1.json` → `_p2.json`, one post without `message`); the lookup is
     answered with the group's id alone (the recording has no object for that group)."""
     pages = [API / "groups" / "feed_p1.json", API / "groups" / "feed_p2.json"]
-    outcome, _ = replay("2260975870792283", {
-        "/2260975870792283": {"id": "2260975870792283", "name": "DevC Hong Kong"},
-        "/2260975870792283/posts": pages, "/2260975870792283/feed": pages,
-    }, monkeypatch)
+    outcome, _ = replay(
+        "2260975870792283",
+        {
+            "/2260975870792283": {"id": "2260975870792283", "name": "DevC Hong Kong"},
+            "/2260975870792283/posts": pages,
+            "/2260975870792283/feed": pages,
+        },
+        monkeypatch,
+    )
     posts = [p for f in pages for p in load(f)["data"]]
     records = by_id(outcome)
     assert sorted(records) == sorted(p["id"] for p in posts)
@@ -237,9 +259,14 @@ def test_single_post_with_reactions_and_no_comments(monkeypatch: pytest.MonkeyPa
     """`posts/single_post_data.json` (a post as `GET /{post-id}` answers it, with its reactions and an
     empty comment summary) served as a one-post listing page; no comments are asked for."""
     post = load(API / "posts" / "single_post_data.json")
-    outcome, asked = replay("175154750010052", {
-        "/175154750010052": {"id": "175154750010052"}, "/175154750010052/posts": {"data": [post]},
-    }, monkeypatch)
+    outcome, asked = replay(
+        "175154750010052",
+        {
+            "/175154750010052": {"id": "175154750010052"},
+            "/175154750010052/posts": {"data": [post]},
+        },
+        monkeypatch,
+    )
     assert [r.item_id for r in outcome.records] == [post["id"]]
     check_post(outcome.records[0], post, "175154750010052")
     assert not outcome.rejected and not any(a.path.endswith("/comments") for a in asked)

@@ -28,8 +28,9 @@ GRAPH = TESTDATA / "instagram" / "apidata"
 BASIC = TESTDATA / "instagram_basic" / "apidata"
 
 
-def replay(handle: str, routes: dict[str, list[Path] | Any], monkeypatch: pytest.MonkeyPatch
-           ) -> tuple[Outcome, list[Asked]]:
+def replay(
+    handle: str, routes: dict[str, list[Path] | Any], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Outcome, list[Asked]]:
     """Harvest `handle` with `routes` (tests/replay/graph.py says how they are served)."""
     return graph_replay("instagram", handle, routes, monkeypatch, threads=("/comments", "/replies"))
 
@@ -49,14 +50,16 @@ def check_media(record: Record, item: dict[str, Any], user: dict[str, Any]) -> N
     assert record.url == item["permalink"]
     assert record.published_at == when(item["timestamp"])
     assert [(m.url, m.content_type) for m in record.media] == [
-        (p["media_url"], "video/*" if p["media_type"] == "VIDEO" else "image/*") for p in parts]
+        (p["media_url"], "video/*" if p["media_type"] == "VIDEO" else "image/*") for p in parts
+    ]
     assert record.hashtags == [t.lower() for t in words(caption, "#")]
     assert record.mentions == words(caption, "@")
     assert record.links == unique(urls(caption))
 
 
-def check_comment(record: Record, comment: dict[str, Any], media_id: str, parent: str | None,
-                  user: dict[str, Any]) -> None:
+def check_comment(
+    record: Record, comment: dict[str, Any], media_id: str, parent: str | None, user: dict[str, Any]
+) -> None:
     """`parent`: the comment a reply is listed under (`replies`), when the reply does not say it."""
     parent = comment.get("parent_id") or parent
     author = comment.get("from") or comment.get("user") or {}
@@ -85,9 +88,15 @@ def test_business_account_media_two_pages_with_a_carousel(monkeypatch: pytest.Mo
     (images, a carousel of images and a video). One media has comments, not recorded: quarantined."""
     user = load(GRAPH / "users" / "user_fields.json")
     pages = [GRAPH / "users" / "medias_p1.json", GRAPH / "users" / "medias_p2.json"]
-    outcome, _ = replay("facebookfordevelopers", {
-        "/me": user, f"/{user['id']}/media": pages, "/17841406338772941/media": pages,
-    }, monkeypatch)
+    outcome, _ = replay(
+        "facebookfordevelopers",
+        {
+            "/me": user,
+            f"/{user['id']}/media": pages,
+            "/17841406338772941/media": pages,
+        },
+        monkeypatch,
+    )
     items = [m for p in pages for m in load(p)["data"]]
     records = by_id(outcome)
     assert sorted(records) == sorted(m["id"] for m in items)
@@ -108,9 +117,15 @@ def test_comment_pages_of_a_media(monkeypatch: pytest.MonkeyPatch) -> None:
     user = load(BASIC / "user" / "user_info.json")
     pages = [BASIC / "user" / "user_medias_p1.json", BASIC / "user" / "user_medias_p2.json"]
     comment_pages = [GRAPH / "medias" / "comments_p1.json", GRAPH / "medias" / "comments_p2.json"]
-    outcome, _ = replay("ikroskun", {
-        "/me": user, f"/{user['id']}/media": pages, "/17846368219941692/comments": comment_pages,
-    }, monkeypatch)
+    outcome, _ = replay(
+        "ikroskun",
+        {
+            "/me": user,
+            f"/{user['id']}/media": pages,
+            "/17846368219941692/comments": comment_pages,
+        },
+        monkeypatch,
+    )
     items = [m for p in pages for m in load(p)["data"]]
     comments = [c for p in comment_pages for c in load(p)["data"]]
     records = by_id(outcome)
@@ -131,10 +146,15 @@ def test_comment_with_embedded_replies(monkeypatch: pytest.MonkeyPatch) -> None:
     user = load(BASIC / "user" / "user_info.json")
     comment = load(TESTDATA / "instagram" / "models" / "ig_comment.json")
     media = next(m for m in load(BASIC / "user" / "user_medias_p1.json")["data"] if m["id"] == comment["media"]["id"])
-    outcome, _ = replay("ikroskun", {
-        "/me": user, f"/{user['id']}/media": {"data": [media]},
-        f"/{media['id']}/comments": {"data": [comment]},
-    }, monkeypatch)
+    outcome, _ = replay(
+        "ikroskun",
+        {
+            "/me": user,
+            f"/{user['id']}/media": {"data": [media]},
+            f"/{media['id']}/comments": {"data": [comment]},
+        },
+        monkeypatch,
+    )
     records = by_id(outcome)
     reply = comment["replies"]["data"][0]
     assert sorted(records) == sorted([media["id"], comment["id"], reply["id"]])

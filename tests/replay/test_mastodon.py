@@ -87,10 +87,19 @@ def exchanges(name: str) -> tuple[Exchange, ...]:
         response = one["response"]
         body = response.get("body")
         body = body.get("string", b"") if isinstance(body, dict) else body or b""
-        headers = {k.lower(): ", ".join(v) if isinstance(v, list) else str(v)
-                   for k, v in (response.get("headers") or {}).items()}
-        out.append(Exchange(one["request"]["method"], one["request"]["uri"], response["status"]["code"], headers,
-                            body if isinstance(body, bytes) else body.encode()))
+        headers = {
+            k.lower(): ", ".join(v) if isinstance(v, list) else str(v)
+            for k, v in (response.get("headers") or {}).items()
+        }
+        out.append(
+            Exchange(
+                one["request"]["method"],
+                one["request"]["uri"],
+                response["status"]["code"],
+                headers,
+                body if isinstance(body, bytes) else body.encode(),
+            )
+        )
     return tuple(out)
 
 
@@ -213,24 +222,41 @@ def expected(status: dict[str, Any], own_id: str, thread: str | None) -> dict[st
         "published_at": moment(status["created_at"]),
         "edited_at": moment(shown.get("edited_at")),
         "language": shown.get("language"),
-        "poll": None if poll is None else (
-            [(o["title"], o.get("votes_count")) for o in poll["options"]], moment(poll.get("expires_at")),
-            bool(poll.get("multiple")), poll.get("votes_count"), poll.get("voters_count")),
+        "poll": None
+        if poll is None
+        else (
+            [(o["title"], o.get("votes_count")) for o in poll["options"]],
+            moment(poll.get("expires_at")),
+            bool(poll.get("multiple")),
+            poll.get("votes_count"),
+            poll.get("voters_count"),
+        ),
     }
 
 
 def actual(record: Record) -> dict[str, Any]:
     poll = record.poll
     return {
-        "item_id": record.item_id, "kind": record.kind.value, "parent_id": record.parent_id,
-        "thread_id": record.thread_id, "author": (record.author.id, record.author.handle, record.author.name),
-        "direction": record.direction.value, "text": " ".join(record.text.split()), "url": record.url,
-        "repost_of": record.repost_of, "quote_of": record.quote_of, "links": record.links,
-        "hashtags": record.hashtags, "mentions": record.mentions,
+        "item_id": record.item_id,
+        "kind": record.kind.value,
+        "parent_id": record.parent_id,
+        "thread_id": record.thread_id,
+        "author": (record.author.id, record.author.handle, record.author.name),
+        "direction": record.direction.value,
+        "text": " ".join(record.text.split()),
+        "url": record.url,
+        "repost_of": record.repost_of,
+        "quote_of": record.quote_of,
+        "links": record.links,
+        "hashtags": record.hashtags,
+        "mentions": record.mentions,
         "media": [(m.url, m.content_type, m.description) for m in record.media],
-        "published_at": record.published_at, "edited_at": record.edited_at, "language": record.language,
-        "poll": None if poll is None else ([(o.title, o.votes) for o in poll.options], poll.expires_at,
-                                           poll.multiple, poll.votes, poll.voters),
+        "published_at": record.published_at,
+        "edited_at": record.edited_at,
+        "language": record.language,
+        "poll": None
+        if poll is None
+        else ([(o.title, o.votes) for o in poll.options], poll.expires_at, poll.multiple, poll.votes, poll.voters),
     }
 
 
@@ -259,8 +285,15 @@ def expectations(recorded: Recorded, own_id: str) -> dict[str, dict[str, Any]]:
 
 # ---- replaying -------------------------------------------------------------------------------------
 def account_for(base_url: str, acct: str) -> Account:
-    return Account(id="replay-mastodon", platform="mastodon", handle=f"@{acct}", display_name="Replay",
-                   department="Test", retention_class="social-10y", base_url=base_url)
+    return Account(
+        id="replay-mastodon",
+        platform="mastodon",
+        handle=f"@{acct}",
+        display_name="Replay",
+        department="Test",
+        retention_class="social-10y",
+        base_url=base_url,
+    )
 
 
 def harvest(recorded: Recorded, person: dict[str, Any], timeline: Any = None) -> tuple[Outcome, list[Asked]]:
@@ -270,8 +303,9 @@ def harvest(recorded: Recorded, person: dict[str, Any], timeline: Any = None) ->
     return outcome, asked
 
 
-def harvests(recorded: Recorded, people: list[dict[str, Any]], timeline: Any = None
-             ) -> list[tuple[Outcome, list[Asked]]]:
+def harvests(
+    recorded: Recorded, people: list[dict[str, Any]], timeline: Any = None
+) -> list[tuple[Outcome, list[Asked]]]:
     """`harvest` of each person in turn, from one replay server."""
     current: dict[str, Any] = {}
 
@@ -303,8 +337,9 @@ def field_errors(outcome: Outcome, want: dict[str, dict[str, Any]]) -> list[str]
     errors = [f"{i}: not archived" for i in want if i not in got]
     errors += [f"{i}: archived, but the recording does not put it in this timeline" for i in got if i not in want]
     for item_id in want.keys() & got.keys():
-        errors += [f"{item_id}.{k}: {got[item_id][k]!r} != {v!r}" for k, v in want[item_id].items()
-                   if got[item_id][k] != v]
+        errors += [
+            f"{item_id}.{k}: {got[item_id][k]!r} != {v!r}" for k, v in want[item_id].items() if got[item_id][k] != v
+        ]
     return errors
 
 
@@ -337,11 +372,25 @@ def test_polls_are_content_and_their_votes_a_reading() -> None:
     assert [(o.title, o.votes) for o in record.poll.options] == [("four twenty", 1), ("sixty-nine", 1)]
     assert record.poll.multiple and record.poll.votes == 2 and record.poll.voters == 1
     assert record.poll.expires_at == datetime(2026, 8, 1, 13, 58, 7, 237000, tzinfo=UTC)
-    before = record.model_copy(update={"poll": record.poll.model_copy(update={
-        "votes": 0, "voters": 0, "options": [o.model_copy(update={"votes": 0}) for o in record.poll.options]})})
+    before = record.model_copy(
+        update={
+            "poll": record.poll.model_copy(
+                update={
+                    "votes": 0,
+                    "voters": 0,
+                    "options": [o.model_copy(update={"votes": 0}) for o in record.poll.options],
+                }
+            )
+        }
+    )
     assert before.content_sha256 == record.content_sha256  # new votes are no new version
-    renamed = record.model_copy(update={"poll": record.poll.model_copy(update={
-        "options": [o.model_copy(update={"title": "x"}) for o in record.poll.options]})})
+    renamed = record.model_copy(
+        update={
+            "poll": record.poll.model_copy(
+                update={"options": [o.model_copy(update={"title": "x"}) for o in record.poll.options]}
+            )
+        }
+    )
     assert renamed.content_sha256 != record.content_sha256  # other options are
 
 
@@ -376,16 +425,25 @@ def test_edits_boosts_quotes_and_replies_on_the_real_server() -> None:
     assert any(a.path.endswith(f"/{answering['id']}/context") for a in asked)
 
 
-@pytest.mark.parametrize("name", ["test_fetch_next_previous", "test_fetch_next_previous_after_persist",
-                                  "test_fetch_next_previous_from_pagination_info", "test_get_pagination_info"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "test_fetch_next_previous",
+        "test_fetch_next_previous_after_persist",
+        "test_fetch_next_previous_from_pagination_info",
+        "test_get_pagination_info",
+    ],
+)
 def test_recorded_account_listing_pages(name: str) -> None:
     """The account listing as the server answered it (`limit=5` pages, `Link: rel="next"` by
     `max_id`), served byte for byte; the connector's first request (`limit=40`, no `max_id`) gets the
     recorded first page, a `Link` it follows gets the recorded page of that `max_id`, and a page past
     what was recorded gets `[]`, as Mastodon answers past the oldest status."""
-    pages = {(ex.query.get("max_id") or [""])[0]: ex for ex in exchanges(name)
-             if ex.method == "GET" and re.fullmatch(r"/api/v1/accounts/\d+/statuses", ex.path)
-             and "min_id" not in ex.query}
+    pages = {
+        (ex.query.get("max_id") or [""])[0]: ex
+        for ex in exchanges(name)
+        if ex.method == "GET" and re.fullmatch(r"/api/v1/accounts/\d+/statuses", ex.path) and "min_id" not in ex.query
+    }
     first = pages[""]
     person = first.json()[0]["account"]
 
@@ -414,8 +472,7 @@ def test_unknown_account_fails_the_run_with_one_line() -> None:
         return Answer(404, lookup.body) if asked.path == "/api/v1/accounts/lookup" else None
 
     with serving(answer) as server:
-        outcome = drive(account_for(server.base_url, "kljadklajsdkljlkjlkjlkjasdasd"), NOW,
-                        ToLoopback(server.base_url))
+        outcome = drive(account_for(server.base_url, "kljadklajsdkljlkjlkjlkjasdasd"), NOW, ToLoopback(server.base_url))
     assert outcome.kind == "failed" and outcome.error is not None and "404" in outcome.error
     assert [a.path for a in server.asked] == ["/api/v1/accounts/lookup"]
 
@@ -431,8 +488,16 @@ def test_a_status_the_server_answers_404_for_becomes_a_tombstone() -> None:
         return Answer(404, missing.body) if asked.path == missing.path else None
 
     seen = datetime(2026, 8, 1, 13, 0, tzinfo=UTC)
-    known = KnownItem(content_sha256="0" * 64, record_id="r" * 32, version=1, kind="post", direction="upprattad",
-                      url=f"http://localhost:3000/@mastodonpy_test/{item_id}", first_seen=seen, last_seen=seen)
+    known = KnownItem(
+        content_sha256="0" * 64,
+        record_id="r" * 32,
+        version=1,
+        kind="post",
+        direction="upprattad",
+        url=f"http://localhost:3000/@mastodonpy_test/{item_id}",
+        first_seen=seen,
+        last_seen=seen,
+    )
     with serving(answer) as server, make_client(transport=ToLoopback(server.base_url)) as client:
         account = account_for(server.base_url, "mastodonpy_test")
         fetcher = Fetcher(client, max_tries=1, backoff=0.0, sleep=lambda _s: None, max_wait=0.0)

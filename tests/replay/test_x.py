@@ -49,9 +49,21 @@ NOW = datetime(2022, 10, 8, tzinfo=UTC)
 END = {"meta": {"result_count": 0}}
 USER = "783214"
 #: Every cassette whose GET answers list posts (tweepy's Client and AsyncClient suites recorded each).
-LISTINGS = [f"test_{client}_{name}.yaml" for client in ("client", "asyncclient") for name in (
-    "get_users_tweets", "get_home_timeline", "get_list_tweets", "get_liked_tweets", "get_users_mentions",
-    "get_quote_tweets", "bookmarks", "search_recent_tweets", "search_all_tweets")]
+LISTINGS = [
+    f"test_{client}_{name}.yaml"
+    for client in ("client", "asyncclient")
+    for name in (
+        "get_users_tweets",
+        "get_home_timeline",
+        "get_list_tweets",
+        "get_liked_tweets",
+        "get_users_mentions",
+        "get_quote_tweets",
+        "bookmarks",
+        "search_recent_tweets",
+        "search_all_tweets",
+    )
+]
 
 
 def recorded(cassette: str, path_part: str) -> tuple[bytes, str]:
@@ -84,8 +96,9 @@ def posts(body: bytes) -> list[dict[str, Any]]:
     return data
 
 
-def replay(timeline: tuple[bytes, str], search: tuple[bytes, str], monkeypatch: pytest.MonkeyPatch
-           ) -> tuple[Outcome, list[Asked]]:
+def replay(
+    timeline: tuple[bytes, str], search: tuple[bytes, str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Outcome, list[Asked]]:
     monkeypatch.setenv(TOKEN_ENV, "replay-bearer-token")
     user = recorded("test_client_get_user.yaml", "/2/users/by/username/Twitter")
 
@@ -93,17 +106,28 @@ def replay(timeline: tuple[bytes, str], search: tuple[bytes, str], monkeypatch: 
         if asked.path == "/2/users/by/username/Twitter":
             return Answer(200, user[0], {"Content-Type": user[1]})
         if asked.path == f"/2/users/{USER}/tweets":
-            return Answer.json(END) if asked.param("pagination_token") else \
-                Answer(200, timeline[0], {"Content-Type": timeline[1]})
+            return (
+                Answer.json(END)
+                if asked.param("pagination_token")
+                else Answer(200, timeline[0], {"Content-Type": timeline[1]})
+            )
         if asked.path == "/2/tweets/search/recent":
-            return Answer.json(END) if asked.param("next_token") else \
-                Answer(200, search[0], {"Content-Type": search[1]})
+            return (
+                Answer.json(END) if asked.param("next_token") else Answer(200, search[0], {"Content-Type": search[1]})
+            )
         return None
 
     with serving(answer) as server:
-        account = Account(id="replay-x", platform="x", handle="@Twitter", display_name="Replay",
-                          department="Test", retention_class="social-10y", base_url=server.base_url,
-                          credentials=CredentialRef(env=TOKEN_ENV))
+        account = Account(
+            id="replay-x",
+            platform="x",
+            handle="@Twitter",
+            display_name="Replay",
+            department="Test",
+            retention_class="social-10y",
+            base_url=server.base_url,
+            credentials=CredentialRef(env=TOKEN_ENV),
+        )
         outcome = drive(account, NOW)
     assert outcome.kind == "parsed", outcome.crash or outcome.error or outcome.trace
     assert not server.unmatched, [a.path for a in server.unmatched]
@@ -115,8 +139,9 @@ def rejected_ids(outcome: Outcome, what: str) -> Counter[str]:
     ids: Counter[str] = Counter()
     for entry in outcome.rejected:
         if entry.reason.startswith(f"unreadable {what} ("):
-            assert entry.reason.startswith(f"unreadable {what} (ValueError: no created_at (X answered without "
-                                           "the tweet.fields asked for))"), entry.reason
+            assert entry.reason.startswith(
+                f"unreadable {what} (ValueError: no created_at (X answered without the tweet.fields asked for))"
+            ), entry.reason
             assert "replay-bearer-token" not in entry.reason
             ids[json.loads(entry.raw)["id"]] += 1
     return ids
@@ -136,12 +161,14 @@ def test_every_recorded_post_is_quarantined_with_its_cause(cassette: str, monkey
     assert listed and all(set(p) == {"id", "text", "edit_history_tweet_ids"} for p in listed + found)
     assert outcome.records == []
     assert rejected_ids(outcome, "post") == Counter(p["id"] for p in listed)
-    searched = [a.param("query") or "" for a in asked
-                if a.path == "/2/tweets/search/recent" and not a.param("next_token")]
+    searched = [
+        a.param("query") or "" for a in asked if a.path == "/2/tweets/search/recent" and not a.param("next_token")
+    ]
     # Every post's conversation was read (no reply_count says there is none), each by its own id.
     assert sorted(searched) == sorted(f"conversation_id:{p['edit_history_tweet_ids'][0]}" for p in listed)
-    replies = Counter(p["id"] for root in listed for p in found if p["edit_history_tweet_ids"][0] !=
-                      root["edit_history_tweet_ids"][0])
+    replies = Counter(
+        p["id"] for root in listed for p in found if p["edit_history_tweet_ids"][0] != root["edit_history_tweet_ids"][0]
+    )
     assert rejected_ids(outcome, "reply") == replies
     assert len(outcome.rejected) == len(listed) + sum(replies.values())
 
@@ -155,10 +182,23 @@ def test_the_connector_asks_for_what_it_needs(monkeypatch: pytest.MonkeyPatch) -
     _, asked = replay(timeline, search, monkeypatch)
     first = next(a for a in asked if a.path == f"/2/users/{USER}/tweets")
     fields = set((first.param("tweet.fields") or "").split(","))
-    assert {"created_at", "author_id", "referenced_tweets", "conversation_id", "entities", "attachments",
-            "edit_history_tweet_ids", "note_tweet"} <= fields
-    assert {"author_id", "referenced_tweets.id", "referenced_tweets.id.author_id", "attachments.media_keys",
-            "attachments.poll_ids"} <= set((first.param("expansions") or "").split(","))
+    assert {
+        "created_at",
+        "author_id",
+        "referenced_tweets",
+        "conversation_id",
+        "entities",
+        "attachments",
+        "edit_history_tweet_ids",
+        "note_tweet",
+    } <= fields
+    assert {
+        "author_id",
+        "referenced_tweets.id",
+        "referenced_tweets.id.author_id",
+        "attachments.media_keys",
+        "attachments.poll_ids",
+    } <= set((first.param("expansions") or "").split(","))
     assert {"options", "end_datetime"} <= set((first.param("poll.fields") or "").split(","))
     assert first.headers["authorization"] == "Bearer replay-bearer-token"
 

@@ -65,9 +65,16 @@ def harvest(handle: str, route: Route, monkeypatch: pytest.MonkeyPatch) -> tuple
     """One harvest of `handle`, every request (the API's and the thumbnails') answered on loopback."""
     monkeypatch.setenv(KEY_ENV, "replay-key")
     with serving(route) as server:
-        account = Account(id="replay-youtube", platform="youtube", handle=handle, display_name="Replay",
-                          department="Test", retention_class="social-10y", base_url=server.base_url,
-                          credentials=CredentialRef(env=KEY_ENV))
+        account = Account(
+            id="replay-youtube",
+            platform="youtube",
+            handle=handle,
+            display_name="Replay",
+            department="Test",
+            retention_class="social-10y",
+            base_url=server.base_url,
+            credentials=CredentialRef(env=KEY_ENV),
+        )
         outcome = drive(account, NOW, ToLoopback(server.base_url))
     return outcome, server.asked
 
@@ -197,17 +204,30 @@ def test_uploads_videos_threads_and_replies_by_parent(monkeypatch: pytest.Monkey
     by_parent = [API / "comments" / f"comments_by_parent_paged_{n}.json" for n in (1, 2)]
     playlist = [API / "playlist_items" / f"playlist_items_paged_{n}.json" for n in (1, 2)]
     videos = [API / "videos" / "videos_info_multi.json", API / "videos" / "videos_myrating_paged_2.json"]
-    threads = {"D-lhorsDlUQ": [API / "comment_threads" / "comment_threads_multi.json"], "ovdbrdCIP7U": by_video,
-               "7mIDiKK4eyo": [API / "comment_threads" / "comment_threads_all_to_me.json"]}
-    replies = {"UgwI_ylXVnzPS8Q-oAV4AaABAg": by_parent,
-               "UgwSRpgkjCe6OHHe3IJ4AaABAg": [API / "comments" / "comments_multi.json"]}
-    outcome, asked = replay("@googledevelopers", router({
-        "channels": lambda a: Answer.json(developers_channel()) if a.param("forHandle") == "@googledevelopers"
-        else None,
-        "playlistItems": pages(playlist), "videos": in_turn(videos),
-        "commentThreads": keyed("videoId", {v: pages(f) for v, f in threads.items()}),
-        "comments": keyed("parentId", {p: pages(f) for p, f in replies.items()}),
-    }), monkeypatch)
+    threads = {
+        "D-lhorsDlUQ": [API / "comment_threads" / "comment_threads_multi.json"],
+        "ovdbrdCIP7U": by_video,
+        "7mIDiKK4eyo": [API / "comment_threads" / "comment_threads_all_to_me.json"],
+    }
+    replies = {
+        "UgwI_ylXVnzPS8Q-oAV4AaABAg": by_parent,
+        "UgwSRpgkjCe6OHHe3IJ4AaABAg": [API / "comments" / "comments_multi.json"],
+    }
+    outcome, asked = replay(
+        "@googledevelopers",
+        router(
+            {
+                "channels": lambda a: (
+                    Answer.json(developers_channel()) if a.param("forHandle") == "@googledevelopers" else None
+                ),
+                "playlistItems": pages(playlist),
+                "videos": in_turn(videos),
+                "commentThreads": keyed("videoId", {v: pages(f) for v, f in threads.items()}),
+                "comments": keyed("parentId", {p: pages(f) for p, f in replies.items()}),
+            }
+        ),
+        monkeypatch,
+    )
     # Every playlist item's video was asked for (by `snippet.resourceId`), page by page.
     listed = [[i["snippet"]["resourceId"]["videoId"] for i in load(f)["items"]] for f in playlist]
     assert [a.param("id") for a in asked if a.path == "/videos"] == [",".join(ids) for ids in listed]
@@ -236,21 +256,35 @@ def test_uploads_videos_threads_and_replies_by_parent(monkeypatch: pytest.Monkey
     assert {records[r][0].thread_id for r in reply_ids} == {"F1UP7wRCPH8"}  # the thread's video
 
 
-@pytest.mark.parametrize("videos_file", ["videos_info_single.json", "videos_info_multi.json",
-                                         "videos_chart_paged_1.json", "videos_chart_paged_2.json",
-                                         "videos_myrating_paged_1.json", "videos_myrating_paged_2.json"])
+@pytest.mark.parametrize(
+    "videos_file",
+    [
+        "videos_info_single.json",
+        "videos_info_multi.json",
+        "videos_chart_paged_1.json",
+        "videos_chart_paged_2.json",
+        "videos_myrating_paged_1.json",
+        "videos_myrating_paged_2.json",
+    ],
+)
 def test_every_recorded_videos_page(videos_file: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each recorded `videos` page as the answer to the videos of a one-item uploads page
     (`playlist_items_single.json`); the videos' threads are answered with the single thread recorded
     for D-lhorsDlUQ (`comment_threads/comment_thread_single.json`). Other channels' videos (the chart)
     are `inkommen`: what their `channelId` says."""
     thread_file = API / "comment_threads" / "comment_thread_single.json"
-    outcome, _ = replay("@googledevelopers", router({
-        "channels": lambda a: Answer.json(developers_channel()),
-        "playlistItems": pages([API / "playlist_items" / "playlist_items_single.json"]),
-        "videos": in_turn([API / "videos" / videos_file]),
-        "commentThreads": pages([thread_file]),
-    }), monkeypatch)
+    outcome, _ = replay(
+        "@googledevelopers",
+        router(
+            {
+                "channels": lambda a: Answer.json(developers_channel()),
+                "playlistItems": pages([API / "playlist_items" / "playlist_items_single.json"]),
+                "videos": in_turn([API / "videos" / videos_file]),
+                "commentThreads": pages([thread_file]),
+            }
+        ),
+        monkeypatch,
+    )
     videos = load(API / "videos" / videos_file)["items"]
     (thread,) = load(thread_file)["items"]
     records = by_id(outcome)
@@ -261,55 +295,75 @@ def test_every_recorded_videos_page(videos_file: str, monkeypatch: pytest.Monkey
         check_comment(record, thread["snippet"]["topLevelComment"], thread["snippet"]["videoId"], DEVELOPERS)
 
 
-@pytest.mark.parametrize("threads_file", ["comment_thread_single.json", "comment_threads_multi.json",
-                                          "comment_threads_by_channel.json", "comment_threads_with_search.json"])
+@pytest.mark.parametrize(
+    "threads_file",
+    [
+        "comment_thread_single.json",
+        "comment_threads_multi.json",
+        "comment_threads_by_channel.json",
+        "comment_threads_with_search.json",
+    ],
+)
 def test_every_recorded_thread_page(threads_file: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each recorded `commentThreads` page as the threads of D-lhorsDlUQ (`videos_info_single.json`
     behind `playlist_items_single.json`). Channel threads (`by_channel`, `with_search`) have no
     `videoId`: they are recorded as comments of the video that was read."""
-    outcome, _ = replay("@googledevelopers", router({
-        "channels": lambda a: Answer.json(developers_channel()),
-        "playlistItems": pages([API / "playlist_items" / "playlist_items_single.json"]),
-        "videos": in_turn([API / "videos" / "videos_info_single.json"]),
-        "commentThreads": keyed("videoId", {"D-lhorsDlUQ": pages([API / "comment_threads" / threads_file])}),
-    }), monkeypatch)
+    outcome, _ = replay(
+        "@googledevelopers",
+        router(
+            {
+                "channels": lambda a: Answer.json(developers_channel()),
+                "playlistItems": pages([API / "playlist_items" / "playlist_items_single.json"]),
+                "videos": in_turn([API / "videos" / "videos_info_single.json"]),
+                "commentThreads": keyed("videoId", {"D-lhorsDlUQ": pages([API / "comment_threads" / threads_file])}),
+            }
+        ),
+        monkeypatch,
+    )
     records = by_id(outcome)
     threads = load(API / "comment_threads" / threads_file)["items"]
-    expected = {c["id"]: (c, video) for t in threads for video, cs in [thread_comments(t, "D-lhorsDlUQ")]
-                for c in cs}
+    expected = {c["id"]: (c, video) for t in threads for video, cs in [thread_comments(t, "D-lhorsDlUQ")] for c in cs}
     assert sorted(records) == sorted({"D-lhorsDlUQ", *expected})
     for item_id, (comment, video) in expected.items():
         check_comment(records[item_id][0], comment, video, DEVELOPERS)
 
 
-@pytest.mark.parametrize("playlist_file", ["playlist_items_single.json", "playlist_items_multi.json",
-                                           "playlist_items_filter_video.json"])
-def test_every_recorded_playlist_page_asks_for_its_videos(playlist_file: str,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "playlist_file", ["playlist_items_single.json", "playlist_items_multi.json", "playlist_items_filter_video.json"]
+)
+def test_every_recorded_playlist_page_asks_for_its_videos(playlist_file: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each recorded one-page `playlistItems` answer (no `contentDetails` part): every item's video is
     asked for by its `snippet.resourceId.videoId`, none is quarantined. The videos answer is
     `videos_info_single.json`, and no comments are asked for (its thread page is not routed)."""
-    outcome, asked = replay("@googledevelopers", router({
-        "channels": lambda a: Answer.json(developers_channel()),
-        "playlistItems": pages([API / "playlist_items" / playlist_file]),
-        "videos": in_turn([API / "videos" / "videos_info_single.json"]),
-        "commentThreads": lambda a: Answer.file(API / "comment_threads" / "comment_thread_single.json"),
-    }), monkeypatch)
+    outcome, asked = replay(
+        "@googledevelopers",
+        router(
+            {
+                "channels": lambda a: Answer.json(developers_channel()),
+                "playlistItems": pages([API / "playlist_items" / playlist_file]),
+                "videos": in_turn([API / "videos" / "videos_info_single.json"]),
+                "commentThreads": lambda a: Answer.file(API / "comment_threads" / "comment_thread_single.json"),
+            }
+        ),
+        monkeypatch,
+    )
     items = load(API / "playlist_items" / playlist_file)["items"]
-    assert [a.param("id") for a in asked if a.path == "/videos"] == \
-        [",".join(i["snippet"]["resourceId"]["videoId"] for i in items)]
+    assert [a.param("id") for a in asked if a.path == "/videos"] == [
+        ",".join(i["snippet"]["resourceId"]["videoId"] for i in items)
+    ]
     (video,) = load(API / "videos" / "videos_info_single.json")["items"]
     check_video(by_id(outcome)["D-lhorsDlUQ"][0], video, DEVELOPERS)
 
 
-@pytest.mark.parametrize("channel_file", ["channels/info.json", "channel_info_single.json",
-                                          "channel_info_multi.json"])
+@pytest.mark.parametrize("channel_file", ["channels/info.json", "channel_info_single.json", "channel_info_multi.json"])
 def test_a_channel_answer_without_content_details_fails_the_run_with_the_cause(
-        channel_file: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    channel_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Channel answers recorded without the `contentDetails` part name no uploads playlist: the run
     fails with a one-line error that says so (not a crash, not an empty success)."""
-    outcome, _ = harvest("@googledevelopers", router({"channels": lambda a: Answer.file(API / channel_file)}),
-                         monkeypatch)
+    outcome, _ = harvest(
+        "@googledevelopers", router({"channels": lambda a: Answer.file(API / channel_file)}), monkeypatch
+    )
     assert outcome.kind == "failed", outcome.crash or outcome.trace
     assert outcome.error is not None and "no uploads playlist" in outcome.error
     assert "contentDetails" in outcome.error and "replay-key" not in outcome.error

@@ -19,8 +19,10 @@ from tests.waiting import HANG_GUARD_S
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sim(**kwargs): Simulator arguments for the `sim` fixture")
-    config.addinivalue_line("markers", "client(platform=None, *, token=None, headers=None, params=None): "
-                                       "how the `http` fixture's client is made")
+    config.addinivalue_line(
+        "markers",
+        "client(platform=None, *, token=None, headers=None, params=None): how the `http` fixture's client is made",
+    )
 
 
 @pytest.fixture
@@ -40,6 +42,10 @@ def http(sim: Simulator, request: pytest.FixtureRequest) -> Iterator[httpx.Clien
     headers = dict(args.get("headers") or {})
     if args.get("token"):
         headers["Authorization"] = f"Bearer {args['token']}"
-    with httpx.Client(base_url=sim.url(platform) if platform else sim.base_url, headers=headers,
-                      params=args.get("params"), timeout=HANG_GUARD_S) as client:  # a hang guard
+    with httpx.Client(
+        base_url=sim.url(platform) if platform else sim.base_url,
+        headers=headers,
+        params=args.get("params"),
+        timeout=HANG_GUARD_S,
+    ) as client:  # a hang guard
         yield client

@@ -18,8 +18,14 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-_JSON_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "boolean": (bool,), "object": (dict,),
-                                            "array": (list,), "number": (int, float), "integer": (int,)}
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+    "number": (int, float),
+    "integer": (int,),
+}
 
 
 @cache

@@ -39,8 +39,9 @@ def walk(http: httpx.Client, url: str, rel: str = "next") -> tuple[list[dict[str
     return items, requests
 
 
-def token_pages(http: httpx.Client, path: str, params: dict[str, Any], next_token: Callable[[Any], str | None],
-                param: str) -> list[Any]:
+def token_pages(
+    http: httpx.Client, path: str, params: dict[str, Any], next_token: Callable[[Any], str | None], param: str
+) -> list[Any]:
     """Every page body of a token-paged listing (X ``meta.next_token``, Google ``nextPageToken``): the
     token ``next_token(body)`` finds is sent back as ``param`` until there is none."""
     bodies: list[Any] = []
@@ -72,8 +73,9 @@ def first_harvest(sim: Simulator, platform: str, token: str, monkeypatch: pytest
     return outcome
 
 
-def recording_answers(monkeypatch: pytest.MonkeyPatch, app: type[Any],
-                      keep: Callable[[str, Request, Response], None]) -> None:
+def recording_answers(
+    monkeypatch: pytest.MonkeyPatch, app: type[Any], keep: Callable[[str, Request, Response], None]
+) -> None:
     """Have `keep(sub, request, response)` see every answer of the simulated platform `app` gives."""
     route = app.route
 

@@ -33,9 +33,13 @@ class Lexicons:
         done = subprocess.run([str(HERE / "install")], capture_output=True, text=True, check=False)
         assert done.returncode == 0, f"the @atproto install failed: {done.stderr[-2000:]}"
         install = done.stdout.strip().splitlines()[-1]
-        self.proc = subprocess.Popen(["node", str(HERE / "lexicon.js")], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, env={"NODE_PATH": f"{install}/node_modules",
-                                                                             "PATH": "/usr/local/bin:/usr/bin:/bin"})
+        self.proc = subprocess.Popen(
+            ["node", str(HERE / "lexicon.js")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={"NODE_PATH": f"{install}/node_modules", "PATH": "/usr/local/bin:/usr/bin:/bin"},
+        )
 
     def check(self, **query: Any) -> str | None:
         """None when valid, else the validator's message."""
@@ -89,12 +93,19 @@ def types_in(obj: Any) -> set[str]:
 
 @pytest.mark.sim(posts=60)
 def test_every_answer_a_harvest_reads_is_valid_by_the_lexicons(sim: Simulator, lexicons: Lexicons) -> None:
-    sim.apply([{"type": "clock.advance", "hours": 2},
-               {"type": "bluesky.publish", "text": "Hej @anna.bsky.social! Läs mer på https://sundsvik.example/nytt "
-                                                   "#Sundsvik 🎉"}])
+    sim.apply(
+        [
+            {"type": "clock.advance", "hours": 2},
+            {
+                "type": "bluesky.publish",
+                "text": "Hej @anna.bsky.social! Läs mer på https://sundsvik.example/nytt #Sundsvik 🎉",
+            },
+        ]
+    )
     base = sim.url("bluesky")
     answers: list[tuple[str, dict[str, Any]]] = []
     with httpx.Client(base_url=base, timeout=30) as http:
+
         def get(method: str, **params: Any) -> dict[str, Any]:
             response = http.get(f"/xrpc/{method}", params=params)
             assert response.status_code == 200, (method, params, response.text[:300])
@@ -127,18 +138,34 @@ def test_every_answer_a_harvest_reads_is_valid_by_the_lexicons(sim: Simulator, l
     assert len(answers) > 10 and len(records) > 60
 
     shown = types_in([body for _, body in answers])
-    assert {"app.bsky.feed.defs#reasonRepost", "app.bsky.embed.recordWithMedia#view", "app.bsky.embed.record#view",
-            "app.bsky.embed.external#view", "app.bsky.embed.images#view", "app.bsky.richtext.facet#link",
-            "app.bsky.richtext.facet#tag", "app.bsky.richtext.facet#mention"} <= shown, shown
+    assert {
+        "app.bsky.feed.defs#reasonRepost",
+        "app.bsky.embed.recordWithMedia#view",
+        "app.bsky.embed.record#view",
+        "app.bsky.embed.external#view",
+        "app.bsky.embed.images#view",
+        "app.bsky.richtext.facet#link",
+        "app.bsky.richtext.facet#tag",
+        "app.bsky.richtext.facet#mention",
+    } <= shown, shown
 
 
 def test_the_validator_rejects_what_the_lexicons_forbid(lexicons: Lexicons) -> None:
     """A check that cannot fail proves nothing: a post view without its author, and a record whose
     text is a number, are refused."""
     cid = "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm"
-    view = {"uri": "at://did:plc:abc/app.bsky.feed.post/3k", "cid": cid, "record": {},
-            "indexedAt": "2024-05-02T08:15:29.812Z"}
+    view = {
+        "uri": "at://did:plc:abc/app.bsky.feed.post/3k",
+        "cid": cid,
+        "record": {},
+        "indexedAt": "2024-05-02T08:15:29.812Z",
+    }
     assert lexicons.check(method="app.bsky.feed.getPosts", body={"posts": [view]})
     assert lexicons.check(record={"$type": "app.bsky.feed.post", "text": 5, "createdAt": "2024-05-02T08:15:29.812Z"})
-    assert lexicons.check(method="app.bsky.feed.getPosts", body={"posts": [{**view, "author": {
-        "did": "did:plc:abc", "handle": "a.bsky.social"}}]}) is None
+    assert (
+        lexicons.check(
+            method="app.bsky.feed.getPosts",
+            body={"posts": [{**view, "author": {"did": "did:plc:abc", "handle": "a.bsky.social"}}]},
+        )
+        is None
+    )

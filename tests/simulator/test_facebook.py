@@ -21,8 +21,10 @@ from tests.replay.server import RECORDINGS
 
 TOKEN = "EAAG-page-token-123"
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0000$")
-FIELDS = ("id,created_time,updated_time,message,attachments{media_type,url,media,subattachments},"
-          "comments.summary(true).limit(0)")
+FIELDS = (
+    "id,created_time,updated_time,message,attachments{media_type,url,media,subattachments},"
+    "comments.summary(true).limit(0)"
+)
 
 pytestmark = [pytest.mark.sim(posts=30, social_token=TOKEN), pytest.mark.client("facebook", token=TOKEN)]
 
@@ -103,9 +105,12 @@ def test_token_errors_are_graph_errors(sim: Simulator) -> None:
 
 
 def test_injected_faults_carry_graph_bodies(http: httpx.Client, sim: Simulator) -> None:
-    sim.apply([{"type": "fault", "kind": "rate_limit", "count": 1, "retry_after": 90,
-                "match": {"platform": "facebook"}},
-               {"type": "fault", "kind": "status", "status": 503, "count": 1, "match": {"platform": "facebook"}}])
+    sim.apply(
+        [
+            {"type": "fault", "kind": "rate_limit", "count": 1, "retry_after": 90, "match": {"platform": "facebook"}},
+            {"type": "fault", "kind": "status", "status": 503, "count": 1, "match": {"platform": "facebook"}},
+        ]
+    )
     limited = http.get("/sundsvikkommun")
     assert limited.status_code == 429 and limited.json()["error"]["code"] == 4
     buc = json.loads(limited.headers["X-Business-Use-Case-Usage"])
@@ -117,8 +122,10 @@ def test_injected_faults_carry_graph_bodies(http: httpx.Client, sim: Simulator) 
 
 def test_throttling_is_http_400_with_a_buc_code_the_connector_waits_out() -> None:
     clock = [1_716_999_900_000]  # the start of a 300 s window
-    with Simulator(posts=3, social_token=TOKEN, rate_limit=2, rate_period=300, rate_clock=lambda: clock[0]) as sim, \
-            httpx.Client(base_url=sim.url("facebook"), headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+    with (
+        Simulator(posts=3, social_token=TOKEN, rate_limit=2, rate_period=300, rate_clock=lambda: clock[0]) as sim,
+        httpx.Client(base_url=sim.url("facebook"), headers={"Authorization": f"Bearer {TOKEN}"}) as http,
+    ):
         first = http.get("/sundsvikkommun")
         assert json.loads(first.headers["X-App-Usage"])["call_count"] == 50
         http.get("/sundsvikkommun")
@@ -132,23 +139,33 @@ def test_throttling_is_http_400_with_a_buc_code_the_connector_waits_out() -> Non
 
 
 def test_a_video_without_source_as_real_page_feeds_show_it_and_the_connector_keeps_it(
-        http: httpx.Client, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    http: httpx.Client, sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A post of one video comes as python-facebook's recorded Page feed shows most videos
     (`type: video_autoplay`, only `media.image`, no `media.source`: the keys of the recorded
     attachment); the connector keeps the poster image as media (fetched) and the video's page in links."""
-    recorded = json.loads((RECORDINGS / "facebook/testdata/facebook/apidata/posts/feeds_default_fields_p1.json")
-                          .read_bytes())["data"][4]["attachments"]["data"][0]
+    recorded = json.loads(
+        (RECORDINGS / "facebook/testdata/facebook/apidata/posts/feeds_default_fields_p1.json").read_bytes()
+    )["data"][4]["attachments"]["data"][0]
     no = sim.apply([{"type": "facebook.publish", "text": "Se filmen från invigningen.", "video": True}])[0]["no"]
     post_id = next(r["id"] for r in truth(sim, "facebook") if r["no"] == no)
-    att = http.get(f"/{post_id}", params={"fields": "attachments{media_type,type,url,unshimmed_url,title,media,"
-                                                    "target}"}).json()["attachments"]["data"][0]
+    att = http.get(
+        f"/{post_id}", params={"fields": "attachments{media_type,type,url,unshimmed_url,title,media,target}"}
+    ).json()["attachments"]["data"][0]
     assert (att["type"], att["media_type"]) == ("video_autoplay", "video") == (recorded["type"], recorded["media_type"])
     assert set(att) == set(recorded) and set(att["media"]) == {"image"} == set(recorded["media"])
 
     monkeypatch.setenv("COMMUNIS_SIM_FB_TOKEN", TOKEN)
-    account = Account(id="sv-facebook", platform="facebook", handle="sundsvikkommun", display_name="Sundsvik",
-                      department="Kommunstyrelsen", retention_class="social-10y", base_url=sim.url("facebook"),
-                      credentials=CredentialRef(env="COMMUNIS_SIM_FB_TOKEN"))
+    account = Account(
+        id="sv-facebook",
+        platform="facebook",
+        handle="sundsvikkommun",
+        display_name="Sundsvik",
+        department="Kommunstyrelsen",
+        retention_class="social-10y",
+        base_url=sim.url("facebook"),
+        credentials=CredentialRef(env="COMMUNIS_SIM_FB_TOKEN"),
+    )
     outcome = drive(account, datetime.now(UTC), lookback=timedelta(days=3650))
     assert outcome.kind == "parsed", outcome.crash or outcome.error
     record = next(r for r in outcome.records if r.item_id == post_id)

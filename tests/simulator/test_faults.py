@@ -12,8 +12,10 @@ from simulator import MastodonAccountSpec, Simulator, Timeline
 
 def test_mastodon_rate_limit_headers_and_429() -> None:
     clock = [1_717_000_000_250]
-    with Simulator(seed=1, rate_limit=3, rate_period=300, rate_clock=lambda: clock[0]) as sim, \
-            httpx.Client(base_url=sim.base_url) as http:
+    with (
+        Simulator(seed=1, rate_limit=3, rate_period=300, rate_clock=lambda: clock[0]) as sim,
+        httpx.Client(base_url=sim.base_url) as http,
+    ):
         seen = [http.get("/m/api/v1/accounts/lookup", params={"acct": "sundsvik"}) for _ in range(4)]
         assert [r.headers["X-RateLimit-Remaining"] for r in seen] == ["2", "1", "0", "0"]
         assert all(r.headers["X-RateLimit-Limit"] == "3" for r in seen)
@@ -38,8 +40,18 @@ def test_injected_429_with_retry_after_then_recovery(http: httpx.Client, sim: Si
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_injected_server_errors(http: httpx.Client, sim: Simulator, status: int) -> None:
-    sim.apply([{"type": "fault", "kind": "status", "status": status, "count": 1, "retry_after": 5,
-                "match": {"path_prefix": "/wp/wp-json/wp/v2/posts"}}])
+    sim.apply(
+        [
+            {
+                "type": "fault",
+                "kind": "status",
+                "status": status,
+                "count": 1,
+                "retry_after": 5,
+                "match": {"path_prefix": "/wp/wp-json/wp/v2/posts"},
+            }
+        ]
+    )
     assert http.get("/wp/wp-json/wp/v2/pages").status_code == 200  # not matching
     failed = http.get("/wp/wp-json/wp/v2/posts")
     assert failed.status_code == status and failed.headers["Retry-After"] == "5"
@@ -49,9 +61,16 @@ def test_injected_server_errors(http: httpx.Client, sim: Simulator, status: int)
 
 
 def test_account_that_fails_forever(http: httpx.Client) -> None:
-    with Simulator(seed=2, mastodon_accounts=(MastodonAccountSpec(), MastodonAccountSpec(
-            "sundsvik_bibliotek", "Sundsviks bibliotek", statuses=30))) as sim, \
-            httpx.Client(base_url=sim.base_url) as c:
+    with (
+        Simulator(
+            seed=2,
+            mastodon_accounts=(
+                MastodonAccountSpec(),
+                MastodonAccountSpec("sundsvik_bibliotek", "Sundsviks bibliotek", statuses=30),
+            ),
+        ) as sim,
+        httpx.Client(base_url=sim.base_url) as c,
+    ):
         sim.apply([{"type": "fault", "status": 500, "count": None, "match": {"account": "sundsvik_bibliotek"}}])
         lib = c.get("/m/api/v1/accounts/lookup", params={"acct": "sundsvik_bibliotek"})
         assert lib.status_code == 500

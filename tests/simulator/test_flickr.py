@@ -19,8 +19,7 @@ pytestmark = pytest.mark.sim(posts=40)
 
 
 def call(http: httpx.Client, method: str, **params: str) -> dict[str, Any]:
-    resp = http.get(REST, params={"method": method, "api_key": "k", "format": "json", "nojsoncallback": "1",
-                                  **params})
+    resp = http.get(REST, params={"method": method, "api_key": "k", "format": "json", "nojsoncallback": "1", **params})
     assert resp.status_code == 200, resp.text
     body: dict[str, Any] = resp.json()
     return body
@@ -43,16 +42,23 @@ def test_public_photos_page_to_the_end_with_unix_strings(http: httpx.Client, sim
     seen: list[dict[str, Any]] = []
     page, pages = 1, 1
     while page <= pages:
-        body = call(http, "flickr.people.getPublicPhotos", user_id=owner, per_page="7", page=str(page),
-                    extras="description,date_upload,last_update,date_taken,tags,url_l,media,owner_name,path_alias")
+        body = call(
+            http,
+            "flickr.people.getPublicPhotos",
+            user_id=owner,
+            per_page="7",
+            page=str(page),
+            extras="description,date_upload,last_update,date_taken,tags,url_l,media,owner_name,path_alias",
+        )
         listing = body["photos"]
         assert listing["page"] == page and listing["perpage"] == 7
         pages = listing["pages"]
         seen += listing["photo"]
         page += 1
     assert pages == 6 and listing["total"] == 40
-    assert [p["id"] for p in seen] == [r["id"] for r in sorted(truth_posts(sim), key=lambda r: r["created_at"],
-                                                               reverse=True)]
+    assert [p["id"] for p in seen] == [
+        r["id"] for r in sorted(truth_posts(sim), key=lambda r: r["created_at"], reverse=True)
+    ]
     photo = seen[0]
     assert photo["dateupload"].isdigit() and photo["lastupdate"].isdigit()
     assert int(photo["lastupdate"]) >= int(photo["dateupload"])
@@ -67,13 +73,29 @@ def test_public_photos_page_to_the_end_with_unix_strings(http: httpx.Client, sim
 
 
 def test_json_callback_wrapping_and_php_escaping(http: httpx.Client) -> None:
-    resp = http.get(REST, params={"method": "flickr.people.findByUsername", "username": "sundsvikkommun",
-                                  "api_key": "k", "format": "json"})
+    resp = http.get(
+        REST,
+        params={
+            "method": "flickr.people.findByUsername",
+            "username": "sundsvikkommun",
+            "api_key": "k",
+            "format": "json",
+        },
+    )
     assert resp.text.startswith("jsonFlickrApi({") and resp.text.endswith("})")
-    assert json.loads(resp.text[len("jsonFlickrApi("):-1])["stat"] == "ok"
+    assert json.loads(resp.text[len("jsonFlickrApi(") : -1])["stat"] == "ok"
     owner = nsid(http)
-    raw = http.get(REST, params={"method": "flickr.people.getPublicPhotos", "user_id": owner, "api_key": "k",
-                                 "format": "json", "nojsoncallback": "1", "extras": "url_l"}).content
+    raw = http.get(
+        REST,
+        params={
+            "method": "flickr.people.getPublicPhotos",
+            "user_id": owner,
+            "api_key": "k",
+            "format": "json",
+            "nojsoncallback": "1",
+            "extras": "url_l",
+        },
+    ).content
     assert b"\\/" in raw  # PHP json_encode escapes slashes
     unknown = call(http, "flickr.photos.nonsense")
     assert unknown == {"stat": "fail", "code": 112, "message": 'Method "flickr.photos.nonsense" not found'}
@@ -92,8 +114,9 @@ def test_search_by_upload_date_and_comments(http: httpx.Client, sim: Simulator) 
     comments = body["comments"]["comment"]
     expected = [r["id"] for r in rows if r["post"] == with_comments["id"] and r["kind"] != "post" and r["visible"]]
     assert sorted(c["id"] for c in comments) == sorted(expected)  # replies are flat comments too
-    assert all(c["datecreate"].isdigit() and c["id"].endswith(c["permalink"].rsplit("#comment", 1)[1])
-               for c in comments)
+    assert all(
+        c["datecreate"].isdigit() and c["id"].endswith(c["permalink"].rsplit("#comment", 1)[1]) for c in comments
+    )
     bare = next(p for p in posts if not any(r["post"] == p["id"] and r["kind"] != "post" for r in rows))
     assert call(http, "flickr.photos.comments.getList", photo_id=bare["id"])["comments"] == {"photo_id": bare["id"]}
 
@@ -101,20 +124,31 @@ def test_search_by_upload_date_and_comments(http: httpx.Client, sim: Simulator) 
 def test_lastupdate_moves_with_a_comment_and_a_deleted_photo_is_code_1(http: httpx.Client, sim: Simulator) -> None:
     post = sorted(truth_posts(sim), key=lambda r: r["created_at"])[0]
     before = call(http, "flickr.photos.getInfo", photo_id=post["id"])["photo"]["dates"]["lastupdate"]
-    sim.apply([{"type": "clock.advance", "hours": 2},
-               {"type": "flickr.comment", "post": post["no"], "text": "Gäller det här fortfarande?"}])
+    sim.apply(
+        [
+            {"type": "clock.advance", "hours": 2},
+            {"type": "flickr.comment", "post": post["no"], "text": "Gäller det här fortfarande?"},
+        ]
+    )
     after = call(http, "flickr.photos.getInfo", photo_id=post["id"])["photo"]["dates"]["lastupdate"]
     assert int(after) >= int(before) + 7200
     sim.apply([{"type": "flickr.delete", "no": post["no"]}])
-    assert call(http, "flickr.photos.getInfo", photo_id=post["id"]) == {"stat": "fail", "code": 1,
-                                                                         "message": "Photo not found"}
+    assert call(http, "flickr.photos.getInfo", photo_id=post["id"]) == {
+        "stat": "fail",
+        "code": 1,
+        "message": "Photo not found",
+    }
     assert call(http, "flickr.photos.comments.getList", photo_id=post["id"])["code"] == 1
 
 
 def test_api_key_is_checked_with_a_200_failure() -> None:
     with Simulator(posts=3, social_token="flickr-key-1") as sim, httpx.Client(base_url=sim.base_url) as http:
-        params = {"method": "flickr.people.findByUsername", "username": "sundsvikkommun", "format": "json",
-                  "nojsoncallback": "1"}
+        params = {
+            "method": "flickr.people.findByUsername",
+            "username": "sundsvikkommun",
+            "format": "json",
+            "nojsoncallback": "1",
+        }
         wrong = http.get(REST, params={**params, "api_key": "nope"})
         assert wrong.status_code == 200
         assert wrong.json() == {"stat": "fail", "code": 100, "message": "Invalid API Key (Key has invalid format)"}
@@ -122,12 +156,20 @@ def test_api_key_is_checked_with_a_200_failure() -> None:
         assert http.get(REST, params={**params, "api_key": "flickr-key-1"}).json()["stat"] == "ok"
 
 
-def test_faults_use_the_flickr_envelope_and_the_connector_reads_code_105(http: httpx.Client,
-                                                                        sim: Simulator) -> None:
-    sim.apply([{"type": "fault", "kind": "rate_limit", "retry_after": 4, "match": {"platform": "flickr"}},
-               {"type": "fault", "kind": "status", "status": 503, "match": {"platform": "flickr"}}])
-    params = {"method": "flickr.people.findByUsername", "username": "sundsvikkommun", "api_key": "k",
-              "format": "json", "nojsoncallback": "1"}
+def test_faults_use_the_flickr_envelope_and_the_connector_reads_code_105(http: httpx.Client, sim: Simulator) -> None:
+    sim.apply(
+        [
+            {"type": "fault", "kind": "rate_limit", "retry_after": 4, "match": {"platform": "flickr"}},
+            {"type": "fault", "kind": "status", "status": 503, "match": {"platform": "flickr"}},
+        ]
+    )
+    params = {
+        "method": "flickr.people.findByUsername",
+        "username": "sundsvikkommun",
+        "api_key": "k",
+        "format": "json",
+        "nojsoncallback": "1",
+    }
     limited = http.get(REST, params=params)
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "4"
     assert limited.json()["stat"] == "fail"
@@ -138,8 +180,14 @@ def test_faults_use_the_flickr_envelope_and_the_connector_reads_code_105(http: h
     disguised = httpx.Response(200, json={"stat": "fail", "code": 105, "message": "Service currently unavailable"})
     assert connector.throttled(disguised) == 0.0
     assert connector.throttled(httpx.Response(200, json={"stat": "fail", "code": 1, "message": "x"})) is None
-    assert connector.throttled(httpx.Response(200, content=b"jsonFlickrApi({\"stat\":\"fail\",\"code\":105})",
-                                              headers={"content-type": "text/javascript"})) == 0.0
+    assert (
+        connector.throttled(
+            httpx.Response(
+                200, content=b'jsonFlickrApi({"stat":"fail","code":105})', headers={"content-type": "text/javascript"}
+            )
+        )
+        == 0.0
+    )
 
 
 def test_a_corrupt_photo_is_malformed_and_the_rest_of_the_page_is_not(http: httpx.Client, sim: Simulator) -> None:

@@ -17,8 +17,10 @@ from simulator import Simulator
 
 TOKEN = "IGQ-user-token-456"
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0000$")
-FIELDS = ("id,caption,media_type,media_product_type,media_url,thumbnail_url,permalink,timestamp,comments_count,"
-          "children{id,media_type,media_url}")
+FIELDS = (
+    "id,caption,media_type,media_product_type,media_url,thumbnail_url,permalink,timestamp,comments_count,"
+    "children{id,media_type,media_url}"
+)
 
 pytestmark = [pytest.mark.sim(posts=30, social_token=TOKEN), pytest.mark.client("instagram", token=TOKEN)]
 
@@ -64,8 +66,9 @@ def test_comments_are_top_level_with_replies_and_counts_move(http: httpx.Client,
     sim.apply([{"type": "clock.advance", "hours": 1}])
     top = sim.apply([{"type": "instagram.comment", "post": post["no"], "text": "Fint!"}])[0]["no"]
     for k in range(27):
-        sim.apply([{"type": "instagram.comment", "post": post["no"], "parent": top, "own": k == 0,
-                    "text": f"Svar {k}"}])
+        sim.apply(
+            [{"type": "instagram.comment", "post": post["no"], "parent": top, "own": k == 0, "text": f"Svar {k}"}]
+        )
     assert http.get(f"/{post['id']}", params={"fields": "comments_count"}).json()["comments_count"] == before + 28
     top_id = next(r["id"] for r in truth(sim, "instagram") if r["no"] == top)
     fields = "id,text,timestamp,username,from{id,username},hidden,replies{id,text,parent_id,username}"
@@ -97,9 +100,12 @@ def test_token_faults_and_throttling(sim: Simulator) -> None:
     base = sim.url("instagram")
     assert httpx.get(f"{base}/me").json()["error"]["code"] == 104
     assert httpx.get(f"{base}/me", headers={"Authorization": "Bearer x"}).json()["error"]["code"] == 190
-    sim.apply([{"type": "fault", "kind": "rate_limit", "count": 1, "retry_after": 30,
-                "match": {"platform": "instagram"}},
-               {"type": "fault", "kind": "status", "status": 500, "count": 1, "match": {"platform": "instagram"}}])
+    sim.apply(
+        [
+            {"type": "fault", "kind": "rate_limit", "count": 1, "retry_after": 30, "match": {"platform": "instagram"}},
+            {"type": "fault", "kind": "status", "status": 500, "count": 1, "match": {"platform": "instagram"}},
+        ]
+    )
     headers = {"Authorization": f"Bearer {TOKEN}"}
     limited = httpx.get(f"{base}/me", headers=headers)
     assert limited.status_code == 429 and limited.json()["error"]["code"] == 4
@@ -111,8 +117,10 @@ def test_token_faults_and_throttling(sim: Simulator) -> None:
 
 def test_own_rate_limit_is_code_80002() -> None:
     clock = [1_716_999_900_000]
-    with Simulator(posts=3, social_token=TOKEN, rate_limit=1, rate_period=300, rate_clock=lambda: clock[0]) as sim, \
-            httpx.Client(base_url=sim.url("instagram"), headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+    with (
+        Simulator(posts=3, social_token=TOKEN, rate_limit=1, rate_period=300, rate_clock=lambda: clock[0]) as sim,
+        httpx.Client(base_url=sim.url("instagram"), headers={"Authorization": f"Bearer {TOKEN}"}) as http,
+    ):
         assert http.get("/me").status_code == 200
         throttled = http.get("/me")
         assert throttled.status_code == 400 and throttled.json()["error"]["code"] == 80002

@@ -12,8 +12,11 @@ import pytest
 from archive.connectors.linkedin import LINKEDIN_VERSION, from_little_text
 from simulator import Simulator
 
-HEADERS = {"LinkedIn-Version": LINKEDIN_VERSION, "X-Restli-Protocol-Version": "2.0.0",
-           "Authorization": "Bearer li-token-123"}
+HEADERS = {
+    "LinkedIn-Version": LINKEDIN_VERSION,
+    "X-Restli-Protocol-Version": "2.0.0",
+    "Authorization": "Bearer li-token-123",
+}
 
 
 pytestmark = [pytest.mark.sim(posts=30, social_token="li-token-123"), pytest.mark.client(headers=HEADERS)]
@@ -67,16 +70,28 @@ def test_commentary_is_little_text(http: httpx.Client, sim: Simulator) -> None:
 
 
 def test_version_and_protocol_headers_are_required(http: httpx.Client) -> None:
-    missing = http.get("/li/rest/organizations", params={"q": "vanityName", "vanityName": "sundsvikkommun"},
-                       headers={"LinkedIn-Version": ""})
+    missing = http.get(
+        "/li/rest/organizations",
+        params={"q": "vanityName", "vanityName": "sundsvikkommun"},
+        headers={"LinkedIn-Version": ""},
+    )
     assert missing.status_code == 400 and missing.json()["code"] == "VERSION_MISSING"
-    sunset = http.get("/li/rest/organizations", params={"q": "vanityName", "vanityName": "sundsvikkommun"},
-                      headers={"LinkedIn-Version": "202301"})
+    sunset = http.get(
+        "/li/rest/organizations",
+        params={"q": "vanityName", "vanityName": "sundsvikkommun"},
+        headers={"LinkedIn-Version": "202301"},
+    )
     assert sunset.status_code == 426
-    assert sunset.json() == {"status": 426, "code": "NONEXISTENT_VERSION",
-                             "message": "Requested version 202301 is not active"}
-    old_protocol = http.get("/li/rest/organizations", params={"q": "vanityName", "vanityName": "x"},
-                            headers={"X-Restli-Protocol-Version": "1.0.0"})
+    assert sunset.json() == {
+        "status": 426,
+        "code": "NONEXISTENT_VERSION",
+        "message": "Requested version 202301 is not active",
+    }
+    old_protocol = http.get(
+        "/li/rest/organizations",
+        params={"q": "vanityName", "vanityName": "x"},
+        headers={"X-Restli-Protocol-Version": "1.0.0"},
+    )
     assert old_protocol.status_code == 400
 
 
@@ -84,20 +99,30 @@ def test_token_is_checked(sim: Simulator) -> None:
     with httpx.Client(base_url=sim.base_url, headers={**HEADERS, "Authorization": "Bearer wrong"}) as client:
         resp = client.get("/li/rest/organizations", params={"q": "vanityName", "vanityName": "sundsvikkommun"})
     assert resp.status_code == 401
-    assert resp.json() == {"status": 401, "serviceErrorCode": 65600, "code": "INVALID_ACCESS_TOKEN",
-                           "message": "Invalid access token"}
+    assert resp.json() == {
+        "status": 401,
+        "serviceErrorCode": 65600,
+        "code": "INVALID_ACCESS_TOKEN",
+        "message": "Invalid access token",
+    }
 
 
 def test_throttle_and_server_error_bodies(http: httpx.Client, sim: Simulator) -> None:
-    sim.apply([{"type": "fault", "kind": "rate_limit", "retry_after": 9, "match": {"platform": "linkedin"}},
-               {"type": "fault", "kind": "status", "status": 503, "match": {"platform": "linkedin"}}])
+    sim.apply(
+        [
+            {"type": "fault", "kind": "rate_limit", "retry_after": 9, "match": {"platform": "linkedin"}},
+            {"type": "fault", "kind": "status", "status": 503, "match": {"platform": "linkedin"}},
+        ]
+    )
     throttled = http.get("/li/rest/organizations", params={"q": "vanityName", "vanityName": "sundsvikkommun"})
     assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "9"
     assert throttled.json()["code"] == "TOO_MANY_REQUESTS" and throttled.json()["status"] == 429
     failed = http.get("/li/rest/organizations", params={"q": "vanityName", "vanityName": "sundsvikkommun"})
     assert failed.status_code == 503 and failed.json()["status"] == 503
-    assert http.get("/li/rest/organizations", params={"q": "vanityName", "vanityName": "sundsvikkommun"}
-                    ).status_code == 200
+    assert (
+        http.get("/li/rest/organizations", params={"q": "vanityName", "vanityName": "sundsvikkommun"}).status_code
+        == 200
+    )
 
 
 def test_comments_replies_and_deletions(http: httpx.Client, sim: Simulator) -> None:

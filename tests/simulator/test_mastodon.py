@@ -14,9 +14,31 @@ from tests.driving import drive
 from tests.replay.test_mastodon import exchanges
 
 TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-STATUS_FIELDS = {"id", "uri", "url", "created_at", "edited_at", "account", "content", "spoiler_text", "language",
-                 "visibility", "sensitive", "in_reply_to_id", "in_reply_to_account_id", "reblog", "media_attachments",
-                 "mentions", "tags", "emojis", "card", "poll", "replies_count", "reblogs_count", "favourites_count"}
+STATUS_FIELDS = {
+    "id",
+    "uri",
+    "url",
+    "created_at",
+    "edited_at",
+    "account",
+    "content",
+    "spoiler_text",
+    "language",
+    "visibility",
+    "sensitive",
+    "in_reply_to_id",
+    "in_reply_to_account_id",
+    "reblog",
+    "media_attachments",
+    "mentions",
+    "tags",
+    "emojis",
+    "card",
+    "poll",
+    "replies_count",
+    "reblogs_count",
+    "favourites_count",
+}
 
 
 def test_lookup_and_account(http: httpx.Client, sim: Simulator) -> None:
@@ -32,9 +54,12 @@ def test_newest_first_walk_returns_every_status_once(http: httpx.Client, sim: Si
     aid = account_id(http)
     first = http.get(f"/m/api/v1/accounts/{aid}/statuses", params={"limit": 40})
     link = first.headers["Link"]
-    assert re.fullmatch(rf'<{re.escape(sim.mastodon_url)}/api/v1/accounts/{aid}/statuses\?limit=40&max_id=\d+>; '
-                        rf'rel="next", <{re.escape(sim.mastodon_url)}/api/v1/accounts/{aid}/statuses\?limit=40&'
-                        r'min_id=\d+>; rel="prev"', link), link
+    assert re.fullmatch(
+        rf"<{re.escape(sim.mastodon_url)}/api/v1/accounts/{aid}/statuses\?limit=40&max_id=\d+>; "
+        rf'rel="next", <{re.escape(sim.mastodon_url)}/api/v1/accounts/{aid}/statuses\?limit=40&'
+        r'min_id=\d+>; rel="prev"',
+        link,
+    ), link
     items, _ = walk(http, f"/m/api/v1/accounts/{aid}/statuses?limit=40")
     ids = [int(s["id"]) for s in items]
     assert len(ids) == len(set(ids)) == 200
@@ -68,10 +93,14 @@ def test_incremental_min_id_catches_new_posts(http: httpx.Client, sim: Simulator
     newest = http.get(f"/m/api/v1/accounts/{aid}/statuses", params={"limit": 1}).json()[0]["id"]
     empty = http.get(f"/m/api/v1/accounts/{aid}/statuses", params={"min_id": newest})
     assert empty.json() == [] and "Link" not in empty.headers
-    created = sim.apply([{"type": "clock.advance", "hours": 2},
-                         {"type": "mastodon.publish", "text": "Ny badplats vid Norrsjön! #sommar https://x.example/a"},
-                         {"type": "clock.advance", "minutes": 5},
-                         {"type": "mastodon.publish", "images": 2}])
+    created = sim.apply(
+        [
+            {"type": "clock.advance", "hours": 2},
+            {"type": "mastodon.publish", "text": "Ny badplats vid Norrsjön! #sommar https://x.example/a"},
+            {"type": "clock.advance", "minutes": 5},
+            {"type": "mastodon.publish", "images": 2},
+        ]
+    )
     new_ids = {created[1]["id"], created[3]["id"]}
     found, _ = walk(http, f"/m/api/v1/accounts/{aid}/statuses?min_id={newest}", rel="prev")
     assert {s["id"] for s in found} == new_ids
@@ -126,8 +155,13 @@ def test_single_status_context_and_history(http: httpx.Client, sim: Simulator) -
     ctx = http.get(f"/m/api/v1/statuses/{root_id}/context").json()
     assert set(ctx) == {"ancestors", "descendants"}
     assert reply["id"] in {s["id"] for s in ctx["descendants"]}
-    own_reply = next(r for r in items if r["role"] == "own" and r["in_reply_to_id"]
-                     and next(x for x in items if x["id"] == r["in_reply_to_id"])["role"] == "citizen_root")
+    own_reply = next(
+        r
+        for r in items
+        if r["role"] == "own"
+        and r["in_reply_to_id"]
+        and next(x for x in items if x["id"] == r["in_reply_to_id"])["role"] == "citizen_root"
+    )
     ctx = http.get(f"/m/api/v1/statuses/{own_reply['id']}/context").json()
     assert [s["id"] for s in ctx["ancestors"]] == [own_reply["in_reply_to_id"]]
     one = http.get(f"/m/api/v1/statuses/{root_id}")
@@ -152,24 +186,36 @@ def test_a_poll_as_the_real_server_shows_it_and_the_connector_reads_it(http: htt
     """A poll has the keys the real server's does (Mastodon.py's recorded `test_polls`, less the
     `voted`/`own_votes` that need a token); votes move its counts, not the status; the connector
     keeps the options as content and the counts as the reading of each capture."""
-    recorded = next(ex.json()["poll"] for ex in exchanges("test_polls") if ex.method == "POST"
-                    and ex.path == "/api/v1/statuses")
+    recorded = next(
+        ex.json()["poll"] for ex in exchanges("test_polls") if ex.method == "POST" and ex.path == "/api/v1/statuses"
+    )
     asked = {"options": ["Måndag", "Tisdag", "Onsdag"], "expires_in": 86400, "multiple": True}
     sid = sim.apply([{"type": "mastodon.publish", "text": "Vilken dag passar för samrådet?", "poll": asked}])[0]["id"]
-    sim.apply([{"type": "mastodon.vote", "id": sid, "choices": [0, 2]},
-               {"type": "mastodon.vote", "id": sid, "choices": [2]}])
+    sim.apply(
+        [{"type": "mastodon.vote", "id": sid, "choices": [0, 2]}, {"type": "mastodon.vote", "id": sid, "choices": [2]}]
+    )
     poll = http.get(f"/m/api/v1/statuses/{sid}").json()["poll"]
     assert set(poll) == set(recorded) - {"voted", "own_votes"}
     assert [(o["title"], o["votes_count"]) for o in poll["options"]] == [("Måndag", 1), ("Tisdag", 0), ("Onsdag", 2)]
     assert poll["votes_count"] == 3 and poll["voters_count"] == 2 and poll["multiple"] and not poll["expired"]
     assert TS.match(poll["expires_at"])
 
-    account = Account(id="sv-mastodon", platform="mastodon", handle="@sundsvik", display_name="Sundsvik",
-                      department="Kommunstyrelsen", retention_class="social-10y", base_url=sim.url("mastodon"))
+    account = Account(
+        id="sv-mastodon",
+        platform="mastodon",
+        handle="@sundsvik",
+        display_name="Sundsvik",
+        department="Kommunstyrelsen",
+        retention_class="social-10y",
+        base_url=sim.url("mastodon"),
+    )
     now = datetime.now(UTC)
     first = next(r for r in drive(account, now, lookback=timedelta(days=3650)).records if r.item_id == sid)
     assert first.poll is not None and [(o.title, o.votes) for o in first.poll.options] == [
-        ("Måndag", 1), ("Tisdag", 0), ("Onsdag", 2)]
+        ("Måndag", 1),
+        ("Tisdag", 0),
+        ("Onsdag", 2),
+    ]
     assert first.poll.multiple and (first.poll.votes, first.poll.voters) == (3, 2)
     sim.apply([{"type": "mastodon.vote", "id": sid, "choices": [1]}])
     again = next(r for r in drive(account, now, lookback=timedelta(days=3650)).records if r.item_id == sid)

@@ -41,8 +41,10 @@ def test_json_poisons(sim: Simulator) -> None:
 
 def test_a_truncated_gzip_body_is_sent_although_identity_was_asked(sim: Simulator) -> None:
     sim.apply(Timeline().fault("poison", variant="bad_gzip", match={"path_prefix": POSTS}))
-    with httpx.Client(base_url=sim.base_url, headers={"Accept-Encoding": "identity"}) as http, \
-            http.stream("GET", POSTS) as resp:
+    with (
+        httpx.Client(base_url=sim.base_url, headers={"Accept-Encoding": "identity"}) as http,
+        http.stream("GET", POSTS) as resp,
+    ):
         raw = b"".join(resp.iter_raw())
     assert resp.headers["content-encoding"] == "gzip"
     decoder = zlib.decompressobj(32 + zlib.MAX_WBITS)
@@ -71,7 +73,7 @@ def test_huge_streams_count_what_was_sent(sim: Simulator) -> None:
             if read > 1024 * 1024:
                 break
     [rule] = sim.faults.added()
-    assert rule.sent >= read and rule.sent < 2 * 1024 ** 3
+    assert rule.sent >= read and rule.sent < 2 * 1024**3
     declared = _get(sim, "huge_declared", size=200_000)
     assert int(declared.headers["content-length"]) == 200_000 == len(declared.content)
 

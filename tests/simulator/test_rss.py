@@ -97,9 +97,13 @@ def test_conditional_requests_get_304_until_something_changes(http: httpx.Client
 
 
 def test_errors_carry_retry_after(http: httpx.Client, sim: Simulator) -> None:
-    sim.apply([{"type": "fault", "kind": "rate_limit", "retry_after": 9, "match": {"platform": "rss"}},
-               {"type": "fault", "kind": "status", "status": 503, "retry_after": 5, "match": {"platform": "rss"}},
-               {"type": "fault", "kind": "status", "status": 500, "match": {"platform": "rss"}}])
+    sim.apply(
+        [
+            {"type": "fault", "kind": "rate_limit", "retry_after": 9, "match": {"platform": "rss"}},
+            {"type": "fault", "kind": "status", "status": 503, "retry_after": 5, "match": {"platform": "rss"}},
+            {"type": "fault", "kind": "status", "status": 500, "match": {"platform": "rss"}},
+        ]
+    )
     limited, unavailable, broken = (http.get("/rss/feed.xml") for _ in range(3))
     assert limited.status_code == 429 and limited.headers["retry-after"] == "9"
     assert unavailable.status_code == 503 and unavailable.headers["retry-after"] == "5"
@@ -107,8 +111,7 @@ def test_errors_carry_retry_after(http: httpx.Client, sim: Simulator) -> None:
     assert http.get("/rss/feed.xml").status_code == 200
 
 
-def test_a_corrupt_item_has_no_identity_and_a_deleted_one_leaves_the_feed(http: httpx.Client,
-                                                                          sim: Simulator) -> None:
+def test_a_corrupt_item_has_no_identity_and_a_deleted_one_leaves_the_feed(http: httpx.Client, sim: Simulator) -> None:
     bad, gone = posts(sim)[1], posts(sim)[2]
     sim.apply([{"type": "rss.corrupt", "no": bad["no"]}, {"type": "rss.delete", "no": gone["no"]}])
     items = ET.fromstring(http.get("/rss/feed.xml").content).findall("channel/item")
@@ -121,11 +124,21 @@ def test_a_corrupt_item_has_no_identity_and_a_deleted_one_leaves_the_feed(http: 
 
 # ---- the connector --------------------------------------------------------------------------------
 
-def context(sim: Simulator, handle: str, state: HarvestState | None = None, *, sweep: bool = True
-            ) -> tuple[HarvestContext, httpx.Client]:
-    account = Account.model_validate({"id": "sv-rss", "platform": "rss", "handle": handle,
-                                      "display_name": "Sundsvik news", "department": "Kommunstyrelsen",
-                                      "retention_class": "social-10y", "base_url": sim.url("rss")})
+
+def context(
+    sim: Simulator, handle: str, state: HarvestState | None = None, *, sweep: bool = True
+) -> tuple[HarvestContext, httpx.Client]:
+    account = Account.model_validate(
+        {
+            "id": "sv-rss",
+            "platform": "rss",
+            "handle": handle,
+            "display_name": "Sundsvik news",
+            "department": "Kommunstyrelsen",
+            "retention_class": "social-10y",
+            "base_url": sim.url("rss"),
+        }
+    )
     now = datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00"))
     client = make_client()
     fetcher = Fetcher(client, max_tries=3, backoff=0.01, sleep=lambda _: None)
@@ -148,8 +161,12 @@ def run(ctx: HarvestContext) -> tuple[list[Record], list[Rejected], int]:
 def test_the_connector_reads_atom_through_every_page(sim: Simulator) -> None:
     sim.apply([{"type": "clock.advance", "hours": 3}, {"type": "rss.publish", "text": "Först.\n\nSedan mer."}])
     newest = posts(sim)[0]
-    sim.apply([{"type": "clock.advance", "hours": 1},
-               {"type": "rss.edit", "no": newest["no"], "text": "Först.\n\nSedan mer (ändrad)."}])
+    sim.apply(
+        [
+            {"type": "clock.advance", "hours": 1},
+            {"type": "rss.edit", "no": newest["no"], "text": "Först.\n\nSedan mer (ändrad)."},
+        ]
+    )
     ctx, client = context(sim, "atom.xml")
     with client:
         records, rejected, pages = run(ctx)
@@ -246,12 +263,21 @@ def test_rdf_is_rss_1_0_and_the_connector_reads_it_as_the_rss_2_0_feed(http: htt
     rdf, rejected, _ = harvested(sim, "rdf.xml")
     rss, _, _ = harvested(sim, "feed.xml")
     assert rejected == [] and len(rdf) == len(rss) == 45
-    assert all(r.raw and r.raw["format"] == "rss1.0" and r.raw["xml"].startswith("<ns0:item") and
-               'xmlns:ns0="http://purl.org/rss/1.0/"' in r.raw["xml"] for r in rdf.values())  # as served
+    assert all(
+        r.raw
+        and r.raw["format"] == "rss1.0"
+        and r.raw["xml"].startswith("<ns0:item")
+        and 'xmlns:ns0="http://purl.org/rss/1.0/"' in r.raw["xml"]
+        for r in rdf.values()
+    )  # as served
     for record in rss.values():  # the RDF item's id is its URI, the permalink
         twin = rdf[record.url or ""]
-        assert (twin.title, twin.text, twin.published_at, twin.author.name) == \
-            (record.title, record.text, record.published_at, record.author.name)
+        assert (twin.title, twin.text, twin.published_at, twin.author.name) == (
+            record.title,
+            record.text,
+            record.published_at,
+            record.author.name,
+        )
 
 
 def test_atom_0_3_is_read_as_the_atom_1_0_feed(http: httpx.Client, sim: Simulator) -> None:
@@ -262,12 +288,19 @@ def test_atom_0_3_is_read_as_the_atom_1_0_feed(http: httpx.Client, sim: Simulato
     old, rejected, _ = harvested(sim, "atom03.xml")
     new, _, _ = harvested(sim, "atom.xml")
     assert rejected == [] and set(old) == set(new) == {r["id"] for r in posts(sim)}
-    assert all(r.raw and r.raw["format"] == "atom0.3" and "http://purl.org/atom/ns#" in r.raw["xml"]
-               for r in old.values())
+    assert all(
+        r.raw and r.raw["format"] == "atom0.3" and "http://purl.org/atom/ns#" in r.raw["xml"] for r in old.values()
+    )
     for item_id, record in new.items():
         twin = old[item_id]
-        assert (twin.title, twin.text, twin.url, twin.published_at, twin.edited_at, len(twin.media)) == \
-            (record.title, record.text, record.url, record.published_at, record.edited_at, len(record.media))
+        assert (twin.title, twin.text, twin.url, twin.published_at, twin.edited_at, len(twin.media)) == (
+            record.title,
+            record.text,
+            record.url,
+            record.published_at,
+            record.edited_at,
+            len(record.media),
+        )
     assert old[newest["id"]].text == "Ändrad." and old[newest["id"]].edited_at is not None
 
 

@@ -48,15 +48,18 @@ def test_bad_parameters_are_invalid_params(http: httpx.Client) -> None:
 
 
 def test_query_leaves_deleted_videos_out(http: httpx.Client, sim: Simulator) -> None:
-    rows = [r for r in sim.state()["platforms"]["tiktok"]["items"]
-            if r["visible"] and r["kind"] == "post"][:3]
+    rows = [r for r in sim.state()["platforms"]["tiktok"]["items"] if r["visible"] and r["kind"] == "post"][:3]
     sim.apply([{"type": "tiktok.delete", "no": rows[0]["no"]}])
-    resp = http.post("/tt/v2/video/query/", params={"fields": "id,create_time"},
-                     json={"filters": {"video_ids": [r["id"] for r in rows]}})
+    resp = http.post(
+        "/tt/v2/video/query/",
+        params={"fields": "id,create_time"},
+        json={"filters": {"video_ids": [r["id"] for r in rows]}},
+    )
     assert resp.status_code == 200
     assert sorted(v["id"] for v in resp.json()["data"]["videos"]) == sorted(r["id"] for r in rows[1:])
-    too_many = http.post("/tt/v2/video/query/", params={"fields": "id"},
-                         json={"filters": {"video_ids": [str(n) for n in range(21)]}})
+    too_many = http.post(
+        "/tt/v2/video/query/", params={"fields": "id"}, json={"filters": {"video_ids": [str(n) for n in range(21)]}}
+    )
     assert too_many.status_code == 400
 
 
@@ -66,13 +69,19 @@ def test_token_user_info_and_no_comments(http: httpx.Client, sim: Simulator) -> 
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "access_token_invalid"
     user = http.get("/tt/v2/user/info/", params={"fields": "open_id,display_name"}).json()
     assert user["data"]["user"]["display_name"] == "Sundsviks kommun" and set(user["data"]["user"]) == {
-        "open_id", "display_name"}
+        "open_id",
+        "display_name",
+    }
     assert http.post("/tt/v2/video/comment/list/", params={"fields": "id"}, json={}).status_code == 404
 
 
 def test_throttle_and_server_error_envelopes(http: httpx.Client, sim: Simulator) -> None:
-    sim.apply([{"type": "fault", "kind": "rate_limit", "retry_after": 4, "match": {"platform": "tiktok"}},
-               {"type": "fault", "kind": "status", "status": 500, "match": {"platform": "tiktok"}}])
+    sim.apply(
+        [
+            {"type": "fault", "kind": "rate_limit", "retry_after": 4, "match": {"platform": "tiktok"}},
+            {"type": "fault", "kind": "status", "status": 500, "match": {"platform": "tiktok"}},
+        ]
+    )
     throttled = http.post("/tt/v2/video/list/", params={"fields": "id"}, json={"max_count": 5})
     assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "4"
     assert throttled.json()["error"]["code"] == "rate_limit_exceeded"

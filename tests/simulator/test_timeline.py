@@ -62,15 +62,21 @@ def test_wordpress_edit_bumps_modified_gmt(http: httpx.Client, sim: Simulator) -
     after = http.get(f"/wp/wp-json/wp/v2/posts/{post['id']}").json()
     assert after["modified_gmt"] == "2024-06-01T23:00:00" and after["modified"] == "2024-06-02T01:00:00"
     assert after["date_gmt"] == post["date_gmt"] and after["title"]["rendered"] == "Ny rubrik – uppdaterad"
-    since = http.get("/wp/wp-json/wp/v2/posts", params={"modified_after": "2024-06-01T12:00:00Z",
-                                                        "orderby": "modified", "order": "asc"}).json()
+    since = http.get(
+        "/wp/wp-json/wp/v2/posts",
+        params={"modified_after": "2024-06-01T12:00:00Z", "orderby": "modified", "order": "asc"},
+    ).json()
     assert [p["id"] for p in since] == [post["id"]]
 
 
 def test_wordpress_delete_and_trash(http: httpx.Client, sim: Simulator) -> None:
     posts = http.get("/wp/wp-json/wp/v2/posts", params={"per_page": 3}).json()
-    sim.apply([{"type": "wordpress.delete", "id": posts[0]["id"]},
-               {"type": "wordpress.delete", "id": posts[1]["id"], "mode": "trash"}])
+    sim.apply(
+        [
+            {"type": "wordpress.delete", "id": posts[0]["id"]},
+            {"type": "wordpress.delete", "id": posts[1]["id"], "mode": "trash"},
+        ]
+    )
     gone = http.get(f"/wp/wp-json/wp/v2/posts/{posts[0]['id']}")
     assert gone.status_code == 404
     assert gone.json() == {"code": "rest_post_invalid_id", "message": "Invalid post ID.", "data": {"status": 404}}
@@ -82,8 +88,11 @@ def test_wordpress_delete_and_trash(http: httpx.Client, sim: Simulator) -> None:
 
 def test_wordpress_comment_on_old_post_edit_and_hide(http: httpx.Client, sim: Simulator) -> None:
     old = http.get("/wp/wp-json/wp/v2/posts", params={"per_page": 1, "order": "asc"}).json()[0]
-    made = sim.apply(Timeline().advance(hours=1).add("wordpress.comment", post=old["id"],
-                                                     text="Min adress är Storgatan 1, 852 30 Sundsvik."))
+    made = sim.apply(
+        Timeline()
+        .advance(hours=1)
+        .add("wordpress.comment", post=old["id"], text="Min adress är Storgatan 1, 852 30 Sundsvik.")
+    )
     cid = made[1]["id"]
     found = http.get("/wp/wp-json/wp/v2/comments", params={"post": old["id"], "per_page": 100}).json()
     assert cid in {c["id"] for c in found}
@@ -123,8 +132,11 @@ def test_control_api_over_http(sim: Simulator) -> None:
     with httpx.Client(base_url=sim.base_url) as c:
         assert c.get("/_sim/state").status_code == 401
         auth = {"Authorization": f"Bearer {sim.control_token}"}
-        resp = c.post("/_sim/timeline", headers=auth, json=[{"type": "clock.advance", "hours": 1},
-                                                            {"type": "mastodon.publish", "text": "Hej från API:t"}])
+        resp = c.post(
+            "/_sim/timeline",
+            headers=auth,
+            json=[{"type": "clock.advance", "hours": 1}, {"type": "mastodon.publish", "text": "Hej från API:t"}],
+        )
         assert resp.status_code == 200 and resp.json()["now"] == "2024-06-01T19:00:00.000Z"
         new_id = resp.json()["results"][1]["id"]
         state = c.get("/_sim/state", headers=auth).json()
@@ -132,7 +144,11 @@ def test_control_api_over_http(sim: Simulator) -> None:
         assert c.post("/_sim/timeline", headers=auth, json=[{"type": "bad"}]).status_code == 400
         c.get("/m/api/v1/statuses/" + new_id)
         log = c.get("/_sim/requests", headers=auth).json()
-        assert log[-1] == {"method": "GET", "path": f"/m/api/v1/statuses/{new_id}", "status": 200,
-                           "platform": "mastodon"}
+        assert log[-1] == {
+            "method": "GET",
+            "path": f"/m/api/v1/statuses/{new_id}",
+            "status": 200,
+            "platform": "mastodon",
+        }
         c.delete("/_sim/requests", headers=auth)
         assert sim.requests() == []

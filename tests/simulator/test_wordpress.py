@@ -33,9 +33,11 @@ def test_link_header_and_past_the_end(http: httpx.Client, sim: Simulator) -> Non
     assert resp.headers["Link"] == f'<{base}1&orderby=modified>; rel="prev", <{base}3&orderby=modified>; rel="next"'
     past = http.get("/wp/wp-json/wp/v2/posts", params={"per_page": 50, "page": 5})
     assert past.status_code == 400
-    assert past.json() == {"code": "rest_post_invalid_page_number",
-                           "message": "The page number requested is larger than the number of pages available.",
-                           "data": {"status": 400}}
+    assert past.json() == {
+        "code": "rest_post_invalid_page_number",
+        "message": "The page number requested is larger than the number of pages available.",
+        "data": {"status": 400},
+    }
 
 
 def test_per_page_out_of_range(http: httpx.Client) -> None:
@@ -61,8 +63,10 @@ def test_modified_after_and_ordering(http: httpx.Client, sim: Simulator) -> None
     rows = [r for r in sim.state()["wordpress"]["items"] if r["type"] == "post"]
     cut = sorted(r["modified_gmt"] for r in rows)[150]
     expected = sorted((r["modified_gmt"], r["id"]) for r in rows if r["modified_gmt"] > cut)
-    resp = http.get("/wp/wp-json/wp/v2/posts", params={"modified_after": cut + "Z", "orderby": "modified",
-                                                       "order": "asc", "per_page": 100})
+    resp = http.get(
+        "/wp/wp-json/wp/v2/posts",
+        params={"modified_after": cut + "Z", "orderby": "modified", "order": "asc", "per_page": 100},
+    )
     assert [(p["modified_gmt"], p["id"]) for p in resp.json()] == expected
     assert int(resp.headers["X-WP-Total"]) == len(expected)
     after = http.get("/wp/wp-json/wp/v2/posts", params={"after": "2024-01-01T00:00:00Z", "per_page": 100}).json()

@@ -14,9 +14,11 @@ from simulator import Simulator
 
 TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z$")
 TOKEN = "x-bearer-123456"
-FIELDS = {"tweet.fields": "created_at,author_id,conversation_id,referenced_tweets,public_metrics,attachments,"
-                          "note_tweet",
-          "expansions": "author_id,attachments.media_keys,referenced_tweets.id", "media.fields": "url,variants,type"}
+FIELDS = {
+    "tweet.fields": "created_at,author_id,conversation_id,referenced_tweets,public_metrics,attachments,note_tweet",
+    "expansions": "author_id,attachments.media_keys,referenced_tweets.id",
+    "media.fields": "url,variants,type",
+}
 
 
 pytestmark = [pytest.mark.sim(social_token=TOKEN), pytest.mark.client("x", token=TOKEN)]
@@ -47,8 +49,11 @@ def test_timeline_pages_to_the_end_newest_first(http: httpx.Client, sim: Simulat
     for tweet in items:
         assert TS.match(tweet["created_at"]) and tweet["author_id"] == uid
         assert isinstance(tweet["public_metrics"]["reply_count"], int)
-    replies = [t for t in items if "in_reply_to_user_id" in t or
-               any(ref["type"] == "replied_to" for ref in t.get("referenced_tweets", []))]
+    replies = [
+        t
+        for t in items
+        if "in_reply_to_user_id" in t or any(ref["type"] == "replied_to" for ref in t.get("referenced_tweets", []))
+    ]
     assert replies and all(t["referenced_tweets"][0]["type"] == "replied_to" for t in replies)
     # default fields only, and an empty page has no data at all
     bare = http.get(f"/2/users/{uid}/tweets", params={"max_results": 5}).json()
@@ -77,13 +82,21 @@ def test_rate_limit_headers_and_429_and_5xx(http: httpx.Client, sim: Simulator) 
     now_s = int(datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00")).timestamp())
     limit, remaining = int(ok.headers["x-rate-limit-limit"]), int(ok.headers["x-rate-limit-remaining"])
     assert 0 < remaining < limit and now_s < int(ok.headers["x-rate-limit-reset"]) <= now_s + 900
-    sim.apply([{"type": "fault", "kind": "rate_limit", "count": 1, "retry_after": 7, "match": {"platform": "x"}},
-                {"type": "fault", "kind": "status", "status": 503, "count": 1, "match": {"platform": "x"}}])
+    sim.apply(
+        [
+            {"type": "fault", "kind": "rate_limit", "count": 1, "retry_after": 7, "match": {"platform": "x"}},
+            {"type": "fault", "kind": "status", "status": 503, "count": 1, "match": {"platform": "x"}},
+        ]
+    )
     limited = http.get("/2/users/by/username/sundsvikkommun")
     assert limited.status_code == 429 and limited.headers["x-rate-limit-remaining"] == "0"
     assert int(limited.headers["x-rate-limit-reset"]) == now_s + 7
-    assert limited.json() == {"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank",
-                              "status": 429}
+    assert limited.json() == {
+        "title": "Too Many Requests",
+        "detail": "Too Many Requests",
+        "type": "about:blank",
+        "status": 429,
+    }
     down = http.get("/2/users/by/username/sundsvikkommun")
     assert down.status_code == 503 and down.json()["status"] == 503 and down.json()["title"] == "Service Unavailable"
 
@@ -117,8 +130,10 @@ def test_an_edit_is_a_new_id_with_the_history(http: httpx.Client, sim: Simulator
 def test_recent_search_finds_a_conversation_of_the_last_seven_days(http: httpx.Client, sim: Simulator) -> None:
     post = next(r for r in truth(sim, "x") if r["kind"] == "post" and r["visible"])
     no = post["no"]
-    sim.apply([{"type": "clock.advance", "hours": 1}] +
-               [{"type": "x.comment", "post": no, "text": f"Fråga {k}"} for k in range(12)])
+    sim.apply(
+        [{"type": "clock.advance", "hours": 1}]
+        + [{"type": "x.comment", "post": no, "text": f"Fråga {k}"} for k in range(12)]
+    )
     query = {**FIELDS, "query": f"conversation_id:{post['id']}"}
     items, pages = walk(http, "/2/tweets/search/recent", query, "next_token")
     texts = {t["text"] for t in items}

@@ -67,17 +67,22 @@ def check(seen: Seen) -> None:
 
 
 def test_every_answer_of_a_harvest_matches_the_published_schema(
-        sim: Simulator, answers: Seen, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim: Simulator, answers: Seen, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A first harvest (timeline with retweets, quotes, polls, media, edits; conversation searches),
     after fresh replies so that the recent search has something to find."""
     post = next(r for r in truth(sim, "x") if r["kind"] == "post" and r["visible"])
-    sim.apply([{"type": "clock.advance", "hours": 1}] +
-              [{"type": "x.comment", "post": post["no"], "text": f"Fråga {k} om <taxan> & avgiften"}
-               for k in range(3)])
+    sim.apply(
+        [{"type": "clock.advance", "hours": 1}]
+        + [{"type": "x.comment", "post": post["no"], "text": f"Fråga {k} om <taxan> & avgiften"} for k in range(3)]
+    )
     first_harvest(sim, "x", TOKEN, monkeypatch)
     kinds = {schema_of(path) for path, _ in answers}
-    assert {"Get2UsersByUsernameUsernameResponse", "Get2UsersIdTweetsResponse",
-            "Get2TweetsSearchRecentResponse"} <= kinds, kinds
+    assert {
+        "Get2UsersByUsernameUsernameResponse",
+        "Get2UsersIdTweetsResponse",
+        "Get2TweetsSearchRecentResponse",
+    } <= kinds, kinds
     includes = [body.get("includes", {}) for _, body in answers]
     assert all(any(key in inc for inc in includes) for key in ("tweets", "users", "media", "polls"))
     check(answers)
@@ -108,8 +113,10 @@ def test_the_schema_accepts_what_x_really_sent_and_flags_what_it_does_not_define
         assert problems(json.loads(listing(cassette)[0]), "Get2UsersIdTweetsResponse") == [], cassette
     user = recorded("test_client_get_user.yaml", "/2/users/by/username/Twitter")[0]
     assert problems(json.loads(user), "Get2UsersByUsernameUsernameResponse") == []
-    bad = {"data": [{"id": "1", "text": "x", "invented": 1,
-                     "referenced_tweets": [{"id": "2", "type": "boosted"}]}], "meta": {"result_count": "1"}}
+    bad = {
+        "data": [{"id": "1", "text": "x", "invented": 1, "referenced_tweets": [{"id": "2", "type": "boosted"}]}],
+        "meta": {"result_count": "1"},
+    }
     found = problems(bad, "Get2UsersIdTweetsResponse")
     assert any("'edit_history_tweet_ids' is missing" in p for p in found)
     assert any("invented: not a property" in p for p in found)

@@ -29,8 +29,13 @@ pytestmark = [pytest.mark.sim(social_token=TOKEN), pytest.mark.client("x", token
 
 def timeline(http: httpx.Client, params: dict[str, str]) -> list[dict[str, Any]]:
     uid = http.get("/2/users/by/username/sundsvikkommun").json()["data"]["id"]
-    pages: list[dict[str, Any]] = token_pages(http, f"/2/users/{uid}/tweets", {**params, "max_results": "100"},
-                                              lambda body: body["meta"].get("next_token"), "pagination_token")
+    pages: list[dict[str, Any]] = token_pages(
+        http,
+        f"/2/users/{uid}/tweets",
+        {**params, "max_results": "100"},
+        lambda body: body["meta"].get("next_token"),
+        "pagination_token",
+    )
     return pages
 
 
@@ -68,8 +73,11 @@ def test_without_fields_a_retweet_is_what_tweepy_recorded(http: httpx.Client) ->
     look like the recorded ones ("RT @…" copies, escaped)."""
     data = [t for b in timeline(http, {}) for t in b.get("data", [])]
     recorded = [p for c in LISTINGS for p in posts(listing(c)[0])]
-    assert {frozenset(t) for t in data} == {frozenset(p) for p in recorded} == {
-        frozenset({"id", "text", "edit_history_tweet_ids"})}
+    assert (
+        {frozenset(t) for t in data}
+        == {frozenset(p) for p in recorded}
+        == {frozenset({"id", "text", "edit_history_tweet_ids"})}
+    )
     assert any(t["text"].startswith("RT @") and t["text"].endswith("…") for t in data)
 
 
@@ -79,7 +87,8 @@ def harvest(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> list[Record]:
 
 
 def test_the_connector_keeps_a_retweet_as_the_accounts_act_and_the_original_as_its_authors(
-        sim: Simulator, http: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim: Simulator, http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bodies = timeline(http, XConnector()._params())
     data = {t["id"]: t for b in bodies for t in b.get("data", [])}
     included = {t["id"]: t for b in bodies for t in b.get("includes", {}).get("tweets", [])}
@@ -110,8 +119,9 @@ def test_the_connector_keeps_a_retweet_as_the_accounts_act_and_the_original_as_i
         if poll_ids:
             poll = polls[poll_ids[0]]
             assert record.poll is not None
-            assert [(o.title, o.votes) for o in record.poll.options] == \
-                [(o["label"], o["votes"]) for o in sorted(poll["options"], key=lambda o: o["position"])]
+            assert [(o.title, o.votes) for o in record.poll.options] == [
+                (o["label"], o["votes"]) for o in sorted(poll["options"], key=lambda o: o["position"])
+            ]
             assert record.poll.expires_at == datetime.fromisoformat(poll["end_datetime"].replace("Z", "+00:00"))
             assert record.poll.votes == sum(o["votes"] for o in poll["options"]) and not record.poll.multiple
         else:

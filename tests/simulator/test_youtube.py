@@ -37,8 +37,9 @@ def walk(http: httpx.Client, path: str, params: dict[str, Any]) -> tuple[list[di
 def test_uploads_playlist_pages_to_the_end_newest_first(http: httpx.Client, sim: Simulator) -> None:
     assert http.get("/channels", params={"part": "id", "forHandle": "@nobody"}).json().get("items") is None
     playlist = uploads(http)
-    items, pages = walk(http, "/playlistItems", {"part": "snippet,contentDetails", "playlistId": playlist,
-                                                "maxResults": 15})
+    items, pages = walk(
+        http, "/playlistItems", {"part": "snippet,contentDetails", "playlistId": playlist, "maxResults": 15}
+    )
     videos = [r for r in truth(sim, "youtube") if r["kind"] == "post" and r["visible"]]
     assert pages == -(-len(videos) // 15)
     ids = [i["contentDetails"]["videoId"] for i in items]
@@ -81,9 +82,12 @@ def test_api_key_is_required(sim: Simulator) -> None:
 
 
 def test_faults_use_the_google_error_envelope(http: httpx.Client, sim: Simulator) -> None:
-    sim.apply([{"type": "fault", "kind": "rate_limit", "count": 1, "retry_after": 9,
-                 "match": {"platform": "youtube"}},
-                {"type": "fault", "kind": "status", "status": 503, "count": 1, "match": {"platform": "youtube"}}])
+    sim.apply(
+        [
+            {"type": "fault", "kind": "rate_limit", "count": 1, "retry_after": 9, "match": {"platform": "youtube"}},
+            {"type": "fault", "kind": "status", "status": 503, "count": 1, "match": {"platform": "youtube"}},
+        ]
+    )
     limited = http.get("/channels", params={"part": "id", "forHandle": "@sundsvikkommun"})
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "9"
     error = limited.json()["error"]
@@ -106,17 +110,24 @@ def test_quota_exceeded_stops_the_connector(http: httpx.Client, sim: Simulator) 
 
 def test_comment_threads_replies_and_edits(http: httpx.Client, sim: Simulator) -> None:
     video = next(r for r in truth(sim, "youtube") if r["kind"] == "post" and r["visible"])
-    sim.apply([{"type": "clock.advance", "hours": 1},
-                {"type": "youtube.comment", "post": video["no"], "text": "Första <frågan> & svar"}])
+    sim.apply(
+        [
+            {"type": "clock.advance", "hours": 1},
+            {"type": "youtube.comment", "post": video["no"], "text": "Första <frågan> & svar"},
+        ]
+    )
     top = next(r for r in truth(sim, "youtube") if r["text"] == "Första <frågan> & svar")
     events = [{"type": "clock.advance", "minutes": 1}]
     for k in range(7):
         events += [{"type": "youtube.comment", "post": video["no"], "parent": top["no"], "text": f"Svar {k}"}]
-    events += [{"type": "clock.advance", "minutes": 5},
-               {"type": "youtube.edit_comment", "no": top["no"], "text": "Första frågan (ändrad)"}]
+    events += [
+        {"type": "clock.advance", "minutes": 5},
+        {"type": "youtube.edit_comment", "no": top["no"], "text": "Första frågan (ändrad)"},
+    ]
     sim.apply(events)
-    threads, _ = walk(http, "/commentThreads", {"part": "snippet,replies", "videoId": video["id"], "order": "time",
-                                               "maxResults": 100})
+    threads, _ = walk(
+        http, "/commentThreads", {"part": "snippet,replies", "videoId": video["id"], "order": "time", "maxResults": 100}
+    )
     assert threads[0]["id"] == top["id"]
     times = [t["snippet"]["topLevelComment"]["snippet"]["publishedAt"] for t in threads]
     assert times == sorted(times, reverse=True)
@@ -128,8 +139,9 @@ def test_comment_threads_replies_and_edits(http: httpx.Client, sim: Simulator) -
     assert [r["snippet"]["textOriginal"] for r in replies] == [f"Svar {k}" for k in range(7)]
     assert all(r["id"].startswith(top["id"] + ".") and r["snippet"]["parentId"] == top["id"] for r in replies)
     channel = http.get("/channels", params={"part": "id", "forHandle": "sundsvikkommun"}).json()["items"][0]["id"]
-    everything, _ = walk(http, "/commentThreads", {"part": "snippet", "allThreadsRelatedToChannelId": channel,
-                                                  "maxResults": 100})
+    everything, _ = walk(
+        http, "/commentThreads", {"part": "snippet", "allThreadsRelatedToChannelId": channel, "maxResults": 100}
+    )
     assert everything[0]["id"] == top["id"]
     assert len(everything) == len([r for r in truth(sim, "youtube") if r["kind"] == "comment" and r["visible"]])
     sim.apply([{"type": "youtube.delete_comment", "no": top["no"] + 1}])
@@ -137,8 +149,10 @@ def test_comment_threads_replies_and_edits(http: httpx.Client, sim: Simulator) -
 
 
 def test_empty_channel_and_thumbnails(sim: Simulator) -> None:
-    with Simulator(posts=0, social_token=KEY) as empty, httpx.Client(base_url=empty.url("youtube"),
-                                                                     params={"key": KEY}) as http:
+    with (
+        Simulator(posts=0, social_token=KEY) as empty,
+        httpx.Client(base_url=empty.url("youtube"), params={"key": KEY}) as http,
+    ):
         playlist = uploads(http)
         resp = http.get("/playlistItems", params={"part": "snippet", "playlistId": playlist})
         assert resp.status_code == 404 and resp.json()["error"]["errors"][0]["reason"] == "playlistNotFound"

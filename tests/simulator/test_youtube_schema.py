@@ -24,8 +24,13 @@ from simulator.platforms import youtube
 from tests.replay.server import RECORDINGS
 
 KEY = "yt-api-key-123456"
-RESOURCES = {"channels": "channels", "playlistItems": "playlistItems", "videos": "videos",
-             "commentThreads": "commentThreads", "comments": "comments"}
+RESOURCES = {
+    "channels": "channels",
+    "playlistItems": "playlistItems",
+    "videos": "videos",
+    "commentThreads": "commentThreads",
+    "comments": "comments",
+}
 
 pytestmark = [pytest.mark.sim(social_token=KEY), pytest.mark.client("youtube", params={"key": KEY})]
 
@@ -39,29 +44,43 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[Seen]:
 
     def keep(sub: str, req: Request, response: Response) -> None:
         if response.status == 200 and (response.header("Content-Type") or "").startswith("application/json"):
-            seen.append((sub.strip("/"), {k: req.params(k) for k in ("part", "id", "parentId", "videoId")},
-                         json.loads(response.body)))
+            seen.append(
+                (
+                    sub.strip("/"),
+                    {k: req.params(k) for k in ("part", "id", "parentId", "videoId")},
+                    json.loads(response.body),
+                )
+            )
 
     recording_answers(monkeypatch, youtube.App, keep)
     yield seen
 
 
 def check(seen: Seen) -> None:
-    found = [f"{resource} {query}: {p}" for resource, query, body in seen
-             for p in problems(body, response_schema(RESOURCES[resource]))]
+    found = [
+        f"{resource} {query}: {p}"
+        for resource, query, body in seen
+        for p in problems(body, response_schema(RESOURCES[resource]))
+    ]
     assert not found, "\n".join(found[:20])
 
 
 def test_every_answer_of_a_harvest_matches_the_published_schema(
-        sim: Simulator, answers: Seen, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim: Simulator, answers: Seen, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A first harvest of the whole channel, with a thread long enough to be read by `comments?parentId=`."""
     video = next(r for r in truth(sim, "youtube") if r["kind"] == "post" and r["visible"])
-    sim.apply([{"type": "clock.advance", "hours": 1},
-               {"type": "youtube.comment", "post": video["no"], "text": "Fråga om #budget & <taxa>"}])
+    sim.apply(
+        [
+            {"type": "clock.advance", "hours": 1},
+            {"type": "youtube.comment", "post": video["no"], "text": "Fråga om #budget & <taxa>"},
+        ]
+    )
     top = next(r for r in truth(sim, "youtube") if r["text"] == "Fråga om #budget & <taxa>")
-    sim.apply([{"type": "clock.advance", "minutes": 1}] +
-              [{"type": "youtube.comment", "post": video["no"], "parent": top["no"], "text": f"Svar {k}"}
-               for k in range(7)])
+    sim.apply(
+        [{"type": "clock.advance", "minutes": 1}]
+        + [{"type": "youtube.comment", "post": video["no"], "parent": top["no"], "text": f"Svar {k}"} for k in range(7)]
+    )
     outcome = first_harvest(sim, "youtube", KEY, monkeypatch)
     asked = {resource for resource, _, _ in answers}
     assert asked == set(RESOURCES), asked
@@ -75,17 +94,21 @@ def test_every_answer_of_a_harvest_matches_the_published_schema(
 
 def test_answers_the_connector_does_not_ask_for_match_too(http: httpx.Client, sim: Simulator, answers: Seen) -> None:
     """Every part, html text, lookups by id, the channel-wide thread list."""
-    body = http.get("/channels", params={"part": "snippet,contentDetails,statistics,status",
-                                         "forHandle": "@sundsvikkommun"}).json()
+    body = http.get(
+        "/channels", params={"part": "snippet,contentDetails,statistics,status", "forHandle": "@sundsvikkommun"}
+    ).json()
     channel = body["items"][0]["id"]
     uploads = body["items"][0]["contentDetails"]["relatedPlaylists"]["uploads"]
     http.get("/channels", params={"part": "id", "forHandle": "@nobody"})
-    items = http.get("/playlistItems", params={"part": "snippet,contentDetails,status", "playlistId": uploads,
-                                               "maxResults": 50}).json()["items"]
+    items = http.get(
+        "/playlistItems", params={"part": "snippet,contentDetails,status", "playlistId": uploads, "maxResults": 50}
+    ).json()["items"]
     ids = ",".join(i["contentDetails"]["videoId"] for i in items[:10])
     http.get("/videos", params={"part": "snippet,contentDetails,statistics,status", "id": ids})
-    threads = http.get("/commentThreads", params={"part": "snippet,replies", "allThreadsRelatedToChannelId": channel,
-                                                  "maxResults": 100}).json()["items"]
+    threads = http.get(
+        "/commentThreads",
+        params={"part": "snippet,replies", "allThreadsRelatedToChannelId": channel, "maxResults": 100},
+    ).json()["items"]
     assert threads
     http.get("/commentThreads", params={"part": "snippet,replies", "id": threads[0]["id"]})
     http.get("/comments", params={"part": "snippet", "id": threads[0]["id"], "textFormat": "html"})
@@ -95,8 +118,17 @@ def test_answers_the_connector_does_not_ask_for_match_too(http: httpx.Client, si
 
 def test_the_validator_flags_what_the_schema_does_not_say() -> None:
     """The checks can fail: an invented property, a count sent as a number, a wrong type, a bad time."""
-    bad = {"kind": "youtube#videoListResponse", "items": [{"id": "x", "invented": 1, "statistics": {"commentCount": 3},
-                                                           "snippet": {"title": 5, "publishedAt": "yesterday"}}]}
+    bad = {
+        "kind": "youtube#videoListResponse",
+        "items": [
+            {
+                "id": "x",
+                "invented": 1,
+                "statistics": {"commentCount": 3},
+                "snippet": {"title": 5, "publishedAt": "yesterday"},
+            }
+        ],
+    }
     found = problems(bad, response_schema("videos"))
     assert any("invented: not a property" in p for p in found)
     assert any("commentCount: uint64 must travel as a string" in p for p in found)
@@ -107,14 +139,24 @@ def test_the_validator_flags_what_the_schema_does_not_say() -> None:
 RECORDED = RECORDINGS / "youtube" / "testdata" / "apidata"
 
 
-@pytest.mark.parametrize("folder,resource", [("channels", "channels"), ("playlist_items", "playlistItems"),
-                                             ("videos", "videos"), ("comment_threads", "commentThreads"),
-                                             ("comments", "comments")])
+@pytest.mark.parametrize(
+    "folder,resource",
+    [
+        ("channels", "channels"),
+        ("playlist_items", "playlistItems"),
+        ("videos", "videos"),
+        ("comment_threads", "commentThreads"),
+        ("comments", "comments"),
+    ],
+)
 def test_the_validator_accepts_what_youtube_really_sent(folder: str, resource: str) -> None:
     """python-youtube's real recorded list answers pass the same checks: the validator is no stricter
     than the platform (insert/update/rating answers are other methods' and are left out)."""
-    files = [f for f in sorted((RECORDED / folder).glob("*.json"))
-             if not f.name.startswith(("insert", "update", "get_rating"))]
+    files = [
+        f
+        for f in sorted((RECORDED / folder).glob("*.json"))
+        if not f.name.startswith(("insert", "update", "get_rating"))
+    ]
     assert files
     for path in files:
         assert problems(json.loads(path.read_bytes()), response_schema(resource)) == [], path.name

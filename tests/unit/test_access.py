@@ -72,8 +72,10 @@ def test_disabled_user_is_refused_everywhere(users: UserStore) -> None:
     assert users.user_for_token(second).name == "eva"
     assert users.disable("eva").disabled
     attempts: tuple[Callable[[], object], ...] = (
-        lambda: users.user_for_token(token), lambda: users.user_for_token(second),
-        lambda: users.authenticate("eva", "pw"))
+        lambda: users.user_for_token(token),
+        lambda: users.user_for_token(second),
+        lambda: users.authenticate("eva", "pw"),
+    )
     for attempt in attempts:
         with pytest.raises(AuthenticationFailed):
             attempt()

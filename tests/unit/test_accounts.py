@@ -18,10 +18,12 @@ def test_sample_accounts_file_is_valid() -> None:
 
 def test_error_names_file_entry_and_field(tmp_path: Path) -> None:
     path = tmp_path / "accounts.yaml"
-    path.write_text("accounts:\n  - id: ok-one\n    platform: mastodon\n    handle: h\n    display_name: d\n"
-                    "    department: k\n    retention_class: social-10y\n"
-                    "  - id: bad-one\n    platform: myspace\n    handle: h\n    display_name: d\n"
-                    "    department: k\n    retention_class: social-10y\n")
+    path.write_text(
+        "accounts:\n  - id: ok-one\n    platform: mastodon\n    handle: h\n    display_name: d\n"
+        "    department: k\n    retention_class: social-10y\n"
+        "  - id: bad-one\n    platform: myspace\n    handle: h\n    display_name: d\n"
+        "    department: k\n    retention_class: social-10y\n"
+    )
     with pytest.raises(ConfigError) as info:
         load_accounts(path)
     message = str(info.value)
@@ -30,18 +32,29 @@ def test_error_names_file_entry_and_field(tmp_path: Path) -> None:
 
 def test_unknown_retention_class_is_named(tmp_path: Path) -> None:
     path = tmp_path / "a.yaml"
-    path.write_text("accounts:\n  - {id: a, platform: rss, handle: 'https://sundsvik.example/feed.xml',"
-                    " display_name: d, department: k, retention_class: forever}\n")
+    path.write_text(
+        "accounts:\n  - {id: a, platform: rss, handle: 'https://sundsvik.example/feed.xml',"
+        " display_name: d, department: k, retention_class: forever}\n"
+    )
     with pytest.raises(ConfigError, match=r"account #1 \(a\): field 'retention_class'.*forever"):
         load_accounts(path, Settings())
 
 
-@pytest.mark.parametrize(("entry", "expected"), [
-    ("{id: yt, platform: youtube, handle: '@sundsvik', display_name: d, department: k, retention_class: social-10y}",
-     "account #1 (yt): credentials are required for youtube: an API key"),
-    ("{id: m, platform: mastodon, handle: '@sundsvik', display_name: d, department: k, retention_class: social-10y}",
-     "account #1 (m): base_url (the instance URL) is required for mastodon"),
-])
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        (
+            "{id: yt, platform: youtube, handle: '@sundsvik', display_name: d, department: k, "
+            "retention_class: social-10y}",
+            "account #1 (yt): credentials are required for youtube: an API key",
+        ),
+        (
+            "{id: m, platform: mastodon, handle: '@sundsvik', display_name: d, department: k, "
+            "retention_class: social-10y}",
+            "account #1 (m): base_url (the instance URL) is required for mastodon",
+        ),
+    ],
+)
 def test_what_a_platform_needs_is_named(tmp_path: Path, entry: str, expected: str) -> None:
     path = tmp_path / "a.yaml"
     path.write_text(f"accounts:\n  - {entry}\n")

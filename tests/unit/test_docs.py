@@ -29,7 +29,7 @@ def test_platform_table_is_what_the_connectors_declare() -> None:
 
     text = (DOCS / "platforms.md").read_text()
     assert BEGIN in text and END in text
-    shown = text[text.index(BEGIN):text.index(END) + len(END)]
+    shown = text[text.index(BEGIN) : text.index(END) + len(END)]
     assert shown == render(), "regenerate: python -m archive.connectors.capability_table"
 
 
@@ -51,15 +51,23 @@ def _tracked_text_files() -> list[Path]:
     root = DOCS.parent
     names = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True).stdout.split()
     suffixes = {".py", ".md", ".toml", ".yaml", ".yml", ".js", ".json", ".php", ".sh", ".txt", ".cfg", ""}
-    return [root / n for n in names if not n.startswith("tests/recordings/") and Path(n).suffix in suffixes
-            and (root / n).is_file()]
+    return [
+        root / n
+        for n in names
+        if not n.startswith("tests/recordings/") and Path(n).suffix in suffixes and (root / n).is_file()
+    ]
 
 
 def test_nothing_in_the_repository_points_outside_it() -> None:
     """The project stands alone: its docs and docstrings cite only what is in the repository."""
     this = Path(__file__).resolve()
-    found = [f"{path.relative_to(DOCS.parent)}: {name}" for path in _tracked_text_files() if path.resolve() != this
-             for name in _OUTSIDE if name in path.read_text(errors="replace")]
+    found = [
+        f"{path.relative_to(DOCS.parent)}: {name}"
+        for path in _tracked_text_files()
+        if path.resolve() != this
+        for name in _OUTSIDE
+        if name in path.read_text(errors="replace")
+    ]
     assert found == []
 
 

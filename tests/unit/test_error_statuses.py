@@ -34,10 +34,12 @@ def client(tmp_path: Path) -> TestClient:
     return TestClient(app)
 
 
-@pytest.mark.parametrize(("kind", "status"), [("missing", 404), ("record", 404), ("closed", 409), ("refused", 400),
-                                              ("down", 503)])
-def test_one_handler_answers_each_error_with_its_status_and_one_line(client: TestClient, kind: str,
-                                                                     status: int) -> None:
+@pytest.mark.parametrize(
+    ("kind", "status"), [("missing", 404), ("record", 404), ("closed", 409), ("refused", 400), ("down", 503)]
+)
+def test_one_handler_answers_each_error_with_its_status_and_one_line(
+    client: TestClient, kind: str, status: int
+) -> None:
     answer = client.get(f"/api/boom/{kind}")
     assert answer.status_code == status
     assert answer.json() == {"detail": RAISED[kind].one_line()}

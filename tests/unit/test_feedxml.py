@@ -37,20 +37,26 @@ def test_the_http_charset_overrides_the_declaration_and_bad_labels_fall_back() -
 
 
 def test_html_entities_bare_ampersands_and_windows_1252_references_are_read_as_readers_do() -> None:
-    assert title(RSS.format("caf&eacute; &amp; te &#150; &nbsp;AT&T &bogus;").encode()) == \
-        "café & te – \xa0AT&T &bogus;"
-    doctype = '<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" ' \
-              '"http://my.netscape.com/publish/formats/rss-0.91.dtd">'
+    assert (
+        title(RSS.format("caf&eacute; &amp; te &#150; &nbsp;AT&T &bogus;").encode()) == "café & te – \xa0AT&T &bogus;"
+    )
+    doctype = (
+        '<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+        '"http://my.netscape.com/publish/formats/rss-0.91.dtd">'
+    )
     assert title((doctype + RSS.format("&aacute;")).encode()) == "á"
     assert repair("<![CDATA[&aacute; &]]>") == "<![CDATA[&aacute; &]]>"  # CDATA is left as it is
 
 
-@pytest.mark.parametrize("document, cause", [
-    ('<!DOCTYPE rss [<!ENTITY a "x"><!ENTITY b "&a;&a;&a;">]>' + RSS.format("&b;"), "declares XML entities ('a'"),
-    ('<!DOCTYPE rss [<!ENTITY aacute "x">]>' + RSS.format("&aacute;"), "declares XML entities ('aacute'"),
-    ('<!DOCTYPE rss [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + RSS.format("&x;"), "file:///etc/passwd"),
-    ('<!DOCTYPE rss [<!ENTITY % p SYSTEM "http://127.0.0.1:9/x.dtd"> %p;]>' + RSS.format("t"), "entities"),
-])
+@pytest.mark.parametrize(
+    "document, cause",
+    [
+        ('<!DOCTYPE rss [<!ENTITY a "x"><!ENTITY b "&a;&a;&a;">]>' + RSS.format("&b;"), "declares XML entities ('a'"),
+        ('<!DOCTYPE rss [<!ENTITY aacute "x">]>' + RSS.format("&aacute;"), "declares XML entities ('aacute'"),
+        ('<!DOCTYPE rss [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + RSS.format("&x;"), "file:///etc/passwd"),
+        ('<!DOCTYPE rss [<!ENTITY % p SYSTEM "http://127.0.0.1:9/x.dtd"> %p;]>' + RSS.format("t"), "entities"),
+    ],
+)
 def test_entity_declarations_stay_refused_after_repair(document: str, cause: str) -> None:
     for data in (document.encode(), document.encode("utf-16")):
         with pytest.raises(FeedError, match="^the document") as caught:
@@ -59,11 +65,16 @@ def test_entity_declarations_stay_refused_after_repair(document: str, cause: str
 
 
 def test_formats_are_mapped_onto_rss_2_and_atom_1() -> None:
-    rdf = b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">' \
-          b'<channel rdf:about="x"><title>c</title></channel><item rdf:about="u"><title>i</title></item></rdf:RDF>'
+    rdf = (
+        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">'
+        b'<channel rdf:about="x"><title>c</title></channel><item rdf:about="u"><title>i</title></item></rdf:RDF>'
+    )
     feed = parse_feed(rdf)
-    assert (feed.kind, feed.container.findtext("title"), [i.findtext("title") for i in feed.items]) == \
-        ("rss", "c", ["i"])
+    assert (feed.kind, feed.container.findtext("title"), [i.findtext("title") for i in feed.items]) == (
+        "rss",
+        "c",
+        ["i"],
+    )
     assert b'xmlns:ns0="http://purl.org/rss/1.0/"' in feed.raw_items[0]  # the raw keeps the item as it was
     atom03 = b'<feed version="0.3" xmlns="http://purl.org/atom/ns#"><entry><title>e</title></entry></feed>'
     feed = parse_feed(atom03)

@@ -24,8 +24,17 @@ def test_alarm_is_posted_to_the_webhook() -> None:
 
     server = HTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=server.handle_request, daemon=True).start()
-    problem = AccountHealth("kommun-x", "x", None, datetime(2026, 11, 1, tzinfo=UTC), 0, 0, 3,
-                            "refused our credentials", "failed 3 runs in a row: refused our credentials")
+    problem = AccountHealth(
+        "kommun-x",
+        "x",
+        None,
+        datetime(2026, 11, 1, tzinfo=UTC),
+        0,
+        0,
+        3,
+        "refused our credentials",
+        "failed 3 runs in a row: refused our credentials",
+    )
     assert notify(f"http://127.0.0.1:{server.server_port}/hook", [problem])
     server.server_close()
     assert received[0]["accounts"][0]["account"] == "kommun-x"  # type: ignore[index]

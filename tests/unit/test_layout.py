@@ -42,7 +42,7 @@ def _imported_modules(path: Path, known: set[str]) -> set[str]:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names if alias.name in known)
         elif isinstance(node, ast.ImportFrom):
-            base = package[:len(package) - node.level + 1] if node.level else []
+            base = package[: len(package) - node.level + 1] if node.level else []
             target = ".".join([*base, *([node.module] if node.module else [])])
             for alias in node.names:
                 found.add(f"{target}.{alias.name}" if f"{target}.{alias.name}" in known else target)
@@ -72,8 +72,8 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
             elif w in stack:
                 low[v] = min(low[v], index[w])
         if low[v] == index[v]:
-            component = stack[stack.index(v):]
-            del stack[stack.index(v):]
+            component = stack[stack.index(v) :]
+            del stack[stack.index(v) :]
             if len(component) > 1:
                 found.append(sorted(component))
 
@@ -83,10 +83,13 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-@pytest.mark.parametrize(("package", "forbidden"), [
-    ("schemas", {"archive", "flows", "prefect", "elasticsearch", "boto3", "botocore", "warcio", "httpx"}),
-    ("archive", {"flows", "prefect", "simulator"}),
-])
+@pytest.mark.parametrize(
+    ("package", "forbidden"),
+    [
+        ("schemas", {"archive", "flows", "prefect", "elasticsearch", "boto3", "botocore", "warcio", "httpx"}),
+        ("archive", {"flows", "prefect", "simulator"}),
+    ],
+)
 def test_dependency_direction(package: str, forbidden: set[str]) -> None:
     offenders = {str(p.relative_to(REPO)): sorted(_imports(p) & forbidden) for p in _modules(package)}
     assert {k: v for k, v in offenders.items() if v} == {}
@@ -130,8 +133,11 @@ def test_only_entry_points_import_the_cli_package(package: str) -> None:
     paths = _modules(package)
     known = {_module_name(p) for p in _modules("archive")} | {_module_name(p) for p in paths}
     entry_points = {REPO / "archive" / "__main__.py", REPO / "archive" / "cli" / "__init__.py"}
-    offenders = [str(p.relative_to(REPO)) for p in paths
-                 if p not in entry_points and "archive.cli" in _imported_modules(p, known)]
+    offenders = [
+        str(p.relative_to(REPO))
+        for p in paths
+        if p not in entry_points and "archive.cli" in _imported_modules(p, known)
+    ]
     assert offenders == []
 
 
@@ -145,9 +151,29 @@ def test_the_cli_is_typed_without_escapes() -> None:
 
 
 #: Keys that only Elasticsearch's query DSL uses: a dict literal with one of them is a query being built.
-ES_DSL_KEYS = frozenset({"query", "bool", "term", "terms", "match", "match_all", "match_phrase", "range", "exists",
-                         "must", "must_not", "should", "filter", "nested", "aggs", "aggregations", "query_string",
-                         "simple_query_string", "wildcard"})
+ES_DSL_KEYS = frozenset(
+    {
+        "query",
+        "bool",
+        "term",
+        "terms",
+        "match",
+        "match_all",
+        "match_phrase",
+        "range",
+        "exists",
+        "must",
+        "must_not",
+        "should",
+        "filter",
+        "nested",
+        "aggs",
+        "aggregations",
+        "query_string",
+        "simple_query_string",
+        "wildcard",
+    }
+)
 
 
 def _dsl_dicts(path: Path) -> list[str]:
@@ -170,8 +196,9 @@ def test_dsl_finder_finds_a_query(tmp_path: Path) -> None:
 @pytest.mark.parametrize("package", ["archive/cli", "archive/web"])
 def test_the_interfaces_never_import_elasticsearch_nor_build_queries(package: str) -> None:
     """The CLI and the web ask archive/index/ and archive/usecases/ for what they need by name."""
-    assert {str(p.relative_to(REPO)): "imports elasticsearch" for p in _modules(package)
-            if "elasticsearch" in _imports(p)} == {}
+    assert {
+        str(p.relative_to(REPO)): "imports elasticsearch" for p in _modules(package) if "elasticsearch" in _imports(p)
+    } == {}
     assert {str(p.relative_to(REPO)): d for p in _modules(package) if (d := _dsl_dicts(p))} == {}
 
 
@@ -183,9 +210,24 @@ USE_CASE_CALLERS = {
     "archive/web/state.py": {"archive.usecases.requests", "archive.usecases.holds"},
 }
 #: The steps of the feature packages that only archive/usecases/ calls (it audits them; callers cannot forget to).
-USE_CASE_STEPS = frozenset({"place_hold", "release_hold", "new_case", "run_case", "review_record", "decide_masks",
-                            "add_manual_mask", "deliver", "produce", "plan", "approve", "dispose", "reevaluate",
-                            "erasure_request"})
+USE_CASE_STEPS = frozenset(
+    {
+        "place_hold",
+        "release_hold",
+        "new_case",
+        "run_case",
+        "review_record",
+        "decide_masks",
+        "add_manual_mask",
+        "deliver",
+        "produce",
+        "plan",
+        "approve",
+        "dispose",
+        "reevaluate",
+        "erasure_request",
+    }
+)
 
 
 @pytest.mark.parametrize(("module", "needed"), sorted(USE_CASE_CALLERS.items()))
@@ -198,8 +240,12 @@ def test_requests_holds_and_retention_go_through_the_use_cases(module: str, need
 def test_the_interfaces_never_run_a_use_case_step_themselves(package: str) -> None:
     offenders = {}
     for path in _modules(package):
-        names = {alias.name for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-                 if isinstance(node, ast.ImportFrom) for alias in node.names}
+        names = {
+            alias.name
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
         if names & USE_CASE_STEPS:
             offenders[str(path.relative_to(REPO))] = sorted(names & USE_CASE_STEPS)
     assert offenders == {}
@@ -214,26 +260,34 @@ NOT_ES_DSL = ("archive/connectors/",)
 
 
 def _outside_the_index(*packages: str) -> list[Path]:
-    return [p for package in packages for p in _modules(package)
-            if not str(p.relative_to(REPO)).startswith(ES_OWNERS)]
+    return [p for package in packages for p in _modules(package) if not str(p.relative_to(REPO)).startswith(ES_OWNERS)]
 
 
 def test_only_the_index_imports_elasticsearch() -> None:
-    assert [str(p.relative_to(REPO)) for p in _outside_the_index("archive", "flows", "schemas")
-            if "elasticsearch" in _imports(p)] == []
+    assert [
+        str(p.relative_to(REPO))
+        for p in _outside_the_index("archive", "flows", "schemas")
+        if "elasticsearch" in _imports(p)
+    ] == []
 
 
 def test_only_the_index_builds_queries() -> None:
     """Harvest, holds, retention, register, transfer, the event logs …: each asks archive/index/ by name."""
-    offenders = {str(p.relative_to(REPO)): d for p in _outside_the_index("archive", "flows")
-                 if not str(p.relative_to(REPO)).startswith(NOT_ES_DSL) and (d := _dsl_dicts(p))}
+    offenders = {
+        str(p.relative_to(REPO)): d
+        for p in _outside_the_index("archive", "flows")
+        if not str(p.relative_to(REPO)).startswith(NOT_ES_DSL) and (d := _dsl_dicts(p))
+    }
     assert offenders == {}
 
 
 def _client_uses(path: Path) -> list[int]:
     """Lines reaching for an index's or event stream's client (`x.es`, `x._es`)."""
-    return [node.lineno for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-            if isinstance(node, ast.Attribute) and node.attr in {"es", "_es"}]
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr in {"es", "_es"}
+    ]
 
 
 def test_client_finder_finds_a_reach_through(tmp_path: Path) -> None:
@@ -244,5 +298,6 @@ def test_client_finder_finds_a_reach_through(tmp_path: Path) -> None:
 
 def test_the_client_stays_in_the_index() -> None:
     """RecordIndex and EventStream keep their client (`_es`; `es` is for tests and benchmarks only)."""
-    assert {str(p.relative_to(REPO)): lines for p in _outside_the_index("archive", "flows")
-            if (lines := _client_uses(p))} == {}
+    assert {
+        str(p.relative_to(REPO)): lines for p in _outside_the_index("archive", "flows") if (lines := _client_uses(p))
+    } == {}

@@ -29,11 +29,23 @@ Stored = list[tuple[str, bytes, WarcLocation]]
 
 
 def _bundle(i: int, body: bytes, at: datetime) -> CaptureBundle:
-    cap = Capture(url=f"https://social.sundsvik.se/api/v1/statuses/{i}?b=2&a=1", status=200,
-                  request_headers=[("Accept", "application/json")],
-                  response_headers=[("Content-Type", "application/json; charset=utf-8")], body=body, started_at=at)
-    rec = Record(platform="mastodon", account="kommun", item_id=str(i), kind="post", direction="upprattad",
-                 text=f"Inlägg {i} åäö", captured_at=at)
+    cap = Capture(
+        url=f"https://social.sundsvik.se/api/v1/statuses/{i}?b=2&a=1",
+        status=200,
+        request_headers=[("Accept", "application/json")],
+        response_headers=[("Content-Type", "application/json; charset=utf-8")],
+        body=body,
+        started_at=at,
+    )
+    rec = Record(
+        platform="mastodon",
+        account="kommun",
+        item_id=str(i),
+        kind="post",
+        direction="upprattad",
+        text=f"Inlägg {i} åäö",
+        captured_at=at,
+    )
     return CaptureBundle(capture=cap, records=[rec])
 
 
@@ -48,9 +60,14 @@ def stored(tmp_path: Path) -> Stored:
     data = done.path.read_bytes()
     out = []
     for rec in iter_records(done.path.open("rb")):
-        member = data[rec.offset:rec.offset + rec.length]
-        loc = WarcLocation(filename=done.path.name, offset=rec.offset, length=rec.length,
-                           sha256=hashlib.sha256(member).hexdigest(), record_id=rec.record_id)
+        member = data[rec.offset : rec.offset + rec.length]
+        loc = WarcLocation(
+            filename=done.path.name,
+            offset=rec.offset,
+            length=rec.length,
+            sha256=hashlib.sha256(member).hexdigest(),
+            record_id=rec.record_id,
+        )
         out.append((rec.warc_type, member, loc))
     return out
 
@@ -58,8 +75,9 @@ def stored(tmp_path: Path) -> Stored:
 def _produce(tmp_path: Path, stored: Stored) -> tuple[Path, list[CopiedRecord]]:
     path = tmp_path / "out" / "REQ-2026-0042.warc.gz"
     path.parent.mkdir()
-    with PackageWarcWriter(path, {"operator": "Registrator", "description": "Begäran REQ-2026-0042"},
-                           created=T) as writer:
+    with PackageWarcWriter(
+        path, {"operator": "Registrator", "description": "Begäran REQ-2026-0042"}, created=T
+    ) as writer:
         copied = [writer.add(member, loc) for wtype, member, loc in stored if wtype != "warcinfo"]
     assert writer.built is not None and writer.built.dangling_revisits == ()
     return path, copied
@@ -70,12 +88,12 @@ def test_produced_warc_copies_members_byte_for_byte_and_passes_warcio(tmp_path: 
     check = warcio_check(path)
     assert check.returncode == 0, check.stdout + check.stderr
     data = path.read_bytes()
-    first = parse_one(data[:copied[0].offset])
+    first = parse_one(data[: copied[0].offset])
     assert first.warc_type == "warcinfo" and "description: Begäran REQ-2026-0042".encode() in first.content
     assert first.record.rec_headers.get_header("WARC-Filename") == "REQ-2026-0042.warc.gz"
     originals = [(member, loc) for wtype, member, loc in stored if wtype != "warcinfo"]
     for rec, (member, loc) in zip(copied, originals, strict=True):
-        assert data[rec.offset:rec.offset + rec.length] == member
+        assert data[rec.offset : rec.offset + rec.length] == member
         assert rec.sha256 == loc.sha256 and rec.record_id == loc.record_id
     assert copied[-1].offset + copied[-1].length == len(data)
     types = [c.warc_type for c in copied]
@@ -110,16 +128,27 @@ def test_a_revisit_without_its_original_is_reported(tmp_path: Path, stored: Stor
 def _wacz(tmp_path: Path, stored: Stored) -> tuple[Path, Path, list[CopiedRecord]]:
     warc, copied = _produce(tmp_path, stored)
     pages = [Page.for_record(c, f"Inlägg {i} · kommun") for i, c in enumerate(copied) if c.warc_type == "response"]
-    built = write_wacz(tmp_path / "out" / "req-2026-0042.wacz", warc, pages, title="Begäran REQ-2026-0042",
-                       description="Utlämnade handlingar", created=T)
+    built = write_wacz(
+        tmp_path / "out" / "req-2026-0042.wacz",
+        warc,
+        pages,
+        title="Begäran REQ-2026-0042",
+        description="Utlämnade handlingar",
+        created=T,
+    )
     assert built.pages == 4 and built.index_lines == 5  # four responses and one revisit
     return built.path, warc, copied
 
 
 def test_wacz_passes_the_reference_validator(tmp_path: Path, stored: Stored) -> None:
     path, _, _ = _wacz(tmp_path, stored)
-    run = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(path)], capture_output=True,
-                         text=True, check=False, cwd=tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-m", "wacz", "validate", "-f", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
 
 
@@ -127,8 +156,13 @@ def test_wacz_layout_follows_the_spec(tmp_path: Path, stored: Stored) -> None:
     path, warc, copied = _wacz(tmp_path, stored)
     with zipfile.ZipFile(path) as zf:
         names = zf.namelist()
-        assert names == [f"archive/{warc.name}", "indexes/index.cdxj", "pages/pages.jsonl", "datapackage.json",
-                         "datapackage-digest.json"]
+        assert names == [
+            f"archive/{warc.name}",
+            "indexes/index.cdxj",
+            "pages/pages.jsonl",
+            "datapackage.json",
+            "datapackage-digest.json",
+        ]
         assert zf.getinfo(f"archive/{warc.name}").compress_type == zipfile.ZIP_STORED
         assert zf.read(f"archive/{warc.name}") == warc.read_bytes()
         package_bytes = zf.read("datapackage.json")
@@ -152,7 +186,7 @@ def test_wacz_layout_follows_the_spec(tmp_path: Path, stored: Stored) -> None:
         assert entry["filename"] == warc.name and entry["digest"].startswith("sha256:")
         assert entry["status"] == "200" and entry["mime"] in ("application/json", "warc/revisit")
         offset, length = int(entry["offset"]), int(entry["length"])
-        record = parse_one(data[offset:offset + length])
+        record = parse_one(data[offset : offset + length])
         assert record.record.rec_headers.get_header("WARC-Target-URI") == entry["url"]
     assert pages[0] == {"format": "json-pages-1.0", "id": "pages", "title": "Begäran REQ-2026-0042"}
     indexed = {json.loads(line.split(" ", 2)[2])["url"] for line in lines}
@@ -180,8 +214,9 @@ def test_a_page_not_in_the_index_is_refused_and_nothing_is_left(tmp_path: Path, 
     assert not dest.exists() and not dest.with_name("bad.wacz.open").exists()
 
 
-def test_index_sorting_spills_to_disk_with_the_same_result(tmp_path: Path, stored: Stored,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_index_sorting_spills_to_disk_with_the_same_result(
+    tmp_path: Path, stored: Stored, monkeypatch: pytest.MonkeyPatch
+) -> None:
     warc, _ = _produce(tmp_path, stored)
     whole = write_wacz(tmp_path / "out" / "a.wacz", warc, [], title="x", created=T)
     monkeypatch.setattr(wacz_module, "SORT_RUN", 2)
@@ -191,13 +226,16 @@ def test_index_sorting_spills_to_disk_with_the_same_result(tmp_path: Path, store
     assert whole.sha256 == spilled.sha256
 
 
-@pytest.mark.parametrize("url", [
-    "https://social.sundsvik.se/api/v1/statuses/1?b=2&a=1",
-    "http://www.Sundsvik.se/Nyheter/",
-    "https://www2.example.com:443/",
-    "http://example.com:8080/path?q=%C3%A5",
-    "https://graph.facebook.com/v19.0/123_456/comments?limit=100&after=QVFI",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://social.sundsvik.se/api/v1/statuses/1?b=2&a=1",
+        "http://www.Sundsvik.se/Nyheter/",
+        "https://www2.example.com:443/",
+        "http://example.com:8080/path?q=%C3%A5",
+        "https://graph.facebook.com/v19.0/123_456/comments?limit=100&after=QVFI",
+    ],
+)
 def test_surt_matches_the_reference_implementation(url: str) -> None:
     reference = pytest.importorskip("surt")
     assert surt(url) == reference.surt(url)

@@ -23,8 +23,10 @@ def test_a_long_url_is_shortened_and_the_cause_kept_whole() -> None:
 
 def test_a_short_url_is_kept_whole_and_a_message_naming_it_does_not_repeat_it() -> None:
     url = "http://127.0.0.1:8000/wp-json/wp/v2/posts?page=1"
-    assert reason_at(f"{url}: response is not JSON (Expecting value)", url) == \
-        f"response is not JSON (Expecting value) — {url}"
+    assert (
+        reason_at(f"{url}: response is not JSON (Expecting value)", url)
+        == f"response is not JSON (Expecting value) — {url}"
+    )
 
 
 def test_an_x_item_quarantined_on_a_long_timeline_url_says_its_cause(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,8 +21,7 @@ def test_harmless_url_is_untouched() -> None:
 
 
 def test_headers() -> None:
-    out = dict(redact_headers([("Authorization", "Bearer abc"), ("Accept", "application/json"),
-                               ("cookie", "a=b")]))
+    out = dict(redact_headers([("Authorization", "Bearer abc"), ("Accept", "application/json"), ("cookie", "a=b")]))
     assert out == {"Authorization": "REDACTED", "Accept": "application/json", "cookie": "REDACTED"}
 
 
@@ -30,14 +29,16 @@ def test_log_lines_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
     setup_logging(logging.INFO)
     for handler in logging.getLogger().handlers:
         caplog.handler.filters = handler.filters
-    logging.getLogger("archive.test").warning("GET %s with Authorization: Bearer %s",
-                                              "https://x.example/?access_token=SECRET1", "SECRET2abcdef")
+    logging.getLogger("archive.test").warning(
+        "GET %s with Authorization: Bearer %s", "https://x.example/?access_token=SECRET1", "SECRET2abcdef"
+    )
     assert "SECRET1" not in caplog.text and "SECRET2abcdef" not in caplog.text
     assert redact_text("token=abc") == "token=REDACTED"
 
 
-@pytest.mark.parametrize("link", ["https://gra\x00ph.example/next?access_token=SECRETNEXT123",
-                                  "http://[::1/next?access_token=SECRETNEXT123"])
+@pytest.mark.parametrize(
+    "link", ["https://gra\x00ph.example/next?access_token=SECRETNEXT123", "http://[::1/next?access_token=SECRETNEXT123"]
+)
 def test_a_next_link_that_is_no_url_is_refused_without_its_token(link: str) -> None:
     """A payload's next link can carry the account's token (Graph `paging.next`); when it cannot be
     requested, the one-line reason (quarantine, state, log) must not carry the token either."""

@@ -38,7 +38,7 @@ def wrong_check(number: str) -> str:
 
 
 def found(text: str) -> list[tuple[str, str]]:
-    return [(text[s.start:s.end], s.kind.value) for s in detect(text)]
+    return [(text[s.start : s.end], s.kind.value) for s in detect(text)]
 
 
 def test_generated_numbers_are_valid_by_construction() -> None:
@@ -73,14 +73,17 @@ def test_samordningsnummer_is_day_plus_sixty() -> None:
     assert found(f"Samordningsnummer {wrong_check(number)}.") == []
 
 
-@pytest.mark.parametrize("nine", [
-    "811332123",  # month 13
-    "810230123",  # 30 February
-    "810931123",  # 31 September
-    "812000123",  # day 0
-    "811292123",  # samordningsnummer day 32 + 60
-    "212000135",  # organisation number (month 20): public, not personal data
-])
+@pytest.mark.parametrize(
+    "nine",
+    [
+        "811332123",  # month 13
+        "810230123",  # 30 February
+        "810931123",  # 31 September
+        "812000123",  # day 0
+        "811292123",  # samordningsnummer day 32 + 60
+        "212000135",  # organisation number (month 20): public, not personal data
+    ],
+)
 def test_impossible_dates_are_rejected_even_with_a_valid_checksum(nine: str) -> None:
     number = nine + check_digit(nine)
     assert found(f"nr {number[:6]}-{number[6:]} och {number}") == []
@@ -94,18 +97,26 @@ def test_leap_day() -> None:
 
 
 def test_swedish_phone_numbers() -> None:
-    text = ("Ring 070-123 45 67 eller 0701234567, växeln 08-123 456 78, Göteborg 031-12 34 56 "
-            "eller (0470) 123 45, utomlands +46 70 123 45 67 och +46 (0)8-123 456 78.")
+    text = (
+        "Ring 070-123 45 67 eller 0701234567, växeln 08-123 456 78, Göteborg 031-12 34 56 "
+        "eller (0470) 123 45, utomlands +46 70 123 45 67 och +46 (0)8-123 456 78."
+    )
     assert [v for v, k in found(text) if k == "phone"] == [
-        "070-123 45 67", "0701234567", "08-123 456 78", "031-12 34 56", "(0470) 123 45", "+46 70 123 45 67",
+        "070-123 45 67",
+        "0701234567",
+        "08-123 456 78",
+        "031-12 34 56",
+        "(0470) 123 45",
+        "+46 70 123 45 67",
         "+46 (0)8-123 456 78",
     ]
 
 
 def test_us_phone_numbers() -> None:
     text = "Call (555) 123-4567, 206-555-0199, 206.555.0199, +1 206 555 0199 or 1-800-555-1234 today."
-    assert found(text) == [(v, "phone") for v in [
-        "(555) 123-4567", "206-555-0199", "206.555.0199", "+1 206 555 0199", "1-800-555-1234"]]
+    assert found(text) == [
+        (v, "phone") for v in ["(555) 123-4567", "206-555-0199", "206.555.0199", "+1 206 555 0199", "1-800-555-1234"]
+    ]
 
 
 def test_emails() -> None:
@@ -114,30 +125,43 @@ def test_emails() -> None:
 
 
 def test_swedish_addresses() -> None:
-    text = ("Jag bor på Storgatan 12 och flyttar till Östra Långgatan 3B. Hämta på Kungsvägen 5 A, "
-            "Lövstigen 14-16, Stortorget 2, Drottning Kristinas väg 5 eller Ekbacken 1.")
+    text = (
+        "Jag bor på Storgatan 12 och flyttar till Östra Långgatan 3B. Hämta på Kungsvägen 5 A, "
+        "Lövstigen 14-16, Stortorget 2, Drottning Kristinas väg 5 eller Ekbacken 1."
+    )
     assert [v for v, k in found(text) if k == "address"] == [
-        "Storgatan 12", "Östra Långgatan 3B", "Kungsvägen 5 A", "Lövstigen 14-16", "Stortorget 2",
-        "Drottning Kristinas väg 5", "Ekbacken 1",
+        "Storgatan 12",
+        "Östra Långgatan 3B",
+        "Kungsvägen 5 A",
+        "Lövstigen 14-16",
+        "Stortorget 2",
+        "Drottning Kristinas väg 5",
+        "Ekbacken 1",
     ]
 
 
 def test_us_addresses() -> None:
     text = "I live at 123 Main St, Apt 4B. The office is 4500 N Oak Avenue and 77 5th Street."
     assert [v for v, k in found(text) if k == "address"] == [
-        "123 Main St, Apt 4B", "4500 N Oak Avenue", "77 5th Street"]
+        "123 Main St, Apt 4B",
+        "4500 N Oak Avenue",
+        "77 5th Street",
+    ]
 
 
-@pytest.mark.parametrize("text", [
-    "Mötet hålls 2026-11-27 kl. 14:30 eller 14.30–16.00.",
-    "Sista dag 27/11/2026, 27.11.2026, 08-11-2026 eller 08 11 2026.",
-    "Biljetten kostar 1 200 kr, bygget 12 500 000 kr, tomten $1,200.00 och 1.200,00 €.",
-    "Kommunen grundades 1863 och budgeten för 2026 är klar; se 1990–2026.",
-    "Detaljplan 12 och Översiktsplan 2030 antogs i paragraf 118, dnr KS 2026/123.",
-    "Kommunens organisationsnummer är 212000-0555.",
-    "Vi har öppet 08-17 och ringer 2 gånger, rum 301, buss 4 mot centrum.",
-    "Meeting on 11/27/2026 at 7:30 pm, budget $12,500,000, population 2,300,415.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mötet hålls 2026-11-27 kl. 14:30 eller 14.30–16.00.",
+        "Sista dag 27/11/2026, 27.11.2026, 08-11-2026 eller 08 11 2026.",
+        "Biljetten kostar 1 200 kr, bygget 12 500 000 kr, tomten $1,200.00 och 1.200,00 €.",
+        "Kommunen grundades 1863 och budgeten för 2026 är klar; se 1990–2026.",
+        "Detaljplan 12 och Översiktsplan 2030 antogs i paragraf 118, dnr KS 2026/123.",
+        "Kommunens organisationsnummer är 212000-0555.",
+        "Vi har öppet 08-17 och ringer 2 gånger, rum 301, buss 4 mot centrum.",
+        "Meeting on 11/27/2026 at 7:30 pm, budget $12,500,000, population 2,300,415.",
+    ],
+)
 def test_no_false_positives(text: str) -> None:
     assert found(text) == []
 
@@ -148,8 +172,12 @@ def test_spans_are_sorted_non_overlapping_and_exact() -> None:
     spans = detect(text)
     assert spans == sorted(spans)
     assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
-    assert [s.kind for s in spans] == [DetectorKind.EMAIL, DetectorKind.PERSONNUMMER, DetectorKind.PHONE,
-                                       DetectorKind.ADDRESS]
+    assert [s.kind for s in spans] == [
+        DetectorKind.EMAIL,
+        DetectorKind.PERSONNUMMER,
+        DetectorKind.PHONE,
+        DetectorKind.ADDRESS,
+    ]
 
 
 def test_suggestions_carry_a_hash_not_the_value() -> None:
@@ -162,9 +190,11 @@ def test_suggestions_carry_a_hash_not_the_value() -> None:
 
 def test_ten_thousand_records() -> None:
     number = pnr(date(1981, 12, 18), "987")
-    texts = [f"Inlägg {i}: Tack för svaret! Ring 070-{i % 1000:03d} 45 67 eller mejla a{i}@example.se, "
-             f"mötet 2026-11-27 kl 14:30 kostar 1 200 kr. {number[:6]}-{number[6:]} Storgatan {i % 90 + 1}"
-             for i in range(10_000)]
+    texts = [
+        f"Inlägg {i}: Tack för svaret! Ring 070-{i % 1000:03d} 45 67 eller mejla a{i}@example.se, "
+        f"mötet 2026-11-27 kl 14:30 kostar 1 200 kr. {number[:6]}-{number[6:]} Storgatan {i % 90 + 1}"
+        for i in range(10_000)
+    ]
     assert sum(len(detect(t)) for t in texts) == 40_000
 
 

@@ -25,15 +25,23 @@ TEXT = f"Hej, jag heter Anna och mitt personnummer är {PNR}. Ring 070-123 45 67
 
 
 def accepted(record_id: str, field: str, text: str, ground: str = "OSL 21:7") -> list[Mask]:
-    return [review(s, accept=True, reviewer="handläggare", at=AT, ground=ground)
-            for s in suggest(record_id, field, text)]
+    return [
+        review(s, accept=True, reviewer="handläggare", at=AT, ground=ground) for s in suggest(record_id, field, text)
+    ]
 
 
-def span(text: str, value: str, kind: DetectorKind = DetectorKind.MANUAL, record_id: str = "r1",
-         field: str = "text") -> MaskSuggestion:
+def span(
+    text: str, value: str, kind: DetectorKind = DetectorKind.MANUAL, record_id: str = "r1", field: str = "text"
+) -> MaskSuggestion:
     start = text.index(value)
-    return MaskSuggestion(record_id=record_id, field=field, start=start, end=start + len(value), kind=kind,
-                          value_sha256=value_sha256(value))
+    return MaskSuggestion(
+        record_id=record_id,
+        field=field,
+        start=start,
+        end=start + len(value),
+        kind=kind,
+        value_sha256=value_sha256(value),
+    )
 
 
 def test_masked_copy_has_no_digit_of_the_personnummer() -> None:
@@ -109,8 +117,10 @@ def test_decision_entries_carry_ground_reviewer_time_and_hash_but_never_the_valu
     masks = accepted("r1", "text", TEXT) + accepted("r0", "author.name", "Anna 070-123 45 67", ground="OSL 26:1")
     entries = decision_entries(masks)
     assert [(e.record_id, e.field, e.kind) for e in entries] == [
-        ("r0", "author.name", DetectorKind.PHONE), ("r1", "text", DetectorKind.PERSONNUMMER),
-        ("r1", "text", DetectorKind.PHONE), ("r1", "text", DetectorKind.EMAIL),
+        ("r0", "author.name", DetectorKind.PHONE),
+        ("r1", "text", DetectorKind.PERSONNUMMER),
+        ("r1", "text", DetectorKind.PHONE),
+        ("r1", "text", DetectorKind.EMAIL),
     ]
     assert {e.ground for e in entries} == {"OSL 21:7", "OSL 26:1"}
     assert all(e.reviewer == "handläggare" and e.decided_at == AT for e in entries)
@@ -128,8 +138,13 @@ def test_rejected_suggestions_have_no_decision_entry() -> None:
 
 def test_mask_fields_per_record() -> None:
     values = {"text": TEXT, "author.name": "Anna Svensson", "title": "Fråga"}
-    name = review(manual_suggestion("r1", "author.name", values["author.name"], 0, 13), accept=True,
-                  reviewer="r", at=AT, ground="OSL 21:3")
+    name = review(
+        manual_suggestion("r1", "author.name", values["author.name"], 0, 13),
+        accept=True,
+        reviewer="r",
+        at=AT,
+        ground="OSL 21:3",
+    )
     out = mask_fields(values, [*accepted("r1", "text", TEXT), name], record_id="r1")
     assert out["author.name"] == MARKER and out["title"] == "Fråga" and PNR not in out["text"]
     with pytest.raises(MaskError, match="another record"):
@@ -148,7 +163,7 @@ def test_manual_span_outside_the_text_is_an_error() -> None:
 def test_unicode_offsets_are_code_points() -> None:
     text = "Åsa 🙂 bor på Östra Långgatan 3B i Göteborg"
     [mask] = accepted("r1", "text", text, ground="OSL 21:3")
-    assert mask.kind is DetectorKind.ADDRESS and text[mask.start:mask.end] == "Östra Långgatan 3B"
+    assert mask.kind is DetectorKind.ADDRESS and text[mask.start : mask.end] == "Östra Långgatan 3B"
     assert apply_masks(text, [mask]) == f"Åsa 🙂 bor på {MARKER} i Göteborg"
 
 

@@ -43,7 +43,8 @@ def test_shipped_profiles(profiles: dict[str, JurisdictionProfile]) -> None:
 
 
 def test_wa_request_on_friday_skips_weekend_thanksgiving_and_the_day_after(
-        profiles: dict[str, JurisdictionProfile]) -> None:
+    profiles: dict[str, JurisdictionProfile],
+) -> None:
     wa = profiles["us-wa"]
     received = datetime(2026, 11, 20, 14, 0, tzinfo=PACIFIC)  # Friday
     assert date(2026, 11, 26) in washington_holidays(2026) and date(2026, 11, 27) in washington_holidays(2026)
@@ -62,7 +63,8 @@ def test_days_are_counted_in_the_profile_time_zone(profiles: dict[str, Jurisdict
 
 
 def test_a_request_received_on_a_weekend_counts_from_the_next_working_day(
-        profiles: dict[str, JurisdictionProfile]) -> None:
+    profiles: dict[str, JurisdictionProfile],
+) -> None:
     wa = profiles["us-wa"]
     # Saturday 21 Nov counts as received Monday 23: Tue 24, Wed 25, (26, 27, weekend) Mon 30, Tue 1, Wed 2 December.
     assert due_date(wa, datetime(2026, 11, 21, 10, tzinfo=PACIFIC)) == date(2026, 12, 2)
@@ -148,8 +150,10 @@ def test_add_business_days() -> None:
 
 def test_calendar_clock_rolls_to_the_next_working_day(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
-    path.write_text("profiles:\n  - id: ten\n    name: Ten calendar days\n    clock: calendar\n"
-                    "    response_days: 10\n    holiday_calendar: us-federal\n    timezone: America/New_York\n")
+    path.write_text(
+        "profiles:\n  - id: ten\n    name: Ten calendar days\n    clock: calendar\n"
+        "    response_days: 10\n    holiday_calendar: us-federal\n    timezone: America/New_York\n"
+    )
     ten = load_profiles(path)["ten"]
     assert due_date(ten, datetime(2026, 11, 2, tzinfo=EASTERN)) == date(2026, 11, 12)
     assert due_date(ten, datetime(2026, 11, 4, tzinfo=EASTERN)) == date(2026, 11, 16)  # Sat 14 → Mon 16
@@ -157,26 +161,43 @@ def test_calendar_clock_rolls_to_the_next_working_day(tmp_path: Path) -> None:
 
 def test_custom_file_replaces_the_shipped_profiles(tmp_path: Path) -> None:
     path = tmp_path / "profiles.yaml"
-    path.write_text("profiles:\n  - id: se\n    name: Exempel kommun\n    response_days: 1\n"
-                    "    holiday_calendar: se\n    timezone: Europe/Stockholm\n    default_grounds: ['OSL 21:3']\n")
+    path.write_text(
+        "profiles:\n  - id: se\n    name: Exempel kommun\n    response_days: 1\n"
+        "    holiday_calendar: se\n    timezone: Europe/Stockholm\n    default_grounds: ['OSL 21:3']\n"
+    )
     custom = load_profiles(path)
     assert list(custom) == ["se"] and custom["se"].response_days == 1
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("profiles: [", "not valid YAML at line"),
-    ("- id: se", "expected a mapping with only a 'profiles' list"),
-    ("profiles:\n  - id: se\n    name: x\n    response_days: -1\n    holiday_calendar: se\n    timezone: UTC\n",
-     "profile #1 (se): field 'response_days': Input should be greater than or equal to 0"),
-    ("profiles:\n  - id: se\n    name: x\n    response_days: 1\n    holiday_calendar: se\n    timezone: Mars/Olympus\n",
-     "profile #1 (se): field 'timezone': unknown time zone 'Mars/Olympus'"),
-    ("profiles:\n  - id: se\n    name: x\n    response_days: 1\n    holiday_calendar: mars\n    timezone: UTC\n",
-     "profile #1 (se): field 'holiday_calendar': unknown calendar 'mars'"),
-    ("profiles:\n  - {id: a, name: x, response_days: 1, holiday_calendar: se, timezone: UTC}\n"
-     "  - {id: a, name: y, response_days: 2, holiday_calendar: se, timezone: UTC}\n", "profile #2 (a): duplicate id"),
-    ("profiles:\n  - {id: a, name: x, response_days: 1, holiday_calendar: se, timezone: UTC, colour: red}\n",
-     "profile #1 (a): field 'colour': Extra inputs are not permitted"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("profiles: [", "not valid YAML at line"),
+        ("- id: se", "expected a mapping with only a 'profiles' list"),
+        (
+            "profiles:\n  - id: se\n    name: x\n    response_days: -1\n    holiday_calendar: se\n    timezone: UTC\n",
+            "profile #1 (se): field 'response_days': Input should be greater than or equal to 0",
+        ),
+        (
+            "profiles:\n  - id: se\n    name: x\n    response_days: 1\n    holiday_calendar: se\n"
+            "    timezone: Mars/Olympus\n",
+            "profile #1 (se): field 'timezone': unknown time zone 'Mars/Olympus'",
+        ),
+        (
+            "profiles:\n  - id: se\n    name: x\n    response_days: 1\n    holiday_calendar: mars\n    timezone: UTC\n",
+            "profile #1 (se): field 'holiday_calendar': unknown calendar 'mars'",
+        ),
+        (
+            "profiles:\n  - {id: a, name: x, response_days: 1, holiday_calendar: se, timezone: UTC}\n"
+            "  - {id: a, name: y, response_days: 2, holiday_calendar: se, timezone: UTC}\n",
+            "profile #2 (a): duplicate id",
+        ),
+        (
+            "profiles:\n  - {id: a, name: x, response_days: 1, holiday_calendar: se, timezone: UTC, colour: red}\n",
+            "profile #1 (a): field 'colour': Extra inputs are not permitted",
+        ),
+    ],
+)
 def test_invalid_profiles_files_give_one_line(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "profiles.yaml"
     path.write_text(content)

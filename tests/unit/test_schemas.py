@@ -11,8 +11,15 @@ NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 def _record(**kw: object) -> Record:
-    base: dict[str, object] = dict(platform="mastodon", account="kommun", item_id="1", kind="post",
-                                   direction="upprattad", text="Hej", captured_at=NOW)
+    base: dict[str, object] = dict(
+        platform="mastodon",
+        account="kommun",
+        item_id="1",
+        kind="post",
+        direction="upprattad",
+        text="Hej",
+        captured_at=NOW,
+    )
     base.update(kw)
     return Record.model_validate(base)
 
@@ -55,11 +62,29 @@ def test_naive_timestamps_are_rejected() -> None:
 
 def test_account_never_holds_a_secret_only_a_reference() -> None:
     with pytest.raises(ValidationError):
-        Account.model_validate(dict(id="a", platform="x", handle="h", display_name="d", department="k",
-                                    retention_class="social-10y", token="s3cret"))
+        Account.model_validate(
+            dict(
+                id="a",
+                platform="x",
+                handle="h",
+                display_name="d",
+                department="k",
+                retention_class="social-10y",
+                token="s3cret",
+            )
+        )
     with pytest.raises(ValidationError, match="exactly one"):
-        Account.model_validate(dict(id="a", platform="x", handle="h", display_name="d", department="k",
-                                    retention_class="social-10y", credentials={}))
+        Account.model_validate(
+            dict(
+                id="a",
+                platform="x",
+                handle="h",
+                display_name="d",
+                department="k",
+                retention_class="social-10y",
+                credentials={},
+            )
+        )
 
 
 def test_capture_body_keeps_invalid_utf8_bytes_through_json() -> None:

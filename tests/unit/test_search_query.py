@@ -12,8 +12,10 @@ def test_language_multi_fields_only_when_asked() -> None:
     plain = record_mappings()
     assert plain == RECORD_MAPPINGS and "fields" not in plain["properties"]["text"]
     rich = record_mappings(languages=True)
-    assert rich["properties"]["text"]["fields"] == {"sv": {"type": "text", "analyzer": "swedish"},
-                                                    "en": {"type": "text", "analyzer": "english"}}
+    assert rich["properties"]["text"]["fields"] == {
+        "sv": {"type": "text", "analyzer": "swedish"},
+        "en": {"type": "text", "analyzer": "english"},
+    }
     assert rich["properties"]["media"]["properties"]["description"]["fields"]["sv"]["analyzer"] == "swedish"
     assert rich["properties"]["title"]["fields"]["keyword"]["type"] == "keyword"
     assert "fields" not in RECORD_MAPPINGS["properties"]["text"]  # the base mapping is not mutated

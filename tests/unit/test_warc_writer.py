@@ -21,13 +21,28 @@ T = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 def _bundle(i: int, body: bytes = b'{"id":"1"}', at: datetime = T) -> CaptureBundle:
-    cap = Capture(url=f"https://m.example/api/v1/statuses/{i}?access_token=TOPSECRET", status=200,
-                  request_headers=[("Authorization", "Bearer TOPSECRET"), ("Cookie", "sid=TOPSECRET")],
-                  response_headers=[("Content-Type", "application/json"), ("Set-Cookie", "x=TOPSECRET"),
-                                    ("Content-Encoding", "gzip"), ("Transfer-Encoding", "chunked")],
-                  body=body, started_at=at)
-    rec = Record(platform="mastodon", account="kommun", item_id=str(i), kind="post", direction="upprattad",
-                 text=f"Inlägg {i} åäö 🎉", captured_at=at)
+    cap = Capture(
+        url=f"https://m.example/api/v1/statuses/{i}?access_token=TOPSECRET",
+        status=200,
+        request_headers=[("Authorization", "Bearer TOPSECRET"), ("Cookie", "sid=TOPSECRET")],
+        response_headers=[
+            ("Content-Type", "application/json"),
+            ("Set-Cookie", "x=TOPSECRET"),
+            ("Content-Encoding", "gzip"),
+            ("Transfer-Encoding", "chunked"),
+        ],
+        body=body,
+        started_at=at,
+    )
+    rec = Record(
+        platform="mastodon",
+        account="kommun",
+        item_id=str(i),
+        kind="post",
+        direction="upprattad",
+        text=f"Inlägg {i} åäö 🎉",
+        captured_at=at,
+    )
     return CaptureBundle(capture=cap, records=[rec])
 
 
@@ -41,8 +56,12 @@ def test_samples_become_a_valid_warc_that_warcio_accepts(tmp_path: Path) -> None
     check = warcio_check(done.path)
     assert check.returncode == 0, check.stdout
     assert check.stdout.count("digest pass") == done.manifest.records
-    index = subprocess.run([sys.executable, "-m", "warcio.cli", "index", "-f", "offset,length,warc-type",
-                            str(done.path)], capture_output=True, text=True, check=True)
+    index = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "index", "-f", "offset,length,warc-type", str(done.path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     offsets = [json.loads(line) for line in index.stdout.splitlines()]
     assert len(offsets) == done.manifest.records
     types = [r.warc_type for r in iter_records(done.path.open("rb"))]
@@ -54,11 +73,12 @@ def test_samples_become_a_valid_warc_that_warcio_accepts(tmp_path: Path) -> None
     assert done.manifest.sha256 == hashlib.sha256(data).hexdigest() and done.manifest.bytes == len(data)
     for rec in located:
         assert rec.warc is not None
-        chunk = data[rec.warc.offset:rec.warc.offset + rec.warc.length]
+        chunk = data[rec.warc.offset : rec.warc.offset + rec.warc.length]
         verify_bytes(chunk, rec.warc)
         assert parse_one(chunk).warc_type == "response"
-    assert [r.record_id for r in located_records(done.path.open("rb"), done.path.name)] == \
-        [r.record_id for r in located]
+    assert [r.record_id for r in located_records(done.path.open("rb"), done.path.name)] == [
+        r.record_id for r in located
+    ]
 
 
 def test_secrets_never_reach_the_warc(tmp_path: Path) -> None:
@@ -140,7 +160,7 @@ def test_damaged_bytes_fail_verification(tmp_path: Path) -> None:
     rec = writer.write("kommun", RC, _bundle(1)).located()[0]
     [done] = writer.close()
     assert rec.warc is not None
-    data = bytearray(done.path.read_bytes()[rec.warc.offset:rec.warc.offset + rec.warc.length])
+    data = bytearray(done.path.read_bytes()[rec.warc.offset : rec.warc.offset + rec.warc.length])
     data[40] ^= 0xFF
     with pytest.raises(DigestMismatch):
         verify_bytes(bytes(data), rec.warc)

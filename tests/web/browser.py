@@ -18,8 +18,15 @@ from playwright.sync_api import Response as PageResponse
 from tests.web.conftest import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 #: Playwright's wait for a page or an element: a hang guard, not a speed requirement. Every wait is
 #: for a condition (navigation done, element there) and ends the moment it holds; a slow machine only
 #: waits longer. Two minutes is far beyond any page of these tests on a loaded machine.
@@ -30,8 +37,10 @@ SESSION_COOKIE = "communis_session"
 def launch(pw: Playwright) -> Browser:
     """Debian's Chromium, headless; a missing browser fails the tests (it is set up, not optional)."""
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/system-packages (apt-get install -y chromium chromium-driver)",
-                    pytrace=False)
+        pytest.fail(
+            f"{CHROMIUM} is missing: run scripts/system-packages (apt-get install -y chromium chromium-driver)",
+            pytrace=False,
+        )
     return pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
 
 
@@ -75,7 +84,7 @@ class Tab:
         """The current URL without the base (`/login?next=/`)."""
         url = self.page.url
         assert url.startswith(self.base), url
-        return url[len(self.base):]
+        return url[len(self.base) :]
 
     def submit(self, button: Locator) -> PageResponse | None:
         """Click a form's submit button and wait for the page it leads to."""
@@ -118,5 +127,6 @@ class Tab:
 
     def hit_meta(self) -> list[list[str]]:
         """Each hit's meta line split into its parts: platform, account, kind, published …"""
-        return [[part.strip() for part in meta.split("·")]
-                for meta in self.hits().locator("span.meta").all_inner_texts()]
+        return [
+            [part.strip() for part in meta.split("·")] for meta in self.hits().locator("span.meta").all_inner_texts()
+        ]

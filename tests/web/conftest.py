@@ -37,9 +37,11 @@ from tests.waiting import HANG_GUARD_S
 
 pytestmark = pytest.mark.integration
 
-HOSTILE_TEXT = ('Farligt <script>document.title="pwned"</script> '
-                '<img src=x onerror="document.title=\'pwned\'"> javascript:document.title="pwned" '
-                'och en riktig länk https://sundsvik.example/info')
+HOSTILE_TEXT = (
+    'Farligt <script>document.title="pwned"</script> '
+    '<img src=x onerror="document.title=\'pwned\'"> javascript:document.title="pwned" '
+    "och en riktig länk https://sundsvik.example/info"
+)
 EDIT_BEFORE = "Simhallen öppnar klockan åtta på lördag."
 EDIT_AFTER = "Simhallen öppnar klockan nio på lördag, efter städningen."
 GONE_TEXT = "Felaktig information om sophämtningen i Norrby."
@@ -69,8 +71,12 @@ class Served:
 
     def latest(self, name: str) -> dict[str, Any]:
         """The newest index document of a named item."""
-        hits = self.arc.index.es.search(index=self.arc.index.alias, size=1, sort=[{"captured_at": "desc"}],
-                                        query={"term": {"item_key": self.items[name]}})["hits"]["hits"]
+        hits = self.arc.index.es.search(
+            index=self.arc.index.alias,
+            size=1,
+            sort=[{"captured_at": "desc"}],
+            query={"term": {"item_key": self.items[name]}},
+        )["hits"]["hits"]
         return dict(hits[0]["_source"])
 
 
@@ -89,8 +95,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     mp = pytest.MonkeyPatch()
     mp.setenv(TOKEN_ENV, TOKEN)
     root: Path = tmp_path_factory.mktemp("web")
-    settings = Settings(data_dir=root / "data", store_path=root / "store", accounts_file=ACCOUNTS_FILE,
-                        es_index_prefix=f"test-web-{uuid.uuid4().hex[:8]}", media_max_bytes=8 * 1024 * 1024)
+    settings = Settings(
+        data_dir=root / "data",
+        store_path=root / "store",
+        accounts_file=ACCOUNTS_FILE,
+        es_index_prefix=f"test-web-{uuid.uuid4().hex[:8]}",
+        media_max_bytes=8 * 1024 * 1024,
+    )
     arc = Archive(settings)
     facebook, mastodon = SocialSubject("facebook"), MastodonSubject()
     with Simulator(posts=6, rate_limit=10**9, social_token=TOKEN) as sim:
@@ -103,8 +114,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         }
         items["comment"] = facebook.comment(sim, items["edited"], text="Gäller det även på söndag?")
         post_no = facebook.no_of(sim, items["edited"])
-        reply = facebook.event(sim, "comment", post=post_no, parent=facebook.no_of(sim, items["comment"]),
-                               text="Ja, samma tider på söndag.", own=True)
+        reply = facebook.event(
+            sim,
+            "comment",
+            post=post_no,
+            parent=facebook.no_of(sim, items["comment"]),
+            text="Ja, samma tider på söndag.",
+            own=True,
+        )
         items["reply"] = facebook.id_of(sim, reply["no"])
         for subject in (facebook, mastodon):
             harvest_subject(arc, sim, subject)
@@ -184,8 +201,9 @@ def chromium() -> Iterator[Browser]:
 # --- a second world, for public-records requests and holds -------------------------------------
 
 PERMIT_POST = "Bygglovet för Solbacken är beviljat. Frågor? Ring kommunen."
-PERMIT_COMMENT = (f"Jag bor granne, mitt personnummer är {PNR}, ring mig på {PHONE} eller mejla {EMAIL}. "
-                  "Vi överklagar bygglovet!")
+PERMIT_COMMENT = (
+    f"Jag bor granne, mitt personnummer är {PNR}, ring mig på {PHONE} eller mejla {EMAIL}. Vi överklagar bygglovet!"
+)
 HOLD_POST = "Upphandlingen av skolskjutsar i Norrby avbryts."
 
 
@@ -199,8 +217,13 @@ def legal_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     mp = pytest.MonkeyPatch()
     mp.setenv(TOKEN_ENV, TOKEN)
     root: Path = tmp_path_factory.mktemp("legal")
-    settings = Settings(data_dir=root / "data", store_path=root / "store", accounts_file=ACCOUNTS_FILE,
-                        es_index_prefix=f"test-legal-{uuid.uuid4().hex[:8]}", media_max_bytes=8 * 1024 * 1024)
+    settings = Settings(
+        data_dir=root / "data",
+        store_path=root / "store",
+        accounts_file=ACCOUNTS_FILE,
+        es_index_prefix=f"test-legal-{uuid.uuid4().hex[:8]}",
+        media_max_bytes=8 * 1024 * 1024,
+    )
     arc = Archive(settings)
     facebook = SocialSubject("facebook")
     with Simulator(posts=2, rate_limit=10**9, social_token=TOKEN) as sim:

@@ -22,8 +22,20 @@ pytestmark = pytest.mark.integration
 
 # --- authentication and roles ------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/api/records", "/api/records/x", "/api/records/x/warc", "/api/items/x/versions",
-                                  "/api/records/export", "/api/audit", "/openapi.json", "/api/accounts/a/timeline"])
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/records",
+        "/api/records/x",
+        "/api/records/x/warc",
+        "/api/items/x/versions",
+        "/api/records/export",
+        "/api/audit",
+        "/openapi.json",
+        "/api/accounts/a/timeline",
+    ],
+)
 def test_every_api_route_needs_a_token(served: Served, path: str) -> None:
     with served.client(None) as anon:
         missing = anon.get(path)
@@ -57,9 +69,14 @@ def test_roles_decide_what_is_allowed(served: Served) -> None:
         "legal": {"search": 200, "view": 200, "warc": 200, "versions": 200, "export": 200, "audit": 403},
         "admin": {"search": 200, "view": 200, "warc": 200, "versions": 200, "export": 200, "audit": 200},
     }
-    paths = {"search": "/api/records", "view": f"/api/records/{record_id}", "warc": f"/api/records/{record_id}/warc",
-             "versions": f"/api/items/{item}/versions", "export": "/api/records/export?q=simhallen",
-             "audit": "/api/audit"}
+    paths = {
+        "search": "/api/records",
+        "view": f"/api/records/{record_id}",
+        "warc": f"/api/records/{record_id}/warc",
+        "versions": f"/api/items/{item}/versions",
+        "export": "/api/records/export?q=simhallen",
+        "audit": "/api/audit",
+    }
     for role, statuses in expected.items():
         with served.client(role) as client:
             got = {name: client.get(path).status_code for name, path in paths.items()}
@@ -82,6 +99,7 @@ def test_read_only_sees_only_what_is_public_now(served: Served) -> None:
 
 # --- search ------------------------------------------------------------------------------------
 
+
 def test_search_finds_swedish_text_with_highlights_and_facets(served: Served) -> None:
     with served.client() as client:
         found = client.get("/api/records", params={"q": "simhallen lördag"}).json()
@@ -94,6 +112,7 @@ def test_search_finds_swedish_text_with_highlights_and_facets(served: Served) ->
 
 def test_filters_narrow_the_hits(served: Served) -> None:
     with served.client() as client:
+
         def total(**params: Any) -> int:
             response = client.get("/api/records", params=params)
             assert response.status_code == 200, response.text
@@ -142,6 +161,7 @@ def test_bad_parameters_get_a_one_line_422(served: Served) -> None:
 
 
 # --- records, WARC bytes, media, versions ------------------------------------------------------
+
 
 def test_record_has_provenance_and_the_warc_bytes_hash_to_it(served: Served, tmp_path: Path) -> None:
     doc = served.latest("edited")
@@ -200,13 +220,15 @@ def test_versions_in_order_with_diff_and_tombstone(served: Served) -> None:
 def test_account_timeline_counts_items(served: Served) -> None:
     with served.client() as client:
         buckets = client.get("/api/accounts/sv-facebook/timeline", params={"interval": "day"}).json()
-    latest = served.arc.index.count({"bool": {"filter": [{"term": {"account": "sv-facebook"}},
-                                                        {"term": {"is_latest": True}}]}})
+    latest = served.arc.index.count(
+        {"bool": {"filter": [{"term": {"account": "sv-facebook"}}, {"term": {"is_latest": True}}]}}
+    )
     assert sum(sum(b["counts"].values()) for b in buckets) == latest
     assert [b["start"] for b in buckets] == sorted(b["start"] for b in buckets)
 
 
 # --- export ------------------------------------------------------------------------------------
+
 
 def test_csv_export_holds_every_hit_with_its_digest(served: Served) -> None:
     with served.client() as client:
@@ -231,10 +253,11 @@ def test_jsonl_export_round_trips_documents(served: Served) -> None:
 def test_csv_cells_cannot_become_spreadsheet_formulas() -> None:
     from archive.browse.export import _cell
 
-    assert _cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")" and _cell("plain") == "plain"
+    assert _cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")' and _cell("plain") == "plain"
 
 
 # --- audit, description, hostile content -------------------------------------------------------
+
 
 def test_searches_views_and_downloads_are_audited_with_who_what_and_where(served: Served) -> None:
     doc = served.latest("comment")
@@ -257,8 +280,12 @@ def test_audit_reading_is_itself_audited(served: Served) -> None:
 def test_openapi_describes_the_api(served: Served) -> None:
     with served.client("read-only") as client:
         spec = client.get("/openapi.json").json()
-    assert {"/api/records", "/api/records/{record_id}", "/api/records/{record_id}/warc",
-            "/api/items/{item_key}/versions"} <= set(spec["paths"])
+    assert {
+        "/api/records",
+        "/api/records/{record_id}",
+        "/api/records/{record_id}/warc",
+        "/api/items/{item_key}/versions",
+    } <= set(spec["paths"])
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     params = {p["name"] for p in spec["paths"]["/api/records"]["get"]["parameters"]}
     assert {"q", "platform", "on_hold", "retention_class", "cursor"} <= params
@@ -278,6 +305,7 @@ def test_hostile_post_is_escaped_in_the_page(served: Served) -> None:
 
 
 def test_serve_command_is_on_the_cli() -> None:
-    out = subprocess.run([sys.executable, "-m", "archive", "serve", "--help"], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "archive", "serve", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     assert "--host" in out and "--port" in out

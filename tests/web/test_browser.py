@@ -79,19 +79,25 @@ def as_user(sessions: Callable[[str], list[Any]]) -> AsUser:
 
 def versions(served: Served, name: str) -> list[dict[str, Any]]:
     """Every index document of a named item, oldest first."""
-    hits = served.arc.index.es.search(index=served.arc.index.alias, size=100, sort=[{"captured_at": "asc"}],
-                                      query={"term": {"item_key": served.items[name]}})["hits"]["hits"]
+    hits = served.arc.index.es.search(
+        index=served.arc.index.alias,
+        size=100,
+        sort=[{"captured_at": "asc"}],
+        query={"term": {"item_key": served.items[name]}},
+    )["hits"]["hits"]
     return [dict(h["_source"]) for h in hits]
 
 
 def audit_rows(tab: Tab) -> list[list[str]]:
     """The audit table's rows as cell texts (one round trip: the table holds up to 200 rows)."""
     rows: list[list[str]] = tab.page.locator("table.audit tbody tr").evaluate_all(
-        "rows => rows.map(row => Array.from(row.cells, cell => cell.innerText.trim()))")
+        "rows => rows.map(row => Array.from(row.cells, cell => cell.innerText.trim()))"
+    )
     return rows
 
 
 # --- signing in and out ------------------------------------------------------------------------
+
 
 def test_sign_in_wrong_password_and_sign_out(tab: Tab) -> None:
     page = tab.page
@@ -116,7 +122,8 @@ def test_sign_in_wrong_password_and_sign_out(tab: Tab) -> None:
 
     response = tab.sign_out()
     assert response is not None and response.status == 200 and tab.path == "/login", (
-        f"Sign out answered {response and response.status} at {tab.path}: {tab.page.locator('main').inner_text()}")
+        f"Sign out answered {response and response.status} at {tab.path}: {tab.page.locator('main').inner_text()}"
+    )
     assert tab.session_cookies() == []
     tab.goto("/")
     assert tab.path == "/login?next=/", "after signing out, / asks to sign in again"
@@ -146,6 +153,7 @@ def test_sign_in_keeps_the_search_asked_for(tab: Tab) -> None:
 
 # --- search ------------------------------------------------------------------------------------
 
+
 def test_search_shows_count_and_highlighted_match(tab: Tab, served: Served, as_user: AsUser) -> None:
     as_user(tab, "archivist")
     tab.goto("/")
@@ -171,7 +179,8 @@ def test_facet_link_narrows_results(tab: Tab, as_user: AsUser) -> None:
     tab.goto("/")
     everything = tab.total()
     facet = tab.page.locator('section.facet[data-facet="platform"] li').filter(
-        has=tab.page.get_by_role("link", name="facebook", exact=True))
+        has=tab.page.get_by_role("link", name="facebook", exact=True)
+    )
     shown = int(facet.locator(".count").inner_text())
     assert 0 < shown < everything
 
@@ -229,6 +238,7 @@ def test_next_page_walks_all_hits(tab: Tab, as_user: AsUser) -> None:
 
 # --- reading a record --------------------------------------------------------------------------
 
+
 def test_thread_shows_reply_nested_in_comment(tab: Tab, served: Served, as_user: AsUser) -> None:
     as_user(tab, "archivist")
     tab.goto(f"/items/{served.items['edited']}")
@@ -237,8 +247,10 @@ def test_thread_shows_reply_nested_in_comment(tab: Tab, served: Served, as_user:
     thread = tab.page.get_by_role("region", name="Thread")
     assert thread.get_by_role("heading").first.inner_text().startswith("Comments (2")
 
-    nested = thread.locator(f'ul.tree > li:has(> article[data-record="{comment["record_id"]}"]) > ul.replies > li '
-                            f'> article[data-record="{reply["record_id"]}"]')
+    nested = thread.locator(
+        f'ul.tree > li:has(> article[data-record="{comment["record_id"]}"]) > ul.replies > li '
+        f'> article[data-record="{reply["record_id"]}"]'
+    )
     assert nested.count() == 1, "the reply is shown inside its comment's replies"
     top = thread.locator(f'ul.tree > li > article[data-record="{comment["record_id"]}"]')
     for card, doc in ((top, comment), (nested, reply)):
@@ -277,8 +289,11 @@ def test_deleted_post_shows_tombstone_and_last_content(tab: Tab, served: Served,
     assert gone["deleted"]
     tab.goto(f"/records/{gone['record_id']}")
     marker = tab.page.get_by_role("status").filter(has_text="Deleted on")
-    assert re.fullmatch(rf"Deleted on {WHEN} \(last seen {WHEN}\)\.\s+Shown below: the last version captured "
-                        r"before the deletion\.", marker.inner_text().strip()), marker.inner_text()
+    assert re.fullmatch(
+        rf"Deleted on {WHEN} \(last seen {WHEN}\)\.\s+Shown below: the last version captured "
+        r"before the deletion\.",
+        marker.inner_text().strip(),
+    ), marker.inner_text()
     assert tab.page.locator("section.post > article.card .text").inner_text() == GONE_TEXT
     assert "deleted" in tab.page.locator("section.versions li.version").last.inner_text()
 
@@ -294,7 +309,8 @@ def test_verify_shows_the_provenance_digest(tab: Tab, served: Served, as_user: A
 
     response = tab.submit(panel.get_by_role("button", name="Verify"))
     assert response is not None and response.status == 200, (
-        f"Verify answered {response and response.status}: {tab.page.locator('main').inner_text()}")
+        f"Verify answered {response and response.status}: {tab.page.locator('main').inner_text()}"
+    )
     result = panel.locator("#verify-result")
     assert result.inner_text().startswith("Verified:"), result.inner_text()
     assert digest in result.inner_text()
@@ -306,8 +322,10 @@ def test_images_load_from_the_app_only(tab: Tab, served: Served, as_user: AsUser
     as_user(tab, "archivist")
     record_id = served.latest("pictured")["record_id"]
     media: dict[str, tuple[int, str]] = {}
-    tab.page.on("response", lambda r: media.update({r.url: (r.status, r.headers.get("content-type", ""))})
-                if "/media/" in r.url else None)
+    tab.page.on(
+        "response",
+        lambda r: media.update({r.url: (r.status, r.headers.get("content-type", ""))}) if "/media/" in r.url else None,
+    )
     tab.goto(f"/records/{record_id}")
     images = tab.page.locator("section.post > article.card .media img")
     assert images.count() == 2, f"the post's 2 images are not shown: {tab.page.locator('.media').inner_text()!r}"
@@ -357,6 +375,7 @@ def test_hostile_content_is_shown_not_run(tab: Tab, served: Served, as_user: AsU
 
 
 # --- roles -------------------------------------------------------------------------------------
+
 
 def test_read_only_sees_no_removed_content(tab: Tab, served: Served, as_user: AsUser) -> None:
     as_user(tab, "readonly")
@@ -412,8 +431,11 @@ def test_admin_reads_the_audit_log_others_may_not(new_tab: Callable[[], Tab], se
     admin.page.get_by_label("User", exact=True).fill("")
     admin.submit(admin.page.get_by_role("button", name="Show"))
     mine = {(r[1], r[3], r[4], r[6]) for r in audit_rows(admin) if len(r) == 8}
-    wanted = {("admin", "search", "q=Norrbybron", "ok"), ("admin", "view", pictured, "ok"),
-              ("archivist", "audit.read", "/audit", "denied")}
+    wanted = {
+        ("admin", "search", "q=Norrbybron", "ok"),
+        ("admin", "view", pictured, "ok"),
+        ("archivist", "audit.read", "/audit", "denied"),
+    }
     assert wanted <= mine, f"missing from the audit log: {wanted - mine}"
 
     admin.page.get_by_label("User", exact=True).fill("archivist")

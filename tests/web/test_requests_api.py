@@ -27,8 +27,11 @@ def doc_of(served: Served, name: str) -> dict[str, Any]:
 
 
 def new_case(served: Served, role: str = "legal", **body: Any) -> dict[str, Any]:
-    payload = {"request_text": "Alla inlägg och kommentarer om bygglovet för Solbacken",
-               "searches": [{"q": "bygglovet"}], **body}
+    payload = {
+        "request_text": "Alla inlägg och kommentarer om bygglovet för Solbacken",
+        "searches": [{"q": "bygglovet"}],
+        **body,
+    }
     with served.client(role) as client:
         response = client.post("/api/requests", json=payload)
     assert response.status_code == 201, response.text
@@ -66,31 +69,45 @@ def test_anonymous_request_from_case_to_closed_delivery(legal_served: Served, tm
         assert no_ground.status_code == 400 and "ground" in no_ground.json()["detail"]
         both = legal.post(f"/api/requests/{cid}/masks/decide", json={"accept": True, "all": True, "ids": ["x"]})
         assert both.status_code == 422
-        one = legal.post(f"/api/requests/{cid}/masks/decide",
-                         json={"accept": True, "ground": "OSL 21:3", "ids": [masks[0]["id"]]})
+        one = legal.post(
+            f"/api/requests/{cid}/masks/decide", json={"accept": True, "ground": "OSL 21:3", "ids": [masks[0]["id"]]}
+        )
         assert one.json() == {"decided": 1}
         rest = legal.post(f"/api/requests/{cid}/masks/decide", json={"accept": True, "ground": "OSL 21:7", "all": True})
         assert rest.json() == {"decided": len(masks) - 1}
 
         post = doc_of(served, "permit")
         start = PERMIT_POST.index("Solbacken")
-        manual = legal.post(f"/api/requests/{cid}/masks", json={
-            "record_id": post["record_id"], "field": "text", "start": start, "end": start + len("Solbacken"),
-            "ground": "OSL 21:7"})
+        manual = legal.post(
+            f"/api/requests/{cid}/masks",
+            json={
+                "record_id": post["record_id"],
+                "field": "text",
+                "start": start,
+                "end": start + len("Solbacken"),
+                "ground": "OSL 21:7",
+            },
+        )
         assert manual.status_code == 201, manual.text
         assert manual.json()["mask"]["kind"] == "manual" and manual.json()["mask"]["status"] == "accepted"
-        outside = legal.post(f"/api/requests/{cid}/masks", json={
-            "record_id": post["record_id"], "field": "text", "start": 0, "end": 10_000, "ground": "OSL 21:7"})
+        outside = legal.post(
+            f"/api/requests/{cid}/masks",
+            json={"record_id": post["record_id"], "field": "text", "start": 0, "end": 10_000, "ground": "OSL 21:7"},
+        )
         assert outside.status_code == 400
 
-        excluded = legal.post(f"/api/requests/{cid}/records/{post['record_id']}/review",
-                              json={"include": False, "reason": "utanför begäran"})
+        excluded = legal.post(
+            f"/api/requests/{cid}/records/{post['record_id']}/review",
+            json={"include": False, "reason": "utanför begäran"},
+        )
         assert excluded.status_code == 200 and excluded.json()["included"] is False
-        no_reason = legal.post(f"/api/requests/{cid}/records/{post['record_id']}/review",
-                               json={"include": True, "reason": ""})
+        no_reason = legal.post(
+            f"/api/requests/{cid}/records/{post['record_id']}/review", json={"include": True, "reason": ""}
+        )
         assert no_reason.status_code == 422
-        legal.post(f"/api/requests/{cid}/records/{post['record_id']}/review",
-                   json={"include": True, "reason": "omfattas ändå"}).raise_for_status()
+        legal.post(
+            f"/api/requests/{cid}/records/{post['record_id']}/review", json={"include": True, "reason": "omfattas ändå"}
+        ).raise_for_status()
 
         exported = legal.post(f"/api/requests/{cid}/export")
         assert exported.status_code == 201, exported.text
@@ -103,8 +120,10 @@ def test_anonymous_request_from_case_to_closed_delivery(legal_served: Served, tm
         assert download.status_code == 200 and download.headers["content-type"] == "application/zip"
         assert legal.get(f"/api/requests/{cid}/packages/9.zip").status_code == 404
 
-        delivered = legal.post(f"/api/requests/{cid}/deliveries",
-                               json={"package": out["package"]["name"], "note": "e-post till den sökande"})
+        delivered = legal.post(
+            f"/api/requests/{cid}/deliveries",
+            json={"package": out["package"]["name"], "note": "e-post till den sökande"},
+        )
         assert delivered.status_code == 201, delivered.text
         assert delivered.json()["number"] == 1 and delivered.json()["records"] == 2
         assert legal.post(f"/api/requests/{cid}/deliveries", json={"package": "not-a-package"}).status_code == 400
@@ -133,9 +152,15 @@ def test_anonymous_request_from_case_to_closed_delivery(legal_served: Served, tm
     events = served.audit_events(target=cid, user="legal")
     assert all(e["client"] == "127.0.0.1" and e["role"] == "legal" for e in events)
     actions = {(e["action"], e["outcome"]) for e in events}
-    assert actions >= {("request.create", "ok"), ("request.run", "ok"), ("request.review", "ok"),
-                       ("request.export", "failed"), ("request.export", "ok"), ("request.deliver", "ok"),
-                       ("request.close", "ok")}
+    assert actions >= {
+        ("request.create", "ok"),
+        ("request.run", "ok"),
+        ("request.review", "ok"),
+        ("request.export", "failed"),
+        ("request.export", "ok"),
+        ("request.deliver", "ok"),
+        ("request.close", "ok"),
+    }
     failed = [e["note"] for e in events if e["action"] == "request.export" and e["outcome"] == "failed"]
     assert any("unreviewed" in note for note in failed) and any("no package 9" in note for note in failed)
 
@@ -143,14 +168,18 @@ def test_anonymous_request_from_case_to_closed_delivery(legal_served: Served, tm
 def test_only_legal_staff_handle_cases(legal_served: Served) -> None:
     served = legal_served
     cid = new_case(served, requester="Karin Svensson")["case"]["id"]
-    steps = {"create": ("post", "/api/requests", {"searches": [{"q": "bygglovet"}]}),
-             "run": ("post", f"/api/requests/{cid}/run", None),
-             "export": ("post", f"/api/requests/{cid}/export", None),
-             "close": ("post", f"/api/requests/{cid}/close", None)}
+    steps = {
+        "create": ("post", "/api/requests", {"searches": [{"q": "bygglovet"}]}),
+        "run": ("post", f"/api/requests/{cid}/run", None),
+        "export": ("post", f"/api/requests/{cid}/export", None),
+        "close": ("post", f"/api/requests/{cid}/close", None),
+    }
     for role in ("archivist", "read-only"):
         with served.client(role) as client:
-            got = {name: client.request(method, path, json=body).status_code
-                   for name, (method, path, body) in steps.items()}
+            got = {
+                name: client.request(method, path, json=body).status_code
+                for name, (method, path, body) in steps.items()
+            }
             assert got == {name: 403 for name in steps}, role
             assert client.get(f"/api/requests/{cid}").status_code == (200 if role == "archivist" else 403)
             assert client.get("/api/requests").status_code == (200 if role == "archivist" else 403)

@@ -114,8 +114,10 @@ def test_legal_user_takes_a_request_from_form_to_closed_case(new_tab: Callable[[
 
 def test_case_list_flags_an_overdue_case(new_tab: Callable[[str], Tab], legal_served: Served) -> None:
     with legal_served.client("legal") as legal:
-        made = [legal.post("/api/requests", json={"searches": [{"q": "bygglovet"}], **extra}).json()["case"]["id"]
-                for extra in ({"received_at": "2026-01-05T09:00:00+01:00", "requester": "Per <Persson>"}, {})]
+        made = [
+            legal.post("/api/requests", json={"searches": [{"q": "bygglovet"}], **extra}).json()["case"]["id"]
+            for extra in ({"received_at": "2026-01-05T09:00:00+01:00", "requester": "Per <Persson>"}, {})
+        ]
     old, fresh = made
     tab = new_tab("legal")
     tab.goto("/requests")

@@ -31,16 +31,20 @@ HERE = Path(__file__).resolve().parent
 #: Properties X added after the SDK's OpenAPI document was generated (schema → property → why).
 LATER: dict[str, dict[str, str]] = {
     "Tweet": {"note_tweet": "long posts (note_tweet.text), API v2 since 2023"},
-    "Tweet.public_metrics": {"impression_count": "public impression counts, since December 2022",
-                             "bookmark_count": "public bookmark counts, since 2023"},
+    "Tweet.public_metrics": {
+        "impression_count": "public impression counts, since December 2022",
+        "bookmark_count": "public bookmark counts, since 2023",
+    },
 }
 
 #: The `Media` subtypes by `type` (the document's discriminator mapping).
 MEDIA_TYPES = {"photo": "Photo", "video": "Video", "animated_gif": "AnimatedGif"}
 PROBLEMS = "https://api.twitter.com/2/problems/"
 
-_TOKEN = re.compile(r'\s+|/\*[\s\S]*?\*/|//[^\n]*|"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|\d+|[A-Za-z_$][\w$]*|'
-                    r'[{}\[\]();:?|&<>,.=]')
+_TOKEN = re.compile(
+    r'\s+|/\*[\s\S]*?\*/|//[^\n]*|"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|\d+|[A-Za-z_$][\w$]*|'
+    r"[{}\[\]();:?|&<>,.=]"
+)
 
 
 @dataclass
@@ -169,7 +173,7 @@ def schemas() -> dict[str, T]:
     """`components["schemas"]` of X's API v2 OpenAPI document, by name."""
     text = types_file().read_text(encoding="utf-8")
     start = text.index("export interface components")
-    parser = _Parser(text[text.index("{", start):])
+    parser = _Parser(text[text.index("{", start) :])
     components = parser.object()
     found = components.props["schemas"][0]
     return {name: t for name, (t, _) in found.props.items()}
@@ -184,9 +188,12 @@ def problems(value: Any, schema: T | str, where: str = "$", name: str = "") -> l
         ref = _subtype(t.value[-1], value)
         return problems(value, schemas()[ref], where, ref)
     if t.kind == "prim":
-        ok = {"string": isinstance(value, str), "boolean": isinstance(value, bool),
-              "number": isinstance(value, int | float) and not isinstance(value, bool),
-              "null": value is None}.get(t.value, True)
+        ok = {
+            "string": isinstance(value, str),
+            "boolean": isinstance(value, bool),
+            "number": isinstance(value, int | float) and not isinstance(value, bool),
+            "null": value is None,
+        }.get(t.value, True)
         return [] if ok else [f"{where}: expected {t.value}, got {type(value).__name__} {str(value)[:40]!r}"]
     if t.kind == "lit":
         return [] if value == t.value else [f"{where}: {value!r} is not {t.value!r}"]
@@ -221,7 +228,7 @@ def _subtype(name: str, value: Any) -> str:
     if name == "Media" and kind in MEDIA_TYPES:
         return MEDIA_TYPES[kind]
     if name == "Problem" and isinstance(kind, str) and kind.startswith(PROBLEMS):
-        sub = "".join(w.capitalize() for w in kind[len(PROBLEMS):].split("-")) + "Problem"
+        sub = "".join(w.capitalize() for w in kind[len(PROBLEMS) :].split("-")) + "Problem"
         if sub in schemas():
             return sub
     return name
