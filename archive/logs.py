@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from .warc.redact import RedactingFilter
+from .redact import RedactingFilter
 
 NOISY = ("elastic_transport", "urllib3", "botocore", "boto3", "s3transfer", "httpx")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

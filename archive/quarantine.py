@@ -17,8 +17,8 @@ from schemas import Capture
 
 from . import clock
 from .errors import StoreUnavailable
+from .redact import redact_headers, redact_url
 from .store import BlobStore
-from .warc.redact import redact_headers, redact_url
 
 log = logging.getLogger(__name__)
 

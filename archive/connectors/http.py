@@ -38,8 +38,8 @@ from schemas import Capture
 
 from .. import clock
 from ..errors import AuthExpired, GaveUp, Gone, PayloadInvalid, RateLimited
+from ..redact import redact_text, redact_url
 from ..version import __version__
-from ..warc.redact import redact_text, redact_url
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from ..connectors.http import Fetcher, make_client
 from ..connectors.registry import connector_for
 from ..errors import CommunisError, StoreUnavailable
 from ..index import RecordIndex
+from ..redact import redact_text
 from ..store import BlobStore
-from ..warc.redact import redact_text
 from .service import HarvestReport, harvest_account
 from .state import load_state, save_state
 

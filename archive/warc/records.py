@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from schemas import Capture, Record
 
 from .. import clock
-from .redact import redact_headers, redact_url
+from ..redact import redact_headers, redact_url
 
 #: Transfer headers that no longer describe the kept body; kept under this prefix (pywb's convention).
 ORIG_PREFIX = "X-Archive-Orig-"

@@ -20,7 +20,7 @@ from archive.config import Settings
 from archive.context import Archive
 from archive.harvest.service import HarvestReport
 from archive.index.search import SearchQuery, search
-from archive.warc.redact import RedactingFilter
+from archive.redact import RedactingFilter
 from simulator import Simulator
 from tests.harvesting import harvest_subject
 

@@ -103,6 +103,17 @@ def test_storage_knows_no_platform_and_warc_no_services() -> None:
         assert not _imports(path) & {"boto3", "elasticsearch"}, path
 
 
+def test_connectors_never_import_the_warc_writer() -> None:
+    """Connectors read platforms; WARC writing is the pipeline's. Redaction, which both need, sits
+    beside them (archive/redact.py), so no connector module imports anything from archive/warc/."""
+    known = set(_import_graph("archive"))
+    offenders = {
+        _module_name(p): sorted(m for m in _imported_modules(p, known) if m.startswith("archive.warc"))
+        for p in _modules("archive/connectors")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
 def test_schemas_export_what_they_define() -> None:
     import schemas
 

@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from archive.logs import setup_logging
-from archive.warc.redact import redact_headers, redact_text, redact_url
+from archive.redact import redact_headers, redact_text, redact_url
 
 
 def test_url_params_and_userinfo_are_redacted() -> None:
