@@ -187,7 +187,7 @@ def main() -> None:
     console.rule("[bold]Where things are")
     console.print(
         f"WARC files: {demo_dir / 'store' / 'warc'}   index: Elasticsearch alias communis-demo-records "
-        "at http://127.0.0.1:9200   state: " + str(demo_dir / "store" / "state")
+        f"at {Settings().es_url}   state: " + str(demo_dir / "store" / "state")
     )
 
 
