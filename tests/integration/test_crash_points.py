@@ -440,7 +440,7 @@ def test_every_crash_point_is_exercised_by_a_test() -> None:
     killed = {p for p, _ in [*HARVEST_CASES, *STORE_CASES]} | {CrashPoint.STORE_MID_UPLOAD}
     ops = (Path(__file__).parent / "test_crash_ops.py").read_text()  # there each kill names its point
     named = re.findall(r"crash=CrashPoint\.(\w+)", ops)
-    for listed in re.findall(r'parametrize\("point", \[(.*?)\]', ops, flags=re.DOTALL):
+    for listed in re.findall(r'parametrize\(\s*"point",\s*\[(.*?)\]', ops, flags=re.DOTALL):
         named += re.findall(r"CrashPoint\.(\w+)", listed)
     killed |= {CrashPoint[name] for name in named}
     missing = [p.value for p in CrashPoint if p not in killed]
