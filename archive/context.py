@@ -7,7 +7,7 @@ from functools import cached_property
 
 from .config import Settings, get_settings
 from .index import RecordIndex, open_index
-from .pipeline import Pipeline
+from .ingest.pipeline import Pipeline
 from .store import BlobStore, open_store
 
 

@@ -13,8 +13,8 @@ from prefect.client.schemas.objects import State
 from prefect.states import Completed, Failed
 
 from archive.context import Archive
-from archive.fixity import DEFAULT_SHARE, markdown_report, run_fixity
-from archive.premis import open_premis
+from archive.preservation.fixity import DEFAULT_SHARE, markdown_report, run_fixity
+from archive.preservation.premis import open_premis
 
 
 @flow(name="communis-fixity", log_prints=True)

@@ -1,6 +1,6 @@
 """Ingest flow: capture bundles of each account → WARC → store → index.
 
-Thin by design: the work is `archive.pipeline.Pipeline`; this flow only orchestrates one
+Thin by design: the work is `archive.ingest.pipeline.Pipeline`; this flow only orchestrates one
 task per account (a task costs tens of ms in Prefect, so never one per record) and publishes
 the run report as an artifact. Platform harvesting (next step) feeds the same pipeline.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 
 from archive.context import Archive
-from archive.reindex import reindex
+from archive.preservation.reindex import reindex
 
 
 @flow(name="communis-reindex", log_prints=True)

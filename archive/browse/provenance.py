@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from ..errors import CommunisError
 from ..index import RecordIndex
-from ..records import fetch_verified
+from ..preservation.readback import fetch_verified
 from ..store import BlobStore
 
 

@@ -21,7 +21,7 @@ from ..context import Archive
 from ..errors import CommunisError
 from ..harvest.health import check_accounts
 from ..harvest.probe import check_access
-from ..premis import open_premis
+from ..preservation.premis import open_premis
 from .common import accounts_file, accounts_from, cli_actor, console, fail, parse_date
 
 app = typer.Typer(help="The accounts file.")
@@ -35,7 +35,7 @@ def accounts_register(
     accounts: AccountsOption = None,
 ) -> None:
     """Export the channel register (owner, platform, address, dates, classes, volume) as CSV and PDF."""
-    from ..register import build_register, write_register  # fpdf: see the module docstring
+    from ..accounts.register import build_register, write_register  # fpdf: see the module docstring
 
     arc = Archive()
     try:
@@ -61,7 +61,7 @@ def accounts_close(
     reason: Annotated[str, typer.Option(help="Why the channel closes (decision, case number …).")] = "",
 ) -> None:
     """Final complete capture of the account, then record its closure (scheduled harvests skip it)."""
-    from ..register import close_account  # fpdf: see the module docstring
+    from ..accounts.register import close_account  # fpdf: see the module docstring
 
     arc = Archive()
     try:

@@ -22,7 +22,7 @@ from ..accounts import load_accounts
 from ..config import Settings
 from ..context import Archive
 from ..errors import CommunisError
-from ..pipeline import IngestReport
+from ..ingest.pipeline import IngestReport
 from ..usecases import Actor
 
 console = Console()

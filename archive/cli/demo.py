@@ -8,7 +8,7 @@ from ..accounts import load_accounts
 from ..bundles import read_file
 from ..context import Archive
 from ..index import SearchQuery, search
-from ..records import fetch_verified
+from ..preservation.readback import fetch_verified
 from ..samples import ACCOUNTS_FILE, sample_file
 from .render import record_panel, results_table
 

@@ -8,8 +8,8 @@ import typer
 
 from ..context import Archive
 from ..errors import CommunisError
-from ..fixity import DEFAULT_SHARE, run_fixity
-from ..premis import open_premis
+from ..preservation.fixity import DEFAULT_SHARE, run_fixity
+from ..preservation.premis import open_premis
 from .common import console, err, fail
 
 app = typer.Typer()

@@ -14,8 +14,8 @@ from ..context import Archive
 from ..errors import CommunisError
 from ..index import SearchQuery
 from ..index import search as run_search
-from ..records import fetch_verified
-from ..reindex import reindex as run_reindex
+from ..preservation.readback import fetch_verified
+from ..preservation.reindex import reindex as run_reindex
 from .common import console, fail, parse_date
 from .render import record_panel, results_table
 

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..index import SearchResult
-from ..records import VerifiedRecord
+from ..preservation.readback import VerifiedRecord
 
 
 def _when(value: str | None) -> str:

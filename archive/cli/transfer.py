@@ -9,7 +9,7 @@ import typer
 
 from ..context import Archive
 from ..errors import CommunisError
-from ..premis import open_premis
+from ..preservation.premis import open_premis
 from ..transfer import build_transfer
 from .common import cli_actor, console, fail
 

@@ -11,7 +11,7 @@ import httpx
 
 from schemas import Account
 
-from ..closures import closed_accounts
+from ..accounts.closures import closed_accounts
 from ..config import Settings
 from ..connectors.base import Connector
 from ..connectors.credentials import SecretResolver, token_for

@@ -25,8 +25,8 @@ from ..connectors.http import Fetcher
 from ..errors import ConnectorError, GaveUp, IndexUnavailable, NothingListed, PayloadInvalid, SearchIndexError
 from ..faults import CrashPoint, crash_point
 from ..index import RecordIndex, from_document, queries
-from ..pipeline import Pipeline
-from ..quarantine import QuarantineEntry
+from ..ingest.pipeline import Pipeline
+from ..ingest.quarantine import QuarantineEntry
 from ..store import BlobStore
 from ..warc import located_records
 from ..warc.naming import WARC_SUFFIX, is_warc_key

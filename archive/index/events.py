@@ -6,7 +6,7 @@ append-only is a property of the store, not a promise of the code. Events are py
 with an `at` field, kept as `@timestamp` (the field a data stream requires). An event that can
 happen only once carries a name-derived id, so writing it again finds it already there.
 
-Subclasses (archive/access/audit.py, archive/premis.py) say what their events are (mappings,
+Subclasses (archive/access/audit.py, archive/preservation/premis.py) say what their events are (mappings,
 names used in error messages, sort order) and add their own typed `record`/read methods.
 """
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..errors import CommunisError
 from ..index import RecordIndex
 from ..package.bagit import verify_bag
-from ..records import fetch_verified
+from ..preservation.readback import fetch_verified
 from ..store import BlobStore
 from ..warc import iter_records
 

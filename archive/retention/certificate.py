@@ -24,7 +24,7 @@ from schemas.schedule import (
 from ..config import Settings
 from ..index import open_index
 from ..package.pdf import PdfReport
-from ..premis import open_premis
+from ..preservation.premis import open_premis
 from ..store import BlobStore
 from . import book
 

@@ -18,7 +18,7 @@ from ..access import open_audit
 from ..config import Settings
 from ..errors import RecordNotFound
 from ..index import RecordIndex
-from ..premis import open_premis
+from ..preservation.premis import open_premis
 from .plan import open_case_record_ids
 from .schedule import Schedule
 

@@ -1,6 +1,6 @@
 """PREMIS 3 XML for a submission package: the objects with their fixity, and the events that made them.
 
-The archive keeps its preservation events in Elasticsearch (archive/premis.py); an e-archive takes
+The archive keeps its preservation events in Elasticsearch (archive/preservation/premis.py); an e-archive takes
 them as a PREMIS file inside the package (metadata/preservation/premis.xml), so custody and fixity
 travel with the records (OA-1, PR-1).
 """

@@ -33,8 +33,8 @@ from ..config import Settings
 from ..errors import CommunisError
 from ..index import RecordIndex, queries
 from ..package.warcfile import PackageWarcWriter
-from ..premis import PremisLog
-from ..records import fetch_verified
+from ..preservation.premis import PremisLog
+from ..preservation.readback import fetch_verified
 from ..store import BlobStore
 from ..version import __version__
 from ..warc.naming import manifest_key, warc_key

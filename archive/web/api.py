@@ -185,7 +185,7 @@ async def record_warc(
     record_id: str, state: State, who: Annotated[Principal, Depends(require(Permission.WARC))]
 ) -> Response:
     """The stored bytes of the record's WARC response record, checked against its SHA-256 before sending."""
-    from ..records import fetch_verified
+    from ..preservation.readback import fetch_verified
 
     await run_in_threadpool(load_record, state, who, record_id, action=AuditAction.WARC)
     verified = await run_in_threadpool(fetch_verified, state.archive.index, state.archive.store, record_id)

@@ -15,7 +15,7 @@ from archive.config import Settings
 from archive.context import Archive
 from archive.errors import IndexUnavailable, StoreUnavailable
 from archive.index import SearchQuery, search
-from archive.records import fetch_verified
+from archive.preservation.readback import fetch_verified
 from archive.samples import ACCOUNTS_FILE
 from schemas import Account, Capture, CaptureBundle, Record
 from tests.conftest import warcio_check

@@ -16,7 +16,7 @@ import pytest
 
 from archive.config import Settings
 from archive.context import Archive
-from archive.pipeline import Pipeline
+from archive.ingest.pipeline import Pipeline
 from schemas import Account, LockMode, RetentionClass, RetentionTrigger
 from schemas.bundle import CaptureBundle
 from schemas.capture import Capture

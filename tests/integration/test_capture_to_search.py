@@ -14,8 +14,8 @@ from archive.bundles import read_file
 from archive.context import Archive
 from archive.errors import ObjectExists, ObjectLocked
 from archive.index import SearchQuery, search
-from archive.records import fetch_verified
-from archive.reindex import reindex
+from archive.preservation.readback import fetch_verified
+from archive.preservation.reindex import reindex
 from archive.samples import ACCOUNTS_FILE, sample_file
 from archive.warc import iter_records
 from tests.conftest import warcio_check

@@ -33,12 +33,12 @@ from archive.bundles import read_file
 from archive.config import Settings
 from archive.context import Archive
 from archive.faults import ENV, MARK, CrashPoint
-from archive.fixity import load_fixity_state
 from archive.holds import load_holds, place_hold
 from archive.index.client import make_client
-from archive.pipeline import Pipeline
-from archive.premis import open_premis
-from archive.reindex import reindex
+from archive.ingest.pipeline import Pipeline
+from archive.preservation.fixity import load_fixity_state
+from archive.preservation.premis import open_premis
+from archive.preservation.reindex import reindex
 from archive.requests.casebook import CaseBook
 from archive.requests.verify import verify_package
 from archive.requests.workflow import new_case, run_case

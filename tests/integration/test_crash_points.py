@@ -30,14 +30,14 @@ from archive.accounts import load_accounts
 from archive.config import Settings
 from archive.context import Archive
 from archive.faults import ENV, MARK, CrashPoint
-from archive.fixity import run_fixity
 from archive.harvest.runner import harvest_one
 from archive.harvest.service import HarvestReport
-from archive.premis import PremisLog
+from archive.ingest.workdir import CRASHED, MANIFEST_SUFFIX
+from archive.preservation.fixity import run_fixity
+from archive.preservation.premis import PremisLog
 from archive.samples import ACCOUNTS_FILE
 from archive.warc import located_records
 from archive.warc.naming import OPEN_SUFFIX, WARC_SUFFIX, is_warc_key, manifest_key
-from archive.workdir import CRASHED, MANIFEST_SUFFIX
 from schemas import Capture, CaptureBundle, Record, WarcFileManifest
 from schemas.premis import PremisEventType
 from simulator import Simulator, WorldConfig

@@ -18,8 +18,8 @@ from archive.harvest.state import load_state
 from archive.index import SearchQuery, iter_hits, search
 from archive.index.documents import from_document
 from archive.index.mappings import RECORD_MAPPINGS, index_settings
-from archive.pipeline import IngestReport
-from archive.reindex import reindex
+from archive.ingest.pipeline import IngestReport
+from archive.preservation.reindex import reindex
 from archive.samples import ACCOUNTS_FILE, sample_file
 from archive.warc import iter_records
 from schemas import Account, WarcFileManifest

@@ -28,9 +28,9 @@ from archive.accounts import load_accounts
 from archive.bundles import read_file
 from archive.config import Settings, get_settings
 from archive.context import Archive
-from archive.fixity import load_fixity_state, manifest_key_for, run_fixity
 from archive.index.client import empty_data_stream, make_client
-from archive.premis import PremisLog
+from archive.preservation.fixity import load_fixity_state, manifest_key_for, run_fixity
+from archive.preservation.premis import PremisLog
 from archive.samples import ACCOUNTS_FILE, sample_file
 from archive.services import minio
 from archive.services.launcher import endpoints

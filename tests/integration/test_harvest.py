@@ -194,7 +194,7 @@ def test_oversized_media_is_quarantined_and_the_rest_archived(arc: Archive, sim:
 def test_a_version_returning_to_earlier_content_keeps_every_version(arc: Archive, sim: Simulator) -> None:
     """Live → hidden → live again, and an edit reverted: the third version has the first one's content,
     and must not take its id (that overwrote version 1 in the index). Reindex gives the same ids."""
-    from archive.reindex import reindex
+    from archive.preservation.reindex import reindex
 
     assert all(r.ok for r in run(arc, sim).values())
     state = sim.state()

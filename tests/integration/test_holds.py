@@ -11,7 +11,7 @@ from archive import clock
 from archive.context import Archive
 from archive.holds import load_holds, place_hold, release_hold
 from archive.holds.book import HoldError
-from archive.reindex import reindex
+from archive.preservation.reindex import reindex
 from archive.store.s3 import S3Store
 from schemas.search import SavedSearch
 from simulator import Simulator

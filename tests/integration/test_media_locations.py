@@ -8,7 +8,7 @@ import pytest
 
 from archive.browse import archived_media
 from archive.context import Archive
-from archive.reindex import reindex
+from archive.preservation.reindex import reindex
 from simulator import Simulator
 from tests.contract.subjects import SocialSubject
 from tests.harvesting import harvest_subject

@@ -30,7 +30,7 @@ from archive.errors import CommunisError, IndexUnavailable, StoreUnavailable
 from archive.harvest.runner import harvest_one
 from archive.harvest.service import HarvestReport
 from archive.index.client import make_client
-from archive.reindex import reindex
+from archive.preservation.reindex import reindex
 from archive.requests.casebook import CaseBook
 from archive.requests.detect import detect
 from archive.requests.production import produce

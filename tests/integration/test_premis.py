@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archive.context import Archive
-from archive.premis import open_premis
+from archive.preservation.premis import open_premis
 from schemas.premis import PremisEventType
 from simulator import Simulator
 from tests.contract.subjects import SocialSubject

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from archive.closures import closure_key, load_closure
+from archive.accounts.closures import closure_key, load_closure
+from archive.accounts.register import build_register, close_account, write_register
 from archive.context import Archive
 from archive.errors import CommunisError
 from archive.harvest.runner import due_accounts, harvest_one
 from archive.harvest.state import load_state
 from archive.index.client import make_client
-from archive.premis import PremisLog
-from archive.register import build_register, close_account, write_register
+from archive.preservation.premis import PremisLog
 from schemas import Account
 from schemas.premis import PremisEventType
 from simulator import Simulator, WorldConfig

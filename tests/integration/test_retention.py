@@ -27,8 +27,8 @@ from archive.context import Archive
 from archive.errors import ConfigError
 from archive.holds import place_hold
 from archive.index.client import make_client
-from archive.pipeline import Pipeline
-from archive.premis import open_premis
+from archive.ingest.pipeline import Pipeline
+from archive.preservation.premis import open_premis
 from archive.requests.casebook import CaseBook
 from archive.requests.workflow import new_case, run_case
 from archive.retention import RetentionError, approve, dispose, erasure_request, load_list, load_schedule, plan

@@ -22,7 +22,7 @@ from archive.access import open_audit
 from archive.config import Settings
 from archive.context import Archive
 from archive.errors import ObjectLocked
-from archive.pipeline import Pipeline
+from archive.ingest.pipeline import Pipeline
 from archive.retention import load_schedule, reevaluate
 from archive.retention.reevaluate import reevaluation_key
 from archive.store.local import LocalStore

@@ -20,7 +20,7 @@ from lxml import etree
 
 from archive.context import Archive
 from archive.index.client import make_client
-from archive.premis import PremisLog
+from archive.preservation.premis import PremisLog
 from archive.transfer import build_transfer
 from schemas.premis import PremisEventType
 from tests.conftest import warcio_check

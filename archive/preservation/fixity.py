@@ -29,12 +29,12 @@ from schemas import WarcFileManifest
 from schemas.fixity import FileFixity, FixityProblem, FixityProblemKind, FixityReport, FixityState
 from schemas.premis import PremisEventType, PremisOutcome
 
-from . import clock
-from .errors import StoreError
-from .faults import CrashPoint, crash_point
+from .. import clock
+from ..errors import StoreError
+from ..faults import CrashPoint, crash_point
+from ..store import BlobStore
+from ..warc.naming import is_warc_key
 from .premis import PremisLog
-from .store import BlobStore
-from .warc.naming import is_warc_key
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from schemas.premis import PremisEvent, PremisEventType, PremisOutcome
 
-from .config import Settings
-from .index.client import make_client
-from .index.events import EventStream
-from .version import __version__
+from ..config import Settings
+from ..index.client import make_client
+from ..index.events import EventStream
+from ..version import __version__
 
 SOFTWARE_AGENT = f"software: communis {__version__}"
 _ONCE = uuid.UUID("6f1c2a8e-3b7d-5e0a-9c4f-2d8b1e7a6c35")

@@ -26,15 +26,15 @@ from schemas import Account, WarcFileManifest
 from schemas.premis import PremisEventType
 from schemas.register import AccountClosure, ChannelEntry
 
-from . import clock
+from .. import clock
+from ..config import Settings
+from ..errors import CommunisError
+from ..harvest.runner import harvest_one
+from ..index import RecordIndex, queries
+from ..package.pdf import PdfReport
+from ..preservation.premis import PremisLog
+from ..store import BlobStore
 from .closures import closure_key, load_closure, save_closure
-from .config import Settings
-from .errors import CommunisError
-from .harvest.runner import harvest_one
-from .index import RecordIndex, queries
-from .package.pdf import PdfReport
-from .premis import PremisLog
-from .store import BlobStore
 
 log = logging.getLogger(__name__)
 

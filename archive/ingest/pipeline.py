@@ -22,22 +22,22 @@ from schemas import Account, CaptureBundle, MediaRef, Record, RetentionClass, Wa
 from schemas.holds import LegalHold
 from schemas.premis import PremisEventType
 
-from . import clock
-from .bundles import Rejected
-from .config import Settings
-from .errors import DigestMismatch, DiskFull, IndexUnavailable, ObjectExists, StoreUnavailable
-from .faults import CrashPoint, crash_point
-from .holds import active_holds, apply_holds_to_file
-from .index import RecordIndex, to_document
-from .premis import PremisLog
+from .. import clock
+from ..bundles import Rejected
+from ..config import Settings
+from ..errors import DigestMismatch, DiskFull, IndexUnavailable, ObjectExists, StoreUnavailable
+from ..faults import CrashPoint, crash_point
+from ..holds import active_holds, apply_holds_to_file
+from ..index import RecordIndex, to_document
+from ..preservation.premis import PremisLog
+from ..store import BlobStore
+from ..warc import FinalizedFile, PayloadLookup, WarcWriter, located_records
+from ..warc.naming import manifest_key
 from .quarantine import QuarantineEntry, quarantine, upload_pending
-from .store import BlobStore
-from .warc import FinalizedFile, PayloadLookup, WarcWriter, located_records
-from .warc.naming import manifest_key
 from .workdir import MANIFEST_SUFFIX, account_for_leftovers, read_manifest, sidecar_path, write_manifest
 
 if TYPE_CHECKING:
-    from .retention.schedule import Schedule
+    from ..retention.schedule import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class Pipeline:
         #: The retention schedule, when one is configured: it decides each bundle's class (and so its file).
         self.schedule: Schedule | None = None
         if settings.retention_file is not None:
-            from .retention.schedule import load_schedule
+            from ..retention.schedule import load_schedule
 
             self.schedule = load_schedule(settings)
         self._quarantine_seq = 0

@@ -11,10 +11,10 @@ from typing import Any
 
 from schemas import Record
 
-from .errors import WarcError
-from .index import RecordIndex, from_document
-from .store import BlobStore, StoredObject
-from .warc import RecordAt, parse_one, verify_bytes
+from ..errors import WarcError
+from ..index import RecordIndex, from_document
+from ..store import BlobStore, StoredObject
+from ..warc import RecordAt, parse_one, verify_bytes
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from schemas.register import AccountClosure
 
-from .store import BlobStore
+from ..store import BlobStore
 
 PREFIX = "accounts/closures/"
 

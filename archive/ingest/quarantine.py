@@ -15,10 +15,10 @@ from pathlib import Path
 
 from schemas import Capture
 
-from . import clock
-from .errors import StoreUnavailable
-from .redact import redact_headers, redact_url
-from .store import BlobStore
+from .. import clock
+from ..errors import StoreUnavailable
+from ..redact import redact_headers, redact_url
+from ..store import BlobStore
 
 log = logging.getLogger(__name__)
 

@@ -29,12 +29,12 @@ from pydantic import ValidationError
 
 from schemas import RetentionClass, WarcFileManifest
 
-from .durable import fsync_path
-from .errors import CommunisError, WarcError
-from .faults import CrashPoint, armed, crash_point
-from .warc.naming import OPEN_SUFFIX, WARC_SUFFIX, warc_key
-from .warc.reader import iter_records
-from .warc.records import METADATA_CONTENT_TYPE, parse_records_json
+from ..durable import fsync_path
+from ..errors import CommunisError, WarcError
+from ..faults import CrashPoint, armed, crash_point
+from ..warc.naming import OPEN_SUFFIX, WARC_SUFFIX, warc_key
+from ..warc.reader import iter_records
+from ..warc.records import METADATA_CONTENT_TYPE, parse_records_json
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,13 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from .faults import CrashPoint, crash_point
-from .holds import reapply_holds
-from .index import RecordIndex, to_document
-from .index.documents import Document
-from .store import BlobStore
-from .warc import iter_records, located_records
-from .warc.naming import is_warc_key
+from ..faults import CrashPoint, crash_point
+from ..holds import reapply_holds
+from ..index import RecordIndex, to_document
+from ..index.documents import Document
+from ..store import BlobStore
+from ..warc import iter_records, located_records
+from ..warc.naming import is_warc_key
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from schemas import Account, AccountsFile
 
-from .config import Settings
-from .errors import ConfigError
+from ..config import Settings
+from ..errors import ConfigError
 
 
 def _describe(path: Path, raw: Any, exc: ValidationError) -> str:
