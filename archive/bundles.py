@@ -14,6 +14,9 @@ from pydantic import ValidationError
 
 from schemas import CaptureBundle
 
+MEDIA_TYPES = ("image/", "video/", "audio/")
+"""Content types archived as media files: what the media fetcher keeps and what recovery looks for."""
+
 
 @dataclass(frozen=True)
 class Rejected:

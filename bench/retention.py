@@ -48,9 +48,19 @@ from archive.config import Settings  # noqa: E402
 from archive.index import RecordIndex, open_index, queries  # noqa: E402
 from archive.index.client import make_client  # noqa: E402
 from archive.requests.casebook import CaseBook  # noqa: E402
-from archive.retention import approve, book, dispose, load_schedule, plan  # noqa: E402
-from archive.retention.plan import SCAN_FIELDS  # noqa: E402
-from archive.retention.schedule import SAMPLE_SCHEDULE, Schedule, match_fields  # noqa: E402
+from archive.retention import book  # noqa: E402
+from archive.retention.approve import approve  # noqa: E402
+from archive.retention.dispose import dispose  # noqa: E402
+from archive.retention.plan import (
+    SCAN_FIELDS,  # noqa: E402
+    plan,  # noqa: E402
+)
+from archive.retention.schedule import (  # noqa: E402
+    SAMPLE_SCHEDULE,
+    Schedule,
+    load_schedule,  # noqa: E402
+    match_fields,
+)
 from archive.services.launcher import endpoints  # noqa: E402
 from archive.store.local import LocalStore  # noqa: E402
 from bench import _corpus  # noqa: E402

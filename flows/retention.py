@@ -17,10 +17,11 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from archive import clock
 from archive.context import Archive
-from archive.retention import load_schedule, plan
 from archive.retention.actors import FLOW_AGENT
 from archive.retention.book import list_csv
+from archive.retention.plan import plan
 from archive.retention.report import markdown_report
+from archive.retention.schedule import load_schedule
 
 
 @flow(name="communis-retention", log_prints=True)

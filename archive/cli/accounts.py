@@ -1,8 +1,8 @@
 """`communis accounts …`: validate and check the accounts file, account health, the channel register, closing.
 
-`archive.register` (register, close) writes PDFs with fpdf, whose fonts take about a second to
-import; it is imported inside those two commands so that `communis --help` and every other
-command do not pay for it.
+`archive.accounts.register` writes PDFs with fpdf, whose fonts take about a second to import; it is
+imported inside the `register` command so that `communis --help` and every other command do not pay
+for it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from ..accounts import load_accounts
 from ..config import get_settings
 from ..context import Archive
 from ..errors import CommunisError
+from ..harvest.closing import close_account
 from ..harvest.health import check_accounts
 from ..harvest.probe import check_access
 from ..preservation.premis import open_premis
@@ -61,8 +62,6 @@ def accounts_close(
     reason: Annotated[str, typer.Option(help="Why the channel closes (decision, case number …).")] = "",
 ) -> None:
     """Final complete capture of the account, then record its closure (scheduled harvests skip it)."""
-    from ..accounts.register import close_account  # fpdf: see the module docstring
-
     arc = Archive()
     try:
         account = next((a for a in accounts_from(arc, accounts) if a.id == account_id), None)

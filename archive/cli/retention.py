@@ -107,7 +107,7 @@ def _print_list(result: DispositionList) -> None:
 @app.command("show")
 def retention_show(list_id: str) -> None:
     """Print a disposition list with its status (planned, approved, executed)."""
-    from ..retention import load_list
+    from ..retention.book import load_list
 
     try:
         found = load_list(Archive().store, list_id)
@@ -167,7 +167,7 @@ def retention_dispose(list_id: str, actor: ActorOption = None) -> None:
 @app.command("certificates")
 def retention_certificates() -> None:
     """List the disposal certificates (kept permanently)."""
-    from ..retention import certificate_ids, load_certificate
+    from ..retention.book import certificate_ids, load_certificate
 
     arc = Archive()
     try:

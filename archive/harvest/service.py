@@ -15,23 +15,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from schemas import Account, CaptureBundle, HarvestState, Record, WarcFileManifest
+from schemas import Account, CaptureBundle, HarvestState, WarcFileManifest
 
 from .. import clock
 from ..bundles import Rejected
 from ..config import Settings
 from ..connectors.base import Connector, HarvestContext
 from ..connectors.http import Fetcher
-from ..errors import ConnectorError, GaveUp, IndexUnavailable, NothingListed, PayloadInvalid, SearchIndexError
+from ..context import open_pipeline
+from ..errors import ConnectorError, GaveUp, IndexUnavailable, NothingListed, PayloadInvalid
 from ..faults import CrashPoint, crash_point
-from ..index import RecordIndex, from_document, queries
-from ..ingest.pipeline import Pipeline
+from ..index import RecordIndex
+from ..ingest.memory import RunMemory
 from ..ingest.quarantine import QuarantineEntry
 from ..store import BlobStore
-from ..warc import located_records
-from ..warc.naming import WARC_SUFFIX, is_warc_key
-from .lookup import StatePayloads, next_payloads
-from .recovery import stored_media
 from .state import load_state, save_state
 from .versions import VersionCounts, Versioner
 
@@ -77,45 +74,6 @@ def _candidates(state: HarvestState, ctx: HarvestContext) -> list[str]:
     return sorted(out)
 
 
-def _archived_since(index: RecordIndex, store: BlobStore, account: str, state: HarvestState) -> list[Record]:
-    """Versions a killed or failed run stored and indexed after this state was saved: known, not new.
-
-    With no state saved yet, every version of the account counts: a first run that stored some
-    files and then stopped (the store went away, a kill) saved no state, and its files are no
-    longer in the work folder, so only the index knows them.
-    """
-    try:
-        found = queries.account_versions(index, account, captured_since=state.saved_at)
-        return [from_document(doc) for doc in found]
-    except SearchIndexError as exc:
-        log.warning(
-            "account=%s: cannot reconcile with the index (%s); reading the stored files instead",
-            account,
-            exc.one_line(),
-        )
-        return _stored_since(store, account, state)
-
-
-def _stored_since(store: BlobStore, account: str, state: HarvestState) -> list[Record]:
-    """The same versions read from the stored WARC files themselves, for when the index cannot be asked.
-
-    Without this a rerun while Elasticsearch is down would write again what a failed run stored. File
-    names carry their capture month, so only files of the state's month and later are opened.
-    """
-    since = state.saved_at
-    first_month = f"{since:%Y%m}" if since is not None else ""
-    found: list[Record] = []
-    for key in store.keys(f"warc/{account}/"):
-        if not is_warc_key(key):
-            continue
-        parts = key.rsplit("/", 1)[-1].removesuffix(WARC_SUFFIX).rsplit("-", 3)
-        if len(parts) == 4 and parts[1] < first_month:
-            continue
-        with store.open(key) as fh:
-            found.extend(r for r in located_records(fh, key) if since is None or r.captured_at >= since)
-    return found
-
-
 def _listings(ctx: HarvestContext, items: Iterator[CaptureBundle | Rejected]) -> Iterator[CaptureBundle | Rejected]:
     """The connector's output, passed on; NothingListed at its end when not one listing page could be read
     (every page quarantined, none yielded a bundle): such a run has failed, and must not say ok."""
@@ -145,28 +103,19 @@ def harvest_account(
 ) -> HarvestReport:
     now = now or clock.now()
     state = load_state(store, account.id)
-    lookup = StatePayloads(state)
-    pipeline = Pipeline(
-        settings,
-        store,
-        index,
-        run_id=run_id,
-        work_dir=settings.data_dir / "work" / account.id,
-        lookup=lookup,
-        media_locations=state.media_warc,
+    memory = RunMemory(payloads=dict(state.payloads), media_locations=dict(state.media_warc))
+    pipeline = open_pipeline(
+        settings, store, index, run_id=run_id, work_dir=settings.data_dir / "work" / account.id, memory=memory
     )
     report = HarvestReport(account.id, pipeline.run_id)
     versioner = Versioner(state, now)
-    recovered = [*pipeline.commit_pending(account.id), *_archived_since(index, store, account.id, state)]
-    for record in recovered:
+    recovered = pipeline.recover(account.id, since=state.saved_at)
+    for record in recovered.records:
         known = versioner.known.get(record.item_id)
         if known is None or known.version < record.version:
             versioner.remember(record)
-    media = stored_media(store, account.id, recovered)
-    if media:  # what a crashed run archived is not fetched or stored again
-        state = state.model_copy(update={"media": {**state.media, **{url: sha for url, (sha, _) in media.items()}}})
-        for sha, location in media.values():
-            pipeline.media_locations.setdefault(sha, location)
+    if recovered.media:  # what a crashed run archived is not fetched or stored again
+        state = state.model_copy(update={"media": {**state.media, **recovered.media}})
     if sweep is None:  # True: a complete capture asks for one whatever the interval says
         sweep = state.last_sweep is None or now - state.last_sweep >= timedelta(hours=settings.harvest_sweep_hours)
     ctx = HarvestContext(
@@ -206,9 +155,9 @@ def harvest_account(
                 "markers": {**state.markers, **ctx.markers} if complete else state.markers,
                 "last_sweep": now if complete and sweep else state.last_sweep,
                 "known": versioner.known,
-                "payloads": next_payloads(lookup, pipeline.payloads_written()),
+                "payloads": memory.next_payloads(),
                 "media": {**state.media, **ctx.media},
-                "media_warc": pipeline.media_locations,
+                "media_warc": memory.media_locations,
                 "last_attempt": now,
                 "last_success": now if ok else state.last_success,
                 "consecutive_failures": 0 if ok else state.consecutive_failures + 1,

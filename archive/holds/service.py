@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from schemas import WarcFileManifest
 from schemas.holds import LegalHold
 from schemas.search import SavedSearch
 
@@ -114,6 +115,24 @@ def apply_holds_to_file(store: BlobStore, index: RecordIndex, holds: list[LegalH
             _hold_files(store, files, True)
         total += changed
     return total
+
+
+class HoldsOnNewFiles:
+    """Ingest's after-commit step for holds: a hold covers matching records captured after it was placed.
+
+    Handed to the pipeline by the wiring (archive/context.py), so ingest knows nothing of holds. The
+    active holds are read once per pipeline, at its first committed file.
+    """
+
+    def __init__(self, store: BlobStore, index: RecordIndex) -> None:
+        self.store, self.index = store, index
+        self._holds: list[LegalHold] | None = None
+
+    def __call__(self, manifest: WarcFileManifest, records: int) -> None:
+        if self._holds is None:
+            self._holds = book.active_holds(self.store)
+        if self._holds:
+            apply_holds_to_file(self.store, self.index, self._holds, manifest.key)
 
 
 def reapply_holds(store: BlobStore, index: RecordIndex) -> int:

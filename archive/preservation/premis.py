@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from schemas import WarcFileManifest
 from schemas.premis import PremisEvent, PremisEventType, PremisOutcome
 
 from ..config import Settings
@@ -88,6 +89,35 @@ class PremisLog(EventStream):
         """Events, newest first, optionally about one object and/or of one type."""
         found = self.newest(limit, objects=object_id, type=type.value if type else None)
         return [PremisEvent.model_validate(data) for data in found]
+
+
+class IngestionEvents:
+    """Ingest's after-commit step for preservation: the PREMIS event of each stored file's arrival (PR-1).
+
+    Kept when the file is disposed of. Handed to the pipeline by the wiring (archive/context.py), so
+    ingest knows nothing of PREMIS. Named once per file and digest, so a rerun that commits the same
+    file again after a crash adds no second event.
+    """
+
+    def __init__(self, log: PremisLog, operator: str) -> None:
+        self.log, self.operator = log, operator
+
+    def __call__(self, manifest: WarcFileManifest, records: int) -> None:
+        span = (
+            f"{records} records of {manifest.account} captured "
+            f"{manifest.first_capture:%Y-%m-%d %H:%M} – {manifest.last_capture:%Y-%m-%d %H:%M} "
+            f"UTC, stored with retain-until {manifest.retain_until:%Y-%m-%d}"
+            if manifest.first_capture and manifest.last_capture
+            else f"{records} records"
+        )
+        self.log.record(
+            PremisEventType.INGESTION,
+            objects=[manifest.key],
+            sha256=manifest.sha256,
+            once=f"{manifest.key}@{manifest.sha256}",
+            agents=[f"organisation: {self.operator}"],
+            detail=span,
+        )
 
 
 def open_premis(settings: Settings) -> PremisLog:

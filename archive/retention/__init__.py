@@ -6,27 +6,3 @@ builds the disposition list file by file; `approve` and `dispose` are the two si
 records and extends Object Lock where periods grew; `erasure` answers GDPR erasure requests without deleting;
 `book` keeps every step as write-once objects in the store.
 """
-
-from .approve import approve
-from .book import RetentionError, certificate_ids, list_ids, load_certificate, load_list
-from .dispose import DisposalResult, dispose
-from .erasure import erasure_request
-from .plan import plan
-from .reevaluate import reevaluate
-from .schedule import Schedule, load_schedule
-
-__all__ = [
-    "DisposalResult",
-    "RetentionError",
-    "Schedule",
-    "approve",
-    "certificate_ids",
-    "dispose",
-    "erasure_request",
-    "list_ids",
-    "load_certificate",
-    "load_list",
-    "load_schedule",
-    "plan",
-    "reevaluate",
-]

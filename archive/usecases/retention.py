@@ -22,8 +22,12 @@ from schemas.schedule import DispositionList, ErasureAnswer, Reevaluation
 from .. import clock
 from ..access import AuditLog, open_audit
 from ..context import Archive
-from ..retention import DisposalResult, approve, dispose, erasure_request, load_schedule, plan, reevaluate
-from ..retention.dispose import Progress
+from ..retention.approve import approve
+from ..retention.dispose import DisposalResult, Progress, dispose
+from ..retention.erasure import erasure_request
+from ..retention.plan import plan
+from ..retention.reevaluate import reevaluate
+from ..retention.schedule import load_schedule
 from .actor import Actor, audited
 
 

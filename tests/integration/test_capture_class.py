@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from archive.config import Settings
-from archive.context import Archive
-from archive.ingest.pipeline import Pipeline
+from archive.context import Archive, open_pipeline
 from schemas import Account, LockMode, RetentionClass, RetentionTrigger
 from schemas.bundle import CaptureBundle
 from schemas.capture import Capture
@@ -77,7 +76,7 @@ def run(settings: Settings, account: str, *kinds: Kind) -> list[tuple[str, timed
         ),
         records=recs,
     )
-    report = Pipeline(settings, arc.store, arc.index).ingest(acc, [bundle])
+    report = open_pipeline(settings, arc.store, arc.index).ingest(acc, [bundle])
     assert report.indexed == len(recs) and len(report.files) == 1
     arc.index.es.indices.refresh(index=arc.index.alias)
     out = []

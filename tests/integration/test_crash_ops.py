@@ -31,20 +31,21 @@ from archive import clock
 from archive.accounts import load_accounts
 from archive.bundles import read_file
 from archive.config import Settings
-from archive.context import Archive
+from archive.context import Archive, open_pipeline
 from archive.faults import ENV, MARK, CrashPoint
 from archive.holds import load_holds, place_hold
 from archive.index.client import make_client
-from archive.ingest.pipeline import Pipeline
 from archive.preservation.fixity import load_fixity_state
 from archive.preservation.premis import open_premis
 from archive.preservation.reindex import reindex
 from archive.requests.casebook import CaseBook
 from archive.requests.verify import verify_package
 from archive.requests.workflow import new_case, run_case
-from archive.retention import approve, load_list, load_schedule, plan
 from archive.retention import book as rbook
-from archive.retention.schedule import Schedule
+from archive.retention.approve import approve
+from archive.retention.book import load_list
+from archive.retention.plan import plan
+from archive.retention.schedule import Schedule, load_schedule
 from archive.samples import ACCOUNTS_FILE, sample_file
 from archive.store import LocalStore, S3Store
 from schemas import Account
@@ -154,7 +155,7 @@ class World:
             ),
             records=recs,
         )
-        report = Pipeline(self.arc.settings, self.arc.store, self.arc.index).ingest(acc, [bundle])
+        report = open_pipeline(self.arc.settings, self.arc.store, self.arc.index).ingest(acc, [bundle])
         assert report.indexed == len(recs) and not report.index_errors
         return [r.record_id for r in recs]
 

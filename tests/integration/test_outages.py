@@ -36,8 +36,11 @@ from archive.requests.detect import detect
 from archive.requests.production import produce
 from archive.requests.verify import verify_package
 from archive.requests.workflow import decide_masks, new_case, run_case
-from archive.retention import approve, dispose, load_schedule, plan
 from archive.retention import book as rbook
+from archive.retention.approve import approve
+from archive.retention.dispose import dispose
+from archive.retention.plan import plan
+from archive.retention.schedule import load_schedule
 from archive.store.s3 import S3Store
 from archive.warc import located_records
 from archive.warc.naming import is_warc_key

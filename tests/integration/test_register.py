@@ -11,9 +11,10 @@ import pytest
 from pypdf import PdfReader
 
 from archive.accounts.closures import closure_key, load_closure
-from archive.accounts.register import build_register, close_account, write_register
+from archive.accounts.register import build_register, write_register
 from archive.context import Archive
 from archive.errors import CommunisError
+from archive.harvest.closing import close_account
 from archive.harvest.runner import due_accounts, harvest_one
 from archive.harvest.state import load_state
 from archive.index.client import make_client

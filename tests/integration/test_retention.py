@@ -23,17 +23,20 @@ from pypdf import PdfReader
 from archive import clock
 from archive.access import open_audit, open_users
 from archive.config import Settings
-from archive.context import Archive
+from archive.context import Archive, open_pipeline
 from archive.errors import ConfigError
 from archive.holds import place_hold
 from archive.index.client import make_client
-from archive.ingest.pipeline import Pipeline
 from archive.preservation.premis import open_premis
 from archive.requests.casebook import CaseBook
 from archive.requests.workflow import new_case, run_case
-from archive.retention import RetentionError, approve, dispose, erasure_request, load_list, load_schedule, plan
 from archive.retention import book as rbook
-from archive.retention.schedule import Schedule
+from archive.retention.approve import approve
+from archive.retention.book import RetentionError, load_list
+from archive.retention.dispose import dispose
+from archive.retention.erasure import erasure_request
+from archive.retention.plan import plan
+from archive.retention.schedule import Schedule, load_schedule
 from archive.store.s3 import S3Store
 from schemas import Account, AuditAction, LockMode, RetentionClass, RetentionTrigger
 from schemas.bundle import CaptureBundle
@@ -149,7 +152,7 @@ class World:
             ),
             records=recs,
         )
-        report = Pipeline(self.arc.settings, self.arc.store, self.arc.index).ingest(acc, [bundle])
+        report = open_pipeline(self.arc.settings, self.arc.store, self.arc.index).ingest(acc, [bundle])
         assert report.indexed == len(recs) and not report.index_errors
         return [r.record_id for r in recs]
 

@@ -20,11 +20,10 @@ import pytest
 
 from archive.access import open_audit
 from archive.config import Settings
-from archive.context import Archive
+from archive.context import Archive, open_pipeline
 from archive.errors import ObjectLocked
-from archive.ingest.pipeline import Pipeline
-from archive.retention import load_schedule, reevaluate
-from archive.retention.reevaluate import reevaluation_key
+from archive.retention.reevaluate import reevaluate, reevaluation_key
+from archive.retention.schedule import load_schedule
 from archive.store.local import LocalStore
 from archive.store.s3 import S3Store
 from archive.warc.naming import manifest_key
@@ -120,7 +119,7 @@ def ingest(
         records=recs,
     )
     settings = arc.settings.model_copy(update={"retention_file": schedule or arc.settings.retention_file})
-    report = Pipeline(settings, arc.store, arc.index).ingest(acc, [bundle])
+    report = open_pipeline(settings, arc.store, arc.index).ingest(acc, [bundle])
     assert report.indexed == n and not report.index_errors
     return [r.record_id for r in recs]
 

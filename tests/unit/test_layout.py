@@ -4,6 +4,7 @@ cycles in the product; only the entry points and tests import the CLI package.""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -128,8 +129,76 @@ def test_cycle_finder_finds_a_circle() -> None:
 
 
 def test_no_import_cycles_in_the_product() -> None:
-    """archive/ and schemas/ (so also inside archive/cli/): a module never needs, even lazily, one that needs it."""
-    assert _cycles(_import_graph("archive", "schemas")) == []
+    """archive/, schemas/ and flows/ (so also inside archive/cli/): a module never needs, even lazily, one that
+    needs it."""
+    assert _cycles(_import_graph("archive", "schemas", "flows")) == []
+
+
+FOUNDATIONS = {"bundles", "clock", "config", "context", "durable", "errors", "faults", "logs", "redact", "version"}
+"""The only modules at the top of archive/: what every package may use (docs/architecture.md); a feature
+gets a package named for what it owns."""
+
+
+def _package_graph() -> dict[str, set[str]]:
+    """archive's packages and top modules (`ingest`, `harvest`, `config` …) and which of them each imports."""
+
+    def top(module: str) -> str:
+        return module.split(".")[1] if "." in module else module
+
+    graph: dict[str, set[str]] = {}
+    for module, needs in _import_graph("archive").items():
+        graph.setdefault(top(module), set()).update(top(m) for m in needs if top(m) != top(module))
+    return graph
+
+
+def test_the_top_of_archive_holds_foundations_and_packages() -> None:
+    loose = {p.stem for p in (REPO / "archive").glob("*.py")} - {"__init__", "__main__"}
+    assert loose - FOUNDATIONS == set()
+
+
+def test_no_import_cycles_between_packages() -> None:
+    """Package by package too (closing a channel is harvest's, which reads the closures in accounts/, so
+    accounts/ never imports harvest/): each package can be read knowing only those below it."""
+    assert _cycles(_package_graph()) == []
+
+
+def test_foundations_import_no_feature() -> None:
+    """Foundations import only foundations, except `context`, the wiring, which assembles the services."""
+    graph = _package_graph()
+    offenders = {m: sorted(graph[m] - FOUNDATIONS) for m in FOUNDATIONS - {"context"}}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def _documented_order() -> list[str]:
+    """archive's packages and top modules in the order docs/architecture.md's map lists them."""
+    text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = text[text.index("archive/     the library") : text.index("flows/       Prefect flows")]
+    return re.findall(r"^  (\w+)(?:/|\.py)\s", block, flags=re.M)
+
+
+def test_each_package_imports_only_what_the_map_lists_before_it() -> None:
+    """The map in docs/architecture.md is the dependency order: foundations first (importing each other
+    freely), then lower packages, features, the wiring, the doors. A new import that points down the list
+    fails here, and so does a package the map does not name."""
+    order = _documented_order()
+    graph = _package_graph()
+    assert set(graph) - {"archive", "__main__"} - set(order) == set(), "packages missing from the map"
+    level = {name: 0 if name in FOUNDATIONS - {"context"} else i + 1 for i, name in enumerate(order)}
+    upward = {
+        f"{a} → {b}"
+        for a, needs in graph.items()
+        if a in level
+        for b in needs
+        if b in level and level[b] >= level[a] and not level[a] == level[b] == 0
+    }
+    assert upward == set()
+
+
+def test_ingest_knows_nothing_of_holds_preservation_or_who_calls_it() -> None:
+    """Holds and the PREMIS event are after-commit steps handed in (archive/context.py); harvest, the use
+    cases and the interfaces call ingest, never the other way; connectors hand it bundles, not code."""
+    below = _package_graph()["ingest"]
+    assert below & {"holds", "preservation", "harvest", "connectors", "usecases", "web", "cli", "context"} == set()
 
 
 def test_no_import_cycles_in_the_simulator() -> None:
