@@ -75,15 +75,7 @@ def file_of(schedule: Schedule) -> _corpus.FileOf:
     """The file an item goes to: the class of the first active rule matching it, else its account's."""
 
     def pick(record: Record, account: _corpus.BenchAccount) -> tuple[str, str]:
-        doc = {
-            "platform": record.platform,
-            "account": record.account,
-            "department": account.department,
-            "kind": record.kind.value,
-            "direction": record.direction.value,
-            "hashtags": record.hashtags,
-        }
-        rule = schedule.rule_for(doc)
+        rule = schedule.rule_for_record(record, account.department)
         rclass = rule.retention_class if rule is not None else account.retention_class
         month = record.captured_at.strftime("%Y%m")
         return f"warc/{account.id}/{account.id}-{rclass}-{month}-bench-00001.warc.gz", rclass

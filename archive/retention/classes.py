@@ -51,16 +51,7 @@ class ClassChooser:
             return fallback
         best: RetentionClass | None = None
         for record in bundle.records:
-            rule = self.schedule.rule_for(
-                {
-                    "platform": record.platform,
-                    "account": record.account,
-                    "department": account.department,
-                    "kind": record.kind.value,
-                    "direction": record.direction.value,
-                    "hashtags": record.hashtags,
-                }
-            )
+            rule = self.schedule.rule_for_record(record, account.department)
             rclass = self.schedule.class_of(rule) if rule is not None else fallback
             if best is None or keeps_longer(rclass, best, bundle.capture.started_at):
                 best = rclass

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from schemas import RetentionClass, RetentionTrigger
+from schemas import Record, RetentionClass, RetentionTrigger
 from schemas.schedule import RetentionRule, RetentionSchedule, RuleAction, RuleMatch, ScheduleTrigger
 
 from ..config import Settings
@@ -69,6 +69,19 @@ class Schedule:
     def rule_for(self, doc: dict[str, Any]) -> RetentionRule | None:
         """The first active rule matching the document; None means it is kept (no rule applies)."""
         return next((r for r in self.rules if r.active and matches(r.match, doc)), None)
+
+    def rule_for_record(self, record: Record, department: str | None) -> RetentionRule | None:
+        """`rule_for` of a record about to be written (its department is its account's, not yet indexed)."""
+        return self.rule_for(
+            {
+                "platform": record.platform,
+                "account": record.account,
+                "department": department,
+                "kind": record.kind.value,
+                "direction": record.direction.value,
+                "hashtags": record.hashtags,
+            }
+        )
 
     def draft_for(self, doc: dict[str, Any]) -> RetentionRule | None:
         """The first draft rule matching the document (reported, never applied)."""
