@@ -13,8 +13,12 @@
 Archivists may read request cases (`requests-view`: the case list, a case's records, masking
 suggestions and deliveries) without acting on them: they answer legal staff's questions about
 the records and already see everything a case holds. Read-only users see no case at all, since
-a case names requesters and shows the personal data found in removed content. Holds have no
-view-only permission: the record page already names the holds on a record for archivists.
+a case names requesters and shows the personal data found in removed content.
+
+Seeing holds (`holds-view`: a record's `legal_holds`, the stored file's Object Lock legal hold,
+the `on_hold` filter and facet) is for every role but read-only: a hold says that a matter is being
+litigated or investigated, which is legal staff's business, while archivists and records managers
+need to know which records may not be disposed of. Placing and releasing one (`holds`) is legal's.
 """
 
 from __future__ import annotations
@@ -35,11 +39,18 @@ class Permission(StrEnum):
     REQUESTS_VIEW = "requests-view"
     REQUESTS = "requests"
     HOLDS = "holds"
+    HOLDS_VIEW = "holds-view"
     RETENTION = "retention"  # approve and execute disposition lists (records-manager, admin)
 
 
 _READ = frozenset({Permission.SEARCH, Permission.VIEW})
-_RECORDS = _READ | {Permission.VIEW_REMOVED, Permission.WARC, Permission.EXPORT, Permission.VERIFY}
+_RECORDS = _READ | {
+    Permission.VIEW_REMOVED,
+    Permission.WARC,
+    Permission.EXPORT,
+    Permission.VERIFY,
+    Permission.HOLDS_VIEW,
+}
 
 _LEGAL = _RECORDS | {Permission.REQUESTS_VIEW, Permission.REQUESTS, Permission.HOLDS}
 
@@ -59,3 +70,8 @@ def allowed(role: Role, permission: Permission) -> bool:
 def sees_removed(role: Role) -> bool:
     """Whether the role sees earlier versions and deleted or hidden content."""
     return allowed(role, Permission.VIEW_REMOVED)
+
+
+def sees_holds(role: Role) -> bool:
+    """Whether the role is shown legal holds (a record's hold ids, the on_hold filter and facet)."""
+    return allowed(role, Permission.HOLDS_VIEW)

@@ -74,6 +74,8 @@ class SearchQuery:
     latest_only: bool = False
     #: Only what is public now: latest versions of items neither deleted nor hidden (read-only users).
     public_only: bool = False
+    #: Whether the asker may see legal holds: if not, the `on_hold` facet is not counted.
+    holds_visible: bool = True
     sort: Sort = "auto"
     size: int = 20
 
@@ -264,10 +266,12 @@ def build_sort(q: SearchQuery) -> list[Any]:
     return [{"published_at": {"order": direction, "missing": "_last"}}, {"captured_at": direction}, tiebreak]
 
 
-def build_aggs() -> dict[str, Any]:
+def build_aggs(*, holds: bool = True) -> dict[str, Any]:
+    """The facets; `holds=False` leaves out `on_hold` (for users who may not see legal holds)."""
     aggs: dict[str, Any] = {name: {"terms": {"field": name, "size": 50}} for name in TERM_FACETS}
     aggs.update({name: {"terms": {"field": name, "size": 2}} for name in FLAG_FACETS})
-    aggs.update({name: {"filter": query} for name, query in EXISTS_FACETS.items()})
+    if holds:
+        aggs.update({name: {"filter": query} for name, query in EXISTS_FACETS.items()})
     return aggs
 
 
@@ -339,7 +343,7 @@ def search(index: RecordIndex, q: SearchQuery, *, after: str | None = None, face
     if after:
         extra["search_after"] = decode_cursor(after)
     if facets:
-        extra["aggs"] = build_aggs()
+        extra["aggs"] = build_aggs(holds=q.holds_visible)
     with translate("search"):
         resp = index.es.search(
             index=index.alias,

@@ -7,6 +7,7 @@ use exactly these functions.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -14,7 +15,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from schemas import AuditAction
+from schemas import AuditAction, AuditOutcome
 
 from ..access.policy import Permission
 from ..browse import (
@@ -77,18 +78,48 @@ class AuditOut(BaseModel):
 # --- shared with the pages ---------------------------------------------------------------------
 
 
+#: Fields of an index document only users who may see legal holds are shown.
+HOLD_FIELDS = ("legal_holds",)
+
+
+def shown(doc: dict[str, Any], who: Principal) -> dict[str, Any]:
+    """The document as `who` may see it: never the raw platform JSON, and holds only for those who see holds."""
+    hidden = {"raw"} if who.sees_holds else {"raw", *HOLD_FIELDS}
+    return {k: v for k, v in doc.items() if k not in hidden}
+
+
+def refuse_hold_filter(state: AppState, who: Principal, params: SearchParams, action: AuditAction) -> None:
+    """A user who may not see holds may not filter by them either (the count would tell): 403, audited."""
+    if params.on_hold is None or who.sees_holds:
+        return
+    state.audit_event(
+        action,
+        who.user.name,
+        who.role,
+        params.describe(),
+        who.client,
+        AuditOutcome.DENIED,
+        f"role {who.role.value} lacks {Permission.HOLDS_VIEW.value}",
+    )
+    raise HTTPException(403, f"the role {who.role.value!r} may not filter by legal hold")
+
+
 def run_search(state: AppState, who: Principal, params: SearchParams, *, facets: bool | None = None) -> SearchResult:
-    """Search as `who` (read-only users see only what is public now), audited with the query.
+    """Search as `who` (read-only users see only what is public now, and no holds), audited with the query.
 
     Facets describe the whole result set, so by default they are counted on the first page only
     (a next page costs a third less); the search page asks for them on every page it shows.
     """
+    refuse_hold_filter(state, who, params, AuditAction.SEARCH)
     result = search(
         state.archive.index,
-        params.query(public_only=who.public_only),
+        params.query(public_only=who.public_only, holds_visible=who.sees_holds),
         after=params.cursor,
         facets=params.cursor is None if facets is None else facets,
     )
+    if not who.sees_holds:
+        hits = [replace(h, source=shown(h.source, who)) for h in result.hits]
+        result = replace(result, hits=hits)
     state.audit_event(
         AuditAction.SEARCH, who.user.name, who.role, params.describe(), who.client, note=f"{result.total} hits"
     )
@@ -106,7 +137,13 @@ def load_record(
     if who.public_only and (doc.get("deleted") or doc.get("hidden_on_platform") or not doc.get("is_latest", True)):
         raise HTTPException(404, f"no record {record_id}")
     state.audit_event(action, who.user.name, who.role, record_id, who.client, note=note)
-    return {k: v for k, v in doc.items() if k != "raw"}
+    return shown(doc, who)
+
+
+def record_provenance(state: AppState, who: Principal, doc: dict[str, Any]) -> Provenance:
+    """The provenance panel; the stored file's Object Lock legal hold only for those who see holds."""
+    prov = provenance_of(state.archive.store, doc)
+    return prov if who.sees_holds else prov.model_copy(update={"legal_hold": None})
 
 
 def item_versions(state: AppState, who: Principal, item_key: str) -> list[VersionOut]:
@@ -116,7 +153,7 @@ def item_versions(state: AppState, who: Principal, item_key: str) -> list[Versio
     state.audit_event(AuditAction.VIEW, who.user.name, who.role, f"versions of {item_key}", who.client)
     return [
         VersionOut(
-            record={k: v for k, v in view.document.items() if k != "raw"},
+            record=shown(view.document, who),
             changed=view.changed,
             diff=[{"op": p.op, "text": p.text} for p in view.diff],
             deleted_at=view.deleted_at,
@@ -152,7 +189,8 @@ async def export(
     who: Annotated[Principal, Depends(require(Permission.EXPORT))],
 ) -> StreamingResponse:
     """Every record matching the search (no page limit), newest first, as CSV or JSON lines."""
-    q, format = params.query(public_only=who.public_only), params.format
+    await run_in_threadpool(refuse_hold_filter, state, who, params, AuditAction.EXPORT)
+    q, format = params.query(public_only=who.public_only, holds_visible=who.sees_holds), params.format
     await run_in_threadpool(
         state.audit_event,
         AuditAction.EXPORT,
@@ -171,7 +209,7 @@ async def export(
 @router.get("/records/{record_id}", response_model=RecordView, summary="One record version with provenance")
 async def record(record_id: str, who: View, state: State) -> RecordView:
     doc = await run_in_threadpool(load_record, state, who, record_id)
-    prov = await run_in_threadpool(provenance_of, state.archive.store, doc)
+    prov = await run_in_threadpool(record_provenance, state, who, doc)
     return RecordView(record=doc, provenance=prov)
 
 

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..access.settings import AccessSettings
 from ..config import Settings, get_settings
 from ..errors import CommunisError
 from ..version import __version__
@@ -40,7 +41,7 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, access: AccessSettings | None = None) -> FastAPI:
     app = FastAPI(
         title="Communis",
         version=__version__,
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
         description="Search and read a municipality's archived social-media records, with provenance.",
     )
-    app.state.communis = AppState.open(settings or get_settings())
+    app.state.communis = AppState.open(settings or get_settings(), access)
     app.include_router(api_router)
     app.include_router(requests_api_router)
     app.include_router(holds_api_router)

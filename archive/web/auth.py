@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from schemas import AuditAction, AuditOutcome, Role, User
 
-from ..access.policy import Permission, allowed, sees_removed
+from ..access.policy import Permission, allowed, sees_holds, sees_removed
 from ..errors import AuthenticationFailed
 from .state import AppState, app_state
 
@@ -47,6 +47,11 @@ class Principal:
     def public_only(self) -> bool:
         """Whether searches and pages are limited to what is public now."""
         return not sees_removed(self.user.role)
+
+    @property
+    def sees_holds(self) -> bool:
+        """Whether legal holds are shown to this user (not to read-only users)."""
+        return sees_holds(self.user.role)
 
     def can(self, permission: Permission) -> bool:
         return allowed(self.user.role, permission)
@@ -152,6 +157,7 @@ _AUDITED = {
     Permission.REQUESTS_VIEW: "view",
     Permission.REQUESTS: "request.review",
     Permission.HOLDS: "hold.place",
+    Permission.HOLDS_VIEW: "view",
 }
 
 #: How a refusal names what was refused, where the permission's name is not a verb.

@@ -20,11 +20,11 @@ from starlette.concurrency import run_in_threadpool
 from schemas import AuditAction, AuditOutcome, Kind, Platform
 
 from ..access.policy import Permission
-from ..browse import account_timeline, item_captures, provenance_of, thread_of, verify_record, versions_of
+from ..browse import account_timeline, item_captures, thread_of, verify_record, versions_of
 from ..browse.timeline import Interval
 from ..errors import AuthenticationFailed
 from . import render
-from .api import load_record, run_search
+from .api import load_record, record_provenance, run_search
 from .auth import SESSION_COOKIE, Principal, client_of, principal, require
 from .params import SearchParams
 from .state import AppState, app_state
@@ -165,7 +165,7 @@ async def search_page(
 
 def _record_context(state: AppState, who: Principal, record_id: str) -> dict[str, Any]:
     doc = load_record(state, who, record_id)
-    index, store = state.archive.index, state.archive.store
+    index = state.archive.index
     versions = versions_of(index, doc["item_key"]) if who.can(Permission.VIEW_REMOVED) else []
     shown = doc
     tombstone = None
@@ -182,7 +182,7 @@ def _record_context(state: AppState, who: Principal, record_id: str) -> dict[str
         "latest": latest,
         "thread": thread_of(index, doc, public_only=who.public_only),
         "captures": item_captures([v.document for v in versions]),
-        "provenance": provenance_of(store, doc),
+        "provenance": record_provenance(state, who, doc),
         "verify": None,
     }
 

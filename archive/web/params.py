@@ -39,7 +39,7 @@ class SearchParams(BaseModel):
     size: int = Field(default=20, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=4000, description="`next_cursor` of the previous page.")
 
-    def query(self, *, public_only: bool) -> SearchQuery:
+    def query(self, *, public_only: bool, holds_visible: bool = True) -> SearchQuery:
         return SearchQuery(
             text=self.q,
             platform=self.platform.value if self.platform else None,
@@ -57,6 +57,7 @@ class SearchParams(BaseModel):
             retention_class=self.retention_class or None,
             latest_only=self.latest,
             public_only=public_only,
+            holds_visible=holds_visible,
             sort=self.sort,
             size=self.size,
         )

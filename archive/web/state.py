@@ -11,6 +11,7 @@ from fastapi import Request
 from schemas import AuditAction, AuditEvent, AuditOutcome, Role
 
 from ..access import AuditLog, UserStore, open_audit, open_users
+from ..access.settings import AccessSettings, access_settings
 from ..config import Settings
 from ..context import Archive
 from ..usecases.holds import HoldDesk, open_holds
@@ -23,11 +24,12 @@ class AppState:
     archive: Archive
     users: UserStore
     audit: AuditLog
+    access: AccessSettings
 
     @classmethod
-    def open(cls, settings: Settings) -> AppState:
+    def open(cls, settings: Settings, access: AccessSettings | None = None) -> AppState:
         audit = open_audit(settings)
-        return cls(settings, Archive(settings), open_users(settings), audit)
+        return cls(settings, Archive(settings), open_users(settings), audit, access or access_settings())
 
     def audit_event(
         self,
