@@ -13,6 +13,7 @@ name, query or record id in `target`, never a password or token.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,6 +77,31 @@ class AuditLog(EventStream):
         )
         self.record(made, refresh=refresh)
         return made
+
+    def shown(
+        self,
+        action: AuditAction,
+        record_ids: Iterable[str],
+        *,
+        user: str | None,
+        role: Role | None,
+        client: str = "",
+        note: str = "",
+    ) -> int:
+        """One event per record shown or given (`target` = its id, so `for_targets` finds every access),
+        written in bulk; returns how many. Ids already named (the same id twice) are named once."""
+        at = datetime.now(UTC)
+        unique = list(dict.fromkeys(record_ids))
+        self.append_many(
+            [
+                (
+                    uuid.uuid4().hex,
+                    AuditEvent(at=at, user=user, role=role, action=action, target=rid, client=client, note=note),
+                )
+                for rid in unique
+            ]
+        )
+        return len(unique)
 
     def latest(
         self, limit: int = 50, *, user: str | None = None, action: AuditAction | str | None = None

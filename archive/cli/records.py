@@ -1,4 +1,10 @@
-"""`communis search`, `show`, `warc` and `reindex`: reading the archived records back."""
+"""`communis search`, `show`, `warc` and `reindex`: reading the archived records back.
+
+Every record a command shows or writes out is named in an audit event, as on the web: `search` is
+a `search` event with the query and one `view` event per hit, `show` a `view`, `warc` a `warc`; a
+refused one is audited `failed` with the reason. The event is written before the record is
+printed, so a log that cannot be written means nothing is shown.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +16,16 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
+from schemas import AuditAction, AuditOutcome
+
+from ..access import AuditLog, open_audit
 from ..context import Archive
 from ..errors import CommunisError
 from ..index import SearchQuery
 from ..index import search as run_search
-from ..preservation.readback import fetch_verified
+from ..preservation.readback import VerifiedRecord, fetch_verified
 from ..preservation.reindex import reindex as run_reindex
-from .common import console, fail, parse_date
+from .common import cli_actor, console, fail, parse_date
 from .render import record_panel, results_table
 
 app = typer.Typer()
@@ -48,7 +57,30 @@ def search(
             deleted=deleted,
             size=limit,
         )
-        result = run_search(Archive().index, query)
+        arc = Archive()
+        audit = open_audit(arc.settings)
+        audit.ensure()  # no search if it cannot be audited
+        result = run_search(arc.index, query)
+        who = cli_actor()
+        described = _describe(
+            text,
+            platform=platform,
+            account=account,
+            kind=kind,
+            item=item,
+            **{"from": date_from, "to": date_to, "deleted": deleted, "limit": limit},
+        )
+        audit.event(
+            AuditAction.SEARCH, user=who, role=None, target=described, client="cli", note=f"{result.total} hits"
+        )
+        audit.shown(
+            AuditAction.VIEW,
+            [h.record_id for h in result.hits],
+            user=who,
+            role=None,
+            client="cli",
+            note=f"search hit: {described}"[:1000],
+        )
     except CommunisError as exc:
         fail(exc)
     if as_json:
@@ -63,7 +95,8 @@ def show(record_id: str) -> None:
     """Print a record and verify it against its WARC record fetched from storage."""
     arc = Archive()
     try:
-        verified = fetch_verified(arc.index, arc.store, record_id)
+        audit = open_audit(arc.settings)
+        verified = _fetch_audited(arc, audit, record_id, AuditAction.VIEW, note="show (verified)")
     except CommunisError as exc:
         fail(exc)
     console.print(record_panel(verified))
@@ -74,7 +107,8 @@ def warc(record_id: str, output: Annotated[Path, typer.Option("-o", "--output", 
     """Write the exact stored WARC record of a record version to a file (verified first)."""
     arc = Archive()
     try:
-        verified = fetch_verified(arc.index, arc.store, record_id)
+        audit = open_audit(arc.settings)
+        verified = _fetch_audited(arc, audit, record_id, AuditAction.WARC, note=f"written to {output}"[:1000])
     except CommunisError as exc:
         fail(exc)
     output.write_bytes(verified.warc_bytes)
@@ -82,6 +116,34 @@ def warc(record_id: str, output: Annotated[Path, typer.Option("-o", "--output", 
         f"wrote {len(verified.warc_bytes)} bytes to {output} "
         f"(sha256 {verified.record.warc.sha256 if verified.record.warc else '?'})"
     )
+
+
+def _describe(text: str, **filters: object) -> str:
+    """The search as audited: its text, then every filter that was set (`name=value`)."""
+    parts = [text] if text else []
+    parts += [f"{k}={v}" for k, v in filters.items() if v is not None and k != "limit"]
+    return " ".join(parts) or "(all records)"
+
+
+def _fetch_audited(arc: Archive, audit: AuditLog, record_id: str, action: AuditAction, *, note: str) -> VerifiedRecord:
+    """The verified record, named in an `action` event before it is shown; a refusal audited as failed."""
+    audit.ensure()
+    who = cli_actor()
+    try:
+        verified = fetch_verified(arc.index, arc.store, record_id)
+    except CommunisError as exc:
+        audit.event(
+            action,
+            user=who,
+            role=None,
+            target=record_id,
+            client="cli",
+            outcome=AuditOutcome.FAILED,
+            note=exc.one_line()[:1000],
+        )
+        raise
+    audit.event(action, user=who, role=None, target=record_id, client="cli", note=note)
+    return verified
 
 
 @app.command()

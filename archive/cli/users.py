@@ -84,7 +84,17 @@ def audit(
             raise CommunisError(
                 f"unknown action {action!r}", hint=f"use one of: {', '.join(a.value for a in AuditAction)}"
             )
-        events = open_audit(get_settings()).latest(limit, user=user, action=action)
+        log = open_audit(get_settings())
+        # reading the audit log is itself audited, as on the web (`audit.read`), before anything is shown
+        log.event(
+            AuditAction.AUDIT_READ,
+            user=cli_actor(),
+            role=None,
+            target=f"user={user or ''} action={action or ''}",
+            client="cli",
+            note=f"limit {limit}",
+        )
+        events = log.latest(limit, user=user, action=action)
     except CommunisError as exc:
         fail(exc)
     if as_json:

@@ -123,6 +123,14 @@ def run_search(state: AppState, who: Principal, params: SearchParams, *, facets:
     state.audit_event(
         AuditAction.SEARCH, who.user.name, who.role, params.describe(), who.client, note=f"{result.total} hits"
     )
+    state.audit_shown(
+        AuditAction.VIEW,
+        [h.record_id for h in result.hits],
+        who.user.name,
+        who.role,
+        who.client,
+        note=f"search hit: {params.describe()}",
+    )
     return result
 
 
@@ -151,6 +159,14 @@ def item_versions(state: AppState, who: Principal, item_key: str) -> list[Versio
     if not views:
         raise HTTPException(404, f"no item {item_key}")
     state.audit_event(AuditAction.VIEW, who.user.name, who.role, f"versions of {item_key}", who.client)
+    state.audit_shown(
+        AuditAction.VIEW,
+        [v.document["record_id"] for v in views],
+        who.user.name,
+        who.role,
+        who.client,
+        note=f"versions of {item_key}",
+    )
     return [
         VersionOut(
             record=shown(view.document, who),

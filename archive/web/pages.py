@@ -6,6 +6,7 @@ trail and the role rules are the same whichever way a record is reached.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from schemas import AuditAction, AuditOutcome, Kind, Platform
 
 from ..access.policy import Permission
 from ..browse import account_timeline, item_captures, thread_of, verify_record, versions_of
+from ..browse.thread import Thread, ThreadNode
 from ..browse.timeline import Interval
 from ..errors import AuthenticationFailed
 from . import render
@@ -174,17 +176,37 @@ def _record_context(state: AppState, who: Principal, record_id: str) -> dict[str
         alive = [v.document for v in versions if not v.document.get("deleted")]
         shown = alive[-1] if alive else doc
     latest = next((v.document for v in reversed(versions)), None)
+    thread = thread_of(index, doc, public_only=who.public_only)
+    others = [v.document["record_id"] for v in versions] + [n.document["record_id"] for n in _nodes(thread)]
+    # the page shows every version and the whole thread: each record is named in an audit event
+    state.audit_shown(
+        AuditAction.VIEW,
+        [rid for rid in others if rid != record_id],
+        who.user.name,
+        who.role,
+        who.client,
+        note=f"on the record page of {record_id}",
+    )
     return {
         "doc": doc,
         "shown": shown,
         "tombstone": tombstone,
         "versions": versions,
         "latest": latest,
-        "thread": thread_of(index, doc, public_only=who.public_only),
+        "thread": thread,
         "captures": item_captures([v.document for v in versions]),
         "provenance": record_provenance(state, who, doc),
         "verify": None,
     }
+
+
+def _nodes(thread: Thread) -> Iterator[ThreadNode]:
+    """Every node of a thread: the top post, its replies (depth first) and the orphans."""
+    stack = [*([thread.root] if thread.root else []), *thread.orphans]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(node.replies)
 
 
 @router.get("/records/{record_id}")
@@ -226,6 +248,15 @@ async def item_page(item_key: str, state: State, who: Who) -> Response:
     )
     if not found.hits:
         raise HTTPException(404, f"no item {item_key}")
+    await run_in_threadpool(
+        state.audit_event,
+        AuditAction.VIEW,
+        who.user.name,
+        who.role,
+        found.hits[0].record_id,
+        who.client,
+        note=f"item link {item_key}"[:1000],
+    )
     return RedirectResponse(f"/records/{found.hits[0].record_id}", status_code=303)
 
 

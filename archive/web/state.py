@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -45,6 +46,12 @@ class AppState:
         return self.audit.event(
             action, user=user, role=role, target=target[:10_000], client=client[:200], outcome=outcome, note=note[:1000]
         )
+
+    def audit_shown(
+        self, action: AuditAction, record_ids: Iterable[str], user: str, role: Role, client: str, note: str = ""
+    ) -> int:
+        """Name every record an answer shows in its own audit event (before the answer leaves)."""
+        return self.audit.shown(action, record_ids, user=user, role=role, client=client[:200], note=note[:1000])
 
     @cached_property
     def requests(self) -> RequestDesk:

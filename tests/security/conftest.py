@@ -27,7 +27,7 @@ from archive.samples import ACCOUNTS_FILE, sample_file
 from archive.usecases import Actor
 from archive.usecases.holds import open_holds
 from archive.web import create_app
-from schemas import AuditEvent, Role
+from schemas import AuditEvent, CaptureBundle, Role
 from schemas.search import SavedSearch
 from tests.conftest import EVENTS_PREFIX
 
@@ -81,7 +81,25 @@ def make_world(root: Path, access: AccessSettings | None = None) -> Iterator[Wor
     pipeline = arc.pipeline()
     for account in load_accounts(ACCOUNTS_FILE, settings):
         if account.platform.value == "mastodon":
-            pipeline.ingest(account, read_file(sample_file(account.id)))
+            bundles = list(read_file(sample_file(account.id)))
+            pipeline.ingest(account, bundles)
+            # a second version of post 1102 (an edit), so the item has versions to show
+            edited = [
+                b for b in bundles if isinstance(b, CaptureBundle) and any(r.item_id == "1102" for r in b.records)
+            ]
+            second = [
+                b.model_copy(
+                    update={
+                        "records": [
+                            r.model_copy(update={"text": f"{r.text} (ändrad)", "version": 2})
+                            for r in b.records
+                            if r.item_id == "1102"
+                        ]
+                    }
+                )
+                for b in edited[:1]
+            ]
+            pipeline.ingest(account, second)
     arc.index.refresh()
     ids = sorted(doc["record_id"] for doc in arc.index.all_documents() if doc.get("is_latest"))
     held_id, free_id = ids[0], ids[1]

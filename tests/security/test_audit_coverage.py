@@ -1,0 +1,127 @@
+"""Finding 8: every record a person is shown or given is named in an audit event, whichever door.
+
+The record page shows the record, every version of its item and its whole thread; `/items/{key}`
+leads to a record; a search page shows its hits; the CLI's `search`, `show`, `warc` and `audit`
+show or hand out records (or the audit log) too. Each is checked against the real audit stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from archive.access import open_audit
+from archive.cli import app
+from archive.cli.common import cli_actor
+from archive.config import get_settings
+from schemas import AuditAction, AuditEvent
+from tests.security.conftest import World
+
+pytestmark = pytest.mark.integration
+
+
+def _latest(world: World, item_id: str) -> dict[str, object]:
+    [doc] = [d for d in world.arc.index.all_documents() if d["item_id"] == item_id and d.get("is_latest")]
+    return doc
+
+
+def _ids(world: World, **match: str) -> list[str]:
+    return sorted(
+        d["record_id"] for d in world.arc.index.all_documents() if all(d.get(k) == v for k, v in match.items())
+    )
+
+
+def _audited(world: World, user: str, record_ids: list[str]) -> dict[str, list[AuditEvent]]:
+    """record id → the events that name it (as target), of `user`."""
+    audit = open_audit(world.settings)
+    audit.refresh()
+    found: dict[str, list[AuditEvent]] = {rid: [] for rid in record_ids}
+    for event in audit.latest(10_000, user=user):
+        if event.target in found:
+            found[event.target].append(event)
+    return found
+
+
+def test_the_record_page_audits_the_whole_thread(world: World) -> None:
+    root = _latest(world, "1103")
+    thread = _ids(world, thread_id="1103", is_latest=True)  # type: ignore[arg-type]
+    assert len(thread) == 4
+    with world.app() as client:
+        page = client.get(f"/records/{root['record_id']}", headers=world.headers("archivist"))
+    assert page.status_code == 200
+    missing = [rid for rid, events in _audited(world, world.name("archivist"), thread).items() if not events]
+    assert missing == [], "records shown on the page without an audit event"
+
+
+def test_the_record_page_audits_every_version(world: World) -> None:
+    versions = _ids(world, item_id="1102")
+    assert len(versions) == 2
+    latest = _latest(world, "1102")
+    with world.app() as client:
+        page = client.get(f"/records/{latest['record_id']}", headers=world.headers("legal"))
+    assert page.status_code == 200 and "(ändrad)" in page.text
+    missing = [rid for rid, events in _audited(world, world.name("legal"), versions).items() if not events]
+    assert missing == []
+
+
+def test_the_item_link_is_audited(world: World) -> None:
+    doc = _latest(world, "1101")
+    with world.app(follow_redirects=False) as client:
+        moved = client.get(f"/items/{doc['item_key']}", headers=world.headers("admin"))
+    assert moved.status_code == 303
+    [events] = _audited(world, world.name("admin"), [str(doc["record_id"])]).values()
+    assert events and events[0].action is AuditAction.VIEW
+
+
+def test_search_hits_are_named(world: World) -> None:
+    with world.app() as client:
+        found = client.get("/api/records", params={"q": "Östra"}, headers=world.headers("records-manager"))
+        hits = [h["record_id"] for h in found.json()["hits"]]
+        assert hits
+        page = client.get("/", params={"q": "Biblioteket"}, headers=world.headers("records-manager"))
+        assert page.status_code == 200
+    shown = hits + [str(_latest(world, "1102")["record_id"])]
+    missing = [rid for rid, ev in _audited(world, world.name("records-manager"), shown).items() if not ev]
+    assert missing == []
+
+
+@pytest.fixture
+def cli(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    s = world.settings
+    for name, value in {
+        "COMMUNIS_DATA_DIR": s.data_dir,
+        "COMMUNIS_STORE_PATH": s.store_path,
+        "COMMUNIS_ES_INDEX_PREFIX": s.es_index_prefix,
+        "COMMUNIS_EVENTS_PREFIX": s.events_prefix,
+        "COMMUNIS_ACCOUNTS_FILE": s.accounts_file,
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def test_the_cli_audits_search_show_warc_and_audit(world: World, cli: CliRunner, tmp_path: Path) -> None:
+    me = cli_actor()
+    found = cli.invoke(app, ["search", "Snöröjningen", "--json"])
+    assert found.exit_code == 0, found.output
+    hits = [line.split('"record_id": "')[1][:32] for line in found.output.splitlines() if line.startswith("{")]
+    assert hits
+    one = world.free_id
+    assert cli.invoke(app, ["show", one]).exit_code == 0
+    out = tmp_path / "r.warc.gz"
+    assert cli.invoke(app, ["warc", one, "-o", str(out)]).exit_code == 0 and out.stat().st_size > 0
+    events = _audited(world, me, [*hits, one])
+    assert [rid for rid, ev in events.items() if not ev] == []
+    actions = {e.action for e in events[one]}
+    assert {AuditAction.VIEW, AuditAction.WARC} <= actions
+    assert all(e.client == "cli" for ev in events.values() for e in ev)
+    searched = [e for e in open_audit(world.settings).latest(200, user=me, action=AuditAction.SEARCH)]
+    assert any(e.target.startswith("Snöröjningen") for e in searched)
+    assert cli.invoke(app, ["audit", "--limit", "3"]).exit_code == 0
+    audit = open_audit(world.settings)
+    audit.refresh()
+    assert audit.latest(5, user=me, action=AuditAction.AUDIT_READ)
