@@ -108,6 +108,20 @@ class IndexUnavailable(SearchIndexError):
     http_status = 503
 
 
+class SearchTooCostly(SearchIndexError):
+    """A search asks more of the cluster than a search may (too many clauses, a leading wildcard, a short
+    prefix, too large a page): refused before it is sent, since ingest shares the cluster."""
+
+    hint = "narrow the search: fewer words, a longer prefix before *, a date range, a platform or an account"
+
+
+class SearchTimedOut(SearchTooCostly):
+    """A search ran past its time limit and was stopped (its partial answer is not shown)."""
+
+    hint = "narrow the search (fewer words, a date range, a platform or an account) or try again later"
+    http_status = 503
+
+
 class RecordNotFound(NotFound):
     """No record with that id is in the index."""
 

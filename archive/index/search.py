@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from elasticsearch import ConnectionTimeout
+
 from schemas.search import SavedSearch
 
-from ..errors import CommunisError
+from ..errors import CommunisError, SearchTimedOut, SearchTooCostly
 from .client import translate
 from .indexer import RecordIndex
 
@@ -41,6 +43,30 @@ EXCLUDED_SOURCE = ["raw", "html"]
 
 Sort = Literal["auto", "relevance", "newest", "oldest"]
 DateBound = date | datetime
+
+
+@dataclass(frozen=True)
+class SearchLimits:
+    """What one search may cost the cluster that ingest shares; a search over a bound is refused.
+
+    `max_clauses` counts the words and phrases of the text after expansion (each plain word of more
+    than four letters is searched as itself and as a prefix of its stem: two clauses). A `*` is a
+    prefix operator only at the end of a word with at least `min_prefix` letters before it: a leading
+    or inner wildcard, or `a*`, expands to a large part of the term dictionary. Fuzzy matching
+    (`word~2`) is not offered at all, for the same reason. The time limit is given to Elasticsearch
+    (which stops collecting) and to the client (which stops waiting), and either way the search fails.
+    """
+
+    timeout_seconds: float = 10.0
+    max_clauses: int = 64
+    min_prefix: int = 3
+    max_size: int = 1000
+    facet_size: int = 50
+
+
+DEFAULT_LIMITS = SearchLimits()
+#: The simple_query_string operators offered: everything but FUZZY (`word~N` expands to every near term).
+QUERY_FLAGS = "AND|OR|NOT|PHRASE|PRECEDENCE|PREFIX|WHITESPACE|ESCAPE|NEAR"
 
 
 @dataclass(frozen=True)
@@ -182,6 +208,29 @@ def expand_query(text: str) -> str:
     return " ".join(out)
 
 
+def check_cost(q: SearchQuery, limits: SearchLimits = DEFAULT_LIMITS, *, page: bool = True) -> None:
+    """Refuse, in one line, a search whose text or page size is over `limits` (see SearchLimits)."""
+    if page and q.size > limits.max_size:
+        raise SearchTooCostly(f"a page holds at most {limits.max_size} hits, not {q.size}")
+    clauses = 0
+    for match in _TOKEN.finditer(q.text):
+        token = match.group().lstrip("+-")
+        if not token or token in ("(", ")", "|"):
+            continue
+        if token.startswith('"'):
+            clauses += 1
+            continue
+        clauses += 2 if token.isalpha() and len(token) > _MIN_STEM else 1
+        if "*" in token.rstrip("*") or token.startswith("*"):
+            raise SearchTooCostly(f"{token!r}: a wildcard may only end a word (no leading or inner wildcard)")
+        if token.endswith("*") and len(token.rstrip("*")) < limits.min_prefix:
+            raise SearchTooCostly(f"{token!r}: a prefix needs at least {limits.min_prefix} letters before the *")
+    if clauses > limits.max_clauses:
+        raise SearchTooCostly(
+            f"the search has {clauses} clauses after expansion; at most {limits.max_clauses} are allowed"
+        )
+
+
 # --- query body --------------------------------------------------------------------------------
 
 
@@ -248,6 +297,7 @@ def build_query(q: SearchQuery, *, languages: bool = False) -> dict[str, Any]:
                     "fields": fields,
                     "default_operator": "and",
                     "analyze_wildcard": True,
+                    "flags": QUERY_FLAGS,
                 }
             }
         )
@@ -266,9 +316,10 @@ def build_sort(q: SearchQuery) -> list[Any]:
     return [{"published_at": {"order": direction, "missing": "_last"}}, {"captured_at": direction}, tiebreak]
 
 
-def build_aggs(*, holds: bool = True) -> dict[str, Any]:
-    """The facets; `holds=False` leaves out `on_hold` (for users who may not see legal holds)."""
-    aggs: dict[str, Any] = {name: {"terms": {"field": name, "size": 50}} for name in TERM_FACETS}
+def build_aggs(*, holds: bool = True, size: int = DEFAULT_LIMITS.facet_size) -> dict[str, Any]:
+    """The facets (at most `size` values each); `holds=False` leaves out `on_hold` (for users who may not
+    see legal holds)."""
+    aggs: dict[str, Any] = {name: {"terms": {"field": name, "size": size}} for name in TERM_FACETS}
     aggs.update({name: {"terms": {"field": name, "size": 2}} for name in FLAG_FACETS})
     if holds:
         aggs.update({name: {"filter": query} for name, query in EXISTS_FACETS.items()})
@@ -337,24 +388,51 @@ def saved_query(saved: SavedSearch, **extra: Any) -> SearchQuery:
 # --- running -----------------------------------------------------------------------------------
 
 
-def search(index: RecordIndex, q: SearchQuery, *, after: str | None = None, facets: bool = True) -> SearchResult:
-    """One page of hits with facet counts; `after` is the `next_cursor` of the previous page."""
+def _timed(index: RecordIndex, limits: SearchLimits) -> Any:
+    """The client with the search's time limit (and no retry: a slow search is not asked twice)."""
+    return index.es.options(request_timeout=limits.timeout_seconds, max_retries=0)
+
+
+def _timed_out(limits: SearchLimits) -> SearchTimedOut:
+    return SearchTimedOut(f"the search was stopped after {limits.timeout_seconds:g} s")
+
+
+def search(
+    index: RecordIndex,
+    q: SearchQuery,
+    *,
+    after: str | None = None,
+    facets: bool = True,
+    limits: SearchLimits = DEFAULT_LIMITS,
+) -> SearchResult:
+    """One page of hits with facet counts; `after` is the `next_cursor` of the previous page.
+
+    A search over `limits` is refused before it is sent (SearchTooCostly); one that runs out of time
+    fails (SearchTimedOut) rather than show a partial answer as if it were whole.
+    """
+    check_cost(q, limits)
     extra: dict[str, Any] = {}
     if after:
         extra["search_after"] = decode_cursor(after)
     if facets:
-        extra["aggs"] = build_aggs(holds=q.holds_visible)
+        extra["aggs"] = build_aggs(holds=q.holds_visible, size=limits.facet_size)
     with translate("search"):
-        resp = index.es.search(
-            index=index.alias,
-            query=build_query(q, languages=index.has_language_fields),
-            size=q.size + 1,
-            sort=build_sort(q),
-            track_total_hits=True,
-            highlight=_highlight(),
-            source_excludes=EXCLUDED_SOURCE,
-            **extra,
-        )
+        try:
+            resp = _timed(index, limits).search(
+                index=index.alias,
+                query=build_query(q, languages=index.has_language_fields),
+                size=q.size + 1,
+                sort=build_sort(q),
+                track_total_hits=True,
+                highlight=_highlight(),
+                source_excludes=EXCLUDED_SOURCE,
+                timeout=f"{max(1, int(limits.timeout_seconds * 1000))}ms",
+                **extra,
+            )
+        except ConnectionTimeout:
+            raise _timed_out(limits) from None
+    if resp.get("timed_out"):
+        raise _timed_out(limits)
     # One hit more than asked for tells whether there is a next page (no cursor to an empty page).
     raw_hits = resp["hits"]["hits"][: q.size]
     hits = [_hit(h) for h in raw_hits]
@@ -369,8 +447,10 @@ def iter_hits(
     """Every hit of `q` (no limit), newest published first then by record id, from one point in time.
 
     For exports: a point-in-time keeps the view consistent while pages are read with search_after.
-    `q.size` and `q.sort` are ignored (an oldest-first `q.sort` is honoured).
+    `q.size` and `q.sort` are ignored (an oldest-first `q.sort` is honoured). The text is held to the
+    same complexity limits as a search's (a page of an export is a search).
     """
+    check_cost(q, page=False)
     order: Sort = "oldest" if q.sort == "oldest" else "newest"
     sort = build_sort(SearchQuery(sort=order))
     query = build_query(q, languages=index.has_language_fields)
