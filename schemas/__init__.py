@@ -12,7 +12,18 @@ from .bundle import CaptureBundle
 from .capture import Capture
 from .harvest import HarvestState, KnownItem, SeenPayload
 from .record import Author, Direction, Kind, MediaRef, Poll, PollOption, Record, Removal, WarcLocation
-from .requests import DayClock, DetectorKind, JurisdictionProfile, Mask, MaskDecision, MaskStatus, MaskSuggestion
+from .requests import (
+    DayClock,
+    DetectorKind,
+    FieldDecision,
+    JurisdictionProfile,
+    Mask,
+    MaskDecision,
+    MaskStatus,
+    MaskSuggestion,
+    MediaAction,
+    MediaDecision,
+)
 from .retention import LockMode, RetentionClass, RetentionTrigger
 from .warcfile import WarcFileManifest
 
@@ -29,6 +40,7 @@ __all__ = [
     "DayClock",
     "DetectorKind",
     "Direction",
+    "FieldDecision",
     "HarvestState",
     "JurisdictionProfile",
     "Kind",
@@ -38,6 +50,8 @@ __all__ = [
     "MaskDecision",
     "MaskStatus",
     "MaskSuggestion",
+    "MediaAction",
+    "MediaDecision",
     "MediaRef",
     "Platform",
     "Poll",

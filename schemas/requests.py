@@ -11,6 +11,7 @@ and not UTF-16 units: a web client that selects text must convert before posting
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
@@ -97,10 +98,13 @@ class Mask(MaskSuggestion):
 
 
 class MaskDecision(Model):
-    """One line of the masking decision handed out with a released copy: what was masked and why.
+    """One line of the masking decision kept with a released copy: what was masked and why.
 
-    Deliberately has no field for the masked value; `value_sha256` lets the authority show
-    later which value was covered without the decision document disclosing it.
+    Deliberately has no field for the masked value. `value_hmac` is an HMAC-SHA256 of the value
+    under the installation's own key (archive/requests/keys.py), so the authority can show later
+    which value was covered, while whoever holds the decision without the key (a requester, a
+    court's file) cannot confirm a guess: an unsalted SHA-256 of a personnummer is found by trying
+    the few million valid numbers. The copy handed to the requester leaves it out altogether.
     """
 
     record_id: str
@@ -111,7 +115,57 @@ class MaskDecision(Model):
     ground: str
     reviewer: str
     decided_at: AwareDatetime
-    value_sha256: str = Field(pattern=SHA256_PATTERN)
+    value_hmac: str | None = Field(default=None, pattern=SHA256_PATTERN)
+
+
+class FieldDecision(Model):
+    """A released field other than the masked text that a decision changed: withheld, or cut where it names someone.
+
+    A record's URL, id and parent id can carry what a mask hides (X, Bluesky and Mastodon put the
+    author's handle in the URL; a Bluesky id holds the author's DID), so they follow the decision of
+    the mask that caused it, and say so with its ground.
+    """
+
+    record_id: str
+    field: str
+    action: Literal["withheld", "masked"]
+    ground: str
+    reviewer: str
+    decided_at: AwareDatetime
+    because: str
+
+
+class MediaAction(StrEnum):
+    """What a released copy does with one archived media file."""
+
+    #: Re-encoded from its pixels alone: no EXIF (GPS position, camera owner and serial), XMP, IPTC,
+    #: ICC profile or comment survives. The default for images.
+    STRIP = "strip-metadata"
+    #: Left out of the released copy (the default for video and audio, whose metadata cannot be removed here).
+    WITHHOLD = "withhold"
+    #: Copied as archived, metadata and all: only ever by a reviewer's decision.
+    RELEASE = "release"
+
+
+class MediaDecision(Model):
+    """A reviewer's decision on one media file of a case (by its SHA-256), with its ground.
+
+    Media are part of the masking decision like spans of text: a photograph can show a face or a
+    home, and its metadata can give the position it was taken at and whose camera took it.
+    """
+
+    media_sha256: str = Field(pattern=SHA256_PATTERN)
+    action: MediaAction
+    ground: str = Field(min_length=1, description='Legal ground, e.g. "OSL 21:7"; for `release`, why it may go whole.')
+    reviewer: str = Field(min_length=1)
+    decided_at: AwareDatetime
+
+    @field_validator("ground")
+    @classmethod
+    def _ground_given(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a media decision needs its legal ground")
+        return value.strip()
 
 
 class DayClock(StrEnum):
@@ -161,9 +215,12 @@ class JurisdictionProfile(Model):
 __all__ = [
     "DayClock",
     "DetectorKind",
+    "FieldDecision",
     "JurisdictionProfile",
     "Mask",
     "MaskDecision",
     "MaskStatus",
     "MaskSuggestion",
+    "MediaAction",
+    "MediaDecision",
 ]

@@ -1,8 +1,9 @@
 """Request cases, their frozen snapshots and their masks, kept in Elasticsearch beside the records.
 
-Three indices under the archive's prefix: `-cases` (one document per case), `-case-records`
-(one per record per snapshot, with the reviewer's include/exclude decision) and `-case-masks`
-(suggested and decided masks). They live in the cluster every host of the installation
+Four indices under the archive's prefix: `-cases` (one document per case), `-case-records`
+(one per record per snapshot, with the reviewer's include/exclude decision), `-case-masks`
+(suggested and decided masks) and `-case-media` (the decision on each media file: release,
+withhold or release without metadata, with its ground). They live in the cluster every host of the installation
 shares, so the retention flow on a worker can see which records are in open cases.
 Documents carry no masked value (only offsets and hashes), so nothing here re-discloses it.
 """
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from schemas.cases import CaseStatus, RequestCase, SnapshotEntry
-from schemas.requests import Mask
+from schemas.requests import Mask, MediaDecision
 
 from ..errors import CommunisError
 from ..index.client import Client
@@ -47,6 +48,10 @@ _MAPPINGS: dict[str, dict[str, Any]] = {
     "case-masks": {
         "dynamic": False,
         "properties": {"case_id": _KW, "record_id": _KW, "status": _KW, "start": {"type": "integer"}},
+    },
+    "case-media": {
+        "dynamic": False,
+        "properties": {"case_id": _KW, "media_sha256": _KW, "action": _KW},
     },
 }
 
@@ -136,6 +141,19 @@ class CaseBook:
         found = self._docs.every("case-masks", action="read masks", case_id=case_id)
         masks = [Mask.model_validate({k: v for k, v in doc.items() if k != "case_id"}) for doc in found]
         return sorted(masks, key=lambda m: (m.record_id, m.field, m.start))
+
+    # --- media ---------------------------------------------------------------------------------
+
+    def save_media_decision(self, case_id: str, decision: MediaDecision) -> None:
+        """One decision per media file per case; deciding again replaces it (the audit log keeps each step)."""
+        doc = {"case_id": case_id, **decision.model_dump(mode="json")}
+        self._docs.put("case-media", f"{case_id}:{decision.media_sha256}", doc, action="save a media decision")
+
+    def media_decisions(self, case_id: str) -> dict[str, MediaDecision]:
+        """The case's media decisions by the file's SHA-256."""
+        found = self._docs.every("case-media", action="read media decisions", case_id=case_id)
+        decisions = [MediaDecision.model_validate({k: v for k, v in d.items() if k != "case_id"}) for d in found]
+        return {d.media_sha256: d for d in decisions}
 
 
 def _entry_id(entry: SnapshotEntry) -> str:

@@ -33,6 +33,7 @@ from schemas import DetectorKind, Mask, MaskDecision, MaskStatus, MaskSuggestion
 
 from ..errors import CommunisError
 from .detect import value_sha256
+from .keys import seal
 
 MARKER = "\u2588" * 5
 
@@ -156,8 +157,15 @@ def mask_fields(
     }
 
 
-def decision_entries(masks: Iterable[Mask]) -> list[MaskDecision]:
-    """One decision entry per accepted mask (ground, reviewer, time, hash; never the value).
+def decision_entries(
+    masks: Iterable[Mask], texts: Mapping[tuple[str, str], str] | None = None, key: bytes | None = None
+) -> list[MaskDecision]:
+    """One decision entry per accepted mask (ground, reviewer, time; never the value).
+
+    With `texts` (the original string of each masked (record, field)) and the installation's
+    `key`, each entry carries the HMAC of the value it covers (keys.py), checked first against the
+    mask's own SHA-256 so the decision can never name another value than the one reviewed. Without
+    them it carries no digest at all: that is the requester's copy.
 
     Sorted by record, field and offset. Rejected suggestions are not masked and so have no
     entry; a pending one means the decision is not finished and raises `MaskError`.
@@ -165,6 +173,12 @@ def decision_entries(masks: Iterable[Mask]) -> list[MaskDecision]:
     entries = []
     for mask in _accepted(masks, allow_pending=False):
         assert mask.ground is not None and mask.reviewer is not None and mask.decided_at is not None  # validated
+        digest = None
+        if texts is not None and key is not None:
+            value = texts.get((mask.record_id, mask.field), "")[mask.start : mask.end]
+            if value_sha256(value) != mask.value_sha256:
+                raise MaskError(f"{_where(mask)}: the text at these offsets has changed since review (SHA-256 differs)")
+            digest = seal(key, value)
         entries.append(
             MaskDecision(
                 record_id=mask.record_id,
@@ -175,7 +189,7 @@ def decision_entries(masks: Iterable[Mask]) -> list[MaskDecision]:
                 ground=mask.ground,
                 reviewer=mask.reviewer,
                 decided_at=mask.decided_at,
-                value_sha256=mask.value_sha256,
+                value_hmac=digest,
             )
         )
     return sorted(entries, key=lambda e: (e.record_id, e.field, e.start, e.end))

@@ -1,24 +1,38 @@
-"""The production package of a request case: one BagIt bag, streamed record by record.
+"""The production package of a request case: one BagIt bag, streamed record by record, and its delivery.
 
-Layout of `data/` (decided so that what the requester receives can never hold unmasked text):
+Layout of the package's `data/` (decided so that what the requester receives can never hold unmasked text):
 
-    release/   what is handed out; every people-written field masked as decided
+    release/   what is handed out; every released field built from masked parts, or withheld
                report.html, report-NNN.pdf (1 000 records each), records.csv, records.jsonl,
-               media/<sha256>.<ext>, and with --bates: the report PDFs Bates-stamped page by page,
-               text/<BEGBATES>.txt, natives/<BEGBATES>.json, loadfile.csv (IMAGELINK: the PDF
+               masking-decision.json (grounds, no digests), media/<sha256>.<ext> (re-encoded without
+               metadata unless decided otherwise), and with --bates: the report PDFs Bates-stamped page
+               by page, text/<BEGBATES>.txt, natives/<BEGBATES>.json, loadfile.csv (IMAGELINK: the PDF
                holding the record's pages BEGBATES..ENDBATES)
     internal/  for the authority's own and legal use; originals, never masked
                records.warc.gz (the stored WARC records, byte for byte), records.wacz,
-               masking-decision.json, chain-of-custody.jsonl, hash-report.csv,
-               certification.md, case.json
+               masking-decision.json (with each value's HMAC under the installation's key, keys.py),
+               chain-of-custody.jsonl, hash-report.csv, certification.md, case.json
+
+The package stays with the authority. What the requester gets is the *delivery*, a second bag
+beside it (`NAME-delivery`) whose `data/` is exactly `release/`: downloading a package sends the
+delivery, never the originals. Both are made from the same staged files in one run.
+
+Every released field is built from masked parts or withheld: the people-written fields are masked
+as decided; a record's URL is withheld when its author is masked or a masked value shows in it
+(X, Bluesky and Mastodon build the URL from the author's handle); the identities of masked authors
+(handle, platform id such as a Bluesky DID, masked name) are cut out of every released identifier
+(`item_key`, `parent_id`, `thread_id`, `url`) of every record; the digest of unmasked content
+(`content_sha256`) is withheld for a masked record. Each such step is in the decision with the
+ground of the mask that caused it. Media follow their decision (media.py).
 
 A package is refused while any suggestion is unreviewed (SE-9). The archived originals are
 only read: their digests are checked on the way out (US-12) and never change.
 
-The bag is written into `.NAME.partial` beside the output and renamed to NAME only when it is
-complete, so a crash never leaves a directory under the asked-for name that looks like a package
-(a half bag there would even pass `bagit.txt` checks until its manifests were compared). A rerun
-removes what an interrupted run left (`.NAME.partial`, `.NAME.staging`) and starts again.
+The bags are written into `.NAME.partial` beside the output and renamed to NAME only when complete,
+so a crash never leaves a directory under the asked-for name that looks like a package (a half bag
+there would even pass `bagit.txt` checks until its manifests were compared). The package is named
+first and the delivery after it, so a delivery never exists without its package. A rerun removes
+what an interrupted run left (`.NAME.partial`, `.NAME.staging`) and starts again.
 """
 
 from __future__ import annotations
@@ -26,6 +40,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import re
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -33,8 +48,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
-from schemas import Mask, MaskStatus
+from schemas import FieldDecision, Mask, MaskStatus, MediaAction, MediaDecision
 from schemas.cases import RequestCase, SnapshotEntry
 
 from ..access.audit import AuditLog
@@ -43,6 +59,7 @@ from ..config import Settings
 from ..durable import fsync_path
 from ..faults import CrashPoint, crash_point
 from ..index import RecordIndex
+from ..index.cases import record_sources
 from ..package.bagit import BagWriter
 from ..package.pdf import BatesCounter, PageSpan, PdfReport, Provenance, RecordView
 from ..package.wacz import Page, write_wacz
@@ -51,7 +68,10 @@ from ..store import BlobStore
 from ..version import __version__
 from ..warc.naming import warc_key
 from .casebook import CaseBook, CaseError
-from .masking import decision_entries, mask_fields
+from .keys import masking_key
+from .masking import MARKER, decision_entries, mask_fields
+from .media import FALLBACK_GROUND, MediaChoice, choose, strip_metadata
+from .profiles import load_profiles
 from .reading import read_verified
 from .workflow import MASKED_FIELDS, field_value
 
@@ -103,9 +123,22 @@ _EXT = {
 }
 
 
+#: Fields the platform fills from its author's identity: masking any of them hides the author.
+AUTHOR_FIELDS = ("author.name", "author.handle")
+#: Released identifiers: a masked author's handle or platform id is cut out of each of them.
+IDENTIFIERS = ("item_key", "parent_id", "thread_id", "url")
+DELIVERY_SUFFIX = "-delivery"
+
+
+def delivery_path(package: Path) -> Path:
+    """Where the delivery (the release copy alone, as its own bag) of the package at `package` is."""
+    return package.with_name(package.name + DELIVERY_SUFFIX)
+
+
 @dataclass
 class ProductionResult:
     directory: Path
+    delivery: Path | None = None
     records: int = 0
     masked_spans: int = 0
     media_files: int = 0
@@ -115,17 +148,112 @@ class ProductionResult:
     bates: tuple[str, str] | None = None
 
 
-def _released(doc: dict[str, Any], masks: list[Mask]) -> dict[str, Any]:
-    """The record as handed out: chosen fields only, people-written ones masked as decided."""
+@dataclass(frozen=True)
+class _Secret:
+    """A value no released identifier may show, and the accepted mask that makes it secret."""
+
+    value: str
+    mask: Mask
+
+
+def _accepted(masks: list[Mask]) -> list[Mask]:
+    return [m for m in masks if m.status is MaskStatus.ACCEPTED]
+
+
+def _masked_values(doc: dict[str, Any], masks: list[Mask]) -> list[_Secret]:
+    found = []
+    for m in _accepted(masks):
+        value = field_value(doc, m.field)[m.start : m.end].strip()
+        if value:
+            found.append(_Secret(value, m))
+    return found
+
+
+def _identities(index: RecordIndex, by_record: dict[str, list[Mask]]) -> list[_Secret]:
+    """The identities of every author the case masks: handle (and its local part), platform id, masked values.
+
+    Read before the records stream by, since a reply names its parent (`parent_id`, on Bluesky an
+    at:// URI holding the parent author's DID) wherever in the order the parent comes.
+    """
+    masked: dict[str, Mask] = {}
+    for rid, masks in by_record.items():
+        author = [m for m in _accepted(masks) if m.field in AUTHOR_FIELDS]
+        if author:
+            masked[rid] = author[0]
+    found: dict[str, _Secret] = {}
+    for rid, doc in record_sources(index, masked).items():
+        who = doc.get("author") or {}
+        handle = str(who.get("handle") or "").lstrip("@")
+        values = [str(who.get("id") or ""), handle, handle.split("@")[0]]
+        values += [s.value for s in _masked_values(doc, by_record[rid]) if s.mask.field in AUTHOR_FIELDS]
+        for value in values:
+            if value.strip() and value.strip().lower() not in found:
+                found[value.strip().lower()] = _Secret(value.strip(), masked[rid])
+    return sorted(found.values(), key=lambda s: -len(s.value))  # longest first: a handle before its local part
+
+
+def _scrub(value: str, secrets: list[_Secret]) -> tuple[str, Mask | None]:
+    """The value with every secret (in any case, percent-encoded or not) replaced by the marker, and the first hit."""
+    text, hit = unquote(value), None
+    for secret in secrets:
+        pattern = re.compile(re.escape(secret.value), re.IGNORECASE)
+        if pattern.search(text):
+            text, hit = pattern.sub(MARKER, text), hit or secret.mask
+    return (text, hit) if hit is not None else (value, None)
+
+
+def _decided(doc: dict[str, Any], name: str, action: str, mask: Mask, because: str) -> FieldDecision:
+    assert mask.ground is not None and mask.reviewer is not None and mask.decided_at is not None  # accepted
+    return FieldDecision(
+        record_id=doc["record_id"],
+        field=name,
+        action=action,
+        ground=mask.ground,
+        reviewer=mask.reviewer,
+        decided_at=mask.decided_at,
+        because=because,
+    )
+
+
+def _released(
+    doc: dict[str, Any], masks: list[Mask], identities: list[_Secret], media: list[str]
+) -> tuple[dict[str, Any], list[FieldDecision]]:
+    """The record as handed out, built from masked parts only, and what was withheld or cut from which field.
+
+    `media` is the released SHA-256 of each media file, or the marker for one withheld.
+    """
     values = {path: field_value(doc, path) for path in MASKED_FIELDS}
     masked = mask_fields(values, masks, record_id=doc["record_id"])
+    own = _masked_values(doc, masks)
+    author_mask = next((m for m in _accepted(masks) if m.field in AUTHOR_FIELDS), None)
+    steps: list[FieldDecision] = []
     out: dict[str, Any] = {k: doc.get(k) for k in CSV_FIELDS if "." not in k and k in doc}
+    for name in IDENTIFIERS:
+        value = doc.get(name)
+        if not isinstance(value, str) or not value:
+            continue
+        if name == "url" and author_mask is not None:
+            out[name] = MARKER
+            steps.append(_decided(doc, name, "withheld", author_mask, "the platform builds it from the masked author"))
+            continue
+        scrubbed, hit = _scrub(value, identities + own)
+        if hit is not None and name == "url":
+            out[name] = MARKER
+            steps.append(_decided(doc, name, "withheld", hit, "it shows a masked value"))
+        elif hit is not None:
+            out[name] = scrubbed
+            steps.append(_decided(doc, name, "masked", hit, "it holds a masked author's identity"))
+    if own:
+        out["content_sha256"] = None
+        steps.append(
+            _decided(doc, "content_sha256", "withheld", own[0].mask, "a digest of the unmasked content tests guesses")
+        )
     out["title"] = masked["title"] or None
     out["text"] = masked["text"]
     out["author"] = {"name": masked["author.name"] or None, "handle": masked["author.handle"] or None}
     out["warc_sha256"] = (doc.get("warc") or {}).get("sha256")
-    out["media"] = [m.get("sha256") for m in doc.get("media") or [] if m.get("sha256")]
-    return out
+    out["media"] = media
+    return out, steps
 
 
 def _csv_row(rel: dict[str, Any]) -> list[str]:
@@ -189,10 +317,16 @@ def produce(
     by_record: dict[str, list[Mask]] = defaultdict(list)
     for m in masks:
         by_record[m.record_id].append(m)
-    if out.exists() and any(out.iterdir()):
-        raise CaseError(f"{out} is not empty", hint="give a new directory")
+    delivery = delivery_path(out)
+    for target in (out, delivery):
+        if target.exists() and any(target.iterdir()):
+            raise CaseError(f"{target} is not empty", hint="give a new directory")
+    key = masking_key(settings)  # before any work: a key other users can read stops the export
+    profile = load_profiles().get(case.profile)
+    default_ground = profile.default_grounds[0] if profile and profile.default_grounds else FALLBACK_GROUND
     partial = out.parent / f".{out.name}.partial"
-    for left in (partial, out.parent / f".{out.name}.staging"):  # an interrupted run's leftovers
+    delivery_partial = out.parent / f".{delivery.name}.partial"
+    for left in (partial, delivery_partial, out.parent / f".{out.name}.staging"):  # an interrupted run's leftovers
         shutil.rmtree(left, ignore_errors=True)
     staging = _Staging(out.parent / f".{out.name}.staging")
     try:
@@ -211,15 +345,38 @@ def produce(
             now=now,
             bates_prefix=bates_prefix,
             progress=progress,
+            key=key,
+            media_decided=book.media_decisions(case_id),
+            default_ground=default_ground,
         )
+        _delivery(settings, case, staging, delivery_partial, now)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(delivery_partial, ignore_errors=True)
         raise
     finally:
         shutil.rmtree(staging.root, ignore_errors=True)
     _publish(partial, out)
-    result.directory = out
+    _publish(delivery_partial, delivery)
+    result.directory, result.delivery = out, delivery
     return result
+
+
+def _delivery(settings: Settings, case: RequestCase, st: _Staging, out: Path, now: datetime) -> None:
+    """The requester's bag: the staged `release/` files alone, as its payload (so load-file paths still hold)."""
+    bag = BagWriter(
+        out,
+        {
+            "Source-Organization": settings.operator,
+            "External-Identifier": case.id,
+            "External-Description": f"Release copy for public-records request {case.id}, {now:%Y-%m-%d}",
+            "Bag-Software-Agent": f"communis {__version__}",
+        },
+    )
+    release = st.root / "release"
+    for path in sorted(p for p in release.rglob("*") if p.is_file()):
+        bag.add_file(path.relative_to(release).as_posix(), path)
+    bag.finish()
 
 
 def _publish(partial: Path, out: Path) -> None:
@@ -246,8 +403,15 @@ def _produce(
     now: datetime,
     bates_prefix: str | None,
     progress: Callable[[int, int], None] | None,
+    key: bytes,
+    media_decided: dict[str, MediaDecision],
+    default_ground: str,
 ) -> ProductionResult:
     result = ProductionResult(out)
+    identities = _identities(index, by_record)
+    texts: dict[tuple[str, str], str] = {}  # the original of each masked field, for the decision's HMACs
+    field_steps: list[FieldDecision] = []
+    media_choices: dict[str, tuple[MediaChoice, str | None]] = {}
     warc = PackageWarcWriter(
         st.path("internal/records.warc.gz"),
         {
@@ -293,7 +457,7 @@ def _produce(
                     begin,
                     end,
                     parent or "",
-                    doc.get("url") or "",
+                    released.get("url") or "",
                     doc["account"],
                     doc.get("published_at") or "",
                     doc["captured_at"],
@@ -316,18 +480,38 @@ def _produce(
                 )
             copied = warc.add(got.data, loc)
             pages.append(Page.for_record(copied, f"{doc['platform']} · {doc['account']} · {doc['kind']}"))
+            released_media: list[str] = []
             for i, media in enumerate(doc.get("media") or []):
-                mloc = media.get("warc")
-                if mloc and media.get("sha256") and media["sha256"] not in media_seen:
+                mloc, sha = media.get("warc"), media.get("sha256")
+                if not (mloc and sha):
+                    continue
+                if sha not in media_seen:
                     found = archived_media(store, doc, i)
-                    ext = _EXT.get(found.content_type.split(";")[0], "bin")
-                    st.path(f"release/media/{media['sha256']}.{ext}").write_bytes(found.body)
+                    ctype = found.content_type.split(";")[0].strip()
+                    choice = choose(sha, ctype, media_decided.get(sha), default_ground)
+                    body = (
+                        strip_metadata(found.body, ctype, sha256=sha)
+                        if choice.action is MediaAction.STRIP
+                        else found.body
+                        if choice.action is MediaAction.RELEASE
+                        else None
+                    )
+                    name = None
+                    if body is not None:
+                        name = f"media/{sha}.{_EXT.get(ctype, 'bin')}"
+                        st.path(f"release/{name}").write_bytes(body)
+                        result.media_files += 1
+                    media_choices[sha] = (choice, name)
                     data = store.get_range(warc_key(doc["account"], mloc["filename"]), mloc["offset"], mloc["length"])
                     warc.add(data)  # the media's own WARC record, so the WACZ replays the image too
-                    media_seen.add(media["sha256"])
-                    result.media_files += 1
+                    media_seen.add(sha)
+                released_media.append(sha if media_choices[sha][1] else MARKER)
             own_masks = by_record.get(entry.record_id, [])
-            released = _released(doc, own_masks)
+            for m in own_masks:
+                if m.status is MaskStatus.ACCEPTED:
+                    texts[(m.record_id, m.field)] = field_value(doc, m.field)
+            released, steps = _released(doc, own_masks, identities, released_media)
+            field_steps += steps
             result.masked_spans += sum(1 for m in own_masks if m.status is MaskStatus.ACCEPTED)
             csv_out.writerow(_csv_row(released))
             records_jsonl.write(json.dumps(released, ensure_ascii=False) + "\n")
@@ -341,7 +525,7 @@ def _produce(
                 author=released["author"]["name"] or released["author"]["handle"] or "unknown",
                 text=(released["title"] + "\n" if released["title"] else "") + released["text"],
                 provenance=Provenance(loc.filename, loc.offset, loc.length, loc.sha256, loc.record_id),
-                url=doc.get("url") or "",
+                url=released.get("url") or "",
             )
             if pdf is None or n % PDF_RECORDS == 0:
                 if pdf is not None:
@@ -382,21 +566,25 @@ def _produce(
             description=f"{result.records} records produced on {now:%Y-%m-%d}",
             created=now,
         )
-    decision = [d.model_dump(mode="json") for d in decision_entries(masks)]
-    st.path("internal/masking-decision.json").write_text(
-        json.dumps(
-            {
-                "case": case.id,
-                "profile": case.profile,
-                "masked_spans": decision,
-                "note": (
-                    "Each masked span gives record, field, offsets, ground, reviewer and time; never the masked value."
-                ),
-            },
-            ensure_ascii=False,
-            indent=2,
-        )
-    )
+    spans = decision_entries(masks, texts, key)
+    decision: dict[str, Any] = {
+        "case": case.id,
+        "profile": case.profile,
+        "masked_spans": [d.model_dump(mode="json") for d in spans],
+        "withheld_fields": [d.model_dump(mode="json") for d in field_steps],
+        "media": [_media_entry(choice, name) for choice, name in media_choices.values()],
+        "note": (
+            "Each masked span gives record, field, offsets, ground, reviewer and time; never the masked value. "
+            "value_hmac is HMAC-SHA256 of the value under this installation's key, which is not in the package."
+        ),
+    }
+    st.path("internal/masking-decision.json").write_text(json.dumps(decision, ensure_ascii=False, indent=2))
+    public = {
+        **decision,
+        "masked_spans": [d.model_dump(mode="json", exclude={"value_hmac"}) for d in spans],
+        "note": "Each masked span gives record, field, offsets, ground, reviewer and time; never the masked value.",
+    }
+    st.path("release/masking-decision.json").write_text(json.dumps(public, ensure_ascii=False, indent=2))
     st.path("internal/case.json").write_text(case.model_dump_json(indent=2))
     st.path("internal/certification.md").write_text(_certification(settings, case, result, built.sha256, now))
     bag = BagWriter(
@@ -414,6 +602,19 @@ def _produce(
     bag.finish()
     result.bytes, result.files = bag.octets, bag.files
     return result
+
+
+def _media_entry(choice: MediaChoice, name: str | None) -> dict[str, Any]:
+    return {
+        "media_sha256": choice.media_sha256,
+        "content_type": choice.content_type,
+        "action": choice.action.value,
+        "ground": choice.ground,
+        "reviewer": choice.reviewer,
+        "decided_at": choice.decided_at.isoformat() if choice.decided_at else None,
+        "default": choice.default,
+        "released_as": name,
+    }
 
 
 def _save_pdf(pdf: PdfReport, st: _Staging, n: int) -> str:

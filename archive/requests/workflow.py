@@ -14,10 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from schemas.cases import CaseStatus, Delivery, RequestCase, SnapshotEntry
-from schemas.requests import DetectorKind, Mask, MaskStatus
+from schemas.requests import DetectorKind, Mask, MaskStatus, MediaAction, MediaDecision
 from schemas.search import SavedSearch
 
 from ..index import RecordIndex, iter_hits
+from ..index.cases import record_sources
 from ..index.search import saved_query
 from .casebook import CaseBook, CaseError
 
@@ -204,6 +205,33 @@ def add_manual_mask(
     )
     book.save_masks(case_id, [mask], keep_decided=False)
     return mask
+
+
+def decide_media(
+    book: CaseBook,
+    index: RecordIndex,
+    case_id: str,
+    *,
+    media_sha256: str,
+    action: MediaAction,
+    ground: str,
+    by: str,
+    now: datetime,
+) -> MediaDecision:
+    """Release, withhold or release without metadata one media file of the latest snapshot, with its ground."""
+    case = book.get(case_id)
+    if case.status is not CaseStatus.OPEN:
+        raise CaseError(f"case {case_id} is closed", hint="a closed case takes no further decisions")
+    if not ground.strip():
+        raise CaseError("a media decision needs its legal ground", hint="e.g. --ground 'OSL 21:7'")
+    ids = [e.record_id for e in book.entries(case_id, case.snapshots)] if case.snapshots else []
+    docs = record_sources(index, ids).values()
+    shown = any(m.get("sha256") == media_sha256 for doc in docs for m in doc.get("media") or [])
+    if not shown:
+        raise CaseError(f"no record in the latest snapshot of {case_id} shows media {media_sha256[:12]}…")
+    decision = MediaDecision(media_sha256=media_sha256, action=action, ground=ground, reviewer=by, decided_at=now)
+    book.save_media_decision(case_id, decision)
+    return decision
 
 
 def deliver(

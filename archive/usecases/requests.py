@@ -10,11 +10,14 @@ Choices:
   arrived (TF 2:15 "skyndsamt", RCW 42.56.520's five days). A future `received_at` is refused.
   The case id carries the day it was received, as for cases opened the day they arrive.
 - Packages are produced into `{data_dir}/packages/{case_id}-{n}`, numbered per case, from both
-  doors; the number is reserved by creating the directory, so two exports at once never share
-  one. A package counts as produced once its bag is complete (its last tag manifest written); a
-  failed production is removed, never left half-written where it could be handed out. The CLI
-  may name a directory of its own instead (`-o`): that package is the operator's, outside the
-  numbered ones, and the web does not list it.
+  doors, each with its delivery beside it (`{case_id}-{n}-delivery`: the release copy alone, as its
+  own bag). A download sends the delivery, never the package: the package holds the unmasked
+  originals and the keyed digests of the masked values, which stay with the authority. The number
+  is reserved by creating the directory, so two exports at once never share one. A package counts
+  as produced once its bag is complete (its last tag manifest written); a failed production is
+  removed, never left half-written where it could be handed out. The CLI may name a directory of
+  its own instead (`-o`): that package is the operator's, outside the numbered ones, and the web
+  does not list it; its delivery is `DIR-delivery`.
 - Deliveries and closing change nothing in the records; a closed case refuses every further
   change (Conflict, 409) but its packages can still be read and produced again (an appeal needs them).
 """
@@ -29,7 +32,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from schemas import AuditAction, JurisdictionProfile, Mask, MaskStatus
+from schemas import AuditAction, JurisdictionProfile, Mask, MaskStatus, MediaAction, MediaDecision
 from schemas.cases import CaseStatus, Delivery, RequestCase, SnapshotEntry
 from schemas.search import SavedSearch
 
@@ -48,6 +51,7 @@ from ..requests.workflow import (
     RunResult,
     add_manual_mask,
     decide_masks,
+    decide_media,
     deliver,
     field_value,
     new_case,
@@ -241,15 +245,34 @@ class RequestDesk:
             return Package(number, path)
 
     def package(self, who: Actor, case_id: str, number: int) -> Path:
-        """A produced package's directory, for download (audited as an export step)."""
+        """A produced package's delivery (the release copy alone), for download (audited as an export step).
+
+        Never the package itself: its `internal/` holds the unmasked originals. A package made before
+        deliveries were separate has none, and its release copy predates the masking of URLs and media
+        metadata, so it is refused with the advice to export again.
+        """
+        from ..requests.production import delivery_path
 
         def step() -> Path:
             found = next((p for p in self.packages(case_id) if p.number == number), None)
             if found is None:
                 raise NotFound(f"no package {number} of {case_id}")
-            return found.path
+            delivery = delivery_path(found.path)
+            if not (delivery / COMPLETE_MARK).is_file():
+                raise CaseError(
+                    f"package {number} of {case_id} has no separate delivery",
+                    hint="export the case again: the new package comes with its delivery",
+                )
+            return delivery
 
-        return audited(self.audit, who, AuditAction.REQUEST_EXPORT, case_id, step, lambda p: f"download {p.name}.zip")
+        return audited(
+            self.audit,
+            who,
+            AuditAction.REQUEST_EXPORT,
+            case_id,
+            step,
+            lambda p: f"download {p.name}.zip (the release copy only)",
+        )
 
     # --- steps -----------------------------------------------------------------------------------
 
@@ -399,6 +422,33 @@ class RequestDesk:
             lambda m: f"manual mask {m.mask.record_id} {m.mask.field} {m.mask.start}-{m.mask.end} ({m.mask.ground})",
         )
 
+    def decide_media(
+        self, who: Actor, case_id: str, *, media_sha256: str, action: MediaAction, ground: str
+    ) -> MediaDecision:
+        """Release, withhold or release without metadata one media file of the case, with the legal ground."""
+
+        def step() -> MediaDecision:
+            self.open_case(case_id)
+            return decide_media(
+                self.cases_book,
+                self.archive.index,
+                case_id,
+                media_sha256=media_sha256,
+                action=action,
+                ground=ground,
+                by=who.name,
+                now=self.now(),
+            )
+
+        return audited(
+            self.audit,
+            who,
+            AuditAction.REQUEST_REVIEW,
+            case_id,
+            step,
+            lambda d: f"media {d.media_sha256[:12]}: {d.action.value} ({d.ground})",
+        )
+
     def export(
         self,
         who: Actor,
@@ -410,7 +460,7 @@ class RequestDesk:
     ) -> Produced:
         """Produce the package of the latest snapshot: numbered under `{data_dir}/packages`, or into `output`."""
         # The package's PDFs need fpdf, whose fonts take about a second to import: only exports pay.
-        from ..requests.production import produce
+        from ..requests.production import delivery_path, produce
 
         def step() -> Produced:
             self.get(case_id)
@@ -432,6 +482,7 @@ class RequestDesk:
             except BaseException:
                 if output is None:  # a numbered directory is ours: never leave it half-written
                     shutil.rmtree(package.path, ignore_errors=True)
+                    shutil.rmtree(delivery_path(package.path), ignore_errors=True)
                 raise
             return Produced(package, result)
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from schemas import MaskStatus
+from schemas import MaskStatus, MediaDecision
 from schemas.cases import Delivery, RequestCase, SnapshotEntry
 
 from .auth import Principal
@@ -28,6 +28,7 @@ from .schemas import (
     ExportOut,
     ManualMaskIn,
     MaskOut,
+    MediaDecisionIn,
     ReviewIn,
     RunOut,
 )
@@ -150,16 +151,32 @@ async def export_route(case_id: CaseId, who: Exporter, state: State, body: Expor
 
 @router.get(
     "/requests/{case_id}/packages/{number}.zip",
-    summary="A produced package as a zip of its bag",
+    summary="A produced package's delivery (the release copy alone, as a bag) as a zip",
     response_class=StreamingResponse,
     responses={200: {"content": {"application/zip": {}}}},
 )
 async def package_zip(case_id: CaseId, number: int, who: Exporter, state: State) -> StreamingResponse:
+    """What the requester is given: never the package's internal part (originals, keyed digests)."""
     path = await run_in_threadpool(state.requests.package, actor(who), case_id, number)
+    name = f"{case_id}-{number}"
     return StreamingResponse(
-        zip_stream(path),
+        zip_stream(path, name),
         media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{path.name}.zip"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}.zip"'},
+    )
+
+
+@router.post(
+    "/requests/{case_id}/media/decide",
+    response_model=MediaDecision,
+    status_code=201,
+    summary="Release, withhold or release without metadata one media file, with its ground",
+)
+async def media_route(case_id: CaseId, body: MediaDecisionIn, who: Reviewer, state: State) -> MediaDecision:
+    return await run_in_threadpool(
+        lambda: state.requests.decide_media(
+            actor(who), case_id, media_sha256=body.media_sha256, action=body.action, ground=body.ground
+        )
     )
 
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from schemas import Mask
+from schemas import Mask, MediaAction
 from schemas.cases import RequestCase
 from schemas.holds import LegalHold
 from schemas.search import SavedSearch
@@ -73,6 +73,16 @@ class ManualMaskIn(BaseModel):
     start: int = Field(ge=0)
     end: int = Field(gt=0)
     ground: str = Field(min_length=1, max_length=200)
+
+
+class MediaDecisionIn(BaseModel):
+    """A decision on one media file of the case (its SHA-256 as the records list it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    media_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    action: MediaAction = Field(description="strip-metadata (the default for images), withhold, or release whole.")
+    ground: str = Field(min_length=1, max_length=200, description='e.g. "OSL 21:7".')
 
 
 class ExportIn(BaseModel):

@@ -34,16 +34,17 @@ class _Sink(io.RawIOBase):
             yield b"".join(chunks)
 
 
-def zip_stream(directory: Path) -> Iterator[bytes]:
+def zip_stream(directory: Path, name: str | None = None) -> Iterator[bytes]:
     """The directory as a zip, made while it is sent.
 
-    Entries are under the directory's name, so unzipping gives the bag as produced; files are
-    stored, not deflated: WARC, WACZ, PDF and images are compressed already.
+    Entries are under `name` (default: the directory's name), so unzipping gives the bag as
+    produced; files are stored, not deflated: WARC, WACZ, PDF and images are compressed already.
     """
+    top = name or directory.name
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-            info = zipfile.ZipInfo.from_file(path, f"{directory.name}/{path.relative_to(directory).as_posix()}")
+            info = zipfile.ZipInfo.from_file(path, f"{top}/{path.relative_to(directory).as_posix()}")
             with path.open("rb") as src, zf.open(info, "w", force_zip64=True) as dst:
                 while block := src.read(1024 * 1024):
                     dst.write(block)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime
 
 import pytest
@@ -113,9 +115,11 @@ def test_accepting_needs_a_ground_and_a_reviewer() -> None:
         review(suggestion, accept=True, reviewer="r", at=datetime(2026, 11, 27, 9), ground="OSL 21:7")
 
 
-def test_decision_entries_carry_ground_reviewer_time_and_hash_but_never_the_value() -> None:
+def test_decision_entries_carry_ground_reviewer_time_and_keyed_hash_but_never_the_value() -> None:
     masks = accepted("r1", "text", TEXT) + accepted("r0", "author.name", "Anna 070-123 45 67", ground="OSL 26:1")
-    entries = decision_entries(masks)
+    texts = {("r1", "text"): TEXT, ("r0", "author.name"): "Anna 070-123 45 67"}
+    key = b"k" * 32
+    entries = decision_entries(masks, texts, key)
     assert [(e.record_id, e.field, e.kind) for e in entries] == [
         ("r0", "author.name", DetectorKind.PHONE),
         ("r1", "text", DetectorKind.PERSONNUMMER),
@@ -124,11 +128,17 @@ def test_decision_entries_carry_ground_reviewer_time_and_hash_but_never_the_valu
     ]
     assert {e.ground for e in entries} == {"OSL 21:7", "OSL 26:1"}
     assert all(e.reviewer == "handläggare" and e.decided_at == AT for e in entries)
-    assert entries[1].value_sha256 == value_sha256(PNR)
+    # A keyed digest: the unsalted SHA-256 of the value (which anyone can recompute from a guess) is nowhere.
+    assert entries[1].value_hmac == hmac.new(key, PNR.encode(), hashlib.sha256).hexdigest()
     dumped = "".join(e.model_dump_json() for e in entries)
-    for secret in (PNR, "8112189876", "070-123 45 67", "anna@example.se"):
+    for secret in (PNR, "8112189876", "070-123 45 67", "anna@example.se", value_sha256(PNR)):
         assert secret not in dumped
-    assert "value" not in {name for e in entries for name in type(e).model_fields if name != "value_sha256"}
+    assert "value" not in {name for e in entries for name in type(e).model_fields if name != "value_hmac"}
+    # Without the originals and the key (the requester's copy) there is no digest at all.
+    assert all(e.value_hmac is None for e in decision_entries(masks))
+    # A text that changed since review is refused, not sealed under another value.
+    with pytest.raises(MaskError, match="changed"):
+        decision_entries(masks, {**texts, ("r1", "text"): TEXT.replace(PNR, "811218-9877")}, key)
 
 
 def test_rejected_suggestions_have_no_decision_entry() -> None:

@@ -6,8 +6,12 @@ may (not) handle cases and holds, and the audit trail every step leaves.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import io
 import json
+import stat
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -15,7 +19,7 @@ from typing import Any
 import bagit
 import pytest
 
-from tests.harvesting import PLANTED
+from tests.harvesting import PLANTED, PNR
 from tests.web.conftest import PERMIT_POST, Served
 
 pytestmark = pytest.mark.integration
@@ -135,18 +139,18 @@ def test_anonymous_request_from_case_to_closed_delivery(legal_served: Served, tm
         listed = {s["case"]["id"]: s for s in legal.get("/api/requests").json()}
         assert listed[cid]["case"]["deliveries"][0]["package"] == f"{cid}-1" and listed[cid]["overdue"] is False
 
-    # The zip is the bag as produced: it validates, and no planted value is in the released copy.
+    # The zip is the delivery, a bag of the release copy: it validates, and no planted value is in it.
     with zipfile.ZipFile(io.BytesIO(download.content)) as zf:
         assert all(name.startswith(f"{cid}-1/") for name in zf.namelist())
         zf.extractall(tmp_path)
     bag = tmp_path / f"{cid}-1"
     bagit.Bag(str(bag)).validate()
-    for path in (bag / "data" / "release").rglob("*"):
+    for path in (bag / "data").rglob("*"):
         if path.suffix in (".html", ".csv", ".jsonl"):
             text = path.read_text(encoding="utf-8")
             assert not any(value in text for value in PLANTED), path
-    assert "Solbacken" not in (bag / "data/release/records.jsonl").read_text(encoding="utf-8")
-    decision = json.loads((bag / "data/internal/masking-decision.json").read_text())
+    assert "Solbacken" not in (bag / "data/records.jsonl").read_text(encoding="utf-8")
+    decision = json.loads((bag / "data/masking-decision.json").read_text())
     assert {s["ground"] for s in decision["masked_spans"]} == {"OSL 21:3", "OSL 21:7"}
 
     events = served.audit_events(target=cid, user="legal")
@@ -163,6 +167,50 @@ def test_anonymous_request_from_case_to_closed_delivery(legal_served: Served, tm
     }
     failed = [e["note"] for e in events if e["action"] == "request.export" and e["outcome"] == "failed"]
     assert any("unreviewed" in note for note in failed) and any("no package 9" in note for note in failed)
+
+
+def test_the_download_holds_the_release_only_and_no_digest_a_guess_can_be_tested_against(
+    legal_served: Served, tmp_path: Path
+) -> None:
+    """A requester who brute-forces a personnummer needs its digest: the delivery carries none, nor the originals."""
+    served = legal_served
+    cid = new_case(served)["case"]["id"]
+    with served.client("legal") as legal:
+        legal.post(f"/api/requests/{cid}/run").raise_for_status()
+        masks = legal.get(f"/api/requests/{cid}/masks").json()
+        legal.post(
+            f"/api/requests/{cid}/masks/decide", json={"accept": True, "ground": "OSL 21:7", "all": True}
+        ).raise_for_status()
+        exported = legal.post(f"/api/requests/{cid}/export")
+        assert exported.status_code == 201, exported.text
+        download = legal.get(exported.json()["package"]["download"])
+        assert download.status_code == 200
+    zipped = download.content
+    with zipfile.ZipFile(io.BytesIO(zipped)) as zf:
+        names = zf.namelist()
+        everything = b"".join(zf.read(name) for name in names)
+    # Release only: no unmasked WARC or WACZ, no internal decision, custody log or case file.
+    assert not [n for n in names if "/internal/" in n or n.endswith((".warc.gz", ".wacz", "case.json"))], names
+    assert f"{cid}-1/data/records.csv" in names and f"{cid}-1/data/masking-decision.json" in names
+    assert PNR.encode() not in everything
+    # No digest of a masked value: neither the plain SHA-256 anyone can recompute from a guess, nor the keyed one.
+    plain = {m["mask"]["value_sha256"] for m in masks} | {hashlib.sha256(PNR.encode()).hexdigest()}
+    assert plain and not [h for h in plain if h.encode() in everything]
+    assert b"value_hmac" not in everything and b"value_sha256" not in everything
+
+    # The authority's package keeps a keyed digest (HMAC under the installation's key, mode 0600, not in it).
+    package = served.arc.settings.data_dir / "packages" / f"{cid}-1"
+    internal = json.loads((package / "data/internal/masking-decision.json").read_text())
+    key_file = served.arc.settings.data_dir / "secrets" / "request-masking.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key_file.parent.stat().st_mode) == 0o700
+    key = key_file.read_bytes()
+    pnr_seal = hmac.new(key, PNR.encode(), hashlib.sha256).hexdigest()
+    assert pnr_seal in {s["value_hmac"] for s in internal["masked_spans"]}
+    assert not [h for h in plain if h in json.dumps(internal)]
+    stored = b"".join(p.read_bytes() for p in package.rglob("*") if p.is_file()) + zipped
+    for form in (key, key.hex().encode(), base64.b64encode(key)):
+        assert form not in stored
 
 
 def test_only_legal_staff_handle_cases(legal_served: Served) -> None:
