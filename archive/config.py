@@ -8,13 +8,15 @@ Settings are loaded on first use through `get_settings()`, never at import time.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from schemas import LockMode, RetentionClass, RetentionTrigger
@@ -52,6 +54,35 @@ def _config_file() -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+
+
+def _loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() in _LOOPBACK_NAMES or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_plaintext_credential(url: str, what: str) -> None:
+    """Refuse to send a credential to `url` unless it is `https://`, or `http://` to this machine (loopback).
+
+    Anyone on the path of a plain-HTTP request reads the key, password or token in it. The message
+    names the setting and the host, never the URL's path or query (a webhook URL is itself a secret).
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "https" or (parts.scheme == "http" and _loopback(parts.hostname)):
+        return
+    raise ConfigError(
+        f"{what}: refusing to send a credential to {parts.scheme or '?'}://{parts.hostname or '?'} without TLS",
+        hint="use an https:// address (or http:// to a loopback address for a service on this machine)",
+    )
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -174,6 +205,20 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings, _TomlSource(settings_cls)
+
+    @model_validator(mode="after")
+    def _credentials_over_tls(self) -> Self:
+        """No credential this installation holds is sent over plain HTTP to another machine."""
+        if self.es_api_key is not None or self.es_password is not None or urlsplit(self.es_url).password:
+            refuse_plaintext_credential(self.es_url, "COMMUNIS_ES_URL")
+        if self.s3_endpoint_url and (self.s3_access_key is not None or self.s3_secret_key is not None):
+            refuse_plaintext_credential(self.s3_endpoint_url, "COMMUNIS_S3_ENDPOINT_URL")
+        if self.alert_webhook_url is not None:
+            refuse_plaintext_credential(self.alert_webhook_url.get_secret_value(), "COMMUNIS_ALERT_WEBHOOK_URL")
+        prefect = os.environ.get("PREFECT_API_URL")
+        if prefect and (os.environ.get("PREFECT_API_KEY") or os.environ.get("PREFECT_API_AUTH_STRING")):
+            refuse_plaintext_credential(prefect, "PREFECT_API_URL")
+        return self
 
     def stream(self, kind: str) -> str:
         """The name of an append-only data stream (`audit`, `premis`) of this installation."""

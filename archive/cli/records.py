@@ -118,7 +118,7 @@ def warc(record_id: str, output: Annotated[Path, typer.Option("-o", "--output", 
     )
 
 
-def _describe(text: str, **filters: object) -> str:
+def _describe(text: str, **filters: str | bool | int | None) -> str:
     """The search as audited: its text, then every filter that was set (`name=value`)."""
     parts = [text] if text else []
     parts += [f"{k}={v}" for k, v in filters.items() if v is not None and k != "limit"]

@@ -1,4 +1,5 @@
-"""`communis user add|list|disable` and `communis audit`: local users and the audit log."""
+"""`communis user add|list|disable`, `communis user token new|list|revoke` and `communis audit`: local users,
+their API tokens (each with an expiry, revocable one by one) and the audit log."""
 
 from __future__ import annotations
 
@@ -12,13 +13,16 @@ from rich.table import Table
 from schemas import AuditAction
 
 from ..access import open_audit, open_users
-from ..access.admin import add_user, disable_user
+from ..access.admin import add_token, add_user, disable_user, revoke_token
+from ..access.settings import access_settings
 from ..config import get_settings
 from ..errors import CommunisError
 from .common import cli_actor, console, fail
 
 app = typer.Typer()
 user_app = typer.Typer(help="Local users, their roles and API tokens.")
+token_app = typer.Typer(help="A user's API tokens: each expires, and each can be revoked on its own.")
+user_app.add_typer(token_app, name="token")
 
 
 @user_app.command("add")
@@ -26,6 +30,9 @@ def user_add(
     name: str,
     role: Annotated[str, typer.Option(help="archivist, legal, admin or read-only.")],
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read a password from stdin.")] = False,
+    token_days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="Days the token is valid (default COMMUNIS_TOKEN_DAYS, 90).")
+    ] = None,
 ) -> None:
     """Create a user and print its API token (shown this once only)."""
     try:
@@ -34,7 +41,8 @@ def user_add(
             password = sys.stdin.readline().rstrip("\r\n")
             if not password:
                 raise CommunisError("no password on stdin", hint="pipe one line, or leave out --password-stdin")
-        user, token = add_user(get_settings(), name, role, password, actor=cli_actor(), client="cli")
+        days = token_days or access_settings().token_days
+        user, token = add_user(get_settings(), name, role, password, actor=cli_actor(), client="cli", token_days=days)
     except CommunisError as exc:
         fail(exc)
     console.print(
@@ -67,6 +75,56 @@ def user_disable(name: str) -> None:
     except CommunisError as exc:
         fail(exc)
     console.print(f"user {user.name} disabled", highlight=False)
+
+
+@token_app.command("new")
+def token_new(
+    name: str,
+    days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="Days the token is valid (default COMMUNIS_TOKEN_DAYS, 90).")
+    ] = None,
+) -> None:
+    """Make another API token for a user and print it (shown this once only)."""
+    try:
+        token = add_token(
+            get_settings(), name, days=days or access_settings().token_days, actor=cli_actor(), client="cli"
+        )
+    except CommunisError as exc:
+        fail(exc)
+    console.print(
+        f"new API token for {name} (shown once; `communis user token list {name}` shows its id):", highlight=False
+    )
+    sys.stdout.write(token + "\n")
+
+
+@token_app.command("list")
+def token_list(name: str) -> None:
+    """List a user's API tokens: id, created, expires (the tokens themselves are never kept)."""
+    try:
+        tokens = open_users(get_settings()).tokens(name)
+    except CommunisError as exc:
+        fail(exc)
+    table = Table(title=f"API tokens of {escape(name)}")
+    for col in ("id", "created (UTC)", "expires (UTC)", "status"):
+        table.add_column(col)
+    for t in tokens:
+        table.add_row(
+            t.id,
+            f"{t.created_at:%Y-%m-%d %H:%M}",
+            f"{t.expires_at:%Y-%m-%d %H:%M}",
+            "expired" if t.expired else "valid",
+        )
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(name: str, token_id: Annotated[str, typer.Argument(help="The id `user token list` shows.")]) -> None:
+    """Revoke one API token of a user; the user's other tokens and password go on working."""
+    try:
+        gone = revoke_token(get_settings(), name, token_id, actor=cli_actor(), client="cli")
+    except CommunisError as exc:
+        fail(exc)
+    console.print(f"token {gone.id} of {name} revoked", highlight=False)
 
 
 @app.command()

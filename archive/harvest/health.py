@@ -17,7 +17,8 @@ import httpx
 from schemas import Account
 
 from .. import clock
-from ..config import Settings
+from ..config import Settings, refuse_plaintext_credential
+from ..errors import ConfigError
 from ..store import BlobStore
 from .state import load_state
 
@@ -85,6 +86,11 @@ def notify(webhook_url: str, problems: list[AccountHealth], *, timeout: float = 
             {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(p).items()} for p in problems
         ],
     }
+    try:
+        refuse_plaintext_credential(webhook_url, "alert webhook")  # its URL is a secret: never over plain HTTP
+    except ConfigError as exc:
+        log.error("%s", exc.one_line())
+        return False
     try:
         httpx.post(webhook_url, json=payload, timeout=timeout).raise_for_status()
     except httpx.HTTPError as exc:

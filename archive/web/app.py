@@ -23,6 +23,7 @@ from ..version import __version__
 from .api import router as api_router
 from .api_holds import router as holds_api_router
 from .api_requests import router as requests_api_router
+from .auth import is_tls
 from .pages import error_page
 from .pages import router as pages_router
 from .pages_holds import router as holds_pages_router
@@ -64,6 +65,9 @@ def create_app(settings: Settings | None = None, *, access: AccessSettings | Non
         response: Response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        hsts = app.state.communis.access.hsts_seconds
+        if hsts and is_tls(request):  # over plain HTTP the header means nothing (RFC 6797 §8.1)
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
         return response
 
     @app.get("/healthz", include_in_schema=False)

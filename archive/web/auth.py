@@ -5,14 +5,18 @@ needs more than being signed in depends on `require(permission)`. A missing or w
 credential is a 401 (pages redirect to the sign-in form), a missing right a 403, and both are
 written to the audit log with the client's address.
 
+The client's address (audited with every event) is the peer's, or behind a configured trusted
+proxy the one it forwards (`client_of`); `X-Forwarded-*` from anyone else is ignored.
+
 Browser sessions are cookies holding a random secret (only its hash is kept server-side),
-HttpOnly and SameSite=Strict; a state-changing request made with a cookie must also come
+HttpOnly, SameSite=Strict and, under TLS (`is_tls`), Secure; a state-changing request made with a cookie must also come
 from our own origin (Origin/Referer checked), so another site cannot make a signed-in
 browser act.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -24,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from schemas import AuditAction, AuditOutcome, Role, User
 
 from ..access.policy import Permission, allowed, sees_holds, sees_removed
+from ..access.settings import Network
 from ..errors import AuthenticationFailed
 from .state import AppState, app_state
 
@@ -62,8 +67,40 @@ class NotAuthenticated(HTTPException):
         super().__init__(status_code=401, detail=detail, headers={"WWW-Authenticate": 'Bearer realm="communis"'})
 
 
+def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
 def client_of(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The client's address: the peer's, or — when the peer is a trusted proxy — the nearest address in
+    `X-Forwarded-For` that is not itself a trusted proxy (read from the right: the hops a client could
+    not have written). From anyone else the header is ignored, so no client can choose its address."""
+    peer = request.client.host if request.client else ""
+    networks = app_state(request).access.proxy_networks
+    if not networks or not _trusted(peer, networks):
+        return peer
+    hops = [a.strip() for h in request.headers.getlist("x-forwarded-for") for a in h.split(",") if a.strip()]
+    found = peer
+    for hop in reversed(hops):
+        found = hop
+        if not _trusted(hop, networks):
+            break
+    return found[:200]
+
+
+def is_tls(request: Request) -> bool:
+    """Whether the client reached us over TLS: our own scheme, or a trusted proxy's `X-Forwarded-Proto`."""
+    if request.url.scheme == "https":
+        return True
+    peer = request.client.host if request.client else ""
+    if not _trusted(peer, app_state(request).access.proxy_networks):
+        return False
+    proto = request.headers.get("x-forwarded-proto", "").split(",")[-1].strip().lower()
+    return proto == "https"
 
 
 def _bearer(request: Request) -> str | None:

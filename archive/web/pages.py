@@ -7,6 +7,7 @@ trail and the role rules are the same whichever way a record is reached.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -17,16 +18,17 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from schemas import AuditAction, AuditOutcome, Kind, Platform
+from schemas import AuditAction, Kind, Platform
 
 from ..access.policy import Permission
+from ..access.signin import LockedOut, SignIn
 from ..browse import account_timeline, item_captures, thread_of, verify_record, versions_of
 from ..browse.thread import Thread, ThreadNode
 from ..browse.timeline import Interval
 from ..errors import AuthenticationFailed
 from . import render
 from .api import load_record, record_provenance, run_search
-from .auth import SESSION_COOKIE, Principal, client_of, principal, require
+from .auth import SESSION_COOKIE, Principal, client_of, is_tls, principal, require
 from .params import SearchParams
 from .state import AppState, app_state
 
@@ -96,19 +98,15 @@ async def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     client = client_of(request)
+    sign_in = SignIn(state.users, state.audit, state.access)
     try:
-        user = await run_in_threadpool(state.users.authenticate, name, password)
-    except AuthenticationFailed as exc:
-        await run_in_threadpool(
-            state.audit_event, AuditAction.LOGIN, name[:200], None, "/login", client, AuditOutcome.DENIED, str(exc)
-        )
-        return page(request, "login.html", 401, next=_next(next), error=str(exc), who=None)
+        user = await run_in_threadpool(partial(sign_in, client=client), name, password)
+    except AuthenticationFailed as exc:  # audited by SignIn, lockouts included
+        status = exc.http_status if isinstance(exc, LockedOut) else 401
+        return page(request, "login.html", status, next=_next(next), error=str(exc), who=None)
     secret = await run_in_threadpool(state.users.start_session, user.name)
-    await run_in_threadpool(state.audit_event, AuditAction.LOGIN, user.name, user.role, "/login", client)
     response = RedirectResponse(_next(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE, secret, httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/"
-    )
+    response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="strict", secure=is_tls(request), path="/")
     return response
 
 
@@ -119,7 +117,7 @@ async def logout(request: Request, who: Who, state: State) -> Response:
         await run_in_threadpool(state.users.end_session, cookie)
     await run_in_threadpool(state.audit_event, AuditAction.LOGOUT, who.user.name, who.role, "/logout", who.client)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=is_tls(request), httponly=True, samesite="strict")
     return response
 
 

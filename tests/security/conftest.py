@@ -11,17 +11,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from archive.access import open_audit, open_users
 from archive.access.settings import AccessSettings
 from archive.accounts import load_accounts
 from archive.bundles import read_file
-from archive.config import Settings
+from archive.config import Settings, get_settings
 from archive.context import Archive
 from archive.samples import ACCOUNTS_FILE, sample_file
 from archive.usecases import Actor
@@ -116,6 +118,45 @@ def make_world(root: Path, access: AccessSettings | None = None) -> Iterator[Wor
         yield World(settings, access or AccessSettings(), arc, made, held_id, outcome.hold.id, free_id, run)
     finally:
         arc.index.destroy()
+
+
+class Clock:
+    """`archive.clock.now` under the test's hand: time moves only when the test says (no sleeps)."""
+
+    def __init__(self) -> None:
+        self.at = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    from archive import clock as clock_module
+
+    pinned = Clock()
+    monkeypatch.setattr(clock_module, "now", pinned)
+    return pinned
+
+
+@pytest.fixture
+def cli(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    """The `communis` command over this world's archive."""
+    s = world.settings
+    for name, value in {
+        "COMMUNIS_DATA_DIR": s.data_dir,
+        "COMMUNIS_STORE_PATH": s.store_path,
+        "COMMUNIS_ES_INDEX_PREFIX": s.es_index_prefix,
+        "COMMUNIS_EVENTS_PREFIX": s.events_prefix,
+        "COMMUNIS_ACCOUNTS_FILE": s.accounts_file,
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ show or hand out records (or the audit log) too. Each is checked against the rea
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from typer.testing import CliRunner
 from archive.access import open_audit
 from archive.cli import app
 from archive.cli.common import cli_actor
-from archive.config import get_settings
 from schemas import AuditAction, AuditEvent
 from tests.security.conftest import World
 
@@ -86,22 +84,6 @@ def test_search_hits_are_named(world: World) -> None:
     shown = hits + [str(_latest(world, "1102")["record_id"])]
     missing = [rid for rid, ev in _audited(world, world.name("records-manager"), shown).items() if not ev]
     assert missing == []
-
-
-@pytest.fixture
-def cli(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    s = world.settings
-    for name, value in {
-        "COMMUNIS_DATA_DIR": s.data_dir,
-        "COMMUNIS_STORE_PATH": s.store_path,
-        "COMMUNIS_ES_INDEX_PREFIX": s.es_index_prefix,
-        "COMMUNIS_EVENTS_PREFIX": s.events_prefix,
-        "COMMUNIS_ACCOUNTS_FILE": s.accounts_file,
-    }.items():
-        monkeypatch.setenv(name, str(value))
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def test_the_cli_audits_search_show_warc_and_audit(world: World, cli: CliRunner, tmp_path: Path) -> None:

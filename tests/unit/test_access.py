@@ -20,7 +20,7 @@ def users(tmp_path: Path) -> UserStore:
 
 def test_password_hash_is_salted_scrypt_with_parameters() -> None:
     a, b = hash_password("hemligt"), hash_password("hemligt")
-    assert a != b and a.startswith("scrypt$16384$8$1$")
+    assert a != b and a.startswith("scrypt$131072$8$1$")  # OWASP: N=2^17, r=8, p=1
     assert verify_password("hemligt", a) and verify_password("hemligt", b)
     assert not verify_password("Hemligt", a)
     assert not verify_password("hemligt", "garbage") and not verify_password("hemligt", "md5$x$y$z$a$b")

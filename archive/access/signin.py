@@ -1,0 +1,88 @@
+"""Signing in with a password, throttled per user name and per client address, every outcome audited.
+
+A wrong password counts against the name typed and against the address it came from (the client's
+own address, as `web/auth.client_of` works it out behind trusted proxies). When either count reaches
+its limit within the window (AccessSettings), that name or address is locked out for a while: every
+sign-in to it is refused without the password being checked, the lockout is an audit event of its
+own (`login.lockout`, target `user NAME` or `address ADDR`), and each refused attempt is a `login`
+`denied`. A successful sign-in clears the user's count, never the address's. Time comes from
+`archive.clock`, so tests move it on instead of waiting, and the state lives in the user database,
+shared by every worker process.
+
+Unknown names are counted and locked like real ones, with the same answers, so the throttle does
+not tell which names exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from schemas import AuditAction, AuditOutcome, User
+
+from .. import clock
+from ..errors import AuthenticationFailed
+from .audit import AuditLog
+from .settings import AccessSettings
+from .users import UserStore
+
+
+class LockedOut(AuthenticationFailed):
+    """Too many failed sign-ins for this user name or from this address: refused until the lockout ends."""
+
+    http_status = 429
+
+
+@dataclass
+class SignIn:
+    users: UserStore
+    audit: AuditLog
+    limits: AccessSettings
+
+    def __call__(self, name: str, password: str, *, client: str, target: str = "/login") -> User:
+        """The user, if not locked out and the password is right; else LockedOut or AuthenticationFailed."""
+        now = clock.now()
+        keys = [("user", name[:200]), ("address", client[:200])]
+        until = self.users.locked_until(keys, now)
+        if until is not None:
+            message = f"too many failed sign-ins; try again after {until:%Y-%m-%d %H:%M:%S} UTC"
+            self._audit(AuditAction.LOGIN, name, target, client, AuditOutcome.DENIED, f"locked out: {message}")
+            raise LockedOut(message)
+        try:
+            user = self.users.authenticate(name, password)
+        except AuthenticationFailed as exc:
+            self._audit(AuditAction.LOGIN, name, target, client, AuditOutcome.DENIED, str(exc))
+            self._count(keys, now)
+            raise
+        self.users.forget_failures("user", user.name)
+        self.audit.event(AuditAction.LOGIN, user=user.name, role=user.role, target=target, client=client[:200])
+        return user
+
+    def _count(self, keys: list[tuple[str, str]], now: datetime) -> None:
+        window = timedelta(seconds=self.limits.login_window_seconds)
+        counts = self.users.note_failure(keys, now, now - window)
+        limit = {
+            "user": self.limits.login_max_failures_per_user,
+            "address": self.limits.login_max_failures_per_address,
+        }
+        until = now + timedelta(seconds=self.limits.login_lockout_seconds)
+        for (scope, key), failures in counts.items():
+            if failures >= limit[scope]:
+                self.users.lock(scope, key, until)
+                self.audit.event(
+                    AuditAction.LOGIN_LOCKOUT,
+                    user=key if scope == "user" else None,
+                    role=None,
+                    target=f"{scope} {key}",
+                    client=keys[1][1],
+                    outcome=AuditOutcome.DENIED,
+                    note=f"{failures} failed sign-ins in {self.limits.login_window_seconds} s; "
+                    f"locked until {until:%Y-%m-%d %H:%M:%S} UTC",
+                )
+
+    def _audit(
+        self, action: AuditAction, name: str, target: str, client: str, outcome: AuditOutcome, note: str
+    ) -> None:
+        self.audit.event(
+            action, user=name[:200], role=None, target=target, client=client[:200], outcome=outcome, note=note[:1000]
+        )
