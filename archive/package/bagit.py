@@ -200,6 +200,14 @@ def _read_manifest(path: Path, problems: list[str]) -> dict[str, str]:
     return entries
 
 
+def read_manifest(path: Path) -> tuple[dict[str, str], list[str]]:
+    """A manifest's entries (path → digest) and the problems of its lines; a missing manifest is one problem."""
+    problems: list[str] = []
+    if not path.is_file():
+        return {}, [f"{path.name} is missing"]
+    return _read_manifest(path, problems), problems
+
+
 def _bag_info(directory: Path) -> dict[str, str]:
     info: dict[str, str] = {}
     label = ""

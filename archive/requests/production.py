@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote
 
 from schemas import FieldDecision, Mask, MaskStatus, MediaAction, MediaDecision
@@ -69,6 +69,7 @@ from ..version import __version__
 from ..warc.naming import warc_key
 from .casebook import CaseBook, CaseError
 from .keys import masking_key
+from .layout import delivery_path
 from .masking import MARKER, decision_entries, mask_fields
 from .media import FALLBACK_GROUND, MediaChoice, choose, strip_metadata
 from .profiles import load_profiles
@@ -127,12 +128,6 @@ _EXT = {
 AUTHOR_FIELDS = ("author.name", "author.handle")
 #: Released identifiers: a masked author's handle or platform id is cut out of each of them.
 IDENTIFIERS = ("item_key", "parent_id", "thread_id", "url")
-DELIVERY_SUFFIX = "-delivery"
-
-
-def delivery_path(package: Path) -> Path:
-    """Where the delivery (the release copy alone, as its own bag) of the package at `package` is."""
-    return package.with_name(package.name + DELIVERY_SUFFIX)
 
 
 @dataclass
@@ -202,7 +197,9 @@ def _scrub(value: str, secrets: list[_Secret]) -> tuple[str, Mask | None]:
     return (text, hit) if hit is not None else (value, None)
 
 
-def _decided(doc: dict[str, Any], name: str, action: str, mask: Mask, because: str) -> FieldDecision:
+def _decided(
+    doc: dict[str, Any], name: str, action: Literal["withheld", "masked"], mask: Mask, because: str
+) -> FieldDecision:
     assert mask.ground is not None and mask.reviewer is not None and mask.decided_at is not None  # accepted
     return FieldDecision(
         record_id=doc["record_id"],

@@ -1,4 +1,9 @@
-"""`communis request verify PACKAGE`: every hash in the bag, and every WARC record against the archive."""
+"""`communis request verify PACKAGE`: every hash in the bag, every WARC record against the archive, and the delivery.
+
+The delivery beside a package (production.py) must be its release copy and nothing else: the same
+files with the same digests, so what the requester got is exactly what the package records as
+released, and no internal file slipped into it.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,11 @@ from pathlib import Path
 
 from ..errors import CommunisError
 from ..index import RecordIndex
-from ..package.bagit import verify_bag
+from ..package.bagit import read_manifest, verify_bag
 from ..preservation.readback import fetch_verified
 from ..store import BlobStore
 from ..warc import iter_records
+from .layout import delivery_path
 
 WARC = "data/internal/records.warc.gz"
 HASHES = "data/internal/hash-report.csv"
@@ -29,9 +35,31 @@ def _members(path: Path) -> set[str]:
     return digests
 
 
+def _delivery_problems(directory: Path) -> list[str]:
+    """The delivery's problems: its own bag's, and every file that differs from the package's `release/`."""
+    delivery = delivery_path(directory)
+    if not delivery.is_dir():
+        return []
+    name = delivery.name
+    problems = [f"{name}: {p}" for p in verify_bag(delivery)]
+    ours, found = read_manifest(directory / "manifest-sha256.txt")
+    theirs, more = read_manifest(delivery / "manifest-sha256.txt")
+    released = {p.removeprefix("data/release/"): d for p, d in ours.items() if p.startswith("data/release/")}
+    delivered = {p.removeprefix("data/"): d for p, d in theirs.items()}
+    problems += [f"{name}: {p}" for p in found + more]
+    for path in sorted(set(released) | set(delivered)):
+        if path not in delivered:
+            problems.append(f"{name}: data/{path} of the release copy is missing")
+        elif path not in released:
+            problems.append(f"{name}: data/{path} is not part of the release copy")
+        elif released[path] != delivered[path]:
+            problems.append(f"{name}: data/{path} differs from the release copy (SHA-256)")
+    return problems
+
+
 def verify_package(directory: Path, index: RecordIndex | None = None, store: BlobStore | None = None) -> list[str]:
-    """Problems found, each naming the file (empty: the package is intact and matches the archive)."""
-    problems = verify_bag(directory)
+    """Problems found, each naming the file (empty: the package is intact, matches the archive and its delivery)."""
+    problems = verify_bag(directory) + _delivery_problems(directory)
     warc, report = directory / WARC, directory / HASHES
     if not warc.is_file() or not report.is_file():
         return [*problems, f"{WARC} or {HASHES} is missing"]

@@ -45,6 +45,7 @@ from ..index import make_client
 from ..index.cases import record_sources
 from ..requests.casebook import CaseBook, CaseError, mask_id
 from ..requests.detect import detect
+from ..requests.layout import delivery_path
 from ..requests.masking import MARKER
 from ..requests.profiles import due_date, is_overdue, load_profiles
 from ..requests.workflow import (
@@ -251,7 +252,6 @@ class RequestDesk:
         deliveries were separate has none, and its release copy predates the masking of URLs and media
         metadata, so it is refused with the advice to export again.
         """
-        from ..requests.production import delivery_path
 
         def step() -> Path:
             found = next((p for p in self.packages(case_id) if p.number == number), None)
@@ -460,7 +460,7 @@ class RequestDesk:
     ) -> Produced:
         """Produce the package of the latest snapshot: numbered under `{data_dir}/packages`, or into `output`."""
         # The package's PDFs need fpdf, whose fonts take about a second to import: only exports pay.
-        from ..requests.production import delivery_path, produce
+        from ..requests.production import produce
 
         def step() -> Produced:
             self.get(case_id)

@@ -501,7 +501,7 @@ def test_export_killed_mid_package_leaves_no_package_and_rerun_verifies(samples:
     assert (out.parent / ".package.partial" / "data").is_dir()  # … the half bag is beside it, marked partial
 
     ok(communis(arc.settings, "request", "export", case.id, "-o", str(out)))
-    assert sorted(p.name for p in out.parent.iterdir()) == ["package"]  # leftovers cleared
+    assert sorted(p.name for p in out.parent.iterdir()) == ["package", "package-delivery"]  # leftovers cleared
     assert verify_package(out, arc.index, arc.store) == []
     assert "every file and every WARC record checks out" in ok(communis(arc.settings, "request", "verify", str(out)))
 

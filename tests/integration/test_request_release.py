@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from archive.requests.casebook import CaseBook
 from archive.requests.detect import detect
 from archive.requests.masking import MARKER
 from archive.requests.production import ProductionResult, produce
+from archive.requests.verify import verify_package
 from archive.requests.workflow import add_manual_mask, decide_masks, decide_media, new_case, run_case
 from schemas import Account, Author, Capture, CaptureBundle, MediaAction, MediaRef, Record
 from schemas.search import SavedSearch
@@ -245,6 +247,12 @@ def test_no_masked_author_reaches_the_requester_by_url_id_or_image(
     import gzip
 
     assert PHOTO in gzip.decompress((tmp_path / "p/data/internal/records.warc.gz").read_bytes())
+
+    # verify: the delivery is the release copy, file for file; an internal file slipped into it is named.
+    assert verify_package(tmp_path / "p", arc.index, arc.store) == []
+    shutil.copy(tmp_path / "p/data/internal/records.warc.gz", delivery / "records.warc.gz")
+    problems = verify_package(tmp_path / "p", arc.index, arc.store)
+    assert any(p.startswith("p-delivery: ") and "records.warc.gz" in p for p in problems), problems
 
 
 def test_media_decisions_withhold_or_release_whole(world: tuple[Archive, CaseBook], tmp_path: Path) -> None:
