@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..index import RecordIndex, SearchQuery, iter_hits
@@ -54,25 +54,61 @@ def _cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def export_csv(index: RecordIndex, q: SearchQuery, counter: list[int] | None = None) -> Iterator[str]:
-    """CSV rows (header first), formula-safe; `counter[0]` counts the records written."""
+def export_csv(
+    index: RecordIndex,
+    q: SearchQuery,
+    counter: list[int] | None = None,
+    seen: Callable[[list[str]], object] | None = None,
+) -> Iterator[str]:
+    """CSV rows (header first), formula-safe; `counter[0]` counts the records written.
+
+    `seen` is handed the record ids of each chunk before the chunk is yielded (the audit names every
+    record given before it leaves)."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(EXPORT_FIELDS)
+    pending: list[str] = []
     for hit in iter_hits(index, q):
         writer.writerow([_cell(_get(hit.source, f)) for f in EXPORT_FIELDS])
+        pending.append(hit.record_id)
         if counter is not None:
             counter[0] += 1
         if buf.tell() > 64 * 1024:
+            _hand(seen, pending)
             yield buf.getvalue()
             buf.seek(0)
             buf.truncate()
+    _hand(seen, pending)
     yield buf.getvalue()
 
 
-def export_jsonl(index: RecordIndex, q: SearchQuery, counter: list[int] | None = None) -> Iterator[str]:
-    """One JSON document per line: the full index document (without the raw platform JSON)."""
+def export_jsonl(
+    index: RecordIndex,
+    q: SearchQuery,
+    counter: list[int] | None = None,
+    seen: Callable[[list[str]], object] | None = None,
+    *,
+    chunk: int = 500,
+) -> Iterator[str]:
+    """One JSON document per line: the full index document (without the raw platform JSON), `chunk`
+    lines at a time; `seen` as for export_csv."""
+    lines: list[str] = []
+    pending: list[str] = []
     for hit in iter_hits(index, q):
         if counter is not None:
             counter[0] += 1
-        yield json.dumps(hit.source, ensure_ascii=False) + "\n"
+        lines.append(json.dumps(hit.source, ensure_ascii=False) + "\n")
+        pending.append(hit.record_id)
+        if len(lines) >= chunk:
+            _hand(seen, pending)
+            yield "".join(lines)
+            lines.clear()
+    _hand(seen, pending)
+    if lines:
+        yield "".join(lines)
+
+
+def _hand(seen: Callable[[list[str]], object] | None, pending: list[str]) -> None:
+    if seen is not None and pending:
+        seen(list(pending))
+    pending.clear()

@@ -216,7 +216,15 @@ async def export(
         who.client,
         note=f"format {format}",
     )
-    rows = export_csv(state.archive.index, q) if format == "csv" else export_jsonl(state.archive.index, q)
+    described = params.describe()
+
+    def seen(record_ids: list[str]) -> None:  # every record given is named before its chunk is sent
+        state.audit_shown(
+            AuditAction.EXPORT, record_ids, who.user.name, who.role, who.client, note=f"export: {described}"
+        )
+
+    exporter = export_csv if format == "csv" else export_jsonl
+    rows = exporter(state.archive.index, q, seen=seen)
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
     name = f"communis-export.{format}"
     return StreamingResponse(rows, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -107,3 +107,19 @@ def test_the_cli_audits_search_show_warc_and_audit(world: World, cli: CliRunner,
     audit = open_audit(world.settings)
     audit.refresh()
     assert audit.latest(5, user=me, action=AuditAction.AUDIT_READ)
+
+
+@pytest.mark.parametrize("format", ["csv", "jsonl"])
+def test_every_exported_record_is_named(world: World, format: str) -> None:
+    everything = _ids(world)
+    with world.app() as client:
+        given = client.get("/api/records/export", params={"format": format}, headers=world.headers("archivist"))
+    assert given.status_code == 200 and all(rid in given.text for rid in everything)
+    audit = open_audit(world.settings)
+    audit.refresh()
+    named = {
+        e.target
+        for e in audit.latest(10_000, user=world.name("archivist"), action=AuditAction.EXPORT)
+        if e.note.startswith("export:")
+    }
+    assert set(everything) <= named
