@@ -24,6 +24,7 @@ import hmac
 import os
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -45,6 +46,9 @@ SCRYPT_P = 1
 SCRYPT_DKLEN = 32
 #: scrypt needs 128·N·r bytes; hashlib's default limit (32 MiB) is below what N=2^17 takes.
 SCRYPT_MAXMEM = 256 * 1024 * 1024
+#: At most this many scrypt computations at once: each takes 128 MiB, and the web server's thread pool
+#: could otherwise run forty sign-ins together (5 GiB) at an attacker's request.
+_SCRYPT_SLOTS = threading.BoundedSemaphore(4)
 #: Days a token made without a lifetime is valid (a token kept before tokens had expiries counts from its creation).
 DEFAULT_TOKEN_DAYS = 90
 _SCHEMA = """
@@ -87,7 +91,8 @@ def hash_password(password: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int
     if not password:
         raise AccessError("empty password", hint="give a non-empty password")
     salt = os.urandom(16)
-    derived = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=SCRYPT_DKLEN, maxmem=SCRYPT_MAXMEM)
+    with _SCRYPT_SLOTS:
+        derived = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=SCRYPT_DKLEN, maxmem=SCRYPT_MAXMEM)
     return "$".join(["scrypt", str(n), str(r), str(p), _b64(salt), _b64(derived)])
 
 
@@ -98,15 +103,16 @@ def verify_password(password: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         want = base64.b64decode(expected)
-        derived = hashlib.scrypt(
-            password.encode(),
-            salt=base64.b64decode(salt),
-            n=int(n),
-            r=int(r),
-            p=int(p),
-            dklen=len(want),
-            maxmem=SCRYPT_MAXMEM,
-        )
+        with _SCRYPT_SLOTS:
+            derived = hashlib.scrypt(
+                password.encode(),
+                salt=base64.b64decode(salt),
+                n=int(n),
+                r=int(r),
+                p=int(p),
+                dklen=len(want),
+                maxmem=SCRYPT_MAXMEM,
+            )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(derived, want)
@@ -281,7 +287,9 @@ class UserStore:
             ]
         return max(ends) if ends else None
 
-    def note_failure(self, keys: Sequence[tuple[str, str]], now: datetime, since: datetime) -> dict[tuple[str, str], int]:
+    def note_failure(
+        self, keys: Sequence[tuple[str, str]], now: datetime, since: datetime
+    ) -> dict[tuple[str, str], int]:
         """Count one failed sign-in on each key; returns each key's failures since `since` (this one included)."""
         counts = {}
         with self._db() as db:
