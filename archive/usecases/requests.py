@@ -111,6 +111,16 @@ class Produced:
 
 
 @dataclass(frozen=True)
+class MediaItem:
+    """One archived media file the case's records show, with the decision on it (None: the default applies)."""
+
+    sha256: str
+    content_type: str | None
+    records: int
+    decision: MediaDecision | None
+
+
+@dataclass(frozen=True)
 class MaskPreview:
     """A suggestion as a reviewer sees it: the span and a little text either side, nothing more."""
 
@@ -213,6 +223,19 @@ class RequestDesk:
             stale = hashlib.sha256(value.encode()).hexdigest() != m.mask.value_sha256
             out.setdefault(m.mask.record_id, []).append(MaskPreview(m.id, m.mask, before, value, after, stale=stale))
         return out
+
+    def media(self, case_id: str) -> list[MediaItem]:
+        """The archived media of the latest snapshot's included records, each with its decision (part of a read)."""
+        case = self.get(case_id)
+        ids = [e.record_id for e in self._entries(case) if e.included]
+        decided = self.cases_book.media_decisions(case_id)
+        found: dict[str, tuple[str | None, int]] = {}
+        for doc in record_sources(self.archive.index, ids).values():
+            for m in doc.get("media") or []:
+                if m.get("sha256") and m.get("warc"):
+                    ctype, count = found.get(m["sha256"], (m.get("content_type"), 0))
+                    found[m["sha256"]] = (ctype, count + 1)
+        return [MediaItem(sha, ctype, n, decided.get(sha)) for sha, (ctype, n) in sorted(found.items())]
 
     # --- packages --------------------------------------------------------------------------------
 

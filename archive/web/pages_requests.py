@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from schemas import MaskStatus, Platform
+from schemas import MaskStatus, MediaAction, Platform
 from schemas.cases import CaseStatus, SnapshotEntry
 
 from ..access.policy import Permission
@@ -42,7 +42,17 @@ from .dependencies import (  # the same role checks as the API, refusals audited
 )
 from .forms import Failed, attempt, back, model, notice, read_form, search_of
 from .pages import page, templates
-from .schemas import CaseCreate, CaseDetail, CaseSummary, DecideIn, DeliveryIn, ExportIn, ManualMaskIn, ReviewIn
+from .schemas import (
+    CaseCreate,
+    CaseDetail,
+    CaseSummary,
+    DecideIn,
+    DeliveryIn,
+    ExportIn,
+    ManualMaskIn,
+    MediaDecisionIn,
+    ReviewIn,
+)
 from .state import AppState
 
 router = APIRouter(include_in_schema=False)
@@ -171,6 +181,8 @@ def _case_page(
         grounds=profile.default_grounds if profile else [],
         profile=profile,
         fields=MASKED_FIELDS,
+        media=desk.media(case_id),
+        media_actions=list(MediaAction),
         can_act=who.can(Permission.REQUESTS) and case.status is CaseStatus.OPEN,
         can_export=who.can(Permission.REQUESTS),
         error=error,
@@ -265,6 +277,22 @@ async def mask_page(request: Request, case_id: str, who: Reviewer, state: State)
         )
 
     return await _case_step(request, state, who, case_id, "masked", step)
+
+
+@router.post("/requests/{case_id}/media/decide")
+async def media_page(request: Request, case_id: str, who: Reviewer, state: State) -> Response:
+    form = await read_form(request)
+
+    def step() -> object:
+        body = model(
+            MediaDecisionIn,
+            {"media_sha256": form.get("media", ""), "action": form.get("action", ""), "ground": _ground(form) or ""},
+        )
+        return state.requests.decide_media(
+            actor(who), case_id, media_sha256=body.media_sha256, action=body.action, ground=body.ground
+        )
+
+    return await _case_step(request, state, who, case_id, "media-decided", step)
 
 
 @router.post("/requests/{case_id}/export")

@@ -33,6 +33,7 @@ from archive.requests.masking import MARKER
 from archive.requests.production import ProductionResult, produce
 from archive.requests.verify import verify_package
 from archive.requests.workflow import add_manual_mask, decide_masks, decide_media, new_case, run_case
+from archive.usecases.requests import RequestDesk
 from schemas import Account, Author, Capture, CaptureBundle, MediaAction, MediaRef, Record
 from schemas.search import SavedSearch
 from simulator import Simulator
@@ -268,6 +269,10 @@ def test_media_decisions_withhold_or_release_whole(world: tuple[Archive, CaseBoo
         by="granskare",
         now=clock.now(),
     )
+    desk = RequestDesk(arc, book, open_audit(arc.settings))
+    [listed] = desk.media(case_id)  # what the case page lists, with the decision
+    assert listed.sha256 == PHOTO_SHA and listed.decision is not None
+    assert listed.decision.action is MediaAction.WITHHOLD
     withheld = export(arc, book, case_id, tmp_path / "withheld")
     assert withheld.delivery is not None and withheld.media_files == 0
     assert not (withheld.delivery / "data/media").exists()

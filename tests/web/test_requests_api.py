@@ -213,6 +213,27 @@ def test_the_download_holds_the_release_only_and_no_digest_a_guess_can_be_tested
         assert form not in stored
 
 
+def test_media_decisions_are_legal_staffs_need_a_ground_and_a_file_of_the_case(legal_served: Served) -> None:
+    served = legal_served
+    cid = new_case(served)["case"]["id"]
+    body = {"media_sha256": "0" * 64, "action": "withhold", "ground": "OSL 21:7"}
+    with served.client("archivist") as archivist:
+        assert archivist.post(f"/api/requests/{cid}/media/decide", json=body).status_code == 403
+    with served.client("legal") as legal:
+        legal.post(f"/api/requests/{cid}/run").raise_for_status()
+        unknown = legal.post(f"/api/requests/{cid}/media/decide", json=body)
+        assert unknown.status_code == 400 and "no record" in unknown.json()["detail"]
+        assert legal.post(f"/api/requests/{cid}/media/decide", json={**body, "ground": ""}).status_code == 422
+        assert legal.post(f"/api/requests/{cid}/media/decide", json={**body, "action": "blur"}).status_code == 422
+        page = legal.get(f"/requests/{cid}")
+        assert page.status_code == 200 and 'aria-label="Media"' in page.text
+        form = {"media": "0" * 64, "action": "withhold", "ground": "OSL 21:7"}
+        refused = legal.post(f"/requests/{cid}/media/decide", data=form, follow_redirects=False)
+        assert refused.status_code == 400 and "no record" in refused.text
+    failed = served.audit_events(target=cid, action="request.review", outcome="failed")
+    assert any("no record" in e["note"] for e in failed)
+
+
 def test_only_legal_staff_handle_cases(legal_served: Served) -> None:
     served = legal_served
     cid = new_case(served, requester="Karin Svensson")["case"]["id"]
