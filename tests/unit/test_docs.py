@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from archive.cli import app
+from archive.access.settings import AccessSettings
 from archive.config import Settings
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -12,7 +13,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 def test_every_setting_is_in_operations_md() -> None:
     text = (DOCS / "operations.md").read_text()
-    missing = [name for name in Settings.model_fields if f"| {name} | COMMUNIS_{name.upper()}" not in text]
+    fields = [*Settings.model_fields, *AccessSettings.model_fields]
+    missing = [name for name in fields if f"| {name} | COMMUNIS_{name.upper()}" not in text]
     assert missing == []
 
 
