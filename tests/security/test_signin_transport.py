@@ -300,3 +300,17 @@ def test_the_alert_webhook_is_not_called_over_plain_http(monkeypatch: pytest.Mon
     monkeypatch.setattr(socket.socket, "connect", guard)
     assert notify("http://192.0.2.1/hooks/s3cr3t", []) is False
     assert tried == []
+
+
+def test_an_ipv6_client_is_counted_by_its_64_network(world: World, clock: Clock) -> None:
+    name, _ = _user(world)
+    limits = AccessSettings(login_max_failures_per_user=100, login_max_failures_per_address=3)
+    for host in ("2001:db8:1:2::a", "2001:db8:1:2::b", "2001:db8:1:2:ffff::c"):
+        with world.app(limits, client=(host, 4000)) as rotating:
+            assert _login(rotating, f"nobody-{world.run}", "guess").status_code == 401
+    with world.app(limits, client=("2001:db8:1:2::d", 4000)) as same_network:
+        assert _login(same_network, name, PASSWORD).status_code == 429
+    with world.app(limits, client=("2001:db8:1:3::a", 4000)) as next_network:
+        assert _login(next_network, name, PASSWORD).status_code == 303
+    [lockout] = [e for e in _recent(world, AuditAction.LOGIN_LOCKOUT) if e.target == "address 2001:db8:1:2::/64"]
+    assert lockout.client == "2001:db8:1:2:ffff::c"
