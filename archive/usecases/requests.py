@@ -192,12 +192,25 @@ class RequestDesk:
         record(
             self.audit, who, AuditAction.VIEW, case_id, note=f"request case: {len(entries)} records, {len(masks)} masks"
         )
+        self._name_shown(who, case_id, entries)
         return CaseView(case, entries, masks)
+
+    def _name_shown(self, who: Actor, case_id: str, entries: list[SnapshotEntry]) -> None:
+        """Every record of the case the answer shows, named in an audit event of its own (by record id)."""
+        self.audit.shown(
+            AuditAction.VIEW,
+            [e.record_id for e in entries],
+            user=who.name,
+            role=who.role,
+            client=who.client,
+            note=f"in request case {case_id}",
+        )
 
     def records(self, who: Actor, case_id: str) -> list[SnapshotEntry]:
         """The latest snapshot's records with their review decisions, by platform, account and id."""
         entries = self._entries(self.get(case_id))
         record(self.audit, who, AuditAction.VIEW, case_id, note=f"request case records: {len(entries)}")
+        self._name_shown(who, case_id, entries)
         return sorted(entries, key=lambda e: (e.platform, e.account, e.record_id))
 
     def masks_of(self, case_id: str) -> list[MaskRef]:

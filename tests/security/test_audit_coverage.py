@@ -123,3 +123,27 @@ def test_every_exported_record_is_named(world: World, format: str) -> None:
         if e.note.startswith("export:")
     }
     assert set(everything) <= named
+
+
+def test_a_request_cases_records_are_named_when_shown(world: World) -> None:
+    from archive.index.client import make_client
+    from archive.requests.casebook import CaseBook
+    from archive.usecases import Actor
+    from archive.usecases.requests import open_requests
+    from schemas import Role
+    from schemas.search import SavedSearch
+
+    desk = open_requests(world.arc)
+    legal = Actor(world.name("legal"), Role.LEGAL, "192.0.2.50")
+    case = desk.create(legal, searches=[SavedSearch(q="Snöröjningen")], requester=f"req-{world.run}")
+    try:
+        desk.run(legal, case.id)
+        entries = [e.record_id for e in desk.records(legal, case.id)]
+        assert entries
+        with world.app() as client:
+            for path in (f"/api/requests/{case.id}", f"/api/requests/{case.id}/records", f"/requests/{case.id}"):
+                assert client.get(path, headers=world.headers("archivist")).status_code == 200, path
+        named = _audited(world, world.name("archivist"), entries)
+        assert [rid for rid, events in named.items() if not events] == []
+    finally:
+        CaseBook(make_client(world.settings), world.settings.es_index_prefix).destroy()
