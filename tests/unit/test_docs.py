@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archive.cli import app
 from archive.access.settings import AccessSettings
+from archive.cli import app
 from archive.config import Settings
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
