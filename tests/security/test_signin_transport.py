@@ -314,3 +314,31 @@ def test_an_ipv6_client_is_counted_by_its_64_network(world: World, clock: Clock)
         assert _login(next_network, name, PASSWORD).status_code == 303
     [lockout] = [e for e in _recent(world, AuditAction.LOGIN_LOCKOUT) if e.target == "address 2001:db8:1:2::/64"]
     assert lockout.client == "2001:db8:1:2:ffff::c"
+
+
+def test_tokens_made_before_expiries_existed_expire_90_days_after_they_were_made(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from archive.access.users import token_digest
+    from archive.errors import AuthenticationFailed
+
+    path = tmp_path / "access" / "users.db"
+    path.parent.mkdir(mode=0o700)
+    now = datetime.now(UTC)
+    with sqlite3.connect(path) as db:  # the file as the first version wrote it
+        db.executescript(
+            "CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT,"
+            " disabled INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL);"
+            "CREATE TABLE tokens (token_sha256 TEXT PRIMARY KEY, user_name TEXT NOT NULL REFERENCES users(name),"
+            " created_at TEXT NOT NULL);"
+        )
+        db.execute("INSERT INTO users VALUES ('eva', 'archivist', NULL, 0, ?)", (now.isoformat(),))
+        for token, age in (("old-token", 91), ("recent-token", 1)):
+            made = (now - timedelta(days=age)).isoformat()
+            db.execute("INSERT INTO tokens VALUES (?, 'eva', ?)", (token_digest(token), made))
+    path.chmod(0o644)
+    users = UserStore(path)
+    assert users.user_for_token("recent-token").name == "eva"
+    with pytest.raises(AuthenticationFailed, match="expired"):
+        users.user_for_token("old-token")
+    assert path.stat().st_mode & 0o777 == 0o600, "a file open to others is closed on first use"
