@@ -102,10 +102,26 @@ class _TomlSource(PydanticBaseSettingsSource):
             raise ConfigError(f"{path}: cannot read config: {exc}") from exc
 
 
-class Settings(BaseSettings):
-    """Everything configurable. Secrets are SecretStr so they never print."""
+class CommunisSettings(BaseSettings):
+    """What every settings class shares: `COMMUNIS_*` variables first, then the TOML config file."""
 
     model_config = SettingsConfigDict(env_prefix="COMMUNIS_", extra="ignore", frozen=True)
+
+    @classmethod
+    def load(cls) -> Self:
+        """The settings from the environment and the config file; a typo is a one-line ConfigError."""
+        try:
+            return cls()
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(
+                f"invalid setting {where}: {first['msg']}", hint="fix COMMUNIS_* variables or the config file"
+            ) from exc
+
+
+class Settings(CommunisSettings):
+    """Everything configurable. Secrets are SecretStr so they never print."""
 
     data_dir: Path = Field(default_factory=lambda: var_dir() / "data", description="Local working data.")
     accounts_file: Path | None = Field(default=None, description="Accounts YAML file.")
@@ -240,11 +256,4 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, loaded once on first use."""
-    try:
-        return Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(
-            f"invalid setting {where}: {first['msg']}", hint="fix COMMUNIS_* variables or the config file"
-        ) from exc
+    return Settings.load()

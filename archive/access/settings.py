@@ -11,19 +11,15 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 
-from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import Field, field_validator
 
-from ..config import _TomlSource
-from ..errors import ConfigError
+from ..config import CommunisSettings
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-class AccessSettings(BaseSettings):
+class AccessSettings(CommunisSettings):
     """Sign-in throttling, trusted proxies, HSTS and API-token lifetimes."""
-
-    model_config = SettingsConfigDict(env_prefix="COMMUNIS_", extra="ignore", frozen=True)
 
     login_max_failures_per_user: int = Field(
         default=5, ge=1, le=1000, description="Wrong passwords for one user name within the window before a lockout."
@@ -59,26 +55,8 @@ class AccessSettings(BaseSettings):
     def proxy_networks(self) -> tuple[Network, ...]:
         return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, env_settings, _TomlSource(settings_cls)
-
 
 @lru_cache(maxsize=1)
 def access_settings() -> AccessSettings:
     """The process-wide access settings, loaded once on first use (a typo is a one-line error)."""
-    try:
-        return AccessSettings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(
-            f"invalid setting {where}: {first['msg']}", hint="fix COMMUNIS_* variables or the config file"
-        ) from exc
+    return AccessSettings.load()
