@@ -13,6 +13,7 @@ from prefect.client.schemas.objects import State
 from prefect.states import Completed, Failed
 
 from archive.context import Archive
+from archive.logs import install_log_redaction
 from archive.preservation.fixity import DEFAULT_SHARE, markdown_report, run_fixity
 from archive.preservation.premis import open_premis
 
@@ -20,6 +21,7 @@ from archive.preservation.premis import open_premis
 @flow(name="communis-fixity", log_prints=True)
 def fixity(share: int = DEFAULT_SHARE, check_all: bool = False) -> State:
     """Check the next 1/`share` of the stored files (every file with `check_all`)."""
+    install_log_redaction()  # Prefect's handlers (console, its API log table) get redacted records only
     arc = Archive()
     report = run_fixity(arc.store, open_premis(arc.settings), share=share, check_all=check_all)
     create_markdown_artifact(

@@ -29,6 +29,7 @@ from archive.context import Archive
 from archive.harvest.health import check_accounts, raise_alarms
 from archive.harvest.report import markdown_report
 from archive.harvest.runner import due_accounts, harvest_one
+from archive.logs import install_log_redaction
 
 
 def _secret(name: str) -> str:
@@ -46,6 +47,7 @@ async def _ensure_limits(names: list[str]) -> None:
 
 @task(task_run_name="harvest-{account_id}")
 def harvest_account_task(account_id: str, accounts_file: str) -> dict[str, object]:
+    install_log_redaction()  # also when the task runs under a flow of its own
     arc = Archive()
     account = next(a for a in load_accounts(Path(accounts_file), arc.settings) if a.id == account_id)
     with concurrency(
@@ -58,6 +60,7 @@ def harvest_account_task(account_id: str, accounts_file: str) -> dict[str, objec
 @flow(name="communis-harvest", log_prints=True)
 def harvest(accounts_file: str | None = None, accounts: list[str] | None = None) -> State:
     """Harvest the accounts in `accounts_file` (default: the configured one)."""
+    install_log_redaction()  # Prefect's handlers (console, its API log table) get redacted records only
     logger = get_run_logger()
     arc = Archive()
     path = accounts_file or (str(arc.settings.accounts_file) if arc.settings.accounts_file else None)

@@ -15,6 +15,7 @@ from prefect.artifacts import create_table_artifact
 from archive.accounts import load_accounts
 from archive.bundles import read_file
 from archive.context import Archive
+from archive.logs import install_log_redaction
 from archive.samples import ACCOUNTS_FILE, sample_file
 
 
@@ -39,6 +40,7 @@ def ingest_account(account_id: str, files: list[str], accounts_file: str, run_id
 @flow(name="communis-ingest", log_prints=True)
 def ingest_samples(accounts_file: str = str(ACCOUNTS_FILE)) -> list[dict[str, object]]:
     """Ingest the bundled sample captures of every account in `accounts_file`."""
+    install_log_redaction()  # Prefect's handlers (console, its API log table) get redacted records only
     logger = get_run_logger()
     arc = Archive()
     results = []

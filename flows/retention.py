@@ -17,6 +17,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from archive import clock
 from archive.context import Archive
+from archive.logs import install_log_redaction
 from archive.retention.actors import FLOW_AGENT
 from archive.retention.book import list_csv
 from archive.retention.plan import plan
@@ -27,6 +28,7 @@ from archive.retention.schedule import load_schedule
 @flow(name="communis-retention", log_prints=True)
 def retention_plan(as_of: datetime | None = None) -> str:
     """Plan the disposition list as of `as_of` (default now); returns the list id."""
+    install_log_redaction()  # Prefect's handlers (console, its API log table) get redacted records only
     logger = get_run_logger()
     arc = Archive()
     result = plan(

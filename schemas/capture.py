@@ -1,7 +1,9 @@
 """Capture: one raw HTTP exchange with a platform, exactly as it happened.
 
 The capture is the evidence; everything else (records, index documents) is derived from
-it. Bodies are bytes, never decoded, so invalid UTF-8 or binary media survive untouched.
+it. Bodies are bytes, never decoded, so invalid UTF-8 or binary media survive untouched. The one
+change made to them: a credential of ours that the platform echoed is cut out (`redacted` counts
+the occurrences), since secrets never reach an archive.
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ class Capture(Model):
     reason: str = ""
     response_headers: list[Header] = Field(default_factory=list)
     body: Body = Field(default=b"", description="Response body bytes (JSON base64-encoded).")
+    redacted: int = Field(
+        default=0,
+        ge=0,
+        description="Occurrences of a credential the harvester cut out of the body and headers as received "
+        "(each replaced by REDACTED); the WARC response record says so in `Communis-Redacted`.",
+    )
     started_at: datetime = Field(description="When the exchange began; the WARC-Date of its records.")
     completed_at: datetime | None = None
     ip_address: str | None = None

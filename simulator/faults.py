@@ -5,7 +5,10 @@ platform: an HTTP error (429 with the platform's headers and ``Retry-After``, 50
 a malformed body (truncated JSON, wrong types, an HTML error page, an empty body) or a dropped
 connection, or a ``poison`` answer (``simulator/poison.py``: deep JSON, endless bodies, broken
 encodings, lying lengths, XML entity bombs). Rules match on platform, path prefix, account,
-method and a query substring; the first active match wins.
+method and a query substring; the first active match wins. With ``echo`` the answer (the fault's
+or the platform's own) also repeats the request's full URL, query and credential included, as
+debug fields and error pages of some platforms do (``request_url`` first in a JSON object, a line
+before any other body).
 
 The rate limiter is Mastodon's rack-attack throttle: fixed windows aligned to the epoch
 (``period``), counted per token or, without one, per client IP; ``X-RateLimit-Reset`` is the end of
@@ -50,6 +53,7 @@ class FaultRule:
     method: str | None = None
     query: str | None = None  # a substring of the raw query string (``paged=2``)
     size: int | None = None  # bytes a streamed poison serves
+    echo: bool = False  # the answer repeats the request's URL (query and key included)
     hits: int = field(default=0)
     sent: int = field(default=0)  # body bytes the server wrote for this rule's poison answers
     _sent_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -79,6 +83,7 @@ class FaultRule:
             method=match.get("method"),
             query=match.get("query"),
             size=int(event["size"]) if event.get("size") is not None else None,
+            echo=bool(event.get("echo", False)),
         )
         from .poison import POISONS
 
@@ -115,6 +120,7 @@ class FaultRule:
             "hits": self.hits,
             "size": self.size,
             "sent": self.sent,
+            "echo": self.echo,
             "match": {
                 "platform": self.platform,
                 "path_prefix": self.path_prefix,

@@ -208,6 +208,12 @@ class Simulator:
                 else (WORDPRESS_ACCOUNT if platform == "wordpress" else platform)
             )
         rule = self.faults.take(platform, req.path, account, req.method, req.raw_query)
+        resp = self._answer(platform, sub, req, rule)
+        if rule is not None and rule.echo and resp.status != _DISCONNECT:
+            resp = _echo(resp, self.base_url + req.path, req.raw_query)
+        return resp
+
+    def _answer(self, platform: str, sub: str, req: Request, rule: FaultRule | None) -> Response:
         if rule is not None and rule.kind == "slow":
             if self._stopping.wait(rule.delay):
                 return Response(_DISCONNECT)
@@ -308,6 +314,22 @@ def _error_page(status: int) -> str:
         f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n"
         "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
     )
+
+
+def _echo(resp: Response, url: str, query: str) -> Response:
+    """The answer with the request's full URL in it: first in a JSON object, else a line before the body."""
+    full = f"{url}?{query}" if query else url
+    data = b"".join(resp.iter_body()) if resp.content_length() <= 16 * 1024 * 1024 else b""
+    headers = [(k, v) for k, v in resp.headers if k.lower() != "content-length"]
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict):
+        body = json.dumps({"request_url": full, **doc}, ensure_ascii=False).encode()
+    else:
+        body = f"request: {full}\n".encode() + data
+    return Response(resp.status, body, headers)
 
 
 def _malform(resp: Response, variant: str, platform: str) -> Response:

@@ -39,11 +39,13 @@ Others:    (facebook, instagram, x, youtube, linkedin, flickr, tiktok, bluesky, 
            {"type": "bluesky.set_token", "token": "…" | null}
 Faults:    {"type": "fault", "kind": "status" | "rate_limit" | "slow" | "malformed" | "disconnect",
             "count": 3 | null, "status": 503, "retry_after": 2, "delay": 1.5,
-            "variant": "truncated" | "wrong_types" | "html" | "empty",
+            "variant": "truncated" | "wrong_types" | "html" | "empty", "echo": false,
             "match": {"platform": "mastodon", "path_prefix": "/m/api/v1/accounts", "account": "sundsvik",
                       "method": "GET"}}                   (count null = forever, e.g. an account that always fails;
                                                            path_prefix is the full path, /m/… or /wp/…; account
-                                                           is a Mastodon username, or "blog" for WordPress)
+                                                           is a Mastodon username, or "blog" for WordPress;
+                                                           echo true: the answer repeats the request's URL,
+                                                           key and all, as some platforms' debug fields do)
            {"type": "faults.clear"}
 """
 

@@ -17,6 +17,14 @@ its `Content-Length`) is not an exception for API documents: it comes back as `F
 `Fetched.json()` raises it as PayloadInvalid, and the connector quarantines the page the way it
 quarantines any unreadable page, so the rest of the account is harvested. Callers that give
 their own cap (media) get PayloadInvalid at once, since nothing parses those bodies to notice.
+
+No credential leaves the fetcher. It knows the exact values it adds (the account's token, key and
+secret) and cuts them, in every shape they travel in, out of each answer's body and headers as soon
+as they are read, before a connector parses them: records, quarantine entries and the WARC are built
+from those bytes, and the capture counts what was replaced (`Capture.redacted`, which the WARC
+record states). Messages it raises or logs name a response by its URL without the query, and are
+scrubbed of the exact values too; the values are also given to `remember_secret`, so every log
+record of the process is scrubbed of them.
 """
 
 from __future__ import annotations
@@ -37,8 +45,8 @@ import httpx
 from schemas import Capture
 
 from .. import clock
-from ..errors import AuthExpired, GaveUp, Gone, PayloadInvalid, RateLimited
-from ..redact import redact_text, redact_url
+from ..errors import AuthExpired, CommunisError, GaveUp, Gone, PayloadInvalid, RateLimited
+from ..redact import SECRET_HEADERS, SECRET_PARAMS, Secrets, redact_text, redact_url, remember_secret
 from ..version import __version__
 
 log = logging.getLogger(__name__)
@@ -84,6 +92,7 @@ class _Read:
     problem: str | None = None
     incomplete: bool = False  # the body ended early: worth another try
     raw_bytes: int = 0
+    redacted: int = 0  # occurrences of a credential cut out of the body and headers
 
 
 def _decoder(encoding: str) -> Any:
@@ -223,6 +232,24 @@ def without_query(url: str) -> str:
         return _short(redact_url(url))
 
 
+def where(response: httpx.Response) -> str:
+    """A response named for a message: its URL without the query (where keys travel), redacted."""
+    return redact_url(without_query(str(response.url)))
+
+
+def credential_values(
+    secrets: Collection[str], auth_headers: Mapping[str, str], auth_params: Mapping[str, str]
+) -> list[str]:
+    """Every credential value the fetcher sends: the given secrets, secret query parameters, and
+    secret headers (whole, and without their scheme: `Bearer abc` also as `abc`)."""
+    values = [s for s in secrets if s]
+    values += [v for k, v in auth_params.items() if k.lower() in SECRET_PARAMS and v]
+    for name, value in auth_headers.items():
+        if name.lower() in SECRET_HEADERS and value:
+            values += [value, value.split(" ", 1)[-1]]
+    return values
+
+
 def _cannot_request(url: str, exc: BaseException) -> str:
     """Why a URL taken from a payload cannot be requested, with any credential in it cut out (the
     message reaches quarantine reasons, the harvest state and logs; a next link may carry a token)."""
@@ -255,7 +282,10 @@ class Fetcher:
         self.api_host = api_host
         self.auth_headers = dict(auth_headers or {})
         self.auth_params = dict(auth_params or {})
-        self.secrets = [s.encode() for s in secrets if s and len(s) >= 6]
+        values = credential_values(secrets, self.auth_headers, self.auth_params)
+        self.secrets = Secrets(values)
+        for value in values:
+            remember_secret(value)  # log lines of this process are scrubbed of it too
         self.max_tries = max_tries
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -273,6 +303,10 @@ class Fetcher:
         if seconds > 0:
             log.info("waiting %.1f s: %s", seconds, why)
             self.sleep(seconds)
+
+    def scrub(self, text: str) -> str:
+        """`text` without this fetcher's credentials or anything that looks like one."""
+        return redact_text(self.secrets.text(text))
 
     def _backoff(self, attempt: int) -> float:
         return float(min(self.max_backoff, self.backoff * 2.0**attempt) * self.rng.uniform(0.5, 1.5))
@@ -308,6 +342,24 @@ class Fetcher:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> Fetched:
+        """`get` and `post`: every error it raises carries a message scrubbed of the credentials."""
+        try:
+            return self._request(method, url, params, accept, max_bytes, json_body, headers)
+        except CommunisError as exc:
+            exc.args = tuple(self.scrub(a) if isinstance(a, str) else a for a in exc.args)
+            exc.hint = self.scrub(exc.hint)
+            raise
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        accept: Collection[int],
+        max_bytes: int | None,
+        json_body: Any,
+        headers: Mapping[str, str] | None,
+    ) -> Fetched:
         if self.api_host is not None and _host(url) == self.api_host:
             # The credential goes to the platform's API host only, never to the CDNs that serve media.
             headers = {**self.auth_headers, **(headers or {})}
@@ -333,36 +385,36 @@ class Fetcher:
             status = response.status_code
             if status == 429:
                 wait = wait_hint(response.headers, clock.now())
-                self._pause(wait if wait is not None else self._backoff(attempt), f"429 from {response.url}")
+                self._pause(wait if wait is not None else self._backoff(attempt), f"429 from {where(response)}")
                 last_error = "429 Too Many Requests"
                 continue
             if status in TRANSIENT_STATUSES:
                 last_error = f"HTTP {status}"
                 wait = wait_hint(response.headers, clock.now()) if status == 503 else None
-                self._pause(wait if wait is not None else self._backoff(attempt), f"{status} from {response.url}")
+                self._pause(wait if wait is not None else self._backoff(attempt), f"{status} from {where(response)}")
                 continue
             disguised = self._throttled(response)
             if disguised is not None:
                 last_error = f"throttled (HTTP {status})"
-                self._pause(disguised or self._backoff(attempt), f"platform throttle signal from {response.url}")
+                self._pause(disguised or self._backoff(attempt), f"platform throttle signal from {where(response)}")
                 continue
-            capture = self._capture(response, started, read.body)
+            capture = self._capture(response, started, read.body, read.redacted)
             if read.problem is not None and (max_bytes is not None or (status >= 400 and status not in accept)):
                 # A media file (nothing parses it to notice) or an error answer that cannot be read.
-                raise PayloadInvalid(f"{without_query(str(response.url))}: {read.problem}")
+                raise PayloadInvalid(f"{where(response)}: {read.problem}")
             if status in accept:
                 return Fetched(capture, response, read.problem)
             if status in (401, 403):
-                raise AuthExpired(f"{without_query(str(response.url))} refused our credentials (HTTP {status})")
+                raise AuthExpired(f"{where(response)} refused our credentials (HTTP {status})")
             if status in (404, 410):
-                raise Gone(f"{without_query(str(response.url))} answered {status}")
+                raise Gone(f"{where(response)} answered {status}")
             if status >= 400:
                 raise PayloadInvalid(
-                    f"{without_query(str(response.url))} answered HTTP {status}: {response.text[:200]!r}"
+                    f"{where(response)} answered HTTP {status}: {response.text[:200]!r}"
                 )
             self._remember_limits(response)
             return Fetched(capture, response, read.problem)
-        raise GaveUp(redact_text(f"{method} {without_query(url)} failed {self.max_tries} times; last: {last_error}"))
+        raise GaveUp(f"{method} {without_query(url)} failed {self.max_tries} times; last: {last_error}")
 
     def _send(
         self,
@@ -385,8 +437,29 @@ class Fetcher:
             read = read_capped(response, max_bytes if max_bytes is not None else self.max_body_bytes)
         finally:
             response.close()  # an unread rest is not drained: the connection is dropped instead
+        self._redact(read)
         response._content = read.body if read.problem is None else b""  # what .content would hold
         return read
+
+    def _redact(self, read: _Read) -> None:
+        """Cut the credentials out of an answer's body and headers before anything reads them.
+
+        Some APIs echo the caller's key or token (in `next` URLs, debug fields, error pages). WARC
+        files are public records, and records, quarantine entries and messages are built from these
+        bytes, so the value goes here, once, for all of them."""
+        if not self.secrets:
+            return
+        read.body, found = self.secrets.bytes(read.body)
+        response = read.response
+        headers = []
+        for name, value in response.headers.multi_items():
+            cleaned = self.secrets.text(value)
+            found += cleaned != value
+            headers.append((name, cleaned))
+        if found:
+            response.headers = httpx.Headers(headers)
+            read.redacted = found
+            log.warning("an answer from %s echoed the account's credential; redacted", response.url.host)
 
     def _throttled(self, response: httpx.Response) -> float | None:
         """The connector's throttle check; a check that cannot read the body has found no throttle signal."""
@@ -410,31 +483,26 @@ class Fetcher:
             if wait:
                 self._pause(wait, f"rate-limit budget exhausted at {response.url.host}")
 
-    def _capture(self, response: httpx.Response, started: datetime, body: bytes) -> Capture:
+    def _capture(self, response: httpx.Response, started: datetime, body: bytes, redacted: int = 0) -> Capture:
+        """The exchange as archived; `body` and the response headers are already redacted (`_redact`)."""
         request = response.request
         try:
             request_body = request.content
         except httpx.RequestNotRead:  # a request httpx built to follow a redirect carries its body as a stream
             request_body = request.read()
-        for secret in self.secrets:
-            # Some APIs echo the caller's token (in `paging.next` URLs, debug fields): WARC files are
-            # public records, so the token is cut out of the archived body too.
-            if secret in body:
-                log.warning(
-                    "a response from %s contained the account's token; redacted in the archive", response.url.host
-                )
-                body = body.replace(secret, b"REDACTED")
+        request_body, in_request = self.secrets.bytes(request_body)  # a POST body naming a credential
         return Capture(
             # Redacted here, not only in the WARC writer: the URL also becomes each record's
             # `source_url` (index, metadata record) and part of quarantine reasons and log lines.
             method=request.method,
             url=redact_url(str(request.url)),
-            request_headers=list(request.headers.multi_items()),
+            request_headers=[(k, self.secrets.text(v)) for k, v in request.headers.multi_items()],
             request_body=request_body,
             status=response.status_code,
             reason=response.reason_phrase,
             response_headers=list(response.headers.multi_items()),
             body=body,
+            redacted=redacted + in_request,
             started_at=started,
             completed_at=clock.now(),
             http_version=response.http_version,

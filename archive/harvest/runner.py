@@ -96,8 +96,9 @@ def harvest_one(
     except StoreUnavailable:
         raise  # nothing can be recorded, and no other account can be stored either
     except CommunisError as exc:
-        log.error("account=%s harvest failed: %s", account.id, exc.one_line())
-        return _failed(store, account, exc.one_line(), now=now, run_id=run_id)
+        error = redact_text(exc.one_line())  # saved in the write-once state, reported, alerted: no credential
+        log.error("account=%s harvest failed: %s", account.id, error)
+        return _failed(store, account, error, now=now, run_id=run_id)
     except Exception as exc:  # noqa: BLE001 - see the docstring: the other accounts must still run
         log.exception("account=%s harvest failed unexpectedly", account.id)
         return _failed(store, account, unexpected(exc), now=now, run_id=run_id)

@@ -28,6 +28,7 @@ from ..faults import CrashPoint, crash_point
 from ..index import RecordIndex
 from ..ingest.memory import RunMemory
 from ..ingest.quarantine import QuarantineEntry
+from ..redact import redact_text
 from ..store import BlobStore
 from .state import load_state, save_state
 from .versions import VersionCounts, Versioner
@@ -145,6 +146,7 @@ def harvest_account(
         index_down = exc
     ok = not failure and index_down is None
     error = failure[0].one_line() if failure else (index_down.one_line() if index_down else None)
+    error = redact_text(error) if error else None  # the state is write-once: no credential in it, ever
     complete = not failure and not ctx.incomplete
     crash_point(CrashPoint.HARVEST_BEFORE_STATE)
     saved = save_state(

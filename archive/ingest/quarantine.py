@@ -17,7 +17,7 @@ from schemas import Capture
 
 from .. import clock
 from ..errors import StoreUnavailable
-from ..redact import redact_headers, redact_url
+from ..redact import redact_headers, redact_text, redact_url
 from ..store import BlobStore
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ def quarantine(
 ) -> QuarantineEntry:
     """Keep the input with its reason in the store (or under `fallback` while the store is down)."""
     url = redact_url(capture.url) if capture else "(unparsed input)"
+    reason = redact_text(reason)  # reasons quote URLs and answers; they reach reports, logs and the flow
     doc: dict[str, object] = {
         "reason": reason,
         "account": account,

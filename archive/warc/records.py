@@ -6,7 +6,8 @@ compression, bounds the speed. Communis therefore serializes records itself in t
 layout (version line, named fields, CRLF, block, CRLF CRLF) and relies on warcio to read and
 check them: every file written in the tests passes `warcio check`. Digests are SHA-256 in
 lowercase hex, one encoding everywhere (WARC fields, manifest, index; S3 gets the same bytes
-in base64). Secrets are redacted before a header is built.
+in base64). Secrets are redacted before a header is built; a credential echoed in a body was cut
+out by the fetcher, and the response record says so (`Communis-Redacted`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ ORIG_PREFIX = "X-Archive-Orig-"
 _REWRITTEN = frozenset({"content-encoding", "transfer-encoding", "content-length"})
 METADATA_CONTENT_TYPE = "application/json"
 METADATA_FORMAT = "communis-records/1"
+#: Named field on a response whose payload had a credential cut out (see `redaction_field`).
+REDACTED_FIELD = "Communis-Redacted"
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 CRLF = b"\r\n"
 
@@ -106,9 +109,19 @@ def build_request(capture: Capture, uri: str, date: str, concurrent_to: str) -> 
     )
 
 
+def redaction_field(capture: Capture) -> list[tuple[str, str]]:
+    """The named field that says the payload is not byte for byte what was received: a credential
+    the platform echoed was replaced (WARC 1.1 lets a record carry fields of its own; readers ignore
+    those they do not know). The digests are of the stored bytes, so the record still verifies."""
+    if not capture.redacted:
+        return []
+    return [(REDACTED_FIELD, f"{capture.redacted} occurrence(s) of a harvester credential replaced by REDACTED")]
+
+
 def build_response(capture: Capture, uri: str, date: str, payload_digest: str) -> WarcRecord:
-    """The `response` record holding the raw body exactly as received."""
-    fields = [("WARC-Date", date), ("WARC-Target-URI", uri)]
+    """The `response` record holding the body as received (but for a redacted credential, which
+    `Communis-Redacted` states)."""
+    fields = [("WARC-Date", date), ("WARC-Target-URI", uri), *redaction_field(capture)]
     if capture.ip_address:
         fields.append(("WARC-IP-Address", capture.ip_address))
     return WarcRecord(
@@ -129,6 +142,7 @@ def build_revisit(
             ("WARC-Refers-To", original["record_id"]),
             ("WARC-Refers-To-Target-URI", original["uri"]),
             ("WARC-Refers-To-Date", original["date"]),
+            *redaction_field(capture),
         ],
         "application/http; msgtype=response",
         _response_head(capture),

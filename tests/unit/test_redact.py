@@ -4,8 +4,8 @@ import logging
 
 import pytest
 
-from archive.logs import setup_logging
-from archive.redact import redact_headers, redact_text, redact_url
+from archive.logs import install_log_redaction, setup_logging
+from archive.redact import Secrets, redact_headers, redact_text, redact_url, remember_secret
 
 
 def test_url_params_and_userinfo_are_redacted() -> None:
@@ -57,3 +57,31 @@ def test_an_unexpected_error_is_recorded_without_a_token() -> None:
 
     line = unexpected(RuntimeError("GET https://x.example/v1?api_key=SECRETKEY999 blew up\nsecond line"))
     assert line.startswith("unexpected RuntimeError: GET") and "SECRETKEY999" not in line and "\n" not in line
+
+
+def test_exact_values_are_cut_out_in_every_shape_they_travel_in() -> None:
+    """A key with characters URLs and JSON escape is found as is, URL-encoded and JSON-escaped."""
+    key = "k3y/with+odd=chars"
+    secrets = Secrets([key, "short"])  # under six characters: not a secret (it would cut words out)
+    body = f'{{"a":"{key}","b":"k3y\\/with+odd=chars","c":"?x=k3y%2Fwith%2Bodd%3Dchars","d":"short"}}'
+    cleaned, count = secrets.bytes(body.encode())
+    assert count == 3 and b"k3y" not in cleaned and b'"d":"short"' in cleaned
+    assert secrets.text(f"GET /v?q={key}") == "GET /v?q=REDACTED"
+    assert not Secrets([]) and Secrets([key])
+
+
+def test_a_remembered_secret_is_cut_out_of_messages_and_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
+    """Flows run under Prefect's handlers, not the CLI's: the record factory redacts every record,
+    its message and the traceback a handler would print, whatever handler takes it."""
+    remember_secret("plain-key-no-pattern-771")
+    install_log_redaction()
+    assert "plain-key" not in redact_text("the key plain-key-no-pattern-771 was refused")
+    assert "plain-key" not in redact_url("https://x.example/v1/plain-key-no-pattern-771/items")
+    caplog.set_level(logging.INFO)
+    log = logging.getLogger("some.library")  # no Communis handler or filter on it
+    try:
+        raise RuntimeError("upstream said: plain-key-no-pattern-771 is invalid")
+    except RuntimeError:
+        log.exception("call failed for %s", "plain-key-no-pattern-771")
+    assert "plain-key" not in caplog.text and "REDACTED" in caplog.text
+    assert "RuntimeError: upstream said: REDACTED is invalid" in caplog.text

@@ -93,6 +93,25 @@ def test_secrets_never_reach_the_warc(tmp_path: Path) -> None:
     assert b"X-Archive-Orig-Content-Encoding: gzip" in plain
 
 
+def test_a_redacted_payload_says_so_and_still_verifies(tmp_path: Path) -> None:
+    """The fetcher cut an echoed credential out of the body: the response record states it, and its
+    digests are of the stored bytes, so warcio's check passes (issue 15, finding 2)."""
+    bundle = _bundle(1, body=b'{"id":"1","next":"https://m.example/?k=REDACTED"}')
+    bundle = bundle.model_copy(update={"capture": bundle.capture.model_copy(update={"redacted": 1})})
+    writer = WarcWriter(tmp_path, "run1")
+    located = writer.write("kommun", RC, bundle).located()[0]
+    writer.write("kommun", RC, _bundle(2))  # nothing redacted: no such field
+    [done] = writer.close()
+    recs = {r.record_id: r.record for r in iter_records(done.path.open("rb"))}
+    assert located.warc
+    response = recs[located.warc.record_id]
+    assert response.rec_headers.get_header("Communis-Redacted").startswith("1 occurrence(s)")
+    fields = [r.rec_headers.get_header("Communis-Redacted") for r in recs.values() if r.rec_type == "response"]
+    assert fields.count(None) == 1
+    check = warcio_check(done.path)
+    assert check.returncode == 0 and "digest pass" in check.stdout, check.stdout
+
+
 def test_identical_payload_becomes_revisit_with_refers_to(tmp_path: Path) -> None:
     writer = WarcWriter(tmp_path, "run1")
     first = writer.write("kommun", RC, _bundle(1)).located()[0]
