@@ -161,7 +161,7 @@ def redact_record(record: logging.LogRecord) -> logging.LogRecord:
     exception's message, which the handler's formatter would otherwise print as it is)."""
     try:
         message = record.getMessage()
-    except (TypeError, ValueError):  # arguments that do not fit the format: logging reports it later
+    except Exception:  # noqa: BLE001 - arguments that do not fit the format: logging reports it when it emits
         return record
     cleaned = redact_text(message)
     if cleaned != message:

@@ -409,9 +409,7 @@ class Fetcher:
             if status in (404, 410):
                 raise Gone(f"{where(response)} answered {status}")
             if status >= 400:
-                raise PayloadInvalid(
-                    f"{where(response)} answered HTTP {status}: {response.text[:200]!r}"
-                )
+                raise PayloadInvalid(f"{where(response)} answered HTTP {status}: {response.text[:200]!r}")
             self._remember_limits(response)
             return Fetched(capture, response, read.problem)
         raise GaveUp(f"{method} {without_query(url)} failed {self.max_tries} times; last: {last_error}")

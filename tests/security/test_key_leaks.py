@@ -12,19 +12,19 @@ database), storing in the real MinIO and indexing in the real Elasticsearch.
 
 Then every sink is searched for the keys' bytes: every object under the test's S3 prefix (harvest
 state, quarantine, manifests, WARC files decompressed; base64 in JSON decoded), every document of the
-test's index, Prefect's database file (flow and task states, logs, artifacts) and its artifacts and
-logs read through its client, the webhook bodies, and every log record and line the process wrote.
-Each sink must also show the REDACTED marker where the key was, so a sink that never saw the key
-cannot pass for a clean one.
+test's index, Prefect's database file (flow and task states, logs, artifacts), its home folder (result
+storage), its artifacts, runs and states read through its client, the webhook bodies, and every log
+record and line the process wrote. The sinks that held the key before the fix must show the REDACTED
+marker (or the message) where it was, so a sink that never saw the key cannot pass for a clean one.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import gzip
 import json
 import logging
+import os
 import sqlite3
 import threading
 import zlib
@@ -134,7 +134,11 @@ def sim() -> Iterator[Simulator]:
 
 @pytest.fixture
 def env(
-    s3_settings: Settings, sim: Simulator, webhook: tuple[str, list[bytes]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    s3_settings: Settings,
+    sim: Simulator,
+    webhook: tuple[str, list[bytes]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Settings]:
     accounts = tmp_path / "accounts.yaml"
     accounts.write_text(
@@ -178,7 +182,7 @@ def env(
         "COMMUNIS_S3_ACCESS_KEY": s.s3_access_key.get_secret_value(),
         "COMMUNIS_S3_SECRET_KEY": s.s3_secret_key.get_secret_value(),
         "COMMUNIS_ES_INDEX_PREFIX": s.es_index_prefix,
-        "COMMUNIS_EVENTS_PREFIX": s.events_prefix,
+        "COMMUNIS_EVENTS_PREFIX": s.events_prefix or s.es_index_prefix,
         "COMMUNIS_ACCOUNTS_FILE": str(accounts),
         "COMMUNIS_HARVEST_LOOKBACK_DAYS": "3650",
         "COMMUNIS_ALERT_WEBHOOK_URL": webhook[0],
@@ -308,6 +312,9 @@ def test_no_platform_key_reaches_any_sink(
     sinks["prefect"] = prefect_found + [
         (path.name, path.read_bytes()) for path in sorted(database.parent.glob(database.name + "*"))
     ]
+    # Its home (result storage, local files), wherever a run might have persisted something.
+    home = Path(os.environ["PREFECT_HOME"])
+    sinks["prefect"] += [(str(p), p.read_bytes()) for p in sorted(home.rglob("*")) if p.is_file()]
     with sqlite3.connect(database) as db:
         logs = [row[0].encode() for row in db.execute("SELECT message FROM log")]
     sinks["prefect logs"] = [("log table", b"\n".join(logs))]

@@ -133,3 +133,21 @@ def test_bearer_token_required_per_account() -> None:
         sim.apply([{"type": "mastodon.set_token", "account": "sundsvik", "token": "rotated"}])
         expired = c.get(f"/m/api/v1/accounts/{ok.json()['id']}/statuses", headers={"Authorization": "Bearer s3cret"})
         assert expired.status_code == 401 and expired.json() == {"error": "The access token is invalid"}
+
+
+def test_an_echo_fault_repeats_the_request_url_key_and_all(http: httpx.Client, sim: Simulator) -> None:
+    """Some platforms' debug fields and error pages repeat the request's URL, credential included: the
+    harvester's redaction is tested against such answers (tests/security/test_key_leaks.py)."""
+    sim.apply(
+        [
+            {"type": "fault", "kind": "status", "status": 400, "echo": True, "match": {"platform": "youtube"}},
+            {"type": "fault", "kind": "malformed", "variant": "html", "echo": True, "match": {"platform": "wordpress"}},
+        ]
+    )
+    error = http.get("/yt/videos", params={"key": "echoed-key-1234"})
+    assert error.status_code == 400
+    assert list(error.json()) == ["request_url", "error"]  # first, then the platform's own envelope
+    assert error.json()["request_url"] == f"{sim.base_url}/yt/videos?key=echoed-key-1234"
+    page = http.get("/wp/wp-json/wp/v2/posts", params={"api_key": "echoed-key-5678"})
+    assert page.text.startswith(f"request: {sim.base_url}/wp/wp-json/wp/v2/posts?api_key=echoed-key-5678\n<!doctype")
+    assert http.get("/wp/wp-json/wp/v2/posts").status_code == 200  # each fault used up
