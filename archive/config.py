@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from schemas import LockMode, RetentionClass, RetentionTrigger
@@ -195,6 +195,14 @@ class Settings(CommunisSettings):
     )
     http_max_tries: int = Field(default=5, ge=1, le=20, description="Tries per request before giving up.")
     http_backoff_seconds: float = Field(default=0.5, ge=0, le=60, description="First retry delay (doubles, jittered).")
+    http_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Networks (CIDR) or addresses that harvest requests may reach although they are not public "
+            "(loopback, private, link-local…): none by default, so a URL in a post or comment cannot reach "
+            "this machine's or the local network's services."
+        ),
+    )
     harvest_lock_timeout_seconds: int = Field(
         default=600, ge=1, description="How long a run waits for another run of the same account."
     )
@@ -221,6 +229,20 @@ class Settings(CommunisSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings, _TomlSource(settings_cls)
+
+    @field_validator("http_allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an address or a network (CIDR)") from None
+        return value
+
+    def allowed_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """`http_allowed_networks` parsed: the non-public destinations harvest requests may reach."""
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.http_allowed_networks)
 
     @model_validator(mode="after")
     def _credentials_over_tls(self) -> Self:

@@ -164,6 +164,14 @@ class GaveUp(ConnectorError):
     """A request kept failing (5xx, timeouts, resets) after every retry."""
 
 
+class DestinationRefused(ConnectorError):
+    """A request would connect to a non-public address (loopback, private, link-local, multicast,
+    reserved) that `http_allowed_networks` does not allow: refused before any byte is sent. A URL in
+    a post, a comment or a redirect must not make the harvester reach this machine or its network."""
+
+    hint = "if that address is a platform this installation harvests, add its network to COMMUNIS_HTTP_ALLOWED_NETWORKS"
+
+
 class NothingListed(ConnectorError):
     """Every listing page of a run was unreadable (quarantined): the run read nothing, so it failed.
     Reported as a success, such a run hid a broken account behind "ok, 0 captures" for ever."""

@@ -103,6 +103,7 @@ def bench_one(platform: str, posts: int) -> dict[str, object]:
         store_path=tmp / "store",
         es_index_prefix=f"hb-{uuid.uuid4().hex[:8]}",
         warc_rollover_bytes=64 * 1024 * 1024,
+        http_allowed_networks=["127.0.0.0/8"],  # the simulator's loopback, refused by default
     )
     arc = Archive(settings)
     try:

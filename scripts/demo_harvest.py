@@ -108,6 +108,8 @@ def main() -> None:
             "COMMUNIS_STORE_PATH": str(demo_dir / "store"),
             "COMMUNIS_DATA_DIR": str(demo_dir / "data"),
             "COMMUNIS_HARVEST_LOOKBACK_DAYS": "60",
+            # The simulator is on this machine, which a real installation never harvests (docs/security.md):
+            "COMMUNIS_HTTP_ALLOWED_NETWORKS": '["127.0.0.0/8", "::1/128"]',
             "SUNDSVIK_API_TOKEN": DEMO_TOKEN,
             "COMMUNIS_HARVEST_SWEEP_HOURS": "0",
         }  # every run reads old posts' markers: see all new comments

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import uuid
@@ -16,6 +18,11 @@ REPO = Path(__file__).resolve().parent.parent
 #: One audit and one preservation-event stream for all tests: the local Elasticsearch cannot delete
 #: data streams, and one per test would pile up shards. Tests tell their events apart by ids.
 EVENTS_PREFIX = "test-shared"
+#: The simulator and the test peers listen on loopback, which production refuses to harvest (docs/security.md,
+#: finding 5): the tests allow it, for this process and every process it starts (CLI runs, flows).
+#: tests/security/test_ssrf.py sets its own allow-list to test the refusals.
+LOOPBACK_NETWORKS = ["127.0.0.0/8", "::1/128"]
+os.environ.setdefault("COMMUNIS_HTTP_ALLOWED_NETWORKS", json.dumps(LOOPBACK_NETWORKS))
 
 
 def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:

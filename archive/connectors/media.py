@@ -1,5 +1,9 @@
 """Media files referenced by records: fetched once per URL, size-capped and type-checked.
 
+The URLs come from posts and comments, so anyone can write one: the harvest client connects only
+to public addresses and allowed networks (`destinations.py`), on every redirect hop, and a refused
+URL is quarantined with the refused address as its reason, nothing having been sent.
+
 A media file is archived as a `response` record of its own, before the records that show
 it, and those records carry its SHA-256 (the WARC-Payload-Digest of that response).
 """
@@ -12,7 +16,7 @@ from collections.abc import Iterator
 from schemas import CaptureBundle, MediaRef
 
 from ..bundles import Rejected, encoded
-from ..errors import ConnectorError
+from ..errors import ConnectorError, DestinationRefused
 from .base import HarvestContext
 
 ALLOWED = ("image/", "video/", "audio/")
@@ -25,6 +29,9 @@ def fetch_media(ctx: HarvestContext, refs: list[MediaRef]) -> Iterator[CaptureBu
             continue
         try:
             fetched = ctx.fetcher.get(ref.url, max_bytes=ctx.media_max_bytes)
+        except DestinationRefused as exc:  # the URL or a redirect points inside: nothing was sent
+            yield Rejected(encoded(ref.url), f"{exc} for media {ref.url}")
+            continue
         except ConnectorError as exc:
             yield Rejected(encoded(ref.url), f"media {ref.url}: {exc}")
             continue

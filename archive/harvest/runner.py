@@ -15,6 +15,7 @@ from ..accounts.closures import closed_accounts
 from ..config import Settings
 from ..connectors.base import Connector
 from ..connectors.credentials import SecretResolver, token_for
+from ..connectors.destinations import DestinationPolicy, GuardedTransport
 from ..connectors.http import Fetcher, make_client
 from ..connectors.registry import connector_for
 from ..errors import CommunisError, StoreUnavailable
@@ -39,9 +40,13 @@ def open_fetcher(
     resolve_secret: SecretResolver | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> Iterator[Fetcher]:
-    """The account's HTTP client: its credential placed where its platform wants it."""
+    """The account's HTTP client: its credential placed where its platform wants it, and every
+    connection to a destination the settings allow (public addresses, `http_allowed_networks`).
+    A caller's own `transport` (the tests' routing to recordings) replaces the guarded one."""
     token = token_for(account, resolve_secret)
     headers, params = connector.client_auth(account, token)
+    if transport is None:
+        transport = GuardedTransport(DestinationPolicy(settings.allowed_networks()))
     with make_client(transport=transport) as client:
         yield Fetcher(
             client,

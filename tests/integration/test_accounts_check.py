@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from simulator import Simulator
+from tests.conftest import LOOPBACK_NETWORKS
 from tests.waiting import HANG_GUARD_S
 
 TOKEN = "sim-token-for-check"
@@ -69,6 +71,7 @@ def test_accounts_check_names_each_failure(tmp_path: Path) -> None:
             timeout=HANG_GUARD_S,
             env={
                 "PATH": "/usr/bin:/bin",
+                "COMMUNIS_HTTP_ALLOWED_NETWORKS": json.dumps(LOOPBACK_NETWORKS),  # the simulator's
                 "COLUMNS": "250",
                 "HOME": str(tmp_path),
                 "SUNDSVIK_YT_WRONG": "not-the-key",

@@ -81,7 +81,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         elif isinstance(value, list):
-            value = json.dumps([v.model_dump(mode="json") for v in value])
+            value = json.dumps([v.model_dump(mode="json") if hasattr(v, "model_dump") else v for v in value])
         env[f"COMMUNIS_{name.upper()}"] = str(value.value if hasattr(value, "value") else value)
     env["COLUMNS"] = "250"
     return env
