@@ -134,6 +134,14 @@ class Settings(CommunisSettings):
     s3_region: str = Field(default="us-east-1", description="S3 region.")
     s3_access_key: SecretStr | None = Field(default=None, description="S3 access key (else boto3's chain).")
     s3_secret_key: SecretStr | None = Field(default=None, description="S3 secret key.")
+    s3_disposal_access_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "S3 access key used only to execute an approved disposition list (the one role that may delete "
+            "object versions); unset: the main key."
+        ),
+    )
+    s3_disposal_secret_key: SecretStr | None = Field(default=None, description="Its secret key.")
     s3_multipart_threshold: int = Field(
         default=64 * 1024 * 1024, ge=5 * 1024 * 1024, description="Files above this size upload in parts."
     )

@@ -1,10 +1,11 @@
 """The audit log: events appended to the Elasticsearch data stream `{prefix}-audit`.
 
-It is an `EventStream` (archive/index/events.py), like the PREMIS log. The data stream gets its
-own index template. A data stream accepts only `create` operations through its name: an event
-cannot be overwritten, updated or deleted through the stream, which makes the log append-only for
+It is an `EventStream` (archive/index/events.py), like the PREMIS log. A data stream accepts only `create`
+operations through its name: an event cannot be overwritten, updated or deleted through the stream, which makes the log append-only for
 everything Communis does. (On a secured cluster, give the application's key only `create_doc` on
-`{prefix}-audit` and `read`, so its backing indices cannot be written directly either.)
+`{prefix}-audit` and `read`, so its backing indices cannot be written directly either: the local
+node's roles do, archive/services/es_access.py.) The stream's template is put by the admin step
+(archive/index/streams.py), never by the application.
 
 Events are pydantic `AuditEvent`s, a model with no field for a secret; callers put a user
 name, query or record id in `target`, never a password or token.
@@ -22,20 +23,7 @@ from schemas import AuditAction, AuditEvent, AuditOutcome, Role
 from ..config import Settings
 from ..index.client import make_client
 from ..index.events import EventStream
-
-AUDIT_MAPPINGS: dict[str, Any] = {
-    "dynamic": "strict",
-    "properties": {
-        "@timestamp": {"type": "date_nanos"},
-        "user": {"type": "keyword"},
-        "role": {"type": "keyword"},
-        "action": {"type": "keyword"},
-        "target": {"type": "keyword", "ignore_above": 4096, "fields": {"text": {"type": "text"}}},
-        "client": {"type": "keyword"},
-        "outcome": {"type": "keyword"},
-        "note": {"type": "text"},
-    },
-}
+from ..index.streams import AUDIT_MAPPINGS
 
 
 class AuditLog(EventStream):

@@ -62,25 +62,29 @@ class EventStream:
 
     @property
     def template(self) -> str:
+        """The stream's own template of earlier releases (each stream put one); `destroy` removes it."""
         return f"{self.name}-template"
 
     def ensure(self) -> None:
-        """Put the index template (idempotent); the stream is created by the first event."""
+        """Check that `name` is a data stream, or not there yet (its first event creates it from the
+        template the admin step put: archive/index/streams.py). The application never puts the
+        template itself: its credential may not (a template can give a stream a deleting lifecycle).
+
+        A name taken by a plain index (the admin step was never run, so the first event created an
+        ordinary, overwritable index) is refused: events written there would not be append-only.
+        """
         if self._ready:
             return
-        with translate(f"create {self.log_name} template"):
-            self._es.indices.put_index_template(
-                name=self.template,
-                index_patterns=[self.name],
-                data_stream={},
-                priority=200,
-                template={
-                    "settings": {"number_of_shards": 1, "number_of_replicas": self.replicas},
-                    "mappings": self.mappings,
-                },
-                meta={"description": self.description},
+        with translate(f"look up {self.log_name}"):
+            found = self._es.options(ignore_status=404).indices.resolve_index(name=self.name, expand_wildcards="all")
+        if any(stream["name"] == self.name for stream in found.get("data_streams", [])):
+            self._ready = True
+        elif any(index["name"] == self.name for index in found.get("indices", [])):
+            raise SearchIndexError(
+                f"{self.name} is a plain index, not an append-only data stream: {self.log_name} was "
+                "written before its template existed",
+                hint="run `communis index setup` with the admin credential, then move the index aside",
             )
-        self._ready = True
 
     def append(
         self, event_id: str, event: AuditEvent | PremisEvent, *, refresh: bool = False, once: bool = False
@@ -100,6 +104,7 @@ class EventStream:
                 if not once:
                     raise
                 return False
+        self.ensure()  # the first event created the stream: check it became one
         return True
 
     def append_many(self, events: Sequence[tuple[str, AuditEvent | PremisEvent]], *, chunk: int = 1000) -> None:
@@ -121,6 +126,7 @@ class EventStream:
             if resp.get("errors"):
                 first = next(i for i in resp["items"] if "error" in i["create"])["create"]["error"]
                 raise SearchIndexError(f"cannot write {self.an_event}: {first.get('reason', first)}")
+            self.ensure()
 
     def newest(self, limit: int, **terms: str | None) -> list[dict[str, Any]]:
         """The newest `limit` events (their `at` restored), newest first, whose fields equal the given `terms`."""

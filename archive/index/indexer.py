@@ -79,7 +79,7 @@ class RecordIndex:
         return f"{self.alias}-v{MAPPING_VERSION}"
 
     def ensure(self) -> None:
-        """Create template, index and alias if missing, and add new fields to an existing index (idempotent).
+        """Create index and alias if missing, and add new fields to an existing index (idempotent).
 
         The mapping is strict, so a document with a field the live index does not know is refused.
         When a release adds fields (same MAPPING_VERSION), `put_mapping` adds them to the existing
@@ -88,16 +88,12 @@ class RecordIndex:
         refuses (a field's type) fails here loudly; that is what bumping MAPPING_VERSION is for.
         """
         with translate("create the record index"):
-            mappings = record_mappings(languages=self._cluster_has_language_analyzers())
-            self._es.indices.put_index_template(
-                name=f"{self.alias}-template",
-                index_patterns=[f"{self.alias}-v*"],
-                priority=100,
-                template={"settings": index_settings(self.replicas), "mappings": mappings},
-            )
             if not self._es.indices.exists_alias(name=self.alias):
-                try:
-                    self._es.indices.create(index=self.concrete)
+                mappings = record_mappings(languages=self._cluster_has_language_analyzers())
+                try:  # settings and mappings in the request: no template, which only an admin may put
+                    self._es.indices.create(
+                        index=self.concrete, settings=index_settings(self.replicas), mappings=mappings
+                    )
                 except BadRequestError as exc:
                     # Two harvest tasks starting at once both find no index; the second one's create
                     # is refused as "already exists", which is the state both wanted.
@@ -153,7 +149,7 @@ class RecordIndex:
         """Drop the indices and the template (test and benchmark clean-up)."""
         self.drop()
         with translate("delete the index template"):
-            self._es.options(ignore_status=404).indices.delete_index_template(name=f"{self.alias}-template")
+            self._es.options(ignore_status=(403, 404)).indices.delete_index_template(name=f"{self.alias}-template")
 
     def set_refresh(self, interval: str) -> None:
         with translate("set the refresh interval"):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from schemas import WarcFileManifest
 from schemas.premis import PremisEvent, PremisEventType, PremisOutcome
@@ -17,26 +16,12 @@ from schemas.premis import PremisEvent, PremisEventType, PremisOutcome
 from ..config import Settings
 from ..index.client import make_client
 from ..index.events import EventStream
+from ..index.streams import PREMIS_MAPPINGS as MAPPINGS
 from ..version import __version__
 
 SOFTWARE_AGENT = f"software: communis {__version__}"
 _ONCE = uuid.UUID("6f1c2a8e-3b7d-5e0a-9c4f-2d8b1e7a6c35")
 """Namespace of the name-based ids of events that happen once per object (`record(once=...)`)."""
-_KW = {"type": "keyword"}
-MAPPINGS: dict[str, Any] = {
-    "dynamic": "strict",
-    "properties": {
-        "@timestamp": {"type": "date_nanos"},
-        "id": _KW,
-        "type": _KW,
-        "detail": {"type": "text"},
-        "outcome": _KW,
-        "outcome_detail": {"type": "text"},
-        "agents": _KW,
-        "objects": _KW,
-        "sha256": _KW,
-    },
-}
 
 
 class PremisLog(EventStream):

@@ -47,6 +47,10 @@ class ServicesInfo:
     config_file: Path
     services: list[ServiceStatus]
     seconds: float
+    es_username: str = ""
+    es_password: str = field(default="", repr=False)
+    s3_disposal_access_key: str = ""
+    s3_disposal_secret_key: str = field(default="", repr=False)
 
 
 __all__ = ["ServiceStatus", "ServicesInfo"]

@@ -11,6 +11,7 @@ the unpacked distribution is hard-linked into var/ (instant, no extra disk).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import pwd
@@ -24,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from ..errors import ServiceError
-from . import ServiceStatus
+from . import ServiceStatus, es_access
 from .process import cache_dir, read_pid, run, stop_service, tail, var_dir, wait_until
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,9 @@ def _configure(dist: Path, user: pwd.struct_passwd | None) -> Path:
         "http.port": str(port()),
         "transport.port": "9300-9399",
         "discovery.type": "single-node",
-        "xpack.security.enabled": "false",
+        "xpack.security.enabled": "true",  # users and roles: archive/services/es_access.py
+        "xpack.security.http.ssl.enabled": "false",  # loopback only
+        "xpack.security.transport.ssl.enabled": "false",  # one node, no transport peers
         "cluster.routing.allocation.disk.threshold_enabled": "false",
         "action.destructive_requires_name": "false",  # tests drop their indices by wildcard
         **{f"xpack.{name}.enabled": "false" for name in DISABLED},
@@ -215,10 +218,39 @@ def _configure(dist: Path, user: pwd.struct_passwd | None) -> Path:
     return conf
 
 
+def credentials() -> dict[str, str]:
+    """The local node's user → password (es_access.USERS), generated on first use, 0600."""
+    return _credentials()[0]
+
+
+def _credentials() -> tuple[dict[str, str], bool]:
+    """The passwords, and whether they were made just now (so existing users get them too)."""
+    path = var_dir() / "elasticsearch-credentials.json"
+    if path.exists():
+        path.chmod(0o600)
+        found = dict(json.loads(path.read_text()))
+        if set(found) >= set(es_access.USERS):
+            return found, False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    made = es_access.new_passwords()
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(made, fh)
+    tmp.replace(path)
+    return made, True
+
+
+def admin_auth() -> tuple[str, str]:
+    """Basic auth of the setup user, for the launcher's own checks and the admin step."""
+    return es_access.ADMIN, credentials()[es_access.ADMIN]
+
+
 def health() -> dict[str, object] | None:
     """`_cluster/health` if the node answers, else None."""
     try:
-        resp = httpx.get(f"{url()}/_cluster/health", timeout=2)
+        resp = httpx.get(f"{url()}/_cluster/health", timeout=2, auth=admin_auth())
         return dict(resp.json()) if resp.status_code == 200 else None
     except (httpx.HTTPError, ValueError):
         return None
@@ -232,7 +264,7 @@ def running_version() -> str | None:
     """The node's version. (`GET /` is absent: the integ-test-zip lacks the rest-root module.)"""
     try:
         wanted = {"filter_path": "nodes.*.version,nodes.*.jvm.version"}
-        nodes = httpx.get(f"{url()}/_nodes/_local", params=wanted, timeout=2).json()["nodes"]
+        nodes = httpx.get(f"{url()}/_nodes/_local", params=wanted, timeout=2, auth=admin_auth()).json()["nodes"]
         node = next(iter(nodes.values()))
         return f"{node['version']} (Java {node['jvm']['version']})"
     except (httpx.HTTPError, KeyError, ValueError, StopIteration):
@@ -280,6 +312,8 @@ def start() -> str:
     conf = _configure(dist, user)
     env = {**os.environ, "ES_JAVA_HOME": str(jdk), "ES_PATH_CONF": str(conf), "ES_JAVA_OPTS": JAVA_OPTS}
     env.pop("JAVA_HOME", None)
+    passwords, fresh = _credentials()
+    es_access.write_users(dist, conf, passwords, env, user.pw_name if user else None, fresh=fresh)
     pidfile().unlink(missing_ok=True)
     logfile = base() / "logs" / "communis-local.log"
     since = logfile.stat().st_size if logfile.exists() else 0

@@ -10,6 +10,7 @@ so two launchers never build, unpack or start the same thing at once.
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import shutil
@@ -21,7 +22,8 @@ from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 
 from ..errors import CommunisError
-from . import ServicesInfo, ServiceStatus, elasticsearch, minio
+from ..index.streams import prepare as prepare_streams
+from . import ServicesInfo, ServiceStatus, elasticsearch, es_access, minio, minio_access
 from .process import cache_dir, var_dir
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,56 @@ def _prefect() -> ServiceStatus:
         return ServiceStatus("prefect", "n/a", "", "not installed", "run scripts/setup")
 
 
+def _prepare() -> dict[str, str]:
+    """The administrative step, as the admin and root users: event-stream templates on Elasticsearch,
+    one MinIO user per role. Returns the settings the application runs with: the harvester's
+    credentials, and the disposal role's for executing approved lists (docs/security.md)."""
+    from elasticsearch import Elasticsearch
+
+    es = Elasticsearch(elasticsearch.url(), basic_auth=elasticsearch.admin_auth(), request_timeout=60)
+    try:
+        prepare_streams(es)
+    finally:
+        es.close()
+    s3 = minio_secrets()
+    root = minio.credentials()
+    minio_access.provision(
+        minio_access.Admin(minio.url(), root["user"], root["password"], minio.REGION), s3, minio.BUCKETS
+    )
+    return {
+        "es_username": es_access.HARVESTER,
+        "es_password": elasticsearch.credentials()[es_access.HARVESTER],
+        "s3_endpoint_url": minio.url(),
+        "s3_bucket": minio.BUCKETS[0],
+        "s3_region": minio.REGION,
+        "s3_access_key": minio_access.HARVESTER,
+        "s3_secret_key": s3[minio_access.HARVESTER],
+        "s3_disposal_access_key": minio_access.DISPOSAL,
+        "s3_disposal_secret_key": s3[minio_access.DISPOSAL],
+    }
+
+
+def minio_secrets() -> dict[str, str]:
+    """Each MinIO role user's secret key, made on first use (0600 beside the root credentials)."""
+    path = minio.base() / "roles.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(minio_access.new_secrets(), fh)
+    return dict(json.loads(path.read_text()))
+
+
+def role_credentials() -> dict[str, dict[str, str]]:
+    """Every local credential by role, for tests and operators (`admin` and `root` set up only):
+    `{"es": {user: password}, "s3": {user: secret}}`."""
+    root = minio.credentials()
+    return {
+        "es": elasticsearch.credentials(),
+        "s3": {**minio_secrets(), "root": root["password"], "root-user": root["user"]},
+    }
+
+
 def up() -> ServicesInfo:
     """Start MinIO and Elasticsearch (MinIO first: it is quick), wait for both, write local.toml."""
     started = time.monotonic()
@@ -81,15 +133,7 @@ def up() -> ServicesInfo:
     with _locked():
         for name, start in (("minio", minio.start), ("elasticsearch", elasticsearch.start)):
             log.info("%s: %s", name, start())
-        creds = minio.credentials()
-        values = {
-            "es_url": elasticsearch.url(),
-            "s3_endpoint_url": minio.url(),
-            "s3_bucket": minio.BUCKETS[0],
-            "s3_region": minio.REGION,
-            "s3_access_key": creds["user"],
-            "s3_secret_key": creds["password"],
-        }
+        values = {"es_url": elasticsearch.url(), **_prepare()}
         if endpoints() != values:
             _write_local_config(values)
     return ServicesInfo(

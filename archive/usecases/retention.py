@@ -77,7 +77,9 @@ class RetentionDesk:
 
         def step() -> DisposalResult:
             arc = self.archive
-            return dispose(arc.settings, arc.store, arc.index, list_id, by=who.name, now=self.now(), progress=progress)
+            return dispose(
+                arc.settings, arc.disposal_store, arc.index, list_id, by=who.name, now=self.now(), progress=progress
+            )
 
         return audited(
             self.audit,
