@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -38,10 +39,24 @@ class RetentionClass(Model):
     years: int = Field(default=0, ge=0, le=200)
     days: int = Field(default=0, ge=0, le=365 * 200)
     trigger: RetentionTrigger = RetentionTrigger.END_OF_YEAR
-    lock_mode: LockMode = LockMode.GOVERNANCE
+    lock_mode: LockMode = Field(
+        default=LockMode.GOVERNANCE,
+        description=(
+            "Object Lock mode of the class's files. Unset: COMPLIANCE for a permanent class (no one, root "
+            "included, can shorten or remove its lock), GOVERNANCE otherwise."
+        ),
+    )
     permanent_lock_years: int = Field(
         default=10, ge=1, le=100, description="Rolling lock horizon for permanent classes; extended later."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _permanent_is_compliance(cls, data: Any) -> Any:
+        """A permanent class is locked in COMPLIANCE mode unless the schedule says otherwise."""
+        if isinstance(data, dict) and data.get("permanent") and data.get("lock_mode") is None:
+            return {**data, "lock_mode": LockMode.COMPLIANCE}
+        return data
 
     @model_validator(mode="after")
     def _has_period(self) -> RetentionClass:

@@ -1,11 +1,10 @@
 """The audit log: events appended to the Elasticsearch data stream `{prefix}-audit`.
 
-It is an `EventStream` (archive/index/events.py), like the PREMIS log. A data stream accepts only `create`
-operations through its name: an event cannot be overwritten, updated or deleted through the stream, which makes the log append-only for
-everything Communis does. (On a secured cluster, give the application's key only `create_doc` on
-`{prefix}-audit` and `read`, so its backing indices cannot be written directly either: the local
-node's roles do, archive/services/es_access.py.) The stream's template is put by the admin step
-(archive/index/streams.py), never by the application.
+It is an `EventStream` (archive/index/events.py), like the PREMIS log. A data stream accepts
+only `create` operations through its name: an event cannot be overwritten, updated or deleted
+through the stream. The application's credentials have only `create_doc` and `read` on it, so its
+backing indices cannot be written or deleted directly either (archive/services/es_access.py), and
+its template is put by the admin step (archive/index/streams.py), never by the application.
 
 Events are pydantic `AuditEvent`s, a model with no field for a secret; callers put a user
 name, query or record id in `target`, never a password or token.

@@ -13,6 +13,7 @@ from schemas.holds import LegalHold
 
 from ..errors import CommunisError, ObjectExists
 from ..store import BlobStore
+from ..store.base import put_control
 
 PREFIX = "holds/"
 
@@ -30,12 +31,12 @@ def _released(hold_id: str) -> str:
 
 
 def save_placed(store: BlobStore, hold: LegalHold) -> None:
-    store.put_bytes(_placed(hold.id), hold.model_dump_json(indent=2).encode())
+    put_control(store, _placed(hold.id), hold.model_dump_json(indent=2).encode())
 
 
 def save_released(store: BlobStore, hold: LegalHold) -> None:
     try:
-        store.put_bytes(_released(hold.id), hold.model_dump_json(indent=2).encode())
+        put_control(store, _released(hold.id), hold.model_dump_json(indent=2).encode())
     except ObjectExists:
         raise HoldError(f"hold {hold.id} was already released") from None
 

@@ -35,6 +35,7 @@ from schemas.schedule import (
 
 from ..errors import CommunisError, ObjectExists
 from ..store import BlobStore
+from ..store.base import put_control
 
 PREFIX = "retention/"
 CERTIFICATE_LOCK_YEARS = 10
@@ -78,7 +79,7 @@ def _read(store: BlobStore, key: str) -> bytes | None:
 def _put_once(store: BlobStore, key: str, model: BaseModel) -> bool:
     """Store `model` under `key`; False if an object is already there (a rerun)."""
     try:
-        store.put_bytes(key, model.model_dump_json(indent=2).encode())
+        put_control(store, key, model.model_dump_json(indent=2).encode())
     except ObjectExists:
         return False
     return True
@@ -87,7 +88,7 @@ def _put_once(store: BlobStore, key: str, model: BaseModel) -> bool:
 def save_list(store: BlobStore, plan: DispositionList) -> None:
     _put_once(store, list_key(plan.id), plan)
     with contextlib.suppress(ObjectExists):
-        store.put_bytes(f"{PREFIX}lists/{plan.id}.csv", list_csv(plan).encode(), content_type="text/csv")
+        put_control(store, f"{PREFIX}lists/{plan.id}.csv", list_csv(plan).encode(), content_type="text/csv")
 
 
 def load_list(store: BlobStore, list_id: str) -> DispositionList:

@@ -9,13 +9,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Protocol, runtime_checkable
 
 from schemas import LockMode
 
 from ..errors import DigestMismatch, ObjectLocked
+
+CONTROL_LOCK_YEARS = 10
+"""How long the write-once control objects (holds, disposition lists, approvals, execution journals,
+certificates) are locked; they are small, and the decisions they record are evidence themselves."""
 
 
 @dataclass(frozen=True)
@@ -120,3 +124,19 @@ def must_extend(key: str, found: StoredObject, until: datetime) -> bool:
             f"period is never shortened (asked for {until:%Y-%m-%d %H:%M} UTC)"
         )
     return False
+
+
+def put_control(
+    store: BlobStore, key: str, data: bytes, *, content_type: str = "application/json", now: datetime | None = None
+) -> StoredObject:
+    """Store a write-once control object locked in COMPLIANCE mode for CONTROL_LOCK_YEARS: not even the
+    S3 root user can delete or replace it before then, so a hold, an approval or a journal entry cannot
+    be quietly taken back. ObjectExists if the key is taken (a rerun)."""
+    start = (now or datetime.now(UTC)).astimezone(UTC)
+    return store.put_bytes(
+        key,
+        data,
+        retain_until=start + timedelta(days=365 * CONTROL_LOCK_YEARS),
+        lock_mode=LockMode.COMPLIANCE,
+        content_type=content_type,
+    )
