@@ -62,8 +62,14 @@ def dispose(
     by: str,
     now: datetime,
     progress: Progress | None = None,
+    deleter: BlobStore | None = None,
 ) -> DisposalResult:
-    """Execute the approved list as `by` (not its approver); rerun after a crash to resume."""
+    """Execute the approved list as `by` (not its approver); rerun after a crash to resume.
+
+    `deleter` is the store as the disposal role, the one credential that may delete object versions
+    and that may write nothing (so it cannot shorten a lock first); everything else (the journal,
+    the certificate, holds re-applied) is written through `store`."""
+    deleter = deleter or store
     plan = book.load_list(store, list_id)
     if plan.status is ListStatus.EXECUTED:
         started_once = book.load_started(store, list_id)
@@ -94,7 +100,7 @@ def dispose(
     for group in plan.groups:
         if group.key in done:
             continue
-        outcome = book.save_outcome(store, _dispose_file(store, index, plan, group, open_ids, name, now))
+        outcome = book.save_outcome(store, _dispose_file(store, deleter, index, plan, group, open_ids, name, now))
         done[group.key] = outcome
         if progress is not None:
             progress(outcome)
@@ -112,6 +118,7 @@ def dispose(
 
 def _dispose_file(
     store: BlobStore,
+    deleter: BlobStore,
     index: RecordIndex,
     plan: DispositionList,
     group: FileGroup,
@@ -149,13 +156,13 @@ def _dispose_file(
         # Deleted by an interrupted run: finish it, so the index and journal tell the truth. Older
         # object versions behind a delete marker are deleted too, unless a lock refuses.
         try:
-            store.delete(group.key)
+            deleter.delete(group.key)
         except ObjectLocked as exc:
             return outcome(FileOutcomeKind.SKIPPED, f"refused by Object Lock: {exc}")
         except ObjectMissing:
             pass
         _delete_documents(index, ids)
-        _delete_manifest(store, group)
+        _delete_manifest(deleter, group)
         crash_point(CrashPoint.DISPOSE_BEFORE_JOURNAL)
         return outcome(
             FileOutcomeKind.DISPOSED, "the file was already gone from the store (deleted by an interrupted run)"
@@ -166,7 +173,7 @@ def _dispose_file(
         return outcome(FileOutcomeKind.SKIPPED, f"the file holds {in_file - on_list} record(s) not on the list")
     note = ""
     try:
-        store.delete(group.key)
+        deleter.delete(group.key)
     except ObjectLocked as exc:
         until = f" (retained until {group.locked_until:%Y-%m-%d %H:%M} UTC)" if group.locked_until else ""
         return outcome(FileOutcomeKind.SKIPPED, f"refused by Object Lock{until}: {exc}")
@@ -174,7 +181,7 @@ def _dispose_file(
         note = "the file was already gone from the store (deleted by an interrupted run)"
     crash_point(CrashPoint.DISPOSE_BEFORE_INDEX)
     _delete_documents(index, ids)
-    note = "; ".join(n for n in (note, _delete_manifest(store, group)) if n)
+    note = "; ".join(n for n in (note, _delete_manifest(deleter, group)) if n)
     crash_point(CrashPoint.DISPOSE_BEFORE_JOURNAL)
     return outcome(FileOutcomeKind.DISPOSED, note)
 

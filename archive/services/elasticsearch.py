@@ -298,6 +298,7 @@ def _cause(since: int = 0, output: bytes = b"") -> str:
 def start() -> str:
     """Start the node unless ours is already up; return where it listens. Waits for health."""
     if pid() is not None:
+        es_access.write_roles(base() / "config")  # the node reloads a changed roles file by itself
         wait_until(healthy, f"Elasticsearch at {url()}", HEALTH_TIMEOUT, _cause)
         return f"already running at {url()}"
     if health() is not None:

@@ -42,7 +42,7 @@ _APPEND_ONLY = ["create_doc", "auto_configure", "read", "view_index_metadata"]
 
 ROLES: dict[str, dict[str, Any]] = {
     "communis_harvester": {
-        "cluster": ["monitor"],
+        "cluster": ["monitor", "cluster:admin/analyze"],  # analyze: which language analyzers exist
         "indices": [
             {"names": RECORD_INDICES, "privileges": ["read", "write", "create_index", "view_index_metadata", "manage"]},
             {"names": EVENT_STREAMS, "privileges": _APPEND_ONLY},
@@ -50,7 +50,7 @@ ROLES: dict[str, dict[str, Any]] = {
         ],
     },
     "communis_web": {
-        "cluster": ["monitor"],
+        "cluster": ["monitor", "cluster:admin/analyze"],  # analyze: which language analyzers exist
         "indices": [
             {"names": RECORD_INDICES, "privileges": ["read", "write", "view_index_metadata"]},
             {"names": EVENT_STREAMS, "privileges": _APPEND_ONLY},
@@ -67,6 +67,17 @@ def roles_yaml() -> str:
     return "".join(f"{name}: {json.dumps(body)}\n" for name, body in ROLES.items())
 
 
+def write_roles(conf: Path) -> None:
+    """Write `roles.yml` if it differs (atomically: the running node watches the file and reloads it)."""
+    path = conf / "roles.yml"
+    if _read(path) == roles_yaml():
+        return
+    tmp = path.with_name(".roles.yml.tmp")
+    tmp.write_text(roles_yaml())
+    tmp.chmod(0o644)
+    tmp.replace(path)
+
+
 def new_passwords() -> dict[str, str]:
     return {name: secrets.token_urlsafe(24) for name in USERS}
 
@@ -80,7 +91,7 @@ def write_users(
     Passwords travel in the tool's argv, visible in /proc while it runs; this is a loopback
     development node whose credentials file sits next to it, so that is accepted here.
     """
-    (conf / "roles.yml").write_text(roles_yaml())
+    write_roles(conf)
     existing = {line.split(":", 1)[0] for line in _read(conf / "users").splitlines() if ":" in line}
     for name, role in USERS.items():
         if name in existing and not fresh:

@@ -7,9 +7,11 @@ The root user only runs this setup. What each role may do on the archive bucket:
   so it can destroy no stored version.
 - `communis-web` (`communis serve`): the same reads, writes the objects legal staff make (hold
   objects, request packages), places and releases legal holds.
-- `communis-disposal` (executing an approved disposition list): as the harvester, plus
+- `communis-disposal` (the deletions of an approved disposition list, nothing else): reads, and
   `s3:DeleteObjectVersion`, which Object Lock still refuses before a version's retain-until date
-  or while it is under a legal hold.
+  or while it is under a legal hold. It may write nothing, so it cannot first shorten a lock:
+  MinIO lets anyone with `s3:PutObjectRetention` shorten a GOVERNANCE date by sending the bypass
+  header, whatever the policy says of `s3:BypassGovernanceRetention` (docs/security.md).
 
 Nobody the application runs as has `s3:BypassGovernanceRetention` (explicitly denied, so a
 GOVERNANCE lock binds it like a COMPLIANCE one), nor any bucket-level write (lock configuration,
@@ -74,7 +76,7 @@ def policy(role: str, buckets: tuple[str, ...]) -> dict[str, Any]:
     """The IAM policy document of `role` on `buckets`."""
     objects = [f"arn:aws:s3:::{b}/*" for b in buckets]
     whole = [f"arn:aws:s3:::{b}" for b in buckets]
-    actions = _READ + _WRITE + (["s3:DeleteObjectVersion", "s3:DeleteObject"] if role == DISPOSAL else [])
+    actions = _READ + (["s3:DeleteObjectVersion", "s3:DeleteObject"] if role == DISPOSAL else _WRITE)
     return {
         "Version": "2012-10-17",
         "Statement": [

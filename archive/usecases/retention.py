@@ -78,7 +78,14 @@ class RetentionDesk:
         def step() -> DisposalResult:
             arc = self.archive
             return dispose(
-                arc.settings, arc.disposal_store, arc.index, list_id, by=who.name, now=self.now(), progress=progress
+                arc.settings,
+                arc.store,
+                arc.index,
+                list_id,
+                by=who.name,
+                now=self.now(),
+                progress=progress,
+                deleter=arc.disposal_store,
             )
 
         return audited(
