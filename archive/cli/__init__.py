@@ -21,6 +21,7 @@ from . import (
     fixity,
     harvest,
     holds,
+    index,
     records,
     requests,
     retention,
@@ -47,6 +48,7 @@ app.add_typer(users.user_app, name="user")
 app.add_typer(holds.app, name="hold")
 app.add_typer(requests.app, name="request")
 app.add_typer(retention.app, name="retention")
+app.add_typer(index.app, name="index")
 
 
 @app.callback()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import typer
+from rich.markup import escape
 from rich.console import Console
 
 from schemas import Account
@@ -33,7 +34,7 @@ log = logging.getLogger("archive.cli")
 def fail(exc: CommunisError) -> NoReturn:
     """Print the error's one line on stderr and exit 2; the traceback goes to the log only."""
     log.debug("command failed", exc_info=exc)
-    err.print(f"[bold red]error:[/] {exc.one_line()}", highlight=False, markup=True)
+    err.print(f"[bold red]error:[/] {escape(exc.one_line())}", highlight=False, markup=True)
     raise typer.Exit(2)
 
 

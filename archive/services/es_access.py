@@ -38,7 +38,7 @@ RECORD_INDICES = ["*-records", "*-records-v*", "*-cases", "*-case-*"]
 EVENT_STREAMS = ["*-audit", "*-premis"]
 EVENT_BACKING = [".ds-*-audit-*", ".ds-*-premis-*"]
 
-_APPEND_ONLY = ["create_doc", "auto_configure", "read", "view_index_metadata"]
+_APPEND_ONLY = ["create_doc", "auto_configure", "read", "view_index_metadata", "indices:admin/refresh*"]
 
 ROLES: dict[str, dict[str, Any]] = {
     "communis_harvester": {

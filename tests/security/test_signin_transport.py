@@ -272,7 +272,7 @@ def test_loopback_and_tls_are_allowed(tmp_path: Path) -> None:
     Settings(data_dir=tmp_path, es_url="http://localhost:9200", es_api_key="k")
     Settings(data_dir=tmp_path, es_url="http://[::1]:9200", es_api_key="k")
     Settings(data_dir=tmp_path, es_url="https://es.example:9200", es_api_key="k")
-    Settings(data_dir=tmp_path, es_url="http://es.example:9200")  # no credential, nothing to leak
+    Settings(data_dir=tmp_path, es_url="http://es.example:9200", es_username=None, es_password=None)  # nothing to leak
 
 
 def test_prefects_api_credential_is_not_sent_over_plain_http(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
