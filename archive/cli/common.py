@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import NoReturn
 
 import typer
-from rich.markup import escape
 from rich.console import Console
+from rich.markup import escape
 
 from schemas import Account
 
