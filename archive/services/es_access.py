@@ -52,7 +52,7 @@ ROLES: dict[str, dict[str, Any]] = {
     "communis_web": {
         "cluster": ["monitor", "cluster:admin/analyze"],  # analyze: which language analyzers exist
         "indices": [
-            {"names": RECORD_INDICES, "privileges": ["read", "write", "view_index_metadata"]},
+            {"names": RECORD_INDICES, "privileges": ["read", "write", "view_index_metadata", "indices:admin/refresh*"]},
             {"names": EVENT_STREAMS, "privileges": _APPEND_ONLY},
             {"names": EVENT_BACKING, "privileges": ["read", "view_index_metadata"]},
         ],

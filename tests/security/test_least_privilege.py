@@ -24,6 +24,7 @@ import httpx
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from pydantic import SecretStr
 from elasticsearch import AuthorizationException, Elasticsearch
 
 from archive.access.audit import AuditLog
@@ -42,6 +43,7 @@ from schemas.holds import LegalHold
 from schemas.premis import PremisEventType
 from schemas.retention import RetentionClass
 from schemas.search import SavedSearch
+from tests.security.conftest import World
 
 pytestmark = pytest.mark.integration
 
@@ -340,3 +342,22 @@ def test_hold_objects_are_locked_write_once(creds: dict[str, dict[str, str]]) ->
         root.get_object(Bucket=BUCKET, Key=key, VersionId=version)["Body"].read()
         == hold.model_dump_json(indent=2).encode()
     )
+
+
+def test_the_web_application_does_its_work_with_the_web_credential(
+    world: World, creds: dict[str, dict[str, str]]
+) -> None:
+    """`communis serve` on a web host holds only the web credential: search, read (audited), place a hold."""
+    password = SecretStr(creds["es"][es_access.WEB])
+    web = world.settings.model_copy(update={"es_username": es_access.WEB, "es_password": password})
+    as_web = World(**{**vars(world), "settings": web})
+    with as_web.app() as client:
+        found = client.get("/api/records", params={"q": "kommun"}, headers=world.headers("legal"))
+        assert found.status_code == 200, found.text
+        shown = client.get(f"/api/records/{world.free_id}", headers=world.headers("legal"))
+        assert shown.status_code == 200, shown.text
+        body = {"matter": f"Mål LP {world.run}", "scope": {"record_ids": [world.free_id]}}
+        placed = client.post("/api/holds", json=body, headers=world.headers("legal"))
+        assert placed.status_code == 201, placed.text
+    viewed = world.events(action="view", target=world.free_id)
+    assert viewed and viewed[0].user == world.name("legal")
