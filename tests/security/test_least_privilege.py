@@ -24,8 +24,8 @@ import httpx
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from pydantic import SecretStr
 from elasticsearch import AuthorizationException, Elasticsearch
+from pydantic import SecretStr
 
 from archive.access.audit import AuditLog
 from archive.config import Settings
