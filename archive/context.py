@@ -55,21 +55,6 @@ class Archive:
         return open_store(self.settings)
 
     @cached_property
-    def disposal_store(self) -> BlobStore:
-        """The store as the disposal role: the only credential that may delete object versions
-        (`s3_disposal_*`), used by nothing but the execution of an approved list."""
-        if self.settings.s3_disposal_access_key is None or self.settings.s3_disposal_secret_key is None:
-            return self.store
-        return open_store(
-            self.settings.model_copy(
-                update={
-                    "s3_access_key": self.settings.s3_disposal_access_key,
-                    "s3_secret_key": self.settings.s3_disposal_secret_key,
-                }
-            )
-        )
-
-    @cached_property
     def index(self) -> RecordIndex:
         return open_index(self.settings)
 

@@ -34,7 +34,7 @@ from ..errors import ObjectLocked, ObjectMissing
 from ..faults import CrashPoint, crash_point
 from ..holds import reapply_holds
 from ..index import RecordIndex, queries
-from ..store import BlobStore
+from ..store import BlobStore, open_disposal_store
 from ..warc.naming import manifest_key
 from . import book
 from .actors import authorised, require_other
@@ -66,10 +66,10 @@ def dispose(
 ) -> DisposalResult:
     """Execute the approved list as `by` (not its approver); rerun after a crash to resume.
 
-    `deleter` is the store as the disposal role, the one credential that may delete object versions
-    and that may write nothing (so it cannot shorten a lock first); everything else (the journal,
-    the certificate, holds re-applied) is written through `store`."""
-    deleter = deleter or store
+    Files are deleted through `deleter`, by default the store as the disposal role (the one credential
+    that may delete object versions, and that may write nothing, so it cannot shorten a lock first);
+    everything else (the journal, the certificate, holds re-applied) is written through `store`."""
+    deleter = deleter or open_disposal_store(settings) or store
     plan = book.load_list(store, list_id)
     if plan.status is ListStatus.EXECUTED:
         started_once = book.load_started(store, list_id)

@@ -25,4 +25,17 @@ def open_store(settings: Settings) -> BlobStore:
     return LocalStore(settings.store_path)
 
 
-__all__ = ["BlobStore", "LocalStore", "S3Store", "StoredObject", "open_store", "sha256_file"]
+def open_disposal_store(settings: Settings) -> BlobStore | None:
+    """The S3 store as the disposal role (`s3_disposal_*`): the one credential that may delete object
+    versions, used for nothing but the deletions of an approved list. None when none is configured
+    (a local store, or one S3 key for everything)."""
+    if settings.store != "s3" or settings.s3_disposal_access_key is None or settings.s3_disposal_secret_key is None:
+        return None
+    return open_store(
+        settings.model_copy(
+            update={"s3_access_key": settings.s3_disposal_access_key, "s3_secret_key": settings.s3_disposal_secret_key}
+        )
+    )
+
+
+__all__ = ["BlobStore", "LocalStore", "S3Store", "StoredObject", "open_disposal_store", "open_store", "sha256_file"]

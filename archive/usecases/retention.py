@@ -77,16 +77,7 @@ class RetentionDesk:
 
         def step() -> DisposalResult:
             arc = self.archive
-            return dispose(
-                arc.settings,
-                arc.store,
-                arc.index,
-                list_id,
-                by=who.name,
-                now=self.now(),
-                progress=progress,
-                deleter=arc.disposal_store,
-            )
+            return dispose(arc.settings, arc.store, arc.index, list_id, by=who.name, now=self.now(), progress=progress)
 
         return audited(
             self.audit,
