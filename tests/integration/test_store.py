@@ -11,8 +11,15 @@ import pytest
 
 from archive.config import Settings
 from archive.errors import DigestMismatch, ObjectExists, ObjectLocked, ObjectMissing
-from archive.store import LocalStore, S3Store, open_store
+from archive.store import LocalStore, S3Store, open_disposal_store, open_store
 from schemas import LockMode
+
+
+def disposal(settings: Settings) -> S3Store:
+    """The store as the disposal role, the one that may delete versions (docs/security.md)."""
+    found = open_disposal_store(settings)
+    assert isinstance(found, S3Store)
+    return found
 
 
 def _file(tmp_path: Path, size: int) -> tuple[Path, str]:
@@ -32,8 +39,8 @@ def test_multipart_upload_is_checked_locked_and_readable_by_range(s3_settings: S
     assert stored.retain_until == until and stored.lock_mode is LockMode.GOVERNANCE
     data = path.read_bytes()
     assert store.get_range("warc/x/big.warc.gz", 9 * 1024 * 1024, 100) == data[9 * 1024 * 1024 : 9 * 1024 * 1024 + 100]
-    with pytest.raises(ObjectLocked):
-        store.delete("warc/x/big.warc.gz")
+    with pytest.raises(ObjectLocked, match="WORM protected"):
+        disposal(s3_settings).delete("warc/x/big.warc.gz")
 
 
 def test_wrong_checksum_is_refused_by_the_server(s3_settings: Settings, tmp_path: Path) -> None:
@@ -47,18 +54,21 @@ def test_wrong_checksum_is_refused_by_the_server(s3_settings: Settings, tmp_path
 def test_unlocked_object_can_be_deleted_and_legal_hold_blocks_it(s3_settings: Settings, tmp_path: Path) -> None:
     store = open_store(s3_settings)
     assert isinstance(store, S3Store)
+    deleter = disposal(s3_settings)
     store.put_bytes("manifest/x/free.json", b"{}")
-    store.delete("manifest/x/free.json")
+    with pytest.raises(ObjectLocked, match="AccessDenied"):  # only the disposal role deletes versions
+        store.delete("manifest/x/free.json")
+    deleter.delete("manifest/x/free.json")
     assert store.head("manifest/x/free.json") is None
     with pytest.raises(ObjectMissing):
-        store.delete("manifest/x/free.json")
+        deleter.delete("manifest/x/free.json")
     store.put_bytes("manifest/x/held.json", b"{}")
     store.set_legal_hold("manifest/x/held.json", True)
     assert store.head("manifest/x/held.json").legal_hold  # type: ignore[union-attr]
-    with pytest.raises(ObjectLocked):
-        store.delete("manifest/x/held.json")
+    with pytest.raises(ObjectLocked, match="WORM protected"):
+        deleter.delete("manifest/x/held.json")
     store.set_legal_hold("manifest/x/held.json", False)
-    store.delete("manifest/x/held.json")
+    deleter.delete("manifest/x/held.json")
 
 
 @pytest.mark.parametrize("backend", ["local", "s3"])
