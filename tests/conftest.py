@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from elasticsearch import Elasticsearch
 
 from archive.config import Settings
 from archive.samples import ACCOUNTS_FILE
@@ -30,6 +31,14 @@ def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "warcio.cli", "check", "-v", str(path)], capture_output=True, text=True, check=False
     )
+
+
+def admin_es() -> Elasticsearch:
+    """The local node as its admin user, for test clean-up that no application credential may do
+    (emptying an append-only stream: docs/security.md)."""
+    from archive.services import elasticsearch as local_es
+
+    return Elasticsearch(local_es.url(), basic_auth=local_es.admin_auth(), request_timeout=60)
 
 
 @pytest.fixture

@@ -18,10 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
-import boto3
 import pytest
 import yaml
-from botocore.config import Config
 from typer.testing import CliRunner
 
 from archive.accounts import load_accounts
@@ -33,10 +31,10 @@ from archive.preservation.fixity import load_fixity_state, manifest_key_for, run
 from archive.preservation.premis import PremisLog
 from archive.samples import ACCOUNTS_FILE, sample_file
 from archive.services import minio
-from archive.services.launcher import endpoints
 from archive.store import LocalStore, S3Store
 from schemas.fixity import FixityProblemKind as Kind
 from schemas.premis import PremisEventType, PremisOutcome
+from tests.conftest import admin_es
 from tests.waiting import PREFECT_STARTUP_S
 
 
@@ -57,8 +55,9 @@ keep apart by object keys, which hold each run's random id."""
 
 
 def empty_stream(log: PremisLog) -> None:
-    """The events go, an empty stream stays (the local Elasticsearch cannot delete data streams)."""
-    empty_data_stream(log.es, log.name)
+    """The events go, an empty stream stays (the local Elasticsearch cannot delete data streams). As the
+    admin: the application's credential may only add events."""
+    empty_data_stream(admin_es(), log.name)
 
 
 @pytest.fixture
@@ -69,15 +68,9 @@ def premis(archive: Archive) -> Iterator[PremisLog]:
 
 
 def s3_client() -> Any:
-    found = endpoints()
-    return boto3.client(
-        "s3",
-        endpoint_url=found["s3_endpoint_url"],
-        aws_access_key_id=found["s3_access_key"],
-        aws_secret_access_key=found["s3_secret_key"],
-        region_name="us-east-1",
-        config=Config(s3={"addressing_style": "path"}),
-    )
+    """MinIO as its root user: the damage these tests do (delete markers, replaced versions) is an
+    operator's or an intruder's, never something the application's own credential may do."""
+    return minio.client()
 
 
 def fixity_events(premis: PremisLog, key: str) -> list[Any]:
