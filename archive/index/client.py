@@ -1,6 +1,6 @@
 """The Elasticsearch client from settings, and the translation of its errors.
 
-Local services run without security; production clusters use an API key or user/password
+The local node and production clusters alike run with security: an API key or user/password
 over TLS with a CA file. Either way only this module builds a client.
 """
 
