@@ -1,7 +1,7 @@
 """The Elasticsearch client from settings, and the translation of its errors.
 
-The local node and production clusters alike run with security: an API key or user/password
-over TLS with a CA file. Either way only this module builds a client.
+The local node and production clusters alike run with security: a user and password (or an API
+key), over TLS with a CA file off this machine. Only this module builds a client.
 """
 
 from __future__ import annotations
