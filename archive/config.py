@@ -85,6 +85,16 @@ def refuse_plaintext_credential(url: str, what: str) -> None:
     )
 
 
+def networks(value: list[str]) -> list[str]:
+    """A setting's list of addresses or CIDR networks, each checked (a ValueError names the bad one)."""
+    for entry in value:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(f"{entry!r} is not an address or a network (CIDR)") from None
+    return value
+
+
 class _TomlSource(PydanticBaseSettingsSource):
     """Reads the TOML config file, if any; environment variables take precedence."""
 
@@ -241,12 +251,7 @@ class Settings(CommunisSettings):
     @field_validator("http_allowed_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
-        for entry in value:
-            try:
-                ipaddress.ip_network(entry, strict=False)
-            except ValueError:
-                raise ValueError(f"{entry!r} is not an address or a network (CIDR)") from None
-        return value
+        return networks(value)
 
     def allowed_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         """`http_allowed_networks` parsed: the non-public destinations harvest requests may reach."""

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from pydantic import Field, field_validator
 
-from ..config import CommunisSettings
+from ..config import CommunisSettings, networks
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -44,12 +44,7 @@ class AccessSettings(CommunisSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
-        for entry in value:
-            try:
-                ipaddress.ip_network(entry, strict=False)
-            except ValueError:
-                raise ValueError(f"{entry!r} is not an address or a network (CIDR)") from None
-        return value
+        return networks(value)
 
     @property
     def proxy_networks(self) -> tuple[Network, ...]:
