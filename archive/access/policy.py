@@ -8,7 +8,8 @@
 - legal: as archivist, plus public-records requests (`requests`: create, run, review, mask,
   export, deliver and close cases) and legal holds (`holds`: place and release). Both decide
   what leaves the archive or what may never be disposed of, so they are the legal staff's.
-- admin: as legal, plus the audit log (an installation's admin stands in for legal staff).
+- admin: as legal, plus the audit log and the users (`users`: add and disable users, make and
+  revoke anyone's API tokens); an installation's admin stands in for legal staff.
 
 Archivists may read request cases (`requests-view`: the case list, a case's records, masking
 suggestions and deliveries) without acting on them: they answer legal staff's questions about
@@ -40,7 +41,8 @@ class Permission(StrEnum):
     REQUESTS = "requests"
     HOLDS = "holds"
     HOLDS_VIEW = "holds-view"
-    RETENTION = "retention"  # approve and execute disposition lists (records-manager, admin)
+    RETENTION = "retention"  # plan, approve and execute disposition lists (records-manager, admin)
+    USERS = "users"  # add and disable users, make and revoke other users' tokens (admin)
 
 
 _READ = frozenset({Permission.SEARCH, Permission.VIEW})
@@ -58,7 +60,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.READ_ONLY: _READ,
     Role.ARCHIVIST: _RECORDS | {Permission.REQUESTS_VIEW},
     Role.LEGAL: _LEGAL,
-    Role.ADMIN: _LEGAL | {Permission.AUDIT_READ, Permission.RETENTION},
+    Role.ADMIN: _LEGAL | {Permission.AUDIT_READ, Permission.RETENTION, Permission.USERS},
     Role.RECORDS_MANAGER: _RECORDS | {Permission.REQUESTS_VIEW, Permission.RETENTION},
 }
 

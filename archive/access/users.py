@@ -168,9 +168,18 @@ class UserStore:
         os.close(fd)
 
     def add(
-        self, name: str, role: Role | str, password: str | None = None, *, token_days: int = DEFAULT_TOKEN_DAYS
+        self,
+        name: str,
+        role: Role | str,
+        password: str | None = None,
+        *,
+        token_days: int = DEFAULT_TOKEN_DAYS,
+        first_admin: bool = False,
     ) -> tuple[User, str]:
-        """Create a user and one API token valid `token_days`; returns the user and the token (shown once)."""
+        """Create a user and one API token valid `token_days`; returns the user and the token (shown once).
+
+        `first_admin`: only if no admin exists yet, checked inside the write transaction (BEGIN
+        IMMEDIATE), so of two racing bootstraps one is refused."""
         try:
             user = User(name=name, role=Role(role), created_at=clock.now())
         except ValueError as exc:  # ValidationError is a ValueError
@@ -181,6 +190,10 @@ class UserStore:
         stored = hash_password(password) if password is not None else None
         token = secrets.token_urlsafe(32)
         with self._db() as db:
+            if first_admin:
+                db.execute("BEGIN IMMEDIATE")
+                if db.execute("SELECT 1 FROM users WHERE role = ?", (Role.ADMIN.value,)).fetchone():
+                    raise AccessError("an admin exists already", hint="sign in as an admin: communis login NAME")
             if db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
                 raise AccessError(f"user {name!r} already exists")
             db.execute(
@@ -230,6 +243,11 @@ class UserStore:
                 (name, TOKEN_ID_LENGTH, found[0].id),
             )
         return found[0]
+
+    def has_admin(self) -> bool:
+        """Whether any admin was ever added (a disabled one counts: the bootstrap is over for good)."""
+        with self._db() as db:
+            return db.execute("SELECT 1 FROM users WHERE role = ?", (Role.ADMIN.value,)).fetchone() is not None
 
     def get(self, name: str) -> User:
         with self._db() as db:

@@ -1,5 +1,10 @@
 """What every command shares: the consoles, the one-line failure, who acts, and the common options read.
 
+Who acts: a state-changing command acts as the signed-in user (`signed_in`: the API token of
+`communis login` or `COMMUNIS_TOKEN`, looked up in the user store), never as a name typed in an
+option or taken from `$USER`; the use cases check that user's role as the web API does. Commands
+that only read name the OS login (`cli_who`), as before.
+
 Errors a user can act on are shown as one line (what is wrong — what to do) with exit code
 2; the exception chain goes to the log (`-v` shows it). Every command module imports these from
 here, never from the package `__init__`, so the package has no import circle.
@@ -17,10 +22,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from schemas import Account
+from schemas import Account, AuditAction, AuditOutcome
 
+from ..access import open_audit
+from ..access.login import NotSignedIn, signed_in_user
 from ..accounts import load_accounts
-from ..config import Settings
+from ..config import Settings, get_settings
 from ..context import Archive
 from ..errors import CommunisError
 from ..ingest.pipeline import IngestReport
@@ -46,9 +53,33 @@ def cli_actor() -> str:
         return "os:unknown"
 
 
-def cli_who(name: str | None = None) -> Actor:
-    """The acting person for the use cases: `name` (`--actor`) or the OS login, from `cli`, role unknown."""
-    return Actor(name or cli_actor(), None, "cli")
+def cli_who() -> Actor:
+    """Who reads from the command line: the OS login, from `cli`, role unknown (the use cases refuse
+    such an actor every state-changing step)."""
+    return Actor(cli_actor(), None, "cli")
+
+
+def signed_in(action: AuditAction, target: str = "") -> Actor:
+    """The signed-in user (name and role from their token) for a state-changing step.
+
+    Not signed in, or a token refused (unknown, revoked, expired, user disabled): the attempt is
+    audited `denied` under the OS login, and a one-line error (hint `communis login`) is raised.
+    """
+    settings = get_settings()
+    try:
+        user = signed_in_user(settings)
+    except NotSignedIn as exc:
+        open_audit(settings).event(
+            action,
+            user=cli_actor(),
+            role=None,
+            target=target[:10_000],
+            client="cli",
+            outcome=AuditOutcome.DENIED,
+            note=str(exc)[:1000],
+        )
+        raise
+    return Actor(user.name, user.role, "cli")
 
 
 def parse_date(value: str | None, flag: str) -> date | None:

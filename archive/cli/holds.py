@@ -1,5 +1,7 @@
 """`communis hold new|release|list`: legal holds from the command line, through archive/usecases/holds.py
-(the same steps and audit events as the web, a refused step audited as `failed`)."""
+(the same steps, role checks and audit events as the web, a refused step audited as `failed` or
+`denied`). Placing and releasing act as the signed-in user (`communis login`) and need the `holds`
+permission (legal, admin), as `POST /api/holds` and `/api/holds/{id}/release` do."""
 
 from __future__ import annotations
 
@@ -10,12 +12,13 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
+from schemas import AuditAction
 from schemas.search import SavedSearch
 
 from ..context import Archive
 from ..errors import CommunisError
 from ..usecases.holds import HoldDesk, open_holds
-from .common import cli_who, console, fail, parse_date
+from .common import cli_who, console, fail, parse_date, signed_in
 
 app = typer.Typer(help="Legal holds: keep a matter's records from any disposal until released.")
 
@@ -47,7 +50,8 @@ def hold_new(
                 "record_ids": record or [],
             }
         )
-        outcome = _desk().place(cli_who(), matter=case, scope=scope, reason=reason)
+        who = signed_in(AuditAction.HOLD_PLACE, f"new hold: {case}")
+        outcome = _desk().place(who, matter=case, scope=scope, reason=reason)
     except ValidationError as exc:
         fail(CommunisError(f"invalid hold: {exc}"))
     except CommunisError as exc:
@@ -65,7 +69,7 @@ def hold_new(
 def hold_release(hold_id: str) -> None:
     """Release a hold; files stay locked while another hold covers any record in them."""
     try:
-        outcome = _desk().release(cli_who(), hold_id)
+        outcome = _desk().release(signed_in(AuditAction.HOLD_RELEASE, hold_id), hold_id)
     except CommunisError as exc:
         fail(exc)
     done = "release completed (it was interrupted)" if outcome.resumed else "released"

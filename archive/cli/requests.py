@@ -2,7 +2,9 @@
 
 Every step goes through archive/usecases/requests.py, as the web's do: the same checks, the same
 audit events (a refused step audited as `failed`), and packages numbered in the same place
-(`{data_dir}/packages/{case_id}-{n}`) unless `-o` names a directory of one's own."""
+(`{data_dir}/packages/{case_id}-{n}`) unless `-o` names a directory of one's own. Every step that
+changes a case acts as the signed-in user (`communis login`) and needs the `requests` permission
+(legal, admin), as the API's routes do."""
 
 from __future__ import annotations
 
@@ -15,13 +17,14 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from schemas import AuditAction
 from schemas.search import SavedSearch
 
 from ..context import Archive
 from ..errors import CommunisError
 from ..requests.verify import verify_package
 from ..usecases.requests import RequestDesk, open_requests
-from .common import cli_who, console, fail, parse_date
+from .common import cli_who, console, fail, parse_date, signed_in
 
 app = typer.Typer(help="Public-records requests: cases, frozen results, review, masking, packages.")
 
@@ -54,7 +57,7 @@ def request_new(
             }
         )
         case = _desk().create(
-            cli_who(),
+            signed_in(AuditAction.REQUEST_CREATE, "new request case"),
             searches=[search],
             requester=requester,
             request_text=text,
@@ -73,7 +76,7 @@ def request_new(
 def request_run(case_id: str) -> None:
     """Run the case's searches now and freeze the result (a new snapshot, compared with the last)."""
     try:
-        result = _desk().run(cli_who(), case_id)
+        result = _desk().run(signed_in(AuditAction.REQUEST_RUN, case_id), case_id)
     except CommunisError as exc:
         fail(exc)
     per = ", ".join(f"{k} {v}" for k, v in sorted(result.by_platform.items())) or "none"
@@ -102,7 +105,7 @@ def request_review(
     if accept_suggestions and reject_suggestions:
         fail(CommunisError("--accept-suggestions and --reject-suggestions exclude each other"))
     try:
-        desk, who = _desk(), cli_who()
+        desk, who = _desk(), signed_in(AuditAction.REQUEST_REVIEW, case_id)
         decided = 0
         if accept_suggestions or reject_suggestions:
             decided = desk.decide(who, case_id, accept=accept_suggestions, ground=ground)
@@ -130,11 +133,11 @@ def request_export(
 ) -> None:
     """Produce the case's package: a BagIt bag with the released copy, originals, WACZ and custody log."""
     try:
-        desk = _desk()
+        desk, who = _desk(), signed_in(AuditAction.REQUEST_EXPORT, case_id)
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("producing", total=None)
             produced = desk.export(
-                cli_who(),
+                who,
                 case_id,
                 output=output,
                 bates_prefix=bates_prefix if bates else None,

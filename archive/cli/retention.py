@@ -1,9 +1,10 @@
 """`communis retention plan|approve|dispose|show|certificates|erasure|reevaluate`: disposal under the schedule.
 
-The acting person is `--actor NAME` (a local user), else the OS login (`os:<login>`). Approving
-and executing need a local user with the records-manager or admin role, and two people: the
-planner cannot approve, the approver cannot execute. Every step goes through
-archive/usecases/retention.py, which audits it (a refused step as `failed`, with its reason).
+Every step that changes something acts as the signed-in user (`communis login`, or
+`COMMUNIS_TOKEN`): there is no option naming who acts, and `$USER` names nobody. Each needs the
+records-manager or admin role, and three people: the planner cannot approve, neither planner nor
+approver can execute. Every step goes through archive/usecases/retention.py, which checks the role
+and audits it (a refused step as `failed` or `denied`, with its reason).
 
 `archive.retention` (and the use cases over it) is imported inside each command: its certificates
 are PDFs, and fpdf's fonts take about a second to import, which `communis --help` and every other
@@ -20,26 +21,18 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from schemas import AuditAction
 from schemas.schedule import DispositionList
 
 from .. import clock
 from ..context import Archive
 from ..errors import CommunisError
-from .common import cli_who, console, fail
+from .common import console, fail, signed_in
 
 app = typer.Typer(
     help="Retention schedule and disposal: plan, approve (a second person), dispose, "
     "certificates, GDPR erasure answers."
 )
-
-ActorOption = Annotated[
-    str | None,
-    typer.Option(
-        "--actor",
-        help="Who acts: a local user (default: your OS login). Approve and dispose need the "
-        "records-manager or admin role.",
-    ),
-]
 
 
 def _as_of(value: str | None) -> datetime:
@@ -61,13 +54,14 @@ def retention_plan(
             help="Plan as of this date (YYYY-MM-DD; default now): see what the schedule does on a future date.",
         ),
     ] = None,
-    actor: ActorOption = None,
 ) -> None:
     """Make a disposition list: the stored files whose records are all due, held by nobody, in no open request."""
     from ..usecases.retention import open_retention
 
     try:
-        result = open_retention(Archive()).plan(cli_who(actor), as_of=_as_of(as_of))
+        result = open_retention(Archive()).plan(
+            signed_in(AuditAction.RETENTION_PLAN, "new disposition list"), as_of=_as_of(as_of)
+        )
     except CommunisError as exc:
         fail(exc)
     _print_list(result)
@@ -119,14 +113,15 @@ def retention_show(list_id: str) -> None:
 @app.command("approve")
 def retention_approve(
     list_id: str,
-    actor: ActorOption = None,
     note: Annotated[str, typer.Option(help="A note kept with the approval.")] = "",
 ) -> None:
-    """Approve a list (records-manager or admin; not the person who planned it)."""
+    """Approve a list as the signed-in user (records-manager or admin; not the person who planned it)."""
     from ..usecases.retention import open_retention
 
     try:
-        approved = open_retention(Archive()).approve(cli_who(actor), list_id, note=note)
+        approved = open_retention(Archive()).approve(
+            signed_in(AuditAction.RETENTION_APPROVE, list_id), list_id, note=note
+        )
     except CommunisError as exc:
         fail(exc)
     console.print(
@@ -138,13 +133,13 @@ def retention_approve(
 
 
 @app.command("dispose")
-def retention_dispose(list_id: str, actor: ActorOption = None) -> None:
-    """Execute an approved list (not by its approver); rerun to resume an interrupted disposal."""
+def retention_dispose(list_id: str) -> None:
+    """Execute an approved list as the signed-in user (neither its planner nor its approver); rerun to resume."""
     from ..usecases.retention import open_retention
 
     try:
         result = open_retention(Archive()).dispose(
-            cli_who(actor),
+            signed_in(AuditAction.RETENTION_DISPOSE, list_id),
             list_id,
             progress=lambda o: console.print(f"{o.outcome.value}: {escape(o.key)} {escape(o.reason)}", highlight=False),
         )
@@ -194,14 +189,15 @@ def retention_certificates() -> None:
 @app.command("erasure")
 def retention_erasure(
     record: Annotated[list[str], typer.Option("--record", help="A record id (repeatable).")],
-    actor: ActorOption = None,
     note: Annotated[str, typer.Option(help="Who asked and how (no personal data needed).")] = "",
 ) -> None:
     """Log a GDPR erasure request and answer it with the rule and earliest disposal date; deletes nothing."""
     from ..usecases.retention import open_retention
 
     try:
-        answers = open_retention(Archive()).erasure(cli_who(actor), record, note=note)
+        answers = open_retention(Archive()).erasure(
+            signed_in(AuditAction.RETENTION_ERASURE, ", ".join(record)), record, note=note
+        )
     except CommunisError as exc:
         fail(exc)
     for a in answers:
@@ -219,14 +215,15 @@ def retention_reevaluate(
         typer.Option("--previous", help="The schedule file in force before this one.", exists=True, dir_okay=False),
     ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; extend no lock.")] = False,
-    actor: ActorOption = None,
 ) -> None:
     """Re-evaluate archived records under the configured schedule against --previous: what changed, and extend
     the Object Lock of files whose periods grew (a lock is never shortened)."""
     from ..usecases.retention import open_retention
 
     try:
-        result = open_retention(Archive()).reevaluate(cli_who(actor), previous=previous, dry_run=dry_run)
+        result = open_retention(Archive()).reevaluate(
+            signed_in(AuditAction.RETENTION_REEVALUATE, "schedule change"), previous=previous, dry_run=dry_run
+        )
     except CommunisError as exc:
         fail(exc)
     table = Table(title=f"Schedule change {result.id}: {result.changed} of {result.scanned} records changed")

@@ -1,5 +1,10 @@
-"""`communis user add|list|disable`, `communis user token new|list|revoke` and `communis audit`: local users,
-their API tokens (each with an expiry, revocable one by one) and the audit log."""
+"""`communis login|logout|whoami`, `communis user add|list|disable`, `communis user token new|list|revoke` and
+`communis audit`: signing in, local users, their API tokens (each with an expiry, revocable one by one) and
+the audit log.
+
+Changing users or tokens acts as the signed-in user (archive/access/login.py) and is checked by
+archive/access/admin.py: an admin for anyone, a user for their own tokens; only the first admin is
+added without signing in, while there is no admin yet."""
 
 from __future__ import annotations
 
@@ -10,10 +15,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from schemas import AuditAction
+from schemas import AuditAction, User
 
 from ..access import open_audit, open_users
 from ..access.admin import add_token, add_user, disable_user, revoke_token
+from ..access.login import LOGIN_TOKEN_DAYS, login, logout, signed_in_user, stored_token, token_file
 from ..access.settings import access_settings
 from ..config import get_settings
 from ..errors import CommunisError
@@ -25,6 +31,61 @@ token_app = typer.Typer(help="A user's API tokens: each expires, and each can be
 user_app.add_typer(token_app, name="token")
 
 
+def _password(from_stdin: bool, prompt: str) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise CommunisError("no password on stdin", hint="pipe one line, or leave out --password-stdin")
+        return password
+    return str(typer.prompt(prompt, hide_input=True))
+
+
+@app.command("login")
+def login_command(
+    name: Annotated[str | None, typer.Argument(help="Your user name (default: your OS login).")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    days: Annotated[int, typer.Option(min=1, max=30, help="Days the sign-in lasts.")] = LOGIN_TOKEN_DAYS,
+) -> None:
+    """Sign in: state-changing commands act as you until `communis logout` or the token expires."""
+    try:
+        user_name = name or cli_actor().removeprefix("os:")
+        password = _password(password_stdin, f"password for {user_name}")
+        user, path = login(get_settings(), user_name, password, days=days)
+    except CommunisError as exc:
+        fail(exc)
+    console.print(
+        f"signed in as {user.name} ({user.role.value}); token kept in {path} for {days} days", highlight=False
+    )
+
+
+@app.command("logout")
+def logout_command() -> None:
+    """Revoke the token `communis login` kept and remove it."""
+    try:
+        name = logout(get_settings())
+    except CommunisError as exc:
+        fail(exc)
+    console.print(f"signed out {name}" if name else f"no valid sign-in in {token_file()}; nothing to revoke")
+
+
+@app.command("whoami")
+def whoami() -> None:
+    """Who state-changing commands act as (the user the token names)."""
+    try:
+        user = signed_in_user(get_settings())
+    except CommunisError as exc:
+        fail(exc)
+    console.print(f"{user.name} ({user.role.value})", highlight=False)
+
+
+def _acting_user() -> User | None:
+    """The signed-in user, or None when there is no token at all (only the first admin's bootstrap goes on
+    without one); a token that is refused is an error of its own."""
+    if stored_token() is None:
+        return None
+    return signed_in_user(get_settings())
+
+
 @user_app.command("add")
 def user_add(
     name: str,
@@ -34,15 +95,12 @@ def user_add(
         int | None, typer.Option(min=1, max=3650, help="Days the token is valid (default COMMUNIS_TOKEN_DAYS, 90).")
     ] = None,
 ) -> None:
-    """Create a user and print its API token (shown this once only)."""
+    """Create a user and print its API token (shown this once only). Needs an admin signed in, except for the
+    first admin of an installation."""
     try:
-        password = None
-        if password_stdin:
-            password = sys.stdin.readline().rstrip("\r\n")
-            if not password:
-                raise CommunisError("no password on stdin", hint="pipe one line, or leave out --password-stdin")
+        password = _password(True, "") if password_stdin else None
         days = token_days or access_settings().token_days
-        user, token = add_user(get_settings(), name, role, password, actor=cli_actor(), client="cli", token_days=days)
+        user, token = add_user(get_settings(), name, role, password, by=_acting_user(), client="cli", token_days=days)
     except CommunisError as exc:
         fail(exc)
     console.print(
@@ -71,7 +129,7 @@ def user_list() -> None:
 def user_disable(name: str) -> None:
     """Disable a user: its password and every token are refused from now on."""
     try:
-        user = disable_user(get_settings(), name, actor=cli_actor(), client="cli")
+        user = disable_user(get_settings(), name, by=_acting_user(), client="cli")
     except CommunisError as exc:
         fail(exc)
     console.print(f"user {user.name} disabled", highlight=False)
@@ -87,7 +145,7 @@ def token_new(
     """Make another API token for a user and print it (shown this once only)."""
     try:
         token = add_token(
-            get_settings(), name, days=days or access_settings().token_days, actor=cli_actor(), client="cli"
+            get_settings(), name, days=days or access_settings().token_days, by=_acting_user(), client="cli"
         )
     except CommunisError as exc:
         fail(exc)
@@ -121,7 +179,7 @@ def token_list(name: str) -> None:
 def token_revoke(name: str, token_id: Annotated[str, typer.Argument(help="The id `user token list` shows.")]) -> None:
     """Revoke one API token of a user; the user's other tokens and password go on working."""
     try:
-        gone = revoke_token(get_settings(), name, token_id, actor=cli_actor(), client="cli")
+        gone = revoke_token(get_settings(), name, token_id, by=_acting_user(), client="cli")
     except CommunisError as exc:
         fail(exc)
     console.print(f"token {gone.id} of {name} revoked", highlight=False)

@@ -1,10 +1,12 @@
 """Who may plan, approve and execute a disposal, and the two-person rule (US-7).
 
-People are named as the archive knows them: a local user (`communis user add NAME --role
-records-manager`), `os:<login>` for a command-line user who is not a local user, or `flow:retention`
-for the nightly flow. Approving and executing need a local user with the `retention` permission
-(records-manager or admin): only a named, role-checked person can sign. The same person is
-recognised across forms (`os:anna` and the user `anna` are one person).
+People are local users who signed in (`communis login`: the name comes from their API token, never
+from an option or `$USER`), or `flow:retention` for the nightly flow, which only plans. Approving and
+executing need an enabled local user with the `retention` permission (records-manager or admin),
+checked again here against the user store whoever the caller is. Planner, approver and executor are
+three different people, or the flow and two people: nobody approves what they planned, and nobody
+executes what they planned or approved. Lists made before sign-in was required name their planner
+`os:<login>`; that is the same person as the user `<login>`.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ def person(name: str) -> str:
 
 
 def authorised(settings: Settings, name: str, step: str) -> str:
-    """The user `name` if they exist, are enabled and hold the retention permission; else a RetentionError."""
+    """The user `name` if they exist, are enabled and hold the retention permission; else a RetentionError.
+
+    `name` is a user name as signed in: a prefixed name (`os:anna`) is nobody's signature."""
     try:
-        user = open_users(settings).get(person(name))
+        user = open_users(settings).get(name)
     except AccessError:
         raise RetentionError(
             f"{name} cannot {step}: not a local user", hint="add one: communis user add NAME --role records-manager"
@@ -43,5 +47,5 @@ def require_other(actor: str, other: str, step: str, other_step: str) -> None:
     if person(actor) == person(other):
         raise RetentionError(
             f"{actor} cannot {step} a list they {other_step}: a second person must",
-            hint="two people: planner ≠ approver, approver ≠ executor",
+            hint="planner, approver and executor are three different signed-in people",
         )

@@ -64,7 +64,7 @@ def dispose(
     progress: Progress | None = None,
     deleter: BlobStore | None = None,
 ) -> DisposalResult:
-    """Execute the approved list as `by` (not its approver); rerun after a crash to resume.
+    """Execute the approved list as `by` (neither its approver nor its planner); rerun after a crash to resume.
 
     Files are deleted through `deleter`, by default the store as the disposal role (the one credential
     that may delete object versions, and that may write nothing, so it cannot shorten a lock first);
@@ -86,6 +86,7 @@ def dispose(
         )
     name = authorised(settings, by, "execute a disposition list")
     require_other(name, plan.approved_by, "execute", "approved")
+    require_other(name, plan.planned_by, "execute", "planned")
     if now < plan.as_of:
         raise book.RetentionError(
             f"list {list_id} was planned as of {plan.as_of:%Y-%m-%d %H:%M}; it cannot be executed before then"

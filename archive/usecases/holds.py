@@ -16,6 +16,7 @@ from schemas.search import SavedSearch
 
 from .. import clock
 from ..access import AuditLog, open_audit
+from ..access.policy import Permission
 from ..context import Archive
 from ..errors import NotFound
 from ..holds import HoldOutcome, load_holds, place_hold, release_hold
@@ -64,6 +65,7 @@ class HoldDesk:
             step,
             lambda o: f"{o.hold.matter}: {o.hold.scope.describe()}; {o.records} records, {len(o.files)} files",
             made=lambda o: o.hold.id,
+            permission=Permission.HOLDS,
         )
 
     def release(self, who: Actor, hold_id: str) -> HoldOutcome:
@@ -81,6 +83,7 @@ class HoldDesk:
             hold_id,
             step,
             lambda o: f"{o.records} records, {len(o.files)} files released",
+            permission=Permission.HOLDS,
         )
 
 

@@ -38,6 +38,7 @@ from schemas.search import SavedSearch
 
 from .. import clock
 from ..access import AuditLog, open_audit
+from ..access.policy import Permission
 from ..config import Settings
 from ..context import Archive
 from ..errors import Conflict, NotFound
@@ -308,6 +309,7 @@ class RequestDesk:
             case_id,
             step,
             lambda p: f"download {p.name}.zip (the release copy only)",
+            permission=Permission.REQUESTS,
         )
 
     # --- steps -----------------------------------------------------------------------------------
@@ -352,7 +354,16 @@ class RequestDesk:
             )
             return "; ".join(s.describe() for s in case.searches) + late
 
-        return audited(self.audit, who, AuditAction.REQUEST_CREATE, "new request case", step, note, made=lambda c: c.id)
+        return audited(
+            self.audit,
+            who,
+            AuditAction.REQUEST_CREATE,
+            "new request case",
+            step,
+            note,
+            made=lambda c: c.id,
+            permission=Permission.REQUESTS,
+        )
 
     def run(self, who: Actor, case_id: str) -> RunResult:
         """Run the case's searches now and freeze the result as a new snapshot, compared with the last."""
@@ -371,6 +382,7 @@ class RequestDesk:
                 f"snapshot {r.snapshot}: {r.total} records, {len(r.added)} new, "
                 f"{len(r.removed)} gone; {r.suggestions} masking suggestions"
             ),
+            permission=Permission.REQUESTS,
         )
 
     def review(self, who: Actor, case_id: str, record_id: str, *, include: bool, reason: str) -> SnapshotEntry:
@@ -389,6 +401,7 @@ class RequestDesk:
             case_id,
             step,
             lambda e: f"{e.record_id} {'included' if e.included else 'excluded'}: {e.reason}",
+            permission=Permission.REQUESTS,
         )
 
     def decide(
@@ -422,6 +435,7 @@ class RequestDesk:
             case_id,
             step,
             lambda n: f"{n} suggestions ({which}) {'accepted' if accept else 'rejected'} ({ground or 'no ground'})",
+            permission=Permission.REQUESTS,
         )
 
     def add_mask(
@@ -456,6 +470,7 @@ class RequestDesk:
             case_id,
             step,
             lambda m: f"manual mask {m.mask.record_id} {m.mask.field} {m.mask.start}-{m.mask.end} ({m.mask.ground})",
+            permission=Permission.REQUESTS,
         )
 
     def decide_media(
@@ -483,6 +498,7 @@ class RequestDesk:
             case_id,
             step,
             lambda d: f"media {d.media_sha256[:12]}: {d.action.value} ({d.ground})",
+            permission=Permission.REQUESTS,
         )
 
     def export(
@@ -529,6 +545,7 @@ class RequestDesk:
             case_id,
             step,
             lambda p: f"{p.result.records} records, {p.result.masked_spans} masked spans → {p.package.path}",
+            permission=Permission.REQUESTS,
         )
 
     def deliver(
@@ -555,6 +572,7 @@ class RequestDesk:
                 f"installment {d.number}: {d.records} records"
                 f"{f' in {d.package}' if d.package else ''}{f'; {d.note}' if d.note else ''}"
             ),
+            permission=Permission.REQUESTS,
         )
 
     def close(self, who: Actor, case_id: str) -> RequestCase:
@@ -573,6 +591,7 @@ class RequestDesk:
             case_id,
             step,
             lambda c: f"closed after {len(c.deliveries)} deliveries",
+            permission=Permission.REQUESTS,
         )
 
 

@@ -1,7 +1,10 @@
 """Disposal under the retention schedule for whoever acts (`communis retention …`), each step audited.
 
-Plan, approve, dispose and re-evaluate are audit events, `ok` with what they did or `failed` with
-the one-line reason (the two-person rule, a missing role, a list approved already …). An erasure
+Every step needs a signed-in user with the `retention` permission (records-manager or admin),
+checked here for every door (`audited(permission=…)`); the nightly flow plans on its own, as
+`flow:retention`, and can do nothing else. Plan, approve, dispose and re-evaluate are audit
+events, `ok` with what they did, `denied` (not signed in, a missing role) or `failed` with the
+one-line reason (the two-person rule, a list approved already …). An erasure
 request is audited by archive/retention/erasure.py itself (with its PREMIS event); a refused one
 is audited here as `failed`. Reading lists and certificates is not audited, as before.
 
@@ -21,6 +24,7 @@ from schemas.schedule import DispositionList, ErasureAnswer, Reevaluation
 
 from .. import clock
 from ..access import AuditLog, open_audit
+from ..access.policy import Permission
 from ..context import Archive
 from ..retention.approve import approve
 from ..retention.dispose import DisposalResult, Progress, dispose
@@ -60,6 +64,7 @@ class RetentionDesk:
             step,
             lambda r: f"{len(r.groups)} files, {r.record_count} records",
             made=lambda r: r.id,
+            permission=Permission.RETENTION,
         )
 
     def approve(self, who: Actor, list_id: str, *, note: str = "") -> DispositionList:
@@ -69,7 +74,13 @@ class RetentionDesk:
             return approve(self.archive.settings, self.archive.store, list_id, by=who.name, now=self.now(), note=note)
 
         return audited(
-            self.audit, who, AuditAction.RETENTION_APPROVE, list_id, step, lambda r: f"{r.record_count} records"
+            self.audit,
+            who,
+            AuditAction.RETENTION_APPROVE,
+            list_id,
+            step,
+            lambda r: f"{r.record_count} records",
+            permission=Permission.RETENTION,
         )
 
     def dispose(self, who: Actor, list_id: str, *, progress: Progress | None = None) -> DisposalResult:
@@ -89,6 +100,7 @@ class RetentionDesk:
                 f"{len(r.certificate.files)} files, {r.certificate.record_count} records disposed; "
                 f"{len(r.certificate.skipped)} files skipped"
             ),
+            permission=Permission.RETENTION,
         )
 
     def reevaluate(self, who: Actor, *, previous: Path, dry_run: bool = False) -> Reevaluation:
@@ -107,6 +119,7 @@ class RetentionDesk:
             step,
             lambda r: f"{r.changed} of {r.scanned} records changed; {r.extended} file locks extended",
             made=lambda r: r.id,
+            permission=Permission.RETENTION,
         )
 
     def erasure(self, who: Actor, record_ids: list[str], *, note: str = "") -> list[ErasureAnswer]:
@@ -124,6 +137,7 @@ class RetentionDesk:
             lambda: load_schedule(arc.settings),
             lambda _: "schedule read",
             quiet=True,
+            permission=Permission.RETENTION,
         )
         answers = []
         for record_id in record_ids:
