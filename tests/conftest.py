@@ -41,6 +41,14 @@ def admin_es() -> Elasticsearch:
     return Elasticsearch(local_es.url(), basic_auth=local_es.admin_auth(), request_timeout=60)
 
 
+@pytest.fixture(autouse=True)
+def _no_cli_sign_in(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test acts with the developer's own `communis login` token or COMMUNIS_TOKEN: each starts signed out
+    (tests/signing.py signs in)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.delenv("COMMUNIS_TOKEN", raising=False)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Embedded defaults in a private folder (local store); the index is the real local ES."""

@@ -13,14 +13,14 @@ from archive.access import open_audit
 from archive.accounts import load_accounts
 from archive.bundles import read_file
 from archive.cli import app
-from archive.cli.common import cli_actor
 from archive.config import Settings, get_settings
 from archive.context import Archive
 from archive.index import make_client, open_index
 from archive.requests.casebook import CaseBook
 from archive.samples import ACCOUNTS_FILE, sample_file
 from archive.usecases.requests import COMPLETE_MARK, open_requests
-from schemas import AuditAction, AuditEvent, AuditOutcome
+from schemas import AuditAction, AuditEvent, AuditOutcome, Role
+from tests.signing import sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -36,6 +36,7 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunn
     }.items():
         monkeypatch.setenv(name, str(value))
     get_settings.cache_clear()
+    sign_in(settings, monkeypatch, "jurist", "legal")
     yield CliRunner()
     get_settings.cache_clear()
     CaseBook(make_client(settings), settings.es_index_prefix).destroy()
@@ -53,7 +54,7 @@ def test_a_refused_hold_placement_is_audited_as_failed(cli: CliRunner, settings:
     result = cli.invoke(app, ["hold", "new", "--case", matter])
     assert result.exit_code == 2 and "a hold needs a scope" in result.output
     [event] = events(settings, AuditAction.HOLD_PLACE, f"new hold: {matter}")
-    assert (event.outcome, event.user, event.client) == (AuditOutcome.FAILED, cli_actor(), "cli")
+    assert (event.outcome, event.user, event.role, event.client) == (AuditOutcome.FAILED, "jurist", Role.LEGAL, "cli")
     assert event.note.startswith("a hold needs a scope: a query, a filter or record ids")
 
 

@@ -60,6 +60,7 @@ from tests.conftest import REPO
 from tests.contract.subjects import TOKEN, TOKEN_ENV, SocialSubject
 from tests.harvesting import harvest_subject
 from tests.integration.test_retention import with_schedule
+from tests.signing import token_for
 from tests.waiting import HANG_GUARD_S
 
 pytestmark = pytest.mark.integration
@@ -88,10 +89,12 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 def communis(
-    settings: Settings, *args: str, crash: CrashPoint | None = None, nth: int = 1
+    settings: Settings, *args: str, crash: CrashPoint | None = None, nth: int = 1, as_user: str = "cilla"
 ) -> subprocess.CompletedProcess[str]:
-    """Run `communis ARGS`; with `crash`, assert it was killed at that point (and nowhere else)."""
+    """Run `communis ARGS` signed in as `as_user` (an admin unless the store has them already); with `crash`,
+    assert it was killed at that point (and nowhere else)."""
     env = settings_env(settings)
+    env["COMMUNIS_TOKEN"] = token_for(settings, as_user)
     if crash is not None:
         env[ENV] = f"{crash.value}:{nth}"
     done = subprocess.run(
@@ -231,7 +234,7 @@ def test_disposal_killed_then_rerun_completes_with_one_certificate(disposal: Wor
         arc.store, arc.index, matter="Mål T 7-26", owner="jurist", now=clock.now(), scope=SavedSearch(record_ids=[held])
     )
 
-    communis(arc.settings, "retention", "dispose", list_id, "--actor", "cilla", crash=point)
+    communis(arc.settings, "retention", "dispose", list_id, crash=point)
     journal = {o.key for o in rbook.journal(arc.store, list_id)}
     assert load_list(arc.store, list_id).status is ListStatus.APPROVED  # not shown as executed
     assert rbook.certificate_ids(arc.store) == []
@@ -243,13 +246,13 @@ def test_disposal_killed_then_rerun_completes_with_one_certificate(disposal: Wor
     else:  # every file journaled, no certificate
         assert len(journal) == 3
 
-    out = communis(arc.settings, "retention", "dispose", list_id, "--actor", "cilla")
+    out = communis(arc.settings, "retention", "dispose", list_id)
     assert out.returncode == 1 and "legal hold" in out.stdout, out.stdout + out.stderr  # exit 1: a file skipped
     check_disposal_consistent(world, list_id, [held])
     assert world.present(first + second) == 0
     cert = rbook.load_certificate(arc.store, list_id)
     assert cert is not None and cert.record_count == 3 and len(cert.skipped) == 1
-    again = communis(arc.settings, "retention", "dispose", list_id, "--actor", "cilla")
+    again = communis(arc.settings, "retention", "dispose", list_id)
     assert "already executed" in again.stdout and rbook.certificate_ids(arc.store) == [list_id]
 
 
@@ -274,7 +277,7 @@ def test_a_held_file_missing_from_the_store_is_not_taken_as_disposed(disposal: W
     path.unlink()  # not through Communis: the way a file is lost
     Path(str(path) + ".meta.json").unlink()
 
-    out = communis(arc.settings, "retention", "dispose", list_id, "--actor", "cilla")
+    out = communis(arc.settings, "retention", "dispose", list_id)
     assert out.returncode == 1 and "missing from the store" in out.stdout, out.stdout + out.stderr
     assert world.present([held]) == 1 and world.present(free) == 0
     [entry] = [o for o in rbook.journal(arc.store, list_id) if o.key == world.key_of(held)]
@@ -295,7 +298,7 @@ def test_hold_killed_before_marks_still_stops_a_disposal_and_rerun_completes_it(
     [hold] = load_holds(arc.store)
     assert arc.index.count({"term": {"legal_holds": hold.id}}) == 0 and not arc.store.head(key).legal_hold  # type: ignore[union-attr]
 
-    done = communis(arc.settings, "retention", "dispose", list_id, "--actor", "cilla")
+    done = communis(arc.settings, "retention", "dispose", list_id)
     assert done.returncode == 1 and "legal hold" in done.stdout, done.stdout + done.stderr
     check_disposal_consistent(world, list_id, [target])
     assert world.present(other) == 0
@@ -339,14 +342,12 @@ def test_disposal_killed_between_object_versions_on_s3(disposal: World, s3_setti
         s3_world = World(arc, world.t0, world.schedule)
         list_id = planned(s3_world)
 
-        communis(
-            settings, "retention", "dispose", list_id, "--actor", "cilla", crash=CrashPoint.DISPOSE_BETWEEN_VERSIONS
-        )
+        communis(settings, "retention", "dispose", list_id, crash=CrashPoint.DISPOSE_BETWEEN_VERSIONS)
         listing = store.client.list_object_versions(Bucket=store.bucket, Prefix=store.prefix + doubled)
         assert len(listing.get("Versions", [])) == 1  # one of two versions deleted
         assert not list(rbook.journal(store, list_id))
 
-        ok(communis(settings, "retention", "dispose", list_id, "--actor", "cilla"))
+        ok(communis(settings, "retention", "dispose", list_id))
         check_disposal_consistent(s3_world, list_id, [])
         for key in (world.key_of(first[0]), world.key_of(second[0])):
             listing = store.client.list_object_versions(Bucket=store.bucket, Prefix=store.prefix + key)

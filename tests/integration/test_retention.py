@@ -46,6 +46,7 @@ from schemas.premis import PremisEventType
 from schemas.record import Direction, Kind, Record
 from schemas.schedule import FileOutcomeKind, ListStatus
 from schemas.search import SavedSearch
+from tests.signing import sign_in
 from tests.waiting import PREFECT_STARTUP_S
 
 pytestmark = pytest.mark.integration
@@ -289,6 +290,8 @@ def test_plan_approve_dispose_certificate(world: World) -> None:
     with pytest.raises(RetentionError, match="cannot dispose|not approved"):
         dispose(arc.settings, arc.store, arc.index, listed.id, by="bo", now=as_of)
     with pytest.raises(RetentionError, match="anna cannot approve a list they planned"):
+        approve(arc.settings, arc.store, listed.id, by="anna", now=datetime.now(UTC))
+    with pytest.raises(RetentionError, match="os:anna cannot approve.*not a local user"):  # a name is no signature
         approve(arc.settings, arc.store, listed.id, by="os:anna", now=datetime.now(UTC))
     with pytest.raises(RetentionError, match="needs the records-manager or admin role"):
         approve(arc.settings, arc.store, listed.id, by="dan", now=datetime.now(UTC))
@@ -470,21 +473,24 @@ def test_cli_two_people_and_erasure(world: World, monkeypatch: pytest.MonkeyPatc
 
     try:
         as_of = (world.lock_expiry + timedelta(seconds=1)).isoformat()
-        code, out = run("plan", "--as-of", as_of, "--actor", "anna")
+        sign_in(world.arc.settings, monkeypatch, "anna")
+        code, out = run("plan", "--as-of", as_of)
         assert code == 0, out
         list_id = out.split()[-1]
         assert list_id.startswith("disp-") and "total: 1 files, 1 records" in out
-        assert run("approve", list_id, "--actor", "anna") == (
+        assert run("approve", list_id) == (
             2,
             "error: anna cannot approve a list they planned: "
-            "a second person must — two people: planner ≠ "
-            "approver, approver ≠ executor",
+            "a second person must — planner, approver and "
+            "executor are three different signed-in people",
         )
-        code, out = run("approve", list_id, "--actor", "bo")
+        sign_in(world.arc.settings, monkeypatch, "bo")
+        code, out = run("approve", list_id)
         assert code == 0, out
-        code, out = run("dispose", list_id, "--actor", "cilla")
+        sign_in(world.arc.settings, monkeypatch, "cilla")
+        code, out = run("dispose", list_id)
         assert code == 2 and "cannot be executed before then" in out
-        code, out = run("erasure", "--record", comment, "--actor", "os:registrator")
+        code, out = run("erasure", "--record", comment)
         assert code == 0 and "rule kommentarer" in out and "deletes nothing" not in out
         assert "(approved)" in run("show", list_id)[1]
         assert run("certificates")[0] == 0

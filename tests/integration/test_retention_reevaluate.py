@@ -208,6 +208,7 @@ def test_cli_reevaluate(arc: Archive, tmp_path: Path, monkeypatch: pytest.Monkey
     from archive.cli import app
     from archive.config import get_settings
     from tests.integration.test_retention import use_env
+    from tests.signing import sign_in
 
     t0 = datetime.now(UTC).replace(microsecond=0)
     ingest(arc, "rv-cli", Kind.COMMENT, Direction.INKOMMEN, 2, t0, tmp_path / "previous.yaml")
@@ -215,10 +216,10 @@ def test_cli_reevaluate(arc: Archive, tmp_path: Path, monkeypatch: pytest.Monkey
     use_env(arc.settings, monkeypatch)
     assert arc.settings.events_prefix is not None
     monkeypatch.setenv("COMMUNIS_EVENTS_PREFIX", arc.settings.events_prefix)
+    manager = f"rm-{uuid.uuid4().hex[:8]}"  # the audit stream is shared by every run
+    sign_in(arc.settings, monkeypatch, manager, "records-manager")
     try:
-        result = CliRunner().invoke(
-            app, ["retention", "reevaluate", "--previous", str(tmp_path / "previous.yaml"), "--actor", "os:anna"]
-        )
+        result = CliRunner().invoke(app, ["retention", "reevaluate", "--previous", str(tmp_path / "previous.yaml")])
         out = " ".join(result.output.split())
         assert result.exit_code == 0, out
         assert "2 of 2 records changed" in out and "extended" in out and "t-30d" in out
@@ -226,5 +227,5 @@ def test_cli_reevaluate(arc: Archive, tmp_path: Path, monkeypatch: pytest.Monkey
         get_settings.cache_clear()
     audit = open_audit(arc.settings)
     audit.refresh()
-    notes = [e.note for e in audit.latest(action=AuditAction.RETENTION_REEVALUATE, user="os:anna")]
+    notes = [e.note for e in audit.latest(action=AuditAction.RETENTION_REEVALUATE, user=manager)]
     assert any(n.startswith("2 of 2 records changed; 1 file locks extended") for n in notes)

@@ -186,8 +186,11 @@ def test_an_api_token_expires(world: World, clock: Clock) -> None:
         assert expired.status_code == 401 and "expired" in expired.json()["detail"]
 
 
-def test_tokens_are_made_listed_and_revoked_one_by_one_from_the_cli(world: World, cli: CliRunner) -> None:
+def test_tokens_are_made_listed_and_revoked_one_by_one_from_the_cli(
+    world: World, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     name, first = _user(world)
+    monkeypatch.setenv("COMMUNIS_TOKEN", first)  # a user makes and revokes their own tokens
     made = cli.invoke(app, ["user", "token", "new", name, "--days", "5"])
     assert made.exit_code == 0, made.output
     second = made.output.strip().splitlines()[-1]
