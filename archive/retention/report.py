@@ -18,7 +18,7 @@ def markdown_report(plan: DispositionList, *, max_files: int = 200) -> str:
         f"{plan.record_count} records, {plan.byte_count} bytes** may be disposed of once approved.",
         "",
         f"To approve: `communis retention show {plan.id}`, then `communis retention approve {plan.id}` "
-        "(a records manager); another person executes with `communis retention dispose "
+        "(a records manager who did not plan it, signed in); a third person executes with `communis retention dispose "
         f"{plan.id}`. The full list is `retention/lists/{plan.id}.csv` in the store.",
         "",
         "| file | account | rules | decision | records | bytes | captured | due since |",
