@@ -426,6 +426,7 @@ def test_disposal_interrupted_by_minio_then_by_elasticsearch_resumes_and_complet
     users = open_users(through)
     users.add("anna", "records-manager")
     users.add("bo", "records-manager")
+    users.add("cilla", "records-manager")  # the third person: neither planner nor approver executes
     t0 = datetime.now(UTC) - timedelta(days=1) + timedelta(hours=1)  # locked for another hour
     ids = [_ingest_comment(direct, t0) for _ in range(3)]
     as_of = t0 + timedelta(days=1, seconds=1)
@@ -446,7 +447,7 @@ def test_disposal_interrupted_by_minio_then_by_elasticsearch_resumes_and_complet
     rig.s3.cut_on(f"DELETE /{through.s3_bucket}/{through.s3_prefix}warc/".encode(), nth=2)
     arc = Archive(through)
     with pytest.raises(StoreUnavailable) as info:
-        dispose(arc.settings, arc.store, arc.index, listed.id, by="anna", now=as_of)
+        dispose(arc.settings, arc.store, arc.index, listed.id, by="cilla", now=as_of)
     assert rig.s3.cuts == 1
     one_line(info.value.one_line(), "S3")
     assert len(list(rbook.journal(direct.store, listed.id))) == 1
@@ -455,13 +456,13 @@ def test_disposal_interrupted_by_minio_then_by_elasticsearch_resumes_and_complet
     rig.es.cut_on(BULK, nth=1)
     arc = Archive(through)
     with pytest.raises(IndexUnavailable) as info2:
-        dispose(arc.settings, arc.store, arc.index, listed.id, by="anna", now=as_of)
+        dispose(arc.settings, arc.store, arc.index, listed.id, by="cilla", now=as_of)
     assert rig.es.cuts == 1
     one_line(info2.value.one_line(), "Elasticsearch")
     rig.es.restore()
 
     arc = Archive(through)
-    result = dispose(arc.settings, arc.store, arc.index, listed.id, by="anna", now=as_of)
+    result = dispose(arc.settings, arc.store, arc.index, listed.id, by="cilla", now=as_of)
     assert result.resumed and len(result.disposed) == 3 and not result.skipped
     journal = [o.key for o in rbook.journal(direct.store, listed.id)]
     assert sorted(journal) == sorted(g.key for g in listed.groups)  # each file journaled once

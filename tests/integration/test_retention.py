@@ -348,7 +348,9 @@ def test_object_lock_refuses_an_early_deletion(world: World) -> None:
     listed = plan(arc.settings, arc.store, arc.index, world.schedule, as_of=as_of, planned_by="os:anna", now=now)
     assert [g.key for g in listed.groups] == [key]
     approve(arc.settings, arc.store, listed.id, by="bo", now=now)
-    result = dispose(arc.settings, arc.store, arc.index, listed.id, by="anna", now=as_of)
+    with pytest.raises(RetentionError, match="anna cannot execute a list they planned"):  # os:anna is anna
+        dispose(arc.settings, arc.store, arc.index, listed.id, by="anna", now=as_of)
+    result = dispose(arc.settings, arc.store, arc.index, listed.id, by="cilla", now=as_of)
     [skipped] = result.certificate.skipped
     assert result.disposed == [] and skipped.key == key and skipped.reason.startswith("refused by Object Lock")
     assert world.present(ids) == 1 and len(world.versions(key)) == 1  # nothing half-done
