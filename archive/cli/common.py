@@ -2,8 +2,8 @@
 
 Who acts: a state-changing command acts as the signed-in user (`signed_in`: the API token of
 `communis login` or `COMMUNIS_TOKEN`, looked up in the user store), never as a name typed in an
-option or taken from `$USER`; the use cases check that user's role as the web API does. Commands
-that only read name the OS login (`cli_who`), as before.
+option or taken from `$USER`; the use cases check that user's role as the web API does (listing
+holds and request cases too, as the web does). Other read commands audit the OS login (`cli_actor`).
 
 Errors a user can act on are shown as one line (what is wrong — what to do) with exit code
 2; the exception chain goes to the log (`-v` shows it). Every command module imports these from
@@ -51,12 +51,6 @@ def cli_actor() -> str:
         return f"os:{getpass.getuser()}"
     except (KeyError, OSError):
         return "os:unknown"
-
-
-def cli_who() -> Actor:
-    """Who reads from the command line: the OS login, from `cli`, role unknown (the use cases refuse
-    such an actor every state-changing step)."""
-    return Actor(cli_actor(), None, "cli")
 
 
 def signed_in(action: AuditAction, target: str = "") -> Actor:

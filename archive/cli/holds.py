@@ -1,7 +1,8 @@
 """`communis hold new|release|list`: legal holds from the command line, through archive/usecases/holds.py
 (the same steps, role checks and audit events as the web, a refused step audited as `failed` or
 `denied`). Placing and releasing act as the signed-in user (`communis login`) and need the `holds`
-permission (legal, admin), as `POST /api/holds` and `/api/holds/{id}/release` do."""
+permission (legal, admin), as `POST /api/holds` and `/api/holds/{id}/release` do; so does listing them
+(a hold says a matter is being litigated), as `GET /api/holds` does."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from schemas.search import SavedSearch
 from ..context import Archive
 from ..errors import CommunisError
 from ..usecases.holds import HoldDesk, open_holds
-from .common import cli_who, console, fail, parse_date, signed_in
+from .common import console, fail, parse_date, signed_in
 
 app = typer.Typer(help="Legal holds: keep a matter's records from any disposal until released.")
 
@@ -84,7 +85,7 @@ def hold_release(hold_id: str) -> None:
 def hold_list(all_holds: Annotated[bool, typer.Option("--all", help="Also released holds.")] = False) -> None:
     """The holds: matter, scope, owner, when placed and released, and how many records they mark now."""
     try:
-        holds = _desk().holds(cli_who(), released=all_holds)
+        holds = _desk().holds(signed_in(AuditAction.VIEW, "legal holds"), released=all_holds)
     except CommunisError as exc:
         fail(exc)
     table = Table(title=f"{len(holds)} holds")

@@ -4,7 +4,7 @@ Every step goes through archive/usecases/requests.py, as the web's do: the same 
 audit events (a refused step audited as `failed`), and packages numbered in the same place
 (`{data_dir}/packages/{case_id}-{n}`) unless `-o` names a directory of one's own. Every step that
 changes a case acts as the signed-in user (`communis login`) and needs the `requests` permission
-(legal, admin), as the API's routes do."""
+(legal, admin), as the API's routes do; listing the cases needs `requests-view` (not read-only)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from ..context import Archive
 from ..errors import CommunisError
 from ..requests.verify import verify_package
 from ..usecases.requests import RequestDesk, open_requests
-from .common import cli_who, console, fail, parse_date, signed_in
+from .common import console, fail, parse_date, signed_in
 
 app = typer.Typer(help="Public-records requests: cases, frozen results, review, masking, packages.")
 
@@ -173,7 +173,7 @@ def request_verify(package: Path) -> None:
 def request_list() -> None:
     """The cases, newest first, with their clock: due date and whether they are overdue."""
     try:
-        clocks = _desk().cases(cli_who())
+        clocks = _desk().cases(signed_in(AuditAction.VIEW, "request cases"))
     except CommunisError as exc:
         fail(exc)
     table = Table(title=f"{len(clocks)} request cases")

@@ -21,7 +21,7 @@ from ..context import Archive
 from ..errors import NotFound
 from ..holds import HoldOutcome, load_holds, place_hold, release_hold
 from ..index.cases import records_held
-from .actor import Actor, audited, record
+from .actor import Actor, audited, permit, record
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class HoldDesk:
 
     def holds(self, who: Actor, *, released: bool = True) -> list[HeldRecords]:
         """Oldest first, each with how many records it marks now; `released=False` for active ones only."""
+        permit(self.audit, who, Permission.HOLDS, AuditAction.VIEW, "legal holds")  # legal staff's, as GET /api/holds
         found = [h for h in load_holds(self.archive.store) if released or h.active]
         record(self.audit, who, AuditAction.VIEW, "legal holds", note=f"{len(found)} holds")
         return [HeldRecords(h, records_held(self.archive.index, h.id)) for h in found]

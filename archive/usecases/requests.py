@@ -60,7 +60,7 @@ from ..requests.workflow import (
     review_record,
     run_case,
 )
-from .actor import Actor, audited, record
+from .actor import Actor, audited, permit, record
 
 if TYPE_CHECKING:
     from ..requests.production import ProductionResult
@@ -164,7 +164,8 @@ class RequestDesk:
         return CaseClock(case, due_date(profile, case.received_at), late)
 
     def cases(self, who: Actor) -> list[CaseClock]:
-        """Every case, newest first, with its clock; one audited view."""
+        """Every case, newest first, with its clock; one audited view (`requests-view`, as GET /api/requests)."""
+        permit(self.audit, who, Permission.REQUESTS_VIEW, AuditAction.VIEW, "request cases")
         known, found = self.profiles(), self.cases_book.cases()
         record(self.audit, who, AuditAction.VIEW, "request cases", note=f"{len(found)} cases")
         return [self.clock_of(case, known) for case in found]

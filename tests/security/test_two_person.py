@@ -175,6 +175,8 @@ def test_an_archivist_cannot_release_a_hold_from_any_door(
     archivist = _as(monkeypatch, world, "archivist")
     refused = cli.invoke(app, ["hold", "release", hold])
     assert refused.exit_code == 2 and "lacks holds" in _one_line(refused), refused.output
+    listed = cli.invoke(app, ["hold", "list"])  # as GET /api/holds: legal staff's business
+    assert listed.exit_code == 2 and "lacks holds" in _one_line(listed) and hold not in listed.output
     with world.app() as client:
         assert client.post(f"/api/holds/{hold}/release", headers=world.headers("archivist")).status_code == 403
         form = client.post(
@@ -191,6 +193,8 @@ def test_an_archivist_cannot_release_a_hold_from_any_door(
 
 
 def test_request_steps_need_legal_on_the_cli(world: World, cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    _as(monkeypatch, world, "read-only")
+    assert "lacks requests-view" in _one_line(cli.invoke(app, ["request", "list"]))
     _as(monkeypatch, world, "archivist")
     opened = cli.invoke(app, ["request", "new", "--platform", "mastodon"])
     assert opened.exit_code == 2 and "lacks requests" in _one_line(opened), opened.output
