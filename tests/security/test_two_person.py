@@ -230,6 +230,7 @@ def s3_hold(s3_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         now=datetime.now(UTC),
     )
     assert outcome.files and isinstance(arc.store, S3Store)
+    assert s3_settings.s3_access_key is not None and s3_settings.s3_secret_key is not None
     for name, value in {
         "COMMUNIS_STORE": "s3",
         "COMMUNIS_S3_ENDPOINT_URL": s3_settings.s3_endpoint_url,
