@@ -49,6 +49,22 @@ def _no_cli_sign_in(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     monkeypatch.delenv("COMMUNIS_TOKEN", raising=False)
 
 
+def s3_environment(s: Settings) -> dict[str, str]:
+    """COMMUNIS_* variables pointing `get_settings()` (the CLI, flows, subprocesses) at a test's S3 archive."""
+    assert s.s3_access_key is not None and s.s3_secret_key is not None and s.s3_endpoint_url is not None
+    return {
+        "COMMUNIS_STORE": "s3",
+        "COMMUNIS_S3_ENDPOINT_URL": s.s3_endpoint_url,
+        "COMMUNIS_S3_BUCKET": s.s3_bucket,
+        "COMMUNIS_S3_PREFIX": s.s3_prefix,
+        "COMMUNIS_S3_ACCESS_KEY": s.s3_access_key.get_secret_value(),
+        "COMMUNIS_S3_SECRET_KEY": s.s3_secret_key.get_secret_value(),
+        "COMMUNIS_DATA_DIR": str(s.data_dir),
+        "COMMUNIS_ES_INDEX_PREFIX": s.es_index_prefix,
+        "COMMUNIS_EVENTS_PREFIX": s.events_prefix or s.es_index_prefix,
+    }
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Embedded defaults in a private folder (local store); the index is the real local ES."""

@@ -46,6 +46,7 @@ from schemas.premis import PremisEventType
 from schemas.record import Direction, Kind, Record
 from schemas.schedule import FileOutcomeKind, ListStatus
 from schemas.search import SavedSearch
+from tests.conftest import s3_environment
 from tests.signing import sign_in
 from tests.waiting import PREFECT_STARTUP_S
 
@@ -441,16 +442,8 @@ def use_env(s: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     """Point `get_settings()` (CLI, flows) at the test's settings through COMMUNIS_* variables."""
     from archive.config import get_settings
 
-    assert s.s3_access_key is not None and s.s3_secret_key is not None and s.s3_endpoint_url is not None
     env = {
-        "COMMUNIS_STORE": "s3",
-        "COMMUNIS_S3_ENDPOINT_URL": s.s3_endpoint_url,
-        "COMMUNIS_S3_BUCKET": s.s3_bucket,
-        "COMMUNIS_S3_PREFIX": s.s3_prefix,
-        "COMMUNIS_S3_ACCESS_KEY": s.s3_access_key.get_secret_value(),
-        "COMMUNIS_S3_SECRET_KEY": s.s3_secret_key.get_secret_value(),
-        "COMMUNIS_DATA_DIR": str(s.data_dir),
-        "COMMUNIS_ES_INDEX_PREFIX": s.es_index_prefix,
+        **s3_environment(s),
         "COMMUNIS_RETENTION_FILE": str(s.retention_file),
         "COMMUNIS_RETENTION_CLASSES": json.dumps([c.model_dump(mode="json") for c in s.retention_classes]),
     }

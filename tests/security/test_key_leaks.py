@@ -40,6 +40,7 @@ from archive.config import Settings, get_settings
 from archive.context import Archive
 from archive.harvest.state import load_state
 from simulator import Simulator
+from tests.conftest import s3_environment
 from tests.waiting import PREFECT_STARTUP_S
 
 pytestmark = pytest.mark.integration
@@ -170,19 +171,10 @@ def env(
         )
     )
     s = s3_settings
-    assert s.s3_access_key is not None and s.s3_secret_key is not None and s.s3_endpoint_url is not None
     values = {
         "LEAK_YT_KEY": YT_KEY,
         "LEAK_FL_KEY": FL_KEY,
-        "COMMUNIS_DATA_DIR": str(s.data_dir),
-        "COMMUNIS_STORE": "s3",
-        "COMMUNIS_S3_ENDPOINT_URL": s.s3_endpoint_url,
-        "COMMUNIS_S3_BUCKET": s.s3_bucket,
-        "COMMUNIS_S3_PREFIX": s.s3_prefix,
-        "COMMUNIS_S3_ACCESS_KEY": s.s3_access_key.get_secret_value(),
-        "COMMUNIS_S3_SECRET_KEY": s.s3_secret_key.get_secret_value(),
-        "COMMUNIS_ES_INDEX_PREFIX": s.es_index_prefix,
-        "COMMUNIS_EVENTS_PREFIX": s.events_prefix or s.es_index_prefix,
+        **s3_environment(s),
         "COMMUNIS_ACCOUNTS_FILE": str(accounts),
         "COMMUNIS_HARVEST_LOOKBACK_DAYS": "3650",
         "COMMUNIS_ALERT_WEBHOOK_URL": webhook[0],

@@ -34,7 +34,7 @@ from archive.store import S3Store
 from schemas import AuditAction, AuditOutcome, Role
 from schemas.schedule import ListStatus
 from schemas.search import SavedSearch
-from tests.conftest import REPO
+from tests.conftest import REPO, s3_environment
 from tests.security.conftest import PASSWORD, World
 
 pytestmark = pytest.mark.integration
@@ -230,19 +230,8 @@ def s3_hold(s3_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         now=datetime.now(UTC),
     )
     assert outcome.files and isinstance(arc.store, S3Store)
-    assert s3_settings.s3_access_key is not None and s3_settings.s3_secret_key is not None
-    for name, value in {
-        "COMMUNIS_STORE": "s3",
-        "COMMUNIS_S3_ENDPOINT_URL": s3_settings.s3_endpoint_url,
-        "COMMUNIS_S3_BUCKET": s3_settings.s3_bucket,
-        "COMMUNIS_S3_PREFIX": s3_settings.s3_prefix,
-        "COMMUNIS_S3_ACCESS_KEY": s3_settings.s3_access_key.get_secret_value(),
-        "COMMUNIS_S3_SECRET_KEY": s3_settings.s3_secret_key.get_secret_value(),
-        "COMMUNIS_DATA_DIR": s3_settings.data_dir,
-        "COMMUNIS_ES_INDEX_PREFIX": s3_settings.es_index_prefix,
-        "COMMUNIS_EVENTS_PREFIX": s3_settings.events_prefix,
-    }.items():
-        monkeypatch.setenv(name, str(value))
+    for name, value in s3_environment(s3_settings).items():
+        monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     try:
         yield arc, outcome.hold.id, list(outcome.files)
