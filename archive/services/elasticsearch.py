@@ -11,7 +11,6 @@ the unpacked distribution is hard-linked into var/ (instant, no extra disk).
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import pwd
@@ -26,7 +25,7 @@ import httpx
 
 from ..errors import ServiceError
 from . import ServiceStatus, es_access
-from .process import cache_dir, read_pid, run, stop_service, tail, var_dir, wait_until
+from .process import cache_dir, private_json, read_pid, run, stop_service, tail, var_dir, wait_until
 
 log = logging.getLogger(__name__)
 
@@ -225,21 +224,9 @@ def credentials() -> dict[str, str]:
 
 def _credentials() -> tuple[dict[str, str], bool]:
     """The passwords, and whether they were made just now (so existing users get them too)."""
-    path = var_dir() / "elasticsearch-credentials.json"
-    if path.exists():
-        path.chmod(0o600)
-        found = dict(json.loads(path.read_text()))
-        if set(found) >= set(es_access.USERS):
-            return found, False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    made = es_access.new_passwords()
-    tmp = path.with_suffix(".tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(made, fh)
-    tmp.replace(path)
-    return made, True
+    return private_json(
+        var_dir() / "elasticsearch-credentials.json", es_access.new_passwords, needs=frozenset(es_access.USERS)
+    )
 
 
 def admin_auth() -> tuple[str, str]:

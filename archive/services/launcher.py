@@ -10,9 +10,7 @@ so two launchers never build, unpack or start the same thing at once.
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
-import os
 import shutil
 import sys
 import time
@@ -24,7 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 from ..errors import CommunisError
 from ..index.streams import prepare as prepare_streams
 from . import ServicesInfo, ServiceStatus, elasticsearch, es_access, minio, minio_access
-from .process import cache_dir, var_dir
+from .process import cache_dir, private_json, var_dir, write_private
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +46,9 @@ def _toml_value(value: str) -> str:
 
 
 def _write_local_config(values: dict[str, str]) -> None:
-    """Atomically, mode 600 from the start: the file holds the MinIO root password."""
-    path = var_dir() / "local.toml"
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write("# Written by `scripts/services up`; read by Communis settings. Do not commit.\n")
-        fh.writelines(f"{key} = {_toml_value(value)}\n" for key, value in values.items())
-    tmp.replace(path)
+    """Mode 600 from the start: the file holds the application's passwords."""
+    header = "# Written by `scripts/services up`; read by Communis settings. Do not commit.\n"
+    write_private(var_dir() / "local.toml", header + "".join(f"{k} = {_toml_value(v)}\n" for k, v in values.items()))
 
 
 def endpoints() -> dict[str, str]:
@@ -107,13 +99,7 @@ def _prepare() -> dict[str, str]:
 
 def minio_secrets() -> dict[str, str]:
     """Each MinIO role user's secret key, made on first use (0600 beside the root credentials)."""
-    path = minio.base() / "roles.json"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(minio_access.new_secrets(), fh)
-    return dict(json.loads(path.read_text()))
+    return private_json(minio.base() / "roles.json", minio_access.new_secrets)[0]
 
 
 def role_credentials() -> dict[str, dict[str, str]]:

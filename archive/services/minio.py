@@ -8,7 +8,6 @@ which can only be chosen at creation and also makes them versioned.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import secrets
@@ -23,7 +22,7 @@ import httpx
 
 from ..errors import ServiceError
 from . import ServiceStatus
-from .process import cache_dir, read_pid, run, stop_service, tail, var_dir, wait_until
+from .process import cache_dir, private_json, read_pid, run, stop_service, tail, var_dir, wait_until
 
 log = logging.getLogger(__name__)
 
@@ -113,15 +112,10 @@ def ensure_binary() -> Path:
 
 def credentials() -> dict[str, str]:
     """Root user and password, generated on first use; the file is readable by root only."""
-    path = base() / "credentials.json"
-    if not path.exists():
-        base().mkdir(parents=True, exist_ok=True)
-        creds = {"user": "communis-" + secrets.token_hex(4), "password": secrets.token_urlsafe(24)}
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(creds, fh)
-    path.chmod(0o600)
-    return dict(json.loads(path.read_text()))
+    return private_json(
+        base() / "credentials.json",
+        lambda: {"user": "communis-" + secrets.token_hex(4), "password": secrets.token_urlsafe(24)},
+    )[0]
 
 
 def healthy() -> bool:

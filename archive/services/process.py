@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -23,6 +24,32 @@ def var_dir() -> Path:
 
 def cache_dir() -> Path:
     return Path(os.environ.get("COMMUNIS_CACHE_DIR", Path.home() / ".cache" / "communis"))
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` atomically, mode 600 from the first byte (it holds a password)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    tmp.replace(path)
+
+
+def private_json(
+    path: Path, make: Callable[[], dict[str, str]], *, needs: frozenset[str] = frozenset()
+) -> tuple[dict[str, str], bool]:
+    """The secrets kept in `path` (0600), made with `make` and written there when the file is missing or
+    lacks a key of `needs`; and whether they were made just now."""
+    if path.exists():
+        path.chmod(0o600)
+        found = {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
+        if needs <= set(found):
+            return found, False
+    made = make()
+    write_private(path, json.dumps(made))
+    return made, True
 
 
 def run(cmd: Sequence[str], what: str, *, env: dict[str, str] | None = None, timeout: float = 1800) -> None:

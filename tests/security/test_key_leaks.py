@@ -36,9 +36,17 @@ from typing import Any
 import pytest
 import yaml
 
+# Prefect sets up its console log handler when it is first imported, on the stream sys.stderr is then.
+# Imported here, at collection, that is pytest's session-long capture; imported inside the test it would
+# be the test's own `capfd` stream, closed when the test ends, and every later flow test's logging would
+# fail on it (RecursionError, "I/O operation on closed file").
+from prefect.logging.handlers import APILogHandler
+from prefect.testing.utilities import prefect_test_harness
+
 from archive.config import Settings, get_settings
 from archive.context import Archive
 from archive.harvest.state import load_state
+from flows.harvest import harvest
 from simulator import Simulator
 from tests.conftest import s3_environment
 from tests.waiting import PREFECT_STARTUP_S
@@ -263,11 +271,6 @@ def test_no_platform_key_reaches_any_sink(
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    from prefect.logging.handlers import APILogHandler
-    from prefect.testing.utilities import prefect_test_harness
-
-    from flows.harvest import harvest
-
     caplog.set_level(logging.INFO)
     # A deployment that sends the archive's own log lines to Prefect too (PREFECT_LOGGING_EXTRA_LOGGERS)
     # stores them in the run's log table: so does this test, and every Prefect log reaches caplog.
