@@ -66,7 +66,12 @@ def base() -> Path:
         return inside
     digest = hashlib.sha1(str(var_dir().resolve()).encode()).hexdigest()[:12]
     outside = Path("/var/lib/communis") / f"es-{digest}"
-    outside.mkdir(parents=True, exist_ok=True)
+    if outside.exists():
+        # No link points at it: it is a deleted clone's node at the same path (its data, users and
+        # keystore), which would start in place of a fresh one. Start clean, as a new clone must.
+        log.info("removing %s, left by a clone that is gone", outside)
+        shutil.rmtree(outside)
+    outside.mkdir(parents=True)
     Path("/var/lib/communis").chmod(0o755)
     inside.parent.mkdir(parents=True, exist_ok=True)
     inside.symlink_to(outside, target_is_directory=True)
