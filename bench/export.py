@@ -8,7 +8,7 @@ custody log, hash report). Beside it, in the same run: reading the same WARC rec
 from the store and writing them to one file (the floor for the originals), and a plain copy of
 the finished package directory (the floor for writing that many bytes).
 
-    .venv/bin/python bench/export.py [--records 10000] [--store s3|local] [--bates]
+    .venv/bin/python bench/export.py [--records 10000] [--store s3|local] [--bates] [--smoke]
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from archive.requests.detect import detect  # noqa: E402
 from archive.requests.production import produce  # noqa: E402
 from archive.requests.workflow import decide_masks, new_case, run_case  # noqa: E402
 from archive.services.launcher import endpoints  # noqa: E402
+from bench import _smoke  # noqa: E402
 from bench._measure import measure, print_table  # noqa: E402
 from schemas import Account, Capture, CaptureBundle, Record  # noqa: E402
 from schemas.search import SavedSearch  # noqa: E402
@@ -103,7 +104,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--store", choices=["s3", "local"], default="s3")
     parser.add_argument("--bates", action="store_true", help="Also Bates-numbered PDFs and a load file.")
-    args = parser.parse_args()
+    args = _smoke.parse(parser, records=30, bates=True)
     work = Path(tempfile.mkdtemp(prefix="bench-export-"))
     prefix = f"bench-export-{uuid.uuid4().hex[:6]}"
     found = endpoints()
@@ -121,7 +122,13 @@ def main() -> None:
         if args.store == "s3"
         else {}
     )
-    settings = Settings(data_dir=work / "data", store_path=work / "store", es_index_prefix=prefix, **extra)
+    settings = Settings(
+        data_dir=work / "data",
+        store_path=work / "store",
+        es_index_prefix=prefix,
+        events_prefix=_smoke.EVENTS_PREFIX,
+        **extra,
+    )
     arc = Archive(settings)
     book = CaseBook(make_client(settings), prefix)
     audit = open_audit(settings)

@@ -1,6 +1,6 @@
 """Feed reading speed on feedparser's whole corpus (tests/recordings/feeds), beside feedparser itself.
 
-`python -m bench.feeds [--rounds N]`: every document parsed by Communis's feed reader
+`python -m bench.feeds [--rounds N] [--smoke]`: every document parsed by Communis's feed reader
 (`archive.connectors.feedxml.parse_feed`: decoding, repairs, defusedxml, format mapping) and by
 feedparser (`feedparser.parse` on the same bytes, a test dependency) in the same run; documents per
 second, MB per second and items found, so the cost of reading real-world feeds safely is seen
@@ -16,6 +16,7 @@ from pathlib import Path
 import feedparser
 
 from archive.connectors.feedxml import parse_feed
+from bench import _smoke
 from bench._measure import Stage, measure, print_table
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "recordings" / "feeds" / "feedparser" / "tests"
@@ -41,7 +42,7 @@ def _feedparser(documents: list[bytes], rounds: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+    args = _smoke.parse(parser, rounds=1)
     documents = [p.read_bytes() for p in sorted(CORPUS.rglob("*.xml"))]
     megabytes = sum(map(len, documents)) * args.rounds / 1e6
     count = len(documents) * args.rounds

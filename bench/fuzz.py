@@ -9,7 +9,7 @@ still goes to the simulator. Prints per connector: payloads, parsed, quarantined
 one-line error), crashed, with each distinct crash once; beside it, in the same run, the raw speed
 of the parser under the connector (json.loads / ElementTree over the same mutated payloads).
 
-    .venv/bin/python bench/fuzz.py [--per-connector 10000] [--only mastodon,x] [--seed 0] [--live]
+    .venv/bin/python bench/fuzz.py [--per-connector 10000] [--only mastodon,x] [--seed 0] [--live] [--smoke]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import _smoke  # noqa: E402
 from simulator import Simulator  # noqa: E402
 from tests.contract.subjects import TOKEN, TOKEN_ENV  # noqa: E402
 from tests.fuzz.harness import TARGETS, Baseline, fuzz_once, record  # noqa: E402
@@ -82,7 +83,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated connector names (default: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--live", action="store_true", help="every request to the simulator, none replayed")
-    args = parser.parse_args()
+    args = _smoke.parse(parser, per_connector=3)
     os.environ[TOKEN_ENV] = TOKEN
     names = [n for n in args.only.split(",") if n] or list(TARGETS)
     rows = []

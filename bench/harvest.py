@@ -5,7 +5,7 @@ Prints posts/s, MB/s, requests and peak memory for a from-scratch harvest of one
 the tools under it: plain httpx GETs of the same URLs (the platform side) and the ingest
 benchmark's single-pass gzip + SHA-256 over the same response bodies. Needs the local services.
 
-    .venv/bin/python bench/harvest.py [--posts 100000] [--platform mastodon|wordpress|…|all]
+    .venv/bin/python bench/harvest.py [--posts 100000] [--platform mastodon|wordpress|…|all] [--smoke]
 
 With `--platform all` every platform is harvested in turn and a summary table is printed
 (docs/performance.md). POST requests (TikTok's listing) are not replayed by the raw fetch.
@@ -32,6 +32,7 @@ from archive.config import Settings  # noqa: E402
 from archive.connectors.registry import connector_for  # noqa: E402
 from archive.context import Archive  # noqa: E402
 from archive.harvest.runner import harvest_one  # noqa: E402
+from bench import _smoke  # noqa: E402
 from bench._measure import measure, print_table  # noqa: E402
 from schemas import Account  # noqa: E402
 from simulator import Simulator, WorldConfig  # noqa: E402
@@ -102,6 +103,7 @@ def bench_one(platform: str, posts: int) -> dict[str, object]:
         data_dir=tmp / "data",
         store_path=tmp / "store",
         es_index_prefix=f"hb-{uuid.uuid4().hex[:8]}",
+        events_prefix=_smoke.EVENTS_PREFIX,
         warc_rollover_bytes=64 * 1024 * 1024,
         http_allowed_networks=["127.0.0.0/8"],  # the simulator's loopback, refused by default
     )
@@ -157,7 +159,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--platform", choices=[*ALL, "all"], default="mastodon")
-    args = parser.parse_args()
+    args = _smoke.parse(parser, posts=3, platform="all")
     os.environ["COMMUNIS_BENCH_TOKEN"] = TOKEN
     rows = [bench_one(p, args.posts) for p in (ALL if args.platform == "all" else [args.platform])]
     print(f"\n# Summary: posts/s harvested from scratch ({args.posts:,} posts per account)\n")

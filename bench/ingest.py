@@ -6,7 +6,7 @@ warcio's own writer (zlib level 9, SHA-1), the single-pass limit (gzip at the le
 plus SHA-256 over the same bytes), a plain boto3 upload of the same files, and a plain
 `helpers.bulk` of the same documents. Needs the local services (`scripts/services up`).
 
-    .venv/bin/python bench/ingest.py [--captures 100000] [--store s3|local] [--level 2]
+    .venv/bin/python bench/ingest.py [--captures 100000] [--store s3|local] [--level 2] [--smoke]
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from archive.index.mappings import RECORD_MAPPINGS, index_settings  # noqa: E402
 from archive.services.launcher import endpoints  # noqa: E402
 from archive.warc import WarcWriter  # noqa: E402
 from archive.warc.records import records_json  # noqa: E402
+from bench import _smoke  # noqa: E402
 from bench._measure import Stage, measure, print_table  # noqa: E402
 from schemas import Account, Capture, CaptureBundle, Record, RetentionClass  # noqa: E402
 
@@ -201,7 +202,7 @@ def main() -> None:
     parser.add_argument("--store", choices=["s3", "local"], default="s3")
     parser.add_argument("--level", type=int, default=1, help="compression level (ISA-L 0-3)")
     parser.add_argument("--rollover-mb", type=int, default=16, help="WARC rollover size in MB")
-    args = parser.parse_args()
+    args = _smoke.parse(parser, captures=200)
     global ITEMS
     ITEMS = args.items
     n = args.captures
@@ -220,6 +221,7 @@ def main() -> None:
         s3_access_key=found["s3_access_key"],
         s3_secret_key=found["s3_secret_key"],
         es_index_prefix=prefix,
+        events_prefix=_smoke.EVENTS_PREFIX,
         gzip_level=args.level,
         warc_rollover_bytes=args.rollover_mb * 1024 * 1024,
         retention_classes=[RetentionClass(name="bench", days=1, trigger="captured")],
@@ -274,7 +276,7 @@ def main() -> None:
             stages.append(st)
 
         es = arc.index.es
-        raw_index = f"{prefix}-raw"
+        raw_index = f"{prefix}-raw-records"  # a name the harvester role may create (archive/services/es_access.py)
         es.indices.create(index=raw_index, settings=index_settings(), mappings=RECORD_MAPPINGS)
 
         def raw_bulk() -> None:

@@ -23,7 +23,7 @@ part of any figure. Unless --drop, the documents deleted by the run are put back
 `_source`), so --reuse can use the index again.
 
     .venv/bin/python bench/retention.py [--records 1000000] [--reuse] [--drop] [--as-of 2027-06-01]
-                                        [--dispose 100000] [--bytes-per-record 1024]
+                                        [--dispose 100000] [--bytes-per-record 1024] [--smoke]
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ from archive.retention.schedule import (  # noqa: E402
 )
 from archive.services.launcher import endpoints  # noqa: E402
 from archive.store.local import LocalStore  # noqa: E402
-from bench import _corpus  # noqa: E402
+from bench import _corpus, _smoke  # noqa: E402
 from bench._measure import measure, print_table  # noqa: E402
 from schemas import Record  # noqa: E402
 
@@ -196,14 +196,6 @@ def raw_unlink(root: Path, keys: list[str]) -> int:
     return len(keys)
 
 
-def drop_stream(es: Any, name: str) -> None:
-    """The bench's PREMIS events: this cluster has no delete-data-stream API, so roll over and delete (as audit)."""
-    found = es.indices.resolve_index(name=name).get("data_streams", [])
-    if found:
-        es.indices.rollover(alias=name)  # the new, empty write index cannot be deleted; its events go
-        es.indices.delete(index=",".join(found[0]["backing_indices"]), ignore_unavailable=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=1_000_000)
@@ -212,16 +204,17 @@ def main() -> None:
     parser.add_argument("--as-of", default="2027-06-01", help="the disposition list's date (default 2027-06-01)")
     parser.add_argument("--dispose", type=int, default=100_000, help="records to dispose of (whole files)")
     parser.add_argument("--bytes-per-record", type=int, default=1024, help="size of the stand-in files")
-    args = parser.parse_args()
+    args = _smoke.parse(parser, records=1000, dispose=100, drop=True)
     if not endpoints():
         sys.exit("bench: start the services first: scripts/services up")
-    prefix = f"bench-retention-{args.records}"
+    prefix = _smoke.run_prefix("retention") if args.smoke else f"bench-retention-{args.records}"
     tmp = Path(tempfile.mkdtemp(prefix="communis-rbench-"))
     settings = Settings(
         data_dir=tmp / "data",
         store="local",
         store_path=tmp / "store",
         es_index_prefix=prefix,
+        events_prefix=_smoke.EVENTS_PREFIX,
         retention_file=SAMPLE_SCHEDULE,
     )
     schedule = load_schedule(settings)
@@ -317,8 +310,7 @@ def main() -> None:
             index.es.indices.refresh(index=index.alias)
             print(f"# put back {ok:,} deleted documents for --reuse in {time.perf_counter() - t:.1f} s")
         es = make_client(settings)
-        CaseBook(es, prefix).destroy()
-        drop_stream(es, f"{prefix}-premis")
+        CaseBook(es, prefix).destroy()  # its PREMIS events stay in the shared bench stream (bench/_smoke.py)
         if args.drop:
             index.destroy()
             print(f"# dropped {index.alias}")

@@ -17,10 +17,11 @@ seeded mix of archivists' queries, each round every query type once on every sid
 and prints p50/p95/p99 in ms per query type and overall, with API / raw ES. A deep page is one walk of
 five pages along next_cursor (five requests, one sample). Needs the local services (`scripts/services up`).
 
-    .venv/bin/python bench/search.py [--records 1000000] [--reuse] [--drop] [--rounds 20] [--no-api]
+    .venv/bin/python bench/search.py [--records 1000000] [--reuse] [--drop] [--rounds 20] [--no-api] [--smoke]
 
 --reuse keeps the index `bench-search-N` between runs if it holds N documents from this generator;
---drop deletes it (and the bench's audit stream) at the end.
+--drop deletes it at the end (the audit events of its searches stay in the shared bench stream, bench/_smoke.py).
+--smoke: 500 documents in an index of the run's own, one round, dropped at the end.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from archive.index import RecordIndex, SearchQuery, open_index, search  # noqa: 
 from archive.index.mappings import record_mappings  # noqa: E402
 from archive.index.search import EXCLUDED_SOURCE, _highlight, build_aggs, build_query, build_sort  # noqa: E402
 from archive.services.launcher import endpoints  # noqa: E402
-from bench import _corpus  # noqa: E402
+from bench import _corpus, _smoke  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 COMMUNIS = REPO / ".venv" / "bin" / "communis"
@@ -622,17 +623,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="keep an existing bench index with the right count")
-    parser.add_argument("--drop", action="store_true", help="delete the bench index and audit stream at the end")
+    parser.add_argument("--drop", action="store_true", help="delete the bench index at the end")
     parser.add_argument("--no-merge", dest="merge", action="store_false", help="do not force-merge after loading")
     parser.add_argument("--rounds", type=int, default=20, help="timed rounds; each runs every query type once")
     parser.add_argument("--warmup", type=int, default=3, help="untimed rounds first")
     parser.add_argument("--no-api", dest="api", action="store_false", help="Elasticsearch sides only")
-    args = parser.parse_args()
+    args = _smoke.parse(parser, records=500, rounds=1, warmup=0, drop=True)
     if not endpoints():
         sys.exit("bench: start the services first: scripts/services up")
-    prefix = f"bench-search-{args.records}"
+    prefix = _smoke.run_prefix("search") if args.smoke else f"bench-search-{args.records}"
     tmp = Path(tempfile.mkdtemp(prefix="communis-sbench-"))
-    settings = Settings(data_dir=tmp / "data", es_index_prefix=prefix)
+    settings = Settings(data_dir=tmp / "data", es_index_prefix=prefix, events_prefix=_smoke.EVENTS_PREFIX)
     index = open_index(settings)
     es = index.es
     proc = None
@@ -653,7 +654,12 @@ def main() -> None:
 
             _, token = open_users(settings).add("bench", "archivist")
             port = free_port()
-            env = {**os.environ, "COMMUNIS_ES_INDEX_PREFIX": prefix, "COMMUNIS_DATA_DIR": str(settings.data_dir)}
+            env = {
+                **os.environ,
+                "COMMUNIS_ES_INDEX_PREFIX": prefix,
+                "COMMUNIS_EVENTS_PREFIX": _smoke.EVENTS_PREFIX,
+                "COMMUNIS_DATA_DIR": str(settings.data_dir),
+            }
             started = time.perf_counter()
             proc = start_server(env, port, tmp / "serve.log")
             api_note = f"communis serve on :{port}, /healthz 200 after {time.perf_counter() - started:.1f} s"
@@ -739,11 +745,8 @@ def main() -> None:
         if proc is not None:
             stop_server(proc)
         if args.drop:
-            from archive.access import open_audit
-
             index.destroy()
-            open_audit(settings).destroy()
-            print(f"# dropped {index.alias} and the bench audit stream")
+            print(f"# dropped {index.alias}")
         shutil.rmtree(tmp, ignore_errors=True)
 
 
