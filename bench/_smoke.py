@@ -9,6 +9,7 @@ arguments with `parse(parser, option=tiny value, …)`; explicit options still w
 from __future__ import annotations
 
 import argparse
+import os
 import uuid
 
 #: One audit and one PREMIS stream for every bench run (`bench-shared-audit`, `bench-shared-premis`), as the
@@ -16,6 +17,8 @@ import uuid
 #: empty one (docs/security.md), so a stream per run would stay behind for good. Runs tell their events apart
 #: by their own index prefix's record ids.
 EVENTS_PREFIX = "bench-shared"
+#: Set by the test suite to the prefix it checks is empty after the run; unset, every run draws its own.
+PREFIX_ENV = "COMMUNIS_BENCH_PREFIX"
 
 
 def parse(parser: argparse.ArgumentParser, **tiny: object) -> argparse.Namespace:
@@ -34,5 +37,6 @@ def parse(parser: argparse.ArgumentParser, **tiny: object) -> argparse.Namespace
 
 
 def run_prefix(name: str) -> str:
-    """An index (and S3) prefix of this run alone, e.g. `bench-search-smoke-1a2b3c4d`."""
-    return f"bench-{name}-smoke-{uuid.uuid4().hex[:8]}"
+    """The index (and S3) prefix of this run alone: `bench-ingest-1a2b3c4d`, or `$COMMUNIS_BENCH_PREFIX-ingest`."""
+    chosen = os.environ.get(PREFIX_ENV)
+    return f"{chosen}-{name}" if chosen else f"bench-{name}-{uuid.uuid4().hex[:8]}"

@@ -18,7 +18,6 @@ import json
 import shutil
 import sys
 import tempfile
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -106,7 +105,7 @@ def main() -> None:
     parser.add_argument("--bates", action="store_true", help="Also Bates-numbered PDFs and a load file.")
     args = _smoke.parse(parser, records=30, bates=True)
     work = Path(tempfile.mkdtemp(prefix="bench-export-"))
-    prefix = f"bench-export-{uuid.uuid4().hex[:6]}"
+    prefix = _smoke.run_prefix("export")
     found = endpoints()
     if args.store == "s3" and not found:
         sys.exit("bench: start the services first: scripts/services up")

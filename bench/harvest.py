@@ -19,7 +19,6 @@ import os
 import shutil
 import sys
 import tempfile
-import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -102,7 +101,7 @@ def bench_one(platform: str, posts: int) -> dict[str, object]:
     settings = Settings(
         data_dir=tmp / "data",
         store_path=tmp / "store",
-        es_index_prefix=f"hb-{uuid.uuid4().hex[:8]}",
+        es_index_prefix=_smoke.run_prefix(f"harvest-{platform}"),
         events_prefix=_smoke.EVENTS_PREFIX,
         warc_rollover_bytes=64 * 1024 * 1024,
         http_allowed_networks=["127.0.0.0/8"],  # the simulator's loopback, refused by default

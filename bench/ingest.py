@@ -17,7 +17,6 @@ import json
 import shutil
 import sys
 import tempfile
-import uuid
 import zlib
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -207,7 +206,7 @@ def main() -> None:
     ITEMS = args.items
     n = args.captures
     tmp = Path(tempfile.mkdtemp(prefix="communis-bench-"))
-    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    prefix = _smoke.run_prefix("ingest")
     found = endpoints()
     if not found:
         sys.exit("bench: start the services first: scripts/services up")
