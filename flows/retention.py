@@ -3,13 +3,12 @@
 Thin by design: the work is `archive.retention.plan`. The flow only plans (as `flow:retention`);
 approving and executing stay with two people on the command line, so nothing is ever deleted by
 a schedule alone (US-6, US-7). The run publishes a markdown artifact (totals, files, what was kept
-and why) and the list's CSV as a table artifact; the list itself is stored write-once.
+and why) and the first rows of the list's CSV as a table artifact; the list itself is stored write-once
+(written as it is planned, so a list of a million records is never held in memory).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
 from prefect import flow, get_run_logger
@@ -19,7 +18,7 @@ from archive import clock
 from archive.context import Archive
 from archive.logs import install_log_redaction
 from archive.retention.actors import FLOW_AGENT
-from archive.retention.book import list_csv
+from archive.retention.book import csv_rows
 from archive.retention.plan import plan
 from archive.retention.report import markdown_report
 from archive.retention.schedule import load_schedule
@@ -45,9 +44,7 @@ def retention_plan(as_of: datetime | None = None) -> str:
         key="retention-disposition-list",
         description=f"Disposition list {result.id}: what may be disposed of, and what stays",
     )
-    rows = list(csv.DictReader(io.StringIO(list_csv(result))))
-    create_table_artifact(
-        rows[:5000], key="retention-disposition-csv", description=f"{result.id}.csv (first 5000 records)"
-    )
+    rows = csv_rows(arc.store, result.id, limit=5000)  # read from the stored CSV: the list is never held whole
+    create_table_artifact(rows, key="retention-disposition-csv", description=f"{result.id}.csv (first 5000 records)")
     logger.info("disposition list %s: %s files, %s records", result.id, len(result.groups), result.record_count)
     return result.id

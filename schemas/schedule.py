@@ -153,6 +153,29 @@ class FileGroup(Model):
     retention_met: AwareDatetime = Field(description="When the last of its records reached its disposal date.")
     records: list[RecordEntry]
 
+    @property
+    def record_count(self) -> int:
+        return len(self.records)
+
+    def summary(self) -> FileSummary:
+        return FileSummary(**self.model_dump(exclude={"records"}), record_count=len(self.records))
+
+
+class FileSummary(Model):
+    """A file of a list without its record entries: what a report, the CLI or an audit event shows of it."""
+
+    key: str
+    account: str
+    file_class: str
+    file_sha256: str | None = None
+    bytes: int = Field(default=0, ge=0)
+    locked_until: AwareDatetime | None = None
+    rules: list[RuleCitation] = Field(min_length=1)
+    first_captured: AwareDatetime
+    last_captured: AwareDatetime
+    retention_met: AwareDatetime
+    record_count: int = Field(ge=0)
+
 
 class KeptFile(Model):
     """A file holding due records that stays, and why (it holds retained records, or others need it)."""
@@ -213,6 +236,38 @@ class DispositionList(Model):
     @property
     def byte_count(self) -> int:
         return sum(g.bytes for g in self.groups)
+
+    def summary(self) -> ListSummary:
+        return ListSummary(
+            **self.model_dump(exclude={"groups"}),
+            groups=[g.summary() for g in self.groups],
+            record_count=self.record_count,
+            byte_count=self.byte_count,
+        )
+
+
+class ListSummary(Model):
+    """A disposition list without its record entries, which stay in the stored list (retention/lists/{id}.json).
+
+    What planning returns: a list of a million records is written as it is planned, never held whole,
+    and its callers (the audit event, the CLI, the nightly flow's report) need only the files and totals.
+    """
+
+    id: str
+    as_of: AwareDatetime
+    planned_by: str
+    planned_at: AwareDatetime
+    schedule_sha256: str
+    groups: list[FileSummary] = Field(default_factory=list)
+    kept_files: list[KeptFile] = Field(default_factory=list)
+    excluded: ExcludedCounts = Field(default_factory=ExcludedCounts)
+    status: ListStatus = ListStatus.PLANNED
+    approved_by: str | None = None
+    approved_at: AwareDatetime | None = None
+    executed_by: str | None = None
+    executed_at: AwareDatetime | None = None
+    record_count: int = Field(default=0, ge=0)
+    byte_count: int = Field(default=0, ge=0)
 
 
 class Approval(Model):

@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from schemas import AuditAction
-from schemas.schedule import DispositionList
+from schemas.schedule import DispositionList, ListSummary
 
 from .. import clock
 from ..context import Archive
@@ -68,7 +68,7 @@ def retention_plan(
     typer.echo(result.id)
 
 
-def _print_list(result: DispositionList) -> None:
+def _print_list(result: DispositionList | ListSummary) -> None:
     table = Table(title=f"Disposition list {result.id} as of {result.as_of:%Y-%m-%d} ({result.status.value})")
     for col in ("file", "account", "rule", "decision", "records", "bytes", "captured", "due since"):
         table.add_column(col, overflow="fold")
@@ -78,7 +78,7 @@ def _print_list(result: DispositionList) -> None:
             escape(g.account),
             ", ".join(c.rule_id for c in g.rules),
             escape("; ".join(c.decision.cite() for c in g.rules)),
-            str(len(g.records)),
+            str(g.record_count),
             str(g.bytes),
             f"{g.first_captured:%Y-%m-%d} – {g.last_captured:%Y-%m-%d}",
             f"{g.retention_met:%Y-%m-%d}",

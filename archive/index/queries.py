@@ -234,13 +234,10 @@ def update_unless_changed(
 # --- retention -------------------------------------------------------------------------------------
 
 
-def disposal_candidates(
-    index: RecordIndex, rules: Sequence[Match], *, older_than: datetime, fields: list[str]
-) -> Iterator[dict[str, Any]]:
-    """Stored records some of `rules` matches, captured or published at or before `older_than` (sources
-    with `fields`)."""
+def disposal_candidates_query(rules: Sequence[Match], *, older_than: datetime) -> dict[str, Any]:
+    """Stored records some of `rules` matches, captured or published at or before `older_than`."""
     limit = older_than.isoformat()
-    query = {
+    return {
         "bool": {
             "filter": [
                 _any([matching(r) for r in rules]),
@@ -249,9 +246,50 @@ def disposal_candidates(
             ]
         }
     }
-    with translate("scan the index for due records"):
-        for hit in helpers.scan(index._es, index=index.alias, size=BATCH, query={"query": query, "_source": fields}):
-            yield hit["_source"]
+
+
+def disposal_candidate_pages(
+    index: RecordIndex,
+    rules: Sequence[Match],
+    *,
+    older_than: datetime,
+    fields: list[str],
+    page_size: int = BATCH,
+    keep_alive: str = "5m",
+) -> Iterator[list[dict[str, Any]]]:
+    """The sources (with `fields`) of `disposal_candidates_query`, a page of at most `page_size` at a time.
+
+    One point in time and search_after in index order (`_shard_doc`, the cheapest sort): the pages
+    are one consistent view however long the caller takes over each, and only one page is in
+    memory at a time, so planning over millions of records holds no more than a page of them.
+    """
+    query = disposal_candidates_query(rules, older_than=older_than)
+    with translate("open a point in time to scan for due records"):
+        pit_id = index._es.open_point_in_time(index=index.alias, keep_alive=keep_alive)["id"]
+    try:
+        after: list[Any] | None = None
+        while True:
+            extra: dict[str, Any] = {"search_after": after} if after is not None else {}
+            with translate("scan the index for due records"):
+                resp = index._es.search(
+                    pit={"id": pit_id, "keep_alive": keep_alive},
+                    query=query,
+                    size=page_size,
+                    sort=[{"_shard_doc": "asc"}],
+                    source_includes=fields,
+                    track_total_hits=False,
+                    **extra,
+                )
+            pit_id = resp.get("pit_id", pit_id)
+            hits = resp["hits"]["hits"]
+            if hits:
+                yield [h["_source"] for h in hits]
+            if len(hits) < page_size:
+                return
+            after = hits[-1]["sort"]
+    finally:
+        with translate("close the point in time"):
+            index._es.options(ignore_status=404).close_point_in_time(id=pit_id)
 
 
 def stored_matching_any(

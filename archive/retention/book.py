@@ -17,9 +17,13 @@ import contextlib
 import csv
 import hashlib
 import io
+import itertools
 import json
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
 
 from pydantic import BaseModel
 
@@ -29,13 +33,16 @@ from schemas.schedule import (
     DisposalCertificate,
     DispositionList,
     ExecutionStart,
+    FileGroup,
     FileOutcome,
+    FileSummary,
     ListStatus,
+    ListSummary,
 )
 
 from ..errors import CommunisError, ObjectExists
 from ..store import BlobStore
-from ..store.base import put_control
+from ..store.base import put_control, put_control_file
 
 PREFIX = "retention/"
 CERTIFICATE_LOCK_YEARS = 10
@@ -85,10 +92,68 @@ def _put_once(store: BlobStore, key: str, model: BaseModel) -> bool:
     return True
 
 
-def save_list(store: BlobStore, plan: DispositionList) -> None:
-    _put_once(store, list_key(plan.id), plan)
-    with contextlib.suppress(ObjectExists):
-        put_control(store, f"{PREFIX}lists/{plan.id}.csv", list_csv(plan).encode(), content_type="text/csv")
+def list_csv_key(list_id: str) -> str:
+    return f"{PREFIX}lists/{list_id}.csv"
+
+
+def save_list(store: BlobStore, plan: DispositionList) -> ListSummary:
+    """Store a whole list held in memory (a sub-list, a test's): as `write_list` writes a planned one."""
+    return write_list(store, plan.model_copy(update={"groups": []}), plan.groups)
+
+
+def write_list(
+    store: BlobStore, header: DispositionList, groups: Iterable[FileGroup], *, save: bool = True
+) -> ListSummary:
+    """Store the list `header` (its groups empty) with `groups`, one file at a time, and its CSV.
+
+    The JSON is byte for byte `DispositionList.model_dump_json(indent=2)` of the whole list and the
+    CSV `list_csv`'s, but both are written to private temporary files while `groups` is consumed,
+    so no more than one file's records is ever in memory, then stored each with one write-once,
+    COMPLIANCE-locked put (`put_control_file`). A rerun's existing objects stand, as `put_control`'s.
+    `save=False`: the summary only (a look at what a list would hold), nothing stored.
+    """
+    with tempfile.TemporaryDirectory(prefix="communis-list-") as tmp:
+        json_path, csv_path = Path(tmp) / "list.json", Path(tmp) / "list.csv"
+        with json_path.open("wb") as js, csv_path.open("w", encoding="utf-8", newline="") as cs:
+            files = _write_streams(header, groups, js, cs)
+        summary = ListSummary(
+            **header.model_dump(exclude={"groups"}),
+            groups=files,
+            record_count=sum(f.record_count for f in files),
+            byte_count=sum(f.bytes for f in files),
+        )
+        objects = [
+            (list_key(header.id), json_path, "application/json"),
+            (list_csv_key(header.id), csv_path, "text/csv"),
+        ]
+        for key, path, kind in objects if save else []:
+            with contextlib.suppress(ObjectExists):
+                put_control_file(store, key, path, content_type=kind)
+    return summary
+
+
+_GROUPS_EMPTY = '"groups": []'
+
+
+def _write_streams(
+    header: DispositionList, groups: Iterable[FileGroup], js: IO[bytes], cs: IO[str]
+) -> list[FileSummary]:
+    """Write the list's JSON and CSV; the file summaries. The JSON splices each group, dumped alone and
+    indented two levels, where the header's empty `groups` is: what pydantic writes for the whole list."""
+    text = header.model_dump_json(indent=2)
+    cut = text.index(_GROUPS_EMPTY) + len(_GROUPS_EMPTY) - 1  # just after the "["
+    js.write(text[:cut].encode())
+    writer = csv.writer(cs)
+    writer.writerow(CSV_COLUMNS)
+    files: list[FileSummary] = []
+    for g in groups:
+        js.write(b",\n" if files else b"\n")
+        js.write("\n".join("    " + line for line in g.model_dump_json(indent=2).split("\n")).encode())
+        writer.writerows(_csv_rows(header, g))
+        files.append(g.summary())
+    js.write(b"\n  " if files else b"")
+    js.write(text[cut:].encode())
+    return files
 
 
 def load_list(store: BlobStore, list_id: str) -> DispositionList:
@@ -207,28 +272,37 @@ def list_csv(plan: DispositionList) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for g in plan.groups:
-        rules = {c.rule_id: c for c in g.rules}
-        for r in g.records:
-            rule = rules[r.rule_id]
-            writer.writerow(
-                [
-                    plan.id,
-                    plan.as_of.isoformat(),
-                    g.key,
-                    g.account,
-                    r.rule_id,
-                    _cell(rule.decision.cite()),
-                    _cell(rule.series),
-                    r.record_id,
-                    r.warc_sha256 or "",
-                    r.content_sha256 or "",
-                    g.first_captured.isoformat(),
-                    g.last_captured.isoformat(),
-                    g.retention_met.isoformat(),
-                    g.bytes,
-                ]
-            )
+        writer.writerows(_csv_rows(plan, g))
     return out.getvalue()
+
+
+def _csv_rows(plan: DispositionList, g: FileGroup) -> Iterator[list[Any]]:
+    rules = {c.rule_id: c for c in g.rules}
+    for r in g.records:
+        rule = rules[r.rule_id]
+        yield [
+            plan.id,
+            plan.as_of.isoformat(),
+            g.key,
+            g.account,
+            r.rule_id,
+            _cell(rule.decision.cite()),
+            _cell(rule.series),
+            r.record_id,
+            r.warc_sha256 or "",
+            r.content_sha256 or "",
+            g.first_captured.isoformat(),
+            g.last_captured.isoformat(),
+            g.retention_met.isoformat(),
+            g.bytes,
+        ]
+
+
+def csv_rows(store: BlobStore, list_id: str, *, limit: int) -> list[dict[str, str]]:
+    """The first `limit` rows of a stored list's CSV as dicts (read as a stream, not whole)."""
+    with store.open(list_csv_key(list_id)) as fh:
+        text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+        return list(itertools.islice(csv.DictReader(text), limit))
 
 
 def _cell(text: str) -> str:

@@ -6,12 +6,18 @@ only the fields it needs. A file goes whole or not at all (one file = one accoun
 month), so it is listed only when every record in it is due, unheld and in no open request,
 no retained record elsewhere points into it for its media, and no retained file of its disposal
 group (the year of its account and class, within which revisits point) remains.
+
+Memory: planning streams. The scan reads a page of candidates at a time (one point in time),
+keeps a small tally per file (counts, dates, rules) and spools each due record's id and digests
+to disk (spool.py); once every file's fate is known, the list is written from the spool one file
+at a time (book.write_list). What stays in memory grows with the number of files, not records.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,6 +29,7 @@ from schemas.schedule import (
     ExcludedCounts,
     FileGroup,
     KeptFile,
+    ListSummary,
     RecordEntry,
     RetentionRule,
     RuleCitation,
@@ -36,6 +43,7 @@ from ..requests.casebook import CaseBook
 from ..store import BlobStore
 from . import book
 from .schedule import DOC_FIELDS, Schedule, match_fields, period_text
+from .spool import DueEntry, DueSpool
 
 SCAN_FIELDS = [*DOC_FIELDS, "warc_key", "legal_holds", "warc.sha256", "content_sha256"]
 
@@ -55,10 +63,29 @@ def open_case_record_ids(settings: Settings, index: RecordIndex) -> set[str]:
 
 @dataclass
 class _File:
-    """What the scan learned about one stored file."""
+    """What the scan learned about one stored file: counts and bounds, never its records (those are spooled)."""
 
-    due: list[tuple[dict[str, Any], RetentionRule, datetime]] = field(default_factory=list)
+    due: int = 0
     blocked: int = 0  # scanned records of the file that are not disposable
+    rules: dict[str, RetentionRule] = field(default_factory=dict)
+    first_id: str | None = None  # the least due record id, whose account the list entry names
+    account: str = ""
+    first_captured: str | None = None
+    last_captured: str | None = None
+    retention_met: datetime | None = None
+
+    def add_due(self, doc: dict[str, Any], rule: RetentionRule, when: datetime) -> None:
+        self.due += 1
+        self.rules.setdefault(rule.id, rule)
+        record_id, captured = str(doc["record_id"]), str(doc["captured_at"])
+        if self.first_id is None or record_id < self.first_id:
+            self.first_id, self.account = record_id, str(doc["account"])
+        if self.first_captured is None or captured < self.first_captured:
+            self.first_captured = captured
+        if self.last_captured is None or captured > self.last_captured:
+            self.last_captured = captured
+        if self.retention_met is None or when > self.retention_met:
+            self.retention_met = when
 
 
 def plan(
@@ -71,45 +98,87 @@ def plan(
     planned_by: str,
     now: datetime,
     save: bool = True,
-) -> DispositionList:
-    """Build the disposition list for `as_of` and (by default) save it write-once with its CSV."""
+    page_size: int = queries.BATCH,
+) -> ListSummary:
+    """Build the disposition list for `as_of` and (by default) save it write-once with its CSV; its summary.
+
+    The whole list is `book.load_list(store, summary.id)`. `page_size`: candidates per scan page.
+    """
     excluded = ExcludedCounts(**_kept_counts(index, schedule))
     open_ids = open_case_record_ids(settings, index)
     files: dict[str, _File] = defaultdict(_File)
     counts: dict[str, int] = defaultdict(int)
     shortest = schedule.shortest_period()
-    if shortest is not None:
-        rules = [match_fields(r.match) for r in schedule.rules if schedule.disposes(r)]
-        for doc in queries.disposal_candidates(index, rules, older_than=as_of - shortest, fields=SCAN_FIELDS):
-            _classify(doc, schedule, as_of, open_ids, files, counts)
-    due_files = {k: f for k, f in files.items() if f.due}
-    totals = queries.records_per_file(index, list(due_files))
-    kept: dict[str, KeptFile] = {}
-    for key, f in due_files.items():
-        retained = totals.get(key, 0) - len(f.due)
-        if retained > 0:
-            kept[key] = KeptFile(
-                key=key,
-                reason="file kept: also holds retained records",
-                due_records=len(f.due),
-                retained_records=retained,
+    with DueSpool() as spool:
+        if shortest is not None:
+            rules = [match_fields(r.match) for r in schedule.rules if schedule.disposes(r)]
+            for page in queries.disposal_candidate_pages(
+                index, rules, older_than=as_of - shortest, fields=SCAN_FIELDS, page_size=page_size
+            ):
+                spool.add(_classify_page(page, schedule, as_of, open_ids, files, counts))
+        due_files = {k: f for k, f in files.items() if f.due}
+        totals = queries.records_per_file(index, list(due_files))
+        kept: dict[str, KeptFile] = {}
+        for key, f in due_files.items():
+            retained = totals.get(key, 0) - f.due
+            if retained > 0:
+                kept[key] = KeptFile(
+                    key=key,
+                    reason="file kept: also holds retained records",
+                    due_records=f.due,
+                    retained_records=retained,
+                )
+        _keep_needed_files(index, due_files, kept, schedule)
+        counts["file_kept"] = sum(k.due_records for k in kept.values())
+        header = DispositionList(
+            id=f"disp-{as_of:%Y%m%d}-{uuid.uuid4().hex[:8]}",
+            as_of=as_of,
+            planned_by=planned_by,
+            planned_at=now,
+            schedule_sha256=schedule.sha256,
+            kept_files=sorted(kept.values(), key=lambda k: k.key),
+            excluded=excluded.model_copy(update=dict(counts)),
+        )
+        going = sorted(k for k in due_files if k not in kept)
+        return book.write_list(store, header, _groups(store, going, due_files, spool, schedule), save=save)
+
+
+def _groups(
+    store: BlobStore, keys: list[str], files: dict[str, _File], spool: DueSpool, schedule: Schedule
+) -> Iterator[FileGroup]:
+    """The list entries of `keys`, in order, each read back from the spool when it is written."""
+    for key in keys:
+        yield _group(store, key, files[key], spool.entries(key), schedule)
+
+
+def _classify_page(
+    page: list[dict[str, Any]],
+    schedule: Schedule,
+    as_of: datetime,
+    open_ids: set[str],
+    files: dict[str, _File],
+    counts: dict[str, int],
+) -> list[tuple[str, DueEntry]]:
+    """Tally a page of scanned records on their files; the due ones as (file key, entry) to spool."""
+    due: list[tuple[str, DueEntry]] = []
+    for doc in page:
+        key = str(doc["warc_key"])
+        found = _classify(doc, schedule, as_of, open_ids, files[key], counts)
+        if found is not None:
+            rule, when = found
+            files[key].add_due(doc, rule, when)
+            due.append(
+                (
+                    key,
+                    DueEntry(
+                        str(doc["record_id"]),
+                        rule.id,
+                        (doc.get("warc") or {}).get("sha256"),
+                        doc.get("content_sha256"),
+                    ),
+                )
             )
-    _keep_needed_files(index, due_files, kept, schedule)
-    counts["file_kept"] = sum(k.due_records for k in kept.values())
-    groups = [_group(store, key, f, schedule) for key, f in sorted(due_files.items()) if key not in kept]
-    result = DispositionList(
-        id=f"disp-{as_of:%Y%m%d}-{uuid.uuid4().hex[:8]}",
-        as_of=as_of,
-        planned_by=planned_by,
-        planned_at=now,
-        schedule_sha256=schedule.sha256,
-        groups=groups,
-        kept_files=sorted(kept.values(), key=lambda k: k.key),
-        excluded=excluded.model_copy(update=dict(counts)),
-    )
-    if save:
-        book.save_list(store, result)
-    return result
+    return due
 
 
 def _classify(
@@ -117,11 +186,10 @@ def _classify(
     schedule: Schedule,
     as_of: datetime,
     open_ids: set[str],
-    files: dict[str, _File],
+    entry: _File,
     counts: dict[str, int],
-) -> None:
-    """Put one scanned record on its file as due, or count why it stays (which also blocks its file)."""
-    entry = files[str(doc["warc_key"])]
+) -> tuple[RetentionRule, datetime] | None:
+    """The rule and date one scanned record is due under, or None: counted why it stays (which blocks its file)."""
     rule = schedule.rule_for(doc)
     when = schedule.disposal_date(rule, doc) if rule is not None else None
     if rule is None or when is None:
@@ -138,7 +206,8 @@ def _classify(
         entry.blocked += 1
         counts["open_case"] += 1
     else:
-        entry.due.append((doc, rule, when))
+        return rule, when
+    return None
 
 
 def _kept_counts(index: RecordIndex, schedule: Schedule) -> dict[str, int]:
@@ -180,16 +249,14 @@ def _keep_needed_files(
         if not going:
             return
         for key in _media_needed(index, going):
-            kept[key] = KeptFile(
-                key=key, reason="file kept: holds media of retained records", due_records=len(due[key].due)
-            )
+            kept[key] = KeptFile(key=key, reason="file kept: holds media of retained records", due_records=due[key].due)
             changed = True
         going = [k for k in due if k not in kept]
         for key in _group_needed(index, going, schedule):
             kept[key] = KeptFile(
                 key=key,
                 reason="file kept: another file of its disposal group (revisits) stays",
-                due_records=len(due[key].due),
+                due_records=due[key].due,
             )
             changed = True
 
@@ -214,31 +281,26 @@ def _group_needed(index: RecordIndex, going: list[str], schedule: Schedule) -> s
     return needed
 
 
-def _group(store: BlobStore, key: str, f: _File, schedule: Schedule) -> FileGroup:
-    """The list entry for one file, citing every rule its records are due under."""
-    docs = sorted(((d, r) for d, r, _ in f.due), key=lambda t: str(t[0]["record_id"]))
-    rules = {r.id: r for _, r in docs}
+def _group(store: BlobStore, key: str, f: _File, entries: list[DueEntry], schedule: Schedule) -> FileGroup:
+    """The list entry for one file, citing every rule its records are due under (`entries` by record id)."""
+    assert f.first_captured is not None and f.last_captured is not None and f.retention_met is not None
     stored = store.head(key)
-    captured = sorted(str(d["captured_at"]) for d, _ in docs)
     return FileGroup(
         key=key,
-        account=str(docs[0][0]["account"]),
-        file_class=_file_class(key, str(docs[0][0]["account"])),
+        account=f.account,
+        file_class=_file_class(key, f.account),
         bytes=stored.size if stored else 0,
         file_sha256=stored.sha256 if stored else None,
         locked_until=stored.retain_until if stored else None,
-        rules=[cite(schedule, r) for _, r in sorted(rules.items())],
-        first_captured=datetime.fromisoformat(captured[0]),
-        last_captured=datetime.fromisoformat(captured[-1]),
-        retention_met=max(w for _, _, w in f.due),
+        rules=[cite(schedule, r) for _, r in sorted(f.rules.items())],
+        first_captured=datetime.fromisoformat(f.first_captured),
+        last_captured=datetime.fromisoformat(f.last_captured),
+        retention_met=f.retention_met,
         records=[
             RecordEntry(
-                record_id=str(d["record_id"]),
-                rule_id=r.id,
-                warc_sha256=(d.get("warc") or {}).get("sha256"),
-                content_sha256=d.get("content_sha256"),
+                record_id=e.record_id, rule_id=e.rule_id, warc_sha256=e.warc_sha256, content_sha256=e.content_sha256
             )
-            for d, r in docs
+            for e in entries
         ],
     )
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from schemas.schedule import DispositionList
+from schemas.schedule import DispositionList, ListSummary
 
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def markdown_report(plan: DispositionList, *, max_files: int = 200) -> str:
+def markdown_report(plan: DispositionList | ListSummary, *, max_files: int = 200) -> str:
     e = plan.excluded
     lines = [
         f"# Disposition list {plan.id}",
@@ -27,7 +27,7 @@ def markdown_report(plan: DispositionList, *, max_files: int = 200) -> str:
     for g in plan.groups[:max_files]:
         lines.append(
             f"| {_md(g.key)} | {_md(g.account)} | {', '.join(c.rule_id for c in g.rules)} | "
-            f"{_md('; '.join(c.decision.cite() for c in g.rules))} | {len(g.records)} | {g.bytes} | "
+            f"{_md('; '.join(c.decision.cite() for c in g.rules))} | {g.record_count} | {g.bytes} | "
             f"{g.first_captured:%Y-%m-%d} – {g.last_captured:%Y-%m-%d} | {g.retention_met:%Y-%m-%d} |"
         )
     if len(plan.groups) > max_files:

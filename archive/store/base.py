@@ -126,17 +126,32 @@ def must_extend(key: str, found: StoredObject, until: datetime) -> bool:
     return False
 
 
+def control_lock_until(now: datetime | None = None) -> datetime:
+    """The retain-until of a control object stored `now`: CONTROL_LOCK_YEARS ahead."""
+    return (now or datetime.now(UTC)).astimezone(UTC) + timedelta(days=365 * CONTROL_LOCK_YEARS)
+
+
 def put_control(
     store: BlobStore, key: str, data: bytes, *, content_type: str = "application/json", now: datetime | None = None
 ) -> StoredObject:
     """Store a write-once control object locked in COMPLIANCE mode for CONTROL_LOCK_YEARS: not even the
     S3 root user can delete or replace it before then, so a hold, an approval or a journal entry cannot
     be quietly taken back. ObjectExists if the key is taken (a rerun)."""
-    start = (now or datetime.now(UTC)).astimezone(UTC)
     return store.put_bytes(
+        key, data, retain_until=control_lock_until(now), lock_mode=LockMode.COMPLIANCE, content_type=content_type
+    )
+
+
+def put_control_file(
+    store: BlobStore, key: str, path: Path, *, content_type: str = "application/json", now: datetime | None = None
+) -> StoredObject:
+    """`put_control` of a file's bytes, for control objects too large to hold in memory (a disposition
+    list of a million records): one write-once put (multipart on S3 above its threshold), the same lock."""
+    return store.put_file(
         key,
-        data,
-        retain_until=start + timedelta(days=365 * CONTROL_LOCK_YEARS),
+        path,
+        sha256_file(path),
+        retain_until=control_lock_until(now),
         lock_mode=LockMode.COMPLIANCE,
         content_type=content_type,
     )

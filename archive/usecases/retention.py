@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from schemas import AuditAction
-from schemas.schedule import DispositionList, ErasureAnswer, Reevaluation
+from schemas.schedule import DispositionList, ErasureAnswer, ListSummary, Reevaluation
 
 from .. import clock
 from ..access import AuditLog, open_audit
@@ -41,10 +41,13 @@ class RetentionDesk:
     audit: AuditLog
     now: Callable[[], datetime] = field(default=lambda: clock.now())
 
-    def plan(self, who: Actor, *, as_of: datetime) -> DispositionList:
-        """A disposition list: the stored files whose records are all due, held by nobody, in no open request."""
+    def plan(self, who: Actor, *, as_of: datetime) -> ListSummary:
+        """A disposition list: the stored files whose records are all due, held by nobody, in no open request.
 
-        def step() -> DispositionList:
+        Stored whole (write-once); what comes back is its summary, files and totals without the records.
+        """
+
+        def step() -> ListSummary:
             arc = self.archive
             return plan(
                 arc.settings,

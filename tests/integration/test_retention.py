@@ -267,9 +267,11 @@ def test_plan_approve_dispose_certificate(world: World) -> None:
         == []
     )
     as_of = world.lock_expiry + timedelta(seconds=1)
-    listed = plan(
+    planned = plan(
         arc.settings, arc.store, arc.index, world.schedule, as_of=as_of, planned_by="anna", now=datetime.now(UTC)
     )
+    listed = load_list(arc.store, planned.id)  # the whole list, as stored (planning returns its summary)
+    assert planned == listed.summary()
     [group] = listed.groups
     assert group.key == world.key_of(due[0]) and sorted(r.record_id for r in group.records) == sorted(due)
     assert [c.rule_id for c in group.rules] == ["kommentarer"]
