@@ -8,8 +8,9 @@ files, the municipality's own posts and answers (`kommunens-inlagg`, bevara) to 
 Then, in one run:
 
   plan       `archive.retention.plan(as_of=--as-of)` (default 2027-06-01: comments of 2023 and 2024 are due),
-             saved write-once with its CSV into a local store; beside it a plain `helpers.scan` of the same
-             query and fields (the planner's own scan, nothing else), before and after
+             streamed (a page of candidates at a time) and saved write-once with its CSV into a local store;
+             beside it a plain `helpers.scan` of the same query and fields (the planner's own scan, nothing
+             else), before and after
   dispose    approve + `archive.retention.dispose` of the first files of the list holding ≥ --dispose records
              (default 100 000), one per file: hold and request re-checks, file delete, index bulk delete,
              manifest delete, journal, certificate JSON + PDF, PREMIS events; beside it, over the *next* files
@@ -247,7 +248,7 @@ def main() -> None:
             lambda: plan(settings, store, index, schedule, as_of=as_of, planned_by="os:bench", now=as_of),
         )
         raw2, _ = measure("raw: helpers.scan again (after)", scanned, 0, lambda: raw_scan(index, query))
-        ex = dlist.excluded
+        ex = dlist.excluded  # plan returns the list's summary; the disposal below takes records from the whole list
         print(
             f"\n## planning over {index.count():,} documents: {scanned:,} candidates scanned ({hits:,} hits); "
             f"list {dlist.id}: {len(dlist.groups):,} files, {dlist.record_count:,} records due; kept "
@@ -256,8 +257,9 @@ def main() -> None:
         )
         print_table([raw1, st_plan, raw2], "records", reference=raw1)
 
+        whole = book.load_list(store, dlist.id)
         chosen, rest, n_a, n_b = [], [], 0, 0
-        for g in dlist.groups:
+        for g in whole.groups:
             if n_a < args.dispose:
                 chosen.append(g)
                 n_a += len(g.records)
@@ -266,7 +268,7 @@ def main() -> None:
                 n_b += len(g.records)
         if n_b < n_a:
             print(f"# note: only {n_b:,} further due records for the raw side (disposal has {n_a:,})")
-        sub = dlist.model_copy(update={"id": f"{dlist.id}-d{n_a}", "groups": chosen, "kept_files": []})
+        sub = whole.model_copy(update={"id": f"{dlist.id}-d{n_a}", "groups": chosen, "kept_files": []})
         book.save_list(store, sub)
         ids_a = [r.record_id for g in chosen for r in g.records]
         ids_b = [r.record_id for g in rest for r in g.records]
