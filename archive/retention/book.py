@@ -13,6 +13,7 @@ are gone. A list's status is read from which objects exist, never from an edited
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import hashlib
@@ -301,7 +302,7 @@ def _csv_rows(plan: DispositionList, g: FileGroup) -> Iterator[list[Any]]:
 def csv_rows(store: BlobStore, list_id: str, *, limit: int) -> list[dict[str, str]]:
     """The first `limit` rows of a stored list's CSV as dicts (read as a stream, not whole)."""
     with store.open(list_csv_key(list_id)) as fh:
-        text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+        text = codecs.getreader("utf-8")(fh)  # any object with read(): an S3 body is no io.IOBase for TextIOWrapper
         return list(itertools.islice(csv.DictReader(text), limit))
 
 

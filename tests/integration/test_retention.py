@@ -9,6 +9,7 @@ a lock to run out: `World.let_locks_expire` makes the moment pass (see there for
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import uuid
@@ -513,5 +514,7 @@ def test_nightly_flow_plans_and_publishes_the_list(world: World, monkeypatch: py
     listed = load_list(arc.store, list_id)
     assert listed.planned_by == "flow:retention" and [r.record_id for g in listed.groups for r in g.records] == due
     assert arc.store.head(f"retention/lists/{list_id}.csv") is not None
+    # The table artifact's rows, read from the stored CSV as a stream: the rows the whole list's CSV has.
+    assert rbook.csv_rows(arc.store, list_id, limit=5000) == list(csv.DictReader(io.StringIO(rbook.list_csv(listed))))
     # The flow only plans: a human approves, another executes.
     approve(arc.settings, arc.store, list_id, by="anna", now=datetime.now(UTC))
