@@ -224,6 +224,23 @@ class Settings(CommunisSettings):
     harvest_lock_timeout_seconds: int = Field(
         default=600, ge=1, description="How long a run waits for another run of the same account."
     )
+    harvest_lock_lease_seconds: int = Field(
+        default=300,
+        ge=60,  # Prefect's server refuses shorter leases
+        le=86400,
+        description=(
+            "Lease on an account's concurrency slot, renewed while its run lives: a run whose machine dies "
+            "frees the slot this long after its last renewal."
+        ),
+    )
+    harvest_fanout_wait_minutes: int = Field(
+        default=120,
+        ge=1,
+        description="How long a fanned-out harvest waits for its per-account runs before reporting them unfinished.",
+    )
+    harvest_fanout_poll_seconds: float = Field(
+        default=5.0, gt=0, le=300, description="How often a fanned-out harvest asks Prefect about its per-account runs."
+    )
     harvest_interval_minutes: int = Field(default=15, ge=1, description="Expected time between harvests.")
     alert_after_failures: int = Field(default=3, ge=1, description="Failed runs in a row that raise an alarm.")
     alert_webhook_url: SecretStr | None = Field(default=None, description="Where alarms are POSTed as JSON.")

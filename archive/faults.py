@@ -9,15 +9,25 @@ the run finished before it.
 
 Unset, `crash_point()` is one comparison with `None`. Every point lives in `CrashPoint`, so the
 tests and docs/reliability.md list them from here.
+
+`COMMUNIS_HOLD_AT=<point>@<folder>` arms a *hold* instead, for tests that kill something else than
+the process itself (a whole Prefect worker with its flow runs): every pass at the point appends its
+process id to `<folder>/<point>.passes`; the first process to get there (across every process
+sharing the folder) writes its id to `<folder>/<point>.held` and then blocks, reading the FIFO
+`<folder>/<point>.release`, until a test opens it for writing (`release`) or kills the process. It
+never sleeps: the test waits for the `.held` file, the holder for the FIFO. Later passes go on.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+from contextlib import suppress
 from enum import StrEnum
+from pathlib import Path
 
 ENV = "COMMUNIS_CRASH_AT"
+HOLD_ENV = "COMMUNIS_HOLD_AT"
 MARK = "communis: crash point reached: "
 """The stderr line written just before the kill (followed by the point's name and pass)."""
 
@@ -94,6 +104,48 @@ _ARMED = _armed(os.environ.get(ENV))
 _passes = 0
 
 
+def _hold_armed(value: str | None) -> tuple[CrashPoint, Path] | None:
+    if not value:
+        return None
+    name, _, folder = value.partition("@")
+    try:
+        return CrashPoint(name.strip()), Path(folder)
+    except ValueError:
+        known = ", ".join(p.value for p in CrashPoint)
+        raise SystemExit(f"{HOLD_ENV}={value!r} names no crash point (want <point>@<folder>); known: {known}") from None
+
+
+_HELD = _hold_armed(os.environ.get(HOLD_ENV))
+
+
+def hold_files(point: CrashPoint, folder: Path) -> tuple[Path, Path, Path]:
+    """The point's `.passes`, `.held` and `.release` (FIFO) files in `folder`."""
+    return (folder / f"{point.value}.passes", folder / f"{point.value}.held", folder / f"{point.value}.release")
+
+
+def _hold(point: CrashPoint, folder: Path) -> None:
+    passes, held, release = hold_files(point, folder)
+    with passes.open("a") as fh:
+        fh.write(f"{os.getpid()}\n")
+    try:  # the claim is never removed: exactly one process ever holds
+        os.close(os.open(folder / f"{point.value}.claim", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return  # another process holds (or held) the point: this one goes on
+    with suppress(FileExistsError):
+        os.mkfifo(release, 0o600)
+    tmp = folder / f"{point.value}.held.tmp"
+    tmp.write_text(f"{os.getpid()}\n")
+    os.replace(tmp, held)  # whole or absent: the test reads the id as soon as it exists
+    with open(release, "rb") as fifo:  # blocks until the test opens it for writing
+        fifo.read()
+
+
+def release(point: CrashPoint, folder: Path) -> None:
+    """Let the process held at `point` go on (it must be held: opening the FIFO waits for its reader)."""
+    with open(hold_files(point, folder)[2], "wb"):
+        pass
+
+
 def armed(point: CrashPoint) -> bool:
     """Whether `point` is the armed one: lets a hot path split a write in two only when a test asks."""
     return _ARMED is not None and _ARMED[0] is point
@@ -102,6 +154,8 @@ def armed(point: CrashPoint) -> bool:
 def crash_point(point: CrashPoint) -> None:
     """Kill the process here with SIGKILL if this is the armed point's nth pass; otherwise nothing."""
     global _passes
+    if _HELD is not None and _HELD[0] is point:
+        _hold(point, _HELD[1])
     if _ARMED is None or _ARMED[0] is not point:
         return
     _passes += 1

@@ -1,35 +1,67 @@
-"""Harvest flow: every account (or the selected ones), one task per account.
+"""Harvest flows: every account (or the selected ones), in this process or fanned out over the workers.
 
-Thin by design: the work is `archive.harvest`. Each account's task holds a Prefect global
-concurrency slot named for the account, so two runs never harvest the same account at once.
+Thin by design: the work is `archive.harvest`. Two ways to run a harvest, one report:
+
+- `harvest()` (in-process, the default): one task per account in this flow run's process;
+- `harvest(fan_out=True)` (the scheduled deployment `harvest`): one flow run per due account of the
+  deployment `harvest-account` (`harvest_account_flow`), created with an idempotency key per
+  (schedule tick, account), so any worker of the pool may take each and a retried parent creates no
+  second run; the parent waits for them and reads each one's report (a table artifact).
+
+Either way an account's harvest holds the Prefect global concurrency slot named for the account
+(limit 1) under a lease the run renews, so two runs never harvest the same account at once, on one
+worker or several, and a dead worker's slot comes free when its lease runs out.
 The run publishes a markdown artifact; alarming accounts (repeated failures, overdue) fail the
 run and, if configured, are sent to the alert webhook.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
 from contextlib import suppress
+from datetime import datetime
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
+from uuid import UUID
 
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect import flow, get_run_logger, runtime, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.blocks.system import Secret
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterType,
+    FlowRunFilter,
+    FlowRunFilterId,
+)
 from prefect.client.schemas.objects import State
+from prefect.client.schemas.sorting import ArtifactSort
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectAlreadyExists
-from prefect.states import Completed, Failed
+from prefect.states import Completed, Failed, Scheduled
 from prefect.utilities.asyncutils import run_coro_as_sync
 
 from archive import clock
 from archive.accounts import load_accounts
+from archive.config import Settings
 from archive.context import Archive
+from archive.harvest.fanout import FINAL, ChildRun, report_rows, slot_name, tick_key
 from archive.harvest.health import check_accounts, raise_alarms
 from archive.harvest.report import markdown_report
 from archive.harvest.runner import due_accounts, harvest_one
 from archive.logs import install_log_redaction
+from schemas import Account
+
+ACCOUNT_DEPLOYMENT = "communis-harvest-account/harvest-account"
+"""The per-account deployment (prefect.yaml) a fanned-out harvest creates its runs from."""
+REPORT_ARTIFACT = "table"
+"""The artifact type a per-account run publishes its report as (one row: `HarvestReport.as_dict`)."""
+_BATCH = 200
+"""Flow runs or artifacts asked for in one API request."""
 
 
 def _secret(name: str) -> str:
@@ -45,21 +77,130 @@ async def _ensure_limits(names: list[str]) -> None:
                 await client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
 
 
-@task(task_run_name="harvest-{account_id}")
-def harvest_account_task(account_id: str, accounts_file: str) -> dict[str, object]:
-    install_log_redaction()  # also when the task runs under a flow of its own
+def _harvest_holding_slot(account_id: str, accounts_file: str | None) -> dict[str, Any]:
+    """One account's harvest inside its concurrency slot: what the task and the per-account flow both run."""
+    install_log_redaction()  # also when this runs under a flow of its own, in a worker's process
     arc = Archive()
-    account = next(a for a in load_accounts(Path(accounts_file), arc.settings) if a.id == account_id)
+    path = accounts_file or (str(arc.settings.accounts_file) if arc.settings.accounts_file else None)
+    if path is None:
+        raise ValueError("no accounts file: set COMMUNIS_ACCOUNTS_FILE or pass accounts_file")
+    found = [a for a in load_accounts(Path(path), arc.settings) if a.id == account_id]
+    if not found:
+        raise ValueError(f"account {account_id!r} is not in {path}")
     with concurrency(
-        f"harvest-{account_id}", occupy=1, strict=True, timeout_seconds=arc.settings.harvest_lock_timeout_seconds
+        slot_name(account_id),
+        occupy=1,
+        strict=True,
+        timeout_seconds=arc.settings.harvest_lock_timeout_seconds,
+        lease_duration=arc.settings.harvest_lock_lease_seconds,
     ):
-        report = harvest_one(arc.settings, arc.store, arc.index, account, resolve_secret=_secret)
+        report = harvest_one(arc.settings, arc.store, arc.index, found[0], resolve_secret=_secret)
     return report.as_dict()
 
 
+@task(task_run_name="harvest-{account_id}")
+def harvest_account_task(account_id: str, accounts_file: str) -> dict[str, object]:
+    return _harvest_holding_slot(account_id, accounts_file)
+
+
+@flow(name="communis-harvest-account", flow_run_name="harvest-{account_id}", log_prints=True)
+def harvest_account_flow(account_id: str, accounts_file: str | None = None) -> State:
+    """One account's harvest as a flow run of its own, on whichever worker takes it: the fanned-out harvest's unit.
+
+    Its report is published as a one-row table artifact, which the parent reads through the API (a
+    flow run's return value would live in the worker's own result storage, out of the parent's reach)."""
+    run_coro_as_sync(_ensure_limits([slot_name(account_id)]))  # also when started by hand, without a parent
+    row = _harvest_holding_slot(account_id, accounts_file)
+    create_table_artifact([row], description=f"Harvest report of {account_id} (read by the scheduled harvest)")
+    if not row["ok"]:
+        return Failed(message=str(row["error"]), data=row)
+    return Completed(message=f"harvested {account_id}", data=row)
+
+
+async def _create_children(
+    client: PrefectClient, accounts: list[Account], accounts_file: str | None, tick: datetime
+) -> dict[UUID, str]:
+    """One run of the per-account deployment per account (the existing one for a key already used), by id."""
+    deployment = await client.read_deployment_by_name(ACCOUNT_DEPLOYMENT)
+    gate = asyncio.Semaphore(8)  # a few requests at a time: the API server is shared with the workers
+
+    async def create(account: Account) -> tuple[UUID, str]:
+        async with gate:
+            run = await client.create_flow_run_from_deployment(
+                deployment.id,
+                parameters={"account_id": account.id, "accounts_file": accounts_file},
+                name=f"harvest-{account.id}",
+                idempotency_key=tick_key(tick, account.id),
+                state=Scheduled(),
+            )
+            return run.id, account.id
+
+    return dict(await asyncio.gather(*(create(a) for a in accounts)))
+
+
+async def _read_runs(client: PrefectClient, ids: list[UUID]) -> dict[UUID, tuple[str, str | None]]:
+    """Each run's state type and message."""
+    found: dict[UUID, tuple[str, str | None]] = {}
+    for start in range(0, len(ids), _BATCH):
+        batch = ids[start : start + _BATCH]
+        runs = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=batch)), limit=len(batch)
+        )
+        found |= {
+            r.id: (r.state.type.value if r.state else "PENDING", r.state.message if r.state else None) for r in runs
+        }
+    return found
+
+
+async def _read_reports(client: PrefectClient, ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+    """Each run's published report (the newest, should a run have published more than one)."""
+    found: dict[UUID, dict[str, Any]] = {}
+    for start in range(0, len(ids), _BATCH):
+        batch = ids[start : start + _BATCH]
+        offset = 0
+        while True:
+            page = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    flow_run_id=ArtifactFilterFlowRunId(any_=batch), type=ArtifactFilterType(any_=[REPORT_ARTIFACT])
+                ),
+                sort=ArtifactSort.CREATED_DESC,
+                limit=_BATCH,
+                offset=offset,
+            )
+            for artifact in page:
+                if artifact.flow_run_id is not None and artifact.flow_run_id not in found:
+                    rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+                    if isinstance(rows, list) and rows and isinstance(rows[0], dict):
+                        found[artifact.flow_run_id] = rows[0]
+            if len(page) < _BATCH:
+                break
+            offset += _BATCH
+    return found
+
+
+async def _fan_out(
+    accounts: list[Account], accounts_file: str | None, tick: datetime, settings: Settings
+) -> list[ChildRun]:
+    """Create the tick's per-account runs, wait for them (at most `harvest_fanout_wait_minutes`), read their reports."""
+    async with get_client() as client:
+        children = await _create_children(client, accounts, accounts_file, tick)
+        ids = list(children)
+        deadline = time.monotonic() + settings.harvest_fanout_wait_minutes * 60
+        while True:
+            states = await _read_runs(client, ids)
+            if all(states.get(i, ("PENDING", None))[0] in FINAL for i in ids) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(settings.harvest_fanout_poll_seconds)  # the interval between two looks
+        reports = await _read_reports(client, ids)
+    return [ChildRun(children[i], str(i), *states.get(i, ("PENDING", None)), report=reports.get(i)) for i in ids]
+
+
 @flow(name="communis-harvest", log_prints=True)
-def harvest(accounts_file: str | None = None, accounts: list[str] | None = None) -> State:
-    """Harvest the accounts in `accounts_file` (default: the configured one)."""
+def harvest(accounts_file: str | None = None, accounts: list[str] | None = None, fan_out: bool = False) -> State:
+    """Harvest the accounts in `accounts_file` (default: the configured one).
+
+    `fan_out`: one flow run of the `harvest-account` deployment per due account, for any worker of the
+    pool to take, instead of one task each in this process (see the module docstring)."""
     install_log_redaction()  # Prefect's handlers (console, its API log table) get redacted records only
     logger = get_run_logger()
     arc = Archive()
@@ -70,9 +211,16 @@ def harvest(accounts_file: str | None = None, accounts: list[str] | None = None)
     selected = due_accounts(arc.store, listed, clock.now())  # an account's own interval (quota) is respected
     if len(selected) < len(listed):
         logger.info("not due yet (harvest_every_minutes): %s", ", ".join(a.id for a in listed if a not in selected))
-    run_coro_as_sync(_ensure_limits([f"harvest-{a.id}" for a in selected]))
-    futures = [harvest_account_task.submit(a.id, path) for a in selected]
-    results = [f.result() for f in futures]
+    run_coro_as_sync(_ensure_limits([slot_name(a.id) for a in selected]))
+    unfinished: list[str] = []
+    if fan_out:
+        tick: datetime = runtime.flow_run.scheduled_start_time  # the schedule tick: the same for a retried run
+        children = cast(list[ChildRun], run_coro_as_sync(_fan_out(selected, accounts_file, tick, arc.settings)))
+        results = report_rows(children)
+        unfinished = [c.account for c in children if c.report is None]
+    else:
+        futures = [harvest_account_task.submit(a.id, path) for a in selected]
+        results = [f.result() for f in futures]
     health = check_accounts(arc.store, listed, arc.settings)
     create_markdown_artifact(
         markdown_report(results, health),
@@ -81,6 +229,11 @@ def harvest(accounts_file: str | None = None, accounts: list[str] | None = None)
     )
     problems = raise_alarms(health, arc.settings)
     logger.info("harvested %s account(s), %s need attention", len(results), len(problems))
+    if unfinished:
+        return Failed(
+            message=f"{len(unfinished)} account run(s) ended without a report (see the harvest report): "
+            + ", ".join(unfinished)
+        )
     if problems:
         return Failed(
             message=f"{len(problems)} account(s) need attention: "
