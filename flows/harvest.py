@@ -41,7 +41,7 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import State
 from prefect.client.schemas.sorting import ArtifactSort
 from prefect.concurrency.sync import concurrency
-from prefect.exceptions import ObjectAlreadyExists
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.states import Completed, Failed, Scheduled
 from prefect.utilities.asyncutils import run_coro_as_sync
 
@@ -77,6 +77,15 @@ async def _ensure_limits(names: list[str]) -> None:
                 await client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
 
 
+async def _ensure_limit(name: str) -> None:
+    """The one limit, created only if missing: a per-account run usually finds it made by its parent."""
+    async with get_client() as client:
+        try:
+            await client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            await _ensure_limits([name])
+
+
 def _harvest_holding_slot(account_id: str, accounts_file: str | None) -> dict[str, Any]:
     """One account's harvest inside its concurrency slot: what the task and the per-account flow both run."""
     install_log_redaction()  # also when this runs under a flow of its own, in a worker's process
@@ -109,7 +118,7 @@ def harvest_account_flow(account_id: str, accounts_file: str | None = None) -> S
 
     Its report is published as a one-row table artifact, which the parent reads through the API (a
     flow run's return value would live in the worker's own result storage, out of the parent's reach)."""
-    run_coro_as_sync(_ensure_limits([slot_name(account_id)]))  # also when started by hand, without a parent
+    run_coro_as_sync(_ensure_limit(slot_name(account_id)))  # also when started by hand, without a parent
     row = _harvest_holding_slot(account_id, accounts_file)
     create_table_artifact([row], description=f"Harvest report of {account_id} (read by the scheduled harvest)")
     if not row["ok"]:
