@@ -193,6 +193,15 @@ def _parent(pid: int) -> int | None:
     return int(stat.rsplit(")", 1)[1].split()[1])  # field 4, after the command name in parentheses
 
 
+def alive(pid: int) -> bool:
+    """Whether `pid` is a live process (a killed one waiting to be reaped, a zombie, is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
 def _group(pid: int) -> int | None:
     try:
         return os.getpgid(pid)

@@ -26,7 +26,7 @@ from archive.config import Settings, get_settings
 from archive.context import Archive
 from archive.faults import HOLD_ENV, CrashPoint, hold_files, release
 from archive.harvest.state import load_state
-from archive.services.prefect_server import LocalPrefect
+from archive.services.prefect_server import LocalPrefect, alive
 from archive.warc import located_records
 from archive.warc.naming import is_warc_key
 from simulator import Simulator, WorldConfig
@@ -281,7 +281,7 @@ def test_a_worker_killed_mid_harvest_leaves_the_account_to_the_next_tick(
     assert worker is not None, "the held harvest runs under neither worker"
     assert archived_versions(farm.arc, account)  # its records are in the index already
     farm.prefect.kill_worker(worker)
-    assert not Path(f"/proc/{holder}").exists()
+    assert not alive(holder)
 
     # The lease (60 s, the shortest Prefect allows) is not renewed by the dead run: the server revokes it.
     wait_for(lambda: farm.slot_taken(account) == 0, "the dead run's slot coming free", gone=farm.gone)
