@@ -238,6 +238,12 @@ class Settings(CommunisSettings):
         ge=1,
         description="How long a fanned-out harvest waits for its per-account runs before reporting them unfinished.",
     )
+    harvest_fanout_group: int = Field(
+        default=20,
+        ge=1,
+        le=10000,
+        description="Accounts per flow run when a scheduled harvest fans out over the workers.",
+    )
     harvest_fanout_poll_seconds: float = Field(
         default=5.0, gt=0, le=300, description="How often a fanned-out harvest asks Prefect about its per-account runs."
     )

@@ -5,17 +5,18 @@ account has its own id, so its own items, state, WARC files and slot). The same 
 harvested three times, each time into a fresh archive (index prefix, store and work folder):
 
 1. baseline: in this process, one `harvest_one` after another (what `communis harvest` does);
-2. one worker: a scheduled tick of the `harvest` deployment (fan_out) on a private Prefect server
-   (archive/services/prefect_server.py) with one `prefect worker start --limit L` process;
+2. one worker: a scheduled tick of the `harvest` deployment (fan_out: runs of `--group` accounts)
+   on a private Prefect server (archive/services/prefect_server.py) with one
+   `prefect worker start --limit L` process;
 3. two workers: the same with two worker processes, each `--limit L`.
 
 Prints accounts per minute for each beside the baseline, and the median per-account run time as
 Prefect measured it (a process worker starts a Python process per flow run: that start is in it).
 Needs the local services.
 
-    .venv/bin/python bench/fanout.py [--accounts 500] [--posts 3] [--limit 3] [--smoke]
+    .venv/bin/python bench/fanout.py [--accounts 500] [--posts 3] [--limit 3] [--group 20] [--smoke]
 
-`--smoke`: 8 accounts of 2 posts, to check the script works (its figures mean nothing).
+`--smoke`: 8 accounts of 2 posts in runs of 2, to check the script works (its figures mean nothing).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from archive.accounts import load_accounts  # noqa: E402
 from archive.config import Settings  # noqa: E402
 from archive.context import Archive  # noqa: E402
+from archive.harvest.fanout import tick_text  # noqa: E402
 from archive.harvest.runner import harvest_one  # noqa: E402
 from archive.services.prefect_server import LocalPrefect  # noqa: E402
 from simulator import Simulator, WorldConfig  # noqa: E402
@@ -111,12 +113,14 @@ def worker_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def fanned_out(prefect: LocalPrefect, settings: Settings, workers: int, limit: int, tick: datetime) -> dict[str, Any]:
+def fanned_out(
+    prefect: LocalPrefect, settings: Settings, workers: int, limit: int, group: int, tick: datetime
+) -> dict[str, Any]:
     """One scheduled tick of every account, on `workers` worker processes of `limit` runs each."""
     api = prefect.api_url
     names = [f"bench-{workers}w-{i}" for i in range(workers)]
     for name in names:
-        prefect.start_worker(name, worker_env(settings), limit=limit)
+        prefect.start_worker(name, worker_env(settings) | {"COMMUNIS_HARVEST_FANOUT_GROUP": str(group)}, limit=limit)
     try:
         dep = httpx.get(f"{api}/deployments/name/communis-harvest/harvest", timeout=60).json()["id"]
         started = time.perf_counter()
@@ -140,10 +144,10 @@ def fanned_out(prefect: LocalPrefect, settings: Settings, workers: int, limit: i
         for name in names:
             prefect.kill_worker(name)
         Archive(settings).index.destroy()
-    per = [float(c["total_run_time"]) for c in children]
+    per = [float(c["total_run_time"]) / len(c["parameters"]["account_ids"]) for c in children]
     failed = sum(c["state"]["type"] != "COMPLETED" for c in children)
     return {
-        "name": f"{workers} worker{'s' if workers > 1 else ''} (--limit {limit} each), one run per account",
+        "name": f"{workers} worker{'s' if workers > 1 else ''} (--limit {limit} each), runs of {group} accounts",
         "seconds": seconds,
         "per": per,
         "failed": failed + (state != "COMPLETED"),
@@ -152,7 +156,7 @@ def fanned_out(prefect: LocalPrefect, settings: Settings, workers: int, limit: i
 
 def child_runs(api: str, tick: datetime) -> list[dict[str, Any]]:
     """The per-account runs of the tick (their idempotency keys name it)."""
-    dep = httpx.get(f"{api}/deployments/name/communis-harvest-account/harvest-account", timeout=60).json()["id"]
+    dep = httpx.get(f"{api}/deployments/name/communis-harvest-accounts/harvest-accounts", timeout=60).json()["id"]
     found: list[dict[str, Any]] = []
     while True:
         page = httpx.post(
@@ -163,7 +167,7 @@ def child_runs(api: str, tick: datetime) -> list[dict[str, Any]]:
         found += page
         if len(page) < 200:
             break
-    key = tick.astimezone(UTC).isoformat(timespec="microseconds")
+    key = tick_text(tick)
     return [r for r in found if key in (r.get("idempotency_key") or "")]
 
 
@@ -172,30 +176,43 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=500)
     parser.add_argument("--posts", type=int, default=3, help="posts per simulated account")
     parser.add_argument("--limit", type=int, default=3, help="flow runs at once per worker (`--limit`)")
+    parser.add_argument("--group", type=int, default=20, help="accounts per flow run (COMMUNIS_HARVEST_FANOUT_GROUP)")
     parser.add_argument("--smoke", action="store_true", help="a few small accounts, to check the script runs")
     args = parser.parse_args()
     if args.smoke:
-        args.accounts, args.posts = 8, 2
+        args.accounts, args.posts, args.group = 8, 2, 2
     tmp = Path(tempfile.mkdtemp(prefix="communis-fanout-"))
-    rows = []
+    rows: list[dict[str, Any]] = []
+
+    def show(row: dict[str, Any]) -> None:
+        rows.append(row)
+        print(
+            f"{row['name']}: {row['seconds']:,.1f} s, {args.accounts / row['seconds'] * 60:,.1f} accounts/min",
+            flush=True,
+        )
+
     try:
         with Simulator(WorldConfig(rate_limit=10**9).resized(args.posts)) as sim:
             accounts = tmp / "accounts.yaml"
             write_accounts(accounts, sim, args.accounts)
-            rows.append(baseline(fresh_settings(tmp, "base", accounts)))
+            show(baseline(fresh_settings(tmp, "base", accounts)))
             with LocalPrefect.start(tmp / "prefect", {"PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false"}) as prefect:
-                prefect.deploy(["harvest", "harvest-account"])
+                prefect.deploy(["harvest", "harvest-accounts"])
                 tick = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
                 for workers in (1, 2):
                     settings = fresh_settings(tmp, f"w{workers}", accounts)
-                    rows.append(fanned_out(prefect, settings, workers, args.limit, tick + timedelta(minutes=workers)))
+                    show(
+                        fanned_out(
+                            prefect, settings, workers, args.limit, args.group, tick + timedelta(minutes=workers)
+                        )
+                    )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     base = rows[0]["seconds"]
     print(
         f"\n# {args.accounts} accounts of {args.posts} posts (half Mastodon, half WordPress), harvested from scratch\n"
     )
-    print("| configuration | seconds | accounts/min | × baseline | median s per account run | failed |")
+    print("| configuration | seconds | accounts/min | × baseline | median s per account (in its run) | failed |")
     print("|---|---:|---:|---:|---:|---:|")
     for r in rows:
         per_min = args.accounts / r["seconds"] * 60

@@ -3,10 +3,11 @@
 Thin by design: the work is `archive.harvest`. Two ways to run a harvest, one report:
 
 - `harvest()` (in-process, the default): one task per account in this flow run's process;
-- `harvest(fan_out=True)` (the scheduled deployment `harvest`): one flow run per due account of the
-  deployment `harvest-account` (`harvest_account_flow`), created with an idempotency key per
-  (schedule tick, account), so any worker of the pool may take each and a retried parent creates no
-  second run; the parent waits for them and reads each one's report (a table artifact).
+- `harvest(fan_out=True)` (the scheduled deployment `harvest`): the due accounts dealt into groups of
+  `COMMUNIS_HARVEST_FANOUT_GROUP`, one flow run of the deployment `harvest-accounts`
+  (`harvest_accounts_flow`) per group, created with an idempotency key per (schedule tick, group), so
+  any worker of the pool may take each and a retried parent creates no second run; the parent waits
+  for them and reads each account's report (a table artifact). archive/harvest/fanout.py says why.
 
 Either way an account's harvest holds the Prefect global concurrency slot named for the account
 (limit 1) under a lease the run renews, so two runs never harvest the same account at once, on one
@@ -49,15 +50,15 @@ from archive import clock
 from archive.accounts import load_accounts
 from archive.config import Settings
 from archive.context import Archive
-from archive.harvest.fanout import FINAL, ChildRun, report_rows, slot_name, tick_key
+from archive.harvest.fanout import FINAL, ChildRun, group_key, groups, report_rows, slot_name, tick_text
 from archive.harvest.health import check_accounts, raise_alarms
 from archive.harvest.report import markdown_report
 from archive.harvest.runner import due_accounts, harvest_one
 from archive.logs import install_log_redaction
 from schemas import Account
 
-ACCOUNT_DEPLOYMENT = "communis-harvest-account/harvest-account"
-"""The per-account deployment (prefect.yaml) a fanned-out harvest creates its runs from."""
+GROUP_DEPLOYMENT = "communis-harvest-accounts/harvest-accounts"
+"""The deployment (prefect.yaml) a fanned-out harvest creates its runs from, one per group of accounts."""
 REPORT_ARTIFACT = "table"
 """The artifact type a per-account run publishes its report as (one row: `HarvestReport.as_dict`)."""
 _BATCH = 200
@@ -112,39 +113,66 @@ def harvest_account_task(account_id: str, accounts_file: str) -> dict[str, objec
     return _harvest_holding_slot(account_id, accounts_file)
 
 
-@flow(name="communis-harvest-account", flow_run_name="harvest-{account_id}", log_prints=True)
-def harvest_account_flow(account_id: str, accounts_file: str | None = None) -> State:
-    """One account's harvest as a flow run of its own, on whichever worker takes it: the fanned-out harvest's unit.
+def _harvest_or_busy(account_id: str, accounts_file: str | None) -> dict[str, Any]:
+    """The account's report, or a failed row when another run kept its slot for the whole wait."""
+    try:
+        return _harvest_holding_slot(account_id, accounts_file)
+    except TimeoutError:  # AcquireConcurrencySlotTimeoutError: nothing harvested, nothing counted
+        return {
+            "account": account_id,
+            "run_id": "-",
+            "ok": False,
+            "error": f"slot {slot_name(account_id)} still taken by another run after "
+            f"{Archive().settings.harvest_lock_timeout_seconds} s; left to the next tick",
+        }
 
-    Its report is published as a one-row table artifact, which the parent reads through the API (a
-    flow run's return value would live in the worker's own result storage, out of the parent's reach)."""
-    run_coro_as_sync(_ensure_limit(slot_name(account_id)))  # also when started by hand, without a parent
-    row = _harvest_holding_slot(account_id, accounts_file)
-    create_table_artifact([row], description=f"Harvest report of {account_id} (read by the scheduled harvest)")
-    if not row["ok"]:
-        return Failed(message=str(row["error"]), data=row)
-    return Completed(message=f"harvested {account_id}", data=row)
+
+@flow(name="communis-harvest-accounts", flow_run_name="harvest-{account_ids[0]}-and-more", log_prints=True)
+def harvest_accounts_flow(account_ids: list[str], accounts_file: str | None = None) -> State:
+    """A group of accounts harvested one after another, each inside its slot, as a flow run of its own on
+    whichever worker takes it: the fanned-out harvest's unit.
+
+    Each account's report is published as a one-row table artifact as soon as it is done, which the
+    parent reads through the API (a flow run's return value would live in the worker's own result
+    storage, out of the parent's reach), so a run killed halfway still reports what it finished."""
+    rows = []
+    for account_id in account_ids:
+        run_coro_as_sync(_ensure_limit(slot_name(account_id)))  # also when started by hand, without a parent
+        row = _harvest_or_busy(account_id, accounts_file)
+        create_table_artifact([row], description=f"Harvest report of {account_id} (read by the scheduled harvest)")
+        rows.append(row)
+    failed = [r for r in rows if not r["ok"]]
+    if failed:
+        return Failed(message="; ".join(f"{r['account']}: {r['error']}" for r in failed)[:2000], data=rows)
+    return Completed(message=f"harvested {len(rows)} account(s)", data=rows)
 
 
 async def _create_children(
-    client: PrefectClient, accounts: list[Account], accounts_file: str | None, tick: datetime
-) -> dict[UUID, str]:
-    """One run of the per-account deployment per account (the existing one for a key already used), by id."""
-    deployment = await client.read_deployment_by_name(ACCOUNT_DEPLOYMENT)
+    client: PrefectClient,
+    listed: list[Account],
+    due: list[Account],
+    accounts_file: str | None,
+    tick: datetime,
+    size: int,
+) -> dict[UUID, list[str]]:
+    """One run of the `harvest-accounts` deployment per group of due accounts (the existing one for a key
+    already used), by id, with the accounts it was created with."""
+    deployment = await client.read_deployment_by_name(GROUP_DEPLOYMENT)
     gate = asyncio.Semaphore(8)  # a few requests at a time: the API server is shared with the workers
 
-    async def create(account: Account) -> tuple[UUID, str]:
+    async def create(group: int, count: int, members: list[str]) -> tuple[UUID, list[str]]:
         async with gate:
             run = await client.create_flow_run_from_deployment(
                 deployment.id,
-                parameters={"account_id": account.id, "accounts_file": accounts_file},
-                name=f"harvest-{account.id}",
-                idempotency_key=tick_key(tick, account.id),
+                parameters={"account_ids": members, "accounts_file": accounts_file},
+                name=f"harvest-{tick_text(tick)[:16]}-{group + 1}-of-{count}",
+                idempotency_key=group_key(tick, group, count),
                 state=Scheduled(),
             )
-            return run.id, account.id
+            return run.id, list(run.parameters.get("account_ids") or members)
 
-    return dict(await asyncio.gather(*(create(a) for a in accounts)))
+    made = groups([a.id for a in listed], [a.id for a in due], size)
+    return dict(await asyncio.gather(*(create(g, n, m) for g, n, m in made)))
 
 
 async def _read_runs(client: PrefectClient, ids: list[UUID]) -> dict[UUID, tuple[str, str | None]]:
@@ -161,9 +189,9 @@ async def _read_runs(client: PrefectClient, ids: list[UUID]) -> dict[UUID, tuple
     return found
 
 
-async def _read_reports(client: PrefectClient, ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
-    """Each run's published report (the newest, should a run have published more than one)."""
-    found: dict[UUID, dict[str, Any]] = {}
+async def _read_reports(client: PrefectClient, ids: list[UUID]) -> dict[UUID, dict[str, dict[str, Any]]]:
+    """Each run's published reports by account (the newest of an account's, should it have more than one)."""
+    found: dict[UUID, dict[str, dict[str, Any]]] = {}
     for start in range(0, len(ids), _BATCH):
         batch = ids[start : start + _BATCH]
         offset = 0
@@ -177,10 +205,12 @@ async def _read_reports(client: PrefectClient, ids: list[UUID]) -> dict[UUID, di
                 offset=offset,
             )
             for artifact in page:
-                if artifact.flow_run_id is not None and artifact.flow_run_id not in found:
-                    rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
-                    if isinstance(rows, list) and rows and isinstance(rows[0], dict):
-                        found[artifact.flow_run_id] = rows[0]
+                rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+                if artifact.flow_run_id is None or not isinstance(rows, list) or not rows:
+                    continue
+                row = rows[0]
+                if isinstance(row, dict) and isinstance(row.get("account"), str):
+                    found.setdefault(artifact.flow_run_id, {}).setdefault(row["account"], row)
             if len(page) < _BATCH:
                 break
             offset += _BATCH
@@ -188,11 +218,11 @@ async def _read_reports(client: PrefectClient, ids: list[UUID]) -> dict[UUID, di
 
 
 async def _fan_out(
-    accounts: list[Account], accounts_file: str | None, tick: datetime, settings: Settings
+    listed: list[Account], due: list[Account], accounts_file: str | None, tick: datetime, settings: Settings
 ) -> list[ChildRun]:
-    """Create the tick's per-account runs, wait for them (at most `harvest_fanout_wait_minutes`), read their reports."""
+    """Create the tick's group runs, wait for them (at most `harvest_fanout_wait_minutes`), read their reports."""
     async with get_client() as client:
-        children = await _create_children(client, accounts, accounts_file, tick)
+        children = await _create_children(client, listed, due, accounts_file, tick, settings.harvest_fanout_group)
         ids = list(children)
         deadline = time.monotonic() + settings.harvest_fanout_wait_minutes * 60
         while True:
@@ -201,15 +231,15 @@ async def _fan_out(
                 break
             await asyncio.sleep(settings.harvest_fanout_poll_seconds)  # the interval between two looks
         reports = await _read_reports(client, ids)
-    return [ChildRun(children[i], str(i), *states.get(i, ("PENDING", None)), report=reports.get(i)) for i in ids]
+    return [ChildRun(children[i], str(i), *states.get(i, ("PENDING", None)), reports=reports.get(i, {})) for i in ids]
 
 
 @flow(name="communis-harvest", log_prints=True)
 def harvest(accounts_file: str | None = None, accounts: list[str] | None = None, fan_out: bool = False) -> State:
     """Harvest the accounts in `accounts_file` (default: the configured one).
 
-    `fan_out`: one flow run of the `harvest-account` deployment per due account, for any worker of the
-    pool to take, instead of one task each in this process (see the module docstring)."""
+    `fan_out`: one flow run of the `harvest-accounts` deployment per group of due accounts, for any
+    worker of the pool to take, instead of one task each in this process (see the module docstring)."""
     install_log_redaction()  # Prefect's handlers (console, its API log table) get redacted records only
     logger = get_run_logger()
     arc = Archive()
@@ -224,9 +254,9 @@ def harvest(accounts_file: str | None = None, accounts: list[str] | None = None,
     unfinished: list[str] = []
     if fan_out:
         tick: datetime = runtime.flow_run.scheduled_start_time  # the schedule tick: the same for a retried run
-        children = cast(list[ChildRun], run_coro_as_sync(_fan_out(selected, accounts_file, tick, arc.settings)))
+        children = cast(list[ChildRun], run_coro_as_sync(_fan_out(listed, selected, accounts_file, tick, arc.settings)))
         results = report_rows(children)
-        unfinished = [c.account for c in children if c.report is None]
+        unfinished = [a for c in children for a in c.missing]
     else:
         futures = [harvest_account_task.submit(a.id, path) for a in selected]
         results = [f.result() for f in futures]
@@ -240,7 +270,7 @@ def harvest(accounts_file: str | None = None, accounts: list[str] | None = None,
     logger.info("harvested %s account(s), %s need attention", len(results), len(problems))
     if unfinished:
         return Failed(
-            message=f"{len(unfinished)} account run(s) ended without a report (see the harvest report): "
+            message=f"{len(unfinished)} account(s) ended without a report (see the harvest report): "
             + ", ".join(unfinished)
         )
     if problems:
