@@ -60,7 +60,7 @@ from schemas import Account
 GROUP_DEPLOYMENT = "communis-harvest-accounts/harvest-accounts"
 """The deployment (prefect.yaml) a fanned-out harvest creates its runs from, one per group of accounts."""
 REPORT_ARTIFACT = "table"
-"""The artifact type a per-account run publishes its report as (one row: `HarvestReport.as_dict`)."""
+"""The artifact type a group run publishes each account's report as (one row: `HarvestReport.as_dict`)."""
 _BATCH = 200
 """Flow runs or artifacts asked for in one API request."""
 
@@ -79,7 +79,7 @@ async def _ensure_limits(names: list[str]) -> None:
 
 
 async def _ensure_limit(name: str) -> None:
-    """The one limit, created only if missing: a per-account run usually finds it made by its parent."""
+    """The one limit, created only if missing: a group run usually finds it made by its parent."""
     async with get_client() as client:
         try:
             await client.read_global_concurrency_limit_by_name(name)
