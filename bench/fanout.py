@@ -177,6 +177,9 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=3, help="posts per simulated account")
     parser.add_argument("--limit", type=int, default=3, help="flow runs at once per worker (`--limit`)")
     parser.add_argument("--group", type=int, default=20, help="accounts per flow run (COMMUNIS_HARVEST_FANOUT_GROUP)")
+    parser.add_argument("--workers", default="1,2", help="worker counts to measure, comma-separated")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the in-process baseline")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs of server and workers)")
     parser.add_argument("--smoke", action="store_true", help="a few small accounts, to check the script runs")
     args = parser.parse_args()
     if args.smoke:
@@ -195,11 +198,12 @@ def main() -> None:
         with Simulator(WorldConfig(rate_limit=10**9).resized(args.posts)) as sim:
             accounts = tmp / "accounts.yaml"
             write_accounts(accounts, sim, args.accounts)
-            show(baseline(fresh_settings(tmp, "base", accounts)))
+            if not args.no_baseline:
+                show(baseline(fresh_settings(tmp, "base", accounts)))
             with LocalPrefect.start(tmp / "prefect", {"PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false"}) as prefect:
                 prefect.deploy(["harvest", "harvest-accounts"])
                 tick = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-                for workers in (1, 2):
+                for workers in (int(w) for w in args.workers.split(",")):
                     settings = fresh_settings(tmp, f"w{workers}", accounts)
                     show(
                         fanned_out(
@@ -207,8 +211,11 @@ def main() -> None:
                         )
                     )
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    base = rows[0]["seconds"]
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    base = rows[0]["seconds"]  # the first row measured: the baseline unless --no-baseline
     print(
         f"\n# {args.accounts} accounts of {args.posts} posts (half Mastodon, half WordPress), harvested from scratch\n"
     )

@@ -42,7 +42,7 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import State
 from prefect.client.schemas.sorting import ArtifactSort
 from prefect.concurrency.sync import concurrency
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound, PrefectHTTPStatusError
 from prefect.states import Completed, Failed, Scheduled
 from prefect.utilities.asyncutils import run_coro_as_sync
 
@@ -61,6 +61,8 @@ GROUP_DEPLOYMENT = "communis-harvest-accounts/harvest-accounts"
 """The deployment (prefect.yaml) a fanned-out harvest creates its runs from, one per group of accounts."""
 REPORT_ARTIFACT = "table"
 """The artifact type a group run publishes each account's report as (one row: `HarvestReport.as_dict`)."""
+_CREATE_TRIES = 10
+"""Tries to create one group's run while the server answers 'busy' (with backoff: about 8 minutes in all)."""
 _BATCH = 200
 """Flow runs or artifacts asked for in one API request."""
 
@@ -158,18 +160,27 @@ async def _create_children(
     """One run of the `harvest-accounts` deployment per group of due accounts (the existing one for a key
     already used), by id, with the accounts it was created with."""
     deployment = await client.read_deployment_by_name(GROUP_DEPLOYMENT)
-    gate = asyncio.Semaphore(8)  # a few requests at a time: the API server is shared with the workers
+    gate = asyncio.Semaphore(2)  # a few requests at a time: the API server is shared with the workers
 
     async def create(group: int, count: int, members: list[str]) -> tuple[UUID, list[str]]:
         async with gate:
-            run = await client.create_flow_run_from_deployment(
-                deployment.id,
-                parameters={"account_ids": members, "accounts_file": accounts_file},
-                name=f"harvest-{tick_text(tick)[:16]}-{group + 1}-of-{count}",
-                idempotency_key=group_key(tick, group, count),
-                state=Scheduled(),
-            )
-            return run.id, list(run.parameters.get("account_ids") or members)
+            for attempt in range(_CREATE_TRIES):
+                try:
+                    run = await client.create_flow_run_from_deployment(
+                        deployment.id,
+                        parameters={"account_ids": members, "accounts_file": accounts_file},
+                        name=f"harvest-{tick_text(tick)[:16]}-{group + 1}-of-{count}",
+                        idempotency_key=group_key(tick, group, count),
+                        state=Scheduled(),
+                    )
+                    return run.id, list(run.parameters.get("account_ids") or members)
+                except PrefectHTTPStatusError as exc:
+                    # A busy server (SQLite under many workers) answers 503 for a while, past the client's
+                    # own retries. Asking again is safe: the idempotency key makes it the same run.
+                    if exc.response.status_code not in (429, 502, 503) or attempt == _CREATE_TRIES - 1:
+                        raise
+                    await asyncio.sleep(min(60.0, 2.0**attempt))  # backing off between tries
+            raise AssertionError("unreachable")
 
     made = groups([a.id for a in listed], [a.id for a in due], size)
     return dict(await asyncio.gather(*(create(g, n, m) for g, n, m in made)))
