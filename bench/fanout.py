@@ -28,7 +28,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,10 +43,10 @@ from archive.context import Archive  # noqa: E402
 from archive.harvest.fanout import tick_text  # noqa: E402
 from archive.harvest.runner import harvest_one  # noqa: E402
 from archive.services.prefect_server import LocalPrefect  # noqa: E402
+from bench import _smoke  # noqa: E402
 from simulator import Simulator, WorldConfig  # noqa: E402
 
-EVENTS_PREFIX = "bench-shared"
-"""One audit and PREMIS stream for every run: the local Elasticsearch cannot delete data streams."""
+EVENTS_PREFIX = _smoke.EVENTS_PREFIX
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 LOOPBACK = ["127.0.0.0/8"]  # the simulator's address, refused by default
 
@@ -74,7 +73,7 @@ def fresh_settings(tmp: Path, name: str, accounts: Path) -> Settings:
     return Settings(
         data_dir=tmp / name / "data",
         store_path=tmp / name / "store",
-        es_index_prefix=f"fo-{name}-{uuid.uuid4().hex[:6]}",
+        es_index_prefix=_smoke.run_prefix(f"fanout-{name}"),
         events_prefix=EVENTS_PREFIX,
         accounts_file=accounts,
         http_allowed_networks=LOOPBACK,
@@ -180,10 +179,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="worker counts to measure, comma-separated")
     parser.add_argument("--no-baseline", action="store_true", help="skip the in-process baseline")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs of server and workers)")
-    parser.add_argument("--smoke", action="store_true", help="a few small accounts, to check the script runs")
-    args = parser.parse_args()
-    if args.smoke:
-        args.accounts, args.posts, args.group = 8, 2, 2
+    args = _smoke.parse(parser, accounts=8, posts=2, group=2)
     tmp = Path(tempfile.mkdtemp(prefix="communis-fanout-"))
     rows: list[dict[str, Any]] = []
 
