@@ -64,12 +64,17 @@ class LocalPrefect:
     def start(cls, home: Path, env: Mapping[str, str] | None = None, *, startup_s: float = 600) -> LocalPrefect:
         """Start the server; return once it answers `/health` (a server that exits fails at once)."""
         home.mkdir(parents=True, exist_ok=True)
+        # Workers and flow runs make temporary folders (`prefect-workspace-attempt-*`) that a killed
+        # worker never removes: they go under the home, which the caller removes with the rest.
+        scratch = home / "tmp"
+        scratch.mkdir(exist_ok=True)
         port = free_port()
         full = {
             **os.environ,
             **QUICK,
             **(env or {}),
             "PREFECT_HOME": str(home / "prefect"),
+            "TMPDIR": str(scratch),
             "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
         }
         log = (home / "server.log").open("wb")
