@@ -211,6 +211,11 @@ class Settings(CommunisSettings):
         ge=0,
         description=("Hours between runs that walk whole listings to notice new comments on old posts (0: every run)."),
     )
+    harvest_run_history: int = Field(
+        default=2880,
+        ge=1,
+        description="Run summaries kept per account (a ring: the oldest is overwritten; 2880: 30 days of 15 minutes).",
+    )
     http_max_tries: int = Field(default=5, ge=1, le=20, description="Tries per request before giving up.")
     http_backoff_seconds: float = Field(default=0.5, ge=0, le=60, description="First retry delay (doubles, jittered).")
     http_allowed_networks: list[str] = Field(

@@ -258,7 +258,7 @@ def harvest(accounts_file: str | None = None, accounts: list[str] | None = None,
     if path is None:
         return Failed(message="no accounts file: set COMMUNIS_ACCOUNTS_FILE or pass accounts_file")
     listed = [a for a in load_accounts(Path(path), arc.settings) if a.active and (not accounts or a.id in accounts)]
-    selected = due_accounts(arc.store, listed, clock.now())  # an account's own interval (quota) is respected
+    selected = due_accounts(arc.store, arc.index, listed, clock.now())  # an account's own interval (quota) is respected
     if len(selected) < len(listed):
         logger.info("not due yet (harvest_every_minutes): %s", ", ".join(a.id for a in listed if a not in selected))
     run_coro_as_sync(_ensure_limits([slot_name(a.id) for a in selected]))
@@ -271,7 +271,7 @@ def harvest(accounts_file: str | None = None, accounts: list[str] | None = None,
     else:
         futures = [harvest_account_task.submit(a.id, path) for a in selected]
         results = [f.result() for f in futures]
-    health = check_accounts(arc.store, listed, arc.settings)
+    health = check_accounts(arc.store, arc.index, listed, arc.settings)
     create_markdown_artifact(
         markdown_report(results, health),
         key="harvest-report",

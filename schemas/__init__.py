@@ -10,7 +10,7 @@ from .access import AuditAction, AuditEvent, AuditOutcome, Role, User
 from .account import Account, AccountsFile, CredentialRef, Platform
 from .bundle import CaptureBundle
 from .capture import Capture
-from .harvest import HarvestState, KnownItem, SeenPayload
+from .harvest import HarvestState, KnownItem, RunSummary, SeenPayload
 from .record import Author, Direction, Kind, MediaRef, Poll, PollOption, Record, Removal, WarcLocation
 from .requests import (
     DayClock,
@@ -61,6 +61,7 @@ __all__ = [
     "RetentionClass",
     "RetentionTrigger",
     "Role",
+    "RunSummary",
     "SeenPayload",
     "User",
     "WarcFileManifest",

@@ -12,7 +12,6 @@ from datetime import datetime
 from pydantic import Field
 
 from ._base import Model
-from .record import WarcLocation
 
 
 class KnownItem(Model):
@@ -43,22 +42,14 @@ class SeenPayload(Model):
 
 
 class HarvestState(Model):
-    """Per-account cursor, known items and health."""
+    """Per-account cursor and health: the small head of the harvest state, rewritten by every run.
+
+    What Communis knows of each item (its latest version, activity marker, media, revisit targets)
+    is not in here: it lives one document per item in the harvest table (archive/index/harvest_table.py),
+    so a run reads and writes only the items it touches, however long the account's history is."""
 
     account: str
     cursor: dict[str, str] = Field(default_factory=dict, description="Connector watermarks (opaque).")
-    known: dict[str, KnownItem] = Field(default_factory=dict, description="By item id.")
-    payloads: dict[str, SeenPayload] = Field(
-        default_factory=dict, description="Last run's stored responses, by group|digest."
-    )
-    media: dict[str, str] = Field(default_factory=dict, description="Media URL → SHA-256 of the archived file.")
-    media_warc: dict[str, WarcLocation] = Field(
-        default_factory=dict, description="SHA-256 of an archived media file → the WARC response record holding it."
-    )
-    markers: dict[str, str] = Field(
-        default_factory=dict,
-        description="Item id → the platform's activity marker when last read (comment count, updated_time, cid).",
-    )
     last_sweep: datetime | None = Field(default=None, description="When whole listings were last walked.")
     last_attempt: datetime | None = None
     last_success: datetime | None = None
@@ -66,4 +57,30 @@ class HarvestState(Model):
     last_error: str | None = None
     runs: int = 0
     saved_at: datetime | None = Field(default=None, description="When this state was saved.")
-    seq: int = Field(default=0, description="Increments with every saved state; part of its storage key.")
+    seq: int = Field(default=0, description="Increments with every saved state.")
+
+
+class RunSummary(Model):
+    """One harvest run of one account, as kept in the bounded run history (a ring of the last runs)."""
+
+    account: str
+    seq: int = Field(description="The state's seq this run saved.")
+    run_id: str
+    started_at: datetime
+    finished_at: datetime
+    ok: bool
+    complete: bool = Field(description="Every listing was read: the cursor and the markers moved.")
+    sweep: bool
+    new: int = 0
+    edited: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    comments: int = 0
+    media: int = 0
+    requests: int = 0
+    bytes: int = 0
+    files: int = 0
+    quarantined: int = 0
+    items_written: int = Field(default=0, description="Item-table documents this run wrote.")
+    state_bytes: int = Field(default=0, description="Bytes of harvest state this run wrote (items, head, summary).")
+    error: str | None = None

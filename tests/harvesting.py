@@ -7,14 +7,33 @@ from datetime import datetime
 from typing import Any
 
 from archive.context import Archive
+from archive.harvest.items import TableItems
 from archive.harvest.runner import harvest_one
 from archive.harvest.service import HarvestReport
+from archive.harvest.state import load_state
+from archive.index.harvest_table import HarvestTable
+from schemas import HarvestState, KnownItem
 from simulator import Simulator
 from tests.contract.subjects import Subject
 
 
 def sim_now(sim: Simulator) -> datetime:
     return datetime.fromisoformat(sim.state(items=False)["now"].replace("Z", "+00:00"))
+
+
+def state_of(arc: Archive, account: str) -> HarvestState:
+    """The account's saved harvest state (its head in the harvest table)."""
+    return load_state(HarvestTable.beside(arc.index), account, arc.store)
+
+
+def known_of(arc: Archive, account: str, item_id: str) -> KnownItem | None:
+    """What the harvest table knows of one item."""
+    return TableItems(HarvestTable.beside(arc.index), account).known(item_id)
+
+
+def known_count(arc: Archive, account: str) -> int:
+    """How many items the harvest table knows of the account."""
+    return HarvestTable.beside(arc.index).count("item", account)
 
 
 def harvest_subject(arc: Archive, sim: Simulator, subject: Subject) -> HarvestReport:

@@ -122,7 +122,7 @@ def accounts_status(accounts: AccountsOption = None) -> None:
     """Per account: last successful capture, items archived, failures; alarms in red."""
     arc = Archive()
     try:
-        rows = check_accounts(arc.store, accounts_from(arc, accounts), arc.settings)
+        rows = check_accounts(arc.store, arc.index, accounts_from(arc, accounts), arc.settings)
     except CommunisError as exc:
         fail(exc)
     table = Table(title="Accounts")

@@ -34,7 +34,7 @@ def harvest(
             with console.status(f"harvesting {acc.id}"):
                 report = harvest_one(arc.settings, arc.store, arc.index, acc)
             results.append(report.as_dict())
-        health = check_accounts(arc.store, selected, arc.settings)
+        health = check_accounts(arc.store, arc.index, selected, arc.settings)
     except CommunisError as exc:
         fail(exc)
     # The Markdown renderer (markdown-it, ~0.1 s to import) is for this report only.

@@ -12,7 +12,7 @@ municipality reads before trusting the archive with a channel.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, MutableMapping, MutableSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol
@@ -25,6 +25,48 @@ from ..bundles import Rejected
 from .http import Fetched, Fetcher
 
 
+class ItemLookup(Protocol):
+    """What earlier runs archived, asked item by item: the harvest answers from its table
+    (archive/harvest/items.py), in batches a connector may announce with `prefetch`."""
+
+    def known(self, item_id: str) -> KnownItem | None:
+        """The latest archived version of the item, None if it was never archived."""
+        ...
+
+    def marker(self, item_id: str) -> str | None:
+        """The item's activity marker as an earlier complete run saved it."""
+        ...
+
+    def media_sha(self, url: str) -> str | None:
+        """The SHA-256 of the archived file fetched from `url`, None if none was."""
+        ...
+
+    def prefetch(self, item_ids: Iterable[str]) -> None:
+        """These items are about to be asked for: one request for all of them."""
+        ...
+
+
+@dataclass
+class MemoryItems:
+    """An ItemLookup over plain dictionaries: a first run (all empty), and the connectors' own tests."""
+
+    items: dict[str, KnownItem] = field(default_factory=dict)
+    markers: dict[str, str] = field(default_factory=dict)
+    media: dict[str, str] = field(default_factory=dict)
+
+    def known(self, item_id: str) -> KnownItem | None:
+        return self.items.get(item_id)
+
+    def marker(self, item_id: str) -> str | None:
+        return self.markers.get(item_id)
+
+    def media_sha(self, url: str) -> str | None:
+        return self.media.get(url)
+
+    def prefetch(self, item_ids: Iterable[str]) -> None:
+        return None
+
+
 @dataclass
 class HarvestContext:
     """What a connector gets for one run."""
@@ -35,12 +77,15 @@ class HarvestContext:
     now: datetime
     lookback: timedelta = timedelta(days=30)
     media_max_bytes: int = 100 * 1024 * 1024
+    items: ItemLookup = field(default_factory=MemoryItems)
+    """What earlier runs archived (the known items, their markers, media already fetched)."""
     cursor: dict[str, str] = field(default_factory=dict)
-    seen: set[str] = field(default_factory=set)
-    """Item ids the platform listed this run (deletion detection compares with the known ones)."""
-    media: dict[str, str] = field(default_factory=dict)
+    seen: MutableSet[str] = field(default_factory=set)
+    """Item ids the platform listed this run (deletion detection compares with the known ones).
+    The harvest hands in a set kept on disk (archive/harvest/scratch.py): a sweep lists every item."""
+    media: MutableMapping[str, str] = field(default_factory=dict)
     """Media URLs archived this run → SHA-256."""
-    markers: dict[str, str] = field(default_factory=dict)
+    markers: MutableMapping[str, str] = field(default_factory=dict)
     """Per-item activity markers seen this run (comment counts, `updated_time`, `cid`…), merged into
     the state: a changed marker on an old post is how a new comment on it is noticed."""
     sweep: bool = True
@@ -53,35 +98,47 @@ class HarvestContext:
     def window_start(self) -> datetime:
         return self.now - self.lookback
 
+    def _note_marker(self, item_id: str, marker: str) -> str | None:
+        """Keep `marker` for saving if it differs from the saved one (only moved markers are written);
+        returns the saved one."""
+        before = self.items.marker(item_id)
+        if before == marker:
+            self.markers.pop(item_id, None)
+        else:
+            self.markers[item_id] = marker
+        return before
+
     def marker_changed(self, item_id: str, marker: str) -> bool:
         """Record `marker` for the item; True when it differs from the one saved by an earlier run."""
-        self.markers[item_id] = marker
-        before = self.state.markers.get(item_id)
-        return before is not None and before != marker
+        before = self._note_marker(item_id, marker)
+        if before is None:
+            # Known without a marker: archived by a run that did not finish, or the table was rebuilt
+            # from the records (which hold no markers). Its thread may be partly archived: read it.
+            return self.items.known(item_id) is not None
+        return before != marker
 
     def wants_thread(self, item_id: str, published: datetime | None, marker: str | None = None) -> bool:
         """Whether to read an item's comments this run: it is new to the archive, inside the look-back
         window, or its activity marker changed since the last run (a comment on an old post)."""
         changed = self.marker_changed(item_id, marker) if marker is not None else False
         recent = published is None or published >= self.window_start
-        return item_id not in self.state.known or recent or changed
+        return recent or changed or self.items.known(item_id) is None
 
     def unchanged(self, item_id: str, marker: str) -> bool:
         """Record `marker`; True when the item is known and its marker is the one saved by an earlier run
         (for platforms without an edit time: the item need not be built again, and counts as listed)."""
-        same = item_id in self.state.known and self.state.markers.get(item_id) == marker
-        self.markers[item_id] = marker
+        same = self._note_marker(item_id, marker) == marker and self.items.known(item_id) is not None
         if same:
             self.seen.add(item_id)
         return same
 
     def keep_marker(self, item_id: str) -> None:
         """Reading what the new marker announced failed: keep the old one so the next run retries."""
-        before = self.state.markers.get(item_id)
-        if before is None:
-            self.markers.pop(item_id, None)
-        else:
-            self.markers[item_id] = before
+        self.markers.pop(item_id, None)
+
+    def prefetch(self, entries: Iterable[Any], key: str = "id") -> None:
+        """A listing page's entries are about to be asked about (known? marker?): one lookup for all."""
+        self.items.prefetch(str(e[key]) for e in entries if isinstance(e, dict) and e.get(key))
 
 
 @dataclass(frozen=True)

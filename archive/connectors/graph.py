@@ -160,6 +160,7 @@ class GraphConnector(BaseConnector):
                 yield page
                 break
             fetched, data = page
+            ctx.prefetch(data)
             for entry in data:
                 if not isinstance(entry, dict) or not entry.get("id"):
                     continue  # malformed: page_bundles quarantines it with the reason

@@ -25,7 +25,7 @@ ALLOWED = ("image/", "video/", "audio/")
 def fetch_media(ctx: HarvestContext, refs: list[MediaRef]) -> Iterator[CaptureBundle | Rejected]:
     """Fetch each not-yet-archived URL; failures are quarantined, never fatal."""
     for ref in refs:
-        if ref.url in ctx.state.media or ref.url in ctx.media:
+        if ref.url in ctx.media or ctx.items.media_sha(ref.url) is not None:
             continue
         try:
             fetched = ctx.fetcher.get(ref.url, max_bytes=ctx.media_max_bytes)
@@ -47,6 +47,6 @@ def with_digests(ctx: HarvestContext, refs: list[MediaRef]) -> list[MediaRef]:
     """The refs with the SHA-256 of their archived file, where known."""
     out = []
     for ref in refs:
-        digest = ctx.media.get(ref.url) or ctx.state.media.get(ref.url)
+        digest = ctx.media.get(ref.url) or ctx.items.media_sha(ref.url)
         out.append(ref.model_copy(update={"sha256": digest}) if digest else ref)
     return out

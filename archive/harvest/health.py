@@ -1,4 +1,4 @@
-"""Coverage is governed, not assumed: per-account health from the saved harvest states.
+"""Coverage is governed, not assumed: per-account health from the saved harvest states (the harvest table).
 
 An account is alarming when it has failed `max_failures` runs in a row (an expired token is the
 usual cause) or has not been captured successfully within twice its expected interval. Alarms
@@ -19,6 +19,8 @@ from schemas import Account
 from .. import clock
 from ..config import Settings, refuse_plaintext_credential
 from ..errors import ConfigError
+from ..index import RecordIndex
+from ..index.harvest_table import HarvestTable
 from ..store import BlobStore
 from .state import load_state
 
@@ -44,6 +46,7 @@ class AccountHealth:
 
 def account_health(
     store: BlobStore,
+    index: RecordIndex,
     accounts: Iterable[Account],
     now: datetime,
     *,
@@ -51,10 +54,11 @@ def account_health(
     max_failures: int = 3,
 ) -> list[AccountHealth]:
     rows = []
+    table = HarvestTable.beside(index)
     for account in accounts:
         if not account.active:
             continue
-        state = load_state(store, account.id)
+        state = load_state(table, account.id, store)
         alarm = None
         if state.consecutive_failures >= max_failures:
             alarm = f"failed {state.consecutive_failures} runs in a row: {state.last_error}"
@@ -68,8 +72,8 @@ def account_health(
                 account.platform.value,
                 state.last_success,
                 state.last_attempt,
-                len(state.known),
-                sum(1 for k in state.known.values() if k.deleted),
+                table.count("item", account.id),
+                table.count("item", account.id, deleted=True),
                 state.consecutive_failures,
                 state.last_error,
                 alarm,
@@ -100,11 +104,16 @@ def notify(webhook_url: str, problems: list[AccountHealth], *, timeout: float = 
 
 
 def check_accounts(
-    store: BlobStore, accounts: Iterable[Account], settings: Settings, now: datetime | None = None
+    store: BlobStore,
+    index: RecordIndex,
+    accounts: Iterable[Account],
+    settings: Settings,
+    now: datetime | None = None,
 ) -> list[AccountHealth]:
     """Health of `accounts` by the configured interval and failure threshold (CLI and flow alike)."""
     return account_health(
         store,
+        index,
         accounts,
         now or clock.now(),
         interval=timedelta(minutes=settings.harvest_interval_minutes),

@@ -18,12 +18,13 @@ from ..connectors.credentials import SecretResolver, token_for
 from ..connectors.destinations import DestinationPolicy, GuardedTransport
 from ..connectors.http import Fetcher, make_client
 from ..connectors.registry import connector_for
-from ..errors import CommunisError, StoreUnavailable
+from ..errors import CommunisError, IndexUnavailable, StoreUnavailable
 from ..index import RecordIndex
+from ..index.harvest_table import HarvestTable
 from ..redact import redact_text
 from ..store import BlobStore
 from .service import HarvestReport, harvest_account
-from .state import load_state, save_state
+from .state import load_state, read_state, save_state
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +104,10 @@ def harvest_one(
     except CommunisError as exc:
         error = redact_text(exc.one_line())  # saved in the write-once state, reported, alerted: no credential
         log.error("account=%s harvest failed: %s", account.id, error)
-        return _failed(store, account, error, now=now, run_id=run_id)
+        return _failed(store, index, account, error, now=now, run_id=run_id)
     except Exception as exc:  # noqa: BLE001 - see the docstring: the other accounts must still run
         log.exception("account=%s harvest failed unexpectedly", account.id)
-        return _failed(store, account, unexpected(exc), now=now, run_id=run_id)
+        return _failed(store, index, account, unexpected(exc), now=now, run_id=run_id)
 
 
 def unexpected(exc: BaseException) -> str:
@@ -117,37 +118,45 @@ def unexpected(exc: BaseException) -> str:
 
 
 def _failed(
-    store: BlobStore, account: Account, error: str, *, now: datetime | None, run_id: str | None
+    store: BlobStore, index: RecordIndex, account: Account, error: str, *, now: datetime | None, run_id: str | None
 ) -> HarvestReport:
-    """A failed run, counted in the account's state (so health alarms on it)."""
-    state = load_state(store, account.id)
-    saved = save_state(
-        store,
-        state.model_copy(
-            update={
-                "last_attempt": now,
-                "consecutive_failures": state.consecutive_failures + 1,
-                "last_error": error,
-                "runs": state.runs + 1,
-            }
-        ),
-    )
-    return HarvestReport(
-        account.id, run_id or "-", ok=False, error=error, consecutive_failures=saved.consecutive_failures
-    )
+    """A failed run, counted in the account's state (so health alarms on it); when the state itself
+    cannot be reached (Elasticsearch down), the failure is only reported."""
+    failures = 1
+    try:
+        table = HarvestTable.beside(index)
+        loaded = read_state(table, account.id, store)
+        state = loaded.state
+        saved = save_state(
+            table,
+            loaded,
+            state.model_copy(
+                update={
+                    "last_attempt": now,
+                    "consecutive_failures": state.consecutive_failures + 1,
+                    "last_error": error,
+                    "runs": state.runs + 1,
+                }
+            ),
+        )
+        failures = saved.consecutive_failures
+    except IndexUnavailable as exc:
+        log.error("account=%s: the failure could not be counted in its state: %s", account.id, exc.one_line())
+    return HarvestReport(account.id, run_id or "-", ok=False, error=error, consecutive_failures=failures)
 
 
-def due_accounts(store: BlobStore, accounts: Iterable[Account], now: datetime) -> list[Account]:
+def due_accounts(store: BlobStore, index: RecordIndex, accounts: Iterable[Account], now: datetime) -> list[Account]:
     """The active accounts a scheduled run should harvest: those without their own interval, and those
     whose `harvest_every_minutes` has passed since their last attempt. Closed accounts (`closed_at` in
     the file or a closure recorded in the store) are not harvested again."""
     due = []
     closed = closed_accounts(store)
+    table = HarvestTable.beside(index)
     for account in accounts:
         if not account.active or account.closed_at is not None or account.id in closed:
             continue
         if account.harvest_every_minutes is not None:
-            last = load_state(store, account.id).last_attempt
+            last = load_state(table, account.id, store).last_attempt
             if last is not None and now - last < timedelta(minutes=account.harvest_every_minutes):
                 continue
         due.append(account)

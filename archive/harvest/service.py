@@ -1,9 +1,11 @@
 """Harvest one account: connector → new versions → pipeline → state, in that order.
 
-The state (cursor, known items, revisit targets) is saved only after the pipeline has
-stored every WARC file of the run, so a crash or kill at any point is followed by a run
-that re-reads from the old cursor and, knowing the versions it recovered from files left
-in the work folder, writes no version twice. A connector failure ends the run early but
+The state (the items the run archived or saw, the markers it read, media, revisit targets, then the
+cursor) is saved only after the pipeline has stored and indexed every WARC file of the run, so a crash
+or kill at any point is followed by a run that re-reads from the old cursor and, knowing the versions
+it recovered from files left in the work folder, writes no version twice. A run reads and writes the
+harvest table only for the items it touches (archive/harvest/items.py, scratch.py), so its cost
+follows what changed on the platform, not the account's history. A connector failure ends the run early but
 keeps what was captured up to it; the failure is counted in the state for `accounts status`.
 """
 
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from schemas import Account, CaptureBundle, HarvestState, WarcFileManifest
+from schemas import Account, CaptureBundle, HarvestState, KnownItem, RunSummary, WarcFileManifest
 
 from .. import clock
 from ..bundles import Rejected
@@ -26,11 +28,14 @@ from ..context import open_pipeline
 from ..errors import ConnectorError, GaveUp, IndexUnavailable, NothingListed, PayloadInvalid
 from ..faults import CrashPoint, crash_point
 from ..index import RecordIndex
+from ..index.harvest_table import HarvestTable
 from ..ingest.memory import RunMemory
 from ..ingest.quarantine import QuarantineEntry
 from ..redact import redact_text
 from ..store import BlobStore
-from .state import load_state, save_state
+from .items import TableItems, item_fields, known_item
+from .scratch import RunScratch
+from .state import read_state, record_run, save_state
 from .versions import VersionCounts, Versioner
 
 log = logging.getLogger(__name__)
@@ -53,6 +58,10 @@ class HarvestReport:
     consecutive_failures: int = 0
     crashed: list[str] = field(default_factory=list)
     """Leftovers of a crashed earlier run moved to the work folder's `crashed/`, one line each."""
+    items_written: int = 0
+    """Item documents of the harvest table this run wrote (what it touched, not the account's history)."""
+    state_bytes: int = 0
+    """Bytes of harvest state this run wrote."""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values (files by key, quarantined items by reason): the flow's task result and the
@@ -64,15 +73,14 @@ class HarvestReport:
         }
 
 
-def _candidates(state: HarvestState, ctx: HarvestContext) -> list[str]:
-    """Known, live items inside the look-back window that this run's listings did not show."""
-    out = []
-    for item_id, known in state.known.items():
-        if known.deleted or item_id in ctx.seen:
-            continue
-        if known.published_at is None or known.published_at >= ctx.window_start:
-            out.append(item_id)
-    return sorted(out)
+def _candidates(table: HarvestTable, account: str, ctx: HarvestContext) -> Iterator[tuple[str, KnownItem]]:
+    """Known, live items inside the look-back window that this run's listings did not show, in item id
+    order, streamed from the table and compared with the run's listed ids on disk: a sweep of a
+    million items holds neither list."""
+    for doc in table.items_in(account, live=True, published_since=ctx.window_start.isoformat()):
+        item_id = str(doc["item_id"])
+        if item_id not in ctx.seen:
+            yield item_id, known_item(doc)
 
 
 def _listings(ctx: HarvestContext, items: Iterator[CaptureBundle | Rejected]) -> Iterator[CaptureBundle | Rejected]:
@@ -103,75 +111,161 @@ def harvest_account(
     sweep: bool | None = None,
 ) -> HarvestReport:
     now = now or clock.now()
-    state = load_state(store, account.id)
-    memory = RunMemory(payloads=dict(state.payloads), media_locations=dict(state.media_warc))
-    pipeline = open_pipeline(
-        settings, store, index, run_id=run_id, work_dir=settings.data_dir / "work" / account.id, memory=memory
-    )
+    table = HarvestTable.beside(index)
+    loaded = read_state(table, account.id, store)
+    state = loaded.state
+    earlier = TableItems(table, account.id)
+    memory = RunMemory(earlier_payload=earlier.payload, earlier_media=earlier.media_location)
+    work_dir = settings.data_dir / "work" / account.id
+    pipeline = open_pipeline(settings, store, index, run_id=run_id, work_dir=work_dir, memory=memory)
     report = HarvestReport(account.id, pipeline.run_id)
-    versioner = Versioner(state, now)
-    recovered = pipeline.recover(account.id, since=state.saved_at)
-    for record in recovered.records:
-        known = versioner.known.get(record.item_id)
-        if known is None or known.version < record.version:
-            versioner.remember(record)
-    if recovered.media:  # what a crashed run archived is not fetched or stored again
-        state = state.model_copy(update={"media": {**state.media, **recovered.media}})
-    if sweep is None:  # True: a complete capture asks for one whatever the interval says
-        sweep = state.last_sweep is None or now - state.last_sweep >= timedelta(hours=settings.harvest_sweep_hours)
-    ctx = HarvestContext(
-        account, state, fetcher, now, lookback=lookback, sweep=sweep, media_max_bytes=settings.media_max_bytes
-    )
-    failure: list[ConnectorError] = []
-
-    def stream() -> Iterator[CaptureBundle | Rejected]:
-        try:
-            yield from versioner.filter(_listings(ctx, connector.harvest(ctx)))
-            for item_id in _candidates(state, ctx):
-                try:
-                    bundle = connector.check_deleted(ctx, item_id, state.known[item_id])
-                except (GaveUp, PayloadInvalid) as exc:  # checked again next run
-                    yield Rejected(item_id.encode(), f"deletion check of {item_id}: {exc}")
-                    continue
-                if bundle is not None:
-                    yield from versioner.filter([bundle])
-        except ConnectorError as exc:
-            log.error("account=%s: %s", account.id, exc.one_line())
-            failure.append(exc)
-
-    index_down: IndexUnavailable | None = None
+    scratch = RunScratch(work_dir / "run.sqlite")
     try:
-        pipeline.ingest(account, stream())
-    except IndexUnavailable as exc:  # files are stored; they are indexed by the next run
-        index_down = exc
-    ok = not failure and index_down is None
-    error = failure[0].one_line() if failure else (index_down.one_line() if index_down else None)
-    error = redact_text(error) if error else None  # the state is write-once: no credential in it, ever
-    complete = not failure and not ctx.incomplete
-    crash_point(CrashPoint.HARVEST_BEFORE_STATE)
-    saved = save_state(
-        store,
-        state.model_copy(
-            update={
-                "cursor": ctx.cursor if complete else state.cursor,
-                "markers": {**state.markers, **ctx.markers} if complete else state.markers,
-                "last_sweep": now if complete and sweep else state.last_sweep,
-                "known": versioner.known,
-                "payloads": memory.next_payloads(),
-                "media": {**state.media, **ctx.media},
-                "media_warc": memory.media_locations,
-                "last_attempt": now,
-                "last_success": now if ok else state.last_success,
-                "consecutive_failures": 0 if ok else state.consecutive_failures + 1,
-                "last_error": error,
-                "runs": state.runs + 1,
-            }
-        ),
-    )
+        versioner = Versioner(earlier, now, pending=scratch.pending)
+        recovered = pipeline.recover(account.id, since=state.saved_at)
+        for record in recovered.records:
+            known = versioner.current(record.item_id)
+            if known is None or known.version < record.version:
+                versioner.remember(record)
+        scratch.media.update(recovered.media)  # what a crashed run archived is not fetched or stored again
+        if sweep is None:  # True: a complete capture asks for one whatever the interval says
+            sweep = state.last_sweep is None or now - state.last_sweep >= timedelta(hours=settings.harvest_sweep_hours)
+        ctx = HarvestContext(
+            account,
+            state,
+            fetcher,
+            now,
+            lookback=lookback,
+            sweep=sweep,
+            media_max_bytes=settings.media_max_bytes,
+            items=earlier,
+            seen=scratch.seen,
+            media=scratch.media,
+            markers=scratch.markers,
+        )
+        failure: list[ConnectorError] = []
+
+        def stream() -> Iterator[CaptureBundle | Rejected]:
+            try:
+                yield from versioner.filter(_listings(ctx, connector.harvest(ctx)))
+                for item_id, known in _candidates(table, account.id, ctx):
+                    try:
+                        bundle = connector.check_deleted(ctx, item_id, known)
+                    except (GaveUp, PayloadInvalid) as exc:  # checked again next run
+                        yield Rejected(item_id.encode(), f"deletion check of {item_id}: {exc}")
+                        continue
+                    if bundle is not None:
+                        yield from versioner.filter([bundle])
+            except ConnectorError as exc:
+                log.error("account=%s: %s", account.id, exc.one_line())
+                failure.append(exc)
+
+        index_down: IndexUnavailable | None = None
+        try:
+            pipeline.ingest(account, stream())
+        except IndexUnavailable as exc:  # files are stored; they are indexed by the next run
+            index_down = exc
+        ok = not failure and index_down is None
+        error = failure[0].one_line() if failure else (index_down.one_line() if index_down else None)
+        error = redact_text(error) if error else None  # the state is kept: no credential in it, ever
+        complete = not failure and not ctx.incomplete
+        crash_point(CrashPoint.HARVEST_BEFORE_STATE)
+        before = table.bytes_written
+        written = save_knowledge(table, account.id, scratch, memory, markers=complete)
+        saved = save_state(
+            table,
+            loaded,
+            state.model_copy(
+                update={
+                    "cursor": ctx.cursor if complete else state.cursor,
+                    "last_sweep": now if complete and sweep else state.last_sweep,
+                    "last_attempt": now,
+                    "last_success": now if ok else state.last_success,
+                    "consecutive_failures": 0 if ok else state.consecutive_failures + 1,
+                    "last_error": error,
+                    "runs": state.runs + 1,
+                }
+            ),
+        )
+    finally:
+        scratch.close()
     r = pipeline.report
     report.ok, report.error, report.counts = ok, error, versioner.counts
     report.captures, report.files, report.quarantined = r.captures, r.files, r.quarantined
     report.crashed = r.crashed
     report.requests, report.bytes = fetcher.requests, fetcher.bytes
     report.consecutive_failures = saved.consecutive_failures
+    report.items_written = written
+    report.state_bytes = table.bytes_written - before
+    record_run(
+        table, summary_of(report, saved, started=now, complete=complete, sweep=sweep), settings.harvest_run_history
+    )
     return report
+
+
+def save_knowledge(table: HarvestTable, account: str, scratch: RunScratch, memory: RunMemory, *, markers: bool) -> int:
+    """Write what the run learned into the table, only what changed: the items it archived or saw, the
+    markers that moved (a complete run's only), media and revisit targets. Returns the item documents
+    written. Called after every WARC file of the run is stored and indexed."""
+    moved = scratch.markers.rows() if markers else iter(())  # only markers that moved are kept there
+    rows = _merge_by_key(
+        ((item_id, item_fields(item_id, KnownItem.model_validate_json(j))) for item_id, j in scratch.pending.rows()),
+        ((item_id, {"item_id": item_id, "marker": marker}) for item_id, marker in moved),
+    )
+    count = table.upsert("item", account, rows)
+    table.upsert("media", account, ((url, {"url": url, "sha256": sha}) for url, sha in scratch.media.rows()))
+    table.upsert(
+        "mloc",
+        account,
+        ((sha, {"location": loc.model_dump(mode="json")}) for sha, loc in memory.media_locations.items()),
+    )
+    table.upsert(
+        "payload", account, ((key, {"payload": p.model_dump(mode="json")}) for key, p in memory.written.items())
+    )
+    return count
+
+
+def _merge_by_key(
+    first: Iterator[tuple[str, dict[str, Any]]], second: Iterator[tuple[str, dict[str, Any]]]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Two key-ordered streams of (key, fields) as one, the fields of equal keys merged: one write per document."""
+    a, b = next(first, None), next(second, None)
+    while a is not None or b is not None:
+        if b is None or (a is not None and a[0] < b[0]):
+            yield a  # type: ignore[misc]
+            a = next(first, None)
+        elif a is None or b[0] < a[0]:
+            yield b
+            b = next(second, None)
+        else:
+            yield a[0], {**a[1], **b[1]}
+            a, b = next(first, None), next(second, None)
+
+
+def summary_of(
+    report: HarvestReport, saved: HarvestState, *, started: datetime, complete: bool, sweep: bool
+) -> RunSummary:
+    c = report.counts
+    return RunSummary(
+        account=report.account,
+        seq=saved.seq,
+        run_id=report.run_id,
+        started_at=started,
+        finished_at=clock.now(),
+        ok=report.ok,
+        complete=complete,
+        sweep=sweep,
+        new=c.new,
+        edited=c.edited,
+        deleted=c.deleted,
+        unchanged=c.unchanged,
+        comments=c.comments,
+        media=c.media,
+        requests=report.requests,
+        bytes=report.bytes,
+        files=len(report.files),
+        quarantined=len(report.quarantined),
+        items_written=report.items_written,
+        state_bytes=report.state_bytes,
+        error=report.error,
+    )

@@ -1,19 +1,21 @@
 """Record versions: only changed content becomes a new version; unchanged items are dropped.
 
 An item's identity is its id on the platform; its content hash decides whether what the
-connector saw is a new version. Versions are numbered per item. Everything here changes a
-*pending* copy of the state, which the service saves only after the WARC files are stored.
+connector saw is a new version. Versions are numbered per item. What earlier runs archived is
+asked of the harvest table (`ItemLookup`); what this run decides is kept *pending* (in the run's
+scratch file), and the service writes it to the table only after the WARC files are stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from schemas import CaptureBundle, HarvestState, KnownItem, Record
+from schemas import CaptureBundle, KnownItem, Record
 
 from ..bundles import Rejected
+from ..connectors.base import ItemLookup
 
 
 @dataclass
@@ -28,21 +30,24 @@ class VersionCounts:
 
 @dataclass
 class Versioner:
-    """Filters connector output to new versions and keeps the pending known-items table."""
+    """Filters connector output to new versions and keeps the pending known items (`pending`:
+    item id → KnownItem JSON, this run's; `earlier`: what the table says of the others)."""
 
-    state: HarvestState
+    earlier: ItemLookup
     now: datetime
-    known: dict[str, KnownItem] = field(init=False)
+    pending: MutableMapping[str, str] = field(default_factory=dict)
     counts: VersionCounts = field(default_factory=VersionCounts)
 
-    def __post_init__(self) -> None:
-        self.known = dict(self.state.known)
+    def current(self, item_id: str) -> KnownItem | None:
+        """The item's latest version: this run's if it made or saw one, else the table's."""
+        mine = self.pending.get(item_id)
+        return KnownItem.model_validate_json(mine) if mine is not None else self.earlier.known(item_id)
 
     def apply(self, record: Record) -> Record | None:
         """The record as a new version, or None if that content is already archived."""
-        previous = self.known.get(record.item_id)
+        previous = self.current(record.item_id)
         if previous is not None and previous.content_sha256 == record.content_sha256:
-            self.known[record.item_id] = previous.model_copy(update={"last_seen": self.now})
+            self.pending[record.item_id] = previous.model_copy(update={"last_seen": self.now}).model_dump_json()
             self.counts.unchanged += 1
             return None
         version = previous.version + 1 if previous else 1
@@ -60,21 +65,8 @@ class Versioner:
         return versioned
 
     def remember(self, record: Record) -> None:
-        previous = self.known.get(record.item_id)
-        self.known[record.item_id] = KnownItem(
-            content_sha256=record.content_sha256,
-            record_id=record.record_id,
-            version=record.version,
-            kind=record.kind.value,
-            direction=record.direction.value,
-            parent_id=record.parent_id,
-            thread_id=record.thread_id,
-            url=record.url,
-            first_seen=previous.first_seen if previous else (record.first_seen_at or record.captured_at),
-            last_seen=self.now,
-            published_at=record.published_at,
-            deleted=record.deleted,
-        )
+        """The record is the item's latest version (made now, or found stored by a crashed run)."""
+        self.pending[record.item_id] = known_of(record, self.now, self.current(record.item_id)).model_dump_json()
 
     def filter(self, items: Iterable[CaptureBundle | Rejected]) -> Iterator[CaptureBundle | Rejected]:
         """Pass captures on with only their new record versions (the raw capture is always kept)."""
@@ -84,5 +76,24 @@ class Versioner:
                 continue
             if item.is_media:
                 self.counts.media += 1
+            self.earlier.prefetch(r.item_id for r in item.records if r.item_id not in self.pending)
             kept = [v for v in (self.apply(r) for r in item.records) if v is not None]
             yield item if kept == item.records else item.model_copy(update={"records": kept})
+
+
+def known_of(record: Record, seen: datetime, previous: KnownItem | None = None) -> KnownItem:
+    """What the harvest keeps of an item whose latest version is `record`, last seen at `seen`."""
+    return KnownItem(
+        content_sha256=record.content_sha256,
+        record_id=record.record_id,
+        version=record.version,
+        kind=record.kind.value,
+        direction=record.direction.value,
+        parent_id=record.parent_id,
+        thread_id=record.thread_id,
+        url=record.url,
+        first_seen=previous.first_seen if previous else (record.first_seen_at or record.captured_at),
+        last_seen=seen,
+        published_at=record.published_at,
+        deleted=record.deleted,
+    )

@@ -145,9 +145,15 @@ class RecordIndex:
             elif self._es.indices.exists(index=self.concrete):
                 self._es.indices.delete(index=self.concrete)
 
+    def beside_name(self, kind: str) -> str:
+        """The name of the installation's index of `kind` beside this one (`{prefix}-records` → `{prefix}-kind`)."""
+        return self.alias.removesuffix("-records") + f"-{kind}"
+
     def destroy(self) -> None:
-        """Drop the indices and the template (test and benchmark clean-up)."""
+        """Drop the indices, the harvest table beside them and the template (test and benchmark clean-up)."""
         self.drop()
+        with translate("drop the harvest table"):
+            self._es.options(ignore_status=404).indices.delete(index=self.beside_name("harvest"))
         with translate("delete the index template"):
             self._es.options(ignore_status=(403, 404)).indices.delete_index_template(name=f"{self.alias}-template")
 

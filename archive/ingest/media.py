@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from schemas import CaptureBundle, MediaRef, WarcLocation
 
 
-def with_media_locations(bundle: CaptureBundle, locations: dict[str, WarcLocation]) -> CaptureBundle:
+def with_media_locations(bundle: CaptureBundle, locate: Callable[[str], WarcLocation | None]) -> CaptureBundle:
     """The bundle with each media reference pointing at the WARC record that holds its file.
 
     Media are fetched and written before the records that show them (connectors/media.py), and a
@@ -15,9 +17,9 @@ def with_media_locations(bundle: CaptureBundle, locations: dict[str, WarcLocatio
     """
 
     def found(m: MediaRef) -> WarcLocation | None:
-        return locations.get(m.sha256) if m.warc is None and m.sha256 else None
+        return locate(m.sha256) if m.warc is None and m.sha256 else None
 
-    if not locations or not any(found(m) for r in bundle.records for m in r.media):
+    if not any(found(m) for r in bundle.records for m in r.media):
         return bundle
     records = [
         r.model_copy(update={"media": [m.model_copy(update={"warc": found(m)}) if found(m) else m for m in r.media]})

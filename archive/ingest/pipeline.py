@@ -94,7 +94,7 @@ class Pipeline:
                 if reason:
                     self._quarantine(account.id, reason, bundle)
                     continue
-                bundle = with_media_locations(bundle, self.memory.media_locations)
+                bundle = with_media_locations(bundle, self.memory.media_location)
                 rclass = self.classes.for_bundle(account, bundle)
                 written = self._writer.write(account.id, rclass, bundle, department=account.department)
                 if bundle.is_media and not written.revisit and written.payload_digest:

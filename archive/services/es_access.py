@@ -10,12 +10,12 @@ operator can read and review. Three users, each with a random password kept in
   (archive/index/setup.py), drops indices for a reindex and cleans up after tests. No
   process of the application runs with it.
 - `communis-harvester`: the harvest flows, ingest, retention and the CLI. It may create, write
-  and manage the record index and the request-case indices (derived data: a reindex rebuilds
-  them from the WARC files), and only `create_doc` on the audit and PREMIS streams: it can add
+  and manage the record index, the request-case indices and the harvest table (derived data: a
+  reindex rebuilds them from the WARC files), and only `create_doc` on the audit and PREMIS streams: it can add
   events, never overwrite, delete or roll over one, nor touch index templates (a template can
   give a stream a lifecycle that deletes it).
-- `communis-web`: `communis serve`. Reads records, writes what legal staff do through the web
-  (hold marks, request cases), adds audit and PREMIS events; creates no index.
+- `communis-web`: `communis serve`. Reads records and the harvest table (account health), writes
+  what legal staff do through the web (hold marks, request cases), adds audit and PREMIS events; creates no index.
 
 Index names are patterns, so every installation prefix (and every test's own prefix) is covered.
 """
@@ -35,6 +35,7 @@ WEB = "communis-web"
 USERS = {ADMIN: "superuser", HARVESTER: "communis_harvester", WEB: "communis_web"}
 
 RECORD_INDICES = ["*-records", "*-records-v*", "*-cases", "*-case-*"]
+HARVEST_TABLE = ["*-harvest"]
 EVENT_STREAMS = ["*-audit", "*-premis"]
 EVENT_BACKING = [".ds-*-audit-*", ".ds-*-premis-*"]
 
@@ -45,6 +46,7 @@ ROLES: dict[str, dict[str, Any]] = {
         "cluster": ["monitor", "cluster:admin/analyze"],  # analyze: which language analyzers exist
         "indices": [
             {"names": RECORD_INDICES, "privileges": ["read", "write", "create_index", "view_index_metadata", "manage"]},
+            {"names": HARVEST_TABLE, "privileges": ["read", "write", "create_index", "view_index_metadata", "manage"]},
             {"names": EVENT_STREAMS, "privileges": _APPEND_ONLY},
             {"names": EVENT_BACKING, "privileges": ["read", "view_index_metadata"]},
         ],
@@ -53,6 +55,7 @@ ROLES: dict[str, dict[str, Any]] = {
         "cluster": ["monitor", "cluster:admin/analyze"],  # analyze: which language analyzers exist
         "indices": [
             {"names": RECORD_INDICES, "privileges": ["read", "write", "view_index_metadata", "indices:admin/refresh*"]},
+            {"names": HARVEST_TABLE, "privileges": ["read", "view_index_metadata"]},
             {"names": EVENT_STREAMS, "privileges": _APPEND_ONLY},
             {"names": EVENT_BACKING, "privileges": ["read", "view_index_metadata"]},
         ],

@@ -14,7 +14,6 @@ from archive.accounts import load_accounts
 from archive.bundles import read_file
 from archive.context import Archive
 from archive.harvest.runner import harvest_one
-from archive.harvest.state import load_state
 from archive.index import SearchQuery, iter_hits, search
 from archive.index.documents import from_document
 from archive.index.mappings import RECORD_MAPPINGS, index_settings
@@ -25,6 +24,7 @@ from archive.warc import iter_records
 from schemas import Account, WarcFileManifest
 from simulator import Simulator, Timeline, WorldConfig
 from tests.conftest import warcio_check
+from tests.harvesting import known_of
 
 DEPARTMENTS = {"sundsvik-blogg": "Kultur- och fritidsnämnden", "sundsvik-mastodon": "Kommunstyrelsen"}
 
@@ -124,7 +124,8 @@ def test_harvested_documents_carry_the_department_and_tombstones_the_last_sighti
         gone = own[-1]["id"]  # the newest: inside the look-back window, where deletions are looked for
         sim.apply(Timeline().advance(hours=2))
         seen_last = run()  # sees the item unchanged: no new version, but it was seen
-        assert load_state(arc.store, "sv-masto").known[gone].last_seen == seen_last
+        known = known_of(arc, "sv-masto", gone)
+        assert known is not None and known.last_seen == seen_last
         sim.apply(Timeline().advance(hours=2).add("mastodon.delete", id=gone))
         deleted_run = run()
 

@@ -137,7 +137,7 @@ def test_a_failing_account_does_not_stop_the_others_and_is_reported(arc: Archive
         reports = run(arc, sim)
         assert not reports["sv-masto"].ok and reports["sv-blogg"].ok
         assert "500" in (reports["sv-masto"].error or "")
-    health = {h.account: h for h in account_health(arc.store, accounts(sim), sim_now(sim), max_failures=3)}
+    health = {h.account: h for h in account_health(arc.store, arc.index, accounts(sim), sim_now(sim), max_failures=3)}
     assert health["sv-masto"].alarm and "3 runs in a row" in health["sv-masto"].alarm
     assert health["sv-blogg"].ok and health["sv-blogg"].items > 0
 

@@ -210,8 +210,8 @@ def test_two_runs_never_harvest_the_same_account_at_once(env: dict[str, str], mo
     from prefect.testing.utilities import prefect_test_harness
     from prefect.utilities.asyncutils import run_coro_as_sync
 
-    from archive.harvest.state import load_state
     from flows.harvest import _ensure_limits, harvest_account_task
+    from tests.harvesting import state_of
 
     # While the slot is held (for as long as the test holds it), the second run gives up after its
     # configured wait: 3 s, whatever the machine's speed, since the slot is never freed meanwhile.
@@ -231,12 +231,12 @@ def test_two_runs_never_harvest_the_same_account_at_once(env: dict[str, str], mo
         with concurrency("harvest-sv-blogg", occupy=1, strict=True):  # the first run, still going
             outcome = second_run()
         assert outcome != "harvested"
-        assert load_state(Archive(get_settings()).store, "sv-blogg").runs == 0
+        assert state_of(Archive(get_settings()), "sv-blogg").runs == 0
         # Once the slot is free, taking it must not depend on how fast the server answers: the default wait.
         monkeypatch.delenv("COMMUNIS_HARVEST_LOCK_TIMEOUT_SECONDS")
         get_settings.cache_clear()
         assert second_run() == "harvested"  # once the slot is free
-    assert load_state(Archive(get_settings()).store, "sv-blogg").runs == 1
+    assert state_of(Archive(get_settings()), "sv-blogg").runs == 1
 
 
 def test_a_credential_from_a_prefect_secret_block_is_used_and_never_stored(env: dict[str, str], tmp_path: Path) -> None:

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from archive.config import Settings
 from archive.harvest.health import account_health
 from archive.harvest.runner import due_accounts
-from archive.harvest.state import load_state, save_state
+from archive.harvest.state import read_state, save_state
+from archive.index import open_index
+from archive.index.harvest_table import HarvestTable
 from archive.store import open_store
 from schemas import Account
 
@@ -26,14 +28,16 @@ def _account(account_id: str, every: int | None) -> Account:
 
 
 def test_an_account_with_its_own_interval_waits_until_it_is_due(settings: Settings) -> None:
-    store = open_store(settings)
+    store, index = open_store(settings), open_index(settings)
+    table = HarvestTable.beside(index)
     now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
     every_run, hourly, never_run = _account("every-run", None), _account("hourly", 60), _account("new-hourly", 60)
     for account in (every_run, hourly):
-        state = load_state(store, account.id)
+        loaded = read_state(table, account.id)
         save_state(
-            store,
-            state.model_copy(
+            table,
+            loaded,
+            loaded.state.model_copy(
                 update={
                     "last_attempt": now - timedelta(minutes=10),
                     "last_success": now - timedelta(minutes=50),
@@ -42,12 +46,13 @@ def test_an_account_with_its_own_interval_waits_until_it_is_due(settings: Settin
             ),
         )
     accounts = [every_run, hourly, never_run]
-    assert [a.id for a in due_accounts(store, accounts, now)] == ["every-run", "new-hourly"]
-    assert [a.id for a in due_accounts(store, accounts, now + timedelta(minutes=51))] == [
+    assert [a.id for a in due_accounts(store, index, accounts, now)] == ["every-run", "new-hourly"]
+    assert [a.id for a in due_accounts(store, index, accounts, now + timedelta(minutes=51))] == [
         "every-run",
         "hourly",
         "new-hourly",
     ]
-    health = {h.account: h for h in account_health(store, accounts, now, interval=timedelta(minutes=15))}
+    health = {h.account: h for h in account_health(store, index, accounts, now, interval=timedelta(minutes=15))}
     assert health["every-run"].alarm is not None and "no successful capture since" in health["every-run"].alarm
     assert health["hourly"].alarm is None  # 50 minutes is inside twice its own hour
+    index.destroy()

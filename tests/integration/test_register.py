@@ -16,13 +16,12 @@ from archive.context import Archive
 from archive.errors import CommunisError
 from archive.harvest.closing import close_account
 from archive.harvest.runner import due_accounts, harvest_one
-from archive.harvest.state import load_state
 from archive.index.client import make_client
 from archive.preservation.premis import PremisLog
 from schemas import Account
 from schemas.premis import PremisEventType
 from simulator import Simulator, WorldConfig
-from tests.harvesting import sim_now
+from tests.harvesting import sim_now, state_of
 from tests.integration.test_fixity import SHARED_PREFIX, empty_stream
 
 
@@ -116,8 +115,8 @@ def test_closing_runs_a_final_complete_capture_and_records_the_closure(
     masto = accs[0]
     now = sim_now(sim)
     assert harvest_one(arc.settings, arc.store, arc.index, masto, now=now).ok
-    before = load_state(arc.store, masto.id)
-    assert masto in due_accounts(arc.store, accs[:2], now)
+    before = state_of(arc, masto.id)
+    assert masto in due_accounts(arc.store, arc.index, accs[:2], now)
 
     closure = close_account(
         arc.settings,
@@ -130,12 +129,12 @@ def test_closing_runs_a_final_complete_capture_and_records_the_closure(
         reason="KS 2026-11-20 § 145",
         now=now,
     )
-    state = load_state(arc.store, masto.id)
+    state = state_of(arc, masto.id)
     assert state.runs == before.runs + 1 and state.last_sweep == now  # a complete run: whole listings
     assert state.last_success == now and closure.final_run_id
     assert load_closure(arc.store, masto.id) == closure and closure.closed_at == date(2026, 12, 31)
 
-    assert [a.id for a in due_accounts(arc.store, accs[:2], now)] == ["sv-blogg"]  # scheduled runs skip it
+    assert [a.id for a in due_accounts(arc.store, arc.index, accs[:2], now)] == ["sv-blogg"]  # scheduled runs skip it
     entry = next(e for e in build_register(arc.store, arc.index, accs) if e.account == masto.id)
     assert entry.end == date(2026, 12, 31)
 
@@ -162,4 +161,4 @@ def test_a_failed_final_capture_records_no_closure(local_archive: Archive, premi
     with pytest.raises(CommunisError, match="final capture of sv-gone failed"):
         close_account(arc.settings, arc.store, arc.index, premis, gone, by="os:archivist")
     assert load_closure(arc.store, "sv-gone") is None
-    assert gone in due_accounts(arc.store, [gone], datetime.now().astimezone())
+    assert gone in due_accounts(arc.store, arc.index, [gone], datetime.now().astimezone())

@@ -22,9 +22,8 @@ from archive.context import Archive
 from archive.harvest.probe import check_access
 from archive.harvest.runner import harvest_one
 from archive.harvest.service import HarvestReport
-from archive.harvest.state import load_state
 from schemas import Account
-from tests.harvesting import latest_versions
+from tests.harvesting import latest_versions, state_of
 from tests.peers.wordpress import PLAIN, PRETTY, WordPressPeer, fresh, png
 
 pytestmark = pytest.mark.integration
@@ -189,7 +188,7 @@ def test_a_run_that_can_read_no_listing_fails_and_says_why(local_archive: Archiv
         failed.error
     )
     assert len(failed.quarantined) == 3 and all(q.reason.startswith("response is not JSON") for q in failed.quarantined)
-    assert load_state(arc.store, site.id).consecutive_failures == 1
+    assert state_of(arc, site.id).consecutive_failures == 1
     assert failed.counts.new == 0
 
     peer.one("announce", on=1)
@@ -197,7 +196,7 @@ def test_a_run_that_can_read_no_listing_fails_and_says_why(local_archive: Archiv
     assert check.ok and check.message == "1 published posts", check.message
     harvest(arc, site)
     assert set(latest(arc, site)) == {f"post-{post}"}
-    assert load_state(arc.store, site.id).consecutive_failures == 0
+    assert state_of(arc, site.id).consecutive_failures == 0
 
 
 def test_a_server_without_rewrite_rules_is_read_where_the_site_announces_its_api(local_archive: Archive) -> None:

@@ -45,10 +45,10 @@ from prefect.testing.utilities import prefect_test_harness
 
 from archive.config import Settings, get_settings
 from archive.context import Archive
-from archive.harvest.state import load_state
 from flows.harvest import harvest
 from simulator import Simulator
 from tests.conftest import s3_environment
+from tests.harvesting import state_of
 from tests.waiting import PREFECT_STARTUP_S
 
 pytestmark = pytest.mark.integration
@@ -327,7 +327,7 @@ def test_no_platform_key_reaches_any_sink(
 
     # Not vacuous: the key was there to be cut out, and the marker stands where it was.
     for account in ("sv-leak-youtube", "sv-leak-flickr"):
-        error = load_state(arc.store, account).last_error
+        error = state_of(arc, account).last_error
         assert error is not None and "429" in error, (account, error)
     quarantined = [(k, d) for k, d in sinks["store"] if k.startswith("quarantine/")]
     warcs = [(k, d) for k, d in sinks["store"] if k.startswith("warc/")]
