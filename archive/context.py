@@ -14,6 +14,7 @@ from pathlib import Path
 from .config import Settings, get_settings
 from .holds import HoldsOnNewFiles
 from .index import RecordIndex, open_index
+from .index.harvest_table import HarvestTable
 from .ingest.memory import RunMemory
 from .ingest.pipeline import Pipeline
 from .preservation.premis import IngestionEvents, PremisLog
@@ -57,6 +58,11 @@ class Archive:
     @cached_property
     def index(self) -> RecordIndex:
         return open_index(self.settings)
+
+    @cached_property
+    def harvest_table(self) -> HarvestTable:
+        """What the harvest knows between runs (archive/index/harvest_table.py), beside the records."""
+        return HarvestTable.beside(self.index)
 
     def pipeline(self, run_id: str | None = None) -> Pipeline:
         return open_pipeline(self.settings, self.store, self.index, run_id=run_id)

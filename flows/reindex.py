@@ -1,4 +1,4 @@
-"""Reindex flow: rebuild the Elasticsearch index from the stored WARC files alone."""
+"""Reindex flow: rebuild the Elasticsearch index, then the harvest table, from the stored WARC files alone."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from prefect import flow, get_run_logger
 
 from archive.context import Archive
 from archive.logs import install_log_redaction
-from archive.preservation.reindex import reindex
+from archive.harvest.rebuild import reindex_all as reindex
 
 
 @flow(name="communis-reindex", log_prints=True)

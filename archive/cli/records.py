@@ -21,10 +21,10 @@ from schemas import AuditAction, AuditOutcome
 from ..access import AuditLog, open_audit
 from ..context import Archive
 from ..errors import CommunisError
+from ..harvest.rebuild import reindex_all as run_reindex
 from ..index import SearchQuery
 from ..index import search as run_search
 from ..preservation.readback import VerifiedRecord, fetch_verified
-from ..preservation.reindex import reindex as run_reindex
 from .common import cli_actor, console, fail, parse_date
 from .render import record_panel, results_table
 
@@ -148,7 +148,7 @@ def _fetch_audited(arc: Archive, audit: AuditLog, record_id: str, action: AuditA
 
 @app.command()
 def reindex(keep: Annotated[bool, typer.Option(help="Keep the existing index (no drop).")] = False) -> None:
-    """Rebuild the index from the stored WARC files alone."""
+    """Rebuild the index (and the harvest table from it) from the stored WARC files alone."""
     arc = Archive()
     try:
         with Progress(console=console, transient=True) as progress:

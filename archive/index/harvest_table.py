@@ -163,10 +163,14 @@ class HarvestTable:
 
         A merge, not a replace: an item's marker and its latest version are written by different
         steps of a run, and neither may drop the other."""
+        return self.upsert_across(kind, ((account, key, fields) for key, fields in rows))
+
+    def upsert_across(self, kind: str, rows: Iterable[tuple[str, str, dict[str, Any]]]) -> int:
+        """`upsert` for (account, key, fields) rows of any accounts (a rebuild walks them all at once)."""
         self.ensure()
 
         def actions() -> Iterator[dict[str, Any]]:
-            for key, fields in rows:
+            for account, key, fields in rows:
                 body = {"entry": kind, "account": account, **fields}
                 self.bytes_written += len(json.dumps(body, default=str))
                 yield {
@@ -248,6 +252,7 @@ class HarvestTable:
     def latest(self, kind: str, account: str, limit: int) -> list[dict[str, Any]]:
         """The newest `limit` documents of `kind` by seq (the run history)."""
         self.ensure()
+        self.refresh()
         with translate("read the harvest table"):
             resp = self._es.search(
                 index=self.name,
