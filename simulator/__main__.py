@@ -26,9 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--control-token", default=None)
     serve.add_argument("--oversize-bytes", type=int, default=32 * 1024 * 1024)
     serve.add_argument("--rate-limit", type=int, default=300)
+    serve.add_argument("--social-token", default=None, help="require this token on the social platforms")
     args = parser.parse_args(argv)
     config = WorldConfig(
-        seed=args.seed, town=args.town, oversize_bytes=args.oversize_bytes, rate_limit=args.rate_limit
+        seed=args.seed,
+        town=args.town,
+        oversize_bytes=args.oversize_bytes,
+        rate_limit=args.rate_limit,
+        social_token=args.social_token,
     ).resized(args.posts)
     if args.token:
         accounts = tuple(dataclasses.replace(a, token=args.token) for a in config.mastodon_accounts)

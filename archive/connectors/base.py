@@ -45,6 +45,10 @@ class ItemLookup(Protocol):
         """These items are about to be asked for: one request for all of them."""
         ...
 
+    def prefetch_media(self, urls: Iterable[str]) -> None:
+        """These media URLs are about to be asked for: one request for all of them."""
+        ...
+
 
 @dataclass
 class MemoryItems:
@@ -64,6 +68,9 @@ class MemoryItems:
         return self.media.get(url)
 
     def prefetch(self, item_ids: Iterable[str]) -> None:
+        return None
+
+    def prefetch_media(self, urls: Iterable[str]) -> None:
         return None
 
 

@@ -23,6 +23,9 @@ connected to would be the proxy's and the check would mean nothing.
 
 from __future__ import annotations
 
+import functools
+import ssl
+
 import ipaddress
 import socket
 from collections.abc import Iterable
@@ -169,6 +172,13 @@ class GuardedBackend(httpcore.NetworkBackend):
         self._sockets.sleep(seconds)
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """httpx's default verifying context, made once per process: loading the CA bundle costs more than
+    a quiet harvest run's one request, and a context is safe to share between clients."""
+    return httpx.create_ssl_context()
+
+
 class GuardedTransport(httpx.HTTPTransport):
     """httpx's own transport (TLS verification as usual), every connection made by a GuardedBackend.
 
@@ -176,9 +186,9 @@ class GuardedTransport(httpx.HTTPTransport):
     with httpx's default limits; tests/security/test_ssrf.py fails if the guard is ever bypassed."""
 
     def __init__(self, policy: DestinationPolicy) -> None:
-        super().__init__()
+        super().__init__(verify=_tls())
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=_tls(),
             max_connections=100,
             max_keepalive_connections=20,
             keepalive_expiry=5.0,

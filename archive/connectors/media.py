@@ -24,6 +24,7 @@ ALLOWED = ("image/", "video/", "audio/")
 
 def fetch_media(ctx: HarvestContext, refs: list[MediaRef]) -> Iterator[CaptureBundle | Rejected]:
     """Fetch each not-yet-archived URL; failures are quarantined, never fatal."""
+    ctx.items.prefetch_media(ref.url for ref in refs)
     for ref in refs:
         if ref.url in ctx.media or ctx.items.media_sha(ref.url) is not None:
             continue

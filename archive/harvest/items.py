@@ -77,6 +77,9 @@ class TableItems:
     def prefetch(self, item_ids: Iterable[str]) -> None:
         self._docs("item", item_ids)
 
+    def prefetch_media(self, urls: Iterable[str]) -> None:
+        self._docs("media", urls)
+
     def known(self, item_id: str) -> KnownItem | None:
         doc = self._doc("item", item_id)
         return known_item(doc) if doc is not None and doc.get("record_id") else None

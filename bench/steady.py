@@ -1,0 +1,219 @@
+"""Steady-state benchmark: what a scheduled run costs on an account with a long history.
+
+For each size (archived items: posts, comments and replies of the simulator's Facebook Page), in a
+process of its own so each size's memory is its own: a harvest from scratch, then a scheduled run
+with nothing new on the platform, then one after 1 % of the items changed (half new posts, half new
+comments on them). Look-back 0 days, sweep every 24 h: the platform side of a quiet run is one
+listing page. Per run: wall time, requests, bytes of harvest state written, item documents
+written, peak RSS of Communis's process (the simulator runs in a process of its own, so its memory
+is not counted), and, in the same run, plain httpx GETs of the quiet run's URLs (the platform
+side's own cost). Needs the local services.
+
+    .venv/bin/python -m bench.steady [--sizes 10000,100000,1000000] [--smoke]
+
+Targets (issue 16): for the quiet run, state bytes and RSS within 2× of each other from 10 000 to
+1 000 000 items, and the time dominated by the platform requests; under 512 MB RSS throughout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from archive.config import get_settings  # noqa: E402
+from archive.context import Archive  # noqa: E402
+from archive.harvest.runner import harvest_one  # noqa: E402
+from archive.harvest.service import HarvestReport  # noqa: E402
+from schemas import Account  # noqa: E402
+
+TOKEN = "bench-token-not-secret"
+CONTROL = "bench-control"
+HANDLE = "sundsvikkommun"
+ITEMS_PER_POST = 2.7
+"""Records per simulated Facebook post (the post, its comments and replies), to size the Page."""
+
+
+def _status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _reset_peak() -> None:
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+class Platform:
+    """The simulator in a process of its own, driven through its control API."""
+
+    def __init__(self, posts: int) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "simulator", "serve", "--port", "0", "--posts", str(posts)]
+            + ["--rate-limit", str(10**9), "--social-token", TOKEN, "--control-token", CONTROL],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()  # "base      http://127.0.0.1:PORT": printed once it listens
+        self.base = line.split()[-1]
+        self.control = httpx.Client(base_url=self.base, headers={"Authorization": f"Bearer {CONTROL}"}, timeout=600)
+
+    def apply(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = self.control.post("/_sim/timeline", json=events).json()["results"]
+        return results
+
+    def paths(self) -> list[str]:
+        return [r["path"] for r in self.control.get("/_sim/requests").json() if r["method"] == "GET"]
+
+    def clear(self) -> None:
+        self.control.delete("/_sim/requests")
+
+    def close(self) -> None:
+        self.control.close()
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def _run(arc: Archive, account: Account, now: Any) -> tuple[HarvestReport, float, float]:
+    _reset_peak()
+    start = time.perf_counter()
+    report = harvest_one(arc.settings, arc.store, arc.index, account, now=now)
+    seconds = time.perf_counter() - start
+    assert report.ok, report.error
+    return report, seconds, _status_mb("VmHWM")
+
+
+def _row(name: str, report: HarvestReport, seconds: float, peak: float) -> dict[str, Any]:
+    return {
+        "run": name,
+        "seconds": seconds,
+        "requests": report.requests,
+        "state_bytes": report.state_bytes,
+        "items_written": report.items_written,
+        "new": report.counts.new,
+        "peak_mb": peak,
+    }
+
+
+def child(size: int) -> dict[str, Any]:
+    """One size, in this process: from scratch, quiet, 1 % changed; returns the rows as JSON."""
+    from datetime import datetime, timedelta
+
+    os.environ["COMMUNIS_BENCH_TOKEN"] = TOKEN
+    tmp = Path(tempfile.mkdtemp(prefix="communis-steady-"))
+    settings = get_settings().model_copy(
+        update={
+            "data_dir": tmp / "data",
+            "store_path": tmp / "store",
+            "s3_bucket": None,
+            "es_index_prefix": f"steady-{uuid.uuid4().hex[:8]}",
+            "warc_rollover_bytes": 64 * 1024 * 1024,
+            "http_allowed_networks": ["127.0.0.0/8"],
+            "harvest_lookback_days": 0,
+            "harvest_sweep_hours": 24,
+        }
+    )
+    arc = Archive(settings)
+    platform = Platform(max(1, round(size / ITEMS_PER_POST)))
+    rows = []
+    try:
+        state = platform.control.get("/_sim/state", params={"items": "0"}).json()
+        now = datetime.fromisoformat(state["now"].replace("Z", "+00:00"))
+        account = Account(
+            id="steady",
+            platform="facebook",
+            handle=HANDLE,
+            display_name="Steady",
+            department="Bench",
+            retention_class="social-10y",
+            base_url=state["platforms"]["facebook"]["base_url"],
+            credentials={"env": "COMMUNIS_BENCH_TOKEN"},
+        )
+        report, seconds, peak = _run(arc, account, now)
+        rows.append(_row("from scratch", report, seconds, peak))
+        archived = arc.harvest_table.count("item", account.id)
+
+        now += timedelta(minutes=15)
+        platform.clear()
+        report, seconds, peak = _run(arc, account, now)
+        rows.append(_row("nothing new", report, seconds, peak))
+        paths = platform.paths()
+        with httpx.Client(base_url=platform.base, headers={"Authorization": f"Bearer {TOKEN}"}) as raw:
+            start = time.perf_counter()
+            for path in paths:
+                raw.get(path)
+            raw_seconds = time.perf_counter() - start
+
+        changes = max(2, archived // 100)
+        published = platform.apply([{"type": "facebook.publish", "text": f"Nytt {i}"} for i in range(changes // 2)])
+        platform.apply(
+            [{"type": "facebook.comment", "post": p["no"], "text": "En fråga"} for p in published]
+            + [{"type": "clock.advance", "seconds": 900}]
+        )
+        now += timedelta(minutes=15)
+        report, seconds, peak = _run(arc, account, now)
+        rows.append(_row("1 % changed", report, seconds, peak))
+        return {
+            "size": size,
+            "archived": archived,
+            "raw_seconds": raw_seconds,
+            "raw_requests": len(paths),
+            "rows": rows,
+        }
+    finally:
+        platform.close()
+        arc.index.destroy()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--smoke", action="store_true", help="one tiny size (the test suite's run)")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child)))
+        return
+    sizes = [300] if args.smoke else [int(s) for s in args.sizes.split(",")]
+    results = []
+    for size in sizes:
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.steady", "--child", str(size)],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        ).stdout
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    print(
+        "| archived items | run | seconds | requests | raw GET of the same URLs, s | state bytes written |"
+        " item docs written | peak RSS MB |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    for res in results:
+        for row in res["rows"]:
+            raw = f"{res['raw_seconds']:.3f}" if row["run"] == "nothing new" else ""
+            print(
+                f"| {res['archived']:,} | {row['run']} | {row['seconds']:.2f} | {row['requests']:,} | {raw} | "
+                f"{row['state_bytes']:,} | {row['items_written']:,} | {row['peak_mb']:.0f} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
