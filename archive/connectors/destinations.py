@@ -24,10 +24,9 @@ connected to would be the proxy's and the check would mean nothing.
 from __future__ import annotations
 
 import functools
-import ssl
-
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 
