@@ -246,6 +246,7 @@ class BlueskyConnector(BaseConnector):
                 for item in feed
                 if not isinstance(item, dict) or _is_repost(item) or (not item.get("reply") and not item.get("reason"))
             ]
+            ctx.prefetch([i["post"] for i in feed if isinstance(i, dict) and isinstance(i.get("post"), dict)], "uri")
             for item in feed:
                 post = item.get("post") if isinstance(item, dict) else None
                 record = post.get("record") if isinstance(post, dict) else None

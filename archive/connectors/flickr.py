@@ -243,6 +243,7 @@ class FlickrConnector(BaseConnector):
                 break
             wanted: list[Any] = []
             threads: list[str] = []
+            ctx.prefetch(photos)
             for photo in photos:
                 pid = photo.get("id") if isinstance(photo, dict) else None
                 if not isinstance(pid, str):

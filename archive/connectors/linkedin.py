@@ -318,6 +318,7 @@ class LinkedInConnector(BaseConnector):
                 yield rejected_page(ctx, fetched, f"unreadable posts page ({exc})")
                 break
             fresh: list[Any] = []
+            ctx.prefetch(elements)
             for item in elements:
                 urn = item.get("id") if isinstance(item, dict) else None
                 if not isinstance(urn, str):

@@ -133,6 +133,7 @@ class TikTokConnector(BaseConnector):
                 yield rejected_page(ctx, fetched, f"unreadable video list ({exc})")
                 break
             fresh: list[Any] = []
+            ctx.prefetch(videos)
             for video in videos:
                 vid = video.get("id") if isinstance(video, dict) else None
                 created = video.get("create_time") if isinstance(video, dict) else None

@@ -331,6 +331,7 @@ class XConnector(BaseConnector):
                 yield rejected_page(ctx, fetched, f"unreadable timeline ({exc})")
                 break
             page = _Page(body)
+            ctx.items.prefetch(str(_first_id(t) or t.get("conversation_id")) for t in data if isinstance(t, dict))
             for tweet in data:
                 if not isinstance(tweet, dict):
                     continue

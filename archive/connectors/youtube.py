@@ -284,6 +284,7 @@ class YouTubeConnector(BaseConnector):
         except PAGE_ERRORS as exc:
             yield rejected_page(ctx, fetched, f"unreadable videos ({exc})")
             return
+        ctx.prefetch(items)
         for video in items:
             video_id = video.get("id") if isinstance(video, dict) else None
             if not isinstance(video_id, str):
