@@ -141,6 +141,22 @@ def test_the_web_credential_creates_no_index(creds: dict[str, dict[str, str]]) -
         es_as(creds, es_access.WEB).indices.create(index=name)
 
 
+def test_the_harvest_table_is_the_harvesters_and_the_web_only_reads_it(creds: dict[str, dict[str, str]]) -> None:
+    """The harvest state (cursors, what is known) is written by the harvest alone: a web host that is
+    taken over cannot make the harvest skip items or forget a deletion, but it can show account health."""
+    name = f"test-lp-{uuid.uuid4().hex[:8]}-harvest"
+    harvester, web = es_as(creds, es_access.HARVESTER), es_as(creds, es_access.WEB)
+    try:
+        harvester.index(index=name, id="head|a|x", document={"entry": "head", "account": "a"}, refresh=True)
+        assert web.get(index=name, id="head|a|x")["found"]
+        with pytest.raises(AuthorizationException):
+            web.index(index=name, id="head|a|x", document={"entry": "head", "account": "a", "cursor": {}})
+        with pytest.raises(AuthorizationException):
+            web.delete(index=name, id="head|a|x")
+    finally:
+        es_as(creds, es_access.ADMIN).options(ignore_status=404).indices.delete(index=name)
+
+
 def test_an_event_log_that_is_a_plain_index_is_refused(creds: dict[str, dict[str, str]]) -> None:
     """Written before its template existed, a 'log' is an ordinary overwritable index: say so, write nothing."""
     name = f"test-lp-{uuid.uuid4().hex[:8]}-audit"
