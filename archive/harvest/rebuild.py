@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..index import RecordIndex, from_document
+from ..index import RecordIndex, from_document, queries
 from ..index.harvest_table import HarvestTable
 from ..preservation.reindex import ReindexReport, reindex
 from ..store import BlobStore
@@ -38,7 +38,7 @@ def rebuild_table(index: RecordIndex) -> RebuildReport:
     locations: list[tuple[str, str, dict[str, Any]]] = []
 
     def items() -> Iterator[tuple[str, str, dict[str, Any]]]:
-        for doc in index.scan({"term": {"is_latest": True}}):
+        for doc in queries.latest_versions(index):
             record = from_document(doc)
             for ref in record.media:
                 if ref.sha256:

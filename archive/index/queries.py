@@ -53,6 +53,11 @@ def account_versions(index: RecordIndex, account: str, *, captured_since: dateti
 # --- register --------------------------------------------------------------------------------------
 
 
+def latest_versions(index: RecordIndex) -> Iterator[dict[str, Any]]:
+    """Every item's latest version (the harvest table is rebuilt from them)."""
+    return index.scan({"term": {"is_latest": True}})
+
+
 def account_summaries(index: RecordIndex) -> dict[str, dict[str, Any]]:
     """Per account, by aggregation: versions, items (latest versions), capture and publication span,
     retention classes, platform and department."""
