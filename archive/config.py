@@ -198,6 +198,9 @@ class Settings(CommunisSettings):
     )
 
     warc_rollover_bytes: int = Field(default=1024**3, ge=64 * 1024, description="WARC file size limit.")
+    warc_rollover_records: int = Field(
+        default=5_000, ge=1, description="Records per WARC file at most (bounds a run's memory: see WarcWriter)."
+    )
     gzip_level: int = Field(default=1, ge=0, le=3, description="ISA-L gzip level per WARC record (0-3).")
     max_body_bytes: int = Field(
         default=512 * 1024 * 1024, ge=1024, description="Larger response bodies are quarantined."

@@ -141,8 +141,10 @@ class Committer:
             self._index_ready = True
         # The department comes from the manifest (as written into the file's warcinfo), not from
         # the accounts file now, so indexing now and reindexing later give the same documents.
+        # Documents are made as the bulk sends them, not all first: a file's records are held once.
         if records is None:
-            docs = [
+            count = len(done.records)
+            docs = (
                 to_document(
                     r,
                     warc_key=manifest.key,
@@ -151,17 +153,18 @@ class Committer:
                     department=manifest.department,
                 )
                 for r, j in zip(done.records, done.record_json, strict=True)
-            ]
+            )
         else:
-            docs = [
+            count = len(records)
+            docs = (
                 to_document(
                     r, warc_key=manifest.key, retention_class=manifest.retention_class, department=manifest.department
                 )
                 for r in records
-            ]
+            )
         result = self.index.bulk(docs, chunk_size=self.settings.es_bulk_chunk_size)
         for step in self.after_commit:  # a step that fails leaves the file for the next run, like the index
-            step(manifest, len(docs))
+            step(manifest, count)
         self.report.indexed += result.indexed
         self.report.index_errors.extend(result.errors)
         self.report.files.append(manifest)

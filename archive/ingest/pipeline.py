@@ -71,6 +71,7 @@ class Pipeline:
             self.work_dir,
             self.run_id,
             rollover_bytes=settings.warc_rollover_bytes,
+            rollover_records=settings.warc_rollover_records,
             engine="isal",
             level=settings.gzip_level,
             operator=settings.operator,

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import socket
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -206,6 +207,10 @@ def disposal_group(account: str, rclass: RetentionClass, moment: datetime) -> st
     return f"{account}/{rclass.name}/{period}"
 
 
+#: Responses a writer remembers as revisit targets within one run (see `WarcWriter._seen`).
+SEEN_LIMIT = 20_000
+
+
 class WarcWriter:
     """Writes bundles of one run into per (account, retention class, month) WARC files."""
 
@@ -215,6 +220,7 @@ class WarcWriter:
         run_id: str,
         *,
         rollover_bytes: int = 1024**3,
+        rollover_records: int = 5_000,
         engine: Engine = "isal",
         level: int = 1,
         operator: str = "",
@@ -224,6 +230,9 @@ class WarcWriter:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.run_id = run_id
         self.rollover_bytes = rollover_bytes
+        self.rollover_records = rollover_records
+        """A file is also finalized at this many records: its records are held until it is indexed, so
+        this bounds the memory of a harvest however many items it archives (a first one of a million)."""
         self.operator = operator
         self._make = compressor_factory(engine, level)
         self._lookup = lookup
@@ -231,7 +240,10 @@ class WarcWriter:
         self._classes: dict[str, RetentionClass] = {}
         self._departments: dict[str, str | None] = {}
         self._seq: dict[tuple[str, str, str], int] = {}
-        self._seen: dict[tuple[str, str], dict[str, str]] = {}
+        self._seen: OrderedDict[tuple[str, str], dict[str, str]] = OrderedDict()
+        """The responses stored in full this run, the newest SEEN_LIMIT: an identical one later in the
+        run is written as a revisit of it. Bounded, so a long run's memory is too; an identical response
+        after that many others is stored in full once more, which costs bytes, never correctness."""
         self._finalized: list[FinalizedFile] = []
 
     def write(
@@ -278,6 +290,8 @@ class WarcWriter:
                     "filename": wfile.name,
                 },
             )
+            if len(self._seen) > SEEN_LIMIT:
+                self._seen.popitem(last=False)
         written = Written(location, bundle.records, capture.started_at, uri, payload_digest, original is not None)
         parts = written.json_parts()
         if parts:
@@ -285,7 +299,7 @@ class WarcWriter:
         wfile.note_capture(capture.started_at)
         wfile.records.extend(bundle.records)
         wfile.record_json.extend(parts)
-        if wfile.size >= self.rollover_bytes:
+        if wfile.size >= self.rollover_bytes or len(wfile.records) >= self.rollover_records:
             self._finalize(self._key(account, rclass, capture.started_at))
         return written
 
