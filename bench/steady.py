@@ -1,7 +1,8 @@
 """Steady-state benchmark: what a scheduled run costs on an account with a long history.
 
-For each size (archived items: posts, comments and replies of the simulator's Facebook Page), in a
-process of its own so each size's memory is its own: a harvest from scratch, then a scheduled run
+For each size (archived items: posts, pages, comments and replies of one simulated account: the
+blog by default, whose listing reads 100 items a request, or the Facebook Page), in a process of its
+own so each size's memory is its own: a harvest from scratch, then a scheduled run
 with nothing new on the platform, then one after 1 % of the items changed (half new posts, half new
 comments on them). Look-back 0 days, sweep every 24 h: the platform side of a quiet run is one
 listing page. Per run: wall time, requests, bytes of harvest state written, item documents
@@ -9,7 +10,7 @@ written, peak RSS of Communis's process (the simulator runs in a process of its 
 is not counted), and, in the same run, plain httpx GETs of the quiet run's URLs (the platform
 side's own cost). Needs the local services.
 
-    .venv/bin/python -m bench.steady [--sizes 10000,100000,1000000] [--smoke]
+    .venv/bin/python -m bench.steady [--sizes 10000,100000,1000000] [--platform wordpress|facebook] [--smoke]
 
 Targets (issue 16): for the quiet run, state bytes and RSS within 2× of each other from 10 000 to
 1 000 000 items, and the time dominated by the platform requests; under 512 MB RSS throughout.
@@ -25,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +37,13 @@ from archive.config import get_settings  # noqa: E402
 from archive.context import Archive  # noqa: E402
 from archive.harvest.runner import harvest_one  # noqa: E402
 from archive.harvest.service import HarvestReport  # noqa: E402
+from bench import _smoke  # noqa: E402
 from schemas import Account  # noqa: E402
 
 TOKEN = "bench-token-not-secret"
 CONTROL = "bench-control"
-HANDLE = "sundsvikkommun"
-ITEMS_PER_POST = 2.7
-"""Records per simulated Facebook post (the post, its comments and replies), to size the Page."""
+ITEMS_PER_POST = {"wordpress": 3.15, "facebook": 2.7}
+"""Records per simulated post (the post, its comments and replies), to size the account."""
 
 
 def _status_mb(field: str) -> float:
@@ -110,7 +110,50 @@ def _row(name: str, report: HarvestReport, seconds: float, peak: float) -> dict[
     }
 
 
-def child(size: int) -> dict[str, Any]:
+def _account(platform: str, base: str, state: dict[str, Any]) -> Account:
+    if platform == "wordpress":
+        return Account(
+            id="steady",
+            platform="wordpress",
+            handle="blogg",
+            display_name="Steady",
+            department="Bench",
+            retention_class="social-10y",
+            base_url=base + "/wp",
+        )
+    return Account(
+        id="steady",
+        platform="facebook",
+        handle="sundsvikkommun",
+        display_name="Steady",
+        department="Bench",
+        retention_class="social-10y",
+        base_url=state["platforms"]["facebook"]["base_url"],
+        credentials={"env": "COMMUNIS_BENCH_TOKEN"},
+    )
+
+
+def _changes(platform: str, sim: Platform, count: int) -> None:
+    """`count` new items: half new posts, half a comment on each."""
+    posts = sim.apply(
+        [
+            {
+                "type": f"{platform}.publish",
+                "text": f"Nytt {i}",
+                **({"kind": "post", "title": f"Nytt {i}"} if platform == "wordpress" else {}),
+            }
+            for i in range(count // 2)
+        ]
+    )
+    comments = (
+        [{"type": "wordpress.comment", "post": p["id"], "parent": 0, "text": "En fråga"} for p in posts]
+        if platform == "wordpress"
+        else [{"type": "facebook.comment", "post": p["no"], "text": "En fråga"} for p in posts]
+    )
+    sim.apply([*comments, {"type": "clock.advance", "seconds": 900}])
+
+
+def child(size: int, platform: str, prefix: str) -> dict[str, Any]:
     """One size, in this process: from scratch, quiet, 1 % changed; returns the rows as JSON."""
     from datetime import datetime, timedelta
 
@@ -120,8 +163,8 @@ def child(size: int) -> dict[str, Any]:
         update={
             "data_dir": tmp / "data",
             "store_path": tmp / "store",
-            "s3_bucket": None,
-            "es_index_prefix": f"steady-{uuid.uuid4().hex[:8]}",
+            "es_index_prefix": prefix,
+            "events_prefix": _smoke.EVENTS_PREFIX,
             "warc_rollover_bytes": 64 * 1024 * 1024,
             "http_allowed_networks": ["127.0.0.0/8"],
             "harvest_lookback_days": 0,
@@ -129,42 +172,29 @@ def child(size: int) -> dict[str, Any]:
         }
     )
     arc = Archive(settings)
-    platform = Platform(max(1, round(size / ITEMS_PER_POST)))
+    sim = Platform(max(1, round(size / ITEMS_PER_POST[platform])))
     rows = []
     try:
-        state = platform.control.get("/_sim/state", params={"items": "0"}).json()
+        state = sim.control.get("/_sim/state", params={"items": "0"}).json()
         now = datetime.fromisoformat(state["now"].replace("Z", "+00:00"))
-        account = Account(
-            id="steady",
-            platform="facebook",
-            handle=HANDLE,
-            display_name="Steady",
-            department="Bench",
-            retention_class="social-10y",
-            base_url=state["platforms"]["facebook"]["base_url"],
-            credentials={"env": "COMMUNIS_BENCH_TOKEN"},
-        )
+        account = _account(platform, sim.base, state)
         report, seconds, peak = _run(arc, account, now)
         rows.append(_row("from scratch", report, seconds, peak))
         archived = arc.harvest_table.count("item", account.id)
 
         now += timedelta(minutes=15)
-        platform.clear()
+        sim.apply([{"type": "clock.advance", "seconds": 900}])
+        sim.clear()
         report, seconds, peak = _run(arc, account, now)
         rows.append(_row("nothing new", report, seconds, peak))
-        paths = platform.paths()
-        with httpx.Client(base_url=platform.base, headers={"Authorization": f"Bearer {TOKEN}"}) as raw:
+        paths = sim.paths()
+        with httpx.Client(base_url=sim.base, headers={"Authorization": f"Bearer {TOKEN}"}) as raw:
             start = time.perf_counter()
             for path in paths:
                 raw.get(path)
             raw_seconds = time.perf_counter() - start
 
-        changes = max(2, archived // 100)
-        published = platform.apply([{"type": "facebook.publish", "text": f"Nytt {i}"} for i in range(changes // 2)])
-        platform.apply(
-            [{"type": "facebook.comment", "post": p["no"], "text": "En fråga"} for p in published]
-            + [{"type": "clock.advance", "seconds": 900}]
-        )
+        _changes(platform, sim, max(2, archived // 100))
         now += timedelta(minutes=15)
         report, seconds, peak = _run(arc, account, now)
         rows.append(_row("1 % changed", report, seconds, peak))
@@ -176,7 +206,7 @@ def child(size: int) -> dict[str, Any]:
             "rows": rows,
         }
     finally:
-        platform.close()
+        sim.close()
         arc.index.destroy()
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -184,17 +214,20 @@ def child(size: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--smoke", action="store_true", help="one tiny size (the test suite's run)")
+    parser.add_argument("--platform", choices=["wordpress", "facebook"], default="wordpress")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    parser.add_argument("--prefix", help=argparse.SUPPRESS)
+    args = _smoke.parse(parser, sizes="300")
     if args.child:
-        print(json.dumps(child(args.child)))
+        print(json.dumps(child(args.child, args.platform, args.prefix)))
         return
-    sizes = [300] if args.smoke else [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",")]
+    prefix = _smoke.run_prefix("steady")
     results = []
-    for size in sizes:
+    for n, size in enumerate(sizes):
         out = subprocess.run(
-            [sys.executable, "-m", "bench.steady", "--child", str(size)],
+            [sys.executable, "-m", "bench.steady", "--child", str(size), "--platform", args.platform]
+            + ["--prefix", f"{prefix}-{n}"],
             check=True,
             capture_output=True,
             text=True,
