@@ -71,12 +71,9 @@ class RunSummary(Model):
     ok: bool
     complete: bool = Field(description="Every listing was read: the cursor and the markers moved.")
     sweep: bool
-    new: int = 0
-    edited: int = 0
-    deleted: int = 0
-    unchanged: int = 0
-    comments: int = 0
-    media: int = 0
+    counts: dict[str, int] = Field(
+        default_factory=dict, description="Versions by outcome: new, edited, deleted, unchanged, comments, media."
+    )
     requests: int = 0
     bytes: int = 0
     files: int = 0

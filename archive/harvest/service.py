@@ -245,7 +245,6 @@ def _merge_by_key(
 def summary_of(
     report: HarvestReport, saved: HarvestState, *, started: datetime, complete: bool, sweep: bool
 ) -> RunSummary:
-    c = report.counts
     return RunSummary(
         account=report.account,
         seq=saved.seq,
@@ -255,12 +254,7 @@ def summary_of(
         ok=report.ok,
         complete=complete,
         sweep=sweep,
-        new=c.new,
-        edited=c.edited,
-        deleted=c.deleted,
-        unchanged=c.unchanged,
-        comments=c.comments,
-        media=c.media,
+        counts=dict(report.counts.__dict__),
         requests=report.requests,
         bytes=report.bytes,
         files=len(report.files),

@@ -86,7 +86,7 @@ def test_the_run_history_is_a_bounded_ring_and_the_state_is_one_document(
             sim.apply(Timeline().advance(hours=0.25))
     history = run_history(arc.harvest_table, account, limit=10)
     assert [r.seq for r in history] == [5, 4, 3]  # harvest_run_history = 3: the oldest overwritten
-    assert history[-1].new == 0 and history[0].ok and history[0].requests >= 1
+    assert history[-1].counts["new"] == 0 and history[0].ok and history[0].requests >= 1
     assert state_of(arc, account).runs == 5
     assert arc.harvest_table.count("head", account) == 1
     assert arc.harvest_table.count("run", account) == 3
