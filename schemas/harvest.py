@@ -66,8 +66,9 @@ class RunSummary(Model):
     account: str
     seq: int = Field(description="The state's seq this run saved.")
     run_id: str
-    started_at: datetime
+    started_at: datetime = Field(description="The run's `now` (the harvest's clock).")
     finished_at: datetime
+    seconds: float = Field(default=0.0, description="How long the run took.")
     ok: bool
     complete: bool = Field(description="Every listing was read: the cursor and the markers moved.")
     sweep: bool

@@ -22,6 +22,7 @@ from ..errors import CommunisError
 from ..harvest.closing import close_account
 from ..harvest.health import check_accounts
 from ..harvest.probe import check_access
+from ..harvest.state import run_history
 from ..preservation.premis import open_premis
 from .common import accounts_file, accounts_from, cli_actor, console, fail, parse_date
 
@@ -134,3 +135,44 @@ def accounts_status(accounts: AccountsOption = None) -> None:
         table.add_row(h.account, h.platform, when, str(h.items), str(h.deleted), str(h.consecutive_failures), status)
     console.print(table)
     raise typer.Exit(0 if all(h.ok for h in rows) else 1)
+
+
+@app.command("history")
+def accounts_history(
+    account: Annotated[str, typer.Argument(help="The account id.")],
+    last: Annotated[int, typer.Option(help="How many of its newest runs.")] = 20,
+) -> None:
+    """An account's newest harvest runs: when, outcome, what each found and what it cost (the bounded
+    run history the harvest keeps, `COMMUNIS_HARVEST_RUN_HISTORY` runs at most)."""
+    arc = Archive()
+    try:
+        runs = run_history(arc.harvest_table, account, limit=last)
+    except CommunisError as exc:
+        fail(exc)
+    table = Table(title=f"Harvest runs of {account}")
+    for col in (
+        "run",
+        "started (UTC)",
+        "seconds",
+        "ok",
+        "new",
+        "edited",
+        "deleted",
+        "requests",
+        "state bytes",
+        "error",
+    ):
+        table.add_column(col)
+    for r in runs:
+        c = r.counts
+        table.add_row(
+            str(r.seq),
+            f"{r.started_at:%Y-%m-%d %H:%M}",
+            f"{r.seconds:.1f}",
+            "yes" if r.ok else "[red]no[/]",
+            *(str(c.get(k, 0)) for k in ("new", "edited", "deleted")),
+            str(r.requests),
+            str(r.state_bytes),
+            escape(r.error or ""),
+        )
+    console.print(table)

@@ -12,6 +12,7 @@ keeps what was captured up to it; the failure is counted in the state for `accou
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -111,6 +112,7 @@ def harvest_account(
     sweep: bool | None = None,
 ) -> HarvestReport:
     now = now or clock.now()
+    began = time.monotonic()
     table = HarvestTable.beside(index)
     loaded = read_state(table, account.id, store)
     state = loaded.state
@@ -197,9 +199,8 @@ def harvest_account(
     report.consecutive_failures = saved.consecutive_failures
     report.items_written = written
     report.state_bytes = table.bytes_written - before
-    record_run(
-        table, summary_of(report, saved, started=now, complete=complete, sweep=sweep), settings.harvest_run_history
-    )
+    summary = summary_of(report, saved, started=now, seconds=time.monotonic() - began, complete=complete, sweep=sweep)
+    record_run(table, summary, settings.harvest_run_history)
     return report
 
 
@@ -243,7 +244,7 @@ def _merge_by_key(
 
 
 def summary_of(
-    report: HarvestReport, saved: HarvestState, *, started: datetime, complete: bool, sweep: bool
+    report: HarvestReport, saved: HarvestState, *, started: datetime, seconds: float, complete: bool, sweep: bool
 ) -> RunSummary:
     return RunSummary(
         account=report.account,
@@ -251,6 +252,7 @@ def summary_of(
         run_id=report.run_id,
         started_at=started,
         finished_at=clock.now(),
+        seconds=seconds,
         ok=report.ok,
         complete=complete,
         sweep=sweep,

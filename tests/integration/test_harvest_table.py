@@ -8,6 +8,9 @@ itself rebuilt from the WARC files, with nothing archived twice afterwards.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -22,6 +25,7 @@ from archive.index.harvest_table import StateConflict
 from simulator import Simulator, Timeline
 from tests.contract.subjects import SUBJECTS, TOKEN, TOKEN_ENV, Subject
 from tests.harvesting import archived_versions, known_count, sim_now, state_of
+from tests.waiting import HANG_GUARD_S
 
 FACEBOOK: Subject = next(s for s in SUBJECTS if s.platform == "facebook")
 
@@ -90,6 +94,23 @@ def test_the_run_history_is_a_bounded_ring_and_the_state_is_one_document(
     assert state_of(arc, account).runs == 5
     assert arc.harvest_table.count("head", account) == 1
     assert arc.harvest_table.count("run", account) == 3
+    shown = subprocess.run(  # what an operator reads: `communis accounts history`
+        [sys.executable, "-m", "archive", "accounts", "history", account],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=HANG_GUARD_S,
+        env={
+            **os.environ,
+            "COMMUNIS_DATA_DIR": str(arc.settings.data_dir),
+            "COMMUNIS_STORE_PATH": str(arc.settings.store_path),
+            "COMMUNIS_ES_INDEX_PREFIX": arc.settings.es_index_prefix,
+            "COLUMNS": "200",
+        },
+    )
+    assert shown.returncode == 0, shown.stderr
+    rows = [line for line in shown.stdout.splitlines() if line.strip("│ ").split(" ")[0] in {"3", "4", "5"}]
+    assert len(rows) == 3 and "Harvest runs of sv-facebook" in shown.stdout
 
 
 def test_two_runs_of_one_account_cannot_both_save(arc: Archive) -> None:
