@@ -5,8 +5,8 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 
 from archive.context import Archive
-from archive.logs import install_log_redaction
 from archive.harvest.rebuild import reindex_all as reindex
+from archive.logs import install_log_redaction
 
 
 @flow(name="communis-reindex", log_prints=True)
