@@ -25,13 +25,12 @@ import yaml
 from archive.config import Settings, get_settings
 from archive.context import Archive
 from archive.faults import HOLD_ENV, CrashPoint, hold_files, release
-from archive.harvest.state import load_state
 from archive.services.prefect_server import LocalPrefect, alive
 from archive.warc import located_records
 from archive.warc.naming import is_warc_key
 from simulator import Simulator, WorldConfig
 from tests.conftest import EVENTS_PREFIX
-from tests.harvesting import archived_versions
+from tests.harvesting import archived_versions, state_of
 from tests.integration.test_harvest import truth_ids
 from tests.waiting import HANG_GUARD_S, wait_for
 
@@ -215,19 +214,19 @@ def test_every_due_account_is_harvested_once_per_tick_by_two_workers(farm: Farm,
     runs = farm.account_runs()
     assert len(runs) == 3 and farm.harvested() == Counter(farm.ids), runs
     assert {r["state"]["type"] for r in runs} == {"COMPLETED"}
-    assert all(load_state(farm.arc.store, a).runs == 1 for a in farm.ids)
+    assert all(state_of(farm.arc, a).runs == 1 for a in farm.ids)
     report = farm.report(parent["id"])
     assert all(f"| {a} | yes |" in report for a in farm.ids), report
 
     again = farm.final(farm.tick(first))  # the same tick once more: a retried (or re-run) parent
     assert again["state"]["type"] == "COMPLETED", again["state"]
     assert len(farm.account_runs()) == 3  # the idempotency keys gave the existing runs back
-    assert all(load_state(farm.arc.store, a).runs == 1 for a in farm.ids)
+    assert all(state_of(farm.arc, a).runs == 1 for a in farm.ids)
 
     nxt = farm.final(farm.tick(first + timedelta(minutes=15)))
     assert nxt["state"]["type"] == "COMPLETED", nxt["state"]
     assert len(farm.account_runs()) == 6 and farm.harvested() == Counter(farm.ids * 2)
-    assert all(load_state(farm.arc.store, a).runs == 2 for a in farm.ids)
+    assert all(state_of(farm.arc, a).runs == 2 for a in farm.ids)
     _nothing_lost_or_twice(farm, world)
 
 
@@ -254,14 +253,14 @@ def test_two_ticks_racing_never_harvest_an_account_at_once(farm: Farm, world: Si
     assert "still taken by another run" in loser["state"]["message"], loser["state"]
     assert second["state"]["type"] == "COMPLETED", second["state"]  # … which is no alarm on its own, but
     assert f"| {account} | **NO** |" in farm.report(second["id"])  # … its tick's report says so
-    assert load_state(farm.arc.store, account).runs == 0  # … and it harvested nothing, nor counted a failure
+    assert state_of(farm.arc, account).runs == 0  # … and it harvested nothing, nor counted a failure
     assert farm.slot_taken(account) == 1  # the held run still has the slot
     assert farm.run(first)["state"]["type"] == "RUNNING"
 
     release(HOLD, holds)
     done = farm.final(first)
     assert done["state"]["type"] == "COMPLETED", (done["state"], farm.log())
-    assert load_state(farm.arc.store, account).runs == 1  # harvested once, by the first tick
+    assert state_of(farm.arc, account).runs == 1  # harvested once, by the first tick
     assert farm.slot_taken(account) == 0
     farm.ids = [account]
     _nothing_lost_or_twice(farm, world)
@@ -291,9 +290,9 @@ def test_a_worker_killed_mid_harvest_leaves_the_account_to_the_next_tick(
 
     # The lease (60 s, the shortest Prefect allows) is not renewed by the dead run: the server revokes it.
     wait_for(lambda: farm.slot_taken(account) == 0, "the dead run's slot coming free", gone=farm.gone)
-    assert load_state(farm.arc.store, account).runs == 0
+    assert state_of(farm.arc, account).runs == 0
 
     nxt = farm.final(farm.tick(start + timedelta(minutes=15)))
     assert nxt["state"]["type"] == "COMPLETED", (nxt["state"], farm.log())
-    assert all(load_state(farm.arc.store, a).runs == 1 for a in farm.ids)
+    assert all(state_of(farm.arc, a).runs == 1 for a in farm.ids)
     _nothing_lost_or_twice(farm, world)
