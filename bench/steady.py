@@ -60,10 +60,10 @@ def _reset_peak() -> None:
 class Platform:
     """The simulator in a process of its own, driven through its control API."""
 
-    def __init__(self, posts: int) -> None:
+    def __init__(self, platform: str, posts: int) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "simulator", "serve", "--port", "0", "--posts", str(posts)]
-            + ["--rate-limit", str(10**9), "--social-token", TOKEN, "--control-token", CONTROL],
+            + ["--rate-limit", str(10**9), "--social-token", TOKEN, "--control-token", CONTROL, "--only", platform],
             stdout=subprocess.PIPE,
             text=True,
             cwd=Path(__file__).resolve().parent.parent,
@@ -172,7 +172,7 @@ def child(size: int, platform: str, prefix: str) -> dict[str, Any]:
         }
     )
     arc = Archive(settings)
-    sim = Platform(max(1, round(size / ITEMS_PER_POST[platform])))
+    sim = Platform(platform, max(1, round(size / ITEMS_PER_POST[platform])))
     rows = []
     try:
         state = sim.control.get("/_sim/state", params={"items": "0"}).json()

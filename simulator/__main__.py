@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--oversize-bytes", type=int, default=32 * 1024 * 1024)
     serve.add_argument("--rate-limit", type=int, default=300)
     serve.add_argument("--social-token", default=None, help="require this token on the social platforms")
+    serve.add_argument("--only", default=None, help="put --posts posts on this platform alone, the others empty")
     args = parser.parse_args(argv)
     config = WorldConfig(
         seed=args.seed,
@@ -34,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         oversize_bytes=args.oversize_bytes,
         rate_limit=args.rate_limit,
         social_token=args.social_token,
-    ).resized(args.posts)
+    )
+    config = config.only(args.only, args.posts) if args.only else config.resized(args.posts)
     if args.token:
         accounts = tuple(dataclasses.replace(a, token=args.token) for a in config.mastodon_accounts)
         config = dataclasses.replace(config, mastodon_accounts=accounts)

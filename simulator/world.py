@@ -62,6 +62,9 @@ class WorldConfig:
     """Posts on each of the platforms in ``simulator/platforms`` (Facebook, X, Bluesky …)."""
     social_token: str | None = None
     """When set, those platforms refuse requests without this credential."""
+    social_only: tuple[str, ...] | None = None
+    """When set, only these of those platforms hold ``social_posts`` posts; the others hold none (their
+    history is generated up front, so a large world of one platform needs the others empty)."""
 
     def resized(self, posts: int) -> WorldConfig:
         """The same world with ``posts`` statuses on every Mastodon account and ``posts`` blog posts (and no
@@ -70,6 +73,16 @@ class WorldConfig:
         return dataclasses.replace(
             self, mastodon_accounts=accounts, wp_posts=posts, wp_pages=min(self.wp_pages, posts), social_posts=posts
         )
+
+    def only(self, platform: str, posts: int) -> WorldConfig:
+        """The world with ``posts`` posts on ``platform`` alone (a benchmark's large account): the other
+        platforms are empty."""
+        empty = self.resized(0)
+        if platform == "wordpress":
+            return dataclasses.replace(empty, wp_posts=posts, wp_pages=min(self.wp_pages, posts))
+        if platform == "mastodon":
+            return dataclasses.replace(empty, mastodon_accounts=self.resized(posts).mastodon_accounts)
+        return dataclasses.replace(empty, social_posts=posts, social_only=(platform,))
 
     @property
     def domain(self) -> str:
@@ -139,7 +152,9 @@ class World:
                 seed=self.config.seed,
                 town=self.config.town,
                 domain=self.config.domain,
-                posts=self.config.social_posts,
+                posts=self.config.social_posts
+                if self.config.social_only is None or name in self.config.social_only
+                else 0,
                 start_ms=start,
                 end_ms=end,
                 clock=self.clock,

@@ -11,6 +11,7 @@ import httpx
 
 from simulator import MastodonAccountSpec, Simulator, Timeline, WorldConfig, luhn_valid
 from simulator.textgen import luhn_digit
+from simulator.world import World
 from tests.waiting import HANG_GUARD_S
 
 REPO = Path(__file__).resolve().parents[2]
@@ -126,3 +127,14 @@ def test_standalone_command_prints_urls() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=HANG_GUARD_S)  # SIGTERM ends it; the limit only guards against a hang
+
+
+def test_a_single_platform_world_holds_the_posts() -> None:
+    """`only` sizes one platform and empties the rest (a benchmark's million-item account builds no
+    other platform's history up front)."""
+    fb = World(WorldConfig().only("facebook", 7))
+    assert len(fb.social["facebook"].posts) == 7
+    assert {name: len(m.posts) for name, m in fb.social.items() if name != "facebook" and m.posts} == {}
+    assert fb.wordpress.count("post") == 0
+    wp = World(WorldConfig().only("wordpress", 5))
+    assert wp.wordpress.count("post") == 5 and not any(m.posts for m in wp.social.values())
