@@ -223,8 +223,13 @@ def main() -> None:
         return
     sizes = [int(s) for s in args.sizes.split(",")]
     prefix = _smoke.run_prefix("steady")
-    results = []
-    for n, size in enumerate(sizes):
+    print(f"# {args.platform}, look-back 0 days, sweep every 24 h; each size in a process of its own")
+    print(
+        "| archived items | run | seconds | requests | raw GET of the same URLs, s | state bytes written |"
+        " item docs written | peak RSS MB |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---:|---:|", flush=True)
+    for n, size in enumerate(sizes):  # each size's rows as soon as it is measured: a 1M size takes hours
         out = subprocess.run(
             [sys.executable, "-m", "bench.steady", "--child", str(size), "--platform", args.platform]
             + ["--prefix", f"{prefix}-{n}"],
@@ -233,18 +238,13 @@ def main() -> None:
             text=True,
             cwd=Path(__file__).resolve().parent.parent,
         ).stdout
-        results.append(json.loads(out.strip().splitlines()[-1]))
-    print(
-        "| archived items | run | seconds | requests | raw GET of the same URLs, s | state bytes written |"
-        " item docs written | peak RSS MB |"
-    )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|")
-    for res in results:
+        res = json.loads(out.strip().splitlines()[-1])
         for row in res["rows"]:
             raw = f"{res['raw_seconds']:.3f}" if row["run"] == "nothing new" else ""
             print(
                 f"| {res['archived']:,} | {row['run']} | {row['seconds']:.2f} | {row['requests']:,} | {raw} | "
-                f"{row['state_bytes']:,} | {row['items_written']:,} | {row['peak_mb']:.0f} |"
+                f"{row['state_bytes']:,} | {row['items_written']:,} | {row['peak_mb']:.0f} |",
+                flush=True,
             )
 
 
