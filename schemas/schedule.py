@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Generic, TypeVar
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from ._base import Model
 from .account import SLUG_PATTERN
 from .retention import RetentionClass
+
+G = TypeVar("G", bound=Model)
+"""A disposition list's file entry: the whole file (`FileGroup`) or its summary (`FileSummary`)."""
 
 
 class ScheduleTrigger(StrEnum):
@@ -212,15 +216,16 @@ class ListStatus(StrEnum):
     EXECUTED = "executed"
 
 
-class DispositionList(Model):
-    """What would be disposed of on `as_of`, file by file, under which rule and decision."""
+class _ListFields(Model, Generic[G]):
+    """What a disposition list and its summary share; `groups` holds whole files or their summaries
+    (one definition, so the two never drift apart and keep their fields in one order)."""
 
     id: str
     as_of: AwareDatetime
     planned_by: str
     planned_at: AwareDatetime
     schedule_sha256: str = Field(description="SHA-256 of the schedule file the list was planned under.")
-    groups: list[FileGroup] = Field(default_factory=list)
+    groups: list[G] = Field(default_factory=list)
     kept_files: list[KeptFile] = Field(default_factory=list)
     excluded: ExcludedCounts = Field(default_factory=ExcludedCounts)
     status: ListStatus = ListStatus.PLANNED
@@ -228,6 +233,10 @@ class DispositionList(Model):
     approved_at: AwareDatetime | None = None
     executed_by: str | None = None
     executed_at: AwareDatetime | None = None
+
+
+class DispositionList(_ListFields[FileGroup]):
+    """What would be disposed of on `as_of`, file by file, under which rule and decision."""
 
     @property
     def record_count(self) -> int:
@@ -246,26 +255,13 @@ class DispositionList(Model):
         )
 
 
-class ListSummary(Model):
+class ListSummary(_ListFields[FileSummary]):
     """A disposition list without its record entries, which stay in the stored list (retention/lists/{id}.json).
 
     What planning returns: a list of a million records is written as it is planned, never held whole,
     and its callers (the audit event, the CLI, the nightly flow's report) need only the files and totals.
     """
 
-    id: str
-    as_of: AwareDatetime
-    planned_by: str
-    planned_at: AwareDatetime
-    schedule_sha256: str
-    groups: list[FileSummary] = Field(default_factory=list)
-    kept_files: list[KeptFile] = Field(default_factory=list)
-    excluded: ExcludedCounts = Field(default_factory=ExcludedCounts)
-    status: ListStatus = ListStatus.PLANNED
-    approved_by: str | None = None
-    approved_at: AwareDatetime | None = None
-    executed_by: str | None = None
-    executed_at: AwareDatetime | None = None
     record_count: int = Field(default=0, ge=0)
     byte_count: int = Field(default=0, ge=0)
 
