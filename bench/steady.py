@@ -1,11 +1,11 @@
 """Steady-state benchmark: what a scheduled run costs on an account with a long history.
 
 For each size (archived items: posts, pages, comments and replies of one simulated account: the
-blog by default, whose listing reads 100 items a request, or the Facebook Page), in a process of its
-own so each size's memory is its own: a harvest from scratch, then a scheduled run
-with nothing new on the platform, then one after 1 % of the items changed (half new posts, half new
-comments on them). Look-back 0 days, sweep every 24 h: the platform side of a quiet run is one
-listing page. Per run: wall time, requests, bytes of harvest state written, item documents
+blog by default, whose listing reads 100 items a request, or the Facebook Page): a harvest from
+scratch, then a scheduled run with nothing new on the platform, then one after 1 % of the items
+changed (half new posts, half new comments on them), each run in a process of its own, as a
+worker runs each flow run. Look-back 0 days, sweep every 24 h: the platform side of a quiet run is
+one listing page. Per run: wall time, requests, bytes of harvest state written, item documents
 written, peak RSS of Communis's process (the simulator runs in a process of its own, so its memory
 is not counted), and, in the same run, plain httpx GETs of the quiet run's URLs (the platform
 side's own cost). Needs the local services.
@@ -153,13 +153,8 @@ def _changes(platform: str, sim: Platform, count: int) -> None:
     sim.apply([*comments, {"type": "clock.advance", "seconds": 900}])
 
 
-def child(size: int, platform: str, prefix: str) -> dict[str, Any]:
-    """One size, in this process: from scratch, quiet, 1 % changed; returns the rows as JSON."""
-    from datetime import datetime, timedelta
-
-    os.environ["COMMUNIS_BENCH_TOKEN"] = TOKEN
-    tmp = Path(tempfile.mkdtemp(prefix="communis-steady-"))
-    settings = get_settings().model_copy(
+def _settings(tmp: Path, prefix: str) -> Any:
+    return get_settings().model_copy(
         update={
             "data_dir": tmp / "data",
             "store_path": tmp / "store",
@@ -171,43 +166,56 @@ def child(size: int, platform: str, prefix: str) -> dict[str, Any]:
             "harvest_sweep_hours": 24,
         }
     )
-    arc = Archive(settings)
-    sim = Platform(platform, max(1, round(size / ITEMS_PER_POST[platform])))
-    rows = []
-    try:
-        state = sim.control.get("/_sim/state", params={"items": "0"}).json()
-        now = datetime.fromisoformat(state["now"].replace("Z", "+00:00"))
-        account = _account(platform, sim.base, state)
-        report, seconds, peak = _run(arc, account, now)
-        rows.append(_row("from scratch", report, seconds, peak))
-        archived = arc.harvest_table.count("item", account.id)
 
-        now += timedelta(minutes=15)
+
+def child(name: str, platform: str, base: str, tmp: Path, prefix: str) -> dict[str, Any]:
+    """One scheduled run in this fresh process, as a worker's flow run is: its row, as JSON."""
+    from datetime import datetime
+
+    os.environ["COMMUNIS_BENCH_TOKEN"] = TOKEN
+    arc = Archive(_settings(tmp, prefix))
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {CONTROL}"}, timeout=600) as control:
+        state = control.get("/_sim/state", params={"items": "0"}).json()
+    now = datetime.fromisoformat(state["now"].replace("Z", "+00:00"))
+    account = _account(platform, base, state)
+    report, seconds, peak = _run(arc, account, now)
+    return _row(name, report, seconds, peak) | {"archived": arc.harvest_table.count("item", account.id)}
+
+
+def one_size(size: int, platform: str, prefix: str) -> list[dict[str, Any]]:
+    """From scratch, quiet, 1 % changed: each run a process of its own against one simulator."""
+    tmp = Path(tempfile.mkdtemp(prefix="communis-steady-"))
+    sim = Platform(platform, max(1, round(size / ITEMS_PER_POST[platform])))
+
+    def run(name: str) -> dict[str, Any]:
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.steady", "--child", name, "--platform", platform]
+            + ["--base", sim.base, "--tmp", str(tmp), "--prefix", prefix],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        ).stdout
+        row: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+        return row
+
+    try:
+        rows = [run("from scratch")]
         sim.apply([{"type": "clock.advance", "seconds": 900}])
         sim.clear()
-        report, seconds, peak = _run(arc, account, now)
-        rows.append(_row("nothing new", report, seconds, peak))
+        rows.append(run("nothing new"))
         paths = sim.paths()
         with httpx.Client(base_url=sim.base, headers={"Authorization": f"Bearer {TOKEN}"}) as raw:
             start = time.perf_counter()
             for path in paths:
                 raw.get(path)
-            raw_seconds = time.perf_counter() - start
-
-        _changes(platform, sim, max(2, archived // 100))
-        now += timedelta(minutes=15)
-        report, seconds, peak = _run(arc, account, now)
-        rows.append(_row("1 % changed", report, seconds, peak))
-        return {
-            "size": size,
-            "archived": archived,
-            "raw_seconds": raw_seconds,
-            "raw_requests": len(paths),
-            "rows": rows,
-        }
+            rows[-1]["raw_seconds"] = time.perf_counter() - start
+        _changes(platform, sim, max(2, rows[0]["archived"] // 100))
+        rows.append(run("1 % changed"))
+        return rows
     finally:
         sim.close()
-        arc.index.destroy()
+        Archive(_settings(tmp, prefix)).index.destroy()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -215,34 +223,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--platform", choices=["wordpress", "facebook"], default="wordpress")
-    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--base", help=argparse.SUPPRESS)
+    parser.add_argument("--tmp", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--prefix", help=argparse.SUPPRESS)
     args = _smoke.parse(parser, sizes="300")
     if args.child:
-        print(json.dumps(child(args.child, args.platform, args.prefix)))
+        print(json.dumps(child(args.child, args.platform, args.base, args.tmp, args.prefix)))
         return
     sizes = [int(s) for s in args.sizes.split(",")]
     prefix = _smoke.run_prefix("steady")
-    print(f"# {args.platform}, look-back 0 days, sweep every 24 h; each size in a process of its own")
+    print(f"# {args.platform}, look-back 0 days, sweep every 24 h; each run in a process of its own")
     print(
         "| archived items | run | seconds | requests | raw GET of the same URLs, s | state bytes written |"
         " item docs written | peak RSS MB |"
     )
     print("|---:|---|---:|---:|---:|---:|---:|---:|", flush=True)
-    for n, size in enumerate(sizes):  # each size's rows as soon as it is measured: a 1M size takes hours
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.steady", "--child", str(size), "--platform", args.platform]
-            + ["--prefix", f"{prefix}-{n}"],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=Path(__file__).resolve().parent.parent,
-        ).stdout
-        res = json.loads(out.strip().splitlines()[-1])
-        for row in res["rows"]:
-            raw = f"{res['raw_seconds']:.3f}" if row["run"] == "nothing new" else ""
+    for n, size in enumerate(sizes):  # each size's rows as soon as it is measured: a 1M size takes long
+        for row in one_size(size, args.platform, f"{prefix}-{n}"):
+            raw = f"{row['raw_seconds']:.3f}" if "raw_seconds" in row else ""
             print(
-                f"| {res['archived']:,} | {row['run']} | {row['seconds']:.2f} | {row['requests']:,} | {raw} | "
+                f"| {row['archived']:,} | {row['run']} | {row['seconds']:.2f} | {row['requests']:,} | {raw} | "
                 f"{row['state_bytes']:,} | {row['items_written']:,} | {row['peak_mb']:.0f} |",
                 flush=True,
             )
