@@ -189,7 +189,7 @@ def main() -> None:
     console.rule("[bold]Where things are")
     console.print(
         f"WARC files: {demo_dir / 'store' / 'warc'}   index: Elasticsearch alias communis-demo-records "
-        f"at {Settings().es_url}   state: " + str(demo_dir / "store" / "state")
+        f"at {Settings().es_url}   harvest state: index communis-demo-harvest (`communis accounts history ACCOUNT`)"
     )
 
 
