@@ -10,6 +10,7 @@ from .access import AuditAction, AuditEvent, AuditOutcome, Role, User
 from .account import Account, AccountsFile, CredentialRef, Platform
 from .bundle import CaptureBundle
 from .capture import Capture
+from .completeness import CountOf, CountReading, Covers, PublishedCount
 from .harvest import HarvestState, KnownItem, RunSummary, SeenPayload
 from .record import Author, Direction, Kind, MediaRef, Poll, PollOption, Record, Removal, WarcLocation
 from .requests import (
@@ -36,6 +37,9 @@ __all__ = [
     "Author",
     "Capture",
     "CaptureBundle",
+    "CountOf",
+    "CountReading",
+    "Covers",
     "CredentialRef",
     "DayClock",
     "DetectorKind",
@@ -56,6 +60,7 @@ __all__ = [
     "Platform",
     "Poll",
     "PollOption",
+    "PublishedCount",
     "Record",
     "Removal",
     "RetentionClass",

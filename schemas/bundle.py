@@ -6,6 +6,7 @@ from pydantic import Field
 
 from ._base import Model
 from .capture import Capture
+from .completeness import PublishedCount
 from .record import Record
 
 
@@ -15,3 +16,6 @@ class CaptureBundle(Model):
     capture: Capture
     records: list[Record] = Field(default_factory=list)
     is_media: bool = Field(default=False, description="The capture is a media file referenced by records.")
+    counts: list[PublishedCount] = Field(
+        default_factory=list, description="Counts the platform published in this response (account totals, comments)."
+    )

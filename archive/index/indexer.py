@@ -56,6 +56,10 @@ class _LatestTracker:
             self.losers.append(doc_id)
 
 
+#: The derived indices beside the records that `destroy` drops with them.
+DERIVED_BESIDE = ("harvest", "counts", "completeness")
+
+
 class RecordIndex:
     """Record versions in Elasticsearch under `alias`."""
 
@@ -150,10 +154,12 @@ class RecordIndex:
         return self.alias.removesuffix("-records") + f"-{kind}"
 
     def destroy(self) -> None:
-        """Drop the indices, the harvest table beside them and the template (test and benchmark clean-up)."""
+        """Drop the indices, the derived indices beside them (harvest table, published counts,
+        completeness rows) and the template (test and benchmark clean-up)."""
         self.drop()
-        with translate("drop the harvest table"):
-            self._es.options(ignore_status=404).indices.delete(index=self.beside_name("harvest"))
+        for kind in DERIVED_BESIDE:
+            with translate(f"drop the {kind} index"):
+                self._es.options(ignore_status=404).indices.delete(index=self.beside_name(kind))
         with translate("delete the index template"):
             self._es.options(ignore_status=(403, 404)).indices.delete_index_template(name=f"{self.alias}-template")
 

@@ -36,6 +36,8 @@ USERS = {ADMIN: "superuser", HARVESTER: "communis_harvester", WEB: "communis_web
 
 RECORD_INDICES = ["*-records", "*-records-v*", "*-cases", "*-case-*"]
 HARVEST_TABLE = ["*-harvest"]
+#: Published counts and completeness rows: written by the harvest, read by the web app.
+COMPLETENESS = ["*-counts", "*-completeness"]
 EVENT_STREAMS = ["*-audit", "*-premis"]
 EVENT_BACKING = [".ds-*-audit-*", ".ds-*-premis-*"]
 
@@ -47,6 +49,7 @@ ROLES: dict[str, dict[str, Any]] = {
         "indices": [
             {"names": RECORD_INDICES, "privileges": ["read", "write", "create_index", "view_index_metadata", "manage"]},
             {"names": HARVEST_TABLE, "privileges": ["read", "write", "create_index", "view_index_metadata", "manage"]},
+            {"names": COMPLETENESS, "privileges": ["read", "write", "create_index", "view_index_metadata", "manage"]},
             {"names": EVENT_STREAMS, "privileges": _APPEND_ONLY},
             {"names": EVENT_BACKING, "privileges": ["read", "view_index_metadata"]},
         ],
@@ -56,6 +59,7 @@ ROLES: dict[str, dict[str, Any]] = {
         "indices": [
             {"names": RECORD_INDICES, "privileges": ["read", "write", "view_index_metadata", "indices:admin/refresh*"]},
             {"names": HARVEST_TABLE, "privileges": ["read", "view_index_metadata"]},
+            {"names": COMPLETENESS, "privileges": ["read", "view_index_metadata"]},
             {"names": EVENT_STREAMS, "privileges": _APPEND_ONLY},
             {"names": EVENT_BACKING, "privileges": ["read", "view_index_metadata"]},
         ],
