@@ -270,6 +270,29 @@ class UserStore:
             raise AccessError(f"no user {name!r}", hint="`communis user list` shows the users")
         return self.get(name)
 
+    def provision(self, name: str, role: Role) -> User:
+        """The user an identity provider vouched for (archive/access/oidc_signin.py): made on first sign-in
+        without a password or token, its role set to what the provider's claims map to now. A user with
+        a password is a local user and is never taken over; a disabled one stays disabled."""
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute(
+                "SELECT name, role, disabled, created_at, password_hash FROM users WHERE name = ?", (name,)
+            ).fetchone()
+            if row is None:
+                user = User(name=name, role=role, created_at=clock.now())
+                db.execute(
+                    "INSERT INTO users (name, role, password_hash, disabled, created_at) VALUES (?, ?, NULL, 0, ?)",
+                    (user.name, user.role.value, user.created_at.isoformat()),
+                )
+                return user
+            if row[4]:
+                raise AccessError(f"user {name!r} is a local user with a password, not the provider's")
+            if row[1] != role.value and not row[2]:
+                db.execute("UPDATE users SET role = ? WHERE name = ?", (role.value, name))
+                row = (row[0], role.value, *row[2:])
+        return _user(row[:4])
+
     def authenticate(self, name: str, password: str) -> User:
         """The user if the password is right and the user enabled, else AuthenticationFailed.
 

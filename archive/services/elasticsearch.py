@@ -18,20 +18,18 @@ import re
 import shutil
 import subprocess
 import time
-import zipfile
 from pathlib import Path
 
 import httpx
 
 from ..errors import ServiceError
 from . import ServiceStatus, es_access
-from .process import cache_dir, private_json, read_pid, run, stop_service, tail, var_dir, wait_until
+from .process import cache_dir, maven_zip, private_json, read_pid, run, stop_service, tail, var_dir, wait_until
 
 log = logging.getLogger(__name__)
 
 VERSION = "9.5.4"  # newest integ-test-zip that resolves on Maven Central here
 ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{VERSION}:zip"
-MAVEN_COPY = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy"
 USER = "communis"
 JAVA_OPTS = "-Xms1g -Xmx1g"
 MIN_JAVA = 21
@@ -88,8 +86,8 @@ def _java_version(jdk: Path) -> int:
     return int(match.group(1)) if match else 0
 
 
-def find_jdk() -> Path:
-    """ES_JAVA_HOME if set, else the newest JDK >= 21 under /usr/lib/jvm."""
+def find_jdk(program: str = f"Elasticsearch {VERSION}") -> Path:
+    """ES_JAVA_HOME if set, else the newest JDK >= 21 under /usr/lib/jvm (Keycloak's launcher asks too)."""
     explicit = os.environ.get("ES_JAVA_HOME")
     where = explicit or "/usr/lib/jvm"
     places = [Path(where)] if explicit else [j for j in Path(where).glob("*") if not j.is_symlink()]
@@ -97,51 +95,15 @@ def find_jdk() -> Path:
     usable = sorted(v for v in found if v[0] >= MIN_JAVA)
     if not usable:
         raise ServiceError(
-            f"no JDK {MIN_JAVA}+ at {where} for Elasticsearch {VERSION}",
+            f"no JDK {MIN_JAVA}+ at {where} for {program}",
             hint="install a Temurin JDK >= 21 or set ES_JAVA_HOME",
         )
     return usable[-1][1]
 
 
 def _unpacked() -> Path:
-    """The distribution in the cache: fetched once with Maven's dependency:copy, unzipped once
-    (atomically, keeping the exec bits zipfile would drop)."""
-    target = cache_dir() / "es" / f"elasticsearch-{VERSION}"
-    zipped = target.with_name(f"{target.name}.zip")
-    if (target / "bin" / "elasticsearch").exists():
-        return target
-    if not zipped.exists():
-        log.info("downloading Elasticsearch %s from Maven Central (%s)", VERSION, ARTIFACT)
-        try:
-            proc = subprocess.run(
-                ["mvn", "-B", "-q", MAVEN_COPY, f"-Dartifact={ARTIFACT}", f"-DoutputDirectory={zipped.parent}"],
-                capture_output=True,
-                text=True,
-                timeout=1800,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ServiceError(f"downloading Elasticsearch {VERSION} with Maven failed: {exc}") from exc
-        if proc.returncode != 0 or not zipped.exists():
-            lines = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr).splitlines()  # mvn colours
-            why = next((ln for ln in lines if "[ERROR]" in ln), lines[-1] if lines else "no output")
-            raise ServiceError(f"downloading Elasticsearch {VERSION} ({ARTIFACT}) with Maven failed: {why.strip()}")
-    staging = target.with_name(f".{target.name}.partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    log.info("unpacking %s", zipped)
-    try:
-        with zipfile.ZipFile(zipped) as zf:
-            for info in zf.infolist():
-                path = Path(zf.extract(info, staging))
-                mode = info.external_attr >> 16 & 0o777
-                if mode and not info.is_dir():
-                    path.chmod(mode)
-    except zipfile.BadZipFile as exc:
-        zipped.unlink()
-        raise ServiceError(f"unpacking Elasticsearch failed: {zipped} is damaged (removed it; run up again)") from exc
-    next(staging.iterdir()).rename(target)
-    shutil.rmtree(staging, ignore_errors=True)
-    return target
+    """The distribution in the cache: fetched once with Maven's dependency:copy, unzipped once."""
+    return maven_zip(ARTIFACT, cache_dir() / "es" / f"elasticsearch-{VERSION}", f"Elasticsearch {VERSION}")
 
 
 def ensure_distribution() -> Path:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
+import shutil
 import signal
 import subprocess
 import time
+import zipfile
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -16,6 +20,9 @@ import httpx
 from ..errors import ServiceError
 
 REPO = Path(__file__).resolve().parents[2]
+MAVEN_COPY = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy"
+
+log = logging.getLogger(__name__)
 
 
 def var_dir() -> Path:
@@ -119,3 +126,45 @@ def tail(path: Path, lines: int = 5) -> str:
         return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
     except FileNotFoundError:
         return f"(no log at {path})"
+
+
+def maven_zip(artifact: str, target: Path, what: str) -> Path:
+    """A zip distribution from Maven Central (`group:artifact:version:zip`), unpacked at `target` in the cache:
+    fetched once with Maven's dependency:copy into `target`'s folder, unzipped once (atomically, keeping
+    the exec bits zipfile would drop). The zip's one top folder becomes `target`."""
+    group_and_name, version = artifact.split(":")[1], artifact.split(":")[2]
+    zipped = target.parent / f"{group_and_name}-{version}.zip"
+    if target.is_dir() and any(target.iterdir()):
+        return target
+    if not zipped.exists():
+        log.info("downloading %s from Maven Central (%s)", what, artifact)
+        try:
+            proc = subprocess.run(
+                ["mvn", "-B", "-q", MAVEN_COPY, f"-Dartifact={artifact}", f"-DoutputDirectory={zipped.parent}"],
+                capture_output=True,
+                text=True,
+                timeout=1800,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ServiceError(f"downloading {what} with Maven failed: {exc}") from exc
+        if proc.returncode != 0 or not zipped.exists():
+            lines = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr).splitlines()  # mvn colours
+            why = next((ln for ln in lines if "[ERROR]" in ln), lines[-1] if lines else "no output")
+            raise ServiceError(f"downloading {what} ({artifact}) with Maven failed: {why.strip()}")
+    staging = target.with_name(f".{target.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    log.info("unpacking %s", zipped)
+    try:
+        with zipfile.ZipFile(zipped) as zf:
+            for info in zf.infolist():
+                path = Path(zf.extract(info, staging))
+                mode = info.external_attr >> 16 & 0o777
+                if mode and not info.is_dir():
+                    path.chmod(mode)
+    except zipfile.BadZipFile as exc:
+        zipped.unlink()
+        raise ServiceError(f"unpacking {what} failed: {zipped} is damaged (removed it; try again)") from exc
+    next(staging.iterdir()).rename(target)
+    shutil.rmtree(staging, ignore_errors=True)
+    return target

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..access.oidc import OidcSettings
 from ..access.settings import AccessSettings
 from ..config import Settings, get_settings
 from ..errors import CommunisError
@@ -24,6 +25,8 @@ from .api import router as api_router
 from .api_holds import router as holds_api_router
 from .api_requests import router as requests_api_router
 from .auth import is_tls
+from .oidc import open_door
+from .oidc import router as oidc_router
 from .pages import error_page
 from .pages import router as pages_router
 from .pages_holds import router as holds_pages_router
@@ -42,7 +45,10 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(settings: Settings | None = None, *, access: AccessSettings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, access: AccessSettings | None = None, oidc: OidcSettings | None = None
+) -> FastAPI:
+    """The application over `settings`; `oidc` is the single sign-on provider (COMMUNIS_OIDC_* when not given)."""
     app = FastAPI(
         title="Communis",
         version=__version__,
@@ -52,10 +58,12 @@ def create_app(settings: Settings | None = None, *, access: AccessSettings | Non
         description="Search and read a municipality's archived social-media records, with provenance.",
     )
     app.state.communis = AppState.open(settings or get_settings(), access)
+    app.state.oidc = open_door(oidc)
     app.include_router(api_router)
     app.include_router(requests_api_router)
     app.include_router(holds_api_router)
     app.include_router(pages_router)
+    app.include_router(oidc_router)
     app.include_router(requests_pages_router)
     app.include_router(holds_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

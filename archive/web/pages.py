@@ -76,7 +76,7 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     return page(request, "error.html", status, status=status, message=message, who=None)
 
 
-# --- signing in and out ------------------------------------------------------------------------
+# --- signing in (signing out is web/oidc.py's: it ends a provider's session too) ----------------
 
 
 def _next(target: str | None) -> str:
@@ -107,17 +107,6 @@ async def login(
     secret = await run_in_threadpool(state.users.start_session, user.name)
     response = RedirectResponse(_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="strict", secure=is_tls(request), path="/")
-    return response
-
-
-@router.post("/logout")
-async def logout(request: Request, who: Who, state: State) -> Response:
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        await run_in_threadpool(state.users.end_session, cookie)
-    await run_in_threadpool(state.audit_event, AuditAction.LOGOUT, who.user.name, who.role, "/logout", who.client)
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=is_tls(request), httponly=True, samesite="strict")
     return response
 
 
