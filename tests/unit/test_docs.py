@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from archive.access.oidc import OidcSettings
 from archive.access.settings import AccessSettings
 from archive.cli import app
 from archive.config import Settings
@@ -13,7 +14,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 def test_every_setting_is_in_operations_md() -> None:
     text = (DOCS / "operations.md").read_text()
-    fields = [*Settings.model_fields, *AccessSettings.model_fields]
+    fields = [*Settings.model_fields, *AccessSettings.model_fields, *OidcSettings.model_fields]
     missing = [name for name in fields if f"| {name} | COMMUNIS_{name.upper()}" not in text]
     assert missing == []
 
