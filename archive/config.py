@@ -118,6 +118,17 @@ class CommunisSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COMMUNIS_", extra="ignore", frozen=True)
 
     @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _TomlSource(settings_cls)
+
+    @classmethod
     def load(cls) -> Self:
         """The settings from the environment and the config file; a typo is a one-line ConfigError."""
         try:
@@ -267,17 +278,6 @@ class Settings(CommunisSettings):
         default=None,
         description=("Retention schedule YAML (rules citing decisions); default: archive/samples/retention.yaml."),
     )
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, env_settings, _TomlSource(settings_cls)
 
     @field_validator("http_allowed_networks")
     @classmethod

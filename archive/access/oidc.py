@@ -123,6 +123,20 @@ class OidcSettings(CommunisSettings):
     oidc_timeout_seconds: float = Field(default=10, gt=0, le=120, description="Timeout of each call to the provider.")
     oidc_label: str = Field(default="single sign-on", max_length=80, description="What the sign-in button names.")
 
+    @classmethod
+    def load(cls) -> OidcSettings:
+        """The settings from the environment and the config file; a mistake is one line naming the setting."""
+        try:
+            return cls()
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            said = str(first["msg"]).removeprefix("Value error, ")
+            raise ConfigError(
+                f"single sign-on: invalid setting {where}: {said}" if where else f"single sign-on: {said}",
+                hint="fix the COMMUNIS_OIDC_* variables or the config file",
+            ) from exc
+
     @model_validator(mode="before")
     @classmethod
     def _no_secret_in_files(cls, data: Any) -> Any:

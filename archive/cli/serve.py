@@ -24,8 +24,13 @@ def serve(
     # command only: imported here, so every other command starts without them.
     import uvicorn
 
+    from ..access.oidc import OidcSettings
+
     try:
         get_settings()
+        sso = OidcSettings.load()  # single sign-on's settings and its secret: a mistake is one line here,
+        if sso.enabled:  # not a traceback from inside uvicorn
+            sso.client_secret()
     except CommunisError as exc:
         fail(exc)
     err.print(f"Communis on http://{host}:{port}/  (API: /api, description: /openapi.json)", highlight=False)

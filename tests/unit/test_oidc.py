@@ -314,3 +314,21 @@ def test_a_missing_client_secret_is_one_line_naming_the_variable(monkeypatch: py
     assert "\n" not in missing.value.one_line()
     monkeypatch.setenv("SSO_SECRET_FOR_TEST", "hemligt-värde")
     assert settings.client_secret() == "hemligt-värde"
+
+
+def test_the_secret_in_its_default_variable_is_read_and_one_in_the_config_file_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.setenv("COMMUNIS_OIDC_ISSUER", ISSUER)
+    monkeypatch.setenv("COMMUNIS_OIDC_CLIENT_ID", CLIENT)
+    monkeypatch.setenv("COMMUNIS_OIDC_ROLE_MAP", '{"/archivists": "archivist"}')
+    monkeypatch.setenv("COMMUNIS_OIDC_CLIENT_SECRET", "från-miljön")
+    config = tmp_path / "communis.toml"
+    config.write_text('oidc_label = "Sundsviks kommun"\n')
+    monkeypatch.setenv("COMMUNIS_CONFIG", str(config))
+    found = OidcSettings.load()
+    assert found.client_secret() == "från-miljön" and found.oidc_label == "Sundsviks kommun"
+    config.write_text('oidc_client_secret = "i-en-fil"\n')
+    with pytest.raises(ConfigError, match="never kept in a file") as refused:
+        OidcSettings.load()
+    assert "i-en-fil" not in refused.value.one_line()
