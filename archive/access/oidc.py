@@ -56,6 +56,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from schemas import Role
 
+from .. import clock
 from ..config import CommunisSettings, refuse_plaintext_credential
 from ..errors import AccessError, AuthenticationFailed, ConfigError, ServiceError
 from ..redact import remember_secret
@@ -228,7 +229,7 @@ class Pending:
     @classmethod
     def new(cls, redirect_uri: str, next: str) -> Pending:
         state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(64)
-        return cls(state, nonce, verifier, redirect_uri, next, time.time())
+        return cls(state, nonce, verifier, redirect_uri, next, clock.now().timestamp())
 
     @property
     def challenge(self) -> str:
@@ -273,7 +274,7 @@ def check_callback(pending: Pending | None, params: Mapping[str, str], *, now: f
         raise SignOnFailed("no sign-in was started in this browser (or its cookie is gone); start again")
     if not hmac.compare_digest(params.get("state", "").encode(), pending.state.encode()):
         raise SignOnFailed("the answer's state does not match the sign-in this browser started; start again")
-    if (now if now is not None else time.time()) - pending.started > PENDING_SECONDS:
+    if (now if now is not None else clock.now().timestamp()) - pending.started > PENDING_SECONDS:
         raise SignOnFailed(f"the sign-in took longer than {PENDING_SECONDS // 60} minutes; start again")
     code = params.get("code", "")
     if not code:
