@@ -318,6 +318,11 @@ class Settings(CommunisSettings):
     def index_alias(self) -> str:
         return f"{self.es_index_prefix}-records"
 
+    @property
+    def access_index(self) -> str:
+        """The installation's users, tokens, sessions and sign-in throttle (archive/index/access_store.py)."""
+        return f"{self.es_index_prefix}-access"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

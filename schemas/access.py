@@ -58,6 +58,7 @@ class AuditAction(StrEnum):
     REQUEST_CLOSE = "request.close"
     USER_ADD = "user.add"
     USER_DISABLE = "user.disable"
+    USER_MIGRATE = "user.migrate"
     TOKEN_ADD = "token.add"
     TOKEN_REVOKE = "token.revoke"
     RETENTION_PLAN = "retention.plan"

@@ -1,4 +1,5 @@
-"""Access: local users with roles and API tokens (`users`), and the append-only audit log (`audit`)."""
+"""Access: local users with roles, API tokens and sessions in the shared store (`users`), and the
+append-only audit log (`audit`)."""
 
 from __future__ import annotations
 

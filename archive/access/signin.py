@@ -7,7 +7,8 @@ sign-in to it is refused without the password being checked, the lockout is an a
 own (`login.lockout`, target `user NAME` or `address ADDR`; an IPv6 client is counted by its /64),
 and each refused attempt is a `login` `denied`. A successful sign-in clears the user's count, never
 the address's. Time comes from `archive.clock`, so tests move it on instead of waiting, and the
-state lives in the user database, shared by every worker process.
+state lives in the shared access store (throttle.py), so every process on every host counts the
+same failures.
 
 Unknown names are counted and locked like real ones, with the same answers, so the throttle does
 not tell which names exist.
@@ -56,7 +57,7 @@ class SignIn:
         """The user, if not locked out and the password is right; else LockedOut or AuthenticationFailed."""
         now = clock.now()
         keys = [("user", name[:200]), ("address", address_key(client))]
-        until = self.users.locked_until(keys, now)
+        until = self.users.throttle.locked_until(keys, now)
         if until is not None:
             message = f"too many failed sign-ins; try again after {until:%Y-%m-%d %H:%M:%S} UTC"
             self._audit(AuditAction.LOGIN, name, target, client, AuditOutcome.DENIED, f"locked out: {message}")
@@ -67,21 +68,21 @@ class SignIn:
             self._audit(AuditAction.LOGIN, name, target, client, AuditOutcome.DENIED, str(exc))
             self._count(keys, now, client)
             raise
-        self.users.forget_failures("user", user.name)
+        self.users.throttle.forget_failures("user", user.name, now)
         self.audit.event(AuditAction.LOGIN, user=user.name, role=user.role, target=target, client=client[:200])
         return user
 
     def _count(self, keys: list[tuple[str, str]], now: datetime, client: str) -> None:
         window = timedelta(seconds=self.limits.login_window_seconds)
-        counts = self.users.note_failure(keys, now, now - window)
         limit = {
             "user": self.limits.login_max_failures_per_user,
             "address": self.limits.login_max_failures_per_address,
         }
+        counts = self.users.throttle.note_failure(keys, now, now - window, keep=max(limit.values()))
         until = now + timedelta(seconds=self.limits.login_lockout_seconds)
         for (scope, key), failures in counts.items():
             if failures >= limit[scope]:
-                self.users.lock(scope, key, until)
+                self.users.throttle.lock(scope, key, until, now)
                 self.audit.event(
                     AuditAction.LOGIN_LOCKOUT,
                     user=key if scope == "user" else None,

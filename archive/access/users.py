@@ -1,4 +1,4 @@
-"""Local users in an SQLite file: roles, scrypt-hashed passwords, SHA-256-hashed API tokens.
+"""Local users: roles, scrypt-hashed passwords, SHA-256-hashed API tokens and browser sessions.
 
 A password is stored as `scrypt$n$r$p$salt$hash` (base64 salt and hash), so the cost
 parameters travel with each hash and can be raised later without breaking old ones: the
@@ -6,14 +6,18 @@ parameters are OWASP's current minimum for scrypt (N=2^17, r=8, p=1), a hash mad
 ones still verifies and is replaced by a new one at the user's next successful sign-in. An API
 token is `secrets.token_urlsafe(32)` (256 random bits), shown once when made; only its
 SHA-256 is kept — a fast hash is enough for a random secret of that size, and it lets a
-token be looked up directly. Every token has an expiry and a short public id (the first 12 hex
-digits of its hash) by which it is listed and revoked on its own. Comparisons are constant-time.
-Disabled users are refused by every check, with the same message as a wrong secret.
+token be looked up directly, by id. Every token has an expiry and a short public id (the first 12 hex
+digits of its hash) by which it is listed and revoked on its own. Password comparisons are
+constant-time; a token or session is found by the SHA-256 of the secret, so what a lookup's timing
+could tell is about the hash, never the secret. Disabled users are refused by every check, with the
+same message as a wrong secret.
 
-The file holds password hashes and token digests, so it is never readable by other local users,
-not even for an instant: its folder is made 0700 and the file is created 0600 before SQLite
-opens it (SQLite gives its journal the database file's mode). The sign-in throttle's failures and
-lockouts live here too, so every worker process and door shares them (archive/access/signin.py).
+Everything lives in the installation's shared store, the Elasticsearch index `{prefix}-access`
+(archive/index/access_store.py), so every `communis serve` process and every CLI, on any host, sees the
+same users. Nothing is cached: each request's check reads the token or session and its user by id
+(real-time GETs), so a disabled user or a revoked token is refused by the next request to any process.
+Password hashes are read only by `authenticate` and never leave this module; no model carries one.
+The SQLite file of earlier releases is read once by `communis user migrate` (legacy.py, migrate.py).
 """
 
 from __future__ import annotations
@@ -23,14 +27,12 @@ import hashlib
 import hmac
 import os
 import secrets
-import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -39,6 +41,9 @@ from schemas import Role, User
 from .. import clock
 from ..config import Settings
 from ..errors import AccessError, AuthenticationFailed
+from ..index.access_store import FIRST_ADMIN, AccessConflict, AccessStore, Doc, secret_id, user_id
+from ..index.client import make_client
+from .throttle import Throttle
 
 SCRYPT_N = 2**17  # OWASP Password Storage Cheat Sheet: N=2^17, r=8, p=1 at least
 SCRYPT_R = 8
@@ -51,37 +56,6 @@ SCRYPT_MAXMEM = 256 * 1024 * 1024
 _SCRYPT_SLOTS = threading.BoundedSemaphore(4)
 #: Days a token made without a lifetime is valid (a token kept before tokens had expiries counts from its creation).
 DEFAULT_TOKEN_DAYS = 90
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    name TEXT PRIMARY KEY,
-    role TEXT NOT NULL,
-    password_hash TEXT,
-    disabled INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tokens (
-    token_sha256 TEXT PRIMARY KEY,
-    user_name TEXT NOT NULL REFERENCES users(name),
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    session_sha256 TEXT PRIMARY KEY,
-    user_name TEXT NOT NULL REFERENCES users(name),
-    expires_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS login_failures (
-    scope TEXT NOT NULL,
-    key TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (scope, key, at);
-CREATE TABLE IF NOT EXISTS lockouts (
-    scope TEXT NOT NULL,
-    key TEXT NOT NULL,
-    until TEXT NOT NULL,
-    PRIMARY KEY (scope, key)
-);
-"""
 #: A browser session lasts a working day; after that the user signs in again.
 SESSION_HOURS = 10
 
@@ -138,34 +112,12 @@ def _dummy_hash() -> str:
 
 
 class UserStore:
-    """Users and their API tokens in one SQLite file."""
+    """Users, their API tokens and browser sessions in the access store; the sign-in throttle's memory
+    beside them (`throttle`)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        self._create_private()
-        with closing(sqlite3.connect(self.path)) as db, db:
-            db.execute("PRAGMA foreign_keys = ON")
-            db.executescript(_SCHEMA)
-            _migrate(db)
-            yield db
-
-    def _create_private(self) -> None:
-        """The folder 0700 and the file 0600 before SQLite opens it: never readable by others, even briefly."""
-        folder = self.path.parent
-        if not folder.exists():
-            folder.mkdir(parents=True, mode=0o700, exist_ok=True)
-            folder.chmod(0o700)  # mkdir's mode is masked by the umask
-        try:
-            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        except FileExistsError:
-            if self.path.stat().st_mode & 0o077:
-                self.path.chmod(0o600)  # a file made by an earlier version, or copied in
-            return
-        os.fchmod(fd, 0o600)  # the umask can only take bits away, but say it outright
-        os.close(fd)
+    def __init__(self, store: AccessStore) -> None:
+        self.store = store
+        self.throttle = Throttle(store)
 
     def add(
         self,
@@ -178,8 +130,8 @@ class UserStore:
     ) -> tuple[User, str]:
         """Create a user and one API token valid `token_days`; returns the user and the token (shown once).
 
-        `first_admin`: only if no admin exists yet, checked inside the write transaction (BEGIN
-        IMMEDIATE), so of two racing bootstraps one is refused."""
+        `first_admin`: only if no admin exists yet. The check is a document created once (the store's
+        first-admin guard), so of two racing bootstraps on any hosts one is refused."""
         try:
             user = User(name=name, role=Role(role), created_at=clock.now())
         except ValueError as exc:  # ValidationError is a ValueError
@@ -188,20 +140,35 @@ class UserStore:
                 hint=f"roles: {', '.join(r.value for r in Role)}; names: a-z 0-9 . _ -",
             ) from None
         stored = hash_password(password) if password is not None else None
+        if first_admin and (self.has_admin() or not self._claim_first_admin(name)):
+            raise AccessError("an admin exists already", hint="sign in as an admin: communis login NAME")
+        # The token before its user: a token whose user was never created is refused, and was never shown.
         token = secrets.token_urlsafe(32)
-        with self._db() as db:
+        self._insert_token(token, user.name, user.created_at, token_days)
+        if not self.store.create(user_id(user.name), user_document(user, stored)):
+            self.store.delete(secret_id("token", token_digest(token)))
             if first_admin:
-                db.execute("BEGIN IMMEDIATE")
-                if db.execute("SELECT 1 FROM users WHERE role = ?", (Role.ADMIN.value,)).fetchone():
-                    raise AccessError("an admin exists already", hint="sign in as an admin: communis login NAME")
-            if db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
-                raise AccessError(f"user {name!r} already exists")
-            db.execute(
-                "INSERT INTO users (name, role, password_hash, disabled, created_at) VALUES (?, ?, ?, 0, ?)",
-                (user.name, user.role.value, stored, user.created_at.isoformat()),
-            )
-            _insert_token(db, token, user.name, user.created_at, token_days)
+                self.store.delete(FIRST_ADMIN)
+            raise AccessError(f"user {name!r} already exists")
+        if user.role is Role.ADMIN and not first_admin:
+            self._claim_first_admin(name)  # an admin exists from now on, seen by a GET (no-op if it was known)
         return user, token
+
+    def _claim_first_admin(self, name: str) -> bool:
+        return self.store.create(FIRST_ADMIN, {"kind": "guard", "name": name, "created_at": clock.now().isoformat()})
+
+    def _insert_token(self, token: str, user: str, now: datetime, days: int) -> None:
+        digest = token_digest(token)
+        self.store.create(
+            secret_id("token", digest),
+            {
+                "kind": "token",
+                "name": user,
+                "token_id": digest[:TOKEN_ID_LENGTH],
+                "created_at": now.isoformat(),
+                "expires_at": (now + timedelta(days=days)).isoformat(),
+            },
+        )
 
     def new_token(self, name: str, *, days: int = DEFAULT_TOKEN_DAYS) -> str:
         """Another API token for an existing, enabled user, valid `days` (shown once)."""
@@ -211,63 +178,52 @@ class UserStore:
         if not 1 <= days <= 3650:
             raise AccessError(f"a token lives 1 to 3650 days, not {days}")
         token = secrets.token_urlsafe(32)
-        with self._db() as db:
-            _insert_token(db, token, name, clock.now(), days)
+        self._insert_token(token, name, clock.now(), days)
         return token
 
     def tokens(self, name: str) -> list[TokenInfo]:
         """The user's API tokens (ids, created, expiry), oldest first; the tokens themselves are not kept."""
         self.get(name)
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT token_sha256, created_at, expires_at FROM tokens WHERE user_name = ? ORDER BY created_at",
-                (name,),
-            ).fetchall()
         now = clock.now()
-        out = []
-        for digest, created, expires in rows:
-            ends = _expiry(created, expires)
-            out.append(TokenInfo(digest[:TOKEN_ID_LENGTH], datetime.fromisoformat(created), ends, ends <= now))
-        return out
+        return [_token_info(doc.source, now) for doc in self.store.every("token", sort="created_at", name=name)]
 
     def revoke_token(self, name: str, token_id: str) -> TokenInfo:
-        """Revoke one of the user's tokens by its id (`communis user token list`); the others go on working."""
-        found = [t for t in self.tokens(name) if t.id == token_id.strip().lower()]
-        if len(token_id.strip()) != TOKEN_ID_LENGTH or not found:
+        """Revoke one of the user's tokens by its id (`communis user token list`); the others go on working.
+        The token's document is deleted, so the next request with it, to any process, is refused."""
+        wanted = token_id.strip().lower()
+        found = [
+            doc
+            for doc in self.store.every("token", sort="created_at", name=name)
+            if len(wanted) == TOKEN_ID_LENGTH and doc.source["token_id"] == wanted
+        ]
+        if not found:
+            self.get(name)  # an unknown user says so
             raise AccessError(
                 f"user {name!r} has no token {token_id!r}", hint="`communis user token list NAME` shows them"
             )
-        with self._db() as db:
-            db.execute(
-                "DELETE FROM tokens WHERE user_name = ? AND substr(token_sha256, 1, ?) = ?",
-                (name, TOKEN_ID_LENGTH, found[0].id),
-            )
-        return found[0]
+        for doc in found:
+            self.store.delete(doc.id)
+        return _token_info(found[0].source, clock.now())
 
     def has_admin(self) -> bool:
         """Whether any admin was ever added (a disabled one counts: the bootstrap is over for good)."""
-        with self._db() as db:
-            return db.execute("SELECT 1 FROM users WHERE role = ?", (Role.ADMIN.value,)).fetchone() is not None
+        return self.store.get(FIRST_ADMIN) is not None or self.store.any_of("user", role=Role.ADMIN.value)
 
     def get(self, name: str) -> User:
-        with self._db() as db:
-            row = db.execute("SELECT name, role, disabled, created_at FROM users WHERE name = ?", (name,)).fetchone()
-        if row is None:
+        doc = self.store.get(user_id(name)) if _plausible(name) else None
+        if doc is None:
             raise AccessError(f"no user {name!r}", hint="`communis user list` shows the users")
-        return _user(row)
+        return _user(doc.source)
 
     def list(self) -> list[User]:
-        with self._db() as db:
-            rows = db.execute("SELECT name, role, disabled, created_at FROM users ORDER BY name").fetchall()
-        return [_user(row) for row in rows]
+        return [_user(doc.source) for doc in self.store.every("user", sort="name")]
 
     def disable(self, name: str) -> User:
-        """Refuse the user's password and every token from now on (kept for the audit trail)."""
-        with self._db() as db:
-            changed = db.execute("UPDATE users SET disabled = 1 WHERE name = ?", (name,)).rowcount
-            db.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
-        if not changed:
+        """Refuse the user's password, every token and every session from now on (kept for the audit trail).
+        The flag is what every check reads; the user's sessions are deleted besides."""
+        if not self.store.update(user_id(name), {"disabled": True}):
             raise AccessError(f"no user {name!r}", hint="`communis user list` shows the users")
+        self.store.delete_where("session", name=name)
         return self.get(name)
 
     def provision(self, name: str, role: Role) -> User:
@@ -299,118 +255,67 @@ class UserStore:
         A hash made with weaker scrypt parameters than today's is replaced by a new one now, while the
         password is at hand (the only moment it is). Throttling is the caller's (signin.SignIn).
         """
-        with self._db() as db:
-            row = db.execute(
-                "SELECT name, role, disabled, created_at, password_hash FROM users WHERE name = ?", (name,)
-            ).fetchone()
-        stored = row[4] if row is not None and row[4] else _dummy_hash()  # same work for unknown users
-        ok = verify_password(password, stored) and row is not None and bool(row[4])
-        if not ok or row is None or row[2]:
+        doc = self.store.get(user_id(name), with_hash=True) if _plausible(name) else None
+        hashed = doc.source.get("password_hash") if doc is not None else None
+        stored = hashed or _dummy_hash()  # same work for unknown users
+        ok = verify_password(password, stored) and doc is not None and bool(hashed)
+        if not ok or doc is None or doc.source.get("disabled"):
             raise AuthenticationFailed("wrong user name or password, or the user is disabled")
         if needs_rehash(stored):
-            with self._db() as db:
-                db.execute(
-                    "UPDATE users SET password_hash = ? WHERE name = ? AND password_hash = ?",
-                    (hash_password(password), name, stored),
-                )
-        return _user(row[:4])
-
-    # --- the sign-in throttle's memory (the rules are signin.py's) ---------------------------------
-
-    def locked_until(self, keys: Sequence[tuple[str, str]], now: datetime) -> datetime | None:
-        """The latest end of a lockout still running on any of `keys` ((scope, key) pairs), else None."""
-        with self._db() as db:
-            db.execute("DELETE FROM lockouts WHERE until <= ?", (now.isoformat(),))
-            ends = [
-                datetime.fromisoformat(row[0])
-                for scope, key in keys
-                for row in db.execute("SELECT until FROM lockouts WHERE scope = ? AND key = ?", (scope, key))
-            ]
-        return max(ends) if ends else None
-
-    def note_failure(
-        self, keys: Sequence[tuple[str, str]], now: datetime, since: datetime
-    ) -> dict[tuple[str, str], int]:
-        """Count one failed sign-in on each key; returns each key's failures since `since` (this one included)."""
-        counts = {}
-        with self._db() as db:
-            db.execute("DELETE FROM login_failures WHERE at < ?", (since.isoformat(),))
-            for scope, key in keys:
-                db.execute(
-                    "INSERT INTO login_failures (scope, key, at) VALUES (?, ?, ?)", (scope, key, now.isoformat())
-                )
-                counts[(scope, key)] = db.execute(
-                    "SELECT count(*) FROM login_failures WHERE scope = ? AND key = ? AND at >= ?",
-                    (scope, key, since.isoformat()),
-                ).fetchone()[0]
-        return counts
-
-    def lock(self, scope: str, key: str, until: datetime) -> None:
-        """Lock one key (a user name or an address) until `until`; its counted failures start again."""
-        with self._db() as db:
-            db.execute(
-                "INSERT INTO lockouts (scope, key, until) VALUES (?, ?, ?) "
-                "ON CONFLICT (scope, key) DO UPDATE SET until = excluded.until",
-                (scope, key, until.isoformat()),
-            )
-            db.execute("DELETE FROM login_failures WHERE scope = ? AND key = ?", (scope, key))
-
-    def forget_failures(self, scope: str, key: str) -> None:
-        """A successful sign-in clears the user's own count (never the address's: one good account must
-        not let an address guess on at others)."""
-        with self._db() as db:
-            db.execute("DELETE FROM login_failures WHERE scope = ? AND key = ?", (scope, key))
+            # over the version read: if another process changed the user meanwhile (disabled, rehashed), that stands
+            with suppress(AccessConflict):
+                self.store.update(doc.id, {"password_hash": hash_password(password)}, over=doc)
+        return _user(doc.source)
 
     def start_session(self, name: str, *, hours: float = SESSION_HOURS) -> str:
-        """A new browser session for an enabled user; returns its secret (kept only hashed)."""
+        """A new browser session for an enabled user; returns its secret (kept only hashed).
+
+        Ended sessions and forgotten throttle entries are deleted now: sign-ins are rare, requests are not."""
         if self.get(name).disabled:
             raise AuthenticationFailed("the user is disabled")
         secret = secrets.token_urlsafe(32)
         now = clock.now()
-        with self._db() as db:
-            db.execute("DELETE FROM sessions WHERE expires_at < ?", (now.isoformat(),))
-            db.execute(
-                "INSERT INTO sessions (session_sha256, user_name, expires_at) VALUES (?, ?, ?)",
-                (token_digest(secret), name, (now + timedelta(hours=hours)).isoformat()),
-            )
+        self.store.delete_expired(("session", "throttle"), now.isoformat())
+        self.store.create(
+            secret_id("session", token_digest(secret)),
+            {
+                "kind": "session",
+                "name": name,
+                "created_at": now.isoformat(),
+                "expires_at": (now + timedelta(hours=hours)).isoformat(),
+            },
+        )
         return secret
 
     def user_for_session(self, secret: str) -> User:
-        """The enabled user of an unexpired session, else AuthenticationFailed."""
-        digest = token_digest(secret)
-        with self._db() as db:
-            row = db.execute(
-                "SELECT s.session_sha256, s.expires_at, u.name, u.role, u.disabled, u.created_at FROM sessions s "
-                "JOIN users u ON u.name = s.user_name WHERE s.session_sha256 = ?",
-                (digest,),
-            ).fetchone()
-        if (
-            row is None
-            or not hmac.compare_digest(row[0], digest)
-            or row[4]
-            or datetime.fromisoformat(row[1]) < clock.now()
-        ):
+        """The enabled user of an unexpired session, else AuthenticationFailed (two GETs by id, nothing cached)."""
+        session = self.store.get(secret_id("session", token_digest(secret)))
+        user = self._owner(session)
+        if session is None or user is None or datetime.fromisoformat(session.source["expires_at"]) < clock.now():
             raise AuthenticationFailed("the session has ended; sign in again")
-        return _user(row[2:])
+        return user
 
     def end_session(self, secret: str) -> None:
-        with self._db() as db:
-            db.execute("DELETE FROM sessions WHERE session_sha256 = ?", (token_digest(secret),))
+        self.store.delete(secret_id("session", token_digest(secret)))
 
     def user_for_token(self, token: str) -> User:
         """The enabled user an unexpired, unrevoked API token belongs to, else AuthenticationFailed."""
-        digest = token_digest(token)
-        with self._db() as db:
-            row = db.execute(
-                "SELECT t.token_sha256, u.name, u.role, u.disabled, u.created_at, t.created_at, t.expires_at "
-                "FROM tokens t JOIN users u ON u.name = t.user_name WHERE t.token_sha256 = ?",
-                (digest,),
-            ).fetchone()
-        if row is None or not hmac.compare_digest(row[0], digest) or row[3]:
+        found = self.store.get(secret_id("token", token_digest(token)))
+        user = self._owner(found)
+        if found is None or user is None:
             raise AuthenticationFailed("unknown or revoked API token, or its user is disabled")
-        if _expiry(row[5], row[6]) <= clock.now():
+        if datetime.fromisoformat(found.source["expires_at"]) <= clock.now():
             raise AuthenticationFailed("the API token has expired", hint="`communis user token new NAME` makes another")
-        return _user(row[1:5])
+        return user
+
+    def _owner(self, doc: Doc | None) -> User | None:
+        """The enabled user a token or session names, read now; None if gone or disabled."""
+        if doc is None:
+            return None
+        owner = self.store.get(user_id(doc.source["name"]))
+        if owner is None or owner.source.get("disabled"):
+            return None
+        return _user(owner.source)
 
 
 @dataclass(frozen=True)
@@ -426,35 +331,40 @@ class TokenInfo:
 TOKEN_ID_LENGTH = 12
 
 
-def _insert_token(db: sqlite3.Connection, token: str, user: str, now: datetime, days: int) -> None:
-    db.execute(
-        "INSERT INTO tokens (token_sha256, user_name, created_at, expires_at) VALUES (?, ?, ?, ?)",
-        (token_digest(token), user, now.isoformat(), (now + timedelta(days=days)).isoformat()),
-    )
+def _token_info(source: dict[str, Any], now: datetime) -> TokenInfo:
+    ends = datetime.fromisoformat(source["expires_at"])
+    return TokenInfo(source["token_id"], datetime.fromisoformat(source["created_at"]), ends, ends <= now)
 
 
-def _expiry(created: str, expires: str | None) -> datetime:
-    """A token's end; one kept before tokens had expiries ends DEFAULT_TOKEN_DAYS after it was made."""
-    if expires:
-        return datetime.fromisoformat(expires)
-    return datetime.fromisoformat(created) + timedelta(days=DEFAULT_TOKEN_DAYS)
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    """Columns added since the first version of the file."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(tokens)")}
-    if "expires_at" not in columns:
-        db.execute("ALTER TABLE tokens ADD COLUMN expires_at TEXT")
+def user_document(user: User, password_hash: str | None) -> dict[str, Any]:
+    """A user's document in the access store (the hash only if it has a password)."""
+    doc: dict[str, Any] = {
+        "kind": "user",
+        "name": user.name,
+        "role": user.role.value,
+        "disabled": user.disabled,
+        "created_at": user.created_at.isoformat(),
+    }
+    if password_hash:
+        doc["password_hash"] = password_hash
+    return doc
 
 
 def open_users(settings: Settings) -> UserStore:
-    return UserStore(settings.data_dir / "access" / "users.db")
+    return UserStore(AccessStore(make_client(settings), settings.access_index))
 
 
-def _user(row: tuple[object, ...]) -> User:
-    name, role, disabled, created = row
+def _plausible(name: str) -> bool:
+    """Whether `name` could be a user's (anything else is not looked up; it cannot exist)."""
+    return 0 < len(name) <= 64 and "|" not in name
+
+
+def _user(source: dict[str, Any]) -> User:
     return User(
-        name=str(name), role=Role(str(role)), disabled=bool(disabled), created_at=datetime.fromisoformat(str(created))
+        name=str(source["name"]),
+        role=Role(str(source["role"])),
+        disabled=bool(source.get("disabled")),
+        created_at=datetime.fromisoformat(str(source["created_at"])),
     )
 
 

@@ -8,6 +8,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
+from ..access import open_users
+from ..access.migrate import pending
 from ..accounts import load_accounts
 from ..config import Settings, get_settings
 from ..errors import CommunisError
@@ -73,6 +75,19 @@ def _accounts(settings: Settings) -> str:
     return f"{settings.accounts_file}: {len(load_accounts(settings.accounts_file, settings))} accounts"
 
 
+def _users(settings: Settings) -> str:
+    """The shared user store, and an earlier release's user file still waiting to be moved into it."""
+    left = pending(settings)
+    if left is not None:
+        raise CommunisError(
+            f"the users of an earlier release are still in {left}, which this release does not read",
+            hint="communis user migrate",
+        )
+    found = open_users(settings).list()
+    admins = sum(1 for u in found if u.role.value == "admin" and not u.disabled)
+    return f"{len(found)} users ({admins} active admins) in {settings.access_index}"
+
+
 def run_checks() -> Iterator[Check]:
     try:
         settings = get_settings()
@@ -82,6 +97,7 @@ def run_checks() -> Iterator[Check]:
     yield Check("configuration", True, f"store={settings.store}, index alias {settings.index_alias}")
     yield _run("accounts", lambda: _accounts(settings))
     yield _run("elasticsearch", lambda: _elasticsearch(settings))
+    yield _run("users", lambda: _users(settings))
     yield _run("store", lambda: _store(settings))
     if settings.store == "local" and settings.s3_endpoint_url:
         s3 = settings.model_copy(update={"store": "s3"})

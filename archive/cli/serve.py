@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from ..access.migrate import pending
 from ..config import get_settings
 from ..errors import CommunisError
 from .common import err, fail
@@ -27,12 +28,20 @@ def serve(
     from ..access.oidc import OidcSettings
 
     try:
-        get_settings()
+        settings = get_settings()
         sso = OidcSettings.load()  # single sign-on's settings and its secret: a mistake is one line here,
         if sso.enabled:  # not a traceback from inside uvicorn
             sso.client_secret()
     except CommunisError as exc:
         fail(exc)
+    left = pending(settings)
+    if left is not None:  # signing in would fail for every user the old file holds, with no reason given
+        err.print(
+            f"warning: the users of an earlier release are still in {left}, which is not read any more: "
+            "run `communis user migrate` (until then they cannot sign in)",
+            highlight=False,
+            markup=False,
+        )
     err.print(f"Communis on http://{host}:{port}/  (API: /api, description: /openapi.json)", highlight=False)
     uvicorn.run(
         "archive.web.app:create_app",

@@ -1,6 +1,6 @@
-"""`communis login|logout|whoami`, `communis user add|list|disable`, `communis user token new|list|revoke` and
-`communis audit`: signing in, local users, their API tokens (each with an expiry, revocable one by one) and
-the audit log.
+"""`communis login|logout|whoami`, `communis user add|list|disable|migrate`, `communis user token new|list|revoke`
+and `communis audit`: signing in, local users, their API tokens (each with an expiry, revocable one by one),
+the move of an earlier release's user file into the shared store, and the audit log.
 
 Changing users or tokens acts as the signed-in user (archive/access/login.py) and is checked by
 archive/access/admin.py: an admin for anyone, a user for their own tokens; only the first admin is
@@ -9,6 +9,7 @@ added without signing in, while there is no admin yet."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,7 +20,8 @@ from schemas import AuditAction, User
 
 from ..access import open_audit, open_users
 from ..access.admin import add_token, add_user, disable_user, revoke_token
-from ..access.login import LOGIN_TOKEN_DAYS, login, logout, signed_in_user, stored_token, token_file
+from ..access.login import LOGIN_TOKEN_DAYS, login, logout, os_login, signed_in_user, stored_token, token_file
+from ..access.migrate import legacy_path, migrate_users
 from ..access.settings import access_settings
 from ..config import get_settings
 from ..errors import CommunisError
@@ -133,6 +135,36 @@ def user_disable(name: str) -> None:
     except CommunisError as exc:
         fail(exc)
     console.print(f"user {user.name} disabled", highlight=False)
+
+
+@user_app.command("migrate")
+def user_migrate(
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="The earlier release's user file (default: {data_dir}/access/users.db)."),
+    ] = None,
+) -> None:
+    """Move the users, API tokens and running sessions of an earlier release's SQLite file into the shared
+    store (hashes kept, so passwords and tokens go on working), then rename the file `.migrated`. Safe to
+    run again. Needs an admin signed in once the store has an admin."""
+    settings = get_settings()
+    default = legacy_path(settings)
+    if source is None and not default.is_file():
+        before = default.with_name(default.name + ".migrated")
+        said = f"nothing to migrate: no {default}" + (f" ({before} was migrated already)" if before.exists() else "")
+        console.print(escape(said), highlight=False)
+        return
+    try:
+        if source is not None and not source.is_file():
+            raise CommunisError(f"no user file at {source}", hint="name the users.db of an earlier release")
+        done = migrate_users(settings, source, by=_acting_user(), client=f"cli:{os_login()}")
+    except CommunisError as exc:
+        fail(exc)
+    console.print(escape(f"migrated {done.source}: {done.summary()}"), highlight=False)
+    if done.moved_to is not None:
+        console.print(escape(f"the file is now {done.moved_to} and is not read again"), highlight=False)
+    if done.taken or done.refused:
+        raise typer.Exit(1)
 
 
 @token_app.command("new")

@@ -15,7 +15,13 @@ operator can read and review. Three users, each with a random password kept in
   events, never overwrite, delete or roll over one, nor touch index templates (a template can
   give a stream a lifecycle that deletes it).
 - `communis-web`: `communis serve`. Reads records and the harvest table (account health), writes
-  what legal staff do through the web (hold marks, request cases), adds audit and PREMIS events; creates no index.
+  what legal staff do through the web (hold marks, request cases), adds audit and PREMIS events; creates
+  no index but the access store.
+
+Both application users read and write the access store `*-access` (users, token and session hashes,
+the sign-in throttle: archive/index/access_store.py): every web host checks tokens and sessions and
+counts failed sign-ins there, and the CLI adds and disables users. Either may create it (the first
+write of a fresh installation can come from either) but neither may delete or close it.
 
 Index names are patterns, so every installation prefix (and every test's own prefix) is covered.
 """
@@ -38,6 +44,9 @@ RECORD_INDICES = ["*-records", "*-records-v*", "*-cases", "*-case-*"]
 HARVEST_TABLE = ["*-harvest"]
 #: Published counts and completeness rows: written by the harvest, read by the web app.
 COMPLETENESS = ["*-counts", "*-completeness"]
+#: Users, token and session hashes, the sign-in throttle: the installation's trust store.
+ACCESS = ["*-access"]
+_ACCESS_RW = ["read", "write", "create_index", "view_index_metadata", "indices:admin/refresh*"]
 EVENT_STREAMS = ["*-audit", "*-premis"]
 EVENT_BACKING = [".ds-*-audit-*", ".ds-*-premis-*"]
 
@@ -50,6 +59,7 @@ ROLES: dict[str, dict[str, Any]] = {
             {"names": RECORD_INDICES, "privileges": ["read", "write", "create_index", "view_index_metadata", "manage"]},
             {"names": HARVEST_TABLE, "privileges": ["read", "write", "create_index", "view_index_metadata", "manage"]},
             {"names": COMPLETENESS, "privileges": ["read", "write", "create_index", "view_index_metadata", "manage"]},
+            {"names": ACCESS, "privileges": _ACCESS_RW},
             {"names": EVENT_STREAMS, "privileges": _APPEND_ONLY},
             {"names": EVENT_BACKING, "privileges": ["read", "view_index_metadata"]},
         ],
@@ -60,6 +70,7 @@ ROLES: dict[str, dict[str, Any]] = {
             {"names": RECORD_INDICES, "privileges": ["read", "write", "view_index_metadata", "indices:admin/refresh*"]},
             {"names": HARVEST_TABLE, "privileges": ["read", "view_index_metadata"]},
             {"names": COMPLETENESS, "privileges": ["read", "view_index_metadata"]},
+            {"names": ACCESS, "privileges": _ACCESS_RW},
             {"names": EVENT_STREAMS, "privileges": _APPEND_ONLY},
             {"names": EVENT_BACKING, "privileges": ["read", "view_index_metadata"]},
         ],
