@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,11 @@ def admin_es() -> Elasticsearch:
     return Elasticsearch(local_es.url(), basic_auth=local_es.admin_auth(), request_timeout=60)
 
 
+def drop_access(settings: Settings) -> None:
+    """Drop a test's access store (users, tokens, sessions): no application credential may delete it."""
+    admin_es().options(ignore_status=404).indices.delete(index=settings.access_index)
+
+
 @pytest.fixture(autouse=True)
 def _no_cli_sign_in(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test acts with the developer's own `communis login` token or COMMUNIS_TOKEN: each starts signed out
@@ -66,26 +72,29 @@ def s3_environment(s: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Embedded defaults in a private folder (local store); the index is the real local ES."""
-    return Settings(
+def settings(tmp_path: Path) -> Iterator[Settings]:
+    """Embedded defaults in a private folder (local store); the index is the real local ES. Its access
+    store (users) goes afterwards, if the test made one."""
+    made = Settings(
         data_dir=tmp_path / "data",
         store_path=tmp_path / "store",
         es_index_prefix=f"test-{uuid.uuid4().hex[:8]}",
         events_prefix=EVENTS_PREFIX,
         accounts_file=ACCOUNTS_FILE,
     )
+    yield made
+    drop_access(made)
 
 
 @pytest.fixture
-def s3_settings(tmp_path: Path) -> Settings:
+def s3_settings(tmp_path: Path) -> Iterator[Settings]:
     """The same, but storing in the local MinIO's test bucket (Object Lock enabled)."""
     from archive.services.launcher import endpoints
 
     found = endpoints()
     if not found:
         pytest.fail("MinIO is not running: start the services with `scripts/services up`")
-    return Settings(
+    made = Settings(
         data_dir=tmp_path / "data",
         store="s3",
         s3_endpoint_url=found["s3_endpoint_url"],
@@ -97,3 +106,5 @@ def s3_settings(tmp_path: Path) -> Settings:
         events_prefix=EVENTS_PREFIX,
         accounts_file=ACCOUNTS_FILE,
     )
+    yield made
+    drop_access(made)

@@ -185,7 +185,7 @@ class UserStore:
         """The user's API tokens (ids, created, expiry), oldest first; the tokens themselves are not kept."""
         self.get(name)
         now = clock.now()
-        return [_token_info(doc.source, now) for doc in self.store.every("token", sort="created_at", name=name)]
+        return [_token_info(doc.source, now) for doc in self.store.every("token", sort=_TOKEN_ORDER, name=name)]
 
     def revoke_token(self, name: str, token_id: str) -> TokenInfo:
         """Revoke one of the user's tokens by its id (`communis user token list`); the others go on working.
@@ -193,7 +193,7 @@ class UserStore:
         wanted = token_id.strip().lower()
         found = [
             doc
-            for doc in self.store.every("token", sort="created_at", name=name)
+            for doc in self.store.every("token", sort=_TOKEN_ORDER, name=name)
             if len(wanted) == TOKEN_ID_LENGTH and doc.source["token_id"] == wanted
         ]
         if not found:
@@ -216,7 +216,7 @@ class UserStore:
         return _user(doc.source)
 
     def list(self) -> list[User]:
-        return [_user(doc.source) for doc in self.store.every("user", sort="name")]
+        return [_user(doc.source) for doc in self.store.every("user", sort=["name"])]
 
     def disable(self, name: str) -> User:
         """Refuse the user's password, every token and every session from now on (kept for the audit trail).
@@ -329,6 +329,8 @@ class TokenInfo:
 
 
 TOKEN_ID_LENGTH = 12
+#: A user's tokens, oldest first (the id tells two made at one instant apart).
+_TOKEN_ORDER = ("created_at", "token_id")
 
 
 def _token_info(source: dict[str, Any], now: datetime) -> TokenInfo:

@@ -216,9 +216,10 @@ class AccessStore:
 
     # -- the questions that are searches ---------------------------------------------------------
 
-    def every(self, kind: str, *, sort: str, **equal: str | bool) -> list[Doc]:
-        """Every document of `kind` whose fields equal `equal`, sorted by `sort`, hashes left out
-        (listings: users, a user's tokens). Refreshed first, so what was just written is listed."""
+    def every(self, kind: str, *, sort: Sequence[str], **equal: str | bool) -> list[Doc]:
+        """Every document of `kind` whose fields equal `equal`, sorted by the fields `sort` (which must
+        tell any two apart: they page the listing), hashes left out (listings: users, a user's tokens).
+        Refreshed first, so what was just written is listed."""
         if not self.exists():
             return []
         self.refresh()
@@ -230,7 +231,7 @@ class AccessStore:
                 resp = self._es.search(
                     index=self.name,
                     query=query,
-                    sort=[{sort: "asc"}, {"_id": "asc"}],
+                    sort=[{f: "asc"} for f in sort],
                     size=CHUNK,
                     search_after=after,
                     source_excludes=["password_hash"],
@@ -255,21 +256,45 @@ class AccessStore:
         """Delete every document of `kind` of the user `name` (a disabled user's sessions); how many."""
         if not self.exists():
             return 0
-        self.refresh()
-        query = {"bool": {"filter": [{"term": {"kind": kind}}, {"term": {"name": name}}]}}
-        with translate("delete from the access store"):
-            resp = self._es.delete_by_query(index=self.name, query=query, conflicts="proceed", refresh=True)
-        return int(resp.get("deleted", 0))
+        self.refresh()  # the sessions made a moment ago too
+        return self._delete_found({"bool": {"filter": [{"term": {"kind": kind}}, {"term": {"name": name}}]}})
 
     def delete_expired(self, kinds: Sequence[str], before: str) -> int:
         """Delete the documents of `kinds` whose `expires_at` is before `before` (ended sessions,
         forgotten throttle entries); how many. Never tokens: an expired token is listed as expired."""
         if not self.exists():
             return 0
-        query = {"bool": {"filter": [{"terms": {"kind": list(kinds)}}, {"range": {"expires_at": {"lt": before}}}]}}
+        self.refresh()  # cheap on an index this small, and sign-ins (which call this) are rare
+        return self._delete_found(
+            {"bool": {"filter": [{"terms": {"kind": list(kinds)}}, {"range": {"expires_at": {"lt": before}}}]}}
+        )
+
+    def _delete_found(self, query: dict[str, Any]) -> int:
+        """Delete what `query` finds, each over the version found: a document another process wrote
+        since (a throttle entry counting a new failure) is left alone. Found, then deleted in bulk (the
+        local node has no delete-by-query); how many went."""
         with translate("delete from the access store"):
-            resp = self._es.delete_by_query(index=self.name, query=query, conflicts="proceed")
-        return int(resp.get("deleted", 0))
+            found = helpers.scan(
+                self._es, index=self.name, query={"query": query}, size=CHUNK, source=False, seq_no_primary_term=True
+            )
+            actions = (
+                {
+                    "_op_type": "delete",
+                    "_index": self.name,
+                    "_id": hit["_id"],
+                    "if_seq_no": hit["_seq_no"],
+                    "if_primary_term": hit["_primary_term"],
+                }
+                for hit in found
+            )
+            deleted = 0
+            for ok, item in helpers.streaming_bulk(self._es, actions, chunk_size=CHUNK, raise_on_error=False):
+                result = item.get("delete", {})
+                if ok:
+                    deleted += 1
+                elif result.get("status") not in (404, 409):  # gone already, or changed since: leave it
+                    raise SearchIndexError(f"Elasticsearch refused to delete from the access store: {result}")
+        return deleted
 
     def create_many(self, documents: Iterable[tuple[str, dict[str, Any]]]) -> tuple[list[str], list[str]]:
         """Create each (id, document) that does not exist yet, in bulk, visible to searches when this
