@@ -18,18 +18,26 @@ from pathlib import Path
 import pytest
 from elasticsearch import ApiError
 
-from archive.access import AuditLog, open_audit
-from archive.access.users import UserStore
+from archive.access import AuditLog, open_audit, open_users
 from archive.config import Settings
 from schemas import AuditAction, AuditOutcome, Role
+from tests.conftest import drop_access
 from tests.waiting import HANG_GUARD_S
 
 PREFIX = "test-communis"
 
 
 @pytest.fixture
-def audit_settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", store_path=tmp_path / "store", es_index_prefix=PREFIX)
+def audit_settings(tmp_path: Path) -> Iterator[Settings]:
+    """The shared test audit stream (`PREFIX`), and an installation of its own: its users start empty."""
+    made = Settings(
+        data_dir=tmp_path / "data",
+        store_path=tmp_path / "store",
+        es_index_prefix=f"test-audit-{uuid.uuid4().hex[:8]}",
+        events_prefix=PREFIX,
+    )
+    yield made
+    drop_access(made)
 
 
 @pytest.fixture
@@ -77,7 +85,8 @@ def test_cli_user_add_prints_a_token_that_resolves_and_is_not_audited(
     env = {
         **os.environ,
         "COMMUNIS_DATA_DIR": str(audit_settings.data_dir),
-        "COMMUNIS_ES_INDEX_PREFIX": PREFIX,
+        "COMMUNIS_ES_INDEX_PREFIX": audit_settings.es_index_prefix,
+        "COMMUNIS_EVENTS_PREFIX": PREFIX,
         "COLUMNS": "200",
     }
     name = f"arkivarie-{uuid.uuid4().hex[:6]}"
@@ -100,7 +109,7 @@ def test_cli_user_add_prints_a_token_that_resolves_and_is_not_audited(
     added = communis("user", "add", name, "--role", "archivist", "--password-stdin", stdin="lösenord\n")
     assert added.returncode == 0, added.stderr
     token = added.stdout.strip().splitlines()[-1]
-    users = UserStore(audit_settings.data_dir / "access" / "users.db")
+    users = open_users(audit_settings)
     assert users.user_for_token(token).name == name
     assert users.authenticate(name, "lösenord").role is Role.ARCHIVIST
 

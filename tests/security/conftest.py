@@ -31,7 +31,7 @@ from archive.usecases.holds import open_holds
 from archive.web import create_app
 from schemas import AuditEvent, CaptureBundle, Role
 from schemas.search import SavedSearch
-from tests.conftest import EVENTS_PREFIX
+from tests.conftest import EVENTS_PREFIX, drop_access
 
 pytestmark = pytest.mark.integration
 
@@ -118,6 +118,7 @@ def make_world(root: Path, access: AccessSettings | None = None) -> Iterator[Wor
         yield World(settings, access or AccessSettings(), arc, made, held_id, outcome.hold.id, free_id, run)
     finally:
         arc.index.destroy()
+        drop_access(settings)
 
 
 class Clock:

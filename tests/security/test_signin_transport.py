@@ -5,9 +5,10 @@ end by themselves (time is `archive.clock`, moved by the test: no sleeps); the c
 TLS are read from `X-Forwarded-For` / `X-Forwarded-Proto` only when a configured trusted proxy sends
 them, and then the audit names the client and the cookie is `Secure` with HSTS; passwords are
 hashed with at least OWASP's scrypt parameters, older hashes verify and are replaced at sign-in; API
-tokens expire and are revoked one by one (`communis user token …`); the user database is never
-readable by other local users, not even for an instant; and no credential is sent over plain HTTP
-to another machine (Elasticsearch, S3, the alert webhook, Prefect's API).
+tokens expire and are revoked one by one (`communis user token …`); the shared user store holds
+only hashes of secrets (no password, token or session cookie), and an earlier release's user file is
+read only by the migration, which leaves it private; and no credential is sent over plain HTTP to
+another machine (Elasticsearch, S3, the alert webhook, Prefect's API).
 """
 
 from __future__ import annotations
@@ -26,12 +27,15 @@ import pytest
 from typer.testing import CliRunner
 
 from archive.access import open_users
+from archive.access.migrate import migrate_users
 from archive.access.settings import AccessSettings
-from archive.access.users import UserStore, hash_password
+from archive.access.users import hash_password, token_digest
 from archive.cli import app
 from archive.config import Settings
 from archive.errors import ConfigError
 from schemas import AuditAction, Role
+from tests.conftest import admin_es
+from tests.legacy.users_sqlite import UserStore as LegacyUsers
 from tests.security.conftest import PASSWORD, Clock, World
 
 pytestmark = pytest.mark.integration
@@ -162,14 +166,14 @@ def test_scrypt_parameters_are_owasps_and_old_hashes_are_rehashed_at_sign_in(wor
     _, n, r, p, _, _ = hash_password("x").split("$")
     assert (int(n), int(r), int(p)) >= (2**17, 8, 1) and int(n) >= 2**17
     name, _ = _user(world, password=None)
-    db_path = world.settings.data_dir / "access" / "users.db"
+    users = open_users(world.settings)
     old = hash_password(PASSWORD, n=2**14)
-    with sqlite3.connect(db_path) as db:
-        db.execute("UPDATE users SET password_hash = ? WHERE name = ?", (old, name))
+    assert users.store.update(f"user|{name}", {"password_hash": old})
     with world.app() as client:
         assert _login(client, name, PASSWORD).status_code == 303
-    with sqlite3.connect(db_path) as db:
-        [(now,)] = db.execute("SELECT password_hash FROM users WHERE name = ?", (name,)).fetchall()
+    stored = users.store.get(f"user|{name}", with_hash=True)
+    assert stored is not None
+    now = stored.source["password_hash"]
     assert now != old and int(now.split("$")[1]) >= 2**17
     with world.app() as client:
         assert _login(client, name, PASSWORD).status_code == 303, "the new hash verifies"
@@ -198,8 +202,6 @@ def test_tokens_are_made_listed_and_revoked_one_by_one_from_the_cli(
     assert listed.exit_code == 0, listed.output
     tokens = open_users(world.settings).tokens(name)
     assert len(tokens) == 2 and all(t.id in listed.output for t in tokens)
-    from archive.access.users import token_digest
-
     second_id = token_digest(second)[:12]
     revoked = cli.invoke(app, ["user", "token", "revoke", name, second_id])
     assert revoked.exit_code == 0, revoked.output
@@ -215,7 +217,29 @@ def test_tokens_are_made_listed_and_revoked_one_by_one_from_the_cli(
     assert audit == {AuditAction.TOKEN_ADD, AuditAction.TOKEN_REVOKE}
 
 
-# --- the user database -------------------------------------------------------------------------
+# --- the user store ----------------------------------------------------------------------------
+
+
+def test_the_user_store_holds_hashes_of_secrets_only(world: World) -> None:
+    """A password, an API token and a session cookie in use; then every document of the access index, as
+    the cluster's admin reads it, is searched for them: only their hashes are there. No user file is made
+    on this host's disk."""
+    password = f"ett långt lösenord {uuid.uuid4().hex[:8]}"
+    name, token = _user(world, password=password)
+    with world.app() as client:
+        signed_in = _login(client, name, password)
+        assert signed_in.status_code == 303
+        cookie = signed_in.cookies["communis_session"]
+        assert client.get("/api/records", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    es = admin_es()
+    es.indices.refresh(index=world.settings.access_index)
+    hits = es.search(index=world.settings.access_index, size=10_000, query={"match_all": {}})["hits"]["hits"]
+    raw = str(hits)
+    assert password not in raw and token not in raw and cookie not in raw
+    assert password.encode().hex() not in raw
+    ids = {h["_id"] for h in hits}
+    assert f"token|{token_digest(token)}" in ids and f"session|{token_digest(cookie)}" in ids
+    assert not (world.settings.data_dir / "access").exists()
 
 
 @pytest.fixture
@@ -227,25 +251,17 @@ def loose_umask() -> Iterator[None]:
         os.umask(before)
 
 
-def test_the_user_database_is_never_readable_by_others(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, loose_umask: None
+def test_an_earlier_releases_user_file_is_read_only_by_the_migration_and_stays_private(
+    settings: Settings, loose_umask: None
 ) -> None:
-    seen: list[int | None] = []
-    real = sqlite3.connect
-
-    def watching(path: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
-        seen.append(os.stat(path).st_mode & 0o777 if os.path.exists(path) else None)
-        connection: sqlite3.Connection = real(path, *args, **kwargs)
-        return connection
-
-    monkeypatch.setattr(sqlite3, "connect", watching)
-    path = tmp_path / "access" / "users.db"
-    users = UserStore(path)
-    users.add("eva", Role.ARCHIVIST)
-    users.list()
-    assert seen and all(mode == 0o600 for mode in seen), f"modes when SQLite opened the file: {seen}"
-    assert path.stat().st_mode & 0o777 == 0o600
-    assert path.parent.stat().st_mode & 0o777 == 0o700
+    """The old file is opened read-only, and renamed with its mode (0600) kept: never readable by others."""
+    old = LegacyUsers(settings.data_dir / "access" / "users.db")
+    old.add("eva", Role.ADMIN, PASSWORD)
+    before = old.path.read_bytes()
+    done = migrate_users(settings, by=None, client="test")
+    assert done.moved_to is not None and not old.path.exists()
+    assert done.moved_to.read_bytes() == before, "the migration wrote nothing into the file"
+    assert done.moved_to.stat().st_mode & 0o777 == 0o600 and done.moved_to.parent.stat().st_mode & 0o777 == 0o700
 
 
 # --- no credential over plain HTTP to another machine ------------------------------------------
@@ -322,14 +338,13 @@ def test_an_ipv6_client_is_counted_by_its_64_network(world: World, clock: Clock)
     assert lockout.client == f"{net}:ffff::c"
 
 
-def test_tokens_made_before_expiries_existed_expire_90_days_after_they_were_made(tmp_path: Path) -> None:
+def test_tokens_made_before_expiries_existed_expire_90_days_after_they_were_made(settings: Settings) -> None:
     from datetime import timedelta
 
-    from archive.access.users import token_digest
     from archive.errors import AuthenticationFailed
 
-    path = tmp_path / "access" / "users.db"
-    path.parent.mkdir(mode=0o700)
+    path = settings.data_dir / "access" / "users.db"
+    path.parent.mkdir(parents=True, mode=0o700)
     now = datetime.now(UTC)
     with sqlite3.connect(path) as db:  # the file as the first version wrote it
         db.executescript(
@@ -342,9 +357,9 @@ def test_tokens_made_before_expiries_existed_expire_90_days_after_they_were_made
         for token, age in (("old-token", 91), ("recent-token", 1)):
             made = (now - timedelta(days=age)).isoformat()
             db.execute("INSERT INTO tokens VALUES (?, 'eva', ?)", (token_digest(token), made))
-    path.chmod(0o644)
-    users = UserStore(path)
+    done = migrate_users(settings, by=None, client="test")
+    assert done.users == ["eva"] and done.tokens == (2, 0)
+    users = open_users(settings)
     assert users.user_for_token("recent-token").name == "eva"
     with pytest.raises(AuthenticationFailed, match="expired"):
         users.user_for_token("old-token")
-    assert path.stat().st_mode & 0o777 == 0o600, "a file open to others is closed on first use"

@@ -268,7 +268,7 @@ def test_a_refused_cli_release_leaves_the_s3_legal_hold_on(
 @pytest.fixture
 def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """An installation with no users yet (its own data folder), the CLI pointed at it."""
-    from tests.conftest import EVENTS_PREFIX
+    from tests.conftest import EVENTS_PREFIX, drop_access
 
     settings = Settings(
         data_dir=tmp_path / "data",
@@ -286,6 +286,7 @@ def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]
     get_settings.cache_clear()
     yield settings
     get_settings.cache_clear()
+    drop_access(settings)
 
 
 def test_only_the_first_admin_is_added_without_signing_in(fresh: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

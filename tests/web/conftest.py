@@ -31,6 +31,7 @@ from archive.samples import ACCOUNTS_FILE
 from archive.web import create_app
 from schemas import Role
 from simulator import Simulator
+from tests.conftest import drop_access
 from tests.contract.subjects import TOKEN, TOKEN_ENV, MastodonSubject, SocialSubject, Subject
 from tests.harvesting import EMAIL, PHONE, PNR, harvest_subject
 from tests.waiting import HANG_GUARD_S
@@ -181,6 +182,7 @@ def _serving(arc: Archive) -> Iterator[tuple[str, dict[str, str]]]:
         server.should_exit = True
         thread.join(10)
         open_audit(arc.settings).destroy()
+        drop_access(arc.settings)
 
 
 @pytest.fixture(scope="session")
