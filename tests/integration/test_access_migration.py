@@ -73,7 +73,7 @@ def legacy(settings: Settings) -> Legacy:
 
 
 def _login(client: TestClient, name: str, password: str) -> int:
-    return client.post("/login", data={"name": name, "password": password}, follow_redirects=False).status_code
+    return int(client.post("/login", data={"name": name, "password": password}, follow_redirects=False).status_code)
 
 
 def test_the_old_users_sign_in_with_their_old_passwords_tokens_and_sessions(
@@ -95,7 +95,7 @@ def test_the_old_users_sign_in_with_their_old_passwords_tokens_and_sessions(
         assert _login(web, legacy.bo, "bos lösenord") == 401, "a disabled user stays disabled"
 
         def audit_read(token: str) -> int:
-            return web.get("/api/audit", headers={"Authorization": f"Bearer {token}"}).status_code
+            return int(web.get("/api/audit", headers={"Authorization": f"Bearer {token}"}).status_code)
 
         assert audit_read(legacy.admin_token) == 200
         assert [audit_read(legacy.anna_token), audit_read(legacy.anna_second)] == [403, 403], "signed in, no right"
