@@ -157,6 +157,31 @@ def test_the_harvest_table_is_the_harvesters_and_the_web_only_reads_it(creds: di
         es_as(creds, es_access.ADMIN).options(ignore_status=404).indices.delete(index=name)
 
 
+@pytest.mark.parametrize("user", APP_USERS)
+def test_both_application_credentials_keep_the_access_store_and_neither_deletes_it(
+    creds: dict[str, dict[str, str]], user: str
+) -> None:
+    """Every web host checks tokens and counts failed sign-ins, the CLI adds users: both roles read and
+    write the access store and may create it on first use, with its strict mapping. Neither may drop it."""
+    from archive.index.access_store import AccessStore
+
+    name = f"test-lp-{uuid.uuid4().hex[:8]}-access"
+    es = es_as(creds, user)
+    try:
+        store = AccessStore(es, name)
+        assert store.create("user|anna", {"kind": "user", "name": "anna", "role": "archivist"})
+        assert store.get("user|anna") is not None
+        assert store.update("user|anna", {"disabled": True})
+        assert [d.id for d in store.every("user", sort=["name"])] == ["user|anna"]
+        assert store.delete("user|anna")
+        with pytest.raises(AuthorizationException):
+            es.indices.delete(index=name)
+        with pytest.raises(AuthorizationException):
+            es.indices.close(index=name)
+    finally:
+        es_as(creds, es_access.ADMIN).options(ignore_status=404).indices.delete(index=name)
+
+
 def test_an_event_log_that_is_a_plain_index_is_refused(creds: dict[str, dict[str, str]]) -> None:
     """Written before its template existed, a 'log' is an ordinary overwritable index: say so, write nothing."""
     name = f"test-lp-{uuid.uuid4().hex[:8]}-audit"
