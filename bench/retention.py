@@ -313,6 +313,7 @@ def main() -> None:
             print(f"# put back {ok:,} deleted documents for --reuse in {time.perf_counter() - t:.1f} s")
         es = make_client(settings)
         CaseBook(es, prefix).destroy()  # its PREMIS events stay in the shared bench stream (bench/_smoke.py)
+        users.store.destroy()  # this run's records managers (the access store beside its index)
         if args.drop:
             index.destroy()
             print(f"# dropped {index.alias}")

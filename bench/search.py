@@ -571,7 +571,7 @@ def overhead_parts(
 
     parts: list[tuple[str, Callable[[], object]]] = [
         ("HTTP floor: GET /healthz (uvicorn + httpx, keep-alive)", lambda: client.get("/healthz")),
-        ("auth: UserStore.user_for_token (SQLite)", lambda: users.user_for_token(token)),
+        ("auth: UserStore.user_for_token (2 Elasticsearch GETs)", lambda: users.user_for_token(token)),
         (
             "audit: AuditLog.event (ES create, 1 event)",
             lambda: audit.event(
@@ -744,6 +744,9 @@ def main() -> None:
     finally:
         if proc is not None:
             stop_server(proc)
+        from archive.access import open_users
+
+        open_users(settings).store.destroy()  # the run's API user (the access store beside its index)
         if args.drop:
             index.destroy()
             print(f"# dropped {index.alias}")

@@ -21,7 +21,9 @@ operator can read and review. Three users, each with a random password kept in
 Both application users read and write the access store `*-access` (users, token and session hashes,
 the sign-in throttle: archive/index/access_store.py): every web host checks tokens and sessions and
 counts failed sign-ins there, and the CLI adds and disables users. Either may create it (the first
-write of a fresh installation can come from either) but neither may delete or close it.
+write of a fresh installation can come from either). The harvester may also drop it (test and
+benchmark clean-up), which adds nothing to what `write` allows already (deleting every document);
+the web may not, nor close it.
 
 Index names are patterns, so every installation prefix (and every test's own prefix) is covered.
 """
@@ -59,7 +61,7 @@ ROLES: dict[str, dict[str, Any]] = {
             {"names": RECORD_INDICES, "privileges": ["read", "write", "create_index", "view_index_metadata", "manage"]},
             {"names": HARVEST_TABLE, "privileges": ["read", "write", "create_index", "view_index_metadata", "manage"]},
             {"names": COMPLETENESS, "privileges": ["read", "write", "create_index", "view_index_metadata", "manage"]},
-            {"names": ACCESS, "privileges": _ACCESS_RW},
+            {"names": ACCESS, "privileges": [*_ACCESS_RW, "delete_index"]},
             {"names": EVENT_STREAMS, "privileges": _APPEND_ONLY},
             {"names": EVENT_BACKING, "privileges": ["read", "view_index_metadata"]},
         ],
