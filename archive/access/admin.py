@@ -4,8 +4,9 @@ the audit log must be writable before anything changes, and every change is an a
 Who may: `by` is the signed-in user (archive/access/login.py), never a typed name. Adding and
 disabling users and handling other users' tokens need the `users` permission (admin); a user may
 make and revoke their own tokens. The one exception is the first admin: while the store holds no
-admin at all, `add_user` with `by=None` may create one (checked in the same write transaction, so
-two racing bootstraps cannot both succeed); after that, nobody unauthenticated adds anyone.
+admin at all, `add_user` with `by=None` may create one (a guard document in the shared store is
+created once, so of two bootstraps racing on any hosts one is refused); after that, nobody
+unauthenticated adds anyone. `communis user migrate` (migrate.py) follows the same rule.
 """
 
 from __future__ import annotations

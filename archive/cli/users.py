@@ -21,11 +21,11 @@ from schemas import AuditAction, User
 from ..access import open_audit, open_users
 from ..access.admin import add_token, add_user, disable_user, revoke_token
 from ..access.login import LOGIN_TOKEN_DAYS, login, logout, os_login, signed_in_user, stored_token, token_file
-from ..access.migrate import legacy_path, migrate_users
+from ..access.migrate import legacy_path, migrate_users, pending
 from ..access.settings import access_settings
 from ..config import get_settings
 from ..errors import CommunisError
-from .common import cli_actor, console, fail
+from .common import cli_actor, console, err, fail
 
 app = typer.Typer()
 user_app = typer.Typer(help="Local users, their roles and API tokens.")
@@ -50,9 +50,13 @@ def login_command(
 ) -> None:
     """Sign in: state-changing commands act as you until `communis logout` or the token expires."""
     try:
+        settings = get_settings()
+        left = pending(settings)
+        if left is not None:  # its users are unknown until migrated: say why a right password is refused
+            err.print(f"warning: {left} is not migrated yet: `communis user migrate`", highlight=False, markup=False)
         user_name = name or cli_actor().removeprefix("os:")
         password = _password(password_stdin, f"password for {user_name}")
-        user, path = login(get_settings(), user_name, password, days=days)
+        user, path = login(settings, user_name, password, days=days)
     except CommunisError as exc:
         fail(exc)
     console.print(
