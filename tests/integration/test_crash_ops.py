@@ -56,7 +56,7 @@ from schemas.record import Direction, Kind, Record
 from schemas.schedule import FileOutcomeKind, ListStatus
 from schemas.search import SavedSearch
 from simulator import Simulator
-from tests.conftest import REPO
+from tests.conftest import REPO, drop_access
 from tests.contract.subjects import TOKEN, TOKEN_ENV, SocialSubject
 from tests.harvesting import harvest_subject
 from tests.integration.test_retention import with_schedule
@@ -401,6 +401,7 @@ def held_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
         else:
             os.environ[TOKEN_ENV] = saved
         arc.index.destroy()
+        drop_access(settings)
 
 
 def files_matching(arc: Archive, query: str) -> set[str]:
