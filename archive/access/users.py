@@ -139,10 +139,13 @@ class UserStore:
                 f"invalid user {name!r} / role {role!r}: {_first(exc)}",
                 hint=f"roles: {', '.join(r.value for r in Role)}; names: a-z 0-9 . _ -",
             ) from None
+        if self.store.get(user_id(user.name)) is not None:  # said before the scrypt work; `create` decides
+            raise AccessError(f"user {name!r} already exists")
         stored = hash_password(password) if password is not None else None
         if first_admin and (self.has_admin() or not self._claim_first_admin(name)):
             raise AccessError("an admin exists already", hint="sign in as an admin: communis login NAME")
-        # The token before its user: a token whose user was never created is refused, and was never shown.
+        # The token before its user, so no user ever exists without it; if the user cannot be created (another
+        # process made one of that name meanwhile) the token goes again, its secret never shown to anyone.
         token = secrets.token_urlsafe(32)
         self._insert_token(token, user.name, user.created_at, token_days)
         if not self.store.create(user_id(user.name), user_document(user, stored)):
