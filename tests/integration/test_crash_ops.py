@@ -59,7 +59,7 @@ from simulator import Simulator
 from tests.conftest import REPO, drop_access
 from tests.contract.subjects import TOKEN, TOKEN_ENV, SocialSubject
 from tests.harvesting import harvest_subject
-from tests.integration.test_retention import with_schedule
+from tests.integration.test_retention import add_people, with_schedule
 from tests.signing import token_for
 from tests.waiting import HANG_GUARD_S
 
@@ -322,7 +322,8 @@ def test_disposal_killed_between_object_versions_on_s3(disposal: World, s3_setti
             "retention_classes": local.settings.retention_classes,
             "data_dir": local.settings.data_dir,
         }
-    )  # same users
+    )
+    add_people(settings)  # the same people: users belong to the installation's index prefix
     arc = Archive(settings)
     store = arc.store
     assert isinstance(store, S3Store) and isinstance(local.store, LocalStore)

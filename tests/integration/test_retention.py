@@ -190,10 +190,15 @@ def with_schedule(base: Settings, tmp_path: Path) -> Settings:
     settings = base.model_copy(
         update={"retention_file": schedule_file, "retention_classes": [*base.retention_classes, test_class]}
     )
+    add_people(settings)
+    return settings
+
+
+def add_people(settings: Settings) -> None:
+    """The two records managers and the admin who plan, approve and execute, in `settings`' user store."""
     users = open_users(settings)
     for name, role in (("anna", "records-manager"), ("bo", "records-manager"), ("cilla", "admin")):
         users.add(name, role)
-    return settings
 
 
 @pytest.fixture
