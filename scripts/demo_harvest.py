@@ -167,10 +167,12 @@ def main(argv: list[str] | None = None) -> None:
     demo_dir = Path(os.environ.get("COMMUNIS_VAR_DIR") or REPO / "var") / "demo"
     shutil.rmtree(demo_dir, ignore_errors=True)  # every demo starts from an empty archive
     demo_dir.mkdir(parents=True)
+    from archive.access import open_users
     from archive.config import Settings
     from archive.index import open_index
 
     open_index(Settings(es_index_prefix=args.prefix)).destroy()
+    open_users(Settings(es_index_prefix=args.prefix)).store.destroy()  # its users (`{prefix}-access`) too
     # The made-up history ends yesterday, so "now" on the platforms is now for Communis too.
     end = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
     world = WorldConfig(

@@ -25,7 +25,7 @@ import pytest
 
 from archive.config import Settings
 from archive.index import open_index
-from tests.conftest import EVENTS_PREFIX, REPO
+from tests.conftest import EVENTS_PREFIX, REPO, admin_es, drop_access
 from tests.waiting import HANG_GUARD_S, wait_for
 
 pytestmark = pytest.mark.integration
@@ -115,7 +115,10 @@ def test_the_demo_prints_a_command_url_and_user_that_open_the_edited_post(tmp_pa
         # the password is in no log: not the CLI's log file, not the server's output
         logs = [p for p in var.rglob("*.log")] + [log]
         assert logs and all(password not in p.read_text(errors="replace") for p in logs)
-        users_db = var / "demo" / "data" / "access" / "users.db"
-        assert users_db.is_file() and password.encode() not in users_db.read_bytes()  # only its hash
+        demo_users = Settings(es_index_prefix=prefix).access_index
+        admin_es().indices.refresh(index=demo_users)
+        stored = admin_es().search(index=demo_users, size=100, query={"term": {"name": "demo"}})["hits"]["hits"]
+        assert stored and password not in str(stored)  # only its hash
     finally:
         open_index(Settings(es_index_prefix=prefix)).destroy()
+        drop_access(Settings(es_index_prefix=prefix))
