@@ -233,24 +233,20 @@ class UserStore:
         """The user an identity provider vouched for (archive/access/oidc_signin.py): made on first sign-in
         without a password or token, its role set to what the provider's claims map to now. A user with
         a password is a local user and is never taken over; a disabled one stays disabled."""
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            row = db.execute(
-                "SELECT name, role, disabled, created_at, password_hash FROM users WHERE name = ?", (name,)
-            ).fetchone()
-            if row is None:
-                user = User(name=name, role=role, created_at=clock.now())
-                db.execute(
-                    "INSERT INTO users (name, role, password_hash, disabled, created_at) VALUES (?, ?, NULL, 0, ?)",
-                    (user.name, user.role.value, user.created_at.isoformat()),
-                )
+        doc = self.store.get(user_id(name), with_hash=True)
+        if doc is None:
+            user = User(name=name, role=role, created_at=clock.now())
+            if self.store.create(user_id(name), user_document(user, None)):
                 return user
-            if row[4]:
-                raise AccessError(f"user {name!r} is a local user with a password, not the provider's")
-            if row[1] != role.value and not row[2]:
-                db.execute("UPDATE users SET role = ? WHERE name = ?", (role.value, name))
-                row = (row[0], role.value, *row[2:])
-        return _user(row[:4])
+            doc = self.store.get(user_id(name), with_hash=True)  # made by another host's sign-in meanwhile
+            if doc is None:
+                raise AccessError(f"user {name!r} could not be made", hint="try signing in again")
+        if doc.source.get("password_hash"):
+            raise AccessError(f"user {name!r} is a local user with a password, not the provider's")
+        if doc.source.get("role") != role.value and not doc.source.get("disabled"):
+            self.store.update(user_id(name), {"role": role.value}, over=doc)  # another host's change: refused
+            return self.get(name)
+        return _user(doc.source)
 
     def authenticate(self, name: str, password: str) -> User:
         """The user if the password is right and the user enabled, else AuthenticationFailed.
