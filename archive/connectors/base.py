@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Protocol
 
 import httpx
 
-from schemas import Account, CaptureBundle, HarvestState, KnownItem, Record
+from schemas import Account, CaptureBundle, CountOf, Covers, HarvestState, KnownItem, Record
 
 from ..bundles import Rejected
 from .http import Fetched, Fetcher
@@ -149,6 +149,28 @@ class HarvestContext:
 
 
 @dataclass(frozen=True)
+class Publishes:
+    """One count a connector reads from its platform and puts on its bundles (`CaptureBundle.counts`).
+
+    The completeness report compares the archive only with what a connector declares here: a count
+    no connector declares is "not knowable" on that platform, and `Capabilities.counts` says why.
+    """
+
+    what: CountOf
+    field: str
+    """Where the platform publishes it: the wire field or header, as the platform names it."""
+    per_item: bool = False
+    """False: an account total (one per run, from the profile); True: one count per listed item."""
+    covers: Covers = Covers.CHILDREN
+    """A per-item count: the item's direct replies, or every comment under it."""
+    details: tuple[str, ...] = ()
+    """The `PublishedCount.detail` values it comes under (WordPress: one total per comment status)."""
+    note: str = ""
+    """What the platform counts that the archive cannot hold (private posts, boosts …), and what is
+    unverified: why a small difference need not be a gap."""
+
+
+@dataclass(frozen=True)
 class Capabilities:
     """What a connector captures on its platform, as docs/platforms.md states it."""
 
@@ -160,6 +182,10 @@ class Capabilities:
     old_post_comments: str
     """Whether a new comment on a post older than the look-back window is found, and how."""
     credentials: str
+    counts: str
+    """The counts the platform publishes and Communis reads, one line (docs/platforms.md)."""
+    published: tuple[Publishes, ...] = ()
+    """The same, for the completeness report: what it can compare, and so what is not knowable."""
     finds_comments: bool = True
     finds_replies: bool = True
     finds_edits: bool = True
@@ -167,6 +193,14 @@ class Capabilities:
     finds_comment_deletions: bool = True
     finds_old_post_comments: bool = True
     archives_media: bool = True
+
+    def total(self, what: CountOf) -> Publishes | None:
+        """The account total of `what` the connector reads, None if the platform publishes none."""
+        return next((p for p in self.published if p.what is what and not p.per_item), None)
+
+    def per_item(self, what: CountOf = CountOf.COMMENTS) -> Publishes | None:
+        """The per-item count of `what` (an item's comments), None if the platform publishes none."""
+        return next((p for p in self.published if p.what is what and p.per_item), None)
 
 
 class Connector(Protocol):

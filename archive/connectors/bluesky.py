@@ -22,11 +22,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record
+from schemas import Author, CaptureBundle, CountOf, Covers, Direction, Kind, KnownItem, MediaRef, Platform, Record
 
 from ..bundles import Rejected
 from ..errors import PayloadInvalid
-from .base import BaseConnector, Capabilities, HarvestContext
+from .base import BaseConnector, Capabilities, HarvestContext, Publishes
 from .http import Fetched
 from .listing import PAGE_ERRORS, field_of, listed, page_bundles, rejected_page, required
 from .text import hashtags
@@ -134,6 +134,17 @@ class BlueskyConnector(BaseConnector):
         media="images (full size) and videos (the playlist URL)",
         old_post_comments="yes for direct replies (`replyCount` changes; seen on the daily sweep)",
         credentials="none (public AppView)",
+        counts="account total `postsCount` (`getProfile`); per post `replyCount` (direct replies)",
+        published=(
+            Publishes(CountOf.POSTS, "postsCount", note="every post record of the account, its replies included"),
+            Publishes(
+                CountOf.COMMENTS,
+                "replyCount",
+                per_item=True,
+                covers=Covers.CHILDREN,
+                note="replies the AppView has indexed; replies by blocked or taken-down accounts may still count",
+            ),
+        ),
     )
 
     def _xrpc(self, ctx: HarvestContext, method: str) -> str:

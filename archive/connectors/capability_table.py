@@ -16,6 +16,7 @@ COLUMNS = (
     ("media", "media"),
     ("old_post_comments", "new comments on old posts"),
     ("credentials", "credentials"),
+    ("counts", "published counts"),
 )
 
 

@@ -19,11 +19,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from schemas import Author, CaptureBundle, Direction, Kind, MediaRef, Platform, Record
+from schemas import Author, CaptureBundle, CountOf, Covers, Direction, Kind, MediaRef, Platform, Record
 
 from ..bundles import Rejected
 from ..errors import PayloadInvalid
-from .base import Capabilities, HarvestContext
+from .base import Capabilities, HarvestContext, Publishes
 from .graph import PAGE_LIMIT, GraphConnector
 from .http import Fetched
 from .text import hashtags
@@ -117,6 +117,18 @@ class FacebookConnector(GraphConnector):
         "without one: its poster image, and its page in links)",
         old_post_comments="yes (`updated_time` changes; seen on the daily sweep)",
         credentials="a Page access token (`pages_read_engagement`, `pages_read_user_content`) as Bearer",
+        counts="per post `comments.summary.total_count` (top-level comments); no account total (a Page "
+        "publishes no post count)",
+        published=(
+            Publishes(
+                CountOf.COMMENTS,
+                "comments.summary.total_count",
+                per_item=True,
+                covers=Covers.CHILDREN,
+                note="with the default `filter=toplevel`: comments on the post, not replies to comments; "
+                "whether hidden comments count is unverified",
+            ),
+        ),
     )
 
     def _page(self, ctx: HarvestContext) -> dict[str, Any]:

@@ -196,6 +196,7 @@ class FeedConnector(BaseConnector):
         media='enclosures (RSS `enclosure`, Atom `link rel="enclosure"`)',
         old_post_comments="no (feeds carry no comments)",
         credentials="none (public feed)",
+        counts="none: feeds publish no counts",
         finds_comments=False,
         finds_replies=False,
         finds_post_deletions=False,

@@ -26,11 +26,23 @@ from typing import Any
 
 import httpx
 
-from schemas import Account, Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record
+from schemas import (
+    Account,
+    Author,
+    CaptureBundle,
+    CountOf,
+    Covers,
+    Direction,
+    Kind,
+    KnownItem,
+    MediaRef,
+    Platform,
+    Record,
+)
 
 from ..bundles import Rejected
 from ..errors import AuthExpired, ConnectorError, PayloadInvalid
-from .base import BaseConnector, Capabilities, HarvestContext
+from .base import BaseConnector, Capabilities, HarvestContext, Publishes
 from .http import Fetched
 from .listing import page_bundles, rejected_page, required
 from .text import html_to_text
@@ -73,6 +85,17 @@ class FlickrConnector(BaseConnector):
         media='the largest size of each photo; videos (`getSizes` "Video Original")',
         old_post_comments="yes, on the daily sweep (`lastupdate` moves when a comment is added)",
         credentials="an API key (`api_key` query parameter)",
+        counts="account total `photos.total` (public photos and videos); per photo `count_comments`",
+        published=(
+            Publishes(CountOf.MEDIA, "photos.total", note="public photos and videos of `flickr.people.getPhotos`"),
+            Publishes(
+                CountOf.COMMENTS,
+                "count_comments",
+                per_item=True,
+                covers=Covers.CHILDREN,
+                note="an `extras` value Flickr answers but does not document (unverified); comments are flat",
+            ),
+        ),
         finds_replies=False,
     )
 

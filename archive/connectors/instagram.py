@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from schemas import Author, CaptureBundle, Direction, Kind, MediaRef, Platform, Record
+from schemas import Author, CaptureBundle, CountOf, Covers, Direction, Kind, MediaRef, Platform, Record
 
 from ..bundles import Rejected
 from ..errors import ConfigError, PayloadInvalid
-from .base import Capabilities, HarvestContext
+from .base import Capabilities, HarvestContext, Publishes
 from .facebook import links_in
 from .graph import PAGE_LIMIT, GraphConnector
 from .http import Fetched
@@ -69,6 +69,17 @@ class InstagramConnector(GraphConnector):
         "between two sweeps cancel out)",
         credentials="an Instagram user access token (Instagram Login, `instagram_business_basic`, "
         "`instagram_business_manage_comments`) as Bearer",
+        counts="account total `media_count`; per media `comments_count` (comments and their replies)",
+        published=(
+            Publishes(CountOf.MEDIA, "media_count", note="feed posts and reels; stories are not counted"),
+            Publishes(
+                CountOf.COMMENTS,
+                "comments_count",
+                per_item=True,
+                covers=Covers.THREAD,
+                note="Meta: replies included, comments on carousel children excluded; hidden comments unverified",
+            ),
+        ),
     )
 
     def _user(self, ctx: HarvestContext) -> dict[str, Any]:

@@ -133,6 +133,7 @@ class LinkedInConnector(BaseConnector):
         "shows no comment count)",
         credentials="a 3-legged OAuth token with r_organization_social of a Page administrator; Communis sends "
         "the `LinkedIn-Version` header itself",
+        counts="none: the posts API publishes no post or comment count",
     )
 
     def client_auth(self, account: Account, token: str | None) -> tuple[dict[str, str], dict[str, str]]:

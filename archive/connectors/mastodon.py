@@ -15,11 +15,24 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Poll, PollOption, Record
+from schemas import (
+    Author,
+    CaptureBundle,
+    CountOf,
+    Covers,
+    Direction,
+    Kind,
+    KnownItem,
+    MediaRef,
+    Platform,
+    Poll,
+    PollOption,
+    Record,
+)
 
 from ..bundles import Rejected, encoded
 from ..errors import GaveUp, PayloadInvalid
-from .base import BaseConnector, Capabilities, HarvestContext
+from .base import BaseConnector, Capabilities, HarvestContext, Publishes
 from .http import Fetched
 from .listing import ITEM_ERRORS, cause, raw_of, reason_at, required, writable
 from .media import fetch_media, with_digests
@@ -91,6 +104,16 @@ class MastodonConnector(BaseConnector):
         media="attachments",
         old_post_comments="no: replies are listed only in the conversation",
         credentials="none for public accounts; optional Bearer token",
+        counts="account total `statuses_count` (profile); per status `replies_count` (direct replies)",
+        published=(
+            Publishes(
+                CountOf.POSTS,
+                "statuses_count",
+                note="every status of the account, replies and boosts included, and private ones the public "
+                "timeline does not show",
+            ),
+            Publishes(CountOf.COMMENTS, "replies_count", per_item=True, covers=Covers.CHILDREN),
+        ),
         finds_old_post_comments=False,
     )
 

@@ -60,6 +60,7 @@ class TikTokConnector(BaseConnector):
         old_post_comments="no: comments cannot be read",
         credentials="a user access token with the video.list and user.info.basic scopes, granted by the "
         "municipality's own TikTok login",
+        counts="none read: the Display API's `comment_count` counts comments it cannot list",
         finds_comments=False,
         finds_replies=False,
         finds_comment_deletions=False,

@@ -26,11 +26,11 @@ from typing import Any
 
 import httpx
 
-from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record, Removal
+from schemas import Author, CaptureBundle, CountOf, Direction, Kind, KnownItem, MediaRef, Platform, Record, Removal
 
 from ..bundles import Rejected
 from ..errors import Gone, PayloadInvalid
-from .base import BaseConnector, Capabilities, HarvestContext
+from .base import BaseConnector, Capabilities, HarvestContext, Publishes
 from .http import Fetched, without_query
 from .listing import ITEM_ERRORS, cause, raw_of, reason_at, writable
 from .media import fetch_media, with_digests
@@ -69,6 +69,18 @@ class WordPressConnector(BaseConnector):
         media="images and video in the content",
         old_post_comments="yes: comments are listed across all posts by date",
         credentials="none (public REST API)",
+        counts="account totals `X-WP-Total` of posts, pages and approved comments; no per-post count (the "
+        "core REST API publishes none)",
+        published=(
+            Publishes(CountOf.POSTS, "X-WP-Total of /wp/v2/posts", note="published posts"),
+            Publishes(CountOf.PAGES, "X-WP-Total of /wp/v2/pages", note="published pages"),
+            Publishes(
+                CountOf.COMMENTS,
+                "X-WP-Total of /wp/v2/comments",
+                details=("approved",),
+                note="without a logged-in user only approved comments are listed and counted",
+            ),
+        ),
     )
 
     def __init__(self) -> None:

@@ -30,11 +30,24 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from schemas import Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Poll, PollOption, Record
+from schemas import (
+    Author,
+    CaptureBundle,
+    CountOf,
+    Covers,
+    Direction,
+    Kind,
+    KnownItem,
+    MediaRef,
+    Platform,
+    Poll,
+    PollOption,
+    Record,
+)
 
 from ..bundles import Rejected
 from ..errors import PayloadInvalid
-from .base import BaseConnector, Capabilities, HarvestContext
+from .base import BaseConnector, Capabilities, HarvestContext, Publishes
 from .http import Fetched
 from .listing import page_bundles, reason_at, rejected_page
 from .text import hashtags
@@ -145,6 +158,22 @@ class XConnector(BaseConnector):
         old_post_comments="yes while the reply is under 7 days old: the daily sweep sees "
         "`public_metrics.reply_count` change",
         credentials="an app-only Bearer token",
+        counts="account total `public_metrics.tweet_count`; per post `public_metrics.reply_count`",
+        published=(
+            Publishes(
+                CountOf.POSTS,
+                "public_metrics.tweet_count",
+                note="every post of the account, replies and retweets included; the timeline reaches the 3,200 newest",
+            ),
+            Publishes(
+                CountOf.COMMENTS,
+                "public_metrics.reply_count",
+                per_item=True,
+                covers=Covers.CHILDREN,
+                note="direct replies (unverified); replies older than 7 days cannot be read, so an old post's "
+                "count is not comparable",
+            ),
+        ),
         finds_comments=False,
         finds_replies=False,
     )

@@ -28,12 +28,24 @@ from typing import Any
 
 import httpx
 
-from schemas import Account, Author, CaptureBundle, Direction, Kind, KnownItem, MediaRef, Platform, Record
+from schemas import (
+    Account,
+    Author,
+    CaptureBundle,
+    CountOf,
+    Covers,
+    Direction,
+    Kind,
+    KnownItem,
+    MediaRef,
+    Platform,
+    Record,
+)
 
 from .. import clock
 from ..bundles import Rejected
 from ..errors import AuthExpired, PayloadInvalid, RateLimited
-from .base import BaseConnector, Capabilities, HarvestContext
+from .base import BaseConnector, Capabilities, HarvestContext, Publishes
 from .http import Fetched, without_query
 from .listing import PAGE_ERRORS, cause, field_of, listed, page_bundles, reason_at, rejected_page
 from .text import hashtags, html_to_text
@@ -93,6 +105,17 @@ class YouTubeConnector(BaseConnector):
         old_post_comments="yes: the daily sweep reads every video's `statistics.commentCount` and re-reads the "
         "threads where it changed",
         credentials="an API key (`key=`); daily quota 10,000 units, a run stops when it is used up",
+        counts="channel total `statistics.videoCount`; per video `statistics.commentCount` (comments and replies)",
+        published=(
+            Publishes(CountOf.VIDEOS, "statistics.videoCount", note="public videos of the channel"),
+            Publishes(
+                CountOf.COMMENTS,
+                "statistics.commentCount",
+                per_item=True,
+                covers=Covers.THREAD,
+                note="comments held for review are not counted (unverified)",
+            ),
+        ),
         archives_media=False,
     )
 
