@@ -16,7 +16,7 @@ from .holds import HoldsOnNewFiles
 from .index import RecordIndex, open_index
 from .index.harvest_table import HarvestTable
 from .ingest.memory import RunMemory
-from .ingest.pipeline import Pipeline
+from .ingest.pipeline import CountSink, Pipeline
 from .preservation.premis import IngestionEvents, PremisLog
 from .store import BlobStore, open_store
 
@@ -29,6 +29,7 @@ def open_pipeline(
     run_id: str | None = None,
     work_dir: Path | None = None,
     memory: RunMemory | None = None,
+    counts: CountSink | None = None,
 ) -> Pipeline:
     """The pipeline as the archive runs it: holds applied and the ingestion recorded after each commit."""
     return Pipeline(
@@ -38,6 +39,7 @@ def open_pipeline(
         run_id=run_id,
         work_dir=work_dir,
         memory=memory,
+        counts=counts,
         after_commit=[
             HoldsOnNewFiles(store, index),
             IngestionEvents(PremisLog.beside(index, settings.stream("premis")), settings.operator),

@@ -11,10 +11,12 @@ so the file is written without a journal or syncs.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, MutableMapping, MutableSet
+from collections.abc import Iterator, MutableMapping, MutableSet, Sequence
 from pathlib import Path
 
-_TABLES = ("seen", "markers", "media", "pending")
+from schemas import CountReading
+
+_TABLES = ("seen", "markers", "media", "pending", "counts")
 
 
 class RunScratch:
@@ -37,6 +39,8 @@ class RunScratch:
         """Media URL archived this run → SHA-256."""
         self.pending = Table(self._db, "pending")
         """Item id → KnownItem JSON of the versions this run archived or saw unchanged."""
+        self.counts = KeptCounts(Table(self._db, "counts"))
+        """The published counts this run read (ingest's `CountSink`), saved after its files are stored."""
 
     def close(self) -> None:
         self._db.close()
@@ -74,6 +78,24 @@ class Table(MutableMapping[str, str]):
     def rows(self) -> Iterator[tuple[str, str]]:
         """Every (key, value) in key order, read from a cursor of its own (the table may be written meanwhile)."""
         return ((str(k), str(v)) for k, v in self._db.execute(f"SELECT k, v FROM {self._name} ORDER BY k"))
+
+
+class KeptCounts:
+    """The run's published counts, one per count key (a later reading of a key replaces the earlier)."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def add(self, readings: Sequence[CountReading]) -> None:
+        for reading in readings:
+            self._table[reading.key] = reading.model_dump_json()
+
+    def __iter__(self) -> Iterator[CountReading]:
+        """The readings in key order, parsed one at a time."""
+        return (CountReading.model_validate_json(v) for _, v in self._table.rows())
+
+    def __len__(self) -> int:
+        return len(self._table)
 
 
 class SeenSet(MutableSet[str]):

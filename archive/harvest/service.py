@@ -29,6 +29,7 @@ from ..context import open_pipeline
 from ..errors import ConnectorError, GaveUp, IndexUnavailable, NothingListed, PayloadInvalid
 from ..faults import CrashPoint, crash_point
 from ..index import RecordIndex
+from ..index.counts import PublishedCounts
 from ..index.harvest_table import HarvestTable
 from ..ingest.memory import RunMemory
 from ..ingest.quarantine import QuarantineEntry
@@ -63,6 +64,8 @@ class HarvestReport:
     """Item documents of the harvest table this run wrote (what it touched, not the account's history)."""
     state_bytes: int = 0
     """Bytes of harvest state this run wrote."""
+    counts_written: int = 0
+    """Published counts this run wrote to the counts index: the new ones and those whose value moved."""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values (files by key, quarantined items by reason): the flow's task result and the
@@ -119,9 +122,11 @@ def harvest_account(
     earlier = TableItems(table, account.id)
     memory = RunMemory(earlier_payload=earlier.payload, earlier_media=earlier.media_location)
     work_dir = settings.data_dir / "work" / account.id
-    pipeline = open_pipeline(settings, store, index, run_id=run_id, work_dir=work_dir, memory=memory)
-    report = HarvestReport(account.id, pipeline.run_id)
     scratch = RunScratch(work_dir / "run.sqlite")
+    pipeline = open_pipeline(
+        settings, store, index, run_id=run_id, work_dir=work_dir, memory=memory, counts=scratch.counts
+    )
+    report = HarvestReport(account.id, pipeline.run_id)
     try:
         versioner = Versioner(earlier, now, pending=scratch.pending)
         recovered = pipeline.recover(account.id, since=state.saved_at)
@@ -173,7 +178,9 @@ def harvest_account(
         complete = not failure and not ctx.incomplete
         crash_point(CrashPoint.HARVEST_BEFORE_STATE)
         before = table.bytes_written
-        written = save_knowledge(table, account.id, scratch, memory, markers=complete)
+        written, counted = save_knowledge(
+            table, account.id, scratch, memory, markers=complete, counts=PublishedCounts.beside(index)
+        )
         saved = save_state(
             table,
             loaded,
@@ -198,16 +205,27 @@ def harvest_account(
     report.requests, report.bytes = fetcher.requests, fetcher.bytes
     report.consecutive_failures = saved.consecutive_failures
     report.items_written = written
+    report.counts_written = counted
     report.state_bytes = table.bytes_written - before
     summary = summary_of(report, saved, started=now, seconds=time.monotonic() - began, complete=complete, sweep=sweep)
     record_run(table, summary, settings.harvest_run_history)
     return report
 
 
-def save_knowledge(table: HarvestTable, account: str, scratch: RunScratch, memory: RunMemory, *, markers: bool) -> int:
+def save_knowledge(
+    table: HarvestTable,
+    account: str,
+    scratch: RunScratch,
+    memory: RunMemory,
+    *,
+    markers: bool,
+    counts: PublishedCounts,
+) -> tuple[int, int]:
     """Write what the run learned into the table, only what changed: the items it archived or saw, the
-    markers that moved (a complete run's only), media and revisit targets. Returns the item documents
-    written. Called after every WARC file of the run is stored and indexed."""
+    markers that moved (a complete run's only), media and revisit targets; then the published counts it
+    read, the new and moved ones (an incomplete run's too: each names a response that is stored).
+    Returns the item documents and the count documents written. Called after every WARC file of the run
+    is stored and indexed, so a count never names a record that is not in the store."""
     moved = scratch.markers.rows() if markers else iter(())  # only markers that moved are kept there
     rows = _merge_by_key(
         ((item_id, item_fields(item_id, KnownItem.model_validate_json(j))) for item_id, j in scratch.pending.rows()),
@@ -223,7 +241,8 @@ def save_knowledge(table: HarvestTable, account: str, scratch: RunScratch, memor
     table.upsert(
         "payload", account, ((key, {"payload": p.model_dump(mode="json")}) for key, p in memory.written.items())
     )
-    return count
+    counted = counts.record(scratch.counts) if len(scratch.counts) else 0
+    return count, counted
 
 
 def _merge_by_key(

@@ -17,8 +17,9 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
-from schemas import Account, CaptureBundle, Record
+from schemas import Account, CaptureBundle, CountReading, Record, WarcLocation
 
 from .. import clock
 from ..bundles import Rejected
@@ -39,7 +40,17 @@ from .workdir import MANIFEST_SUFFIX
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MANIFEST_SUFFIX", "IngestReport", "Pipeline", "RunMemory", "with_media_locations"]
+__all__ = ["MANIFEST_SUFFIX", "CountSink", "IngestReport", "Pipeline", "RunMemory", "with_media_locations"]
+
+
+class CountSink(Protocol):
+    """Where the counts a bundle published go once their response is written: the harvest keeps them
+    for the run and saves them after its files are stored (archive/harvest/service.py). Ingest knows
+    only this, so it stays ignorant of the harvest."""
+
+    def add(self, readings: Sequence[CountReading]) -> None:
+        """The readings of one written response, each with the WARC record it was read from."""
+        ...
 
 
 class Pipeline:
@@ -56,6 +67,7 @@ class Pipeline:
         memory: RunMemory | None = None,
         classes: ClassChooser | None = None,
         after_commit: Sequence[AfterCommit] = (),
+        counts: CountSink | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -81,6 +93,8 @@ class Pipeline:
             settings, store, index, self.work_dir, self.report, self.classes.by_name, after_commit
         )
         self._quarantine_seq = 0
+        #: Where published counts go; None (`communis ingest`, reindex): they stay in the WARC only.
+        self._counts = counts
 
     def ingest(self, account: Account, bundles: Iterable[CaptureBundle | Rejected]) -> IngestReport:
         """Write, store and index every bundle; quarantine the ones that cannot be kept as WARC."""
@@ -102,6 +116,8 @@ class Pipeline:
                     self.memory.learn_media(written.payload_digest.removeprefix("sha256:"), written.location)
                 if bundle.is_media:
                     crash_point(CrashPoint.MEDIA_BEFORE_RECORD)
+                if bundle.counts and self._counts is not None:
+                    self._counts.add(readings(account, bundle, written.location))
                 self.report.captures += 1
                 self.report.records += len(written.records)
                 for done in self._writer.drain():
@@ -164,3 +180,20 @@ class Pipeline:
                 fallback=self.work_dir,
             )
         )
+
+
+def readings(account: Account, bundle: CaptureBundle, where: WarcLocation) -> list[CountReading]:
+    """The bundle's counts with their evidence: the WARC record its response went to (a revisit's when
+    the same payload was stored before: it names that response), its capture time and URL."""
+    capture = bundle.capture
+    return [
+        CountReading(
+            **count.model_dump(),
+            platform=account.platform,
+            account=account.id,
+            captured_at=capture.started_at,
+            source_url=capture.url,
+            warc=where,
+        )
+        for count in bundle.counts
+    ]
