@@ -41,6 +41,8 @@ class Outcome:
     crash: str | None = None
     """`ExceptionType at file:line` of a crash: crashes with one signature are one bug."""
     trace: str | None = None
+    counted: list[CaptureBundle] = field(default_factory=list)
+    """The bundles that carried published counts (`CaptureBundle.counts`), in the order they came."""
 
     @property
     def reasons(self) -> list[str]:
@@ -114,6 +116,8 @@ def drive(
                     for record in item.records:
                         check_record(record)
                         out.records.append(record)
+                    if item.counts:
+                        out.counted.append(item)
                 else:
                     raise AssertionError(f"a connector yielded {type(item).__name__}")
     except CommunisError as exc:  # what harvest_one catches: the run's one-line error, saved in the state

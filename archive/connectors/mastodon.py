@@ -27,12 +27,14 @@ from schemas import (
     Platform,
     Poll,
     PollOption,
+    PublishedCount,
     Record,
 )
 
 from ..bundles import Rejected, encoded
 from ..errors import GaveUp, PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext, Publishes
+from .counting import dig, per_item, published_time, total
 from .http import Fetched
 from .listing import ITEM_ERRORS, cause, raw_of, reason_at, required, writable
 from .media import fetch_media, with_digests
@@ -126,12 +128,24 @@ class MastodonConnector(BaseConnector):
         ).json()
         return f"@{found.get('acct')} ({found.get('statuses_count', '?')} statuses)"
 
-    def _account_id(self, ctx: HarvestContext) -> str:
-        if "account_id" in ctx.state.cursor:
-            return ctx.state.cursor["account_id"]
-        acct = ctx.account.handle.lstrip("@").split("@")[0]
-        found = ctx.fetcher.get(self._api(ctx, "/api/v1/accounts/lookup"), params={"acct": acct})
-        return required(found, found.json(), "id")
+    def _account(self, ctx: HarvestContext) -> tuple[str, CaptureBundle | Rejected]:
+        """The account's id, and its profile with `statuses_count`: one request per run, the lookup on a
+        first run (which answers the whole account), `GET /accounts/{id}` once the id is known. A profile
+        that cannot be read costs this run its total, not the run."""
+        known = ctx.state.cursor.get("account_id")
+        if known is None:
+            acct = ctx.account.handle.lstrip("@").split("@")[0]
+            found = ctx.fetcher.get(self._api(ctx, "/api/v1/accounts/lookup"), params={"acct": acct})
+            own = required(found, found.json(), "id")
+        else:
+            own = known
+            try:
+                found = ctx.fetcher.get(self._api(ctx, f"/api/v1/accounts/{known}"))
+                found.json()
+            except (GaveUp, PayloadInvalid) as exc:
+                return own, Rejected(encoded(own), f"profile of account {own}: {exc}")
+        counts = total(CountOf.POSTS, dig(found.json(), "statuses_count"))
+        return own, CaptureBundle(capture=found.capture, records=[], counts=counts)
 
     def _record(
         self,
@@ -197,6 +211,7 @@ class MastodonConnector(BaseConnector):
                 bad.append(Rejected(raw_of(status), reason))
         refs = [MediaRef(url=url) for s in parsed for url in _attachment_urls(s)]
         yield from fetch_media(ctx, refs)
+        counts = [] if thread is not None else self._reply_counts(parsed)
         records = []
         for status in parsed:
             if thread is None and status.get("in_reply_to_id") is not None:
@@ -227,10 +242,24 @@ class MastodonConnector(BaseConnector):
                     continue
                 ctx.seen.add(str(one["id"]))
         yield from bad
-        yield CaptureBundle(capture=fetched.capture, records=records)
+        yield CaptureBundle(capture=fetched.capture, records=records, counts=counts)
+
+    @staticmethod
+    def _reply_counts(statuses: list[dict[str, Any]]) -> list[PublishedCount]:
+        """`replies_count` of each of the account's own statuses on a listing page (its posts and replies;
+        a boost's wrapper counts nothing, and the boosted status's replies are not harvested)."""
+        return per_item(
+            (
+                (s.get("id"), s.get("replies_count"), published_time(s.get("created_at")))
+                for s in statuses
+                if not s.get("reblog")
+            ),
+            Covers.CHILDREN,
+        )
 
     def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
-        own_id = self._account_id(ctx)
+        own_id, profile = self._account(ctx)
+        yield profile
         newest_before = int(ctx.state.cursor.get("newest_id", "0"))
         newest = newest_before
         url: str | None = self._api(ctx, f"/api/v1/accounts/{own_id}/statuses")

@@ -89,11 +89,13 @@ def _candidates(table: HarvestTable, account: str, ctx: HarvestContext) -> Itera
 
 def _listings(ctx: HarvestContext, items: Iterator[CaptureBundle | Rejected]) -> Iterator[CaptureBundle | Rejected]:
     """The connector's output, passed on; NothingListed at its end when not one listing page could be read
-    (every page quarantined, none yielded a bundle): such a run has failed, and must not say ok."""
+    (every page quarantined, none yielded a bundle): such a run has failed, and must not say ok. A profile
+    read for the account's totals (no records, only totals) is not a listing page."""
     pages, rejected = 0, []
     for item in items:
         if isinstance(item, CaptureBundle):
-            pages += not item.is_media
+            profile = not item.records and bool(item.counts) and all(c.item_id is None for c in item.counts)
+            pages += not item.is_media and not profile
         else:
             rejected.append(item.reason)
         yield item

@@ -461,6 +461,10 @@ def test_recorded_account_listing_pages(name: str) -> None:
     recorded.statuses = {str(s["id"]): s for s in listed}
     assert not field_errors(outcome, expectations(recorded, str(person["id"])))
     assert not not_media(outcome)
+    # The real server's counts: `replies_count` of every status listed, `statuses_count` of the account.
+    counts = {c.item_id: c.value for b in outcome.counted for c in b.counts if c.item_id is not None}
+    assert counts == {str(s["id"]): s["replies_count"] for s in listed if not s.get("reblog")}
+    assert [c.value for b in outcome.counted for c in b.counts if c.item_id is None] == [person["statuses_count"]]
 
 
 def test_unknown_account_fails_the_run_with_one_line() -> None:

@@ -1,0 +1,67 @@
+"""Published counts read from a platform's answers, the same way on every platform.
+
+A count is evidence only when the platform wrote it as a count: a non-negative integer, or the
+digit string YouTube and Flickr send. Anything else (null, a negative number, a float, text) is
+not a count, so none is handed over, and the item itself is parsed and kept as usual: a strange
+count must never cost a record. Where a count sits in a response is the connector's business;
+what it hands over is a `PublishedCount` on the bundle of that very response (schemas/completeness.py),
+which the pipeline later ties to the WARC record the response went to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from schemas import CountOf, Covers, PublishedCount
+
+from .times import iso
+
+
+def number(value: Any) -> int | None:
+    """The value as a count: an int ≥ 0 or a string of ASCII digits; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
+def dig(obj: Any, *path: str) -> Any:
+    """`obj[path[0]][path[1]]…`, None as soon as a step is not an object holding the key."""
+    for key in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def total(what: CountOf, value: Any, detail: str | None = None) -> list[PublishedCount]:
+    """An account total, as a list of none or one (so a bundle's `counts` can be built by adding)."""
+    n = number(value)
+    return [] if n is None else [PublishedCount(what=what, value=n, detail=detail)]
+
+
+def published_time(value: Any, parse: Callable[[Any], datetime | None] = iso) -> datetime | None:
+    """When the counted item was published, None when the platform's time cannot be read: the count is
+    still kept (the item's own record is quarantined or kept on its own terms)."""
+    try:
+        return parse(value)
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def per_item(
+    items: Iterable[tuple[Any, Any, datetime | None]], covers: Covers, what: CountOf = CountOf.COMMENTS
+) -> list[PublishedCount]:
+    """(item id, count value, published) → the per-item counts of those whose id and value are readable."""
+    out = []
+    for item_id, value, published in items:
+        n = number(value)
+        if n is None or item_id is None or isinstance(item_id, (dict, list, bool)) or str(item_id) == "":
+            continue
+        out.append(PublishedCount(what=what, value=n, item_id=str(item_id), item_published_at=published, covers=covers))
+    return out

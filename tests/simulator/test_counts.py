@@ -1,0 +1,96 @@
+"""Published counts, platform by platform: what each connector hands over on its bundles
+(`CaptureBundle.counts`), checked against the simulator's ground truth and against the very
+response the count was read from (the evidence the archive keeps)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+
+from schemas import Account, CaptureBundle, CountOf, Covers, HarvestState, PublishedCount
+from simulator import Simulator
+from tests.driving import Outcome, drive
+
+LONG = timedelta(days=3650)
+
+
+def account(sim: Simulator, platform: str, handle: str) -> Account:
+    return Account(
+        id=f"sv-{platform}",
+        platform=platform,
+        handle=handle,
+        display_name="Sundsvik",
+        department="Kommunstyrelsen",
+        retention_class="social-10y",
+        base_url=sim.url(platform),
+    )
+
+
+def harvested(acc: Account, state: HarvestState | None = None, lookback: timedelta = LONG) -> Outcome:
+    out = drive(acc, datetime.now(UTC), lookback=lookback, state=state)
+    assert out.kind == "parsed", out.error or out.trace
+    return out
+
+
+def totals(out: Outcome) -> list[tuple[CaptureBundle, PublishedCount]]:
+    return [(b, c) for b in out.counted for c in b.counts if c.item_id is None]
+
+
+def items(out: Outcome) -> dict[str, PublishedCount]:
+    found: dict[str, PublishedCount] = {}
+    for bundle in out.counted:
+        for count in bundle.counts:
+            if count.item_id is not None:
+                assert count.item_id not in found, f"item {count.item_id} counted twice in one run"
+                found[count.item_id] = count
+    return found
+
+
+def body(bundle: CaptureBundle) -> Any:
+    return json.loads(bundle.capture.body)
+
+
+# ---- Mastodon ---------------------------------------------------------------------------------------
+def test_mastodon_statuses_count_and_replies_count(sim: Simulator) -> None:
+    acc = account(sim, "mastodon", "@sundsvik")
+    first = harvested(acc)
+    state = sim.state()["mastodon"]
+    own = next(a for a in state["accounts"] if a["username"] == "sundsvik")
+
+    [(profile, posts)] = totals(first)
+    assert posts.what is CountOf.POSTS and posts.value == own["statuses_count"] > 0
+    assert "/api/v1/accounts/lookup" in profile.capture.url  # a first run's lookup is the profile
+    assert profile.records == [] and body(profile)["statuses_count"] == posts.value
+
+    rows = [r for r in state["items"] if r["account"] == "sundsvik"]
+    children = Counter(r["in_reply_to_id"] for r in rows if r["in_reply_to_id"] and not r["deleted"])
+    listed = [r for r in rows if r["role"] in ("own",) and r["author"] == "sundsvik" and r["visible"]]
+    counted = items(first)
+    assert counted and listed, "the listing's statuses carry their replies_count"
+    assert {r["id"] for r in listed} <= set(counted)
+    for row in listed:
+        count = counted[row["id"]]
+        assert count.value == children[row["id"]], row["id"]
+        assert count.covers is Covers.CHILDREN and count.what is CountOf.COMMENTS
+        assert count.item_published_at == datetime.fromisoformat(row["created_at"].replace("Z", "+00:00"))
+    assert sum(c.value for c in counted.values()) > 0
+    boosts = {r["id"] for r in rows if r["role"] == "boost"}
+    assert boosts and not boosts & set(counted), "a boost's wrapper counts nothing"
+
+    # Each count is on the bundle of the page it was read from, with the value that page shows.
+    for bundle in first.counted:
+        shown = {s["id"]: s for s in body(bundle)} if isinstance(body(bundle), list) else {}
+        for count in bundle.counts:
+            if count.item_id is not None:
+                assert shown[count.item_id]["replies_count"] == count.value
+
+    # A later run knows the account id: its one profile request is GET /accounts/{id}.
+    aid = body(profile)["id"]
+    newest = str(max(int(r["id"]) for r in rows))
+    cursor = {"account_id": aid, "newest_id": newest}
+    again = harvested(acc, HarvestState(account=acc.id, cursor=cursor), lookback=timedelta(seconds=1))
+    [(profile2, posts2)] = totals(again)
+    assert profile2.capture.url.endswith(f"/api/v1/accounts/{aid}") and posts2.value == posts.value
