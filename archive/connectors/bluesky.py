@@ -22,11 +22,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from schemas import Author, CaptureBundle, CountOf, Covers, Direction, Kind, KnownItem, MediaRef, Platform, Record
+from schemas import (
+    Author,
+    CaptureBundle,
+    CountOf,
+    Covers,
+    Direction,
+    Kind,
+    KnownItem,
+    MediaRef,
+    Platform,
+    PublishedCount,
+    Record,
+)
 
 from ..bundles import Rejected
 from ..errors import PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext, Publishes
+from .counting import dig, per_item, profile, profile_of, published_time, total
 from .http import Fetched
 from .listing import PAGE_ERRORS, field_of, listed, page_bundles, rejected_page, required
 from .text import hashtags
@@ -158,11 +171,19 @@ class BlueskyConnector(BaseConnector):
         body = profile.json()
         return f"{body.get('handle')} ({body.get('postsCount', '?')} posts)"
 
-    def _did(self, ctx: HarvestContext) -> str:
+    def _did(self, ctx: HarvestContext) -> tuple[str, CaptureBundle | Rejected]:
+        """The account's DID, and its profile with `postsCount`: one `getProfile` per run (by handle on a
+        first run, which is how the DID is found; by DID once it is known)."""
+        url = self._xrpc(ctx, "app.bsky.actor.getProfile")
         if "did" in ctx.state.cursor:
-            return ctx.state.cursor["did"]
-        profile = ctx.fetcher.get(self._xrpc(ctx, "app.bsky.actor.getProfile"), params={"actor": self._actor(ctx)})
-        return required(profile, profile.json(), "did")
+            did = ctx.state.cursor["did"]
+            return did, profile(ctx, url, {"actor": did}, self._totals)
+        found = ctx.fetcher.get(url, params={"actor": self._actor(ctx)})
+        return required(found, found.json(), "did"), profile_of(found, self._totals(found.json()))
+
+    @staticmethod
+    def _totals(body: Any) -> list[PublishedCount]:
+        return total(CountOf.POSTS, dig(body, "postsCount"))
 
     # ---- records ------------------------------------------------------------------------------
     def _record(
@@ -240,7 +261,8 @@ class BlueskyConnector(BaseConnector):
 
     # ---- harvest ------------------------------------------------------------------------------
     def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
-        own_did = self._did(ctx)
+        own_did, account_profile = self._did(ctx)
+        yield account_profile
         walk: Walk[str] = Walk(ctx, ctx.state.cursor.get("newest") or None)
         threads: dict[str, None] = {}
         own_replies: dict[str, list[tuple[Any, Fetched]]] = {}
@@ -281,7 +303,12 @@ class BlueskyConnector(BaseConnector):
                 if walk.see(created, iso_or_none(created), uri, marker) and post.get("replyCount"):
                     threads[uri] = None
             yield from page_bundles(
-                ctx, fetched, own_posts, lambda item, f: self._feed_item(ctx, item, own_did, f), what="post"
+                ctx,
+                fetched,
+                own_posts,
+                lambda item, f: self._feed_item(ctx, item, own_did, f),
+                what="post",
+                counts=self._reply_counts(feed),
             )
             cursor = body.get("cursor")
             if not cursor or not feed or walk.done:
@@ -291,6 +318,17 @@ class BlueskyConnector(BaseConnector):
             ctx, threads, lambda uri: self._thread(ctx, own_did, uri, own_replies.get(uri, [])), "thread of {}"
         )
         ctx.cursor = {"did": own_did, **({"newest": walk.newest} if walk.newest else {})}
+
+    @staticmethod
+    def _reply_counts(feed: list[Any]) -> list[PublishedCount]:
+        """`replyCount` of the account's own posts and replies on an author feed page (a repost's post is
+        someone else's, and a pinned post is listed in its place too)."""
+        in_place = [i for i in feed if isinstance(i, dict) and not i.get("reason")]
+        own = [i["post"] for i in in_place if isinstance(i.get("post"), dict)]
+        return per_item(
+            ((p.get("uri"), p.get("replyCount"), published_time(dig(p, "record", "createdAt"))) for p in own),
+            Covers.CHILDREN,
+        )
 
     def _feed_item(self, ctx: HarvestContext, item: dict[str, Any], own_did: str, fetched: Fetched) -> list[Record]:
         if _is_repost(item):

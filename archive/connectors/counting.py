@@ -14,8 +14,12 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from schemas import CountOf, Covers, PublishedCount
+from schemas import CaptureBundle, CountOf, Covers, PublishedCount
 
+from ..bundles import Rejected, encoded
+from ..errors import GaveUp, PayloadInvalid
+from .base import HarvestContext
+from .http import Fetched
 from .times import iso
 
 
@@ -65,3 +69,24 @@ def per_item(
             continue
         out.append(PublishedCount(what=what, value=n, item_id=str(item_id), item_published_at=published, covers=covers))
     return out
+
+
+def profile_of(fetched: Fetched, counts: list[PublishedCount]) -> CaptureBundle:
+    """The account's profile as a bundle of its own: the response kept, no records, its totals."""
+    return CaptureBundle(capture=fetched.capture, records=[], counts=counts)
+
+
+def profile(
+    ctx: HarvestContext,
+    url: str,
+    params: dict[str, str] | None,
+    counts_of: Callable[[Any], list[PublishedCount]],
+) -> CaptureBundle | Rejected:
+    """One profile request for the account's totals. A profile that cannot be read costs this run its
+    totals, not the run: the failure is quarantined with its reason and the listings go on."""
+    try:
+        fetched = ctx.fetcher.get(url, params=params)
+        body = fetched.json()
+    except (GaveUp, PayloadInvalid) as exc:
+        return Rejected(encoded(url), f"account profile (its published totals): {exc}")
+    return profile_of(fetched, counts_of(body))

@@ -8,12 +8,12 @@ before the page's bundle, so the records can carry the SHA-256 of the archived f
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
-from schemas import CaptureBundle, Record
+from schemas import CaptureBundle, PublishedCount, Record
 
 from ..bundles import Rejected
 from ..errors import PayloadInvalid
@@ -81,8 +81,10 @@ def page_bundles(
     build: Callable[[Any, Fetched], list[Record]],
     *,
     what: str = "item",
+    counts: Sequence[PublishedCount] = (),
 ) -> Iterator[CaptureBundle | Rejected]:
-    """Records built from each item by `build(item, fetched)` (several, or none), media, then the page."""
+    """Records built from each item by `build(item, fetched)` (several, or none), media, then the page
+    (with the `counts` the platform published on it)."""
     records: list[Record] = []
     bad: list[Rejected] = []
     for item in items:
@@ -98,7 +100,7 @@ def page_bundles(
     yield from fetch_media(ctx, [m for r in records for m in r.media])
     records = [r.model_copy(update={"media": with_digests(ctx, r.media)}) if r.media else r for r in records]
     yield from bad
-    yield CaptureBundle(capture=fetched.capture, records=records)
+    yield CaptureBundle(capture=fetched.capture, records=records, counts=list(counts))
 
 
 def field_of(fetched: Fetched, key: str) -> Any:

@@ -34,7 +34,7 @@ from schemas import (
 from ..bundles import Rejected, encoded
 from ..errors import GaveUp, PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext, Publishes
-from .counting import dig, per_item, published_time, total
+from .counting import dig, per_item, profile, profile_of, published_time, total
 from .http import Fetched
 from .listing import ITEM_ERRORS, cause, raw_of, reason_at, required, writable
 from .media import fetch_media, with_digests
@@ -133,19 +133,15 @@ class MastodonConnector(BaseConnector):
         first run (which answers the whole account), `GET /accounts/{id}` once the id is known. A profile
         that cannot be read costs this run its total, not the run."""
         known = ctx.state.cursor.get("account_id")
-        if known is None:
-            acct = ctx.account.handle.lstrip("@").split("@")[0]
-            found = ctx.fetcher.get(self._api(ctx, "/api/v1/accounts/lookup"), params={"acct": acct})
-            own = required(found, found.json(), "id")
-        else:
-            own = known
-            try:
-                found = ctx.fetcher.get(self._api(ctx, f"/api/v1/accounts/{known}"))
-                found.json()
-            except (GaveUp, PayloadInvalid) as exc:
-                return own, Rejected(encoded(own), f"profile of account {own}: {exc}")
-        counts = total(CountOf.POSTS, dig(found.json(), "statuses_count"))
-        return own, CaptureBundle(capture=found.capture, records=[], counts=counts)
+        if known is not None:
+            return known, profile(ctx, self._api(ctx, f"/api/v1/accounts/{known}"), None, self._totals)
+        acct = ctx.account.handle.lstrip("@").split("@")[0]
+        found = ctx.fetcher.get(self._api(ctx, "/api/v1/accounts/lookup"), params={"acct": acct})
+        return required(found, found.json(), "id"), profile_of(found, self._totals(found.json()))
+
+    @staticmethod
+    def _totals(account: Any) -> list[PublishedCount]:
+        return total(CountOf.POSTS, dig(account, "statuses_count"))
 
     def _record(
         self,

@@ -212,6 +212,12 @@ def test_author_feed_posts_reposts_link_cards_and_mentions() -> None:
     assert len(reposts) == 2 and all(r.direction == "upprattad" for r in reposts)
     assert any(r.mentions for r in outcome.records)
     assert [a.param("actor") for a in asked if a.path.endswith("getAuthorFeed")][0] == profile["did"]
+    # The real AppView's counts: `postsCount` of the profile, `replyCount` of each own post and reply.
+    counts = [(b.capture.url, c) for b in outcome.counted for c in b.counts]
+    assert [c.value for _, c in counts if c.item_id is None] == [profile["postsCount"]] == [3358]
+    per_post = {c.item_id: c.value for url, c in counts if c.item_id is not None and "getAuthorFeed" in url}
+    assert per_post == {i["post"]["uri"]: i["post"]["replyCount"] for i in feed if not i.get("reason")}
+    assert sum(per_post.values()) > 0
 
 
 def test_a_feed_with_quotes_with_media_and_a_repost_of_a_reply() -> None:

@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from simhelp import truth
 
 from schemas import Account, CaptureBundle, CountOf, Covers, HarvestState, PublishedCount
 from simulator import Simulator
@@ -94,3 +95,38 @@ def test_mastodon_statuses_count_and_replies_count(sim: Simulator) -> None:
     again = harvested(acc, HarvestState(account=acc.id, cursor=cursor), lookback=timedelta(seconds=1))
     [(profile2, posts2)] = totals(again)
     assert profile2.capture.url.endswith(f"/api/v1/accounts/{aid}") and posts2.value == posts.value
+
+
+def visible_children(rows: list[dict[str, Any]]) -> Counter[str]:
+    """Ground truth of a social platform: the visible direct replies of each item."""
+    return Counter(r["parent"] for r in rows if r["parent"] and r["visible"])
+
+
+# ---- Bluesky ----------------------------------------------------------------------------------------
+def test_bluesky_posts_count_and_reply_count(sim: Simulator) -> None:
+    acc = account(sim, "bluesky", "sundsvikkommun.bsky.social")
+    first = harvested(acc)
+    rows = truth(sim, "bluesky")
+    posts = [r for r in rows if r["kind"] == "post" and r["visible"]]
+
+    [(profile, total)] = totals(first)
+    assert total.what is CountOf.POSTS and total.value == len(posts) > 0
+    assert "app.bsky.actor.getProfile" in profile.capture.url and body(profile)["postsCount"] == total.value
+
+    counted = items(first)
+    children = visible_children(rows)
+    assert posts and {p["id"] for p in posts} <= set(counted)
+    for post in posts:
+        count = counted[post["id"]]
+        assert count.value == children[post["id"]] and count.covers is Covers.CHILDREN, post["id"]
+        assert count.item_published_at == datetime.fromisoformat(post["created_at"].replace("Z", "+00:00"))
+    assert sum(c.value for c in counted.values()) > 0
+    for bundle in first.counted:
+        if "getAuthorFeed" in bundle.capture.url:
+            shown = {i["post"]["uri"]: i["post"] for i in body(bundle)["feed"]}
+            assert all(shown[c.item_id]["replyCount"] == c.value for c in bundle.counts)
+
+    did = body(profile)["did"]
+    again = harvested(acc, HarvestState(account=acc.id, cursor={"did": did}), lookback=timedelta(seconds=1))
+    [(profile2, total2)] = totals(again)
+    assert f"actor={did.replace(':', '%3A')}" in profile2.capture.url and total2.value == total.value
