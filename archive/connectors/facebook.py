@@ -19,11 +19,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from schemas import Author, CaptureBundle, CountOf, Covers, Direction, Kind, MediaRef, Platform, Record
+from schemas import Author, CaptureBundle, CountOf, Covers, Direction, Kind, MediaRef, Platform, PublishedCount, Record
 
 from ..bundles import Rejected
 from ..errors import PayloadInvalid
 from .base import Capabilities, HarvestContext, Publishes
+from .counting import dig, per_item, published_time
 from .graph import PAGE_LIMIT, GraphConnector
 from .http import Fetched
 from .text import hashtags
@@ -220,6 +221,17 @@ class FacebookConnector(GraphConnector):
         total = summary.get("total_count", 1) if isinstance(summary, dict) else 1
         marker = item.get("updated_time")
         return (marker if isinstance(marker, str) else None), bool(total)
+
+    def item_counts(self, data: list[Any]) -> list[PublishedCount]:
+        """`comments.summary.total_count` of each post: its top-level comments (the default `filter=toplevel`)."""
+        return per_item(
+            (
+                (p.get("id"), dig(p, "comments", "summary", "total_count"), published_time(p.get("created_time")))
+                for p in data
+                if isinstance(p, dict)
+            ),
+            Covers.CHILDREN,
+        )
 
     def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
         page_id = ctx.state.cursor.get("page") or str(self._page(ctx)["id"])

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from schemas import CaptureBundle, KnownItem, Record
+from schemas import CaptureBundle, KnownItem, PublishedCount, Record
 
 from ..bundles import Rejected
 from ..errors import AuthExpired, PayloadInvalid
@@ -139,6 +139,10 @@ class GraphConnector(BaseConnector):
         """A listed item's activity marker (None if it has none), and whether it may have comments."""
         raise NotImplementedError
 
+    def item_counts(self, data: list[Any]) -> list[PublishedCount]:
+        """The per-item counts the platform published on a listing page (its items' comment counts)."""
+        return []
+
     def listing(
         self,
         ctx: HarvestContext,
@@ -168,7 +172,7 @@ class GraphConnector(BaseConnector):
                 marker, commented = self.activity(entry)
                 if walk.see(moment, moment, item_id, marker) and commented:
                     threads[item_id] = None
-            yield from page_bundles(ctx, fetched, data, build, what=item)
+            yield from page_bundles(ctx, fetched, data, build, what=item, counts=self.item_counts(data))
             if walk.done:
                 break
         yield from read_threads(ctx, threads, comments, "comments of {}")

@@ -151,6 +151,13 @@ def test_page_feed_with_photos_links_and_videos_without_source(monkeypatch: pyte
     videos = [p for p in posts if p["attachments"]["data"][0]["type"] == "video_autoplay"]
     assert len(videos) == 2 and all(records[p["id"]].media for p in videos)  # the defect of issue 13
     commented = [p["id"] for p in posts if p["comments"]["summary"]["total_count"] > 0]
+    # Graph's own counts, each on the bundle of the listing page it was read from.
+    for bundle in outcome.counted:
+        shown = {p["id"]: p["comments"]["summary"]["total_count"] for p in json.loads(bundle.capture.body)["data"]}
+        assert {c.item_id: c.value for c in bundle.counts} == shown
+    counted = {c.item_id: c for b in outcome.counted for c in b.counts}
+    assert {i: c.value for i, c in counted.items()} == {p["id"]: p["comments"]["summary"]["total_count"] for p in posts}
+    assert all(c.item_published_at == records[i].published_at and c.covers == "children" for i, c in counted.items())
     reasons = not_media(outcome)
     assert len(reasons) == len(commented)
     for post_id, reason in zip(commented, reasons, strict=True):

@@ -9,16 +9,26 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from simhelp import truth
 
-from schemas import Account, CaptureBundle, CountOf, Covers, HarvestState, PublishedCount
+from schemas import Account, CaptureBundle, CountOf, Covers, CredentialRef, HarvestState, PublishedCount
 from simulator import Simulator
 from tests.driving import Outcome, drive
 
 LONG = timedelta(days=3650)
+TOKEN = "sim-social-token-1"
+TOKEN_ENV = "COMMUNIS_SIM_COUNTS_TOKEN"
+
+pytestmark = pytest.mark.sim(posts=30, social_token=TOKEN)
 
 
-def account(sim: Simulator, platform: str, handle: str) -> Account:
+@pytest.fixture(autouse=True)
+def _token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+
+
+def account(sim: Simulator, platform: str, handle: str, *, token: bool = False) -> Account:
     return Account(
         id=f"sv-{platform}",
         platform=platform,
@@ -27,6 +37,7 @@ def account(sim: Simulator, platform: str, handle: str) -> Account:
         department="Kommunstyrelsen",
         retention_class="social-10y",
         base_url=sim.url(platform),
+        credentials=CredentialRef(env=TOKEN_ENV) if token else None,
     )
 
 
@@ -113,14 +124,7 @@ def test_bluesky_posts_count_and_reply_count(sim: Simulator) -> None:
     assert total.what is CountOf.POSTS and total.value == len(posts) > 0
     assert "app.bsky.actor.getProfile" in profile.capture.url and body(profile)["postsCount"] == total.value
 
-    counted = items(first)
-    children = visible_children(rows)
-    assert posts and {p["id"] for p in posts} <= set(counted)
-    for post in posts:
-        count = counted[post["id"]]
-        assert count.value == children[post["id"]] and count.covers is Covers.CHILDREN, post["id"]
-        assert count.item_published_at == datetime.fromisoformat(post["created_at"].replace("Z", "+00:00"))
-    assert sum(c.value for c in counted.values()) > 0
+    check_items(first, posts, visible_children(rows), Covers.CHILDREN)
     for bundle in first.counted:
         if "getAuthorFeed" in bundle.capture.url:
             shown = {i["post"]["uri"]: i["post"] for i in body(bundle)["feed"]}
@@ -130,3 +134,33 @@ def test_bluesky_posts_count_and_reply_count(sim: Simulator) -> None:
     again = harvested(acc, HarvestState(account=acc.id, cursor={"did": did}), lookback=timedelta(seconds=1))
     [(profile2, total2)] = totals(again)
     assert f"actor={did.replace(':', '%3A')}" in profile2.capture.url and total2.value == total.value
+
+
+def per_post_truth(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], Counter[str], Counter[str]]:
+    """The visible posts, and per post its visible top-level comments and all its visible comments."""
+    posts = [r for r in rows if r["kind"] == "post" and r["visible"]]
+    top = Counter(r["parent"] for r in rows if r["kind"] == "comment" and r["visible"])
+    every = Counter(r["post"] for r in rows if r["kind"] != "post" and r["visible"])
+    return posts, top, every
+
+
+def check_items(out: Outcome, posts: list[dict[str, Any]], want: Counter[str], covers: Covers) -> None:
+    counted = items(out)
+    published = {r.item_id: r.published_at for r in out.records}
+    assert posts and {p["id"] for p in posts} <= set(counted)
+    for post in posts:
+        count = counted[post["id"]]
+        assert (count.value, count.covers, count.what) == (want[post["id"]], covers, CountOf.COMMENTS), post["id"]
+        assert count.item_published_at == published[post["id"]]  # the month the count belongs to: the post's
+    assert sum(c.value for c in counted.values()) > 0
+
+
+# ---- Facebook ---------------------------------------------------------------------------------------
+def test_facebook_comment_summary_total_count(sim: Simulator) -> None:
+    first = harvested(account(sim, "facebook", "sundsvikkommun", token=True))
+    posts, top, _ = per_post_truth(truth(sim, "facebook"))
+    assert totals(first) == [], "a Page publishes no post count"
+    check_items(first, posts, top, Covers.CHILDREN)
+    for bundle in first.counted:
+        shown = {p["id"]: p for p in body(bundle)["data"]}
+        assert all(shown[c.item_id]["comments"]["summary"]["total_count"] == c.value for c in bundle.counts)
