@@ -155,7 +155,7 @@ def test_page_feed_with_photos_links_and_videos_without_source(monkeypatch: pyte
     for bundle in outcome.counted:
         shown = {p["id"]: p["comments"]["summary"]["total_count"] for p in json.loads(bundle.capture.body)["data"]}
         assert {c.item_id: c.value for c in bundle.counts} == shown
-    counted = {c.item_id: c for b in outcome.counted for c in b.counts}
+    counted = {c.item_id or "": c for b in outcome.counted for c in b.counts}
     assert {i: c.value for i, c in counted.items()} == {p["id"]: p["comments"]["summary"]["total_count"] for p in posts}
     assert all(c.item_published_at == records[i].published_at and c.covers == "children" for i, c in counted.items())
     reasons = not_media(outcome)
