@@ -81,11 +81,13 @@ def profile(
     url: str,
     params: dict[str, str] | None,
     counts_of: Callable[[Any], list[PublishedCount]],
+    get: Callable[[str, dict[str, str] | None], Fetched] | None = None,
 ) -> CaptureBundle | Rejected:
-    """One profile request for the account's totals. A profile that cannot be read costs this run its
-    totals, not the run: the failure is quarantined with its reason and the listings go on."""
+    """One profile request for the account's totals (by `get`, the connector's own when its platform
+    hides errors in 200s or 400s). A profile that cannot be read costs this run its totals, not the run:
+    the failure is quarantined with its reason and the listings go on."""
     try:
-        fetched = ctx.fetcher.get(url, params=params)
+        fetched = get(url, params) if get else ctx.fetcher.get(url, params=params)
         body = fetched.json()
     except (GaveUp, PayloadInvalid) as exc:
         return Rejected(encoded(url), f"account profile (its published totals): {exc}")

@@ -18,11 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from schemas import Author, CaptureBundle, CountOf, Covers, Direction, Kind, MediaRef, Platform, Record
+from schemas import Author, CaptureBundle, CountOf, Covers, Direction, Kind, MediaRef, Platform, PublishedCount, Record
 
 from ..bundles import Rejected
 from ..errors import ConfigError, PayloadInvalid
 from .base import Capabilities, HarvestContext, Publishes
+from .counting import dig, per_item, profile, profile_of, published_time, total
 from .facebook import links_in
 from .graph import PAGE_LIMIT, GraphConnector
 from .http import Fetched
@@ -83,6 +84,9 @@ class InstagramConnector(GraphConnector):
     )
 
     def _user(self, ctx: HarvestContext) -> dict[str, Any]:
+        return self._user_fetched(ctx)[1]
+
+    def _user_fetched(self, ctx: HarvestContext) -> tuple[Fetched, dict[str, Any]]:
         handle = ctx.account.handle.lstrip("@")
         fetched = self.get(
             ctx, self.url(ctx, f"/{handle if handle.isdigit() else 'me'}"), {"fields": "id,username,name,media_count"}
@@ -95,7 +99,7 @@ class InstagramConnector(GraphConnector):
                 f"the Instagram token belongs to @{body.get('username')}, not @{handle}",
                 hint="use the account's own token, or its numeric ig-user-id as the handle",
             )
-        return body
+        return fetched, body
 
     def probe(self, ctx: HarvestContext) -> str:
         user = self._user(ctx)
@@ -178,12 +182,36 @@ class InstagramConnector(GraphConnector):
         count = item.get("comments_count")
         return (str(count) if isinstance(count, int) else None), count != 0
 
+    def item_counts(self, data: list[Any]) -> list[PublishedCount]:
+        """`comments_count` of each media: its comments and their replies."""
+        return per_item(
+            (
+                (m.get("id"), m.get("comments_count"), published_time(m.get("timestamp")))
+                for m in data
+                if isinstance(m, dict)
+            ),
+            Covers.THREAD,
+        )
+
+    @staticmethod
+    def _totals(user: Any) -> list[PublishedCount]:
+        return total(CountOf.MEDIA, dig(user, "media_count"))
+
     def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
+        # One profile request per run for `media_count`: the user lookup of a first run is that request.
         if ctx.state.cursor.get("user"):
             user = {"id": ctx.state.cursor["user"], "username": ctx.state.cursor.get("username", "")}
+            yield profile(
+                ctx,
+                self.url(ctx, f"/{user['id']}"),
+                {"fields": "id,media_count"},
+                self._totals,
+                lambda url, params: self.get(ctx, url, params),
+            )
         else:
-            found = self._user(ctx)
+            fetched, found = self._user_fetched(ctx)
             user = {"id": str(found["id"]), "username": str(found.get("username") or "")}
+            yield profile_of(fetched, self._totals(found))
         newest = yield from self.listing(
             ctx,
             f"/{user['id']}/media",

@@ -107,6 +107,12 @@ def test_business_account_media_two_pages_with_a_carousel(monkeypatch: pytest.Mo
     assert len(reasons) == len(commented) and commented
     for media_id, reason in zip(commented, reasons, strict=True):
         assert reason.startswith(f"comments of {media_id}: Graph error 100/-: (#100) Pages Public Content Access")
+    # The real counts: the user's `media_count` (from `/me`, the first run's profile) and each media's
+    # `comments_count` on the listing page it was read from.
+    counts = [c for b in outcome.counted for c in b.counts]
+    assert [c.value for c in counts if c.item_id is None] == [user["media_count"]]
+    assert {c.item_id: c.value for c in counts if c.item_id} == {m["id"]: m["comments_count"] for m in items}
+    assert all(c.covers == "thread" for c in counts if c.item_id)
 
 
 def test_comment_pages_of_a_media(monkeypatch: pytest.MonkeyPatch) -> None:

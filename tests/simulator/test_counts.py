@@ -164,3 +164,26 @@ def test_facebook_comment_summary_total_count(sim: Simulator) -> None:
     for bundle in first.counted:
         shown = {p["id"]: p for p in body(bundle)["data"]}
         assert all(shown[c.item_id]["comments"]["summary"]["total_count"] == c.value for c in bundle.counts)
+
+
+# ---- Instagram --------------------------------------------------------------------------------------
+def test_instagram_media_count_and_comments_count(sim: Simulator) -> None:
+    acc = account(sim, "instagram", "sundsvikkommun", token=True)
+    first = harvested(acc)
+    posts, _, _ = per_post_truth(truth(sim, "instagram"))
+    # The owner's token lists hidden comments too, and comments_count counts them: the count is what
+    # the run archived under each post, replies included.
+    every = Counter(r.thread_id or "" for r in first.records if r.kind != "post")
+    [(profile, media)] = totals(first)
+    assert media.what is CountOf.MEDIA and media.value == len(posts) == body(profile)["media_count"]
+    check_items(first, posts, every, Covers.THREAD)
+    for bundle in first.counted:
+        if bundle.counts[0].item_id is not None:
+            shown = {m["id"]: m for m in body(bundle)["data"]}
+            assert all(shown[c.item_id]["comments_count"] == c.value for c in bundle.counts)
+
+    user = body(profile)["id"]
+    again = harvested(acc, HarvestState(account=acc.id, cursor={"user": user}), lookback=timedelta(seconds=1))
+    [(profile2, media2)] = totals(again)
+    assert f"/{user}?" in profile2.capture.url and "media_count" in profile2.capture.url
+    assert media2.value == media.value
