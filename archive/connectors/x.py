@@ -42,12 +42,14 @@ from schemas import (
     Platform,
     Poll,
     PollOption,
+    PublishedCount,
     Record,
 )
 
-from ..bundles import Rejected
-from ..errors import PayloadInvalid
+from ..bundles import Rejected, encoded
+from ..errors import GaveUp, PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext, Publishes
+from .counting import dig, per_item, profile_of, published_time, total
 from .http import Fetched
 from .listing import page_bundles, reason_at, rejected_page
 from .text import hashtags
@@ -185,16 +187,44 @@ class XConnector(BaseConnector):
         return ctx.account.handle.lstrip("@")
 
     def _lookup_user(self, ctx: HarvestContext) -> dict[str, Any]:
-        fetched = ctx.fetcher.get(
-            self._url(ctx, f"/2/users/by/username/{self._username(ctx)}"),
-            params={"user.fields": "username,name,public_metrics"},
-        )
+        return self._user_at(ctx, self._url(ctx, f"/2/users/by/username/{self._username(ctx)}"))[1]
+
+    def _user_at(self, ctx: HarvestContext, url: str) -> tuple[Fetched, dict[str, Any]]:
+        """The user an X users endpoint answers (by name or by id), with its `public_metrics`."""
+        fetched = ctx.fetcher.get(url, params={"user.fields": "username,name,public_metrics"})
         body = fetched.json()
         user = body.get("data") if isinstance(body, dict) else None
         if not isinstance(user, dict) or "id" not in user:
             detail = (body.get("errors") or [{}])[0].get("detail") if isinstance(body, dict) else None
             raise PayloadInvalid(f"{fetched.capture.url}: no such X user ({detail or 'no data'})")
-        return user
+        return fetched, user
+
+    @staticmethod
+    def _totals(user: Any) -> list[PublishedCount]:
+        return total(CountOf.POSTS, dig(user, "public_metrics", "tweet_count"))
+
+    def _profile(self, ctx: HarvestContext, user_id: str) -> CaptureBundle | Rejected:
+        """`GET /2/users/{id}` for `tweet_count`: the one profile request of a run that knows the id."""
+        url = self._url(ctx, f"/2/users/{user_id}")
+        try:
+            fetched, user = self._user_at(ctx, url)
+        except (GaveUp, PayloadInvalid) as exc:
+            return Rejected(encoded(url), f"account profile (its published totals): {exc}")
+        return profile_of(fetched, self._totals(user))
+
+    @staticmethod
+    def _reply_counts(data: list[Any]) -> list[PublishedCount]:
+        """`public_metrics.reply_count` of the account's own posts and replies on a timeline page, under
+        the item id (the first id of an edited post's chain); a retweet counts nothing of its own."""
+        own = [t for t in data if isinstance(t, dict) and _referenced(t, "retweeted") is None]
+        return per_item(
+            (
+                (first, dig(t, "public_metrics", "reply_count"), published_time(first, snowflake_time))
+                for t in own
+                for first in [_first_id(t)]
+            ),
+            Covers.CHILDREN,
+        )
 
     def probe(self, ctx: HarvestContext) -> str:
         user = self._lookup_user(ctx)
@@ -344,10 +374,13 @@ class XConnector(BaseConnector):
 
     # ---- harvest ------------------------------------------------------------------------------
     def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
+        # One profile request per run for `tweet_count`: the lookup by name of a first run is that request.
         if "user_id" in ctx.state.cursor:
             user = {"id": ctx.state.cursor["user_id"], "username": ctx.state.cursor.get("username")}
+            yield self._profile(ctx, str(user["id"]))
         else:
-            user = self._lookup_user(ctx)
+            found, user = self._user_at(ctx, self._url(ctx, f"/2/users/by/username/{self._username(ctx)}"))
+            yield profile_of(found, self._totals(user))
         before = ctx.state.cursor.get("newest")
         walk: Walk[int] = Walk(ctx, int(before) if before else None)
         threads: dict[str, None] = {}
@@ -380,7 +413,12 @@ class XConnector(BaseConnector):
                 if walk.see(int(first), published, first, marker) and replies != 0:
                     threads[first] = None
             yield from page_bundles(
-                ctx, fetched, self._with_originals(data, page), self._builder(ctx, user, page), what="post"
+                ctx,
+                fetched,
+                self._with_originals(data, page),
+                self._builder(ctx, user, page),
+                what="post",
+                counts=self._reply_counts(data),
             )
             token = meta.get("next_token")
             if not token or not data or walk.done:

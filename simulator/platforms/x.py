@@ -4,7 +4,8 @@ Faithful points (docs.x.com: user Post timeline, recent search, Post lookup, edi
 limits):
 - Ids are snowflakes as decimal strings: ``(ms − 1288834974657) << 22 | worker << 12 | sequence``,
   so they grow with time and a connector can read the instant back from an id.
-- ``GET /2/users/by/username/{username}`` → ``data{id,name,username}``; an unknown name is a 200
+- ``GET /2/users/by/username/{username}`` and ``GET /2/users/{id}`` → ``data{id,name,username}``
+  (``public_metrics.tweet_count`` with ``user.fields=public_metrics``); an unknown name or id is a 200
   with an ``errors`` array (``Not Found Error``), as X answers.
 - ``GET /2/users/{id}/tweets``: the account's posts and its own replies, newest first;
   ``max_results`` 5–100 (default 10, else 400 ``Invalid Request``), ``pagination_token``,
@@ -571,6 +572,8 @@ class App(PlatformApp):
         try:
             if parts[:4] == ["2", "users", "by", "username"] and len(parts) == 5:
                 return self._by_username(parts[4], req)
+            if parts[:2] == ["2", "users"] and len(parts) == 3:
+                return self._by_id(parts[2], req)
             if parts[:2] == ["2", "users"] and len(parts) == 4 and parts[3] == "tweets":
                 return self._timeline(parts[2], req, base)
             if parts == ["2", "tweets", "search", "recent"]:
@@ -602,6 +605,23 @@ class App(PlatformApp):
                     ]
                 },
             )
+        return self._ok("users", {"data": self._user(owner, set(req.params("user.fields")))})
+
+    def _by_id(self, user_id: str, req: Request) -> Response:
+        """``GET /2/users/{id}``: the account by id (its ``public_metrics`` on request); another id is a
+        200 with a ``Not Found Error``, as for a name."""
+        owner = self.model.owner
+        if user_id != self._user_id(owner):
+            problem = {
+                "value": user_id,
+                "detail": f"Could not find user with id: [{user_id}].",
+                "title": "Not Found Error",
+                "resource_type": "user",
+                "parameter": "id",
+                "resource_id": user_id,
+                "type": "https://api.twitter.com/2/problems/resource-not-found",
+            }
+            return self._ok("users", {"errors": [problem]})
         return self._ok("users", {"data": self._user(owner, set(req.params("user.fields")))})
 
     def _int_param(self, req: Request, name: str, low: int, high: int, default: int) -> int:

@@ -187,3 +187,25 @@ def test_instagram_media_count_and_comments_count(sim: Simulator) -> None:
     [(profile2, media2)] = totals(again)
     assert f"/{user}?" in profile2.capture.url and "media_count" in profile2.capture.url
     assert media2.value == media.value
+
+
+# ---- X ----------------------------------------------------------------------------------------------
+def test_x_tweet_count_and_reply_count(sim: Simulator) -> None:
+    acc = account(sim, "x", "sundsvikkommun", token=True)
+    first = harvested(acc)
+    rows = truth(sim, "x")
+    posts, top, _ = per_post_truth(rows)
+    [(profile, tweets)] = totals(first)
+    assert tweets.what is CountOf.POSTS and tweets.value == body(profile)["data"]["public_metrics"]["tweet_count"]
+    assert tweets.value >= len(posts) > 0
+    # reply_count counts direct replies whatever their age; search shows only the last 7 days' to archive.
+    check_items(first, posts, top, Covers.CHILDREN)
+    for bundle in first.counted:
+        if "/tweets" in bundle.capture.url:
+            shown = {t["edit_history_tweet_ids"][0]: t for t in body(bundle)["data"]}
+            assert all(shown[c.item_id]["public_metrics"]["reply_count"] == c.value for c in bundle.counts)
+
+    user = body(profile)["data"]["id"]
+    again = harvested(acc, HarvestState(account=acc.id, cursor={"user_id": user}), lookback=timedelta(seconds=1))
+    [(profile2, tweets2)] = totals(again)
+    assert f"/2/users/{user}?" in profile2.capture.url and tweets2.value == tweets.value
