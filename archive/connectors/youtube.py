@@ -39,6 +39,7 @@ from schemas import (
     KnownItem,
     MediaRef,
     Platform,
+    PublishedCount,
     Record,
 )
 
@@ -46,6 +47,7 @@ from .. import clock
 from ..bundles import Rejected
 from ..errors import AuthExpired, PayloadInvalid, RateLimited
 from .base import BaseConnector, Capabilities, HarvestContext, Publishes
+from .counting import dig, per_item, profile, profile_of, published_time, total
 from .http import Fetched, without_query
 from .listing import PAGE_ERRORS, cause, field_of, listed, page_bundles, reason_at, rejected_page
 from .text import hashtags, html_to_text
@@ -144,6 +146,9 @@ class YouTubeConnector(BaseConnector):
         return self.api(ctx, f"/{resource}", "the API URL, e.g. https://www.googleapis.com/youtube/v3")
 
     def _channel(self, ctx: HarvestContext) -> dict[str, Any]:
+        return self._channel_fetched(ctx)[1]
+
+    def _channel_fetched(self, ctx: HarvestContext) -> tuple[Fetched, dict[str, Any]]:
         handle = ctx.account.handle
         params = {"part": "snippet,contentDetails,statistics"}
         if handle.startswith("UC") and len(handle) == 24:
@@ -156,7 +161,14 @@ class YouTubeConnector(BaseConnector):
         if not isinstance(items, list) or not items or not isinstance(items[0], dict):
             raise PayloadInvalid(f"{fetched.capture.url}: no YouTube channel {handle!r}")
         channel: dict[str, Any] = items[0]
-        return channel
+        return fetched, channel
+
+    @staticmethod
+    def _totals(body: Any) -> list[PublishedCount]:
+        """`statistics.videoCount` of a channel (the channel itself, or a `channels` answer's first item)."""
+        items = body.get("items") if isinstance(body, dict) else None
+        channel = items[0] if isinstance(items, list) and items else body
+        return total(CountOf.VIDEOS, dig(channel, "statistics", "videoCount"))
 
     def probe(self, ctx: HarvestContext) -> str:
         channel = self._channel(ctx)
@@ -244,10 +256,13 @@ class YouTubeConnector(BaseConnector):
     # ---- harvest ------------------------------------------------------------------------------
     def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
         cursor = ctx.state.cursor
+        # One profile request per run for `videoCount` (1 quota unit): a first run's channel lookup is it.
         if "channel" in cursor and "uploads" in cursor:
             channel_id, uploads = cursor["channel"], cursor["uploads"]
+            yield profile(ctx, self._url(ctx, "channels"), {"part": "statistics", "id": channel_id}, self._totals)
         else:
-            channel = self._channel(ctx)
+            found, channel = self._channel_fetched(ctx)
+            yield profile_of(found, self._totals(channel))
             try:
                 channel_id = str(channel["id"])
                 uploads = str(channel["contentDetails"]["relatedPlaylists"]["uploads"])
@@ -318,7 +333,25 @@ class YouTubeConnector(BaseConnector):
             if ctx.wants_thread(video_id, published.get(video_id), marker) and marker != "0":
                 threads[video_id] = None
         yield from page_bundles(
-            ctx, fetched, items, lambda v, f: [self._video_record(ctx, v, channel_id, f)], what="video"
+            ctx,
+            fetched,
+            items,
+            lambda v, f: [self._video_record(ctx, v, channel_id, f)],
+            what="video",
+            counts=self._comment_counts(items),
+        )
+
+    @staticmethod
+    def _comment_counts(videos: list[Any]) -> list[PublishedCount]:
+        """`statistics.commentCount` of each video (a digit string): its comments and their replies. A video
+        whose comments are disabled, or whose owner hides the count, has none."""
+        return per_item(
+            (
+                (v.get("id"), dig(v, "statistics", "commentCount"), published_time(dig(v, "snippet", "publishedAt")))
+                for v in videos
+                if isinstance(v, dict)
+            ),
+            Covers.THREAD,
         )
 
     def _threads(self, ctx: HarvestContext, channel_id: str, video_id: str) -> Iterator[CaptureBundle | Rejected]:

@@ -291,6 +291,17 @@ def test_every_recorded_videos_page(videos_file: str, monkeypatch: pytest.Monkey
     assert sorted(records) == sorted({v["id"] for v in videos} | {thread["id"]})
     for video in videos:
         check_video(records[video["id"]][0], video, DEVELOPERS)
+    # The real counts: each video's `statistics.commentCount` (a digit string) where the page has one (these
+    # recordings asked for no `statistics`: none is made up), and the channel's `videoCount` from the
+    # channel lookup, the first run's profile.
+    counts = [c for b in outcome.counted for c in b.counts]
+    with_count = {
+        v["id"]: int(v["statistics"]["commentCount"]) for v in videos if "commentCount" in v.get("statistics", {})
+    }
+    assert {c.item_id: c.value for c in counts if c.item_id} == with_count
+    assert [c.value for c in counts if c.item_id is None] == [
+        int(developers_channel()["items"][0]["statistics"]["videoCount"])
+    ]
     for record in records[thread["id"]]:
         check_comment(record, thread["snippet"]["topLevelComment"], thread["snippet"]["videoId"], DEVELOPERS)
 

@@ -209,3 +209,26 @@ def test_x_tweet_count_and_reply_count(sim: Simulator) -> None:
     again = harvested(acc, HarvestState(account=acc.id, cursor={"user_id": user}), lookback=timedelta(seconds=1))
     [(profile2, tweets2)] = totals(again)
     assert f"/2/users/{user}?" in profile2.capture.url and tweets2.value == tweets.value
+
+
+# ---- YouTube ----------------------------------------------------------------------------------------
+def test_youtube_video_count_and_comment_count(sim: Simulator) -> None:
+    acc = account(sim, "youtube", "@sundsvikkommun", token=True)
+    first = harvested(acc)
+    posts, _, every = per_post_truth(truth(sim, "youtube"))
+    [(profile, videos)] = totals(first)
+    assert videos.what is CountOf.VIDEOS and videos.value == len(posts) > 0
+    assert str(videos.value) == body(profile)["items"][0]["statistics"]["videoCount"]  # a digit string
+    check_items(first, posts, every, Covers.THREAD)
+    for bundle in first.counted:
+        if "/videos" in bundle.capture.url:
+            shown = {v["id"]: v for v in body(bundle)["items"]}
+            assert all(shown[c.item_id]["statistics"]["commentCount"] == str(c.value) for c in bundle.counts)
+    archived = Counter(r.thread_id or "" for r in first.records if r.kind != "post")
+    assert all(archived[p["id"]] == every[p["id"]] for p in posts)  # what the report will compare with
+
+    channel = body(profile)["items"][0]
+    cursor = {"channel": channel["id"], "uploads": channel["contentDetails"]["relatedPlaylists"]["uploads"]}
+    again = harvested(acc, HarvestState(account=acc.id, cursor=cursor), lookback=timedelta(seconds=1))
+    [(profile2, videos2)] = totals(again)
+    assert f"id={channel['id']}" in profile2.capture.url and videos2.value == videos.value
