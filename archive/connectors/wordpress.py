@@ -26,11 +26,24 @@ from typing import Any
 
 import httpx
 
-from schemas import Author, CaptureBundle, CountOf, Direction, Kind, KnownItem, MediaRef, Platform, Record, Removal
+from schemas import (
+    Author,
+    CaptureBundle,
+    CountOf,
+    Direction,
+    Kind,
+    KnownItem,
+    MediaRef,
+    Platform,
+    PublishedCount,
+    Record,
+    Removal,
+)
 
-from ..bundles import Rejected
-from ..errors import Gone, PayloadInvalid
+from ..bundles import Rejected, encoded
+from ..errors import GaveUp, Gone, PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext, Publishes
+from .counting import total
 from .http import Fetched, without_query
 from .listing import ITEM_ERRORS, cause, raw_of, reason_at, writable
 from .media import fetch_media, with_digests
@@ -52,6 +65,11 @@ def _is_json(fetched: Fetched) -> bool:
     except (ValueError, RecursionError):
         return False
     return fetched.problem is None
+
+
+def _total(fetched: Fetched, what: CountOf, detail: str | None) -> list[PublishedCount]:
+    """The `X-WP-Total` header of a listing answer as the account's total of `what`."""
+    return total(what, fetched.headers.get("x-wp-total"), detail)
 
 
 def _stamp(moment: datetime) -> str:
@@ -220,8 +238,16 @@ class WordPressConnector(BaseConnector):
         )
 
     def _listing(
-        self, ctx: HarvestContext, route: str, params: dict[str, str], kind: Kind, watermark: list[datetime]
+        self,
+        ctx: HarvestContext,
+        route: str,
+        params: dict[str, str],
+        kind: Kind,
+        watermark: list[datetime],
+        totals: tuple[CountOf, str | None] | None = None,
     ) -> Iterator[CaptureBundle | Rejected]:
+        """Every page of one listing as bundles; when the listing is not filtered, the first page's
+        `X-WP-Total` is the account's total of `totals` (what, detail), and goes on that page's bundle."""
         for fetched in self._walk(ctx, route, params):
             assert not isinstance(fetched, Rejected)
             items = self._items(fetched)
@@ -249,21 +275,39 @@ class WordPressConnector(BaseConnector):
             yield from fetch_media(ctx, [m for r in records for m in r.media])
             records = [r.model_copy(update={"media": with_digests(ctx, r.media)}) if r.media else r for r in records]
             yield from bad
-            yield CaptureBundle(capture=fetched.capture, records=records)
+            counts, totals = (_total(fetched, *totals) if totals else []), None
+            yield CaptureBundle(capture=fetched.capture, records=records, counts=counts)
+
+    def _totals(self, ctx: HarvestContext, route: str, what: CountOf, detail: str | None) -> CaptureBundle | Rejected:
+        """`X-WP-Total` of an unfiltered listing, read with one `per_page=1` request of ids only: an
+        incremental run's listings are filtered by date, so their own totals count only what changed."""
+        try:
+            fetched = self._get(ctx, route, {"per_page": "1", "_fields": "id"})
+        except (GaveUp, PayloadInvalid) as exc:
+            return Rejected(encoded(route), f"account totals ({route} X-WP-Total): {exc}")
+        return CaptureBundle(capture=fetched.capture, records=[], counts=_total(fetched, what, detail))
 
     def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
         since = ctx.state.cursor.get("modified_after")
         window = _stamp(ctx.window_start)
         marks: list[datetime] = []
+        # The account's totals: on a backfill (no filter) from each listing's first page; on an incremental
+        # run from one small request per listing after it (posts, pages, approved comments).
         for route, kind in (("/posts", Kind.POST), ("/pages", Kind.PAGE)):
             params = {"orderby": "modified", "order": "asc"}
+            what = CountOf.POSTS if kind is Kind.POST else CountOf.PAGES
             if since is not None:  # else backfill: everything
                 params["modified_after"] = min(window, since)
-            yield from self._listing(ctx, route, params, kind, marks)
+            yield from self._listing(ctx, route, params, kind, marks, None if since else (what, None))
+            if since is not None:
+                yield self._totals(ctx, route, what, None)
         comment_params = {"orderby": "date_gmt", "order": "asc"}
         if since is not None:
             comment_params["after"] = min(window, since)
-        yield from self._listing(ctx, "/comments", comment_params, Kind.COMMENT, marks)
+        approved: tuple[CountOf, str | None] = (CountOf.COMMENTS, "approved")  # what a public listing counts
+        yield from self._listing(ctx, "/comments", comment_params, Kind.COMMENT, marks, None if since else approved)
+        if since is not None:
+            yield self._totals(ctx, "/comments", *approved)
         newest = max(marks) if marks else (datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None)
         ctx.cursor = {"modified_after": _stamp(newest)} if newest else dict(ctx.state.cursor)
 

@@ -232,3 +232,29 @@ def test_youtube_video_count_and_comment_count(sim: Simulator) -> None:
     again = harvested(acc, HarvestState(account=acc.id, cursor=cursor), lookback=timedelta(seconds=1))
     [(profile2, videos2)] = totals(again)
     assert f"id={channel['id']}" in profile2.capture.url and videos2.value == videos.value
+
+
+# ---- WordPress --------------------------------------------------------------------------------------
+def test_wordpress_x_wp_total_of_posts_pages_and_approved_comments(sim: Simulator) -> None:
+    acc = account(sim, "wordpress", "blogg")
+    first = harvested(acc)
+    rows = sim.state()["wordpress"]["items"]
+    want = {
+        (CountOf.POSTS, None): sum(r["type"] == "post" and r["visible"] for r in rows),
+        (CountOf.PAGES, None): sum(r["type"] == "page" and r["visible"] for r in rows),
+        (CountOf.COMMENTS, "approved"): sum(r["type"] == "comment" and r["status"] == "approved" for r in rows),
+    }
+    assert all(want.values())
+    got = {(c.what, c.detail): (b, c) for b, c in totals(first)}
+    assert {k: c.value for k, (_, c) in got.items()} == want
+    for bundle, count in got.values():  # a backfill's totals come from its listings' first pages
+        assert bundle.records and bundle.capture.url.endswith("page=1")
+        assert bundle.capture.header("X-WP-Total") == str(count.value)  # the response header, kept in the WARC
+    assert items(first) == {}, "core WordPress publishes no per-post comment count"
+
+    # An incremental run's listings are filtered by date: one small request per listing gives the totals.
+    since = {"modified_after": "2100-01-01T00:00:00+00:00"}
+    again = harvested(acc, HarvestState(account=acc.id, cursor=since), lookback=timedelta(seconds=1))
+    got = {(c.what, c.detail): (b, c) for b, c in totals(again)}
+    assert {k: c.value for k, (_, c) in got.items()} == want
+    assert all("per_page=1" in b.capture.url and "_fields=id" in b.capture.url for b, _ in got.values())
