@@ -80,6 +80,7 @@ def drive(
     *,
     state: HarvestState | None = None,
     lookback: timedelta = FULL,
+    sweep: bool = True,
 ) -> Outcome:
     """One harvest of the account (a first run unless `state` is given); never raises."""
     connector = connector_for(account.platform.value)
@@ -107,6 +108,7 @@ def drive(
                 now,
                 lookback=lookback,
                 media_max_bytes=256 * 1024,
+                sweep=sweep,
             )
             for item in connector.harvest(ctx):
                 if isinstance(item, Rejected):

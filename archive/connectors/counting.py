@@ -20,6 +20,7 @@ from ..bundles import Rejected, encoded
 from ..errors import GaveUp, PayloadInvalid
 from .base import HarvestContext
 from .http import Fetched
+from .listing import reason_at
 from .times import iso
 
 
@@ -71,8 +72,14 @@ def per_item(
     return out
 
 
-def profile_of(fetched: Fetched, counts: list[PublishedCount]) -> CaptureBundle:
-    """The account's profile as a bundle of its own: the response kept, no records, its totals."""
+def profile_of(fetched: Fetched, counts: list[PublishedCount]) -> CaptureBundle | Rejected:
+    """The account's profile as a bundle of its own: the response kept, no records, its totals. A profile
+    without a readable total is quarantined with that reason (a bundle of nothing would pass for an
+    empty listing page)."""
+    if not counts:
+        return Rejected(
+            fetched.capture.body, reason_at("account profile without a readable total", fetched.capture.url)
+        )
     return CaptureBundle(capture=fetched.capture, records=[], counts=counts)
 
 

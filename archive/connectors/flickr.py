@@ -37,12 +37,14 @@ from schemas import (
     KnownItem,
     MediaRef,
     Platform,
+    PublishedCount,
     Record,
 )
 
-from ..bundles import Rejected
-from ..errors import AuthExpired, ConnectorError, PayloadInvalid
+from ..bundles import Rejected, encoded
+from ..errors import AuthExpired, ConnectorError, GaveUp, PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext, Publishes
+from .counting import dig, per_item, profile_of, published_time, total
 from .http import Fetched
 from .listing import page_bundles, rejected_page, required
 from .text import html_to_text
@@ -50,7 +52,10 @@ from .times import epoch
 from .walk import Walk, read_threads
 
 PER_PAGE = "500"
-EXTRAS = "description,license,date_upload,date_taken,last_update,owner_name,path_alias,tags,views,media,url_o,url_l"
+EXTRAS = (
+    "description,license,date_upload,date_taken,last_update,owner_name,path_alias,tags,views,media,url_o,url_l,"
+    "count_comments"
+)
 #: Largest first: the photo file archived is the biggest size the listing offers.
 SIZES = ("url_o", "url_k", "url_h", "url_l", "url_c", "url_z", "url_m", "url_n", "url_s")
 AUTH_CODES = frozenset({96, 97, 98, 99, 100})
@@ -252,6 +257,8 @@ class FlickrConnector(BaseConnector):
             since = min(walk.before, int(ctx.window_start.timestamp()))
             params.update({"min_upload_date": str(since), "sort": "date-posted-desc"})
         page = 1
+        if method != "flickr.people.getPublicPhotos":  # a search by date counts only what it finds
+            yield self._total(ctx, own)
         while True:
             fetched, body = self._call(ctx, method, **params, page=str(page))
             try:
@@ -283,12 +290,38 @@ class FlickrConnector(BaseConnector):
                     wanted.append(photo)
                     threads.append(pid)
             videos = self._videos(ctx, [p for p in wanted if isinstance(p, dict) and p.get("media") == "video"])
-            yield from page_bundles(ctx, fetched, wanted, partial(self._photo_records, ctx, own, videos), what="photo")
+            counts = self._comment_counts(photos)
+            if method == "flickr.people.getPublicPhotos" and page == 1:  # unfiltered: the account's total
+                counts += total(CountOf.MEDIA, listing.get("total"))
+            yield from page_bundles(
+                ctx, fetched, wanted, partial(self._photo_records, ctx, own, videos), what="photo", counts=counts
+            )
             yield from read_threads(ctx, threads, lambda pid: self._comments(ctx, own, pid), "comments of photo {}")
             if page >= pages or not photos:
                 break
             page += 1
         ctx.cursor = {"nsid": own, **({"newest": str(walk.newest)} if walk.newest is not None else {})}
+
+    def _total(self, ctx: HarvestContext, own: str) -> CaptureBundle | Rejected:
+        """`photos.total` of the account's public photos, for a run whose listing is a search by date: one
+        `getPublicPhotos` of a single photo, no extras (a sweep's or first run's own listing has it)."""
+        try:
+            fetched, body = self._call(ctx, "flickr.people.getPublicPhotos", user_id=own, per_page="1")
+        except (GaveUp, PayloadInvalid) as exc:
+            return Rejected(encoded(own), f"account profile (its published totals): {exc}")
+        return profile_of(fetched, total(CountOf.MEDIA, dig(body, "photos", "total")))
+
+    @staticmethod
+    def _comment_counts(photos: list[Any]) -> list[PublishedCount]:
+        """`count_comments` of each photo on a listing page (a digit string; absent when Flickr leaves it out)."""
+        return per_item(
+            (
+                (p.get("id"), p.get("count_comments"), published_time(p.get("dateupload"), epoch))
+                for p in photos
+                if isinstance(p, dict)
+            ),
+            Covers.CHILDREN,
+        )
 
     def _videos(self, ctx: HarvestContext, photos: list[dict[str, Any]]) -> dict[str, str]:
         """Photo id → the URL of the video file (`Video Original`, else the largest video size)."""

@@ -43,7 +43,7 @@ from schemas import (
 from ..bundles import Rejected, encoded
 from ..errors import GaveUp, Gone, PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext, Publishes
-from .counting import total
+from .counting import profile_of, total
 from .http import Fetched, without_query
 from .listing import ITEM_ERRORS, cause, raw_of, reason_at, writable
 from .media import fetch_media, with_digests
@@ -285,7 +285,7 @@ class WordPressConnector(BaseConnector):
             fetched = self._get(ctx, route, {"per_page": "1", "_fields": "id"})
         except (GaveUp, PayloadInvalid) as exc:
             return Rejected(encoded(route), f"account totals ({route} X-WP-Total): {exc}")
-        return CaptureBundle(capture=fetched.capture, records=[], counts=_total(fetched, what, detail))
+        return profile_of(fetched, _total(fetched, what, detail))
 
     def harvest(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
         since = ctx.state.cursor.get("modified_after")

@@ -13,7 +13,9 @@ Faithful points (flickr.com/services/api method pages; the getMethodInfo fixture
   ``title``, ``ispublic``/``isfriend``/``isfamily``; ``extras`` add ``description{_content}``,
   ``license``, ``dateupload``, ``lastupdate``, ``datetaken`` (+ granularity, unknown), ``ownername``,
   ``pathalias``, ``tags`` (space-separated), ``views``, ``media`` + ``media_status``, ``url_*`` with
-  ``height_*``/``width_*``. Unix times and most counters are strings.
+  ``height_*``/``width_*``; ``count_faves`` and ``count_comments`` (extras Flickr answers but does not
+  document; unverified: seen in public client code, not in a recording), the comments being those
+  ``comments.getList`` lists. Unix times and most counters are strings.
 - ``lastupdate`` is ``SocialModel.activity_ms``: it moves on edits and on new or deleted comments.
 - ``flickr.photos.comments.getList``: all comments at once, oldest first, no paging; ``min_comment_date``
   / ``max_comment_date`` filter; the ``comment`` key is absent when there are none. Comment ids look
@@ -174,6 +176,10 @@ class App(PlatformApp):
             photo["tags"] = " ".join(self._tags(post))
         if "views" in extras:
             photo["views"] = str(post.no * 37 % 900)
+        if "count_faves" in extras:
+            photo["count_faves"] = str(post.no % 23)
+        if "count_comments" in extras:
+            photo["count_comments"] = str(len(self.model.thread(post)))
         shown = self._shown(post)
         if "media" in extras:
             photo.update(

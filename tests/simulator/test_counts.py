@@ -258,3 +258,28 @@ def test_wordpress_x_wp_total_of_posts_pages_and_approved_comments(sim: Simulato
     got = {(c.what, c.detail): (b, c) for b, c in totals(again)}
     assert {k: c.value for k, (_, c) in got.items()} == want
     assert all("per_page=1" in b.capture.url and "_fields=id" in b.capture.url for b, _ in got.values())
+
+
+# ---- Flickr -----------------------------------------------------------------------------------------
+def test_flickr_photos_total_and_count_comments(sim: Simulator) -> None:
+    acc = account(sim, "flickr", "sundsvikkommun", token=True)
+    first = harvested(acc)  # a first run lists with getPublicPhotos: its first page has the total
+    posts, _, _ = per_post_truth(truth(sim, "flickr"))
+    [(page, photos)] = totals(first)
+    assert photos.what is CountOf.MEDIA and photos.value == len(posts) == body(page)["photos"]["total"] > 0
+    assert page.records and "getPublicPhotos" in page.capture.url
+    # Flickr comments are flat and hidden ones are not listed: count_comments is what the run archived.
+    archived = Counter(r.parent_id or "" for r in first.records if r.kind != "post")
+    check_items(first, posts, archived, Covers.CHILDREN)
+    for bundle in first.counted:
+        shown = {p["id"]: p for p in body(bundle)["photos"]["photo"]}
+        assert all(shown[c.item_id]["count_comments"] == str(c.value) for c in bundle.counts if c.item_id)
+
+    # An incremental run searches by date: its one extra request is getPublicPhotos of one photo.
+    nsid = body(page)["photos"]["photo"][0]["owner"]
+    newest = str(max(int(r.published_at.timestamp()) for r in first.records if r.kind == "post" and r.published_at))
+    state = HarvestState(account=acc.id, cursor={"nsid": nsid, "newest": newest})
+    again = drive(acc, datetime.now(UTC), lookback=timedelta(seconds=1), state=state, sweep=False)
+    assert again.kind == "parsed", again.error
+    [(profile, photos2)] = totals(again)
+    assert profile.records == [] and "per_page=1" in profile.capture.url and photos2.value == photos.value
