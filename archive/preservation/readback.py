@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from schemas import Record
+from schemas import Record, WarcLocation
 
 from ..errors import WarcError
 from ..index import RecordIndex, from_document
 from ..store import BlobStore, StoredObject
 from ..warc import RecordAt, parse_one, verify_bytes
+from ..warc.naming import warc_key
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,18 @@ class VerifiedRecord:
     warc_bytes: bytes
     warc_record: RecordAt
     stored: StoredObject | None
+
+
+def read_location(store: BlobStore, account: str, location: WarcLocation) -> RecordAt:
+    """The WARC record at `location` in the account's stored files, read by range and checked against its
+    SHA-256 and record id: a published count's evidence (schemas.CountReading.warc), or any record's."""
+    key = warc_key(account, location.filename)
+    data = store.get_range(key, location.offset, location.length)
+    verify_bytes(data, location)
+    parsed = parse_one(data)
+    if parsed.record_id != location.record_id:
+        raise WarcError(f"{key}@{location.offset} holds {parsed.record_id}, expected {location.record_id}")
+    return parsed
 
 
 def fetch_verified(index: RecordIndex, store: BlobStore, record_id: str) -> VerifiedRecord:
