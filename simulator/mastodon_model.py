@@ -173,6 +173,8 @@ class MastodonModel:
         self.edits: dict[int, list[tuple[int, textgen.Rich]]] = {}
         self.corrupted: set[int] = set()  # served malformed (``mastodon.corrupt``)
         self.votes: dict[int, tuple[list[int], int]] = {}  # poll id → (votes per option, voters)
+        self.count_drift: dict[int, int] = {}  # status id → how far replies_count is off (``mastodon.drift``)
+        self.total_drift: dict[int, int] = {}  # account number → how far statuses_count is off
         self._last_id = 0
 
     # ---- identity ---------------------------------------------------------------------------
@@ -419,16 +421,17 @@ class MastodonModel:
         return sorted(out + self.children_extra.get(sid, []))
 
     def replies_count(self, sid: int) -> int:
-        """Direct replies that are still there."""
-        return sum(1 for c in self.children(sid) if c not in self.deleted)
+        """Direct replies that are still there, moved by what ``mastodon.drift`` moved the count by."""
+        shown = sum(1 for c in self.children(sid) if c not in self.deleted)
+        return max(0, shown + self.count_drift.get(sid, 0))
 
     def position_count(self, a: int) -> int:
         """Timeline positions of an account (generated + published; deleted included)."""
         return self.accounts[a].n + len(self.accounts[a].extra_own)
 
     def statuses_count(self, a: int) -> int:
-        """What ``statuses_count`` shows: own statuses not deleted."""
-        return self.position_count(a) - self.accounts[a].deleted_own
+        """What ``statuses_count`` shows: own statuses not deleted (and what ``mastodon.drift`` moved it by)."""
+        return max(0, self.position_count(a) - self.accounts[a].deleted_own + self.total_drift.get(a, 0))
 
     def all_ids(self) -> Iterator[int]:
         """Every status id the world has ever had, per account in time order, then published ones."""

@@ -138,6 +138,10 @@ class SocialModel:
         self._media: dict[int, Media] = {}
         self._next = 1
         self.token: str | None = None
+        self.count_drift: dict[int, int] = {}
+        """Post number → how far its published comment count is off the comments it shows (``drift``)."""
+        self.total_drift = 0
+        """How far the account's published total is off the posts it shows."""
         r = rng(seed, "social", platform)
         span = max(end_ms - start_ms, 1)
         for k in range(posts):
@@ -305,6 +309,24 @@ class SocialModel:
 
     def hide_comment(self, no: int) -> None:
         self._live_comment(no).hidden = True
+
+    def drift(self, no: int | None, by: int) -> None:
+        """A count that moves without a visible item: the platform's comment count of post ``no`` (or, with
+        ``no`` None, the account's total) goes ``by`` up or down, as spam removal, a reply by an account
+        gone private, or a post made private do on the real platforms. Nothing listed changes."""
+        if no is None:
+            self.total_drift += by
+        else:
+            self.live_post(no)
+            self.count_drift[no] = self.count_drift.get(no, 0) + by
+
+    def published_comments(self, post: Post, shown: int) -> int:
+        """The comment count the platform publishes for ``post``, which lists ``shown`` of them."""
+        return max(0, shown + self.count_drift.get(post.no, 0))
+
+    def published_total(self, shown: int) -> int:
+        """The account total the platform publishes, for ``shown`` listed items."""
+        return max(0, shown + self.total_drift)
 
     def corrupt(self, no: int) -> None:
         """Serve this post malformed from now on (the connector must quarantine it, not stop)."""

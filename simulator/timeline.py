@@ -16,6 +16,11 @@ Mastodon:  {"type": "mastodon.publish", "account": "sundsvik", "text": "…", "i
            {"type": "mastodon.reply", "in_reply_to_id": "…", "text": "…", "author": "karin@toot.example",
             "pii": true}                                  -> {"id": "…"}  (a citizen replies, also to old posts)
            {"type": "mastodon.set_token", "account": "sundsvik", "token": "…" | null}
+           {"type": "mastodon.drift", "id": "…", "by": -1}   (a count that moves without a visible item: the
+                                                        status's replies_count, or without "id" the account's
+                                                        statuses_count ("account": "sundsvik"), goes up or down
+                                                        by "by": spam removed, a reply from an account gone
+                                                        private; nothing listed changes)
            {"type": "mastodon.corrupt", "id": "…"}    (served malformed wherever it appears, listings and
                                                         conversations: no ``account``, a numeric ``created_at``;
                                                         the ground truth shows it not visible)
@@ -37,6 +42,12 @@ Others:    (facebook, instagram, x, youtube, linkedin, flickr, tiktok, bluesky, 
            {"type": "bluesky.edit_comment", "no": 23, "text": "…"}   {"type": "bluesky.delete_comment", "no": 23}
            {"type": "bluesky.hide_comment", "no": 23}   {"type": "bluesky.corrupt", "no": 17} (served malformed)
            {"type": "bluesky.set_token", "token": "…" | null}
+           {"type": "bluesky.drift", "no": 17, "by": 2}   (the post's published comment count, or without "no" the
+                                                        account's published total, moves by "by"; nothing listed
+                                                        changes: Bluesky replyCount/postsCount, Facebook
+                                                        total_count, Instagram comments_count/media_count, X
+                                                        reply_count/tweet_count, YouTube commentCount/videoCount,
+                                                        Flickr count_comments/photos.total)
 Faults:    {"type": "fault", "kind": "status" | "rate_limit" | "slow" | "malformed" | "disconnect",
             "count": 3 | null, "status": 503, "retry_after": 2, "delay": 1.5,
             "variant": "truncated" | "wrong_types" | "html" | "empty", "echo": false,
@@ -165,6 +176,10 @@ def _social(m: SocialModel, op: str, ev: dict[str, Any]) -> dict[str, Any]:
     if op == "set_token":
         m.token = ev.get("token")
         return {}
+    if op == "drift":
+        no = ev.get("no")
+        m.drift(None if no is None else int(no), int(ev["by"]))
+        return {"no": no, "by": int(ev["by"])}
     raise TimelineError(f"unknown event type {m.platform}.{op!r}")
 
 
@@ -289,6 +304,18 @@ def _mastodon(world: World, op: str, ev: dict[str, Any]) -> dict[str, Any]:
         st = _status_id(world, ev)
         m.corrupt(st.id)
         return {"id": str(st.id)}
+    if op == "drift":
+        by = int(ev["by"])
+        if ev.get("id") is not None:
+            st = _status_id(world, ev)
+            m.count_drift[st.id] = m.count_drift.get(st.id, 0) + by
+            return {"id": str(st.id), "by": by}
+        name = ev.get("account") or m.accounts[0].spec.username
+        acct = next((s for s in m.accounts if s.spec.username == name), None)
+        if acct is None:
+            raise KeyError(f"no Mastodon account {name!r}")
+        m.total_drift[acct.no] = m.total_drift.get(acct.no, 0) + by
+        return {"account": name, "by": by}
     if op == "set_token":
         name = ev.get("account") or m.accounts[0].spec.username
         found = next((s for s in m.accounts if s.spec.username == name), None)

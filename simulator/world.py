@@ -228,6 +228,7 @@ class World:
                     "corrupt": sid in m.corrupted,
                     "visible": sid not in m.deleted and sid not in m.corrupted,
                     "versions": len(history),
+                    "count_drift": m.count_drift.get(sid, 0),
                     "content_sha256": sha256("" if st.reblog else mj.render_html(rich, inst, st.mentions)),
                     "text": text,
                     "pii": rich.pii,

@@ -132,6 +132,7 @@ class PlatformApp:
                     "hidden": False,
                     "corrupt": post.corrupt,
                     "visible": post.deleted_ms is None and not post.corrupt,
+                    "count_drift": m.count_drift.get(post.no, 0),
                     "media": [
                         {"url": self.media_url(base, x), "kind": x.kind, "oversized": x.oversize > 0}
                         for x in post.media
@@ -164,4 +165,10 @@ class PlatformApp:
                     }
                 )
         handle = ACCOUNT_HANDLES.get(self.name, "{h}").format(h=m.owner.handle)
-        return {"base_url": base, "handle": handle, "needs_token": self.name not in PUBLIC_PLATFORMS, "items": rows}
+        return {
+            "base_url": base,
+            "handle": handle,
+            "needs_token": self.name not in PUBLIC_PLATFORMS,
+            "total_drift": m.total_drift,
+            "items": rows,
+        }

@@ -200,7 +200,7 @@ class App(PlatformApp):
         direct = self.model.thread(post, parent=None)
         view.update(
             {
-                "replyCount": len(direct),
+                "replyCount": self.model.published_comments(post, len(direct)),
                 "repostCount": post.no % 7,
                 "likeCount": post.no % 41,
                 "quoteCount": 0,
@@ -357,7 +357,7 @@ class App(PlatformApp):
             if req.param("actor") not in (self._handle(self.model.owner), self._did(self.model.owner)):
                 return self.error(400, "Profile not found", code="InvalidRequest")
             profile = self._profile(self.model.owner)
-            profile["postsCount"] = len(self.model.visible_posts())
+            profile["postsCount"] = self.model.published_total(len(self.model.visible_posts()))
             return self._ok(profile)
         if method == "app.bsky.feed.getAuthorFeed":
             return self._author_feed(req, base)

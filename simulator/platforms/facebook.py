@@ -296,7 +296,8 @@ class App(GraphApp):
             lambda limit, after: f"{base}{path}?limit={limit}&after={after}" + ("&filter=stream" if stream else ""),
         )
         if spec.mods.get("summary") == "true":
-            out["summary"] = {"order": "chronological", "total_count": len(items), "can_comment": True}
+            total = len(items) if parent is not None else self.model.published_comments(post, len(items))
+            out["summary"] = {"order": "chronological", "total_count": total, "can_comment": True}
         return out
 
     def _comment(self, base: str, comment: Comment, specs: list[FieldSpec] | None) -> dict[str, Any]:
@@ -374,5 +375,6 @@ class App(GraphApp):
             items = list(reversed(items))
         body = page_of(items, req, base, path, lambda c: self._comment(base, c, specs), descending=descending)
         if req.param("summary") == "true":
-            body["summary"] = {"order": order, "total_count": len(items), "can_comment": True}
+            total = len(items) if parent is not None else self.model.published_comments(post, len(items))
+            body["summary"] = {"order": order, "total_count": total, "can_comment": True}
         return body

@@ -179,7 +179,7 @@ class App(PlatformApp):
         if "count_faves" in extras:
             photo["count_faves"] = str(post.no % 23)
         if "count_comments" in extras:
-            photo["count_comments"] = str(len(self.model.thread(post)))
+            photo["count_comments"] = str(self.model.published_comments(post, len(self.model.thread(post))))
         shown = self._shown(post)
         if "media" in extras:
             photo.update(
@@ -315,7 +315,9 @@ class App(PlatformApp):
                     "page": page,
                     "pages": pages,
                     "perpage": per_page,
-                    "total": len(posts),
+                    "total": len(posts)
+                    if low is not None or high is not None
+                    else self.model.published_total(len(posts)),
                     "photo": [self._photo(base, p, extras) for p in chunk],
                 }
             }

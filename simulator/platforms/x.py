@@ -304,7 +304,7 @@ class App(PlatformApp):
             "profile_image_url": f"https://pbs.twimg.com/profile_images/{person.no}/avatar_normal.jpg",
         }
         if "public_metrics" in fields:
-            own = len(self._timeline_items()) if person.no == 0 else 1 + person.no % 300
+            own = self.model.published_total(len(self._timeline_items())) if person.no == 0 else 1 + person.no % 300
             extra["public_metrics"] = {
                 "followers_count": 4200 if person.no == 0 else person.no % 500,
                 "following_count": 180,
@@ -337,6 +337,11 @@ class App(PlatformApp):
         post = self.model.post(item.post)
         assert post is not None
         return post
+
+    def _reply_count(self, item: Item) -> int:
+        """``public_metrics.reply_count``: the direct replies, and for a post what ``drift`` moved it by."""
+        shown = len(self._direct_replies(item))
+        return self.model.published_comments(item, shown) if isinstance(item, Post) else shown
 
     def _direct_replies(self, item: Item) -> list[Comment]:
         post = self._root(item)
@@ -402,7 +407,7 @@ class App(PlatformApp):
         }
         full["public_metrics"] = {
             "retweet_count": item.no % 7,
-            "reply_count": len(self._direct_replies(item)),
+            "reply_count": self._reply_count(item),
             "like_count": item.no % 41,
             "quote_count": 0,
             "bookmark_count": item.no % 3,

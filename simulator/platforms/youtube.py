@@ -293,7 +293,7 @@ class App(PlatformApp):
                 "viewCount": str(sum(100 + p.no * 13 for p in videos)),
                 "subscriberCount": "1200",
                 "hiddenSubscriberCount": False,
-                "videoCount": str(len(videos)),
+                "videoCount": str(self.model.published_total(len(videos))),
             },
             "status": {
                 "privacyStatus": "public",
@@ -339,7 +339,7 @@ class App(PlatformApp):
 
     def _video_resource(self, post: Post, parts: set[str], base: str) -> dict[str, Any]:
         vid = self.post_id(post)
-        comments = len(self.model.thread(post))
+        comments = self.model.published_comments(post, len(self.model.thread(post)))  # as published
         snippet: dict[str, Any] = {
             **self._snippet(post, base),
             "tags": [],

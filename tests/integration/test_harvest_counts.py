@@ -114,3 +114,40 @@ def test_counts_are_archived_with_their_evidence_and_written_only_when_they_move
     before = {a.id: readings(arc, a.id) for a in accounts(sim).values()}
     assert run(arc, sim) == dict.fromkeys(PLATFORMS, 0)
     assert {a.id: readings(arc, a.id) for a in accounts(sim).values()} == before
+
+    # Counts drift (spam removed, an account gone private): the newest post's count on each platform
+    # and Bluesky's total move, no item does. Exactly those are written, each with the new response.
+    newest = {
+        "mastodon": max(posts["mastodon"], key=int),
+        **{
+            p: next(r for r in reversed(truth["platforms"][p]["items"]) if r["kind"] == "post" and r["visible"])
+            for p in ("bluesky", "facebook")
+        },
+    }
+    sim.apply(
+        [
+            {"type": "mastodon.drift", "id": newest["mastodon"], "by": 1},
+            {"type": "bluesky.drift", "no": newest["bluesky"]["no"], "by": 1},
+            {"type": "bluesky.drift", "by": -2},
+            {"type": "facebook.drift", "no": newest["facebook"]["no"], "by": 3},
+        ]
+    )
+    assert run(arc, sim) == {"mastodon": 1, "bluesky": 2, "facebook": 1}
+    moved = {
+        "mastodon": (newest["mastodon"], 1),
+        "bluesky": (newest["bluesky"]["id"], 1),
+        "facebook": (newest["facebook"]["id"], 3),
+    }
+    for platform, account in accounts(sim).items():
+        totals, items = readings(arc, account.id)
+        old_totals, old_items = before[account.id]
+        item_id, by = moved[platform]
+        [now] = [r for r in items if r.item_id == item_id]
+        [was] = [r for r in old_items if r.item_id == item_id]
+        assert now.value == was.value + by and now.warc != was.warc and now.captured_at > was.captured_at
+        assert shown(platform, payload(arc, now), now) == now.value  # the new evidence shows the new value
+        assert [r for r in items if r.item_id != item_id] == [r for r in old_items if r.item_id != item_id]
+        if platform == "bluesky":
+            assert totals[0].value == old_totals[0].value - 2 == shown(platform, payload(arc, totals[0]), totals[0])
+        else:
+            assert totals == old_totals

@@ -283,3 +283,56 @@ def test_flickr_photos_total_and_count_comments(sim: Simulator) -> None:
     assert again.kind == "parsed", again.error
     [(profile, photos2)] = totals(again)
     assert profile.records == [] and "per_page=1" in profile.capture.url and photos2.value == photos.value
+
+
+# ---- a count that drifts ----------------------------------------------------------------------------
+SOCIAL = {
+    "bluesky": ("sundsvikkommun.bsky.social", False),
+    "facebook": ("sundsvikkommun", True),
+    "instagram": ("sundsvikkommun", True),
+    "x": ("sundsvikkommun", True),
+    "youtube": ("@sundsvikkommun", True),
+    "flickr": ("sundsvikkommun", True),
+}
+
+
+@pytest.mark.parametrize("platform", sorted(SOCIAL))
+def test_a_drifting_count_moves_without_a_visible_item(sim: Simulator, platform: str) -> None:
+    """The platform's count moves (spam removed, an account gone private) while every listed item stays as
+    it was: the connector reports the new value, and the archive's records do not change."""
+    handle, token = SOCIAL[platform]
+    acc = account(sim, platform, handle, token=token)
+    before = harvested(acc)
+    post = next(r for r in truth(sim, platform) if r["kind"] == "post" and r["visible"])
+    counted = items(before)[post["id"]]
+    total_before = next((c for _, c in totals(before)), None)
+    sim.apply([{"type": f"{platform}.drift", "no": post["no"], "by": 2}, {"type": f"{platform}.drift", "by": -1}])
+    after = harvested(acc)
+    assert items(after)[post["id"]].value == counted.value + 2
+    assert next(r for r in truth(sim, platform) if r["id"] == post["id"])["count_drift"] == 2
+    assert sim.state()["platforms"][platform]["total_drift"] == -1
+    if total_before is not None:
+        [(_, total_after)] = totals(after)
+        assert total_after.value == total_before.value - 1
+    assert sorted((r.item_id, r.content_sha256) for r in after.records) == sorted(
+        (r.item_id, r.content_sha256) for r in before.records
+    )
+
+
+def test_a_drifting_mastodon_count(sim: Simulator) -> None:
+    acc = account(sim, "mastodon", "@sundsvik")
+    before = harvested(acc)
+    status = next(c for c in items(before).values() if c.value > 0)
+    [(_, total_before)] = totals(before)
+    sim.apply(
+        [
+            {"type": "mastodon.drift", "id": status.item_id, "by": -1},
+            {"type": "mastodon.drift", "account": "sundsvik", "by": 3},
+        ]
+    )
+    after = harvested(acc)
+    assert items(after)[status.item_id or ""].value == status.value - 1
+    assert totals(after)[0][1].value == total_before.value + 3
+    row = next(r for r in sim.state()["mastodon"]["items"] if r["id"] == status.item_id)
+    assert row["count_drift"] == -1
+    assert sorted(r.content_sha256 for r in after.records) == sorted(r.content_sha256 for r in before.records)
