@@ -32,9 +32,11 @@ from archive.context import Archive
 from archive.faults import ENV, MARK, CrashPoint
 from archive.harvest.runner import harvest_one
 from archive.harvest.service import HarvestReport
+from archive.index.counts import PublishedCounts
 from archive.ingest.workdir import CRASHED, MANIFEST_SUFFIX
 from archive.preservation.fixity import run_fixity
 from archive.preservation.premis import PremisLog
+from archive.preservation.readback import read_location
 from archive.samples import ACCOUNTS_FILE
 from archive.warc import located_records
 from archive.warc.naming import OPEN_SUFFIX, WARC_SUFFIX, is_warc_key, manifest_key
@@ -162,6 +164,21 @@ def _check_nothing_lost_or_twice(arc: Archive, sim: Simulator, reports: dict[str
     assert fixity.ok and not fixity.problems, [p.line() for p in fixity.problems]
     media = _media_payloads(arc)
     assert media and max(media.values()) == 1, [k for k, n in media.items() if n > 1][:3]
+    _check_counts(arc)
+
+
+def _check_counts(arc: Archive) -> None:
+    """Each published count names a WARC record that is in the store and shows it (counts are written
+    only after the files they point at are stored): the accounts' totals and Mastodon's replies_count."""
+    counts = PublishedCounts.beside(arc.index)
+    stored = {k.rsplit("/", 1)[1] for k in _stored_warcs(arc)}
+    for account in ("sv-masto", "sv-blogg"):
+        readings = [*counts.totals(account), *counts.items(account)]
+        assert counts.totals(account), f"{account}: no totals"
+        for reading in readings:
+            assert reading.warc.filename in stored, reading.key
+            read_location(arc.store, account, reading.warc)  # the bytes are there and match their digest
+    assert list(counts.items("sv-masto")), "Mastodon's replies_count of each listed status"
 
 
 def _media_payloads(arc: Archive) -> Counter[str]:
@@ -230,6 +247,8 @@ LEFT: dict[CrashPoint, Callable[[Archive], object]] = {
     CrashPoint.STORE_AFTER_MANIFEST: lambda arc: [w for w in _waiting(arc) if w.manifest_stored and w.indexed == 0],
     CrashPoint.INDEX_MID_BULK: lambda arc: [w for w in _waiting(arc) if 0 < w.indexed < w.records],
     CrashPoint.INDEX_AFTER_BULK: lambda arc: [w for w in _waiting(arc) if w.records and w.indexed == w.records],
+    # The first account's knowledge, its published counts included, was written; its head was not.
+    CrashPoint.STATE_MID_SAVE: lambda arc: PublishedCounts.beside(arc.index).totals("sv-masto"),
 }
 
 
