@@ -41,10 +41,10 @@ from schemas import (
     Record,
 )
 
-from ..bundles import Rejected, encoded
-from ..errors import AuthExpired, ConnectorError, GaveUp, PayloadInvalid
+from ..bundles import Rejected
+from ..errors import AuthExpired, ConnectorError, PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext, Publishes
-from .counting import dig, per_item, profile_of, published_time, total
+from .counting import per_item, published_time, total
 from .http import Fetched
 from .listing import page_bundles, rejected_page, required
 from .text import html_to_text
@@ -92,7 +92,11 @@ class FlickrConnector(BaseConnector):
         credentials="an API key (`api_key` query parameter)",
         counts="account total `photos.total` (public photos and videos); per photo `count_comments`",
         published=(
-            Publishes(CountOf.MEDIA, "photos.total", note="public photos and videos of `flickr.people.getPhotos`"),
+            Publishes(
+                CountOf.MEDIA,
+                "photos.total",
+                note="public photos and videos of `flickr.people.getPublicPhotos`; read on sweep runs only",
+            ),
             Publishes(
                 CountOf.COMMENTS,
                 "count_comments",
@@ -257,8 +261,6 @@ class FlickrConnector(BaseConnector):
             since = min(walk.before, int(ctx.window_start.timestamp()))
             params.update({"min_upload_date": str(since), "sort": "date-posted-desc"})
         page = 1
-        if method != "flickr.people.getPublicPhotos":  # a search by date counts only what it finds
-            yield self._total(ctx, own)
         while True:
             fetched, body = self._call(ctx, method, **params, page=str(page))
             try:
@@ -291,7 +293,9 @@ class FlickrConnector(BaseConnector):
                     threads.append(pid)
             videos = self._videos(ctx, [p for p in wanted if isinstance(p, dict) and p.get("media") == "video"])
             counts = self._comment_counts(photos)
-            if method == "flickr.people.getPublicPhotos" and page == 1:  # unfiltered: the account's total
+            if method == "flickr.people.getPublicPhotos" and page == 1:
+                # Unfiltered (a sweep or a first run): the account's total, at no extra request. A search by
+                # date counts only what it finds, so the runs between sweeps read no total.
                 counts += total(CountOf.MEDIA, listing.get("total"))
             yield from page_bundles(
                 ctx, fetched, wanted, partial(self._photo_records, ctx, own, videos), what="photo", counts=counts
@@ -301,15 +305,6 @@ class FlickrConnector(BaseConnector):
                 break
             page += 1
         ctx.cursor = {"nsid": own, **({"newest": str(walk.newest)} if walk.newest is not None else {})}
-
-    def _total(self, ctx: HarvestContext, own: str) -> CaptureBundle | Rejected:
-        """`photos.total` of the account's public photos, for a run whose listing is a search by date: one
-        `getPublicPhotos` of a single photo, no extras (a sweep's or first run's own listing has it)."""
-        try:
-            fetched, body = self._call(ctx, "flickr.people.getPublicPhotos", user_id=own, per_page="1")
-        except (GaveUp, PayloadInvalid) as exc:
-            return Rejected(encoded(own), f"account profile (its published totals): {exc}")
-        return profile_of(fetched, total(CountOf.MEDIA, dig(body, "photos", "total")))
 
     @staticmethod
     def _comment_counts(photos: list[Any]) -> list[PublishedCount]:

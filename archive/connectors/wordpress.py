@@ -90,13 +90,13 @@ class WordPressConnector(BaseConnector):
         counts="account totals `X-WP-Total` of posts, pages and approved comments; no per-post count (the "
         "core REST API publishes none)",
         published=(
-            Publishes(CountOf.POSTS, "X-WP-Total of /wp/v2/posts", note="published posts"),
-            Publishes(CountOf.PAGES, "X-WP-Total of /wp/v2/pages", note="published pages"),
+            Publishes(CountOf.POSTS, "X-WP-Total of /wp/v2/posts", note="published posts; read on sweep runs only"),
+            Publishes(CountOf.PAGES, "X-WP-Total of /wp/v2/pages", note="published pages; read on sweep runs only"),
             Publishes(
                 CountOf.COMMENTS,
                 "X-WP-Total of /wp/v2/comments",
                 details=("approved",),
-                note="without a logged-in user only approved comments are listed and counted",
+                note="without a logged-in user only approved comments are listed and counted; read on sweep runs only",
             ),
         ),
     )
@@ -292,21 +292,23 @@ class WordPressConnector(BaseConnector):
         window = _stamp(ctx.window_start)
         marks: list[datetime] = []
         # The account's totals: on a backfill (no filter) from each listing's first page; on an incremental
-        # run from one small request per listing after it (posts, pages, approved comments).
+        # sweep run (every `harvest_sweep_hours`) from one small request per listing after it (posts, pages,
+        # approved comments); other incremental runs read none, so a quiet run costs what it did.
+        totals = since is not None and ctx.sweep
         for route, kind in (("/posts", Kind.POST), ("/pages", Kind.PAGE)):
             params = {"orderby": "modified", "order": "asc"}
             what = CountOf.POSTS if kind is Kind.POST else CountOf.PAGES
             if since is not None:  # else backfill: everything
                 params["modified_after"] = min(window, since)
             yield from self._listing(ctx, route, params, kind, marks, None if since else (what, None))
-            if since is not None:
+            if totals:
                 yield self._totals(ctx, route, what, None)
         comment_params = {"orderby": "date_gmt", "order": "asc"}
         if since is not None:
             comment_params["after"] = min(window, since)
         approved: tuple[CountOf, str | None] = (CountOf.COMMENTS, "approved")  # what a public listing counts
         yield from self._listing(ctx, "/comments", comment_params, Kind.COMMENT, marks, None if since else approved)
-        if since is not None:
+        if totals:
             yield self._totals(ctx, "/comments", *approved)
         newest = max(marks) if marks else (datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None)
         ctx.cursor = {"modified_after": _stamp(newest)} if newest else dict(ctx.state.cursor)
