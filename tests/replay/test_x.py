@@ -160,8 +160,11 @@ def test_every_recorded_post_is_quarantined_with_its_cause(cassette: str, monkey
     found = posts(search[0])
     assert listed and all(set(p) == {"id", "text", "edit_history_tweet_ids"} for p in listed + found)
     assert outcome.records == []
-    # Nor is any count: the recorded user and posts hold no `public_metrics`, and none is made up.
+    # Nor is any count: the recorded user and posts hold no `public_metrics`, and none is made up; the user
+    # lookup, kept as the account's profile, is quarantined for want of its total (one entry).
     assert outcome.counted == []
+    [profile] = [r for r in outcome.rejected if r.reason.startswith("account profile without a readable total")]
+    assert json.loads(profile.raw)["data"]["id"] == USER
     assert rejected_ids(outcome, "post") == Counter(p["id"] for p in listed)
     searched = [
         a.param("query") or "" for a in asked if a.path == "/2/tweets/search/recent" and not a.param("next_token")
@@ -172,7 +175,7 @@ def test_every_recorded_post_is_quarantined_with_its_cause(cassette: str, monkey
         p["id"] for root in listed for p in found if p["edit_history_tweet_ids"][0] != root["edit_history_tweet_ids"][0]
     )
     assert rejected_ids(outcome, "reply") == replies
-    assert len(outcome.rejected) == len(listed) + sum(replies.values())
+    assert len(outcome.rejected) == 1 + len(listed) + sum(replies.values())
 
 
 def test_the_connector_asks_for_what_it_needs(monkeypatch: pytest.MonkeyPatch) -> None:
