@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from schemas import LockMode, RetentionClass, RetentionTrigger
+from schemas import LockMode, Platform, RetentionClass, RetentionTrigger, Tolerance
 
 from .errors import ConfigError
 
@@ -269,6 +269,19 @@ class Settings(CommunisSettings):
     harvest_interval_minutes: int = Field(default=15, ge=1, description="Expected time between harvests.")
     alert_after_failures: int = Field(default=3, ge=1, description="Failed runs in a row that raise an alarm.")
     alert_webhook_url: SecretStr | None = Field(default=None, description="Where alarms are POSTed as JSON.")
+    completeness_alarm_runs: int = Field(
+        default=3,
+        ge=1,
+        description="Harvest runs in a row that end with a completeness gap before the account alarms.",
+    )
+    completeness_tolerance: dict[Platform, Tolerance] = Field(
+        default_factory=dict,
+        description=(
+            "Per platform, the published count's allowed excess over the archive before it is a gap, e.g. "
+            '{"mastodon": {"absolute": 1, "relative": 0.05}}; unset platforms keep the documented default. '
+            "Written into every report."
+        ),
+    )
     operator: str = Field(default="Communis local installation", description="Written into warcinfo.")
 
     retention_classes: list[RetentionClass] = Field(

@@ -10,7 +10,19 @@ from .access import AuditAction, AuditEvent, AuditOutcome, Role, User
 from .account import Account, AccountsFile, CredentialRef, Platform
 from .bundle import CaptureBundle
 from .capture import Capture
-from .completeness import CountOf, CountReading, Covers, PublishedCount
+from .completeness import (
+    CompletenessReport,
+    CountOf,
+    CountReading,
+    Covers,
+    Evidence,
+    ItemCheck,
+    MonthCheck,
+    PublishedCount,
+    Status,
+    Tolerance,
+    TotalCheck,
+)
 from .harvest import HarvestState, KnownItem, RunSummary, SeenPayload
 from .record import Author, Direction, Kind, MediaRef, Poll, PollOption, Record, Removal, WarcLocation
 from .requests import (
@@ -37,6 +49,7 @@ __all__ = [
     "Author",
     "Capture",
     "CaptureBundle",
+    "CompletenessReport",
     "CountOf",
     "CountReading",
     "Covers",
@@ -44,8 +57,10 @@ __all__ = [
     "DayClock",
     "DetectorKind",
     "Direction",
+    "Evidence",
     "FieldDecision",
     "HarvestState",
+    "ItemCheck",
     "JurisdictionProfile",
     "Kind",
     "KnownItem",
@@ -57,6 +72,7 @@ __all__ = [
     "MediaAction",
     "MediaDecision",
     "MediaRef",
+    "MonthCheck",
     "Platform",
     "Poll",
     "PollOption",
@@ -68,6 +84,9 @@ __all__ = [
     "Role",
     "RunSummary",
     "SeenPayload",
+    "Status",
+    "Tolerance",
+    "TotalCheck",
     "User",
     "WarcFileManifest",
     "WarcLocation",

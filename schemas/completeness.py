@@ -71,3 +71,114 @@ class CountReading(PublishedCount):
     def month(self) -> str | None:
         """YYYY-MM of the item's publication (None for account totals or an undated item)."""
         return self.item_published_at.strftime("%Y-%m") if self.item_published_at else None
+
+
+# --- the comparison: what the platform says exists against what the archive holds ------------------
+
+
+class Status(StrEnum):
+    """How one count compares with the archive."""
+
+    COMPLETE = "complete"  # the archive holds what the platform shows (within the tolerance)
+    GAP = "gap"  # the platform shows more than the archive holds, beyond the tolerance
+    SURPLUS = "surplus"  # the archive holds more: deleted or hidden since capture (expected, and said so)
+    UNKNOWABLE = "unknowable"  # the platform publishes no such count, or none was read yet: never "complete"
+
+
+#: Worst first: a report's status is the worst of its parts'.
+STATUS_ORDER = (Status.GAP, Status.UNKNOWABLE, Status.SURPLUS, Status.COMPLETE)
+
+
+def worst(statuses: list[Status]) -> Status:
+    """The worst of `statuses` (GAP before UNKNOWABLE before SURPLUS before COMPLETE); UNKNOWABLE for none."""
+    return next((s for s in STATUS_ORDER if s in statuses), Status.UNKNOWABLE)
+
+
+class Tolerance(Model):
+    """How far a published count may exceed what the archive holds before it is a gap.
+
+    Platforms' counts drift (private replies, spam removal, replies by blocked accounts), so a
+    per-platform allowance is documented in docs/platforms.md; one set by the installation is
+    written into every report with its source, never applied silently.
+    """
+
+    absolute: int = Field(default=0, ge=0, description="Missing items always allowed.")
+    relative: float = Field(default=0.0, ge=0, le=1, description="Fraction of the published count allowed missing.")
+    source: str = Field(default="default", description="Where it comes from: the platform default or a setting.")
+
+    def allowed(self, published: int) -> int:
+        """Items that may be missing from a published count of `published` (the larger of both rules)."""
+        return max(self.absolute, int(self.relative * published))
+
+
+class Evidence(Model):
+    """Where a count was read: the archived response that shows it."""
+
+    captured_at: datetime
+    source_url: str | None = None
+    warc: WarcLocation
+
+
+class TotalCheck(Model):
+    """An account total (posts, videos, media, pages, comments of a status) against the archive."""
+
+    what: CountOf
+    detail: str | None = None
+    status: Status
+    published: int | None = Field(default=None, description="The platform's count; None: not knowable or not read.")
+    archived: int | None = None
+    note: str = ""
+    evidence: Evidence | None = None
+
+
+class ItemCheck(Model):
+    """One item whose published comment count and archived comments disagree."""
+
+    item_id: str
+    month: str
+    covers: Covers
+    published: int
+    archived: int
+    status: Status
+    note: str = ""
+    evidence: Evidence
+
+
+class MonthCheck(Model):
+    """The items published in one month: the sum of their counts against the comments archived under them."""
+
+    month: str = Field(description="YYYY-MM of publication (UTC), or 'undated'.")
+    status: Status
+    posts: int = Field(default=0, description="The account's own posts archived (not deleted) from the month.")
+    counted: int = Field(default=0, description="Items of the month whose comment count was read and compared.")
+    unread: int = Field(default=0, description="Own posts of the month with no count read (yet).")
+    published: int = Field(default=0, description="The sum of the counted items' published counts.")
+    archived: int = Field(default=0, description="Comments archived under the counted items.")
+    missing: int = Field(default=0, description="Comments the platform shows and the archive lacks, item by item.")
+    surplus: int = Field(default=0, description="Comments archived beyond the published counts, item by item.")
+    gap_items: int = Field(default=0, description="Items with fewer comments archived than published.")
+    surplus_items: int = 0
+    items: list[ItemCheck] = Field(
+        default_factory=list, description="The disagreeing items (at most a bounded number)."
+    )
+    note: str = ""
+
+
+class CompletenessReport(Model):
+    """One account's completeness as one moment's comparison, kept write-once in the store."""
+
+    account: str
+    platform: Platform
+    scope: str = Field(description="'account' (everything), 'month YYYY-MM' or 'items' (a run's own check).")
+    run_id: str
+    made_at: datetime
+    made_by: str = Field(description="The harvest run or the person (os:login) that asked for it.")
+    status: Status
+    summary: str = Field(description="One line: what the report found.")
+    tolerance: Tolerance
+    totals: list[TotalCheck] = Field(default_factory=list)
+    months: list[MonthCheck] = Field(default_factory=list)
+    unknowable: list[str] = Field(default_factory=list, description="What cannot be known on this platform, and why.")
+    deleted_since: int = Field(default=0, description="Counted items the archive has since seen deleted (left out).")
+    backfill: list[str] = Field(default_factory=list, description="Items whose threads the next run reads again.")
+    key: str | None = Field(default=None, description="Where the report is kept in the store.")

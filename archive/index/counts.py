@@ -134,6 +134,11 @@ class PublishedCounts:
         """The account's per-item counts of `what`, in item id order, a page at a time."""
         return self._stream(account, [{"term": {"scope": "item"}}, {"term": {"what": what.value}}])
 
+    def items_of_month(self, account: str, month: str, what: CountOf = CountOf.COMMENTS) -> Iterator[CountReading]:
+        """The per-item counts of `what` of items published in `month` (YYYY-MM), in item id order."""
+        where = [{"term": {"scope": "item"}}, {"term": {"what": what.value}}, {"term": {"month": month}}]
+        return self._stream(account, where)
+
     def for_items(self, account: str, item_ids: Sequence[str]) -> dict[str, list[CountReading]]:
         """item id → its counts, for the given items (a terms query per `CHUNK` ids)."""
         out: dict[str, list[CountReading]] = {}

@@ -1,0 +1,47 @@
+"""What in the archive each published count counts: the selection of archived items per account total.
+
+A platform's total is not always "the account's posts": Mastodon's `statuses_count`, X's `tweet_count`
+and Bluesky's `postsCount` count the account's own replies too (Mastodon and X its boosts and
+retweets as well, Bluesky not its reposts); WordPress counts posts and pages apart and comments per
+status; Instagram, Flickr and YouTube count the account's media, photos or videos. Each maps to a
+`Selector` of archived items here, so the comparison counts like the platform does.
+"""
+
+from __future__ import annotations
+
+from schemas import CountOf, Platform
+
+from ..connectors.base import Capabilities
+from ..connectors.registry import connector_class
+from ..index.holdings import Selector
+
+OWN = "upprattad"
+#: Statuses, tweets, Bluesky posts: everything the account wrote (its own replies included), not pages.
+OWN_STATUSES = Selector(kinds=("post", "comment", "reply"), direction=OWN)
+#: The account's own top-level items (media, photos, videos).
+OWN_POSTS = Selector(kinds=("post",), direction=OWN)
+#: Comments the public sees (WordPress counts approved comments per status).
+SHOWN_COMMENTS = Selector(kinds=("comment", "reply"), exclude_hidden=True)
+
+
+def selector(platform: Platform, what: CountOf, detail: str | None) -> Selector | None:
+    """The archived items the platform's total of `what` (under `detail`) counts; None when the archive
+    cannot tell them apart (a WordPress comment status other than approved)."""
+    if what is CountOf.POSTS:
+        if platform is Platform.WORDPRESS:
+            return Selector(kinds=("post",))
+        if platform is Platform.BLUESKY:  # postsCount counts post records: a repost is a record of its own kind
+            return Selector(kinds=OWN_STATUSES.kinds, direction=OWN, exclude_reposts=True)
+        return OWN_STATUSES
+    if what in (CountOf.VIDEOS, CountOf.MEDIA):
+        return OWN_POSTS
+    if what is CountOf.PAGES:
+        return Selector(kinds=("page",))
+    if what is CountOf.COMMENTS and detail in (None, "approved"):
+        return SHOWN_COMMENTS
+    return None
+
+
+def capabilities(platform: Platform) -> Capabilities:
+    """The connector's declaration of what the platform publishes (archive/connectors/*.py)."""
+    return connector_class(platform.value).capabilities
