@@ -110,19 +110,36 @@ class CompletenessRows:
             )
         with translate("write the completeness rows"):
             count, _ = helpers.bulk(self._es, actions, chunk_size=CHUNK, max_retries=3, refresh=True)
-            if whole:  # months the new report no longer has (their items all deleted since) are not left over
-                self._es.delete_by_query(
-                    index=self.name,
-                    query={
-                        "bool": {
-                            "filter": [{"term": {"account": report.account}}, {"term": {"scope": "month"}}],
-                            "must_not": [{"term": {"report_key": report.key or ""}}],
-                        }
-                    },
-                    refresh=True,
-                    conflicts="proceed",
-                )
+        if whole:  # months the new report no longer has (their items all deleted since) are not left over
+            stale = [
+                {"_op_type": "delete", "_index": self.name, "_id": row_id}
+                for row_id in self._ids(report.account, other_than=report.key or "")
+            ]
+            with translate("drop the completeness rows of an earlier report"):
+                helpers.bulk(self._es, stale, chunk_size=CHUNK, refresh=True, raise_on_error=False)
         return int(count)
+
+    def _ids(self, account: str, *, other_than: str) -> list[str]:
+        """The ids of the account's month rows written by a report other than `other_than` (the cluster may
+        lack delete-by-query: the integration-test distribution has no reindex module)."""
+        query = {
+            "bool": {
+                "filter": [{"term": {"account": account}}, {"term": {"scope": "month"}}],
+                "must_not": [{"term": {"report_key": other_than}}],
+            }
+        }
+        ids: list[str] = []
+        after: list[Any] | None = None
+        while True:
+            with translate("read the completeness rows"):
+                resp = self._es.search(
+                    index=self.name, query=query, sort=[{"month": "asc"}], size=CHUNK, search_after=after, source=False
+                )
+            hits = resp["hits"]["hits"]
+            ids += [str(h["_id"]) for h in hits]
+            if len(hits) < CHUNK:
+                return ids
+            after = hits[-1]["sort"]
 
     def account(self, account: str) -> dict[str, Any] | None:
         """The account's latest whole report as its row holds it (the report without its months), or None."""
