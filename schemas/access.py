@@ -66,6 +66,7 @@ class AuditAction(StrEnum):
     RETENTION_DISPOSE = "retention.dispose"
     RETENTION_ERASURE = "retention.erasure"
     RETENTION_REEVALUATE = "retention.reevaluate"
+    COMPLETENESS = "completeness"  # a completeness report made and read
 
 
 class AuditOutcome(StrEnum):

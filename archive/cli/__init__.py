@@ -17,6 +17,7 @@ from ..config import var_dir
 from ..logs import setup_logging
 from . import (
     accounts,
+    completeness,
     doctor,
     fixity,
     harvest,
@@ -40,7 +41,17 @@ app = typer.Typer(
 
 # Unnamed sub-apps merge their commands into the top level; the order here is the order of
 # `communis --help`: top-level commands first, then the command groups.
-for commands in (fixity.app, transfer.app, doctor.app, harvest.app, records.app, serve.app, users.app, schema.app):
+for commands in (
+    fixity.app,
+    completeness.app,
+    transfer.app,
+    doctor.app,
+    harvest.app,
+    records.app,
+    serve.app,
+    users.app,
+    schema.app,
+):
     app.add_typer(commands)
 app.add_typer(services.app, name="services")
 app.add_typer(accounts.app, name="accounts")
