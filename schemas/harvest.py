@@ -56,6 +56,13 @@ class HarvestState(Model):
     consecutive_failures: int = 0
     last_error: str | None = None
     runs: int = 0
+    backfill: list[str] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Items a completeness check found short: the next run reads their threads again.",
+    )
+    gap_runs: int = Field(default=0, ge=0, description="Runs in a row that ended with a completeness gap.")
+    completeness: str | None = Field(default=None, description="The last run's completeness check, one line.")
     saved_at: datetime | None = Field(default=None, description="When this state was saved.")
     seq: int = Field(default=0, description="Increments with every saved state.")
 

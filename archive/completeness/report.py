@@ -73,7 +73,7 @@ def compare_items(index: RecordIndex, account: str, readings: Iterable[CountRead
                 reading,
                 archived,
                 tolerance,
-                own_post=item.archived and item.kind == "post" and item.direction == "upprattad",
+                own_post=item.archived and item.kind == "post" and item.direction == "upprattad" and not item.repost,
                 archived_item=item.archived,
                 covers=reading.covers,
             )

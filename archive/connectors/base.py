@@ -100,6 +100,9 @@ class HarvestContext:
     markers of old posts; the service asks for it every `harvest_sweep_hours`."""
     incomplete: bool = False
     """A listing page could not be read: the cursor must not move past it."""
+    backfill: frozenset[str] = frozenset()
+    """Items whose threads a completeness check found short of the platform's count (the head's
+    `backfill`): read again this run, whatever their age or marker."""
 
     @property
     def window_start(self) -> datetime:
@@ -126,10 +129,11 @@ class HarvestContext:
 
     def wants_thread(self, item_id: str, published: datetime | None, marker: str | None = None) -> bool:
         """Whether to read an item's comments this run: it is new to the archive, inside the look-back
-        window, or its activity marker changed since the last run (a comment on an old post)."""
+        window, its activity marker changed since the last run (a comment on an old post), or a
+        completeness check found its thread short (`backfill`)."""
         changed = self.marker_changed(item_id, marker) if marker is not None else False
         recent = published is None or published >= self.window_start
-        return recent or changed or self.items.known(item_id) is None
+        return recent or changed or item_id in self.backfill or self.items.known(item_id) is None
 
     def unchanged(self, item_id: str, marker: str) -> bool:
         """Record `marker`; True when the item is known and its marker is the one saved by an earlier run

@@ -261,6 +261,7 @@ class MastodonConnector(BaseConnector):
         url: str | None = self._api(ctx, f"/api/v1/accounts/{own_id}/statuses")
         params: dict[str, str] | None = {"limit": PAGE_LIMIT}
         threads: list[dict[str, Any]] = []
+        unseen = set(ctx.backfill)  # threads a completeness check found short: walk on until each is met
         while url:
             fetched = ctx.fetcher.get(url, params=params)
             params = None  # the Link URL carries them from here on
@@ -288,10 +289,15 @@ class MastodonConnector(BaseConnector):
                     recent = created is not None and created >= ctx.window_start
                     replies = s.get("replies_count")
                     in_thread = (isinstance(replies, int) and replies > 0) or s.get("in_reply_to_id") is not None
-                    if (recent or number > newest_before) and in_thread:
+                    wanted = str(s.get("id")) in ctx.backfill
+                    unseen.discard(str(s.get("id")))
+                    if (recent or number > newest_before or wanted) and in_thread:
                         threads.append(s)
                     oldest_here = (number, created)
-            if oldest_here and oldest_here[0] <= newest_before and oldest_here[1] and oldest_here[1] < ctx.window_start:
+            past = (
+                oldest_here and oldest_here[0] <= newest_before and oldest_here[1] and oldest_here[1] < ctx.window_start
+            )
+            if past and not unseen:
                 break
             url = _next_link(fetched)
         for status in threads:

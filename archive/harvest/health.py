@@ -1,8 +1,10 @@
 """Coverage is governed, not assumed: per-account health from the saved harvest states (the harvest table).
 
 An account is alarming when it has failed `max_failures` runs in a row (an expired token is the
-usual cause) or has not been captured successfully within twice its expected interval. Alarms
-fail the Prefect run, appear in its artifact and, if configured, go to a webhook.
+usual cause), has not been captured successfully within twice its expected interval, or has ended
+`gap_runs` runs in a row with a completeness gap that re-reading its threads did not close (the
+platform shows comments the archive cannot get: archive/completeness/backfill.py). Alarms fail the
+Prefect run, appear in its artifact and, if configured, go to a webhook.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class AccountHealth:
     consecutive_failures: int
     last_error: str | None
     alarm: str | None
+    completeness: str | None = None
+    """The last run's completeness check, one line."""
 
     @property
     def ok(self) -> bool:
@@ -52,6 +56,7 @@ def account_health(
     *,
     interval: timedelta = timedelta(minutes=15),
     max_failures: int = 3,
+    gap_runs: int = 3,
 ) -> list[AccountHealth]:
     rows = []
     table = HarvestTable.beside(index)
@@ -66,6 +71,8 @@ def account_health(
             alarm = "never captured successfully" if state.runs else "not harvested yet"
         elif now - state.last_success > 2 * max(interval, timedelta(minutes=account.harvest_every_minutes or 0)):
             alarm = f"no successful capture since {state.last_success:%Y-%m-%d %H:%M} UTC"
+        elif state.gap_runs >= gap_runs:
+            alarm = f"completeness gap for {state.gap_runs} runs in a row: {state.completeness}"
         rows.append(
             AccountHealth(
                 account.id,
@@ -77,6 +84,7 @@ def account_health(
                 state.consecutive_failures,
                 state.last_error,
                 alarm,
+                state.completeness,
             )
         )
     return rows
@@ -118,6 +126,7 @@ def check_accounts(
         now or clock.now(),
         interval=timedelta(minutes=settings.harvest_interval_minutes),
         max_failures=settings.alert_after_failures,
+        gap_runs=settings.completeness_alarm_runs,
     )
 
 

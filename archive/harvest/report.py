@@ -24,6 +24,10 @@ def markdown_report(results: Sequence[dict[str, Any]], health: Sequence[AccountH
             f"{r.get('captures', 0)} | {r.get('bytes', 0) / 1e6:.2f} | {len(r.get('quarantined') or [])} | "
             f"{(r.get('error') or '').replace('|', '/')} |"
         )
+    checked = [r for r in results if r.get("completeness")]
+    if checked:
+        lines += ["", "## Completeness", ""]
+        lines += [f"- **{r['account']}**: {str(r['completeness']).replace(chr(10), ' ')}" for r in checked]
     problems = [h for h in health if not h.ok]
     if problems:
         lines += ["", "## ⚠ Accounts that need attention", ""]

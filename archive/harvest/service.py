@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from schemas import Account, CaptureBundle, HarvestState, KnownItem, RunSummary, WarcFileManifest
+from schemas import Account, CaptureBundle, CountOf, HarvestState, KnownItem, RunSummary, WarcFileManifest
 
 from .. import clock
 from ..bundles import Rejected
+from ..completeness.backfill import AfterRun, after_run, sweep_for_backfill
 from ..config import Settings
 from ..connectors.base import Connector, HarvestContext
 from ..connectors.http import Fetcher
@@ -66,6 +67,8 @@ class HarvestReport:
     """Bytes of harvest state this run wrote."""
     counts_written: int = 0
     """Published counts this run wrote to the counts index: the new ones and those whose value moved."""
+    completeness: str | None = None
+    """The run's completeness check in one line (the whole report's summary after a sweep)."""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values (files by key, quarantined items by reason): the flow's task result and the
@@ -138,7 +141,8 @@ def harvest_account(
                 versioner.remember(record)
         scratch.media.update(recovered.media)  # what a crashed run archived is not fetched or stored again
         if sweep is None:  # True: a complete capture asks for one whatever the interval says
-            sweep = state.last_sweep is None or now - state.last_sweep >= timedelta(hours=settings.harvest_sweep_hours)
+            due = state.last_sweep is None or now - state.last_sweep >= timedelta(hours=settings.harvest_sweep_hours)
+            sweep = due or sweep_for_backfill(state)  # a gap just found: walk the listings to re-read its threads
         ctx = HarvestContext(
             account,
             state,
@@ -151,6 +155,7 @@ def harvest_account(
             seen=scratch.seen,
             media=scratch.media,
             markers=scratch.markers,
+            backfill=frozenset(state.backfill),
         )
         failure: list[ConnectorError] = []
 
@@ -183,6 +188,20 @@ def harvest_account(
         written, counted = save_knowledge(
             table, account.id, scratch, memory, markers=complete, counts=PublishedCounts.beside(index)
         )
+        checked = (
+            after_run(
+                settings,
+                store,
+                index,
+                account,
+                state,
+                read=_counted_items(scratch),
+                whole=complete and sweep,
+                run_id=pipeline.run_id,
+            )
+            if index_down is None
+            else AfterRun(None, f"not checked: {index_down.one_line()}", state.backfill, state.gap_runs)
+        )
         saved = save_state(
             table,
             loaded,
@@ -195,6 +214,7 @@ def harvest_account(
                     "consecutive_failures": 0 if ok else state.consecutive_failures + 1,
                     "last_error": error,
                     "runs": state.runs + 1,
+                    **checked.state_update(),
                 }
             ),
         )
@@ -208,10 +228,17 @@ def harvest_account(
     report.consecutive_failures = saved.consecutive_failures
     report.items_written = written
     report.counts_written = counted
+    report.completeness = checked.line
     report.state_bytes = table.bytes_written - before
     summary = summary_of(report, saved, started=now, seconds=time.monotonic() - began, complete=complete, sweep=sweep)
     record_run(table, summary, settings.harvest_run_history)
     return report
+
+
+def _counted_items(scratch: RunScratch) -> Iterator[str]:
+    """The items whose comment counts this run read (from its scratch file, one at a time): what an
+    incremental run's completeness check looks at."""
+    return (r.item_id for r in scratch.counts if r.item_id is not None and r.what is CountOf.COMMENTS)
 
 
 def save_knowledge(

@@ -28,7 +28,7 @@ from .indexer import RecordIndex
 #: Items per request (a terms query or terms aggregation of at most this many keys).
 BATCH = 1000
 #: Fields read of a counted item's own version.
-_FIELDS = ["item_id", "kind", "direction", "parent_id", "published_at", "deleted", "url"]
+_FIELDS = ["item_id", "kind", "direction", "parent_id", "published_at", "deleted", "url", "repost_of"]
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,15 @@ class ItemHolding:
     published_at: datetime | None = None
     deleted: bool = False
     url: str | None = None
+    repost: bool = False
+    """A boost, retweet or share: the account's act, whose comments are the original's."""
     children: int = 0
     """Live comments whose `parent_id` is the item: its direct replies."""
     thread: int = 0
     """Live comments and replies whose `thread_id` is the item: everything under it."""
+
+
+_REPOST = {"exists": {"field": "repost_of"}}
 
 
 def _live(account: str) -> list[dict[str, Any]]:
@@ -110,6 +115,7 @@ def holdings_of(index: RecordIndex, account: str, item_ids: Sequence[str]) -> di
             published_at=_date(src.get("published_at")) if src else None,
             deleted=bool(src.get("deleted")) if src else False,
             url=src.get("url") if src else None,
+            repost=bool(src.get("repost_of")) if src else False,
             children=children.get(item_id, 0),
             thread=thread.get(item_id, 0),
         )
@@ -124,8 +130,9 @@ def _date(value: Any) -> datetime | None:
 
 
 def own_posts_per_month(index: RecordIndex, account: str, *, month: str | None = None) -> dict[str, int]:
-    """YYYY-MM (UTC) → the account's own live top-level posts published in it; 'undated' for those without a
-    publication time. `month` narrows it to one month."""
+    """YYYY-MM (UTC) → the account's own live top-level posts published in it (not its boosts, retweets or
+    shares: their comments are the original's, and platforms publish no count for them); 'undated' for
+    those without a publication time. `month` narrows it to one month."""
     if not index.exists():
         return {}
     filters = [*_live(account), {"term": {"direction": "upprattad"}}, {"term": {"kind": "post"}}]
@@ -146,7 +153,9 @@ def own_posts_per_month(index: RecordIndex, account: str, *, month: str | None =
         "undated": {"missing": {"field": "published_at"}},
     }
     with translate("count the account's posts per month"):
-        resp = index._es.search(index=index.alias, size=0, query={"bool": {"filter": filters}}, aggs=aggs)
+        resp = index._es.search(
+            index=index.alias, size=0, query={"bool": {"filter": filters, "must_not": [_REPOST]}}, aggs=aggs
+        )
     out = {str(b["key_as_string"]): int(b["doc_count"]) for b in resp["aggregations"]["months"]["buckets"]}
     undated = int(resp["aggregations"]["undated"]["doc_count"])
     if undated:
@@ -160,7 +169,7 @@ def _selected(selector: Selector) -> dict[str, Any]:
         filters.append({"term": {"direction": selector.direction}})
     if selector.exclude_hidden:
         filters.append({"term": {"hidden_on_platform": False}})
-    must_not = [{"exists": {"field": "repost_of"}}] if selector.exclude_reposts else []
+    must_not = [_REPOST] if selector.exclude_reposts else []
     return {"bool": {"filter": filters, "must_not": must_not}}
 
 

@@ -90,7 +90,7 @@ def test_a_gap_exits_1_names_the_post_and_is_kept_and_audited(
         if e.note.endswith((mastodon_keys[0], blog_keys[0]))
     }
     assert set(mine) == {MASTODON, BLOG}
-    assert mine[MASTODON].note == f"gap: {mastodon_keys[0]}" and mine[MASTODON].user.startswith("os:")
+    assert mine[MASTODON].note == f"gap: {mastodon_keys[0]}" and (mine[MASTODON].user or "").startswith("os:")
 
 
 def test_one_month_of_one_account_and_json(cli: tuple[CliRunner, Archive]) -> None:
