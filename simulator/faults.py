@@ -3,7 +3,9 @@
 A fault rule answers the next ``count`` matching requests (``None``: forever) in place of the
 platform: an HTTP error (429 with the platform's headers and ``Retry-After``, 500/502/503), a delay,
 a malformed body (truncated JSON, wrong types, an HTML error page, an empty body) or a dropped
-connection, or a ``poison`` answer (``simulator/poison.py``: deep JSON, endless bodies, broken
+connection, a ``drop`` (the platform's own answer with one listed item left out, ``item`` naming it or
+the last one: a listing that misses a comment once, as eventually consistent APIs do, for the
+completeness tests), or a ``poison`` answer (``simulator/poison.py``: deep JSON, endless bodies, broken
 encodings, lying lengths, XML entity bombs). Rules match on platform, path prefix, account,
 method and a query substring; the first active match wins. With ``echo`` the answer (the fault's
 or the platform's own) also repeats the request's full URL, query and credential included, as
@@ -29,7 +31,7 @@ from typing import Any
 from .clock import iso_micro
 from .platform_names import NAMES
 
-KINDS = ("status", "rate_limit", "slow", "malformed", "disconnect", "poison")
+KINDS = ("status", "rate_limit", "slow", "malformed", "disconnect", "poison", "drop")
 VARIANTS = ("truncated", "wrong_types", "html", "empty")
 
 
@@ -54,6 +56,8 @@ class FaultRule:
     query: str | None = None  # a substring of the raw query string (``paged=2``)
     size: int | None = None  # bytes a streamed poison serves
     echo: bool = False  # the answer repeats the request's URL (query and key included)
+    item: str | None = None  # a `drop` leaves out the listed item with this id (None: the last one listed)
+    dropped: list[str] = field(default_factory=list)  # the ids a `drop` left out, in order
     hits: int = field(default=0)
     sent: int = field(default=0)  # body bytes the server wrote for this rule's poison answers
     _sent_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -84,6 +88,7 @@ class FaultRule:
             query=match.get("query"),
             size=int(event["size"]) if event.get("size") is not None else None,
             echo=bool(event.get("echo", False)),
+            item=str(event["item"]) if event.get("item") is not None else None,
         )
         from .poison import POISONS
 
@@ -121,6 +126,8 @@ class FaultRule:
             "size": self.size,
             "sent": self.sent,
             "echo": self.echo,
+            "item": self.item,
+            "dropped": list(self.dropped),
             "match": {
                 "platform": self.platform,
                 "path_prefix": self.path_prefix,
@@ -129,6 +136,27 @@ class FaultRule:
                 "query": self.query,
             },
         }
+
+
+#: Where a listing keeps its items: a JSON list itself, or one of these members of an object (Mastodon's
+#: `/context`, Graph's `data`, YouTube's and the others' `items`, Bluesky's `feed` and `replies`).
+_LISTS = ("descendants", "data", "items", "feed", "replies", "comments", "posts", "results")
+
+
+def drop_item(obj: Any, item: str | None) -> tuple[Any, str | None]:
+    """`obj` (a parsed listing) without the item whose `id` is `item` (None: the last listed item), and the
+    id left out; (obj, None) when there was nothing to leave out."""
+    holders: list[tuple[Any, str | None]] = [(obj, None)] if isinstance(obj, list) else []
+    if isinstance(obj, dict):
+        holders += [(obj[k], k) for k in _LISTS if isinstance(obj.get(k), list)]
+    for listed, key in holders:
+        ids = [str(x.get("id")) if isinstance(x, dict) else None for x in listed]
+        at = (len(listed) - 1 if listed else None) if item is None else (ids.index(item) if item in ids else None)
+        if at is None:
+            continue
+        kept = listed[:at] + listed[at + 1 :]
+        return (kept if key is None else {**obj, key: kept}), ids[at]
+    return obj, None
 
 
 class FaultInjector:

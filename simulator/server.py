@@ -29,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .faults import FaultInjector, FaultRule, RateLimiter
+from .faults import FaultInjector, FaultRule, RateLimiter, drop_item
 from .httpcore import Request, Response, html_response, json_response, mastodon_json, wp_json
 from .mastodon import MastodonApp
 from .platforms import NAMES, PlatformApp, app_class
@@ -217,7 +217,7 @@ class Simulator:
         if rule is not None and rule.kind == "slow":
             if self._stopping.wait(rule.delay):
                 return Response(_DISCONNECT)
-        elif rule is not None and rule.kind not in ("malformed", "poison"):
+        elif rule is not None and rule.kind not in ("malformed", "poison", "drop"):
             return self._fault(rule, platform)
         with self.world.lock:
             if platform == "mastodon":
@@ -230,6 +230,8 @@ class Simulator:
             resp = _malform(resp, rule.variant, platform)
         if rule is not None and rule.kind == "poison":
             resp = poison(resp, rule.variant, rule.size, rule.count_sent)
+        if rule is not None and rule.kind == "drop":
+            resp = _drop(resp, rule, platform)
         return resp
 
     def _fault(self, rule: FaultRule, platform: str) -> Response:
@@ -330,6 +332,28 @@ def _echo(resp: Response, url: str, query: str) -> Response:
     else:
         body = f"request: {full}\n".encode() + data
     return Response(resp.status, body, headers)
+
+
+def _drop(resp: Response, rule: FaultRule, platform: str) -> Response:
+    """The platform's answer with one listed item left out (``rule.item``, or the last one), re-rendered
+    the way the platform renders JSON; an answer that lists nothing of the kind passes unchanged."""
+    if resp.status != 200 or resp.chunks is not None:
+        return resp
+    try:
+        parsed = json.loads(resp.body)
+    except ValueError:
+        return resp
+    kept, dropped = drop_item(parsed, rule.item)
+    if dropped is None:
+        return resp
+    rule.dropped.append(dropped)
+    render = mastodon_json if platform == "mastodon" else wp_json if platform == "wordpress" else _compact_json
+    headers = [(k, v) for k, v in resp.headers if k.lower() != "content-length"]
+    return Response(resp.status, render(kept), headers)
+
+
+def _compact_json(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _malform(resp: Response, variant: str, platform: str) -> Response:

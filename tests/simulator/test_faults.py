@@ -151,3 +151,27 @@ def test_an_echo_fault_repeats_the_request_url_key_and_all(http: httpx.Client, s
     page = http.get("/wp/wp-json/wp/v2/posts", params={"api_key": "echoed-key-5678"})
     assert page.text.startswith(f"request: {sim.base_url}/wp/wp-json/wp/v2/posts?api_key=echoed-key-5678\n<!doctype")
     assert http.get("/wp/wp-json/wp/v2/posts").status_code == 200  # each fault used up
+
+
+def test_a_drop_leaves_one_listed_item_out_once(http: httpx.Client, sim: Simulator) -> None:
+    """The completeness tests' fault: a conversation that misses one reply, once, while the status still
+    counts it; the next answer is whole again."""
+    aid = http.get("/m/api/v1/accounts/lookup", params={"acct": "sundsvik"}).json()["id"]
+    statuses = http.get(f"/m/api/v1/accounts/{aid}/statuses", params={"limit": "40"}).json()
+    status = next(s for s in statuses if s["replies_count"] >= 2)
+    url = f"/m/api/v1/statuses/{status['id']}/context"
+    whole = http.get(url).json()["descendants"]
+    victim = whole[0]["id"]
+    sim.apply(Timeline().fault("drop", item=victim, match={"platform": "mastodon", "path_prefix": url}))
+    short = http.get(url)
+    assert int(short.headers["Content-Length"]) == len(short.content)
+    assert [d["id"] for d in short.json()["descendants"]] == [d["id"] for d in whole if d["id"] != victim]
+    assert http.get(url).json()["descendants"] == whole
+    (rule,) = sim.faults.added()
+    assert rule.dropped == [victim] and rule.hits == 1
+
+
+def test_a_drop_without_an_item_leaves_out_the_last_of_a_plain_list(http: httpx.Client, sim: Simulator) -> None:
+    posts = http.get("/wp/wp-json/wp/v2/posts").json()
+    sim.apply(Timeline().fault("drop", match={"platform": "wordpress"}))
+    assert [p["id"] for p in http.get("/wp/wp-json/wp/v2/posts").json()] == [p["id"] for p in posts[:-1]]
