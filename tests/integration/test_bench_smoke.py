@@ -27,6 +27,12 @@ SCRIPTS = sorted(p.stem for p in (REPO / "bench").glob("*.py") if not p.name.sta
 #: What each known script's output must hold besides a table: its own rows and columns, and the checks it
 #: prints (a run that printed a table of failures would pass the generic check alone).
 EXPECTED: dict[str, list[str]] = {
+    "completeness": [
+        "posts/s",
+        "Communis account_report",
+        "raw: composite agg by parent",
+        "planted gaps found: 3 of 3",
+    ],
     "export": ["records/s", "communis produce()", "raw: read the same WARC records from the store"],
     "feeds": ["docs/s", "feedparser.parse (raw tool)", "Communis parse_feed"],
     "fuzz": ["| connector | payloads |", "| mastodon |", " 0 crashes"],
