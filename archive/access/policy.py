@@ -20,6 +20,10 @@ Seeing holds (`holds-view`: a record's `legal_holds`, the stored file's Object L
 the `on_hold` filter and facet) is for every role but read-only: a hold says that a matter is being
 litigated or investigated, which is legal staff's business, while archivists and records managers
 need to know which records may not be disposed of. Placing and releasing one (`holds`) is legal's.
+
+Completeness reports (`completeness`: the reports, their months and the items short or in surplus) are
+for every role but read-only: a surplus names items removed or hidden since they were archived, and a
+gap names posts whose comments are missing, which is the records' state, not what the public sees now.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class Permission(StrEnum):
     REQUESTS = "requests"
     HOLDS = "holds"
     HOLDS_VIEW = "holds-view"
+    COMPLETENESS = "completeness"  # read completeness reports and their rows (everyone but read-only)
     RETENTION = "retention"  # plan, approve and execute disposition lists (records-manager, admin)
     USERS = "users"  # add and disable users, make and revoke other users' tokens (admin)
 
@@ -52,6 +57,7 @@ _RECORDS = _READ | {
     Permission.EXPORT,
     Permission.VERIFY,
     Permission.HOLDS_VIEW,
+    Permission.COMPLETENESS,
 }
 
 _LEGAL = _RECORDS | {Permission.REQUESTS_VIEW, Permission.REQUESTS, Permission.HOLDS}
