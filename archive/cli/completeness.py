@@ -2,9 +2,10 @@
 
 Each account's report is made now, kept write-once in the store with its rows for the web app, and
 printed: its status and summary, and under a gap the months and items short, with the published count
-and what is archived. Exit 1 when any account has a gap, so a scheduler or a script notices. Reading a
-report is audited like reading records (one `completeness` event per account, before it is printed);
-one that cannot be made is audited `failed` with its reason.
+and what is archived. `--pdf DIR` also renders each as the PDF a records manager signs off, kept beside
+the JSON in the store and written into DIR. Exit 1 when any account has a gap, so a scheduler or a
+script notices. Reading a report is audited like reading records (one `completeness` event per
+account, before it is printed); one that cannot be made is audited `failed` with its reason.
 """
 
 from __future__ import annotations
@@ -48,10 +49,16 @@ def completeness(
     month: Annotated[str | None, typer.Option(help="Only the items published in this month (YYYY-MM).")] = None,
     accounts: Annotated[Path | None, typer.Option(help="Accounts file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print each report as one JSON line.")] = False,
+    pdf: Annotated[
+        Path | None,
+        typer.Option("--pdf", help="Also write each report as a PDF to sign off, into this folder (and the store)."),
+    ] = None,
 ) -> None:
     """Compare what each platform says exists with what the archive holds; exit 1 on a gap."""
     arc = Archive()
     try:
+        if pdf is not None and not pdf.is_dir():
+            raise CommunisError(f"--pdf {pdf} is not a folder", hint="create it, or name an existing one")
         chosen = parse_month(month)
         listed = [a for a in accounts_from(arc, accounts) if a.active]
         if account is not None:
@@ -88,6 +95,7 @@ def completeness(
                 note=f"{report.status.value}: {report.key}"[:1000],
             )
             reports.append(report)
+        written = _pdfs(arc, reports, pdf) if pdf is not None else []
     except CommunisError as exc:
         fail(exc)
     if as_json:
@@ -96,7 +104,26 @@ def completeness(
     else:
         for report in reports:
             _print(report)
+    for path in written:
+        console.print(f"wrote {path}", highlight=False, soft_wrap=True)
     raise typer.Exit(1 if any(r.status is Status.GAP for r in reports) else 0)
+
+
+def _pdfs(arc: Archive, reports: list[CompletenessReport], folder: Path) -> list[Path]:
+    """Each report's PDF, kept write-once beside its JSON in the store and written into `folder`."""
+    from ..completeness.signoff import keep_pdf  # fpdf: see archive/completeness/signoff.py
+
+    written = []
+    for report in reports:
+        key, data = keep_pdf(arc.store, report)
+        path = folder / f"{report.account}-{key.rsplit('/', 1)[-1]}"
+        try:
+            with path.open("xb") as fh:
+                fh.write(data)
+        except FileExistsError:
+            raise CommunisError(f"{path} exists", hint="choose another folder with --pdf") from None
+        written.append(path)
+    return written
 
 
 def _print(report: CompletenessReport) -> None:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from archive.access import open_audit
 from archive.cli import app
-from archive.completeness.book import report_keys
+from archive.completeness.book import load, report_keys
 from archive.config import Settings, get_settings
 from archive.context import Archive
 from schemas import AuditAction, CountOf, Platform
@@ -120,3 +123,25 @@ def test_bad_input_is_one_line(cli: tuple[CliRunner, Archive], args: list[str], 
     result = runner.invoke(app, ["completeness", *args])
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[0].startswith(message), result.output
+
+
+def test_the_sign_off_pdf_is_kept_beside_the_report_and_written_out(
+    cli: tuple[CliRunner, Archive], tmp_path: Path
+) -> None:
+    runner, arc = cli
+    _holdings(arc)
+    out = tmp_path / "signed"
+    out.mkdir()
+    result = runner.invoke(app, ["completeness", "--account", MASTODON, "--pdf", str(out)])
+    assert result.exit_code == 1, result.output
+    (key,) = report_keys(arc.store, MASTODON)
+    pdf_key = key.removesuffix(".json") + ".pdf"
+    (written,) = out.iterdir()
+    assert written.name == f"{MASTODON}-{pdf_key.rsplit('/', 1)[-1]}" and f"wrote {written}" in result.output
+    with arc.store.open(pdf_key) as fh:
+        assert fh.read() == written.read_bytes()
+    text = "\n".join(page.extract_text() for page in PdfReader(written).pages)
+    assert "Completeness report" in text and "GAP" in text and "p2" in text and "Signature" in text
+    assert hashlib.sha256(load(arc.store, key).model_dump_json(indent=2).encode()).hexdigest() in text
+    again = runner.invoke(app, ["completeness", "--account", MASTODON, "--pdf", str(out / "nowhere")])
+    assert again.exit_code == 2 and "is not a folder — create it" in " ".join(again.output.split())
