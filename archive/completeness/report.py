@@ -60,7 +60,14 @@ def compare_items(index: RecordIndex, account: str, readings: Iterable[CountRead
     """Each reading's item against its archived comments, tallied by month of publication."""
     out = Compared()
     for batch in _batches(readings):
-        held = holdings_of(index, account, [r.item_id or "" for r in batch])
+        covers = {r.covers for r in batch}
+        held = holdings_of(
+            index,
+            account,
+            [r.item_id or "" for r in batch],
+            children=Covers.CHILDREN in covers,
+            thread=Covers.THREAD in covers,
+        )
         for reading in batch:
             item = held[reading.item_id or ""]
             if item.deleted:  # the platform's count is of an item the archive has seen removed since

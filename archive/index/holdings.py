@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ..errors import SearchIndexError
 from .client import translate
 from .indexer import RecordIndex
 
@@ -69,39 +70,47 @@ def _live(account: str) -> list[dict[str, Any]]:
     return [{"term": {"account": account}}, {"term": {"is_latest": True}}, {"term": {"deleted": False}}]
 
 
-def holdings_of(index: RecordIndex, account: str, item_ids: Sequence[str]) -> dict[str, ItemHolding]:
-    """Each of `item_ids` (at most `BATCH`) as the archive holds it, with its live comments counted."""
+def holdings_of(
+    index: RecordIndex, account: str, item_ids: Sequence[str], *, children: bool = True, thread: bool = True
+) -> dict[str, ItemHolding]:
+    """Each of `item_ids` (at most `BATCH`) as the archive holds it, with its live comments counted: its
+    direct replies if `children`, everything under it if `thread` (what no count in the batch covers is
+    not asked for)."""
     ids = list(dict.fromkeys(item_ids))
     if len(ids) > BATCH:
         raise ValueError(f"at most {BATCH} items per request, not {len(ids)}")
     if not ids or not index.exists():
         return {i: ItemHolding(i, archived=False) for i in ids}
     under = {"exists": {"field": "parent_id"}}  # the top post of a thread carries its own id as thread_id
-    aggs = {
-        "all": {
-            "global": {},
-            "aggs": {
-                "children": {
-                    "filter": {"bool": {"filter": [*_live(account), {"terms": {"parent_id": ids}}]}},
-                    "aggs": {"by": {"terms": {"field": "parent_id", "size": len(ids)}}},
-                },
-                "thread": {
-                    "filter": {"bool": {"filter": [*_live(account), under, {"terms": {"thread_id": ids}}]}},
-                    "aggs": {"by": {"terms": {"field": "thread_id", "size": len(ids)}}},
-                },
-            },
-        }
-    }
-    query = {
+    own_query = {
         "bool": {"filter": [{"term": {"account": account}}, {"term": {"is_latest": True}}, {"terms": {"item_id": ids}}]}
     }
+    # One round trip, three searches, each narrowed by its query to the few documents it counts (an
+    # aggregation beside the items' own search would run over the whole account instead).
+    searches: list[dict[str, Any]] = [
+        {"index": index.alias},
+        {"query": own_query, "size": len(ids), "_source": _FIELDS, "track_total_hits": False},
+    ]
+    for wanted, field, extra in ((children, "parent_id", []), (thread, "thread_id", [under])):
+        if wanted:
+            searches += [
+                {"index": index.alias},
+                {
+                    "query": {"bool": {"filter": [*_live(account), *extra, {"terms": {field: ids}}]}},
+                    "size": 0,
+                    "track_total_hits": False,
+                    "aggs": {"by": {"terms": {"field": field, "size": len(ids)}}},
+                },
+            ]
     with translate("count the archived comments of counted items"):
-        resp = index._es.search(
-            index=index.alias, query=query, size=len(ids), source_includes=_FIELDS, aggs=aggs, track_total_hits=False
-        )
-    found = resp["aggregations"]["all"]
-    children = {str(b["key"]): int(b["doc_count"]) for b in found["children"]["by"]["buckets"]}
-    thread = {str(b["key"]): int(b["doc_count"]) for b in found["thread"]["by"]["buckets"]}
+        answers = index._es.msearch(searches=searches)["responses"]
+    for answer in answers:
+        if "error" in answer:
+            raise SearchIndexError(f"Elasticsearch refused to count the archived comments: {answer['error']}")
+    counted = iter(answers[1:])
+    direct = _buckets(next(counted)) if children else {}
+    under_it = _buckets(next(counted)) if thread else {}
+    resp = answers[0]
     own: dict[str, dict[str, Any]] = {str(h["_source"]["item_id"]): h["_source"] for h in resp["hits"]["hits"]}
     out = {}
     for item_id in ids:
@@ -116,10 +125,14 @@ def holdings_of(index: RecordIndex, account: str, item_ids: Sequence[str]) -> di
             deleted=bool(src.get("deleted")) if src else False,
             url=src.get("url") if src else None,
             repost=bool(src.get("repost_of")) if src else False,
-            children=children.get(item_id, 0),
-            thread=thread.get(item_id, 0),
+            children=direct.get(item_id, 0),
+            thread=under_it.get(item_id, 0),
         )
     return out
+
+
+def _buckets(answer: dict[str, Any]) -> dict[str, int]:
+    return {str(b["key"]): int(b["doc_count"]) for b in answer["aggregations"]["by"]["buckets"]}
 
 
 def _date(value: Any) -> datetime | None:
