@@ -248,6 +248,9 @@ def main() -> None:
         )
         print(f"report kept as {kept.key} ({len(kept.model_dump_json()):,} bytes)")
         if found != planted or disagree != len(planted):
+            extra = [i for m in gaps for i in m.items if i.item_id not in planted][:5]
+            for item in extra:
+                print(f"  not planted: {item.item_id} {item.month} published {item.published} archived {item.archived}")
             raise SystemExit("the report did not find exactly the planted gaps")
     finally:
         index.destroy()

@@ -32,7 +32,7 @@ from .. import clock
 from ..connectors.base import Capabilities
 from ..index import RecordIndex
 from ..index.counts import PublishedCounts
-from ..index.holdings import BATCH, count_selected, holdings_of, own_posts_per_month
+from ..index.holdings import BATCH, ItemHolding, count_selected, holdings_of, own_posts_per_month
 from .compare import MonthTally, evidence, judge, unknowable_month
 from .scope import capabilities, selector
 
@@ -59,14 +59,14 @@ def _batches(readings: Iterable[CountReading]) -> Iterator[list[CountReading]]:
 def compare_items(index: RecordIndex, account: str, readings: Iterable[CountReading], tolerance: Tolerance) -> Compared:
     """Each reading's item against its archived comments, tallied by month of publication."""
     out = Compared()
+    archive = index.exists()  # asked once: an empty archive holds nothing, a batch never "nothing" by itself
     for batch in _batches(readings):
         covers = {r.covers for r in batch}
-        held = holdings_of(
-            index,
-            account,
-            [r.item_id or "" for r in batch],
-            children=Covers.CHILDREN in covers,
-            thread=Covers.THREAD in covers,
+        ids = [r.item_id or "" for r in batch]
+        held = (
+            holdings_of(index, account, ids, children=Covers.CHILDREN in covers, thread=Covers.THREAD in covers)
+            if archive
+            else {i: ItemHolding(i, archived=False) for i in ids}
         )
         for reading in batch:
             item = held[reading.item_id or ""]
@@ -95,7 +95,7 @@ def check_totals(
     """Every account total the connector declares, against the archived items it counts (one request)."""
     wanted = [(p, d) for p in caps.published if not p.per_item for d in (p.details or (None,))]
     selectors = {f"{p.what.value}|{d or ''}": s for p, d in wanted if (s := selector(platform, p.what, d))}
-    archived = count_selected(index, account, selectors)
+    archived = count_selected(index, account, selectors) if index.exists() else dict.fromkeys(selectors, 0)
     read = {(r.what, r.detail): r for r in PublishedCounts.beside(index).totals(account)}
     checks = []
     for p, detail in wanted:
@@ -158,7 +158,7 @@ def account_report(
     caps = capabilities(platform)
     counts = PublishedCounts.beside(index)
     totals = check_totals(index, account, platform, caps, tolerance) if month is None else []
-    posts = own_posts_per_month(index, account, month=month)
+    posts = own_posts_per_month(index, account, month=month) if index.exists() else {}
     unknowable = unknowable_parts(caps)
     backfill: list[str] = []
     deleted = 0

@@ -1,7 +1,9 @@
 """What the archive holds of an account, counted the way a platform counts: the completeness questions.
 
 Only the latest version of each item counts, and a tombstone (an item the archive saw deleted) does
-not: the platform's counts are of what it shows now. Three questions, each bounded however large
+not: the platform's counts are of what it shows now. None of them answers for a missing index: the
+caller asks `RecordIndex.exists()` once, so a transient answer can never turn into a batch of zeros
+(a gap that is not there) halfway through a report. Three questions, each bounded however large
 the account is:
 
 - `holdings_of`: for up to `BATCH` items (those the platform published a count for), each item's own
@@ -79,8 +81,8 @@ def holdings_of(
     ids = list(dict.fromkeys(item_ids))
     if len(ids) > BATCH:
         raise ValueError(f"at most {BATCH} items per request, not {len(ids)}")
-    if not ids or not index.exists():
-        return {i: ItemHolding(i, archived=False) for i in ids}
+    if not ids:
+        return {}
     under = {"exists": {"field": "parent_id"}}  # the top post of a thread carries its own id as thread_id
     own_query = {
         "bool": {"filter": [{"term": {"account": account}}, {"term": {"is_latest": True}}, {"terms": {"item_id": ids}}]}
@@ -104,9 +106,11 @@ def holdings_of(
             ]
     with translate("count the archived comments of counted items"):
         answers = index._es.msearch(searches=searches)["responses"]
-    for answer in answers:
-        if "error" in answer:
-            raise SearchIndexError(f"Elasticsearch refused to count the archived comments: {answer['error']}")
+    for answer in answers:  # a partial answer would undercount: a gap that is not there
+        failed = answer.get("_shards", {}).get("failed", 0)
+        if "error" in answer or failed or answer.get("timed_out"):
+            why = answer.get("error") or f"{failed} shard(s) failed" if failed or "error" in answer else "timed out"
+            raise SearchIndexError(f"Elasticsearch could not count the archived comments: {str(why)[:300]}")
     counted = iter(answers[1:])
     direct = _buckets(next(counted)) if children else {}
     under_it = _buckets(next(counted)) if thread else {}
@@ -146,8 +150,6 @@ def own_posts_per_month(index: RecordIndex, account: str, *, month: str | None =
     """YYYY-MM (UTC) → the account's own live top-level posts published in it (not its boosts, retweets or
     shares: their comments are the original's, and platforms publish no count for them); 'undated' for
     those without a publication time. `month` narrows it to one month."""
-    if not index.exists():
-        return {}
     filters = [*_live(account), {"term": {"direction": "upprattad"}}, {"term": {"kind": "post"}}]
     if month is not None:
         start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
@@ -190,8 +192,6 @@ def count_selected(index: RecordIndex, account: str, selectors: Mapping[str, Sel
     """name → how many live items of the account `selectors[name]` selects (one request for all)."""
     if not selectors:
         return {}
-    if not index.exists():
-        return dict.fromkeys(selectors, 0)
     aggs = {"by": {"filters": {"filters": {name: _selected(s) for name, s in selectors.items()}}}}
     with translate("count the account's archived items"):
         resp = index._es.search(index=index.alias, size=0, query={"bool": {"filter": _live(account)}}, aggs=aggs)
