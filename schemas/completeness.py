@@ -158,6 +158,9 @@ class MonthCheck(Model):
     surplus: int = Field(default=0, description="Comments archived beyond the published counts, item by item.")
     gap_items: int = Field(default=0, description="Items with fewer comments archived than published.")
     surplus_items: int = 0
+    incomparable: int = Field(
+        default=0, description="Counted items whose replies were past reading when first archived (X: 7 days)."
+    )
     items: list[ItemCheck] = Field(
         default_factory=list, description="The disagreeing items (at most a bounded number)."
     )

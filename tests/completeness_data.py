@@ -32,6 +32,7 @@ def record(
     version: int = 1,
     captured: datetime = WHEN,
     text: str = "",
+    first_seen: datetime | None = None,
 ) -> Record:
     return Record(
         platform=platform,
@@ -44,6 +45,7 @@ def record(
         text=text or f"item {item_id}",
         published_at=published,
         captured_at=captured,
+        first_seen_at=first_seen or captured,
         deleted=deleted,
         version=version,
     )

@@ -55,6 +55,8 @@ class MonthTally:
     surplus: int = 0
     gap_items: int = 0
     surplus_items: int = 0
+    incomparable: int = 0
+    own_incomparable: int = 0
     listed: list[ItemCheck] = field(default_factory=list)
     short: list[str] = field(default_factory=list)
     """Items with any shortfall (at most `LISTED`): what a backfill re-reads when the month is a gap."""
@@ -100,16 +102,21 @@ class MonthTally:
             self.listed.append(check)
         return check
 
+    def cannot_compare(self, *, own_post: bool) -> None:
+        """An item whose count cannot be matched (its replies were past reading when first archived)."""
+        self.incomparable += 1
+        self.own_incomparable += own_post
+
     def status(self, tolerance: Tolerance, unread: int) -> Status:
         if self.gap_items or self.missing > tolerance.allowed(self.published):
             return Status.GAP
-        if unread or not self.counted:
+        if unread or self.incomparable or not self.counted:
             return Status.UNKNOWABLE
         return Status.SURPLUS if self.surplus else Status.COMPLETE
 
     def result(self, tolerance: Tolerance, posts: int) -> MonthCheck:
         """The month's check, `posts` being the account's own posts archived from it."""
-        unread = max(posts - self.own_counted, 0)
+        unread = max(posts - self.own_counted - self.own_incomparable, 0)
         status = self.status(tolerance, unread)
         return MonthCheck(
             month=self.month,
@@ -123,6 +130,7 @@ class MonthTally:
             surplus=self.surplus,
             gap_items=self.gap_items,
             surplus_items=self.surplus_items,
+            incomparable=self.incomparable,
             items=self.listed,
             note=month_note(self, status, unread),
         )
@@ -136,7 +144,12 @@ def month_note(tally: MonthTally, status: Status, unread: int) -> str:
         parts.append(f"{tally.surplus} more archived than counted (removed or hidden since: expected)")
     if unread:
         parts.append(f"{unread} own post(s) with no count read yet (the next sweep reads them)")
-    if status is Status.UNKNOWABLE and not tally.counted and not unread:
+    if tally.incomparable:
+        parts.append(
+            f"{tally.incomparable} item(s) first archived after their replies could no longer be read: "
+            "their counts cannot be matched"
+        )
+    if status is Status.UNKNOWABLE and not tally.counted and not unread and not tally.incomparable:
         parts = ["no count read"]
     return "; ".join(parts)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 
 from schemas import (
@@ -34,7 +34,7 @@ from ..index import RecordIndex
 from ..index.counts import PublishedCounts
 from ..index.holdings import BATCH, ItemHolding, count_selected, holdings_of, own_posts_per_month
 from .compare import MonthTally, evidence, judge, unknowable_month
-from .scope import capabilities, selector
+from .scope import READABLE_FOR, capabilities, selector
 
 #: Items a report or a check names for the next run to re-read, at most (the head keeps them).
 BACKFILL_MAX = 1000
@@ -56,8 +56,16 @@ def _batches(readings: Iterable[CountReading]) -> Iterator[list[CountReading]]:
         yield batch
 
 
-def compare_items(index: RecordIndex, account: str, readings: Iterable[CountReading], tolerance: Tolerance) -> Compared:
-    """Each reading's item against its archived comments, tallied by month of publication."""
+def compare_items(
+    index: RecordIndex,
+    account: str,
+    readings: Iterable[CountReading],
+    tolerance: Tolerance,
+    *,
+    readable_for: timedelta | None = None,
+) -> Compared:
+    """Each reading's item against its archived comments, tallied by month of publication; with
+    `readable_for`, an item first archived when older than that is left uncompared (scope.READABLE_FOR)."""
     out = Compared()
     archive = index.exists()  # asked once: an empty archive holds nothing, a batch never "nothing" by itself
     for batch in _batches(readings):
@@ -76,17 +84,28 @@ def compare_items(index: RecordIndex, account: str, readings: Iterable[CountRead
             month = reading.month or (item.published_at.strftime("%Y-%m") if item.published_at else "undated")
             archived = item.children if reading.covers is Covers.CHILDREN else item.thread
             tally = out.months.setdefault(month, MonthTally(month))
+            own_post = item.archived and item.kind == "post" and item.direction == "upprattad" and not item.repost
+            if readable_for is not None and _past_reading(item, readable_for):
+                tally.cannot_compare(own_post=own_post)
+                continue
             check = tally.add(
                 reading,
                 archived,
                 tolerance,
-                own_post=item.archived and item.kind == "post" and item.direction == "upprattad" and not item.repost,
+                own_post=own_post,
                 archived_item=item.archived,
                 covers=reading.covers,
             )
             if check is not None and check.status is Status.GAP and len(out.gaps) < BACKFILL_MAX:
                 out.gaps.append(check.item_id)
     return out
+
+
+def _past_reading(item: ItemHolding, readable_for: timedelta) -> bool:
+    """Whether the archive first saw the item when its replies could already no longer all be read."""
+    if item.first_seen_at is None or item.published_at is None:
+        return False
+    return item.first_seen_at - item.published_at > readable_for
 
 
 def check_totals(
@@ -167,7 +186,7 @@ def account_report(
         months = [unknowable_month(m, n, why) for m, n in sorted(posts.items())]
     else:
         readings = counts.items_of_month(account, month) if month else counts.items(account)
-        compared = compare_items(index, account, readings, tolerance)
+        compared = compare_items(index, account, readings, tolerance, readable_for=READABLE_FOR.get(platform))
         deleted = compared.deleted
         months = []
         for m in sorted(set(posts) | set(compared.months)):
@@ -248,7 +267,9 @@ def check_items(
     compared = Compared()
     if caps.per_item(CountOf.COMMENTS) is not None:
         counts = PublishedCounts.beside(index)
-        compared = compare_items(index, account, _readings_of(counts, account, item_ids), tolerance)
+        compared = compare_items(
+            index, account, _readings_of(counts, account, item_ids), tolerance, readable_for=READABLE_FOR.get(platform)
+        )
         if compared.gaps:
             statuses.append(Status.GAP)
         elif any(t.surplus for t in compared.months.values()):

@@ -4,10 +4,13 @@ A platform's total is not always "the account's posts": Mastodon's `statuses_cou
 and Bluesky's `postsCount` count the account's own replies too (Mastodon and X its boosts and
 retweets as well, Bluesky not its reposts); WordPress counts posts and pages apart and comments per
 status; Instagram, Flickr and YouTube count the account's media, photos or videos. Each maps to a
-`Selector` of archived items here, so the comparison counts like the platform does.
+`Selector` of archived items here, so the comparison counts like the platform does. And where a
+platform lets replies be read only for a while (`READABLE_FOR`), which items can be compared at all.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from schemas import CountOf, Platform
 
@@ -45,3 +48,10 @@ def selector(platform: Platform, what: CountOf, detail: str | None) -> Selector 
 def capabilities(platform: Platform) -> Capabilities:
     """The connector's declaration of what the platform publishes (archive/connectors/*.py)."""
     return connector_class(platform.value).capabilities
+
+
+#: Platforms whose API lets a post's replies be read only for a while: X's recent search reaches replies
+#: of the last 7 days. A post the archive first saw when older than that has replies no harvest can ever
+#: read, so its count cannot be matched: not knowable, never a gap (and nothing to backfill). A post
+#: watched since it was younger is compared as on any platform (its replies were read while new).
+READABLE_FOR: dict[Platform, timedelta] = {Platform.X: timedelta(days=7)}

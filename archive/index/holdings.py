@@ -31,7 +31,7 @@ from .indexer import RecordIndex
 #: Items per request (a terms query or terms aggregation of at most this many keys).
 BATCH = 1000
 #: Fields read of a counted item's own version.
-_FIELDS = ["item_id", "kind", "direction", "parent_id", "published_at", "deleted", "url", "repost_of"]
+_FIELDS = ["item_id", "kind", "direction", "parent_id", "published_at", "first_seen_at", "deleted", "url", "repost_of"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ class ItemHolding:
     direction: str | None = None
     parent_id: str | None = None
     published_at: datetime | None = None
+    first_seen_at: datetime | None = None
+    """When the archive first captured the item (every version carries its first's)."""
     deleted: bool = False
     url: str | None = None
     repost: bool = False
@@ -126,6 +128,7 @@ def holdings_of(
             direction=src.get("direction") if src else None,
             parent_id=src.get("parent_id") if src else None,
             published_at=_date(src.get("published_at")) if src else None,
+            first_seen_at=_date(src.get("first_seen_at")) if src else None,
             deleted=bool(src.get("deleted")) if src else False,
             url=src.get("url") if src else None,
             repost=bool(src.get("repost_of")) if src else False,

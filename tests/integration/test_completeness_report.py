@@ -197,3 +197,33 @@ def test_more_counted_items_than_one_batch(local_archive: Archive) -> None:
     short = posts[1234].published_at
     assert short is not None
     assert [m.month for m in report.months if m.status is Status.GAP] == [short.strftime("%Y-%m")]
+
+
+def test_an_x_post_first_archived_past_its_readable_replies_is_unknowable_not_a_gap(local_archive: Archive) -> None:
+    """X's recent search reads replies of the last 7 days: a post archived 19 days after it was published
+    has replies no harvest can read, so its count is not matched; one watched from its first day is."""
+    x = Platform.X
+    late = OCT + timedelta(days=19)
+    index_records(
+        local_archive.index,
+        [
+            record(x, "xk", "old", published=OCT, first_seen=late, captured=late),
+            record(x, "xk", "new", published=OCT, first_seen=OCT + timedelta(hours=2), captured=late),
+            comment(x, "xk", "r1", "new", published=OCT + timedelta(hours=3), captured=late),
+        ],
+    )
+    write_readings(
+        local_archive.index,
+        [
+            reading(x, "xk", 4, item_id="old", published=OCT),  # none of its 4 replies could be read
+            reading(x, "xk", 2, item_id="new", published=OCT),  # 1 of 2 archived: a real gap
+        ],
+    )
+    (october,) = account_report(local_archive.index, "xk", x, EXACT, made_by="test").months
+    assert (october.status, october.incomparable, october.counted, october.missing) == (Status.GAP, 1, 1, 1)
+    assert [i.item_id for i in october.items] == ["new"]
+    assert "cannot be matched" in october.note
+    write_readings(local_archive.index, [reading(x, "xk", 1, item_id="new", published=OCT)])
+    report = account_report(local_archive.index, "xk", x, EXACT, made_by="test")
+    (october,) = report.months
+    assert (october.status, october.unread, report.backfill) == (Status.UNKNOWABLE, 0, [])
