@@ -184,4 +184,10 @@ class CompletenessReport(Model):
     unknowable: list[str] = Field(default_factory=list, description="What cannot be known on this platform, and why.")
     deleted_since: int = Field(default=0, description="Counted items the archive has since seen deleted (left out).")
     backfill: list[str] = Field(default_factory=list, description="Items whose threads the next run reads again.")
+    reread: list[str] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Items an earlier check left for a backfill, whose threads the run this report follows was "
+        "asked to read again (empty for a report made on demand): an item here and still short was re-read in vain.",
+    )
     key: str | None = Field(default=None, description="Where the report is kept in the store.")

@@ -24,6 +24,8 @@ need to know which records may not be disposed of. Placing and releasing one (`h
 Completeness reports (`completeness`: the reports, their months and the items short or in surplus) are
 for every role but read-only: a surplus names items removed or hidden since they were archived, and a
 gap names posts whose comments are missing, which is the records' state, not what the public sees now.
+The web app's calendar and gap lists are the same reports, and their evidence (the WARC response that
+showed a count) is the raw platform answer with every comment in it, hidden ones included.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ class Permission(StrEnum):
     REQUESTS = "requests"
     HOLDS = "holds"
     HOLDS_VIEW = "holds-view"
-    COMPLETENESS = "completeness"  # read completeness reports and their rows (everyone but read-only)
+    COMPLETENESS = "completeness"  # reports, their rows, the web calendar and gap lists, their evidence
     RETENTION = "retention"  # plan, approve and execute disposition lists (records-manager, admin)
     USERS = "users"  # add and disable users, make and revoke other users' tokens (admin)
 

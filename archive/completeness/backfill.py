@@ -68,7 +68,15 @@ def after_run(
     """Check the run's items (`whole`: the whole account, kept as a report) and say what the head keeps."""
     try:
         if whole:
-            report = report_account(settings, store, index, account, made_by=f"harvest run {run_id}", run_id=run_id)
+            report = report_account(
+                settings,
+                store,
+                index,
+                account,
+                made_by=f"harvest run {run_id}",
+                run_id=run_id,
+                reread=state.backfill,  # the run was handed these threads to read again (wants_thread)
+            )
             status, line, gaps, key = report.status, report.summary, report.backfill, report.key
         else:
             tolerance = tolerance_for(account.platform, settings)

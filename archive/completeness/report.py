@@ -10,7 +10,7 @@ follows what it read, not the account's size.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
@@ -172,8 +172,11 @@ def account_report(
     run_id: str | None = None,
     made_by: str,
     now: datetime | None = None,
+    reread: Sequence[str] = (),
 ) -> CompletenessReport:
-    """The account's completeness now: its totals (for the whole account) and every month (or `month`)."""
+    """The account's completeness now: its totals (for the whole account) and every month (or `month`).
+    `reread`: the backfill the run this report follows was asked to read again, kept in the report so that
+    "what was done" about a gap is part of the record a records manager signs off."""
     caps = capabilities(platform)
     counts = PublishedCounts.beside(index)
     totals = check_totals(index, account, platform, caps, tolerance) if month is None else []
@@ -213,6 +216,7 @@ def account_report(
         unknowable=unknowable,
         deleted_since=deleted,
         backfill=backfill,
+        reread=list(dict.fromkeys(reread))[:BACKFILL_MAX],
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from schemas import Account, CompletenessReport
 
 from ..config import Settings
@@ -21,9 +23,11 @@ def report_account(
     made_by: str,
     month: str | None = None,
     run_id: str | None = None,
+    reread: Sequence[str] = (),
 ) -> CompletenessReport:
     """The account's completeness now (or of one month), under its platform's tolerance, stored write-once
-    with its rows; returns the report as kept (with its key)."""
+    with its rows; returns the report as kept (with its key). `reread`: the backfill the run this report
+    follows was asked to read again."""
     report = account_report(
         index,
         account.id,
@@ -32,5 +36,6 @@ def report_account(
         month=month,
         run_id=run_id,
         made_by=made_by,
+        reread=reread,
     )
     return keep(store, index, report)

@@ -9,6 +9,7 @@ months with one query instead of opening report files.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from elasticsearch import helpers
@@ -128,42 +129,49 @@ class CompletenessRows:
                 "must_not": [{"term": {"report_key": other_than}}],
             }
         }
-        ids: list[str] = []
+        return [str(h["_id"]) for h in self._search(query, sort="month", source=False)]
+
+    def _search(self, query: dict[str, Any], *, sort: str, source: Any = True) -> Iterator[dict[str, Any]]:
+        """Every row matching `query`, a page at a time, in `sort` order; none if no report was ever kept
+        (the index is not there, and a reader such as the web app's role may not create it)."""
         after: list[Any] | None = None
         while True:
             with translate("read the completeness rows"):
-                resp = self._es.search(
-                    index=self.name, query=query, sort=[{"month": "asc"}], size=CHUNK, search_after=after, source=False
+                resp = self._es.options(ignore_status=404).search(
+                    index=self.name, query=query, sort=[{sort: "asc"}], size=CHUNK, search_after=after, source=source
                 )
-            hits = resp["hits"]["hits"]
-            ids += [str(h["_id"]) for h in hits]
+            hits = resp.get("hits", {}).get("hits", [])
+            yield from hits
             if len(hits) < CHUNK:
-                return ids
+                return
             after = hits[-1]["sort"]
 
     def account(self, account: str) -> dict[str, Any] | None:
         """The account's latest whole report as its row holds it (the report without its months), or None."""
-        self.ensure()
         with translate("read the completeness rows"):
             found = self._es.options(ignore_status=404).get(index=self.name, id=_row_id(account, None))
         return dict(found["_source"]) if found.get("found") else None
 
-    def months(self, account: str) -> list[MonthCheck]:
-        """The account's months as the latest reports compared them, oldest first."""
-        self.ensure()
+    def accounts(self) -> list[dict[str, Any]]:
+        """Every account's row (its latest whole report without its months), by account id."""
+        return [dict(h["_source"]) for h in self._search({"term": {"scope": "account"}}, sort="account")]
+
+    def months(self, account: str, *, items: bool = True) -> list[MonthCheck]:
+        """The account's months as the latest reports compared them, oldest first; `items=False` leaves out
+        each month's disagreeing items (a calendar needs the months' figures only: 120 months of 200 items
+        would be 24 000 items read for nothing)."""
         query = {"bool": {"filter": [{"term": {"account": account}}, {"term": {"scope": "month"}}]}}
-        out: list[MonthCheck] = []
-        after: list[Any] | None = None
-        while True:
-            with translate("read the completeness rows"):
-                resp = self._es.search(
-                    index=self.name, query=query, sort=[{"month": "asc"}], size=CHUNK, search_after=after
-                )
-            hits = resp["hits"]["hits"]
-            out += [MonthCheck.model_validate(h["_source"]["check"]) for h in hits]
-            if len(hits) < CHUNK:
-                return out
-            after = hits[-1]["sort"]
+        source: Any = True if items else {"excludes": ["check.items"]}
+        return [
+            MonthCheck.model_validate(h["_source"]["check"]) for h in self._search(query, sort="month", source=source)
+        ]
+
+    def month(self, account: str, month: str) -> dict[str, Any] | None:
+        """One month's row: the report that compared it last (`report_key`, `run_id`, `made_at`) and its
+        `check` (the MonthCheck as JSON, with its disagreeing items), or None."""
+        with translate("read the completeness rows"):
+            found = self._es.options(ignore_status=404).get(index=self.name, id=_row_id(account, month))
+        return dict(found["_source"]) if found.get("found") else None
 
 
 def _month(head: dict[str, Any], month: MonthCheck) -> dict[str, Any]:

@@ -122,6 +122,26 @@ def documents(index: RecordIndex, ids: Sequence[str], *, action: str = "read rec
     return [dict(hit["_source"]) if hit.get("found") else None for hit in found]
 
 
+#: Fields of an item's latest version a list of items shows (a line each, not the whole record).
+ITEM_LINE_FIELDS = ["record_id", "item_key", "item_id", "kind", "title", "text", "url", "published_at", "deleted"]
+
+
+def latest_of_items(index: RecordIndex, account: str, item_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """item id → the latest version (a tombstone too) of each of `item_ids` (at most `BATCH`) the archive
+    holds of `account`, its `ITEM_LINE_FIELDS` only; ids it does not hold are left out (one request)."""
+    ids = list(dict.fromkeys(item_ids))
+    if len(ids) > BATCH:
+        raise ValueError(f"at most {BATCH} items per request, not {len(ids)}")
+    if not ids or not index.exists():
+        return {}
+    query = {
+        "bool": {"filter": [{"term": {"account": account}}, {"term": {"is_latest": True}}, {"terms": {"item_id": ids}}]}
+    }
+    with translate("read the items' latest versions"):
+        resp = index._es.search(index=index.alias, query=query, size=len(ids), source_includes=ITEM_LINE_FIELDS)
+    return {str(h["_source"]["item_id"]): dict(h["_source"]) for h in resp["hits"]["hits"]}
+
+
 def published_histogram(
     index: RecordIndex, filters: list[dict[str, Any]], interval: str
 ) -> list[tuple[str, dict[str, int]]]:

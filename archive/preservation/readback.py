@@ -53,3 +53,16 @@ def fetch_verified(index: RecordIndex, store: BlobStore, record_id: str) -> Veri
     if parsed.record_id != record.warc.record_id:
         raise WarcError(f"{key}@{record.warc.offset} holds {parsed.record_id}, expected {record.warc.record_id}")
     return VerifiedRecord(record, document, data, parsed, store.head(key))
+
+
+def fetch_location(store: BlobStore, account: str, location: WarcLocation) -> bytes:
+    """The stored bytes of one WARC record of `account` named by its location alone (the evidence of a
+    published count is a listing or profile response, not a record version in the index), checked like
+    `fetch_verified`: length, SHA-256, and the WARC-Record-ID the location names."""
+    key = warc_key(account, location.filename)
+    data = store.get_range(key, location.offset, location.length)
+    verify_bytes(data, location)
+    parsed = parse_one(data)
+    if parsed.record_id != location.record_id:
+        raise WarcError(f"{key}@{location.offset} holds {parsed.record_id}, expected {location.record_id}")
+    return data

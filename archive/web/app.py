@@ -22,6 +22,7 @@ from ..config import Settings, get_settings
 from ..errors import CommunisError
 from ..version import __version__
 from .api import router as api_router
+from .api_completeness import router as completeness_api_router
 from .api_holds import router as holds_api_router
 from .api_requests import router as requests_api_router
 from .auth import is_tls
@@ -29,6 +30,7 @@ from .oidc import open_door
 from .oidc import router as oidc_router
 from .pages import error_page
 from .pages import router as pages_router
+from .pages_completeness import router as completeness_pages_router
 from .pages_holds import router as holds_pages_router
 from .pages_requests import router as requests_pages_router
 from .state import AppState
@@ -62,10 +64,12 @@ def create_app(
     app.include_router(api_router)
     app.include_router(requests_api_router)
     app.include_router(holds_api_router)
+    app.include_router(completeness_api_router)
     app.include_router(pages_router)
     app.include_router(oidc_router)
     app.include_router(requests_pages_router)
     app.include_router(holds_pages_router)
+    app.include_router(completeness_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.middleware("http")

@@ -195,6 +195,7 @@ _AUDITED = {
     Permission.REQUESTS: "request.review",
     Permission.HOLDS: "hold.place",
     Permission.HOLDS_VIEW: "view",
+    Permission.COMPLETENESS: "completeness",
 }
 
 #: How a refusal names what was refused, where the permission's name is not a verb.
@@ -202,4 +203,5 @@ _DOING = {
     Permission.REQUESTS_VIEW: "see public-records requests",
     Permission.REQUESTS: "handle public-records requests",
     Permission.HOLDS: "place or release legal holds",
+    Permission.COMPLETENESS: "see completeness reports",
 }
