@@ -244,3 +244,72 @@ def legal_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         CaseBook(make_client(settings), settings.es_index_prefix).destroy()
         arc.index.destroy()
         mp.undo()
+
+
+# --- a third world, for completeness --------------------------------------------------------------
+
+
+@dataclass
+class CompletenessWorld:
+    """The completeness world's server, and what its harvests left: the gap's post, reply and month."""
+
+    served: Served
+    account: str
+    unknowable: str
+    post: str
+    reply: str
+    month: str
+    runs: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def completeness_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CompletenessWorld]:
+    """A Mastodon account whose listing never shows one comment its post counts (the simulator drops it
+    from the conversation forever), harvested three times: the first run's sweep finds the gap and queues
+    the post for a backfill, the second sweeps again and re-reads that thread in vain, the third (a
+    scheduled run) is the third gap in a row, so the account alarms. Beside it a LinkedIn account, whose
+    platform publishes no count: every month not knowable."""
+    from simulator import Timeline
+    from tests.contract.subjects import SUBJECTS
+
+    mastodon = next(s for s in SUBJECTS if s.platform == "mastodon")
+    linkedin = next(s for s in SUBJECTS if s.platform == "linkedin")
+    mp = pytest.MonkeyPatch()
+    mp.setenv(TOKEN_ENV, TOKEN)
+    root: Path = tmp_path_factory.mktemp("completeness")
+    settings = Settings(
+        data_dir=root / "data",
+        store_path=root / "store",
+        accounts_file=ACCOUNTS_FILE,
+        es_index_prefix=f"test-complete-{uuid.uuid4().hex[:8]}",
+        harvest_lookback_days=0,  # old posts' threads are read again only by a backfill
+        harvest_sweep_hours=24,
+    )
+    arc = Archive(settings)
+    with Simulator(posts=3, rate_limit=10**9, social_token=TOKEN) as sim:
+        rows = mastodon.rows(sim)
+        post = next(r for r in rows if r["kind"] == "post" and any(c["parent"] == r["id"] for c in rows))
+        reply = next(c for c in rows if c["parent"] == post["id"])
+        never = {"platform": "mastodon", "path_prefix": f"/m/api/v1/statuses/{post['id']}/context"}
+        sim.apply(Timeline().fault("drop", count=None, item=reply["id"], match=never))
+        runs = []
+        for _ in range(3):
+            runs.append(harvest_subject(arc, sim, mastodon).run_id)
+            sim.apply(Timeline().advance(hours=1))
+        harvest_subject(arc, sim, linkedin)
+        account, unknowable = mastodon.account(sim).id, linkedin.account(sim).id
+    arc.index.es.indices.refresh(index=arc.index.alias)
+    try:
+        with _serving(arc) as (url, tokens):
+            yield CompletenessWorld(
+                Served(url, arc, tokens),
+                account,
+                unknowable,
+                post["id"],
+                reply["id"],
+                post["created_at"][:7],
+                runs,
+            )
+    finally:
+        arc.index.destroy()
+        mp.undo()
