@@ -394,7 +394,12 @@ def test_hold_objects_are_locked_write_once(creds: dict[str, dict[str, str]]) ->
 def test_the_web_application_does_its_work_with_the_web_credential(
     world: World, creds: dict[str, dict[str, str]]
 ) -> None:
-    """`communis serve` on a web host holds only the web credential: search, read (audited), place a hold."""
+    """`communis serve` on a web host holds only the web credential: search, read (audited), place a hold,
+    read the completeness rows the harvest wrote (and none yet, without creating their index)."""
+    from archive.accounts import load_accounts
+    from archive.completeness.service import report_account
+    from archive.samples import ACCOUNTS_FILE
+
     password = SecretStr(creds["es"][es_access.WEB])
     web = world.settings.model_copy(update={"es_username": es_access.WEB, "es_password": password})
     as_web = World(**{**vars(world), "settings": web})
@@ -406,5 +411,11 @@ def test_the_web_application_does_its_work_with_the_web_credential(
         body = {"matter": f"Mål LP {world.run}", "scope": {"record_ids": [world.free_id]}}
         placed = client.post("/api/holds", json=body, headers=world.headers("legal"))
         assert placed.status_code == 201, placed.text
+        none_yet = client.get("/api/completeness", headers=world.headers("records-manager"))
+        assert none_yet.status_code == 200 and none_yet.json()["accounts"][0]["reported"] is False, none_yet.text
+        account = next(a for a in load_accounts(ACCOUNTS_FILE, world.settings) if a.id == "sundsvik-mastodon")
+        report_account(world.settings, world.arc.store, world.arc.index, account, made_by="test")  # the harvester's
+        calendar = client.get(f"/api/completeness/{account.id}", headers=world.headers("records-manager"))
+        assert calendar.status_code == 200 and calendar.json()["months"], calendar.text
     viewed = world.events(action="view", target=world.free_id)
     assert viewed and viewed[0].user == world.name("legal")

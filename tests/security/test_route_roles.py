@@ -60,6 +60,13 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/holds"): HOLDS_LIST,
     ("POST", "/api/holds"): CASE_STEP_422,
     ("POST", "/api/holds/{hold_id}/release"): CASE_STEP_404,
+    # completeness: not read-only (archive/access/policy.py); this world has no report, so 404, and the
+    # evidence routes without their query 422
+    ("GET", "/api/completeness"): RECORDS,
+    ("GET", "/api/completeness/{account}"): row(403, 404, 404, 404, 404),
+    ("GET", "/api/completeness/{account}/{month}"): row(403, 404, 404, 404, 404),
+    ("GET", "/api/completeness/{account}/{month}/warc"): row(403, 422, 422, 422, 422),
+    ("GET", "/api/completeness/{account}/totals/warc"): row(403, 422, 422, 422, 422),
 }
 
 
@@ -72,6 +79,7 @@ def _values(world: World) -> dict[str, str]:
         "case_id": "case-20261202-abcdef",
         "number": "1",
         "hold_id": "hold-000000000000",
+        "month": "2026-11",
     }
 
 

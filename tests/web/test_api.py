@@ -34,6 +34,10 @@ pytestmark = pytest.mark.integration
         "/api/audit",
         "/openapi.json",
         "/api/accounts/a/timeline",
+        "/api/completeness",
+        "/api/completeness/a",
+        "/api/completeness/a/2026-11",
+        "/api/completeness/a/2026-11/warc?item=x",
     ],
 )
 def test_every_api_route_needs_a_token(served: Served, path: str) -> None:

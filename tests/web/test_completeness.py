@@ -244,6 +244,7 @@ def test_without_credentials_the_api_is_401_and_the_pages_ask_to_sign_in(
 def test_the_pages_audit_what_they_show_and_name_every_post(completeness_served: CompletenessWorld) -> None:
     w = completeness_served
     record_id = _latest_record(w, w.post)
+    assert record_id is not None
     with w.served.client("legal") as client:
         assert client.get(f"/completeness/{w.account}/{w.month}").status_code == 200
         assert client.get(f"/api/completeness/{w.account}/{w.month}/warc", params={"item": w.post}).status_code == 200
