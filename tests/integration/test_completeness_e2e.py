@@ -88,6 +88,7 @@ def test_a_missed_comment_is_a_gap_backfilled_next_run_then_complete(arc: Archiv
     assert run_history(arc.harvest_table, account, limit=1)[0].sweep
     after = latest(arc.store, account)
     assert after is not None and after.status is Status.COMPLETE and len(report_keys(arc.store, account)) == 2
+    assert (report.reread, after.reread) == ([], [post])  # the report keeps what its run was asked to re-read
     assert {m.month: m.status for m in CompletenessRows.beside(arc.index).months(account)}[month] is Status.COMPLETE
 
     third = _later(sim, arc)  # nothing short any more: a plain scheduled run, no sweep, no thread re-read
