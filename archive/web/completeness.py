@@ -126,6 +126,7 @@ class MonthOut(BaseModel):
     surplus: int
     gap_items: int
     surplus_items: int
+    incomparable: int = Field(description="Counted items whose replies were past reading when first archived.")
     note: str
 
 
@@ -273,6 +274,7 @@ def _month_out(m: MonthCheck) -> MonthOut:
         surplus=m.surplus,
         gap_items=m.gap_items,
         surplus_items=m.surplus_items,
+        incomparable=m.incomparable,
         note=m.note,
     )
 

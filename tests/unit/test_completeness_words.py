@@ -114,6 +114,7 @@ def _month(month: str, status: Status = Status.COMPLETE) -> MonthOut:
         surplus=0,
         gap_items=0,
         surplus_items=0,
+        incomparable=0,
         note="",
     )
 
