@@ -19,6 +19,7 @@ counts there are to compare; asking for exactly the counted items is one request
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -106,13 +107,7 @@ def holdings_of(
                     "aggs": {"by": {"terms": {"field": field, "size": len(ids)}}},
                 },
             ]
-    with translate("count the archived comments of counted items"):
-        answers = index._es.msearch(searches=searches)["responses"]
-    for answer in answers:  # a partial answer would undercount: a gap that is not there
-        failed = answer.get("_shards", {}).get("failed", 0)
-        if "error" in answer or failed or answer.get("timed_out"):
-            why = answer.get("error") or f"{failed} shard(s) failed" if failed or "error" in answer else "timed out"
-            raise SearchIndexError(f"Elasticsearch could not count the archived comments: {str(why)[:300]}")
+    answers = _msearch(index, searches)
     counted = iter(answers[1:])
     direct = _buckets(next(counted)) if children else {}
     under_it = _buckets(next(counted)) if thread else {}
@@ -136,6 +131,34 @@ def holdings_of(
             thread=under_it.get(item_id, 0),
         )
     return out
+
+
+#: Tries of a batch whose searches Elasticsearch turned away as too busy (429 per search in an msearch).
+BUSY_TRIES = 5
+
+
+def _msearch(index: RecordIndex, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The answers, each whole. A partial answer would undercount (a gap that is not there), so it is an
+    error; a search refused because the node was busy is asked again, a few times, with a short pause."""
+    for attempt in range(BUSY_TRIES):
+        with translate("count the archived comments of counted items"):
+            answers: list[dict[str, Any]] = index._es.msearch(searches=searches)["responses"]
+        busy = [a for a in answers if a.get("status") == 429]
+        if busy and attempt + 1 < BUSY_TRIES:
+            time.sleep(0.2 * 2**attempt)
+            continue
+        for answer in answers:
+            _whole(answer, "count the archived comments")
+        return answers
+    raise AssertionError("unreachable")
+
+
+def _whole(answer: Mapping[str, Any], what: str) -> None:
+    """Refuse a partial answer: an error, a failed shard or a timeout would count too few."""
+    failed = answer.get("_shards", {}).get("failed", 0)
+    if "error" in answer or failed or answer.get("timed_out"):
+        why = answer.get("error") or (f"{failed} shard(s) failed" if failed else "timed out")
+        raise SearchIndexError(f"Elasticsearch could not {what}: {str(why)[:300]}")
 
 
 def _buckets(answer: dict[str, Any]) -> dict[str, int]:
@@ -172,8 +195,13 @@ def own_posts_per_month(index: RecordIndex, account: str, *, month: str | None =
     }
     with translate("count the account's posts per month"):
         resp = index._es.search(
-            index=index.alias, size=0, query={"bool": {"filter": filters, "must_not": [_REPOST]}}, aggs=aggs
+            index=index.alias,
+            size=0,
+            query={"bool": {"filter": filters, "must_not": [_REPOST]}},
+            aggs=aggs,
+            allow_partial_search_results=False,
         )
+    _whole(resp.body, "count the account's posts per month")
     out = {str(b["key_as_string"]): int(b["doc_count"]) for b in resp["aggregations"]["months"]["buckets"]}
     undated = int(resp["aggregations"]["undated"]["doc_count"])
     if undated:
@@ -197,6 +225,13 @@ def count_selected(index: RecordIndex, account: str, selectors: Mapping[str, Sel
         return {}
     aggs = {"by": {"filters": {"filters": {name: _selected(s) for name, s in selectors.items()}}}}
     with translate("count the account's archived items"):
-        resp = index._es.search(index=index.alias, size=0, query={"bool": {"filter": _live(account)}}, aggs=aggs)
+        resp = index._es.search(
+            index=index.alias,
+            size=0,
+            query={"bool": {"filter": _live(account)}},
+            aggs=aggs,
+            allow_partial_search_results=False,
+        )
+    _whole(resp.body, "count the account's archived items")
     buckets = resp["aggregations"]["by"]["buckets"]
     return {name: int(buckets[name]["doc_count"]) for name in selectors}
