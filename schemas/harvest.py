@@ -55,6 +55,11 @@ class HarvestState(Model):
     last_success: datetime | None = None
     consecutive_failures: int = 0
     last_error: str | None = None
+    gap_cause: str | None = Field(
+        default=None,
+        description="Why the last run read nothing, when it opens a completeness gap until someone acts "
+        "(token refused, permission lost, rate limit exhausted, account gone or renamed).",
+    )
     runs: int = 0
     backfill: list[str] = Field(
         default_factory=list,

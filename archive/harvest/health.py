@@ -1,7 +1,8 @@
 """Coverage is governed, not assumed: per-account health from the saved harvest states (the harvest table).
 
-An account is alarming when it has failed `max_failures` runs in a row (an expired token is the
-usual cause), has not been captured successfully within twice its expected interval, or has ended
+An account is alarming at its first failed run whose cause opens a completeness gap until someone
+acts (token refused, permission lost, rate limit exhausted, account gone: causes.py), when it has
+failed `max_failures` runs in a row, has not been captured successfully within twice its expected interval, or has ended
 `gap_runs` runs in a row with a completeness gap that re-reading its threads did not close (the
 platform shows comments the archive cannot get: archive/completeness/backfill.py). Alarms fail the
 Prefect run, appear in its artifact and, if configured, go to a webhook.
@@ -24,6 +25,7 @@ from ..errors import ConfigError
 from ..index import RecordIndex
 from ..index.harvest_table import HarvestTable
 from ..store import BlobStore
+from .causes import gap_alarm
 from .state import load_state
 
 log = logging.getLogger(__name__)
@@ -65,7 +67,9 @@ def account_health(
             continue
         state = load_state(table, account.id, store)
         alarm = None
-        if state.consecutive_failures >= max_failures:
+        if state.gap_cause is not None and state.consecutive_failures > 0:  # at once: the platform goes on
+            alarm = gap_alarm(state.gap_cause, state.last_error)
+        elif state.consecutive_failures >= max_failures:
             alarm = f"failed {state.consecutive_failures} runs in a row: {state.last_error}"
         elif state.last_success is None:
             alarm = "never captured successfully" if state.runs else "not harvested yet"

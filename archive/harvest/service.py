@@ -36,6 +36,7 @@ from ..ingest.memory import RunMemory
 from ..ingest.quarantine import QuarantineEntry
 from ..redact import redact_text
 from ..store import BlobStore
+from .causes import gap_cause
 from .items import TableItems, item_fields, known_item
 from .scratch import RunScratch
 from .state import read_state, record_run, save_state
@@ -213,6 +214,7 @@ def harvest_account(
                     "last_success": now if ok else state.last_success,
                     "consecutive_failures": 0 if ok else state.consecutive_failures + 1,
                     "last_error": error,
+                    "gap_cause": _gap_cause(failure),
                     "runs": state.runs + 1,
                     **checked.state_update(),
                 }
@@ -233,6 +235,11 @@ def harvest_account(
     summary = summary_of(report, saved, started=now, seconds=time.monotonic() - began, complete=complete, sweep=sweep)
     record_run(table, summary, settings.harvest_run_history)
     return report
+
+
+def _gap_cause(failure: list[ConnectorError]) -> str | None:
+    cause = gap_cause(failure[0]) if failure else None
+    return cause.value if cause is not None else None
 
 
 def _counted_items(scratch: RunScratch) -> Iterator[str]:
