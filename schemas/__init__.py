@@ -24,7 +24,19 @@ from .completeness import (
     TotalCheck,
 )
 from .harvest import HarvestState, KnownItem, RunSummary, SeenPayload
-from .record import Author, Direction, Kind, MediaRef, Poll, PollOption, Record, Removal, WarcLocation
+from .record import (
+    Author,
+    Direction,
+    Kind,
+    MediaRef,
+    ModerationEntry,
+    ModerationList,
+    Poll,
+    PollOption,
+    Record,
+    Removal,
+    WarcLocation,
+)
 from .requests import (
     DayClock,
     DetectorKind,
@@ -72,6 +84,8 @@ __all__ = [
     "MediaAction",
     "MediaDecision",
     "MediaRef",
+    "ModerationEntry",
+    "ModerationList",
     "MonthCheck",
     "Platform",
     "Poll",

@@ -43,6 +43,7 @@ CONTENT_FIELDS = (
     "repost_of",
     "quote_of",
     "poll",
+    "moderation",
 )
 
 
@@ -52,11 +53,42 @@ _CONTENT_INCLUDE: dict[str, Any] = {
     # A poll's question and options are content; its running vote counts are not (they change on
     # every run and would make a new version each time). The counts of each capture stay in `raw`.
     "poll": {"options": {"__all__": {"title"}}, "expires_at": True, "multiple": True},
+    # Who is on a moderation list is content; a listed account's display name is not (it is theirs to
+    # change, and would make a new version of the municipality's list each time they did).
+    "moderation": {
+        "name": True,
+        "entries": {
+            "__all__": {
+                "id",
+                "handle",
+                "domain",
+                "keyword",
+                "whole_word",
+                "title",
+                "context",
+                "action",
+                "status_id",
+                "since",
+                "expires_at",
+            }
+        },
+    },
 }
 #: Content fields added after records were first written: left out of the hash while empty, so
 #: records written before they existed keep their hash (and id) and no harvest sees a false edit.
-_LATER_FIELDS = ("quote_of", "poll")
+#: `quote_of` and `poll` came together and enter the hash together (as they always have); each later
+#: one enters on its own, so records that have a poll keep the hash they had before `moderation` existed.
+_LATER_FIELDS = ("quote_of", "poll", "moderation")
 _CONTENT_INCLUDE_EARLY: dict[str, Any] = {k: v for k, v in _CONTENT_INCLUDE.items() if k not in _LATER_FIELDS}
+_CONTENT_INCLUDES: dict[tuple[bool, bool], dict[str, Any]] = {
+    (polls, moderation): {
+        **_CONTENT_INCLUDE_EARLY,
+        **({k: _CONTENT_INCLUDE[k] for k in ("quote_of", "poll")} if polls else {}),
+        **({"moderation": _CONTENT_INCLUDE["moderation"]} if moderation else {}),
+    }
+    for polls in (False, True)
+    for moderation in (False, True)
+}
 #: Fields outside the content hash and the item key: updating them keeps the record id (but for
 #: `version`, which is part of the id).
 _NON_CONTENT = frozenset({"first_seen_at", "last_seen_at", "captured_at", "version", "source_url", "warc", "raw"})
@@ -71,6 +103,7 @@ class Kind(StrEnum):
     COMMENT = "comment"
     REPLY = "reply"
     MEDIA = "media"
+    MODERATION = "moderation"  # one of the account's own moderation lists (blocks, mutes, filters …)
 
 
 class Direction(StrEnum):
@@ -126,6 +159,32 @@ class Poll(Model):
     voters: int | None = Field(default=None, ge=0, description="People who voted, when captured.")
 
 
+class ModerationEntry(Model):
+    """One entry of a moderation list, as the platform names it: an account (id, handle, name), a domain,
+    or a filter keyword (with its filter's title, contexts and action)."""
+
+    id: str | None = Field(default=None, description="The platform's id of the entry (account id, DID, keyword id).")
+    handle: str | None = Field(default=None, description="The listed account's handle (`acct`, username, handle).")
+    name: str | None = Field(default=None, description="The listed account's display name (not content).")
+    domain: str | None = Field(default=None, description="A blocked domain.")
+    keyword: str | None = Field(default=None, description="A filtered word or phrase.")
+    whole_word: bool | None = None
+    title: str | None = Field(default=None, description="The filter's or list's own title.")
+    context: list[str] = Field(default_factory=list, description="Where a filter applies (home, public …).")
+    action: str | None = Field(default=None, description="What a filter does (warn, hide, blur).")
+    status_id: str | None = Field(default=None, description="A single post a filter hides.")
+    url: str | None = None
+    since: datetime | None = Field(default=None, description="When the entry was made, where the platform says.")
+    expires_at: datetime | None = None
+
+
+class ModerationList(Model):
+    """One of the account's moderation lists as read at capture: which list, and every entry on it."""
+
+    name: str = Field(description="blocks, mutes, domain_blocks, filters or list_blocks.")
+    entries: list[ModerationEntry] = Field(default_factory=list)
+
+
 class Removal(Model):
     """A removal or hiding on the platform (by a moderator or the author), where the platform says."""
 
@@ -156,6 +215,9 @@ class Record(Model):
     mentions: list[str] = Field(default_factory=list)
     media: list[MediaRef] = Field(default_factory=list)
     poll: Poll | None = None
+    moderation: ModerationList | None = Field(
+        default=None, description="For a moderation record (kind `moderation`): the list's entries."
+    )
     published_at: datetime | None = None
     edited_at: datetime | None = None
     first_seen_at: datetime | None = None
@@ -216,8 +278,8 @@ class Record(Model):
         """SHA-256 over the canonical JSON of the content fields: equal content, equal hash."""
         # Field order is the model's, so the JSON is canonical for a given schema version. A
         # re-fetched media file lands at a new WARC offset; only what the public saw counts.
-        early = self.quote_of is None and self.poll is None
-        include = _CONTENT_INCLUDE_EARLY if early else _CONTENT_INCLUDE
+        polls = self.quote_of is not None or self.poll is not None
+        include = _CONTENT_INCLUDES[(polls, self.moderation is not None)]
         return hashlib.sha256(self.__pydantic_serializer__.to_json(self, include=include)).hexdigest()
 
     def to_json_bytes(self) -> bytes:

@@ -20,6 +20,16 @@ Faithful points (docs.joinmastodon.org, methods/accounts and methods/statuses; M
   as rack-attack in Mastodon, no ``Retry-After`` (injected 429 faults do send one).
 - Deleted or unknown statuses: 404 ``{"error":"Record not found"}``. Descendants continue below a
   deleted reply so every live reply stays reachable.
+- The account's own moderation (methods/blocks, mutes, domain_blocks, filters), for the account's own
+  token only: without a token 401 ``The access token is invalid``; an instance token that is no
+  account's 422 ``This method requires an authenticated user``. ``GET /api/v1/blocks`` and ``/mutes``:
+  Account entities, newest first, ``limit`` default 40, at most 80; a mute carries ``mute_expires_at``
+  (null without an end). ``GET /api/v1/domain_blocks``: domain strings, ``limit`` default 100, at most
+  200. All three page by ``Link`` (``max_id``/``since_id`` of the block itself, not of the account; a
+  ``next`` link only when the page is full). ``GET /api/v2/filters``: every Filter entity (``keywords``
+  with ``whole_word``, ``statuses``, ``context``, ``filter_action``, ``expires_at``), not paged.
+  Unverified against a real server: the recordings hold these lists empty (`[]`) and filters only as
+  single Filter objects, which the simulator's match; the block ids behind ``max_id`` are our own.
 """
 
 from __future__ import annotations
@@ -175,8 +185,47 @@ class MastodonApp:
                 return self._ok(
                     [mj.edit_json(st, at, rich, inst, self.model) for at, rich in self.model.history(st.id)]
                 )
+        if parts in (["blocks"], ["mutes"], ["domain_blocks"]) and path.startswith("/api/v1/"):
+            return self._moderation(parts[0], req, inst, path)
+        if parts == ["filters"] and path.startswith("/api/v2/"):
+            return self._moderation("filters", req, inst, path)
         denied = self._auth(req, None)
         return denied or _error(404, "Record not found")
+
+    # ---- the token's own moderation -----------------------------------------------------------------
+    def _moderation(self, which: str, req: Request, inst: str, path: str) -> Response:
+        token = req.bearer()
+        if token is None or token not in self.valid_tokens():
+            return _error(401, "The access token is invalid")
+        owner = next((s for s in self.model.accounts if s.token and s.token == token), None)
+        if owner is None:
+            return _error(422, "This method requires an authenticated user")
+        mod = owner.moderation
+        if which == "filters":
+            return self._ok([mj.filter_json(f) for f in sorted(mod.filters.values(), key=lambda f: f.id)])
+        rows: list[tuple[int, Any]]
+        if which == "blocks":
+            rows = [(bid, mj.account_json(who, inst, self.model)) for who, bid in mod.blocks.values()]
+        elif which == "mutes":
+            rows = [
+                (mid, {**mj.account_json(who, inst, self.model), "mute_expires_at": mj.maybe_time(until)})
+                for who, mid, until in mod.mutes.values()
+            ]
+        else:
+            rows = [(bid, domain) for domain, bid in mod.domains.items()]
+        default, most = (100, 200) if which == "domain_blocks" else (40, 80)
+        raw = req.param("limit")
+        limit = min(abs(int(raw)), most) if raw is not None and raw.strip().lstrip("-").isdigit() else default
+        rows.sort(key=lambda row: row[0], reverse=True)  # the block's own id grows with its time: newest first
+        max_id, since_id = _int(req.param("max_id")), _int(req.param("since_id"))
+        page = [r for r in rows if (max_id is None or r[0] < max_id) and (since_id is None or r[0] > since_id)][:limit]
+        url = f"{inst}{path}?"
+        links = []
+        if page and len(page) == limit:
+            links.append(f'<{url}{urlencode([("limit", str(limit)), ("max_id", str(page[-1][0]))])}>; rel="next"')
+        if page:
+            links.append(f'<{url}{urlencode([("limit", str(limit)), ("since_id", str(page[0][0]))])}>; rel="prev"')
+        return self._ok([body for _, body in page], [("Link", ", ".join(links))] if links else [])
 
     def _ok(self, obj: Any, headers: list[tuple[str, str]] | None = None) -> Response:
         return json_response(200, mastodon_json(obj), content_type=CT, headers=headers)

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from . import textgen
 from .clock import DAY_MS, mastodon_time, to_datetime
-from .mastodon_model import Attachment, Author, MastodonModel, Poll, Status
+from .mastodon_model import Attachment, Author, Filter, MastodonModel, Poll, Status
 from .rand import mix
 
 _B83 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~"
@@ -186,6 +186,23 @@ def attachment_json(att: Attachment, inst: str) -> dict[str, Any]:
         "meta": meta,
         "description": att.description,
         "blurhash": _blurhash(att.id),
+    }
+
+
+def maybe_time(ms: int | None) -> str | None:
+    return None if ms is None else mastodon_time(ms)
+
+
+def filter_json(f: Filter) -> dict[str, Any]:
+    """The v2 Filter entity, keys in the order the recorded answers give them."""
+    return {
+        "id": str(f.id),
+        "title": f.title,
+        "context": list(f.context),
+        "expires_at": maybe_time(f.expires_ms),
+        "filter_action": f.action,
+        "keywords": [{"id": str(k), "keyword": word, "whole_word": whole} for k, word, whole in f.keywords],
+        "statuses": [],
     }
 
 

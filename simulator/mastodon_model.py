@@ -105,6 +105,36 @@ class Status:
     poll: Poll | None = None
 
 
+@dataclass(frozen=True)
+class Filter:
+    """A v2 filter of the account (Mastodon's Filter entity): keywords, where it applies, what it does."""
+
+    id: int
+    title: str
+    keywords: tuple[tuple[int, str, bool], ...]  # (keyword id, keyword, whole_word)
+    context: tuple[str, ...] = ("home", "public")
+    action: str = "warn"
+    expires_ms: int | None = None
+
+
+@dataclass
+class Moderation:
+    """One account's own moderation (served to its token only): blocked and muted accounts, blocked
+    domains (each with the id of the block itself, which grows with its time and orders the list), a
+    mute's expiry, filters."""
+
+    blocks: dict[str, tuple[Author, int]] = field(default_factory=dict)  # account id → (who, block id)
+    mutes: dict[str, tuple[Author, int, int | None]] = field(default_factory=dict)  # → (who, id, expires ms)
+    domains: dict[str, int] = field(default_factory=dict)  # domain → block id
+    filters: dict[int, Filter] = field(default_factory=dict)
+    next_id: int = 1
+
+    def new_id(self, now_ms: int) -> int:
+        """The id of a new block, mute or filter keyword: after every earlier one, and unique."""
+        self.next_id += 1
+        return (now_ms << 12) | (self.next_id & 0xFFF)
+
+
 @dataclass
 class AccountState:
     """Per-account generation parameters and overlay counters."""
@@ -118,6 +148,7 @@ class AccountState:
     token: str | None
     extra_own: list[int] = field(default_factory=list)
     deleted_own: int = 0
+    moderation: Moderation = field(default_factory=Moderation)
 
     @property
     def special(self) -> dict[int, str]:

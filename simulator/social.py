@@ -85,6 +85,18 @@ class Comment:
         return self.deleted_ms is None and not self.hidden
 
 
+@dataclass(frozen=True)
+class Listed:
+    """An entry of one of the account's moderation lists: a person blocked or muted (or a moderation
+    list of another account blocked, ``list_name`` set) since ``created_ms``. ``no`` orders entries as
+    the platforms page them (newest block first)."""
+
+    no: int
+    person: Person
+    created_ms: int
+    list_name: str | None = None
+
+
 @dataclass
 class Post:
     """A post, photo or video of the account."""
@@ -142,6 +154,9 @@ class SocialModel:
         """Post number → how far its published comment count is off the comments it shows (``drift``)."""
         self.total_drift = 0
         """How far the account's published total is off the posts it shows."""
+        #: The account's own moderation lists (rendered only where the platform's API shows them):
+        #: ``blocks``, ``mutes`` and ``list_blocks`` (moderation lists of others the account blocks).
+        self.moderation: dict[str, dict[str, Listed]] = {"blocks": {}, "mutes": {}, "list_blocks": {}}
         r = rng(seed, "social", platform)
         span = max(end_ms - start_ms, 1)
         for k in range(posts):
@@ -327,6 +342,44 @@ class SocialModel:
     def published_total(self, shown: int) -> int:
         """The account total the platform publishes, for ``shown`` listed items."""
         return max(0, shown + self.total_drift)
+
+    def people(self) -> dict[str, Person]:
+        """Everyone who commented, by handle (whom the account blocks is usually one of them)."""
+        return {c.author.handle: c.author for c in self.comments.values() if not c.own}
+
+    def list_add(self, name: str, handle: str | None = None, list_name: str | None = None) -> Listed:
+        """Put someone on a moderation list now (a commenter by handle, or a new citizen); ``list_blocks``
+        entries are lists, named by ``list_name``, made by the person."""
+        if name not in self.moderation:
+            raise KeyError(f"no moderation list {name!r} (one of {', '.join(self.moderation)})")
+        now = self.clock.now_ms()
+        person = self.people().get(handle) if handle else None
+        if person is None:
+            person = self._citizen(rng(self.seed, "listed", self.platform, name, handle or "", now, self._next))
+            if handle:
+                person = Person(person.no, handle, person.name)
+        key = f"{person.handle}/{list_name}" if name == "list_blocks" else person.handle
+        if name == "list_blocks" and not list_name:
+            list_name = f"Blocklista {len(self.moderation[name]) + 1}"
+            key = f"{person.handle}/{list_name}"
+        entry = Listed(self._take(), person, now, list_name)
+        self.moderation[name][key] = entry
+        return entry
+
+    def list_remove(self, name: str, handle: str, list_name: str | None = None) -> Listed:
+        """Take someone (or a blocked list) off a moderation list."""
+        key = f"{handle}/{list_name}" if name == "list_blocks" and list_name else handle
+        found = self.moderation.get(name, {}).pop(key, None)
+        if found is None and name == "list_blocks":  # a list named by its creator alone
+            keys = [k for k in self.moderation[name] if k.split("/", 1)[0] == handle]
+            found = self.moderation[name].pop(keys[0]) if keys else None
+        if found is None:
+            raise KeyError(f"{handle!r} is not on the {self.platform} {name} list")
+        return found
+
+    def listed(self, name: str) -> list[Listed]:
+        """A moderation list, newest entry first (as Graph, X and Bluesky page them)."""
+        return sorted(self.moderation[name].values(), key=lambda e: (e.created_ms, e.no), reverse=True)
 
     def corrupt(self, no: int) -> None:
         """Serve this post malformed from now on (the connector must quarantine it, not stop)."""

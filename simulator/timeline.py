@@ -21,6 +21,14 @@ Mastodon:  {"type": "mastodon.publish", "account": "sundsvik", "text": "…", "i
                                                         statuses_count ("account": "sundsvik"), goes up or down
                                                         by "by": spam removed, a reply from an account gone
                                                         private; nothing listed changes)
+           {"type": "mastodon.block", "account": "sundsvik", "target": "karin@toot.example"} -> {"id", "acct"}
+           {"type": "mastodon.unblock", "target": "…"}   {"type": "mastodon.mute", "target": "…", "duration": 3600}
+           {"type": "mastodon.unmute", "target": "…"}     (target: a citizen's acct or id; none: a random one)
+           {"type": "mastodon.domain_block", "domain": "spam.example"}   {"type": "mastodon.domain_unblock", …}
+           {"type": "mastodon.filter", "title": "Spam", "keywords": ["köp nu", "gratis"], "context": ["home"],
+            "action": "hide"} -> {"id"}  (creates the filter, or replaces the keywords of the one with that title)
+           {"type": "mastodon.filter_delete", "title": "Spam"}
+           (moderation of the account named by ``account``, default the first; served to its own token only)
            {"type": "mastodon.corrupt", "id": "…"}    (served malformed wherever it appears, listings and
                                                         conversations: no ``account``, a numeric ``created_at``;
                                                         the ground truth shows it not visible)
@@ -48,6 +56,12 @@ Others:    (facebook, instagram, x, youtube, linkedin, flickr, tiktok, bluesky, 
                                                         total_count, Instagram comments_count/media_count, X
                                                         reply_count/tweet_count, YouTube commentCount/videoCount,
                                                         Flickr count_comments/photos.total)
+           {"type": "facebook.block", "handle": "…"} -> {"handle": "…", "name": "…"}   (the account blocks a
+            commenter by handle, or a new citizen; ``unblock`` takes them off again; ``mute``/``unmute``,
+            and ``block_list``/``unblock_list`` with ``"list": "…"`` (a moderation list the person made) likewise.
+            Every platform's model keeps these lists; only Facebook (blocks), X (blocks, mutes) and Bluesky
+            (blocks, mutes, list blocks) serve them, each at its own endpoint; the ground truth has them
+            under ``moderation``)
 Faults:    {"type": "fault", "kind": "status" | "rate_limit" | "slow" | "malformed" | "disconnect",
             "count": 3 | null, "status": 503, "retry_after": 2, "delay": 1.5,
             "variant": "truncated" | "wrong_types" | "html" | "empty", "echo": false,
@@ -68,7 +82,7 @@ from typing import Any
 from . import textgen
 from .clock import ClockError, mastodon_time, parse_instant, wp_gmt
 from .faults import FaultError, FaultInjector, FaultRule
-from .mastodon_model import Attachment, Poll, Status
+from .mastodon_model import Attachment, Filter, Poll, Status
 from .rand import mix, rng
 from .social import SocialModel
 from .world import World
@@ -180,7 +194,29 @@ def _social(m: SocialModel, op: str, ev: dict[str, Any]) -> dict[str, Any]:
         no = ev.get("no")
         m.drift(None if no is None else int(no), int(ev["by"]))
         return {"no": no, "by": int(ev["by"])}
+    if op in _LIST_OPS:
+        name, adding = _LIST_OPS[op]
+        if adding:
+            entry = m.list_add(name, ev.get("handle"), ev.get("list"))
+        else:
+            entry = m.list_remove(name, str(ev["handle"]), ev.get("list"))
+        return {
+            "handle": entry.person.handle,
+            "name": entry.person.name,
+            **({"list": entry.list_name} if entry.list_name else {}),
+        }
     raise TimelineError(f"unknown event type {m.platform}.{op!r}")
+
+
+#: The moderation events of the shared model: event → (list, added or removed).
+_LIST_OPS = {
+    "block": ("blocks", True),
+    "unblock": ("blocks", False),
+    "mute": ("mutes", True),
+    "unmute": ("mutes", False),
+    "block_list": ("list_blocks", True),
+    "unblock_list": ("list_blocks", False),
+}
 
 
 def _status_id(world: World, ev: dict[str, Any], key: str = "id") -> Status:
@@ -316,6 +352,8 @@ def _mastodon(world: World, op: str, ev: dict[str, Any]) -> dict[str, Any]:
             raise KeyError(f"no Mastodon account {name!r}")
         m.total_drift[acct.no] = m.total_drift.get(acct.no, 0) + by
         return {"account": name, "by": by}
+    if op in _MASTODON_MODERATION:
+        return _mastodon_moderation(world, op, ev, r)
     if op == "set_token":
         name = ev.get("account") or m.accounts[0].spec.username
         found = next((s for s in m.accounts if s.spec.username == name), None)
@@ -324,6 +362,64 @@ def _mastodon(world: World, op: str, ev: dict[str, Any]) -> dict[str, Any]:
         found.token = ev.get("token")
         return {"account": name}
     raise TimelineError(f"unknown event type mastodon.{op}")
+
+
+_MASTODON_MODERATION = frozenset(
+    {"block", "unblock", "mute", "unmute", "domain_block", "domain_unblock", "filter", "filter_delete"}
+)
+
+
+def _mastodon_moderation(world: World, op: str, ev: dict[str, Any], r: Any) -> dict[str, Any]:
+    """The account's own moderation: blocks, mutes, domain blocks and filters (see the module docstring)."""
+    m = world.mastodon
+    name = ev.get("account") or m.accounts[0].spec.username
+    acct = next((s for s in m.accounts if s.spec.username == name), None)
+    if acct is None:
+        raise KeyError(f"no Mastodon account {name!r}")
+    mod, now = acct.moderation, m.clock.now_ms()
+    if op in ("domain_block", "domain_unblock"):
+        domain = str(ev["domain"]).lower()
+        if op == "domain_block":
+            mod.domains.setdefault(domain, mod.new_id(now))
+        elif mod.domains.pop(domain, None) is None:
+            raise KeyError(f"{domain!r} is not blocked by {name}")
+        return {"domain": domain}
+    if op in ("filter", "filter_delete"):
+        title = str(ev["title"])
+        existing = next((f for f in mod.filters.values() if f.title == title), None)
+        if op == "filter_delete":
+            if existing is None:
+                raise KeyError(f"no filter {title!r}")
+            del mod.filters[existing.id]
+            return {"id": str(existing.id)}
+        words = [str(w) for w in ev.get("keywords") or []]
+        old = {word: (k, whole) for k, word, whole in (existing.keywords if existing else ())}
+        keywords = tuple(
+            (old[w][0] if w in old else mod.new_id(now), w, bool(ev.get("whole_word", True))) for w in words
+        )
+        fid = existing.id if existing else len(mod.filters) + 1 + max(mod.filters, default=0)
+        expires = int(ev["expires_in"]) * 1000 + now if ev.get("expires_in") else None
+        mod.filters[fid] = Filter(
+            fid, title, keywords, tuple(ev.get("context") or ("home", "public")), str(ev.get("action", "warn")), expires
+        )
+        return {"id": str(fid)}
+    wanted = ev.get("target")
+    people = m.citizens
+    who = (
+        next((c for c in people if wanted in (c.acct, c.id, c.username)), None)
+        if wanted
+        else people[r.randrange(len(people))]
+    )
+    if who is None:
+        raise KeyError(f"no citizen {wanted!r}")
+    if op == "block":
+        mod.blocks.setdefault(who.id, (who, mod.new_id(now)))
+    elif op == "mute":
+        until = now + int(ev["duration"]) * 1000 if ev.get("duration") else None
+        mod.mutes[who.id] = (who, mod.new_id(now), until)
+    elif (mod.blocks if op == "unblock" else mod.mutes).pop(who.id, None) is None:
+        raise KeyError(f"{who.acct} is not {'blocked' if op == 'unblock' else 'muted'} by {name}")
+    return {"id": who.id, "acct": who.acct}
 
 
 def _wordpress(world: World, op: str, ev: dict[str, Any]) -> dict[str, Any]:

@@ -199,6 +199,15 @@ class World:
                     "id": s.author.id,
                     "statuses_count": m.statuses_count(s.no),
                     "requires_token": bool(s.token),
+                    "moderation": {
+                        "blocks": [{"id": who.id, "handle": who.acct} for who, _ in s.moderation.blocks.values()],
+                        "mutes": [{"id": who.id, "handle": who.acct} for who, _, _ in s.moderation.mutes.values()],
+                        "domain_blocks": sorted(s.moderation.domains),
+                        "filters": [
+                            {"id": str(f.id), "title": f.title, "keywords": [k[1] for k in f.keywords]}
+                            for f in s.moderation.filters.values()
+                        ],
+                    },
                 }
                 for s in m.accounts
             ],

@@ -103,6 +103,9 @@ class HarvestContext:
     backfill: frozenset[str] = frozenset()
     """Items whose threads a completeness check found short of the platform's count (the head's
     `backfill`): read again this run, whatever their age or marker."""
+    notes: list[str] = field(default_factory=list)
+    """One line each for the harvest report: what this run could not read and why, when that is no
+    failure of the run (a moderation list the token may not read)."""
 
     @property
     def window_start(self) -> datetime:
@@ -190,6 +193,9 @@ class Capabilities:
     """The counts the platform publishes and Communis reads, one line (docs/platforms.md)."""
     published: tuple[Publishes, ...] = ()
     """The same, for the completeness report: what it can compare, and so what is not knowable."""
+    moderation: str = "no: the API shows none of the account's own moderation"
+    """What of the account's own moderation the API shows: hidden or held comments, blocked and muted
+    accounts, blocked domains, word filters (archive/connectors/moderation.py)."""
     finds_comments: bool = True
     finds_replies: bool = True
     finds_edits: bool = True
@@ -197,6 +203,10 @@ class Capabilities:
     finds_comment_deletions: bool = True
     finds_old_post_comments: bool = True
     archives_media: bool = True
+    finds_hidden_comments: bool = False
+    """A comment the account hides stays listed, marked hidden (`hidden_on_platform`), for its own token."""
+    finds_moderation_lists: bool = False
+    """The account's block list (and whatever other lists `moderation` names) is archived as versioned records."""
 
     def total(self, what: CountOf) -> Publishes | None:
         """The account total of `what` the connector reads, None if the platform publishes none."""
@@ -222,6 +232,12 @@ class Connector(Protocol):
         404/410 capture and a tombstone record if it is gone, None if it still exists."""
         ...
 
+    def moderation_lists(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
+        """The account's own moderation lists (blocks, mutes, filters …), each read once this run and
+        archived as one record of kind `moderation` (archive/connectors/moderation.py); a list the
+        token may not read is a line in `ctx.notes`, not a failure."""
+        ...
+
     def client_auth(self, account: Account, token: str | None) -> tuple[dict[str, str], dict[str, str]]:
         """(headers, query parameters) that carry the account's credential and required headers."""
         ...
@@ -244,6 +260,9 @@ class BaseConnector:
 
     def client_auth(self, account: Account, token: str | None) -> tuple[dict[str, str], dict[str, str]]:
         return ({"Authorization": f"Bearer {token}"} if token else {}), {}
+
+    def moderation_lists(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
+        return iter(())
 
     def throttled(self, response: httpx.Response) -> float | None:
         return None

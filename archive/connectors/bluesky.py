@@ -31,6 +31,7 @@ from schemas import (
     Kind,
     KnownItem,
     MediaRef,
+    ModerationEntry,
     Platform,
     PublishedCount,
     Record,
@@ -42,6 +43,7 @@ from .base import BaseConnector, Capabilities, HarvestContext, Publishes
 from .counting import dig, per_item, profile, profile_of, published_time, total
 from .http import Fetched
 from .listing import PAGE_ERRORS, field_of, listed, page_bundles, rejected_page, required
+from .moderation import ListSource, Page, read_lists
 from .text import hashtags
 from .times import iso
 from .walk import Walk, iso_or_none, read_threads
@@ -158,6 +160,10 @@ class BlueskyConnector(BaseConnector):
                 note="replies the AppView has indexed; replies by blocked or taken-down accounts may still count",
             ),
         ),
+        moderation="with a session token of the account (sent to `base_url`, its PDS, which proxies to the "
+        "AppView): blocked and muted accounts and blocked moderation lists, each a versioned record; "
+        "without one, a note. Replies hidden by a threadgate are left out of threads by the AppView",
+        finds_moderation_lists=True,
     )
 
     def _xrpc(self, ctx: HarvestContext, method: str) -> str:
@@ -376,6 +382,26 @@ class BlueskyConnector(BaseConnector):
             ctx, fetched, views, lambda view, f: [self._record(ctx, view, own_did, uri, f)], what="reply"
         )
 
+    def moderation_lists(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
+        """`app.bsky.graph.getBlocks`, `getMutes`, `getListBlocks` (`cursor` paging): the viewer's own, so
+        only with the account's session token."""
+        if ctx.account.credentials is None:
+            ctx.notes.append(
+                "bluesky blocks, mutes, list_blocks: not read: no session token configured (they are the "
+                "viewer's own lists: app.bsky.graph.getBlocks, getMutes, getListBlocks need its session)"
+            )
+            return
+        limit = {"limit": PAGE_LIMIT}
+        yield from read_lists(
+            ctx,
+            self.platform,
+            [
+                ListSource("blocks", self._xrpc(ctx, "app.bsky.graph.getBlocks"), limit, _profiles("blocks")),
+                ListSource("mutes", self._xrpc(ctx, "app.bsky.graph.getMutes"), limit, _profiles("mutes")),
+                ListSource("list_blocks", self._xrpc(ctx, "app.bsky.graph.getListBlocks"), limit, _lists_page),
+            ],
+        )
+
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
         if _REPOST_MARK in item_id:
             return self._repost_gone(ctx, item_id, known)
@@ -407,3 +433,51 @@ class BlueskyConnector(BaseConnector):
 def _is_repost(item: Any) -> bool:
     reason = item.get("reason") if isinstance(item, dict) else None
     return isinstance(reason, dict) and reason.get("$type") == REPOST
+
+
+def _next_cursor(fetched: Fetched, body: dict[str, Any], found: list[Any]) -> tuple[str, dict[str, str]] | None:
+    """The next page: the same method with `cursor`, while the page brought entries and a cursor."""
+    cursor = body.get("cursor")
+    if not cursor or not found:
+        return None
+    url = fetched.capture.url.split("?", 1)[0]
+    return url, {"limit": PAGE_LIMIT, "cursor": str(cursor)}
+
+
+def _profiles(key: str) -> Any:
+    """A page of `getBlocks` (`blocks`) or `getMutes` (`mutes`): profile views; a block's own record is
+    `viewer.blocking` (its at:// URI)."""
+
+    def parse(fetched: Fetched, body: Any) -> Page:
+        profiles = body[key]
+        if not isinstance(profiles, list):
+            raise TypeError(f"{key} is not a list")
+        entries = [
+            ModerationEntry(
+                id=str(p["did"]),
+                handle=p.get("handle"),
+                name=p.get("displayName") or None,
+                url=f"https://bsky.app/profile/{p['did']}",
+            )
+            for p in profiles
+        ]
+        return entries, _next_cursor(fetched, body, profiles)
+
+    return parse
+
+
+def _lists_page(fetched: Fetched, body: Any) -> Page:
+    """A page of `getListBlocks`: list views (a moderation list the account subscribed to block)."""
+    lists = body["lists"]
+    if not isinstance(lists, list):
+        raise TypeError("lists is not a list")
+    entries = [
+        ModerationEntry(
+            id=str(item["uri"]),
+            title=item.get("name"),
+            handle=(item.get("creator") or {}).get("handle"),
+            action=str(item.get("purpose") or "").rsplit("#", 1)[-1] or None,
+        )
+        for item in lists
+    ]
+    return entries, _next_cursor(fetched, body, lists)

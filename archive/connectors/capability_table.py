@@ -17,6 +17,7 @@ COLUMNS = (
     ("old_post_comments", "new comments on old posts"),
     ("credentials", "credentials"),
     ("counts", "published counts"),
+    ("moderation", "the account's own moderation"),
 )
 
 

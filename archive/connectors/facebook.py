@@ -19,7 +19,19 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from schemas import Author, CaptureBundle, CountOf, Covers, Direction, Kind, MediaRef, Platform, PublishedCount, Record
+from schemas import (
+    Author,
+    CaptureBundle,
+    CountOf,
+    Covers,
+    Direction,
+    Kind,
+    MediaRef,
+    ModerationEntry,
+    Platform,
+    PublishedCount,
+    Record,
+)
 
 from ..bundles import Rejected
 from ..errors import PayloadInvalid
@@ -27,6 +39,7 @@ from .base import Capabilities, HarvestContext, Publishes
 from .counting import dig, per_item, published_time
 from .graph import PAGE_LIMIT, GraphConnector
 from .http import Fetched
+from .moderation import ListSource, Page, read_lists
 from .text import hashtags
 from .times import iso, stamp
 
@@ -130,6 +143,11 @@ class FacebookConnector(GraphConnector):
                 "whether hidden comments count is unverified",
             ),
         ),
+        moderation="hidden comments stay records, a version marked hidden (`is_hidden`, shown to the Page's token); "
+        "the people and Pages blocked from the Page (`/{page-id}/blocked`), a versioned record. Not shown: who "
+        "hid a comment or when, the Page's profanity and keyword filters",
+        finds_hidden_comments=True,
+        finds_moderation_lists=True,
     )
 
     def _page(self, ctx: HarvestContext) -> dict[str, Any]:
@@ -246,6 +264,23 @@ class FacebookConnector(GraphConnector):
         )
         ctx.cursor = {"page": page_id, **({"newest": stamp(newest)} if newest else {})}
 
+    def moderation_lists(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
+        """`GET /{page-id}/blocked`: the people and Pages blocked from the Page (`paging.next`)."""
+        page_id = ctx.cursor.get("page") or ctx.state.cursor.get("page")
+        if not page_id:
+            ctx.notes.append("facebook blocks: not read: the Page's id is not known yet (its lookup failed)")
+            return
+        url = self.url(ctx, f"/{page_id}/blocked")
+        yield from read_lists(
+            ctx,
+            self.platform,
+            [
+                ListSource(
+                    "blocks", url, {"fields": "id,name", "limit": PAGE_LIMIT}, _blocked_page, (400, 401, 403, 404)
+                )
+            ],
+        )
+
     def _comments(self, ctx: HarvestContext, page_id: str, post_id: str) -> Iterator[CaptureBundle | Rejected]:
         params = {"filter": "stream", "order": "chronological", "fields": COMMENT_FIELDS, "limit": PAGE_LIMIT}
         yield from self.thread_pages(
@@ -257,3 +292,13 @@ class FacebookConnector(GraphConnector):
             lambda item, f: [self._comment_record(ctx, page_id, post_id, item, f)],
             "comment",
         )
+
+
+def _blocked_page(fetched: Fetched, body: Any) -> Page:
+    """A page of `/{page-id}/blocked`: `data` of `{id, name}` (people and Pages), `paging.next`."""
+    data = body["data"]
+    if not isinstance(data, list):
+        raise TypeError("data is not a list")
+    following = (body.get("paging") or {}).get("next")
+    entries = [ModerationEntry(id=str(b["id"]), name=b.get("name") or None) for b in data]
+    return entries, ((str(following), None) if following and data else None)

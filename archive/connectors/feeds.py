@@ -197,6 +197,7 @@ class FeedConnector(BaseConnector):
         old_post_comments="no (feeds carry no comments)",
         credentials="none (public feed)",
         counts="none: feeds publish no counts",
+        moderation="no: feeds carry no moderation",
         finds_comments=False,
         finds_replies=False,
         finds_post_deletions=False,

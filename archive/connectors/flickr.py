@@ -105,6 +105,7 @@ class FlickrConnector(BaseConnector):
                 note="an `extras` value Flickr answers but does not document (unverified); comments are flat",
             ),
         ),
+        moderation="no: a hidden comment looks deleted; blocked members are not in the public API",
         finds_replies=False,
     )
 

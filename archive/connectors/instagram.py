@@ -81,6 +81,9 @@ class InstagramConnector(GraphConnector):
                 note="Meta: replies included, comments on carousel children excluded; hidden comments unverified",
             ),
         ),
+        moderation="hidden comments stay records, a version marked hidden (`hidden`, shown to the account's own "
+        "token); not shown: who hid it or when, blocked or restricted accounts, the comment filter's words",
+        finds_hidden_comments=True,
     )
 
     def _user(self, ctx: HarvestContext) -> dict[str, Any]:

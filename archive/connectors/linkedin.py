@@ -134,6 +134,7 @@ class LinkedInConnector(BaseConnector):
         credentials="a 3-legged OAuth token with r_organization_social of a Page administrator; Communis sends "
         "the `LinkedIn-Version` header itself",
         counts="none: the posts API publishes no post or comment count",
+        moderation="no: a comment the Page hid or deleted looks deleted; the API shows no blocked members",
     )
 
     def client_auth(self, account: Account, token: str | None) -> tuple[dict[str, str], dict[str, str]]:

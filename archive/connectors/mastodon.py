@@ -24,6 +24,7 @@ from schemas import (
     Kind,
     KnownItem,
     MediaRef,
+    ModerationEntry,
     Platform,
     Poll,
     PollOption,
@@ -38,6 +39,7 @@ from .counting import dig, per_item, profile, profile_of, published_time, total
 from .http import Fetched
 from .listing import ITEM_ERRORS, cause, raw_of, reason_at, required, writable
 from .media import fetch_media, with_digests
+from .moderation import ListSource, Page, read_lists
 from .text import html_to_text
 from .times import iso
 
@@ -116,7 +118,11 @@ class MastodonConnector(BaseConnector):
             ),
             Publishes(CountOf.COMMENTS, "replies_count", per_item=True, covers=Covers.CHILDREN),
         ),
+        moderation="with the account's own token (read:blocks, read:mutes, read:filters): blocked and muted "
+        "accounts, blocked domains and filters with their keywords, each a versioned record; without one, "
+        "a note. A reply a moderator removed is a tombstone like any deletion",
         finds_old_post_comments=False,
+        finds_moderation_lists=True,
     )
 
     def _api(self, ctx: HarvestContext, path: str) -> str:
@@ -324,9 +330,84 @@ class MastodonConnector(BaseConnector):
         middle = [status] if status.get("in_reply_to_id") is not None else []
         yield from self._page(ctx, fetched, own_id, root, ancestors + middle + descendants)
 
+    def moderation_lists(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
+        """Blocks, mutes, domain blocks (paged by `Link`) and v2 filters: the token's own, so only with one."""
+        if ctx.account.credentials is None:
+            ctx.notes.append(
+                "mastodon blocks, mutes, domain_blocks, filters: not read: no token configured (they are the "
+                "token's own lists: read:blocks, read:mutes, read:filters)"
+            )
+            return
+        yield from read_lists(
+            ctx,
+            self.platform,
+            [
+                ListSource("blocks", self._api(ctx, "/api/v1/blocks"), {"limit": "80"}, _accounts_page),
+                ListSource("mutes", self._api(ctx, "/api/v1/mutes"), {"limit": "80"}, _accounts_page),
+                ListSource("domain_blocks", self._api(ctx, "/api/v1/domain_blocks"), {"limit": "200"}, _domains_page),
+                ListSource("filters", self._api(ctx, "/api/v2/filters"), None, _filters_page),
+            ],
+        )
+
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
         fetched = ctx.fetcher.get(self._api(ctx, f"/api/v1/statuses/{item_id}"), accept=(404, 410))
         if fetched.response.status_code == 200:
             ctx.seen.add(item_id)
             return None
         return self.gone(ctx, fetched, item_id, known)
+
+
+def _following(fetched: Fetched) -> tuple[str, dict[str, str] | None] | None:
+    link = _next_link(fetched)
+    return (link, None) if link else None
+
+
+def _list_of(body: Any, what: str) -> list[Any]:
+    if not isinstance(body, list):
+        raise TypeError(f"expected a list of {what}, got {type(body).__name__}")
+    return body
+
+
+def _accounts_page(fetched: Fetched, body: Any) -> Page:
+    """`GET /api/v1/blocks` and `/mutes`: Account objects; a mute may carry `mute_expires_at`."""
+    return [
+        ModerationEntry(
+            id=str(a["id"]),
+            handle=a["acct"],
+            name=a.get("display_name") or None,
+            url=a.get("url"),
+            expires_at=iso(a.get("mute_expires_at")),
+        )
+        for a in _list_of(body, "accounts")
+    ], _following(fetched)
+
+
+def _domains_page(fetched: Fetched, body: Any) -> Page:
+    """`GET /api/v1/domain_blocks`: plain domain strings."""
+    domains = _list_of(body, "domains")
+    if not all(isinstance(d, str) and d for d in domains):
+        raise TypeError("a domain block is not a domain name")
+    return [ModerationEntry(domain=d) for d in domains], _following(fetched)
+
+
+def _filters_page(fetched: Fetched, body: Any) -> Page:
+    """`GET /api/v2/filters`: Filter objects, each with its keywords (and the single statuses it hides)."""
+    entries = []
+    for f in _list_of(body, "filters"):
+        common = {
+            "title": f["title"],
+            "context": list(f.get("context") or []),
+            "action": f.get("filter_action"),
+            "expires_at": iso(f.get("expires_at")),
+        }
+        for k in f.get("keywords") or []:
+            entries.append(
+                ModerationEntry(
+                    id=f"{f['id']}/{k['id']}", keyword=k["keyword"], whole_word=k.get("whole_word"), **common
+                )
+            )
+        for st in f.get("statuses") or []:
+            entries.append(ModerationEntry(id=f"{f['id']}/status/{st['id']}", status_id=str(st["status_id"]), **common))
+        if not f.get("keywords") and not f.get("statuses"):
+            entries.append(ModerationEntry(id=str(f["id"]), **common))
+    return entries, None

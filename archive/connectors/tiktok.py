@@ -61,6 +61,7 @@ class TikTokConnector(BaseConnector):
         credentials="a user access token with the video.list and user.info.basic scopes, granted by the "
         "municipality's own TikTok login",
         counts="none read: the Display API's `comment_count` counts comments it cannot list",
+        moderation="no: the Display API has no comments, filters or blocked accounts",
         finds_comments=False,
         finds_replies=False,
         finds_comment_deletions=False,

@@ -99,6 +99,9 @@ class WordPressConnector(BaseConnector):
                 note="without a logged-in user only approved comments are listed and counted; read on sweep runs only",
             ),
         ),
+        moderation="comments a moderator held, marked spam or trashed inside the window: a version marked hidden "
+        "(the public API answers 401 for them; which of the three, who and why it does not say). The comment "
+        "blocklist and moderation words are site settings the REST API does not serve",
     )
 
     def __init__(self) -> None:

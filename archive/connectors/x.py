@@ -39,6 +39,7 @@ from schemas import (
     Kind,
     KnownItem,
     MediaRef,
+    ModerationEntry,
     Platform,
     Poll,
     PollOption,
@@ -47,11 +48,12 @@ from schemas import (
 )
 
 from ..bundles import Rejected, encoded
-from ..errors import GaveUp, PayloadInvalid
+from ..errors import ConnectorError, GaveUp, PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext, Publishes
 from .counting import dig, per_item, profile_of, published_time, total
 from .http import Fetched
 from .listing import page_bundles, reason_at, rejected_page
+from .moderation import ListSource, Page, read_lists
 from .text import hashtags
 from .times import iso
 from .walk import Walk, read_threads
@@ -176,8 +178,12 @@ class XConnector(BaseConnector):
                 "count is not comparable",
             ),
         ),
+        moderation="with a user-context token of the account (OAuth 2.0 PKCE, `block.read`, `mute.read`): blocked "
+        "and muted accounts, each a versioned record; an app-only token is refused (a note). Hidden replies: "
+        "not shown (no field says a reply is hidden; it stays a live record)",
         finds_comments=False,
         finds_replies=False,
+        finds_moderation_lists=True,
     )
 
     def _url(self, ctx: HarvestContext, path: str) -> str:
@@ -449,6 +455,26 @@ class XConnector(BaseConnector):
                 return
             params = {**params, "next_token": str(token)}
 
+    def moderation_lists(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
+        """`GET /2/users/{id}/blocking` and `/muting` (`pagination_token` paging): the user's own lists, which
+        X shows only to a user-context token; an app-only token gets 403 (a note in the report)."""
+        user_id = ctx.cursor.get("user_id") or ctx.state.cursor.get("user_id")
+        if not user_id:
+            try:
+                user_id = str(self._lookup_user(ctx)["id"])
+            except ConnectorError as exc:
+                ctx.notes.append(f"x blocks, mutes: not read ({exc.one_line()})")
+                return
+        params = {"max_results": "1000", "user.fields": "username,name"}
+        yield from read_lists(
+            ctx,
+            self.platform,
+            [
+                ListSource("blocks", self._url(ctx, f"/2/users/{user_id}/blocking"), params, _users_page(params)),
+                ListSource("mutes", self._url(ctx, f"/2/users/{user_id}/muting"), params, _users_page(params)),
+            ],
+        )
+
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
         fetched = ctx.fetcher.get(
             self._url(ctx, "/2/tweets"), params={"ids": item_id, "tweet.fields": "created_at,edit_history_tweet_ids"}
@@ -467,3 +493,28 @@ class XConnector(BaseConnector):
         if not gone:  # withheld, suspended or protected: not a deletion we can attest
             return None
         return self.gone(ctx, fetched, item_id, known)
+
+
+def _users_page(params: dict[str, str]) -> Callable[[Fetched, Any], Page]:
+    """A page of blocked or muted users: `data` of users (absent when there are none), `meta.next_token`."""
+
+    def parse(fetched: Fetched, body: Any) -> Page:
+        if not isinstance(body, dict) or ("data" not in body and "meta" not in body):
+            raise TypeError("neither data nor meta in the answer")
+        users = body.get("data") or []
+        if not isinstance(users, list):
+            raise TypeError("data is not a list")
+        entries = [
+            ModerationEntry(
+                id=str(u["id"]),
+                handle=u.get("username"),
+                name=u.get("name") or None,
+                url=f"https://x.com/{u['username']}" if u.get("username") else None,
+            )
+            for u in users
+        ]
+        token = (body.get("meta") or {}).get("next_token")
+        url = fetched.capture.url.split("?", 1)[0]
+        return entries, ((url, {**params, "pagination_token": str(token)}) if token and users else None)
+
+    return parse

@@ -118,6 +118,9 @@ class YouTubeConnector(BaseConnector):
                 note="comments held for review are not counted (unverified)",
             ),
         ),
+        moderation="no: a comment held for review or rejected looks deleted with an API key (`moderationStatus` "
+        "and the held and likely-spam listings answer only the channel owner's OAuth token, which the connector "
+        "does not use); the Data API exposes no blocked-words list and no hidden users",
         archives_media=False,
     )
 

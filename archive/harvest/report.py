@@ -28,6 +28,10 @@ def markdown_report(results: Sequence[dict[str, Any]], health: Sequence[AccountH
     if checked:
         lines += ["", "## Completeness", ""]
         lines += [f"- **{r['account']}**: {str(r['completeness']).replace(chr(10), ' ')}" for r in checked]
+    notes = [(r["account"], note) for r in results for note in r.get("notes") or []]
+    if notes:
+        lines += ["", "## Notes", ""]
+        lines += [f"- **{account}**: {note}" for account, note in notes]
     problems = [h for h in health if not h.ok]
     if problems:
         lines += ["", "## ⚠ Accounts that need attention", ""]

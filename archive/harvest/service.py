@@ -70,6 +70,8 @@ class HarvestReport:
     """Published counts this run wrote to the counts index: the new ones and those whose value moved."""
     completeness: str | None = None
     """The run's completeness check in one line (the whole report's summary after a sweep)."""
+    notes: list[str] = field(default_factory=list)
+    """What the run could not read without failing, one line each (a moderation list the token may not read)."""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values (files by key, quarantined items by reason): the flow's task result and the
@@ -87,7 +89,7 @@ def _candidates(table: HarvestTable, account: str, ctx: HarvestContext) -> Itera
     million items holds neither list."""
     for doc in table.items_in(account, live=True, published_since=ctx.window_start.isoformat()):
         item_id = str(doc["item_id"])
-        if item_id not in ctx.seen:
+        if item_id not in ctx.seen and doc.get("kind") != "moderation":  # a list unread this run is no deletion
             yield item_id, known_item(doc)
 
 
@@ -163,6 +165,7 @@ def harvest_account(
         def stream() -> Iterator[CaptureBundle | Rejected]:
             try:
                 yield from versioner.filter(_listings(ctx, connector.harvest(ctx)))
+                yield from versioner.filter(connector.moderation_lists(ctx))
                 for item_id, known in _candidates(table, account.id, ctx):
                     try:
                         bundle = connector.check_deleted(ctx, item_id, known)
@@ -226,6 +229,7 @@ def harvest_account(
     report.ok, report.error, report.counts = ok, error, versioner.counts
     report.captures, report.files, report.quarantined = r.captures, r.files, r.quarantined
     report.crashed = r.crashed
+    report.notes = list(ctx.notes)
     report.requests, report.bytes = fetcher.requests, fetcher.bytes
     report.consecutive_failures = saved.consecutive_failures
     report.items_written = written

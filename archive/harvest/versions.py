@@ -26,6 +26,9 @@ class VersionCounts:
     unchanged: int = 0
     comments: int = 0
     media: int = 0
+    moderation: int = 0
+    """New versions of the account's moderation lists (archive/connectors/moderation.py): counted apart from
+    new and edited items, which are what the platform published."""
 
 
 @dataclass
@@ -54,7 +57,9 @@ class Versioner:
         first_seen = previous.first_seen if previous else (record.first_seen_at or record.captured_at)
         versioned = record.model_copy(update={"version": version, "first_seen_at": first_seen})
         self.remember(versioned)
-        if record.deleted:
+        if record.kind.value == "moderation":
+            self.counts.moderation += 1
+        elif record.deleted:
             self.counts.deleted += 1
         elif previous is None:
             self.counts.new += 1

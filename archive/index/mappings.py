@@ -74,6 +74,30 @@ RECORD_MAPPINGS: dict[str, Any] = {
                 "voters": {"type": "long"},
             }
         },
+        # A moderation list's entries: searchable by the handle, domain or word they name (`text` holds
+        # a readable rendering of the same, for full-text search and request masking).
+        "moderation": {
+            "properties": {
+                "name": _kw,
+                "entries": {
+                    "properties": {
+                        "id": _kw,
+                        "handle": _kw,
+                        "name": _text_kw,
+                        "domain": _kw,
+                        "keyword": _text_kw,
+                        "whole_word": _bool,
+                        "title": _text_kw,
+                        "context": _kw,
+                        "action": _kw,
+                        "status_id": _kw,
+                        "url": _kw,
+                        "since": _date,
+                        "expires_at": _date,
+                    }
+                },
+            }
+        },
         "published_at": _date,
         "edited_at": _date,
         "first_seen_at": _date,

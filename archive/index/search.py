@@ -275,8 +275,9 @@ def build_filters(q: SearchQuery) -> list[dict[str, Any]]:
         filters.append(held if q.on_hold else {"bool": {"must_not": [held]}})
     if q.latest_only or q.public_only:
         filters.append({"term": {"is_latest": True}})
-    if q.public_only:
+    if q.public_only:  # what the public sees now: no deleted or hidden item, no moderation list of the account
         filters += [{"term": {"deleted": False}}, {"term": {"hidden_on_platform": False}}]
+        filters.append({"bool": {"must_not": [{"term": {"kind": "moderation"}}]}})
     for rng in (_range("published_at", q.date_from, q.date_to), _range("captured_at", q.captured_from, q.captured_to)):
         if rng is not None:
             filters.append(rng)

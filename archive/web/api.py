@@ -134,6 +134,13 @@ def run_search(state: AppState, who: Principal, params: SearchParams, *, facets:
     return result
 
 
+def is_public(doc: dict[str, Any]) -> bool:
+    """What a read-only user may see: the latest version of an item neither deleted nor hidden, and no
+    moderation list (a block list is the account's own decision, not something the platform shows)."""
+    hidden = doc.get("deleted") or doc.get("hidden_on_platform") or doc.get("kind") == "moderation"
+    return not hidden and doc.get("is_latest", True)
+
+
 def load_record(
     state: AppState, who: Principal, record_id: str, *, action: AuditAction = AuditAction.VIEW, note: str = ""
 ) -> dict[str, Any]:
@@ -142,7 +149,7 @@ def load_record(
         doc = state.archive.index.get(record_id)
     except RecordNotFound as exc:
         raise HTTPException(404, f"no record {record_id}") from exc
-    if who.public_only and (doc.get("deleted") or doc.get("hidden_on_platform") or not doc.get("is_latest", True)):
+    if who.public_only and not is_public(doc):
         raise HTTPException(404, f"no record {record_id}")
     state.audit_event(action, who.user.name, who.role, record_id, who.client, note=note)
     return shown(doc, who)

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from ..clock import mastodon_time
 from ..faults import RateLimiter
 from ..httpcore import Request, Response, json_response
-from ..social import Comment, Media, Post, SocialModel
+from ..social import Comment, Listed, Media, Post, SocialModel
 
 #: Platforms whose public data needs no credential (Bluesky's public AppView, plain feeds).
 PUBLIC_PLATFORMS = frozenset({"bluesky", "rss"})
@@ -34,6 +34,8 @@ class PlatformApp:
     prefix: ClassVar[str]
     token_params: ClassVar[tuple[str, ...]] = ("access_token",)
     """Query parameters that may carry the credential instead of ``Authorization: Bearer``."""
+    moderation_lists: ClassVar[tuple[str, ...]] = ()
+    """The account's own moderation lists this platform's API serves (``blocks``, ``mutes``, ``list_blocks``)."""
 
     def __init__(self, model: SocialModel, rate: RateLimiter) -> None:
         self.model = model
@@ -78,6 +80,10 @@ class PlatformApp:
 
     def media_url(self, base: str, media: Media) -> str:
         return f"{base}/media/{media.no}.{media.ext}"
+
+    def listed_id(self, entry: Listed) -> str:
+        """The platform's id of a moderation list entry (the person's account id, a list's URI)."""
+        return str(entry.person.no)
 
     # ---- shared behaviour ---------------------------------------------------------------------
     def handle(self, sub: str, req: Request, base: str) -> Response:
@@ -165,10 +171,24 @@ class PlatformApp:
                     }
                 )
         handle = ACCOUNT_HANDLES.get(self.name, "{h}").format(h=m.owner.handle)
+        moderation = {
+            name: [
+                {
+                    "id": self.listed_id(e),
+                    "handle": e.person.handle,
+                    "name": e.person.name,
+                    "since": mastodon_time(e.created_ms),
+                    **({"list": e.list_name} if e.list_name else {}),
+                }
+                for e in m.listed(name)
+            ]
+            for name in self.moderation_lists
+        }
         return {
             "base_url": base,
             "handle": handle,
             "needs_token": self.name not in PUBLIC_PLATFORMS,
             "total_drift": m.total_drift,
             "items": rows,
+            "moderation": moderation,
         }

@@ -15,6 +15,13 @@ Faithful points (atproto lexicons ``app.bsky.actor.getProfile``, ``app.bsky.feed
 - ``getPosts?uris=…`` (≤ 25) returns the posts that exist; deleted ones are simply absent.
 - Every response carries ``RateLimit-Limit/Remaining/Reset/Policy``; over the limit 429
   ``{"error":"RateLimitExceeded"}`` with ``RateLimit-Reset`` in epoch seconds.
+- ``app.bsky.graph.getBlocks`` / ``getMutes`` / ``getListBlocks``: the viewer's own blocks (profile views
+  with ``viewer.blocking``, the block record's URI), mutes (``viewer.muted``) and blocked moderation lists
+  (list views: ``uri``, ``creator``, ``name``, ``purpose`` ``…#modlist``, ``viewer.blocked``), newest first,
+  ``limit`` 1–100 (default 50), ``cursor`` ``{ms}::{n}`` (the recorded answers' cursors have that shape);
+  without a session token 401 ``AuthMissing``. The real ones live on the viewer's PDS, which proxies them
+  to the AppView; the simulator answers at its one base URL. The shapes follow atproto.dart's recorded
+  answers; the order of entries and the cursor's meaning are our own reading.
 - Timestamps ``2024-05-02T08:15:29.812Z``. Videos: the view's ``playlist`` URL (an HLS playlist on
   the network; here the MP4 itself) and ``thumbnail``.
 
@@ -39,9 +46,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..clock import iso_micro, mastodon_time
+from ..clock import DAY_MS, iso_micro, mastodon_time
 from ..httpcore import Request, Response, json_response
-from ..social import Comment, Person, Post
+from ..social import Comment, Listed, Person, Post
 from .base import PlatformApp, plain_json
 
 CT = "application/json; charset=utf-8"
@@ -85,8 +92,17 @@ def _cid(*parts: object) -> str:
     return "b" + base64.b32encode(b"\x01" + codec + b"\x12\x20" + digest).decode().lower().rstrip("=")
 
 
+#: The viewer's moderation methods: method → (the model's list, the key of the answer's array).
+_GRAPH = {
+    "app.bsky.graph.getBlocks": ("blocks", "blocks"),
+    "app.bsky.graph.getMutes": ("mutes", "mutes"),
+    "app.bsky.graph.getListBlocks": ("list_blocks", "lists"),
+}
+
+
 class App(PlatformApp):
     name = "bluesky"
+    moderation_lists = ("blocks", "mutes", "list_blocks")
     prefix = "/bsky"
 
     # ---- identities ---------------------------------------------------------------------------
@@ -369,6 +385,8 @@ class App(PlatformApp):
                 return self.error(400, "uris must not have more than 25 elements", code="InvalidRequest")
             views = [v for v in (self._view_of(u, base) for u in uris) if v is not None]
             return self._ok({"posts": views})
+        if method in _GRAPH:
+            return self._graph(method, req)
         if method == "app.bsky.feed.getRepostedBy":
             uri = req.param("uri") or ""
             by = [self._profile(self.model.owner)] if any(self._reposted_uri(r) == uri for r in self._reposts()) else []
@@ -377,6 +395,58 @@ class App(PlatformApp):
 
     def _ok(self, body: dict[str, Any]) -> Response:
         return json_response(200, plain_json(body), content_type=CT, headers=self._limits())
+
+    # ---- the viewer's own moderation ----------------------------------------------------------
+    def listed_id(self, entry: Listed) -> str:
+        if entry.list_name is not None:
+            return self._list_uri(entry)
+        return self._did(entry.person)
+
+    def _list_uri(self, entry: Listed) -> str:
+        return f"at://{self._did(entry.person)}/app.bsky.graph.list/{_tid(entry.created_ms - DAY_MS, entry.no)}"
+
+    def _graph(self, method: str, req: Request) -> Response:
+        """``getBlocks``, ``getMutes``, ``getListBlocks``: the viewer's own lists, so only with a session token
+        (the account's, when the model has one); ``limit`` 1–100 (default 50), ``cursor``."""
+        token = req.bearer()
+        if token is None or (self.model.token is not None and token != self.model.token):
+            return self.error(401, "Authentication Required", code="AuthMissing" if token is None else "InvalidToken")
+        name, key = _GRAPH[method]
+        raw = req.param("limit")
+        if raw is not None and not (raw.isdigit() and 1 <= int(raw) <= 100):
+            return self.error(400, "limit must be an integer between 1 and 100", code="InvalidRequest")
+        limit = int(raw) if raw else 50
+        entries = self.model.listed(name)
+        cursor = req.param("cursor")
+        if cursor:
+            at, _, no = cursor.partition("::")
+            if not (at.isdigit() and no.isdigit()):
+                return self.error(400, "Malformed cursor", code="InvalidRequest")
+            entries = [e for e in entries if (e.created_ms, e.no) < (int(at), int(no))]
+        page = entries[:limit]
+        body: dict[str, Any] = {key: [self._listed_view(name, e) for e in page]}
+        if len(entries) > limit:
+            body["cursor"] = f"{page[-1].created_ms}::{page[-1].no}"
+        return self._ok(body)
+
+    def _listed_view(self, name: str, entry: Listed) -> dict[str, Any]:
+        owner = self._did(self.model.owner)
+        record = f"at://{owner}/app.bsky.graph.{'listblock' if name == 'list_blocks' else 'block'}/"
+        record += _tid(entry.created_ms, entry.no)
+        if name == "list_blocks":
+            return {
+                "uri": self._list_uri(entry),
+                "cid": _cid("list", entry.no, entry.list_name),
+                "creator": self._profile(entry.person),
+                "name": entry.list_name,
+                "purpose": "app.bsky.graph.defs#modlist",
+                "indexedAt": iso_micro(entry.created_ms - DAY_MS)[:23] + "Z",
+                "viewer": {"muted": False, "blocked": record},
+            }
+        viewer: dict[str, Any] = {"muted": name == "mutes", "blockedBy": False}
+        if name == "blocks":
+            viewer["blocking"] = record
+        return {**self._profile(entry.person), "indexedAt": "2023-04-22T01:26:08.149Z", "viewer": viewer}
 
     def _limits(self, remaining: int = 2999, reset_in: int = 300) -> list[tuple[str, str]]:
         reset = self.model.clock.now_ms() // 1000 + reset_in

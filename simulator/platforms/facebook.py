@@ -21,6 +21,9 @@ throttling, usage headers, paging, ``fields=``) are in ``graph.py``:
   ``summary{order,total_count,can_comment}``. Default fields ``created_time,from,message,id``.
 - Ids: Page ``{15 digits}``, post ``{pageid}_{postid}``, comment ``{postid}_{commentid}``.
 - ``GET /{id}`` of a deleted (or never existing) post or comment: 400 code 100 subcode 33.
+- ``GET /{page-id}/blocked``: the people and Pages blocked from the Page, ``data`` of ``{id, name}``
+  (newest block first, cursor paging as every edge). Unverified: the reference shows no example answer,
+  no recording has one, and the order of a real answer is unknown; the connector does not rely on it.
 
 Decisions where the documentation is silent:
 - The Page token can moderate, so comments carry ``from`` and hidden comments are listed with
@@ -40,7 +43,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..httpcore import Request, Response
-from ..social import Comment, Media, Person, Post
+from ..social import Comment, Listed, Media, Person, Post
 from .graph import (
     DEFAULT_LIMIT,
     FieldSpec,
@@ -111,6 +114,7 @@ COMMENT_FIELDS = frozenset(
 
 class App(GraphApp):
     name = "facebook"
+    moderation_lists = ("blocks",)
     prefix = "/fb"
     buc_type = "pages"
     buc_code = 80001
@@ -133,6 +137,13 @@ class App(GraphApp):
         post = self.model.post(comment.post)
         assert post is not None
         return f"{self._post_obj(post)}_{self._number('comment', comment.no)}"
+
+    def listed_id(self, entry: Listed) -> str:
+        return self._person(entry.person)["id"]
+
+    def _blocked(self, entry: Listed) -> dict[str, str]:
+        """A Profile blocked from the Page: ``id`` and ``name``, what the edge gives without ``fields``."""
+        return self._person(entry.person)
 
     def _person(self, person: Person) -> dict[str, str]:
         if person.no == self.model.owner.no:
@@ -337,6 +348,8 @@ class App(GraphApp):
                 return self.ok(self._page(specs))
             if edge in ("posts", "feed", "published_posts"):
                 return self.ok(self._posts(req, base, sub, specs))
+            if edge == "blocked":
+                return self.ok(page_of(self.model.listed("blocks"), req, base, sub, self._blocked))
             raise nonexisting_field(edge, "Page")
         item = self.lookup(node)
         if isinstance(item, Post) and self._live_post(item):

@@ -37,7 +37,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from urllib.parse import urlencode
 
 from ..clock import to_datetime
@@ -247,8 +247,18 @@ def time_param(req: Request, name: str) -> int | None:
     return int(moment.timestamp() * 1000)
 
 
+class Paged(Protocol):
+    """What a Graph edge pages by: the item's time and number (posts, comments, moderation list entries)."""
+
+    @property
+    def no(self) -> int: ...
+
+    @property
+    def created_ms(self) -> int: ...
+
+
 def page_of(
-    items: Sequence[Post | Comment],
+    items: Sequence[Paged],
     req: Request,
     base: str,
     path: str,

@@ -24,6 +24,13 @@ limits):
 - Every response carries ``x-rate-limit-limit/remaining/reset`` (epoch seconds, 15-minute windows);
   over the limit (an injected fault) 429 with a problem+JSON body and ``x-rate-limit-remaining: 0``,
   reset = now + the fault's ``retry_after``. Other errors are problem+JSON too.
+- ``GET /2/users/{id}/blocking`` and ``/muting`` (blocks and mutes lookup): the user's own, ``data`` of
+  users (``id``, ``name``, ``username`` and what ``user.fields`` asks), ``meta{result_count,next_token,
+  previous_token}``, ``max_results`` 1–1000 (default 100), ``pagination_token``; no ``data`` when empty (as
+  tweepy's recorded muting answer shows the shape with one user); another user's id: 403. X allows these
+  to user-context tokens only (OAuth 2.0 PKCE with block.read / mute.read; app-only: 403 "Unsupported
+  Authentication"): the simulator takes the account's token for one, and a test injects the 403 as a
+  fault. 15 requests per 15 minutes. Newest block first is our assumption (X does not document the order).
 - Timestamps ``2024-05-02T08:15:30.000Z`` (X sends whole seconds).
 - ``text`` is HTML-escaped: ``&`` ``<`` ``>`` arrive as ``&amp;`` ``&lt;`` ``&gt;`` (as tweepy's real
   recordings show; nothing else is escaped).
@@ -65,7 +72,7 @@ from typing import Any
 from ..clock import ClockError, parse_instant, to_datetime
 from ..httpcore import Request, Response, json_response
 from ..rand import mix
-from ..social import Comment, Media, Person, Post, Version
+from ..social import Comment, Listed, Media, Person, Post, Version
 from .base import PlatformApp, plain_json
 
 CT = "application/json; charset=utf-8"
@@ -76,7 +83,7 @@ WINDOW_S = 900
 TIMELINE_CAP = 3200
 NOTE_LIMIT = 280
 DEFAULT_TWEET = ("id", "text", "edit_history_tweet_ids")
-LIMITS = {"users": 300, "timeline": 1500, "search": 450, "lookup": 3500}
+LIMITS = {"users": 300, "timeline": 1500, "search": 450, "lookup": 3500, "blocking": 15, "muting": 15}
 _HASHTAG = re.compile(r"(?<![\w&])#(\w[\w-]*)")
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 HOUR_MS = 3_600_000
@@ -149,6 +156,7 @@ class _BadRequest(Exception):
 class App(PlatformApp):
     name = "x"
     prefix = "/x"
+    moderation_lists = ("blocks", "mutes")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -581,6 +589,8 @@ class App(PlatformApp):
                 return self._by_id(parts[2], req)
             if parts[:2] == ["2", "users"] and len(parts) == 4 and parts[3] == "tweets":
                 return self._timeline(parts[2], req, base)
+            if parts[:2] == ["2", "users"] and len(parts) == 4 and parts[3] in ("blocking", "muting"):
+                return self._moderation(parts[2], parts[3], req)
             if parts == ["2", "tweets", "search", "recent"]:
                 return self._search(req, base)
             if parts == ["2", "tweets"]:
@@ -738,6 +748,37 @@ class App(PlatformApp):
         body = self._envelope(req, base, [(it, None) for it in page]) if page else {}
         body["meta"] = meta
         return self._ok("timeline", body)
+
+    def listed_id(self, entry: Listed) -> str:
+        return self._user_id(entry.person)
+
+    def _moderation(self, user_id: str, which: str, req: Request) -> Response:
+        """``GET /2/users/{id}/blocking`` or ``/muting``: the token's own user only (the simulator takes the
+        account's token as a user-context one), ``max_results`` 1–1000 (default 100), ``pagination_token``."""
+        if user_id != self._user_id(self.model.owner):
+            return self.error(403, "You are not permitted to see the blocks or mutes of another user.")
+        entries = self.model.listed("blocks" if which == "blocking" else "mutes")
+        limit = self._int_param(req, "max_results", 1, 1000, 100)
+        token = req.param("pagination_token")
+        start = 0
+        if token:
+            try:
+                start = int(token, 36)
+            except ValueError:
+                raise _BadRequest(
+                    "pagination_token", token, f"The `pagination_token` query parameter value [{token}] is not valid"
+                ) from None
+        page = entries[start : start + limit]
+        body: dict[str, Any] = {}
+        if page:
+            body["data"] = [self._user(e.person, set(req.params("user.fields"))) for e in page]
+        meta: dict[str, Any] = {"result_count": len(page)}
+        if start + limit < len(entries):
+            meta["next_token"] = _b36(start + limit)
+        if start:
+            meta["previous_token"] = _b36(max(start - limit, 0))
+        body["meta"] = meta
+        return self._ok(which, body)
 
     def _search(self, req: Request, base: str) -> Response:
         query = (req.param("query") or "").strip()
