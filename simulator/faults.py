@@ -6,8 +6,8 @@ a malformed body (truncated JSON, wrong types, an HTML error page, an empty body
 connection, a ``drop`` (the platform's own answer with one listed item left out, ``item`` naming it or
 the last one: a listing that misses a comment once, as eventually consistent APIs do, for the
 completeness tests), or a ``poison`` answer (``simulator/poison.py``: deep JSON, endless bodies, broken
-encodings, lying lengths, XML entity bombs). Rules match on platform, path prefix, account,
-method and a query substring; the first active match wins. With ``echo`` the answer (the fault's
+encodings, lying lengths, XML entity bombs). Rules match on platform, path prefix, a path
+substring, account, method and a query substring; the first active match wins. With ``echo`` the answer (the fault's
 or the platform's own) also repeats the request's full URL, query and credential included, as
 debug fields and error pages of some platforms do (``request_url`` first in a JSON object, a line
 before any other body).
@@ -54,6 +54,7 @@ class FaultRule:
     account: str | None = None
     method: str | None = None
     query: str | None = None  # a substring of the raw query string (``paged=2``)
+    path_contains: str | None = None  # a substring of the path (``/blocking``, whatever the user id before it)
     size: int | None = None  # bytes a streamed poison serves
     echo: bool = False  # the answer repeats the request's URL (query and key included)
     item: str | None = None  # a `drop` leaves out the listed item with this id (None: the last one listed)
@@ -86,6 +87,7 @@ class FaultRule:
             account=match.get("account"),
             method=match.get("method"),
             query=match.get("query"),
+            path_contains=match.get("path_contains"),
             size=int(event["size"]) if event.get("size") is not None else None,
             echo=bool(event.get("echo", False)),
             item=str(event["item"]) if event.get("item") is not None else None,
@@ -111,6 +113,7 @@ class FaultRule:
             and (self.account is None or self.account == account)
             and (self.method is None or self.method.upper() == method)
             and (self.query is None or self.query in query)
+            and (self.path_contains is None or self.path_contains in path)
         )
 
     def describe(self) -> dict[str, Any]:
@@ -134,6 +137,7 @@ class FaultRule:
                 "account": self.account,
                 "method": self.method,
                 "query": self.query,
+                "path_contains": self.path_contains,
             },
         }
 

@@ -70,7 +70,8 @@ Faults:    {"type": "fault", "kind": "status" | "rate_limit" | "slow" | "malform
                                                            path_prefix is the full path, /m/… or /wp/…; account
                                                            is a Mastodon username, or "blog" for WordPress;
                                                            echo true: the answer repeats the request's URL,
-                                                           key and all, as some platforms' debug fields do)
+                                                           key and all, as some platforms' debug fields do;
+                                                           "path_contains": "/blocking" matches a substring)
            {"type": "faults.clear"}
 """
 

@@ -20,9 +20,10 @@ image, video and quote-with-media embeds, `quote_of` from a quoted post.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from schemas import (
+    Account,
     Author,
     CaptureBundle,
     CountOf,
@@ -38,11 +39,11 @@ from schemas import (
 )
 
 from ..bundles import Rejected
-from ..errors import PayloadInvalid
+from ..errors import ConnectorError, PayloadInvalid
 from .base import BaseConnector, Capabilities, HarvestContext, Publishes
 from .counting import dig, per_item, profile, profile_of, published_time, total
 from .http import Fetched
-from .listing import PAGE_ERRORS, field_of, listed, page_bundles, rejected_page, required
+from .listing import ITEM_ERRORS, PAGE_ERRORS, cause, field_of, listed, page_bundles, rejected_page, required
 from .moderation import ListSource, Page, read_lists
 from .text import hashtags
 from .times import iso
@@ -160,11 +161,23 @@ class BlueskyConnector(BaseConnector):
                 note="replies the AppView has indexed; replies by blocked or taken-down accounts may still count",
             ),
         ),
-        moderation="with a session token of the account (sent to `base_url`, its PDS, which proxies to the "
-        "AppView): blocked and muted accounts and blocked moderation lists, each a versioned record; "
-        "without one, a note. Replies hidden by a threadgate are left out of threads by the AppView",
+        moderation="with a session token of the account: blocked and muted accounts and blocked moderation "
+        "lists, each a versioned record, read from the account's PDS (named by its DID document) with the "
+        "token; every other request stays anonymous, since the AppView hides the posts of accounts the viewer "
+        "blocks. Without a token, a note. Replies hidden by a threadgate are left out of threads by the AppView",
         finds_moderation_lists=True,
     )
+    #: Where did:plc documents are read (the account's PDS is in its DID document).
+    plc_directory: ClassVar[str] = "https://plc.directory"
+
+    def __init__(self) -> None:
+        self._session: str | None = None
+
+    def client_auth(self, account: Account, token: str | None) -> tuple[dict[str, str], dict[str, str]]:
+        """Nothing on the AppView requests: the public view is what is archived. A session token configured
+        for the account is kept for its moderation lists alone (`moderation_lists`)."""
+        self._session = token
+        return {}, {}
 
     def _xrpc(self, ctx: HarvestContext, method: str) -> str:
         return self.api(ctx, f"/xrpc/{method}", "the AppView URL, e.g. https://public.api.bsky.app")
@@ -385,22 +398,50 @@ class BlueskyConnector(BaseConnector):
     def moderation_lists(self, ctx: HarvestContext) -> Iterator[CaptureBundle | Rejected]:
         """`app.bsky.graph.getBlocks`, `getMutes`, `getListBlocks` (`cursor` paging): the viewer's own, so
         only with the account's session token."""
-        if ctx.account.credentials is None:
+        if self._session is None:
             ctx.notes.append(
                 "bluesky blocks, mutes, list_blocks: not read: no session token configured (they are the "
                 "viewer's own lists: app.bsky.graph.getBlocks, getMutes, getListBlocks need its session)"
             )
             return
-        limit = {"limit": PAGE_LIMIT}
+        try:
+            did = ctx.cursor.get("did") or ctx.state.cursor.get("did")
+            if not did:  # the harvest before this sets it; without it the account's DID is unknown
+                raise PayloadInvalid("the account's DID is not known yet (its profile was not read)")
+            pds = self._pds(ctx, did)
+        except (ConnectorError, *ITEM_ERRORS) as exc:
+            reason = exc.one_line() if isinstance(exc, ConnectorError) else cause(exc)
+            ctx.notes.append(f"bluesky blocks, mutes, list_blocks: not read: the account's PDS is not known ({reason})")
+            return
+        limit, auth = {"limit": PAGE_LIMIT}, {"Authorization": f"Bearer {self._session}"}
         yield from read_lists(
             ctx,
             self.platform,
             [
-                ListSource("blocks", self._xrpc(ctx, "app.bsky.graph.getBlocks"), limit, _profiles("blocks")),
-                ListSource("mutes", self._xrpc(ctx, "app.bsky.graph.getMutes"), limit, _profiles("mutes")),
-                ListSource("list_blocks", self._xrpc(ctx, "app.bsky.graph.getListBlocks"), limit, _lists_page),
+                ListSource(name, f"{pds}/xrpc/{method}", limit, parse, headers=auth)
+                for name, method, parse in (
+                    ("blocks", "app.bsky.graph.getBlocks", _profiles("blocks")),
+                    ("mutes", "app.bsky.graph.getMutes", _profiles("mutes")),
+                    ("list_blocks", "app.bsky.graph.getListBlocks", _lists_page),
+                )
             ],
         )
+
+    def _pds(self, ctx: HarvestContext, did: str) -> str:
+        """The account's PDS, from its DID document (did:plc in the PLC directory, did:web at its domain).
+        The lookup is archived like any capture: it is what sent the session token there."""
+        if did.startswith("did:plc:"):
+            url = f"{self.plc_directory.rstrip('/')}/{did}"
+        elif did.startswith("did:web:"):
+            url = f"https://{did.removeprefix('did:web:')}/.well-known/did.json"
+        else:
+            raise PayloadInvalid(f"{did}: not a did:plc or did:web")
+        doc = ctx.fetcher.get(url).json()
+        services = doc.get("service") if isinstance(doc, dict) else None
+        for service in services if isinstance(services, list) else []:
+            if isinstance(service, dict) and str(service.get("id", "")).endswith("#atproto_pds"):
+                return str(service["serviceEndpoint"]).rstrip("/")
+        raise PayloadInvalid(f"{url}: the DID document names no #atproto_pds service")
 
     def check_deleted(self, ctx: HarvestContext, item_id: str, known: KnownItem) -> CaptureBundle | None:
         if _REPOST_MARK in item_id:

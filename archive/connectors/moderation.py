@@ -59,6 +59,8 @@ class ListSource:
     """A page's body → its entries and the next page; raises (KeyError, TypeError, ValueError …) on a
     body that is not the list."""
     refused: tuple[int, ...] = REFUSED
+    headers: dict[str, str] | None = None
+    """Sent with every page (a credential the list needs that the account's other requests do not get)."""
 
 
 def read_lists(ctx: HarvestContext, platform: str, sources: list[ListSource]) -> Iterator[CaptureBundle | Rejected]:
@@ -78,7 +80,7 @@ def read_list(ctx: HarvestContext, platform: str, source: ListSource) -> Iterato
     while True:
         asked.add(_where(url, params))
         try:
-            fetched = ctx.fetcher.get(url, params=params, accept=source.refused)
+            fetched = ctx.fetcher.get(url, params=params, accept=source.refused, headers=source.headers)
         except ConnectorError as exc:
             ctx.notes.append(f"{platform} {source.name}: not read this run ({exc.one_line()})")
             yield from _without_record(pages)

@@ -102,6 +102,7 @@ class WordPressConnector(BaseConnector):
         moderation="comments a moderator held, marked spam or trashed inside the window: a version marked hidden "
         "(the public API answers 401 for them; which of the three, who and why it does not say). The comment "
         "blocklist and moderation words are site settings the REST API does not serve",
+        finds_hidden_comments=True,
     )
 
     def __init__(self) -> None:

@@ -20,7 +20,8 @@ Faithful points (atproto lexicons ``app.bsky.actor.getProfile``, ``app.bsky.feed
   (list views: ``uri``, ``creator``, ``name``, ``purpose`` ``…#modlist``, ``viewer.blocked``), newest first,
   ``limit`` 1–100 (default 50), ``cursor`` ``{ms}::{n}`` (the recorded answers' cursors have that shape);
   without a session token 401 ``AuthMissing``. The real ones live on the viewer's PDS, which proxies them
-  to the AppView; the simulator answers at its one base URL. The shapes follow atproto.dart's recorded
+  to the AppView; the simulator is that PDS too, and ``/plc/{did}`` its PLC directory, whose DID document
+  names the simulator's base URL as the account's ``#atproto_pds``. The shapes follow atproto.dart's recorded
   answers; the order of entries and the cursor's meaning are our own reading.
 - Timestamps ``2024-05-02T08:15:29.812Z``. Videos: the view's ``playlist`` URL (an HLS playlist on
   the network; here the MP4 itself) and ``thumbnail``.
@@ -368,6 +369,8 @@ class App(PlatformApp):
 
     # ---- routes -------------------------------------------------------------------------------
     def route(self, sub: str, req: Request, base: str) -> Response:
+        if sub.startswith("/plc/"):
+            return self._did_document(sub.removeprefix("/plc/"), base)
         method = sub.removeprefix("/xrpc/")
         if method == "app.bsky.actor.getProfile":
             if req.param("actor") not in (self._handle(self.model.owner), self._did(self.model.owner)):
@@ -404,6 +407,22 @@ class App(PlatformApp):
 
     def _list_uri(self, entry: Listed) -> str:
         return f"at://{self._did(entry.person)}/app.bsky.graph.list/{_tid(entry.created_ms - DAY_MS, entry.no)}"
+
+    def _did_document(self, did: str, base: str) -> Response:
+        """A PLC directory's answer for the account's DID (``{base}/plc`` stands for https://plc.directory):
+        the DID document, whose ``#atproto_pds`` service is where the session's own lists are read. The
+        simulator is that PDS too (the same base URL)."""
+        owner = self.model.owner
+        if did != self._did(owner):
+            return json_response(404, plain_json({"message": f"DID not registered: {did}"}), content_type=CT)
+        doc = {
+            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+            "id": did,
+            "alsoKnownAs": [f"at://{self._handle(owner)}"],
+            "verificationMethod": [],
+            "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer", "serviceEndpoint": base}],
+        }
+        return json_response(200, plain_json(doc), content_type=CT)
 
     def _graph(self, method: str, req: Request) -> Response:
         """``getBlocks``, ``getMutes``, ``getListBlocks``: the viewer's own lists, so only with a session token

@@ -14,6 +14,7 @@ citizens' replies in its threads. A post is named by a number the world gives it
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,12 +22,12 @@ from typing import Any, ClassVar
 
 import pytest
 
-from schemas import Account
+from schemas import Account, CredentialRef
 from tests.peers.bluesky import BlueskyPeer, Ref, Session, shared
 from tests.peers.wordpress import png
 
 from .real_world import RealWorld
-from .subjects import Subject
+from .subjects import TOKEN_ENV, Subject
 
 #: The post lexicon's limits (app.bsky.feed.post: text maxGraphemes 300, maxLength 3000 bytes).
 MAX_GRAPHEMES, MAX_BYTES = 300, 3000
@@ -54,6 +55,8 @@ class AppViewWorld(RealWorld):
     citizens: list[Session]
     refs: dict[str, Ref] = field(default_factory=dict)
     numbers: dict[str, int] = field(default_factory=dict)
+    blocks: dict[str, Ref] = field(default_factory=dict)
+    """The account's block records, by the DID blocked."""
 
     def url(self, platform: str) -> str:
         return self.peer.appview
@@ -143,6 +146,29 @@ class RealBlueskySubject(Subject):
             retention_class="social-10y",
             base_url=sim.url(self.platform),
         )
+
+    def moderation_account(self, sim: Any) -> Account:
+        """The account with its session token, which the connector sends only to the account's PDS (named by
+        its DID document in the network's PLC): the PDS proxies `getBlocks` to the AppView with the viewer's
+        identity. The session goes where the contract's credential lives (the suite restores it after the test)."""
+        world: AppViewWorld = sim
+        os.environ[TOKEN_ENV] = world.kommun.jwt
+        return self.account(sim).model_copy(update={"credentials": CredentialRef(env=TOKEN_ENV)})
+
+    def plc_directory(self, sim: Any) -> str | None:
+        world: AppViewWorld = sim
+        return world.peer.plc
+
+    def block(self, sim: Any) -> dict[str, str]:
+        world: AppViewWorld = sim
+        target = world.citizens[1]
+        world.blocks[target.did] = world.peer.block(world.kommun, target)
+        return {"id": target.did, "handle": target.handle}
+
+    def unblock(self, sim: Any, blocked: dict[str, str]) -> None:
+        world: AppViewWorld = sim
+        target = next(c for c in world.citizens if c.did == blocked["id"])
+        world.peer.unblock(world.kommun, world.blocks.pop(target.did), target)
 
     def rows(self, sim: Any) -> list[dict[str, Any]]:
         world: AppViewWorld = sim

@@ -157,6 +157,9 @@ class RealWordPressSubject(WordPressSubject):
         if op == "delete_comment":
             peer.one("moderate", id=self._comment(fields["no"]), status="delete")
             return {"no": fields["no"]}
+        if op == "hide_comment":  # the site's moderator unapproves it (held again), as in wp-admin
+            peer.one("moderate", id=self._comment(fields["no"]), status="hold")
+            return {"no": fields["no"]}
         if op == "corrupt":
             pytest.skip(CANNOT["corrupt"])
         raise ValueError(f"no real WordPress event for {op!r}")

@@ -5,7 +5,8 @@ The suite sees every platform through one row format (`Subject.rows`): ``no`` (t
 name the item by), ``id`` (the connector's item id), ``kind`` (post, page, comment or reply, as the
 connector records it), ``post`` and ``parent`` (item ids), ``text`` (what a reader sees), ``created_at``
 (ISO 8601), ``visible`` and ``media`` ([{url, oversized}]), and through the generic operations
-``publish``, ``edit``, ``delete``, ``comment``, ``delete_comment`` and ``corrupt``.
+``publish``, ``edit``, ``delete``, ``comment``, ``delete_comment``, ``hide_comment`` and ``corrupt``, and
+for the account's own moderation ``block`` and ``unblock``.
 
 Every platform over the simulator's shared account model (``simulator/platforms``) is driven the
 same way, by its ``{platform}.publish`` … events; items are named by the connector's item id
@@ -43,6 +44,15 @@ HANDLES = {
     "rss": "feed.xml",
     "mastodon": "@sundsvik",
     "wordpress": "blogg",
+}
+
+
+#: Where each platform serves the account's block list (a substring of the path).
+BLOCK_PATHS = {
+    "facebook": "/blocked",
+    "x": "/blocking",
+    "bluesky": "app.bsky.graph.getBlocks",
+    "mastodon": "/api/v1/blocks",
 }
 
 
@@ -120,6 +130,30 @@ class Subject:
     def comment(self, sim: Simulator, post_id: str, **fields: Any) -> str:
         return self.id_of(sim, self.event(sim, "comment", post=self.no_of(sim, post_id), **fields)["no"])
 
+    # ---- the account's own moderation (connectors that declare `finds_moderation_lists`) ----------
+    @property
+    def block_path(self) -> str:
+        """A substring of the block list's path: a fault there is the list refused to the token."""
+        return BLOCK_PATHS.get(self.platform, "")
+
+    def moderation_account(self, sim: Simulator) -> Account:
+        """The account with the credential its moderation lists need: the lists are the token's own, so
+        also where the public data needs none (Mastodon, Bluesky)."""
+        return self.account(sim).model_copy(update={"credentials": CredentialRef(env=TOKEN_ENV)})
+
+    def plc_directory(self, sim: Simulator) -> str | None:
+        """Where the subject's DID documents are read (Bluesky: the account's PDS is named in its own)."""
+        return sim.url("bluesky") + "/plc" if self.platform == "bluesky" else None
+
+    def block(self, sim: Simulator) -> dict[str, str]:
+        """The account blocks someone; their entry's `id` as the connector records it, and what unblocks them."""
+        blocked = self.event(sim, "block")
+        listed = sim.state()["platforms"][self.platform]["moderation"]["blocks"]
+        return {"id": next(e["id"] for e in listed if e["handle"] == blocked["handle"]), "handle": blocked["handle"]}
+
+    def unblock(self, sim: Simulator, blocked: dict[str, str]) -> None:
+        self.event(sim, "unblock", handle=blocked["handle"])
+
 
 @dataclass(frozen=True)
 class SocialSubject(Subject):
@@ -151,6 +185,17 @@ class MastodonSubject(Subject):
 
     platform: str = "mastodon"
     username: ClassVar[str] = "sundsvik"
+
+    def moderation_account(self, sim: Simulator) -> Account:
+        sim.apply([{"type": "mastodon.set_token", "account": self.username, "token": TOKEN}])
+        return super().moderation_account(sim)
+
+    def block(self, sim: Simulator) -> dict[str, str]:
+        blocked = sim.apply([{"type": "mastodon.block", "account": self.username}])[0]
+        return {"id": blocked["id"], "handle": blocked["acct"]}
+
+    def unblock(self, sim: Simulator, blocked: dict[str, str]) -> None:
+        sim.apply([{"type": "mastodon.unblock", "account": self.username, "target": blocked["handle"]}])
 
     def rows(self, sim: Simulator) -> list[dict[str, Any]]:
         truth = [r for r in sim.state()["mastodon"]["items"] if r["account"] == self.username]
@@ -299,6 +344,8 @@ class WordPressSubject(Subject):
             ev = {"type": "wordpress.delete", "id": self._post(fields["no"]), "mode": "delete"}
         elif op == "delete_comment":
             ev = {"type": "wordpress.moderate_comment", "id": self._comment(fields["no"]), "status": "delete"}
+        elif op == "hide_comment":  # a moderator holds it (unapproves it) again
+            ev = {"type": "wordpress.moderate_comment", "id": self._comment(fields["no"]), "status": "hold"}
         elif op == "corrupt":
             ev = {"type": "wordpress.corrupt", "id": self._post(fields["no"])}
         else:

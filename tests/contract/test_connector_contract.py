@@ -19,16 +19,19 @@ import pytest
 from archive.completeness.report import account_report
 from archive.completeness.tolerance import tolerance_for
 from archive.config import Settings
+from archive.connectors.bluesky import BlueskyConnector
 from archive.context import Archive
+from archive.harvest.runner import harvest_one
 from archive.harvest.service import HarvestReport
 from archive.index.search import SearchQuery, search
 from archive.redact import RedactingFilter
 from schemas import Status
 from simulator import Simulator
-from tests.harvesting import harvest_subject
+from tests.harvesting import archived_versions, harvest_subject, sim_now
 
 from .real_bluesky import RealBlueskySubject
 from .real_wordpress import RealWordPressSubject
+from .real_world import RealWorld
 from .subjects import SUBJECTS, TOKEN, TOKEN_ENV, Subject
 
 pytestmark = pytest.mark.integration
@@ -71,11 +74,13 @@ def harvest(arc: Archive, sim: Simulator, subject: Subject) -> HarvestReport:
 
 
 def latest(arc: Archive, subject: Subject) -> dict[str, dict[str, Any]]:
-    """Item id → the newest archived version."""
+    """Item id → the newest archived version of what the platform published (the account's own
+    moderation lists, kind `moderation`, are the moderation scenarios' business)."""
     arc.index.es.indices.refresh(index=arc.index.alias)
     by_item: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for doc in arc.index.scan({"term": {"account": f"sv-{subject.platform}"}}):
-        by_item[doc["item_id"]].append(doc)
+        if doc["kind"] != "moderation":
+            by_item[doc["item_id"]].append(doc)
     return {item: max(docs, key=lambda d: d["version"]) for item, docs in by_item.items()}
 
 
@@ -283,3 +288,96 @@ def test_the_published_counts_agree_with_the_archive_after_a_backfill(
             checked = [t for t in report.totals if t.what is what]
             assert checked and all(t.published is not None and t.evidence for t in checked), report.totals
     assert all(m.status is not Status.GAP for m in report.months), report.summary
+
+
+def need_moderation(subject: Subject) -> None:
+    if not subject.capabilities.finds_moderation_lists:
+        pytest.skip(f"{subject.platform} archives no moderation lists: {subject.capabilities.moderation}")
+
+
+@pytest.fixture
+def plc(subject: Subject, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bluesky reads the account's PDS from its DID document: in the subject's PLC directory, not plc.directory."""
+    directory = subject.plc_directory(sim)
+    if directory is not None:
+        monkeypatch.setattr(BlueskyConnector, "plc_directory", directory)
+
+
+def harvest_moderated(arc: Archive, sim: Simulator, subject: Subject) -> HarvestReport:
+    """A harvest of the account with the credential its moderation lists need; fails the test if not ok."""
+    report = harvest_one(arc.settings, arc.store, arc.index, subject.moderation_account(sim), now=sim_now(sim))
+    assert report.ok, report.error
+    return report
+
+
+@pytest.mark.usefixtures("plc")
+def test_moderation_a_block_and_an_unblock_are_versions_of_the_block_list(
+    arc: Archive, sim: Simulator, subject: Subject
+) -> None:
+    need_moderation(subject)
+    first = harvest_moderated(arc, sim, subject)
+    assert not [n for n in first.notes if " blocks" in n], first.notes
+    sim.apply([{"type": "clock.advance", "hours": 1}])
+    blocked = subject.block(sim)
+    blocking = harvest_moderated(arc, sim, subject)
+    sim.apply([{"type": "clock.advance", "hours": 1}])
+    subject.unblock(sim, blocked)
+    harvest_moderated(arc, sim, subject)
+    harvest_moderated(arc, sim, subject)  # nothing changed: no new version
+    versions = archived_versions(arc, f"sv-{subject.platform}")["blocks"]
+    listed = [[e["id"] for e in v["moderation"]["entries"]] for v in versions]
+    assert len(versions) == 3, listed
+    assert blocked["id"] not in listed[0] and blocked["id"] in listed[1] and blocked["id"] not in listed[2], listed
+    assert [v["version"] for v in versions] == [1, 2, 3]
+    assert versions[0]["captured_at"] < versions[1]["captured_at"] < versions[2]["captured_at"]
+    assert all(v["kind"] == "moderation" and v["direction"] == "upprattad" for v in versions)
+    assert blocked["handle"].split("@")[0] in versions[1]["text"] or blocked["id"] in versions[1]["text"]
+    # No post or reply of the blocked account looks deleted: the harvest reads the public view, not the
+    # account's (which leaves out what it blocks). A Bluesky block is public, though: the account's quote of
+    # the blocked account's post shows as blocked to everyone, and is archived so (a version of the quote).
+    assert blocking.counts.moderation == 1, blocking.counts
+    assert blocking.counts.new == blocking.counts.deleted == 0, blocking.counts
+
+
+@pytest.mark.usefixtures("plc")
+def test_moderation_a_list_the_token_may_not_read_is_a_note_not_a_failed_run(
+    arc: Archive, sim: Simulator, subject: Subject
+) -> None:
+    need_moderation(subject)
+    if isinstance(sim, RealWorld):
+        pytest.skip(f"{sim.server} cannot be made to refuse one list to the token on demand")
+    match = {"platform": subject.platform, "path_contains": subject.block_path}
+    sim.apply([{"type": "fault", "kind": "status", "status": 403, "count": None, "match": match}])
+    report = harvest_moderated(arc, sim, subject)
+    assert report.ok
+    refused = [n for n in report.notes if n.startswith(f"{subject.platform} blocks: not read")]
+    assert len(refused) == 1 and "HTTP 403" in refused[0] and "\n" not in refused[0], report.notes
+    assert "blocks" not in archived_versions(arc, f"sv-{subject.platform}")
+    assert subject.expected(sim) <= set(latest(arc, subject))
+
+
+def test_moderation_a_hidden_comment_stays_a_record_with_a_hidden_version(
+    arc: Archive, sim: Simulator, subject: Subject
+) -> None:
+    if not subject.capabilities.finds_hidden_comments:
+        pytest.skip(f"{subject.platform} shows no hidden comment to the account: {subject.capabilities.moderation}")
+    sim.apply([{"type": "clock.advance", "hours": 1}])
+    post = subject.publish(sim, text="Inlägg om Kvarnbäcksbron.")
+    comment = subject.comment(sim, post, text="Kvarnbäcksbron är livsfarlig, se bilden från i går!")
+    harvest(arc, sim, subject)
+    sim.apply([{"type": "clock.advance", "hours": 1}])
+    subject.event(sim, "hide_comment", no=subject.no_of(sim, comment))
+    hiding = harvest(arc, sim, subject)
+    assert hiding.counts.edited == 1, hiding.counts
+    harvest(arc, sim, subject)  # seen hidden again: no third version
+    versions = archived_versions(arc, f"sv-{subject.platform}")[comment]
+    assert [v["hidden_on_platform"] for v in versions] == [False, True], versions
+    live, hidden = versions
+    assert hidden["deleted"] is False and hidden["direction"] == "inkommen" and hidden["is_latest"] is True
+    assert live["captured_at"] < hidden["captured_at"]  # the capture that first saw it hidden
+    assert hidden["first_seen_at"] == live["first_seen_at"]
+    account = f"sv-{subject.platform}"
+    found = {h.source["item_id"] for h in search(arc.index, SearchQuery(text="Kvarnbäcksbron", account=account)).hits}
+    public = search(arc.index, SearchQuery(text="Kvarnbäcksbron", account=account, public_only=True)).hits
+    assert comment in found and post in found
+    assert comment not in {h.source["item_id"] for h in public} and post in {h.source["item_id"] for h in public}

@@ -86,6 +86,7 @@ class BlueskyPeer:
     tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="communis-bluesky-")))
     pds: str = ""
     appview: str = ""
+    plc: str = ""
     install: Path | None = None
     started_s: float = 0.0
     _node: subprocess.Popen[bytes] | None = None
@@ -236,6 +237,7 @@ class BlueskyPeer:
         self.started_s = (datetime.now(UTC) - started).total_seconds()
         self.pds = urls["pds"].replace("localhost", "127.0.0.1")
         self.appview = urls["appview"].replace("localhost", "127.0.0.1")
+        self.plc = urls["plc"].replace("localhost", "127.0.0.1")
 
     # ---- XRPC ---------------------------------------------------------------------------------
     def _call(
@@ -387,6 +389,34 @@ class BlueskyPeer:
         )
         wait_for(lambda: self._reposted_by(ref.uri, session.did), f"the AppView to index the repost of {ref.uri}")
         return Ref(made["uri"], made["cid"])
+
+    def block(self, session: Session, target: Session) -> Ref:
+        """`session` blocks `target` (an `app.bsky.graph.block` record), once the AppView lists the block."""
+        made = self._call(
+            "com.atproto.repo.createRecord",
+            session=session,
+            body={
+                "repo": session.did,
+                "collection": "app.bsky.graph.block",
+                "record": {
+                    "$type": "app.bsky.graph.block",
+                    "subject": target.did,
+                    "createdAt": stamp(datetime.now(UTC)),
+                },
+            },
+        )
+        wait_for(lambda: target.did in self.blocked(session), f"the AppView to list {session.handle}'s block")
+        return Ref(made["uri"], made["cid"])
+
+    def unblock(self, session: Session, block: Ref, target: Session) -> None:
+        """Delete a block record, once the AppView no longer lists the block."""
+        self.delete(session, block)
+        wait_for(lambda: target.did not in self.blocked(session), f"the AppView to drop {session.handle}'s block")
+
+    def blocked(self, session: Session) -> set[str]:
+        """The DIDs `session` blocks as the AppView answers its `getBlocks` (through the PDS, as a client asks)."""
+        found = self._call("app.bsky.graph.getBlocks", session=session, params={"limit": "100"})
+        return {p["did"] for p in found["blocks"]}
 
     def delete(self, session: Session, ref: Ref) -> None:
         """Delete a record (a post, a reply, a repost) and wait until the AppView no longer shows it."""
