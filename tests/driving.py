@@ -43,6 +43,8 @@ class Outcome:
     trace: str | None = None
     counted: list[CaptureBundle] = field(default_factory=list)
     """The bundles that carried published counts (`CaptureBundle.counts`), in the order they came."""
+    notes: list[str] = field(default_factory=list)
+    """The run's notes for the harvest report (a moderation list the token may not read)."""
 
     @property
     def reasons(self) -> list[str]:
@@ -81,8 +83,10 @@ def drive(
     state: HarvestState | None = None,
     lookback: timedelta = FULL,
     sweep: bool = True,
+    lists_only: bool = False,
 ) -> Outcome:
-    """One harvest of the account (a first run unless `state` is given); never raises."""
+    """One harvest of the account (a first run unless `state` is given); never raises. With `lists_only`
+    the connector reads the account's moderation lists (`moderation_lists`) instead of its listings."""
     connector = connector_for(account.platform.value)
     out = Outcome("parsed")
     try:
@@ -110,7 +114,7 @@ def drive(
                 media_max_bytes=256 * 1024,
                 sweep=sweep,
             )
-            for item in connector.harvest(ctx):
+            for item in connector.moderation_lists(ctx) if lists_only else connector.harvest(ctx):
                 if isinstance(item, Rejected):
                     check_rejected(item)
                     out.rejected.append(item)
@@ -122,6 +126,7 @@ def drive(
                         out.counted.append(item)
                 else:
                     raise AssertionError(f"a connector yielded {type(item).__name__}")
+            out.notes = list(ctx.notes)
     except CommunisError as exc:  # what harvest_one catches: the run's one-line error, saved in the state
         out.kind, out.error = "failed", exc.one_line()
         out.error.encode("utf-8")
