@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from archive.connectors.bluesky import BlueskyConnector
-from schemas import Account, CredentialRef, HarvestState, Record
+from schemas import Account, CredentialRef, HarvestState, ModerationEntry, Record
 from tests.driving import Outcome, drive
 from tests.replay.loopback import ToLoopback
 from tests.replay.server import RECORDINGS, Answer, Asked, serving
@@ -62,6 +62,11 @@ def by_list(outcome: Outcome) -> dict[str, Record]:
     assert outcome.kind == "parsed", (outcome.error, outcome.crash, outcome.trace)
     assert all(r.kind.value == "moderation" and r.direction.value == "upprattad" for r in outcome.records)
     return {r.item_id: r for r in outcome.records}
+
+
+def entries_of(record: Record) -> list[ModerationEntry]:
+    assert record.moderation is not None, record.item_id
+    return record.moderation.entries
 
 
 def interactions(path: Any) -> list[dict[str, Any]]:
@@ -114,9 +119,9 @@ def test_mastodon_lists_as_a_real_server_answered_them() -> None:
     lists = by_list(outcome)
     assert set(lists) == {"blocks", "mutes", "domain_blocks", "filters"} and outcome.notes == []
     for name in ("blocks", "mutes", "domain_blocks"):  # recorded empty: an empty list is a fact, kept
-        assert lists[name].moderation is not None and lists[name].moderation.entries == []
+        assert entries_of(lists[name]) == []
         assert lists[name].text.endswith(": 0")
-    entries = lists["filters"].moderation.entries if lists["filters"].moderation else []
+    entries = entries_of(lists["filters"])
     expected = sorted(
         (f["title"], f"{f['id']}/{k['id']}", k["keyword"], k["whole_word"], f["filter_action"], tuple(f["context"]))
         for f in filters
@@ -167,13 +172,13 @@ def test_bluesky_lists_as_the_appview_answered_them(monkeypatch: pytest.MonkeyPa
     assert set(lists) == {"blocks", "mutes", "list_blocks"} and outcome.notes == []
     for name, key in (("blocks", "getBlocks"), ("mutes", "getMutes")):
         shown = recorded[key][keys[key]]
-        got = lists[name].moderation.entries if lists[name].moderation else []
+        got = entries_of(lists[name])
         assert sorted((e.id, e.handle, e.name) for e in got) == sorted(
             (p["did"], p["handle"], p["displayName"]) for p in shown
         )
         assert all(f"@{p['handle']}" in lists[name].text for p in shown)
     shown_lists = recorded["getListBlocks"]["lists"]
-    got_lists = lists["list_blocks"].moderation.entries if lists["list_blocks"].moderation else []
+    got_lists = entries_of(lists["list_blocks"])
     assert sorted((e.id, e.title, e.handle) for e in got_lists) == sorted(
         (x["uri"], x["name"], x["creator"]["handle"]) for x in shown_lists
     )
@@ -205,7 +210,7 @@ def test_x_mutes_as_recorded_and_an_unrecorded_block_list_is_a_note() -> None:
         )
     lists = by_list(outcome)
     assert set(lists) == {"mutes"}
-    got = lists["mutes"].moderation.entries if lists["mutes"].moderation else []
+    got = entries_of(lists["mutes"])
     assert [(e.id, e.handle, e.name) for e in got] == [(u["id"], u["username"], u["name"]) for u in muted["data"]]
     (note,) = outcome.notes
     assert note.startswith("x blocks: not read:") and "HTTP 404" in note

@@ -52,7 +52,8 @@ def test_mastodon_blocks_page_by_link_newest_first_and_unblock_removes(sim: Simu
     blocked = [sim.apply([{"type": "clock.advance", "minutes": 1}, {"type": "mastodon.block"}])[1] for _ in range(5)]
     blocked = list({b["id"]: b for b in blocked}.values())  # a random citizen may come twice: one block
     with client(sim, "mastodon") as http:
-        seen, url = [], "/api/v1/blocks?limit=2"
+        seen: list[str] = []
+        url: str | None = "/api/v1/blocks?limit=2"
         while url:
             page = http.get(url)
             assert page.status_code == 200
