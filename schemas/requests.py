@@ -31,6 +31,7 @@ class DetectorKind(StrEnum):
     PHONE = "phone"
     EMAIL = "email"
     ADDRESS = "address"
+    ACCOUNT = "account"  # a third party's account a moderation list names (handle, name, platform id)
     MANUAL = "manual"
 
 

@@ -36,7 +36,10 @@ def search(
     text: Annotated[str, typer.Argument(help='Words or a simple query ("phrase", -not, a | b).')] = "",
     platform: Annotated[str | None, typer.Option(help="Only this platform.")] = None,
     account: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
-    kind: Annotated[str | None, typer.Option(help="post, comment, reply, media or page.")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(help="post, comment, reply, media, page or moderation (the account's own moderation lists)."),
+    ] = None,
     item: Annotated[str | None, typer.Option(help="One item's id on its platform: all its versions.")] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="Published on or after (YYYY-MM-DD).")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Published on or before (YYYY-MM-DD).")] = None,

@@ -146,8 +146,9 @@ def _line(name: str, e: ModerationEntry) -> str:
         return e.domain
     if name == "list_blocks":
         return f"{e.title or e.id} (a list by @{e.handle.lstrip('@')})" if e.handle else (e.title or e.id or "?")
-    who = f"@{e.handle.lstrip('@')}" if e.handle else (e.id or "?")
-    return f"{who} ({e.name})" if e.name and e.name != e.handle else who
+    if e.handle:  # the handle is who it is; a display name is theirs to change, and no change of the list
+        return f"@{e.handle.lstrip('@')}"
+    return f"{e.id or '?'} ({e.name})" if e.name else (e.id or "?")
 
 
 def render(name: str, title: str, entries: list[ModerationEntry]) -> str:

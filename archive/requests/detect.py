@@ -20,6 +20,10 @@ How ambiguities are settled:
   031 12 34 56, (08) 123 45 67), so bare digit runs are not guessed at; anything shaped
   like a date is dropped.
 - Fediverse handles (@name@server) are not reported as e-mail addresses.
+- A moderation list (a record of kind `moderation`: whom the account blocked or muted) names third
+  parties by design: `listed_parties` suggests every listed account's `@handle`, display name, and the
+  platform id shown for an account without a handle, wherever the list's text shows them. Blocked
+  domains and filtered words are not people and are not suggested.
 
 All patterns are compiled once at import and only the detectors that can match run (no "@":
 no e-mail scan; no digit: nothing else), so 10 000 short posts take about a second and a
@@ -30,9 +34,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from schemas import DetectorKind, MaskSuggestion
 
@@ -201,6 +205,44 @@ def _addresses(text: str) -> Iterator[Span]:
         yield Span(match.start(), match.end(), DetectorKind.ADDRESS)
 
 
+# --- Accounts a moderation list names ---------------------------------------------------------
+
+
+def listed_parties(doc: Mapping[str, Any]) -> list[Span]:
+    """Spans of a moderation record's `text` that name the accounts on the list; nothing for any other record.
+
+    The text is one line per entry after a count (archive/connectors/moderation.py renders it): an
+    account is the line's start (`@handle`, or the platform id of one without a handle) and its name in
+    parentheses after it; a blocked list names its maker as `(a list by @handle)`. Only those places
+    are looked at, so an id that is a short number is never found inside the count or another word."""
+    if doc.get("kind") != "moderation":
+        return []
+    text = doc.get("text") or ""
+    values: set[str] = set()
+    for entry in (doc.get("moderation") or {}).get("entries") or []:
+        if entry.get("keyword") is not None or entry.get("domain") is not None or entry.get("status_id"):
+            continue
+        handle = str(entry.get("handle") or "").lstrip("@")
+        values.update(v for v in (f"@{handle}" if handle else str(entry.get("id") or ""), entry.get("name")) if v)
+    found: list[Span] = []
+    start = text.find("\n") + 1 if "\n" in text else len(text)  # past the count line
+    for line in text[start:].split("\n"):
+        for value in sorted(values, key=len, reverse=True):
+            at = -1
+            if line.startswith(value) and line[len(value) : len(value) + 1] in ("", " ", ","):
+                at = 0
+            elif f"({value})" in line:
+                at = line.index(f"({value})") + 1
+            elif f"by {value})" in line:
+                at = line.index(f"by {value})") + 3
+            if at >= 0:
+                span = Span(start + at, start + at + len(value), DetectorKind.ACCOUNT)
+                if all(span.end <= other.start or span.start >= other.end for other in found):
+                    found.append(span)
+        start += len(line) + 1
+    return sorted(found)
+
+
 # --- Putting it together --------------------------------------------------------------------
 
 # More specific kinds first when two candidates cover the same length.
@@ -210,7 +252,8 @@ _PRIORITY = {
     DetectorKind.EMAIL: 1,
     DetectorKind.PHONE: 2,
     DetectorKind.ADDRESS: 3,
-    DetectorKind.MANUAL: 4,
+    DetectorKind.ACCOUNT: 4,
+    DetectorKind.MANUAL: 5,
 }
 
 
@@ -251,4 +294,4 @@ def suggest(record_id: str, field: str, text: str) -> list[MaskSuggestion]:
     ]
 
 
-__all__ = ["Span", "detect", "luhn_valid", "suggest", "value_sha256"]
+__all__ = ["Span", "detect", "listed_parties", "luhn_valid", "suggest", "value_sha256"]

@@ -21,6 +21,7 @@ from ..index import RecordIndex, iter_hits
 from ..index.cases import record_sources
 from ..index.search import saved_query
 from .casebook import CaseBook, CaseError
+from .detect import listed_parties
 
 #: Record fields that people write and that detection and masking cover.
 MASKED_FIELDS = ("text", "title", "author.name", "author.handle")
@@ -76,11 +77,19 @@ def new_case(
 
 
 def suggest_masks(doc: dict[str, Any], spans: Spans) -> list[Mask]:
-    """Pending mask suggestions for the personal data found in a record's people-written fields."""
+    """Pending mask suggestions for the personal data found in a record's people-written fields, and
+    in a moderation list's text the accounts it names (`detect.listed_parties`)."""
     out = []
     for path in MASKED_FIELDS:
         value = field_value(doc, path)
-        for start, end, kind in spans(value) if value else ():
+        found = list(spans(value)) if value else []
+        if path == "text":
+            found += [
+                (s.start, s.end, s.kind)
+                for s in listed_parties(doc)
+                if all(s.end <= start or s.start >= end for start, end, _ in found)
+            ]
+        for start, end, kind in found:
             out.append(
                 Mask(
                     record_id=doc["record_id"],
