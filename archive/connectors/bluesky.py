@@ -15,6 +15,11 @@ URI) and the reposted post itself as an `inkommen` record of its own author. Whe
 stands is asked of `getRepostedBy`. Mentions come from mention facets (the handle as the text
 shows it, else the DID), links from link facets and the link card (external embed), media from
 image, video and quote-with-media embeds, `quote_of` from a quoted post.
+
+Every request above is anonymous, as the public sees the account. The account's blocks, mutes and
+blocked lists are the viewer's own: with a session token configured they are read from the account's
+PDS (named by its DID document), and the token goes there and nowhere else. Read as the viewer, the
+AppView leaves out the posts of accounts the viewer blocks, which the harvest would take for deletions.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ new replies and deletions in recent threads are caught). Conversations come from
 `/statuses/{id}/context`; a status missing from the listings is checked with
 `GET /statuses/{id}`, and a 404 makes a tombstone. Timestamps look like
 `2024-05-02T08:15:30.000Z`.
+
+With the account's token, `moderation_lists` reads its blocks, mutes and domain blocks (paged by
+`Link`, like the statuses) and its v2 filters, each list one record (archive/connectors/moderation.py).
 """
 
 from __future__ import annotations
