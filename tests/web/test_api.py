@@ -101,6 +101,20 @@ def test_read_only_sees_only_what_is_public_now(served: Served) -> None:
     assert {h["record"]["version"] for h in old_versions["hits"]} == {2}
 
 
+def test_the_accounts_moderation_lists_are_for_archivists_not_the_public(served: Served) -> None:
+    """The Facebook Page's block list (a record of kind `moderation`): found by kind for archivists, its page
+    shown; a read-only user neither finds it nor opens it (404, as for anything not public)."""
+    with served.client("read-only") as ro, served.client("archivist") as arch:
+        found = arch.get("/api/records", params={"kind": "moderation", "platform": "facebook"}).json()
+        assert found["total"] == 1 and found["hits"][0]["record"]["item_id"] == "blocks"
+        record_id = found["hits"][0]["record"]["record_id"]
+        assert arch.get(f"/records/{record_id}").status_code == 200
+        assert ro.get("/api/records", params={"kind": "moderation"}).json()["total"] == 0
+        assert ro.get(f"/api/records/{record_id}").status_code == 404
+        assert ro.get(f"/records/{record_id}").status_code == 404
+        assert 'value="moderation"' in arch.get("/").text  # the search form offers the kind
+
+
 # --- search ------------------------------------------------------------------------------------
 
 
@@ -224,8 +238,9 @@ def test_versions_in_order_with_diff_and_tombstone(served: Served) -> None:
 def test_account_timeline_counts_items(served: Served) -> None:
     with served.client() as client:
         buckets = client.get("/api/accounts/sv-facebook/timeline", params={"interval": "day"}).json()
+    published = {"bool": {"must_not": [{"term": {"kind": "moderation"}}]}}  # a block list is published by nobody
     latest = served.arc.index.count(
-        {"bool": {"filter": [{"term": {"account": "sv-facebook"}}, {"term": {"is_latest": True}}]}}
+        {"bool": {"filter": [{"term": {"account": "sv-facebook"}}, {"term": {"is_latest": True}}, published]}}
     )
     assert sum(sum(b["counts"].values()) for b in buckets) == latest
     assert [b["start"] for b in buckets] == sorted(b["start"] for b in buckets)
