@@ -18,9 +18,11 @@ and each is accounted for before the next run writes anything:
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 import os
+import zlib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -78,6 +80,18 @@ def _warc_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def _last_member_whole(path: Path, offset: int) -> None:
+    """The file's last gzip member ends with its trailer: a cut inside the trailer (CRC, length) leaves a
+    record that reads back whole, in a file no gzip reader accepts. Earlier members are followed by the
+    next one, so a cut in them cannot go unseen."""
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        try:
+            gzip.decompress(fh.read())
+        except (EOFError, OSError, zlib.error) as exc:
+            raise WarcError(f"{path.name}: its last record's gzip member is cut short ({exc})") from None
+
+
 def manifest_from_file(path: Path, retention_class: Callable[[str], RetentionClass]) -> WarcFileManifest:
     """Rebuild a finalized file's manifest from the file alone; WarcError if it does not read back whole.
 
@@ -86,15 +100,16 @@ def manifest_from_file(path: Path, retention_class: Callable[[str], RetentionCla
     the microsecond), retain-until from the class, size and SHA-256 from the bytes.
     """
     info: dict[str, str] = {}
-    count, first, last, end = 0, None, None, 0
+    count, first, last, end, last_offset = 0, None, None, 0, 0
     digest = hashlib.sha256()
     try:
         with path.open("rb") as fh:
             for rec in iter_records(fh):
                 count += 1
-                end = rec.offset + rec.length
-                checked = rec.record.digest_checker.passed
-                if rec.record.rec_headers.get_header("WARC-Block-Digest") and checked is not True:
+                end, last_offset = rec.offset + rec.length, rec.offset
+                # Communis writes a block digest on every record, so one without it is damage too: a file
+                # cut inside a record's headers reads back as a record whose headers simply end early.
+                if rec.record.digest_checker.passed is not True:
                     raise WarcError(f"{path.name}: record at offset {rec.offset} is incomplete or damaged")
                 if (
                     rec.warc_type == "metadata"
@@ -118,6 +133,7 @@ def manifest_from_file(path: Path, retention_class: Callable[[str], RetentionCla
         raise WarcError(f"{path.name} does not read back as a WARC file: {exc}") from exc
     if end != path.stat().st_size:
         raise WarcError(f"{path.name} ends in the middle of a record (at byte {end} of {path.stat().st_size})")
+    _last_member_whole(path, last_offset)
     missing = [k for k in ("account", "retention-class", "run-id", "software") if k not in info]
     if missing or last is None:
         raise WarcError(f"{path.name} has no usable warcinfo record or no captures (missing: {missing})")
