@@ -30,6 +30,8 @@ from .process import REPO
 
 POOL = "communis-archive"
 """The process work pool of prefect.yaml."""
+#: How long the processes of a SIGKILLed worker may take to go (a bound, not a wait: they go at once).
+KILL_WAIT_S = 60.0
 QUICK = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_WORKER_QUERY_SECONDS": "1",  # a worker asks for scheduled runs every second, not every 10
@@ -167,11 +169,20 @@ class LocalPrefect:
         """SIGKILL the worker's process group and the process group of every process under it (the process
         worker starts each flow run in a session of its own): everything a lost machine would take with it."""
         proc = self.workers.pop(name)
-        groups = {proc.pid} | {_group(pid) for pid in _descendants(proc.pid)}
+        under = _descendants(proc.pid)
+        groups = {proc.pid} | {_group(pid) for pid in under}
         for group in groups - {None}:
             with suppress(ProcessLookupError, PermissionError):
                 os.killpg(group, signal.SIGKILL)  # type: ignore[arg-type]
         proc.wait()
+        # A SIGKILL is acted on when its process next runs: the flow runs' processes (not our children,
+        # so not reaped by the wait above) may still look alive for a moment. Wait until each is gone, so
+        # the caller sees the machine's loss complete.
+        deadline = time.monotonic() + KILL_WAIT_S
+        while (left := [pid for pid in under if alive(pid)]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if left:
+            raise ServiceError(f"processes {left} of worker {name} outlived SIGKILL for {KILL_WAIT_S:.0f} s")
 
     def stop(self) -> None:
         """SIGKILL every worker and the server (nothing of theirs is worth a graceful end), then close the logs."""
